@@ -1,0 +1,151 @@
+// Ports: what the pipeline needs from the world, as types only. Adapters live in backends/
+// (memory: in-process and virtual time; google: Pub/Sub and Spanner, emulated or real).
+import type { Result } from './result.ts';
+import type { Settlement } from './settlement-record.ts';
+import type { Currency, Ticket } from './ticket.ts';
+import type { Sport } from './sports.ts';
+
+// ---------------------------------------------------------------------------------------------
+// Time and randomness are passed in, so the memory backend can run from one seed in virtual time.
+
+export interface Clock {
+  nowMs(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+export interface Rng {
+  /** Uniform 32-bit unsigned integer. */
+  nextU32(): number;
+}
+
+// ---------------------------------------------------------------------------------------------
+// MessageBus: Pub/Sub semantics (at-least-once, ack deadlines, redelivery, dead-letter topics).
+
+export interface BusMessage {
+  /** JSON text of one wire message (messages.ts). */
+  readonly data: string;
+  readonly attributes?: Readonly<Record<string, string>>;
+}
+
+export interface Delivery {
+  readonly messageId: string;
+  readonly data: string;
+  readonly attributes: Readonly<Record<string, string>>;
+  /** 1 on first delivery, +1 on every redelivery. */
+  readonly deliveryAttempt: number;
+  readonly publishTimeMs: number;
+  ack(): void;
+  nack(): void;
+}
+
+export interface SubscribeOptions {
+  /** Flow control: deliveries handed out and not yet acked or nacked. */
+  readonly maxInFlight: number;
+  readonly ackDeadlineMs: number;
+}
+
+export type DeliveryHandler = (delivery: Delivery) => Promise<void>;
+
+export interface SubscriptionHandle {
+  close(): Promise<void>;
+}
+
+export interface MessageBus {
+  /** Publishes a batch; resolves once every message is accepted by the bus. */
+  publish(topic: string, messages: readonly BusMessage[]): Promise<void>;
+  subscribe(subscription: string, handler: DeliveryHandler, options: SubscribeOptions): SubscriptionHandle;
+  close(): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Store: repository style, each method one transaction.
+
+export interface UserAccount {
+  readonly userId: string;
+  readonly cash: number;
+  readonly medals: number;
+}
+
+export interface RaceInfo {
+  readonly raceId: string;
+  readonly sport: Sport;
+  readonly riders: number;
+  readonly closeAtMs: number;
+  readonly postAtMs: number;
+}
+
+/** The official outcome of a race as the store keeps it (payout table in its JSON wire form). */
+export interface RaceOutcome {
+  readonly raceId: string;
+  readonly resultVersion: number;
+  /** JSON of the official result (results.ts) and of the payout table (payout-json). */
+  readonly resultJson: string;
+  readonly payoutTableJson: string;
+  readonly publishedAtMs: number;
+}
+
+export interface BetRequest {
+  readonly ticketId: string;
+  readonly userId: string;
+  readonly raceId: string;
+  readonly betType: Ticket['betType'];
+  readonly combination: string;
+  readonly stake: number;
+  readonly currency: Currency;
+}
+
+export interface UserRaceTickets {
+  readonly raceId: string;
+  readonly userId: string;
+  /** Open tickets of the user in the race, read inside the settlement transaction. */
+  readonly tickets: readonly Ticket[];
+}
+
+export type SettleResult =
+  /** The settlement was written now. */
+  | { readonly kind: 'applied'; readonly settlement: Settlement }
+  /** A settlement marker already existed: a redelivery; nothing was written. */
+  | { readonly kind: 'duplicate'; readonly settlementId: string }
+  /** The user has no open tickets in the race (and no marker). */
+  | { readonly kind: 'nothing_open' };
+
+export interface Bonus {
+  /** Deterministic id, e.g. `bonus:hit:<settlementId>`; granting the same id twice is a no-op. */
+  readonly bonusId: string;
+  readonly userId: string;
+  readonly medals: number;
+  readonly reason: string;
+}
+
+export interface StoreStats {
+  readonly transactionsCommitted: number;
+  readonly transactionsAborted: number;
+}
+
+export interface Store {
+  putUsers(users: readonly UserAccount[]): Promise<void>;
+  putRace(race: RaceInfo): Promise<void>;
+  getRace(raceId: string): Promise<RaceInfo | undefined>;
+  /** Balance check, debit and ticket in one transaction. */
+  placeBet(bet: BetRequest): Promise<Result<Ticket>>;
+  /** Bulk load of tickets whose stakes are already debited (scenario loading at scale). */
+  loadTickets(tickets: readonly Ticket[]): Promise<void>;
+  /** Records the official outcome; returns false when this result version was already recorded. */
+  recordOutcome(outcome: RaceOutcome): Promise<boolean>;
+  getOutcome(raceId: string): Promise<RaceOutcome | undefined>;
+  /** Users with open tickets in the race, ascending user id, strictly after `afterUserId`. */
+  pageUsersWithOpenTickets(raceId: string, afterUserId: string | undefined, limit: number): Promise<readonly string[]>;
+  /**
+   * One transaction: read the user's open tickets and settlement marker; if no marker, compute the
+   * settlement with the pure function and write outcomes, ledger, balances and the marker.
+   */
+  settleUser(raceId: string, userId: string, resultVersion: number, compute: (input: UserRaceTickets) => Settlement): Promise<SettleResult>;
+  /** Grants bonuses exactly once by id; returns the ids newly granted. */
+  grantBonuses(bonuses: readonly Bonus[]): Promise<readonly string[]>;
+  /** Marks (race, user) post-processed; returns how many users of the race are marked, counting this one once. */
+  markPostSettled(raceId: string, userId: string): Promise<number>;
+  /** Claims the right to publish the race's day ranking; true exactly once per race. */
+  claimRanking(raceId: string): Promise<boolean>;
+  stats(): StoreStats;
+  close(): Promise<void>;
+}
