@@ -1,0 +1,45 @@
+// Seeded randomness (sfc32): every random choice in raceday comes from one of these, so a seed
+// replays a run exactly. Pure arithmetic, no Math.random.
+import type { Rng } from './ports.ts';
+
+export interface SeededRng extends Rng {
+  /** Uniform float in [0, 1) with 32 bits of randomness. */
+  float(): number;
+  /** Uniform integer in [lo, hi] (inclusive). */
+  int(lo: number, hi: number): number;
+  /** An independent stream derived from this one and a label, for splitting one seed into parts. */
+  fork(label: string): SeededRng;
+}
+
+function hashString(s: string, h: number): number {
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193) >>> 0;
+  return h >>> 0;
+}
+
+export function createRng(seed: number | string): SeededRng {
+  const s = String(seed);
+  let a = hashString(s, 0x811c9dc5);
+  let b = hashString(s, 0x9e3779b9);
+  let c = hashString(s, 0x85ebca6b);
+  let d = 1;
+  const next = (): number => {
+    const t = (((a + b) >>> 0) + d) >>> 0;
+    d = (d + 1) >>> 0;
+    a = b ^ (b >>> 9);
+    b = (c + (c << 3)) >>> 0;
+    c = ((c << 21) | (c >>> 11)) >>> 0;
+    c = (c + t) >>> 0;
+    return t;
+  };
+  for (let i = 0; i < 12; i++) next(); // mix the seed in before the first draw
+  const rng: SeededRng = {
+    nextU32: next,
+    float: () => next() / 4294967296,
+    int(lo, hi) {
+      if (!Number.isInteger(lo) || !Number.isInteger(hi) || hi < lo) throw new Error(`invariant violated: bad range ${lo}..${hi}`);
+      return lo + Math.floor((next() / 4294967296) * (hi - lo + 1));
+    },
+    fork: (label) => createRng(`${s}/${label}/${next()}`),
+  };
+  return rng;
+}

@@ -1,0 +1,67 @@
+// The topics and subscriptions of the reference pipeline, in one table that every backend
+// provisions from (memory bus, Pub/Sub emulator, real Pub/Sub).
+
+export const TOPICS = {
+  raceResults: 'race-results',
+  settleRequests: 'settle-requests',
+  settled: 'settled',
+  notifications: 'notifications',
+} as const;
+
+export type TopicName = (typeof TOPICS)[keyof typeof TOPICS];
+
+export interface SubscriptionSpec {
+  readonly name: string;
+  readonly topic: string;
+  readonly ackDeadlineSeconds: number;
+  /** After this many deliveries the bus forwards the message to `deadLetterTopic`. */
+  readonly maxDeliveryAttempts: number;
+  readonly deadLetterTopic: string;
+  /** Redelivery backoff after a nack (Pub/Sub retry policy). */
+  readonly minBackoffMs: number;
+  readonly maxBackoffMs: number;
+}
+
+/** Dead-letter topic of a topic: poison messages land here with a `reason` attribute. */
+export function deadLetterTopicOf(topic: string): string {
+  return `${topic}-dead-letter`;
+}
+
+function sub(name: string, topic: string, ackDeadlineSeconds: number): SubscriptionSpec {
+  return {
+    name,
+    topic,
+    ackDeadlineSeconds,
+    maxDeliveryAttempts: 5, // Pub/Sub allows 5..100; five tries then the dead-letter topic
+    deadLetterTopic: deadLetterTopicOf(topic),
+    minBackoffMs: 100,
+    maxBackoffMs: 10_000,
+  };
+}
+
+export const SUBSCRIPTIONS = {
+  fanOut: sub('race-results-fanout', TOPICS.raceResults, 60),
+  settle: sub('settle-requests-settle', TOPICS.settleRequests, 30),
+  postSettle: sub('settled-post-settle', TOPICS.settled, 30),
+  gateway: sub('notifications-gateway', TOPICS.notifications, 10),
+} as const;
+
+/** Every topic to create, dead-letter topics included. */
+export function allTopics(): string[] {
+  const names = new Set<string>();
+  for (const t of Object.values(TOPICS)) {
+    names.add(t);
+    names.add(deadLetterTopicOf(t));
+  }
+  return [...names];
+}
+
+/** Every subscription to create, including one per dead-letter topic so dead letters can be read back. */
+export function allSubscriptions(): SubscriptionSpec[] {
+  const subs: SubscriptionSpec[] = Object.values(SUBSCRIPTIONS);
+  const deadLetterSubs = Object.values(TOPICS).map((t) => ({
+    ...sub(`${deadLetterTopicOf(t)}-audit`, deadLetterTopicOf(t), 60),
+    maxDeliveryAttempts: 0, // no dead-letter policy on the dead-letter audit subscription
+  }));
+  return [...subs, ...deadLetterSubs];
+}
