@@ -1,0 +1,41 @@
+// A race day as the runners consume it: races with their official results, users with opening
+// balances, and tickets in columnar batches (tens of millions must stream in constant memory).
+import type { UserAccount } from '../core/ports.ts';
+import type { RaceResult } from '../core/race-result.ts';
+import type { BetType, Sport } from '../core/sports.ts';
+import type { Ticket } from '../core/ticket.ts';
+
+export interface RacePlan {
+  readonly raceId: string;
+  readonly venue: string;
+  readonly sport: Sport;
+  readonly riders: number;
+  /** Betting closes (ms since the day's origin, scenario clock). */
+  readonly closeAtMs: number;
+  /** The race starts; the official result is published at `resultAtMs`. */
+  readonly postAtMs: number;
+  readonly resultAtMs: number;
+  /** Riders scratched before the start (欠車). */
+  readonly scratched: readonly number[];
+  readonly result: RaceResult;
+  /** Per-bet-type return-rate overrides as decimal strings, e.g. {"trifecta": "0.75"}. */
+  readonly returnRates?: Readonly<Partial<Record<BetType, string>>>;
+  /** Cash sold outside the simulated service (other channels), added to the official pools: combination text -> yen. */
+  readonly outsidePools?: Readonly<Partial<Record<BetType, Readonly<Record<string, number>>>>>;
+}
+
+/** Tickets are placed at `placedAtMs` on the scenario clock; a batch is sorted by it. */
+export interface TicketBatch {
+  readonly tickets: readonly Ticket[];
+  readonly placedAtMs: readonly number[];
+}
+
+export interface RaceDay {
+  readonly name: string;
+  readonly seed: number;
+  readonly races: readonly RacePlan[];
+  readonly users: readonly UserAccount[];
+  /** Streams the day's tickets in batches ordered by placement time; callable more than once with the same result. */
+  ticketBatches(): Iterable<TicketBatch>;
+  readonly ticketCount: number;
+}
