@@ -1,4 +1,5 @@
 // What settling one user for one race produces: the record a Store writes in one transaction.
+import type { BetType } from './sports.ts';
 import type { Currency, TicketStatus } from './ticket.ts';
 
 export interface TicketOutcome {
@@ -9,6 +10,8 @@ export interface TicketOutcome {
   /** stake / 100 * per100, an integer. */
   readonly payout: number;
   readonly currency: Currency;
+  /** The ticket's bet type, so post-settlement missions can tell a trifecta hit (settlement.ts always sets it). */
+  readonly betType?: BetType;
 }
 
 export type LedgerReason = 'stake' | 'payout' | 'refund' | 'special' | 'bonus';
