@@ -1,9 +1,9 @@
 // Ports: what the pipeline needs from the world, as types only. Adapters live in backends/
 // (memory: in-process and virtual time; google: Pub/Sub and Spanner, emulated or real).
 import type { Result } from './result.ts';
-import type { Settlement } from './settlement-record.ts';
-import type { Currency, Ticket } from './ticket.ts';
-import type { Sport } from './sports.ts';
+import type { LedgerReason, Settlement } from './settlement-record.ts';
+import type { Currency, Ticket, TicketStatus } from './ticket.ts';
+import type { BetType, Sport } from './sports.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Time and randomness are passed in, so the memory backend can run from one seed in virtual time.
@@ -117,6 +117,74 @@ export interface Bonus {
   readonly reason: string;
 }
 
+/** Cash staked per bet type: combination code -> yen, over the race's cash tickets (payout.ts PayoutInput.pools). */
+export type CashPools = Readonly<Partial<Record<BetType, ReadonlyMap<number, number>>>>;
+
+/**
+ * A message written inside a settlement transaction (transactional outbox) and relayed to the bus
+ * by a poller afterwards, so a crash between commit and publish cannot lose it.
+ */
+export interface OutboxMessage {
+  /** Deterministic id (e.g. `outbox:<settlementId>`); writing the same id twice keeps one row. */
+  readonly outboxId: string;
+  readonly topic: string;
+  readonly data: string;
+  readonly attributes?: Readonly<Record<string, string>>;
+}
+
+/** A ticket as stored, with its settlement state (read-backs for checkers). */
+export interface StoredTicket extends Ticket {
+  readonly status: TicketStatus;
+  /** 0 while open or lost. */
+  readonly per100: number;
+  /** stake / 100 * per100. */
+  readonly payout: number;
+}
+
+export interface SettlementMarker {
+  readonly userId: string;
+  readonly settlementId: string;
+  readonly resultVersion: number;
+  /** How many times a settlement was applied for (race, user); exactly-once means 1 (optional where a backend cannot count). */
+  readonly applications?: number;
+}
+
+/** Per-user ledger sums by currency and reason, plus the opening balances (conservation checks). */
+export interface LedgerTotals {
+  readonly userId: string;
+  readonly initialCash: number;
+  readonly initialMedals: number;
+  readonly cash: Readonly<Record<LedgerReason, number>>;
+  readonly medal: Readonly<Record<LedgerReason, number>>;
+}
+
+export interface RankingClaim {
+  readonly raceId: string;
+  readonly claimedAtMs: number;
+  /** Users of the race marked post-settled when the ranking was claimed (barrier check). */
+  readonly postSettledUsers: number;
+}
+
+/** Read-backs for invariant checkers; cheap enough for smoke-sized worlds, not for hot paths. */
+export interface StoreReadback {
+  balances(userId: string): Promise<UserAccount | undefined>;
+  users(): AsyncIterable<UserAccount>;
+  ticketsOfRace(raceId: string): AsyncIterable<StoredTicket>;
+  settlementMarkers(raceId: string): Promise<readonly SettlementMarker[]>;
+  ledgerTotals(userId: string): Promise<LedgerTotals | undefined>;
+  bonuses(): Promise<readonly Bonus[]>;
+  rankingClaims(): Promise<readonly RankingClaim[]>;
+}
+
+/** The totals of one applied settlement (cashDelta, medalDelta, hits of the Settlement). */
+export interface SettlementTotals {
+  readonly userId: string;
+  readonly settlementId: string;
+  readonly cash: number;
+  readonly medals: number;
+  readonly hits: number;
+}
+
 export interface StoreStats {
   readonly transactionsCommitted: number;
   readonly transactionsAborted: number;
@@ -139,13 +207,47 @@ export interface Store {
    * One transaction: read the user's open tickets and settlement marker; if no marker, compute the
    * settlement with the pure function and write outcomes, ledger, balances and the marker.
    */
-  settleUser(raceId: string, userId: string, resultVersion: number, compute: (input: UserRaceTickets) => Settlement): Promise<SettleResult>;
+  settleUser(
+    raceId: string,
+    userId: string,
+    resultVersion: number,
+    compute: (input: UserRaceTickets) => Settlement,
+    /** Outbox variant: messages written in the same transaction as the settlement (only when it is applied). */
+    outbox?: (settlement: Settlement) => readonly OutboxMessage[],
+  ): Promise<SettleResult>;
   /** Grants bonuses exactly once by id; returns the ids newly granted. */
   grantBonuses(bonuses: readonly Bonus[]): Promise<readonly string[]>;
   /** Marks (race, user) post-processed; returns how many users of the race are marked, counting this one once. */
   markPostSettled(raceId: string, userId: string): Promise<number>;
   /** Claims the right to publish the race's day ranking; true exactly once per race. */
   claimRanking(raceId: string): Promise<boolean>;
+  // Optional methods added for the pipeline (H5): ingest, the ranking barrier, outbox, settle
+  // redelivery. Every backend should implement them; the pipeline fails clearly when one is missing.
+  /** Cash pools of the race, from its cash tickets (ingest computes the payout table from them). */
+  cashPools?(raceId: string): Promise<CashPools>;
+  /**
+   * The ranking barrier: records how many users the fan-out found for the race. The first call
+   * wins; every call returns the recorded count, so a redelivered fan-out cannot shrink it.
+   */
+  recordFanoutUsers?(raceId: string, users: number): Promise<number>;
+  /** The count recorded by recordFanoutUsers, undefined before the fan-out recorded it. */
+  fanoutUsers?(raceId: string): Promise<number | undefined>;
+  /**
+   * The settlement applied for (race, user), if any: a redelivered settle request republishes
+   * `settled` from it, so a crash between commit and publish loses nothing.
+   */
+  getSettlement?(raceId: string, userId: string): Promise<Settlement | undefined>;
+  /**
+   * What each applied settlement of the race credited, ascending user id, strictly after
+   * `afterUserId` (the day ranking reads it once the barrier is reached).
+   */
+  pageSettlementTotals?(raceId: string, afterUserId: string | undefined, limit: number): Promise<readonly SettlementTotals[]>;
+  /** Outbox rows not yet relayed, oldest first, at most `limit`. */
+  readOutbox?(limit: number): Promise<readonly OutboxMessage[]>;
+  /** Deletes relayed outbox rows; unknown ids are ignored (two relays may race). */
+  deleteOutbox?(outboxIds: readonly string[]): Promise<void>;
   stats(): StoreStats;
+  /** Read-backs for checkers (optional: a backend may not offer them). */
+  readonly readback?: StoreReadback;
   close(): Promise<void>;
 }

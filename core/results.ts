@@ -5,6 +5,14 @@ import type { RaceResult } from './race-result.ts';
 import { err, ok, type Result } from './result.ts';
 import { BET_TYPE_SPECS, bracketOf, placingsNeeded, type BetType, type Field } from './sports.ts';
 
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** `parent.key` for error paths, JSON-quoting a key that is not a plain identifier (`pools.trifecta."3-1-5"`). */
+export function keyPath(parent: string, key: string): string {
+  const segment = IDENTIFIER.test(key) ? key : JSON.stringify(key);
+  return parent === '' ? segment : `${parent}.${segment}`;
+}
+
 const isRider = (value: unknown, field: Field): value is number =>
   typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= field.riders;
 
@@ -38,7 +46,7 @@ export function parseRaceResult(value: unknown, field: Field, scratched: readonl
   }
   const record = value as Record<string, unknown>;
   for (const key of Object.keys(record)) {
-    if (key !== 'status' && key !== 'order') return err('INPUT.INVALID', `unknown key "${key}" (expected status, order)`, `${path}.${key}`);
+    if (key !== 'status' && key !== 'order') return err('INPUT.INVALID', `unknown key "${key}" (expected status, order)`, keyPath(path, key));
   }
   const status = record['status'];
   if (status === 'void') {
@@ -146,12 +154,4 @@ export function winningCombinations(betType: BetType, field: Field, result: Race
     combinationsOfPrefix(betType, field, prefix, (numbers) => codes.add(encodeCombination(numbers)));
   });
   return [...codes].sort((a, b) => a - b);
-}
-
-/** Riders who finished the race (in any group). */
-export function finisherCount(result: RaceResult): number {
-  if (result.status !== 'official') return 0;
-  let n = 0;
-  for (const g of result.order) n += g.length;
-  return n;
 }

@@ -1,0 +1,151 @@
+// Proves the Pub/Sub MessageBus keeps the port's semantics on the real Pub/Sub emulator: a round
+// trip preserves data and attributes, a nack, a thrown handler and an expired ack deadline each
+// bring the message back with deliveryAttempt + 1, after max attempts the message lands on the
+// dead-letter topic, flow control never lets more than maxInFlight deliveries reach the handler,
+// and the bus refuses to reach Google Cloud unless told so. Each test gets fresh topics.
+import { randomUUID } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import type { Delivery } from '../../core/ports.ts';
+import { deadLetterTopicOf, type SubscriptionSpec } from '../../core/topology.ts';
+import { provisionPubSub } from '../../emulators/provision.ts';
+import { describeWithEmulators, useEmulators } from '../../emulators/test-support.ts';
+import { createPubSubBus, type PubSubBus } from './pubsub-bus.ts';
+
+/** Waits for a condition driven by the emulator; the bound only keeps a broken run from hanging. */
+async function eventually(what: string, check: () => boolean, timeoutMs = 30_000): Promise<void> {
+  const start = Date.now();
+  while (!check()) {
+    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('createPubSubBus without an emulator', () => {
+  it('refuses to reach Google Cloud unless googleCloud: true is given', () => {
+    const saved = process.env.PUBSUB_EMULATOR_HOST;
+    delete process.env.PUBSUB_EMULATOR_HOST;
+    try {
+      expect(() => createPubSubBus({ projectId: 'p' })).toThrow(/googleCloud: true/);
+      expect(() => createPubSubBus({ projectId: 'p', emulatorHost: 'pubsub.googleapis.com:443' })).toThrow(/emulator host/);
+      expect(() => createPubSubBus({ projectId: 'p', googleCloud: true, emulatorHost: '127.0.0.1:8085' })).toThrow(/emulator host is set/);
+    } finally {
+      if (saved !== undefined) process.env.PUBSUB_EMULATOR_HOST = saved;
+    }
+  });
+});
+
+describeWithEmulators('createPubSubBus on the Pub/Sub emulator', () => {
+  const emulators = useEmulators({ spanner: false });
+
+  /** A fresh topic, its subscription (dead-letter policy unless maxDeliveryAttempts is 0) and dead-letter audit subscription. */
+  async function setup(maxDeliveryAttempts = 5): Promise<{ bus: PubSubBus; topic: string; sub: string; audit: string }> {
+    const h = emulators();
+    const topic = `t-${randomUUID().slice(0, 8)}`;
+    const spec: SubscriptionSpec = { name: `${topic}-sub`, topic, ackDeadlineSeconds: 10, maxDeliveryAttempts, deadLetterTopic: deadLetterTopicOf(topic), minBackoffMs: 100, maxBackoffMs: 1_000 };
+    const audit: SubscriptionSpec = { ...spec, name: `${topic}-audit`, topic: deadLetterTopicOf(topic), maxDeliveryAttempts: 0 };
+    await provisionPubSub(h, { topics: [topic, deadLetterTopicOf(topic)], subscriptions: [spec, audit] });
+    return { bus: createPubSubBus({ projectId: h.projectId, emulatorHost: h.pubsubHost }), topic, sub: spec.name, audit: audit.name };
+  }
+
+  it('delivers every published message once with its data and attributes', async () => {
+    const { bus, topic, sub } = await setup();
+    const got: Delivery[] = [];
+    const s = bus.subscribe(sub, async (d) => void (got.push(d), d.ack()), { maxInFlight: 10, ackDeadlineMs: 10_000 });
+    const before = Date.now();
+    await bus.publish(topic, Array.from({ length: 50 }, (_, i) => ({ data: JSON.stringify({ i }), attributes: { kind: `k${i % 3}` } })));
+    await eventually('50 deliveries', () => got.length >= 50);
+    await s.close();
+    await bus.close();
+    const byIndex = new Map(got.map((d) => [(JSON.parse(d.data) as { i: number }).i, d]));
+    expect(byIndex.size).toBe(50);
+    for (const [i, d] of byIndex) {
+      expect(d.attributes).toEqual({ kind: `k${i % 3}` });
+      expect(d.deliveryAttempt).toBe(1);
+      expect(d.publishTimeMs).toBeGreaterThanOrEqual(before - 5_000);
+    }
+  });
+
+  it('redelivers after a nack and after a handler throws, counting attempts', async () => {
+    const { bus, topic, sub } = await setup();
+    const attempts: number[] = [];
+    const s = bus.subscribe(
+      sub,
+      async (d) => {
+        attempts.push(d.deliveryAttempt);
+        if (d.deliveryAttempt === 1) return d.nack();
+        if (d.deliveryAttempt === 2) throw new Error('handler failure counts as a nack');
+        d.ack();
+      },
+      { maxInFlight: 1, ackDeadlineMs: 10_000 },
+    );
+    await bus.publish(topic, [{ data: 'x' }]);
+    await eventually('third attempt', () => attempts.length >= 3);
+    await s.close();
+    await bus.close();
+    expect(attempts).toEqual([1, 2, 3]);
+  });
+
+  it('redelivers a delivery that is not settled within the ack deadline', async () => {
+    const { bus, topic, sub } = await setup();
+    const seen: Delivery[] = [];
+    const s = bus.subscribe(
+      sub,
+      async (d) => {
+        seen.push(d);
+        if (d.deliveryAttempt >= 2) d.ack(); // the first delivery is left to expire
+      },
+      { maxInFlight: 1, ackDeadlineMs: 1_000 },
+    );
+    await bus.publish(topic, [{ data: 'slow' }]);
+    await eventually('redelivery after the deadline', () => seen.length >= 2);
+    seen[0]?.ack(); // too late: ignored, the redelivery is what counts
+    await s.close();
+    await bus.close();
+    expect(seen.map((d) => d.deliveryAttempt)).toEqual([1, 2]);
+    expect(seen[1]?.messageId).toBe(seen[0]?.messageId);
+  });
+
+  it('dead-letters after max delivery attempts, each attempt numbered', async () => {
+    const { bus, topic, sub, audit } = await setup(5);
+    const attempts: number[] = [];
+    const dead: Delivery[] = [];
+    const s = bus.subscribe(sub, async (d) => void (attempts.push(d.deliveryAttempt), d.nack()), { maxInFlight: 1, ackDeadlineMs: 10_000 });
+    const a = bus.subscribe(audit, async (d) => void (dead.push(d), d.ack()), { maxInFlight: 1, ackDeadlineMs: 10_000 });
+    await bus.publish(topic, [{ data: 'poison', attributes: { why: 'test' } }]);
+    await eventually('dead letter', () => dead.length >= 1);
+    await s.close();
+    await a.close();
+    await bus.close();
+    expect(attempts).toEqual([1, 2, 3, 4, 5]);
+    expect(dead).toHaveLength(1);
+    expect(dead[0]?.data).toBe('poison');
+    expect(dead[0]?.attributes.why).toBe('test');
+  });
+
+  it('never has more than maxInFlight deliveries with the handler', async () => {
+    const { bus, topic, sub } = await setup();
+    const maxInFlight = 3;
+    let inFlight = 0;
+    let inFlightMax = 0;
+    const acked = new Set<string>();
+    const s = bus.subscribe(
+      sub,
+      async (d) => {
+        inFlight++;
+        inFlightMax = Math.max(inFlightMax, inFlight);
+        await new Promise((r) => setTimeout(r, 15));
+        inFlight--;
+        acked.add(d.data);
+        d.ack();
+      },
+      { maxInFlight, ackDeadlineMs: 10_000 },
+    );
+    await bus.publish(topic, Array.from({ length: 60 }, (_, i) => ({ data: String(i) })));
+    await eventually('60 acks', () => acked.size >= 60);
+    await s.close();
+    await bus.close();
+    expect(acked.size).toBe(60);
+    expect(inFlightMax).toBeLessThanOrEqual(maxInFlight);
+    expect(inFlightMax).toBeGreaterThan(1); // the gate allows parallelism, it does not serialize
+  });
+});

@@ -1,0 +1,201 @@
+// MessageBus on Pub/Sub through @google-cloud/pubsub: the same code for the emulator and for real
+// Google Cloud, which it reaches only when the caller says `googleCloud: true`.
+//
+// Semantics as the port states them, and how they map onto the client:
+// - publish batches (batching settings below) and resolves when every message has a server id.
+// - flow control: at most `maxInFlight` deliveries are with the handler at any time. The client's
+//   own flow control bounds what it pulls; a local gate enforces the bound on handler calls, so a
+//   handler that overruns its deadline cannot let the client hand out extra work.
+// - ack deadline: a delivery must be settled within `ackDeadlineMs` (rounded up to whole seconds,
+//   Pub/Sub's unit). Later ack/nack calls are ignored and the message comes again: the client
+//   extends the lease once at most (maxExtensionTime = the deadline), so redelivery happens after
+//   one to about two deadlines.
+// - deliveryAttempt comes from Pub/Sub, which counts only on subscriptions with a dead-letter
+//   policy (every subscription of core/topology.ts except the dead-letter audit ones); elsewhere
+//   it reads 1.
+// - a handler that throws or rejects without settling counts as a nack.
+import { Duration, PubSub, type Message, type Subscription, type Topic } from '@google-cloud/pubsub';
+import type { BusMessage, Delivery, DeliveryHandler, MessageBus, SubscribeOptions, SubscriptionHandle } from '../../core/ports.ts';
+
+export const PUBSUB_BUS_LIMITS = {
+  /** Pub/Sub accepts at most 1,000 messages per publish request. */
+  publishBatchMessagesMax: 1_000,
+  /** How long the publisher waits to fill a batch: short, because fan-out latency is measured. */
+  publishBatchDelayMs: 5,
+  /** Acks and nacks are sent in batches after at most this long. */
+  ackBatchDelayMs: 10,
+  /** Pub/Sub's modifyAckDeadline bounds, in seconds. */
+  ackDeadlineSecondsMin: 1,
+  ackDeadlineSecondsMax: 600,
+  maxInFlightMax: 100_000,
+} as const;
+
+export interface PubSubBusOptions {
+  readonly projectId: string;
+  /** `host:port` of the emulator; defaults to PUBSUB_EMULATOR_HOST. */
+  readonly emulatorHost?: string;
+  /** Must be true to reach real Google Cloud Pub/Sub (then no emulator host may be set). */
+  readonly googleCloud?: boolean;
+  /** Called with subscriber stream errors (e.g. NOT_FOUND for a missing subscription); default: stderr. */
+  readonly onError?: (subscription: string, error: Error) => void;
+}
+
+export interface PubSubBus extends MessageBus {
+  /** `emulator host:port`, or `google-cloud` when talking to the real service. */
+  readonly target: string;
+}
+
+function createClient(options: PubSubBusOptions): { pubsub: PubSub; target: string } {
+  if (options.projectId === '') throw new Error('createPubSubBus: projectId must be non-empty');
+  if (options.googleCloud === true) {
+    // The client silently follows PUBSUB_EMULATOR_HOST; a cloud run must not be an emulator run by accident.
+    if (options.emulatorHost !== undefined || process.env.PUBSUB_EMULATOR_HOST) {
+      throw new Error('createPubSubBus: googleCloud: true was asked but an emulator host is set (option or PUBSUB_EMULATOR_HOST); unset it to reach real Pub/Sub');
+    }
+    return { pubsub: new PubSub({ projectId: options.projectId, emulatorMode: false }), target: 'google-cloud' };
+  }
+  const host = options.emulatorHost ?? process.env.PUBSUB_EMULATOR_HOST;
+  if (host === undefined || host === '') {
+    throw new Error('createPubSubBus: no Pub/Sub emulator host (pass emulatorHost or set PUBSUB_EMULATOR_HOST; `eval "$(raceday emulators env)"`); to use real Google Cloud pass googleCloud: true');
+  }
+  if (!/^[^:/]+:\d{1,5}$/.test(host) || /\.googleapis\.com:/.test(host)) {
+    throw new Error(`createPubSubBus: emulator host must look like 127.0.0.1:8085, got ${JSON.stringify(host)}`);
+  }
+  return { pubsub: new PubSub({ projectId: options.projectId, apiEndpoint: host, emulatorMode: true }), target: host };
+}
+
+function ackDeadlineSecondsOf(ackDeadlineMs: number): number {
+  const s = Math.ceil(ackDeadlineMs / 1000);
+  const { ackDeadlineSecondsMin: min, ackDeadlineSecondsMax: max } = PUBSUB_BUS_LIMITS;
+  if (!(ackDeadlineMs > 0) || s < min || s > max) throw new Error(`subscribe: ackDeadlineMs must be in ${min * 1000}..${max * 1000}, got ${ackDeadlineMs}`);
+  return s;
+}
+
+/** The subscriber side of one subscribe() call: a gate of `maxInFlight` handler slots. */
+function startSubscriber(sub: Subscription, handler: DeliveryHandler, maxInFlight: number, ackDeadlineMs: number, onError: (e: Error) => void): SubscriptionHandle {
+  let inFlight = 0;
+  let closed = false;
+  const waiting: Message[] = [];
+  let waitingHead = 0;
+
+  const dispatch = (m: Message): void => {
+    inFlight++;
+    let settled = false;
+    const finish = (settle: () => void): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(expiry);
+      settle();
+      inFlight--;
+      pump();
+    };
+    // Past the deadline the delivery is void: the slot is freed and Pub/Sub redelivers.
+    const expiry = setTimeout(() => finish(() => undefined), ackDeadlineMs);
+    const delivery: Delivery = {
+      messageId: m.id,
+      data: m.data.toString('utf8'),
+      attributes: m.attributes,
+      deliveryAttempt: Math.max(1, m.deliveryAttempt),
+      publishTimeMs: m.publishTime.getTime(),
+      ack: () => finish(() => m.ack()),
+      nack: () => finish(() => m.nack()),
+    };
+    Promise.resolve()
+      .then(() => handler(delivery))
+      .catch(() => delivery.nack());
+  };
+
+  const pump = (): void => {
+    while (!closed && inFlight < maxInFlight && waitingHead < waiting.length) {
+      dispatch(waiting[waitingHead++] as Message);
+    }
+    if (waitingHead > 1024 && waitingHead * 2 > waiting.length) {
+      waiting.splice(0, waitingHead);
+      waitingHead = 0;
+    }
+  };
+
+  sub.on('message', (m: Message) => {
+    if (closed) return m.nack();
+    waiting.push(m);
+    pump();
+  });
+  sub.on('error', (e: Error) => onError(e));
+  return {
+    async close() {
+      if (closed) return;
+      closed = true;
+      // Not yet handed out: give them back at once instead of waiting for their deadline.
+      for (let i = waitingHead; i < waiting.length; i++) (waiting[i] as Message).nack();
+      waiting.length = 0;
+      waitingHead = 0;
+      await sub.close();
+      sub.removeAllListeners();
+    },
+  };
+}
+
+export function createPubSubBus(options: PubSubBusOptions): PubSubBus {
+  const { pubsub, target } = createClient(options);
+  const topics = new Map<string, Topic>();
+  const handles = new Set<SubscriptionHandle>();
+  let closed = false;
+  const report = options.onError ?? ((s: string, e: Error) => process.stderr.write(`pubsub-bus: subscription ${s}: ${e.message}\n`));
+
+  const topicOf = (name: string): Topic => {
+    let t = topics.get(name);
+    if (t === undefined) {
+      t = pubsub.topic(name, {
+        batching: { maxMessages: PUBSUB_BUS_LIMITS.publishBatchMessagesMax, maxMilliseconds: PUBSUB_BUS_LIMITS.publishBatchDelayMs },
+      });
+      topics.set(name, t);
+    }
+    return t;
+  };
+
+  return {
+    target,
+    async publish(topic: string, messages: readonly BusMessage[]): Promise<void> {
+      if (closed) throw new Error('bus is closed');
+      const t = topicOf(topic);
+      await Promise.all(
+        messages.map((m) => {
+          if (typeof m.data !== 'string') throw new Error(`invariant violated: message data on ${topic} must be a string`);
+          return t.publishMessage({ data: Buffer.from(m.data, 'utf8'), attributes: m.attributes === undefined ? undefined : { ...m.attributes } });
+        }),
+      );
+    },
+    subscribe(subscription: string, handler: DeliveryHandler, subscribeOptions: SubscribeOptions): SubscriptionHandle {
+      if (closed) throw new Error('bus is closed');
+      const { maxInFlight, ackDeadlineMs } = subscribeOptions;
+      if (!Number.isInteger(maxInFlight) || maxInFlight < 1 || maxInFlight > PUBSUB_BUS_LIMITS.maxInFlightMax) {
+        throw new Error(`subscribe: maxInFlight must be an integer in 1..${PUBSUB_BUS_LIMITS.maxInFlightMax}, got ${maxInFlight}`);
+      }
+      const seconds = ackDeadlineSecondsOf(ackDeadlineMs);
+      const deadline = Duration.from({ seconds });
+      const sub = pubsub.subscription(subscription, {
+        flowControl: { maxMessages: maxInFlight, allowExcessMessages: false },
+        minAckDeadline: deadline,
+        maxAckDeadline: deadline,
+        maxExtensionTime: deadline,
+        batching: { maxMilliseconds: PUBSUB_BUS_LIMITS.ackBatchDelayMs },
+      });
+      const inner = startSubscriber(sub, handler, maxInFlight, seconds * 1000, (e) => report(subscription, e));
+      const handle: SubscriptionHandle = {
+        async close() {
+          handles.delete(handle);
+          await inner.close();
+        },
+      };
+      handles.add(handle);
+      return handle;
+    },
+    async close(): Promise<void> {
+      if (closed) return;
+      closed = true;
+      await Promise.all([...handles].map((h) => h.close()));
+      await Promise.all([...topics.values()].map((t) => t.flush()));
+      await pubsub.close();
+    },
+  };
+}

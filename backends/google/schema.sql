@@ -1,0 +1,145 @@
+-- raceday: the Spanner schema of the google backend (one DDL file; spanner-admin.ts applies it).
+-- Statements are separated by semicolons; `--` comments are stripped before they are sent.
+--
+-- Sharding (emulator-only technique, see spanner-store.ts): every shard database holds this whole
+-- schema. Users and everything keyed by user live in the shard chosen by a hash of UserId; Races
+-- and RaceOutcomes are small and replicated into every shard, so bet placement can check the race
+-- in the same transaction as the balance.
+
+-- One row per user. Balances are integers (yen and medals) and may never go negative.
+-- Keyed by UserId alone: the user is the root of the interleaved hierarchy below, so one user's
+-- tickets, settlement markers and ledger live next to the balance they change (one split, one
+-- transaction per settlement).
+CREATE TABLE Users (
+  UserId STRING(64) NOT NULL,
+  CashYen INT64 NOT NULL,
+  Medals INT64 NOT NULL,
+  CONSTRAINT UsersCashNonNegative CHECK (CashYen >= 0),
+  CONSTRAINT UsersMedalsNonNegative CHECK (Medals >= 0),
+) PRIMARY KEY (UserId);
+
+-- Races are few (dozens a day); keyed by RaceId so placement and settlement read them by key.
+CREATE TABLE Races (
+  RaceId STRING(64) NOT NULL,
+  Sport STRING(16) NOT NULL,
+  Riders INT64 NOT NULL,
+  CloseAtMs INT64 NOT NULL,
+  PostAtMs INT64 NOT NULL,
+) PRIMARY KEY (RaceId);
+
+-- The official outcome, one row per result version (a correction is a new version), interleaved
+-- in its race so "the latest version of race R" is a key-range read on the RaceId prefix.
+CREATE TABLE RaceOutcomes (
+  RaceId STRING(64) NOT NULL,
+  ResultVersion INT64 NOT NULL,
+  ResultJson STRING(MAX) NOT NULL,
+  PayoutTableJson STRING(MAX) NOT NULL,
+  PublishedAtMs INT64 NOT NULL,
+) PRIMARY KEY (RaceId, ResultVersion),
+  INTERLEAVE IN PARENT Races ON DELETE CASCADE;
+
+-- Tickets keyed (UserId, RaceId, TicketId) and interleaved in Users: one user's tickets of one
+-- race are one contiguous key range, which settlement reads with the read API (the emulator scans
+-- for SQL inside read-write transactions; key-range reads stay fast at any size).
+-- OpenRaceId equals RaceId while the ticket is open and is NULL once settled, so the
+-- NULL_FILTERED index below holds exactly the open tickets and shrinks as the race settles.
+CREATE TABLE Tickets (
+  UserId STRING(64) NOT NULL,
+  RaceId STRING(64) NOT NULL,
+  TicketId STRING(64) NOT NULL,
+  BetType STRING(32) NOT NULL,
+  Combination STRING(16) NOT NULL,
+  Stake INT64 NOT NULL,
+  Currency STRING(8) NOT NULL,
+  Status STRING(16) NOT NULL,
+  Per100 INT64,
+  Payout INT64,
+  SettlementId STRING(160),
+  OpenRaceId STRING(64),
+) PRIMARY KEY (UserId, RaceId, TicketId),
+  INTERLEAVE IN PARENT Users ON DELETE CASCADE;
+
+-- The fan-out's lookup: users with open tickets in a race, ascending, read as a key range on
+-- OpenRaceId through the read API (`index:` option), which the emulator serves without the
+-- NULL_FILTERED query hint. Settled tickets (OpenRaceId NULL) are not in the index at all.
+CREATE NULL_FILTERED INDEX TicketsByOpenRace ON Tickets (OpenRaceId, UserId);
+
+-- The settlement marker of (user, race): its presence makes a redelivered settlement a no-op.
+-- Interleaved in Users and keyed (UserId, RaceId) so the settlement transaction reads it by key
+-- in the same split as the tickets and balances it guards.
+CREATE TABLE Settlements (
+  UserId STRING(64) NOT NULL,
+  RaceId STRING(64) NOT NULL,
+  SettlementId STRING(160) NOT NULL,
+  ResultVersion INT64 NOT NULL,
+  CashDelta INT64 NOT NULL,
+  MedalDelta INT64 NOT NULL,
+  Hits INT64 NOT NULL,
+  SettledAt TIMESTAMP NOT NULL OPTIONS (allow_commit_timestamp = true),
+) PRIMARY KEY (UserId, RaceId),
+  INTERLEAVE IN PARENT Users ON DELETE CASCADE;
+
+-- Every balance change as a signed integer. Keyed (UserId, EntryId) and interleaved in Users so a
+-- user's ledger sums with one key-range read; EntryId is deterministic (settlement id + index,
+-- `stake:` + ticket id, `bonus:` + bonus id), so a replayed write collides instead of doubling.
+CREATE TABLE Ledger (
+  UserId STRING(64) NOT NULL,
+  EntryId STRING(200) NOT NULL,
+  Currency STRING(8) NOT NULL,
+  Amount INT64 NOT NULL,
+  Reason STRING(16) NOT NULL,
+  Ref STRING(200) NOT NULL,
+) PRIMARY KEY (UserId, EntryId),
+  INTERLEAVE IN PARENT Users ON DELETE CASCADE;
+
+-- Bonuses keyed by their deterministic BonusId alone: granting is exactly once per id, whoever
+-- asks. The row lives in the shard of its user, because the grant and the medal credit commit
+-- together.
+CREATE TABLE Bonuses (
+  BonusId STRING(200) NOT NULL,
+  UserId STRING(64) NOT NULL,
+  Medals INT64 NOT NULL,
+  Reason STRING(64) NOT NULL,
+) PRIMARY KEY (BonusId);
+
+-- Post-settlement markers of (race, user), keyed race first so one race's markers are one range;
+-- the counter per race (below) makes the ranking barrier one key read instead of a count scan.
+CREATE TABLE PostSettled (
+  RaceId STRING(64) NOT NULL,
+  UserId STRING(64) NOT NULL,
+) PRIMARY KEY (RaceId, UserId);
+
+-- Users of the race marked post-settled in this shard; the store sums the shards.
+CREATE TABLE PostSettledCounts (
+  RaceId STRING(64) NOT NULL,
+  UsersMarked INT64 NOT NULL,
+) PRIMARY KEY (RaceId);
+
+-- The right to publish a race's day ranking, claimed once: an insert-if-absent on RaceId in the
+-- race's home shard.
+CREATE TABLE RankingClaims (
+  RaceId STRING(64) NOT NULL,
+  ClaimedAt TIMESTAMP NOT NULL OPTIONS (allow_commit_timestamp = true),
+) PRIMARY KEY (RaceId);
+
+-- The ranking barrier's denominator: how many users the fan-out found for the race. Written once
+-- (first call wins) in the race's home shard, so a redelivered fan-out cannot change it.
+CREATE TABLE FanoutCounts (
+  RaceId STRING(64) NOT NULL,
+  UsersFound INT64 NOT NULL,
+) PRIMARY KEY (RaceId);
+
+-- Transactional outbox: messages written in the settlement transaction and relayed afterwards.
+-- Keyed by the deterministic OutboxId (a replayed write collides); lives in the user's shard so
+-- it commits with the settlement. The index orders rows by commit time for "oldest first"; a
+-- time-ordered index is a write hot spot on real Spanner at scale, acceptable for a relay queue
+-- that stays short.
+CREATE TABLE Outbox (
+  OutboxId STRING(200) NOT NULL,
+  Topic STRING(128) NOT NULL,
+  Data STRING(MAX) NOT NULL,
+  AttributesJson STRING(MAX) NOT NULL,
+  WrittenAt TIMESTAMP NOT NULL OPTIONS (allow_commit_timestamp = true),
+) PRIMARY KEY (OutboxId);
+
+CREATE INDEX OutboxByTime ON Outbox (WrittenAt, OutboxId);

@@ -1,0 +1,203 @@
+// Read-backs of the Spanner store: what the checkers compare against the pure core (balances,
+// tickets with status and payout, settlement markers, ledger sums, bonuses), plus the read-only
+// port methods (race, cash pools, outbox, post-settled count). Strong single-use reads; set
+// queries (cash pools, whole-table listings) use SQL, which the emulator serves by scanning:
+// acceptable once per race or once per check, never on a per-user hot path.
+import type { Database } from '@google-cloud/spanner';
+import { encodeCombination, parseCombination } from '../../core/combination.ts';
+import type { CashPools, OutboxMessage, RaceInfo, UserAccount } from '../../core/ports.ts';
+import { invariant } from '../../core/result.ts';
+import { validateField, type BetType, type Sport } from '../../core/sports.ts';
+import type { Currency } from '../../core/ticket.ts';
+import { TICKET_COLUMNS, USER_COLUMNS, assertAmount, storedTicketFromRow, userFromRow, type StoredTicket, type TicketRow, type UserRow } from './spanner-rows.ts';
+
+export interface SettlementMarker {
+  readonly userId: string;
+  readonly raceId: string;
+  readonly settlementId: string;
+  readonly resultVersion: number;
+  readonly cashDelta: number;
+  readonly medalDelta: number;
+  readonly hits: number;
+}
+
+export interface LedgerSums {
+  readonly cash: number;
+  readonly medals: number;
+  readonly entries: number;
+}
+
+export interface StoredBonus {
+  readonly bonusId: string;
+  readonly userId: string;
+  readonly medals: number;
+  readonly reason: string;
+}
+
+export interface SpannerReadBacks {
+  readRace(raceId: string): Promise<RaceInfo | undefined>;
+  readUser(userId: string): Promise<UserAccount | undefined>;
+  /** Every user of every shard, ascending user id (for whole-world checks). */
+  readAllUsers(): Promise<UserAccount[]>;
+  /** The user's tickets (of one race, or all), ascending by race then ticket id. */
+  readTickets(userId: string, raceId?: string): Promise<StoredTicket[]>;
+  /** Every ticket of a race across shards (a scan; for checkers). */
+  readRaceTickets(raceId: string): Promise<StoredTicket[]>;
+  readSettlement(userId: string, raceId: string): Promise<SettlementMarker | undefined>;
+  /** Every settlement marker of a race across shards. */
+  readRaceSettlements(raceId: string): Promise<SettlementMarker[]>;
+  ledgerSums(userId: string): Promise<LedgerSums>;
+  readBonus(bonusId: string): Promise<StoredBonus | undefined>;
+  /** Users of the race marked post-settled, summed over shards (strong reads). */
+  postSettledCount(raceId: string): Promise<number>;
+}
+
+/** The read-backs plus the optional read-only Store methods this backend implements. */
+export interface ReadBackImpl extends SpannerReadBacks {
+  cashPools(raceId: string): Promise<CashPools>;
+  readOutbox(limit: number): Promise<readonly OutboxMessage[]>;
+}
+
+export interface ReadBackDeps {
+  readonly databases: readonly Database[];
+  readonly userShard: (userId: string) => number;
+  readonly raceShard: (raceId: string) => number;
+}
+
+interface MarkerRow {
+  UserId: string;
+  RaceId: string;
+  SettlementId: string;
+  ResultVersion: number;
+  CashDelta: number;
+  MedalDelta: number;
+  Hits: number;
+}
+const MARKER_COLUMNS = ['UserId', 'RaceId', 'SettlementId', 'ResultVersion', 'CashDelta', 'MedalDelta', 'Hits'];
+
+function markerFromRow(r: MarkerRow): SettlementMarker {
+  return { userId: r.UserId, raceId: r.RaceId, settlementId: r.SettlementId, resultVersion: r.ResultVersion, cashDelta: r.CashDelta, medalDelta: r.MedalDelta, hits: r.Hits };
+}
+
+const byUserThenRaceThenTicket = (a: StoredTicket, b: StoredTicket): number =>
+  a.userId !== b.userId ? (a.userId < b.userId ? -1 : 1) : a.raceId !== b.raceId ? (a.raceId < b.raceId ? -1 : 1) : a.ticketId < b.ticketId ? -1 : a.ticketId > b.ticketId ? 1 : 0;
+
+export function createReadBacks(deps: ReadBackDeps): ReadBackImpl {
+  const { databases } = deps;
+  const db = (shard: number): Database => databases[shard] as Database;
+  const userDb = (userId: string): Database => db(deps.userShard(userId));
+  const everyShard = <T>(fn: (d: Database) => Promise<T>): Promise<T[]> => Promise.all(databases.map(fn));
+  const sql = async <T>(d: Database, query: string, params: Record<string, unknown>): Promise<T[]> => {
+    const [rows] = await d.run({ sql: query, params, json: true });
+    return rows as T[];
+  };
+
+  async function readRace(raceId: string): Promise<RaceInfo | undefined> {
+    const [rows] = await db(deps.raceShard(raceId)).table('Races').read({ keys: [raceId], columns: ['RaceId', 'Sport', 'Riders', 'CloseAtMs', 'PostAtMs'], json: true });
+    const r = (rows as { RaceId: string; Sport: Sport; Riders: number; CloseAtMs: number; PostAtMs: number }[])[0];
+    return r === undefined ? undefined : { raceId: r.RaceId, sport: r.Sport, riders: r.Riders, closeAtMs: r.CloseAtMs, postAtMs: r.PostAtMs };
+  }
+
+  return {
+    readRace,
+
+    async readUser(userId) {
+      const [rows] = await userDb(userId).table('Users').read({ keys: [userId], columns: USER_COLUMNS, json: true });
+      const r = (rows as UserRow[])[0];
+      return r === undefined ? undefined : userFromRow(r);
+    },
+
+    async readAllUsers() {
+      const shards = await everyShard((d) => sql<UserRow>(d, 'SELECT UserId, CashYen, Medals FROM Users', {}));
+      return shards.flat().map(userFromRow).sort((a, b) => (a.userId < b.userId ? -1 : a.userId > b.userId ? 1 : 0));
+    },
+
+    async readTickets(userId, raceId) {
+      const prefix = raceId === undefined ? [userId] : [userId, raceId];
+      const [rows] = await userDb(userId).table('Tickets').read({ ranges: [{ startClosed: prefix, endClosed: prefix }], columns: TICKET_COLUMNS, json: true });
+      return (rows as TicketRow[]).map(storedTicketFromRow);
+    },
+
+    async readRaceTickets(raceId) {
+      const cols = TICKET_COLUMNS.join(', ');
+      const shards = await everyShard((d) => sql<TicketRow>(d, `SELECT ${cols} FROM Tickets WHERE RaceId = @raceId`, { raceId }));
+      return shards.flat().map(storedTicketFromRow).sort(byUserThenRaceThenTicket);
+    },
+
+    async readSettlement(userId, raceId) {
+      const [rows] = await userDb(userId).table('Settlements').read({ keys: [[userId, raceId]], columns: MARKER_COLUMNS, json: true });
+      const r = (rows as MarkerRow[])[0];
+      return r === undefined ? undefined : markerFromRow(r);
+    },
+
+    async readRaceSettlements(raceId) {
+      const shards = await everyShard((d) => sql<MarkerRow>(d, `SELECT ${MARKER_COLUMNS.join(', ')} FROM Settlements WHERE RaceId = @raceId`, { raceId }));
+      return shards.flat().map(markerFromRow);
+    },
+
+    async ledgerSums(userId) {
+      const [rows] = await userDb(userId).table('Ledger').read({ ranges: [{ startClosed: [userId], endClosed: [userId] }], columns: ['Currency', 'Amount'], json: true });
+      let cash = 0;
+      let medals = 0;
+      for (const r of rows as { Currency: Currency; Amount: number }[]) {
+        invariant(Number.isSafeInteger(r.Amount), `ledger amount ${r.Amount} of ${userId} is not an integer`);
+        if (r.Currency === 'cash') cash += r.Amount;
+        else medals += r.Amount;
+      }
+      return { cash, medals, entries: rows.length };
+    },
+
+    async readBonus(bonusId) {
+      // The bonus lives in its user's shard, which the id alone does not tell: look in each.
+      const found = await everyShard(async (d) => (await d.table('Bonuses').read({ keys: [bonusId], columns: ['BonusId', 'UserId', 'Medals', 'Reason'], json: true }))[0]);
+      const rows = found.flat() as { BonusId: string; UserId: string; Medals: number; Reason: string }[];
+      invariant(rows.length <= 1, `bonus ${bonusId} stored in ${rows.length} shards`);
+      const r = rows[0];
+      return r === undefined ? undefined : { bonusId: r.BonusId, userId: r.UserId, medals: r.Medals, reason: r.Reason };
+    },
+
+    async postSettledCount(raceId) {
+      const counts = await everyShard(async (d) => {
+        const [rows] = await d.table('PostSettledCounts').read({ keys: [raceId], columns: ['UsersMarked'], json: true });
+        return (rows as { UsersMarked: number }[])[0]?.UsersMarked ?? 0;
+      });
+      return counts.reduce((a, b) => a + b, 0);
+    },
+
+    async cashPools(raceId) {
+      const race = await readRace(raceId);
+      invariant(race !== undefined, `cashPools: race ${raceId} is unknown`);
+      const field = validateField(race.sport, race.riders);
+      invariant(field.ok, `cashPools: race ${raceId} has an invalid field`);
+      const query = `SELECT BetType, Combination, SUM(Stake) AS Yen FROM Tickets WHERE RaceId = @raceId AND Currency = 'cash' GROUP BY BetType, Combination`;
+      const shards = await everyShard((d) => sql<{ BetType: BetType; Combination: string; Yen: number }>(d, query, { raceId }));
+      const pools: Partial<Record<BetType, Map<number, number>>> = {};
+      for (const r of shards.flat()) {
+        const parsed = parseCombination(r.BetType, r.Combination, field.value);
+        invariant(parsed.ok, `stored ticket combination ${r.BetType} ${r.Combination} of ${raceId} is invalid`);
+        assertAmount(`pool ${r.BetType} ${r.Combination}`, r.Yen);
+        const pool = (pools[r.BetType] ??= new Map<number, number>());
+        const code = encodeCombination(parsed.value);
+        pool.set(code, (pool.get(code) ?? 0) + r.Yen);
+      }
+      return pools;
+    },
+
+    async readOutbox(limit) {
+      invariant(Number.isSafeInteger(limit) && limit >= 1, `outbox limit ${limit} must be a positive integer`);
+      type Row = { OutboxId: string; Topic: string; Data: string; AttributesJson: string; WrittenAt: Date };
+      const shards = await everyShard(async (d) => {
+        const [keys] = await d.table('Outbox').read({ index: 'OutboxByTime', ranges: [{ startClosed: [], endClosed: [] }], columns: ['OutboxId'], limit, json: true });
+        const ids = (keys as { OutboxId: string }[]).map((k) => [k.OutboxId]);
+        if (ids.length === 0) return [];
+        const [rows] = await d.table('Outbox').read({ keys: ids, columns: ['OutboxId', 'Topic', 'Data', 'AttributesJson', 'WrittenAt'], json: true });
+        return rows as Row[];
+      });
+      return shards
+        .flat()
+        .sort((a, b) => a.WrittenAt.getTime() - b.WrittenAt.getTime() || (a.OutboxId < b.OutboxId ? -1 : 1))
+        .slice(0, limit)
+        .map((r) => ({ outboxId: r.OutboxId, topic: r.Topic, data: r.Data, attributes: JSON.parse(r.AttributesJson) as Record<string, string> }));
+    },
+  };
+}

@@ -1,0 +1,193 @@
+// Proves the Spanner store keeps its promises on the real Spanner emulator: concurrent bets never
+// overdraw, concurrent duplicate settlements apply exactly once, the NULL_FILTERED index pages
+// exactly the users with open tickets (and forgets them once settled), and 2,000 bulk-loaded users
+// settle to the balances the pure core computes independently. Users are sharded over 2 databases
+// and several transactions per shard are allowed, so the ABORTED retry path runs too.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { computePayoutTable } from '../../core/payout.ts';
+import { payoutTableToJson } from '../../core/payout-json.ts';
+import type { BetRequest, UserRaceTickets } from '../../core/ports.ts';
+import type { RaceResult } from '../../core/race-result.ts';
+import { settleUserTickets } from '../../core/settlement.ts';
+import type { Settlement } from '../../core/settlement-record.ts';
+import type { Ticket } from '../../core/ticket.ts';
+import { startSpannerForTests, type SpannerForTests } from './spanner-testing.ts';
+import type { SpannerStore } from './spanner-store.ts';
+
+const NOW_MS = 5_000;
+const clock = { nowMs: () => NOW_MS, sleep: (ms: number) => new Promise<void>((r) => setTimeout(r, ms)) };
+const RESULT: RaceResult = { status: 'official', order: [[3], [1], [5], [2], [4], [6], [7]] };
+const FIELD = { sport: 'keirin', riders: 7 } as const;
+const COMBOS = ['3-1', '1-3', '3-5', '2-4', '5-1'];
+
+let env: SpannerForTests;
+let store: SpannerStore;
+
+beforeAll(async () => {
+  env = await startSpannerForTests('store');
+  store = await env.freshStore(2, { clock, transactionsPerShardMax: 4 });
+}, 120_000);
+
+afterAll(async () => {
+  await env?.stop();
+});
+
+async function putOpenRace(raceId: string, closeAtMs = 10_000): Promise<void> {
+  await store.putRace({ raceId, sport: 'keirin', riders: 7, closeAtMs, postAtMs: closeAtMs + 1 });
+}
+
+/** Records the race's outcome from the store's own cash pools and returns the pure settle function. */
+async function recordAndCompute(raceId: string): Promise<(input: UserRaceTickets) => Settlement> {
+  const pools = await store.cashPools(raceId);
+  const table = computePayoutTable({ field: FIELD, scratched: [], result: RESULT, pools });
+  await store.recordOutcome({ raceId, resultVersion: 1, resultJson: JSON.stringify(RESULT), payoutTableJson: payoutTableToJson(table), publishedAtMs: 1 });
+  return (input) => {
+    const r = settleUserTickets({ ...input, resultVersion: 1, table, field: FIELD });
+    if (!r.ok) throw new Error(r.error.message);
+    return r.value;
+  };
+}
+
+function exacta(raceId: string, userId: string, i: number, stake = 100, currency: Ticket['currency'] = 'cash'): Ticket {
+  return { ticketId: `t${i}`, userId, raceId, betType: 'exacta', combination: COMBOS[i % COMBOS.length] as string, stake, currency };
+}
+
+describe('placeBet', () => {
+  it('never overdraws under concurrent bets and debits exactly the accepted stakes', async () => {
+    await putOpenRace('r-bets');
+    await store.putUsers([{ userId: 'u-bettor', cash: 1_000, medals: 300 }]);
+    const bets: BetRequest[] = Array.from({ length: 25 }, (_, i) => exacta('r-bets', 'u-bettor', i));
+    const results = await Promise.all(bets.map((b) => store.placeBet(b)));
+    const accepted = results.filter((r) => r.ok).length;
+    const refused = results.filter((r) => !r.ok);
+    expect(accepted).toBe(10);
+    expect(refused.every((r) => !r.ok && r.error.code === 'BET.INSUFFICIENT_BALANCE')).toBe(true);
+    expect(await store.readUser('u-bettor')).toEqual({ userId: 'u-bettor', cash: 0, medals: 300 });
+    const tickets = await store.readTickets('u-bettor', 'r-bets');
+    expect(tickets.length).toBe(10);
+    expect(tickets.every((t) => t.status === 'open')).toBe(true);
+    expect(await store.ledgerSums('u-bettor')).toEqual({ cash: -1_000, medals: 0, entries: 10 });
+  });
+
+  it('refuses unknown and closed races, unsold types and bad combinations; a retried ticket id debits once', async () => {
+    await putOpenRace('r-open');
+    await putOpenRace('r-closed', NOW_MS - 1);
+    await store.putUsers([{ userId: 'u-rules', cash: 500, medals: 0 }]);
+    const base = exacta('r-open', 'u-rules', 0);
+    const code = async (b: BetRequest) => {
+      const r = await store.placeBet(b);
+      return r.ok ? 'ok' : r.error.code;
+    };
+    expect(await code({ ...base, raceId: 'r-nowhere' })).toBe('RACE.UNKNOWN');
+    expect(await code({ ...base, raceId: 'r-closed' })).toBe('BET.RACE_CLOSED');
+    expect(await code({ ...base, betType: 'win', combination: '3' })).toBe('BET.TYPE_NOT_SOLD');
+    expect(await code({ ...base, combination: '3-9' })).toBe('BET.COMBINATION_INVALID');
+    expect(await code({ ...base, stake: 150 })).toBe('BET.STAKE_INVALID');
+    expect(await code({ ...base, currency: 'medal' })).toBe('BET.INSUFFICIENT_BALANCE');
+    expect(await code(base)).toBe('ok');
+    expect(await code(base)).toBe('ok');
+    expect(await code({ ...base, stake: 200 })).toBe('INPUT.INVALID');
+    expect((await store.readUser('u-rules'))?.cash).toBe(400);
+  });
+});
+
+describe('settleUser', () => {
+  it('applies exactly once under concurrent duplicate deliveries', async () => {
+    await putOpenRace('r-dup');
+    await store.putUsers([{ userId: 'u-dup', cash: 0, medals: 0 }]);
+    const tickets = Array.from({ length: 5 }, (_, i) => exacta('r-dup', 'u-dup', i, 100 * (i + 1), i % 2 === 0 ? 'cash' : 'medal'));
+    await store.loadTickets(tickets);
+    const compute = await recordAndCompute('r-dup');
+    const expected = compute({ raceId: 'r-dup', userId: 'u-dup', tickets });
+    const results = await Promise.all(Array.from({ length: 8 }, () => store.settleUser('r-dup', 'u-dup', 1, compute)));
+    expect(results.filter((r) => r.kind === 'applied').length).toBe(1);
+    expect(results.filter((r) => r.kind === 'duplicate').every((r) => r.kind === 'duplicate' && r.settlementId === expected.settlementId)).toBe(true);
+    expect(results.filter((r) => r.kind === 'duplicate').length).toBe(7);
+    expect(await store.readUser('u-dup')).toEqual({ userId: 'u-dup', cash: expected.cashDelta, medals: expected.medalDelta });
+    expect(await store.ledgerSums('u-dup')).toMatchObject({ cash: expected.cashDelta, medals: expected.medalDelta, entries: expected.ledger.length });
+    const marker = await store.readSettlement('u-dup', 'r-dup');
+    expect(marker).toMatchObject({ settlementId: expected.settlementId, hits: expected.hits });
+    const stored = await store.readTickets('u-dup', 'r-dup');
+    expect(stored.map((t) => [t.ticketId, t.status, t.payout])).toEqual(expected.outcomes.map((o) => [o.ticketId, o.status, o.payout]));
+    expect(await store.settleUser('r-dup', 'u-nobody', 1, compute)).toEqual({ kind: 'nothing_open' });
+  });
+});
+
+describe('pageUsersWithOpenTickets', () => {
+  it('pages every user with open tickets in ascending order across shards, and drops them once settled', async () => {
+    await putOpenRace('r-page');
+    await putOpenRace('r-other');
+    const users = Array.from({ length: 30 }, (_, i) => `pu${String(i).padStart(3, '0')}`);
+    await store.putUsers(users.map((userId) => ({ userId, cash: 0, medals: 0 })));
+    const withTickets = users.filter((_, i) => i % 3 !== 0);
+    await store.loadTickets(withTickets.flatMap((u, i) => Array.from({ length: 1 + (i % 4) }, (_, k) => exacta('r-page', u, k))));
+    await store.loadTickets(users.map((u) => exacta('r-other', u, 0)));
+    const pageAll = async (): Promise<string[]> => {
+      const seen: string[] = [];
+      for (let after: string | undefined, guard = 0; guard < 100; guard++) {
+        const page = await store.pageUsersWithOpenTickets('r-page', after, 7);
+        seen.push(...page);
+        if (page.length < 7) break;
+        after = page[page.length - 1];
+      }
+      return seen;
+    };
+    expect(await pageAll()).toEqual(withTickets);
+    expect(new Set(withTickets.map((u) => store.shardOfUser(u))).size).toBe(2);
+    const compute = await recordAndCompute('r-page');
+    const settled = withTickets.slice(0, 11);
+    for (const u of settled) expect((await store.settleUser('r-page', u, 1, compute)).kind).toBe('applied');
+    expect(await pageAll()).toEqual(withTickets.slice(11));
+    expect(await store.pageUsersWithOpenTickets('r-other', undefined, 100)).toEqual(users);
+  });
+});
+
+describe('bonuses, post-settled barrier, ranking claim, fan-out count', () => {
+  it('each takes effect exactly once however often it is asked', async () => {
+    await store.putUsers([{ userId: 'u-bonus', cash: 0, medals: 10 }]);
+    const bonus = { bonusId: 'bonus:hit:x', userId: 'u-bonus', medals: 50, reason: 'hit' };
+    const grants = await Promise.all([store.grantBonuses([bonus]), store.grantBonuses([bonus, bonus])]);
+    expect(grants.flat()).toEqual(['bonus:hit:x']);
+    expect((await store.readUser('u-bonus'))?.medals).toBe(60);
+    expect(await store.readBonus('bonus:hit:x')).toMatchObject({ userId: 'u-bonus', medals: 50 });
+    const marks = await Promise.all(['a1', 'a2', 'a3', 'a1', 'a2'].map((u) => store.markPostSettled('r-post', u)));
+    expect(Math.max(...marks)).toBe(3);
+    expect(await store.markPostSettled('r-post', 'a3')).toBe(3);
+    const claims = await Promise.all([1, 2, 3].map(() => store.claimRanking('r-post')));
+    expect(claims.filter(Boolean).length).toBe(1);
+    expect(await store.recordFanoutUsers('r-post', 3)).toBe(3);
+    expect(await store.recordFanoutUsers('r-post', 1)).toBe(3);
+  });
+});
+
+describe('bulk load and settle', () => {
+  it('settles 2,000 bulk-loaded users (5 tickets each) to the balances the pure core computes', async () => {
+    const raceId = 'r-bulk';
+    await putOpenRace(raceId);
+    const users = Array.from({ length: 2_000 }, (_, i) => ({ userId: `bu${String(i).padStart(5, '0')}`, cash: 1_000, medals: 0 }));
+    await store.putUsers(users);
+    const tickets = users.flatMap((u, i) => Array.from({ length: 5 }, (_, k) => exacta(raceId, u.userId, i + k, 100 * (1 + (k % 3)), k === 4 ? 'medal' : 'cash')));
+    await store.loadTickets(tickets);
+    const compute = await recordAndCompute(raceId);
+    const byUser = new Map<string, Ticket[]>();
+    for (const t of tickets) byUser.set(t.userId, [...(byUser.get(t.userId) ?? []), t]);
+    const queue = [...(await store.pageUsersWithOpenTickets(raceId, undefined, 5_000))];
+    expect(queue.length).toBe(2_000);
+    const workers = Array.from({ length: 8 }, async () => {
+      for (let u = queue.pop(); u !== undefined; u = queue.pop()) expect((await store.settleUser(raceId, u, 1, compute)).kind).toBe('applied');
+    });
+    await Promise.all(workers);
+    expect(await store.pageUsersWithOpenTickets(raceId, undefined, 10)).toEqual([]);
+    const all = await store.readAllUsers();
+    const bulk = new Map(all.filter((u) => u.userId.startsWith('bu')).map((u) => [u.userId, u]));
+    for (const u of users) {
+      const s = compute({ raceId, userId: u.userId, tickets: byUser.get(u.userId) ?? [] });
+      expect(bulk.get(u.userId)).toEqual({ userId: u.userId, cash: 1_000 + s.cashDelta, medals: s.medalDelta });
+    }
+    const markers = await store.readRaceSettlements(raceId);
+    expect(markers.length).toBe(2_000);
+    const stats = store.stats();
+    expect(stats.transactionsCommitted).toBeGreaterThan(2_000);
+    console.log(`spanner store stats after the bulk test: ${JSON.stringify(stats)}`);
+  }, 120_000);
+});

@@ -1,0 +1,285 @@
+// The Store port on Cloud Spanner (or its emulator) through @google-cloud/spanner.
+//
+// Sharding (`databaseIds` with more than one id, `--spanner-shards N`) is an EMULATOR-ONLY
+// technique: the emulator runs one read-write transaction per database at a time and aborts the
+// others, so the only way to get parallel transactions out of it is several databases. Users (and
+// everything keyed by user: tickets, markers, ledger, bonuses, post-settled markers, outbox) live
+// in the shard `shardOf(userId)`; races and outcomes are small and written to every shard, so bet
+// placement checks the race in the same transaction as the balance. Real Spanner scales one
+// database by splits; there, use one database id.
+//
+// Per shard, a gate bounds concurrent read-write transactions. On the emulator the default is 1:
+// concurrent transactions on one database only abort each other, so queueing them client-side
+// gives the same throughput without abort storms. Tests raise it to exercise the retry path.
+import { Spanner, type Database } from '@google-cloud/spanner';
+import type { Bonus, Clock, RaceInfo, RaceOutcome, SettleResult, Store, StoreStats, UserAccount } from '../../core/ports.ts';
+import { invariant } from '../../core/result.ts';
+import { isSport } from '../../core/sports.ts';
+import type { Ticket } from '../../core/ticket.ts';
+import { createSpannerClient, type SpannerTarget } from './spanner-client.ts';
+import { placeBetInDatabase } from './spanner-bet.ts';
+import { createReadBacks, type SpannerReadBacks } from './spanner-readback.ts';
+import { TICKET_CELLS, USER_COLUMNS, assertId, batchesOf, groupByShard, openTicketRow, shardOf, userRow } from './spanner-rows.ts';
+import { settleInDatabase } from './spanner-settle.ts';
+import { Gate, runReadWrite, type TxCounters } from './spanner-tx.ts';
+import { pageOpenUsers } from './spanner-paging.ts';
+
+export interface SpannerStoreOptions extends SpannerTarget {
+  /** One database per shard; users are spread over them by a stable hash (emulator-only technique). */
+  readonly databaseIds: readonly string[];
+  /** Read-write transactions in flight per shard; default 1 on the emulator, 64 on Google Cloud. */
+  readonly transactionsPerShardMax?: number;
+  /** The clock bets are checked against (race close time); real time unless given. */
+  readonly clock?: Clock;
+  /** Uniform [0, 1) for retry jitter. */
+  readonly random?: () => number;
+}
+
+export interface SpannerStore extends Store, SpannerReadBacks {
+  readonly shards: number;
+  shardOfUser(userId: string): number;
+}
+
+const REAL_TIME: Clock = { nowMs: () => Date.now(), sleep: (ms) => new Promise((r) => setTimeout(r, ms)) };
+const EMULATOR_TX_PER_SHARD = 1;
+const CLOUD_TX_PER_SHARD = 64;
+/** Bonuses.BonusId is STRING(200) and the ledger entry id adds a `bonus:` prefix to it. */
+const BONUS_ID_LENGTH_MAX = 190;
+
+interface OutcomeRow {
+  RaceId: string;
+  ResultVersion: number;
+  ResultJson: string;
+  PayoutTableJson: string;
+  PublishedAtMs: number;
+}
+const OUTCOME_COLUMNS = ['RaceId', 'ResultVersion', 'ResultJson', 'PayoutTableJson', 'PublishedAtMs'];
+
+function raceRow(r: RaceInfo): Record<string, unknown> {
+  assertId('raceId', r.raceId);
+  invariant(isSport(r.sport), `race ${r.raceId}: sport ${JSON.stringify(r.sport)} unknown`);
+  invariant(Number.isSafeInteger(r.riders) && r.riders > 0, `race ${r.raceId}: riders ${r.riders}`);
+  invariant(Number.isSafeInteger(r.closeAtMs) && Number.isSafeInteger(r.postAtMs), `race ${r.raceId}: times must be integer ms`);
+  return { RaceId: r.raceId, Sport: r.sport, Riders: r.riders, CloseAtMs: r.closeAtMs, PostAtMs: r.postAtMs };
+}
+
+function outcomeFromRow(row: OutcomeRow): RaceOutcome {
+  return { raceId: row.RaceId, resultVersion: row.ResultVersion, resultJson: row.ResultJson, payoutTableJson: row.PayoutTableJson, publishedAtMs: row.PublishedAtMs };
+}
+
+export function createSpannerStore(options: SpannerStoreOptions): SpannerStore {
+  const shardCount = options.databaseIds.length;
+  invariant(shardCount >= 1, 'createSpannerStore: databaseIds must name at least one database');
+  invariant(new Set(options.databaseIds).size === shardCount, 'createSpannerStore: databaseIds must be distinct');
+  const spanner = createSpannerClient(options);
+  const instance = spanner.instance(options.instanceId);
+  const databases: Database[] = options.databaseIds.map((id) => instance.database(id));
+  const gateLimit = options.transactionsPerShardMax ?? (options.emulator ? EMULATOR_TX_PER_SHARD : CLOUD_TX_PER_SHARD);
+  const gates = databases.map(() => new Gate(gateLimit));
+  const counters: TxCounters = { committed: 0, aborted: 0 };
+  const clock = options.clock ?? REAL_TIME;
+  const txOptions = options.random === undefined ? {} : { random: options.random };
+
+  const db = (shard: number): Database => databases[shard] as Database;
+  const gate = (shard: number): Gate => gates[shard] as Gate;
+  const userShard = (userId: string): number => shardOf(userId, shardCount);
+  /** Races, claims and fan-out counts of a race live in (or are read from) its home shard. */
+  const raceShard = (raceId: string): number => shardOf(raceId, shardCount);
+  const inTx = <T>(shard: number, body: Parameters<typeof runReadWrite<T>>[2]): Promise<T> => gate(shard).run(() => runReadWrite(db(shard), counters, body, txOptions));
+  const eachShard = <T>(fn: (shard: number) => Promise<T>): Promise<T[]> => Promise.all(databases.map((_, shard) => fn(shard)));
+
+  /** Writes rows in bulk commits, shards in parallel, commits of one shard one after another. */
+  async function bulkWrite<T>(items: readonly T[], keyOf: (item: T) => string, cellsPerRow: number, write: (tx: Parameters<Parameters<typeof runReadWrite>[2]>[0], batch: T[]) => void): Promise<void> {
+    const groups = groupByShard(items, keyOf, shardCount);
+    await eachShard(async (shard) => {
+      for (const batch of batchesOf(groups[shard] as T[], cellsPerRow)) {
+        await inTx(shard, async (tx) => write(tx, batch));
+      }
+    });
+  }
+
+  const readBacks = createReadBacks({ databases, userShard, raceShard });
+
+  const store: SpannerStore = {
+    ...readBacks,
+    shards: shardCount,
+    shardOfUser: userShard,
+
+    async putUsers(users: readonly UserAccount[]): Promise<void> {
+      await bulkWrite(users.map(userRow), (r) => r.UserId, USER_COLUMNS.length, (tx, batch) => tx.upsert('Users', batch));
+    },
+
+    async putRace(race: RaceInfo): Promise<void> {
+      const row = raceRow(race);
+      await eachShard((shard) => inTx(shard, async (tx) => tx.upsert('Races', row)));
+    },
+
+    async getRace(raceId: string): Promise<RaceInfo | undefined> {
+      return readBacks.readRace(raceId);
+    },
+
+    placeBet(bet) {
+      return inTx(userShard(bet.userId), (tx) => placeBetInDatabase(tx, bet, clock.nowMs()));
+    },
+
+    async loadTickets(tickets: readonly Ticket[]): Promise<void> {
+      const rows = tickets.map(openTicketRow);
+      await bulkWrite(rows, (r) => r.UserId, TICKET_CELLS, (tx, batch) => tx.insert('Tickets', batch));
+    },
+
+    async recordOutcome(outcome: RaceOutcome): Promise<boolean> {
+      assertId('raceId', outcome.raceId);
+      invariant(Number.isSafeInteger(outcome.resultVersion) && outcome.resultVersion >= 1, `result version ${outcome.resultVersion} must be a positive integer`);
+      invariant(Number.isSafeInteger(outcome.publishedAtMs), `publishedAtMs ${outcome.publishedAtMs} must be integer ms`);
+      const row: OutcomeRow = { RaceId: outcome.raceId, ResultVersion: outcome.resultVersion, ResultJson: outcome.resultJson, PayoutTableJson: outcome.payoutTableJson, PublishedAtMs: outcome.publishedAtMs };
+      // Shards are written in order and getOutcome reads the last one, so a reader that sees the
+      // outcome knows every shard has it (bets are closed everywhere). A crash midway leaves a
+      // prefix written; the retry writes the rest and reports true, so the fan-out still runs.
+      let recorded = false;
+      for (let shard = 0; shard < shardCount; shard++) {
+        const wrote = await inTx(shard, async (tx) => {
+          const [[races], [existing]] = await Promise.all([
+            tx.read('Races', { keys: [outcome.raceId], columns: ['RaceId'], json: true }),
+            tx.read('RaceOutcomes', { keys: [[outcome.raceId, String(outcome.resultVersion)]], columns: OUTCOME_COLUMNS, json: true }),
+          ]);
+          invariant(races.length === 1, `recordOutcome: race ${outcome.raceId} was never put`);
+          const old = (existing as OutcomeRow[])[0];
+          if (old !== undefined) {
+            invariant(old.ResultJson === row.ResultJson && old.PayoutTableJson === row.PayoutTableJson, `race ${outcome.raceId} v${outcome.resultVersion} recorded twice with different content`);
+            return false;
+          }
+          tx.insert('RaceOutcomes', row);
+          return true;
+        });
+        recorded ||= wrote;
+      }
+      return recorded;
+    },
+
+    async getOutcome(raceId: string): Promise<RaceOutcome | undefined> {
+      assertId('raceId', raceId);
+      const [rows] = await db(shardCount - 1).table('RaceOutcomes').read({ ranges: [{ startClosed: [raceId], endClosed: [raceId] }], columns: OUTCOME_COLUMNS, json: true });
+      const latest = (rows as OutcomeRow[]).reduce<OutcomeRow | undefined>((a, r) => (a === undefined || r.ResultVersion > a.ResultVersion ? r : a), undefined);
+      return latest === undefined ? undefined : outcomeFromRow(latest);
+    },
+
+    async pageUsersWithOpenTickets(raceId: string, afterUserId: string | undefined, limit: number): Promise<readonly string[]> {
+      assertId('raceId', raceId);
+      invariant(Number.isSafeInteger(limit) && limit >= 1, `page limit ${limit} must be a positive integer`);
+      const pages = await eachShard((shard) => pageOpenUsers(db(shard), raceId, afterUserId, limit));
+      return pages.flat().sort().slice(0, limit);
+    },
+
+    settleUser(raceId, userId, resultVersion, compute, outbox): Promise<SettleResult> {
+      assertId('raceId', raceId);
+      assertId('userId', userId);
+      const shard = userShard(userId);
+      return gate(shard).run(() => settleInDatabase(db(shard), counters, { raceId, userId, resultVersion, compute, outbox }, txOptions));
+    },
+
+    async grantBonuses(bonuses: readonly Bonus[]): Promise<readonly string[]> {
+      for (const b of bonuses) {
+        assertId('userId', b.userId);
+        invariant(b.bonusId.length > 0 && b.bonusId.length <= BONUS_ID_LENGTH_MAX, `bonus id ${JSON.stringify(b.bonusId)} must be 1..${BONUS_ID_LENGTH_MAX} characters`);
+        invariant(Number.isSafeInteger(b.medals) && b.medals > 0, `bonus ${b.bonusId}: medals ${b.medals} must be a positive integer`);
+      }
+      const groups = groupByShard(bonuses, (b) => b.userId, shardCount);
+      const granted = await eachShard((shard) => grantInShard(shard, groups[shard] as Bonus[]));
+      return granted.flat();
+    },
+
+    async markPostSettled(raceId: string, userId: string): Promise<number> {
+      assertId('raceId', raceId);
+      assertId('userId', userId);
+      const own = userShard(userId);
+      await inTx(own, async (tx) => {
+        const [[marker], [counts]] = await Promise.all([
+          tx.read('PostSettled', { keys: [[raceId, userId]], columns: ['UserId'], json: true }),
+          tx.read('PostSettledCounts', { keys: [raceId], columns: ['UsersMarked'], json: true }),
+        ]);
+        if (marker.length > 0) return;
+        const before = (counts as { UsersMarked: number }[])[0]?.UsersMarked ?? 0;
+        tx.insert('PostSettled', { RaceId: raceId, UserId: userId });
+        tx.upsert('PostSettledCounts', { RaceId: raceId, UsersMarked: before + 1 });
+      });
+      // Strong reads after our commit: of two users marked last in different shards, the later
+      // commit reads the earlier one, so at least one caller sees the full count (the barrier).
+      return readBacks.postSettledCount(raceId);
+    },
+
+    async claimRanking(raceId: string): Promise<boolean> {
+      assertId('raceId', raceId);
+      return inTx(raceShard(raceId), async (tx) => {
+        const [rows] = await tx.read('RankingClaims', { keys: [raceId], columns: ['RaceId'], json: true });
+        if (rows.length > 0) return false;
+        tx.insert('RankingClaims', { RaceId: raceId, ClaimedAt: Spanner.COMMIT_TIMESTAMP });
+        return true;
+      });
+    },
+
+    async recordFanoutUsers(raceId: string, users: number): Promise<number> {
+      assertId('raceId', raceId);
+      invariant(Number.isSafeInteger(users) && users >= 0, `fan-out user count ${users} must be a non-negative integer`);
+      return inTx(raceShard(raceId), async (tx) => {
+        const [rows] = await tx.read('FanoutCounts', { keys: [raceId], columns: ['UsersFound'], json: true });
+        const recorded = (rows as { UsersFound: number }[])[0];
+        if (recorded !== undefined) return recorded.UsersFound;
+        tx.insert('FanoutCounts', { RaceId: raceId, UsersFound: users });
+        return users;
+      });
+    },
+
+    async deleteOutbox(outboxIds: readonly string[]): Promise<void> {
+      if (outboxIds.length === 0) return;
+      // Outbox rows live in their user's shard, which the id does not tell: delete everywhere
+      // (a delete of a missing key is a no-op, so racing relays are harmless).
+      const keys = outboxIds.map((id) => [id]);
+      await eachShard((shard) => inTx(shard, async (tx) => tx.deleteRows('Outbox', keys)));
+    },
+
+    stats(): StoreStats {
+      return { transactionsCommitted: counters.committed, transactionsAborted: counters.aborted };
+    },
+
+    async close(): Promise<void> {
+      await Promise.all(databases.map((d) => d.close()));
+      spanner.close();
+    },
+  };
+
+  async function grantInShard(shard: number, bonuses: readonly Bonus[]): Promise<string[]> {
+    if (bonuses.length === 0) return [];
+    return inTx(shard, async (tx) => {
+      const userIds = [...new Set(bonuses.map((b) => b.userId))];
+      const [[existing], [users]] = await Promise.all([
+        tx.read('Bonuses', { keys: bonuses.map((b) => [b.bonusId]), columns: ['BonusId', 'UserId'], json: true }),
+        tx.read('Users', { keys: userIds.map((u) => [u]), columns: USER_COLUMNS, json: true }),
+      ]);
+      const seen = new Map((existing as { BonusId: string; UserId: string }[]).map((r) => [r.BonusId, r.UserId]));
+      const medals = new Map((users as { UserId: string; Medals: number }[]).map((u) => [u.UserId, u.Medals]));
+      const granted: string[] = [];
+      const credited = new Set<string>();
+      for (const b of bonuses) {
+        const owner = seen.get(b.bonusId);
+        if (owner !== undefined) {
+          invariant(owner === b.userId, `bonus ${b.bonusId} was granted to ${owner}, now asked for ${b.userId}`);
+          continue;
+        }
+        const before = medals.get(b.userId);
+        invariant(before !== undefined, `bonus ${b.bonusId} for unknown user ${b.userId}`);
+        medals.set(b.userId, before + b.medals);
+        seen.set(b.bonusId, b.userId);
+        granted.push(b.bonusId);
+        credited.add(b.userId);
+        tx.insert('Bonuses', { BonusId: b.bonusId, UserId: b.userId, Medals: b.medals, Reason: b.reason });
+        tx.insert('Ledger', { UserId: b.userId, EntryId: `bonus:${b.bonusId}`, Currency: 'medal', Amount: b.medals, Reason: 'bonus', Ref: b.bonusId });
+      }
+      for (const userId of credited) {
+        tx.update('Users', { UserId: userId, Medals: medals.get(userId) });
+      }
+      return granted;
+    });
+  }
+
+  return store;
+}

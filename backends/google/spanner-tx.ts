@@ -1,0 +1,92 @@
+// Read-write transactions for the Spanner store: a per-shard gate on concurrent transactions and
+// a bounded ABORTED retry loop with jittered backoff, counted for the report.
+//
+// Why our own loop rather than runTransactionAsync's: the client's runner waits 1-2 s (growing to
+// 32 s) after every ABORTED and retries for up to an hour. On the emulator, which runs one
+// read-write transaction per database and aborts the others, that turns ordinary contention into
+// seconds of idle time; here the backoff starts at a few milliseconds and attempts are bounded,
+// so a stuck transaction fails loudly instead of hiding in a retry loop.
+import type { Database, Transaction } from '@google-cloud/spanner';
+
+export const TX_LIMITS = {
+  /** Attempts of one transaction before the ABORTED error is rethrown. */
+  attemptsMax: 30,
+  backoffMsMin: 2,
+  backoffMsMax: 250,
+} as const;
+
+/** gRPC ABORTED: Spanner's "retry the whole transaction" answer (lock conflict, emulator's one-at-a-time rule). */
+const ABORTED = 10;
+
+export function isAborted(e: unknown): boolean {
+  return typeof e === 'object' && e !== null && 'code' in e && e.code === ABORTED;
+}
+
+/** A counting semaphore: at most `limit` holders at a time, FIFO. */
+export class Gate {
+  readonly #limit: number;
+  #held = 0;
+  readonly #waiting: (() => void)[] = [];
+
+  constructor(limit: number) {
+    if (!Number.isInteger(limit) || limit < 1) throw new Error(`gate limit must be a positive integer, got ${limit}`);
+    this.#limit = limit;
+  }
+
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.#held >= this.#limit) await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    else this.#held++;
+    try {
+      return await fn();
+    } finally {
+      // Hand the slot straight to the next waiter (the count stays), or free it.
+      const next = this.#waiting.shift();
+      if (next === undefined) this.#held--;
+      else next();
+    }
+  }
+}
+
+export interface TxCounters {
+  committed: number;
+  aborted: number;
+}
+
+export interface TxRunnerOptions {
+  /** Uniform [0, 1) for backoff jitter; Math.random unless a seeded source is passed. */
+  readonly random?: () => number;
+}
+
+/**
+ * Runs `body` in a read-write transaction on `database` and commits, retrying the whole body on
+ * ABORTED. The body queues mutations on the transaction and returns a value; it must not have
+ * effects outside the transaction, because it may run several times.
+ */
+export async function runReadWrite<T>(
+  database: Database,
+  counters: TxCounters,
+  body: (tx: Transaction) => Promise<T>,
+  options: TxRunnerOptions = {},
+): Promise<T> {
+  const random = options.random ?? Math.random;
+  for (let attempt = 1; ; attempt++) {
+    const [tx] = await database.getTransaction();
+    try {
+      const value = await body(tx);
+      await tx.commit();
+      counters.committed++;
+      return value;
+    } catch (e) {
+      await tx.rollback().catch(() => undefined); // best effort: the emulator frees its lock sooner
+      if (!isAborted(e)) throw e;
+      counters.aborted++;
+      if (attempt >= TX_LIMITS.attemptsMax) {
+        throw new Error(`transaction still ABORTED after ${attempt} attempts (TX_LIMITS.attemptsMax)`, { cause: e });
+      }
+      const ceilingMs = Math.min(TX_LIMITS.backoffMsMax, TX_LIMITS.backoffMsMin * 2 ** (attempt - 1));
+      await new Promise((resolve) => setTimeout(resolve, ceilingMs * (0.5 + random() / 2)));
+    } finally {
+      tx.end();
+    }
+  }
+}

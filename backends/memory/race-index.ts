@@ -1,0 +1,170 @@
+// Per-race index of the memory store: the race's users in ascending user id with the range of
+// their tickets (compressed sparse rows), an open-ticket count per user for paging, and the
+// settlement marker per (race, user). Built lazily, after tickets are loaded, with two counting
+// passes (no per-ticket objects); rebuilt only when tickets of the race were added since.
+import type { BetType } from '../../core/sports.ts';
+import { COMBO_KEY_SPACE } from '../../core/combination.ts';
+import type { RaceInfo, RaceOutcome, RankingClaim } from '../../core/ports.ts';
+import { GrowArray, STATUS_OPEN, type TicketTable } from './columns.ts';
+
+export interface RaceIndex {
+  /** User indexes in ascending user id. */
+  readonly users: Uint32Array;
+  /** Tickets of users[p] are tix[offsets[p] .. offsets[p + 1]). */
+  readonly offsets: Uint32Array;
+  readonly tix: Uint32Array;
+  /** Open tickets of users[p]; paging skips users at 0. */
+  readonly open: Uint32Array;
+  /** Result version of the applied settlement of users[p]; 0 = not settled. */
+  readonly marker: Uint32Array;
+  /** Settlements applied for users[p] (exactly-once means at most 1). */
+  readonly applications: Uint16Array;
+}
+
+export class RaceState {
+  readonly raceId: string;
+  info: RaceInfo | undefined;
+  outcome: RaceOutcome | undefined;
+  readonly tickets = new GrowArray((n) => new Uint32Array(n), 16);
+  ticketCount = 0;
+  index: RaceIndex | undefined;
+  indexedCount = 0;
+  /** Cash yen per comboKey(betType, code), kept as tickets arrive (ingest builds the pools from it). */
+  cashPool: Float64Array | undefined;
+  readonly postSettled = new Set<number>();
+  fanoutUsers: number | undefined;
+  ranking: RankingClaim | undefined;
+  settledUsers = 0;
+
+  constructor(raceId: string) {
+    this.raceId = raceId;
+  }
+
+  addTicket(row: number, comboKeyValue: number, cashYen: number): void {
+    this.tickets.reserve(this.ticketCount + 1);
+    this.tickets.data[this.ticketCount++] = row;
+    if (cashYen > 0) {
+      this.cashPool ??= new Float64Array(COMBO_KEY_SPACE);
+      this.cashPool[comboKeyValue] = (this.cashPool[comboKeyValue] as number) + cashYen;
+    }
+  }
+}
+
+/** The users sorted by id: `byRank[r]` is the user of rank r, `rank[u]` the rank of user u. */
+export interface UserOrder {
+  readonly byRank: Uint32Array;
+  readonly rank: Uint32Array;
+}
+
+export function buildUserOrder(userIds: readonly string[]): UserOrder {
+  const byRank = new Uint32Array(userIds.length);
+  for (let i = 0; i < byRank.length; i++) byRank[i] = i;
+  byRank.sort((a, b) => {
+    const x = userIds[a] as string;
+    const y = userIds[b] as string;
+    return x < y ? -1 : x > y ? 1 : 0;
+  });
+  const rank = new Uint32Array(userIds.length);
+  for (let r = 0; r < byRank.length; r++) rank[byRank[r] as number] = r;
+  return { byRank, rank };
+}
+
+/** Position of user `u` in the index, or -1. */
+export function positionOf(index: RaceIndex, order: UserOrder, u: number): number {
+  if (u >= order.rank.length) return -1;
+  const target = order.rank[u] as number;
+  let lo = 0;
+  let hi = index.users.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const r = order.rank[index.users[mid] as number] as number;
+    if (r === target) return mid;
+    if (r < target) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return -1;
+}
+
+/** First position whose user id is strictly greater than `after`. */
+export function positionAfter(index: RaceIndex, userIds: readonly string[], after: string | undefined): number {
+  if (after === undefined) return 0;
+  let lo = 0;
+  let hi = index.users.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((userIds[index.users[mid] as number] as string) <= after) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Builds (or rebuilds, keeping settlement markers) the index of a race. */
+export function buildRaceIndex(race: RaceState, table: TicketTable, order: UserOrder, userCount: number): RaceIndex {
+  const start = new Uint32Array(userCount);
+  const rows = race.tickets.data;
+  const n = race.ticketCount;
+  for (let i = 0; i < n; i++) {
+    const u = table.user.get(rows[i] as number);
+    start[u] = (start[u] as number) + 1;
+  }
+  let distinct = 0;
+  for (let u = 0; u < userCount; u++) if ((start[u] as number) > 0) distinct++;
+  const users = new Uint32Array(distinct);
+  const offsets = new Uint32Array(distinct + 1);
+  let p = 0;
+  let at = 0;
+  for (let r = 0; r < userCount; r++) {
+    const u = order.byRank[r] as number;
+    const c = start[u] as number;
+    if (c === 0) continue;
+    users[p] = u;
+    offsets[p] = at;
+    start[u] = at; // from here on: the next free slot of user u
+    at += c;
+    p++;
+  }
+  offsets[distinct] = at;
+  const tix = new Uint32Array(n);
+  for (let i = 0; i < n; i++) {
+    const row = rows[i] as number;
+    const u = table.user.get(row);
+    tix[start[u] as number] = row;
+    start[u] = (start[u] as number) + 1;
+  }
+  const open = new Uint32Array(distinct);
+  for (let q = 0; q < distinct; q++) {
+    let c = 0;
+    for (let k = offsets[q] as number; k < (offsets[q + 1] as number); k++) if (table.status.get(tix[k] as number) === STATUS_OPEN) c++;
+    open[q] = c;
+  }
+  const index: RaceIndex = { users, offsets, tix, open, marker: new Uint32Array(distinct), applications: new Uint16Array(distinct) };
+  const old = race.index;
+  if (old !== undefined) {
+    for (let q = 0; q < old.users.length; q++) {
+      if (old.marker[q] === 0 && old.applications[q] === 0) continue;
+      const np = positionOf(index, order, old.users[q] as number);
+      index.marker[np] = old.marker[q] as number;
+      index.applications[np] = old.applications[q] as number;
+    }
+  }
+  race.index = index;
+  race.indexedCount = n;
+  return index;
+}
+
+/** Cash pools of a race from its running sums: bet type -> combination code -> yen. */
+export function cashPoolsOf(race: RaceState, betTypes: readonly BetType[]): Partial<Record<BetType, Map<number, number>>> {
+  const out: Partial<Record<BetType, Map<number, number>>> = {};
+  const pool = race.cashPool;
+  if (pool === undefined) return out;
+  for (let key = 0; key < pool.length; key++) {
+    const yen = pool[key] as number;
+    if (yen === 0) continue;
+    const betType = betTypes[Math.floor(key / 1000)] as BetType;
+    const map = out[betType] ?? new Map<number, number>();
+    map.set(key % 1000, yen);
+    out[betType] = map;
+  }
+  return out;
+}
+

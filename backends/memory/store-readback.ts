@@ -1,0 +1,82 @@
+// Read-backs of the memory store for invariant checkers: balances, tickets with their settlement
+// state, markers, ledger totals, bonuses and ranking claims. Built from the columns on demand.
+import type { Bonus, LedgerTotals, RankingClaim, SettlementMarker, StoredTicket, StoreReadback, UserAccount } from '../../core/ports.ts';
+import { settlementIdOf, type LedgerReason } from '../../core/settlement-record.ts';
+import type { Ticket } from '../../core/ticket.ts';
+import { STAKE_UNIT } from '../../core/ticket.ts';
+import { TICKET_STATUS, type GrowArray, type TicketTable } from './columns.ts';
+import type { RaceIndex, RaceState } from './race-index.ts';
+
+export interface ReadbackSources {
+  readonly table: TicketTable;
+  readonly userIds: readonly string[];
+  userIdx(userId: string): number;
+  readonly cash: GrowArray<Float64Array>;
+  readonly medals: GrowArray<Float64Array>;
+  readonly initialCash: GrowArray<Float64Array>;
+  readonly initialMedals: GrowArray<Float64Array>;
+  /** Per user 10 slots: cash stake, payout, refund, special, bonus, then the same in medals. */
+  readonly ledger: GrowArray<Float64Array>;
+  readonly races: ReadonlyMap<string, RaceState>;
+  indexOf(race: RaceState): RaceIndex;
+  readonly granted: ReadonlyMap<string, Bonus>;
+  ticketOf(row: number, userId: string, raceId: string): Ticket;
+}
+
+const REASONS: readonly LedgerReason[] = ['stake', 'payout', 'refund', 'special', 'bonus'];
+const SLOTS = 10;
+
+export function createReadback(src: ReadbackSources): StoreReadback {
+  const account = (u: number): UserAccount => ({ userId: src.userIds[u] as string, cash: src.cash.data[u] as number, medals: src.medals.data[u] as number });
+  const totals = (u: number, offset: number): Record<LedgerReason, number> => {
+    const out = {} as Record<LedgerReason, number>;
+    REASONS.forEach((r, i) => (out[r] = src.ledger.data[u * SLOTS + offset + i] as number));
+    return out;
+  };
+  return {
+    async balances(userId) {
+      const u = src.userIdx(userId);
+      return u < 0 ? undefined : account(u);
+    },
+    async *users() {
+      for (let u = 0; u < src.userIds.length; u++) yield account(u);
+    },
+    async *ticketsOfRace(raceId) {
+      const race = src.races.get(raceId);
+      if (race === undefined) return;
+      for (let i = 0; i < race.ticketCount; i++) {
+        const row = race.tickets.data[i] as number;
+        const t = src.ticketOf(row, src.userIds[src.table.user.get(row)] as string, raceId);
+        const per100 = src.table.per100.get(row);
+        const ticket: StoredTicket = { ...t, status: TICKET_STATUS[src.table.status.get(row)] ?? 'open', per100, payout: (t.stake / STAKE_UNIT) * per100 };
+        yield ticket;
+      }
+    },
+    async settlementMarkers(raceId) {
+      const race = src.races.get(raceId);
+      if (race === undefined) return [];
+      const index = src.indexOf(race);
+      const out: SettlementMarker[] = [];
+      for (let p = 0; p < index.users.length; p++) {
+        const v = index.marker[p] as number;
+        if (v === 0) continue;
+        const userId = src.userIds[index.users[p] as number] as string;
+        out.push({ userId, settlementId: settlementIdOf(raceId, userId, v), resultVersion: v, applications: index.applications[p] as number });
+      }
+      return out;
+    },
+    async ledgerTotals(userId): Promise<LedgerTotals | undefined> {
+      const u = src.userIdx(userId);
+      if (u < 0) return undefined;
+      return { userId, initialCash: src.initialCash.data[u] as number, initialMedals: src.initialMedals.data[u] as number, cash: totals(u, 0), medal: totals(u, 5) };
+    },
+    async bonuses() {
+      return [...src.granted.values()];
+    },
+    async rankingClaims() {
+      const out: RankingClaim[] = [];
+      for (const race of src.races.values()) if (race.ranking !== undefined) out.push(race.ranking);
+      return out;
+    },
+  };
+}

@@ -1,0 +1,246 @@
+// The wire messages of the pipeline (DESIGN.md), validated at every boundary: a producer encodes
+// through `encodeX` (which asserts the message is valid, so a bug fails at the source), a consumer
+// parses through `parseX` or `parseMessage`, and a message that fails goes to the dead-letter topic
+// with the error's message as the reason. Every message carries `schemaVersion`; `publishedAt` is
+// the race result's publish time in epoch milliseconds, carried along so every later step measures
+// latency from the same origin.
+import { err, invariant, ok, type Result } from './result.ts';
+import { settlementIdOf } from './settlement-record.ts';
+import { NOTIFICATION_KINDS, notificationIdOf, parseNotificationPayload, type NotificationBody } from './notification.ts';
+import { TOPICS } from './topology.ts';
+import { countAt, describe, idAt, idValue, invalid, objectAt, onlyKnownFields, WIRE_LIMITS, type Fields } from './wire-check.ts';
+
+export const SCHEMA_VERSION = 1;
+export { WIRE_LIMITS as MESSAGE_LIMITS };
+
+interface Versioned {
+  readonly schemaVersion: typeof SCHEMA_VERSION;
+}
+
+export interface RaceResultsMessage extends Versioned {
+  readonly raceId: string;
+  readonly resultVersion: number;
+  readonly publishedAt: number;
+}
+
+export interface SettleRequestMessage extends Versioned {
+  readonly raceId: string;
+  readonly userId: string;
+  readonly resultVersion: number;
+  readonly publishedAt: number;
+}
+
+/** The `user-batch:N` fan-out variant: one message settles up to WIRE_LIMITS.batchUsersMax users. */
+export interface SettleRequestBatchMessage extends Versioned {
+  readonly raceId: string;
+  readonly userIds: readonly string[];
+  readonly resultVersion: number;
+  readonly publishedAt: number;
+}
+
+export interface SettledMessage extends Versioned {
+  readonly raceId: string;
+  readonly userId: string;
+  /** Must equal settlementIdOf(raceId, userId, resultVersion). */
+  readonly settlementId: string;
+  /** Cash and medals credited by the settlement (its cashDelta, medalDelta). */
+  readonly cash: number;
+  readonly medals: number;
+  readonly hits: number;
+  /** Hits on trifecta tickets, for the "first trifecta hit" mission; absent means 0. */
+  readonly trifectaHits?: number;
+  readonly resultVersion: number;
+  readonly publishedAt: number;
+}
+
+export interface NotificationMessage extends Versioned, NotificationBody {}
+
+export type Unversioned<T> = Omit<T, 'schemaVersion'>;
+
+// ---------------------------------------------------------------------------------------------
+// Validators. Each checks the envelope (object, schemaVersion, no unknown fields), then each field.
+
+function envelope(value: unknown, topic: string, known: readonly string[]): Result<Fields> {
+  const o = objectAt(value, topic);
+  if (!o.ok) return o;
+  const v = o.value.schemaVersion;
+  if (v !== SCHEMA_VERSION) return err('MESSAGE.SCHEMA_VERSION', `${topic}.schemaVersion: must be ${SCHEMA_VERSION}, got ${describe(v)}`, `${topic}.schemaVersion`);
+  const k = onlyKnownFields(o.value, ['schemaVersion', ...known], topic);
+  return k.ok ? o : k;
+}
+
+/** Reads the fields every message has: raceId, resultVersion, publishedAt. */
+function common(o: Fields, topic: string): Result<{ raceId: string; resultVersion: number; publishedAt: number }> {
+  const raceId = idAt(o, 'raceId', topic);
+  if (!raceId.ok) return raceId;
+  const resultVersion = countAt(o, 'resultVersion', topic);
+  if (!resultVersion.ok) return resultVersion;
+  const publishedAt = countAt(o, 'publishedAt', topic, 'a non-negative integer of epoch milliseconds');
+  if (!publishedAt.ok) return publishedAt;
+  return ok({ raceId: raceId.value, resultVersion: resultVersion.value, publishedAt: publishedAt.value });
+}
+
+export function parseRaceResults(value: unknown): Result<RaceResultsMessage> {
+  const topic = TOPICS.raceResults;
+  const o = envelope(value, topic, ['raceId', 'resultVersion', 'publishedAt']);
+  if (!o.ok) return o;
+  const c = common(o.value, topic);
+  if (!c.ok) return c;
+  return ok({ schemaVersion: SCHEMA_VERSION, ...c.value });
+}
+
+export function parseSettleRequest(value: unknown): Result<SettleRequestMessage> {
+  const topic = TOPICS.settleRequests;
+  const o = envelope(value, topic, ['raceId', 'userId', 'resultVersion', 'publishedAt']);
+  if (!o.ok) return o;
+  const c = common(o.value, topic);
+  if (!c.ok) return c;
+  const userId = idAt(o.value, 'userId', topic);
+  if (!userId.ok) return userId;
+  return ok({ schemaVersion: SCHEMA_VERSION, raceId: c.value.raceId, userId: userId.value, resultVersion: c.value.resultVersion, publishedAt: c.value.publishedAt });
+}
+
+export function parseSettleRequestBatch(value: unknown): Result<SettleRequestBatchMessage> {
+  const topic = TOPICS.settleRequests;
+  const o = envelope(value, topic, ['raceId', 'userIds', 'resultVersion', 'publishedAt']);
+  if (!o.ok) return o;
+  const c = common(o.value, topic);
+  if (!c.ok) return c;
+  const ids = o.value.userIds;
+  const max = WIRE_LIMITS.batchUsersMax;
+  if (!Array.isArray(ids) || ids.length === 0 || ids.length > max) return invalid(`${topic}.userIds`, `must be an array of 1..${max} user ids, got ${Array.isArray(ids) ? `${ids.length} entries` : describe(ids)}`);
+  const seen = new Set<string>();
+  for (let i = 0; i < ids.length; i++) {
+    const id = idValue(ids[i], `${topic}.userIds[${i}]`);
+    if (!id.ok) return id;
+    if (seen.has(id.value)) return invalid(`${topic}.userIds[${i}]`, `user id "${id.value}" appears twice`);
+    seen.add(id.value);
+  }
+  return ok({ schemaVersion: SCHEMA_VERSION, raceId: c.value.raceId, userIds: [...seen], resultVersion: c.value.resultVersion, publishedAt: c.value.publishedAt });
+}
+
+/** A settle request in either form: with `userIds` it is the batch form. */
+export function parseSettleRequestAny(value: unknown): Result<SettleRequestMessage | SettleRequestBatchMessage> {
+  const isBatch = typeof value === 'object' && value !== null && 'userIds' in value;
+  return isBatch ? parseSettleRequestBatch(value) : parseSettleRequest(value);
+}
+
+const SETTLED_FIELDS = ['raceId', 'userId', 'settlementId', 'cash', 'medals', 'hits', 'trifectaHits', 'resultVersion', 'publishedAt'];
+
+export function parseSettled(value: unknown): Result<SettledMessage> {
+  const topic = TOPICS.settled;
+  const o = envelope(value, topic, SETTLED_FIELDS);
+  if (!o.ok) return o;
+  const c = common(o.value, topic);
+  if (!c.ok) return c;
+  const userId = idAt(o.value, 'userId', topic);
+  if (!userId.ok) return userId;
+  const expectedId = settlementIdOf(c.value.raceId, userId.value, c.value.resultVersion);
+  if (o.value.settlementId !== expectedId) return invalid(`${topic}.settlementId`, `must be "${expectedId}" (derived from raceId, userId and resultVersion), got ${describe(o.value.settlementId)}`);
+  const counts: number[] = [];
+  for (const key of ['cash', 'medals', 'hits']) {
+    const v = countAt(o.value, key, topic);
+    if (!v.ok) return v;
+    counts.push(v.value);
+  }
+  const [cash, medals, hits] = counts as [number, number, number];
+  const body: Omit<SettledMessage, 'trifectaHits' | 'resultVersion' | 'publishedAt'> = { schemaVersion: SCHEMA_VERSION, raceId: c.value.raceId, userId: userId.value, settlementId: expectedId, cash, medals, hits };
+  const tail = { resultVersion: c.value.resultVersion, publishedAt: c.value.publishedAt };
+  if (o.value.trifectaHits === undefined) return ok({ ...body, ...tail });
+  const t = countAt(o.value, 'trifectaHits', topic);
+  if (!t.ok) return t;
+  if (t.value > hits) return invalid(`${topic}.trifectaHits`, `must be at most hits (${hits}), got ${t.value}`);
+  return ok({ ...body, trifectaHits: t.value, ...tail });
+}
+
+export function parseNotification(value: unknown): Result<NotificationMessage> {
+  const topic = TOPICS.notifications;
+  const o = envelope(value, topic, ['userId', 'raceId', 'kind', 'payload', 'publishedAt', 'notificationId']);
+  if (!o.ok) return o;
+  const userId = idAt(o.value, 'userId', topic);
+  if (!userId.ok) return userId;
+  const raceId = idAt(o.value, 'raceId', topic);
+  if (!raceId.ok) return raceId;
+  const kind = o.value.kind;
+  if (!NOTIFICATION_KINDS.some((k) => k === kind)) return invalid(`${topic}.kind`, `must be one of ${NOTIFICATION_KINDS.join(', ')}, got ${describe(kind)}`);
+  const payload = parseNotificationPayload(kind as NotificationMessage['kind'], o.value.payload, `${topic}.payload`);
+  if (!payload.ok) return payload;
+  if (payload.value.raceId !== raceId.value) return invalid(`${topic}.payload.raceId`, `must equal raceId "${raceId.value}", got "${payload.value.raceId}"`);
+  const publishedAt = countAt(o.value, 'publishedAt', topic, 'a non-negative integer of epoch milliseconds');
+  if (!publishedAt.ok) return publishedAt;
+  const expectedId = notificationIdOf(userId.value, payload.value);
+  if (o.value.notificationId !== expectedId) return invalid(`${topic}.notificationId`, `must be "${expectedId}" (the dedupe id of its payload), got ${describe(o.value.notificationId)}`);
+  return ok({ schemaVersion: SCHEMA_VERSION, userId: userId.value, raceId: raceId.value, kind: payload.value.kind, payload: payload.value, publishedAt: publishedAt.value, notificationId: expectedId });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Encoders: known fields only, schemaVersion first; an invalid message is a producer bug.
+
+function encodeChecked<T>(topic: string, message: T, parse: (v: unknown) => Result<unknown>): string {
+  const r = parse(message);
+  invariant(r.ok, `refusing to publish an invalid ${topic} message: ${r.ok ? '' : r.error.message}`);
+  return JSON.stringify(message);
+}
+
+export function encodeRaceResults(m: Unversioned<RaceResultsMessage>): string {
+  const x: RaceResultsMessage = { schemaVersion: SCHEMA_VERSION, raceId: m.raceId, resultVersion: m.resultVersion, publishedAt: m.publishedAt };
+  return encodeChecked(TOPICS.raceResults, x, parseRaceResults);
+}
+
+export function encodeSettleRequest(m: Unversioned<SettleRequestMessage>): string {
+  const x: SettleRequestMessage = { schemaVersion: SCHEMA_VERSION, raceId: m.raceId, userId: m.userId, resultVersion: m.resultVersion, publishedAt: m.publishedAt };
+  return encodeChecked(TOPICS.settleRequests, x, parseSettleRequest);
+}
+
+export function encodeSettleRequestBatch(m: Unversioned<SettleRequestBatchMessage>): string {
+  const x: SettleRequestBatchMessage = { schemaVersion: SCHEMA_VERSION, raceId: m.raceId, userIds: m.userIds, resultVersion: m.resultVersion, publishedAt: m.publishedAt };
+  return encodeChecked(TOPICS.settleRequests, x, parseSettleRequestBatch);
+}
+
+export function encodeSettled(m: Unversioned<SettledMessage>): string {
+  const base: Omit<SettledMessage, 'trifectaHits' | 'resultVersion' | 'publishedAt'> = { schemaVersion: SCHEMA_VERSION, raceId: m.raceId, userId: m.userId, settlementId: m.settlementId, cash: m.cash, medals: m.medals, hits: m.hits };
+  const tail = { resultVersion: m.resultVersion, publishedAt: m.publishedAt };
+  const x: SettledMessage = m.trifectaHits === undefined ? { ...base, ...tail } : { ...base, trifectaHits: m.trifectaHits, ...tail };
+  return encodeChecked(TOPICS.settled, x, parseSettled);
+}
+
+export function encodeNotification(m: Unversioned<NotificationMessage>): string {
+  const x: NotificationMessage = { schemaVersion: SCHEMA_VERSION, userId: m.userId, raceId: m.raceId, kind: m.kind, payload: m.payload, publishedAt: m.publishedAt, notificationId: m.notificationId };
+  return encodeChecked(TOPICS.notifications, x, parseNotification);
+}
+
+// ---------------------------------------------------------------------------------------------
+// One dispatcher for consumers that read a topic's raw text.
+
+export type WireMessage =
+  | { readonly topic: typeof TOPICS.raceResults; readonly message: RaceResultsMessage }
+  | { readonly topic: typeof TOPICS.settleRequests; readonly message: SettleRequestMessage | SettleRequestBatchMessage }
+  | { readonly topic: typeof TOPICS.settled; readonly message: SettledMessage }
+  | { readonly topic: typeof TOPICS.notifications; readonly message: NotificationMessage };
+
+function tag<T extends WireMessage['topic'], M>(topic: T, r: Result<M>): Result<{ topic: T; message: M }> {
+  return r.ok ? ok({ topic, message: r.value }) : r;
+}
+
+/** Parses the JSON text of a message published on `topic`; the error is the dead-letter reason. */
+export function parseMessage(topic: string, text: string): Result<WireMessage> {
+  if (text.length > WIRE_LIMITS.messageCharsMax) return invalid(topic, `message of ${text.length} characters exceeds the limit of ${WIRE_LIMITS.messageCharsMax}`);
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    return invalid(topic, `is not valid JSON (${e instanceof Error ? e.message : String(e)})`);
+  }
+  switch (topic) {
+    case TOPICS.raceResults:
+      return tag(TOPICS.raceResults, parseRaceResults(value));
+    case TOPICS.settleRequests:
+      return tag(TOPICS.settleRequests, parseSettleRequestAny(value));
+    case TOPICS.settled:
+      return tag(TOPICS.settled, parseSettled(value));
+    case TOPICS.notifications:
+      return tag(TOPICS.notifications, parseNotification(value));
+    default:
+      return err('MESSAGE.INVALID', `unknown topic "${topic}"; expected one of ${Object.values(TOPICS).join(', ')}`, 'topic');
+  }
+}

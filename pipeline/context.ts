@@ -1,0 +1,51 @@
+// What every handler is built from: the ports, the selected variants and the fault probe.
+import type { Clock, MessageBus, Store } from '../core/ports.ts';
+import type { Probe } from './probe.ts';
+import type { RaceCache } from './race-cache.ts';
+import type { PipelineVariants } from './settings.ts';
+
+export interface HandlerDeps {
+  readonly store: Store;
+  readonly bus: MessageBus;
+  readonly clock: Clock;
+  readonly variants: PipelineVariants;
+  readonly probe: Probe;
+  readonly races: RaceCache;
+  /** Counters the runner reports (dead-lettered, stale, crashes); handlers only add to them. */
+  readonly counters: PipelineCounters;
+}
+
+export interface PipelineCounters {
+  deadLettered: number;
+  staleMessages: number;
+  settlementsApplied: number;
+  settlementsDuplicate: number;
+  settledRepublished: number;
+  notificationsPublished: number;
+  rankingsPublished: number;
+  handlerErrors: number;
+  injectedCrashes: number;
+}
+
+export function createCounters(): PipelineCounters {
+  return {
+    deadLettered: 0,
+    staleMessages: 0,
+    settlementsApplied: 0,
+    settlementsDuplicate: 0,
+    settledRepublished: 0,
+    notificationsPublished: 0,
+    rankingsPublished: 0,
+    handlerErrors: 0,
+    injectedCrashes: 0,
+  };
+}
+
+type OptionalStoreMethod = 'cashPools' | 'recordFanoutUsers' | 'fanoutUsers' | 'readOutbox' | 'deleteOutbox' | 'getSettlement' | 'pageSettlementTotals';
+
+/** An optional Store method bound to its store; a backend without it is a wiring bug and fails loudly. */
+export function storeMethod<K extends OptionalStoreMethod>(store: Store, method: K): NonNullable<Store[K]> {
+  const fn = store[method];
+  if (fn === undefined) throw new Error(`invariant violated: this Store does not implement ${method}(), which the pipeline needs`);
+  return (fn as (...args: unknown[]) => unknown).bind(store) as NonNullable<Store[K]>;
+}

@@ -1,0 +1,99 @@
+// Fan-out: for a published race result, page through the users who still hold open tickets and
+// publish settle requests in batches (per-user or user-batch:N), or settle them all right here
+// (single-worker). Before publishing anything it counts the users and records the count once:
+// that count is the ranking barrier, and a redelivered fan-out (which finds fewer open users,
+// since some are settled by then) cannot shrink it.
+import type { BusMessage, Delivery, DeliveryHandler } from '../core/ports.ts';
+import { TOPICS } from '../core/topology.ts';
+import { storeMethod, type HandlerDeps } from './context.ts';
+import { deadLetter } from './dead-letter.ts';
+import type { RaceContext } from './race-cache.ts';
+import { SettlementRejected, type UserSettler } from './settle.ts';
+import { LIMITS } from './settings.ts';
+import { encodeSettleRequest, parseRaceResultsMessage } from './wire.ts';
+
+/** Every user with open tickets in the race, page by page (ascending user id). */
+async function* openUserPages(deps: HandlerDeps, raceId: string): AsyncGenerator<readonly string[]> {
+  let after: string | undefined;
+  for (;;) {
+    const page = await deps.store.pageUsersWithOpenTickets(raceId, after, LIMITS.fanoutPageUsers);
+    if (page.length === 0) return;
+    yield page;
+    if (page.length < LIMITS.fanoutPageUsers) return;
+    after = page[page.length - 1];
+  }
+}
+
+async function recordBarrier(deps: HandlerDeps, raceId: string): Promise<void> {
+  const fanoutUsers = storeMethod(deps.store, 'fanoutUsers');
+  if ((await fanoutUsers(raceId)) !== undefined) return;
+  let users = 0;
+  for await (const page of openUserPages(deps, raceId)) users += page.length;
+  await storeMethod(deps.store, 'recordFanoutUsers')(raceId, users);
+}
+
+function requestsOf(race: RaceContext, users: readonly string[], usersPerMessage: number): BusMessage[] {
+  const { raceId, resultVersion, publishedAtMs } = race.outcome;
+  const out: BusMessage[] = [];
+  for (let i = 0; i < users.length; i += usersPerMessage) {
+    out.push({ data: encodeSettleRequest({ raceId, resultVersion, publishedAtMs, userIds: users.slice(i, i + usersPerMessage) }) });
+  }
+  return out;
+}
+
+async function publishBatched(deps: HandlerDeps, topic: string, messages: readonly BusMessage[]): Promise<void> {
+  for (let i = 0; i < messages.length; i += LIMITS.publishBatchMessages) {
+    await deps.bus.publish(topic, messages.slice(i, i + LIMITS.publishBatchMessages));
+  }
+}
+
+async function settleAllHere(deps: HandlerDeps, settler: UserSettler, race: RaceContext, users: readonly string[], attempt: number): Promise<void> {
+  const out: BusMessage[] = [];
+  for (const userId of users) {
+    try {
+      const msg = await settler.settle(race, userId, `${race.outcome.raceId}/${userId}#${attempt}`);
+      if (msg !== undefined) out.push(msg);
+    } catch (e) {
+      if (!(e instanceof SettlementRejected)) throw e;
+      deps.counters.deadLettered++;
+      await deps.bus.publish(`${TOPICS.settleRequests}-dead-letter`, [
+        { data: JSON.stringify({ raceId: race.outcome.raceId, userId }), attributes: { reason: `${e.error.code}: ${e.error.message}`.slice(0, 512), userId } },
+      ]);
+    }
+  }
+  await publishBatched(deps, TOPICS.settled, out);
+}
+
+async function handleRaceResult(deps: HandlerDeps, settler: UserSettler, d: Delivery): Promise<void> {
+  const { bus, races, counters, variants, probe } = deps;
+  const parsed = parseRaceResultsMessage(d.data);
+  if (!parsed.ok) {
+    counters.deadLettered++;
+    return deadLetter(bus, TOPICS.raceResults, d, `${parsed.error.code}: ${parsed.error.message}`);
+  }
+  const lookup = await races.lookup(parsed.value.raceId, parsed.value.resultVersion);
+  if (lookup.kind === 'unknown') {
+    counters.deadLettered++;
+    return deadLetter(bus, TOPICS.raceResults, d, `RACE.UNKNOWN: ${lookup.reason}`);
+  }
+  if (lookup.kind === 'stale') {
+    counters.staleMessages++;
+    d.ack();
+    return;
+  }
+  const race = lookup.context;
+  const raceId = race.outcome.raceId;
+  await recordBarrier(deps, raceId);
+  probe('fanout.afterCount', `${raceId}#${d.deliveryAttempt}`);
+  const fanout = variants.fanout;
+  for await (const page of openUserPages(deps, raceId)) {
+    if (fanout.kind === 'single-worker') await settleAllHere(deps, settler, race, page, d.deliveryAttempt);
+    else await publishBatched(deps, TOPICS.settleRequests, requestsOf(race, page, fanout.kind === 'per-user' ? 1 : fanout.usersPerMessage));
+    probe('fanout.afterPage', `${raceId}/${page[0] ?? ''}#${d.deliveryAttempt}`);
+  }
+  d.ack();
+}
+
+export function createFanoutHandler(deps: HandlerDeps, settler: UserSettler): DeliveryHandler {
+  return (d) => handleRaceResult(deps, settler, d);
+}

@@ -1,0 +1,113 @@
+// Post-settle: for each `settled` message, grant the settlement's bonuses and missions (ids are
+// deterministic, the Store grants an id once), publish the user's notification (its id is
+// deterministic, a client drops duplicates), mark (race, user) post-settled, and when the marked
+// count reaches the number of users the fan-out found (the barrier), publish the day ranking.
+// The ranking is published before it is claimed, so a crash between the two republishes the same
+// notifications (same ids) instead of losing them; the claim stops later republishing.
+import { encodeNotification } from '../core/messages.ts';
+import { freshDay, missionBonuses } from '../core/missions.ts';
+import { rankingNotification, settledNotificationId, type NotificationBody } from '../core/notification.ts';
+import type { BusMessage, Delivery, DeliveryHandler, SettlementTotals } from '../core/ports.ts';
+import { RANKING_NOTIFICATION_TOP, rankUsers } from '../core/ranking.ts';
+import { TOPICS } from '../core/topology.ts';
+import { storeMethod, type HandlerDeps } from './context.ts';
+import { deadLetter } from './dead-letter.ts';
+import type { RaceContext } from './race-cache.ts';
+import { LIMITS } from './settings.ts';
+import { parseSettled, type SettledMsg } from './wire.ts';
+
+/** The race day of a race, for "today" missions: the UTC date of its post time. */
+export function raceDayOf(race: RaceContext): string {
+  return new Date(race.race.postAtMs).toISOString().slice(0, 10);
+}
+
+function notificationMessage(body: NotificationBody): BusMessage {
+  return { data: encodeNotification(body), attributes: { notificationId: body.notificationId, userId: body.userId } };
+}
+
+export function settledNotificationOf(m: SettledMsg): NotificationBody {
+  return {
+    userId: m.userId,
+    raceId: m.raceId,
+    kind: 'settled',
+    payload: { kind: 'settled', raceId: m.raceId, settlementId: m.settlementId, cash: m.cash, medals: m.medals, hits: m.hits },
+    publishedAt: m.publishedAtMs,
+    notificationId: settledNotificationId(m.settlementId),
+  };
+}
+
+async function allTotals(deps: HandlerDeps, raceId: string): Promise<SettlementTotals[]> {
+  const page = storeMethod(deps.store, 'pageSettlementTotals');
+  const out: SettlementTotals[] = [];
+  let after: string | undefined;
+  for (;;) {
+    const rows = await page(raceId, after, LIMITS.fanoutPageUsers);
+    out.push(...rows);
+    if (rows.length < LIMITS.fanoutPageUsers) return out;
+    after = rows[rows.length - 1]?.userId;
+  }
+}
+
+/** Publishes every user's ranking notification for the race (deterministic ids). */
+async function publishRanking(deps: HandlerDeps, race: RaceContext): Promise<void> {
+  const raceId = race.outcome.raceId;
+  const totals = await allTotals(deps, raceId);
+  const ranking = rankUsers(totals, Math.min(LIMITS.rankingTop, RANKING_NOTIFICATION_TOP));
+  let batch: BusMessage[] = [];
+  for (const t of totals) {
+    batch.push(notificationMessage(rankingNotification(raceId, t.userId, ranking, LIMITS.rankingTop, race.outcome.publishedAtMs)));
+    if (batch.length >= LIMITS.publishBatchMessages) {
+      await deps.bus.publish(TOPICS.notifications, batch);
+      batch = [];
+    }
+  }
+  if (batch.length > 0) await deps.bus.publish(TOPICS.notifications, batch);
+  deps.counters.rankingsPublished++;
+}
+
+async function handleSettled(deps: HandlerDeps, rankedHere: Set<string>, d: Delivery): Promise<void> {
+  const { bus, store, races, counters, probe, variants } = deps;
+  const parsed = parseSettled(d.data);
+  if (!parsed.ok) {
+    counters.deadLettered++;
+    return deadLetter(bus, TOPICS.settled, d, `${parsed.error.code}: ${parsed.error.message}`);
+  }
+  const m = parsed.value;
+  const lookup = await races.lookup(m.raceId, m.resultVersion);
+  if (lookup.kind === 'unknown') {
+    counters.deadLettered++;
+    return deadLetter(bus, TOPICS.settled, d, `RACE.UNKNOWN: ${lookup.reason}`);
+  }
+  if (lookup.kind === 'stale') {
+    counters.staleMessages++;
+    d.ack();
+    return;
+  }
+  const item = `${m.raceId}/${m.userId}#${d.deliveryAttempt}`;
+  const { bonuses } = missionBonuses(m, freshDay(raceDayOf(lookup.context)));
+  if (bonuses.length > 0) await store.grantBonuses(bonuses);
+  probe('postSettle.afterBonus', item);
+  await bus.publish(TOPICS.notifications, [notificationMessage(settledNotificationOf(m))]);
+  counters.notificationsPublished++;
+  probe('postSettle.afterNotify', item);
+  const marked = await store.markPostSettled(m.raceId, m.userId);
+  probe('postSettle.afterMark', item);
+  if (!rankedHere.has(m.raceId)) {
+    const expected = await storeMethod(store, 'fanoutUsers')(m.raceId);
+    // Broken on purpose (checker self-test): rank as soon as anyone is settled.
+    const barrierReached = variants.broken === 'no-barrier' || (expected !== undefined && marked >= expected);
+    if (barrierReached) {
+      await publishRanking(deps, lookup.context);
+      probe('postSettle.afterRanking', item);
+      await store.claimRanking(m.raceId);
+      rankedHere.add(m.raceId);
+    }
+  }
+  d.ack();
+}
+
+export function createPostSettleHandler(deps: HandlerDeps): DeliveryHandler {
+  // Races this worker already ranked: later triggers (duplicates after the barrier) skip the work.
+  const rankedHere = new Set<string>();
+  return (d) => handleSettled(deps, rankedHere, d);
+}

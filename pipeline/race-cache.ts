@@ -1,0 +1,50 @@
+// Per-worker cache of what every message of a race needs: the race's field and its official
+// payout table, parsed once per (race, result version) instead of once per user.
+import type { PayoutTable } from '../core/payout-table.ts';
+import { payoutTableFromJson } from '../core/payout-json.ts';
+import type { RaceInfo, RaceOutcome, Store } from '../core/ports.ts';
+import type { Field } from '../core/sports.ts';
+
+export interface RaceContext {
+  readonly race: RaceInfo;
+  readonly outcome: RaceOutcome;
+  readonly field: Field;
+  readonly table: PayoutTable;
+}
+
+export type RaceLookup =
+  | { readonly kind: 'ok'; readonly context: RaceContext }
+  /** The race or its outcome is not recorded (a poison or premature message). */
+  | { readonly kind: 'unknown'; readonly reason: string }
+  /** The message names a result version other than the recorded one. */
+  | { readonly kind: 'stale'; readonly recordedVersion: number };
+
+/** Bounded so a long-running worker does not grow without limit; races of a day fit easily. */
+const RACE_CACHE_MAX = 256;
+
+export interface RaceCache {
+  lookup(raceId: string, resultVersion: number): Promise<RaceLookup>;
+}
+
+export function createRaceCache(store: Store): RaceCache {
+  const cache = new Map<string, RaceContext>();
+  return {
+    async lookup(raceId, resultVersion) {
+      const key = `${raceId}\u0000${resultVersion}`;
+      const hit = cache.get(key);
+      if (hit !== undefined) return { kind: 'ok', context: hit };
+      const race = await store.getRace(raceId);
+      if (race === undefined) return { kind: 'unknown', reason: `race "${raceId}" is unknown` };
+      const outcome = await store.getOutcome(raceId);
+      if (outcome === undefined) return { kind: 'unknown', reason: `race "${raceId}" has no recorded result` };
+      if (outcome.resultVersion !== resultVersion) return { kind: 'stale', recordedVersion: outcome.resultVersion };
+      const table = payoutTableFromJson(outcome.payoutTableJson);
+      // The table was written by ingest from a validated result: failing to read it back is a bug.
+      if (!table.ok) throw new Error(`invariant violated: stored payout table of ${raceId} does not parse: ${table.error.message}`);
+      const context: RaceContext = { race, outcome, field: { sport: race.sport, riders: race.riders }, table: table.value };
+      if (cache.size >= RACE_CACHE_MAX) cache.delete(cache.keys().next().value as string);
+      cache.set(key, context);
+      return { kind: 'ok', context };
+    },
+  };
+}

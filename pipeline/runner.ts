@@ -1,0 +1,114 @@
+// Wires the handlers to bus subscriptions: worker counts (one subscriber each), flow control
+// (maxInFlight per worker) and ack deadlines, with the variants selected by name. A handler that
+// hits an injected crash is treated like a dead process: its delivery is neither acked nor nacked
+// and comes back after the ack deadline. Any other exception is a bug: it is counted, kept for
+// the report, and the delivery is nacked (the bus redelivers it, then dead-letters it).
+import type { Clock, DeliveryHandler, MessageBus, Store, SubscriptionHandle } from '../core/ports.ts';
+import { SUBSCRIPTIONS } from '../core/topology.ts';
+import { createCounters, type HandlerDeps, type PipelineCounters } from './context.ts';
+import { createFanoutHandler } from './fanout.ts';
+import { createIngest, type IngestOutcome, type OfficialResult } from './ingest.ts';
+import { createOutboxRelay, type OutboxRelay } from './outbox-relay.ts';
+import { createPostSettleHandler } from './post-settle.ts';
+import { isInjectedCrash, noProbe, type Probe } from './probe.ts';
+import { createRaceCache } from './race-cache.ts';
+import type { Result } from '../core/result.ts';
+import { createSettleHandler, createUserSettler } from './settle.ts';
+import { DEFAULT_VARIANTS, type PipelineVariants } from './settings.ts';
+
+export type Stage = 'fanout' | 'settle' | 'postSettle';
+export const STAGES: readonly Stage[] = ['fanout', 'settle', 'postSettle'];
+
+export interface StageOptions {
+  readonly workers: number;
+  readonly maxInFlight: number;
+  readonly ackDeadlineMs: number;
+}
+
+export interface PipelineOptions {
+  readonly store: Store;
+  readonly bus: MessageBus;
+  readonly clock: Clock;
+  readonly variants?: PipelineVariants;
+  readonly probe?: Probe;
+  readonly stages?: Partial<Record<Stage, Partial<StageOptions>>>;
+}
+
+/** Errors kept for the report; the count is unbounded, the kept texts are not. */
+const KEPT_ERRORS_MAX = 20;
+
+export interface RunningPipeline {
+  readonly counters: PipelineCounters;
+  /** Handler exceptions other than injected crashes (bugs), first few. */
+  readonly errors: readonly string[];
+  readonly ingest: (input: OfficialResult) => Promise<Result<IngestOutcome>>;
+  readonly relay: OutboxRelay | undefined;
+  /** Closes a stage's subscribers and starts new ones (a rolling restart; in-flight work is lost). */
+  restart(stage: Stage): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const SUBSCRIPTION_OF: Readonly<Record<Stage, (typeof SUBSCRIPTIONS)[keyof typeof SUBSCRIPTIONS]>> = {
+  fanout: SUBSCRIPTIONS.fanOut,
+  settle: SUBSCRIPTIONS.settle,
+  postSettle: SUBSCRIPTIONS.postSettle,
+};
+
+function defaultsOf(stage: Stage): StageOptions {
+  return { workers: stage === 'fanout' ? 1 : 4, maxInFlight: stage === 'fanout' ? 1 : 16, ackDeadlineMs: SUBSCRIPTION_OF[stage].ackDeadlineSeconds * 1000 };
+}
+
+export function startPipeline(options: PipelineOptions): RunningPipeline {
+  const counters = createCounters();
+  const errors: string[] = [];
+  const variants = options.variants ?? DEFAULT_VARIANTS;
+  const probe = options.probe ?? noProbe;
+  const deps: HandlerDeps = { store: options.store, bus: options.bus, clock: options.clock, variants, probe, races: createRaceCache(options.store), counters };
+  const relay = variants.notify === 'outbox' ? createOutboxRelay({ store: options.store, bus: options.bus, clock: options.clock, probe, counters }) : undefined;
+  const settler = createUserSettler(deps, relay);
+  const handlers: Record<Stage, DeliveryHandler> = {
+    fanout: createFanoutHandler(deps, settler),
+    settle: createSettleHandler(deps, settler),
+    postSettle: createPostSettleHandler(deps),
+  };
+  const guard =
+    (handler: DeliveryHandler): DeliveryHandler =>
+    async (d) => {
+      try {
+        await handler(d);
+      } catch (e) {
+        if (isInjectedCrash(e)) {
+          counters.injectedCrashes++;
+          return; // the process "died": no ack, no nack
+        }
+        counters.handlerErrors++;
+        if (errors.length < KEPT_ERRORS_MAX) errors.push(e instanceof Error ? (e.stack ?? e.message) : String(e));
+        throw e;
+      }
+    };
+  const handles: Record<Stage, SubscriptionHandle[]> = { fanout: [], settle: [], postSettle: [] };
+  const startStage = (stage: Stage): void => {
+    const o = { ...defaultsOf(stage), ...options.stages?.[stage] };
+    // single-worker settles inside the fan-out: the settle stage has nothing to do.
+    const workers = stage === 'settle' && variants.fanout.kind === 'single-worker' ? 0 : o.workers;
+    for (let i = 0; i < workers; i++) {
+      handles[stage].push(options.bus.subscribe(SUBSCRIPTION_OF[stage].name, guard(handlers[stage]), { maxInFlight: o.maxInFlight, ackDeadlineMs: o.ackDeadlineMs }));
+    }
+  };
+  for (const stage of STAGES) startStage(stage);
+  return {
+    counters,
+    errors,
+    ingest: createIngest({ store: options.store, bus: options.bus, clock: options.clock }),
+    relay,
+    async restart(stage) {
+      const old = handles[stage].splice(0);
+      for (const h of old) await h.close();
+      startStage(stage);
+    },
+    async stop() {
+      relay?.stop();
+      for (const stage of STAGES) for (const h of handles[stage].splice(0)) await h.close();
+    },
+  };
+}

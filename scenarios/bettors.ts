@@ -1,0 +1,80 @@
+// The bettor model: users with heavy-tailed activity (Pareto weights; a ticket picks its user in
+// proportion to weight, so tickets per user are heavy-tailed too), stakes in 100-yen units
+// (heavy-tailed for cash, small for medals) and opening balances that cover expected play.
+import type { UserAccount } from '../core/ports.ts';
+import type { SeededRng } from '../core/rng.ts';
+import { STAKE_UNIT } from '../core/ticket.ts';
+import { buildAlias, type AliasTable } from './alias.ts';
+import { FastRng } from './fast-rng.ts';
+
+/** Tail exponent of medal stakes: P(units = k) ∝ k^-(1 + MEDAL_STAKE_ALPHA); most medal bets are 100. */
+const MEDAL_STAKE_ALPHA = 2;
+/** Opening balances cover this many times a user's expected stakes, plus a floor. */
+const BALANCE_COVER_FACTOR = 3;
+const CASH_FLOOR_YEN = 100_000;
+const MEDAL_FLOOR = 10_000;
+
+export interface StakeModel {
+  /** Draws stake units (×100) for cash and medal tickets. */
+  readonly cash: AliasTable;
+  readonly medal: AliasTable;
+  readonly cashMeanUnits: number;
+  readonly medalMeanUnits: number;
+}
+
+/** Discrete Pareto on 1..max: P(k) ∝ k^-(alpha + 1). Index i of the table is k = i + 1. */
+function paretoUnits(alpha: number, max: number): { table: AliasTable; mean: number } {
+  const w = new Float64Array(max);
+  let total = 0;
+  let weighted = 0;
+  for (let k = 1; k <= max; k++) {
+    const x = Math.pow(k, -(alpha + 1));
+    w[k - 1] = x;
+    total += x;
+    weighted += x * k;
+  }
+  return { table: buildAlias(w), mean: weighted / total };
+}
+
+export function buildStakeModel(cashAlpha: number, cashUnitsMax: number, medalUnitsMax: number): StakeModel {
+  const cash = paretoUnits(cashAlpha, cashUnitsMax);
+  const medal = paretoUnits(MEDAL_STAKE_ALPHA, medalUnitsMax);
+  return { cash: cash.table, medal: medal.table, cashMeanUnits: cash.mean, medalMeanUnits: medal.mean };
+}
+
+/** Activity weights of users 0..n-1: Pareto(alpha) with minimum 1, so a few users place most tickets. */
+export function drawUserWeights(users: number, alpha: number, rng: SeededRng): Float64Array {
+  const w = new Float64Array(users);
+  const inv = -1 / alpha;
+  const fast = new FastRng(rng);
+  for (let i = 0; i < users; i++) w[i] = Math.pow((fast.nextU32() + 1) / 4294967296, inv);
+  return w;
+}
+
+export function userIdDigits(users: number): number {
+  return String(Math.max(0, users - 1)).length;
+}
+
+/** `u0042`: zero-padded so string order equals numeric order (the store pages users by id). */
+export function userIdOf(index: number, digits: number): string {
+  return `u${String(index).padStart(digits, '0')}`;
+}
+
+const roundUp = (x: number) => Math.ceil(x / STAKE_UNIT) * STAKE_UNIT;
+
+export interface BalanceInputs {
+  readonly tickets: number;
+  readonly totalWeight: number;
+  readonly medalShare: number;
+  readonly stakes: StakeModel;
+}
+
+/** Opening balance of one user from its expected ticket count (weight share of the day's tickets). */
+export function userAccount(index: number, digits: number, weight: number, b: BalanceInputs): UserAccount {
+  const expected = (b.tickets * weight) / b.totalWeight;
+  return {
+    userId: userIdOf(index, digits),
+    cash: CASH_FLOOR_YEN + roundUp(expected * (1 - b.medalShare) * b.stakes.cashMeanUnits * STAKE_UNIT * BALANCE_COVER_FACTOR),
+    medals: MEDAL_FLOOR + roundUp(expected * b.medalShare * b.stakes.medalMeanUnits * STAKE_UNIT * BALANCE_COVER_FACTOR),
+  };
+}

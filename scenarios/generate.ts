@@ -1,0 +1,184 @@
+// `raceday generate` as a library: writes a whole race day as JSON Lines to a synchronous byte
+// sink in constant memory. Record kinds, in order of appearance:
+//   {"kind":"scenario", name, seed, generatorVersion, races, users, tickets, medalShare}   (first line)
+//   {"kind":"race", raceId, venue, sport, riders, opensAtMs, closeAtMs, postAtMs, resultAtMs, tickets}
+//   {"kind":"user", userId, cash, medals}                       (opening balances)
+//   then, chronologically (scenario clock, ms from 00:00):
+//   {"kind":"ticket", ticketId, raceId, userId, betType, combination, currency, stake, placedAtMs}
+//   {"kind":"close", raceId, atMs}                              (betting closes)
+//   {"kind":"result", raceId, atMs, sport, riders, scratched, result, pools, returnRate?}
+//       `pools` are the official pools (cash tickets + outside sales, yen per combination); the
+//       fields sport..returnRate are exactly one input line of `raceday payout`.
+//   {"kind":"end", tickets, cashTickets, medalTickets}          (last line)
+import type { BetType } from '../core/sports.ts';
+import { userAccount, type BalanceInputs } from './bettors.ts';
+import { ascii, LineWriter, type ByteSink } from './jsonl.ts';
+import { LIMITS } from './limits.ts';
+import { buildPlan, GENERATOR_VERSION, type DayPlan, type PlannedRace } from './plan.ts';
+import type { ScenarioSpec } from './spec.ts';
+import { EVENT_CLOSE, EVENT_TICKET, openDayStream, type RaceState } from './stream.ts';
+
+export interface GenerateSummary {
+  readonly scenario: string;
+  readonly seed: number;
+  readonly races: number;
+  readonly users: number;
+  readonly tickets: number;
+  readonly cashTickets: number;
+  readonly medalTickets: number;
+  readonly bytes: number;
+  readonly seconds: number;
+  readonly ticketsPerSecond: number;
+  /** Peak resident set of the process so far (getrusage maxrss). */
+  readonly rssMbMax: number;
+}
+
+export interface GenerateOptions {
+  readonly sink: ByteSink;
+  /** Called every `progressEveryTickets` tickets and once at the end. */
+  readonly onProgress?: (ticketsDone: number, ticketsTotal: number) => void;
+  readonly progressEveryTickets?: number;
+}
+
+const SEG_TICKET = ascii('{"kind":"ticket","ticketId":"t');
+const SEG_CASH = ascii('cash","stake":');
+const SEG_MEDAL = ascii('medal","stake":');
+const SEG_PLACED = ascii(',"placedAtMs":');
+const SEG_END = ascii('}\n');
+/** Longest ticket line: fixed text, the race segment and the longest combination segment, plus digits. */
+const TICKET_FIXED_BYTES = 160;
+
+interface RaceSegments {
+  readonly race: Uint8Array;
+  readonly combos: Uint8Array;
+  readonly comboStart: Int32Array;
+  readonly lineMaxBytes: number;
+}
+
+function raceSegments(r: PlannedRace, cache: Map<string, { combos: Uint8Array; comboStart: Int32Array; longest: number }>): RaceSegments {
+  const key = `${r.field.riders}/${r.betTypes.join(',')}`;
+  let c = cache.get(key);
+  if (c === undefined) {
+    const parts = r.combos.flatMap((t) => t.texts.map((text) => ascii(`","betType":"${t.betType}","combination":"${text}","currency":"`)));
+    const comboStart = new Int32Array(parts.length + 1);
+    parts.forEach((p, i) => (comboStart[i + 1] = (comboStart[i] as number) + p.length));
+    const combos = new Uint8Array(comboStart[parts.length] as number);
+    parts.forEach((p, i) => combos.set(p, comboStart[i] as number));
+    c = { combos, comboStart, longest: Math.max(...parts.map((p) => p.length)) };
+    cache.set(key, c);
+  }
+  const race = ascii(`","raceId":"${r.slot.raceId}","userId":"u`);
+  return { race, combos: c.combos, comboStart: c.comboStart, lineMaxBytes: TICKET_FIXED_BYTES + race.length + c.longest };
+}
+
+/** Official pools of a race: cash stakes generated so far plus outside sales, yen per combination. */
+export function officialPools(s: RaceState): Partial<Record<BetType, Record<string, number>>> {
+  const out: Partial<Record<BetType, Record<string, number>>> = {};
+  s.race.combos.forEach((table, slot) => {
+    const outside = s.race.outsidePools[table.betType] ?? {};
+    const pool: Record<string, number> = {};
+    table.texts.forEach((text, i) => {
+      const yen = (s.cashPoolYen[(s.comboOffset[slot] as number) + i] as number) + (outside[text] ?? 0);
+      if (yen > 0) pool[text] = yen;
+    });
+    if (Object.keys(pool).length > 0) out[table.betType] = pool;
+  });
+  return out;
+}
+
+function line(w: LineWriter, value: object): void {
+  w.text(`${JSON.stringify(value)}\n`);
+}
+
+function writeHeader(w: LineWriter, plan: DayPlan): void {
+  const { spec } = plan;
+  line(w, { kind: 'scenario', name: spec.name, seed: plan.seed, generatorVersion: GENERATOR_VERSION, races: plan.races.length, users: plan.users, tickets: plan.tickets, medalShare: spec.medalShare });
+  for (const r of plan.races) {
+    const { raceId, venue, sport, riders, opensAtMs, closeAtMs, postAtMs, resultAtMs } = r.slot;
+    line(w, { kind: 'race', raceId, venue, sport, riders, opensAtMs, closeAtMs, postAtMs, resultAtMs, tickets: r.ticketCount });
+  }
+}
+
+const SEG_USER = ascii('{"kind":"user","userId":"u');
+const SEG_USER_CASH = ascii('","cash":');
+const SEG_USER_MEDALS = ascii(',"medals":');
+
+function writeUsers(w: LineWriter, plan: DayPlan): void {
+  const { weights, total } = plan.userWeights();
+  const b: BalanceInputs = { tickets: plan.tickets, totalWeight: total, medalShare: plan.spec.medalShare, stakes: plan.stakes };
+  for (let i = 0; i < plan.users; i++) {
+    const a = userAccount(i, plan.userDigits, weights[i] as number, b);
+    w.ensure(96);
+    w.bytes(SEG_USER);
+    w.padded(i, plan.userDigits);
+    w.bytes(SEG_USER_CASH);
+    w.uint(a.cash);
+    w.bytes(SEG_USER_MEDALS);
+    w.uint(a.medals);
+    w.bytes(SEG_END);
+  }
+}
+
+function writeRaceEvent(w: LineWriter, s: RaceState, kind: number, atMs: number, returnRates: Readonly<Record<string, string>>): void {
+  const r = s.race;
+  if (kind === EVENT_CLOSE) {
+    line(w, { kind: 'close', raceId: r.slot.raceId, atMs });
+    return;
+  }
+  const rates = Object.keys(returnRates).length > 0 ? { returnRate: returnRates } : {};
+  line(w, { kind: 'result', raceId: r.slot.raceId, atMs, sport: r.field.sport, riders: r.field.riders, scratched: r.scratched, result: r.result, pools: officialPools(s), ...rates });
+}
+
+export function generateJsonl(spec: ScenarioSpec, seed: number, opts: GenerateOptions): GenerateSummary {
+  const startedMs = performance.now();
+  const plan = buildPlan(spec, seed);
+  const w = new LineWriter(opts.sink, LIMITS.outputBufferBytes);
+  writeHeader(w, plan);
+  writeUsers(w, plan);
+  const stream = openDayStream(plan);
+  const cache = new Map<string, { combos: Uint8Array; comboStart: Int32Array; longest: number }>();
+  const segs = plan.races.map((r) => raceSegments(r, cache));
+  const cur = stream.cursor;
+  const digits = plan.userDigits;
+  const every = opts.progressEveryTickets ?? 1 << 20;
+  let tickets = 0;
+  let cash = 0;
+  while (stream.next()) {
+    if (cur.kind !== EVENT_TICKET) {
+      writeRaceEvent(w, cur.race, cur.kind, cur.atMs, spec.returnRates);
+      continue;
+    }
+    const seg = segs[cur.race.race.index] as RaceSegments;
+    w.ensure(seg.lineMaxBytes);
+    w.bytes(SEG_TICKET);
+    w.uint(cur.ticketSeq);
+    w.bytes(seg.race);
+    w.padded(cur.userIndex, digits);
+    w.range(seg.combos, seg.comboStart[cur.comboFlat] as number, seg.comboStart[cur.comboFlat + 1] as number);
+    w.bytes(cur.medal ? SEG_MEDAL : SEG_CASH);
+    w.uint(cur.stake);
+    w.bytes(SEG_PLACED);
+    w.uint(cur.placedAtMs);
+    w.bytes(SEG_END);
+    tickets++;
+    if (!cur.medal) cash++;
+    if (tickets % every === 0) opts.onProgress?.(tickets, plan.tickets);
+  }
+  line(w, { kind: 'end', tickets, cashTickets: cash, medalTickets: tickets - cash });
+  w.flush();
+  opts.onProgress?.(tickets, plan.tickets);
+  const seconds = (performance.now() - startedMs) / 1000;
+  return {
+    scenario: spec.name,
+    seed,
+    races: plan.races.length,
+    users: plan.users,
+    tickets,
+    cashTickets: cash,
+    medalTickets: tickets - cash,
+    bytes: w.bytesWritten,
+    seconds: Math.round(seconds * 1000) / 1000,
+    ticketsPerSecond: Math.round(tickets / Math.max(seconds, 1e-9)),
+    rssMbMax: Math.round(process.resourceUsage().maxRSS / 1024),
+  };
+}

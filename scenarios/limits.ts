@@ -1,0 +1,18 @@
+// Every bound of the scenario generators in one place (TigerBeetle style: a limit on everything).
+export const LIMITS = {
+  usersMax: 50_000_000,
+  ticketsMax: 500_000_000,
+  meetingsMax: 200,
+  racesMax: 1_000,
+  racesPerMeetingMax: 12,
+  /** The scenario clock runs from 00:00 (minute 0) of the day's origin to the next day's 06:00. */
+  dayMinutes: 30 * 60,
+  outsideSalesYenPerRaceMax: 100_000_000_000,
+  stakeUnitsMax: 100_000,
+  /** Scratches stop so that at least this many riders start. */
+  ridersStartingMin: 3,
+  /** JSON Lines output buffer, flushed whenever it cannot hold one more line of the longest kind. */
+  outputBufferBytes: 1 << 20,
+  /** Tickets per TicketBatch handed to runners. */
+  ticketBatchSize: 4096,
+} as const;

@@ -1,0 +1,169 @@
+// Invariant checkers over the whole world after a run: the store (tickets, markers, balances,
+// ledger, bonuses, ranking claims), the bus (backlog, dead letters) and the notification client.
+// Each checker reports at most a few examples, so a broken run stays readable.
+import type { MemoryBus } from '../backends/memory/index.ts';
+import { DEAD_LETTER_ATTRIBUTES } from '../backends/memory/index.ts';
+import type { NotificationPayload, RankingPayload } from '../core/notification.ts';
+import { rankingNotificationId, settledNotificationId } from '../core/notification.ts';
+import type { Store, StoreReadback } from '../core/ports.ts';
+import { TOPICS } from '../core/topology.ts';
+import type { ExpectedRace } from './expected.ts';
+
+export interface Violation {
+  readonly checker: string;
+  readonly message: string;
+}
+
+/** What the deduping client showed: the first delivery of each notification id. */
+export interface ClientView {
+  readonly shown: ReadonlyMap<string, { readonly userId: string; readonly payload: NotificationPayload; readonly times: number }>;
+}
+
+export interface PoisonSent {
+  readonly topic: string;
+  readonly data: string;
+}
+
+export interface World {
+  readonly expected: ExpectedRace;
+  readonly store: Store;
+  readonly bus: MemoryBus;
+  readonly client: ClientView;
+  readonly poison: readonly PoisonSent[];
+  readonly handlerErrors: readonly string[];
+}
+
+const EXAMPLES_MAX = 3;
+
+class Report {
+  readonly violations: Violation[] = [];
+  private readonly counts = new Map<string, number>();
+  add(checker: string, message: string): void {
+    const n = (this.counts.get(checker) ?? 0) + 1;
+    this.counts.set(checker, n);
+    if (n <= EXAMPLES_MAX) this.violations.push({ checker, message });
+    else if (n === EXAMPLES_MAX + 1) this.violations.push({ checker, message: '(more violations of this checker not listed)' });
+  }
+}
+
+async function checkTickets(w: World, rb: StoreReadback, r: Report): Promise<void> {
+  const { expected } = w;
+  const seen = new Set<string>();
+  for await (const t of rb.ticketsOfRace(expected.race.raceId)) {
+    seen.add(t.ticketId);
+    const want = expected.outcomeByTicket.get(t.ticketId);
+    if (want === undefined) r.add('settled-exactly-once', `ticket ${t.ticketId} is not in the scenario`);
+    else if (t.status !== want.status || t.per100 !== want.per100 || t.payout !== want.payout) {
+      r.add('settled-exactly-once', `ticket ${t.ticketId}: stored ${t.status} per100 ${t.per100} payout ${t.payout}, the core computes ${want.status} per100 ${want.per100} payout ${want.payout}`);
+    }
+  }
+  for (const id of expected.tickets.keys()) if (!seen.has(id)) r.add('settled-exactly-once', `ticket ${id} is missing from the store`);
+  const markers = await rb.settlementMarkers(expected.race.raceId);
+  const markerOf = new Map(markers.map((m) => [m.userId, m]));
+  for (const u of expected.users.values()) {
+    const m = markerOf.get(u.userId);
+    if (m === undefined) r.add('settled-exactly-once', `user ${u.userId} has no settlement marker`);
+    else if (m.applications !== undefined && m.applications !== 1) r.add('settled-exactly-once', `user ${u.userId}'s settlement was applied ${m.applications} times`);
+  }
+}
+
+async function checkLedger(w: World, rb: StoreReadback, r: Report): Promise<void> {
+  for (const u of w.expected.users.values()) {
+    const b = await rb.balances(u.userId);
+    if (b === undefined || b.cash !== u.cash || b.medals !== u.medals) {
+      r.add('ledger-conservation', `user ${u.userId}: balance cash ${b?.cash} medals ${b?.medals}, expected initial - stakes + payouts + bonuses = cash ${u.cash} medals ${u.medals}`);
+      continue;
+    }
+    const t = await rb.ledgerTotals(u.userId);
+    if (t === undefined) continue;
+    const sum = (x: Readonly<Record<string, number>>) => Object.values(x).reduce((a, v) => a + v, 0);
+    if (t.initialCash + sum(t.cash) !== b.cash || t.initialMedals + sum(t.medal) !== b.medals) {
+      r.add('ledger-conservation', `user ${u.userId}: ledger entries do not add up to the balance change`);
+    }
+  }
+}
+
+async function checkBonuses(w: World, rb: StoreReadback, r: Report): Promise<void> {
+  const want = new Map<string, number>();
+  for (const u of w.expected.users.values()) for (const b of u.bonuses) want.set(b.bonusId, b.medals);
+  const got = await rb.bonuses();
+  const gotIds = new Set<string>();
+  for (const b of got) {
+    if (gotIds.has(b.bonusId)) r.add('bonuses-exactly-once', `bonus ${b.bonusId} granted twice`);
+    gotIds.add(b.bonusId);
+    if (want.get(b.bonusId) !== b.medals) r.add('bonuses-exactly-once', `bonus ${b.bonusId} of ${b.medals} medals was not expected (expected ${want.get(b.bonusId)})`);
+  }
+  for (const id of want.keys()) if (!gotIds.has(id)) r.add('bonuses-exactly-once', `bonus ${id} was never granted`);
+}
+
+function sameRanking(a: RankingPayload['top'], b: RankingPayload['top']): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+function checkNotifications(w: World, r: Report): void {
+  const { shown } = w.client;
+  const raceId = w.expected.race.raceId;
+  const known = new Set<string>();
+  for (const u of w.expected.users.values()) {
+    const s = u.settlement;
+    const id = settledNotificationId(s.settlementId);
+    known.add(id);
+    const n = shown.get(id);
+    if (n === undefined) r.add('notified-exactly-once', `user ${u.userId} was never notified of ${s.settlementId}`);
+    else if (n.times !== 1) r.add('notified-exactly-once', `the client showed ${id} ${n.times} times`);
+    else if (n.payload.kind !== 'settled' || n.payload.cash !== s.cashDelta || n.payload.medals !== s.medalDelta || n.payload.hits !== s.hits) {
+      r.add('notified-exactly-once', `notification ${id} says ${JSON.stringify(n.payload)}, the settlement credited cash ${s.cashDelta} medals ${s.medalDelta} hits ${s.hits}`);
+    }
+    const rid = rankingNotificationId(raceId, u.userId);
+    known.add(rid);
+    const rn = shown.get(rid);
+    if (rn === undefined) r.add('ranking-exactly-once', `user ${u.userId} never got the ranking of ${raceId}`);
+    else if (rn.times !== 1) r.add('ranking-exactly-once', `the client showed ${rid} ${rn.times} times`);
+    else if (rn.payload.kind !== 'ranking' || !sameRanking(rn.payload.top, w.expected.ranking)) {
+      r.add('ranking-exactly-once', `ranking shown to ${u.userId} is not the ranking of every settled user: ${JSON.stringify(rn.payload.kind === 'ranking' ? rn.payload.top.slice(0, 3) : rn.payload)}`);
+    }
+  }
+  for (const id of shown.keys()) if (!known.has(id)) r.add('notified-exactly-once', `unexpected notification ${id}`);
+}
+
+async function checkRankingClaims(w: World, rb: StoreReadback, r: Report): Promise<void> {
+  const claims = (await rb.rankingClaims()).filter((c) => c.raceId === w.expected.race.raceId);
+  if (claims.length !== 1) r.add('ranking-exactly-once', `the ranking of ${w.expected.race.raceId} was claimed ${claims.length} times`);
+  const users = w.expected.users.size;
+  for (const c of claims) if (c.postSettledUsers < users) r.add('ranking-exactly-once', `the ranking was claimed with ${c.postSettledUsers} of ${users} users post-settled (barrier)`);
+}
+
+function checkBus(w: World, r: Report): void {
+  if (!w.bus.isIdle()) {
+    for (const s of w.bus.stats().subscriptions) {
+      if (s.backlog > 0 && !s.topic.endsWith('-dead-letter')) r.add('nothing-unacked', `${s.subscription} has ${s.backlog} unacked messages`);
+    }
+  }
+  const poisonLeft = new Map<string, number>();
+  for (const p of w.poison) poisonLeft.set(`${p.topic}\u0000${p.data}`, (poisonLeft.get(`${p.topic}\u0000${p.data}`) ?? 0) + 1);
+  for (const topic of [TOPICS.raceResults, TOPICS.settleRequests, TOPICS.settled, TOPICS.notifications]) {
+    for (const dl of w.bus.deadLetters(topic)) {
+      const reason = dl.attributes['reason'] ?? dl.attributes[DEAD_LETTER_ATTRIBUTES.reason];
+      const key = `${topic}\u0000${dl.data}`;
+      const left = poisonLeft.get(key) ?? 0;
+      if (left === 0) r.add('nothing-unacked', `a valid ${topic} message was dead-lettered (${reason ?? 'no reason'}): ${dl.data.slice(0, 120)}`);
+      else poisonLeft.set(key, left - 1);
+      if (reason === undefined || reason === '') r.add('nothing-unacked', `dead letter on ${topic} carries no reason`);
+    }
+  }
+  for (const [key, left] of poisonLeft) if (left > 0) r.add('nothing-unacked', `poison message was not dead-lettered: ${key.replace('\u0000', ': ').slice(0, 120)}`);
+}
+
+export async function checkWorld(w: World): Promise<Violation[]> {
+  const r = new Report();
+  const rb = w.store.readback;
+  if (rb === undefined) throw new Error('invariant violated: the simulator needs a Store with read-backs');
+  for (const e of w.handlerErrors) r.add('no-handler-errors', e.split('\n').slice(0, 2).join(' | '));
+  await checkTickets(w, rb, r);
+  await checkLedger(w, rb, r);
+  await checkBonuses(w, rb, r);
+  checkNotifications(w, r);
+  await checkRankingClaims(w, rb, r);
+  checkBus(w, r);
+  return r.violations;
+}
