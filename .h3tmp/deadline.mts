@@ -4,8 +4,8 @@ const h = await ensureEmulators({ strategy: 'local', spanner: false, stateDir: '
 try {
   const ps = new PubSub({ projectId: h.projectId, apiEndpoint: h.pubsubHost, emulatorMode: true });
   for (const [label, opts] of [
-    ['sub10-client-default', {}],
-    ['sub10-client-1s', { minAckDeadline: Duration.from({ seconds: 1 }), maxAckDeadline: Duration.from({ seconds: 1 }), maxExtensionTime: Duration.from({ seconds: 1 }) }],
+    ['sub10-client-10s-ext1s', { minAckDeadline: Duration.from({ seconds: 10 }), maxAckDeadline: Duration.from({ seconds: 10 }), maxExtensionTime: Duration.from({ seconds: 1 }) }],
+    ['sub10-client-10s-ext10', { minAckDeadline: Duration.from({ seconds: 10 }), maxAckDeadline: Duration.from({ seconds: 10 }), maxExtensionTime: Duration.from({ seconds: 10 }) }],
   ] as const) {
     const name = 'd' + Math.random().toString(36).slice(2, 8);
     const [t] = await ps.createTopic(name);

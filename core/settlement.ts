@@ -75,22 +75,41 @@ function checkStake(stake: unknown): boolean {
   return typeof stake === 'number' && Number.isSafeInteger(stake) && stake > 0 && stake % STAKE_UNIT === 0;
 }
 
+// Valid combination texts parsed before, per field: at most a few thousand exist per field (504
+// trifectas in a 9-rider race), so the cache is bounded; invalid texts are never cached.
+const CODE_CACHE_ENTRIES_MAX = 20_000;
+const codeCache = new Map<string, number>();
+
+function combinationCode(betType: BetType, text: string, field: Field): Result<number> {
+  const key = `${field.sport}/${field.riders}/${betType}/${text}`;
+  const cached = codeCache.get(key);
+  if (cached !== undefined) return ok(cached);
+  const parsed = parseCombination(betType, text, field);
+  if (!parsed.ok) return parsed;
+  const code = encodeCombination(parsed.value);
+  if (codeCache.size < CODE_CACHE_ENTRIES_MAX) codeCache.set(key, code);
+  return ok(code);
+}
+
 /** Settles one ticket; errors carry the path `tickets.<ticketId>.<field>`. */
+function ticketPath(t: Ticket, field: string): string {
+  return `tickets.${t.ticketId}.${field}`;
+}
+
 function settleTicket(t: Ticket, input: SettleUserInput, rules: SettlementRules): Result<TicketOutcome> {
-  const path = (f: string) => `tickets.${t.ticketId}.${f}`;
-  if (t.raceId !== input.raceId) return err('INPUT.INVALID', `ticket ${t.ticketId} belongs to race "${t.raceId}", not "${input.raceId}"`, path('raceId'));
-  if (t.userId !== input.userId) return err('INPUT.INVALID', `ticket ${t.ticketId} belongs to user "${t.userId}", not "${input.userId}"`, path('userId'));
+  if (t.raceId !== input.raceId) return err('INPUT.INVALID', `ticket ${t.ticketId} belongs to race "${t.raceId}", not "${input.raceId}"`, ticketPath(t, 'raceId'));
+  if (t.userId !== input.userId) return err('INPUT.INVALID', `ticket ${t.ticketId} belongs to user "${t.userId}", not "${input.userId}"`, ticketPath(t, 'userId'));
   if (!isBetType(t.betType) || !betTypesSold(input.field).includes(t.betType)) {
-    return err('BET.TYPE_NOT_SOLD', `ticket ${t.ticketId}: bet type ${JSON.stringify(t.betType)} is not sold in a ${input.field.riders}-rider ${input.field.sport} race`, path('betType'));
+    return err('BET.TYPE_NOT_SOLD', `ticket ${t.ticketId}: bet type ${JSON.stringify(t.betType)} is not sold in a ${input.field.riders}-rider ${input.field.sport} race`, ticketPath(t, 'betType'));
   }
-  if (!checkStake(t.stake)) return err('BET.STAKE_INVALID', `ticket ${t.ticketId}: stake must be a positive multiple of ${STAKE_UNIT}, got ${JSON.stringify(t.stake)}`, path('stake'));
-  if (t.currency !== 'cash' && t.currency !== 'medal') return err('INPUT.INVALID', `ticket ${t.ticketId}: currency must be "cash" or "medal", got ${JSON.stringify(t.currency)}`, path('currency'));
-  const parsed = parseCombination(t.betType, t.combination, input.field);
-  if (!parsed.ok) return err(parsed.error.code, `ticket ${t.ticketId}: ${parsed.error.message}`, path('combination'));
-  const c = classifyCombination(input.table.byType[t.betType], encodeCombination(parsed.value), t.currency, rules);
-  if (!c.ok) return err(c.error.code, `ticket ${t.ticketId} (${t.betType} ${t.combination}): ${c.error.message}`, path('combination'));
+  if (!checkStake(t.stake)) return err('BET.STAKE_INVALID', `ticket ${t.ticketId}: stake must be a positive multiple of ${STAKE_UNIT}, got ${JSON.stringify(t.stake)}`, ticketPath(t, 'stake'));
+  if (t.currency !== 'cash' && t.currency !== 'medal') return err('INPUT.INVALID', `ticket ${t.ticketId}: currency must be "cash" or "medal", got ${JSON.stringify(t.currency)}`, ticketPath(t, 'currency'));
+  const code = combinationCode(t.betType, t.combination, input.field);
+  if (!code.ok) return err(code.error.code, `ticket ${t.ticketId}: ${code.error.message}`, ticketPath(t, 'combination'));
+  const c = classifyCombination(input.table.byType[t.betType], code.value, t.currency, rules);
+  if (!c.ok) return err(c.error.code, `ticket ${t.ticketId} (${t.betType} ${t.combination}): ${c.error.message}`, ticketPath(t, 'combination'));
   const payout = (t.stake / STAKE_UNIT) * c.value.per100;
-  if (!Number.isSafeInteger(payout)) return err('BET.STAKE_INVALID', `ticket ${t.ticketId}: payout ${payout} exceeds the exact integer range`, path('stake'));
+  if (!Number.isSafeInteger(payout)) return err('BET.STAKE_INVALID', `ticket ${t.ticketId}: payout ${payout} exceeds the exact integer range`, ticketPath(t, 'stake'));
   return ok({ ticketId: t.ticketId, status: c.value.status, per100: c.value.per100, payout, currency: t.currency, betType: t.betType });
 }
 

@@ -17,8 +17,8 @@ import { LIMITS } from './settings.ts';
 import { parseSettled, type SettledMsg } from './wire.ts';
 
 /** The race day of a race, for "today" missions: the UTC date of its post time. */
-export function raceDayOf(race: RaceContext): string {
-  return new Date(race.race.postAtMs).toISOString().slice(0, 10);
+export function raceDayOf(postAtMs: number): string {
+  return new Date(postAtMs).toISOString().slice(0, 10);
 }
 
 function notificationMessage(body: NotificationBody): BusMessage {
@@ -84,7 +84,7 @@ async function handleSettled(deps: HandlerDeps, rankedHere: Set<string>, d: Deli
     return;
   }
   const item = `${m.raceId}/${m.userId}#${d.deliveryAttempt}`;
-  const { bonuses } = missionBonuses(m, freshDay(raceDayOf(lookup.context)));
+  const { bonuses } = missionBonuses(m, freshDay(raceDayOf(lookup.context.race.postAtMs)));
   if (bonuses.length > 0) await store.grantBonuses(bonuses);
   probe('postSettle.afterBonus', item);
   await bus.publish(TOPICS.notifications, [notificationMessage(settledNotificationOf(m))]);

@@ -3,7 +3,7 @@
 // hits an injected crash is treated like a dead process: its delivery is neither acked nor nacked
 // and comes back after the ack deadline. Any other exception is a bug: it is counted, kept for
 // the report, and the delivery is nacked (the bus redelivers it, then dead-letters it).
-import type { Clock, DeliveryHandler, MessageBus, Store, SubscriptionHandle } from '../core/ports.ts';
+import type { Clock, Delivery, DeliveryHandler, MessageBus, Store, SubscriptionHandle } from '../core/ports.ts';
 import { SUBSCRIPTIONS } from '../core/topology.ts';
 import { createCounters, type HandlerDeps, type PipelineCounters } from './context.ts';
 import { createFanoutHandler } from './fanout.ts';
@@ -71,11 +71,26 @@ export function startPipeline(options: PipelineOptions): RunningPipeline {
     settle: createSettleHandler(deps, settler),
     postSettle: createPostSettleHandler(deps),
   };
+  // A worker killed by a restart may still be inside a handler; its acks and nacks no longer reach
+  // the bus (the process is gone), so its deliveries come back after their deadline.
   const guard =
-    (handler: DeliveryHandler): DeliveryHandler =>
+    (handler: DeliveryHandler, worker: { alive: boolean }): DeliveryHandler =>
     async (d) => {
+      const own: Delivery = {
+        messageId: d.messageId,
+        data: d.data,
+        attributes: d.attributes,
+        deliveryAttempt: d.deliveryAttempt,
+        publishTimeMs: d.publishTimeMs,
+        ack: () => {
+          if (worker.alive) d.ack();
+        },
+        nack: () => {
+          if (worker.alive) d.nack();
+        },
+      };
       try {
-        await handler(d);
+        await handler(own);
       } catch (e) {
         if (isInjectedCrash(e)) {
           counters.injectedCrashes++;
@@ -86,13 +101,15 @@ export function startPipeline(options: PipelineOptions): RunningPipeline {
         throw e;
       }
     };
-  const handles: Record<Stage, SubscriptionHandle[]> = { fanout: [], settle: [], postSettle: [] };
+  const handles: Record<Stage, { handle: SubscriptionHandle; worker: { alive: boolean } }[]> = { fanout: [], settle: [], postSettle: [] };
   const startStage = (stage: Stage): void => {
     const o = { ...defaultsOf(stage), ...options.stages?.[stage] };
     // single-worker settles inside the fan-out: the settle stage has nothing to do.
     const workers = stage === 'settle' && variants.fanout.kind === 'single-worker' ? 0 : o.workers;
     for (let i = 0; i < workers; i++) {
-      handles[stage].push(options.bus.subscribe(SUBSCRIPTION_OF[stage].name, guard(handlers[stage]), { maxInFlight: o.maxInFlight, ackDeadlineMs: o.ackDeadlineMs }));
+      const worker = { alive: true };
+      const handle = options.bus.subscribe(SUBSCRIPTION_OF[stage].name, guard(handlers[stage], worker), { maxInFlight: o.maxInFlight, ackDeadlineMs: o.ackDeadlineMs });
+      handles[stage].push({ handle, worker });
     }
   };
   for (const stage of STAGES) startStage(stage);
@@ -103,12 +120,20 @@ export function startPipeline(options: PipelineOptions): RunningPipeline {
     relay,
     async restart(stage) {
       const old = handles[stage].splice(0);
-      for (const h of old) await h.close();
+      for (const h of old) {
+        h.worker.alive = false;
+        await h.handle.close();
+      }
       startStage(stage);
     },
     async stop() {
       relay?.stop();
-      for (const stage of STAGES) for (const h of handles[stage].splice(0)) await h.close();
+      for (const stage of STAGES) {
+        for (const h of handles[stage].splice(0)) {
+          h.worker.alive = false;
+          await h.handle.close();
+        }
+      }
     },
   };
 }

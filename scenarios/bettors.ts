@@ -1,11 +1,10 @@
-// The bettor model: users with heavy-tailed activity (Pareto weights; a ticket picks its user in
-// proportion to weight, so tickets per user are heavy-tailed too), stakes in 100-yen units
-// (heavy-tailed for cash, small for medals) and opening balances that cover expected play.
+// The bettor model (activity weights are in activity.ts): stakes in 100-yen units
+// (heavy-tailed for cash, small for medals), purchases of several tickets at once (one user,
+// currency, bet type and stake per point, like a formation bet) and opening balances that cover
+// expected play.
 import type { UserAccount } from '../core/ports.ts';
-import type { SeededRng } from '../core/rng.ts';
 import { STAKE_UNIT } from '../core/ticket.ts';
 import { buildAlias, type AliasTable } from './alias.ts';
-import { FastRng } from './fast-rng.ts';
 
 /** Tail exponent of medal stakes: P(units = k) ∝ k^-(1 + MEDAL_STAKE_ALPHA); most medal bets are 100. */
 const MEDAL_STAKE_ALPHA = 2;
@@ -20,6 +19,19 @@ export interface StakeModel {
   readonly medal: AliasTable;
   readonly cashMeanUnits: number;
   readonly medalMeanUnits: number;
+  /** Tickets per purchase minus one: geometric, truncated at PURCHASE_SIZE_MAX. */
+  readonly purchaseSizes: AliasTable;
+}
+
+/** The largest purchase (points of one formation bet) the generator draws. */
+const PURCHASE_SIZE_MAX = 60;
+
+/** Geometric sizes 1..max with the given mean (before truncation): P(k) = (1 - p)^(k-1) p, p = 1 / mean. */
+function purchaseSizeTable(mean: number): AliasTable {
+  const p = 1 / mean;
+  const w = new Float64Array(PURCHASE_SIZE_MAX);
+  for (let k = 1; k <= PURCHASE_SIZE_MAX; k++) w[k - 1] = Math.pow(1 - p, k - 1) * p;
+  return buildAlias(w);
 }
 
 /** Discrete Pareto on 1..max: P(k) ∝ k^-(alpha + 1). Index i of the table is k = i + 1. */
@@ -36,19 +48,10 @@ function paretoUnits(alpha: number, max: number): { table: AliasTable; mean: num
   return { table: buildAlias(w), mean: weighted / total };
 }
 
-export function buildStakeModel(cashAlpha: number, cashUnitsMax: number, medalUnitsMax: number): StakeModel {
+export function buildStakeModel(cashAlpha: number, cashUnitsMax: number, medalUnitsMax: number, purchaseSizeMean: number): StakeModel {
   const cash = paretoUnits(cashAlpha, cashUnitsMax);
   const medal = paretoUnits(MEDAL_STAKE_ALPHA, medalUnitsMax);
-  return { cash: cash.table, medal: medal.table, cashMeanUnits: cash.mean, medalMeanUnits: medal.mean };
-}
-
-/** Activity weights of users 0..n-1: Pareto(alpha) with minimum 1, so a few users place most tickets. */
-export function drawUserWeights(users: number, alpha: number, rng: SeededRng): Float64Array {
-  const w = new Float64Array(users);
-  const inv = -1 / alpha;
-  const fast = new FastRng(rng);
-  for (let i = 0; i < users; i++) w[i] = Math.pow((fast.nextU32() + 1) / 4294967296, inv);
-  return w;
+  return { cash: cash.table, medal: medal.table, cashMeanUnits: cash.mean, medalMeanUnits: medal.mean, purchaseSizes: purchaseSizeTable(purchaseSizeMean) };
 }
 
 export function userIdDigits(users: number): number {

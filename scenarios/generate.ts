@@ -11,6 +11,7 @@
 //       fields sport..returnRate are exactly one input line of `raceday payout`.
 //   {"kind":"end", tickets, cashTickets, medalTickets}          (last line)
 import type { BetType } from '../core/sports.ts';
+import { weightOfUser } from './activity.ts';
 import { userAccount, type BalanceInputs } from './bettors.ts';
 import { ascii, LineWriter, type ByteSink } from './jsonl.ts';
 import { LIMITS } from './limits.ts';
@@ -104,10 +105,9 @@ const SEG_USER_CASH = ascii('","cash":');
 const SEG_USER_MEDALS = ascii(',"medals":');
 
 function writeUsers(w: LineWriter, plan: DayPlan): void {
-  const { weights, total } = plan.userWeights();
-  const b: BalanceInputs = { tickets: plan.tickets, totalWeight: total, medalShare: plan.spec.medalShare, stakes: plan.stakes };
+  const b: BalanceInputs = { tickets: plan.tickets, totalWeight: plan.activity.totalWeight, medalShare: plan.spec.medalShare, stakes: plan.stakes };
   for (let i = 0; i < plan.users; i++) {
-    const a = userAccount(i, plan.userDigits, weights[i] as number, b);
+    const a = userAccount(i, plan.userDigits, weightOfUser(plan.activity, i), b);
     w.ensure(96);
     w.bytes(SEG_USER);
     w.padded(i, plan.userDigits);

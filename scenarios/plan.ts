@@ -5,8 +5,8 @@ import type { RaceResult } from '../core/race-result.ts';
 import { createRng, type SeededRng } from '../core/rng.ts';
 import { betTypesSold, type BetType, type Field } from '../core/sports.ts';
 import { STAKE_UNIT } from '../core/ticket.ts';
-import { buildAlias, type AliasTable } from './alias.ts';
-import { buildStakeModel, drawUserWeights, userIdDigits, type StakeModel } from './bettors.ts';
+import { buildActivity, type UserActivity } from './activity.ts';
+import { buildStakeModel, userIdDigits, type StakeModel } from './bettors.ts';
 import { buildCalendar, splitTickets, type RaceSlot } from './calendar.ts';
 import { comboTable, perceivedStrengths, type ComboTable } from './popularity.ts';
 import { drawResult, drawScratches, drawStrengths } from './race-model.ts';
@@ -39,8 +39,7 @@ export interface DayPlan {
   readonly userDigits: number;
   readonly tickets: number;
   readonly stakes: StakeModel;
-  /** Lazily drawn (2M users take a moment and 16 MB): activity weights and their alias table. */
-  userWeights(): { readonly weights: Float64Array; readonly total: number; readonly alias: AliasTable };
+  readonly activity: UserActivity;
 }
 
 /** The configured shares of the bet types sold in a field, normalised to sum to 1. */
@@ -97,8 +96,7 @@ export function buildPlan(spec: ScenarioSpec, seed: number): DayPlan {
   const counts = splitTickets(spec.tickets, slots.map((s) => s.weight));
   const racesRng = root.fork('races');
   const races = slots.map((slot, i) => planRace(spec, slot, i, counts[i] as number, racesRng.fork(`race/${i}`)));
-  const usersRng = root.fork('users');
-  let cached: ReturnType<DayPlan['userWeights']> | undefined;
+  const activity = buildActivity(spec.users, spec.bettors.activityAlpha, root.fork('users'));
   return {
     spec,
     seed,
@@ -106,15 +104,7 @@ export function buildPlan(spec: ScenarioSpec, seed: number): DayPlan {
     users: spec.users,
     userDigits: userIdDigits(spec.users),
     tickets: spec.tickets,
-    stakes: buildStakeModel(spec.bettors.cashStakeAlpha, spec.bettors.cashStakeUnitsMax, spec.bettors.medalStakeUnitsMax),
-    userWeights() {
-      if (cached === undefined) {
-        const weights = drawUserWeights(spec.users, spec.bettors.activityAlpha, usersRng.fork('weights'));
-        let total = 0;
-        for (let i = 0; i < weights.length; i++) total += weights[i] as number;
-        cached = { weights, total, alias: buildAlias(weights) };
-      }
-      return cached;
-    },
+    stakes: buildStakeModel(spec.bettors.cashStakeAlpha, spec.bettors.cashStakeUnitsMax, spec.bettors.medalStakeUnitsMax, spec.bettors.purchaseSizeMean),
+    activity,
   };
 }

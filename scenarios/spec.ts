@@ -91,6 +91,8 @@ export const scenarioSchema = z
         cashStakeAlpha: numIn(1.01, 10).default(1.4),
         cashStakeUnitsMax: intIn(1, LIMITS.stakeUnitsMax).default(1000),
         medalStakeUnitsMax: intIn(1, 100).default(10),
+        /** Mean tickets per purchase (geometric): a formation bet buys several points at once. */
+        purchaseSizeMean: numIn(1, 20).default(2.5),
         /** Bettors' strength estimate is strength^temperature: 1 follows the model, 0 ignores it. */
         popularityTemperature: numIn(0, 3).default(1),
         /** Share of combination picks made uniformly at random (longshot players). */

@@ -3,6 +3,7 @@
 // merged by time through a small binary heap. Nothing is allocated per ticket: the current event
 // lives in one mutable cursor that writers read before asking for the next.
 import { createRng } from '../core/rng.ts';
+import { drawUser } from './activity.ts';
 import { buildAlias, type AliasTable } from './alias.ts';
 import { FastRng } from './fast-rng.ts';
 import type { DayPlan, PlannedRace } from './plan.ts';
@@ -28,6 +29,12 @@ export interface RaceState {
   orderStat: number;
   nextAtMs: number;
   phase: number;
+  /** The purchase in progress: tickets left in it and what they share. */
+  purchaseLeft: number;
+  purchaseUser: number;
+  purchaseSlot: number;
+  purchaseMedal: boolean;
+  purchaseStake: number;
 }
 
 export interface DayCursor {
@@ -68,25 +75,53 @@ function raceState(race: PlannedRace, rng: FastRng): RaceState {
     orderStat: 1,
     nextAtMs: 0,
     phase: 0,
+    purchaseLeft: 0,
+    purchaseUser: 0,
+    purchaseSlot: 0,
+    purchaseMedal: false,
+    purchaseStake: 0,
   };
+}
+
+/** Steps of the tabulated rush curve; linear interpolation between them keeps times monotone. */
+const RUSH_TABLE_STEPS = 4096;
+
+/**
+ * The inverse of the arrival CDF F(x) = (e^(rush x) - 1) / (e^rush - 1) on [0, 1], tabulated: the
+ * intensity grows as e^(rush x) toward the close (rush 0 = uniform). One extra entry covers u = 1.
+ */
+export function rushInverseTable(rush: number): Float64Array {
+  const t = new Float64Array(RUSH_TABLE_STEPS + 2);
+  const scale = Math.expm1(rush);
+  for (let k = 0; k <= RUSH_TABLE_STEPS; k++) {
+    const u = k / RUSH_TABLE_STEPS;
+    t[k] = rush < 1e-9 ? u : Math.log1p(u * scale) / rush;
+  }
+  t[RUSH_TABLE_STEPS + 1] = 1;
+  return t;
 }
 
 export function openDayStream(plan: DayPlan): DayStream {
   const root = createRng(plan.seed).fork('tickets');
   const races = plan.races.map((r) => raceState(r, new FastRng(root.fork(`race/${r.index}`))));
-  const users = plan.users > 0 ? plan.userWeights().alias : undefined;
+  const activity = plan.activity;
   const { rush } = plan.spec.arrival;
-  const rushScale = Math.expm1(rush);
+  const rushTable = rushInverseTable(rush);
   const medalShareU32 = plan.spec.medalShare * U32;
   const stakes = plan.stakes;
+  const purchaseSizes = stakes.purchaseSizes;
 
   /** Time of the next ticket: ascending uniform order statistics mapped through the rush CDF. */
   const advance = (s: RaceState): void => {
     if (s.phase === 0 && s.remaining > 0) {
-      const w = (s.rng.nextU32() + 1) / U32;
-      s.orderStat *= Math.exp(Math.log(w) / s.remaining);
+      // orderStat *= w^(1/remaining); exp(y) ≈ 1 + y + y²/2 is exact to 1e-13 for |y| < 1e-4 and far cheaper.
+      const y = Math.log((s.rng.nextU32() + 1) / U32) / s.remaining;
+      s.orderStat *= y > -1e-4 ? 1 + y + 0.5 * y * y : Math.exp(y);
       const u = 1 - s.orderStat;
-      const x = rush < 1e-9 ? u : Math.log1p(u * rushScale) / rush;
+      const f = u * RUSH_TABLE_STEPS;
+      const k = Math.floor(f);
+      const x0 = rushTable[k] as number;
+      const x = x0 + (f - k) * ((rushTable[k + 1] as number) - x0);
       const slot = s.race.slot;
       s.nextAtMs = Math.min(slot.opensAtMs + x * (slot.closeAtMs - slot.opensAtMs), slot.closeAtMs - 1);
       return;
@@ -143,23 +178,33 @@ export function openDayStream(plan: DayPlan): DayStream {
     atMs: 0,
   };
 
-  const drawTicket = (s: RaceState): void => {
+  /** A purchase (one user, currency, bet type and stake per point, like a formation bet) spans several tickets. */
+  const drawPurchase = (s: RaceState): void => {
     const rng = s.rng;
+    s.purchaseLeft = drawAlias(purchaseSizes, rng) + 1;
+    s.purchaseUser = drawUser(activity, rng);
+    s.purchaseSlot = drawAlias(s.betTypeAlias, rng);
+    s.purchaseMedal = rng.nextU32() < medalShareU32;
+    s.purchaseStake = (drawAlias(s.purchaseMedal ? stakes.medal : stakes.cash, rng) + 1) * 100;
+  };
+
+  const drawTicket = (s: RaceState): void => {
+    if (s.purchaseLeft === 0) drawPurchase(s);
+    s.purchaseLeft--;
     cursor.ticketSeq++;
     cursor.placedAtMs = Math.floor(s.nextAtMs);
     cursor.atMs = cursor.placedAtMs;
-    cursor.userIndex = drawAlias(users as AliasTable, rng);
-    const slot = drawAlias(s.betTypeAlias, rng);
+    cursor.userIndex = s.purchaseUser;
+    const slot = s.purchaseSlot;
     cursor.typeSlot = slot;
-    const combo = drawAlias(s.comboAlias[slot] as AliasTable, rng);
+    const combo = drawAlias(s.comboAlias[slot] as AliasTable, s.rng);
     cursor.comboIndex = combo;
     const flat = (s.comboOffset[slot] as number) + combo;
     cursor.comboFlat = flat;
-    const medal = rng.nextU32() < medalShareU32;
+    const medal = s.purchaseMedal;
     cursor.medal = medal;
-    const units = drawAlias(medal ? stakes.medal : stakes.cash, rng) + 1;
-    cursor.stake = units * 100;
-    if (!medal) s.cashPoolYen[flat] = (s.cashPoolYen[flat] as number) + units * 100;
+    cursor.stake = s.purchaseStake;
+    if (!medal) s.cashPoolYen[flat] = (s.cashPoolYen[flat] as number) + s.purchaseStake;
     s.remaining--;
   };
 

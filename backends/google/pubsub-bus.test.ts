@@ -9,7 +9,7 @@ import type { Delivery } from '../../core/ports.ts';
 import { deadLetterTopicOf, type SubscriptionSpec } from '../../core/topology.ts';
 import { provisionPubSub } from '../../emulators/provision.ts';
 import { describeWithEmulators, useEmulators } from '../../emulators/test-support.ts';
-import { createPubSubBus, type PubSubBus } from './pubsub-bus.ts';
+import { createPubSubBus, effectiveAckDeadlineMs, type PubSubBus } from './pubsub-bus.ts';
 
 /** Waits for a condition driven by the emulator; the bound only keeps a broken run from hanging. */
 async function eventually(what: string, check: () => boolean, timeoutMs = 30_000): Promise<void> {
@@ -21,6 +21,13 @@ async function eventually(what: string, check: () => boolean, timeoutMs = 30_000
 }
 
 describe('createPubSubBus without an emulator', () => {
+  it('raises ack deadlines to whole seconds and to the 10 s floor of Pub/Sub', () => {
+    expect(effectiveAckDeadlineMs(1)).toBe(10_000);
+    expect(effectiveAckDeadlineMs(12_001)).toBe(13_000);
+    expect(() => effectiveAckDeadlineMs(0)).toThrow(/ackDeadlineMs/);
+    expect(() => effectiveAckDeadlineMs(601_000)).toThrow(/ackDeadlineMs/);
+  });
+
   it('refuses to reach Google Cloud unless googleCloud: true is given', () => {
     const saved = process.env.PUBSUB_EMULATOR_HOST;
     delete process.env.PUBSUB_EMULATOR_HOST;
@@ -94,10 +101,10 @@ describeWithEmulators('createPubSubBus on the Pub/Sub emulator', () => {
         seen.push(d);
         if (d.deliveryAttempt >= 2) d.ack(); // the first delivery is left to expire
       },
-      { maxInFlight: 1, ackDeadlineMs: 1_000 },
+      { maxInFlight: 1, ackDeadlineMs: 10_000 }, // Pub/Sub's floor; redelivery comes after 10-20 s
     );
     await bus.publish(topic, [{ data: 'slow' }]);
-    await eventually('redelivery after the deadline', () => seen.length >= 2);
+    await eventually('redelivery after the deadline', () => seen.length >= 2, 45_000);
     seen[0]?.ack(); // too late: ignored, the redelivery is what counts
     await s.close();
     await bus.close();

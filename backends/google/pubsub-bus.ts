@@ -6,8 +6,8 @@
 // - flow control: at most `maxInFlight` deliveries are with the handler at any time. The client's
 //   own flow control bounds what it pulls; a local gate enforces the bound on handler calls, so a
 //   handler that overruns its deadline cannot let the client hand out extra work.
-// - ack deadline: a delivery must be settled within `ackDeadlineMs` (rounded up to whole seconds,
-//   Pub/Sub's unit). Later ack/nack calls are ignored and the message comes again: the client
+// - ack deadline: a delivery must be settled within `ackDeadlineMs` (rounded up to whole seconds
+//   and to at least 10 s: Pub/Sub's unit and floor, see effectiveAckDeadlineMs). Later ack/nack calls are ignored and the message comes again: the client
 //   extends the lease once at most (maxExtensionTime = the deadline), so redelivery happens after
 //   one to about two deadlines.
 // - deliveryAttempt comes from Pub/Sub, which counts only on subscriptions with a dead-letter
@@ -24,8 +24,8 @@ export const PUBSUB_BUS_LIMITS = {
   publishBatchDelayMs: 5,
   /** Acks and nacks are sent in batches after at most this long. */
   ackBatchDelayMs: 10,
-  /** Pub/Sub's modifyAckDeadline bounds, in seconds. */
-  ackDeadlineSecondsMin: 1,
+  /** Pub/Sub's streaming-pull ack deadline bounds, in seconds. */
+  ackDeadlineSecondsMin: 10,
   ackDeadlineSecondsMax: 600,
   maxInFlightMax: 100_000,
 } as const;
@@ -64,11 +64,14 @@ function createClient(options: PubSubBusOptions): { pubsub: PubSub; target: stri
   return { pubsub: new PubSub({ projectId: options.projectId, apiEndpoint: host, emulatorMode: true }), target: host };
 }
 
-function ackDeadlineSecondsOf(ackDeadlineMs: number): number {
-  const s = Math.ceil(ackDeadlineMs / 1000);
+/**
+ * The deadline Pub/Sub will apply for a requested one: whole seconds, and at least 10 s, because
+ * streaming pull refuses `stream_ack_deadline_seconds` below 10 (the emulator too).
+ */
+export function effectiveAckDeadlineMs(ackDeadlineMs: number): number {
   const { ackDeadlineSecondsMin: min, ackDeadlineSecondsMax: max } = PUBSUB_BUS_LIMITS;
-  if (!(ackDeadlineMs > 0) || s < min || s > max) throw new Error(`subscribe: ackDeadlineMs must be in ${min * 1000}..${max * 1000}, got ${ackDeadlineMs}`);
-  return s;
+  if (!(ackDeadlineMs > 0) || ackDeadlineMs > max * 1000) throw new Error(`subscribe: ackDeadlineMs must be in 1..${max * 1000}, got ${ackDeadlineMs}`);
+  return Math.max(min, Math.ceil(ackDeadlineMs / 1000)) * 1000;
 }
 
 /** The subscriber side of one subscribe() call: a gate of `maxInFlight` handler slots. */
@@ -171,7 +174,7 @@ export function createPubSubBus(options: PubSubBusOptions): PubSubBus {
       if (!Number.isInteger(maxInFlight) || maxInFlight < 1 || maxInFlight > PUBSUB_BUS_LIMITS.maxInFlightMax) {
         throw new Error(`subscribe: maxInFlight must be an integer in 1..${PUBSUB_BUS_LIMITS.maxInFlightMax}, got ${maxInFlight}`);
       }
-      const seconds = ackDeadlineSecondsOf(ackDeadlineMs);
+      const seconds = effectiveAckDeadlineMs(ackDeadlineMs) / 1000;
       const deadline = Duration.from({ seconds });
       const sub = pubsub.subscription(subscription, {
         flowControl: { maxMessages: maxInFlight, allowExcessMessages: false },

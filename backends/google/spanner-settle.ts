@@ -1,5 +1,5 @@
 // One user's settlement of one race as one Spanner read-write transaction, in the shape the
-// emulator runs fast: key reads and key-range reads through the read API, writes as mutations.
+// emulator runs fast: a key-range read and a key read through the read API, writes as mutations.
 // (SQL or DML inside a read-write transaction makes the emulator scan: 21-29 users/s at 2,000
 // users, 2-3 users/s at 20,000; this shape holds 270-280 users/s at both sizes; DESIGN.md.)
 import { Spanner, type Database, type Transaction } from '@google-cloud/spanner';
@@ -16,10 +16,6 @@ export interface SettleRequest {
   readonly resultVersion: number;
   readonly compute: (input: UserRaceTickets) => Settlement;
   readonly outbox?: ((settlement: Settlement) => readonly OutboxMessage[]) | undefined;
-}
-
-interface MarkerRow {
-  SettlementId: string;
 }
 
 /** Ledger entry ids of a settlement: the settlement id plus the entry's position (deterministic). */
@@ -84,22 +80,33 @@ function queueWrites(tx: Transaction, req: SettleRequest, user: UserRow, s: Sett
   }
 }
 
-/** The body of the settlement transaction: three reads (marker, tickets by key range, balance), then mutations. */
+/**
+ * The body of the settlement transaction: two reads (the user's tickets of the race by key range,
+ * the balance by key), then mutations. The settlement marker on the hot path is the
+ * SettlementId every settled ticket carries: no open tickets and a settled one means a
+ * redelivery. Reading the Settlements row as well would cost a third read per user; the row is
+ * still written, and its insert is the backstop (a second settlement would fail ALREADY_EXISTS).
+ * Exactly-once under concurrency comes from Spanner's locks: two transactions that both read the
+ * tickets as open cannot both commit; the loser is ABORTED and its retry sees them settled.
+ */
 async function settleBody(tx: Transaction, req: SettleRequest): Promise<SettleResult> {
   const { raceId, userId } = req;
-  // The first read begins the transaction inline; the client holds the other two until it has
-  // the transaction id, then they run concurrently.
-  const [[markers], [ticketRows], [userRows]] = await Promise.all([
-    tx.read('Settlements', { keys: [[userId, raceId]], columns: ['SettlementId'], json: true }),
+  // The first read begins the transaction inline; the client holds the second until it has the
+  // transaction id.
+  const [[ticketRows], [userRows]] = await Promise.all([
     tx.read('Tickets', { ranges: [{ startClosed: [userId, raceId], endClosed: [userId, raceId] }], columns: TICKET_COLUMNS, json: true }),
     tx.read('Users', { keys: [userId], columns: USER_COLUMNS, json: true }),
   ]);
-  const marker = (markers as MarkerRow[])[0];
-  if (marker !== undefined) return { kind: 'duplicate', settlementId: marker.SettlementId };
   const tickets = (ticketRows as TicketRow[]).map(storedTicketFromRow);
   for (const t of tickets) invariant(t.userId === userId && t.raceId === raceId, `key-range read of ${userId}/${raceId} returned ticket ${t.ticketId} of ${t.userId}/${t.raceId}`);
   const open = tickets.filter((t) => t.status === 'open');
-  if (open.length === 0) return { kind: 'nothing_open' };
+  if (open.length === 0) {
+    const settledBy = new Set(tickets.map((t) => t.settlementId));
+    invariant(settledBy.size <= 1, `tickets of ${userId}/${raceId} carry several settlement ids: ${[...settledBy].join(', ')}`);
+    const settlementId = tickets[0]?.settlementId;
+    return settlementId === undefined ? { kind: 'nothing_open' } : { kind: 'duplicate', settlementId };
+  }
+  invariant(open.length === tickets.length, `${userId}/${raceId} has open tickets next to settled ones`);
   const user = (userRows as UserRow[])[0];
   invariant(user !== undefined, `user ${userId} has tickets in ${raceId} but no Users row`);
   userFromRow(user); // asserts the stored balances

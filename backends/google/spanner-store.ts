@@ -12,7 +12,7 @@
 // concurrent transactions on one database only abort each other, so queueing them client-side
 // gives the same throughput without abort storms. Tests raise it to exercise the retry path.
 import { Spanner, type Database } from '@google-cloud/spanner';
-import type { Bonus, Clock, RaceInfo, RaceOutcome, SettleResult, Store, StoreStats, UserAccount } from '../../core/ports.ts';
+import type { Bonus, CashPools, Clock, OutboxMessage, RaceInfo, RaceOutcome, SettleResult, Store, StoreStats, UserAccount } from '../../core/ports.ts';
 import { invariant } from '../../core/result.ts';
 import { isSport } from '../../core/sports.ts';
 import type { Ticket } from '../../core/ticket.ts';
@@ -36,6 +36,10 @@ export interface SpannerStoreOptions extends SpannerTarget {
 }
 
 export interface SpannerStore extends Store, SpannerReadBacks {
+  cashPools(raceId: string): Promise<CashPools>;
+  recordFanoutUsers(raceId: string, users: number): Promise<number>;
+  readOutbox(limit: number): Promise<readonly OutboxMessage[]>;
+  deleteOutbox(outboxIds: readonly string[]): Promise<void>;
   readonly shards: number;
   shardOfUser(userId: string): number;
 }

@@ -109,6 +109,8 @@ interface Lease {
   readonly deadlineMs: number;
   readonly subscriber: Subscriber;
   settled: boolean;
+  /** Settled by its deadline passing (an ack now is a late ack, ignored). */
+  expired: boolean;
 }
 
 interface Subscriber {
@@ -271,13 +273,13 @@ export function createMemoryBus(options: MemoryBusOptions = {}): MemoryBus {
     lease.settled = true;
     lease.subscriber.inFlight--;
     lease.msg.leases--;
-    trimLeases(s, lease.subscriber);
+    trimLeases(lease.subscriber);
     schedulePump(s);
   };
 
   const ack = (s: SubState, lease: Lease): void => {
     if (lease.settled) {
-      if (!lease.msg.done) s.counters.lateAcks++;
+      if (lease.expired) s.counters.lateAcks++;
       return;
     }
     if (roll(pLostAck)) {
@@ -306,6 +308,7 @@ export function createMemoryBus(options: MemoryBusOptions = {}): MemoryBus {
     for (let l = sub.leases.peek(); l !== undefined && (l.settled || l.deadlineMs <= now); l = sub.leases.peek()) {
       sub.leases.shift();
       if (l.settled) continue;
+      l.expired = true;
       s.counters.expired++;
       release(s, l);
       retry(s, l.msg);
@@ -320,13 +323,12 @@ export function createMemoryBus(options: MemoryBusOptions = {}): MemoryBus {
   };
 
   /** Drops settled leases from the front so acked work does not pile up until its deadline. */
-  const trimLeases = (s: SubState, sub: Subscriber): void => {
+  const trimLeases = (sub: Subscriber): void => {
     while (sub.leases.peek()?.settled === true) sub.leases.shift();
     if (sub.leases.length === 0 && sub.cancelLeaseTimer !== undefined) {
       sub.cancelLeaseTimer();
       sub.cancelLeaseTimer = undefined;
     }
-    void s;
   };
 
   const pickSubscriber = (s: SubState): Subscriber | undefined => {
@@ -350,7 +352,7 @@ export function createMemoryBus(options: MemoryBusOptions = {}): MemoryBus {
     s.counters.delivered++;
     msg.leases++;
     sub.inFlight++;
-    const lease: Lease = { msg, deadlineMs: clock.nowMs() + sub.ackDeadlineMs, subscriber: sub, settled: false };
+    const lease: Lease = { msg, deadlineMs: clock.nowMs() + sub.ackDeadlineMs, subscriber: sub, settled: false, expired: false };
     sub.leases.push(lease);
     armLeaseTimer(s, sub);
     if (!duplicate && roll(pDuplicate)) makeReady(s, msg, true, 0);
@@ -376,7 +378,8 @@ export function createMemoryBus(options: MemoryBusOptions = {}): MemoryBus {
   const pump = (s: SubState): void => {
     while (s.ready.length > 0 && !closed) {
       const head = s.ready.peek() as { msg: MessageRecord; duplicate: boolean };
-      if (head.msg.done) {
+      // A duplicate goes out even when the original was acked meanwhile: that is the hazard.
+      if (head.msg.done && !head.duplicate) {
         s.ready.shift();
         continue;
       }

@@ -19,6 +19,8 @@ export interface RaceIndex {
   readonly marker: Uint32Array;
   /** Settlements applied for users[p] (exactly-once means at most 1). */
   readonly applications: Uint16Array;
+  /** Position of each user index (users known at build time), -1 when the user has no ticket here. */
+  readonly positionOfUser: Int32Array;
 }
 
 export class RaceState {
@@ -70,19 +72,8 @@ export function buildUserOrder(userIds: readonly string[]): UserOrder {
 }
 
 /** Position of user `u` in the index, or -1. */
-export function positionOf(index: RaceIndex, order: UserOrder, u: number): number {
-  if (u >= order.rank.length) return -1;
-  const target = order.rank[u] as number;
-  let lo = 0;
-  let hi = index.users.length - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >>> 1;
-    const r = order.rank[index.users[mid] as number] as number;
-    if (r === target) return mid;
-    if (r < target) lo = mid + 1;
-    else hi = mid - 1;
-  }
-  return -1;
+export function positionOf(index: RaceIndex, u: number): number {
+  return u < index.positionOfUser.length ? (index.positionOfUser[u] as number) : -1;
 }
 
 /** First position whose user id is strictly greater than `after`. */
@@ -137,12 +128,14 @@ export function buildRaceIndex(race: RaceState, table: TicketTable, order: UserO
     for (let k = offsets[q] as number; k < (offsets[q + 1] as number); k++) if (table.status.get(tix[k] as number) === STATUS_OPEN) c++;
     open[q] = c;
   }
-  const index: RaceIndex = { users, offsets, tix, open, marker: new Uint32Array(distinct), applications: new Uint16Array(distinct) };
+  const positionOfUser = new Int32Array(userCount).fill(-1);
+  for (let q = 0; q < distinct; q++) positionOfUser[users[q] as number] = q;
+  const index: RaceIndex = { users, offsets, tix, open, marker: new Uint32Array(distinct), applications: new Uint16Array(distinct), positionOfUser };
   const old = race.index;
   if (old !== undefined) {
     for (let q = 0; q < old.users.length; q++) {
       if (old.marker[q] === 0 && old.applications[q] === 0) continue;
-      const np = positionOf(index, order, old.users[q] as number);
+      const np = positionOf(index, old.users[q] as number);
       index.marker[np] = old.marker[q] as number;
       index.applications[np] = old.applications[q] as number;
     }

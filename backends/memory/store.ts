@@ -234,10 +234,12 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
       const plan = read();
       if (plan.commit === undefined) return plan.result;
       const users = plan.users ?? [];
-      const seen = users.map((u) => version.data[u] as number);
+      const seen = new Uint32Array(users.length);
+      for (let i = 0; i < users.length; i++) seen[i] = version.data[users[i] as number] as number;
       if (latencyMs > 0) await clock.sleep(latencyMs);
       else await Promise.resolve();
-      const conflict = !broken && users.some((u, i) => version.data[u] !== seen[i]);
+      let conflict = false;
+      for (let i = 0; i < users.length && !broken; i++) conflict ||= version.data[users[i] as number] !== seen[i];
       const injected = !conflict && pAbort > 0 && rng.nextU32() / 4294967296 < pAbort;
       if (!conflict && !injected) {
         plan.commit();
@@ -279,7 +281,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
     const u = userIdx(userId, false);
     if (race === undefined || u < 0) return { result: { kind: 'nothing_open' } };
     const index = indexOf(race);
-    const p = positionOf(index, currentOrder(), u);
+    const p = positionOf(index, u);
     if (p < 0) return { result: { kind: 'nothing_open' } };
     const marker = index.marker[p] as number;
     if (marker !== 0 && !broken) return { result: { kind: 'duplicate', settlementId: settlementIdOf(raceId, userId, marker) } };
@@ -323,7 +325,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
     const u = userIdx(userId, false);
     if (race === undefined || u < 0) return { result: { kind: 'nothing_open' } };
     const index = indexOf(race);
-    const p = positionOf(index, currentOrder(), u);
+    const p = positionOf(index, u);
     if (p < 0) return { result: { kind: 'nothing_open' } };
     const marker = index.marker[p] as number;
     if (marker !== 0 && !broken) return { result: { kind: 'duplicate', settlementId: settlementIdOf(raceId, userId, marker) } };

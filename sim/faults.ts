@@ -1,0 +1,108 @@
+// The fault schedule of one seed: bus fault rates, transaction aborts, crash points, worker
+// restarts and poison messages, plus the pipeline shape (variants, workers, flow control, ack
+// deadlines). Rates are kept low enough that a valid message is never retried into the dead-letter
+// topic (the simulated subscriptions allow SIM_MAX_DELIVERY_ATTEMPTS), and high enough that every
+// seed exercises several faults.
+import type { BusFaults } from '../backends/memory/index.ts';
+import { encodeRaceResults, encodeSettled } from '../core/messages.ts';
+import type { SeededRng } from '../core/rng.ts';
+import { allSubscriptions, TOPICS, type SubscriptionSpec } from '../core/topology.ts';
+import type { Stage, StageOptions } from '../pipeline/runner.ts';
+import type { FanoutVariant, NotifyVariant, PipelineVariants } from '../pipeline/settings.ts';
+
+/** Pub/Sub allows 5..100; the simulated deployment uses 20 so stacked faults cannot dead-letter valid work. */
+export const SIM_MAX_DELIVERY_ATTEMPTS = 20;
+
+export function simSubscriptions(): SubscriptionSpec[] {
+  return allSubscriptions().map((s) => (s.maxDeliveryAttempts > 0 ? { ...s, maxDeliveryAttempts: SIM_MAX_DELIVERY_ATTEMPTS } : s));
+}
+
+export interface PoisonPlan {
+  readonly atMs: number;
+  readonly topic: string;
+  readonly data: string;
+}
+
+export interface RestartPlan {
+  readonly atMs: number;
+  readonly stage: Stage;
+}
+
+export interface FaultPlan {
+  readonly bus: BusFaults;
+  readonly abortProbability: number;
+  readonly transactionLatencyMs: number;
+  /** Chance, per mille, that a handler crashes at any one probe point. */
+  readonly crashPerMille: number;
+  readonly restarts: readonly RestartPlan[];
+  readonly poison: readonly PoisonPlan[];
+  readonly variants: PipelineVariants;
+  readonly stages: Record<Stage, StageOptions>;
+}
+
+export interface FaultChoices {
+  /** false: no faults at all (the pipeline shape is still drawn from the seed). */
+  readonly faults: boolean;
+  readonly fanout?: FanoutVariant;
+  readonly notify?: NotifyVariant;
+}
+
+const perMille = (rng: SeededRng, max: number): number => rng.int(0, max) / 1000;
+
+function drawVariants(rng: SeededRng, choices: FaultChoices): PipelineVariants {
+  const r = rng.int(0, 9);
+  const fanout: FanoutVariant = choices.fanout ?? (r < 6 ? { kind: 'per-user' } : r < 9 ? { kind: 'user-batch', usersPerMessage: rng.int(2, 25) } : { kind: 'single-worker' });
+  const notify: NotifyVariant = choices.notify ?? (rng.int(0, 3) === 0 ? 'outbox' : 'after-commit');
+  return { fanout, notify };
+}
+
+function drawPoison(rng: SeededRng, raceId: string, horizonMs: number): PoisonPlan[] {
+  const kinds = [
+    (i: number) => ({ topic: TOPICS.settleRequests, data: `{"schemaVersion":1,"raceId":"${raceId}","userId":` + `${i}` }),
+    (i: number) => ({ topic: TOPICS.settleRequests, data: JSON.stringify({ schemaVersion: 99, raceId, userId: `u${i}`, resultVersion: 1, publishedAt: 0 }) }),
+    (i: number) => ({ topic: TOPICS.settled, data: JSON.stringify({ schemaVersion: 1, raceId, userId: `u${i}` }) }),
+    (i: number) => ({ topic: TOPICS.raceResults, data: encodeRaceResults({ raceId: `unknown-${i}`, resultVersion: 1, publishedAt: i }) }),
+    (i: number) => ({
+      topic: TOPICS.settled,
+      data: encodeSettled({ raceId: `unknown-${i}`, userId: 'u1', settlementId: `stl:unknown-${i}:u1:v1`, cash: 0, medals: 0, hits: 0, resultVersion: 1, publishedAt: 0 }),
+    }),
+  ];
+  const out: PoisonPlan[] = [];
+  const count = rng.int(0, 3);
+  for (let i = 0; i < count; i++) {
+    const kind = kinds[rng.int(0, kinds.length - 1)] as (i: number) => { topic: string; data: string };
+    out.push({ atMs: rng.int(0, horizonMs), ...kind(i) });
+  }
+  return out;
+}
+
+export function drawFaultPlan(rng: SeededRng, raceId: string, choices: FaultChoices): FaultPlan {
+  const variants = drawVariants(rng, choices);
+  const ackDeadlineMs = rng.int(200, 2_000);
+  const stages: Record<Stage, StageOptions> = {
+    fanout: { workers: 1, maxInFlight: 1, ackDeadlineMs: ackDeadlineMs * 5 },
+    settle: { workers: rng.int(1, 4), maxInFlight: rng.int(1, 8), ackDeadlineMs },
+    postSettle: { workers: rng.int(1, 3), maxInFlight: rng.int(1, 8), ackDeadlineMs },
+  };
+  const transactionLatencyMs = rng.int(0, 3);
+  if (!choices.faults) return { bus: {}, abortProbability: 0, transactionLatencyMs, crashPerMille: 0, restarts: [], poison: [], variants, stages };
+  const horizonMs = 400;
+  const restarts: RestartPlan[] = [];
+  for (let i = rng.int(0, 2); i > 0; i--) restarts.push({ atMs: rng.int(1, horizonMs), stage: (['fanout', 'settle', 'postSettle'] as const)[rng.int(0, 2)] as Stage });
+  return {
+    bus: {
+      duplicateProbability: perMille(rng, 80),
+      reorderProbability: perMille(rng, 200),
+      reorderMaxDelayMs: rng.int(1, 100),
+      lostAckProbability: perMille(rng, 40),
+      delayPastDeadlineProbability: perMille(rng, 20),
+    },
+    abortProbability: perMille(rng, 100),
+    transactionLatencyMs,
+    crashPerMille: rng.int(0, 20),
+    restarts,
+    poison: drawPoison(rng, raceId, horizonMs),
+    variants,
+    stages,
+  };
+}

@@ -1,0 +1,59 @@
+// Building a memory world from a race day, and the notification client that watches it; shared by
+// the simulator (virtual time) and `raceday run` (real time).
+import { parseNotification } from '../core/messages.ts';
+import { createNotificationDeduper, type NotificationPayload } from '../core/notification.ts';
+import type { Clock, MessageBus, Store, SubscriptionHandle } from '../core/ports.ts';
+import type { Ticket } from '../core/ticket.ts';
+import { SUBSCRIPTIONS } from '../core/topology.ts';
+import type { RaceDay } from '../scenarios/model.ts';
+import type { ClientView } from './checkers.ts';
+
+/** Loads users, the race and its tickets; balances are taken as already debited by the stakes. */
+export async function loadDay(store: Store, day: RaceDay): Promise<void> {
+  const tickets: Ticket[] = [];
+  for (const b of day.ticketBatches()) tickets.push(...b.tickets);
+  const staked = new Map<string, { cash: number; medals: number }>();
+  for (const t of tickets) {
+    let s = staked.get(t.userId);
+    if (s === undefined) staked.set(t.userId, (s = { cash: 0, medals: 0 }));
+    if (t.currency === 'cash') s.cash += t.stake;
+    else s.medals += t.stake;
+  }
+  await store.putUsers(day.users.map((u) => ({ userId: u.userId, cash: u.cash - (staked.get(u.userId)?.cash ?? 0), medals: u.medals - (staked.get(u.userId)?.medals ?? 0) })));
+  for (const race of day.races) await store.putRace({ raceId: race.raceId, sport: race.sport, riders: race.riders, closeAtMs: race.closeAtMs, postAtMs: race.postAtMs });
+  await store.loadTickets(tickets);
+}
+
+const CLIENT_IN_FLIGHT = 64;
+
+export interface Client {
+  readonly view: ClientView;
+  /** Notifications shown (after dedupe). */
+  shownCount(): number;
+  /** Latest time a notification was first shown, on the given clock. */
+  lastShownAtMs(): number;
+  readonly handle: SubscriptionHandle;
+}
+
+/** The notification client: validates, dedupes by id (as the app does) and counts what it shows. */
+export function startClient(bus: MessageBus, clock: Clock): Client {
+  const deduper = createNotificationDeduper();
+  const shown = new Map<string, { userId: string; payload: NotificationPayload; times: number }>();
+  let lastShownAtMs = 0;
+  const handle = bus.subscribe(
+    SUBSCRIPTIONS.gateway.name,
+    async (d) => {
+      const n = parseNotification(JSON.parse(d.data));
+      if (n.ok && deduper.accept(n.value.notificationId)) {
+        const seen = shown.get(n.value.notificationId);
+        if (seen === undefined) {
+          shown.set(n.value.notificationId, { userId: n.value.userId, payload: n.value.payload, times: 1 });
+          lastShownAtMs = clock.nowMs();
+        } else seen.times++;
+      }
+      d.ack();
+    },
+    { maxInFlight: CLIENT_IN_FLIGHT, ackDeadlineMs: SUBSCRIPTIONS.gateway.ackDeadlineSeconds * 1000 },
+  );
+  return { view: { shown }, shownCount: () => shown.size, lastShownAtMs: () => lastShownAtMs, handle };
+}
