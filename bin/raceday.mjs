@@ -1,7 +1,26 @@
 #!/usr/bin/env node
-// The `raceday` command: registers tsx so the TypeScript sources run as they are, then hands over.
-import { register } from 'tsx/esm/api';
+// The `raceday` command: makes sure it runs on the pinned Node 24 (the `node` devDependency),
+// registers tsx so the TypeScript sources run as they are, then hands over to cli/main.ts.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
+const REQUIRED_MAJOR = 24;
+const major = Number(process.versions.node.split('.')[0]);
+if (major < REQUIRED_MAJOR && process.env.RACEDAY_NODE_REEXEC === undefined) {
+  // Started by an older system Node (e.g. `node bin/raceday.mjs`): re-run on the pinned one.
+  const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+  const pinned = join(root, 'node_modules', '.bin', process.platform === 'win32' ? 'node.cmd' : 'node');
+  if (!existsSync(pinned)) {
+    process.stderr.write(`raceday needs Node ${REQUIRED_MAJOR}; run "npm ci" to install the pinned Node, or use Node ${REQUIRED_MAJOR}.\n`);
+    process.exit(2);
+  }
+  const r = spawnSync(pinned, process.argv.slice(1), { stdio: 'inherit', env: { ...process.env, RACEDAY_NODE_REEXEC: '1' } });
+  process.exit(r.status ?? 1);
+}
+
+const { register } = await import('tsx/esm/api');
 register();
 const { main } = await import('../cli/main.ts');
 process.exitCode = await main(process.argv.slice(2));

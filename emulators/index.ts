@@ -60,7 +60,9 @@ export class EmulatorsUnavailableError extends Error {
 
 /** Client environment for emulators at these hosts (what `raceday emulators env` prints). */
 export function emulatorEnv(projectId: string, pubsubHost?: string, spannerHost?: string): Record<string, string> {
-  const env: Record<string, string> = { GOOGLE_CLOUD_PROJECT: projectId };
+  // METADATA_SERVER_DETECTION=none: emulator clients need no credentials, so the auth library must
+  // not probe the GCE metadata server (traffic stays on 127.0.0.1).
+  const env: Record<string, string> = { GOOGLE_CLOUD_PROJECT: projectId, METADATA_SERVER_DETECTION: 'none' };
   if (pubsubHost !== undefined) Object.assign(env, { PUBSUB_EMULATOR_HOST: pubsubHost, PUBSUB_PROJECT_ID: projectId });
   if (spannerHost !== undefined) Object.assign(env, { SPANNER_EMULATOR_HOST: spannerHost }, SPANNER_EMULATOR_CLIENT_ENV);
   return env;

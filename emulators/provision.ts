@@ -4,6 +4,7 @@
 import { PubSub } from '@google-cloud/pubsub';
 import { ensureDatabases } from '../backends/google/spanner-admin.ts';
 import { createSpannerClient } from '../backends/google/spanner-client.ts';
+import { skipCloudMetadataLookup } from './readiness.ts';
 import { allSubscriptions, allTopics, type SubscriptionSpec } from '../core/topology.ts';
 
 /** The part of an EmulatorHandle that provisioning needs. */
@@ -43,6 +44,7 @@ export function subscriptionMetadata(pubsub: PubSub, spec: SubscriptionSpec) {
 
 /** A Pub/Sub admin client for an emulator endpoint (never Google Cloud). */
 export function emulatorPubSub(projectId: string, hostPort: string): PubSub {
+  skipCloudMetadataLookup();
   return new PubSub({ projectId, apiEndpoint: hostPort, emulatorMode: true });
 }
 

@@ -26,14 +26,26 @@ export async function probePubSub(hostPort: string, projectId: string): Promise<
 
 /** Spanner: a gRPC call (list instance configs) through the official client. */
 export async function probeSpanner(hostPort: string, projectId: string): Promise<boolean> {
+  skipCloudMetadataLookup();
   const spanner = createSpannerClient({ projectId, instanceId: 'probe', emulator: true, emulatorHost: hostPort });
-  try {
-    const call = spanner.getInstanceConfigs({ gaxOptions: { timeout: EMULATOR_LIMITS.probeTimeoutMs, retry: null } } as never);
-    const timeout = sleep(EMULATOR_LIMITS.probeTimeoutMs).then(() => false);
-    return await Promise.race([call.then(() => true, () => false), timeout]);
-  } finally {
-    spanner.close();
-  }
+  const call = spanner.getInstanceConfigs({ gaxOptions: { timeout: EMULATOR_LIMITS.probeTimeoutMs, retry: null } } as never).then(
+    () => true,
+    () => false,
+  );
+  // Close only after the call settled: closing under a pending call rejects promises inside the client.
+  void call.finally(() => spanner.close());
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<boolean>((r) => (timer = setTimeout(() => r(false), EMULATOR_LIMITS.probeTimeoutMs)));
+  return Promise.race([call, timeout]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Without credentials the Google auth library probes the GCE metadata server (169.254.169.254)
+ * and warns "MetadataLookupWarning"; emulator clients need no credentials and traffic stays on
+ * 127.0.0.1, so the probe is switched off for emulator use (a user's explicit setting wins).
+ */
+export function skipCloudMetadataLookup(): void {
+  process.env.METADATA_SERVER_DETECTION ??= 'none';
 }
 
 export interface WaitOptions {

@@ -42,8 +42,8 @@ export interface GenerateOptions {
 }
 
 const SEG_TICKET = ascii('{"kind":"ticket","ticketId":"t');
-const SEG_CASH = ascii('cash","stake":');
-const SEG_MEDAL = ascii('medal","stake":');
+/** The end of one ticket line and the start of the next, written as one segment. */
+const SEG_END_TICKET = ascii('}\n{"kind":"ticket","ticketId":"t');
 const SEG_PLACED = ascii(',"placedAtMs":');
 const SEG_END = ascii('}\n');
 /** Longest ticket line: fixed text, the race segment and the longest combination segment, plus digits. */
@@ -51,25 +51,25 @@ const TICKET_FIXED_BYTES = 160;
 
 interface RaceSegments {
   readonly race: Uint8Array;
-  readonly combos: Uint8Array;
-  readonly comboStart: Int32Array;
+  /** Index flat * 2 + (medal ? 1 : 0): `","betType":"…","combination":"…","currency":"…","stake":`. */
+  readonly combos: readonly Uint8Array[];
   readonly lineMaxBytes: number;
 }
 
-function raceSegments(r: PlannedRace, cache: Map<string, { combos: Uint8Array; comboStart: Int32Array; longest: number }>): RaceSegments {
+type SegmentCache = Map<string, { combos: Uint8Array[]; longest: number }>;
+
+function raceSegments(r: PlannedRace, cache: SegmentCache): RaceSegments {
   const key = `${r.field.riders}/${r.betTypes.join(',')}`;
   let c = cache.get(key);
   if (c === undefined) {
-    const parts = r.combos.flatMap((t) => t.texts.map((text) => ascii(`","betType":"${t.betType}","combination":"${text}","currency":"`)));
-    const comboStart = new Int32Array(parts.length + 1);
-    parts.forEach((p, i) => (comboStart[i + 1] = (comboStart[i] as number) + p.length));
-    const combos = new Uint8Array(comboStart[parts.length] as number);
-    parts.forEach((p, i) => combos.set(p, comboStart[i] as number));
-    c = { combos, comboStart, longest: Math.max(...parts.map((p) => p.length)) };
+    const combos = r.combos.flatMap((t) =>
+      t.texts.flatMap((text) => ['cash', 'medal'].map((cur) => ascii(`","betType":"${t.betType}","combination":"${text}","currency":"${cur}","stake":`))),
+    );
+    c = { combos, longest: Math.max(...combos.map((p) => p.length)) };
     cache.set(key, c);
   }
   const race = ascii(`","raceId":"${r.slot.raceId}","userId":"u`);
-  return { race, combos: c.combos, comboStart: c.comboStart, lineMaxBytes: TICKET_FIXED_BYTES + race.length + c.longest };
+  return { race, combos: c.combos, lineMaxBytes: TICKET_FIXED_BYTES + race.length + c.longest };
 }
 
 /** Official pools of a race: cash stakes generated so far plus outside sales, yen per combination. */
@@ -136,34 +136,38 @@ export function generateJsonl(spec: ScenarioSpec, seed: number, opts: GenerateOp
   writeHeader(w, plan);
   writeUsers(w, plan);
   const stream = openDayStream(plan);
-  const cache = new Map<string, { combos: Uint8Array; comboStart: Int32Array; longest: number }>();
+  const cache: SegmentCache = new Map();
   const segs = plan.races.map((r) => raceSegments(r, cache));
   const cur = stream.cursor;
   const digits = plan.userDigits;
   const every = opts.progressEveryTickets ?? 1 << 20;
   let tickets = 0;
   let cash = 0;
+  // A ticket line is left open (without "}\n") so the next ticket closes it and opens itself in one copy.
+  let open = false;
   while (stream.next()) {
     if (cur.kind !== EVENT_TICKET) {
+      if (open) w.bytes(SEG_END);
+      open = false;
       writeRaceEvent(w, cur.race, cur.kind, cur.atMs, spec.returnRates);
       continue;
     }
     const seg = segs[cur.race.race.index] as RaceSegments;
     w.ensure(seg.lineMaxBytes);
-    w.bytes(SEG_TICKET);
+    w.bytes(open ? SEG_END_TICKET : SEG_TICKET);
+    open = true;
     w.uint(cur.ticketSeq);
     w.bytes(seg.race);
     w.padded(cur.userIndex, digits);
-    w.range(seg.combos, seg.comboStart[cur.comboFlat] as number, seg.comboStart[cur.comboFlat + 1] as number);
-    w.bytes(cur.medal ? SEG_MEDAL : SEG_CASH);
+    w.bytes(seg.combos[cur.comboFlat * 2 + (cur.medal ? 1 : 0)] as Uint8Array);
     w.uint(cur.stake);
     w.bytes(SEG_PLACED);
     w.uint(cur.placedAtMs);
-    w.bytes(SEG_END);
     tickets++;
     if (!cur.medal) cash++;
     if (tickets % every === 0) opts.onProgress?.(tickets, plan.tickets);
   }
+  if (open) w.bytes(SEG_END);
   line(w, { kind: 'end', tickets, cashTickets: cash, medalTickets: tickets - cash });
   w.flush();
   opts.onProgress?.(tickets, plan.tickets);

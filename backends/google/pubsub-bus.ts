@@ -61,6 +61,9 @@ function createClient(options: PubSubBusOptions): { pubsub: PubSub; target: stri
   if (!/^[^:/]+:\d{1,5}$/.test(host) || /\.googleapis\.com:/.test(host)) {
     throw new Error(`createPubSubBus: emulator host must look like 127.0.0.1:8085, got ${JSON.stringify(host)}`);
   }
+  // Without credentials the auth library would probe the GCE metadata server (169.254.169.254);
+  // the emulator needs none, and traffic stays on the emulator host.
+  process.env.METADATA_SERVER_DETECTION ??= 'none';
   return { pubsub: new PubSub({ projectId: options.projectId, apiEndpoint: host, emulatorMode: true }), target: host };
 }
 

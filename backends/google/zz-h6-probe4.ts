@@ -1,0 +1,12 @@
+import { startSpannerForTests } from './spanner-testing.ts';
+const env = await startSpannerForTests('probe');
+const store = await env.freshStore(1);
+const N = 2000;
+let t = Date.now();
+const lap = (w: string) => { console.log(w, Date.now() - t); t = Date.now(); };
+await store.putUsers(Array.from({ length: N }, (_, i) => ({ userId: `u${i}`, cash: 0, medals: 10 }))); lap('users');
+await store.putRace({ raceId: 'r', sport: 'keirin', riders: 7, closeAtMs: 0, postAtMs: 1 }); lap('race');
+await store.loadTickets(Array.from({ length: N * 5 }, (_, i) => ({ ticketId: `t${i % 5}`, userId: `u${Math.floor(i / 5)}`, raceId: 'r', betType: 'exacta', combination: '1-2', stake: 100, currency: 'cash' }))); lap('tickets');
+await store.cashPools('r'); lap('pools');
+await store.pageUsersWithOpenTickets('r', undefined, 5000); lap('page');
+await env.stop();
