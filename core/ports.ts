@@ -3,6 +3,7 @@
 import type { Result } from './result.ts';
 import type { LedgerReason, Settlement } from './settlement-record.ts';
 import type { Currency, Ticket, TicketStatus } from './ticket.ts';
+import type { OutcomeLookup } from './settle-columns.ts';
 import type { BetType, Sport } from './sports.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -183,7 +184,28 @@ export interface SettlementTotals {
   readonly cash: number;
   readonly medals: number;
   readonly hits: number;
+  /** Trifecta hits (missions); absent where a backend does not keep them. */
+  readonly trifectaHits?: number;
 }
+
+/** What a columnar settlement applied: the Settlement's totals without per-ticket outcomes. */
+export interface SettlementSummary {
+  readonly settlementId: string;
+  readonly raceId: string;
+  readonly userId: string;
+  readonly resultVersion: number;
+  readonly cashDelta: number;
+  readonly medalDelta: number;
+  readonly hits: number;
+  readonly tickets: number;
+  /** Trifecta hits (missions); absent where a backend does not count them. */
+  readonly trifectaHits?: number;
+}
+
+export type SummarySettleResult =
+  | { readonly kind: 'applied'; readonly settlement: SettlementSummary }
+  | { readonly kind: 'duplicate'; readonly settlementId: string }
+  | { readonly kind: 'nothing_open' };
 
 export interface StoreStats {
   readonly transactionsCommitted: number;
@@ -233,10 +255,23 @@ export interface Store {
   /** The count recorded by recordFanoutUsers, undefined before the fan-out recorded it. */
   fanoutUsers?(raceId: string): Promise<number | undefined>;
   /**
-   * The settlement applied for (race, user), if any: a redelivered settle request republishes
-   * `settled` from it, so a crash between commit and publish loses nothing.
+   * The totals of the settlement applied for (race, user), if any: a redelivered settle request
+   * republishes `settled` from them, so a crash between commit and publish loses nothing.
    */
+  getSettlementTotals?(raceId: string, userId: string): Promise<SettlementTotals | undefined>;
+  /** The whole settlement applied for (race, user), if any (the pipeline falls back to it without getSettlementTotals). */
   getSettlement?(raceId: string, userId: string): Promise<Settlement | undefined>;
+  /**
+   * settleUser's columnar twin for scale (same transaction and marker): tickets are priced from the
+   * flattened payout table (settle-columns.ts buildOutcomeLookup), no Ticket objects are made.
+   */
+  settleUserColumns?(
+    raceId: string,
+    userId: string,
+    resultVersion: number,
+    lookup: OutcomeLookup,
+    outbox?: (settlement: SettlementSummary) => readonly OutboxMessage[],
+  ): Promise<SummarySettleResult>;
   /**
    * What each applied settlement of the race credited, ascending user id, strictly after
    * `afterUserId` (the day ranking reads it once the barrier is reached).

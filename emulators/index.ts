@@ -21,6 +21,8 @@ export interface EmulatorHandle {
   readonly spannerHost?: string;
   /** Environment for clients: emulator hosts, project, and the Spanner session switches. */
   readonly env: Readonly<Record<string, string>>;
+  /** Pids of the local emulator processes behind this handle (started or reused); empty otherwise. */
+  readonly pids: readonly number[];
   /** True when these emulators were already running (state file) and this handle reuses them. */
   readonly reused: boolean;
   /** Time from spawn to first answered request, per emulator (absent when reused or external). */
@@ -92,7 +94,7 @@ async function reuseFromState(dir: string, want: Want, projectId: string, spanne
   if ((want.pubsub && state.pubsubHost === undefined) || (want.spanner && state.spannerHost === undefined)) return undefined;
   if (!(await stateIsLive(state))) return undefined;
   // The emulators accept any project and instance name, so a caller may pick its own for isolation.
-  return handleOf({ strategy: state.strategy, projectId, spannerInstance, pubsubHost: state.pubsubHost, spannerHost: state.spannerHost, reused: true, startupMs: {}, stop: async () => undefined });
+  return handleOf({ strategy: state.strategy, projectId, spannerInstance, pubsubHost: state.pubsubHost, spannerHost: state.spannerHost, pids: state.processes.map((p) => p.pid), reused: true, startupMs: {}, stop: async () => undefined });
 }
 
 async function startExternal(want: Want): Promise<{ pubsubHost?: string; spannerHost?: string }> {
@@ -130,7 +132,7 @@ async function startWith(strategy: StrategyName, ctx: Ctx): Promise<EmulatorHand
   if (strategy === 'external') {
     const hosts = await startExternal(ctx.want);
     record = { ...hosts, processes: [], containerIds: [] };
-    handle = handleOf({ ...common, ...hosts, startupMs: {}, stop: async () => undefined });
+    handle = handleOf({ ...common, ...hosts, pids: [], startupMs: {}, stop: async () => undefined });
   } else if (strategy === 'local') {
     const s = await startLocal(ctx.want, ctx.projectId, ctx.dir);
     const unguard = ctx.background ? () => undefined : guardOrphans(s.processes);
@@ -139,11 +141,11 @@ async function startWith(strategy: StrategyName, ctx: Ctx): Promise<EmulatorHand
       unguard();
       await stopProcesses(s.processes);
     };
-    handle = handleOf({ ...common, pubsubHost: s.pubsubHost, spannerHost: s.spannerHost, startupMs: s.startupMs, stop });
+    handle = handleOf({ ...common, pubsubHost: s.pubsubHost, spannerHost: s.spannerHost, pids: s.processes.map((p) => p.pid), startupMs: s.startupMs, stop });
   } else {
     const s = await startContainers(ctx.want, ctx.projectId, ctx.background);
     record = { pubsubHost: s.pubsubHost, spannerHost: s.spannerHost, processes: [], containerIds: s.containerIds };
-    handle = handleOf({ ...common, pubsubHost: s.pubsubHost, spannerHost: s.spannerHost, startupMs: s.startupMs, stop: s.stop });
+    handle = handleOf({ ...common, pubsubHost: s.pubsubHost, spannerHost: s.spannerHost, pids: [], startupMs: s.startupMs, stop: s.stop });
   }
   if (ctx.background) {
     writeState(ctx.dir, { version: 1, strategy, projectId: ctx.projectId, spannerInstance: ctx.spannerInstance, startedAt: new Date().toISOString(), ...record });

@@ -62,11 +62,13 @@ function findPubSubJar(sdkRoot: string): string | undefined {
   return jar === undefined ? undefined : join(dir, jar);
 }
 
-let cachedInstall: LocalInstall | undefined;
+const installCache = new Map<string, LocalInstall>();
 
-/** Locates the emulators once per process: env overrides first, then gcloud's install root. */
+/** Locates the emulators (once per setting of the overrides): env overrides first, then gcloud's install root. */
 export function findLocalInstall(): LocalInstall {
-  if (cachedInstall !== undefined) return cachedInstall;
+  const key = JSON.stringify([process.env.RACEDAY_PUBSUB_EMULATOR_JAR, process.env.RACEDAY_SPANNER_EMULATOR_BIN, process.env.RACEDAY_GCLOUD_SDK_ROOT]);
+  const cached = installCache.get(key);
+  if (cached !== undefined) return cached;
   const searched: string[] = [];
   let pubsubJar = process.env.RACEDAY_PUBSUB_EMULATOR_JAR || undefined;
   let spannerBin = process.env.RACEDAY_SPANNER_EMULATOR_BIN || undefined;
@@ -84,8 +86,9 @@ export function findLocalInstall(): LocalInstall {
   }
   if (pubsubJar !== undefined && !existsSync(pubsubJar)) pubsubJar = undefined;
   if (spannerBin !== undefined && !existsSync(spannerBin)) spannerBin = undefined;
-  cachedInstall = { pubsubJar, spannerBin, searched };
-  return cachedInstall;
+  const install: LocalInstall = { pubsubJar, spannerBin, searched };
+  installCache.set(key, install);
+  return install;
 }
 
 export interface LocalStarted {

@@ -41,7 +41,16 @@ export function createCounters(): PipelineCounters {
   };
 }
 
-type OptionalStoreMethod = 'cashPools' | 'recordFanoutUsers' | 'fanoutUsers' | 'readOutbox' | 'deleteOutbox' | 'getSettlement' | 'pageSettlementTotals';
+type OptionalStoreMethod =
+  | 'cashPools'
+  | 'recordFanoutUsers'
+  | 'fanoutUsers'
+  | 'readOutbox'
+  | 'deleteOutbox'
+  | 'getSettlementTotals'
+  | 'getSettlement'
+  | 'pageSettlementTotals'
+  | 'settleUserColumns';
 
 /** An optional Store method bound to its store; a backend without it is a wiring bug and fails loudly. */
 export function storeMethod<K extends OptionalStoreMethod>(store: Store, method: K): NonNullable<Store[K]> {

@@ -24,6 +24,32 @@ async function* openUserPages(deps: HandlerDeps, raceId: string): AsyncGenerator
   }
 }
 
+/**
+ * Every user of the race, open or already settled, page by page. The single-worker variant walks
+ * this rather than the open users: a user settled by an earlier (crashed or duplicate) delivery
+ * whose `settled` was never published would otherwise be skipped for good. Open users are read
+ * before settled ones, and a user only ever moves from open to settled, so nobody falls between.
+ */
+async function* allUserPages(deps: HandlerDeps, raceId: string): AsyncGenerator<readonly string[]> {
+  const pageSettled = storeMethod(deps.store, 'pageSettlementTotals');
+  const limit = LIMITS.fanoutPageUsers;
+  let after: string | undefined;
+  for (;;) {
+    const open = await deps.store.pageUsersWithOpenTickets(raceId, after, limit);
+    const settled = (await pageSettled(raceId, after, limit)).map((t) => t.userId);
+    // Only ids up to the smaller full page's last id are complete in both reads.
+    let bound: string | undefined;
+    for (const page of [open, settled]) {
+      const last = page[page.length - 1];
+      if (page.length === limit && last !== undefined && (bound === undefined || last < bound)) bound = last;
+    }
+    const users = [...new Set([...open, ...settled])].filter((u) => bound === undefined || u <= bound).sort();
+    if (users.length > 0) yield users;
+    if (bound === undefined) return;
+    after = bound;
+  }
+}
+
 async function recordBarrier(deps: HandlerDeps, raceId: string): Promise<void> {
   const fanoutUsers = storeMethod(deps.store, 'fanoutUsers');
   if ((await fanoutUsers(raceId)) !== undefined) return;
@@ -86,7 +112,8 @@ async function handleRaceResult(deps: HandlerDeps, settler: UserSettler, d: Deli
   await recordBarrier(deps, raceId);
   probe('fanout.afterCount', `${raceId}#${d.deliveryAttempt}`);
   const fanout = variants.fanout;
-  for await (const page of openUserPages(deps, raceId)) {
+  const pages = fanout.kind === 'single-worker' ? allUserPages(deps, raceId) : openUserPages(deps, raceId);
+  for await (const page of pages) {
     if (fanout.kind === 'single-worker') await settleAllHere(deps, settler, race, page, d.deliveryAttempt);
     else await publishBatched(deps, TOPICS.settleRequests, requestsOf(race, page, fanout.kind === 'per-user' ? 1 : fanout.usersPerMessage));
     probe('fanout.afterPage', `${raceId}/${page[0] ?? ''}#${d.deliveryAttempt}`);

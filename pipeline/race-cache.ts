@@ -4,12 +4,15 @@ import type { PayoutTable } from '../core/payout-table.ts';
 import { payoutTableFromJson } from '../core/payout-json.ts';
 import type { RaceInfo, RaceOutcome, Store } from '../core/ports.ts';
 import type { Field } from '../core/sports.ts';
+import { buildOutcomeLookup, type OutcomeLookup } from '../core/settle-columns.ts';
 
 export interface RaceContext {
   readonly race: RaceInfo;
   readonly outcome: RaceOutcome;
   readonly field: Field;
   readonly table: PayoutTable;
+  /** The payout table flattened for the columnar settle path, built on first use. */
+  lookup(): OutcomeLookup;
 }
 
 export type RaceLookup =
@@ -41,7 +44,9 @@ export function createRaceCache(store: Store): RaceCache {
       const table = payoutTableFromJson(outcome.payoutTableJson);
       // The table was written by ingest from a validated result: failing to read it back is a bug.
       if (!table.ok) throw new Error(`invariant violated: stored payout table of ${raceId} does not parse: ${table.error.message}`);
-      const context: RaceContext = { race, outcome, field: { sport: race.sport, riders: race.riders }, table: table.value };
+      const field = { sport: race.sport, riders: race.riders };
+      let lookup: OutcomeLookup | undefined;
+      const context: RaceContext = { race, outcome, field, table: table.value, lookup: () => (lookup ??= buildOutcomeLookup(table.value, field)) };
       if (cache.size >= RACE_CACHE_MAX) cache.delete(cache.keys().next().value as string);
       cache.set(key, context);
       return { kind: 'ok', context };

@@ -104,8 +104,8 @@ export function startPipeline(options: PipelineOptions): RunningPipeline {
   const handles: Record<Stage, { handle: SubscriptionHandle; worker: { alive: boolean } }[]> = { fanout: [], settle: [], postSettle: [] };
   const startStage = (stage: Stage): void => {
     const o = { ...defaultsOf(stage), ...options.stages?.[stage] };
-    // single-worker settles inside the fan-out: the settle stage has nothing to do.
-    const workers = stage === 'settle' && variants.fanout.kind === 'single-worker' ? 0 : o.workers;
+    // single-worker settles inside the fan-out; one settle worker still drains stray requests.
+    const workers = stage === 'settle' && variants.fanout.kind === 'single-worker' ? 1 : o.workers;
     for (let i = 0; i < workers; i++) {
       const worker = { alive: true };
       const handle = options.bus.subscribe(SUBSCRIPTION_OF[stage].name, guard(handlers[stage], worker), { maxInFlight: o.maxInFlight, ackDeadlineMs: o.ackDeadlineMs });

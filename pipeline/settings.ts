@@ -58,9 +58,17 @@ export function parseNotifyVariant(text: string): Result<NotifyVariant> {
   return err('INPUT.INVALID', `notify variant must be after-commit or outbox, got "${text}"`, 'notify');
 }
 
+/**
+ * How settle computes a settlement: `objects` reads Ticket objects and runs the reference pure
+ * settlement (settleUserTickets); `columns` prices the stored columns from the flattened payout
+ * table (Store.settleUserColumns), for scale.
+ */
+export type SettlePath = 'objects' | 'columns';
+
 export interface PipelineVariants {
   readonly fanout: FanoutVariant;
   readonly notify: NotifyVariant;
+  readonly settlePath?: SettlePath;
   readonly broken?: BrokenBehaviour;
 }
 

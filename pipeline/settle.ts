@@ -4,7 +4,7 @@
 // settlement, so a crash between commit and publish is recovered; post-settle is idempotent.
 // Notify `outbox`: the `settled` message is written inside the settlement transaction and a relay
 // publishes it, so no crash window exists at all.
-import type { BusMessage, Delivery, DeliveryHandler, OutboxMessage, UserRaceTickets } from '../core/ports.ts';
+import type { BusMessage, Delivery, DeliveryHandler, OutboxMessage, SettlementSummary, SettlementTotals, Store, UserRaceTickets } from '../core/ports.ts';
 import type { DomainError } from '../core/result.ts';
 import type { Settlement } from '../core/settlement-record.ts';
 import { hitsOfType, settleUserTickets } from '../core/settlement.ts';
@@ -25,20 +25,28 @@ export class SettlementRejected extends Error {
   }
 }
 
-export function settledMessage(s: Settlement, publishedAtMs: number): BusMessage {
-  return {
-    data: encodeSettled({
-      raceId: s.raceId,
-      userId: s.userId,
-      settlementId: s.settlementId,
-      resultVersion: s.resultVersion,
-      cash: s.cashDelta,
-      medals: s.medalDelta,
-      hits: s.hits,
-      trifectaHits: hitsOfType(s, 'trifecta'),
-      publishedAtMs,
-    }),
-  };
+/** The `settled` message's facts: a Settlement, a columnar summary or stored totals all give them. */
+export interface SettledFacts {
+  readonly raceId: string;
+  readonly userId: string;
+  readonly settlementId: string;
+  readonly resultVersion: number;
+  readonly cash: number;
+  readonly medals: number;
+  readonly hits: number;
+  readonly trifectaHits: number;
+}
+
+export function settledMessage(f: SettledFacts, publishedAtMs: number): BusMessage {
+  return { data: encodeSettled({ ...f, publishedAtMs }) };
+}
+
+function factsOfSettlement(s: Settlement): SettledFacts {
+  return { raceId: s.raceId, userId: s.userId, settlementId: s.settlementId, resultVersion: s.resultVersion, cash: s.cashDelta, medals: s.medalDelta, hits: s.hits, trifectaHits: hitsOfType(s, 'trifecta') };
+}
+
+function factsOfSummary(s: SettlementSummary): SettledFacts {
+  return { raceId: s.raceId, userId: s.userId, settlementId: s.settlementId, resultVersion: s.resultVersion, cash: s.cashDelta, medals: s.medalDelta, hits: s.hits, trifectaHits: s.trifectaHits ?? 0 };
 }
 
 export interface UserSettler {
@@ -46,24 +54,45 @@ export interface UserSettler {
   settle(race: RaceContext, userId: string, item: string): Promise<BusMessage | undefined>;
 }
 
+type Applied = { readonly kind: 'applied'; readonly facts: SettledFacts } | { readonly kind: 'duplicate' } | { readonly kind: 'nothing_open' };
+
+/** One settlement transaction by the selected path; the outbox row (if any) is written inside it. */
+async function transact(deps: HandlerDeps, race: RaceContext, userId: string): Promise<Applied> {
+  const { store, variants } = deps;
+  const { outcome, table, field } = race;
+  const outboxRow = (f: SettledFacts): readonly OutboxMessage[] =>
+    variants.notify === 'outbox' ? [{ outboxId: `outbox:${f.settlementId}`, topic: TOPICS.settled, data: settledMessage(f, outcome.publishedAtMs).data }] : [];
+  if (variants.settlePath === 'columns') {
+    const r = await storeMethod(store, 'settleUserColumns')(outcome.raceId, userId, outcome.resultVersion, race.lookup(), (s) => outboxRow(factsOfSummary(s)));
+    return r.kind === 'applied' ? { kind: 'applied', facts: factsOfSummary(r.settlement) } : r;
+  }
+  const compute = (input: UserRaceTickets): Settlement => {
+    const r = settleUserTickets({ raceId: input.raceId, userId: input.userId, resultVersion: outcome.resultVersion, tickets: input.tickets, table, field });
+    if (!r.ok) throw new SettlementRejected(r.error);
+    return r.value;
+  };
+  const r = await store.settleUser(outcome.raceId, userId, outcome.resultVersion, compute, (s) => outboxRow(factsOfSettlement(s)));
+  return r.kind === 'applied' ? { kind: 'applied', facts: factsOfSettlement(r.settlement) } : r;
+}
+
+/** Store.getSettlementTotals, or the totals of Store.getSettlement where only that exists. */
+function totalsReader(store: Store): (raceId: string, userId: string) => Promise<SettlementTotals | undefined> {
+  if (store.getSettlementTotals !== undefined) return storeMethod(store, 'getSettlementTotals');
+  const get = storeMethod(store, 'getSettlement');
+  return async (raceId, userId) => {
+    const s = await get(raceId, userId);
+    return s === undefined ? undefined : { userId, settlementId: s.settlementId, cash: s.cashDelta, medals: s.medalDelta, hits: s.hits, trifectaHits: hitsOfType(s, 'trifecta') };
+  };
+}
+
 export function createUserSettler(deps: HandlerDeps, relay: OutboxRelay | undefined): UserSettler {
   const { store, variants, probe, counters } = deps;
-  const getSettlement = variants.notify === 'after-commit' ? storeMethod(store, 'getSettlement') : undefined;
+  const getTotals = variants.notify === 'after-commit' ? totalsReader(store) : undefined;
   return {
     async settle(race, userId, item) {
-      const { outcome, table, field } = race;
-      const publishedAtMs = outcome.publishedAtMs;
-      const compute = (input: UserRaceTickets): Settlement => {
-        const r = settleUserTickets({ raceId: input.raceId, userId: input.userId, resultVersion: outcome.resultVersion, tickets: input.tickets, table, field });
-        if (!r.ok) throw new SettlementRejected(r.error);
-        return r.value;
-      };
-      const outbox =
-        variants.notify === 'outbox'
-          ? (s: Settlement): readonly OutboxMessage[] => [{ outboxId: `outbox:${s.settlementId}`, topic: TOPICS.settled, data: settledMessage(s, publishedAtMs).data }]
-          : undefined;
+      const { outcome } = race;
       probe('settle.beforeCommit', item);
-      const result = await store.settleUser(outcome.raceId, userId, outcome.resultVersion, compute, outbox);
+      const result = await transact(deps, race, userId);
       probe('settle.afterCommit', item);
       if (result.kind === 'applied') counters.settlementsApplied++;
       if (result.kind === 'duplicate') counters.settlementsDuplicate++;
@@ -72,12 +101,13 @@ export function createUserSettler(deps: HandlerDeps, relay: OutboxRelay | undefi
         relay.kick();
         return undefined;
       }
-      if (result.kind === 'applied') return settledMessage(result.settlement, publishedAtMs);
-      if (result.kind === 'duplicate' && getSettlement !== undefined) {
-        const stored = await getSettlement(outcome.raceId, userId);
-        if (stored === undefined) throw new Error(`invariant violated: settlement marker of ${userId} in ${outcome.raceId} exists but the settlement does not`);
+      if (result.kind === 'applied') return settledMessage(result.facts, outcome.publishedAtMs);
+      if (result.kind === 'duplicate' && getTotals !== undefined) {
+        const t = await getTotals(outcome.raceId, userId);
+        if (t === undefined) throw new Error(`invariant violated: settlement marker of ${userId} in ${outcome.raceId} exists but its totals do not`);
         counters.settledRepublished++;
-        return settledMessage(stored, publishedAtMs);
+        const facts: SettledFacts = { raceId: outcome.raceId, userId, settlementId: t.settlementId, resultVersion: outcome.resultVersion, cash: t.cash, medals: t.medals, hits: t.hits, trifectaHits: t.trifectaHits ?? 0 };
+        return settledMessage(facts, outcome.publishedAtMs);
       }
       return undefined;
     },

@@ -4,7 +4,7 @@
 //   {"kind":"race", raceId, venue, sport, riders, opensAtMs, closeAtMs, postAtMs, resultAtMs, tickets}
 //   {"kind":"user", userId, cash, medals}                       (opening balances)
 //   then, chronologically (scenario clock, ms from 00:00):
-//   {"kind":"ticket", ticketId, raceId, userId, betType, combination, currency, stake, placedAtMs}
+//   {"kind":"ticket", raceId, ticketId, userId, betType, combination, currency, stake, placedAtMs}
 //   {"kind":"close", raceId, atMs}                              (betting closes)
 //   {"kind":"result", raceId, atMs, sport, riders, scratched, result, pools, returnRate?}
 //       `pools` are the official pools (cash tickets + outside sales, yen per combination); the
@@ -13,7 +13,7 @@
 import type { BetType } from '../core/sports.ts';
 import { weightOfUser } from './activity.ts';
 import { userAccount, type BalanceInputs } from './bettors.ts';
-import { ascii, LineWriter, type ByteSink } from './jsonl.ts';
+import { ascii, LineWriter, putBytes, putDigits, type ByteSink } from './jsonl.ts';
 import { LIMITS } from './limits.ts';
 import { buildPlan, GENERATOR_VERSION, type DayPlan, type PlannedRace } from './plan.ts';
 import type { ScenarioSpec } from './spec.ts';
@@ -41,16 +41,16 @@ export interface GenerateOptions {
   readonly progressEveryTickets?: number;
 }
 
-const SEG_TICKET = ascii('{"kind":"ticket","ticketId":"t');
-/** The end of one ticket line and the start of the next, written as one segment. */
-const SEG_END_TICKET = ascii('}\n{"kind":"ticket","ticketId":"t');
+const SEG_USER_ID = ascii('","userId":"u');
 const SEG_PLACED = ascii(',"placedAtMs":');
 const SEG_END = ascii('}\n');
 /** Longest ticket line: fixed text, the race segment and the longest combination segment, plus digits. */
 const TICKET_FIXED_BYTES = 160;
 
 interface RaceSegments {
-  readonly race: Uint8Array;
+  /** `{"kind":"ticket","raceId":"…","ticketId":"t`, and the same preceded by the end of the previous ticket line. */
+  readonly open: Uint8Array;
+  readonly closeAndOpen: Uint8Array;
   /** Index flat * 2 + (medal ? 1 : 0): `","betType":"…","combination":"…","currency":"…","stake":`. */
   readonly combos: readonly Uint8Array[];
   readonly lineMaxBytes: number;
@@ -68,8 +68,8 @@ function raceSegments(r: PlannedRace, cache: SegmentCache): RaceSegments {
     c = { combos, longest: Math.max(...combos.map((p) => p.length)) };
     cache.set(key, c);
   }
-  const race = ascii(`","raceId":"${r.slot.raceId}","userId":"u`);
-  return { race, combos: c.combos, lineMaxBytes: TICKET_FIXED_BYTES + race.length + c.longest };
+  const open = `{"kind":"ticket","raceId":"${r.slot.raceId}","ticketId":"t`;
+  return { open: ascii(open), closeAndOpen: ascii(`}\n${open}`), combos: c.combos, lineMaxBytes: TICKET_FIXED_BYTES + open.length + c.longest };
 }
 
 /** Official pools of a race: cash stakes generated so far plus outside sales, yen per combination. */
@@ -154,15 +154,16 @@ export function generateJsonl(spec: ScenarioSpec, seed: number, opts: GenerateOp
     }
     const seg = segs[cur.race.race.index] as RaceSegments;
     w.ensure(seg.lineMaxBytes);
-    w.bytes(open ? SEG_END_TICKET : SEG_TICKET);
+    const buf = w.buf;
+    let p = putBytes(buf, w.pos, open ? seg.closeAndOpen : seg.open);
     open = true;
-    w.uint(cur.ticketSeq);
-    w.bytes(seg.race);
-    w.padded(cur.userIndex, digits);
-    w.bytes(seg.combos[cur.comboFlat * 2 + (cur.medal ? 1 : 0)] as Uint8Array);
-    w.uint(cur.stake);
-    w.bytes(SEG_PLACED);
-    w.uint(cur.placedAtMs);
+    p = putDigits(buf, p, cur.ticketSeq, 0);
+    p = putBytes(buf, p, SEG_USER_ID);
+    p = putDigits(buf, p, cur.userIndex, digits);
+    p = putBytes(buf, p, seg.combos[cur.comboFlat * 2 + (cur.medal ? 1 : 0)] as Uint8Array);
+    p = putDigits(buf, p, cur.stake, 0);
+    p = putBytes(buf, p, SEG_PLACED);
+    w.pos = putDigits(buf, p, cur.placedAtMs, 0);
     tickets++;
     if (!cur.medal) cash++;
     if (tickets % every === 0) opts.onProgress?.(tickets, plan.tickets);

@@ -15,4 +15,6 @@ export const LIMITS = {
   outputBufferBytes: 1 << 20,
   /** Tickets per TicketBatch handed to runners. */
   ticketBatchSize: 4096,
+  /** User id strings kept for reuse while building Ticket objects. */
+  userIdCacheMax: 100_000,
 } as const;

@@ -22,6 +22,12 @@ export interface RacePlan {
   readonly returnRates?: Readonly<Partial<Record<BetType, string>>>;
   /** Cash sold outside the simulated service (other channels), added to the official pools: combination text -> yen. */
   readonly outsidePools?: Readonly<Partial<Record<BetType, Readonly<Record<string, number>>>>>;
+  /** Betting opens (generated days: the first ticket is placed at or after this). */
+  readonly opensAtMs?: number;
+  /** Tickets of this race in ticketBatches() (generated days). */
+  readonly ticketCount?: number;
+  /** Rider strengths of the race model, index = rider number (index 0 unused); generated days only. */
+  readonly strengths?: readonly number[];
 }
 
 /** Tickets are placed at `placedAtMs` on the scenario clock; a batch is sorted by it. */

@@ -9,6 +9,17 @@ import type { Store, StoreReadback } from '../core/ports.ts';
 import { TOPICS } from '../core/topology.ts';
 import type { ExpectedRace } from './expected.ts';
 
+/** Every checker, in report order. */
+export const CHECKERS = [
+  'settled-exactly-once',
+  'ledger-conservation',
+  'notified-exactly-once',
+  'bonuses-exactly-once',
+  'ranking-exactly-once',
+  'nothing-unacked',
+  'no-handler-errors',
+] as const;
+
 export interface Violation {
   readonly checker: string;
   readonly message: string;
@@ -142,7 +153,14 @@ function checkBus(w: World, r: Report): void {
   const poisonLeft = new Map<string, number>();
   for (const p of w.poison) poisonLeft.set(`${p.topic}\u0000${p.data}`, (poisonLeft.get(`${p.topic}\u0000${p.data}`) ?? 0) + 1);
   for (const topic of [TOPICS.raceResults, TOPICS.settleRequests, TOPICS.settled, TOPICS.notifications]) {
+    // A poison message delivered twice is dead-lettered twice; the audit dedupes by original id.
+    const seenOriginal = new Set<string>();
     for (const dl of w.bus.deadLetters(topic)) {
+      const original = dl.attributes['originalMessageId'];
+      if (original !== undefined) {
+        if (seenOriginal.has(original)) continue;
+        seenOriginal.add(original);
+      }
       const reason = dl.attributes['reason'] ?? dl.attributes[DEAD_LETTER_ATTRIBUTES.reason];
       const key = `${topic}\u0000${dl.data}`;
       const left = poisonLeft.get(key) ?? 0;

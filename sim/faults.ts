@@ -17,6 +17,8 @@ export function simSubscriptions(): SubscriptionSpec[] {
   return allSubscriptions().map((s) => (s.maxDeliveryAttempts > 0 ? { ...s, maxDeliveryAttempts: SIM_MAX_DELIVERY_ATTEMPTS } : s));
 }
 
+const CRASHES_PER_RUN_MAX = 6;
+
 export interface PoisonPlan {
   readonly atMs: number;
   readonly topic: string;
@@ -34,6 +36,12 @@ export interface FaultPlan {
   readonly transactionLatencyMs: number;
   /** Chance, per mille, that a handler crashes at any one probe point. */
   readonly crashPerMille: number;
+  /**
+   * Crashes injected at most in the run. Bounded like every other fault: a design that redoes a
+   * whole race per delivery (single-worker) would otherwise never finish under a per-user crash
+   * rate, which says more about the rate than about the design.
+   */
+  readonly crashesMax: number;
   readonly restarts: readonly RestartPlan[];
   readonly poison: readonly PoisonPlan[];
   readonly variants: PipelineVariants;
@@ -85,7 +93,7 @@ export function drawFaultPlan(rng: SeededRng, raceId: string, choices: FaultChoi
     postSettle: { workers: rng.int(1, 3), maxInFlight: rng.int(1, 8), ackDeadlineMs },
   };
   const transactionLatencyMs = rng.int(0, 3);
-  if (!choices.faults) return { bus: {}, abortProbability: 0, transactionLatencyMs, crashPerMille: 0, restarts: [], poison: [], variants, stages };
+  if (!choices.faults) return { bus: {}, abortProbability: 0, transactionLatencyMs, crashPerMille: 0, crashesMax: 0, restarts: [], poison: [], variants, stages };
   const horizonMs = 400;
   const restarts: RestartPlan[] = [];
   for (let i = rng.int(0, 2); i > 0; i--) restarts.push({ atMs: rng.int(1, horizonMs), stage: (['fanout', 'settle', 'postSettle'] as const)[rng.int(0, 2)] as Stage });
@@ -100,6 +108,7 @@ export function drawFaultPlan(rng: SeededRng, raceId: string, choices: FaultChoi
     abortProbability: perMille(rng, 100),
     transactionLatencyMs,
     crashPerMille: rng.int(0, 20),
+    crashesMax: rng.int(0, CRASHES_PER_RUN_MAX),
     restarts,
     poison: drawPoison(rng, raceId, horizonMs),
     variants,

@@ -10,7 +10,6 @@ import { startPipeline } from '../pipeline/runner.ts';
 import { formatFanoutVariant, type BrokenBehaviour } from '../pipeline/settings.ts';
 import { checkWorld, type Violation } from './checkers.ts';
 import { loadDay, startClient } from './world.ts';
-import { withPipelineReads } from './_shim.ts';
 import { expectedWorld } from './expected.ts';
 import { drawFaultPlan, simSubscriptions, type FaultChoices, type FaultPlan } from './faults.ts';
 import { Trace } from './trace.ts';
@@ -45,10 +44,12 @@ export interface SimResult {
 const SIM_STEPS_MAX = 2_000_000;
 
 function crashProbe(plan: FaultPlan, seedRng: ReturnType<typeof createRng>, trace: Trace, nowMs: () => number): Probe {
-  if (plan.crashPerMille === 0) return () => {};
+  if (plan.crashPerMille === 0 || plan.crashesMax === 0) return () => {};
   const rng = seedRng.fork('crash');
+  let crashes = 0;
   return (point, item) => {
-    if (rng.int(0, 999) >= plan.crashPerMille) return;
+    if (crashes >= plan.crashesMax || rng.int(0, 999) >= plan.crashPerMille) return;
+    crashes++;
     trace.add(`${nowMs()} crash ${point} ${item}`);
     throw new InjectedCrash(point, item);
   };
@@ -75,12 +76,12 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
   const trace = new Trace(opts.keepTrace === true);
   const clock = createVirtualClock();
   const memoryBus = createMemoryBus({ clock, rng: seedRng.fork('bus'), faults: plan.bus, subscriptions: simSubscriptions() });
-  const store = withPipelineReads(createMemoryStore({
+  const store = createMemoryStore({
     clock,
     rng: seedRng.fork('store'),
     faults: { abortProbability: plan.abortProbability, brokenExactlyOnce: opts.broken === 'no-exactly-once' },
     transactionLatencyMs: plan.transactionLatencyMs,
-  }));
+  });
   const bus = traceBus(memoryBus, trace, clock);
   const variantText = `${formatFanoutVariant(variants.fanout)}/${variants.notify}`;
   trace.add(`seed ${opts.seed} users ${day.users.length} tickets ${day.ticketCount} variants ${variantText}`);

@@ -35,9 +35,19 @@ export interface Client {
   readonly handle: SubscriptionHandle;
 }
 
+export interface ClientOptions {
+  /** Keep every shown notification for the checkers (false at scale: only counts are kept). */
+  readonly keep?: boolean;
+  /** Time stamps for lastShownAtMs (default the clock). */
+  readonly now?: () => number;
+}
+
 /** The notification client: validates, dedupes by id (as the app does) and counts what it shows. */
-export function startClient(bus: MessageBus, clock: Clock): Client {
+export function startClient(bus: MessageBus, clock: Clock, options: ClientOptions = {}): Client {
+  const keep = options.keep ?? true;
+  const now = options.now ?? (() => clock.nowMs());
   const deduper = createNotificationDeduper();
+  let shownCount = 0;
   const shown = new Map<string, { userId: string; payload: NotificationPayload; times: number }>();
   let lastShownAtMs = 0;
   const handle = bus.subscribe(
@@ -45,15 +55,16 @@ export function startClient(bus: MessageBus, clock: Clock): Client {
     async (d) => {
       const n = parseNotification(JSON.parse(d.data));
       if (n.ok && deduper.accept(n.value.notificationId)) {
-        const seen = shown.get(n.value.notificationId);
+        const seen = keep ? shown.get(n.value.notificationId) : undefined;
         if (seen === undefined) {
-          shown.set(n.value.notificationId, { userId: n.value.userId, payload: n.value.payload, times: 1 });
-          lastShownAtMs = clock.nowMs();
+          if (keep) shown.set(n.value.notificationId, { userId: n.value.userId, payload: n.value.payload, times: 1 });
+          shownCount++;
+          lastShownAtMs = now();
         } else seen.times++;
       }
       d.ack();
     },
     { maxInFlight: CLIENT_IN_FLIGHT, ackDeadlineMs: SUBSCRIPTIONS.gateway.ackDeadlineSeconds * 1000 },
   );
-  return { view: { shown }, shownCount: () => shown.size, lastShownAtMs: () => lastShownAtMs, handle };
+  return { view: { shown }, shownCount: () => shownCount, lastShownAtMs: () => lastShownAtMs, handle };
 }

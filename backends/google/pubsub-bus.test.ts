@@ -2,7 +2,8 @@
 // trip preserves data and attributes, a nack, a thrown handler and an expired ack deadline each
 // bring the message back with deliveryAttempt + 1, after max attempts the message lands on the
 // dead-letter topic, flow control never lets more than maxInFlight deliveries reach the handler,
-// and the bus refuses to reach Google Cloud unless told so. Each test gets fresh topics.
+// and the bus refuses to reach Google Cloud unless told so. Each test gets fresh topics, so the
+// emulator tests run concurrently (the ack-deadline one waits 10-20 s of emulator time).
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { Delivery } from '../../core/ports.ts';
@@ -54,7 +55,7 @@ describeWithEmulators('createPubSubBus on the Pub/Sub emulator', () => {
     return { bus: createPubSubBus({ projectId: h.projectId, emulatorHost: h.pubsubHost }), topic, sub: spec.name, audit: audit.name };
   }
 
-  it('delivers every published message once with its data and attributes', async () => {
+  it.concurrent('delivers every published message once with its data and attributes', async () => {
     const { bus, topic, sub } = await setup();
     const got: Delivery[] = [];
     const s = bus.subscribe(sub, async (d) => void (got.push(d), d.ack()), { maxInFlight: 10, ackDeadlineMs: 10_000 });
@@ -72,7 +73,7 @@ describeWithEmulators('createPubSubBus on the Pub/Sub emulator', () => {
     }
   });
 
-  it('redelivers after a nack and after a handler throws, counting attempts', async () => {
+  it.concurrent('redelivers after a nack and after a handler throws, counting attempts', async () => {
     const { bus, topic, sub } = await setup();
     const attempts: number[] = [];
     const s = bus.subscribe(
@@ -92,7 +93,7 @@ describeWithEmulators('createPubSubBus on the Pub/Sub emulator', () => {
     expect(attempts).toEqual([1, 2, 3]);
   });
 
-  it('redelivers a delivery that is not settled within the ack deadline', async () => {
+  it.concurrent('redelivers a delivery that is not settled within the ack deadline', async () => {
     const { bus, topic, sub } = await setup();
     const seen: Delivery[] = [];
     const s = bus.subscribe(
@@ -112,7 +113,7 @@ describeWithEmulators('createPubSubBus on the Pub/Sub emulator', () => {
     expect(seen[1]?.messageId).toBe(seen[0]?.messageId);
   });
 
-  it('dead-letters after max delivery attempts, each attempt numbered', async () => {
+  it.concurrent('dead-letters after max delivery attempts, each attempt numbered', async () => {
     const { bus, topic, sub, audit } = await setup(5);
     const attempts: number[] = [];
     const dead: Delivery[] = [];
@@ -129,7 +130,7 @@ describeWithEmulators('createPubSubBus on the Pub/Sub emulator', () => {
     expect(dead[0]?.attributes.why).toBe('test');
   });
 
-  it('never has more than maxInFlight deliveries with the handler', async () => {
+  it.concurrent('never has more than maxInFlight deliveries with the handler', async () => {
     const { bus, topic, sub } = await setup();
     const maxInFlight = 3;
     let inFlight = 0;

@@ -9,7 +9,7 @@ import type { CashPools, OutboxMessage, RaceInfo, UserAccount } from '../../core
 import { invariant } from '../../core/result.ts';
 import { validateField, type BetType, type Sport } from '../../core/sports.ts';
 import type { Currency } from '../../core/ticket.ts';
-import { TICKET_COLUMNS, USER_COLUMNS, assertAmount, storedTicketFromRow, userFromRow, type StoredTicket, type TicketRow, type UserRow } from './spanner-rows.ts';
+import { TICKET_COLUMNS, USER_COLUMNS, assertAmount, ticketStateFromRow, userFromRow, type TicketState, type TicketRow, type UserRow } from './spanner-rows.ts';
 
 export interface SettlementMarker {
   readonly userId: string;
@@ -37,15 +37,9 @@ export interface StoredBonus {
 export interface SpannerReadBacks {
   readRace(raceId: string): Promise<RaceInfo | undefined>;
   readUser(userId: string): Promise<UserAccount | undefined>;
-  /** Every user of every shard, ascending user id (for whole-world checks). */
-  readAllUsers(): Promise<UserAccount[]>;
   /** The user's tickets (of one race, or all), ascending by race then ticket id. */
-  readTickets(userId: string, raceId?: string): Promise<StoredTicket[]>;
-  /** Every ticket of a race across shards (a scan; for checkers). */
-  readRaceTickets(raceId: string): Promise<StoredTicket[]>;
+  readTickets(userId: string, raceId?: string): Promise<TicketState[]>;
   readSettlement(userId: string, raceId: string): Promise<SettlementMarker | undefined>;
-  /** Every settlement marker of a race across shards. */
-  readRaceSettlements(raceId: string): Promise<SettlementMarker[]>;
   ledgerSums(userId: string): Promise<LedgerSums>;
   readBonus(bonusId: string): Promise<StoredBonus | undefined>;
   /** Users of the race marked post-settled, summed over shards (strong reads). */
@@ -79,7 +73,7 @@ function markerFromRow(r: MarkerRow): SettlementMarker {
   return { userId: r.UserId, raceId: r.RaceId, settlementId: r.SettlementId, resultVersion: r.ResultVersion, cashDelta: r.CashDelta, medalDelta: r.MedalDelta, hits: r.Hits };
 }
 
-const byUserThenRaceThenTicket = (a: StoredTicket, b: StoredTicket): number =>
+const byUserThenRaceThenTicket = (a: TicketState, b: TicketState): number =>
   a.userId !== b.userId ? (a.userId < b.userId ? -1 : 1) : a.raceId !== b.raceId ? (a.raceId < b.raceId ? -1 : 1) : a.ticketId < b.ticketId ? -1 : a.ticketId > b.ticketId ? 1 : 0;
 
 export function createReadBacks(deps: ReadBackDeps): ReadBackImpl {
@@ -107,32 +101,16 @@ export function createReadBacks(deps: ReadBackDeps): ReadBackImpl {
       return r === undefined ? undefined : userFromRow(r);
     },
 
-    async readAllUsers() {
-      const shards = await everyShard((d) => sql<UserRow>(d, 'SELECT UserId, CashYen, Medals FROM Users', {}));
-      return shards.flat().map(userFromRow).sort((a, b) => (a.userId < b.userId ? -1 : a.userId > b.userId ? 1 : 0));
-    },
-
     async readTickets(userId, raceId) {
       const prefix = raceId === undefined ? [userId] : [userId, raceId];
       const [rows] = await userDb(userId).table('Tickets').read({ ranges: [{ startClosed: prefix, endClosed: prefix }], columns: TICKET_COLUMNS, json: true });
-      return (rows as TicketRow[]).map(storedTicketFromRow);
-    },
-
-    async readRaceTickets(raceId) {
-      const cols = TICKET_COLUMNS.join(', ');
-      const shards = await everyShard((d) => sql<TicketRow>(d, `SELECT ${cols} FROM Tickets WHERE RaceId = @raceId`, { raceId }));
-      return shards.flat().map(storedTicketFromRow).sort(byUserThenRaceThenTicket);
+      return (rows as TicketRow[]).map(ticketStateFromRow);
     },
 
     async readSettlement(userId, raceId) {
       const [rows] = await userDb(userId).table('Settlements').read({ keys: [[userId, raceId]], columns: MARKER_COLUMNS, json: true });
       const r = (rows as MarkerRow[])[0];
       return r === undefined ? undefined : markerFromRow(r);
-    },
-
-    async readRaceSettlements(raceId) {
-      const shards = await everyShard((d) => sql<MarkerRow>(d, `SELECT ${MARKER_COLUMNS.join(', ')} FROM Settlements WHERE RaceId = @raceId`, { raceId }));
-      return shards.flat().map(markerFromRow);
     },
 
     async ledgerSums(userId) {

@@ -60,13 +60,20 @@ export interface UserRow {
   CashYen: number;
   Medals: number;
 }
+/** The balance columns every transaction reads; the opening balances are written once by putUsers. */
 export const USER_COLUMNS = ['UserId', 'CashYen', 'Medals'];
 
-export function userRow(u: UserAccount): UserRow {
+export interface NewUserRow extends UserRow {
+  InitialCashYen: number;
+  InitialMedals: number;
+}
+export const NEW_USER_CELLS = 5;
+
+export function newUserRow(u: UserAccount): NewUserRow {
   assertId('userId', u.userId);
   assertAmount(`cash of ${u.userId}`, u.cash);
   assertAmount(`medals of ${u.userId}`, u.medals);
-  return { UserId: u.userId, CashYen: u.cash, Medals: u.medals };
+  return { UserId: u.userId, CashYen: u.cash, Medals: u.medals, InitialCashYen: u.cash, InitialMedals: u.medals };
 }
 
 export function userFromRow(row: UserRow): UserAccount {
@@ -145,14 +152,14 @@ export function ticketFromRow(row: TicketRow): Ticket {
 }
 
 /** A ticket as the checkers see it: its settled state next to the ticket itself. */
-export interface StoredTicket extends Ticket {
+export interface TicketState extends Ticket {
   readonly status: TicketStatus;
   readonly per100: number | undefined;
   readonly payout: number | undefined;
   readonly settlementId: string | undefined;
 }
 
-export function storedTicketFromRow(row: TicketRow): StoredTicket {
+export function ticketStateFromRow(row: TicketRow): TicketState {
   const status = row.Status as TicketStatus;
   invariant(STATUSES.includes(status), `ticket ${row.TicketId}: stored status ${JSON.stringify(row.Status)} unknown`);
   const open = status === 'open';

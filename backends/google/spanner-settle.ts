@@ -7,7 +7,7 @@ import type { OutboxMessage, SettleResult, UserRaceTickets } from '../../core/po
 import { invariant } from '../../core/result.ts';
 import type { Settlement } from '../../core/settlement-record.ts';
 import { STAKE_UNIT } from '../../core/ticket.ts';
-import { TICKET_COLUMNS, USER_COLUMNS, assertAmount, storedTicketFromRow, userFromRow, type LedgerRow, type StoredTicket, type TicketRow, type UserRow } from './spanner-rows.ts';
+import { TICKET_COLUMNS, USER_COLUMNS, assertAmount, ticketStateFromRow, userFromRow, type LedgerRow, type TicketState, type TicketRow, type UserRow } from './spanner-rows.ts';
 import { runReadWrite, type TxCounters, type TxRunnerOptions } from './spanner-tx.ts';
 
 export interface SettleRequest {
@@ -20,11 +20,20 @@ export interface SettleRequest {
 
 /** Ledger entry ids of a settlement: the settlement id plus the entry's position (deterministic). */
 export function settlementEntryId(settlementId: string, index: number): string {
-  return `${settlementId}#${index}`;
+  invariant(Number.isInteger(index) && index >= 0 && index < LEDGER_ENTRIES_PER_SETTLEMENT_MAX, `ledger entry index ${index} out of range`);
+  // Zero-padded so key order is entry order: getSettlement reads them back as one key range.
+  return `${settlementId}#${String(index).padStart(5, '0')}`;
 }
 
+/** The key range of one settlement's ledger entries under its user: `${id}#` up to `${id}$` ('$' follows '#'). */
+export function settlementEntryRange(userId: string, settlementId: string): { startClosed: string[]; endOpen: string[] } {
+  return { startClosed: [userId, `${settlementId}#`], endOpen: [userId, `${settlementId}$`] };
+}
+
+const LEDGER_ENTRIES_PER_SETTLEMENT_MAX = 100_000;
+
 /** What must hold of a computed settlement before any of it is written. */
-function assertSettlement(req: SettleRequest, open: readonly StoredTicket[], s: Settlement): void {
+function assertSettlement(req: SettleRequest, open: readonly TicketState[], s: Settlement): void {
   invariant(s.raceId === req.raceId && s.userId === req.userId, `settlement ${s.settlementId} is for ${s.userId}/${s.raceId}, not ${req.userId}/${req.raceId}`);
   invariant(s.resultVersion === req.resultVersion, `settlement ${s.settlementId} has result version ${s.resultVersion}, asked ${req.resultVersion}`);
   const byId = new Map(open.map((t) => [t.ticketId, t]));
@@ -97,7 +106,7 @@ async function settleBody(tx: Transaction, req: SettleRequest): Promise<SettleRe
     tx.read('Tickets', { ranges: [{ startClosed: [userId, raceId], endClosed: [userId, raceId] }], columns: TICKET_COLUMNS, json: true }),
     tx.read('Users', { keys: [userId], columns: USER_COLUMNS, json: true }),
   ]);
-  const tickets = (ticketRows as TicketRow[]).map(storedTicketFromRow);
+  const tickets = (ticketRows as TicketRow[]).map(ticketStateFromRow);
   for (const t of tickets) invariant(t.userId === userId && t.raceId === raceId, `key-range read of ${userId}/${raceId} returned ticket ${t.ticketId} of ${t.userId}/${t.raceId}`);
   const open = tickets.filter((t) => t.status === 'open');
   if (open.length === 0) {

@@ -1,10 +1,14 @@
 // Proves the Spanner store keeps its promises on the real Spanner emulator: concurrent bets never
 // overdraw, concurrent duplicate settlements apply exactly once, the NULL_FILTERED index pages
 // exactly the users with open tickets (and forgets them once settled), and 2,000 bulk-loaded users
-// settle to the balances the pure core computes independently. Users are sharded over 2 databases
-// and several transactions per shard are allowed, so the ABORTED retry path runs too.
+// settle to the balances the pure core computes independently. Users are sharded over 2 databases.
+// Concurrency comes from one store (its per-shard gate queues transactions) and from a twin store
+// on the same databases (another client, as another worker process would be), whose transactions
+// really collide at the emulator (the retry loop itself is proven in spanner-tx.test.ts).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { computePayoutTable } from '../../core/payout.ts';
+import type { PayoutTable } from '../../core/payout-table.ts';
+import { buildOutcomeLookup } from '../../core/settle-columns.ts';
 import { payoutTableToJson } from '../../core/payout-json.ts';
 import type { BetRequest, UserRaceTickets } from '../../core/ports.ts';
 import type { RaceResult } from '../../core/race-result.ts';
@@ -22,10 +26,12 @@ const COMBOS = ['3-1', '1-3', '3-5', '2-4', '5-1'];
 
 let env: SpannerForTests;
 let store: SpannerStore;
+let twin: SpannerStore;
 
 beforeAll(async () => {
   env = await startSpannerForTests('store');
-  store = await env.freshStore(2, { clock, transactionsPerShardMax: 4 });
+  store = await env.freshStore(2, { clock });
+  twin = env.twinStore(store, { clock });
 }, 120_000);
 
 afterAll(async () => {
@@ -37,15 +43,20 @@ async function putOpenRace(raceId: string, closeAtMs = 10_000): Promise<void> {
 }
 
 /** Records the race's outcome from the store's own cash pools and returns the pure settle function. */
-async function recordAndCompute(raceId: string): Promise<(input: UserRaceTickets) => Settlement> {
-  const pools = await store.cashPools(raceId);
+async function recordAndCompute(raceId: string, on: SpannerStore = store): Promise<(input: UserRaceTickets) => Settlement> {
+  return (await recordOutcome(raceId, on)).compute;
+}
+
+async function recordOutcome(raceId: string, on: SpannerStore): Promise<{ table: PayoutTable; compute: (input: UserRaceTickets) => Settlement }> {
+  const pools = await on.cashPools(raceId);
   const table = computePayoutTable({ field: FIELD, scratched: [], result: RESULT, pools });
-  await store.recordOutcome({ raceId, resultVersion: 1, resultJson: JSON.stringify(RESULT), payoutTableJson: payoutTableToJson(table), publishedAtMs: 1 });
-  return (input) => {
+  await on.recordOutcome({ raceId, resultVersion: 1, resultJson: JSON.stringify(RESULT), payoutTableJson: payoutTableToJson(table), publishedAtMs: 1 });
+  const compute = (input: UserRaceTickets): Settlement => {
     const r = settleUserTickets({ ...input, resultVersion: 1, table, field: FIELD });
     if (!r.ok) throw new Error(r.error.message);
     return r.value;
   };
+  return { table, compute };
 }
 
 function exacta(raceId: string, userId: string, i: number, stake = 100, currency: Ticket['currency'] = 'cash'): Ticket {
@@ -57,7 +68,8 @@ describe('placeBet', () => {
     await putOpenRace('r-bets');
     await store.putUsers([{ userId: 'u-bettor', cash: 1_000, medals: 300 }]);
     const bets: BetRequest[] = Array.from({ length: 25 }, (_, i) => exacta('r-bets', 'u-bettor', i));
-    const results = await Promise.all(bets.map((b) => store.placeBet(b)));
+    // Most bets queue in one client; five go through the twin client and collide at the emulator.
+    const results = await Promise.all(bets.map((b, i) => (i % 6 === 0 ? twin : store).placeBet(b)));
     const accepted = results.filter((r) => r.ok).length;
     const refused = results.filter((r) => !r.ok);
     expect(accepted).toBe(10);
@@ -99,7 +111,7 @@ describe('settleUser', () => {
     await store.loadTickets(tickets);
     const compute = await recordAndCompute('r-dup');
     const expected = compute({ raceId: 'r-dup', userId: 'u-dup', tickets });
-    const results = await Promise.all(Array.from({ length: 8 }, () => store.settleUser('r-dup', 'u-dup', 1, compute)));
+    const results = await Promise.all(Array.from({ length: 8 }, (_, i) => (i % 4 === 0 ? twin : store).settleUser('r-dup', 'u-dup', 1, compute)));
     expect(results.filter((r) => r.kind === 'applied').length).toBe(1);
     expect(results.filter((r) => r.kind === 'duplicate').every((r) => r.kind === 'duplicate' && r.settlementId === expected.settlementId)).toBe(true);
     expect(results.filter((r) => r.kind === 'duplicate').length).toBe(7);
@@ -110,6 +122,38 @@ describe('settleUser', () => {
     const stored = await store.readTickets('u-dup', 'r-dup');
     expect(stored.map((t) => [t.ticketId, t.status, t.payout])).toEqual(expected.outcomes.map((o) => [o.ticketId, o.status, o.payout]));
     expect(await store.settleUser('r-dup', 'u-nobody', 1, compute)).toEqual({ kind: 'nothing_open' });
+  });
+});
+
+describe('transactional outbox', () => {
+  it('writes the outbox row with the settlement only, reads it oldest first and deletes it', async () => {
+    await putOpenRace('r-box');
+    await store.putUsers([{ userId: 'u-box', cash: 0, medals: 0 }]);
+    await store.loadTickets([exacta('r-box', 'u-box', 0)]);
+    const compute = await recordAndCompute('r-box');
+    const outbox = (st: Settlement) => [{ outboxId: `outbox:${st.settlementId}`, topic: 'settled', data: JSON.stringify({ id: st.settlementId }), attributes: { k: 'v' } }];
+    expect((await store.settleUser('r-box', 'u-box', 1, compute, outbox)).kind).toBe('applied');
+    expect((await store.settleUser('r-box', 'u-box', 1, compute, outbox)).kind).toBe('duplicate');
+    const rows = (await store.readOutbox(100)).filter((m) => m.outboxId.includes('u-box'));
+    expect(rows).toEqual([{ outboxId: 'outbox:stl:r-box:u-box:v1', topic: 'settled', data: '{"id":"stl:r-box:u-box:v1"}', attributes: { k: 'v' } }]);
+    await store.deleteOutbox(rows.map((m) => m.outboxId));
+    expect((await store.readOutbox(100)).filter((m) => m.outboxId.includes('u-box'))).toEqual([]);
+  });
+});
+
+describe('settleUserColumns', () => {
+  it('prices through the flattened table exactly like the object path, once', async () => {
+    await putOpenRace('r-cols');
+    await store.putUsers([{ userId: 'u-cols', cash: 0, medals: 0 }]);
+    const tickets = Array.from({ length: 7 }, (_, i) => exacta('r-cols', 'u-cols', i, 100 * (i + 1), i % 3 === 0 ? 'medal' : 'cash'));
+    await store.loadTickets(tickets);
+    const { table, compute } = await recordOutcome('r-cols', store);
+    const expected = compute({ raceId: 'r-cols', userId: 'u-cols', tickets });
+    const lookup = buildOutcomeLookup(table, FIELD);
+    const first = await store.settleUserColumns('r-cols', 'u-cols', 1, lookup);
+    expect(first).toMatchObject({ kind: 'applied', settlement: { settlementId: expected.settlementId, cashDelta: expected.cashDelta, medalDelta: expected.medalDelta, hits: expected.hits, tickets: 7 } });
+    expect(await store.settleUserColumns('r-cols', 'u-cols', 1, lookup)).toEqual({ kind: 'duplicate', settlementId: expected.settlementId });
+    expect(await store.getSettlement('r-cols', 'u-cols')).toEqual(expected);
   });
 });
 
@@ -146,7 +190,7 @@ describe('bonuses, post-settled barrier, ranking claim, fan-out count', () => {
   it('each takes effect exactly once however often it is asked', async () => {
     await store.putUsers([{ userId: 'u-bonus', cash: 0, medals: 10 }]);
     const bonus = { bonusId: 'bonus:hit:x', userId: 'u-bonus', medals: 50, reason: 'hit' };
-    const grants = await Promise.all([store.grantBonuses([bonus]), store.grantBonuses([bonus, bonus])]);
+    const grants = await Promise.all([store.grantBonuses([bonus]), twin.grantBonuses([bonus, bonus])]);
     expect(grants.flat()).toEqual(['bonus:hit:x']);
     expect((await store.readUser('u-bonus'))?.medals).toBe(60);
     expect(await store.readBonus('bonus:hit:x')).toMatchObject({ userId: 'u-bonus', medals: 50 });
@@ -157,18 +201,21 @@ describe('bonuses, post-settled barrier, ranking claim, fan-out count', () => {
     expect(claims.filter(Boolean).length).toBe(1);
     expect(await store.recordFanoutUsers('r-post', 3)).toBe(3);
     expect(await store.recordFanoutUsers('r-post', 1)).toBe(3);
+    expect(await store.fanoutUsers('r-post')).toBe(3);
+    expect((await store.readback.rankingClaims()).find((c) => c.raceId === 'r-post')).toMatchObject({ postSettledUsers: 3, claimedAtMs: NOW_MS });
   });
 });
 
 describe('bulk load and settle', () => {
-  it('settles 2,000 bulk-loaded users (5 tickets each) to the balances the pure core computes', async () => {
+  it('settles 2,000 bulk-loaded users (5 tickets each) over 4 shards to the balances the pure core computes', async () => {
+    const store = await env.freshStore(4, { clock });
     const raceId = 'r-bulk';
-    await putOpenRace(raceId);
+    await store.putRace({ raceId, sport: 'keirin', riders: 7, closeAtMs: 10_000, postAtMs: 10_001 });
     const users = Array.from({ length: 2_000 }, (_, i) => ({ userId: `bu${String(i).padStart(5, '0')}`, cash: 1_000, medals: 0 }));
     await store.putUsers(users);
     const tickets = users.flatMap((u, i) => Array.from({ length: 5 }, (_, k) => exacta(raceId, u.userId, i + k, 100 * (1 + (k % 3)), k === 4 ? 'medal' : 'cash')));
     await store.loadTickets(tickets);
-    const compute = await recordAndCompute(raceId);
+    const compute = await recordAndCompute(raceId, store);
     const byUser = new Map<string, Ticket[]>();
     for (const t of tickets) byUser.set(t.userId, [...(byUser.get(t.userId) ?? []), t]);
     const queue = [...(await store.pageUsersWithOpenTickets(raceId, undefined, 5_000))];
@@ -178,16 +225,23 @@ describe('bulk load and settle', () => {
     });
     await Promise.all(workers);
     expect(await store.pageUsersWithOpenTickets(raceId, undefined, 10)).toEqual([]);
-    const all = await store.readAllUsers();
-    const bulk = new Map(all.filter((u) => u.userId.startsWith('bu')).map((u) => [u.userId, u]));
+    const bulk = new Map<string, { userId: string; cash: number; medals: number }>();
+    for await (const u of store.readback.users()) bulk.set(u.userId, u);
     for (const u of users) {
       const s = compute({ raceId, userId: u.userId, tickets: byUser.get(u.userId) ?? [] });
       expect(bulk.get(u.userId)).toEqual({ userId: u.userId, cash: 1_000 + s.cashDelta, medals: s.medalDelta });
     }
-    const markers = await store.readRaceSettlements(raceId);
-    expect(markers.length).toBe(2_000);
+    expect((await store.readback.settlementMarkers(raceId)).length).toBe(2_000);
+    const totals = await store.pageSettlementTotals(raceId, undefined, 5_000);
+    expect(totals.map((t) => t.userId)).toEqual(users.map((u) => u.userId));
+    const someone = users[1_234]?.userId as string;
+    expect(await store.getSettlementTotals(raceId, someone)).toEqual(totals[1_234]);
+    const again = await store.getSettlement(raceId, someone);
+    expect(again).toEqual(compute({ raceId, userId: someone, tickets: byUser.get(someone) ?? [] }));
+    expect(await store.readback.ledgerTotals(someone)).toMatchObject({ initialCash: 1_000, initialMedals: 0 });
     const stats = store.stats();
     expect(stats.transactionsCommitted).toBeGreaterThan(2_000);
+    expect(stats.transactionsAborted).toBe(0); // one client: its gates queue transactions, nothing collides
     console.log(`spanner store stats after the bulk test: ${JSON.stringify(stats)}`);
   }, 120_000);
 });

@@ -11,15 +11,18 @@
 // Per shard, a gate bounds concurrent read-write transactions. On the emulator the default is 1:
 // concurrent transactions on one database only abort each other, so queueing them client-side
 // gives the same throughput without abort storms. Tests raise it to exercise the retry path.
-import { Spanner, type Database } from '@google-cloud/spanner';
-import type { Bonus, CashPools, Clock, OutboxMessage, RaceInfo, RaceOutcome, SettleResult, Store, StoreStats, UserAccount } from '../../core/ports.ts';
+import type { Database } from '@google-cloud/spanner';
+import type { Settlement } from '../../core/settlement-record.ts';
+import type { Bonus, Clock, RaceInfo, RaceOutcome, SettleResult, Store, StoreStats, SummarySettleResult, UserAccount } from '../../core/ports.ts';
+import { computeFromLookup, summaryOf, summaryResult } from './spanner-columns.ts';
+import { createSettlementReads, createStoreReadback } from './spanner-checks.ts';
 import { invariant } from '../../core/result.ts';
 import { isSport } from '../../core/sports.ts';
 import type { Ticket } from '../../core/ticket.ts';
 import { createSpannerClient, type SpannerTarget } from './spanner-client.ts';
 import { placeBetInDatabase } from './spanner-bet.ts';
 import { createReadBacks, type SpannerReadBacks } from './spanner-readback.ts';
-import { TICKET_CELLS, USER_COLUMNS, assertId, batchesOf, groupByShard, openTicketRow, shardOf, userRow } from './spanner-rows.ts';
+import { NEW_USER_CELLS, TICKET_CELLS, USER_COLUMNS, assertId, batchesOf, groupByShard, newUserRow, openTicketRow, shardOf } from './spanner-rows.ts';
 import { settleInDatabase } from './spanner-settle.ts';
 import { Gate, runReadWrite, type TxCounters } from './spanner-tx.ts';
 import { pageOpenUsers } from './spanner-paging.ts';
@@ -35,12 +38,14 @@ export interface SpannerStoreOptions extends SpannerTarget {
   readonly random?: () => number;
 }
 
-export interface SpannerStore extends Store, SpannerReadBacks {
-  cashPools(raceId: string): Promise<CashPools>;
-  recordFanoutUsers(raceId: string, users: number): Promise<number>;
-  readOutbox(limit: number): Promise<readonly OutboxMessage[]>;
-  deleteOutbox(outboxIds: readonly string[]): Promise<void>;
+/** The Store methods that are optional in the port and that this backend always offers. */
+type Offered = 'settleUserColumns' | 'cashPools' | 'recordFanoutUsers' | 'fanoutUsers' | 'getSettlementTotals' | 'pageSettlementTotals' | 'readOutbox' | 'deleteOutbox' | 'readback';
+
+export interface SpannerStore extends Omit<Store, Offered>, Required<Pick<Store, Offered>>, SpannerReadBacks {
+  /** The whole settlement record as stored (outcomes from the tickets, ledger entries, totals). */
+  getSettlement(raceId: string, userId: string): Promise<Settlement | undefined>;
   readonly shards: number;
+  readonly databaseIds: readonly string[];
   shardOfUser(userId: string): number;
 }
 
@@ -103,14 +108,18 @@ export function createSpannerStore(options: SpannerStoreOptions): SpannerStore {
   }
 
   const readBacks = createReadBacks({ databases, userShard, raceShard });
+  const settlementReads = createSettlementReads({ databases, userShard, raceShard });
 
   const store: SpannerStore = {
     ...readBacks,
+    ...settlementReads,
+    readback: createStoreReadback({ databases, userShard, raceShard }),
     shards: shardCount,
+    databaseIds: [...options.databaseIds],
     shardOfUser: userShard,
 
     async putUsers(users: readonly UserAccount[]): Promise<void> {
-      await bulkWrite(users.map(userRow), (r) => r.UserId, USER_COLUMNS.length, (tx, batch) => tx.upsert('Users', batch));
+      await bulkWrite(users.map(newUserRow), (r) => r.UserId, NEW_USER_CELLS, (tx, batch) => tx.upsert('Users', batch));
     },
 
     async putRace(race: RaceInfo): Promise<void> {
@@ -181,6 +190,11 @@ export function createSpannerStore(options: SpannerStoreOptions): SpannerStore {
       return gate(shard).run(() => settleInDatabase(db(shard), counters, { raceId, userId, resultVersion, compute, outbox }, txOptions));
     },
 
+    async settleUserColumns(raceId, userId, resultVersion, lookup, outbox): Promise<SummarySettleResult> {
+      const wrapOutbox = outbox === undefined ? undefined : (s: Settlement) => outbox(summaryOf(s));
+      return summaryResult(await store.settleUser(raceId, userId, resultVersion, computeFromLookup(lookup, resultVersion), wrapOutbox));
+    },
+
     async grantBonuses(bonuses: readonly Bonus[]): Promise<readonly string[]> {
       for (const b of bonuses) {
         assertId('userId', b.userId);
@@ -213,10 +227,12 @@ export function createSpannerStore(options: SpannerStoreOptions): SpannerStore {
 
     async claimRanking(raceId: string): Promise<boolean> {
       assertId('raceId', raceId);
+      // Counted before the claim (strong reads): what the barrier saw, kept for the checkers.
+      const postSettledUsers = await readBacks.postSettledCount(raceId);
       return inTx(raceShard(raceId), async (tx) => {
         const [rows] = await tx.read('RankingClaims', { keys: [raceId], columns: ['RaceId'], json: true });
         if (rows.length > 0) return false;
-        tx.insert('RankingClaims', { RaceId: raceId, ClaimedAt: Spanner.COMMIT_TIMESTAMP });
+        tx.insert('RankingClaims', { RaceId: raceId, ClaimedAtMs: clock.nowMs(), PostSettledUsers: postSettledUsers });
         return true;
       });
     },

@@ -10,6 +10,11 @@ export interface SpannerForTests {
   readonly handle: EmulatorHandle;
   /** Creates `shards` fresh databases and a store on them; `dropAll` removes them. */
   freshStore(shards: number, options?: Partial<SpannerStoreOptions>): Promise<SpannerStore>;
+  /**
+   * A second store (own client, own per-shard gates) on the same databases: two processes' worth
+   * of workers, so their transactions really meet at the emulator and conflict.
+   */
+  twinStore(store: SpannerStore, options?: Partial<SpannerStoreOptions>): SpannerStore;
   /** Drops the databases created by `freshStore` and stops an emulator this helper started. */
   stop(): Promise<void>;
 }
@@ -39,6 +44,11 @@ export async function startSpannerForTests(prefix = 'test'): Promise<SpannerForT
       const store = createSpannerStore({ ...target, databaseIds, ...options });
       stores.push(store);
       return store;
+    },
+    twinStore(store, options = {}) {
+      const twin = createSpannerStore({ ...target, databaseIds: store.databaseIds, ...options });
+      stores.push(twin);
+      return twin;
     },
     async stop() {
       await Promise.all(stores.map((s) => s.close()));

@@ -1,11 +1,12 @@
-// Columnar storage for the memory store: tickets live in typed-array chunks (about 26 bytes a
-// ticket, no object per ticket), users in growable typed arrays. Chunks never move, so growing
-// to tens of millions of rows costs no copy and no doubling peak.
+// Columnar storage for the memory store: tickets live in typed-array chunks (22 bytes a ticket,
+// plus 8 in the race index; no object per ticket; a ticket's race is known from the race's row
+// list), users in growable typed arrays. Chunks never move, so growing to tens of millions of
+// rows costs no copy and no doubling peak.
 
 /** 2^20 rows per chunk: big enough to amortize, small enough that the last chunk wastes little. */
-const CHUNK_SHIFT = 20;
+export const CHUNK_SHIFT = 20;
 const CHUNK_ROWS = 1 << CHUNK_SHIFT;
-const CHUNK_MASK = CHUNK_ROWS - 1;
+export const CHUNK_MASK = CHUNK_ROWS - 1;
 
 type Typed = Uint8Array | Uint16Array | Uint32Array | Float64Array;
 
@@ -48,7 +49,6 @@ export const STATUS_OPEN = 0;
 export class TicketTable {
   count = 0;
   readonly user = new ChunkedColumn((n) => new Uint32Array(n));
-  readonly race = new ChunkedColumn((n) => new Uint32Array(n));
   readonly betType = new ChunkedColumn((n) => new Uint8Array(n));
   readonly comboCode = new ChunkedColumn((n) => new Uint16Array(n));
   readonly stakeUnits = new ChunkedColumn((n) => new Uint32Array(n));
@@ -64,7 +64,7 @@ export class TicketTable {
   readonly fallbackIds = new Map<number, string>();
 
   reserve(rows: number): void {
-    for (const c of [this.user, this.race, this.betType, this.comboCode, this.stakeUnits, this.currency, this.status, this.per100, this.idPrefix, this.idNumber]) {
+    for (const c of [this.user, this.betType, this.comboCode, this.stakeUnits, this.currency, this.status, this.per100, this.idPrefix, this.idNumber]) {
       (c as ChunkedColumn<Typed>).reserve(rows);
     }
   }

@@ -9,6 +9,7 @@ import type { OutcomeLookup } from '../../core/settle-columns.ts';
 import { settlementIdOf, type Settlement } from '../../core/settlement-record.ts';
 import { STAKE_UNIT, type Ticket } from '../../core/ticket.ts';
 import type { TicketTable } from './columns.ts';
+import { BET_TYPE_CODE } from '../../core/sports.ts';
 
 /** Asserts what a settlement must satisfy before the store writes it; returns the row of each outcome. */
 export function checkSettlement(s: Settlement, raceId: string, userId: string, resultVersion: number, tickets: readonly Ticket[], rows: readonly number[]): number[] {
@@ -44,22 +45,28 @@ export interface ColumnTotals {
   cashDelta: number;
   medalDelta: number;
   hits: number;
+  trifectaHits: number;
 }
+
+const TRIFECTA_CODE = BET_TYPE_CODE.trifecta;
 
 /** Prices rows (a range of the race index's tix) from the lookup; throws on a row it cannot price. */
 export function priceRows(table: TicketTable, tix: Uint32Array, from: number, to: number, lookup: OutcomeLookup, onlyOpen: boolean): ColumnTotals & { tickets: number } {
-  const totals = { cashDelta: 0, medalDelta: 0, hits: 0, tickets: 0 };
+  const totals = { cashDelta: 0, medalDelta: 0, hits: 0, trifectaHits: 0, tickets: 0 };
   for (let k = from; k < to; k++) {
     const row = tix[k] as number;
     if (onlyOpen && table.status.get(row) !== 0) continue;
     const cur = table.currency.get(row);
-    const i = cur * COMBO_KEY_SPACE + table.betType.get(row) * 1000 + table.comboCode.get(row);
+    const betType = table.betType.get(row);
+    const i = cur * COMBO_KEY_SPACE + betType * 1000 + table.comboCode.get(row);
     const status = lookup.status[i] as number;
     invariant(status !== 0, `ticket ${table.idOf(row)} cannot be settled against this payout table (POOL.INVALID or BET.TYPE_NOT_SOLD)`);
     const pay = table.stakeUnits.get(row) * (lookup.per100[i] as number);
     if (cur === 0) totals.cashDelta += pay;
     else totals.medalDelta += pay;
-    totals.hits += HIT_OF_STATUS[status as 1] ?? 0;
+    const hit = HIT_OF_STATUS[status as 1] ?? 0;
+    totals.hits += hit;
+    if (betType === TRIFECTA_CODE) totals.trifectaHits += hit;
     totals.tickets++;
   }
   return totals;

@@ -27,6 +27,11 @@ function flag(argv: readonly string[], name: string, fallback: number): number {
   return v;
 }
 
+/** CPU time of this process (user + system): steadier than wall time on a shared machine. */
+const cpuMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
 const rssMb = () => Math.round(process.memoryUsage().rss / 1e6);
 const peakRssMb = () => Math.round(process.resourceUsage().maxRSS / 1e3);
 
@@ -40,6 +45,7 @@ async function main(argv: readonly string[]): Promise<void> {
   const raceId = 'R1';
   const store = createMemoryStore({ ledgerLog: false, capacityTickets: ticketCount });
   const t0 = performance.now();
+  const c0 = cpuMs();
   const accounts = Array.from({ length: users }, (_, i) => ({ userId: `U${String(i).padStart(7, '0')}`, cash: 1_000_000, medals: 1_000_000 }));
   await store.putUsers(accounts);
   await store.putRace({ raceId, sport: field.sport, riders: field.riders, closeAtMs: 0, postAtMs: 0 });
@@ -74,6 +80,7 @@ async function main(argv: readonly string[]): Promise<void> {
     store.loadTicketColumns({ ...batch, count: n });
   }
   const loadedMs = performance.now() - t0;
+  const loadCpuMs = cpuMs() - c0;
   const rssAfterLoadMb = rssMb();
   const table = computePayoutTable({ field, scratched: [], result: { status: 'official', order: [[3], [1], [5], [2], [4], [6], [7], [8], [9]] }, pools: await store.cashPools!(raceId) });
   const compute = (input: Parameters<Parameters<typeof store.settleUser>[3]>[0]): Settlement => {
@@ -83,13 +90,18 @@ async function main(argv: readonly string[]): Promise<void> {
   };
   const lookup = buildOutcomeLookup(table, field);
   const t1 = performance.now();
+  const c1 = cpuMs();
+  let indexCpuMs = 0;
   let settledUsers = 0;
   let settledTickets = 0;
   let cursor: string | undefined;
   let indexMs = 0;
   for (;;) {
     const page = await store.pageUsersWithOpenTickets(raceId, cursor, PAGE_USERS);
-    if (cursor === undefined) indexMs = performance.now() - t1;
+    if (cursor === undefined) {
+      indexMs = performance.now() - t1;
+      indexCpuMs = cpuMs() - c1;
+    }
     if (page.length === 0) break;
     if (path === 'objects') {
       const results = await Promise.all(page.map((u) => store.settleUser(raceId, u, 1, compute)));
@@ -108,13 +120,18 @@ async function main(argv: readonly string[]): Promise<void> {
     }
     cursor = page[page.length - 1];
   }
-  const settleMs = performance.now() - t1;
+  const settleMs = performance.now() - t1 - indexMs;
+  const settleCpuMs = cpuMs() - c1 - indexCpuMs;
   process.stdout.write(
     `${JSON.stringify({
       path,
       users,
       tickets: ticketCount,
       loadMs: Math.round(loadedMs),
+      loadCpuMs: Math.round(loadCpuMs),
+      indexBuildCpuMs: Math.round(indexCpuMs),
+      settleCpuMs: Math.round(settleCpuMs),
+      usersPerCpuSecond: Math.round(settledUsers / (settleCpuMs / 1000)),
       indexBuildMs: Math.round(indexMs),
       settleMs: Math.round(settleMs),
       settledUsers,

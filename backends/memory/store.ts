@@ -4,7 +4,7 @@
 // commits only if no user it read was written meanwhile; otherwise it aborts and retries after a
 // backoff on the clock, a bounded number of times. Aborts can also be injected from the rng.
 import { comboKey, decodeCombination, formatCombination, parseCombination } from '../../core/combination.ts';
-import type { Bonus, CashPools, Clock, OutboxMessage, Rng, SettleResult, Store, StoreStats, UserAccount, UserRaceTickets } from '../../core/ports.ts';
+import type { Bonus, CashPools, Clock, OutboxMessage, Rng, SettlementSummary, SettlementTotals, SettleResult, Store, StoreReadback, StoreStats, SummarySettleResult, UserAccount, UserRaceTickets } from '../../core/ports.ts';
 import { err, invariant, ok, type Result } from '../../core/result.ts';
 import { createRng } from '../../core/rng.ts';
 import { settlementIdOf, type LedgerEntry, type LedgerReason, type Settlement } from '../../core/settlement-record.ts';
@@ -12,9 +12,9 @@ import { BET_TYPE_CODE, BET_TYPE_SPECS, BET_TYPES, betTypesSold, type BetType } 
 import { STAKE_UNIT, type Currency, type Ticket } from '../../core/ticket.ts';
 import { createRealClock } from './clock.ts';
 import { GrowArray, STATUS_OPEN, TICKET_STATUS, TicketTable } from './columns.ts';
-import { buildRaceIndex, buildUserOrder, cashPoolsOf, positionAfter, positionOf, RaceState, type RaceIndex, type UserOrder } from './race-index.ts';
+import { buildRaceIndex, buildUserOrder, cashPoolsOf, clusterRace, positionAfter, positionOf, RaceState, type RaceIndex, type UserOrder } from './race-index.ts';
 import { createReadback } from './store-readback.ts';
-import { checkSettlement, priceRows, writeRows } from './settle-path.ts';
+import { checkSettlement, priceRows, writeRows, type ColumnTotals } from './settle-path.ts';
 import type { OutcomeLookup } from '../../core/settle-columns.ts';
 
 export interface StoreFaults {
@@ -39,6 +39,8 @@ export interface MemoryStoreOptions {
   readonly maxTransactionAttempts?: number;
   /** Virtual time between a transaction's reads and its commit; 0 = one microtask. */
   readonly transactionLatencyMs?: number;
+  /** Races with at least this many tickets get their rows clustered by user when indexed. Default 65,536. */
+  readonly clusterMinTickets?: number;
   /** Reject bets after the race's closeAtMs on the store's clock. Default false. */
   readonly enforceCloseTime?: boolean;
 }
@@ -70,22 +72,9 @@ export interface MemoryStoreStats extends StoreStats {
   readonly users: number;
 }
 
-/** What the columnar settlement applied (the Settlement record without per-ticket arrays). */
-export interface ColumnSettlement {
-  readonly settlementId: string;
-  readonly raceId: string;
-  readonly userId: string;
-  readonly resultVersion: number;
-  readonly cashDelta: number;
-  readonly medalDelta: number;
-  readonly hits: number;
-  readonly tickets: number;
-}
-
-export type ColumnSettleResult =
-  | { readonly kind: 'applied'; readonly settlement: ColumnSettlement }
-  | { readonly kind: 'duplicate'; readonly settlementId: string }
-  | { readonly kind: 'nothing_open' };
+/** Kept as aliases of the port types (earlier names of this module). */
+export type ColumnSettlement = SettlementSummary;
+export type ColumnSettleResult = SummarySettleResult;
 
 export interface MemoryStore extends Store {
   /**
@@ -98,12 +87,20 @@ export interface MemoryStore extends Store {
     userId: string,
     resultVersion: number,
     lookup: OutcomeLookup,
-    outbox?: (settlement: ColumnSettlement) => readonly OutboxMessage[],
-  ): Promise<ColumnSettleResult>;
+    outbox?: (settlement: SettlementSummary) => readonly OutboxMessage[],
+  ): Promise<SummarySettleResult>;
+  cashPools(raceId: string): Promise<CashPools>;
+  recordFanoutUsers(raceId: string, users: number): Promise<number>;
+  fanoutUsers(raceId: string): Promise<number | undefined>;
+  getSettlementTotals(raceId: string, userId: string): Promise<SettlementTotals | undefined>;
+  pageSettlementTotals(raceId: string, afterUserId: string | undefined, limit: number): Promise<readonly SettlementTotals[]>;
+  readOutbox(limit: number): Promise<readonly OutboxMessage[]>;
+  deleteOutbox(outboxIds: readonly string[]): Promise<void>;
   /** Fast bulk load; the stakes are taken as already debited (like loadTickets). */
   loadTicketColumns(batch: TicketColumnBatch): void;
   /** Index of a user for TicketColumnBatch.userIdx; -1 when unknown. */
   userIndexOf(userId: string): number;
+  readonly readback: StoreReadback;
   stats(): MemoryStoreStats;
 }
 
@@ -111,6 +108,8 @@ export interface MemoryStore extends Store {
 export const TRANSACTION_ABORTED = 'ABORTED';
 
 const DEFAULT_MAX_ATTEMPTS = 16;
+/** Below this, a race's tickets fit in cache anyway and clustering would only cost time. */
+const DEFAULT_CLUSTER_MIN_TICKETS = 65_536;
 const RETRY_BACKOFF_MIN_MS = 1;
 const RETRY_BACKOFF_MAX_MS = 32;
 export const LEDGER_REASONS: readonly LedgerReason[] = ['stake', 'payout', 'refund', 'special', 'bonus'];
@@ -177,9 +176,25 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
     if (order === undefined || order.rank.length !== userIds.length) order = buildUserOrder(userIds);
     return order;
   };
+  const clusterMin = options.clusterMinTickets ?? DEFAULT_CLUSTER_MIN_TICKETS;
   const indexOf = (race: RaceState): RaceIndex => {
     if (race.index !== undefined && race.indexedCount === race.ticketCount) return race.index;
-    return buildRaceIndex(race, table, currentOrder(), userIds.length);
+    const index = buildRaceIndex(race, table, currentOrder(), userIds.length);
+    if (race.ticketCount >= clusterMin) clusterKeepingRefs(race, index);
+    return index;
+  };
+  /** Keeps the row references outside the columns (placed ids, fallback ids) right when clustering moves tickets. */
+  const clusterKeepingRefs = (race: RaceState, index: RaceIndex): void => {
+    const placedRows = new Set(placedTickets.values());
+    const moves = new Map<number, number>();
+    clusterRace(race, table, index, (from, to) => {
+      if (placedRows.has(from) || table.fallbackIds.has(from)) moves.set(from, to);
+    });
+    if (moves.size === 0) return;
+    for (const [id, row] of placedTickets) placedTickets.set(id, moves.get(row) ?? row);
+    const ids = [...table.fallbackIds];
+    table.fallbackIds.clear();
+    for (const [row, id] of ids) table.fallbackIds.set(moves.get(row) ?? row, id);
   };
   /** Books one ledger amount: balance, per-user totals and (when kept) the entry itself. */
   const creditCode = (u: number, currencyCode: number, reasonCode: number, amount: number, ref: () => string): void => {
@@ -197,7 +212,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
     creditCode(u, currency === 'cash' ? 0 : 1, REASON_CODE[reason], amount, () => ref);
   const appendRow = (u: number, race: RaceState, betType: number, code: number, units: number, currencyCode: number): number => {
     const row = table.count++;
-    table.reserve(row + 1);
+    if ((row & 0xfffff) === 0) table.reserve(row + 1); // a new chunk starts every 2^20 rows
     table.user.set(row, u);
     table.betType.set(row, betType);
     table.comboCode.set(row, code);
@@ -294,6 +309,10 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
     const tickets = rows.map((row) => ticketOf(row, userId, raceId));
     const settlement = compute({ raceId, userId, tickets });
     const outRows = checkSettlement(settlement, raceId, userId, resultVersion, tickets, rows);
+    let trifectaHits = 0;
+    settlement.outcomes.forEach((o, i) => {
+      if ((o.status === 'won' || o.status === 'special') && table.betType.get(outRows[i] as number) === BET_TYPE_CODE.trifecta) trifectaHits++;
+    });
     const messages = outboxOf?.(settlement) ?? [];
     return {
       result: { kind: 'applied', settlement },
@@ -305,13 +324,18 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
           table.per100.set(row, o.per100);
         });
         for (const e of settlement.ledger) credit(u, e.currency, e.amount, e.reason, e.ref);
-        markSettled(race, index, p, resultVersion, messages);
+        markSettled(race, index, p, resultVersion, messages, { ...settlement, trifectaHits });
       },
     };
   };
 
-  const markSettled = (race: RaceState, index: RaceIndex, p: number, resultVersion: number, messages: readonly OutboxMessage[]): void => {
+  const markSettled = (race: RaceState, index: RaceIndex, p: number, resultVersion: number, messages: readonly OutboxMessage[], totals: Omit<ColumnTotals, 'tickets'>): void => {
     if (index.marker[p] === 0) race.settledUsers++;
+    race.settledRows = true;
+    index.settledCash[p] = totals.cashDelta;
+    index.settledMedals[p] = totals.medalDelta;
+    index.settledHits[p] = totals.hits;
+    index.settledTrifectaHits[p] = totals.trifectaHits;
     index.open[p] = 0;
     index.marker[p] = resultVersion;
     index.applications[p] = (index.applications[p] as number) + 1;
@@ -320,7 +344,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
   };
 
   /** The columnar settlement: same marker and transaction, priced from the lookup, no Ticket objects. */
-  const columnsPlan = (raceId: string, userId: string, resultVersion: number, lookup: OutcomeLookup, outboxOf: ((s: ColumnSettlement) => readonly OutboxMessage[]) | undefined): Plan<ColumnSettleResult> => {
+  const columnsPlan = (raceId: string, userId: string, resultVersion: number, lookup: OutcomeLookup, outboxOf: ((s: SettlementSummary) => readonly OutboxMessage[]) | undefined): Plan<SummarySettleResult> => {
     const race = races.get(raceId);
     const u = userIdx(userId, false);
     if (race === undefined || u < 0) return { result: { kind: 'nothing_open' } };
@@ -333,15 +357,27 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
     const to = index.offsets[p + 1] as number;
     const totals = priceRows(table, index.tix, from, to, lookup, !broken);
     if (totals.tickets === 0) return { result: { kind: 'nothing_open' } };
-    const settlement: ColumnSettlement = { settlementId: settlementIdOf(raceId, userId, resultVersion), raceId, userId, resultVersion, ...totals };
+    const settlement: SettlementSummary = { settlementId: settlementIdOf(raceId, userId, resultVersion), raceId, userId, resultVersion, ...totals };
     const messages = outboxOf?.(settlement) ?? [];
     return {
       result: { kind: 'applied', settlement },
       users: [u],
       commit: () => {
         writeRows(table, index.tix, from, to, lookup, !broken, (row, cur, reason, amount) => creditCode(u, cur, reason, amount, () => table.idOf(row)));
-        markSettled(race, index, p, resultVersion, messages);
+        markSettled(race, index, p, resultVersion, messages, totals);
       },
+    };
+  };
+
+  const totalsAt = (race: RaceState, index: RaceIndex, p: number): SettlementTotals => {
+    const userId = userIds[index.users[p] as number] as string;
+    return {
+      userId,
+      settlementId: settlementIdOf(race.raceId, userId, index.marker[p] as number),
+      cash: index.settledCash[p] as number,
+      medals: index.settledMedals[p] as number,
+      hits: index.settledHits[p] as number,
+      trifectaHits: index.settledTrifectaHits[p] as number,
     };
   };
 
@@ -478,7 +514,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
       race.ranking = { raceId, claimedAtMs: clock.nowMs(), postSettledUsers: race.postSettled.size };
       return true;
     },
-    async cashPools(raceId): Promise<CashPools> {
+    async cashPools(raceId) {
       const race = races.get(raceId);
       return race === undefined ? {} : cashPoolsOf(race, BET_TYPES);
     },
@@ -486,6 +522,28 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
       const race = raceOf(raceId, true) as RaceState;
       race.fanoutUsers ??= users;
       return race.fanoutUsers;
+    },
+    async fanoutUsers(raceId) {
+      return races.get(raceId)?.fanoutUsers;
+    },
+    async getSettlementTotals(raceId, userId) {
+      const race = races.get(raceId);
+      const u = userIdx(userId, false);
+      if (race === undefined || u < 0) return undefined;
+      const index = indexOf(race);
+      const p = positionOf(index, u);
+      return p < 0 || index.marker[p] === 0 ? undefined : totalsAt(race, index, p);
+    },
+    async pageSettlementTotals(raceId, afterUserId, limit) {
+      invariant(Number.isInteger(limit) && limit >= 1, `limit must be an integer >= 1, got ${limit}`);
+      const race = races.get(raceId);
+      if (race === undefined) return [];
+      const index = indexOf(race);
+      const out: SettlementTotals[] = [];
+      for (let p = positionAfter(index, userIds, afterUserId); p < index.users.length && out.length < limit; p++) {
+        if (index.marker[p] !== 0) out.push(totalsAt(race, index, p));
+      }
+      return out;
     },
     async readOutbox(limit) {
       const out: OutboxMessage[] = [];

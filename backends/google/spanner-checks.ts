@@ -1,0 +1,174 @@
+// What the checkers and the post-settlement steps read back from Spanner: the port's
+// StoreReadback (balances, tickets with status and payout, markers, ledger totals, bonuses,
+// ranking claims) and the settlement read-backs the pipeline uses after the fact
+// (getSettlementTotals, pageSettlementTotals, fanoutUsers, and the full getSettlement). Per-user reads go through the read API;
+// whole-table listings stream SQL per shard, which is fine off the hot path.
+import type { Database } from '@google-cloud/spanner';
+import type { Bonus, LedgerTotals, RankingClaim, SettlementMarker, SettlementTotals, StoreReadback, StoredTicket, UserAccount } from '../../core/ports.ts';
+import { invariant } from '../../core/result.ts';
+import type { LedgerEntry, LedgerReason, Settlement, TicketOutcome } from '../../core/settlement-record.ts';
+import { TICKET_COLUMNS, USER_COLUMNS, ticketStateFromRow, userFromRow, type TicketRow, type UserRow } from './spanner-rows.ts';
+import { settlementEntryRange } from './spanner-settle.ts';
+
+export interface CheckDeps {
+  readonly databases: readonly Database[];
+  readonly userShard: (userId: string) => number;
+  readonly raceShard: (raceId: string) => number;
+}
+
+export interface SettlementReads {
+  getSettlement(raceId: string, userId: string): Promise<Settlement | undefined>;
+  getSettlementTotals(raceId: string, userId: string): Promise<SettlementTotals | undefined>;
+  pageSettlementTotals(raceId: string, afterUserId: string | undefined, limit: number): Promise<readonly SettlementTotals[]>;
+  fanoutUsers(raceId: string): Promise<number | undefined>;
+}
+
+interface MarkerRow {
+  UserId: string;
+  RaceId: string;
+  SettlementId: string;
+  ResultVersion: number;
+  CashDelta: number;
+  MedalDelta: number;
+  Hits: number;
+}
+const MARKER_COLUMNS = ['UserId', 'RaceId', 'SettlementId', 'ResultVersion', 'CashDelta', 'MedalDelta', 'Hits'];
+const REASONS: readonly LedgerReason[] = ['stake', 'payout', 'refund', 'special', 'bonus'];
+
+function totalsOf(r: MarkerRow): SettlementTotals {
+  return { userId: r.UserId, settlementId: r.SettlementId, cash: r.CashDelta, medals: r.MedalDelta, hits: r.Hits };
+}
+
+const byString = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/** Streams a SQL query's rows from every shard, one shard after another. */
+async function* streamAll<T>(databases: readonly Database[], sql: string, params: Record<string, unknown> = {}): AsyncGenerator<T> {
+  for (const d of databases) {
+    for await (const row of d.runStream({ sql, params, json: true })) yield row as T;
+  }
+}
+
+function zeroByReason(): Record<LedgerReason, number> {
+  return Object.fromEntries(REASONS.map((r) => [r, 0])) as Record<LedgerReason, number>;
+}
+
+export function createSettlementReads(deps: CheckDeps): SettlementReads {
+  const db = (shard: number): Database => deps.databases[shard] as Database;
+  return {
+    async getSettlement(raceId, userId) {
+      const d = db(deps.userShard(userId));
+      const [markers] = await d.table('Settlements').read({ keys: [[userId, raceId]], columns: MARKER_COLUMNS, json: true });
+      const m = (markers as MarkerRow[])[0];
+      if (m === undefined) return undefined;
+      const [[ticketRows], [ledgerRows]] = await Promise.all([
+        d.table('Tickets').read({ ranges: [{ startClosed: [userId, raceId], endClosed: [userId, raceId] }], columns: TICKET_COLUMNS, json: true }),
+        d.table('Ledger').read({ ranges: [settlementEntryRange(userId, m.SettlementId)], columns: ['Currency', 'Amount', 'Reason', 'Ref'], json: true }),
+      ]);
+      const outcomes: TicketOutcome[] = (ticketRows as TicketRow[]).map(ticketStateFromRow).map((t) => {
+        invariant(t.status !== 'open' && t.settlementId === m.SettlementId, `ticket ${t.ticketId} of settled ${userId}/${raceId} is ${t.status} under ${t.settlementId}`);
+        return { ticketId: t.ticketId, status: t.status, per100: t.per100 ?? 0, payout: t.payout ?? 0, currency: t.currency, betType: t.betType };
+      });
+      const ledger: LedgerEntry[] = (ledgerRows as { Currency: LedgerEntry['currency']; Amount: number; Reason: LedgerReason; Ref: string }[]).map((r) => ({
+        userId,
+        currency: r.Currency,
+        amount: r.Amount,
+        reason: r.Reason,
+        ref: r.Ref,
+      }));
+      return { settlementId: m.SettlementId, raceId, userId, resultVersion: m.ResultVersion, outcomes, ledger, cashDelta: m.CashDelta, medalDelta: m.MedalDelta, hits: m.Hits };
+    },
+
+    async getSettlementTotals(raceId, userId) {
+      const [markers] = await db(deps.userShard(userId)).table('Settlements').read({ keys: [[userId, raceId]], columns: MARKER_COLUMNS, json: true });
+      const m = (markers as MarkerRow[])[0];
+      return m === undefined ? undefined : totalsOf(m);
+    },
+
+    async pageSettlementTotals(raceId, afterUserId, limit) {
+      invariant(Number.isSafeInteger(limit) && limit >= 1, `page limit ${limit} must be a positive integer`);
+      const start = afterUserId === undefined ? { startClosed: [raceId] } : { startOpen: [raceId, afterUserId] };
+      const pages = await Promise.all(
+        deps.databases.map(async (d) => {
+          const [rows] = await d.table('Settlements').read({ index: 'SettlementsByRace', ranges: [{ ...start, endClosed: [raceId] }], columns: MARKER_COLUMNS, limit, json: true });
+          return rows as MarkerRow[];
+        }),
+      );
+      return pages
+        .flat()
+        .sort((a, b) => byString(a.UserId, b.UserId))
+        .slice(0, limit)
+        .map(totalsOf);
+    },
+
+    async fanoutUsers(raceId) {
+      const [rows] = await db(deps.raceShard(raceId)).table('FanoutCounts').read({ keys: [raceId], columns: ['UsersFound'], json: true });
+      return (rows as { UsersFound: number }[])[0]?.UsersFound;
+    },
+  };
+}
+
+export function createStoreReadback(deps: CheckDeps): StoreReadback {
+  const { databases } = deps;
+  const userDb = (userId: string): Database => databases[deps.userShard(userId)] as Database;
+  return {
+    async balances(userId) {
+      const [rows] = await userDb(userId).table('Users').read({ keys: [userId], columns: USER_COLUMNS, json: true });
+      const r = (rows as UserRow[])[0];
+      return r === undefined ? undefined : userFromRow(r);
+    },
+
+    async *users(): AsyncGenerator<UserAccount> {
+      for await (const r of streamAll<UserRow>(databases, 'SELECT UserId, CashYen, Medals FROM Users')) yield userFromRow(r);
+    },
+
+    async *ticketsOfRace(raceId): AsyncGenerator<StoredTicket> {
+      const sql = `SELECT ${TICKET_COLUMNS.join(', ')} FROM Tickets WHERE RaceId = @raceId`;
+      for await (const r of streamAll<TicketRow>(databases, sql, { raceId })) {
+        const { settlementId: _s, ...t } = ticketStateFromRow(r);
+        yield { ...t, per100: t.per100 ?? 0, payout: t.payout ?? 0 };
+      }
+    },
+
+    async settlementMarkers(raceId): Promise<readonly SettlementMarker[]> {
+      const out: SettlementMarker[] = [];
+      const sql = 'SELECT UserId, SettlementId, ResultVersion FROM Settlements WHERE RaceId = @raceId';
+      // No `applications` count: the (UserId, RaceId) primary key makes a second application
+      // impossible to store, so there is nothing above 1 to count.
+      for await (const r of streamAll<MarkerRow>(databases, sql, { raceId })) out.push({ userId: r.UserId, settlementId: r.SettlementId, resultVersion: r.ResultVersion });
+      return out.sort((a, b) => byString(a.userId, b.userId));
+    },
+
+    async ledgerTotals(userId): Promise<LedgerTotals | undefined> {
+      const d = userDb(userId);
+      const [[users], [entries]] = await Promise.all([
+        d.table('Users').read({ keys: [userId], columns: ['InitialCashYen', 'InitialMedals'], json: true }),
+        d.table('Ledger').read({ ranges: [{ startClosed: [userId], endClosed: [userId] }], columns: ['Currency', 'Amount', 'Reason'], json: true }),
+      ]);
+      const u = (users as { InitialCashYen: number; InitialMedals: number }[])[0];
+      if (u === undefined) return undefined;
+      const cash = zeroByReason();
+      const medal = zeroByReason();
+      for (const e of entries as { Currency: string; Amount: number; Reason: LedgerReason }[]) {
+        invariant(REASONS.includes(e.Reason) && Number.isSafeInteger(e.Amount), `ledger row of ${userId}: ${e.Reason} ${e.Amount}`);
+        (e.Currency === 'cash' ? cash : medal)[e.Reason] += e.Amount;
+      }
+      return { userId, initialCash: u.InitialCashYen, initialMedals: u.InitialMedals, cash, medal };
+    },
+
+    async bonuses(): Promise<readonly Bonus[]> {
+      const out: Bonus[] = [];
+      for await (const r of streamAll<{ BonusId: string; UserId: string; Medals: number; Reason: string }>(databases, 'SELECT BonusId, UserId, Medals, Reason FROM Bonuses')) {
+        out.push({ bonusId: r.BonusId, userId: r.UserId, medals: r.Medals, reason: r.Reason });
+      }
+      return out.sort((a, b) => byString(a.bonusId, b.bonusId));
+    },
+
+    async rankingClaims(): Promise<readonly RankingClaim[]> {
+      const out: RankingClaim[] = [];
+      for await (const r of streamAll<{ RaceId: string; ClaimedAtMs: number; PostSettledUsers: number }>(databases, 'SELECT RaceId, ClaimedAtMs, PostSettledUsers FROM RankingClaims')) {
+        out.push({ raceId: r.RaceId, claimedAtMs: r.ClaimedAtMs, postSettledUsers: r.PostSettledUsers });
+      }
+      return out.sort((a, b) => byString(a.raceId, b.raceId));
+    },
+  };
+}

@@ -1,0 +1,28 @@
+// Proves the Spanner store passes the shared Store contract (backends/contract) on the Spanner
+// emulator, the same suite the memory store passes: one store over 2 shard databases, every test
+// with its own nonce-prefixed ids, concurrency through the store's per-shard gates.
+import { afterAll, beforeAll } from 'vitest';
+import { describeStoreContract } from '../contract/store-contract.ts';
+import type { SpannerStore } from './spanner-store.ts';
+import { startSpannerForTests, type SpannerForTests } from './spanner-testing.ts';
+
+let env: SpannerForTests | undefined;
+let store: SpannerStore | undefined;
+
+beforeAll(async () => {
+  env = await startSpannerForTests('contract');
+  store = await env.freshStore(2);
+}, 120_000);
+
+afterAll(async () => {
+  await env?.stop();
+});
+
+describeStoreContract(
+  'spanner (emulator, 2 shards)',
+  async () => {
+    if (store === undefined) throw new Error('the Spanner emulator store was not set up (see beforeAll)');
+    return { store, cleanup: async () => undefined };
+  },
+  { testTimeoutMs: 60_000 },
+);

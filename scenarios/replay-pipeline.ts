@@ -1,0 +1,81 @@
+// The one place where the replay driver meets the pipeline (H5's pipeline/runner.ts): start the
+// handlers over the given store, bus and clock, and publish a race's official result through the
+// pipeline's ingest (which computes the payout table from the store's cash pools plus the race's
+// outside sales). Adapt this file, not the driver, when the pipeline's API moves.
+import { encodeCombination, parseCombination } from '../core/combination.ts';
+import type { CashPools, Clock, MessageBus, Store } from '../core/ports.ts';
+import { parseRate, type Rational } from '../core/rational.ts';
+import type { BetType } from '../core/sports.ts';
+import { startPipeline, type PipelineOptions, type RunningPipeline } from '../pipeline/runner.ts';
+import type { RacePlan } from './model.ts';
+
+/** What the replay driver needs from a running pipeline. */
+export interface ResultPublisher {
+  /** Publishes the race's official result (version 1); rejects when the pipeline refuses it. */
+  publish(race: RacePlan): Promise<void>;
+  stop(): Promise<void>;
+  /** True when nothing is in flight any more (all stages drained); absent when the bus cannot tell. */
+  idle?(): boolean;
+  /** Counters and bugs for the report. */
+  summary(): { readonly counters: object; readonly errors: readonly string[] };
+}
+
+/** Builds a publisher over the store the driver hands in (the driver wraps it to time settlements). */
+export type PipelineConnector = (store: Store) => ResultPublisher;
+
+/** RacePlan's outside sales (combination text -> yen) as ingest's pools (combination code -> yen). */
+export function outsidePoolsOf(race: RacePlan): CashPools | undefined {
+  if (race.outsidePools === undefined) return undefined;
+  const out: Partial<Record<BetType, Map<number, number>>> = {};
+  const field = { sport: race.sport, riders: race.riders };
+  for (const [betType, pool] of Object.entries(race.outsidePools) as [BetType, Record<string, number>][]) {
+    const target = new Map<number, number>();
+    for (const [text, yen] of Object.entries(pool)) {
+      const c = parseCombination(betType, text, field);
+      if (!c.ok) throw new Error(`invariant violated: race ${race.raceId} outside pool ${betType} ${text}: ${c.error.message}`);
+      const code = encodeCombination(c.value);
+      target.set(code, (target.get(code) ?? 0) + yen);
+    }
+    out[betType] = target;
+  }
+  return out;
+}
+
+function returnRatesOf(race: RacePlan): Partial<Record<BetType, Rational>> | undefined {
+  if (race.returnRates === undefined) return undefined;
+  const out: Partial<Record<BetType, Rational>> = {};
+  for (const [betType, text] of Object.entries(race.returnRates) as [BetType, string][]) {
+    const r = parseRate(text);
+    if (!r.ok) throw new Error(`invariant violated: race ${race.raceId} return rate ${betType}: ${r.error.message}`);
+    out[betType] = r.value;
+  }
+  return out;
+}
+
+function hasIdle(bus: MessageBus): bus is MessageBus & { isIdle(): boolean } {
+  return typeof (bus as { isIdle?: unknown }).isIdle === 'function';
+}
+
+export function pipelineConnector(bus: MessageBus, clock: Clock, options: Omit<PipelineOptions, 'store' | 'bus' | 'clock'> = {}): PipelineConnector {
+  return (store) => {
+    const pipeline: RunningPipeline = startPipeline({ ...options, store, bus, clock });
+    return {
+      async publish(race) {
+        const outsidePools = outsidePoolsOf(race);
+        const returnRates = returnRatesOf(race);
+        const r = await pipeline.ingest({
+          raceId: race.raceId,
+          resultVersion: 1,
+          result: race.result,
+          scratched: race.scratched,
+          ...(outsidePools ? { outsidePools } : {}),
+          ...(returnRates ? { returnRates } : {}),
+        });
+        if (!r.ok) throw new Error(`ingest refused the result of ${race.raceId}: ${r.error.code}: ${r.error.message}`);
+      },
+      stop: () => pipeline.stop(),
+      ...(hasIdle(bus) ? { idle: () => bus.isIdle() } : {}),
+      summary: () => ({ counters: { ...pipeline.counters }, errors: pipeline.errors }),
+    };
+  };
+}

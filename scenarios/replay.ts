@@ -1,0 +1,264 @@
+// The replay driver: plays a RaceDay against a backend through the ports on a scaled clock.
+// Users and races go into the store first; tickets then arrive in their placement pattern (bulk
+// loadTickets, or one placeBet each), betting closes, and each result is handed to the pipeline at
+// its result time; per-race settlement metrics come from timing the store's settlement commits.
+// `speed` is scenario ms per wall ms (144 plays 24 hours in 10 minutes); 0 plays as fast as possible.
+import type { Store, UserAccount } from '../core/ports.ts';
+import type { Ticket } from '../core/ticket.ts';
+import type { RaceDay, RacePlan } from './model.ts';
+import type { PipelineConnector, ResultPublisher } from './replay-pipeline.ts';
+import { createTracker, finishMetrics, markPublished, timedStore, type RaceMetrics, type RaceTracker } from './replay-metrics.ts';
+import { progressEnabled } from './sink.ts';
+
+export type BetPath = 'load' | 'place';
+
+export interface ReplayOptions {
+  readonly day: RaceDay;
+  readonly store: Store;
+  /** Wires the pipeline over the (timed) store: replay-pipeline.ts pipelineConnector. */
+  readonly connect: PipelineConnector;
+  readonly speed?: number;
+  /** `load` (default): stakes are debited up front and tickets bulk-loaded; `place`: one placeBet per ticket. */
+  readonly bets?: BetPath;
+  /** After the last result: give up waiting for settlements after this long. */
+  readonly settleTimeoutMs?: number;
+  /** Progress line on a terminal's stderr (default: when stderr is a TTY and CI is unset). */
+  readonly progress?: boolean;
+}
+
+export interface ReplayReport {
+  readonly scenario: string;
+  readonly seed: number;
+  readonly speed: number;
+  readonly bets: BetPath;
+  readonly tickets: number;
+  /** placeBet refusals (balance, closed race); always 0 with `load`. */
+  readonly betsRejected: number;
+  readonly races: readonly RaceMetrics[];
+  readonly racesComplete: number;
+  readonly complete: boolean;
+  readonly wallSeconds: number;
+  readonly scenarioSpanMs: number;
+  readonly pipeline: { readonly counters: object; readonly errors: readonly string[] };
+  readonly driverErrors: readonly string[];
+}
+
+const LIMITS = {
+  settleTimeoutMs: 600_000,
+  pollMs: 20,
+  progressEveryMs: 250,
+  /** Tickets per loadTickets call. */
+  loadSliceMax: 4096,
+  /** Shortest wait worth a timer on the scaled clock. */
+  sleepMinMs: 2,
+  driverErrorsKept: 20,
+  /** Consecutive idle polls before the day counts as drained (a stage may be between deliveries). */
+  idlePollsToFinish: 3,
+} as const;
+
+/** Stakes are debited before a bulk load (loadTickets takes them as already paid): one pass over the tickets. */
+function debitedUsers(day: RaceDay): UserAccount[] {
+  const staked = new Map<string, { cash: number; medals: number }>();
+  for (const b of day.ticketBatches()) {
+    for (const t of b.tickets) {
+      let s = staked.get(t.userId);
+      if (s === undefined) staked.set(t.userId, (s = { cash: 0, medals: 0 }));
+      if (t.currency === 'cash') s.cash += t.stake;
+      else s.medals += t.stake;
+    }
+  }
+  return day.users.map((u) => {
+    const s = staked.get(u.userId);
+    return s === undefined ? u : { userId: u.userId, cash: u.cash - s.cash, medals: u.medals - s.medals };
+  });
+}
+
+interface RaceEvent {
+  readonly atMs: number;
+  readonly kind: 'close' | 'result';
+  readonly race: RacePlan;
+}
+
+function raceEvents(day: RaceDay): RaceEvent[] {
+  const events: RaceEvent[] = [];
+  for (const race of day.races) {
+    events.push({ atMs: race.closeAtMs, kind: 'close', race }, { atMs: race.resultAtMs, kind: 'result', race });
+  }
+  return events.sort((a, b) => a.atMs - b.atMs || (a.kind === b.kind ? 0 : a.kind === 'close' ? -1 : 1));
+}
+
+/** The scaled clock: scenario time `t0` is wall time `wall0`; waits are skipped when speed is 0. */
+function scaledClock(speed: number, t0: number) {
+  const wall0 = performance.now();
+  return {
+    wallMs: () => performance.now() - wall0,
+    scheduledWallMs: (t: number) => (speed > 0 ? (t - t0) / speed : 0),
+    scenarioNowMs: () => (speed > 0 ? t0 + (performance.now() - wall0) * speed : Number.POSITIVE_INFINITY),
+    async until(t: number): Promise<void> {
+      if (speed <= 0) return;
+      const waitMs = wall0 + (t - t0) / speed - performance.now();
+      if (waitMs >= LIMITS.sleepMinMs) await new Promise((r) => setTimeout(r, waitMs));
+    },
+  };
+}
+
+export async function replayRaceDay(o: ReplayOptions): Promise<ReplayReport> {
+  const speed = o.speed ?? 0;
+  const bets = o.bets ?? 'load';
+  const trackers = new Map<string, RaceTracker>(o.day.races.map((r) => [r.raceId, createTracker(r)]));
+  const driverErrors: string[] = [];
+  const fail = (e: unknown) => {
+    if (driverErrors.length < LIMITS.driverErrorsKept) driverErrors.push(e instanceof Error ? e.message : String(e));
+  };
+  await o.store.putUsers(bets === 'load' ? debitedUsers(o.day) : o.day.users);
+  for (const r of o.day.races) await o.store.putRace({ raceId: r.raceId, sport: r.sport, riders: r.riders, closeAtMs: r.closeAtMs, postAtMs: r.postAtMs });
+  const publisher = o.connect(timedStore(o.store, trackers));
+  const events = raceEvents(o.day);
+  const firstMs = Math.min(...o.day.races.map((r) => r.opensAtMs ?? r.closeAtMs));
+  const clock = scaledClock(speed, firstMs);
+  const progress = createProgress(o.progress ?? progressEnabled(), o.day, trackers, clock.wallMs);
+  const published: Promise<void>[] = [];
+  let next = 0;
+  const fireEventsUntil = async (t: number): Promise<void> => {
+    for (; next < events.length && (events[next] as RaceEvent).atMs <= t; next++) {
+      const e = events[next] as RaceEvent;
+      await clock.until(e.atMs);
+      if (e.kind === 'close') continue; // bets after close would be the store's to refuse; the generator places none
+      const tracker = trackers.get(e.race.raceId) as RaceTracker;
+      markPublished(tracker, clock.wallMs(), speed > 0 ? Math.max(0, clock.wallMs() - clock.scheduledWallMs(e.atMs)) : 0);
+      published.push(publisher.publish(e.race).catch(fail));
+    }
+  };
+  const loader = createLoader(o.store, bets, trackers, fail);
+  for (const batch of o.day.ticketBatches()) {
+    let i = 0;
+    while (i < batch.tickets.length) {
+      const at = batch.placedAtMs[i] as number;
+      await fireEventsUntil(at);
+      await clock.until(at);
+      // Everything due by now on the scaled clock goes in one slice (all of the batch when fast).
+      const nowMs = Math.max(at, clock.scenarioNowMs());
+      let j = i + 1;
+      while (j < batch.tickets.length && j - i < LIMITS.loadSliceMax && (batch.placedAtMs[j] as number) <= nowMs) j++;
+      await loader.load(batch.tickets.slice(i, j));
+      progress.tick(loader.count());
+      i = j;
+    }
+    await new Promise((r) => setImmediate(r)); // let the pipeline work between batches
+  }
+  await fireEventsUntil(Number.POSITIVE_INFINITY);
+  await Promise.all(published);
+  const complete = await waitForSettlements(trackers, publisher, o.settleTimeoutMs ?? LIMITS.settleTimeoutMs, () => progress.tick(loader.count()));
+  progress.done();
+  await publisher.stop();
+  return report(o, speed, bets, trackers, loader, complete, clock.wallMs(), publisher, driverErrors);
+}
+
+function createLoader(store: Store, bets: BetPath, trackers: ReadonlyMap<string, RaceTracker>, fail: (e: unknown) => void) {
+  let loaded = 0;
+  let rejected = 0;
+  const count = (t: Ticket) => {
+    const tr = trackers.get(t.raceId);
+    if (tr === undefined) throw new Error(`invariant violated: ticket ${t.ticketId} names unknown race ${t.raceId}`);
+    tr.metrics.tickets++;
+    if (t.currency === 'cash') tr.metrics.cashTickets++;
+    else tr.metrics.medalTickets++;
+    if (tr.userSeen !== undefined && !tr.userSeen.has(t.userId)) {
+      tr.userSeen.add(t.userId);
+      tr.metrics.users++;
+    }
+  };
+  return {
+    count: () => loaded,
+    rejected: () => rejected,
+    async load(tickets: readonly Ticket[]): Promise<void> {
+      if (bets === 'load') {
+        await store.loadTickets(tickets).catch(fail);
+        for (const t of tickets) count(t);
+      } else {
+        for (const t of tickets) {
+          const r = await store.placeBet(t);
+          if (r.ok) count(t);
+          else rejected++;
+        }
+      }
+      loaded += tickets.length;
+    },
+  };
+}
+
+/** Waits until every race's users are settled and, where the bus can tell, the later stages drained too. */
+async function waitForSettlements(trackers: ReadonlyMap<string, RaceTracker>, publisher: ResultPublisher, timeoutMs: number, onPoll: () => void): Promise<boolean> {
+  const start = performance.now();
+  const all = [...trackers.values()];
+  let idlePolls = 0;
+  while (performance.now() - start < timeoutMs) {
+    const settled = all.every((t) => t.metrics.complete || t.metrics.users === 0);
+    idlePolls = settled && (publisher.idle?.() ?? true) ? idlePolls + 1 : 0;
+    if (idlePolls >= LIMITS.idlePollsToFinish) return true;
+    onPoll();
+    await new Promise((r) => setTimeout(r, LIMITS.pollMs));
+  }
+  return false;
+}
+
+function report(
+  o: ReplayOptions,
+  speed: number,
+  bets: BetPath,
+  trackers: ReadonlyMap<string, RaceTracker>,
+  loader: ReturnType<typeof createLoader>,
+  complete: boolean,
+  wallMs: number,
+  publisher: ResultPublisher,
+  driverErrors: string[],
+): ReplayReport {
+  const races = [...trackers.values()].map(finishMetrics);
+  const first = Math.min(...o.day.races.map((r) => r.opensAtMs ?? r.closeAtMs));
+  const last = Math.max(...o.day.races.map((r) => r.resultAtMs));
+  return {
+    scenario: o.day.name,
+    seed: o.day.seed,
+    speed,
+    bets,
+    tickets: loader.count(),
+    betsRejected: loader.rejected(),
+    races,
+    racesComplete: races.filter((r) => r.complete).length,
+    complete: complete && driverErrors.length === 0,
+    wallSeconds: Math.round(wallMs) / 1000,
+    scenarioSpanMs: last - first,
+    pipeline: publisher.summary(),
+    driverErrors,
+  };
+}
+
+function hhmm(ms: number): string {
+  const minutes = Math.floor(ms / 60_000);
+  return `${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`;
+}
+
+function createProgress(enabled: boolean, day: RaceDay, trackers: ReadonlyMap<string, RaceTracker>, wallMs: () => number) {
+  let lastMs = -Infinity;
+  const line = (loaded: number) => {
+    const all = [...trackers.values()];
+    const published = all.filter((t) => t.metrics.publishedAtWallMs !== null).length;
+    const settled = all.filter((t) => t.metrics.complete).length;
+    const lastClose = all.filter((t) => t.metrics.tickets > 0).reduce((m, t) => Math.max(m, t.metrics.closeAtMs), 0);
+    const width = 20;
+    const filled = Math.round((width * loaded) / Math.max(1, day.ticketCount));
+    process.stderr.write(
+      `\rreplay ${day.name} [${'#'.repeat(filled)}${' '.repeat(width - filled)}] ~${hhmm(lastClose)} tickets ${loaded.toLocaleString('en-US')}/${day.ticketCount.toLocaleString('en-US')} results ${published}/${all.length} settled ${settled}   `,
+    );
+  };
+  return {
+    tick(loaded: number) {
+      if (!enabled || wallMs() - lastMs < LIMITS.progressEveryMs) return;
+      lastMs = wallMs();
+      line(loaded);
+    },
+    done() {
+      if (enabled) process.stderr.write('\n');
+    },
+  };
+}

@@ -1,0 +1,129 @@
+// Drives one race through the pipeline on the memory backend in real time and measures it:
+// settle latency per user (result published -> that user's settlement committed) in an HDR
+// histogram, the makespan (-> last settlement, -> last notification shown), and the pipeline's
+// counters. Shared by `raceday run` and `raceday bench memory`.
+import * as hdr from 'hdr-histogram-js';
+import type { MemoryBus } from '../backends/memory/index.ts';
+import type { Clock, Store } from '../core/ports.ts';
+import type { PipelineCounters } from '../pipeline/context.ts';
+import type { OfficialResult } from '../pipeline/ingest.ts';
+import { startPipeline, type PipelineOptions } from '../pipeline/runner.ts';
+import { startClient, type Client } from './world.ts';
+
+export interface Percentiles {
+  readonly p50: number;
+  readonly p90: number;
+  readonly p99: number;
+  readonly 'p99.9': number;
+  readonly max: number;
+  readonly count: number;
+}
+
+export interface RealtimeResult {
+  readonly settledUsers: number;
+  /** Race result published -> last settlement committed. */
+  readonly makespanMs: number;
+  /** Race result published -> last notification shown by the client. */
+  readonly notifyMakespanMs: number;
+  readonly settleLatencyMs: Percentiles;
+  readonly counters: PipelineCounters;
+  readonly errors: readonly string[];
+  readonly client: Client;
+  readonly timedOut: boolean;
+}
+
+export interface RealtimeOptions {
+  readonly store: Store;
+  readonly bus: MemoryBus;
+  readonly clock: Clock;
+  readonly pipeline: Omit<PipelineOptions, 'store' | 'bus' | 'clock'>;
+  readonly result: OfficialResult;
+  readonly keepNotifications: boolean;
+  readonly timeoutMs: number;
+  /** Called on every idle poll (the bench samples RSS here). */
+  readonly onPoll?: () => void;
+}
+
+const POLL_MS = 5;
+/** Consecutive idle polls before the run counts as finished (an outbox relay may be between polls). */
+const IDLE_POLLS = 3;
+
+function percentilesOf(h: hdr.Histogram): Percentiles {
+  // HDR reports a bucket's highest equivalent value, which can exceed the true maximum.
+  const ms = (us: number) => Math.round(Math.min(us, h.maxValue)) / 1000;
+  return {
+    p50: ms(h.getValueAtPercentile(50)),
+    p90: ms(h.getValueAtPercentile(90)),
+    p99: ms(h.getValueAtPercentile(99)),
+    'p99.9': ms(h.getValueAtPercentile(99.9)),
+    max: ms(h.maxValue),
+    count: h.totalCount,
+  };
+}
+
+/** The store with its settlement transactions timed: each applied one records its latency. */
+function timedStore(store: Store, record: () => void): Store {
+  const timed = Object.create(store) as Store;
+  const settleUser: Store['settleUser'] = async (...args) => {
+    const r = await store.settleUser(...args);
+    if (r.kind === 'applied') record();
+    return r;
+  };
+  const overrides: Partial<Store> = { settleUser };
+  const columns = store.settleUserColumns;
+  if (columns !== undefined) {
+    overrides.settleUserColumns = async (...args) => {
+      const r = await columns.apply(store, args);
+      if (r.kind === 'applied') record();
+      return r;
+    };
+  }
+  return Object.assign(timed, overrides);
+}
+
+export async function runRealtime(o: RealtimeOptions): Promise<RealtimeResult> {
+  const histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3 });
+  let t0 = 0;
+  let lastCommitMs = 0;
+  let settledUsers = 0;
+  const store = timedStore(o.store, () => {
+    const at = performance.now() - t0;
+    histogram.recordValue(Math.max(1, Math.round(at * 1000)));
+    lastCommitMs = at;
+    settledUsers++;
+  });
+  const pipeline = startPipeline({ ...o.pipeline, store, bus: o.bus, clock: o.clock });
+  const client = startClient(o.bus, o.clock, { keep: o.keepNotifications, now: () => performance.now() - t0 });
+  t0 = performance.now();
+  let ingestDone = false;
+  const ingest = pipeline.ingest(o.result).then((r) => {
+    ingestDone = true;
+    if (!r.ok) throw new Error(`ingest refused the result: ${r.error.code}: ${r.error.message}`);
+  });
+  let idlePolls = 0;
+  let timedOut = false;
+  const readOutbox = o.store.readOutbox?.bind(o.store);
+  while (idlePolls < IDLE_POLLS) {
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    o.onPoll?.();
+    const outboxEmpty = readOutbox === undefined || (await readOutbox(1)).length === 0;
+    idlePolls = ingestDone && o.bus.isIdle() && outboxEmpty ? idlePolls + 1 : 0;
+    if (performance.now() - t0 > o.timeoutMs) {
+      timedOut = true;
+      break;
+    }
+  }
+  await ingest;
+  await pipeline.stop();
+  await client.handle.close();
+  return {
+    settledUsers,
+    makespanMs: Math.round(lastCommitMs * 1000) / 1000,
+    notifyMakespanMs: Math.round(client.lastShownAtMs() * 1000) / 1000,
+    settleLatencyMs: percentilesOf(histogram),
+    counters: pipeline.counters,
+    errors: pipeline.errors,
+    client,
+    timedOut,
+  };
+}
