@@ -118,6 +118,7 @@ export function runBench(argv: readonly string[]): Promise<number> {
     await loadWorld(store, users, tickets, typeof flags['seed'] === 'number' ? flags['seed'] : 1);
     const loadMs = performance.now() - loadStarted;
     const stage = { workers, maxInFlight };
+    const cpuBefore = process.cpuUsage();
     const r = await runRealtime({
       store,
       bus,
@@ -128,6 +129,7 @@ export function runBench(argv: readonly string[]): Promise<number> {
       timeoutMs: TIMEOUT_MS,
       onPoll: sample,
     });
+    const cpu = process.cpuUsage(cpuBefore);
     clearInterval(sampler);
     sample();
     const seconds = r.makespanMs / 1000;
@@ -148,6 +150,9 @@ export function runBench(argv: readonly string[]): Promise<number> {
       ticketsPerSecond: Math.round(tickets / seconds),
       settleLatencyMs: r.settleLatencyMs,
       rssMbMax: Math.round(rssMax / 2 ** 20),
+      // CPU time of the process during the run (all threads): on a shared machine the makespan
+      // stretches while this does not, so it tells a busy run from a slow one.
+      cpuMs: Math.round((cpu.user + cpu.system) / 1000),
       handlerErrors: r.counters.handlerErrors,
       timedOut: r.timedOut,
       node: process.version,

@@ -4,7 +4,7 @@
 import { startContainers, stopContainers } from './containers.ts';
 import { DEFAULT_PROJECT_ID, DEFAULT_SPANNER_INSTANCE, SPANNER_EMULATOR_CLIENT_ENV } from './limits.ts';
 import { startLocal } from './local.ts';
-import { isOurs, killProcessesNow, startWatchdog, stopProcesses, type StartedProcess } from './processes.ts';
+import { isOurs, killProcessesNow, stopProcesses, type StartedProcess } from './processes.ts';
 import { probePubSub, probeSpanner, waitUntilReady } from './readiness.ts';
 import { emulatorDir, readState, removeState, writeState, type EmulatorState, type StrategyName } from './state.ts';
 
@@ -116,13 +116,37 @@ interface Ctx {
   readonly dir: string;
 }
 
-/** Processes we own die with us unless they are background ones: a watchdog and an exit hook. */
+/**
+ * Emulators we own die with this process. Their watchdogs (started with them) cover crashes and
+ * SIGKILL; the exit hook covers a normal exit at once. SIGINT and SIGTERM need a handler of their
+ * own because @google-cloud/spanner 8.x installs listeners for both that do not exit, so without
+ * this a Ctrl-C would leave the process (and its emulators) running.
+ */
 function guardOrphans(processes: readonly StartedProcess[]): () => void {
-  if (processes.length === 0) return () => undefined;
-  startWatchdog(processes);
   const onExit = () => killProcessesNow(processes);
+  const onSignal = (signal: NodeJS.Signals) => {
+    killProcessesNow(processes);
+    process.exit(128 + (signal === 'SIGINT' ? 2 : 15));
+  };
   process.once('exit', onExit);
-  return () => process.off('exit', onExit);
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  return () => {
+    process.off('exit', onExit);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  };
+}
+
+/** Background emulators must outlive us: their startup watchdogs go once they are ready. */
+function releaseWatchdogs(pids: readonly number[]): void {
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // Already gone: it exits by itself when its emulator is gone.
+    }
+  }
 }
 
 async function startWith(strategy: StrategyName, ctx: Ctx): Promise<EmulatorHandle> {
@@ -135,6 +159,7 @@ async function startWith(strategy: StrategyName, ctx: Ctx): Promise<EmulatorHand
     handle = handleOf({ ...common, ...hosts, pids: [], startupMs: {}, stop: async () => undefined });
   } else if (strategy === 'local') {
     const s = await startLocal(ctx.want, ctx.projectId, ctx.dir);
+    if (ctx.background) releaseWatchdogs(s.watchdogPids);
     const unguard = ctx.background ? () => undefined : guardOrphans(s.processes);
     record = { pubsubHost: s.pubsubHost, spannerHost: s.spannerHost, processes: s.processes, containerIds: [] };
     const stop = async () => {

@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, realpathSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
 import { EMULATOR_LIMITS } from './limits.ts';
-import { freePort, isAlive, logTail, spawnLogged, stopProcesses, type StartedProcess } from './processes.ts';
+import { freePort, isAlive, logTail, spawnLogged, startWatchdog, stopProcesses, type StartedProcess } from './processes.ts';
 import { probePubSub, probeSpanner, waitUntilReady } from './readiness.ts';
 
 export interface LocalInstall {
@@ -95,6 +95,8 @@ export interface LocalStarted {
   readonly pubsubHost?: string;
   readonly spannerHost?: string;
   readonly processes: readonly StartedProcess[];
+  /** One watchdog per process, started with it: a parent crashing mid-startup leaves no orphan either. */
+  readonly watchdogPids: readonly number[];
   readonly startupMs: { pubsub?: number; spanner?: number };
 }
 
@@ -107,7 +109,14 @@ interface OneEmulator {
 }
 
 /** Starts one emulator, retrying on another port when the first one was taken in between. */
-async function startOne(e: OneEmulator, logDir: string): Promise<{ host: string; process: StartedProcess; readyMs: number }> {
+interface OneStarted {
+  readonly host: string;
+  readonly process: StartedProcess;
+  readonly watchdogPid: number;
+  readonly readyMs: number;
+}
+
+async function startOne(e: OneEmulator, logDir: string): Promise<OneStarted> {
   let lastError: Error | undefined;
   for (let attempt = 1; attempt <= EMULATOR_LIMITS.startAttempts; attempt++) {
     const port = await freePort();
@@ -115,9 +124,10 @@ async function startOne(e: OneEmulator, logDir: string): Promise<{ host: string;
     const logFile = join(logDir, `${e.name}-${port}.log`);
     const started = Date.now();
     const proc = spawnLogged(e.name, e.command, e.args(port), logFile, e.marker);
+    const watchdogPid = startWatchdog([proc]);
     try {
       await waitUntilReady(() => e.probe(host), { what: `${e.name} emulator on ${host}`, stillRunning: () => isAlive(proc.pid) });
-      return { host, process: proc, readyMs: Date.now() - started };
+      return { host, process: proc, watchdogPid, readyMs: Date.now() - started };
     } catch (err) {
       await stopProcesses([proc]);
       lastError = new Error(`${(err as Error).message}; log ${logFile}:\n${logTail(logFile)}`);
@@ -134,7 +144,7 @@ export async function startLocal(want: { pubsub: boolean; spanner: boolean }, pr
   if (want.pubsub && install.pubsubJar === undefined) missing.push('Pub/Sub emulator jar (platform/pubsub-emulator/lib/cloud-pubsub-emulator-*-all.jar)');
   if (want.spanner && install.spannerBin === undefined) missing.push('Spanner emulator (bin/cloud_spanner_emulator/emulator_main)');
   if (missing.length > 0) throw new Error(`not found: ${missing.join(', ')}; searched ${install.searched.join('; ')}`);
-  const jobs: Promise<{ host: string; process: StartedProcess; readyMs: number }>[] = [];
+  const jobs: Promise<OneStarted>[] = [];
   if (want.pubsub) {
     const jar = install.pubsubJar as string;
     jobs.push(startOne({ name: 'pubsub', command: 'java', args: (p) => ['-jar', jar, '--host=127.0.0.1', `--port=${p}`], marker: jar, probe: (h) => probePubSub(h, projectId) }, logDir));
@@ -155,6 +165,7 @@ export async function startLocal(want: { pubsub: boolean; spanner: boolean }, pr
     pubsubHost: byName('pubsub')?.host,
     spannerHost: byName('spanner')?.host,
     processes: ok.map((o) => o.process),
+    watchdogPids: ok.map((o) => o.watchdogPid),
     startupMs: { pubsub: byName('pubsub')?.readyMs, spanner: byName('spanner')?.readyMs },
   };
 }

@@ -6,7 +6,7 @@
 // notifications (same ids) instead of losing them; the claim stops later republishing.
 import { encodeNotification } from '../core/messages.ts';
 import { freshDay, missionBonuses } from '../core/missions.ts';
-import { rankingNotification, settledNotificationId, type NotificationBody } from '../core/notification.ts';
+import { rankingNotification, rankingNotificationId, settledNotificationId, type NotificationBody } from '../core/notification.ts';
 import type { BusMessage, Delivery, DeliveryHandler, SettlementTotals } from '../core/ports.ts';
 import { RANKING_NOTIFICATION_TOP, rankUsers } from '../core/ranking.ts';
 import { TOPICS } from '../core/topology.ts';
@@ -19,6 +19,18 @@ import { parseSettled, type SettledMsg } from './wire.ts';
 /** The race day of a race, for "today" missions: the UTC date of its post time. */
 export function raceDayOf(postAtMs: number): string {
   return new Date(postAtMs).toISOString().slice(0, 10);
+}
+
+const raceDays = new Map<number, string>();
+
+/** raceDayOf, memoised: every post-settle message of a race asks for the same day. */
+function raceDayCached(postAtMs: number): string {
+  let day = raceDays.get(postAtMs);
+  if (day === undefined) {
+    if (raceDays.size > 1024) raceDays.clear();
+    raceDays.set(postAtMs, (day = raceDayOf(postAtMs)));
+  }
+  return day;
 }
 
 function notificationMessage(body: NotificationBody): BusMessage {
@@ -48,14 +60,49 @@ async function allTotals(deps: HandlerDeps, raceId: string): Promise<SettlementT
   }
 }
 
+/**
+ * An encoder for one race's ranking notifications. They differ only in user, rank and id, so the
+ * shared `top` list is serialised once and spliced in; the first notification is also encoded by
+ * the validating encoder and must come out byte-identical, so the shortcut cannot drift from the
+ * schema (with a million users, validating every copy of the same list dominated the ranking).
+ */
+function rankingEncoder(bodyOf: (userId: string) => NotificationBody): (userId: string) => string {
+  // A control character cannot occur in an id (visible ASCII only), so the mark is unambiguous.
+  const TOP_VALUE = '\u0001top';
+  const TOP_MARK = JSON.stringify(TOP_VALUE);
+  let topJson: string | undefined;
+  let checked = false;
+  return (userId) => {
+    const body = bodyOf(userId);
+    if (body.payload.kind !== 'ranking') throw new Error('invariant violated: ranking encoder got another kind');
+    topJson ??= JSON.stringify(body.payload.top);
+    const fast = JSON.stringify({
+      schemaVersion: 1,
+      userId: body.userId,
+      raceId: body.raceId,
+      kind: body.kind,
+      payload: { kind: 'ranking', raceId: body.payload.raceId, rank: body.payload.rank, top: TOP_VALUE },
+      publishedAt: body.publishedAt,
+      notificationId: body.notificationId,
+    }).replace(TOP_MARK, () => topJson as string);
+    if (!checked) {
+      const slow = encodeNotification(body);
+      if (slow !== fast) throw new Error(`invariant violated: fast ranking encoding differs from encodeNotification: ${fast} vs ${slow}`);
+      checked = true;
+    }
+    return fast;
+  };
+}
+
 /** Publishes every user's ranking notification for the race (deterministic ids). */
 async function publishRanking(deps: HandlerDeps, race: RaceContext): Promise<void> {
   const raceId = race.outcome.raceId;
   const totals = await allTotals(deps, raceId);
   const ranking = rankUsers(totals, Math.min(LIMITS.rankingTop, RANKING_NOTIFICATION_TOP));
+  const encode = rankingEncoder((userId) => rankingNotification(raceId, userId, ranking, LIMITS.rankingTop, race.outcome.publishedAtMs));
   let batch: BusMessage[] = [];
   for (const t of totals) {
-    batch.push(notificationMessage(rankingNotification(raceId, t.userId, ranking, LIMITS.rankingTop, race.outcome.publishedAtMs)));
+    batch.push({ data: encode(t.userId), attributes: { notificationId: rankingNotificationId(raceId, t.userId), userId: t.userId } });
     if (batch.length >= LIMITS.publishBatchMessages) {
       await deps.bus.publish(TOPICS.notifications, batch);
       batch = [];
@@ -65,7 +112,7 @@ async function publishRanking(deps: HandlerDeps, race: RaceContext): Promise<voi
   deps.counters.rankingsPublished++;
 }
 
-async function handleSettled(deps: HandlerDeps, rankedHere: Set<string>, d: Delivery): Promise<void> {
+async function handleSettled(deps: HandlerDeps, rankedHere: Set<string>, fanoutUsers: (raceId: string) => Promise<number | undefined>, d: Delivery): Promise<void> {
   const { bus, store, races, counters, probe, variants } = deps;
   const parsed = parseSettled(d.data);
   if (!parsed.ok) {
@@ -84,7 +131,7 @@ async function handleSettled(deps: HandlerDeps, rankedHere: Set<string>, d: Deli
     return;
   }
   const item = `${m.raceId}/${m.userId}#${d.deliveryAttempt}`;
-  const { bonuses } = missionBonuses(m, freshDay(raceDayOf(lookup.context.race.postAtMs)));
+  const { bonuses } = missionBonuses(m, freshDay(raceDayCached(lookup.context.race.postAtMs)));
   if (bonuses.length > 0) await store.grantBonuses(bonuses);
   probe('postSettle.afterBonus', item);
   await bus.publish(TOPICS.notifications, [notificationMessage(settledNotificationOf(m))]);
@@ -93,7 +140,7 @@ async function handleSettled(deps: HandlerDeps, rankedHere: Set<string>, d: Deli
   const marked = await store.markPostSettled(m.raceId, m.userId);
   probe('postSettle.afterMark', item);
   if (!rankedHere.has(m.raceId)) {
-    const expected = await storeMethod(store, 'fanoutUsers')(m.raceId);
+    const expected = await fanoutUsers(m.raceId);
     // Broken on purpose (checker self-test): rank as soon as anyone is settled.
     const barrierReached = variants.broken === 'no-barrier' || (expected !== undefined && marked >= expected);
     if (barrierReached) {
@@ -109,5 +156,6 @@ async function handleSettled(deps: HandlerDeps, rankedHere: Set<string>, d: Deli
 export function createPostSettleHandler(deps: HandlerDeps): DeliveryHandler {
   // Races this worker already ranked: later triggers (duplicates after the barrier) skip the work.
   const rankedHere = new Set<string>();
-  return (d) => handleSettled(deps, rankedHere, d);
+  const fanoutUsers = storeMethod(deps.store, 'fanoutUsers');
+  return (d) => handleSettled(deps, rankedHere, fanoutUsers, d);
 }

@@ -57,13 +57,13 @@ export interface UserSettler {
 type Applied = { readonly kind: 'applied'; readonly facts: SettledFacts } | { readonly kind: 'duplicate' } | { readonly kind: 'nothing_open' };
 
 /** One settlement transaction by the selected path; the outbox row (if any) is written inside it. */
-async function transact(deps: HandlerDeps, race: RaceContext, userId: string): Promise<Applied> {
+async function transact(deps: HandlerDeps, race: RaceContext, userId: string, settleColumns: NonNullable<Store['settleUserColumns']> | undefined): Promise<Applied> {
   const { store, variants } = deps;
   const { outcome, table, field } = race;
   const outboxRow = (f: SettledFacts): readonly OutboxMessage[] =>
     variants.notify === 'outbox' ? [{ outboxId: `outbox:${f.settlementId}`, topic: TOPICS.settled, data: settledMessage(f, outcome.publishedAtMs).data }] : [];
-  if (variants.settlePath === 'columns') {
-    const r = await storeMethod(store, 'settleUserColumns')(outcome.raceId, userId, outcome.resultVersion, race.lookup(), (s) => outboxRow(factsOfSummary(s)));
+  if (settleColumns !== undefined) {
+    const r = await settleColumns(outcome.raceId, userId, outcome.resultVersion, race.lookup(), (s) => outboxRow(factsOfSummary(s)));
     return r.kind === 'applied' ? { kind: 'applied', facts: factsOfSummary(r.settlement) } : r;
   }
   const compute = (input: UserRaceTickets): Settlement => {
@@ -88,11 +88,12 @@ function totalsReader(store: Store): (raceId: string, userId: string) => Promise
 export function createUserSettler(deps: HandlerDeps, relay: OutboxRelay | undefined): UserSettler {
   const { store, variants, probe, counters } = deps;
   const getTotals = variants.notify === 'after-commit' ? totalsReader(store) : undefined;
+  const settleColumns = variants.settlePath === 'columns' ? storeMethod(store, 'settleUserColumns') : undefined;
   return {
     async settle(race, userId, item) {
       const { outcome } = race;
       probe('settle.beforeCommit', item);
-      const result = await transact(deps, race, userId);
+      const result = await transact(deps, race, userId, settleColumns);
       probe('settle.afterCommit', item);
       if (result.kind === 'applied') counters.settlementsApplied++;
       if (result.kind === 'duplicate') counters.settlementsDuplicate++;

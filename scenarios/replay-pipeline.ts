@@ -6,6 +6,7 @@ import { encodeCombination, parseCombination } from '../core/combination.ts';
 import type { CashPools, Clock, MessageBus, Store } from '../core/ports.ts';
 import { parseRate, type Rational } from '../core/rational.ts';
 import type { BetType } from '../core/sports.ts';
+import { SUBSCRIPTIONS } from '../core/topology.ts';
 import { startPipeline, type PipelineOptions, type RunningPipeline } from '../pipeline/runner.ts';
 import type { RacePlan } from './model.ts';
 
@@ -52,9 +53,17 @@ function returnRatesOf(race: RacePlan): Partial<Record<BetType, Rational>> | und
   return out;
 }
 
-function hasIdle(bus: MessageBus): bus is MessageBus & { isIdle(): boolean } {
-  return typeof (bus as { isIdle?: unknown }).isIdle === 'function';
+type BacklogBus = MessageBus & { subscriptionStats(subscription: string): { readonly backlog: number } };
+
+function hasBacklog(bus: MessageBus): bus is BacklogBus {
+  return typeof (bus as { subscriptionStats?: unknown }).subscriptionStats === 'function';
 }
+
+/**
+ * The pipeline's own stages have nothing outstanding. The gateway subscription is left out: the
+ * replay runs no notification client, so notifications stay queued there by design.
+ */
+const PIPELINE_SUBSCRIPTIONS = [SUBSCRIPTIONS.fanOut.name, SUBSCRIPTIONS.settle.name, SUBSCRIPTIONS.postSettle.name];
 
 export function pipelineConnector(bus: MessageBus, clock: Clock, options: Omit<PipelineOptions, 'store' | 'bus' | 'clock'> = {}): PipelineConnector {
   return (store) => {
@@ -74,7 +83,7 @@ export function pipelineConnector(bus: MessageBus, clock: Clock, options: Omit<P
         if (!r.ok) throw new Error(`ingest refused the result of ${race.raceId}: ${r.error.code}: ${r.error.message}`);
       },
       stop: () => pipeline.stop(),
-      ...(hasIdle(bus) ? { idle: () => bus.isIdle() } : {}),
+      ...(hasBacklog(bus) ? { idle: () => PIPELINE_SUBSCRIPTIONS.every((name) => bus.subscriptionStats(name).backlog === 0) } : {}),
       summary: () => ({ counters: { ...pipeline.counters }, errors: pipeline.errors }),
     };
   };

@@ -108,7 +108,13 @@ async function checkBonuses(w: World, rb: StoreReadback, r: Report): Promise<voi
 }
 
 function sameRanking(a: RankingPayload['top'], b: RankingPayload['top']): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i];
+    const y = b[i];
+    if (x === undefined || y === undefined || x.rank !== y.rank || x.userId !== y.userId || x.cash !== y.cash || x.medals !== y.medals) return false;
+  }
+  return true;
 }
 
 function checkNotifications(w: World, r: Report): void {

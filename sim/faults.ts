@@ -8,7 +8,7 @@ import { encodeRaceResults, encodeSettled } from '../core/messages.ts';
 import type { SeededRng } from '../core/rng.ts';
 import { allSubscriptions, TOPICS, type SubscriptionSpec } from '../core/topology.ts';
 import type { Stage, StageOptions } from '../pipeline/runner.ts';
-import type { FanoutVariant, NotifyVariant, PipelineVariants } from '../pipeline/settings.ts';
+import type { FanoutVariant, NotifyVariant, PipelineVariants, SettlePath } from '../pipeline/settings.ts';
 
 /** Pub/Sub allows 5..100; the simulated deployment uses 20 so stacked faults cannot dead-letter valid work. */
 export const SIM_MAX_DELIVERY_ATTEMPTS = 20;
@@ -53,6 +53,7 @@ export interface FaultChoices {
   readonly faults: boolean;
   readonly fanout?: FanoutVariant;
   readonly notify?: NotifyVariant;
+  readonly settlePath?: SettlePath;
 }
 
 const perMille = (rng: SeededRng, max: number): number => rng.int(0, max) / 1000;
@@ -61,7 +62,9 @@ function drawVariants(rng: SeededRng, choices: FaultChoices): PipelineVariants {
   const r = rng.int(0, 9);
   const fanout: FanoutVariant = choices.fanout ?? (r < 6 ? { kind: 'per-user' } : r < 9 ? { kind: 'user-batch', usersPerMessage: rng.int(2, 25) } : { kind: 'single-worker' });
   const notify: NotifyVariant = choices.notify ?? (rng.int(0, 3) === 0 ? 'outbox' : 'after-commit');
-  return { fanout, notify };
+  // A third of the worlds settle through the columnar path, checked against the object path's results.
+  const settlePath: SettlePath = choices.settlePath ?? (rng.int(0, 2) === 0 ? 'columns' : 'objects');
+  return { fanout, notify, settlePath };
 }
 
 function drawPoison(rng: SeededRng, raceId: string, horizonMs: number): PoisonPlan[] {

@@ -93,7 +93,7 @@ export async function runRealtime(o: RealtimeOptions): Promise<RealtimeResult> {
     settledUsers++;
   });
   const pipeline = startPipeline({ ...o.pipeline, store, bus: o.bus, clock: o.clock });
-  const client = startClient(o.bus, o.clock, { keep: o.keepNotifications, now: () => performance.now() - t0 });
+  const client = startClient(o.bus, o.clock, { keep: o.keepNotifications, validate: o.keepNotifications, maxInFlight: o.keepNotifications ? 64 : 1024, now: () => performance.now() - t0 });
   t0 = performance.now();
   let ingestDone = false;
   const ingest = pipeline.ingest(o.result).then((r) => {

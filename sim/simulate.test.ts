@@ -17,7 +17,7 @@ describe('deterministic simulation of the smoke race day', () => {
     }
     expect(failures).toEqual([]);
     // The seeds cover every design variant, not just the reference one.
-    for (const v of ['per-user/after-commit', 'per-user/outbox', 'single-worker/after-commit']) expect(variants).toContain(v);
+    for (const v of ['per-user/after-commit/objects', 'per-user/outbox/objects', 'per-user/after-commit/columns', 'single-worker/after-commit/objects']) expect(variants).toContain(v);
     expect([...variants].some((v) => v.startsWith('user-batch:'))).toBe(true);
   });
 
@@ -34,8 +34,10 @@ describe('deterministic simulation of the smoke race day', () => {
   it('runs every variant without faults as a baseline', async () => {
     for (const fanout of [{ kind: 'per-user' }, { kind: 'user-batch', usersPerMessage: 7 }, { kind: 'single-worker' }] as const) {
       for (const notify of ['after-commit', 'outbox'] as const) {
-        const r = await simulate({ seed: 7, faults: false, fanout, notify });
-        expect(r.violations, `${fanout.kind}/${notify}`).toEqual([]);
+        for (const settlePath of ['objects', 'columns'] as const) {
+          const r = await simulate({ seed: 7, faults: false, fanout, notify, settlePath });
+          expect(r.violations, `${fanout.kind}/${notify}/${settlePath}`).toEqual([]);
+        }
       }
     }
   });

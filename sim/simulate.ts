@@ -61,6 +61,7 @@ export function replayCommand(opts: SimOptions): string {
   if (opts.faults === false) parts.push('--no-faults');
   if (opts.fanout !== undefined) parts.push(`--fanout ${formatFanoutVariant(opts.fanout)}`);
   if (opts.notify !== undefined) parts.push(`--notify ${opts.notify}`);
+  if (opts.settlePath !== undefined) parts.push(`--settle-path ${opts.settlePath}`);
   if (opts.broken !== undefined) parts.push(`--broken ${opts.broken}`);
   return parts.join(' ');
 }
@@ -70,7 +71,12 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
   const day = smokeRaceDay(opts.seed, seedRng.fork('workload'));
   const race = day.races[0];
   if (race === undefined) throw new Error('invariant violated: the smoke day has a race');
-  const choices: FaultChoices = { faults: opts.faults ?? true, ...(opts.fanout ? { fanout: opts.fanout } : {}), ...(opts.notify ? { notify: opts.notify } : {}) };
+  const choices: FaultChoices = {
+    faults: opts.faults ?? true,
+    ...(opts.fanout ? { fanout: opts.fanout } : {}),
+    ...(opts.notify ? { notify: opts.notify } : {}),
+    ...(opts.settlePath ? { settlePath: opts.settlePath } : {}),
+  };
   const plan = drawFaultPlan(seedRng.fork('faults'), race.raceId, choices);
   const variants = opts.broken === undefined ? plan.variants : { ...plan.variants, broken: opts.broken };
   const trace = new Trace(opts.keepTrace === true);
@@ -83,7 +89,7 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
     transactionLatencyMs: plan.transactionLatencyMs,
   });
   const bus = traceBus(memoryBus, trace, clock);
-  const variantText = `${formatFanoutVariant(variants.fanout)}/${variants.notify}`;
+  const variantText = `${formatFanoutVariant(variants.fanout)}/${variants.notify}/${variants.settlePath ?? 'objects'}`;
   trace.add(`seed ${opts.seed} users ${day.users.length} tickets ${day.ticketCount} variants ${variantText}`);
 
   await loadDay(store, day);

@@ -2,8 +2,7 @@
 // Reads the NULL_FILTERED index TicketsByOpenRace (OpenRaceId, UserId) through the read API with
 // a key range on the race: no SQL, so the emulator needs no NULL_FILTERED query hint.
 import type { Database } from '@google-cloud/spanner';
-import { invariant } from '../../core/result.ts';
-import { STORE_LIMITS } from './spanner-rows.ts';
+import { STORE_LIMITS, check } from './spanner-rows.ts';
 
 /**
  * The index has one entry per open ticket, so a user with several tickets appears several times.
@@ -15,7 +14,7 @@ export async function pageOpenUsers(database: Database, raceId: string, afterUse
   const users: string[] = [];
   let cursor = afterUserId;
   for (let reads = 0; users.length < limit; reads++) {
-    invariant(reads < STORE_LIMITS.pageReadsMax, `paging ${raceId} did not finish within ${STORE_LIMITS.pageReadsMax} reads`);
+    check(reads < STORE_LIMITS.pageReadsMax, () => `paging ${raceId} did not finish within ${STORE_LIMITS.pageReadsMax} reads`);
     const start = cursor === undefined ? { startClosed: [raceId] } : { startOpen: [raceId, cursor] };
     const [rows] = await database.table('Tickets').read({
       index: 'TicketsByOpenRace',
@@ -26,10 +25,10 @@ export async function pageOpenUsers(database: Database, raceId: string, afterUse
     });
     const entries = rows as { OpenRaceId: string; UserId: string }[];
     for (const e of entries) {
-      invariant(e.OpenRaceId === raceId, `index range on ${raceId} returned an entry of ${e.OpenRaceId}`);
+      check(e.OpenRaceId === raceId, () => `index range on ${raceId} returned an entry of ${e.OpenRaceId}`);
       const last = users[users.length - 1] ?? cursor;
       if (e.UserId === last) continue;
-      invariant(last === undefined || e.UserId > last, `index entries out of order: ${e.UserId} after ${last}`);
+      check(last === undefined || e.UserId > last, () => `index entries out of order: ${e.UserId} after ${last}`);
       if (users.length < limit) users.push(e.UserId);
     }
     if (entries.length < STORE_LIMITS.pageRowsPerRead) break;

@@ -11,7 +11,7 @@ import { validateField, type BetType, type Sport } from '../../core/sports.ts';
 import type { Currency } from '../../core/ticket.ts';
 import { TICKET_COLUMNS, USER_COLUMNS, assertAmount, ticketStateFromRow, userFromRow, type TicketState, type TicketRow, type UserRow } from './spanner-rows.ts';
 
-export interface SettlementMarker {
+export interface StoredSettlement {
   readonly userId: string;
   readonly raceId: string;
   readonly settlementId: string;
@@ -39,7 +39,7 @@ export interface SpannerReadBacks {
   readUser(userId: string): Promise<UserAccount | undefined>;
   /** The user's tickets (of one race, or all), ascending by race then ticket id. */
   readTickets(userId: string, raceId?: string): Promise<TicketState[]>;
-  readSettlement(userId: string, raceId: string): Promise<SettlementMarker | undefined>;
+  readSettlement(userId: string, raceId: string): Promise<StoredSettlement | undefined>;
   ledgerSums(userId: string): Promise<LedgerSums>;
   readBonus(bonusId: string): Promise<StoredBonus | undefined>;
   /** Users of the race marked post-settled, summed over shards (strong reads). */
@@ -69,12 +69,9 @@ interface MarkerRow {
 }
 const MARKER_COLUMNS = ['UserId', 'RaceId', 'SettlementId', 'ResultVersion', 'CashDelta', 'MedalDelta', 'Hits'];
 
-function markerFromRow(r: MarkerRow): SettlementMarker {
+function markerFromRow(r: MarkerRow): StoredSettlement {
   return { userId: r.UserId, raceId: r.RaceId, settlementId: r.SettlementId, resultVersion: r.ResultVersion, cashDelta: r.CashDelta, medalDelta: r.MedalDelta, hits: r.Hits };
 }
-
-const byUserThenRaceThenTicket = (a: TicketState, b: TicketState): number =>
-  a.userId !== b.userId ? (a.userId < b.userId ? -1 : 1) : a.raceId !== b.raceId ? (a.raceId < b.raceId ? -1 : 1) : a.ticketId < b.ticketId ? -1 : a.ticketId > b.ticketId ? 1 : 0;
 
 export function createReadBacks(deps: ReadBackDeps): ReadBackImpl {
   const { databases } = deps;

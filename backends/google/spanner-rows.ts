@@ -23,12 +23,20 @@ export const STORE_LIMITS = {
 /** Keys are compared in JS (merge across shards) and in Spanner (UTF-8 bytes): printable ASCII agrees in both. */
 const ID = /^[\x21-\x7e]+$/;
 
+/**
+ * Like core's `invariant`, but the message is built only on failure: these checks run for every
+ * row read or written, and eager template strings showed up in the settlement loop's profile.
+ */
+export function check(condition: boolean, message: () => string): asserts condition {
+  if (!condition) invariant(false, message());
+}
+
 export function assertId(kind: string, id: string): void {
-  invariant(typeof id === 'string' && id.length > 0 && id.length <= STORE_LIMITS.idLengthMax && ID.test(id), `${kind} ${JSON.stringify(id)} must be 1..${STORE_LIMITS.idLengthMax} printable ASCII characters`);
+  check(typeof id === 'string' && id.length > 0 && id.length <= STORE_LIMITS.idLengthMax && ID.test(id), () => `${kind} ${JSON.stringify(id)} must be 1..${STORE_LIMITS.idLengthMax} printable ASCII characters`);
 }
 
 export function assertAmount(kind: string, n: number): void {
-  invariant(Number.isSafeInteger(n) && n >= 0, `${kind} must be a non-negative safe integer, got ${n}`);
+  check(Number.isSafeInteger(n) && n >= 0, () => `${kind} must be a non-negative safe integer, got ${n}`);
 }
 
 /** FNV-1a over UTF-16 code units: stable across processes and versions, so a user never moves shard. */
@@ -77,8 +85,7 @@ export function newUserRow(u: UserAccount): NewUserRow {
 }
 
 export function userFromRow(row: UserRow): UserAccount {
-  assertAmount(`stored cash of ${row.UserId}`, row.CashYen);
-  assertAmount(`stored medals of ${row.UserId}`, row.Medals);
+  check(Number.isSafeInteger(row.CashYen) && row.CashYen >= 0 && Number.isSafeInteger(row.Medals) && row.Medals >= 0, () => `stored balances of ${row.UserId} are ${row.CashYen} yen / ${row.Medals} medals`);
   return { userId: row.UserId, cash: row.CashYen, medals: row.Medals };
 }
 
@@ -114,9 +121,9 @@ export function assertTicket(t: Ticket): void {
   assertId('ticketId', t.ticketId);
   assertId('userId', t.userId);
   assertId('raceId', t.raceId);
-  invariant(isBetType(t.betType), `ticket ${t.ticketId}: bet type ${JSON.stringify(t.betType)} unknown`);
-  invariant(isCurrency(t.currency), `ticket ${t.ticketId}: currency ${JSON.stringify(t.currency)} unknown`);
-  invariant(Number.isSafeInteger(t.stake) && t.stake > 0 && t.stake % STAKE_UNIT === 0, `ticket ${t.ticketId}: stake ${t.stake} is not a positive multiple of ${STAKE_UNIT}`);
+  check(isBetType(t.betType), () => `ticket ${t.ticketId}: bet type ${JSON.stringify(t.betType)} unknown`);
+  check(isCurrency(t.currency), () => `ticket ${t.ticketId}: currency ${JSON.stringify(t.currency)} unknown`);
+  check(Number.isSafeInteger(t.stake) && t.stake > 0 && t.stake % STAKE_UNIT === 0, () => `ticket ${t.ticketId}: stake ${t.stake} is not a positive multiple of ${STAKE_UNIT}`);
 }
 
 export function openTicketRow(t: Ticket): TicketRow {
@@ -161,13 +168,13 @@ export interface TicketState extends Ticket {
 
 export function ticketStateFromRow(row: TicketRow): TicketState {
   const status = row.Status as TicketStatus;
-  invariant(STATUSES.includes(status), `ticket ${row.TicketId}: stored status ${JSON.stringify(row.Status)} unknown`);
+  check(STATUSES.includes(status), () => `ticket ${row.TicketId}: stored status ${JSON.stringify(row.Status)} unknown`);
   const open = status === 'open';
   // Open iff OpenRaceId is set and nothing is paid yet: the index and the status never disagree.
-  invariant(open === (row.OpenRaceId !== null), `ticket ${row.TicketId}: status ${status} but OpenRaceId ${row.OpenRaceId}`);
-  invariant(row.OpenRaceId === null || row.OpenRaceId === row.RaceId, `ticket ${row.TicketId}: OpenRaceId ${row.OpenRaceId} is not its race ${row.RaceId}`);
-  invariant(open === (row.Payout === null), `ticket ${row.TicketId}: status ${status} with payout ${row.Payout}`);
-  if (row.Payout !== null) assertAmount(`payout of ticket ${row.TicketId}`, row.Payout);
+  check(open === (row.OpenRaceId !== null), () => `ticket ${row.TicketId}: status ${status} but OpenRaceId ${row.OpenRaceId}`);
+  check(row.OpenRaceId === null || row.OpenRaceId === row.RaceId, () => `ticket ${row.TicketId}: OpenRaceId ${row.OpenRaceId} is not its race ${row.RaceId}`);
+  check(open === (row.Payout === null), () => `ticket ${row.TicketId}: status ${status} with payout ${row.Payout}`);
+  check(row.Payout === null || (Number.isSafeInteger(row.Payout) && row.Payout >= 0), () => `payout of ticket ${row.TicketId} is ${row.Payout}`);
   return {
     ...ticketFromRow(row),
     status,

@@ -4,10 +4,9 @@
 // users, 2-3 users/s at 20,000; this shape holds 270-280 users/s at both sizes; DESIGN.md.)
 import { Spanner, type Database, type Transaction } from '@google-cloud/spanner';
 import type { OutboxMessage, SettleResult, UserRaceTickets } from '../../core/ports.ts';
-import { invariant } from '../../core/result.ts';
 import type { Settlement } from '../../core/settlement-record.ts';
 import { STAKE_UNIT } from '../../core/ticket.ts';
-import { TICKET_COLUMNS, USER_COLUMNS, assertAmount, ticketStateFromRow, userFromRow, type LedgerRow, type TicketState, type TicketRow, type UserRow } from './spanner-rows.ts';
+import { TICKET_COLUMNS, check, USER_COLUMNS, assertAmount, ticketStateFromRow, userFromRow, type LedgerRow, type TicketState, type TicketRow, type UserRow } from './spanner-rows.ts';
 import { runReadWrite, type TxCounters, type TxRunnerOptions } from './spanner-tx.ts';
 
 export interface SettleRequest {
@@ -20,7 +19,7 @@ export interface SettleRequest {
 
 /** Ledger entry ids of a settlement: the settlement id plus the entry's position (deterministic). */
 export function settlementEntryId(settlementId: string, index: number): string {
-  invariant(Number.isInteger(index) && index >= 0 && index < LEDGER_ENTRIES_PER_SETTLEMENT_MAX, `ledger entry index ${index} out of range`);
+  check(Number.isInteger(index) && index >= 0 && index < LEDGER_ENTRIES_PER_SETTLEMENT_MAX, () => `ledger entry index ${index} out of range`);
   // Zero-padded so key order is entry order: getSettlement reads them back as one key range.
   return `${settlementId}#${String(index).padStart(5, '0')}`;
 }
@@ -34,33 +33,33 @@ const LEDGER_ENTRIES_PER_SETTLEMENT_MAX = 100_000;
 
 /** What must hold of a computed settlement before any of it is written. */
 function assertSettlement(req: SettleRequest, open: readonly TicketState[], s: Settlement): void {
-  invariant(s.raceId === req.raceId && s.userId === req.userId, `settlement ${s.settlementId} is for ${s.userId}/${s.raceId}, not ${req.userId}/${req.raceId}`);
-  invariant(s.resultVersion === req.resultVersion, `settlement ${s.settlementId} has result version ${s.resultVersion}, asked ${req.resultVersion}`);
+  check(s.raceId === req.raceId && s.userId === req.userId, () => `settlement ${s.settlementId} is for ${s.userId}/${s.raceId}, not ${req.userId}/${req.raceId}`);
+  check(s.resultVersion === req.resultVersion, () => `settlement ${s.settlementId} has result version ${s.resultVersion}, asked ${req.resultVersion}`);
   const byId = new Map(open.map((t) => [t.ticketId, t]));
-  invariant(s.outcomes.length === open.length, `settlement ${s.settlementId} settles ${s.outcomes.length} tickets, ${open.length} are open`);
+  check(s.outcomes.length === open.length, () => `settlement ${s.settlementId} settles ${s.outcomes.length} tickets, ${open.length} are open`);
   for (const o of s.outcomes) {
     const t = byId.get(o.ticketId);
-    invariant(t !== undefined, `settlement ${s.settlementId} names ticket ${o.ticketId}, which is not an open ticket of the user in the race`);
+    check(t !== undefined, () => `settlement ${s.settlementId} names ticket ${o.ticketId}, which is not an open ticket of the user in the race`);
     byId.delete(o.ticketId); // a second outcome for the same ticket then fails the check above
-    invariant(o.currency === t.currency, `ticket ${o.ticketId}: outcome currency ${o.currency}, ticket ${t.currency}`);
+    check(o.currency === t.currency, () => `ticket ${o.ticketId}: outcome currency ${o.currency}, ticket ${t.currency}`);
     assertAmount(`per100 of ticket ${o.ticketId}`, o.per100);
-    invariant(o.payout === (t.stake / STAKE_UNIT) * o.per100, `ticket ${o.ticketId}: payout ${o.payout} is not stake ${t.stake} / 100 x ${o.per100}`);
+    check(o.payout === (t.stake / STAKE_UNIT) * o.per100, () => `ticket ${o.ticketId}: payout ${o.payout} is not stake ${t.stake} / 100 x ${o.per100}`);
   }
   let cash = 0;
   let medals = 0;
   for (const e of s.ledger) {
-    invariant(e.userId === req.userId, `ledger entry of ${s.settlementId} belongs to ${e.userId}`);
-    invariant(Number.isSafeInteger(e.amount), `ledger amount ${e.amount} is not an integer`);
+    check(e.userId === req.userId, () => `ledger entry of ${s.settlementId} belongs to ${e.userId}`);
+    check(Number.isSafeInteger(e.amount), () => `ledger amount ${e.amount} is not an integer`);
     if (e.currency === 'cash') cash += e.amount;
     else medals += e.amount;
   }
-  invariant(cash === s.cashDelta && medals === s.medalDelta, `settlement ${s.settlementId}: ledger sums ${cash}/${medals} differ from deltas ${s.cashDelta}/${s.medalDelta}`);
+  check(cash === s.cashDelta && medals === s.medalDelta, () => `settlement ${s.settlementId}: ledger sums ${cash}/${medals} differ from deltas ${s.cashDelta}/${s.medalDelta}`);
 }
 
 function queueWrites(tx: Transaction, req: SettleRequest, user: UserRow, s: Settlement): void {
   const cash = user.CashYen + s.cashDelta;
   const medals = user.Medals + s.medalDelta;
-  invariant(cash >= 0 && medals >= 0, `settlement ${s.settlementId} would leave ${req.userId} at ${cash} yen / ${medals} medals`);
+  check(cash >= 0 && medals >= 0, () => `settlement ${s.settlementId} would leave ${req.userId} at ${cash} yen / ${medals} medals`);
   tx.update(
     'Tickets',
     s.outcomes.map((o) => ({ UserId: req.userId, RaceId: req.raceId, TicketId: o.ticketId, Status: o.status, Per100: o.per100, Payout: o.payout, SettlementId: s.settlementId, OpenRaceId: null })),
@@ -107,17 +106,17 @@ async function settleBody(tx: Transaction, req: SettleRequest): Promise<SettleRe
     tx.read('Users', { keys: [userId], columns: USER_COLUMNS, json: true }),
   ]);
   const tickets = (ticketRows as TicketRow[]).map(ticketStateFromRow);
-  for (const t of tickets) invariant(t.userId === userId && t.raceId === raceId, `key-range read of ${userId}/${raceId} returned ticket ${t.ticketId} of ${t.userId}/${t.raceId}`);
+  for (const t of tickets) check(t.userId === userId && t.raceId === raceId, () => `key-range read of ${userId}/${raceId} returned ticket ${t.ticketId} of ${t.userId}/${t.raceId}`);
   const open = tickets.filter((t) => t.status === 'open');
   if (open.length === 0) {
     const settledBy = new Set(tickets.map((t) => t.settlementId));
-    invariant(settledBy.size <= 1, `tickets of ${userId}/${raceId} carry several settlement ids: ${[...settledBy].join(', ')}`);
+    check(settledBy.size <= 1, () => `tickets of ${userId}/${raceId} carry several settlement ids: ${[...settledBy].join(', ')}`);
     const settlementId = tickets[0]?.settlementId;
     return settlementId === undefined ? { kind: 'nothing_open' } : { kind: 'duplicate', settlementId };
   }
-  invariant(open.length === tickets.length, `${userId}/${raceId} has open tickets next to settled ones`);
+  check(open.length === tickets.length, () => `${userId}/${raceId} has open tickets next to settled ones`);
   const user = (userRows as UserRow[])[0];
-  invariant(user !== undefined, `user ${userId} has tickets in ${raceId} but no Users row`);
+  check(user !== undefined, () => `user ${userId} has tickets in ${raceId} but no Users row`);
   userFromRow(user); // asserts the stored balances
   const plain = open.map(({ status: _s, per100: _p, payout: _y, settlementId: _i, ...ticket }) => ticket);
   const settlement = req.compute({ raceId, userId, tickets: plain });

@@ -15,6 +15,7 @@ import type { RaceResult } from '../../core/race-result.ts';
 import { settleUserTickets } from '../../core/settlement.ts';
 import type { Settlement } from '../../core/settlement-record.ts';
 import type { Ticket } from '../../core/ticket.ts';
+import { ensureDatabases } from './spanner-admin.ts';
 import { startSpannerForTests, type SpannerForTests } from './spanner-testing.ts';
 import type { SpannerStore } from './spanner-store.ts';
 
@@ -62,6 +63,12 @@ async function recordOutcome(raceId: string, on: SpannerStore): Promise<{ table:
 function exacta(raceId: string, userId: string, i: number, stake = 100, currency: Ticket['currency'] = 'cash'): Ticket {
   return { ticketId: `t${i}`, userId, raceId, betType: 'exacta', combination: COMBOS[i % COMBOS.length] as string, stake, currency };
 }
+
+describe('provisioning', () => {
+  it('ensureDatabases is idempotent: a second call creates nothing', async () => {
+    expect(await ensureDatabases({ ...env.target, databaseIds: store.databaseIds })).toEqual({ instanceCreated: false, databasesCreated: [] });
+  });
+});
 
 describe('placeBet', () => {
   it('never overdraws under concurrent bets and debits exactly the accepted stakes', async () => {

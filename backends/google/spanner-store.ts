@@ -1,17 +1,20 @@
 // The Store port on Cloud Spanner (or its emulator) through @google-cloud/spanner.
 //
 // Sharding (`databaseIds` with more than one id, `--spanner-shards N`) is an EMULATOR-ONLY
-// technique: the emulator runs one read-write transaction per database at a time and aborts the
-// others, so the only way to get parallel transactions out of it is several databases. Users (and
+// technique: the emulator runs one read-write transaction per database at a time; a second one
+// waits (measured here: 2 to 7 seconds) and is then often ABORTED ("The emulator only supports one
+// transaction at a time"), so the only way to get parallel transactions out of it is several
+// databases. Users (and
 // everything keyed by user: tickets, markers, ledger, bonuses, post-settled markers, outbox) live
 // in the shard `shardOf(userId)`; races and outcomes are small and written to every shard, so bet
 // placement checks the race in the same transaction as the balance. Real Spanner scales one
 // database by splits; there, use one database id.
 //
 // Per shard, a gate bounds concurrent read-write transactions. On the emulator the default is 1:
-// concurrent transactions on one database only abort each other, so queueing them client-side
-// gives the same throughput without abort storms. Tests raise it to exercise the retry path.
-import type { Database } from '@google-cloud/spanner';
+// concurrent transactions on one database only stall and abort each other, so queueing them
+// client-side keeps the emulator busy back to back with no aborts. Two processes (two stores) on
+// the same databases still collide at the emulator; that is what the ABORTED retry loop is for.
+import type { Database, Transaction } from '@google-cloud/spanner';
 import type { Settlement } from '../../core/settlement-record.ts';
 import type { Bonus, Clock, RaceInfo, RaceOutcome, SettleResult, Store, StoreStats, SummarySettleResult, UserAccount } from '../../core/ports.ts';
 import { computeFromLookup, summaryOf, summaryResult } from './spanner-columns.ts';
@@ -94,11 +97,11 @@ export function createSpannerStore(options: SpannerStoreOptions): SpannerStore {
   const userShard = (userId: string): number => shardOf(userId, shardCount);
   /** Races, claims and fan-out counts of a race live in (or are read from) its home shard. */
   const raceShard = (raceId: string): number => shardOf(raceId, shardCount);
-  const inTx = <T>(shard: number, body: Parameters<typeof runReadWrite<T>>[2]): Promise<T> => gate(shard).run(() => runReadWrite(db(shard), counters, body, txOptions));
+  const inTx = <T>(shard: number, body: (tx: Transaction) => Promise<T>): Promise<T> => gate(shard).run(() => runReadWrite(db(shard), counters, body, txOptions));
   const eachShard = <T>(fn: (shard: number) => Promise<T>): Promise<T[]> => Promise.all(databases.map((_, shard) => fn(shard)));
 
   /** Writes rows in bulk commits, shards in parallel, commits of one shard one after another. */
-  async function bulkWrite<T>(items: readonly T[], keyOf: (item: T) => string, cellsPerRow: number, write: (tx: Parameters<Parameters<typeof runReadWrite>[2]>[0], batch: T[]) => void): Promise<void> {
+  async function bulkWrite<T>(items: readonly T[], keyOf: (item: T) => string, cellsPerRow: number, write: (tx: Transaction, batch: T[]) => void): Promise<void> {
     const groups = groupByShard(items, keyOf, shardCount);
     await eachShard(async (shard) => {
       for (const batch of batchesOf(groups[shard] as T[], cellsPerRow)) {

@@ -1,8 +1,10 @@
 // Proves the transaction runner's contract without an emulator, over a fake Database: ABORTED
 // reruns the whole body and is counted, other errors pass through at once, attempts are bounded,
-// and the per-shard gate never lets more than its limit run at a time.
+// the per-shard gate never lets more than its limit run at a time, and the shard hash is stable
+// and spreads users.
 import type { Database, Transaction } from '@google-cloud/spanner';
 import { describe, expect, it } from 'vitest';
+import { shardOf } from './spanner-rows.ts';
 import { Gate, TX_LIMITS, runReadWrite } from './spanner-tx.ts';
 
 /** A fake database whose commits fail with the given gRPC codes, in order, then succeed. */
@@ -72,5 +74,15 @@ describe('Gate', () => {
     );
     expect(done).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
     expect(peak).toBe(2);
+  });
+});
+
+describe('shardOf', () => {
+  it('is stable and spreads users over every shard', () => {
+    const counts = [0, 0, 0, 0];
+    for (let i = 0; i < 4_000; i++) counts[shardOf(`u${i}`, 4)]! += 1;
+    expect(shardOf('u42', 4)).toBe(shardOf('u42', 4));
+    for (const c of counts) expect(c).toBeGreaterThan(800);
+    expect(shardOf('anything', 1)).toBe(0);
   });
 });

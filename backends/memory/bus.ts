@@ -89,6 +89,7 @@ export const DEAD_LETTER_ATTRIBUTES = {
 } as const;
 
 const DEFAULT_REORDER_MAX_DELAY_MS = 50;
+const NO_ATTRIBUTES: Readonly<Record<string, string>> = Object.freeze({});
 const DEAD_LETTER_SUFFIX = '-dead-letter';
 
 interface MessageRecord {
@@ -140,8 +141,12 @@ interface Counters {
 interface SubState {
   readonly spec: SubscriptionSpec;
   readonly ready: Deque<{ readonly msg: MessageRecord; readonly duplicate: boolean }>;
-  /** Insertion order is publish order, so the first entry is the oldest unacked message. */
-  readonly unacked: Map<string, MessageRecord>;
+  /**
+   * Messages in publish order; done ones are dropped lazily from the front, so the first one left
+   * is the oldest unacked. (No hash map: a million-message backlog costs no rehashing.)
+   */
+  readonly byAge: Deque<MessageRecord>;
+  unacked: number;
   readonly subscribers: Subscriber[];
   next: number;
   pumpScheduled: boolean;
@@ -177,7 +182,7 @@ export function createMemoryBus(options: MemoryBusOptions = {}): MemoryBus {
   const deadLetterTopics = new Set<string>();
   for (const spec of options.subscriptions ?? allSubscriptions()) {
     if (subs.has(spec.name)) throw new Error(`invariant violated: subscription ${spec.name} defined twice`);
-    const state: SubState = { spec, ready: new Deque(), unacked: new Map(), subscribers: [], next: 0, pumpScheduled: false, counters: zeroCounters() };
+    const state: SubState = { spec, ready: new Deque(), byAge: new Deque(), unacked: 0, subscribers: [], next: 0, pumpScheduled: false, counters: zeroCounters() };
     subs.set(spec.name, state);
     subsByTopic.set(spec.topic, [...(subsByTopic.get(spec.topic) ?? []), state]);
     topics.add(spec.topic);
@@ -189,6 +194,8 @@ export function createMemoryBus(options: MemoryBusOptions = {}): MemoryBus {
   for (const t of topics) if (t.endsWith(DEAD_LETTER_SUFFIX)) deadLetterTopics.add(t);
   const deadLetterLog = new Map<string, DeadLetter[]>();
   const timers = new Set<() => void>();
+  /** Every subscriber ever attached, closed ones too: their leases' timers must stop on close. */
+  const everySubscriber: Subscriber[] = [];
   let nextMessageId = 1;
   let publishedTotal = 0;
   let droppedNoSubscription = 0;
@@ -225,7 +232,7 @@ export function createMemoryBus(options: MemoryBusOptions = {}): MemoryBus {
   const publishOne = (topic: string, m: BusMessage): void => {
     const messageId = String(nextMessageId++);
     publishedTotal++;
-    const attributes = Object.freeze({ ...(m.attributes ?? {}) });
+    const attributes = m.attributes === undefined ? NO_ATTRIBUTES : Object.freeze({ ...m.attributes });
     if (deadLetterTopics.has(topic)) {
       const log = deadLetterLog.get(topic) ?? [];
       log.push({ messageId, data: m.data, attributes, publishTimeMs: clock.nowMs() });
@@ -238,10 +245,15 @@ export function createMemoryBus(options: MemoryBusOptions = {}): MemoryBus {
     }
     for (const s of targets) {
       const msg: MessageRecord = { messageId, data: m.data, attributes, publishTimeMs: clock.nowMs(), attempts: 0, leases: 0, queued: false, done: false };
-      s.unacked.set(messageId, msg);
+      s.byAge.push(msg);
+      s.unacked++;
       s.counters.published++;
       makeReady(s, msg, false, roll(pReorder) ? 1 + (rng.nextU32() % Math.max(1, reorderMaxDelayMs)) : 0);
     }
+  };
+
+  const dropDone = (s: SubState): void => {
+    while (s.byAge.peek()?.done === true) s.byAge.shift();
   };
 
   const backoffMs = (spec: SubscriptionSpec, attempts: number): number =>
@@ -249,7 +261,8 @@ export function createMemoryBus(options: MemoryBusOptions = {}): MemoryBus {
 
   const deadLetter = (s: SubState, msg: MessageRecord): void => {
     msg.done = true;
-    s.unacked.delete(msg.messageId);
+    s.unacked--;
+    dropDone(s);
     s.counters.deadLettered++;
     publishOne(s.spec.deadLetterTopic, {
       data: msg.data,
@@ -290,7 +303,8 @@ export function createMemoryBus(options: MemoryBusOptions = {}): MemoryBus {
     const msg = lease.msg;
     if (!msg.done) {
       msg.done = true;
-      s.unacked.delete(msg.messageId);
+      s.unacked--;
+      dropDone(s);
       s.counters.acked++;
     }
   };
@@ -366,10 +380,13 @@ export function createMemoryBus(options: MemoryBusOptions = {}): MemoryBus {
       nack: () => nack(s, lease),
     };
     const run = () => {
-      // A handler that throws or rejects without settling the delivery counts as a nack.
-      void Promise.resolve()
-        .then(() => sub.handler(delivery))
-        .catch(() => nack(s, lease));
+      // A handler that throws or rejects without settling the delivery counts as a nack. It is
+      // called right here (the pump runs as its own task), which saves two promises a message.
+      try {
+        sub.handler(delivery).catch(() => nack(s, lease));
+      } catch {
+        nack(s, lease);
+      }
     };
     if (roll(pLate)) later(sub.ackDeadlineMs + 1, run);
     else run();
@@ -398,14 +415,15 @@ export function createMemoryBus(options: MemoryBusOptions = {}): MemoryBus {
   };
 
   const statsOf = (s: SubState): SubscriptionStats => {
-    const oldest = s.unacked.values().next();
+    dropDone(s);
+    const oldest = s.byAge.peek();
     return {
       subscription: s.spec.name,
       topic: s.spec.topic,
       ...s.counters,
-      backlog: s.unacked.size,
+      backlog: s.unacked,
       inFlight: s.subscribers.reduce((n, sub) => n + sub.inFlight, 0),
-      oldestUnackedAgeMs: oldest.done === true ? 0 : Math.max(0, clock.nowMs() - oldest.value.publishTimeMs),
+      oldestUnackedAgeMs: oldest === undefined ? 0 : Math.max(0, clock.nowMs() - oldest.publishTimeMs),
     };
   };
 
@@ -425,6 +443,7 @@ export function createMemoryBus(options: MemoryBusOptions = {}): MemoryBus {
       if (!(ackDeadlineMs > 0)) throw new Error(`invariant violated: ackDeadlineMs must be > 0, got ${ackDeadlineMs}`);
       const sub: Subscriber = { handler, maxInFlight, ackDeadlineMs, inFlight: 0, closed: false, leases: new Deque(), cancelLeaseTimer: undefined };
       s.subscribers.push(sub);
+      everySubscriber.push(sub);
       schedulePump(s);
       return {
         async close() {
@@ -441,10 +460,8 @@ export function createMemoryBus(options: MemoryBusOptions = {}): MemoryBus {
       closed = true;
       for (const cancel of timers) cancel();
       timers.clear();
-      for (const s of subs.values()) {
-        for (const sub of s.subscribers) sub.cancelLeaseTimer?.();
-        s.subscribers.length = 0;
-      }
+      for (const sub of everySubscriber) sub.cancelLeaseTimer?.();
+      for (const s of subs.values()) s.subscribers.length = 0;
     },
     stats: () => ({ published: publishedTotal, droppedNoSubscription, subscriptions: [...subs.values()].map(statsOf) }),
     subscriptionStats: (name) => statsOf(stateOf(name)),
@@ -453,7 +470,7 @@ export function createMemoryBus(options: MemoryBusOptions = {}): MemoryBus {
       return [...(deadLetterLog.get(dl) ?? [])];
     },
     isIdle() {
-      for (const s of subs.values()) if (!deadLetterTopics.has(s.spec.topic) && s.unacked.size > 0) return false;
+      for (const s of subs.values()) if (!deadLetterTopics.has(s.spec.topic) && s.unacked > 0) return false;
       return true;
     },
   };

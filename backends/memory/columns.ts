@@ -7,6 +7,7 @@
 export const CHUNK_SHIFT = 20;
 const CHUNK_ROWS = 1 << CHUNK_SHIFT;
 export const CHUNK_MASK = CHUNK_ROWS - 1;
+const FIRST_CHUNK_MIN_ROWS = 1024;
 
 type Typed = Uint8Array | Uint16Array | Uint32Array | Float64Array;
 
@@ -18,9 +19,34 @@ export class ChunkedColumn<A extends Typed> {
     this.make = make;
   }
 
-  /** Makes rows [0, rows) addressable. */
+  /**
+   * Makes rows [0, rows) addressable. The first chunk starts small and doubles up to the chunk
+   * size (a smoke world must not pay for a million rows per column); later chunks are full size.
+   */
   reserve(rows: number): void {
+    const first = this.chunks[0];
+    if (rows <= CHUNK_ROWS && this.chunks.length <= 1) {
+      if (first !== undefined && first.length >= rows) return;
+      let size = Math.max(FIRST_CHUNK_MIN_ROWS, first?.length ?? 0);
+      while (size < rows) size *= 2;
+      this.replaceFirst(Math.min(size, CHUNK_ROWS));
+      return;
+    }
+    if (first !== undefined && first.length < CHUNK_ROWS) this.replaceFirst(CHUNK_ROWS);
     while (this.chunks.length * CHUNK_ROWS < rows) this.chunks.push(this.make(CHUNK_ROWS));
+  }
+
+  private replaceFirst(size: number): void {
+    const next = this.make(size);
+    const first = this.chunks[0];
+    if (first !== undefined) next.set(first as never);
+    this.chunks[0] = next;
+  }
+
+  /** Rows addressable now. */
+  capacity(): number {
+    const n = this.chunks.length;
+    return n === 0 ? 0 : (n - 1) * CHUNK_ROWS + (this.chunks[n - 1] as A).length;
   }
 
   get(i: number): number {
@@ -31,9 +57,24 @@ export class ChunkedColumn<A extends Typed> {
     (this.chunks[i >>> CHUNK_SHIFT] as A)[i & CHUNK_MASK] = v;
   }
 
-  /** Copies `src[from, to)` into rows starting at `at` (rows must be reserved). */
-  copyFrom(at: number, src: ArrayLike<number>, from: number, to: number): void {
-    for (let i = from, row = at; i < to; i++, row++) (this.chunks[row >>> CHUNK_SHIFT] as A)[row & CHUNK_MASK] = src[i] as number;
+  /** Copies `src[from, to)` into rows starting at `at` (rows must be reserved), chunk by chunk. */
+  copyFrom(at: number, src: Uint8Array | Uint16Array | Uint32Array, from: number, to: number): void {
+    let row = at;
+    for (let i = from; i < to; ) {
+      const inChunk = Math.min(to - i, CHUNK_ROWS - (row & CHUNK_MASK));
+      (this.chunks[row >>> CHUNK_SHIFT] as A).set(src.subarray(i, i + inChunk) as never, row & CHUNK_MASK);
+      i += inChunk;
+      row += inChunk;
+    }
+  }
+
+  /** Sets rows [from, to) to `value` (rows must be reserved). */
+  fill(from: number, to: number, value: number): void {
+    for (let row = from; row < to; ) {
+      const inChunk = Math.min(to - row, CHUNK_ROWS - (row & CHUNK_MASK));
+      (this.chunks[row >>> CHUNK_SHIFT] as A).fill(value, row & CHUNK_MASK, (row & CHUNK_MASK) + inChunk);
+      row += inChunk;
+    }
   }
 }
 
@@ -62,6 +103,11 @@ export class TicketTable {
   readonly prefixes: string[] = [];
   private readonly prefixCode = new Map<string, number>();
   readonly fallbackIds = new Map<number, string>();
+
+  /** Rows addressable in every column (they are reserved together). */
+  capacity(): number {
+    return this.user.capacity();
+  }
 
   reserve(rows: number): void {
     for (const c of [this.user, this.betType, this.comboCode, this.stakeUnits, this.currency, this.status, this.per100, this.idPrefix, this.idNumber]) {

@@ -3,6 +3,7 @@
 // settlement marker per (race, user). Built lazily, after tickets are loaded, with two counting
 // passes (no per-ticket objects); rebuilt only when tickets of the race were added since.
 import type { BetType } from '../../core/sports.ts';
+import { STAKE_UNIT } from '../../core/ticket.ts';
 import { COMBO_KEY_SPACE } from '../../core/combination.ts';
 import type { RaceInfo, RaceOutcome, RankingClaim } from '../../core/ports.ts';
 import { CHUNK_MASK, CHUNK_SHIFT, GrowArray, STATUS_OPEN, type ChunkedColumn, type TicketTable } from './columns.ts';
@@ -47,6 +48,20 @@ export class RaceState {
 
   constructor(raceId: string) {
     this.raceId = raceId;
+  }
+
+  /** Adds rows [first, first + count) loaded in bulk, with their columns for the cash pool. */
+  addRowRange(first: number, count: number, cols: { readonly betType: Uint8Array; readonly comboCode: Uint16Array; readonly stakeUnits: Uint32Array; readonly currency: Uint8Array }): void {
+    this.tickets.reserve(this.ticketCount + count);
+    const rows = this.tickets.data;
+    for (let i = 0; i < count; i++) rows[this.ticketCount + i] = first + i;
+    this.ticketCount += count;
+    for (let i = 0; i < count; i++) {
+      if (cols.currency[i] !== 0) continue;
+      this.cashPool ??= new Float64Array(COMBO_KEY_SPACE);
+      const key = (cols.betType[i] as number) * 1000 + (cols.comboCode[i] as number);
+      this.cashPool[key] = (this.cashPool[key] as number) + (cols.stakeUnits[i] as number) * STAKE_UNIT;
+    }
   }
 
   addTicket(row: number, comboKeyValue: number, cashYen: number): void {
@@ -210,7 +225,7 @@ export function clusterRace(race: RaceState, table: TicketTable, index: RaceInde
   const columns: ChunkedColumn<Uint8Array | Uint16Array | Uint32Array>[] = [table.betType, table.comboCode, table.stakeUnits, table.currency, table.idNumber];
   if (race.settledUsers > 0 || race.settledRows) columns.push(table.status, table.per100);
   if (!sameValue(table.idPrefix, slots)) columns.push(table.idPrefix);
-  const scratch = new Float64Array(n);
+  const scratch = new Uint32Array(n); // every clustered column holds values below 2^32
   for (const column of columns as ChunkedColumn<Uint32Array>[]) {
     const chunks = column.chunks;
     for (let k = 0; k < n; k++) {

@@ -57,6 +57,7 @@ describe('memory store transactions', () => {
     expect(clock.nowMs()).toBeGreaterThan(0); // retries waited on the virtual clock
     for (const u of users) expect(await store.readback!.balances(u)).toEqual({ userId: u, cash: 10_000 - 2_000 + 2_500, medals: 0 });
     expect((await store.readback!.settlementMarkers('r1')).every((m) => m.applications === 1)).toBe(true);
+    expect(store.ledgerEntries('u0').map((e) => [e.reason, e.amount])).toEqual([['stake', -1_000], ['stake', -1_000], ['payout', 2_500]]);
   });
 
   it('aborts concurrent transactions on the same user as conflicts', async () => {
@@ -81,6 +82,22 @@ describe('memory store transactions', () => {
     expect(await outcome).toMatch(new RegExp(`^${TRANSACTION_ABORTED}`));
     expect(store.stats()).toMatchObject({ transactionsAborted: 4, transactionsCommitted: 0, tickets: 0 });
     expect(await store.readback!.balances('u0')).toEqual({ userId: 'u0', cash: 500, medals: 0 });
+  });
+
+  it('retries a settlement whose race index was rebuilt (rows moved) between its read and commit', async () => {
+    const clock = createVirtualClock();
+    const store = createMemoryStore({ clock, transactionLatencyMs: 10, clusterMinTickets: 1 });
+    await store.putUsers(['b', 'a'].map((userId) => ({ userId, cash: 0, medals: 0 })));
+    const ticket = (ticketId: string, userId: string, combination: string) => ({ ticketId, userId, raceId: 'r1', betType: 'trifecta' as const, combination, stake: 100, currency: 'cash' as const });
+    await store.loadTickets([ticket('T1', 'b', '1-2-3'), ticket('T2', 'a', '3-2-1'), ticket('T3', 'b', '2-1-3')]);
+    const settling = store.settleUser('r1', 'b', 1, contractSettlement(1));
+    await store.loadTickets([ticket('T4', 'a', '1-2-3')]);
+    expect(await store.pageUsersWithOpenTickets('r1', undefined, 5)).toEqual(['a', 'b']); // rebuilds and re-clusters
+    await clock.runUntilIdle();
+    expect((await settling).kind).toBe('applied');
+    expect(store.stats().abortsConflict).toBe(1);
+    const states = (await collect(store, 'r1')).map((t) => `${t.ticketId}:${t.userId}:${t.status}`).sort();
+    expect(states).toEqual(['T1:b:won', 'T2:a:open', 'T3:b:lost', 'T4:a:open']);
   });
 
   it('broken exactly-once mode applies a redelivered settlement twice (for checker tests)', async () => {
@@ -179,6 +196,7 @@ describe('memory store columnar settlement', () => {
       currency: new Uint8Array(n).fill(1),
       ticketNumber: Uint32Array.from({ length: n }, (_, i) => 100 + i),
     });
+    store.indexRace('r1');
     expect(await store.pageUsersWithOpenTickets('r1', undefined, 10)).toEqual(['u0', 'u1', 'u2', 'u3']);
     expect(await store.pageUsersWithOpenTickets('r1', 'u1', 10)).toEqual(['u2', 'u3']);
     expect((await store.settleUser('r1', 'u1', 1, contractSettlement(1))).kind).toBe('applied');

@@ -3,8 +3,8 @@
 // yields (other transactions interleave there, like concurrent Spanner transactions), then
 // commits only if no user it read was written meanwhile; otherwise it aborts and retries after a
 // backoff on the clock, a bounded number of times. Aborts can also be injected from the rng.
-import { comboKey, decodeCombination, formatCombination, parseCombination } from '../../core/combination.ts';
-import type { Bonus, CashPools, Clock, OutboxMessage, Rng, SettlementSummary, SettlementTotals, SettleResult, Store, StoreReadback, StoreStats, SummarySettleResult, UserAccount, UserRaceTickets } from '../../core/ports.ts';
+import { decodeCombination, formatCombination, parseCombination } from '../../core/combination.ts';
+import type { Bonus, OutboxMessage, SettlementSummary, SettlementTotals, SettleResult, Store, SummarySettleResult, UserAccount, UserRaceTickets } from '../../core/ports.ts';
 import { err, invariant, ok, type Result } from '../../core/result.ts';
 import { createRng } from '../../core/rng.ts';
 import { settlementIdOf, type LedgerEntry, type LedgerReason, type Settlement } from '../../core/settlement-record.ts';
@@ -16,114 +16,18 @@ import { buildRaceIndex, buildUserOrder, cashPoolsOf, clusterRace, positionAfter
 import { createReadback } from './store-readback.ts';
 import { checkSettlement, priceRows, writeRows, type ColumnTotals } from './settle-path.ts';
 import type { OutcomeLookup } from '../../core/settle-columns.ts';
+import type { MemoryStore, MemoryStoreOptions } from './store-types.ts';
+import { createTransactionRunner, DEFAULT_MAX_TRANSACTION_ATTEMPTS, type Plan } from './transaction.ts';
 
-export interface StoreFaults {
-  /** Probability that a read-write transaction aborts at commit (it then retries). */
-  readonly abortProbability?: number;
-  /**
-   * Deliberately broken exactly-once guard, for proving the checkers can fail: settleUser ignores
-   * the marker and conflicts and re-settles already settled tickets.
-   */
-  readonly brokenExactlyOnce?: boolean;
-}
+export { TRANSACTION_ABORTED } from './store-types.ts';
+export type { ColumnSettlement, ColumnSettleResult, MemoryStore, MemoryStoreOptions, MemoryStoreStats, StoreFaults, TicketColumnBatch } from './store-types.ts';
 
-export interface MemoryStoreOptions {
-  readonly clock?: Clock;
-  readonly rng?: Rng;
-  readonly faults?: StoreFaults;
-  /** Rows to reserve up front (a hint; storage grows in chunks anyway). */
-  readonly capacityTickets?: number;
-  /** Keep every ledger entry (checkers) or only per-user totals (scale). Default true. */
-  readonly ledgerLog?: boolean;
-  /** Attempts per transaction before it fails with TRANSACTION_ABORTED. Default 16. */
-  readonly maxTransactionAttempts?: number;
-  /** Virtual time between a transaction's reads and its commit; 0 = one microtask. */
-  readonly transactionLatencyMs?: number;
-  /** Races with at least this many tickets get their rows clustered by user when indexed. Default 65,536. */
-  readonly clusterMinTickets?: number;
-  /** Reject bets after the race's closeAtMs on the store's clock. Default false. */
-  readonly enforceCloseTime?: boolean;
-}
-
-/** Bulk ticket columns of one race (bench and big scenarios): no Ticket objects at all. */
-export interface TicketColumnBatch {
-  readonly raceId: string;
-  readonly count: number;
-  /** User index per ticket (from `userIndexOf` after putUsers). */
-  readonly userIdx: Uint32Array;
-  readonly betType: Uint8Array;
-  readonly comboCode: Uint16Array;
-  /** stake / 100. */
-  readonly stakeUnits: Uint32Array;
-  /** 0 cash, 1 medal. */
-  readonly currency: Uint8Array;
-  /** Ticket id = ticketIdPrefix + ticketNumber[i] (decimal, no leading zeros). */
-  readonly ticketNumber: Uint32Array;
-  readonly ticketIdPrefix?: string;
-}
-
-export interface MemoryStoreStats extends StoreStats {
-  readonly transactionsRetried: number;
-  readonly abortsInjected: number;
-  readonly abortsConflict: number;
-  readonly settlementsApplied: number;
-  readonly settlementsDuplicate: number;
-  readonly tickets: number;
-  readonly users: number;
-}
-
-/** Kept as aliases of the port types (earlier names of this module). */
-export type ColumnSettlement = SettlementSummary;
-export type ColumnSettleResult = SummarySettleResult;
-
-export interface MemoryStore extends Store {
-  /**
-   * settleUser's fast twin for scale: the same transaction and exactly-once marker, but the
-   * tickets are priced straight from the columns with core's OutcomeLookup (buildOutcomeLookup),
-   * so no Ticket or outcome objects are made. The ledger keeps totals (entries only with ledgerLog).
-   */
-  settleUserColumns(
-    raceId: string,
-    userId: string,
-    resultVersion: number,
-    lookup: OutcomeLookup,
-    outbox?: (settlement: SettlementSummary) => readonly OutboxMessage[],
-  ): Promise<SummarySettleResult>;
-  cashPools(raceId: string): Promise<CashPools>;
-  recordFanoutUsers(raceId: string, users: number): Promise<number>;
-  fanoutUsers(raceId: string): Promise<number | undefined>;
-  getSettlementTotals(raceId: string, userId: string): Promise<SettlementTotals | undefined>;
-  pageSettlementTotals(raceId: string, afterUserId: string | undefined, limit: number): Promise<readonly SettlementTotals[]>;
-  readOutbox(limit: number): Promise<readonly OutboxMessage[]>;
-  deleteOutbox(outboxIds: readonly string[]): Promise<void>;
-  /** Fast bulk load; the stakes are taken as already debited (like loadTickets). */
-  loadTicketColumns(batch: TicketColumnBatch): void;
-  /** Index of a user for TicketColumnBatch.userIdx; -1 when unknown. */
-  userIndexOf(userId: string): number;
-  readonly readback: StoreReadback;
-  stats(): MemoryStoreStats;
-}
-
-/** Error message prefix of a transaction that kept aborting (like Spanner's ABORTED status). */
-export const TRANSACTION_ABORTED = 'ABORTED';
-
-const DEFAULT_MAX_ATTEMPTS = 16;
 /** Below this, a race's tickets fit in cache anyway and clustering would only cost time. */
 const DEFAULT_CLUSTER_MIN_TICKETS = 65_536;
-const RETRY_BACKOFF_MIN_MS = 1;
-const RETRY_BACKOFF_MAX_MS = 32;
 export const LEDGER_REASONS: readonly LedgerReason[] = ['stake', 'payout', 'refund', 'special', 'bonus'];
 const REASON_CODE: Readonly<Record<LedgerReason, number>> = { stake: 0, payout: 1, refund: 2, special: 3, bonus: 4 };
 /** Ledger totals per user: currency (2) x reason (5). */
 export const LEDGER_SLOTS = 10;
-
-/** What a transaction's read phase decided: a result, and the writes to apply if it commits. */
-interface Plan<T> {
-  readonly result: T;
-  readonly commit?: () => void;
-  /** Users the writes touch (their versions are checked and bumped). */
-  readonly users?: readonly number[];
-}
 
 export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore {
   const clock = options.clock ?? createRealClock();
@@ -132,7 +36,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
   invariant(pAbort >= 0 && pAbort <= 1, `faults.abortProbability must be in [0, 1], got ${pAbort}`);
   const broken = options.faults?.brokenExactlyOnce === true;
   const keepLog = options.ledgerLog ?? true;
-  const maxAttempts = options.maxTransactionAttempts ?? DEFAULT_MAX_ATTEMPTS;
+  const maxAttempts = options.maxTransactionAttempts ?? DEFAULT_MAX_TRANSACTION_ATTEMPTS;
   const latencyMs = options.transactionLatencyMs ?? 0;
 
   const table = new TicketTable();
@@ -212,7 +116,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
     creditCode(u, currency === 'cash' ? 0 : 1, REASON_CODE[reason], amount, () => ref);
   const appendRow = (u: number, race: RaceState, betType: number, code: number, units: number, currencyCode: number): number => {
     const row = table.count++;
-    if ((row & 0xfffff) === 0) table.reserve(row + 1); // a new chunk starts every 2^20 rows
+    if (row >= table.capacity()) table.reserve(row + 1);
     table.user.set(row, u);
     table.betType.set(row, betType);
     table.comboCode.set(row, code);
@@ -242,34 +146,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
     };
   };
 
-  /** Runs a transaction: read phase, yield, validate, commit; aborts retry with backoff. */
-  const transact = async <T>(read: () => Plan<T>): Promise<T> => {
-    for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-      if (attempt > 1) counters.retried++;
-      const plan = read();
-      if (plan.commit === undefined) return plan.result;
-      const users = plan.users ?? [];
-      const seen = new Uint32Array(users.length);
-      for (let i = 0; i < users.length; i++) seen[i] = version.data[users[i] as number] as number;
-      if (latencyMs > 0) await clock.sleep(latencyMs);
-      else await Promise.resolve();
-      let conflict = false;
-      for (let i = 0; i < users.length && !broken; i++) conflict ||= version.data[users[i] as number] !== seen[i];
-      const injected = !conflict && pAbort > 0 && rng.nextU32() / 4294967296 < pAbort;
-      if (!conflict && !injected) {
-        plan.commit();
-        for (const u of users) version.data[u] = ((version.data[u] as number) + 1) >>> 0;
-        counters.committed++;
-        return plan.result;
-      }
-      counters.aborted++;
-      if (conflict) counters.conflicts++;
-      else counters.injected++;
-      const capMs = Math.min(RETRY_BACKOFF_MAX_MS, RETRY_BACKOFF_MIN_MS * 2 ** (attempt - 1));
-      await clock.sleep(RETRY_BACKOFF_MIN_MS + (rng.nextU32() % capMs));
-    }
-    throw new Error(`${TRANSACTION_ABORTED}: transaction aborted ${maxAttempts} times`);
-  };
+  const transact = createTransactionRunner({ clock, rng, abortProbability: pAbort, ignoreConflicts: broken, maxAttempts, latencyMs, version, counters });
 
   const validateBet = (bet: Parameters<Store['placeBet']>[0]): Result<{ race: RaceState; code: number; u: number }> => {
     if (!Number.isSafeInteger(bet.stake) || bet.stake <= 0 || bet.stake % STAKE_UNIT !== 0) {
@@ -317,6 +194,8 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
     return {
       result: { kind: 'applied', settlement },
       users: [u],
+      // Rows and positions come from this index; a rebuild meanwhile (tickets added) moved them.
+      stillValid: () => race.index === index,
       commit: () => {
         settlement.outcomes.forEach((o, i) => {
           const row = outRows[i] as number;
@@ -362,6 +241,8 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
     return {
       result: { kind: 'applied', settlement },
       users: [u],
+      // Rows and positions come from this index; a rebuild meanwhile (tickets added) moved them.
+      stillValid: () => race.index === index,
       commit: () => {
         writeRows(table, index.tix, from, to, lookup, !broken, (row, cur, reason, amount) => creditCode(u, cur, reason, amount, () => table.idOf(row)));
         markSettled(race, index, p, resultVersion, messages, totals);
@@ -457,19 +338,31 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
       const race = raceOf(batch.raceId, true) as RaceState;
       const prefix = table.prefixCodeOf(batch.ticketIdPrefix ?? 'T');
       invariant(prefix !== 255, 'too many ticket id prefixes for the bulk path');
-      table.reserve(table.count + batch.count);
-      for (let i = 0; i < batch.count; i++) {
-        const u = batch.userIdx[i] as number;
-        const bt = batch.betType[i] as number;
-        const units = batch.stakeUnits[i] as number;
-        const cur = batch.currency[i] as number;
-        invariant(u < userIds.length && bt < BET_TYPES.length && units > 0 && cur <= 1, `bulk ticket ${i} of ${batch.raceId} is malformed`);
-        const row = appendRow(u, race, bt, batch.comboCode[i] as number, units, cur);
-        table.idPrefix.set(row, prefix);
-        table.idNumber.set(row, batch.ticketNumber[i] as number);
+      const n = batch.count;
+      for (let i = 0; i < n; i++) {
+        const ok = (batch.userIdx[i] as number) < userIds.length && (batch.betType[i] as number) < BET_TYPES.length && (batch.stakeUnits[i] as number) > 0 && (batch.currency[i] as number) <= 1;
+        invariant(ok, `bulk ticket ${i} of ${batch.raceId} is malformed`);
       }
+      const first = table.count;
+      table.reserve(first + n);
+      table.count += n;
+      table.user.copyFrom(first, batch.userIdx, 0, n);
+      table.betType.copyFrom(first, batch.betType, 0, n);
+      table.comboCode.copyFrom(first, batch.comboCode, 0, n);
+      table.stakeUnits.copyFrom(first, batch.stakeUnits, 0, n);
+      table.currency.copyFrom(first, batch.currency, 0, n);
+      table.idNumber.copyFrom(first, batch.ticketNumber, 0, n);
+      table.idPrefix.fill(first, first + n, prefix);
+      table.status.fill(first, first + n, STATUS_OPEN);
+      table.per100.fill(first, first + n, 0);
+      race.addRowRange(first, n, batch);
     },
     userIndexOf: (userId) => userIdx(userId, false),
+    ledgerEntries: (userId) => [...(ledgerLog.get(userIdx(userId, false)) ?? [])],
+    indexRace(raceId) {
+      const race = races.get(raceId);
+      if (race !== undefined) indexOf(race);
+    },
     async recordOutcome(outcome) {
       const race = raceOf(outcome.raceId, true) as RaceState;
       if (race.outcome !== undefined && race.outcome.resultVersion >= outcome.resultVersion) return false;

@@ -21,6 +21,7 @@ messages) and the interleaving; checkers then verify the whole world.
   --no-faults          no injected faults (the shape is still drawn from the seed)
   --fanout V           fix the fan-out variant: per-user, user-batch:N, single-worker
   --notify V           fix the notify variant: after-commit, outbox
+  --settle-path P      fix the settle path: objects (reference pure settlement), columns
   --broken B           deliberately broken pipeline (checker self-test): ${BROKEN_BEHAVIOURS.join(', ')}
   --json               one JSON object
 
@@ -41,6 +42,11 @@ function commonOptions(flags: Record<string, unknown>): Omit<SimOptions, 'seed'>
     const v = parseNotifyVariant(flags['notify']);
     if (!v.ok) throw new UsageError(v.error.message);
     opts.notify = v.value;
+  }
+  if (typeof flags['settle-path'] === 'string') {
+    const p = flags['settle-path'];
+    if (p !== 'objects' && p !== 'columns') throw new UsageError(`--settle-path must be objects or columns, got "${p}"`);
+    opts.settlePath = p;
   }
   if (typeof flags['broken'] === 'string') {
     if (!(BROKEN_BEHAVIOURS as readonly string[]).includes(flags['broken'])) throw new UsageError(`--broken must be one of ${BROKEN_BEHAVIOURS.join(', ')}`);
@@ -116,6 +122,7 @@ export const command: CommandModule = {
         fanout: { type: 'string' },
         notify: { type: 'string' },
         broken: { type: 'string' },
+        'settle-path': { type: 'string' },
         json: { type: 'boolean' },
       });
       if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
