@@ -117,6 +117,9 @@ async function handleRaceResult(deps: HandlerDeps, settler: UserSettler, d: Deli
     if (fanout.kind === 'single-worker') await settleAllHere(deps, settler, race, page, d.deliveryAttempt);
     else await publishBatched(deps, TOPICS.settleRequests, requestsOf(race, page, fanout.kind === 'per-user' ? 1 : fanout.usersPerMessage));
     probe('fanout.afterPage', `${raceId}/${page[0] ?? ''}#${d.deliveryAttempt}`);
+    // Yield between pages so settle workers run alongside: the backlog (and the heap) stays a
+    // few pages deep instead of holding every user's request at once.
+    await deps.clock.sleep(0);
   }
   d.ack();
 }

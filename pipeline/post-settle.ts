@@ -1,12 +1,14 @@
 // Post-settle: for each `settled` message, grant the settlement's bonuses and missions (ids are
 // deterministic, the Store grants an id once), publish the user's notification (its id is
 // deterministic, a client drops duplicates), mark (race, user) post-settled, and when the marked
-// count reaches the number of users the fan-out found (the barrier), publish the day ranking.
+// count reaches the number of users the fan-out found (the barrier), publish the day ranking: one
+// broadcast notification per race (user "*"), not one per user, so a race of a million users
+// costs one message rather than a million copies of the same top list.
 // The ranking is published before it is claimed, so a crash between the two republishes the same
-// notifications (same ids) instead of losing them; the claim stops later republishing.
+// notification (same id) instead of losing it; the claim stops later republishing.
 import { encodeNotification } from '../core/messages.ts';
 import { freshDay, missionBonuses } from '../core/missions.ts';
-import { rankingNotification, rankingNotificationId, settledNotificationId, type NotificationBody } from '../core/notification.ts';
+import { rankingNotification, settledNotificationId, type NotificationBody } from '../core/notification.ts';
 import type { BusMessage, Delivery, DeliveryHandler, SettlementTotals } from '../core/ports.ts';
 import { RANKING_NOTIFICATION_TOP, rankUsers } from '../core/ranking.ts';
 import { TOPICS } from '../core/topology.ts';
@@ -60,55 +62,16 @@ async function allTotals(deps: HandlerDeps, raceId: string): Promise<SettlementT
   }
 }
 
-/**
- * An encoder for one race's ranking notifications. They differ only in user, rank and id, so the
- * shared `top` list is serialised once and spliced in; the first notification is also encoded by
- * the validating encoder and must come out byte-identical, so the shortcut cannot drift from the
- * schema (with a million users, validating every copy of the same list dominated the ranking).
- */
-function rankingEncoder(bodyOf: (userId: string) => NotificationBody): (userId: string) => string {
-  // A control character cannot occur in an id (visible ASCII only), so the mark is unambiguous.
-  const TOP_VALUE = '\u0001top';
-  const TOP_MARK = JSON.stringify(TOP_VALUE);
-  let topJson: string | undefined;
-  let checked = false;
-  return (userId) => {
-    const body = bodyOf(userId);
-    if (body.payload.kind !== 'ranking') throw new Error('invariant violated: ranking encoder got another kind');
-    topJson ??= JSON.stringify(body.payload.top);
-    const fast = JSON.stringify({
-      schemaVersion: 1,
-      userId: body.userId,
-      raceId: body.raceId,
-      kind: body.kind,
-      payload: { kind: 'ranking', raceId: body.payload.raceId, rank: body.payload.rank, top: TOP_VALUE },
-      publishedAt: body.publishedAt,
-      notificationId: body.notificationId,
-    }).replace(TOP_MARK, () => topJson as string);
-    if (!checked) {
-      const slow = encodeNotification(body);
-      if (slow !== fast) throw new Error(`invariant violated: fast ranking encoding differs from encodeNotification: ${fast} vs ${slow}`);
-      checked = true;
-    }
-    return fast;
-  };
-}
+/** The ranking is one broadcast per race: the gateway shows it on every connection (see report). */
+export const RANKING_BROADCAST_USER = '*';
 
-/** Publishes every user's ranking notification for the race (deterministic ids). */
+/** Publishes the race's day ranking once, as a broadcast notification with a deterministic id. */
 async function publishRanking(deps: HandlerDeps, race: RaceContext): Promise<void> {
   const raceId = race.outcome.raceId;
   const totals = await allTotals(deps, raceId);
   const ranking = rankUsers(totals, Math.min(LIMITS.rankingTop, RANKING_NOTIFICATION_TOP));
-  const encode = rankingEncoder((userId) => rankingNotification(raceId, userId, ranking, LIMITS.rankingTop, race.outcome.publishedAtMs));
-  let batch: BusMessage[] = [];
-  for (const t of totals) {
-    batch.push({ data: encode(t.userId), attributes: { notificationId: rankingNotificationId(raceId, t.userId), userId: t.userId } });
-    if (batch.length >= LIMITS.publishBatchMessages) {
-      await deps.bus.publish(TOPICS.notifications, batch);
-      batch = [];
-    }
-  }
-  if (batch.length > 0) await deps.bus.publish(TOPICS.notifications, batch);
+  const body = rankingNotification(raceId, RANKING_BROADCAST_USER, ranking, LIMITS.rankingTop, race.outcome.publishedAtMs);
+  await deps.bus.publish(TOPICS.notifications, [notificationMessage(body)]);
   deps.counters.rankingsPublished++;
 }
 

@@ -5,6 +5,7 @@ import type { MemoryBus } from '../backends/memory/index.ts';
 import { DEAD_LETTER_ATTRIBUTES } from '../backends/memory/index.ts';
 import type { NotificationPayload, RankingPayload } from '../core/notification.ts';
 import { rankingNotificationId, settledNotificationId } from '../core/notification.ts';
+import { RANKING_BROADCAST_USER } from '../pipeline/post-settle.ts';
 import type { Store, StoreReadback } from '../core/ports.ts';
 import { TOPICS } from '../core/topology.ts';
 import type { ExpectedRace } from './expected.ts';
@@ -131,14 +132,14 @@ function checkNotifications(w: World, r: Report): void {
     else if (n.payload.kind !== 'settled' || n.payload.cash !== s.cashDelta || n.payload.medals !== s.medalDelta || n.payload.hits !== s.hits) {
       r.add('notified-exactly-once', `notification ${id} says ${JSON.stringify(n.payload)}, the settlement credited cash ${s.cashDelta} medals ${s.medalDelta} hits ${s.hits}`);
     }
-    const rid = rankingNotificationId(raceId, u.userId);
-    known.add(rid);
-    const rn = shown.get(rid);
-    if (rn === undefined) r.add('ranking-exactly-once', `user ${u.userId} never got the ranking of ${raceId}`);
-    else if (rn.times !== 1) r.add('ranking-exactly-once', `the client showed ${rid} ${rn.times} times`);
-    else if (rn.payload.kind !== 'ranking' || !sameRanking(rn.payload.top, w.expected.ranking)) {
-      r.add('ranking-exactly-once', `ranking shown to ${u.userId} is not the ranking of every settled user: ${JSON.stringify(rn.payload.kind === 'ranking' ? rn.payload.top.slice(0, 3) : rn.payload)}`);
-    }
+  }
+  const rid = rankingNotificationId(raceId, RANKING_BROADCAST_USER);
+  known.add(rid);
+  const rn = shown.get(rid);
+  if (rn === undefined) r.add('ranking-exactly-once', `the ranking of ${raceId} was never shown`);
+  else if (rn.times !== 1) r.add('ranking-exactly-once', `the client showed ${rid} ${rn.times} times`);
+  else if (rn.payload.kind !== 'ranking' || !sameRanking(rn.payload.top, w.expected.ranking)) {
+    r.add('ranking-exactly-once', `the ranking shown is not the ranking of every settled user: ${JSON.stringify(rn.payload.kind === 'ranking' ? rn.payload.top.slice(0, 3) : rn.payload)}`);
   }
   for (const id of shown.keys()) if (!known.has(id)) r.add('notified-exactly-once', `unexpected notification ${id}`);
 }

@@ -4,6 +4,8 @@
 export { createPubSubBus, effectiveAckDeadlineMs, PUBSUB_BUS_LIMITS } from './pubsub-bus.ts';
 export type { PubSubBus, PubSubBusOptions } from './pubsub-bus.ts';
 export { createSpannerStore } from './spanner-store.ts';
+export { openSpannerStore } from './spanner-open.ts';
+export type { OpenSpannerStoreOptions } from './spanner-open.ts';
 export type { SpannerStore, SpannerStoreOptions } from './spanner-store.ts';
 export { createSpannerClient } from './spanner-client.ts';
 export type { SpannerTarget } from './spanner-client.ts';

@@ -90,6 +90,8 @@ describeWithEmulators('createPubSubBus on the Pub/Sub emulator', () => {
     await bus.publish(topic, [{ data: 'x' }]);
     await eventually('third attempt', () => attempts.length >= 3);
     await s.close();
+    expect(bus.stats().subscriptions).toEqual([{ subscription: sub, delivered: 3, acked: 1, nacked: 2, redelivered: 2, expired: 0, inFlight: 0, waiting: 0 }]);
+    expect(bus.stats().publishedByTopic).toEqual({ [topic]: 1 });
     await bus.close();
     expect(attempts).toEqual([1, 2, 3]);
   });

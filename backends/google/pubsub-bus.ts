@@ -40,10 +40,45 @@ export interface PubSubBusOptions {
   readonly onError?: (subscription: string, error: Error) => void;
 }
 
+/** Counts seen by this process (Pub/Sub itself keeps no counters the emulator would expose). */
+export interface PubSubSubscriberStats {
+  readonly subscription: string;
+  readonly delivered: number;
+  readonly acked: number;
+  readonly nacked: number;
+  /** Deliveries with deliveryAttempt > 1. */
+  readonly redelivered: number;
+  /** Deliveries not settled within the ack deadline (their late ack/nack was ignored). */
+  readonly expired: number;
+  readonly inFlight: number;
+  /** Received from Pub/Sub and waiting for a free handler slot. */
+  readonly waiting: number;
+}
+
+export interface PubSubBusStats {
+  /** Messages accepted by Pub/Sub, per topic. */
+  readonly publishedByTopic: Readonly<Record<string, number>>;
+  /** One entry per subscribe() call still open or closed, summed per subscription name. */
+  readonly subscriptions: readonly PubSubSubscriberStats[];
+}
+
 export interface PubSubBus extends MessageBus {
   /** `emulator host:port`, or `google-cloud` when talking to the real service. */
   readonly target: string;
+  stats(): PubSubBusStats;
 }
+
+interface Counters {
+  delivered: number;
+  acked: number;
+  nacked: number;
+  redelivered: number;
+  expired: number;
+  inFlight: number;
+  waiting: number;
+}
+
+const zeroCounters = (): Counters => ({ delivered: 0, acked: 0, nacked: 0, redelivered: 0, expired: 0, inFlight: 0, waiting: 0 });
 
 function createClient(options: PubSubBusOptions): { pubsub: PubSub; target: string } {
   if (options.projectId === '') throw new Error('createPubSubBus: projectId must be non-empty');
@@ -78,7 +113,7 @@ export function effectiveAckDeadlineMs(ackDeadlineMs: number): number {
 }
 
 /** The subscriber side of one subscribe() call: a gate of `maxInFlight` handler slots. */
-function startSubscriber(sub: Subscription, handler: DeliveryHandler, maxInFlight: number, ackDeadlineMs: number, onError: (e: Error) => void): SubscriptionHandle {
+function startSubscriber(sub: Subscription, handler: DeliveryHandler, maxInFlight: number, ackDeadlineMs: number, c: Counters, onError: (e: Error) => void): SubscriptionHandle {
   let inFlight = 0;
   let closed = false;
   const waiting: Message[] = [];
@@ -86,6 +121,8 @@ function startSubscriber(sub: Subscription, handler: DeliveryHandler, maxInFligh
 
   const dispatch = (m: Message): void => {
     inFlight++;
+    c.inFlight++;
+    c.waiting--;
     let settled = false;
     const finish = (settle: () => void): void => {
       if (settled) return;
@@ -93,18 +130,23 @@ function startSubscriber(sub: Subscription, handler: DeliveryHandler, maxInFligh
       clearTimeout(expiry);
       settle();
       inFlight--;
+      c.inFlight--;
       pump();
     };
     // Past the deadline the delivery is void: the slot is freed and Pub/Sub redelivers.
-    const expiry = setTimeout(() => finish(() => undefined), ackDeadlineMs);
+    const expiry = setTimeout(() => finish(() => void c.expired++), ackDeadlineMs);
+    expiry.unref(); // a handler still running after close() must not keep the process alive
+    const deliveryAttempt = Math.max(1, m.deliveryAttempt);
+    c.delivered++;
+    if (deliveryAttempt > 1) c.redelivered++;
     const delivery: Delivery = {
       messageId: m.id,
       data: m.data.toString('utf8'),
       attributes: m.attributes,
-      deliveryAttempt: Math.max(1, m.deliveryAttempt),
+      deliveryAttempt,
       publishTimeMs: m.publishTime.getTime(),
-      ack: () => finish(() => m.ack()),
-      nack: () => finish(() => m.nack()),
+      ack: () => finish(() => (c.acked++, m.ack())),
+      nack: () => finish(() => (c.nacked++, m.nack())),
     };
     Promise.resolve()
       .then(() => handler(delivery))
@@ -123,6 +165,7 @@ function startSubscriber(sub: Subscription, handler: DeliveryHandler, maxInFligh
 
   sub.on('message', (m: Message) => {
     if (closed) return m.nack();
+    c.waiting++;
     waiting.push(m);
     pump();
   });
@@ -133,6 +176,7 @@ function startSubscriber(sub: Subscription, handler: DeliveryHandler, maxInFligh
       closed = true;
       // Not yet handed out: give them back at once instead of waiting for their deadline.
       for (let i = waitingHead; i < waiting.length; i++) (waiting[i] as Message).nack();
+      c.waiting -= waiting.length - waitingHead;
       waiting.length = 0;
       waitingHead = 0;
       await sub.close();
@@ -145,6 +189,8 @@ export function createPubSubBus(options: PubSubBusOptions): PubSubBus {
   const { pubsub, target } = createClient(options);
   const topics = new Map<string, Topic>();
   const handles = new Set<SubscriptionHandle>();
+  const published = new Map<string, number>();
+  const counters = new Map<string, Counters>();
   let closed = false;
   const report = options.onError ?? ((s: string, e: Error) => process.stderr.write(`pubsub-bus: subscription ${s}: ${e.message}\n`));
 
@@ -170,6 +216,7 @@ export function createPubSubBus(options: PubSubBusOptions): PubSubBus {
           return t.publishMessage({ data: Buffer.from(m.data, 'utf8'), attributes: m.attributes === undefined ? undefined : { ...m.attributes } });
         }),
       );
+      published.set(topic, (published.get(topic) ?? 0) + messages.length);
     },
     subscribe(subscription: string, handler: DeliveryHandler, subscribeOptions: SubscribeOptions): SubscriptionHandle {
       if (closed) throw new Error('bus is closed');
@@ -186,7 +233,9 @@ export function createPubSubBus(options: PubSubBusOptions): PubSubBus {
         maxExtensionTime: deadline,
         batching: { maxMilliseconds: PUBSUB_BUS_LIMITS.ackBatchDelayMs },
       });
-      const inner = startSubscriber(sub, handler, maxInFlight, seconds * 1000, (e) => report(subscription, e));
+      let c = counters.get(subscription);
+      if (c === undefined) counters.set(subscription, (c = zeroCounters()));
+      const inner = startSubscriber(sub, handler, maxInFlight, seconds * 1000, c, (e) => report(subscription, e));
       const handle: SubscriptionHandle = {
         async close() {
           handles.delete(handle);
@@ -195,6 +244,12 @@ export function createPubSubBus(options: PubSubBusOptions): PubSubBus {
       };
       handles.add(handle);
       return handle;
+    },
+    stats(): PubSubBusStats {
+      return {
+        publishedByTopic: Object.fromEntries(published),
+        subscriptions: [...counters].map(([subscription, c]) => ({ subscription, ...c })),
+      };
     },
     async close(): Promise<void> {
       if (closed) return;

@@ -80,13 +80,14 @@ CREATE TABLE Settlements (
   CashDelta INT64 NOT NULL,
   MedalDelta INT64 NOT NULL,
   Hits INT64 NOT NULL,
+  TrifectaHits INT64 NOT NULL,
   SettledAt TIMESTAMP NOT NULL OPTIONS (allow_commit_timestamp = true),
 ) PRIMARY KEY (UserId, RaceId),
   INTERLEAVE IN PARENT Users ON DELETE CASCADE;
 
 -- One race's settlements in user order (the day ranking pages them after the barrier), read as a
 -- key range on RaceId; STORING the totals so the page needs no second read per user.
-CREATE INDEX SettlementsByRace ON Settlements (RaceId, UserId) STORING (SettlementId, ResultVersion, CashDelta, MedalDelta, Hits);
+CREATE INDEX SettlementsByRace ON Settlements (RaceId, UserId) STORING (SettlementId, ResultVersion, CashDelta, MedalDelta, Hits, TrifectaHits);
 
 -- Every balance change as a signed integer. Keyed (UserId, EntryId) and interleaved in Users so a
 -- user's ledger sums with one key-range read; EntryId is deterministic (settlement id + index,

@@ -31,12 +31,13 @@ interface MarkerRow {
   CashDelta: number;
   MedalDelta: number;
   Hits: number;
+  TrifectaHits: number;
 }
-const MARKER_COLUMNS = ['UserId', 'RaceId', 'SettlementId', 'ResultVersion', 'CashDelta', 'MedalDelta', 'Hits'];
+const MARKER_COLUMNS = ['UserId', 'RaceId', 'SettlementId', 'ResultVersion', 'CashDelta', 'MedalDelta', 'Hits', 'TrifectaHits'];
 const REASONS: readonly LedgerReason[] = ['stake', 'payout', 'refund', 'special', 'bonus'];
 
 function totalsOf(r: MarkerRow): SettlementTotals {
-  return { userId: r.UserId, settlementId: r.SettlementId, cash: r.CashDelta, medals: r.MedalDelta, hits: r.Hits };
+  return { userId: r.UserId, settlementId: r.SettlementId, cash: r.CashDelta, medals: r.MedalDelta, hits: r.Hits, trifectaHits: r.TrifectaHits };
 }
 
 const byString = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);

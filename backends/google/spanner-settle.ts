@@ -56,7 +56,13 @@ function assertSettlement(req: SettleRequest, open: readonly TicketState[], s: S
   check(cash === s.cashDelta && medals === s.medalDelta, () => `settlement ${s.settlementId}: ledger sums ${cash}/${medals} differ from deltas ${s.cashDelta}/${s.medalDelta}`);
 }
 
-function queueWrites(tx: Transaction, req: SettleRequest, user: UserRow, s: Settlement): void {
+/** Hits on trifecta tickets (missions count them), kept on the marker for the ranking's page. */
+function trifectaHitsOf(open: readonly TicketState[], s: Settlement): number {
+  const trifecta = new Set(open.filter((t) => t.betType === 'trifecta').map((t) => t.ticketId));
+  return s.outcomes.filter((o) => trifecta.has(o.ticketId) && (o.status === 'won' || o.status === 'special')).length;
+}
+
+function queueWrites(tx: Transaction, req: SettleRequest, user: UserRow, open: readonly TicketState[], s: Settlement): void {
   const cash = user.CashYen + s.cashDelta;
   const medals = user.Medals + s.medalDelta;
   check(cash >= 0 && medals >= 0, () => `settlement ${s.settlementId} would leave ${req.userId} at ${cash} yen / ${medals} medals`);
@@ -77,6 +83,7 @@ function queueWrites(tx: Transaction, req: SettleRequest, user: UserRow, s: Sett
     CashDelta: s.cashDelta,
     MedalDelta: s.medalDelta,
     Hits: s.hits,
+    TrifectaHits: trifectaHitsOf(open, s),
     SettledAt: Spanner.COMMIT_TIMESTAMP,
   });
   const messages = req.outbox?.(s) ?? [];
@@ -121,7 +128,7 @@ async function settleBody(tx: Transaction, req: SettleRequest): Promise<SettleRe
   const plain = open.map(({ status: _s, per100: _p, payout: _y, settlementId: _i, ...ticket }) => ticket);
   const settlement = req.compute({ raceId, userId, tickets: plain });
   assertSettlement(req, open, settlement);
-  queueWrites(tx, req, user, settlement);
+  queueWrites(tx, req, user, open, settlement);
   return { kind: 'applied', settlement };
 }
 

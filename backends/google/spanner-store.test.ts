@@ -110,6 +110,22 @@ describe('placeBet', () => {
   });
 });
 
+describe('outcomes', () => {
+  it('are replicated to every shard: the latest version is read back and bets close in every shard', async () => {
+    await putOpenRace('r-outcome');
+    const bettors = ['ob-1', 'ob-2', 'ob-3', 'ob-4', 'ob-5', 'ob-6'];
+    await store.putUsers(bettors.map((userId) => ({ userId, cash: 1_000, medals: 0 })));
+    expect(new Set(bettors.map((u) => store.shardOfUser(u))).size).toBe(2);
+    const outcome = { raceId: 'r-outcome', resultVersion: 1, resultJson: '{"status":"void"}', payoutTableJson: '{}', publishedAtMs: 7 };
+    expect(await store.recordOutcome(outcome)).toBe(true);
+    expect(await store.recordOutcome(outcome)).toBe(false);
+    expect(await store.recordOutcome({ ...outcome, resultVersion: 2 })).toBe(true);
+    expect((await store.getOutcome('r-outcome'))?.resultVersion).toBe(2);
+    const refused = await Promise.all(bettors.map((u, i) => store.placeBet(exacta('r-outcome', u, i))));
+    expect(refused.map((r) => (r.ok ? 'ok' : r.error.code))).toEqual(bettors.map(() => 'BET.RACE_CLOSED'));
+  });
+});
+
 describe('settleUser', () => {
   it('applies exactly once under concurrent duplicate deliveries', async () => {
     await putOpenRace('r-dup');

@@ -105,13 +105,58 @@ interface MessageRecord {
   done: boolean;
 }
 
-interface Lease {
+interface LeaseOps {
+  ack(lease: Lease): void;
+  nack(lease: Lease): void;
+}
+
+/**
+ * One delivery and its lease in one object, since a million-message backlog makes a million of
+ * them. Call ack() and nack() as methods (they are on the prototype).
+ */
+class Lease implements Delivery {
+  readonly messageId: string;
+  readonly data: string;
+  readonly attributes: Readonly<Record<string, string>>;
+  readonly deliveryAttempt: number;
+  readonly publishTimeMs: number;
   readonly msg: MessageRecord;
   readonly deadlineMs: number;
   readonly subscriber: Subscriber;
-  settled: boolean;
+  readonly state: SubState;
+  private readonly ops: LeaseOps;
+  settled = false;
   /** Settled by its deadline passing (an ack now is a late ack, ignored). */
-  expired: boolean;
+  expired = false;
+
+  constructor(msg: MessageRecord, deadlineMs: number, subscriber: Subscriber, state: SubState, ops: LeaseOps) {
+    this.messageId = msg.messageId;
+    this.data = msg.data;
+    this.attributes = msg.attributes;
+    this.deliveryAttempt = Math.max(1, msg.attempts);
+    this.publishTimeMs = msg.publishTimeMs;
+    this.msg = msg;
+    this.deadlineMs = deadlineMs;
+    this.subscriber = subscriber;
+    this.state = state;
+    this.ops = ops;
+  }
+
+  ack(): void {
+    this.ops.ack(this);
+  }
+
+  nack(): void {
+    this.ops.nack(this);
+  }
+}
+
+/** A ready-queue entry for a duplicate delivery (the original is queued as its record). */
+class DuplicateOf {
+  readonly msg: MessageRecord;
+  constructor(msg: MessageRecord) {
+    this.msg = msg;
+  }
 }
 
 interface Subscriber {
@@ -140,7 +185,7 @@ interface Counters {
 
 interface SubState {
   readonly spec: SubscriptionSpec;
-  readonly ready: Deque<{ readonly msg: MessageRecord; readonly duplicate: boolean }>;
+  readonly ready: Deque<MessageRecord | DuplicateOf>;
   /**
    * Messages in publish order; done ones are dropped lazily from the front, so the first one left
    * is the oldest unacked. (No hash map: a million-message backlog costs no rehashing.)
@@ -221,12 +266,12 @@ export function createMemoryBus(options: MemoryBusOptions = {}): MemoryBus {
 
   const makeReady = (s: SubState, msg: MessageRecord, duplicate: boolean, delayMs: number): void => {
     if (!duplicate) msg.queued = true;
-    const push = () => {
-      s.ready.push({ msg, duplicate });
-      schedulePump(s);
-    };
-    if (delayMs > 0) later(delayMs, push);
-    else push();
+    if (delayMs > 0) {
+      later(delayMs, () => makeReady(s, msg, duplicate, 0));
+      return;
+    }
+    s.ready.push(duplicate ? new DuplicateOf(msg) : msg);
+    schedulePump(s);
   };
 
   const publishOne = (topic: string, m: BusMessage): void => {
@@ -316,6 +361,8 @@ export function createMemoryBus(options: MemoryBusOptions = {}): MemoryBus {
     retry(s, lease.msg);
   };
 
+  const ops: LeaseOps = { ack: (l) => ack(l.state, l), nack: (l) => nack(l.state, l) };
+
   const expireDue = (s: SubState, sub: Subscriber): void => {
     sub.cancelLeaseTimer = undefined;
     const now = clock.nowMs();
@@ -366,45 +413,41 @@ export function createMemoryBus(options: MemoryBusOptions = {}): MemoryBus {
     s.counters.delivered++;
     msg.leases++;
     sub.inFlight++;
-    const lease: Lease = { msg, deadlineMs: clock.nowMs() + sub.ackDeadlineMs, subscriber: sub, settled: false, expired: false };
+    const lease = new Lease(msg, clock.nowMs() + sub.ackDeadlineMs, sub, s, ops);
     sub.leases.push(lease);
     armLeaseTimer(s, sub);
     if (!duplicate && roll(pDuplicate)) makeReady(s, msg, true, 0);
-    const delivery: Delivery = {
-      messageId: msg.messageId,
-      data: msg.data,
-      attributes: msg.attributes,
-      deliveryAttempt: Math.max(1, msg.attempts),
-      publishTimeMs: msg.publishTimeMs,
-      ack: () => ack(s, lease),
-      nack: () => nack(s, lease),
-    };
-    const run = () => {
-      // A handler that throws or rejects without settling the delivery counts as a nack. It is
-      // called right here (the pump runs as its own task), which saves two promises a message.
-      try {
-        sub.handler(delivery).catch(() => nack(s, lease));
-      } catch {
-        nack(s, lease);
-      }
-    };
-    if (roll(pLate)) later(sub.ackDeadlineMs + 1, run);
-    else run();
+    if (roll(pLate)) later(sub.ackDeadlineMs + 1, () => run(sub, lease));
+    else run(sub, lease);
+  };
+
+  /**
+   * A handler that throws or rejects without settling the delivery counts as a nack. It is called
+   * right here (the pump runs as its own task), which saves two promises a message.
+   */
+  const run = (sub: Subscriber, lease: Lease): void => {
+    try {
+      sub.handler(lease).catch(() => lease.nack());
+    } catch {
+      lease.nack();
+    }
   };
 
   const pump = (s: SubState): void => {
     while (s.ready.length > 0 && !closed) {
-      const head = s.ready.peek() as { msg: MessageRecord; duplicate: boolean };
+      const head = s.ready.peek() as MessageRecord | DuplicateOf;
+      const duplicate = head instanceof DuplicateOf;
+      const msg = duplicate ? head.msg : head;
       // A duplicate goes out even when the original was acked meanwhile: that is the hazard.
-      if (head.msg.done && !head.duplicate) {
+      if (msg.done && !duplicate) {
         s.ready.shift();
         continue;
       }
       const sub = pickSubscriber(s);
       if (sub === undefined) return;
       s.ready.shift();
-      if (!head.duplicate) head.msg.queued = false;
-      deliver(s, sub, head.msg, head.duplicate);
+      if (!duplicate) msg.queued = false;
+      deliver(s, sub, msg, duplicate);
     }
   };
 
