@@ -6,6 +6,13 @@ import { deadLetterTopicOf } from '../core/topology.ts';
 /** Longest reason kept in the attribute (Pub/Sub attribute values are capped at 1,024 bytes). */
 const REASON_CHARS_MAX = 512;
 
+/** Dead-letters one user of a (batched) message whose settlement the pure core refused; the delivery is not acked here. */
+export async function deadLetterUser(bus: MessageBus, topic: string, data: string, userId: string, reason: string, originalMessageId?: string): Promise<void> {
+  const attributes: Record<string, string> = { reason: reason.slice(0, REASON_CHARS_MAX), userId };
+  if (originalMessageId !== undefined) attributes['originalMessageId'] = originalMessageId;
+  await bus.publish(deadLetterTopicOf(topic), [{ data, attributes }]);
+}
+
 export async function deadLetter(bus: MessageBus, topic: string, delivery: Delivery, reason: string): Promise<void> {
   await bus.publish(deadLetterTopicOf(topic), [
     {

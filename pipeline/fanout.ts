@@ -6,7 +6,7 @@
 import type { BusMessage, Delivery, DeliveryHandler } from '../core/ports.ts';
 import { TOPICS } from '../core/topology.ts';
 import { storeMethod, type HandlerDeps } from './context.ts';
-import { deadLetter } from './dead-letter.ts';
+import { deadLetter, deadLetterUser } from './dead-letter.ts';
 import type { RaceContext } from './race-cache.ts';
 import { SettlementRejected, type UserSettler } from './settle.ts';
 import { LIMITS } from './settings.ts';
@@ -82,9 +82,7 @@ async function settleAllHere(deps: HandlerDeps, settler: UserSettler, race: Race
     } catch (e) {
       if (!(e instanceof SettlementRejected)) throw e;
       deps.counters.deadLettered++;
-      await deps.bus.publish(`${TOPICS.settleRequests}-dead-letter`, [
-        { data: JSON.stringify({ raceId: race.outcome.raceId, userId }), attributes: { reason: `${e.error.code}: ${e.error.message}`.slice(0, 512), userId } },
-      ]);
+      await deadLetterUser(deps.bus, TOPICS.settleRequests, JSON.stringify({ raceId: race.outcome.raceId, userId }), userId, `${e.error.code}: ${e.error.message}`);
     }
   }
   await publishBatched(deps, TOPICS.settled, out);

@@ -64,15 +64,18 @@ export function createOutboxRelay(deps: OutboxRelayDeps): OutboxRelay {
     }
   };
 
+  const kick = (): void => {
+    kicked = true;
+    if (running !== undefined || stopped) return;
+    running = loop().finally(() => {
+      running = undefined;
+      // A kick that arrived while the last empty polls ran must not be lost.
+      if (kicked && !stopped) kick();
+    });
+  };
+
   return {
-    kick() {
-      kicked = true;
-      if (running !== undefined || stopped) return;
-      running = loop().finally(() => {
-        running = undefined;
-        if (kicked && !stopped) this.kick();
-      });
-    },
+    kick,
     async idle() {
       while (running !== undefined) await running;
     },

@@ -54,8 +54,16 @@ const SUBSCRIPTION_OF: Readonly<Record<Stage, (typeof SUBSCRIPTIONS)[keyof typeo
   postSettle: SUBSCRIPTIONS.postSettle,
 };
 
+/**
+ * Pub/Sub's longest ack deadline. A fan-out over a million users runs for minutes; the Pub/Sub
+ * client would keep extending its lease meanwhile, which the MessageBus port does not model, so
+ * the fan-out stage holds its lease this long instead of being redelivered mid-walk.
+ */
+const FANOUT_ACK_DEADLINE_MS = 600_000;
+
 function defaultsOf(stage: Stage): StageOptions {
-  return { workers: stage === 'fanout' ? 1 : 4, maxInFlight: stage === 'fanout' ? 1 : 16, ackDeadlineMs: SUBSCRIPTION_OF[stage].ackDeadlineSeconds * 1000 };
+  if (stage === 'fanout') return { workers: 1, maxInFlight: 1, ackDeadlineMs: FANOUT_ACK_DEADLINE_MS };
+  return { workers: 4, maxInFlight: 16, ackDeadlineMs: SUBSCRIPTION_OF[stage].ackDeadlineSeconds * 1000 };
 }
 
 export function startPipeline(options: PipelineOptions): RunningPipeline {

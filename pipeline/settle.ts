@@ -10,7 +10,7 @@ import type { Settlement } from '../core/settlement-record.ts';
 import { hitsOfType, settleUserTickets } from '../core/settlement.ts';
 import { TOPICS } from '../core/topology.ts';
 import { storeMethod, type HandlerDeps } from './context.ts';
-import { deadLetter } from './dead-letter.ts';
+import { deadLetter, deadLetterUser } from './dead-letter.ts';
 import type { OutboxRelay } from './outbox-relay.ts';
 import type { RaceContext } from './race-cache.ts';
 import { encodeSettled, parseSettleRequest } from './wire.ts';
@@ -145,9 +145,7 @@ async function handleSettleRequest(deps: HandlerDeps, settler: UserSettler, d: D
       if (!(e instanceof SettlementRejected)) throw e;
       counters.deadLettered++;
       // One bad user must not block the others of a batch: its own request goes to the dead letters.
-      await bus.publish(`${TOPICS.settleRequests}-dead-letter`, [
-        { data: d.data, attributes: { reason: `${e.error.code}: ${e.error.message}`.slice(0, 512), userId, originalMessageId: d.messageId } },
-      ]);
+      await deadLetterUser(bus, TOPICS.settleRequests, d.data, userId, `${e.error.code}: ${e.error.message}`, d.messageId);
     }
   }
   if (out.length > 0) await bus.publish(TOPICS.settled, out);

@@ -13,9 +13,10 @@
 import type { BetType } from '../core/sports.ts';
 import { weightOfUser } from './activity.ts';
 import { userAccount, type BalanceInputs } from './bettors.ts';
-import { ascii, LineWriter, putBytes, putDigits, type ByteSink } from './jsonl.ts';
+import { ascii, LineWriter, type ByteSink } from './jsonl.ts';
+import { putTicket, raceSegments, SEG_END, type RaceSegments, type SegmentCache } from './ticket-lines.ts';
 import { LIMITS } from './limits.ts';
-import { buildPlan, GENERATOR_VERSION, type DayPlan, type PlannedRace } from './plan.ts';
+import { buildPlan, GENERATOR_VERSION, type DayPlan } from './plan.ts';
 import type { ScenarioSpec } from './spec.ts';
 import { EVENT_CLOSE, EVENT_TICKET, openDayStream, type RaceState } from './stream.ts';
 
@@ -41,37 +42,6 @@ export interface GenerateOptions {
   readonly progressEveryTickets?: number;
 }
 
-const SEG_USER_ID = ascii('","userId":"u');
-const SEG_PLACED = ascii(',"placedAtMs":');
-const SEG_END = ascii('}\n');
-/** Longest ticket line: fixed text, the race segment and the longest combination segment, plus digits. */
-const TICKET_FIXED_BYTES = 160;
-
-interface RaceSegments {
-  /** `{"kind":"ticket","raceId":"…","ticketId":"t`, and the same preceded by the end of the previous ticket line. */
-  readonly open: Uint8Array;
-  readonly closeAndOpen: Uint8Array;
-  /** Index flat * 2 + (medal ? 1 : 0): `","betType":"…","combination":"…","currency":"…","stake":`. */
-  readonly combos: readonly Uint8Array[];
-  readonly lineMaxBytes: number;
-}
-
-type SegmentCache = Map<string, { combos: Uint8Array[]; longest: number }>;
-
-function raceSegments(r: PlannedRace, cache: SegmentCache): RaceSegments {
-  const key = `${r.field.riders}/${r.betTypes.join(',')}`;
-  let c = cache.get(key);
-  if (c === undefined) {
-    const combos = r.combos.flatMap((t) =>
-      t.texts.flatMap((text) => ['cash', 'medal'].map((cur) => ascii(`","betType":"${t.betType}","combination":"${text}","currency":"${cur}","stake":`))),
-    );
-    c = { combos, longest: Math.max(...combos.map((p) => p.length)) };
-    cache.set(key, c);
-  }
-  const open = `{"kind":"ticket","raceId":"${r.slot.raceId}","ticketId":"t`;
-  return { open: ascii(open), closeAndOpen: ascii(`}\n${open}`), combos: c.combos, lineMaxBytes: TICKET_FIXED_BYTES + open.length + c.longest };
-}
-
 /** Official pools of a race: cash stakes generated so far plus outside sales, yen per combination. */
 export function officialPools(s: RaceState): Partial<Record<BetType, Record<string, number>>> {
   const out: Partial<Record<BetType, Record<string, number>>> = {};
@@ -87,11 +57,11 @@ export function officialPools(s: RaceState): Partial<Record<BetType, Record<stri
   return out;
 }
 
-function line(w: LineWriter, value: object): void {
+export function line(w: LineWriter, value: object): void {
   w.text(`${JSON.stringify(value)}\n`);
 }
 
-function writeHeader(w: LineWriter, plan: DayPlan): void {
+export function writeHeader(w: LineWriter, plan: DayPlan): void {
   const { spec } = plan;
   line(w, { kind: 'scenario', name: spec.name, seed: plan.seed, generatorVersion: GENERATOR_VERSION, races: plan.races.length, users: plan.users, tickets: plan.tickets, medalShare: spec.medalShare });
   for (const r of plan.races) {
@@ -104,7 +74,7 @@ const SEG_USER = ascii('{"kind":"user","userId":"u');
 const SEG_USER_CASH = ascii('","cash":');
 const SEG_USER_MEDALS = ascii(',"medals":');
 
-function writeUsers(w: LineWriter, plan: DayPlan): void {
+export function writeUsers(w: LineWriter, plan: DayPlan): void {
   const b: BalanceInputs = { tickets: plan.tickets, totalWeight: plan.activity.totalWeight, medalShare: plan.spec.medalShare, stakes: plan.stakes };
   for (let i = 0; i < plan.users; i++) {
     const a = userAccount(i, plan.userDigits, weightOfUser(plan.activity, i), b);
@@ -119,14 +89,13 @@ function writeUsers(w: LineWriter, plan: DayPlan): void {
   }
 }
 
-function writeRaceEvent(w: LineWriter, s: RaceState, kind: number, atMs: number, returnRates: Readonly<Record<string, string>>): void {
+/** The `close` or `result` record of a race as one line of text (rare: JSON.stringify is fine). */
+export function raceEventLine(s: RaceState, kind: number, atMs: number, returnRates: Readonly<Record<string, string>>): string {
   const r = s.race;
-  if (kind === EVENT_CLOSE) {
-    line(w, { kind: 'close', raceId: r.slot.raceId, atMs });
-    return;
-  }
+  if (kind === EVENT_CLOSE) return `${JSON.stringify({ kind: 'close', raceId: r.slot.raceId, atMs })}\n`;
   const rates = Object.keys(returnRates).length > 0 ? { returnRate: returnRates } : {};
-  line(w, { kind: 'result', raceId: r.slot.raceId, atMs, sport: r.field.sport, riders: r.field.riders, scratched: r.scratched, result: r.result, pools: officialPools(s), ...rates });
+  const record = { kind: 'result', raceId: r.slot.raceId, atMs, sport: r.field.sport, riders: r.field.riders, scratched: r.scratched, result: r.result, pools: officialPools(s), ...rates };
+  return `${JSON.stringify(record)}\n`;
 }
 
 export function generateJsonl(spec: ScenarioSpec, seed: number, opts: GenerateOptions): GenerateSummary {
@@ -149,21 +118,13 @@ export function generateJsonl(spec: ScenarioSpec, seed: number, opts: GenerateOp
     if (cur.kind !== EVENT_TICKET) {
       if (open) w.bytes(SEG_END);
       open = false;
-      writeRaceEvent(w, cur.race, cur.kind, cur.atMs, spec.returnRates);
+      w.text(raceEventLine(cur.race, cur.kind, cur.atMs, spec.returnRates));
       continue;
     }
     const seg = segs[cur.race.race.index] as RaceSegments;
     w.ensure(seg.lineMaxBytes);
-    const buf = w.buf;
-    let p = putBytes(buf, w.pos, open ? seg.closeAndOpen : seg.open);
+    w.pos = putTicket(w.buf, w.pos, seg, open, cur.ticketSeq, cur.userIndex, digits, cur.comboFlat, cur.medal, cur.stake, cur.placedAtMs);
     open = true;
-    p = putDigits(buf, p, cur.ticketSeq, 0);
-    p = putBytes(buf, p, SEG_USER_ID);
-    p = putDigits(buf, p, cur.userIndex, digits);
-    p = putBytes(buf, p, seg.combos[cur.comboFlat * 2 + (cur.medal ? 1 : 0)] as Uint8Array);
-    p = putDigits(buf, p, cur.stake, 0);
-    p = putBytes(buf, p, SEG_PLACED);
-    w.pos = putDigits(buf, p, cur.placedAtMs, 0);
     tickets++;
     if (!cur.medal) cash++;
     if (tickets % every === 0) opts.onProgress?.(tickets, plan.tickets);
@@ -172,6 +133,10 @@ export function generateJsonl(spec: ScenarioSpec, seed: number, opts: GenerateOp
   line(w, { kind: 'end', tickets, cashTickets: cash, medalTickets: tickets - cash });
   w.flush();
   opts.onProgress?.(tickets, plan.tickets);
+  return summarize(spec, seed, plan, tickets, cash, w.bytesWritten, startedMs);
+}
+
+export function summarize(spec: ScenarioSpec, seed: number, plan: DayPlan, tickets: number, cash: number, bytes: number, startedMs: number): GenerateSummary {
   const seconds = (performance.now() - startedMs) / 1000;
   return {
     scenario: spec.name,
@@ -181,7 +146,7 @@ export function generateJsonl(spec: ScenarioSpec, seed: number, opts: GenerateOp
     tickets,
     cashTickets: cash,
     medalTickets: tickets - cash,
-    bytes: w.bytesWritten,
+    bytes,
     seconds: Math.round(seconds * 1000) / 1000,
     ticketsPerSecond: Math.round(tickets / Math.max(seconds, 1e-9)),
     rssMbMax: Math.round(process.resourceUsage().maxRSS / 1024),

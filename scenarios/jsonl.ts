@@ -3,8 +3,8 @@
 // when full. JSON.stringify per ticket would allocate a string per ticket and cost several times more.
 
 const SHORT_COPY_BYTES = 24;
-/** "00", "01", ..., "99" as ASCII bytes. */
-const DIGIT_PAIRS = new Uint8Array(200).map((_, i) => 48 + (i % 2 === 0 ? Math.floor(i / 20) : (i >> 1) % 10));
+/** "0000", "0001", ..., "9999" as ASCII bytes (40 KB, stays in cache). */
+const DIGIT_QUADS = new Uint8Array(40_000).map((_, i) => 48 + (Math.floor((i >> 2) / [1000, 100, 10, 1][i & 3]!) % 10));
 
 function decimalDigits(n: number): number {
   if (n < 100_000) return n < 10 ? 1 : n < 100 ? 2 : n < 1000 ? 3 : n < 10_000 ? 4 : 5;
@@ -84,23 +84,30 @@ export function putBytes(buf: Uint8Array, p: number, seg: Uint8Array): number {
 
 /**
  * Writes a non-negative integer below 2^53 / 100 zero-padded to `width` digits (wider numbers are
- * not truncated) and returns the position after it. Two digits per step from a table;
- * floor(n * 0.01) is exact here because the fractional part of n / 100 is 0 or at least 0.01, far
- * above the rounding error.
+ * not truncated) and returns the position after it. Four digits per step from a table;
+ * floor(n * 0.0001) is exact here because the fractional part of n / 10^4 is 0 or at least 10^-4,
+ * far above the rounding error of one multiplication (n < 2^53 / 100).
  */
 export function putDigits(buf: Uint8Array, p: number, n: number, width: number): number {
   let digits = decimalDigits(n);
   if (digits < width) digits = width;
   const end = p + digits;
   p = end;
-  while (digits >= 2) {
-    const q = Math.floor(n * 0.01);
-    const r = (n - q * 100) * 2;
-    buf[--p] = DIGIT_PAIRS[r + 1] as number;
-    buf[--p] = DIGIT_PAIRS[r] as number;
+  while (digits >= 4) {
+    const q = Math.floor(n * 0.0001);
+    const r = (n - q * 10_000) * 4;
+    buf[--p] = DIGIT_QUADS[r + 3] as number;
+    buf[--p] = DIGIT_QUADS[r + 2] as number;
+    buf[--p] = DIGIT_QUADS[r + 1] as number;
+    buf[--p] = DIGIT_QUADS[r] as number;
     n = q;
-    digits -= 2;
+    digits -= 4;
   }
-  if (digits === 1) buf[--p] = 48 + n;
+  while (digits > 0) {
+    const q = Math.floor(n * 0.1);
+    buf[--p] = 48 + n - q * 10;
+    n = q;
+    digits--;
+  }
   return end;
 }

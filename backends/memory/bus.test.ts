@@ -134,6 +134,22 @@ describe('memory bus semantics', () => {
     expect(bus.subscriptionStats(SETTLE)).toMatchObject({ expired: 3, acked: 30, backlog: 0 });
   });
 
+  it('treats a throwing handler as a nack and accepts a handler that returns no promise', async () => {
+    const clock = createVirtualClock();
+    const bus = createMemoryBus({ clock });
+    const attempts: number[] = [];
+    const handler = (d: Delivery) => {
+      attempts.push(d.deliveryAttempt);
+      if (d.deliveryAttempt === 1) throw new Error('boom');
+      d.ack();
+    };
+    bus.subscribe(SETTLE, handler as unknown as (d: Delivery) => Promise<void>, { maxInFlight: 1, ackDeadlineMs: 1_000 });
+    await bus.publish(TOPICS.settleRequests, [{ data: 'x' }]);
+    await clock.runUntilIdle();
+    expect(attempts).toEqual([1, 2]);
+    expect(bus.subscriptionStats(SETTLE)).toMatchObject({ nacked: 1, acked: 1, expired: 0, backlog: 0 });
+  });
+
   it('drops messages on a topic without subscriptions and rejects unknown topics', async () => {
     const clock = createVirtualClock();
     const bus = createMemoryBus({ clock, subscriptions: allSubscriptions().filter((s) => s.topic !== TOPICS.notifications) });

@@ -427,7 +427,8 @@ export function createMemoryBus(options: MemoryBusOptions = {}): MemoryBus {
    */
   const run = (sub: Subscriber, lease: Lease): void => {
     try {
-      sub.handler(lease).catch(() => lease.nack());
+      const done = sub.handler(lease) as Promise<void> | undefined;
+      if (typeof done?.catch === 'function') done.catch(() => lease.nack());
     } catch {
       lease.nack();
     }

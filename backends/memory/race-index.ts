@@ -115,7 +115,7 @@ export function positionAfter(index: RaceIndex, userIds: readonly string[], afte
 }
 
 /** Builds (or rebuilds, keeping settlement markers) the index of a race. */
-export function buildRaceIndex(race: RaceState, table: TicketTable, order: UserOrder, userCount: number): RaceIndex {
+export function buildRaceIndex(race: RaceState, table: TicketTable, order: UserOrder, userCount: number): { readonly index: RaceIndex; readonly dest: Uint32Array } {
   const start = new Uint32Array(userCount);
   const rows = race.tickets.data;
   const n = race.ticketCount;
@@ -140,12 +140,16 @@ export function buildRaceIndex(race: RaceState, table: TicketTable, order: UserO
     p++;
   }
   offsets[distinct] = at;
+  // dest[i]: where the race's i-th row goes in index order (clustering moves the rows there).
   const tix = new Uint32Array(n);
+  const dest = new Uint32Array(n);
   for (let i = 0; i < n; i++) {
     const row = rows[i] as number;
     const u = table.user.get(row);
-    tix[start[u] as number] = row;
-    start[u] = (start[u] as number) + 1;
+    const k = start[u] as number;
+    tix[k] = row;
+    dest[i] = k;
+    start[u] = k + 1;
   }
   const open = new Uint32Array(distinct);
   for (let q = 0; q < distinct; q++) {
@@ -187,7 +191,7 @@ export function buildRaceIndex(race: RaceState, table: TicketTable, order: UserO
   }
   race.index = index;
   race.indexedCount = n;
-  return index;
+  return { index, dest };
 }
 
 /** Cash pools of a race from its running sums: bet type -> combination code -> yen. */
@@ -207,42 +211,59 @@ export function cashPoolsOf(race: RaceState, betTypes: readonly BetType[]): Part
 }
 
 
+/** 2^15 destinations per partition: a partition of one column (128 KB) stays in cache. */
+const PARTITION_SHIFT = 15;
+
 /**
  * Moves the race's tickets so each user's tickets sit in adjacent rows, in index order: the race
- * keeps the same set of row slots (ascending), and slot k receives the ticket at tix[k]. Settling
- * a user then reads a few adjacent cache lines instead of one cache miss per ticket and column.
- * `moved(oldRow, newRow)` lets the store fix references to rows (ids kept outside the columns).
+ * keeps the same set of row slots (ascending), and slot dest[i] receives the ticket of slot i.
+ * Settling a user then reads a few adjacent cache lines instead of one cache miss per ticket and
+ * column. The move is a two-pass partition (first by destination range, then within the range),
+ * so both passes touch memory nearly sequentially. `moved(oldRow, newRow)` lets the store fix
+ * references to rows kept outside the columns.
  */
-export function clusterRace(race: RaceState, table: TicketTable, index: RaceIndex, moved: (oldRow: number, newRow: number) => void): void {
+export function clusterRace(race: RaceState, table: TicketTable, index: RaceIndex, dest: Uint32Array, moved: ((oldRow: number, newRow: number) => void) | undefined): void {
   const n = race.ticketCount;
   const slots = race.tickets.data.subarray(0, n);
-  const tix = index.tix;
   let clustered = true;
-  for (let k = 0; k < n && clustered; k++) clustered = tix[k] === slots[k];
+  for (let i = 0; i < n && clustered; i++) clustered = dest[i] === i;
   if (clustered) return;
-  // Columns that hold one value for all of the race's rows need no moving: the race, and status
-  // and per100 before anything was settled, and the id prefix when every id shares one.
+  // Columns that hold one value for all of the race's rows need no moving: status and per100
+  // before anything was settled, and the id prefix when every id shares one.
   const columns: ChunkedColumn<Uint8Array | Uint16Array | Uint32Array>[] = [table.betType, table.comboCode, table.stakeUnits, table.currency, table.idNumber];
   if (race.settledUsers > 0 || race.settledRows) columns.push(table.status, table.per100);
   if (!sameValue(table.idPrefix, slots)) columns.push(table.idPrefix);
-  const scratch = new Uint32Array(n); // every clustered column holds values below 2^32
+  const cursor = new Uint32Array((n >>> PARTITION_SHIFT) + 1);
+  for (let b = 0; b < cursor.length; b++) cursor[b] = b << PARTITION_SHIFT;
+  const staged = new Uint32Array(n); // position in partition order of slot i's value
+  const positionOf = new Uint32Array(n);
+  const destAt = new Uint32Array(n);
+  for (let i = 0; i < n; i++) {
+    const k = dest[i] as number;
+    const pos = cursor[k >>> PARTITION_SHIFT] as number;
+    cursor[k >>> PARTITION_SHIFT] = pos + 1;
+    positionOf[i] = pos;
+    destAt[pos] = k;
+  }
+  const out = new Uint32Array(n); // every clustered column holds values below 2^32
   for (const column of columns as ChunkedColumn<Uint32Array>[]) {
     const chunks = column.chunks;
-    for (let k = 0; k < n; k++) {
-      const row = tix[k] as number;
-      scratch[k] = (chunks[row >>> CHUNK_SHIFT] as Uint32Array)[row & CHUNK_MASK] as number;
+    for (let i = 0; i < n; i++) {
+      const row = slots[i] as number;
+      staged[positionOf[i] as number] = (chunks[row >>> CHUNK_SHIFT] as Uint32Array)[row & CHUNK_MASK] as number;
     }
+    for (let pos = 0; pos < n; pos++) out[destAt[pos] as number] = staged[pos] as number;
     for (let k = 0; k < n; k++) {
       const row = slots[k] as number;
-      (chunks[row >>> CHUNK_SHIFT] as Uint32Array)[row & CHUNK_MASK] = scratch[k] as number;
+      (chunks[row >>> CHUNK_SHIFT] as Uint32Array)[row & CHUNK_MASK] = out[k] as number;
     }
   }
-  for (let k = 0; k < n; k++) if (tix[k] !== slots[k]) moved(tix[k] as number, slots[k] as number);
-  tix.set(slots);
+  if (moved !== undefined) for (let i = 0; i < n; i++) if (dest[i] !== i) moved(slots[i] as number, slots[dest[i] as number] as number);
+  index.tix.set(slots);
   // The user column is the index itself: slot k belongs to the user whose range covers k.
   for (let p = 0; p < index.users.length; p++) {
     const u = index.users[p] as number;
-    for (let k = index.offsets[p] as number; k < (index.offsets[p + 1] as number); k++) table.user.set(tix[k] as number, u);
+    for (let k = index.offsets[p] as number; k < (index.offsets[p + 1] as number); k++) table.user.set(index.tix[k] as number, u);
   }
 }
 

@@ -83,17 +83,16 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
   const clusterMin = options.clusterMinTickets ?? DEFAULT_CLUSTER_MIN_TICKETS;
   const indexOf = (race: RaceState): RaceIndex => {
     if (race.index !== undefined && race.indexedCount === race.ticketCount) return race.index;
-    const index = buildRaceIndex(race, table, currentOrder(), userIds.length);
-    if (race.ticketCount >= clusterMin) clusterKeepingRefs(race, index);
+    const { index, dest } = buildRaceIndex(race, table, currentOrder(), userIds.length);
+    if (race.ticketCount >= clusterMin) clusterKeepingRefs(race, index, dest);
     return index;
   };
   /** Keeps the row references outside the columns (placed ids, fallback ids) right when clustering moves tickets. */
-  const clusterKeepingRefs = (race: RaceState, index: RaceIndex): void => {
-    const placedRows = new Set(placedTickets.values());
+  const clusterKeepingRefs = (race: RaceState, index: RaceIndex, dest: Uint32Array): void => {
     const moves = new Map<number, number>();
-    clusterRace(race, table, index, (from, to) => {
-      if (placedRows.has(from) || table.fallbackIds.has(from)) moves.set(from, to);
-    });
+    const placedRows = new Set(placedTickets.values());
+    const track = placedRows.size > 0 || table.fallbackIds.size > 0;
+    clusterRace(race, table, index, dest, track ? (from, to) => void ((placedRows.has(from) || table.fallbackIds.has(from)) && moves.set(from, to)) : undefined);
     if (moves.size === 0) return;
     for (const [id, row] of placedTickets) placedTickets.set(id, moves.get(row) ?? row);
     const ids = [...table.fallbackIds];
