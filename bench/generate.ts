@@ -2,14 +2,15 @@
 // disk is out of the picture). Prints ticketsPerSecond, seconds and rssMbMax (peak RSS of this process).
 import { openSync, closeSync } from 'node:fs';
 import { parseArgs, UsageError, withUsage } from '../cli/args.ts';
-import { generateJsonl } from '../scenarios/generate.ts';
+import { defaultWorkers, generateJsonlParallel } from '../scenarios/parallel.ts';
 import { fdSink } from '../scenarios/sink.ts';
 import { loadScenario, ScenarioError } from '../scenarios/spec.ts';
 
-const usage = `usage: raceday bench generate [--scenario NAME|FILE] [--seed N] [--json]
+const usage = `usage: raceday bench generate [--scenario NAME|FILE] [--seed N] [--workers N] [--json]
 
 Generates the scenario (default grand-prix: 20,000,000 tickets) to /dev/null and reports
-tickets, seconds, ticketsPerSecond and rssMbMax; --json prints one JSON object.`;
+tickets, seconds, ticketsPerSecond and rssMbMax; --json prints one JSON object. --workers sets
+the serializer threads (default: cores - 1, at most 4; 0 = everything on one thread).`;
 
 export async function runBench(argv: readonly string[]): Promise<number> {
   return withUsage(usage, async () => {
@@ -21,6 +22,7 @@ export async function runBench(argv: readonly string[]): Promise<number> {
       scenario: { type: 'string' },
       seed: { type: 'int', min: 0, max: 2 ** 32 - 1 },
       json: { type: 'boolean' },
+      workers: { type: 'int', min: 0, max: 16 },
     });
     if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
     let spec;
@@ -32,7 +34,8 @@ export async function runBench(argv: readonly string[]): Promise<number> {
       return 2;
     }
     const fd = openSync('/dev/null', 'w');
-    const s = generateJsonl(spec, typeof flags.seed === 'number' ? flags.seed : 1, { sink: fdSink(fd) });
+    const workers = typeof flags.workers === 'number' ? flags.workers : defaultWorkers();
+    const s = await generateJsonlParallel(spec, typeof flags.seed === 'number' ? flags.seed : 1, { sink: fdSink(fd), workers });
     closeSync(fd);
     const result = {
       bench: 'generate',
@@ -44,6 +47,7 @@ export async function runBench(argv: readonly string[]): Promise<number> {
       seconds: s.seconds,
       ticketsPerSecond: s.ticketsPerSecond,
       rssMbMax: s.rssMbMax,
+      workers,
       node: process.version,
     };
     if (flags.json === true) process.stdout.write(`${JSON.stringify(result)}\n`);

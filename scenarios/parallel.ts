@@ -58,22 +58,24 @@ export function defaultWorkers(): number {
 function startWorkers(n: number, spec: ScenarioSpec, seed: number) {
   const url = new URL('./serialize-worker.ts', import.meta.url);
   const workers = Array.from({ length: n }, () => new Worker(url, { workerData: { spec, seed } }));
-  const waiting = new Map<number, (r: SerializedBatch) => void>();
+  const waiting = new Map<number, { resolve: (r: SerializedBatch) => void; reject: (e: unknown) => void }>();
   const failed: unknown[] = [];
   for (const w of workers) {
-    w.on('message', (r: SerializedBatch) => waiting.get(r.id)?.(r));
-    w.on('error', (e) => failed.push(e));
+    w.on('message', (r: SerializedBatch) => {
+      waiting.get(r.id)?.resolve(r);
+      waiting.delete(r.id);
+    });
+    // A worker that dies fails every batch still out: the output would have a hole.
+    w.on('error', (e) => {
+      failed.push(e);
+      for (const p of waiting.values()) p.reject(e);
+      waiting.clear();
+    });
   }
   return {
     submit(b: EventBatch): Promise<SerializedBatch> {
       const worker = workers[b.id % workers.length] as Worker;
-      const done = new Promise<SerializedBatch>((resolve, reject) => {
-        waiting.set(b.id, (r) => {
-          waiting.delete(b.id);
-          resolve(r);
-        });
-        worker.once('error', reject);
-      });
+      const done = new Promise<SerializedBatch>((resolve, reject) => waiting.set(b.id, { resolve, reject }));
       const transfer = [b.race.buffer, b.seq.buffer, b.user.buffer, b.comboFlat.buffer, b.medal.buffer, b.stake.buffer, b.placedAtMs.buffer] as ArrayBuffer[];
       worker.postMessage(b, transfer);
       return done;

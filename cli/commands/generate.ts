@@ -2,16 +2,18 @@
 // in scenarios/generate.ts and in the usage text below).
 import { parseArgs, UsageError, withUsage } from '../args.ts';
 import type { CommandModule } from '../main.ts';
-import { generateJsonl } from '../../scenarios/generate.ts';
+import { defaultWorkers, generateJsonlParallel } from '../../scenarios/parallel.ts';
 import { openOutput, progressEnabled, progressLine } from '../../scenarios/sink.ts';
 import { loadScenario, presetNames, ScenarioError } from '../../scenarios/spec.ts';
 
-const usage = `usage: raceday generate --scenario NAME|FILE [--seed N] --out FILE|- [--json]
+const usage = `usage: raceday generate --scenario NAME|FILE [--seed N] --out FILE|- [--workers N] [--json]
 
 Writes a synthetic race day as JSON Lines, the same bytes for the same scenario, seed and version.
   --scenario  a preset (${presetNames().join(', ')}) or a JSON scenario file
   --seed      integer seed (default 1)
   --out       output file, or - for standard output
+  --workers   serializer threads (default ${defaultWorkers()}: cores - 1, at most 4; 0 = one thread);
+              the bytes are the same for any count
   --json      print a summary {tickets, ticketsPerSecond, rssMbMax, ...} as JSON: to standard
               output, or to standard error when --out - (standard output then carries the data)
 
@@ -37,6 +39,7 @@ export const command: CommandModule = {
         seed: { type: 'int', min: 0, max: 2 ** 32 - 1 },
         out: { type: 'string' },
         json: { type: 'boolean' },
+        workers: { type: 'int', min: 0, max: 16 },
       });
       if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
       if (typeof flags.scenario !== 'string') throw new UsageError('--scenario is required');
@@ -52,8 +55,9 @@ export const command: CommandModule = {
       }
       const out = openOutput(flags.out);
       const progress = progressEnabled();
-      const summary = generateJsonl(spec, seed, {
+      const summary = await generateJsonlParallel(spec, seed, {
         sink: out.sink,
+        workers: typeof flags.workers === 'number' ? flags.workers : defaultWorkers(),
         ...(progress ? { onProgress: (done: number, total: number) => progressLine(`generating ${spec.name}`, done, total) } : {}),
       });
       out.close();
