@@ -18,7 +18,8 @@ const usage = `usage: raceday bench memory [--users N] [--tickets N] [--seed S] 
 
 One 9-rider keirin race with N users (default 1,000,000) and N tickets (default 10,000,000), 80%
 free medals, settled end to end on the memory backend: fan-out, settlement (columnar path),
-post-settle and notifications. Prints makespanMs, usersPerSecond, ticketsPerSecond, rssMbMax.`;
+post-settle and notifications. Prints makespanMs (result published -> last notification shown),
+settleMakespanMs (-> last settlement), usersPerSecond, ticketsPerSecond, rssMbMax and cpuMs.`;
 
 const FIELD: Field = { sport: 'keirin', riders: 9 };
 const RESULT: RaceResult = { status: 'official', order: [[3], [1, 5], [2], [7], [4], [9], [6], [8]] };
@@ -135,7 +136,8 @@ export function runBench(argv: readonly string[]): Promise<number> {
     const cpu = process.cpuUsage(cpuBefore);
     clearInterval(sampler);
     sample();
-    const seconds = r.makespanMs / 1000;
+    // End to end: the race result published -> the last notification shown by the client.
+    const seconds = r.notifyMakespanMs / 1000;
     const out = {
       bench: 'memory',
       users,
@@ -147,8 +149,8 @@ export function runBench(argv: readonly string[]): Promise<number> {
       loadMs: Math.round(loadMs),
       settledUsers: r.settledUsers,
       notificationsShown: r.client.shownCount(),
-      makespanMs: Math.round(r.makespanMs),
-      notifyMakespanMs: Math.round(r.notifyMakespanMs),
+      makespanMs: Math.round(r.notifyMakespanMs),
+      settleMakespanMs: Math.round(r.makespanMs),
       usersPerSecond: Math.round(r.settledUsers / seconds),
       ticketsPerSecond: Math.round(tickets / seconds),
       settleLatencyMs: r.settleLatencyMs,

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { parseCombination } from '../core/combination.ts';
 import { betTypesSold, type Sport } from '../core/sports.ts';
 import { generateJsonl } from './generate.ts';
+import { generateJsonlParallel } from './parallel.ts';
 import { buildRaceDay } from './raceday.ts';
 import { parseScenario } from './spec.ts';
 
@@ -39,6 +40,15 @@ describe('generateJsonl', () => {
     expect(sha(generate(7).bytes)).toBe(sha(first.bytes));
     expect(sha(generate(8).bytes)).not.toBe(sha(first.bytes));
     expect(first.summary.bytes).toBe(first.bytes.length);
+  });
+
+  it('writes the same bytes with serializer worker threads as on one thread', async () => {
+    for (const workers of [1, 3]) {
+      const chunks: Buffer[] = [];
+      const summary = await generateJsonlParallel(spec, 7, { sink: (b) => chunks.push(Buffer.from(b)), workers });
+      expect(sha(Buffer.concat(chunks))).toBe(sha(first.bytes));
+      expect(summary.bytes).toBe(first.bytes.length);
+    }
   });
 
   it('writes the record kinds in order, with counts that match the trailer and the summary', () => {

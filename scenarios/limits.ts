@@ -18,3 +18,17 @@ export const LIMITS = {
   /** User id strings kept for reuse while building Ticket objects. */
   userIdCacheMax: 100_000,
 } as const;
+
+/** Bounds and cadences of the replay driver (replay.ts). */
+export const REPLAY_LIMITS = {
+  settleTimeoutMs: 600_000,
+  pollMs: 20,
+  progressEveryMs: 250,
+  /** Tickets per loadTickets call. */
+  loadSliceMax: 4096,
+  /** Shortest wait worth a timer on the scaled clock. */
+  sleepMinMs: 2,
+  driverErrorsKept: 20,
+  /** Consecutive idle polls before the day counts as drained (a stage may be between deliveries). */
+  idlePollsToFinish: 3,
+} as const;

@@ -8,6 +8,7 @@ import type { Ticket } from '../core/ticket.ts';
 import type { RaceDay, RacePlan } from './model.ts';
 import type { PipelineConnector, ResultPublisher } from './replay-pipeline.ts';
 import { createTracker, finishMetrics, markPublished, timedStore, type RaceMetrics, type RaceTracker } from './replay-metrics.ts';
+import { REPLAY_LIMITS } from './limits.ts';
 import { progressEnabled } from './sink.ts';
 
 export type BetPath = 'load' | 'place';
@@ -43,18 +44,6 @@ export interface ReplayReport {
   readonly driverErrors: readonly string[];
 }
 
-const LIMITS = {
-  settleTimeoutMs: 600_000,
-  pollMs: 20,
-  progressEveryMs: 250,
-  /** Tickets per loadTickets call. */
-  loadSliceMax: 4096,
-  /** Shortest wait worth a timer on the scaled clock. */
-  sleepMinMs: 2,
-  driverErrorsKept: 20,
-  /** Consecutive idle polls before the day counts as drained (a stage may be between deliveries). */
-  idlePollsToFinish: 3,
-} as const;
 
 /** Stakes are debited before a bulk load (loadTickets takes them as already paid): one pass over the tickets. */
 function debitedUsers(day: RaceDay): UserAccount[] {
@@ -97,7 +86,7 @@ function scaledClock(speed: number, t0: number) {
     async until(t: number): Promise<void> {
       if (speed <= 0) return;
       const waitMs = wall0 + (t - t0) / speed - performance.now();
-      if (waitMs >= LIMITS.sleepMinMs) await new Promise((r) => setTimeout(r, waitMs));
+      if (waitMs >= REPLAY_LIMITS.sleepMinMs) await new Promise((r) => setTimeout(r, waitMs));
     },
   };
 }
@@ -108,7 +97,7 @@ export async function replayRaceDay(o: ReplayOptions): Promise<ReplayReport> {
   const trackers = new Map<string, RaceTracker>(o.day.races.map((r) => [r.raceId, createTracker(r)]));
   const driverErrors: string[] = [];
   const fail = (e: unknown) => {
-    if (driverErrors.length < LIMITS.driverErrorsKept) driverErrors.push(e instanceof Error ? e.message : String(e));
+    if (driverErrors.length < REPLAY_LIMITS.driverErrorsKept) driverErrors.push(e instanceof Error ? e.message : String(e));
   };
   await o.store.putUsers(bets === 'load' ? debitedUsers(o.day) : o.day.users);
   for (const r of o.day.races) await o.store.putRace({ raceId: r.raceId, sport: r.sport, riders: r.riders, closeAtMs: r.closeAtMs, postAtMs: r.postAtMs });
@@ -139,7 +128,7 @@ export async function replayRaceDay(o: ReplayOptions): Promise<ReplayReport> {
       // Everything due by now on the scaled clock goes in one slice (all of the batch when fast).
       const nowMs = Math.max(at, clock.scenarioNowMs());
       let j = i + 1;
-      while (j < batch.tickets.length && j - i < LIMITS.loadSliceMax && (batch.placedAtMs[j] as number) <= nowMs) j++;
+      while (j < batch.tickets.length && j - i < REPLAY_LIMITS.loadSliceMax && (batch.placedAtMs[j] as number) <= nowMs) j++;
       await loader.load(batch.tickets.slice(i, j));
       progress.tick(loader.count());
       i = j;
@@ -148,7 +137,7 @@ export async function replayRaceDay(o: ReplayOptions): Promise<ReplayReport> {
   }
   await fireEventsUntil(Number.POSITIVE_INFINITY);
   await Promise.all(published);
-  const complete = await waitForSettlements(trackers, publisher, o.settleTimeoutMs ?? LIMITS.settleTimeoutMs, () => progress.tick(loader.count()));
+  const complete = await waitForSettlements(trackers, publisher, o.settleTimeoutMs ?? REPLAY_LIMITS.settleTimeoutMs, () => progress.tick(loader.count()));
   progress.done();
   await publisher.stop();
   return report(o, speed, bets, trackers, loader, complete, clock.wallMs(), publisher, driverErrors);
@@ -195,9 +184,9 @@ async function waitForSettlements(trackers: ReadonlyMap<string, RaceTracker>, pu
   while (performance.now() - start < timeoutMs) {
     const settled = all.every((t) => t.metrics.complete || t.metrics.users === 0);
     idlePolls = settled && (publisher.idle?.() ?? true) ? idlePolls + 1 : 0;
-    if (idlePolls >= LIMITS.idlePollsToFinish) return true;
+    if (idlePolls >= REPLAY_LIMITS.idlePollsToFinish) return true;
     onPoll();
-    await new Promise((r) => setTimeout(r, LIMITS.pollMs));
+    await new Promise((r) => setTimeout(r, REPLAY_LIMITS.pollMs));
   }
   return false;
 }
@@ -253,7 +242,7 @@ function createProgress(enabled: boolean, day: RaceDay, trackers: ReadonlyMap<st
   };
   return {
     tick(loaded: number) {
-      if (!enabled || wallMs() - lastMs < LIMITS.progressEveryMs) return;
+      if (!enabled || wallMs() - lastMs < REPLAY_LIMITS.progressEveryMs) return;
       lastMs = wallMs();
       line(loaded);
     },

@@ -91,6 +91,7 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
   const bus = traceBus(memoryBus, trace, clock);
   const variantText = `${formatFanoutVariant(variants.fanout)}/${variants.notify}/${variants.settlePath ?? 'objects'}`;
   trace.add(`seed ${opts.seed} users ${day.users.length} tickets ${day.ticketCount} variants ${variantText}`);
+  trace.add(`faults ${JSON.stringify({ bus: plan.bus, abort: plan.abortProbability, crashPerMille: plan.crashPerMille, crashesMax: plan.crashesMax, restarts: plan.restarts, poison: plan.poison.length, stages: plan.stages })}`);
 
   await loadDay(store, day);
 
@@ -114,6 +115,7 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
   const violations: Violation[] = driverErrors.map((message) => ({ checker: 'driver', message }));
   if (!run.idle) violations.push({ checker: 'liveness', message: `still busy after ${run.steps} timer steps at ${run.nowMs} virtual ms` });
   violations.push(...(await checkWorld({ expected, store, bus: memoryBus, client: client.view, poison: plan.poison, handlerErrors: pipeline.errors })));
+  for (const v of violations) trace.add(`violation [${v.checker}] ${v.message}`);
   trace.add(`${clock.nowMs()} end violations ${violations.length}`);
   await memoryBus.close();
   return {
