@@ -1,7 +1,7 @@
 // Invariant checkers over the whole world after a run: the store (tickets, markers, balances,
 // ledger, bonuses, ranking claims), the bus (backlog, dead letters) and the notification client.
 // Each checker reports at most a few examples, so a broken run stays readable.
-import type { MemoryBus } from '../backends/memory/index.ts';
+import type { DeadLetter } from '../backends/memory/index.ts';
 import { DEAD_LETTER_ATTRIBUTES } from '../backends/memory/index.ts';
 import type { NotificationPayload, RankingPayload } from '../core/notification.ts';
 import { rankingNotificationId, settledNotificationId } from '../core/notification.ts';
@@ -36,10 +36,22 @@ export interface PoisonSent {
   readonly data: string;
 }
 
+/**
+ * What the checkers read from a bus after a run: the memory bus offers it directly; the Pub/Sub
+ * bus through a watcher (backends/google/pubsub-watch.ts) that counts in this process and reads
+ * the dead-letter audit subscriptions.
+ */
+export interface BusView {
+  isIdle(): boolean;
+  stats(): { readonly subscriptions: readonly { readonly subscription: string; readonly topic: string; readonly backlog: number }[] };
+  /** Messages on the dead-letter topic of `topic` (pass the source topic). */
+  deadLetters(topic: string): readonly Pick<DeadLetter, 'data' | 'attributes'>[];
+}
+
 export interface World {
   readonly expected: ExpectedRace;
   readonly store: Store;
-  readonly bus: MemoryBus;
+  readonly bus: BusView;
   readonly client: ClientView;
   readonly poison: readonly PoisonSent[];
   readonly handlerErrors: readonly string[];

@@ -3,8 +3,7 @@
 // histogram, the makespan (-> last settlement, -> last notification shown), and the pipeline's
 // counters. Shared by `raceday run` and `raceday bench memory`.
 import * as hdr from 'hdr-histogram-js';
-import type { MemoryBus } from '../backends/memory/index.ts';
-import type { Clock, Store } from '../core/ports.ts';
+import type { Clock, MessageBus, Store } from '../core/ports.ts';
 import type { PipelineCounters } from '../pipeline/context.ts';
 import type { OfficialResult } from '../pipeline/ingest.ts';
 import { startPipeline, type PipelineOptions } from '../pipeline/runner.ts';
@@ -34,7 +33,8 @@ export interface RealtimeResult {
 
 export interface RealtimeOptions {
   readonly store: Store;
-  readonly bus: MemoryBus;
+  /** Any bus that can tell when nothing is outstanding (memory bus, or a watched Pub/Sub bus). */
+  readonly bus: MessageBus & { isIdle(): boolean };
   readonly clock: Clock;
   readonly pipeline: Omit<PipelineOptions, 'store' | 'bus' | 'clock'>;
   readonly result: OfficialResult;

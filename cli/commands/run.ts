@@ -1,23 +1,25 @@
-// `raceday run --scenario smoke`: settles a small race day end to end on the embedded (memory)
-// backend in real time and prints settled tickets, makespan, settle-latency percentiles and the
-// invariant results (the same checkers as the simulator). Exit 1 when an invariant fails.
-import { createMemoryBus, createMemoryStore, createRealClock } from '../../backends/memory/index.ts';
+// `raceday run --scenario smoke`: settles a small race day end to end in real time and prints
+// settled tickets, makespan, settle-latency percentiles, the backend's counters (transaction
+// aborts, redeliveries, backlog maxima) and the invariant results (the same checkers as the
+// simulator, run against the store's final state read back through its client). One mechanism
+// (sim/run-day.ts) for every backend: memory (embedded, default), emulators (the official Pub/Sub
+// and Spanner emulators, started or reused), google (real Google Cloud, only with --project).
+// Exit 1 when an invariant fails.
 import { createRng } from '../../core/rng.ts';
-import { raceDayOf } from '../../pipeline/post-settle.ts';
 import { DEFAULT_VARIANTS, formatFanoutVariant, parseFanoutVariant, parseNotifyVariant, type PipelineVariants } from '../../pipeline/settings.ts';
-import { CHECKERS, checkWorld } from '../../sim/checkers.ts';
-import { expectedWorld } from '../../sim/expected.ts';
-import { runRealtime, type Percentiles } from '../../sim/realtime.ts';
+import type { Percentiles } from '../../sim/realtime.ts';
+import { runDay } from '../../sim/run-day.ts';
 import { smokeRaceDay, type SmokeShape } from '../../sim/workload.ts';
-import { loadDay } from '../../sim/world.ts';
+import { STRATEGIES, type StrategyChoice } from '../../emulators/index.ts';
 import { parseArgs, UsageError, withUsage } from '../args.ts';
+import { BACKENDS, exitOnInterrupt, isBackendName, openBackend, type BackendName, type BackendStats } from '../backend.ts';
 import type { CommandModule } from '../main.ts';
 
 const usage = `usage: raceday run --scenario smoke [--json] [options]
 
-Settles a race day end to end on the embedded backend (in-process bus and store, real time):
-fan-out, settlement, bonuses and missions, notifications and the day ranking, then checks every
-invariant against the pure core.
+Settles a race day end to end (real time): fan-out, settlement, bonuses and missions,
+notifications and the day ranking, then checks every invariant against the pure core, reading the
+store's final state back through its client.
 
   --scenario smoke          the built-in race day (default smoke)
   --seed S                  the race day's seed (default 1)
@@ -26,12 +28,19 @@ invariant against the pure core.
   --notify V                after-commit (default), outbox
   --workers N               settle and post-settle workers (default 4)
   --max-in-flight N         flow control per worker (default 16)
-  --backend B               memory (default) or emulators
+  --backend B               memory (default), emulators, or google (real Google Cloud; needs --project)
+  --spanner-shards N        emulators only: Spanner databases users are spread over (default 1);
+                            the emulator runs one read-write transaction per database at a time
+  --strategy S              emulators only: auto (default), local, containers, external
+  --project P               google: the Google Cloud project (required); emulators: default fresh per run
+  --spanner-instance I      google only: Spanner instance (default raceday)
+  --spanner-database D      google only: Spanner database (default raceday)
   --json                    one JSON object
 
-Exit code 1 when an invariant fails.`;
+Exit code 1 when an invariant fails; 130/143 after Ctrl-C/SIGTERM (emulators this run started are stopped).`;
 
 const RUN_TIMEOUT_MS = 300_000;
+const DEFAULT_USERS = 2_000;
 
 function runShape(users: number): SmokeShape {
   return { usersMin: users, usersMax: users, ticketsPerUserMax: 4, stakeUnitsMax: 10 };
@@ -52,61 +61,83 @@ function variantsOf(flags: Record<string, unknown>): PipelineVariants {
   return v;
 }
 
-async function runMemory(flags: Record<string, unknown>): Promise<number> {
-  const seed = typeof flags['seed'] === 'number' ? flags['seed'] : 1;
-  const users = typeof flags['users'] === 'number' ? flags['users'] : 2_000;
-  const workers = typeof flags['workers'] === 'number' ? flags['workers'] : 4;
-  const maxInFlight = typeof flags['max-in-flight'] === 'number' ? flags['max-in-flight'] : 16;
+const num = (flags: Record<string, unknown>, name: string, dflt: number): number => (typeof flags[name] === 'number' ? flags[name] : dflt);
+const str = (flags: Record<string, unknown>, name: string): string | undefined => (typeof flags[name] === 'string' ? flags[name] : undefined);
+
+async function runSmoke(backendName: BackendName, flags: Record<string, unknown>): Promise<number> {
+  const wallStart = performance.now();
+  const seed = num(flags, 'seed', 1);
+  const users = num(flags, 'users', DEFAULT_USERS);
+  const workers = num(flags, 'workers', 4);
+  const maxInFlight = num(flags, 'max-in-flight', 16);
+  const shards = num(flags, 'spanner-shards', 1);
   const variants = variantsOf(flags);
   const day = smokeRaceDay(seed, createRng(`raceday-run/smoke/${seed}`).fork('workload'), runShape(users));
-  const race = day.races[0];
-  if (race === undefined) throw new Error('invariant violated: the smoke day has a race');
-  const clock = createRealClock();
-  const bus = createMemoryBus({ clock });
-  const store = createMemoryStore({ clock });
-  await loadDay(store, day);
-  const stage = { workers, maxInFlight };
-  const r = await runRealtime({
-    store,
-    bus,
-    clock,
-    pipeline: { variants, stages: { settle: stage, postSettle: stage } },
-    result: { raceId: race.raceId, resultVersion: 1, result: race.result, scratched: race.scratched },
-    keepNotifications: true,
-    timeoutMs: RUN_TIMEOUT_MS,
-  });
-  const expected = expectedWorld(day, raceDayOf(race.postAtMs));
-  const violations = await checkWorld({ expected, store, bus, client: r.client.view, poison: [], handlerErrors: r.errors });
-  if (r.timedOut) violations.push({ checker: 'nothing-unacked', message: `the pipeline was still busy after ${RUN_TIMEOUT_MS} ms` });
-  const invariants = CHECKERS.map((name) => {
-    const found = violations.filter((v) => v.checker === name);
-    return { name, ok: found.length === 0, violations: found.map((v) => v.message) };
-  });
-  const ok = invariants.every((i) => i.ok);
-  const summary = {
-    scenario: 'smoke',
-    backend: 'memory',
-    seed,
-    variants: { fanout: formatFanoutVariant(variants.fanout), notify: variants.notify },
-    workers,
-    maxInFlight,
-    users: day.users.length,
-    tickets: day.ticketCount,
-    settledUsers: r.settledUsers,
-    settledTickets: expected.outcomeByTicket.size,
-    makespanMs: r.makespanMs,
-    notifyMakespanMs: r.notifyMakespanMs,
-    settleLatencyMs: r.settleLatencyMs,
-    counters: r.counters,
-    invariants,
-    ok,
-  };
-  if (flags['json'] === true) process.stdout.write(`${JSON.stringify(summary)}\n`);
-  else process.stdout.write(`${render(summary)}\n`);
-  return ok ? 0 : 1;
+  const log = flags['json'] === true ? () => undefined : (line: string) => process.stderr.write(`${line}\n`);
+  let close: () => Promise<unknown> = async () => undefined;
+  // Installed before anything starts, so a Ctrl-C while the emulators start is handled too.
+  const uninstall = exitOnInterrupt(() => close());
+  try {
+    const projectId = str(flags, 'project');
+    const spannerInstance = str(flags, 'spanner-instance');
+    const spannerDatabase = str(flags, 'spanner-database');
+    const backend = await openBackend(backendName, {
+      spannerShards: shards,
+      strategy: (str(flags, 'strategy') ?? 'auto') as StrategyChoice,
+      ...(projectId === undefined ? {} : { projectId }),
+      ...(spannerInstance === undefined ? {} : { spannerInstance }),
+      ...(spannerDatabase === undefined ? {} : { spannerDatabase }),
+      log,
+    });
+    close = () => backend.close();
+    const openMs = Math.round(performance.now() - wallStart);
+    try {
+      const r = await runDay({ day, backend, variants, workers, maxInFlight, timeoutMs: RUN_TIMEOUT_MS });
+      const rt = r.realtime;
+      const stats: BackendStats = backend.stats();
+      const summary = {
+        scenario: 'smoke',
+        backend: backendName,
+        seed,
+        variants: { fanout: formatFanoutVariant(variants.fanout), notify: variants.notify },
+        workers,
+        maxInFlight,
+        ...(backendName === 'memory' ? {} : { spannerShards: shards }),
+        users: day.users.length,
+        tickets: day.ticketCount,
+        ticketsLoaded: r.ticketsLoaded,
+        settledUsers: rt.settledUsers,
+        settledTickets: r.settledTickets,
+        makespanMs: rt.makespanMs,
+        notifyMakespanMs: rt.notifyMakespanMs,
+        settleLatencyMs: rt.settleLatencyMs,
+        counters: rt.counters,
+        transactionsCommitted: stats.transactionsCommitted,
+        transactionsAborted: stats.transactionsAborted,
+        transactionRetries: stats.transactionsAborted,
+        redeliveries: stats.redeliveries,
+        backlogMax: stats.backlogMax,
+        phasesMs: { open: openMs, load: r.loadMs, check: r.checkMs },
+        where: backend.where,
+        invariants: r.invariants,
+        ok: r.ok,
+      };
+      await backend.close();
+      close = async () => undefined;
+      const wallMs = Math.round(performance.now() - wallStart);
+      if (flags['json'] === true) process.stdout.write(`${JSON.stringify({ ...summary, wallMs })}\n`);
+      else process.stdout.write(`${render({ ...summary, wallMs })}\n`);
+      return r.ok ? 0 : 1;
+    } finally {
+      await close();
+    }
+  } finally {
+    uninstall();
+  }
 }
 
 function render(s: {
+  backend: string;
   users: number;
   tickets: number;
   settledTickets: number;
@@ -114,14 +145,20 @@ function render(s: {
   makespanMs: number;
   notifyMakespanMs: number;
   settleLatencyMs: Percentiles;
+  transactionsAborted: number;
+  redeliveries: number;
+  backlogMax: Readonly<Record<string, number>>;
+  wallMs: number;
   invariants: readonly { name: string; ok: boolean; violations: readonly string[] }[];
 }): string {
   const l = s.settleLatencyMs;
   const lines = [
-    `raceday run: smoke on memory (${s.variants.fanout}, ${s.variants.notify})`,
+    `raceday run: smoke on ${s.backend} (${s.variants.fanout}, ${s.variants.notify}), ${s.wallMs} ms end to end`,
     `  users ${s.users}, tickets ${s.tickets}, settled tickets ${s.settledTickets}`,
     `  makespan ${s.makespanMs} ms to the last settlement, ${s.notifyMakespanMs} ms to the last notification`,
     `  settle latency ms: p50 ${l['p50']}  p90 ${l['p90']}  p99 ${l['p99']}  p99.9 ${l['p99.9']}  max ${l['max']}`,
+    `  transactions aborted (and retried) ${s.transactionsAborted}, redeliveries ${s.redeliveries}`,
+    `  backlog max: ${Object.entries(s.backlogMax).map(([k, v]) => `${k} ${v}`).join(', ')}`,
     '  invariants:',
     ...s.invariants.map((i) => `    ${i.ok ? 'ok  ' : 'FAIL'} ${i.name}${i.ok ? '' : `: ${i.violations.slice(0, 3).join('; ')}`}`),
   ];
@@ -129,7 +166,7 @@ function render(s: {
 }
 
 export const command: CommandModule = {
-  summary: 'settle a race day end to end on the embedded backend and check every invariant',
+  summary: 'settle a race day end to end (memory, emulators or Google Cloud) and check every invariant',
   usage,
   run: (argv) =>
     withUsage(usage, async () => {
@@ -142,17 +179,22 @@ export const command: CommandModule = {
         workers: { type: 'int', min: 1, max: 256 },
         'max-in-flight': { type: 'int', min: 1, max: 10_000 },
         backend: { type: 'string' },
+        'spanner-shards': { type: 'int', min: 1, max: 64 },
+        strategy: { type: 'string' },
+        project: { type: 'string' },
+        'spanner-instance': { type: 'string' },
+        'spanner-database': { type: 'string' },
         json: { type: 'boolean' },
       });
       if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
       const scenario = flags['scenario'] ?? 'smoke';
       if (scenario !== 'smoke') throw new UsageError(`--scenario must be smoke (more scenarios come with issue 5), got "${String(scenario)}"`);
-      const backend = flags['backend'] ?? 'memory';
-      if (backend === 'emulators') {
-        process.stderr.write('raceday run: the emulators backend is not wired into `run` yet (see issue 4); use --backend memory\n');
-        return 2;
-      }
-      if (backend !== 'memory') throw new UsageError(`--backend must be memory or emulators, got "${String(backend)}"`);
-      return runMemory(flags);
+      const backend = String(flags['backend'] ?? 'memory');
+      if (!isBackendName(backend)) throw new UsageError(`--backend must be one of ${BACKENDS.join(', ')}, got "${backend}"`);
+      if (backend !== 'emulators' && flags['spanner-shards'] !== undefined && flags['spanner-shards'] !== 1) throw new UsageError('--spanner-shards is an emulator-only technique (use --backend emulators)');
+      if (backend === 'google' && flags['project'] === undefined) throw new UsageError('--backend google needs --project P (real Google Cloud is never used by default)');
+      const strategy = flags['strategy'] ?? 'auto';
+      if (!STRATEGIES.includes(strategy as StrategyChoice)) throw new UsageError(`--strategy must be one of ${STRATEGIES.join(', ')}, got "${String(strategy)}"`);
+      return runSmoke(backend, flags);
     }),
 };

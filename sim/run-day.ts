@@ -1,0 +1,100 @@
+// One race day end to end on any backend, in real time: load users and tickets, publish the
+// result, run the pipeline's workers until nothing is outstanding, then check every invariant of
+// the simulator's checkers against the store's final state (read back through its client) and
+// the bus. `raceday run` uses it for the memory backend and for the emulators alike: one
+// mechanism, several backends.
+import type { Clock, MessageBus, Store } from '../core/ports.ts';
+import { raceDayOf } from '../pipeline/post-settle.ts';
+import type { PipelineVariants } from '../pipeline/settings.ts';
+import type { RaceDay } from '../scenarios/model.ts';
+import { CHECKERS, checkWorld, type BusView } from './checkers.ts';
+import { expectedWorld } from './expected.ts';
+import { runRealtime, type RealtimeResult } from './realtime.ts';
+import { loadDay } from './world.ts';
+
+export interface DayBackend {
+  readonly store: Store;
+  readonly bus: MessageBus & { isIdle(): boolean };
+  readonly view: BusView;
+  readonly clock: Clock;
+  /** Called on every idle poll of the run (backlog sampling). */
+  readonly sample?: () => void;
+}
+
+export interface RunDayOptions {
+  readonly day: RaceDay;
+  readonly backend: DayBackend;
+  readonly variants: PipelineVariants;
+  readonly workers: number;
+  readonly maxInFlight: number;
+  readonly timeoutMs: number;
+}
+
+export interface InvariantResult {
+  readonly name: string;
+  readonly ok: boolean;
+  readonly violations: readonly string[];
+}
+
+export interface RunDayResult {
+  readonly realtime: RealtimeResult;
+  /** Loading users, the race and its tickets into the store. */
+  readonly loadMs: number;
+  /** Reading the final state back and running the checkers. */
+  readonly checkMs: number;
+  /** Tickets loaded into the store (every ticket of the race). */
+  readonly ticketsLoaded: number;
+  /** Tickets the store holds as settled after the run, counted by reading them back. */
+  readonly settledTickets: number;
+  /** Users with tickets (each must be settled once). */
+  readonly usersWithTickets: number;
+  readonly invariants: readonly InvariantResult[];
+  readonly ok: boolean;
+}
+
+async function countSettled(store: Store, raceId: string): Promise<number> {
+  const rb = store.readback;
+  if (rb === undefined) throw new Error('invariant violated: runDay needs a Store with read-backs');
+  let n = 0;
+  for await (const t of rb.ticketsOfRace(raceId)) if (t.status !== 'open') n++;
+  return n;
+}
+
+export async function runDay(o: RunDayOptions): Promise<RunDayResult> {
+  const { day, backend } = o;
+  const race = day.races[0];
+  if (race === undefined) throw new Error('invariant violated: a race day to run has a race');
+  const loadStart = performance.now();
+  await loadDay(backend.store, day);
+  const loadMs = Math.round(performance.now() - loadStart);
+  const stage = { workers: o.workers, maxInFlight: o.maxInFlight };
+  const realtime = await runRealtime({
+    store: backend.store,
+    bus: backend.bus,
+    clock: backend.clock,
+    pipeline: { variants: o.variants, stages: { settle: stage, postSettle: stage } },
+    result: { raceId: race.raceId, resultVersion: 1, result: race.result, scratched: race.scratched },
+    keepNotifications: true,
+    timeoutMs: o.timeoutMs,
+    ...(backend.sample === undefined ? {} : { onPoll: backend.sample }),
+  });
+  const checkStart = performance.now();
+  const settledTickets = await countSettled(backend.store, race.raceId);
+  const expected = expectedWorld(day, raceDayOf(race.postAtMs));
+  const violations = await checkWorld({ expected, store: backend.store, bus: backend.view, client: realtime.client.view, poison: [], handlerErrors: realtime.errors });
+  if (realtime.timedOut) violations.push({ checker: 'nothing-unacked', message: `the pipeline was still busy after ${o.timeoutMs} ms` });
+  const invariants = CHECKERS.map((name) => {
+    const found = violations.filter((v) => v.checker === name);
+    return { name, ok: found.length === 0, violations: found.map((v) => v.message) };
+  });
+  return {
+    realtime,
+    loadMs,
+    checkMs: Math.round(performance.now() - checkStart),
+    ticketsLoaded: day.ticketCount,
+    settledTickets,
+    usersWithTickets: expected.users.size,
+    invariants,
+    ok: invariants.every((i) => i.ok),
+  };
+}
