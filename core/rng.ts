@@ -18,17 +18,23 @@ function hashString(s: string, h: number): number {
 
 export function createRng(seed: number | string): SeededRng {
   const s = String(seed);
-  let a = hashString(s, 0x811c9dc5);
-  let b = hashString(s, 0x9e3779b9);
-  let c = hashString(s, 0x85ebca6b);
-  let d = 1;
+  // The four words of state live in a typed array: closure-captured `let`s that are reassigned on
+  // every draw are kept boxed by V8 and cost an order of magnitude more per call.
+  const st = new Uint32Array(4);
+  st[0] = hashString(s, 0x811c9dc5);
+  st[1] = hashString(s, 0x9e3779b9);
+  st[2] = hashString(s, 0x85ebca6b);
+  st[3] = 1;
   const next = (): number => {
+    const a = st[0] as number;
+    const b = st[1] as number;
+    const c = st[2] as number;
+    const d = st[3] as number;
     const t = (((a + b) >>> 0) + d) >>> 0;
-    d = (d + 1) >>> 0;
-    a = b ^ (b >>> 9);
-    b = (c + (c << 3)) >>> 0;
-    c = ((c << 21) | (c >>> 11)) >>> 0;
-    c = (c + t) >>> 0;
+    st[3] = d + 1;
+    st[0] = b ^ (b >>> 9);
+    st[1] = c + (c << 3);
+    st[2] = ((c << 21) | (c >>> 11)) + t;
     return t;
   };
   for (let i = 0; i < 12; i++) next(); // mix the seed in before the first draw
