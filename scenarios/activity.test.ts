@@ -2,9 +2,8 @@
 // user exists exactly once), weights fall with rank, and draws pick the heaviest user as often as
 // its weight share says (binomial bound of 4 standard deviations on 400,000 seeded draws).
 import { describe, expect, it } from 'vitest';
-import { createRng } from '../core/rng.ts';
+import { createRng, deriveRng } from '../core/rng.ts';
 import { buildActivity, drawUser, userOfRank, weightOfUser } from './activity.ts';
-import { FastRng } from './fast-rng.ts';
 
 describe('user activity', () => {
   it('maps ranks to users one to one, and back', () => {
@@ -21,7 +20,7 @@ describe('user activity', () => {
   it('draws users in proportion to their weight', () => {
     const n = 10_000;
     const a = buildActivity(n, 1.3, createRng('draws'));
-    const rng = new FastRng(createRng('draws/rng'));
+    const rng = deriveRng(createRng('draws/rng'));
     const top = userOfRank(a, 0);
     const draws = 400_000;
     let hits = 0;

@@ -5,9 +5,9 @@
 // uniform rank inside one, touching no per-user memory (a per-user alias table over 2,000,000
 // users costs a cache miss per draw and 32 MB). A seeded affine permutation maps ranks to user
 // indices, so heavy bettors are scattered over the id space like on a real service.
+import type { Rng } from '../core/ports.ts';
 import type { SeededRng } from '../core/rng.ts';
 import { buildAlias, type AliasTable } from './alias.ts';
-import type { FastRng } from './fast-rng.ts';
 
 /** Weights inside a bucket differ by at most this factor^(1/alpha): under 10% for alpha ≥ 1. */
 const BUCKET_GROWTH = 1.1;
@@ -92,7 +92,7 @@ export function weightOfUser(a: UserActivity, user: number): number {
 }
 
 /** One user drawn in proportion to activity weight. */
-export function drawUser(a: UserActivity, rng: FastRng): number {
+export function drawUser(a: UserActivity, rng: Rng): number {
   const t = a.bucketAlias;
   const i = Math.floor((rng.nextU32() / U32) * t.size);
   const b = rng.nextU32() < (t.cells[2 * i] as number) ? i : (t.cells[2 * i + 1] as number);

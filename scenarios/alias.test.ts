@@ -2,15 +2,14 @@
 // match the weights by chi-square (critical value 27.88 = chi-square(9 df) at alpha 0.001), and
 // zero weights are never drawn; bad weights are refused.
 import { describe, expect, it } from 'vitest';
-import { createRng } from '../core/rng.ts';
+import { createRng, deriveRng } from '../core/rng.ts';
 import { buildAlias, sampleAlias } from './alias.ts';
-import { FastRng } from './fast-rng.ts';
 
 describe('alias table', () => {
   it('draws each column in proportion to its weight', () => {
     const weights = [50, 20, 10, 5, 5, 4, 3, 2, 1, 0, 0.5];
     const table = buildAlias(weights);
-    const rng = new FastRng(createRng('alias'));
+    const rng = deriveRng(createRng('alias'));
     const n = 200_000;
     const counts = new Array<number>(weights.length).fill(0);
     for (let i = 0; i < n; i++) counts[sampleAlias(table, rng)]! += 1;

@@ -2,10 +2,10 @@
 // order, with a deadline rush), then a close event, then a result event at result time; races are
 // merged by time through a small binary heap. Nothing is allocated per ticket: the current event
 // lives in one mutable cursor that writers read before asking for the next.
-import { createRng } from '../core/rng.ts';
+import type { Rng } from '../core/ports.ts';
+import { createRng, deriveRng } from '../core/rng.ts';
 import { drawUser } from './activity.ts';
 import { buildAlias, type AliasTable } from './alias.ts';
-import { FastRng } from './fast-rng.ts';
 import type { DayPlan, PlannedRace } from './plan.ts';
 
 export const EVENT_TICKET = 0;
@@ -18,7 +18,7 @@ const U32 = 4294967296;
 /** Per-race generation state; `cashPoolYen` accumulates cash stakes per flattened combination. */
 export interface RaceState {
   readonly race: PlannedRace;
-  readonly rng: FastRng;
+  readonly rng: Rng;
   readonly betTypeAlias: AliasTable;
   readonly comboAlias: readonly AliasTable[];
   /** Flattened combination index = comboOffset[typeSlot] + combo index. */
@@ -61,7 +61,7 @@ export interface DayStream {
   next(): boolean;
 }
 
-function raceState(race: PlannedRace, rng: FastRng): RaceState {
+function raceState(race: PlannedRace, rng: Rng): RaceState {
   const comboOffset = new Int32Array(race.combos.length + 1);
   race.combos.forEach((c, i) => (comboOffset[i + 1] = (comboOffset[i] as number) + c.texts.length));
   return {
@@ -103,7 +103,7 @@ export function rushInverseTable(rush: number): Float64Array {
 
 export function openDayStream(plan: DayPlan): DayStream {
   const root = createRng(plan.seed).fork('tickets');
-  const races = plan.races.map((r) => raceState(r, new FastRng(root.fork(`race/${r.index}`))));
+  const races = plan.races.map((r) => raceState(r, deriveRng(root.fork(`race/${r.index}`))));
   const activity = plan.activity;
   const { rush } = plan.spec.arrival;
   const rushTable = rushInverseTable(rush);
@@ -228,7 +228,7 @@ export function openDayStream(plan: DayPlan): DayStream {
 }
 
 /** Inlined alias draw (alias.ts sampleAlias) kept local so V8 sees one monomorphic call site. */
-function drawAlias(t: AliasTable, rng: FastRng): number {
+function drawAlias(t: AliasTable, rng: Rng): number {
   const i = Math.floor((rng.nextU32() / U32) * t.size);
   return rng.nextU32() < (t.cells[2 * i] as number) ? i : (t.cells[2 * i + 1] as number);
 }
