@@ -37,6 +37,10 @@ export interface BackendOptions {
   readonly spannerInstance?: string;
   readonly spannerDatabase?: string;
   readonly log?: (line: string) => void;
+  /** Spanner: settlements group-committed per transaction at most (1 = one transaction per user). */
+  readonly settlementsPerCommitMax?: number;
+  /** emulators: use these running emulators (a caller's handle) instead of ensureEmulators; they are not stopped on close. */
+  readonly emulators?: EmulatorHandle;
 }
 
 export interface BackendStats {
@@ -97,6 +101,8 @@ function openMemory(): OpenedBackend {
   };
 }
 
+const perCommit = (o: BackendOptions): { settlementsPerCommitMax?: number } => (o.settlementsPerCommitMax === undefined ? {} : { settlementsPerCommitMax: o.settlementsPerCommitMax });
+
 function googleStats(store: SpannerStore, watch: PubSubWatch): BackendStats {
   const st = store.stats();
   return { transactionsCommitted: st.transactionsCommitted, transactionsAborted: st.transactionsAborted, redeliveries: watch.redeliveries(), backlogMax: watch.backlogMax() };
@@ -131,14 +137,20 @@ async function openEmulators(options: BackendOptions): Promise<OpenedBackend> {
   // No credentials are needed; without this the auth library probes 169.254.169.254.
   process.env.METADATA_SERVER_DETECTION = 'none';
   const projectId = options.projectId ?? `raceday-run-${randomUUID().slice(0, 8)}`;
-  const handle = await ensureEmulators({ strategy: options.strategy ?? 'auto', pubsub: true, spanner: true, projectId, ...(options.log === undefined ? {} : { log: options.log }) });
+  const given = options.emulators;
+  // The emulators accept any project: a fresh one per run isolates its topics, instance and databases.
+  const handle: EmulatorHandle =
+    given === undefined
+      ? await ensureEmulators({ strategy: options.strategy ?? 'auto', pubsub: true, spanner: true, projectId, ...(options.log === undefined ? {} : { log: options.log }) })
+      : { ...given, projectId, stop: async () => undefined };
+  const keepsRunning = given !== undefined || handle.reused || handle.strategy === 'external';
   let store: SpannerStore | undefined;
   let bus: PubSubBus | undefined;
   try {
     if (handle.spannerHost === undefined || handle.pubsubHost === undefined) throw new Error('ensureEmulators returned no Spanner or no Pub/Sub emulator');
     const target: SpannerTarget = { projectId, instanceId: handle.spannerInstance, emulator: true, emulatorHost: handle.spannerHost };
     await provisionPubSub(handle);
-    store = await openSpannerStore({ target, databaseBase: BACKEND_LIMITS.databaseBase, shards: options.spannerShards ?? 1 });
+    store = await openSpannerStore({ target, databaseBase: BACKEND_LIMITS.databaseBase, shards: options.spannerShards ?? 1, ...perCommit(options) });
     bus = createPubSubBus({ projectId, emulatorHost: handle.pubsubHost });
     const watch = watchPubSub(bus);
     const opened = { store, bus };
@@ -156,7 +168,7 @@ async function openEmulators(options: BackendOptions): Promise<OpenedBackend> {
         await watch.close();
         await opened.bus.close();
         await opened.store.close();
-        if (handle.reused || handle.strategy === 'external') await withTimeout(dropProvisioned(handle, target, databaseIds), BACKEND_LIMITS.cleanupTimeoutMs);
+        if (keepsRunning) await withTimeout(dropProvisioned(handle, target, databaseIds), BACKEND_LIMITS.cleanupTimeoutMs);
         await handle.stop();
       },
     };
@@ -173,7 +185,7 @@ async function openGoogle(options: BackendOptions): Promise<OpenedBackend> {
   if (options.projectId === undefined || options.projectId === '') throw new Error('--backend google needs --project P (real Google Cloud is never used by default)');
   if ((options.spannerShards ?? 1) !== 1) throw new Error('--spanner-shards is an emulator-only technique; real Spanner scales one database by splits');
   const target: SpannerTarget = { projectId: options.projectId, instanceId: options.spannerInstance ?? 'raceday', emulator: false };
-  const store = await openSpannerStore({ target, databaseBase: options.spannerDatabase ?? 'raceday', shards: 1, provision: false });
+  const store = await openSpannerStore({ target, databaseBase: options.spannerDatabase ?? 'raceday', shards: 1, provision: false, ...perCommit(options) });
   const bus = createPubSubBus({ projectId: options.projectId, googleCloud: true });
   const watch = watchPubSub(bus);
   return {

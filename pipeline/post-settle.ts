@@ -62,6 +62,9 @@ async function allTotals(deps: HandlerDeps, raceId: string): Promise<SettlementT
   }
 }
 
+/** Races whose fan-out count a post-settle worker remembers (a day has dozens). */
+const KNOWN_FANOUT_RACES_MAX = 1_024;
+
 /** The ranking is one broadcast per race: the gateway shows it on every connection (see report). */
 export const RANKING_BROADCAST_USER = '*';
 
@@ -119,6 +122,19 @@ async function handleSettled(deps: HandlerDeps, rankedHere: Set<string>, fanoutU
 export function createPostSettleHandler(deps: HandlerDeps): DeliveryHandler {
   // Races this worker already ranked: later triggers (duplicates after the barrier) skip the work.
   const rankedHere = new Set<string>();
-  const fanoutUsers = storeMethod(deps.store, 'fanoutUsers');
+  const read = storeMethod(deps.store, 'fanoutUsers');
+  // The fan-out's count is written once and never changes (recordFanoutUsers: first call wins), so
+  // once seen it is remembered: one store read per race and worker instead of one per user.
+  const known = new Map<string, number>();
+  const fanoutUsers = async (raceId: string): Promise<number | undefined> => {
+    const hit = known.get(raceId);
+    if (hit !== undefined) return hit;
+    const n = await read(raceId);
+    if (n !== undefined) {
+      if (known.size >= KNOWN_FANOUT_RACES_MAX) known.clear();
+      known.set(raceId, n);
+    }
+    return n;
+  };
   return (d) => handleSettled(deps, rankedHere, fanoutUsers, d);
 }

@@ -8,7 +8,7 @@ import { rankingNotificationId, settledNotificationId } from '../core/notificati
 import { RANKING_BROADCAST_USER } from '../pipeline/post-settle.ts';
 import type { Store, StoreReadback } from '../core/ports.ts';
 import { TOPICS } from '../core/topology.ts';
-import type { ExpectedRace } from './expected.ts';
+import type { ExpectedRace, ExpectedUser } from './expected.ts';
 
 /** Every checker, in report order. */
 export const CHECKERS = [
@@ -91,20 +91,31 @@ async function checkTickets(w: World, rb: StoreReadback, r: Report): Promise<voi
   }
 }
 
-async function checkLedger(w: World, rb: StoreReadback, r: Report): Promise<void> {
-  for (const u of w.expected.users.values()) {
-    const b = await rb.balances(u.userId);
-    if (b === undefined || b.cash !== u.cash || b.medals !== u.medals) {
-      r.add('ledger-conservation', `user ${u.userId}: balance cash ${b?.cash} medals ${b?.medals}, expected initial - stakes + payouts + bonuses = cash ${u.cash} medals ${u.medals}`);
-      continue;
-    }
-    const t = await rb.ledgerTotals(u.userId);
-    if (t === undefined) continue;
-    const sum = (x: Readonly<Record<string, number>>) => Object.values(x).reduce((a, v) => a + v, 0);
-    if (t.initialCash + sum(t.cash) !== b.cash || t.initialMedals + sum(t.medal) !== b.medals) {
-      r.add('ledger-conservation', `user ${u.userId}: ledger entries do not add up to the balance change`);
-    }
+/** Per-user read-backs in flight at once: a remote store (Spanner) answers each in milliseconds, one by one that is minutes. */
+const LEDGER_READS_IN_FLIGHT = 16;
+
+async function ledgerViolation(rb: StoreReadback, u: ExpectedUser): Promise<string | undefined> {
+  const b = await rb.balances(u.userId);
+  if (b === undefined || b.cash !== u.cash || b.medals !== u.medals) {
+    return `user ${u.userId}: balance cash ${b?.cash} medals ${b?.medals}, expected initial - stakes + payouts + bonuses = cash ${u.cash} medals ${u.medals}`;
   }
+  const t = await rb.ledgerTotals(u.userId);
+  if (t === undefined) return undefined;
+  const sum = (x: Readonly<Record<string, number>>) => Object.values(x).reduce((a, v) => a + v, 0);
+  if (t.initialCash + sum(t.cash) !== b.cash || t.initialMedals + sum(t.medal) !== b.medals) return `user ${u.userId}: ledger entries do not add up to the balance change`;
+  return undefined;
+}
+
+async function checkLedger(w: World, rb: StoreReadback, r: Report): Promise<void> {
+  const users = [...w.expected.users.values()];
+  const found: (string | undefined)[] = new Array(users.length);
+  let next = 0;
+  const reader = async (): Promise<void> => {
+    for (let i = next++; i < users.length; i = next++) found[i] = await ledgerViolation(rb, users[i] as (typeof users)[number]);
+  };
+  await Promise.all(Array.from({ length: Math.min(LEDGER_READS_IN_FLIGHT, users.length) }, reader));
+  // Reported in user order whatever order the reads finished in, so a seed's report replays exactly.
+  for (const message of found) if (message !== undefined) r.add('ledger-conservation', message);
 }
 
 async function checkBonuses(w: World, rb: StoreReadback, r: Report): Promise<void> {

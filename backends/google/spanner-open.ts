@@ -14,6 +14,8 @@ export interface OpenSpannerStoreOptions {
   readonly clock?: Clock;
   /** Create the instance and databases when missing (default true on the emulator, false on Google Cloud). */
   readonly provision?: boolean;
+  /** Group commit of settlements (SpannerStoreOptions.settlementsPerCommitMax; 1 = a transaction per user). */
+  readonly settlementsPerCommitMax?: number;
 }
 
 export async function openSpannerStore(options: OpenSpannerStoreOptions): Promise<SpannerStore> {
@@ -23,5 +25,10 @@ export async function openSpannerStore(options: OpenSpannerStoreOptions): Promis
   }
   const databaseIds = shardDatabaseIds(options.databaseBase, shards);
   if (options.provision ?? options.target.emulator) await ensureDatabases({ ...options.target, databaseIds });
-  return createSpannerStore({ ...options.target, databaseIds, ...(options.clock === undefined ? {} : { clock: options.clock }) });
+  return createSpannerStore({
+    ...options.target,
+    databaseIds,
+    ...(options.clock === undefined ? {} : { clock: options.clock }),
+    ...(options.settlementsPerCommitMax === undefined ? {} : { settlementsPerCommitMax: options.settlementsPerCommitMax }),
+  });
 }

@@ -109,10 +109,20 @@ async function settleBody(tx: Transaction, req: SettleRequest): Promise<SettleRe
   // The first read begins the transaction inline; the client holds the second until it has the
   // transaction id.
   const [[ticketRows], [userRows]] = await Promise.all([
-    tx.read('Tickets', { ranges: [{ startClosed: [userId, raceId], endClosed: [userId, raceId] }], columns: TICKET_COLUMNS, json: true }),
+    tx.read('Tickets', { ranges: [ticketRange(req)], columns: TICKET_COLUMNS, json: true }),
     tx.read('Users', { keys: [userId], columns: USER_COLUMNS, json: true }),
   ]);
-  const tickets = (ticketRows as TicketRow[]).map(ticketStateFromRow);
+  return settleFromRows(tx, req, ticketRows as TicketRow[], (userRows as UserRow[])[0]);
+}
+
+function ticketRange(req: { readonly userId: string; readonly raceId: string }): { startClosed: string[]; endClosed: string[] } {
+  return { startClosed: [req.userId, req.raceId], endClosed: [req.userId, req.raceId] };
+}
+
+/** Decides one user's settlement from the rows read in the transaction and queues its writes. */
+function settleFromRows(tx: Transaction, req: SettleRequest, ticketRows: readonly TicketRow[], user: UserRow | undefined): SettleResult {
+  const { raceId, userId } = req;
+  const tickets = ticketRows.map(ticketStateFromRow);
   for (const t of tickets) check(t.userId === userId && t.raceId === raceId, () => `key-range read of ${userId}/${raceId} returned ticket ${t.ticketId} of ${t.userId}/${t.raceId}`);
   const open = tickets.filter((t) => t.status === 'open');
   if (open.length === 0) {
@@ -122,7 +132,6 @@ async function settleBody(tx: Transaction, req: SettleRequest): Promise<SettleRe
     return settlementId === undefined ? { kind: 'nothing_open' } : { kind: 'duplicate', settlementId };
   }
   check(open.length === tickets.length, () => `${userId}/${raceId} has open tickets next to settled ones`);
-  const user = (userRows as UserRow[])[0];
   check(user !== undefined, () => `user ${userId} has tickets in ${raceId} but no Users row`);
   userFromRow(user); // asserts the stored balances
   const plain = open.map(({ status: _s, per100: _p, payout: _y, settlementId: _i, ...ticket }) => ticket);
@@ -130,6 +139,53 @@ async function settleBody(tx: Transaction, req: SettleRequest): Promise<SettleRe
   assertSettlement(req, open, settlement);
   queueWrites(tx, req, user, open, settlement);
   return { kind: 'applied', settlement };
+}
+
+/** One call's answer in a group commit: its result, or the error that only its user met. */
+export type BatchSettleOutcome = { readonly ok: true; readonly result: SettleResult } | { readonly ok: false; readonly error: unknown };
+
+/**
+ * The group-commit twin of settleBody: several users' settlements in ONE transaction, with two
+ * reads for all of them (their ticket key ranges, their balance rows) and one commit. Each call is
+ * decided exactly as settleBody would: a user whose computation fails (poison tickets, a failed
+ * assertion) gets its own error and no writes, the others commit. A (race, user) asked twice in
+ * one batch is settled once; the second call sees the first's settlement as a duplicate. A user
+ * settled for two races in one batch has the second settlement start from the first's balances.
+ */
+export async function settleBatchBody(tx: Transaction, reqs: readonly SettleRequest[]): Promise<BatchSettleOutcome[]> {
+  const pairs = new Map<string, SettleRequest>();
+  for (const r of reqs) pairs.set(`${r.userId}\u0000${r.raceId}`, r);
+  const userIds = [...new Set(reqs.map((r) => r.userId))];
+  const [[ticketRows], [userRows]] = await Promise.all([
+    tx.read('Tickets', { ranges: [...pairs.values()].map(ticketRange), columns: TICKET_COLUMNS, json: true }),
+    tx.read('Users', { keys: userIds.map((u) => [u]), columns: USER_COLUMNS, json: true }),
+  ]);
+  const ticketsOf = new Map<string, TicketRow[]>();
+  for (const row of ticketRows as TicketRow[]) {
+    const key = `${row.UserId}\u0000${row.RaceId}`;
+    const list = ticketsOf.get(key);
+    if (list === undefined) ticketsOf.set(key, [row]);
+    else list.push(row);
+  }
+  const users = new Map((userRows as UserRow[]).map((u) => [u.UserId, { ...u }]));
+  const decided = new Map<string, SettleResult>();
+  return reqs.map((req): BatchSettleOutcome => {
+    const key = `${req.userId}\u0000${req.raceId}`;
+    const earlier = decided.get(key);
+    if (earlier !== undefined) return { ok: true, result: earlier.kind === 'applied' ? { kind: 'duplicate', settlementId: earlier.settlement.settlementId } : earlier };
+    try {
+      const user = users.get(req.userId);
+      const result = settleFromRows(tx, req, ticketsOf.get(key) ?? [], user);
+      decided.set(key, result);
+      if (result.kind === 'applied' && user !== undefined) {
+        user.CashYen += result.settlement.cashDelta;
+        user.Medals += result.settlement.medalDelta;
+      }
+      return { ok: true, result };
+    } catch (error) {
+      return { ok: false, error };
+    }
+  });
 }
 
 /** Settles one user in one transaction on the user's shard database, retrying ABORTED. */

@@ -263,7 +263,10 @@ describe('bulk load and settle', () => {
     expect(again).toEqual(compute({ raceId, userId: someone, tickets: byUser.get(someone) ?? [] }));
     expect(await store.readback.ledgerTotals(someone)).toMatchObject({ initialCash: 1_000, initialMedals: 0 });
     const stats = store.stats();
-    expect(stats.transactionsCommitted).toBeGreaterThan(2_000);
+    // Settlements queued behind a busy shard are group-committed (spanner-batch.ts): at most one
+    // transaction per user, plus a few dozen bulk-load and race commits.
+    expect(stats.transactionsCommitted).toBeGreaterThan(0);
+    expect(stats.transactionsCommitted).toBeLessThan(2_050);
     expect(stats.transactionsAborted).toBe(0); // one client: its gates queue transactions, nothing collides
     console.log(`spanner store stats after the bulk test: ${JSON.stringify(stats)}`);
   }, 120_000);

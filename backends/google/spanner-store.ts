@@ -25,9 +25,10 @@ import type { Ticket } from '../../core/ticket.ts';
 import { createSpannerClient, type SpannerTarget } from './spanner-client.ts';
 import { placeBetInDatabase } from './spanner-bet.ts';
 import { createReadBacks, type SpannerReadBacks } from './spanner-readback.ts';
-import { NEW_USER_CELLS, TICKET_CELLS, USER_COLUMNS, assertId, batchesOf, groupByShard, newUserRow, openTicketRow, shardOf } from './spanner-rows.ts';
-import { settleInDatabase } from './spanner-settle.ts';
+import { NEW_USER_CELLS, TICKET_CELLS, assertId, batchesOf, groupByShard, newUserRow, openTicketRow, shardOf } from './spanner-rows.ts';
+import { settleBatchBody, settleInDatabase, type BatchSettleOutcome, type SettleRequest } from './spanner-settle.ts';
 import { Gate, runReadWrite, type TxCounters } from './spanner-tx.ts';
+import { BATCH_LIMITS, ShardBatcher, grantBonusesBatch, markPostSettledBatch, type MarkRequest } from './spanner-batch.ts';
 import { pageOpenUsers } from './spanner-paging.ts';
 
 export interface SpannerStoreOptions extends SpannerTarget {
@@ -39,6 +40,12 @@ export interface SpannerStoreOptions extends SpannerTarget {
   readonly clock?: Clock;
   /** Uniform [0, 1) for retry jitter. */
   readonly random?: () => number;
+  /**
+   * Settlements that wait for a busy shard commit together, up to this many users per transaction
+   * (spanner-batch.ts); 1 gives every user a transaction of its own. Default
+   * BATCH_LIMITS.settlementsPerCommitMax.
+   */
+  readonly settlementsPerCommitMax?: number;
 }
 
 /** The Store methods that are optional in the port and that this backend always offers. */
@@ -111,6 +118,25 @@ export function createSpannerStore(options: SpannerStoreOptions): SpannerStore {
   }
 
   const readBacks = createReadBacks({ databases, userShard, raceShard });
+  // Post-settlement writes are group-committed per shard (spanner-batch.ts): one transaction per
+  // batch of users rather than per user, so they take little from settlement throughput.
+  const markBatchers = databases.map(
+    (d, shard) =>
+      new ShardBatcher<MarkRequest, number>(gate(shard), async (items) => {
+        await markPostSettledBatch(d, counters, txOptions, items);
+        // Strong reads after the batch committed: of two users marked last in different shards,
+        // the later commit's reader sees the earlier one, so someone sees the full count (the barrier).
+        const races = [...new Set(items.map((i) => i.raceId))];
+        const counts = new Map(await Promise.all(races.map(async (r) => [r, await readBacks.postSettledCount(r)] as const)));
+        return items.map((i) => counts.get(i.raceId) as number);
+      }),
+  );
+  const settlementsPerCommit = options.settlementsPerCommitMax ?? BATCH_LIMITS.settlementsPerCommitMax;
+  const settleBatchers = databases.map(
+    (d, shard) =>
+      new ShardBatcher<SettleRequest, BatchSettleOutcome>(gate(shard), (reqs) => runReadWrite(d, counters, (tx) => settleBatchBody(tx, reqs), txOptions), settlementsPerCommit),
+  );
+  const bonusBatchers = databases.map((d, shard) => new ShardBatcher<readonly Bonus[], string[]>(gate(shard), (calls) => grantBonusesBatch(d, counters, txOptions, calls)));
   const settlementReads = createSettlementReads({ databases, userShard, raceShard });
 
   const store: SpannerStore = {
@@ -186,11 +212,15 @@ export function createSpannerStore(options: SpannerStoreOptions): SpannerStore {
       return pages.flat().sort().slice(0, limit);
     },
 
-    settleUser(raceId, userId, resultVersion, compute, outbox): Promise<SettleResult> {
+    async settleUser(raceId, userId, resultVersion, compute, outbox): Promise<SettleResult> {
       assertId('raceId', raceId);
       assertId('userId', userId);
       const shard = userShard(userId);
-      return gate(shard).run(() => settleInDatabase(db(shard), counters, { raceId, userId, resultVersion, compute, outbox }, txOptions));
+      const req: SettleRequest = { raceId, userId, resultVersion, compute, outbox };
+      if (settlementsPerCommit === 1) return gate(shard).run(() => settleInDatabase(db(shard), counters, req, txOptions));
+      const outcome = await (settleBatchers[shard] as ShardBatcher<SettleRequest, BatchSettleOutcome>).add(req);
+      if (!outcome.ok) throw outcome.error;
+      return outcome.result;
     },
 
     async settleUserColumns(raceId, userId, resultVersion, lookup, outbox): Promise<SummarySettleResult> {
@@ -205,27 +235,14 @@ export function createSpannerStore(options: SpannerStoreOptions): SpannerStore {
         invariant(Number.isSafeInteger(b.medals) && b.medals > 0, `bonus ${b.bonusId}: medals ${b.medals} must be a positive integer`);
       }
       const groups = groupByShard(bonuses, (b) => b.userId, shardCount);
-      const granted = await eachShard((shard) => grantInShard(shard, groups[shard] as Bonus[]));
+      const granted = await eachShard(async (shard) => ((groups[shard] as Bonus[]).length === 0 ? [] : (bonusBatchers[shard] as ShardBatcher<readonly Bonus[], string[]>).add(groups[shard] as Bonus[])));
       return granted.flat();
     },
 
     async markPostSettled(raceId: string, userId: string): Promise<number> {
       assertId('raceId', raceId);
       assertId('userId', userId);
-      const own = userShard(userId);
-      await inTx(own, async (tx) => {
-        const [[marker], [counts]] = await Promise.all([
-          tx.read('PostSettled', { keys: [[raceId, userId]], columns: ['UserId'], json: true }),
-          tx.read('PostSettledCounts', { keys: [raceId], columns: ['UsersMarked'], json: true }),
-        ]);
-        if (marker.length > 0) return;
-        const before = (counts as { UsersMarked: number }[])[0]?.UsersMarked ?? 0;
-        tx.insert('PostSettled', { RaceId: raceId, UserId: userId });
-        tx.upsert('PostSettledCounts', { RaceId: raceId, UsersMarked: before + 1 });
-      });
-      // Strong reads after our commit: of two users marked last in different shards, the later
-      // commit reads the earlier one, so at least one caller sees the full count (the barrier).
-      return readBacks.postSettledCount(raceId);
+      return (markBatchers[userShard(userId)] as ShardBatcher<MarkRequest, number>).add({ raceId, userId });
     },
 
     async claimRanking(raceId: string): Promise<boolean> {
@@ -269,40 +286,6 @@ export function createSpannerStore(options: SpannerStoreOptions): SpannerStore {
       spanner.close();
     },
   };
-
-  async function grantInShard(shard: number, bonuses: readonly Bonus[]): Promise<string[]> {
-    if (bonuses.length === 0) return [];
-    return inTx(shard, async (tx) => {
-      const userIds = [...new Set(bonuses.map((b) => b.userId))];
-      const [[existing], [users]] = await Promise.all([
-        tx.read('Bonuses', { keys: bonuses.map((b) => [b.bonusId]), columns: ['BonusId', 'UserId'], json: true }),
-        tx.read('Users', { keys: userIds.map((u) => [u]), columns: USER_COLUMNS, json: true }),
-      ]);
-      const seen = new Map((existing as { BonusId: string; UserId: string }[]).map((r) => [r.BonusId, r.UserId]));
-      const medals = new Map((users as { UserId: string; Medals: number }[]).map((u) => [u.UserId, u.Medals]));
-      const granted: string[] = [];
-      const credited = new Set<string>();
-      for (const b of bonuses) {
-        const owner = seen.get(b.bonusId);
-        if (owner !== undefined) {
-          invariant(owner === b.userId, `bonus ${b.bonusId} was granted to ${owner}, now asked for ${b.userId}`);
-          continue;
-        }
-        const before = medals.get(b.userId);
-        invariant(before !== undefined, `bonus ${b.bonusId} for unknown user ${b.userId}`);
-        medals.set(b.userId, before + b.medals);
-        seen.set(b.bonusId, b.userId);
-        granted.push(b.bonusId);
-        credited.add(b.userId);
-        tx.insert('Bonuses', { BonusId: b.bonusId, UserId: b.userId, Medals: b.medals, Reason: b.reason });
-        tx.insert('Ledger', { UserId: b.userId, EntryId: `bonus:${b.bonusId}`, Currency: 'medal', Amount: b.medals, Reason: 'bonus', Ref: b.bonusId });
-      }
-      for (const userId of credited) {
-        tx.update('Users', { UserId: userId, Medals: medals.get(userId) });
-      }
-      return granted;
-    });
-  }
 
   return store;
 }

@@ -1,0 +1,245 @@
+// `raceday bench emulators`: in one run against the official emulators (started or reused),
+// 1. the raw settlement capacity of the Spanner emulator: a bare client loop running the store's
+//    per-user settlement transaction, no Pub/Sub and no pipeline (measureRawSettlement);
+// 2. Pub/Sub messages per second end to end with one subscriber (measurePubSubThroughput);
+// 3. the pipeline's settled users per second on one race of N users (default 10,000) with the
+//    same ticket shape as the raw loop: fan-out per user over Pub/Sub, settle workers, post-settle
+//    and notifications, timed from the result's publication to the last settlement committed.
+// ratio = pipeline / raw (target >= 0.7). --compare-shards repeats raw and pipeline with 1 and 4
+// shard databases and prints the speed-up (sharding is an emulator-only technique).
+import { loadavg } from 'node:os';
+import { BATCH_LIMITS } from '../backends/google/spanner-batch.ts';
+import { measureRawSettlement, type RawSettlementResult } from '../backends/google/spanner-capacity.ts';
+import { parseArgs, UsageError, withUsage } from '../cli/args.ts';
+import { openBackend, exitOnInterrupt } from '../cli/backend.ts';
+import type { UserAccount } from '../core/ports.ts';
+import type { RaceResult } from '../core/race-result.ts';
+import type { Ticket } from '../core/ticket.ts';
+import { ensureEmulators, type EmulatorHandle } from '../emulators/index.ts';
+import { measurePubSubThroughput, type PubSubThroughput } from '../emulators/measure.ts';
+import { DEFAULT_VARIANTS, parseFanoutVariant, type PipelineVariants } from '../pipeline/settings.ts';
+import { runRealtime } from '../sim/realtime.ts';
+import { loadDay } from '../sim/world.ts';
+import type { RaceDay, RacePlan } from '../scenarios/model.ts';
+
+const usage = `usage: raceday bench emulators [--users N] [--spanner-shards N] [--compare-shards] [--pubsub-messages N]
+                               [--workers N] [--max-in-flight N] [--fanout V] [--settlements-per-commit N] [--json]
+
+Against the official emulators (started, or reused when running): raw Spanner settlement capacity
+(a bare client loop, no pipeline), Pub/Sub messages/second end to end, and the pipeline's settled
+users/second on a race of N users (default 10,000; 5 tickets each, the raw loop's shape).
+Prints rawUsersPerSecond, pubsubMessagesPerSecond, pipelineUsersPerSecond and ratio (pipeline/raw,
+target >= 0.7). --compare-shards also runs raw and pipeline with 1 and 4 shard databases.
+--settlements-per-commit N: settlements that queue behind a busy shard commit together, up to N
+users per transaction (default ${BATCH_LIMITS.settlementsPerCommitMax}); 1 gives every user its own transaction, like the raw loop.`;
+
+const BENCH = {
+  usersDefault: 10_000,
+  ticketsPerUser: 5,
+  pubsubMessagesDefault: 20_000,
+  workersDefault: 4,
+  maxInFlightDefault: 64,
+  /** The pipeline run gives up after this long (a stuck run fails the bench instead of hanging). */
+  pipelineTimeoutMs: 900_000,
+  compareShards: [1, 4],
+} as const;
+
+const FIELD = { sport: 'keirin', riders: 7 } as const;
+const RESULT: RaceResult = { status: 'official', order: [[3], [1], [5], [2], [4], [6], [7]] };
+const COMBOS = ['3-1', '1-3', '3-5', '2-4', '5-1', '1-5', '4-2'];
+
+/** A one-race day shaped like measureRawSettlement's world: exacta tickets, cash and medals alternating. */
+export function benchDay(users: number, perUser: number): RaceDay {
+  const raceId = 'bench-race';
+  const digits = String(users).length;
+  const accounts: UserAccount[] = Array.from({ length: users }, (_, i) => ({ userId: `bu${String(i).padStart(digits, '0')}`, cash: 10_000, medals: 10_000 }));
+  const tickets: Ticket[] = [];
+  accounts.forEach((u, i) => {
+    for (let k = 0; k < perUser; k++) {
+      tickets.push({ ticketId: `t${i}-${k}`, userId: u.userId, raceId, betType: 'exacta', combination: COMBOS[(i + k) % COMBOS.length] as string, stake: 100 * (1 + (k % 3)), currency: k % 2 === 0 ? 'cash' : 'medal' });
+    }
+  });
+  // Balances are loaded net of stakes (loadDay), so the opening balance covers them.
+  const race: RacePlan = { raceId, venue: 'bench', sport: FIELD.sport, riders: FIELD.riders, closeAtMs: 0, postAtMs: 0, resultAtMs: 0, scratched: [], result: RESULT };
+  return { name: 'bench-emulators', seed: 0, races: [race], users: accounts, ticketBatches: () => [{ tickets, placedAtMs: tickets.map(() => 0) }], ticketCount: tickets.length };
+}
+
+interface PipelineRun {
+  readonly users: number;
+  readonly shards: number;
+  readonly loadSeconds: number;
+  readonly makespanMs: number;
+  readonly notifyMakespanMs: number;
+  readonly usersPerSecond: number;
+  readonly settledUsers: number;
+  readonly transactionsCommitted: number;
+  readonly transactionsAborted: number;
+  readonly redeliveries: number;
+  readonly backlogMax: Readonly<Record<string, number>>;
+  readonly handlerErrors: number;
+  readonly clientCpuSeconds: number;
+}
+
+interface PipelineSetup {
+  readonly variants: PipelineVariants;
+  readonly workers: number;
+  readonly maxInFlight: number;
+  readonly settlementsPerCommitMax: number;
+}
+
+async function runPipeline(handle: EmulatorHandle, users: number, shards: number, setup: PipelineSetup): Promise<PipelineRun> {
+  const { variants, workers, maxInFlight } = setup;
+  const backend = await openBackend('emulators', { emulators: handle, spannerShards: shards, settlementsPerCommitMax: setup.settlementsPerCommitMax });
+  try {
+    const day = benchDay(users, BENCH.ticketsPerUser);
+    const race = day.races[0] as RacePlan;
+    const loadStart = performance.now();
+    await loadDay(backend.store, day);
+    const loadSeconds = (performance.now() - loadStart) / 1000;
+    const cpuBefore = process.cpuUsage();
+    const stage = { workers, maxInFlight };
+    const r = await runRealtime({
+      store: backend.store,
+      bus: backend.bus,
+      clock: backend.clock,
+      pipeline: { variants, stages: { settle: stage, postSettle: stage } },
+      result: { raceId: race.raceId, resultVersion: 1, result: race.result, scratched: race.scratched },
+      keepNotifications: false,
+      timeoutMs: BENCH.pipelineTimeoutMs,
+      onPoll: () => backend.sample(),
+    });
+    const cpu = process.cpuUsage(cpuBefore);
+    if (r.timedOut) throw new Error(`the pipeline did not finish within ${BENCH.pipelineTimeoutMs} ms (${r.settledUsers} of ${users} users settled)`);
+    if (r.settledUsers !== users) throw new Error(`the pipeline settled ${r.settledUsers} of ${users} users`);
+    const st = backend.stats();
+    return {
+      users,
+      shards,
+      loadSeconds: Math.round(loadSeconds * 10) / 10,
+      makespanMs: Math.round(r.makespanMs),
+      notifyMakespanMs: Math.round(r.notifyMakespanMs),
+      usersPerSecond: Math.round((users / (r.makespanMs / 1000)) * 10) / 10,
+      settledUsers: r.settledUsers,
+      transactionsCommitted: st.transactionsCommitted,
+      transactionsAborted: st.transactionsAborted,
+      redeliveries: st.redeliveries,
+      backlogMax: st.backlogMax,
+      handlerErrors: r.counters.handlerErrors,
+      clientCpuSeconds: Math.round(((cpu.user + cpu.system) / 1e6) * 10) / 10,
+    };
+  } finally {
+    await backend.close();
+  }
+}
+
+async function rawAt(handle: EmulatorHandle, users: number, shards: number): Promise<RawSettlementResult & { clientCpuSeconds: number }> {
+  const target = { projectId: handle.projectId, instanceId: handle.spannerInstance, emulator: true, emulatorHost: handle.spannerHost as string };
+  const cpuBefore = process.cpuUsage();
+  const r = await measureRawSettlement({ target, users, shards, ticketsPerUser: BENCH.ticketsPerUser });
+  const cpu = process.cpuUsage(cpuBefore);
+  return { ...r, clientCpuSeconds: Math.round(((cpu.user + cpu.system) / 1e6) * 10) / 10 };
+}
+
+const ratioOf = (a: number, b: number): number => Math.round((a / b) * 100) / 100;
+
+async function bench(flags: Record<string, unknown>): Promise<number> {
+  const users = typeof flags['users'] === 'number' ? flags['users'] : BENCH.usersDefault;
+  const shards = typeof flags['spanner-shards'] === 'number' ? flags['spanner-shards'] : 1;
+  const messages = typeof flags['pubsub-messages'] === 'number' ? flags['pubsub-messages'] : BENCH.pubsubMessagesDefault;
+  const workers = typeof flags['workers'] === 'number' ? flags['workers'] : BENCH.workersDefault;
+  const maxInFlight = typeof flags['max-in-flight'] === 'number' ? flags['max-in-flight'] : BENCH.maxInFlightDefault;
+  let variants: PipelineVariants = DEFAULT_VARIANTS;
+  if (typeof flags['fanout'] === 'string') {
+    const v = parseFanoutVariant(flags['fanout']);
+    if (!v.ok) throw new UsageError(v.error.message);
+    variants = { ...variants, fanout: v.value };
+  }
+  const perCommit = typeof flags['settlements-per-commit'] === 'number' ? flags['settlements-per-commit'] : BATCH_LIMITS.settlementsPerCommitMax;
+  const setup: PipelineSetup = { variants, workers, maxInFlight, settlementsPerCommitMax: perCommit };
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  process.env.METADATA_SERVER_DETECTION = 'none';
+  const startedMs = performance.now();
+  const handle = await ensureEmulators({ pubsub: true, spanner: true, log });
+  const uninstall = exitOnInterrupt(() => handle.stop());
+  try {
+    log(`bench emulators: raw settlement loop, ${users} users, ${shards} shard(s)`);
+    const raw = await rawAt(handle, users, shards);
+    log(`bench emulators: Pub/Sub end to end, ${messages} messages`);
+    const pubsub: PubSubThroughput = await measurePubSubThroughput(handle, messages);
+    log(`bench emulators: pipeline, ${users} users, ${shards} shard(s)`);
+    const pipeline = await runPipeline(handle, users, shards, setup);
+    let shardComparison: Record<string, unknown> | undefined;
+    if (flags['compare-shards'] === true) {
+      const [one, four] = BENCH.compareShards;
+      const raws = new Map<number, number>([[shards, raw.usersPerSecond]]);
+      const pipes = new Map<number, number>([[shards, pipeline.usersPerSecond]]);
+      for (const n of [one, four]) {
+        if (raws.has(n)) continue;
+        log(`bench emulators: shard comparison at ${n} shard(s)`);
+        raws.set(n, (await rawAt(handle, users, n)).usersPerSecond);
+        pipes.set(n, (await runPipeline(handle, users, n, setup)).usersPerSecond);
+      }
+      shardComparison = {
+        rawUsersPerSecond: Object.fromEntries(raws),
+        pipelineUsersPerSecond: Object.fromEntries(pipes),
+        rawSpeedup4vs1: ratioOf(raws.get(four) as number, raws.get(one) as number),
+        pipelineSpeedup4vs1: ratioOf(pipes.get(four) as number, pipes.get(one) as number),
+      };
+    }
+    const summary = {
+      bench: 'emulators',
+      users,
+      ticketsPerUser: BENCH.ticketsPerUser,
+      spannerShards: shards,
+      workers,
+      maxInFlight,
+      settlementsPerCommitMax: perCommit,
+      rawUsersPerSecond: raw.usersPerSecond,
+      pubsubMessagesPerSecond: pubsub.messagesPerSecond,
+      pipelineUsersPerSecond: pipeline.usersPerSecond,
+      ratio: ratioOf(pipeline.usersPerSecond, raw.usersPerSecond),
+      ratioTarget: 0.7,
+      raw,
+      pubsub,
+      pipeline,
+      ...(shardComparison === undefined ? {} : { shardComparison }),
+      emulators: { strategy: handle.strategy, reused: handle.reused },
+      wallSeconds: Math.round((performance.now() - startedMs) / 100) / 10,
+      loadAverage1m: Math.round((loadavg()[0] ?? 0) * 100) / 100,
+    };
+    if (flags['json'] === true) process.stdout.write(`${JSON.stringify(summary)}\n`);
+    else {
+      process.stdout.write(
+        [
+          `bench emulators: ${users} users x ${BENCH.ticketsPerUser} tickets, ${shards} shard(s)`,
+          `  raw settlement loop   ${raw.usersPerSecond} users/s`,
+          `  Pub/Sub end to end    ${pubsub.messagesPerSecond} messages/s`,
+          `  pipeline              ${pipeline.usersPerSecond} users/s (ratio ${summary.ratio}, target >= 0.7)`,
+          ...(shardComparison === undefined ? [] : [`  4 shards vs 1         raw x${String(shardComparison['rawSpeedup4vs1'])}, pipeline x${String(shardComparison['pipelineSpeedup4vs1'])}`]),
+        ].join('\n') + '\n',
+      );
+    }
+    return 0;
+  } finally {
+    uninstall();
+    await handle.stop();
+  }
+}
+
+export function runBench(argv: readonly string[]): Promise<number> {
+  return withUsage(usage, async () => {
+    const { flags, positionals } = parseArgs(argv, {
+      users: { type: 'int', min: 100, max: 1_000_000 },
+      'spanner-shards': { type: 'int', min: 1, max: 64 },
+      'compare-shards': { type: 'boolean' },
+      'pubsub-messages': { type: 'int', min: 1, max: 1_000_000 },
+      workers: { type: 'int', min: 1, max: 256 },
+      'max-in-flight': { type: 'int', min: 1, max: 10_000 },
+      fanout: { type: 'string' },
+      'settlements-per-commit': { type: 'int', min: 1, max: 1_000 },
+      json: { type: 'boolean' },
+    });
+    if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+    return bench(flags);
+  });
+}
