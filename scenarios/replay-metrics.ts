@@ -1,18 +1,12 @@
 // Per-race measurements of a replay: tickets and users loaded, when betting closed and the result
 // went out on the wall clock, and every settlement commit's latency from that publish (HDR
 // histogram), so the report shows which race of the day hurt.
-import * as hdr from 'hdr-histogram-js';
+import type * as hdr from 'hdr-histogram-js';
+import { createLatencyHistogram, percentilesOf, type Percentiles } from '../reports/latency.ts';
 import type { Store } from '../core/ports.ts';
 import type { RacePlan } from './model.ts';
 
-export interface Percentiles {
-  readonly p50: number;
-  readonly p90: number;
-  readonly p99: number;
-  readonly 'p99.9': number;
-  readonly max: number;
-  readonly count: number;
-}
+export type { Percentiles };
 
 export interface RaceMetrics {
   readonly raceId: string;
@@ -37,7 +31,6 @@ export interface RaceMetrics {
 }
 
 /** Latencies up to an hour, 3 significant digits, recorded in microseconds. */
-const HISTOGRAM = { lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3 } as const;
 
 export interface RaceTracker {
   readonly metrics: RaceMetrics;
@@ -71,24 +64,12 @@ export function createTracker(race: RacePlan): RaceTracker {
   };
 }
 
-export function percentilesOf(h: hdr.Histogram): Percentiles {
-  const ms = (us: number) => Math.round(us) / 1000;
-  return {
-    p50: ms(h.getValueAtPercentile(50)),
-    p90: ms(h.getValueAtPercentile(90)),
-    p99: ms(h.getValueAtPercentile(99)),
-    'p99.9': ms(h.getValueAtPercentile(99.9)),
-    max: ms(h.maxValue),
-    count: h.totalCount,
-  };
-}
-
 /** Starts the race's latency clock at publish. */
 export function markPublished(t: RaceTracker, wallMs: number, lagMs: number): void {
   t.publishedAtPerfMs = performance.now();
   t.metrics.publishedAtWallMs = Math.round(wallMs);
   t.metrics.publishLagMs = Math.round(lagMs);
-  t.histogram = hdr.build(HISTOGRAM);
+  t.histogram = createLatencyHistogram();
   t.userSeen = undefined; // loading is over for this race; free the set
 }
 

@@ -2,21 +2,14 @@
 // settle latency per user (result published -> that user's settlement committed) in an HDR
 // histogram, the makespan (-> last settlement, -> last notification shown), and the pipeline's
 // counters. Shared by `raceday run` and `raceday bench memory`.
-import * as hdr from 'hdr-histogram-js';
+import { createLatencyHistogram, percentilesOf, type Percentiles } from '../reports/latency.ts';
 import type { Clock, MessageBus, Store } from '../core/ports.ts';
 import type { PipelineCounters } from '../pipeline/context.ts';
 import type { OfficialResult } from '../pipeline/ingest.ts';
 import { startPipeline, type PipelineOptions } from '../pipeline/runner.ts';
 import { startClient, type Client } from './world.ts';
 
-export interface Percentiles {
-  readonly p50: number;
-  readonly p90: number;
-  readonly p99: number;
-  readonly 'p99.9': number;
-  readonly max: number;
-  readonly count: number;
-}
+export type { Percentiles };
 
 export interface RealtimeResult {
   readonly settledUsers: number;
@@ -48,19 +41,6 @@ const POLL_MS = 5;
 /** Consecutive idle polls before the run counts as finished (an outbox relay may be between polls). */
 const IDLE_POLLS = 3;
 
-function percentilesOf(h: hdr.Histogram): Percentiles {
-  // HDR reports a bucket's highest equivalent value, which can exceed the true maximum.
-  const ms = (us: number) => Math.round(Math.min(us, h.maxValue)) / 1000;
-  return {
-    p50: ms(h.getValueAtPercentile(50)),
-    p90: ms(h.getValueAtPercentile(90)),
-    p99: ms(h.getValueAtPercentile(99)),
-    'p99.9': ms(h.getValueAtPercentile(99.9)),
-    max: ms(h.maxValue),
-    count: h.totalCount,
-  };
-}
-
 /** The store with its settlement transactions timed: each applied one records its latency. */
 function timedStore(store: Store, record: () => void): Store {
   const timed = Object.create(store) as Store;
@@ -82,7 +62,7 @@ function timedStore(store: Store, record: () => void): Store {
 }
 
 export async function runRealtime(o: RealtimeOptions): Promise<RealtimeResult> {
-  const histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3 });
+  const histogram = createLatencyHistogram();
   let t0 = 0;
   let lastCommitMs = 0;
   let settledUsers = 0;
