@@ -8,7 +8,8 @@
 import { createRng } from '../../core/rng.ts';
 import { DEFAULT_VARIANTS, formatFanoutVariant, parseFanoutVariant, parseNotifyVariant, type PipelineVariants } from '../../pipeline/settings.ts';
 import type { Percentiles } from '../../sim/realtime.ts';
-import { runDay } from '../../sim/run-day.ts';
+import { runDay, type RunDayResult } from '../../sim/run-day.ts';
+import type { RaceDay } from '../../scenarios/model.ts';
 import { smokeRaceDay, type SmokeShape } from '../../sim/workload.ts';
 import { STRATEGIES, type StrategyChoice } from '../../emulators/index.ts';
 import { parseArgs, UsageError, withUsage } from '../args.ts';
@@ -64,6 +65,54 @@ function variantsOf(flags: Record<string, unknown>): PipelineVariants {
 const num = (flags: Record<string, unknown>, name: string, dflt: number): number => (typeof flags[name] === 'number' ? flags[name] : dflt);
 const str = (flags: Record<string, unknown>, name: string): string | undefined => (typeof flags[name] === 'string' ? flags[name] : undefined);
 
+interface SummaryInput {
+  readonly backendName: BackendName;
+  readonly seed: number;
+  readonly variants: PipelineVariants;
+  readonly workers: number;
+  readonly maxInFlight: number;
+  readonly shards: number;
+  readonly day: RaceDay;
+  readonly r: RunDayResult;
+  readonly stats: BackendStats;
+  readonly where: Readonly<Record<string, unknown>>;
+  readonly openMs: number;
+}
+
+/** The report: the memory backend's metrics, plus what a remote backend adds (aborts, redeliveries, backlogs). */
+function summaryOf(i: SummaryInput) {
+  const { r, stats } = i;
+  const rt = r.realtime;
+  return {
+    scenario: 'smoke',
+    backend: i.backendName,
+    seed: i.seed,
+    variants: { fanout: formatFanoutVariant(i.variants.fanout), notify: i.variants.notify },
+    workers: i.workers,
+    maxInFlight: i.maxInFlight,
+    ...(i.backendName === 'memory' ? {} : { spannerShards: i.shards }),
+    users: i.day.users.length,
+    tickets: i.day.ticketCount,
+    ticketsLoaded: r.ticketsLoaded,
+    settledUsers: rt.settledUsers,
+    settledTickets: r.settledTickets,
+    makespanMs: rt.makespanMs,
+    notifyMakespanMs: rt.notifyMakespanMs,
+    settleLatencyMs: rt.settleLatencyMs,
+    counters: rt.counters,
+    transactionsCommitted: stats.transactionsCommitted,
+    transactionsAborted: stats.transactionsAborted,
+    // Every aborted transaction was retried (a final failure would have failed the run).
+    transactionRetries: stats.transactionsAborted,
+    redeliveries: stats.redeliveries,
+    backlogMax: stats.backlogMax,
+    phasesMs: { open: i.openMs, load: r.loadMs, check: r.checkMs },
+    where: i.where,
+    invariants: r.invariants,
+    ok: r.ok,
+  };
+}
+
 async function runSmoke(backendName: BackendName, flags: Record<string, unknown>): Promise<number> {
   const wallStart = performance.now();
   const seed = num(flags, 'seed', 1);
@@ -93,35 +142,7 @@ async function runSmoke(backendName: BackendName, flags: Record<string, unknown>
     const openMs = Math.round(performance.now() - wallStart);
     try {
       const r = await runDay({ day, backend, variants, workers, maxInFlight, timeoutMs: RUN_TIMEOUT_MS });
-      const rt = r.realtime;
-      const stats: BackendStats = backend.stats();
-      const summary = {
-        scenario: 'smoke',
-        backend: backendName,
-        seed,
-        variants: { fanout: formatFanoutVariant(variants.fanout), notify: variants.notify },
-        workers,
-        maxInFlight,
-        ...(backendName === 'memory' ? {} : { spannerShards: shards }),
-        users: day.users.length,
-        tickets: day.ticketCount,
-        ticketsLoaded: r.ticketsLoaded,
-        settledUsers: rt.settledUsers,
-        settledTickets: r.settledTickets,
-        makespanMs: rt.makespanMs,
-        notifyMakespanMs: rt.notifyMakespanMs,
-        settleLatencyMs: rt.settleLatencyMs,
-        counters: rt.counters,
-        transactionsCommitted: stats.transactionsCommitted,
-        transactionsAborted: stats.transactionsAborted,
-        transactionRetries: stats.transactionsAborted,
-        redeliveries: stats.redeliveries,
-        backlogMax: stats.backlogMax,
-        phasesMs: { open: openMs, load: r.loadMs, check: r.checkMs },
-        where: backend.where,
-        invariants: r.invariants,
-        ok: r.ok,
-      };
+      const summary = summaryOf({ backendName, seed, variants, workers, maxInFlight, shards, day, r, stats: backend.stats(), where: backend.where, openMs });
       await backend.close();
       close = async () => undefined;
       const wallMs = Math.round(performance.now() - wallStart);
