@@ -68,8 +68,10 @@ describeWithEmulators('raceday run --backend emulators', () => {
     expect(s.counters.rankingsPublished).toBeGreaterThanOrEqual(1);
     expect(s.counters.handlerErrors).toBe(0);
     expect(s.counters.deadLettered).toBe(0);
-    // One settlement transaction per user at least, plus loading and post-settlement.
-    expect(s.transactionsCommitted).toBeGreaterThan(users);
+    // Settlements and post-settlement writes are group-committed per shard: some transactions, and
+    // fewer than the three per user (settle, bonus, marker) they would take one by one.
+    expect(s.transactionsCommitted).toBeGreaterThan(0);
+    expect(s.transactionsCommitted).toBeLessThan(3 * users);
     expect(s.transactionsAborted).toBeGreaterThanOrEqual(0);
     expect(s.backlogMax['settle-requests-settle']).toBeGreaterThan(0);
     expect(s.redeliveries).toBeGreaterThanOrEqual(0);
