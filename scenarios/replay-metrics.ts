@@ -30,8 +30,6 @@ export interface RaceMetrics {
   complete: boolean;
 }
 
-/** Latencies up to an hour, 3 significant digits, recorded in microseconds. */
-
 export interface RaceTracker {
   readonly metrics: RaceMetrics;
   userSeen: Set<string> | undefined;

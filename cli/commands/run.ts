@@ -15,14 +15,20 @@ import { STRATEGIES, type StrategyChoice } from '../../emulators/index.ts';
 import { parseArgs, UsageError, withUsage } from '../args.ts';
 import { BACKENDS, exitOnInterrupt, isBackendName, openBackend, type BackendName, type BackendStats } from '../backend.ts';
 import type { CommandModule } from '../main.ts';
+import { runReplay } from '../run-replay.ts';
 
-const usage = `usage: raceday run --scenario smoke [--json] [options]
+const usage = `usage: raceday run [--scenario smoke|typical-day|midnight|grand-prix|chaos|FILE] [--json] [options]
 
 Settles a race day end to end (real time): fan-out, settlement, bonuses and missions,
 notifications and the day ranking, then checks every invariant against the pure core, reading the
 store's final state back through its client.
 
-  --scenario smoke          the built-in race day (default smoke)
+  --scenario S              smoke (default): the built-in race day, checked invariant by invariant;
+                            any other preset (typical-day, midnight, grand-prix, chaos) or a scenario
+                            JSON file is replayed on the memory backend with per-race metrics
+  --speed N                 replays only: scenario ms per wall ms (144 plays a day in 10 minutes;
+                            default 0 = as fast as possible)
+  --bets load|place         replays only: bulk-load tickets (default) or place each bet through the store
   --seed S                  the race day's seed (default 1)
   --users N                 users in the race day (default ${2_000})
   --fanout V                per-user (default), user-batch:N, single-worker
@@ -205,12 +211,20 @@ export const command: CommandModule = {
         project: { type: 'string' },
         'spanner-instance': { type: 'string' },
         'spanner-database': { type: 'string' },
+        speed: { type: 'int', min: 0, max: 1_000_000 },
+        bets: { type: 'string' },
         json: { type: 'boolean' },
       });
       if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
-      const scenario = flags['scenario'] ?? 'smoke';
-      if (scenario !== 'smoke') throw new UsageError(`--scenario must be smoke (more scenarios come with issue 5), got "${String(scenario)}"`);
+      const scenario = String(flags['scenario'] ?? 'smoke');
       const backend = String(flags['backend'] ?? 'memory');
+      if (scenario !== 'smoke') {
+        if (backend !== 'memory') throw new UsageError(`--scenario ${scenario} replays on the memory backend only for now; on ${backend} use --scenario smoke`);
+        const bets = String(flags['bets'] ?? 'load');
+        if (bets !== 'load' && bets !== 'place') throw new UsageError(`--bets must be load or place, got "${bets}"`);
+        return runReplay({ scenario, seed: num(flags, 'seed', 1), speed: num(flags, 'speed', 0), bets, json: flags['json'] === true });
+      }
+      if (flags['speed'] !== undefined || flags['bets'] !== undefined) throw new UsageError('--speed and --bets apply to generated scenarios (e.g. --scenario typical-day), not to smoke');
       if (!isBackendName(backend)) throw new UsageError(`--backend must be one of ${BACKENDS.join(', ')}, got "${backend}"`);
       if (backend !== 'emulators' && flags['spanner-shards'] !== undefined && flags['spanner-shards'] !== 1) throw new UsageError('--spanner-shards is an emulator-only technique (use --backend emulators)');
       if (backend === 'google' && flags['project'] === undefined) throw new UsageError('--backend google needs --project P (real Google Cloud is never used by default)');

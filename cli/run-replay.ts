@@ -1,0 +1,51 @@
+// `raceday run --scenario <preset or file>` for generated race days (every scenario but the
+// checked `smoke` day): replays the day through the pipeline on the embedded backend with the
+// replay driver (scenarios/replay.ts) and prints per-race metrics.
+import { loadScenario, ScenarioError } from '../scenarios/spec.ts';
+import { replayOnMemory } from '../scenarios/replay-memory.ts';
+import type { ReplayReport } from '../scenarios/replay.ts';
+import { UsageError } from './args.ts';
+
+/** Races listed in the text summary, slowest first. */
+const SLOWEST_RACES_SHOWN = 5;
+
+export interface ReplayFlags {
+  readonly scenario: string;
+  readonly seed: number;
+  readonly speed: number;
+  readonly bets: 'load' | 'place';
+  readonly json: boolean;
+}
+
+function summary(r: ReplayReport): string {
+  const settled = r.races.reduce((s, x) => s + x.settledUsers, 0);
+  const users = r.races.reduce((s, x) => s + x.users, 0);
+  const slowest = [...r.races].filter((x) => x.makespanMs !== null).sort((a, b) => (b.makespanMs ?? 0) - (a.makespanMs ?? 0));
+  const lines = [
+    `raceday run: ${r.scenario} (seed ${r.seed}) on memory, speed ${r.speed === 0 ? 'as fast as possible' : `x${r.speed}`}, bets ${r.bets}, ${r.wallSeconds} s`,
+    `  races complete ${r.racesComplete}/${r.races.length}, tickets ${r.tickets}, settlements ${settled}/${users}, bets rejected ${r.betsRejected}`,
+    `  slowest races (publish -> last settlement):`,
+    ...slowest.slice(0, SLOWEST_RACES_SHOWN).map((x) => {
+      const l = x.settleLatencyMs;
+      return `    ${x.raceId.padEnd(24)} ${String(x.users).padStart(8)} users  makespan ${x.makespanMs} ms  p99 ${l?.p99 ?? '-'} ms`;
+    }),
+  ];
+  const errors = [...r.driverErrors, ...r.pipeline.errors];
+  if (errors.length > 0) lines.push(`  errors (${errors.length}): ${errors.slice(0, 3).join('; ')}`);
+  return lines.join('\n');
+}
+
+export async function runReplay(f: ReplayFlags): Promise<number> {
+  let spec;
+  try {
+    spec = loadScenario(f.scenario);
+  } catch (e) {
+    if (e instanceof ScenarioError) throw new UsageError(e.message);
+    throw e;
+  }
+  const progress = !f.json && process.stderr.isTTY === true && process.env['CI'] === undefined;
+  const report = await replayOnMemory({ spec, seed: f.seed, speed: f.speed, bets: f.bets, progress });
+  process.stdout.write(`${f.json ? JSON.stringify(report) : summary(report)}\n`);
+  const failed = !report.complete || report.driverErrors.length > 0 || report.pipeline.errors.length > 0;
+  return failed ? 1 : 0;
+}
