@@ -7,7 +7,7 @@ import type { Database } from '@google-cloud/spanner';
 import type { Bonus, LedgerTotals, RankingClaim, SettlementMarker, SettlementTotals, StoreReadback, StoredTicket, UserAccount } from '../../core/ports.ts';
 import { invariant } from '../../core/result.ts';
 import type { LedgerEntry, LedgerReason, Settlement, TicketOutcome } from '../../core/settlement-record.ts';
-import { TICKET_COLUMNS, USER_COLUMNS, ticketStateFromRow, userFromRow, type TicketRow, type UserRow } from './spanner-rows.ts';
+import { MARKER_COLUMNS, TICKET_COLUMNS, USER_COLUMNS, ticketStateFromRow, userFromRow, type MarkerRow, type TicketRow, type UserRow } from './spanner-rows.ts';
 import { settlementEntryRange } from './spanner-settle.ts';
 
 export interface CheckDeps {
@@ -23,17 +23,6 @@ export interface SettlementReads {
   fanoutUsers(raceId: string): Promise<number | undefined>;
 }
 
-interface MarkerRow {
-  UserId: string;
-  RaceId: string;
-  SettlementId: string;
-  ResultVersion: number;
-  CashDelta: number;
-  MedalDelta: number;
-  Hits: number;
-  TrifectaHits: number;
-}
-const MARKER_COLUMNS = ['UserId', 'RaceId', 'SettlementId', 'ResultVersion', 'CashDelta', 'MedalDelta', 'Hits', 'TrifectaHits'];
 const REASONS: readonly LedgerReason[] = ['stake', 'payout', 'refund', 'special', 'bonus'];
 
 function totalsOf(r: MarkerRow): SettlementTotals {

@@ -9,7 +9,7 @@ import type { CashPools, OutboxMessage, RaceInfo, UserAccount } from '../../core
 import { invariant } from '../../core/result.ts';
 import { validateField, type BetType, type Sport } from '../../core/sports.ts';
 import type { Currency } from '../../core/ticket.ts';
-import { TICKET_COLUMNS, USER_COLUMNS, assertAmount, ticketStateFromRow, userFromRow, type TicketState, type TicketRow, type UserRow } from './spanner-rows.ts';
+import { MARKER_COLUMNS, TICKET_COLUMNS, USER_COLUMNS, assertAmount, ticketStateFromRow, userFromRow, type MarkerRow, type TicketState, type TicketRow, type UserRow } from './spanner-rows.ts';
 
 export interface StoredSettlement {
   readonly userId: string;
@@ -58,16 +58,6 @@ export interface ReadBackDeps {
   readonly raceShard: (raceId: string) => number;
 }
 
-interface MarkerRow {
-  UserId: string;
-  RaceId: string;
-  SettlementId: string;
-  ResultVersion: number;
-  CashDelta: number;
-  MedalDelta: number;
-  Hits: number;
-}
-const MARKER_COLUMNS = ['UserId', 'RaceId', 'SettlementId', 'ResultVersion', 'CashDelta', 'MedalDelta', 'Hits'];
 
 function markerFromRow(r: MarkerRow): StoredSettlement {
   return { userId: r.UserId, raceId: r.RaceId, settlementId: r.SettlementId, resultVersion: r.ResultVersion, cashDelta: r.CashDelta, medalDelta: r.MedalDelta, hits: r.Hits };

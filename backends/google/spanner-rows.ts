@@ -196,3 +196,16 @@ export interface LedgerRow {
   Ref: string;
 }
 export const LEDGER_COLUMNS = ['UserId', 'EntryId', 'Currency', 'Amount', 'Reason', 'Ref'];
+
+/** A settlement marker row (table Settlements): what one applied settlement credited. */
+export interface MarkerRow {
+  UserId: string;
+  RaceId: string;
+  SettlementId: string;
+  ResultVersion: number;
+  CashDelta: number;
+  MedalDelta: number;
+  Hits: number;
+  TrifectaHits: number;
+}
+export const MARKER_COLUMNS = ['UserId', 'RaceId', 'SettlementId', 'ResultVersion', 'CashDelta', 'MedalDelta', 'Hits', 'TrifectaHits'];
