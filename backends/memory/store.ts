@@ -167,15 +167,26 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
     return ok({ race, code, u });
   };
 
-  const settlePlan = (raceId: string, userId: string, resultVersion: number, compute: (input: UserRaceTickets) => Settlement, outboxOf: ((s: Settlement) => readonly OutboxMessage[]) | undefined): Plan<SettleResult> => {
+  /**
+   * Where a (race, user) settlement starts, for both settlement paths: the user's slot in the race
+   * index, or the early answer when nothing is open or the marker says it was already applied.
+   */
+  const locateSettlement = (raceId: string, userId: string): { race: RaceState; index: RaceIndex; p: number; u: number } | { early: { kind: 'nothing_open' } | { kind: 'duplicate'; settlementId: string } } => {
     const race = races.get(raceId);
     const u = userIdx(userId, false);
-    if (race === undefined || u < 0) return { result: { kind: 'nothing_open' } };
+    if (race === undefined || u < 0) return { early: { kind: 'nothing_open' } };
     const index = indexOf(race);
     const p = positionOf(index, u);
-    if (p < 0) return { result: { kind: 'nothing_open' } };
+    if (p < 0) return { early: { kind: 'nothing_open' } };
     const marker = index.marker[p] as number;
-    if (marker !== 0 && !broken) return { result: { kind: 'duplicate', settlementId: settlementIdOf(raceId, userId, marker) } };
+    if (marker !== 0 && !broken) return { early: { kind: 'duplicate', settlementId: settlementIdOf(raceId, userId, marker) } };
+    return { race, index, p, u };
+  };
+
+  const settlePlan = (raceId: string, userId: string, resultVersion: number, compute: (input: UserRaceTickets) => Settlement, outboxOf: ((s: Settlement) => readonly OutboxMessage[]) | undefined): Plan<SettleResult> => {
+    const at = locateSettlement(raceId, userId);
+    if ('early' in at) return { result: at.early };
+    const { race, index, p, u } = at;
     const rows: number[] = [];
     for (let k = index.offsets[p] as number; k < (index.offsets[p + 1] as number); k++) {
       const row = index.tix[k] as number;
@@ -223,14 +234,9 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
 
   /** The columnar settlement: same marker and transaction, priced from the lookup, no Ticket objects. */
   const columnsPlan = (raceId: string, userId: string, resultVersion: number, lookup: OutcomeLookup, outboxOf: ((s: SettlementSummary) => readonly OutboxMessage[]) | undefined): Plan<SummarySettleResult> => {
-    const race = races.get(raceId);
-    const u = userIdx(userId, false);
-    if (race === undefined || u < 0) return { result: { kind: 'nothing_open' } };
-    const index = indexOf(race);
-    const p = positionOf(index, u);
-    if (p < 0) return { result: { kind: 'nothing_open' } };
-    const marker = index.marker[p] as number;
-    if (marker !== 0 && !broken) return { result: { kind: 'duplicate', settlementId: settlementIdOf(raceId, userId, marker) } };
+    const at = locateSettlement(raceId, userId);
+    if ('early' in at) return { result: at.early };
+    const { race, index, p, u } = at;
     const from = index.offsets[p] as number;
     const to = index.offsets[p + 1] as number;
     const totals = priceRows(table, index.tix, from, to, lookup, !broken);
