@@ -1,7 +1,6 @@
 // The memory store's public types: options, faults, the bulk-load batch, stats, and the Store
 // port with the optional methods the memory store always has.
-import type { CashPools, Clock, OutboxMessage, Rng, SettlementSummary, SettlementTotals, Store, StoreReadback, StoreStats, SummarySettleResult } from '../../core/ports.ts';
-import type { OutcomeLookup } from '../../core/settle-columns.ts';
+import type { Clock, Rng, SettlementSummary, Store, StoreReadback, StoreStats, SummarySettleResult } from '../../core/ports.ts';
 import type { LedgerEntry } from '../../core/settlement-record.ts';
 
 export interface StoreFaults {
@@ -63,26 +62,10 @@ export interface MemoryStoreStats extends StoreStats {
 export type ColumnSettlement = SettlementSummary;
 export type ColumnSettleResult = SummarySettleResult;
 
-export interface MemoryStore extends Store {
-  /**
-   * settleUser's fast twin for scale: the same transaction and exactly-once marker, but the
-   * tickets are priced straight from the columns with core's OutcomeLookup (buildOutcomeLookup),
-   * so no Ticket or outcome objects are made. The ledger keeps totals (entries only with ledgerLog).
-   */
-  settleUserColumns(
-    raceId: string,
-    userId: string,
-    resultVersion: number,
-    lookup: OutcomeLookup,
-    outbox?: (settlement: SettlementSummary) => readonly OutboxMessage[],
-  ): Promise<SummarySettleResult>;
-  cashPools(raceId: string): Promise<CashPools>;
-  recordFanoutUsers(raceId: string, users: number): Promise<number>;
-  fanoutUsers(raceId: string): Promise<number | undefined>;
-  getSettlementTotals(raceId: string, userId: string): Promise<SettlementTotals | undefined>;
-  pageSettlementTotals(raceId: string, afterUserId: string | undefined, limit: number): Promise<readonly SettlementTotals[]>;
-  readOutbox(limit: number): Promise<readonly OutboxMessage[]>;
-  deleteOutbox(outboxIds: readonly string[]): Promise<void>;
+/** The port's optional methods that the memory store always has. */
+type AlwaysPresent = 'settleUserColumns' | 'cashPools' | 'recordFanoutUsers' | 'fanoutUsers' | 'getSettlementTotals' | 'pageSettlementTotals' | 'readOutbox' | 'deleteOutbox';
+
+export interface MemoryStore extends Omit<Store, AlwaysPresent>, Required<Pick<Store, AlwaysPresent>> {
   /** Fast bulk load; the stakes are taken as already debited (like loadTickets). */
   loadTicketColumns(batch: TicketColumnBatch): void;
   /**
