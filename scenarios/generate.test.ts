@@ -44,10 +44,16 @@ describe('generateJsonl', () => {
 
   it('writes the same bytes with serializer worker threads as on one thread', async () => {
     for (const workers of [1, 3]) {
-      const chunks: Buffer[] = [];
-      const summary = await generateJsonlParallel(spec, 7, { sink: (b) => chunks.push(Buffer.from(b)), workers });
-      expect(sha(Buffer.concat(chunks))).toBe(sha(first.bytes));
-      expect(summary.bytes).toBe(first.bytes.length);
+      for (const startWhenWorkersReady of [false, true]) {
+        const chunks: Buffer[] = [];
+        const placed = { worker: 0, main: 0 };
+        const onJobPlaced = (onWorker: boolean) => void (onWorker ? placed.worker++ : placed.main++);
+        const summary = await generateJsonlParallel(spec, 7, { sink: (b) => chunks.push(Buffer.from(b)), workers, startWhenWorkersReady, onJobPlaced });
+        expect(sha(Buffer.concat(chunks))).toBe(sha(first.bytes));
+        expect(summary.bytes).toBe(first.bytes.length);
+        // Once the workers are up they take jobs (otherwise the main thread may serialize everything itself).
+        if (startWhenWorkersReady) expect(placed.worker).toBeGreaterThan(0);
+      }
     }
   });
 

@@ -70,15 +70,17 @@ export function writeHeader(w: LineWriter, plan: DayPlan): void {
   }
 }
 
+/** Longest user line: fixed text, a user id and two balances. */
+const USER_LINE_MAX_BYTES = 96;
 const SEG_USER = ascii('{"kind":"user","userId":"u');
 const SEG_USER_CASH = ascii('","cash":');
 const SEG_USER_MEDALS = ascii(',"medals":');
 
-export function writeUsers(w: LineWriter, plan: DayPlan): void {
+export function writeUsers(w: LineWriter, plan: DayPlan, from = 0, to = plan.users): void {
   const b: BalanceInputs = { tickets: plan.tickets, totalWeight: plan.activity.totalWeight, medalShare: plan.spec.medalShare, stakes: plan.stakes };
-  for (let i = 0; i < plan.users; i++) {
+  for (let i = from; i < to; i++) {
     const a = userAccount(i, plan.userDigits, weightOfUser(plan.activity, i), b);
-    w.ensure(96);
+    w.ensure(USER_LINE_MAX_BYTES);
     w.bytes(SEG_USER);
     w.padded(i, plan.userDigits);
     w.bytes(SEG_USER_CASH);
@@ -87,6 +89,15 @@ export function writeUsers(w: LineWriter, plan: DayPlan): void {
     w.uint(a.medals);
     w.bytes(SEG_END);
   }
+}
+
+/** The user lines [from, to) as one byte array (a parallel generator job). */
+export function userLines(plan: DayPlan, from: number, to: number): Uint8Array {
+  const w = new LineWriter(() => {
+    throw new Error('invariant violated: user lines overflow their buffer');
+  }, (to - from) * USER_LINE_MAX_BYTES + 1);
+  writeUsers(w, plan, from, to);
+  return w.buf.subarray(0, w.pos);
 }
 
 /** The `close` or `result` record of a race as one line of text (rare: JSON.stringify is fine). */

@@ -137,29 +137,43 @@ export function openDayStream(plan: DayPlan): DayStream {
     }
   };
 
-  // Binary min-heap of race indices by (nextAtMs, phase, index).
+  // Binary min-heap of race indices by (nextAtMs, phase, index). Each entry's time is kept beside it
+  // in a typed array: with a hundred races open, comparisons dominate the draw, and reading the
+  // time from the race objects cost more than the draw itself.
   const heap = new Int32Array(races.length);
+  const heapAtMs = new Float64Array(races.length);
   let size = 0;
-  const less = (a: number, b: number): boolean => {
-    const ra = races[a] as RaceState;
-    const rb = races[b] as RaceState;
-    return ra.nextAtMs < rb.nextAtMs || (ra.nextAtMs === rb.nextAtMs && (ra.phase < rb.phase || (ra.phase === rb.phase && a < b)));
+  /** Ties on time (close and result events, equal ticket times) fall back to phase, then index. */
+  const tieLess = (a: number, b: number): boolean => {
+    const pa = (races[a] as RaceState).phase;
+    const pb = (races[b] as RaceState).phase;
+    return pa < pb || (pa === pb && a < b);
   };
   const siftDown = (i: number): void => {
+    const item = heap[i] as number;
+    const t = heapAtMs[i] as number;
     for (;;) {
       const l = 2 * i + 1;
-      if (l >= size) return;
+      if (l >= size) break;
       const r = l + 1;
-      const c = r < size && less(heap[r] as number, heap[l] as number) ? r : l;
-      if (!less(heap[c] as number, heap[i] as number)) return;
-      const t = heap[c] as number;
-      heap[c] = heap[i] as number;
-      heap[i] = t;
+      let c = l;
+      if (r < size) {
+        const tr = heapAtMs[r] as number;
+        const tl = heapAtMs[l] as number;
+        if (tr < tl || (tr === tl && tieLess(heap[r] as number, heap[l] as number))) c = r;
+      }
+      const tc = heapAtMs[c] as number;
+      if (!(tc < t || (tc === t && tieLess(heap[c] as number, item)))) break;
+      heap[i] = heap[c] as number;
+      heapAtMs[i] = tc;
       i = c;
     }
+    heap[i] = item;
+    heapAtMs[i] = t;
   };
   for (const s of races) {
     advance(s);
+    heapAtMs[size] = s.nextAtMs;
     heap[size++] = s.race.index;
   }
   for (let i = (size >> 1) - 1; i >= 0; i--) siftDown(i);
@@ -220,7 +234,10 @@ export function openDayStream(plan: DayPlan): DayStream {
       if (s.phase === 0) drawTicket(s);
       else cursor.atMs = s.nextAtMs;
       advance(s);
-      if (s.phase === PHASE_DONE) heap[0] = heap[--size] as number;
+      if (s.phase === PHASE_DONE) {
+        heap[0] = heap[--size] as number;
+        heapAtMs[0] = heapAtMs[size] as number;
+      } else heapAtMs[0] = s.nextAtMs;
       siftDown(0);
       return true;
     },
