@@ -5,7 +5,13 @@
 // 3. the pipeline's settled users per second on one race of N users (default 10,000) with the
 //    same ticket shape as the raw loop: fan-out per user over Pub/Sub, settle workers, post-settle
 //    and notifications, timed from the result's publication to the last settlement committed.
-// ratio = pipeline / raw (target >= 0.7). --compare-shards repeats raw and pipeline with 1 and 4
+// ratio = pipeline / raw (target >= 0.7), kept as it was: the pipeline in the chosen commit mode
+// over the per-user raw loop. The store group-commits settlements that queue behind a busy shard,
+// which the per-user raw loop does not, so two like-for-like ratios are printed as well:
+// ratioSameShape (group-commit pipeline / raw loop committing the same batch size) and
+// ratioPerUser (pipeline with --settlements-per-commit 1 / per-user raw loop). The raw loops are
+// rates, so they run on --raw-users (default BENCH.rawUsersDefault) to keep the bench's time down.
+// --compare-shards repeats raw and pipeline with 1 and 4
 // shard databases and prints the speed-up (sharding is an emulator-only technique).
 import { loadavg } from 'node:os';
 import { BATCH_LIMITS } from '../backends/google/spanner-batch.ts';
@@ -22,7 +28,7 @@ import { runRealtime } from '../sim/realtime.ts';
 import { loadDay } from '../sim/world.ts';
 import type { RaceDay, RacePlan } from '../scenarios/model.ts';
 
-const usage = `usage: raceday bench emulators [--users N] [--spanner-shards N] [--compare-shards] [--pubsub-messages N]
+const usage = `usage: raceday bench emulators [--users N] [--raw-users N] [--spanner-shards N] [--compare-shards] [--pubsub-messages N]
                                [--workers N] [--max-in-flight N] [--fanout V] [--settlements-per-commit N] [--json]
 
 Against the official emulators (started, or reused when running): raw Spanner settlement capacity
@@ -31,10 +37,15 @@ users/second on a race of N users (default 10,000; 5 tickets each, the raw loop'
 Prints rawUsersPerSecond, pubsubMessagesPerSecond, pipelineUsersPerSecond and ratio (pipeline/raw,
 target >= 0.7). --compare-shards also runs raw and pipeline with 1 and 4 shard databases.
 --settlements-per-commit N: settlements that queue behind a busy shard commit together, up to N
-users per transaction (default ${BATCH_LIMITS.settlementsPerCommitMax}); 1 gives every user its own transaction, like the raw loop.`;
+users per transaction (default ${BATCH_LIMITS.settlementsPerCommitMax}); 1 gives every user its own transaction, like the raw loop.
+With N > 1 the bench also runs a raw loop committing N users per transaction and the pipeline with
+N = 1, and prints ratioSameShape (group commit vs raw group commit) and ratioPerUser (per-user vs
+raw per-user). --raw-users N: users of the raw loops (default 2,000, at most --users).`;
 
 const BENCH = {
   usersDefault: 10_000,
+  /** Raw loops measure a rate that holds from 2,000 to 20,000 users (DESIGN.md), so they run on fewer. */
+  rawUsersDefault: 2_000,
   ticketsPerUser: 5,
   pubsubMessagesDefault: 20_000,
   workersDefault: 4,
@@ -132,10 +143,10 @@ async function runPipeline(handle: EmulatorHandle, users: number, shards: number
   }
 }
 
-async function rawAt(handle: EmulatorHandle, users: number, shards: number): Promise<RawSettlementResult & { clientCpuSeconds: number }> {
+async function rawAt(handle: EmulatorHandle, users: number, shards: number, usersPerCommit = 1): Promise<RawSettlementResult & { clientCpuSeconds: number }> {
   const target = { projectId: handle.projectId, instanceId: handle.spannerInstance, emulator: true, emulatorHost: handle.spannerHost as string };
   const cpuBefore = process.cpuUsage();
-  const r = await measureRawSettlement({ target, users, shards, ticketsPerUser: BENCH.ticketsPerUser });
+  const r = await measureRawSettlement({ target, users, shards, ticketsPerUser: BENCH.ticketsPerUser, usersPerCommit });
   const cpu = process.cpuUsage(cpuBefore);
   return { ...r, clientCpuSeconds: Math.round(((cpu.user + cpu.system) / 1e6) * 10) / 10 };
 }
@@ -154,6 +165,7 @@ async function bench(flags: Record<string, unknown>): Promise<number> {
     if (!v.ok) throw new UsageError(v.error.message);
     variants = { ...variants, fanout: v.value };
   }
+  const rawUsers = Math.min(users, typeof flags['raw-users'] === 'number' ? flags['raw-users'] : BENCH.rawUsersDefault);
   const perCommit = typeof flags['settlements-per-commit'] === 'number' ? flags['settlements-per-commit'] : BATCH_LIMITS.settlementsPerCommitMax;
   const setup: PipelineSetup = { variants, workers, maxInFlight, settlementsPerCommitMax: perCommit };
   const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -162,12 +174,23 @@ async function bench(flags: Record<string, unknown>): Promise<number> {
   const handle = await ensureEmulators({ pubsub: true, spanner: true, log });
   const uninstall = exitOnInterrupt(() => handle.stop());
   try {
-    log(`bench emulators: raw settlement loop, ${users} users, ${shards} shard(s)`);
-    const raw = await rawAt(handle, users, shards);
+    log(`bench emulators: raw settlement loop, one user per transaction, ${rawUsers} users, ${shards} shard(s)`);
+    const raw = await rawAt(handle, rawUsers, shards);
+    const grouped = perCommit > 1;
+    if (grouped) log(`bench emulators: raw settlement loop, ${perCommit} users per transaction, ${rawUsers} users, ${shards} shard(s)`);
+    const rawGroup = grouped ? await rawAt(handle, rawUsers, shards, perCommit) : undefined;
     log(`bench emulators: Pub/Sub end to end, ${messages} messages`);
     const pubsub: PubSubThroughput = await measurePubSubThroughput(handle, messages);
-    log(`bench emulators: pipeline, ${users} users, ${shards} shard(s)`);
+    log(`bench emulators: pipeline, ${users} users, ${shards} shard(s), ${grouped ? `up to ${perCommit} settlements` : 'one settlement'} per commit`);
     const pipeline = await runPipeline(handle, users, shards, setup);
+    if (grouped) log(`bench emulators: pipeline, ${users} users, ${shards} shard(s), one settlement per commit`);
+    const pipelinePerUser = grouped ? await runPipeline(handle, users, shards, { ...setup, settlementsPerCommitMax: 1 }) : pipeline;
+    const shapes = {
+      rawGroupCommitUsersPerSecond: rawGroup?.usersPerSecond ?? raw.usersPerSecond,
+      pipelinePerUserUsersPerSecond: pipelinePerUser.usersPerSecond,
+      ratioSameShape: ratioOf(pipeline.usersPerSecond, rawGroup?.usersPerSecond ?? raw.usersPerSecond),
+      ratioPerUser: ratioOf(pipelinePerUser.usersPerSecond, raw.usersPerSecond),
+    };
     let shardComparison: Record<string, unknown> | undefined;
     if (flags['compare-shards'] === true) {
       const [one, four] = BENCH.compareShards;
@@ -176,7 +199,7 @@ async function bench(flags: Record<string, unknown>): Promise<number> {
       for (const n of [one, four]) {
         if (raws.has(n)) continue;
         log(`bench emulators: shard comparison at ${n} shard(s)`);
-        raws.set(n, (await rawAt(handle, users, n)).usersPerSecond);
+        raws.set(n, (await rawAt(handle, rawUsers, n)).usersPerSecond);
         pipes.set(n, (await runPipeline(handle, users, n, setup)).usersPerSecond);
       }
       shardComparison = {
@@ -198,8 +221,11 @@ async function bench(flags: Record<string, unknown>): Promise<number> {
       pubsubMessagesPerSecond: pubsub.messagesPerSecond,
       pipelineUsersPerSecond: pipeline.usersPerSecond,
       ratio: ratioOf(pipeline.usersPerSecond, raw.usersPerSecond),
+      ...shapes,
       ratioTarget: 0.7,
+      rawUsers,
       raw,
+      ...(rawGroup === undefined ? {} : { rawGroupCommit: rawGroup, pipelinePerUser }),
       pubsub,
       pipeline,
       ...(shardComparison === undefined ? {} : { shardComparison }),
@@ -212,9 +238,10 @@ async function bench(flags: Record<string, unknown>): Promise<number> {
       process.stdout.write(
         [
           `bench emulators: ${users} users x ${BENCH.ticketsPerUser} tickets, ${shards} shard(s)`,
-          `  raw settlement loop   ${raw.usersPerSecond} users/s`,
+          `  raw settlement loop   ${raw.usersPerSecond} users/s per-user tx, ${shapes.rawGroupCommitUsersPerSecond} users/s at ${perCommit} per tx (${rawUsers} users)`,
           `  Pub/Sub end to end    ${pubsub.messagesPerSecond} messages/s`,
           `  pipeline              ${pipeline.usersPerSecond} users/s (ratio ${summary.ratio}, target >= 0.7)`,
+          `  same shape            ratioSameShape ${shapes.ratioSameShape}, ratioPerUser ${shapes.ratioPerUser} (pipeline per-user ${shapes.pipelinePerUserUsersPerSecond} users/s)`,
           ...(shardComparison === undefined ? [] : [`  4 shards vs 1         raw x${String(shardComparison['rawSpeedup4vs1'])}, pipeline x${String(shardComparison['pipelineSpeedup4vs1'])}`]),
         ].join('\n') + '\n',
       );
@@ -230,6 +257,7 @@ export function runBench(argv: readonly string[]): Promise<number> {
   return withUsage(usage, async () => {
     const { flags, positionals } = parseArgs(argv, {
       users: { type: 'int', min: 100, max: 1_000_000 },
+      'raw-users': { type: 'int', min: 100, max: 1_000_000 },
       'spanner-shards': { type: 'int', min: 1, max: 64 },
       'compare-shards': { type: 'boolean' },
       'pubsub-messages': { type: 'int', min: 1, max: 1_000_000 },

@@ -27,8 +27,8 @@ import { placeBetInDatabase } from './spanner-bet.ts';
 import { createReadBacks, type SpannerReadBacks } from './spanner-readback.ts';
 import { NEW_USER_CELLS, TICKET_CELLS, assertId, batchesOf, groupByShard, newUserRow, openTicketRow, shardOf } from './spanner-rows.ts';
 import { settleBatchBody, settleInDatabase, type BatchSettleOutcome, type SettleRequest } from './spanner-settle.ts';
-import { Gate, runReadWrite, type TxCounters } from './spanner-tx.ts';
-import { BATCH_LIMITS, ShardBatcher, grantBonusesBatch, markPostSettledBatch, type MarkRequest } from './spanner-batch.ts';
+import { runReadWrite, type TxCounters } from './spanner-tx.ts';
+import { BATCH_LIMITS, LaneGate, ShardBatcher, grantBonusesBatch, markPostSettledBatch, type MarkRequest } from './spanner-batch.ts';
 import { pageOpenUsers } from './spanner-paging.ts';
 
 export interface SpannerStoreOptions extends SpannerTarget {
@@ -94,13 +94,13 @@ export function createSpannerStore(options: SpannerStoreOptions): SpannerStore {
   const instance = spanner.instance(options.instanceId);
   const databases: Database[] = options.databaseIds.map((id) => instance.database(id));
   const gateLimit = options.transactionsPerShardMax ?? (options.emulator ? EMULATOR_TX_PER_SHARD : CLOUD_TX_PER_SHARD);
-  const gates = databases.map(() => new Gate(gateLimit));
+  const gates = databases.map(() => new LaneGate(gateLimit));
   const counters: TxCounters = { committed: 0, aborted: 0 };
   const clock = options.clock ?? REAL_TIME;
   const txOptions = options.random === undefined ? {} : { random: options.random };
 
   const db = (shard: number): Database => databases[shard] as Database;
-  const gate = (shard: number): Gate => gates[shard] as Gate;
+  const gate = (shard: number): LaneGate => gates[shard] as LaneGate;
   const userShard = (userId: string): number => shardOf(userId, shardCount);
   /** Races, claims and fan-out counts of a race live in (or are read from) its home shard. */
   const raceShard = (raceId: string): number => shardOf(raceId, shardCount);
@@ -129,14 +129,14 @@ export function createSpannerStore(options: SpannerStoreOptions): SpannerStore {
         const races = [...new Set(items.map((i) => i.raceId))];
         const counts = new Map(await Promise.all(races.map(async (r) => [r, await readBacks.postSettledCount(r)] as const)));
         return items.map((i) => counts.get(i.raceId) as number);
-      }),
+      }, BATCH_LIMITS.itemsPerCommitMax, 'first'),
   );
   const settlementsPerCommit = options.settlementsPerCommitMax ?? BATCH_LIMITS.settlementsPerCommitMax;
   const settleBatchers = databases.map(
     (d, shard) =>
       new ShardBatcher<SettleRequest, BatchSettleOutcome>(gate(shard), (reqs) => runReadWrite(d, counters, (tx) => settleBatchBody(tx, reqs), txOptions), settlementsPerCommit),
   );
-  const bonusBatchers = databases.map((d, shard) => new ShardBatcher<readonly Bonus[], string[]>(gate(shard), (calls) => grantBonusesBatch(d, counters, txOptions, calls)));
+  const bonusBatchers = databases.map((d, shard) => new ShardBatcher<readonly Bonus[], string[]>(gate(shard), (calls) => grantBonusesBatch(d, counters, txOptions, calls), BATCH_LIMITS.itemsPerCommitMax, 'first'));
   const settlementReads = createSettlementReads({ databases, userShard, raceShard });
 
   const store: SpannerStore = {
