@@ -86,8 +86,11 @@ export async function runRealtime(o: RealtimeOptions): Promise<RealtimeResult> {
   while (idlePolls < IDLE_POLLS) {
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
     o.onPoll?.();
-    const outboxEmpty = readOutbox === undefined || (await readOutbox(1)).length === 0;
-    idlePolls = ingestDone && o.bus.isIdle() && outboxEmpty ? idlePolls + 1 : 0;
+    // The outbox is read only once the bus is idle: on Spanner every read is a round trip to the
+    // database the pipeline is settling in, and a poll every few milliseconds competes with it.
+    const busIdle = ingestDone && o.bus.isIdle();
+    const outboxEmpty = !busIdle || readOutbox === undefined || (await readOutbox(1)).length === 0;
+    idlePolls = busIdle && outboxEmpty ? idlePolls + 1 : 0;
     if (performance.now() - t0 > o.timeoutMs) {
       timedOut = true;
       break;

@@ -3,7 +3,8 @@
 // attributes with deliveryAttempt 1; a nack and a thrown handler each bring the message back with
 // the attempt counted up (1, 2, 3); dead-lettering happens after exactly attempts 1..5; the
 // flow-control gate lets handlers run in parallel yet never beyond maxInFlight; ack deadlines are
-// raised to Pub/Sub's floor; and the bus refuses to reach Google Cloud unless told so. Each test
+// raised to Pub/Sub's floor; a message that waits for a handler slot longer than one ack deadline
+// keeps its lease (delivered once, attempt 1); and the bus refuses to reach Google Cloud unless told so. Each test
 // gets fresh topics, so the emulator tests run concurrently.
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
@@ -112,6 +113,33 @@ describeWithEmulators('createPubSubBus on the Pub/Sub emulator', () => {
     expect(dead[0]?.data).toBe('poison');
     expect(dead[0]?.attributes.why).toBe('test');
   });
+
+  it.concurrent('keeps the lease of a message that waits for a busy handler past one ack deadline', async () => {
+    const { bus, topic, sub } = await setup();
+    const holdMs = 9_000; // each handler finishes within its 10 s deadline...
+    const got: Delivery[] = [];
+    const s = bus.subscribe(
+      sub,
+      async (d) => {
+        got.push(d);
+        await new Promise((r) => setTimeout(r, holdMs));
+        d.ack();
+      },
+      { maxInFlight: 1, ackDeadlineMs: 10_000 },
+    );
+    // ...but the second message, pulled with the first, is acked about 18 s after it arrived.
+    await bus.publish(topic, [{ data: 'a' }, { data: 'b' }]);
+    await eventually('both handled', () => got.length >= 2, 40_000);
+    await new Promise((r) => setTimeout(r, holdMs + 2_000)); // time for a wrongful redelivery to show
+    const stats = bus.stats().subscriptions[0];
+    await s.close();
+    await bus.close();
+    expect(got.map((d) => [d.data, d.deliveryAttempt]).sort()).toEqual([
+      ['a', 1],
+      ['b', 1],
+    ]);
+    expect(stats).toMatchObject({ delivered: 2, acked: 2, expired: 0, redelivered: 0 });
+  }, 60_000);
 
   it.concurrent('never has more than maxInFlight deliveries with the handler', async () => {
     const { bus, topic, sub } = await setup();
