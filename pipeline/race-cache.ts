@@ -31,25 +31,37 @@ export interface RaceCache {
 
 export function createRaceCache(store: Store): RaceCache {
   const cache = new Map<string, RaceContext>();
+  // Lookups in progress, by key: the hundreds of deliveries that arrive together when a race's
+  // fan-out starts share one pair of store reads instead of each reading the race and its outcome.
+  const loading = new Map<string, Promise<RaceLookup>>();
+  const load = async (raceId: string, resultVersion: number, key: string): Promise<RaceLookup> => {
+    const race = await store.getRace(raceId);
+    if (race === undefined) return { kind: 'unknown', reason: `race "${raceId}" is unknown` };
+    const outcome = await store.getOutcome(raceId);
+    if (outcome === undefined) return { kind: 'unknown', reason: `race "${raceId}" has no recorded result` };
+    if (outcome.resultVersion !== resultVersion) return { kind: 'stale', recordedVersion: outcome.resultVersion };
+    const table = payoutTableFromJson(outcome.payoutTableJson);
+    // The table was written by ingest from a validated result: failing to read it back is a bug.
+    if (!table.ok) throw new Error(`invariant violated: stored payout table of ${raceId} does not parse: ${table.error.message}`);
+    const field = { sport: race.sport, riders: race.riders };
+    let lookup: OutcomeLookup | undefined;
+    const context: RaceContext = { race, outcome, field, table: table.value, lookup: () => (lookup ??= buildOutcomeLookup(table.value, field)) };
+    if (cache.size >= RACE_CACHE_MAX) cache.delete(cache.keys().next().value as string);
+    cache.set(key, context);
+    return { kind: 'ok', context };
+  };
   return {
-    async lookup(raceId, resultVersion) {
+    lookup(raceId, resultVersion) {
       const key = `${raceId}\u0000${resultVersion}`;
       const hit = cache.get(key);
-      if (hit !== undefined) return { kind: 'ok', context: hit };
-      const race = await store.getRace(raceId);
-      if (race === undefined) return { kind: 'unknown', reason: `race "${raceId}" is unknown` };
-      const outcome = await store.getOutcome(raceId);
-      if (outcome === undefined) return { kind: 'unknown', reason: `race "${raceId}" has no recorded result` };
-      if (outcome.resultVersion !== resultVersion) return { kind: 'stale', recordedVersion: outcome.resultVersion };
-      const table = payoutTableFromJson(outcome.payoutTableJson);
-      // The table was written by ingest from a validated result: failing to read it back is a bug.
-      if (!table.ok) throw new Error(`invariant violated: stored payout table of ${raceId} does not parse: ${table.error.message}`);
-      const field = { sport: race.sport, riders: race.riders };
-      let lookup: OutcomeLookup | undefined;
-      const context: RaceContext = { race, outcome, field, table: table.value, lookup: () => (lookup ??= buildOutcomeLookup(table.value, field)) };
-      if (cache.size >= RACE_CACHE_MAX) cache.delete(cache.keys().next().value as string);
-      cache.set(key, context);
-      return { kind: 'ok', context };
+      if (hit !== undefined) return Promise.resolve({ kind: 'ok', context: hit });
+      let pending = loading.get(key);
+      if (pending === undefined) {
+        // Only `ok` answers are cached: an unknown race may be recorded a moment later.
+        pending = load(raceId, resultVersion, key).finally(() => loading.delete(key));
+        loading.set(key, pending);
+      }
+      return pending;
     },
   };
 }

@@ -1,0 +1,34 @@
+// Proves the /proc reader names the emulator processes by their command lines, counts the CPU they
+// spend (the Pub/Sub emulator's grows while it carries messages), and gives no figure for a
+// process that is not an emulator.
+import { describe, expect, it } from 'vitest';
+import { emulatorCpuSeconds, emulatorCpuSince } from './cpu.ts';
+import { measurePubSubThroughput } from './measure.ts';
+import { describeWithEmulators, useEmulators } from './test-support.ts';
+
+describe('emulatorCpuSeconds without emulators', () => {
+  it('gives no figure for a process that is not an emulator, nor for a pid that does not exist', () => {
+    expect(emulatorCpuSeconds([process.pid, 2 ** 22 + 1])).toEqual({});
+  });
+
+  it('subtracts per emulator and leaves out what one side lacks', () => {
+    expect(emulatorCpuSince({ pubsub: 1.25, spanner: 2 }, { pubsub: 3.5, spanner: 2.04 })).toEqual({ pubsub: 2.25, spanner: 0.04 });
+    expect(emulatorCpuSince({}, { pubsub: 3 })).toEqual({});
+  });
+});
+
+describeWithEmulators('emulatorCpuSeconds on the running emulators', () => {
+  const emulators = useEmulators({ spanner: true });
+
+  it('reads both emulators, and the Pub/Sub one spends CPU carrying messages', async () => {
+    const h = emulators();
+    // Emulators given from outside (external strategy) have no pids here, hence no figures.
+    if (h.pids.length === 0) return expect(emulatorCpuSeconds(h.pids)).toEqual({});
+    const before = emulatorCpuSeconds(h.pids);
+    expect(Object.keys(before).sort()).toEqual(['pubsub', 'spanner']);
+    await measurePubSubThroughput(h, 5_000);
+    const used = emulatorCpuSince(before, emulatorCpuSeconds(h.pids));
+    expect(used.pubsub).toBeGreaterThan(0);
+    expect(used.spanner).toBeGreaterThanOrEqual(0);
+  }, 60_000);
+});
