@@ -255,6 +255,11 @@ export interface Store {
   /** The count recorded by recordFanoutUsers, undefined before the fan-out recorded it. */
   fanoutUsers?(raceId: string): Promise<number | undefined>;
   /**
+   * How many users pageUsersWithOpenTickets would list for the race, in one query. The fan-out
+   * counts its barrier with it where a backend has it, instead of walking every page first.
+   */
+  countUsersWithOpenTickets?(raceId: string): Promise<number>;
+  /**
    * The totals of the settlement applied for (race, user), if any: a redelivered settle request
    * republishes `settled` from them, so a crash between commit and publish loses nothing.
    */

@@ -45,6 +45,7 @@ type OptionalStoreMethod =
   | 'cashPools'
   | 'recordFanoutUsers'
   | 'fanoutUsers'
+  | 'countUsersWithOpenTickets'
   | 'readOutbox'
   | 'deleteOutbox'
   | 'getSettlementTotals'

@@ -54,7 +54,8 @@ async function recordBarrier(deps: HandlerDeps, raceId: string): Promise<void> {
   const fanoutUsers = storeMethod(deps.store, 'fanoutUsers');
   if ((await fanoutUsers(raceId)) !== undefined) return;
   let users = 0;
-  for await (const page of openUserPages(deps, raceId)) users += page.length;
+  if (deps.store.countUsersWithOpenTickets !== undefined) users = await storeMethod(deps.store, 'countUsersWithOpenTickets')(raceId);
+  else for await (const page of openUserPages(deps, raceId)) users += page.length;
   await storeMethod(deps.store, 'recordFanoutUsers')(raceId, users);
 }
 

@@ -12,8 +12,13 @@ export const STORE_LIMITS = {
    * bulk load does not starve settlement transactions of the same shard for long.
    */
   cellsPerCommitMax: 40_000,
-  /** Index rows fetched per read when paging users with open tickets (a user has several rows). */
-  pageRowsPerRead: 2_000,
+  /**
+   * Index rows fetched per read when paging users with open tickets (a user has several rows).
+   * The emulator's cost of a read grows with the rest of the range, not with the limit, so fewer,
+   * larger reads walk a race faster: 10,000 users of 5 tickets took 3.9 s at 2,000 rows a read and
+   * 1.6 s at 10,000.
+   */
+  pageRowsPerRead: 10_000,
   /** Reads per shard for one page before giving up (a bug guard: each read advances the cursor). */
   pageReadsMax: 10_000,
   /** Identifiers stored in STRING(64) key columns. */

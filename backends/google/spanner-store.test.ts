@@ -1,5 +1,5 @@
 // Proves the Spanner store keeps its promises on the real Spanner emulator: concurrent bets never
-// overdraw, concurrent duplicate settlements apply exactly once, the NULL_FILTERED index pages
+// overdraw, concurrent duplicate settlements apply exactly once, the NULL_FILTERED index pages (and counts)
 // exactly the users with open tickets (and forgets them once settled), and 2,000 bulk-loaded users
 // settle to the balances the pure core computes independently. Users are sharded over 2 databases.
 // Concurrency comes from one store (its per-shard gate queues transactions) and from a twin store
@@ -180,8 +180,8 @@ describe('settleUserColumns', () => {
   });
 });
 
-describe('pageUsersWithOpenTickets', () => {
-  it('pages every user with open tickets in ascending order across shards, and drops them once settled', async () => {
+describe('pageUsersWithOpenTickets and countUsersWithOpenTickets', () => {
+  it('pages (and counts) every user with open tickets in ascending order across shards, and drops them once settled', async () => {
     await putOpenRace('r-page');
     await putOpenRace('r-other');
     const users = Array.from({ length: 30 }, (_, i) => `pu${String(i).padStart(3, '0')}`);
@@ -200,12 +200,17 @@ describe('pageUsersWithOpenTickets', () => {
       return seen;
     };
     expect(await pageAll()).toEqual(withTickets);
+    // The count in one query agrees with the pages: users, not tickets, summed over the shards.
+    expect(await store.countUsersWithOpenTickets('r-page')).toBe(withTickets.length);
     expect(new Set(withTickets.map((u) => store.shardOfUser(u))).size).toBe(2);
     const compute = await recordAndCompute('r-page');
     const settled = withTickets.slice(0, 11);
     for (const u of settled) expect((await store.settleUser('r-page', u, 1, compute)).kind).toBe('applied');
     expect(await pageAll()).toEqual(withTickets.slice(11));
+    expect(await store.countUsersWithOpenTickets('r-page')).toBe(withTickets.length - 11);
     expect(await store.pageUsersWithOpenTickets('r-other', undefined, 100)).toEqual(users);
+    expect(await store.countUsersWithOpenTickets('r-other')).toBe(users.length);
+    expect(await store.countUsersWithOpenTickets('r-none')).toBe(0);
   });
 });
 

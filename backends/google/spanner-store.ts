@@ -49,7 +49,7 @@ export interface SpannerStoreOptions extends SpannerTarget {
 }
 
 /** The Store methods that are optional in the port and that this backend always offers. */
-type Offered = 'settleUserColumns' | 'cashPools' | 'recordFanoutUsers' | 'fanoutUsers' | 'getSettlementTotals' | 'pageSettlementTotals' | 'readOutbox' | 'deleteOutbox' | 'readback';
+type Offered = 'settleUserColumns' | 'cashPools' | 'countUsersWithOpenTickets' | 'recordFanoutUsers' | 'fanoutUsers' | 'getSettlementTotals' | 'pageSettlementTotals' | 'readOutbox' | 'deleteOutbox' | 'readback';
 
 export interface SpannerStore extends Omit<Store, Offered>, Required<Pick<Store, Offered>>, SpannerReadBacks {
   /** The whole settlement record as stored (outcomes from the tickets, ledger entries, totals). */
@@ -117,7 +117,7 @@ export function createSpannerStore(options: SpannerStoreOptions): SpannerStore {
     });
   }
 
-  const readBacks = createReadBacks({ databases, userShard, raceShard });
+  const readBacks = createReadBacks({ databases, userShard, raceShard, emulator: options.emulator });
   // Post-settlement writes are group-committed per shard (spanner-batch.ts): one transaction per
   // batch of users rather than per user, so they take little from settlement throughput.
   const markBatchers = databases.map(
