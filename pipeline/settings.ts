@@ -23,7 +23,7 @@ export const BROKEN_BEHAVIOURS: readonly BrokenBehaviour[] = ['no-exactly-once',
 
 export const LIMITS = {
   /** Users read per page by the fan-out (a Spanner read of the open-ticket index). */
-  fanoutPageUsers: 1_000,
+  fanoutPageUsers: 5_000,
   /** Messages per publish call (Pub/Sub caps a publish request at 1,000 messages). */
   publishBatchMessages: 1_000,
   /** Largest `user-batch:N`. */

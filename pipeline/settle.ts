@@ -135,19 +135,24 @@ async function handleSettleRequest(deps: HandlerDeps, settler: UserSettler, d: D
   }
   // Broken on purpose (checker self-test): the ack leaves before the work is durable.
   if (variants.broken === 'ack-before-commit') d.ack();
-  const out: BusMessage[] = [];
-  for (const userId of m.userIds) {
-    const item = `${m.raceId}/${userId}#${d.deliveryAttempt}`;
-    try {
-      const msg = await settler.settle(lookup.context, userId, item);
-      if (msg !== undefined) out.push(msg);
-    } catch (e) {
-      if (!(e instanceof SettlementRejected)) throw e;
-      counters.deadLettered++;
-      // One bad user must not block the others of a batch: its own request goes to the dead letters.
-      await deadLetterUser(bus, TOPICS.settleRequests, d.data, userId, `${e.error.code}: ${e.error.message}`, d.messageId);
-    }
-  }
+  // The users of a batched request are settled concurrently, each in its own transaction: they
+  // reach the store together (a group-committing store commits them together) and the delivery
+  // is done when its slowest user is, rather than after one queue wait per user.
+  const settled = await Promise.all(
+    m.userIds.map(async (userId): Promise<BusMessage | undefined> => {
+      const item = `${m.raceId}/${userId}#${d.deliveryAttempt}`;
+      try {
+        return await settler.settle(lookup.context, userId, item);
+      } catch (e) {
+        if (!(e instanceof SettlementRejected)) throw e;
+        counters.deadLettered++;
+        // One bad user must not block the others of a batch: its own request goes to the dead letters.
+        await deadLetterUser(bus, TOPICS.settleRequests, d.data, userId, `${e.error.code}: ${e.error.message}`, d.messageId);
+        return undefined;
+      }
+    }),
+  );
+  const out = settled.filter((msg): msg is BusMessage => msg !== undefined);
   if (out.length > 0) await bus.publish(TOPICS.settled, out);
   probe('settle.afterPublish', `${m.raceId}/${m.userIds[0] ?? ''}#${d.deliveryAttempt}`);
   d.ack();
