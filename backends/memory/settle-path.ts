@@ -37,7 +37,7 @@ export function checkSettlement(s: Settlement, raceId: string, userId: string, r
   return outRows;
 }
 
-/** Ledger reason code (store.ts REASON order: stake, payout, refund, special, bonus) per status code; -1 = no entry. */
+/** Ledger reason code (store-state.ts REASON_CODE order: stake, payout, refund, special, bonus) per status code; -1 = no entry. */
 export const REASON_OF_STATUS = [-1, 1, -1, 2, 3] as const;
 const HIT_OF_STATUS = [0, 1, 0, 0, 1] as const;
 

@@ -6,6 +6,7 @@ import type { Ticket } from '../../core/ticket.ts';
 import { STAKE_UNIT } from '../../core/ticket.ts';
 import { TICKET_STATUS, type GrowArray, type TicketTable } from './columns.ts';
 import type { RaceIndex, RaceState } from './race-index.ts';
+import { LEDGER_REASONS, LEDGER_SLOTS } from './store-state.ts';
 
 export interface ReadbackSources {
   readonly table: TicketTable;
@@ -23,14 +24,11 @@ export interface ReadbackSources {
   ticketOf(row: number, userId: string, raceId: string): Ticket;
 }
 
-const REASONS: readonly LedgerReason[] = ['stake', 'payout', 'refund', 'special', 'bonus'];
-const SLOTS = 10;
-
 export function createReadback(src: ReadbackSources): StoreReadback {
   const account = (u: number): UserAccount => ({ userId: src.userIds[u] as string, cash: src.cash.data[u] as number, medals: src.medals.data[u] as number });
   const totals = (u: number, offset: number): Record<LedgerReason, number> => {
     const out = {} as Record<LedgerReason, number>;
-    REASONS.forEach((r, i) => (out[r] = src.ledger.data[u * SLOTS + offset + i] as number));
+    LEDGER_REASONS.forEach((r, i) => (out[r] = src.ledger.data[u * LEDGER_SLOTS + offset + i] as number));
     return out;
   };
   return {
