@@ -3,6 +3,7 @@
 // `raceday payout` (parsePayoutRequest -> computePayoutTable -> payoutContractOutput) and comparing
 // with per100 figures worked out by hand in the comments.
 import { describe, expect, it } from 'vitest';
+import { parseCombination } from './combination.ts';
 import { canonicalJson, payoutContractOutput } from './payout-json.ts';
 import { computePayoutTable, isRefundedCombination, paidPer100 } from './payout.ts';
 import { parsePayoutRequest } from './pools-input.ts';
@@ -123,6 +124,14 @@ describe('dead heats', () => {
 });
 
 describe('brackets', () => {
+  it('a bracket bet in a field without brackets is refused as not sold, not a crash', () => {
+    const pist6 = parseCombination('bracket_quinella', '1=1', { sport: 'pist6', riders: 6 });
+    expect(!pist6.ok && pist6.error.code).toBe('BET.TYPE_NOT_SOLD');
+    const sevenKeirin = parseCombination('bracket_exacta', '1-2', { sport: 'keirin', riders: 7 });
+    expect(!sevenKeirin.ok && sevenKeirin.error.message).toMatch(/bracket_exacta is not sold in a 7-rider keirin race/);
+    expect(parseCombination('bracket_exacta', '1-2', { sport: 'keirin', riders: 9 }).ok).toBe(true);
+  });
+
   it('both riders of a two-rider bracket first and second win 4=4 and 4-4', () => {
     const t = table({ sport: 'keirin', riders: 9, result: official([[4], [5], [1]]), pools: {} });
     expect(t.byType.bracket_quinella).toMatchObject({ winning: [44] });
