@@ -4,7 +4,7 @@
 // For columnar storage a combination is also an integer code: its numbers as decimal digits in
 // canonical order ("3-1-5" -> 315, "1=3" -> 13, "4=4" -> 44). Numbers never exceed 9, so a code
 // fits in a Uint16, and `comboKey(betType, code)` = betTypeCode * 1000 + code indexes a dense table.
-import { BET_TYPE_CODE, BET_TYPE_SPECS, BRACKET_COUNT, betTypesSold, bracketRiders, type BetType, type Field } from './sports.ts';
+import { BET_TYPE_CODE, BET_TYPE_SPECS, BRACKET_COUNT, betTypesSold, isBetTypeSold, bracketRiders, type BetType, type Field } from './sports.ts';
 import { err, ok, type Result } from './result.ts';
 
 export type Combination = readonly number[];
@@ -26,7 +26,7 @@ export function parseCombination(betType: BetType, text: unknown, field: Field):
   const spec = BET_TYPE_SPECS[betType];
   const bad = (why: string) => err('BET.COMBINATION_INVALID', `${betType} combination ${JSON.stringify(text)}: ${why}`);
   // A type the field does not sell has no combinations at all (a 6-rider PIST6 race has no brackets).
-  if (!betTypesSold(field).includes(betType)) {
+  if (!isBetTypeSold(field, betType)) {
     return err('BET.TYPE_NOT_SOLD', `${betType} is not sold in a ${field.riders}-rider ${field.sport} race (sold: ${betTypesSold(field).join(', ')})`);
   }
   if (typeof text !== 'string') return bad('must be a string');

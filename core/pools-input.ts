@@ -16,7 +16,7 @@ import type { PayoutInput } from './payout.ts';
 import { parseRate, type Rational } from './rational.ts';
 import { err, ok, type Result } from './result.ts';
 import { keyPath, parseRaceResult, validateScratched } from './results.ts';
-import { betTypesSold, isBetType, validateField, type BetType, type Field } from './sports.ts';
+import { betTypesSold, isBetTypeSold, isBetType, validateField, type BetType, type Field } from './sports.ts';
 
 /** 10 trillion yen per bet type of one race: about ten years of keirin sales, far below 2^53 / 100. */
 export const POOL_TOTAL_YEN_MAX = 10_000_000_000_000;
@@ -31,7 +31,7 @@ export type PayoutRequest = PayoutInput & { readonly betTypesInInput: BetType[] 
 /** The bet type named by a key of `pools` or `returnRate`: known and sold in the field. */
 function betTypeOf(key: string, field: Field, path: string): Result<BetType> {
   if (!isBetType(key)) return err('BET.TYPE_UNKNOWN', `unknown bet type "${key}"`, path);
-  if (!betTypesSold(field).includes(key)) {
+  if (!isBetTypeSold(field, key)) {
     return err('BET.TYPE_NOT_SOLD', `${key} is not sold in a ${field.riders}-rider ${field.sport} race (sold: ${betTypesSold(field).join(', ')})`, path);
   }
   return ok(key);

@@ -9,7 +9,7 @@ import { COMBO_KEY_SPACE, comboKey, encodeCombination, enumerateCombinations, pa
 import type { PayoutTable } from './payout-table.ts';
 import { err, invariant, ok, type Result } from './result.ts';
 import { classifyCombination, DEFAULT_SETTLEMENT_RULES, type SettledStatus, type SettlementRules } from './settlement.ts';
-import { BET_TYPE_CODE, BET_TYPES, betTypesSold, type Field } from './sports.ts';
+import { BET_TYPE_CODE, BET_TYPES, betTypesSold, isBetTypeSold, type Field } from './sports.ts';
 import { STAKE_UNIT, type Currency, type Ticket } from './ticket.ts';
 
 export const CURRENCY_CODE: Readonly<Record<Currency, number>> = Object.freeze({ cash: 0, medal: 1 });
@@ -50,7 +50,7 @@ export function createTicketColumns(capacity: number): TicketColumns {
 export function appendTicket(columns: TicketColumns, t: Ticket, field: Field): Result<number> {
   const row = columns.count;
   invariant(row < columns.betType.length, `ticket columns are full (capacity ${columns.betType.length})`);
-  if (!betTypesSold(field).includes(t.betType)) return err('BET.TYPE_NOT_SOLD', `ticket ${t.ticketId}: ${t.betType} is not sold in this field`, 'betType');
+  if (!isBetTypeSold(field, t.betType)) return err('BET.TYPE_NOT_SOLD', `ticket ${t.ticketId}: ${t.betType} is not sold in this field`, 'betType');
   const units = t.stake / STAKE_UNIT;
   if (!Number.isInteger(units) || units < 1 || units > MAX_STAKE_UNITS) return err('BET.STAKE_INVALID', `ticket ${t.ticketId}: stake ${t.stake} is not a positive multiple of ${STAKE_UNIT} that fits a column`, 'stake');
   const parsed = parseCombination(t.betType, t.combination, field);

@@ -6,7 +6,7 @@ import { encodeCombination, parseCombination } from './combination.ts';
 import type { BetTypePayout, PayoutTable } from './payout-table.ts';
 import { err, invariant, ok, type Result } from './result.ts';
 import { settlementIdOf, type LedgerEntry, type LedgerReason, type Settlement, type TicketOutcome } from './settlement-record.ts';
-import { betTypesSold, isBetType, type BetType, type Field } from './sports.ts';
+import { isBetTypeSold, isBetType, type BetType, type Field } from './sports.ts';
 import { STAKE_UNIT, type Currency, type Ticket } from './ticket.ts';
 
 /** Configurable settlement rules (DOMAIN.md marks the free-medal treatment as an assumption). */
@@ -99,7 +99,7 @@ function ticketPath(t: Ticket, field: string): string {
 function settleTicket(t: Ticket, input: SettleUserInput, rules: SettlementRules): Result<TicketOutcome> {
   if (t.raceId !== input.raceId) return err('INPUT.INVALID', `ticket ${t.ticketId} belongs to race "${t.raceId}", not "${input.raceId}"`, ticketPath(t, 'raceId'));
   if (t.userId !== input.userId) return err('INPUT.INVALID', `ticket ${t.ticketId} belongs to user "${t.userId}", not "${input.userId}"`, ticketPath(t, 'userId'));
-  if (!isBetType(t.betType) || !betTypesSold(input.field).includes(t.betType)) {
+  if (!isBetType(t.betType) || !isBetTypeSold(input.field, t.betType)) {
     return err('BET.TYPE_NOT_SOLD', `ticket ${t.ticketId}: bet type ${JSON.stringify(t.betType)} is not sold in a ${input.field.riders}-rider ${input.field.sport} race`, ticketPath(t, 'betType'));
   }
   if (!checkStake(t.stake)) return err('BET.STAKE_INVALID', `ticket ${t.ticketId}: stake must be a positive multiple of ${STAKE_UNIT}, got ${JSON.stringify(t.stake)}`, ticketPath(t, 'stake'));

@@ -83,16 +83,23 @@ export function validateField(sport: unknown, riders: unknown): Result<Field> {
   return ok({ sport, riders });
 }
 
+const KEIRIN_TYPES_UNDER_9: readonly BetType[] = KEIRIN_TYPES.filter((t) => t !== 'bracket_exacta');
+
 /** Bet types on sale for a field; bracket_exacta only in 9-rider keirin races. */
 export function betTypesSold(field: Field): readonly BetType[] {
   switch (field.sport) {
     case 'keirin':
-      return field.riders === 9 ? KEIRIN_TYPES : KEIRIN_TYPES.filter((t) => t !== 'bracket_exacta');
+      return field.riders === 9 ? KEIRIN_TYPES : KEIRIN_TYPES_UNDER_9;
     case 'pist6':
       return PIST6_TYPES;
     case 'autorace':
       return AUTORACE_TYPES;
   }
+}
+
+/** Whether the field sells the bet type (per ticket on settlement paths: allocates nothing). */
+export function isBetTypeSold(field: Field, betType: BetType): boolean {
+  return betTypesSold(field).includes(betType);
 }
 
 /** How many placings a bet type needs: `place` pays the top 3 with 8 or more riders entered, else the top 2. */

@@ -5,7 +5,7 @@ import type { Transaction } from '@google-cloud/spanner';
 import { parseCombination } from '../../core/combination.ts';
 import type { BetRequest } from '../../core/ports.ts';
 import { err, invariant, ok, type Result } from '../../core/result.ts';
-import { betTypesSold, isBetType, validateField } from '../../core/sports.ts';
+import { isBetTypeSold, isBetType, validateField } from '../../core/sports.ts';
 import { STAKE_UNIT, type Ticket } from '../../core/ticket.ts';
 import { TICKET_COLUMNS, USER_COLUMNS, assertId, isCurrency, openTicketRow, ticketFromRow, userFromRow, type TicketRow, type UserRow } from './spanner-rows.ts';
 
@@ -57,7 +57,7 @@ export async function placeBetInDatabase(tx: Transaction, bet: BetRequest, nowMs
   if (outcomes.length > 0 || nowMs >= race.CloseAtMs) return err('BET.RACE_CLOSED', `race ${bet.raceId} closed for betting`, 'raceId');
   const field = validateField(race.Sport, race.Riders);
   invariant(field.ok, `stored race ${bet.raceId} has an invalid field ${race.Sport}/${race.Riders}`);
-  if (!betTypesSold(field.value).includes(ticket.betType)) {
+  if (!isBetTypeSold(field.value, ticket.betType)) {
     return err('BET.TYPE_NOT_SOLD', `${ticket.betType} is not sold in a ${race.Riders}-rider ${race.Sport} race`, 'betType');
   }
   const combination = parseCombination(ticket.betType, ticket.combination, field.value);

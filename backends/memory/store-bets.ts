@@ -4,7 +4,7 @@
 import { parseCombination } from '../../core/combination.ts';
 import type { Bonus, Store } from '../../core/ports.ts';
 import { err, invariant, ok, type Result } from '../../core/result.ts';
-import { BET_TYPE_CODE, BET_TYPES, betTypesSold } from '../../core/sports.ts';
+import { BET_TYPE_CODE, BET_TYPES, isBetTypeSold } from '../../core/sports.ts';
 import { STAKE_UNIT, type Ticket } from '../../core/ticket.ts';
 import { STATUS_OPEN } from './columns.ts';
 import type { RaceState } from './race-index.ts';
@@ -25,7 +25,7 @@ export function createBetMethods(state: StoreState): BetMethods {
     if (race?.info === undefined) return err('RACE.UNKNOWN', `race ${bet.raceId} is not known`, 'raceId');
     const field = { sport: race.info.sport, riders: race.info.riders };
     if (!(BET_TYPES as readonly string[]).includes(bet.betType)) return err('BET.TYPE_UNKNOWN', `unknown bet type ${bet.betType}`, 'betType');
-    if (!betTypesSold(field).includes(bet.betType)) return err('BET.TYPE_NOT_SOLD', `${bet.betType} is not sold in a ${field.riders}-rider ${field.sport} race`, 'betType');
+    if (!isBetTypeSold(field, bet.betType)) return err('BET.TYPE_NOT_SOLD', `${bet.betType} is not sold in a ${field.riders}-rider ${field.sport} race`, 'betType');
     if (options.enforceCloseTime === true && clock.nowMs() >= race.info.closeAtMs) return err('BET.RACE_CLOSED', `betting on ${bet.raceId} closed at ${race.info.closeAtMs}`);
     const parsed = parseCombination(bet.betType, bet.combination, field);
     if (!parsed.ok) return parsed;
