@@ -103,7 +103,7 @@ interface PipelineSetup {
   readonly settlementsPerCommitMax: number;
 }
 
-async function runPipeline(handle: EmulatorHandle, users: number, shards: number, setup: PipelineSetup): Promise<PipelineRun> {
+export async function runPipeline(handle: EmulatorHandle, users: number, shards: number, setup: PipelineSetup): Promise<PipelineRun> {
   const { variants, workers, maxInFlight } = setup;
   const backend = await openBackend('emulators', { emulators: handle, spannerShards: shards, settlementsPerCommitMax: setup.settlementsPerCommitMax });
   try {

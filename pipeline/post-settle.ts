@@ -1,6 +1,6 @@
-// Post-settle: for each `settled` message, grant the settlement's bonuses and missions (ids are
-// deterministic, the Store grants an id once), publish the user's notification (its id is
-// deterministic, a client drops duplicates), mark (race, user) post-settled, and when the marked
+// Post-settle: for each `settled` message, publish the user's notification (its id is
+// deterministic, a client drops duplicates), grant the settlement's bonuses and missions (ids are
+// deterministic, the Store grants an id once), mark (race, user) post-settled, and when the marked
 // count reaches the number of users the fan-out found (the barrier), publish the day ranking: one
 // broadcast notification per race (user "*"), not one per user, so a race of a million users
 // costs one message rather than a million copies of the same top list.
@@ -97,12 +97,15 @@ async function handleSettled(deps: HandlerDeps, rankedHere: Set<string>, fanoutU
     return;
   }
   const item = `${m.raceId}/${m.userId}#${d.deliveryAttempt}`;
-  const { bonuses } = missionBonuses(m, freshDay(raceDayCached(lookup.context.race.postAtMs)));
-  if (bonuses.length > 0) await store.grantBonuses(bonuses);
-  probe('postSettle.afterBonus', item);
+  // The notification goes first: it carries the settlement, which is committed, so the user hears
+  // of it without waiting for the bonus and marker writes, which a store may defer behind other
+  // settlements (the Spanner store does, see Lane).
   await bus.publish(TOPICS.notifications, [notificationMessage(settledNotificationOf(m))]);
   counters.notificationsPublished++;
   probe('postSettle.afterNotify', item);
+  const { bonuses } = missionBonuses(m, freshDay(raceDayCached(lookup.context.race.postAtMs)));
+  if (bonuses.length > 0) await store.grantBonuses(bonuses);
+  probe('postSettle.afterBonus', item);
   const marked = await store.markPostSettled(m.raceId, m.userId);
   probe('postSettle.afterMark', item);
   if (!rankedHere.has(m.raceId)) {

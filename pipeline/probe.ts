@@ -8,8 +8,8 @@ export type ProbePoint =
   | 'settle.beforeCommit'
   | 'settle.afterCommit'
   | 'settle.afterPublish'
-  | 'postSettle.afterBonus'
   | 'postSettle.afterNotify'
+  | 'postSettle.afterBonus'
   | 'postSettle.afterMark'
   | 'postSettle.afterRanking'
   | 'relay.afterPublish';
@@ -20,8 +20,8 @@ export const PROBE_POINTS: readonly ProbePoint[] = [
   'settle.beforeCommit',
   'settle.afterCommit',
   'settle.afterPublish',
-  'postSettle.afterBonus',
   'postSettle.afterNotify',
+  'postSettle.afterBonus',
   'postSettle.afterMark',
   'postSettle.afterRanking',
   'relay.afterPublish',

@@ -17,7 +17,7 @@ import { createSpannerClient, type SpannerTarget } from './spanner-client.ts';
 import { ensureDatabases, shardDatabaseIds } from './spanner-admin.ts';
 import { createSpannerStore, type SpannerStore } from './spanner-store.ts';
 import { settleBatchBody, type SettleRequest } from './spanner-settle.ts';
-import { runReadWrite, type TxCounters } from './spanner-tx.ts';
+import { prefetchTransactions, runReadWrite, type TransactionSource, type TxCounters } from './spanner-tx.ts';
 
 export interface RawSettlementOptions {
   readonly target: SpannerTarget;
@@ -109,13 +109,15 @@ async function settleGrouped(target: SpannerTarget, databaseIds: readonly string
   const spanner = createSpannerClient(target);
   const databases = databaseIds.map((id) => spanner.instance(target.instanceId).database(id));
   const counters: TxCounters = { committed: 0, aborted: 0 };
+  // Transactions prepared ahead, as the store does, so both sides run the same transaction code.
+  const sources = databases.map((d) => prefetchTransactions(d));
   try {
     await Promise.all(
       byShard.flatMap((queue, shard) =>
         Array.from({ length: loops }, async () => {
           for (let batch = queue.splice(0, perCommit); batch.length > 0; batch = queue.splice(0, perCommit)) {
             const reqs: SettleRequest[] = batch.map((userId) => ({ raceId: RACE_ID, userId, resultVersion: 1, compute }));
-            const out = await runReadWrite(databases[shard] as (typeof databases)[number], counters, (tx) => settleBatchBody(tx, reqs));
+            const out = await runReadWrite(databases[shard] as (typeof databases)[number], counters, (tx) => settleBatchBody(tx, reqs), { transactions: sources[shard] as TransactionSource });
             out.forEach((o, i) => invariant(o.ok && o.result.kind === 'applied', `capacity loop: ${batch[i]} not applied`));
           }
         }),
@@ -123,6 +125,7 @@ async function settleGrouped(target: SpannerTarget, databaseIds: readonly string
     );
     return counters.aborted;
   } finally {
+    for (const s of sources) s.close();
     await Promise.all(databases.map((d) => d.close()));
     spanner.close();
   }

@@ -27,7 +27,7 @@ import { placeBetInDatabase } from './spanner-bet.ts';
 import { createReadBacks, type SpannerReadBacks } from './spanner-readback.ts';
 import { NEW_USER_CELLS, TICKET_CELLS, assertId, batchesOf, groupByShard, newUserRow, openTicketRow, shardOf } from './spanner-rows.ts';
 import { settleBatchBody, settleInDatabase, type BatchSettleOutcome, type SettleRequest } from './spanner-settle.ts';
-import { runReadWrite, type TxCounters } from './spanner-tx.ts';
+import { prefetchTransactions, runReadWrite, type TxCounters, type TxRunnerOptions } from './spanner-tx.ts';
 import { BATCH_LIMITS, LaneGate, ShardBatcher, grantBonusesBatch, markPostSettledBatch, type MarkRequest } from './spanner-batch.ts';
 import { pageOpenUsers } from './spanner-paging.ts';
 
@@ -97,14 +97,17 @@ export function createSpannerStore(options: SpannerStoreOptions): SpannerStore {
   const gates = databases.map(() => new LaneGate(gateLimit));
   const counters: TxCounters = { committed: 0, aborted: 0 };
   const clock = options.clock ?? REAL_TIME;
-  const txOptions = options.random === undefined ? {} : { random: options.random };
+  const random = options.random === undefined ? {} : { random: options.random };
+  // One transaction per shard is prepared while the shard's current one runs (prefetchTransactions).
+  const sources = databases.map((d) => prefetchTransactions(d));
+  const txOptions = (shard: number): TxRunnerOptions => ({ ...random, transactions: sources[shard] });
 
   const db = (shard: number): Database => databases[shard] as Database;
   const gate = (shard: number): LaneGate => gates[shard] as LaneGate;
   const userShard = (userId: string): number => shardOf(userId, shardCount);
   /** Races, claims and fan-out counts of a race live in (or are read from) its home shard. */
   const raceShard = (raceId: string): number => shardOf(raceId, shardCount);
-  const inTx = <T>(shard: number, body: (tx: Transaction) => Promise<T>): Promise<T> => gate(shard).run(() => runReadWrite(db(shard), counters, body, txOptions));
+  const inTx = <T>(shard: number, body: (tx: Transaction) => Promise<T>): Promise<T> => gate(shard).run(() => runReadWrite(db(shard), counters, body, txOptions(shard)));
   const eachShard = <T>(fn: (shard: number) => Promise<T>): Promise<T[]> => Promise.all(databases.map((_, shard) => fn(shard)));
 
   /** Writes rows in bulk commits, shards in parallel, commits of one shard one after another. */
@@ -123,20 +126,20 @@ export function createSpannerStore(options: SpannerStoreOptions): SpannerStore {
   const markBatchers = databases.map(
     (d, shard) =>
       new ShardBatcher<MarkRequest, number>(gate(shard), async (items) => {
-        await markPostSettledBatch(d, counters, txOptions, items);
+        await markPostSettledBatch(d, counters, txOptions(shard), items);
         // Strong reads after the batch committed: of two users marked last in different shards,
         // the later commit's reader sees the earlier one, so someone sees the full count (the barrier).
         const races = [...new Set(items.map((i) => i.raceId))];
         const counts = new Map(await Promise.all(races.map(async (r) => [r, await readBacks.postSettledCount(r)] as const)));
         return items.map((i) => counts.get(i.raceId) as number);
-      }, BATCH_LIMITS.itemsPerCommitMax, 'first'),
+      }, BATCH_LIMITS.itemsPerCommitMax, 'background'),
   );
   const settlementsPerCommit = options.settlementsPerCommitMax ?? BATCH_LIMITS.settlementsPerCommitMax;
   const settleBatchers = databases.map(
     (d, shard) =>
-      new ShardBatcher<SettleRequest, BatchSettleOutcome>(gate(shard), (reqs) => runReadWrite(d, counters, (tx) => settleBatchBody(tx, reqs), txOptions), settlementsPerCommit),
+      new ShardBatcher<SettleRequest, BatchSettleOutcome>(gate(shard), (reqs) => runReadWrite(d, counters, (tx) => settleBatchBody(tx, reqs), txOptions(shard)), settlementsPerCommit),
   );
-  const bonusBatchers = databases.map((d, shard) => new ShardBatcher<readonly Bonus[], string[]>(gate(shard), (calls) => grantBonusesBatch(d, counters, txOptions, calls), BATCH_LIMITS.itemsPerCommitMax, 'first'));
+  const bonusBatchers = databases.map((d, shard) => new ShardBatcher<readonly Bonus[], string[]>(gate(shard), (calls) => grantBonusesBatch(d, counters, txOptions(shard), calls), BATCH_LIMITS.itemsPerCommitMax, 'background'));
   const settlementReads = createSettlementReads({ databases, userShard, raceShard });
 
   const store: SpannerStore = {
@@ -217,7 +220,7 @@ export function createSpannerStore(options: SpannerStoreOptions): SpannerStore {
       assertId('userId', userId);
       const shard = userShard(userId);
       const req: SettleRequest = { raceId, userId, resultVersion, compute, outbox };
-      if (settlementsPerCommit === 1) return gate(shard).run(() => settleInDatabase(db(shard), counters, req, txOptions));
+      if (settlementsPerCommit === 1) return gate(shard).run(() => settleInDatabase(db(shard), counters, req, txOptions(shard)));
       const outcome = await (settleBatchers[shard] as ShardBatcher<SettleRequest, BatchSettleOutcome>).add(req);
       if (!outcome.ok) throw outcome.error;
       return outcome.result;
@@ -282,6 +285,7 @@ export function createSpannerStore(options: SpannerStoreOptions): SpannerStore {
     },
 
     async close(): Promise<void> {
+      for (const s of sources) s.close();
       await Promise.all(databases.map((d) => d.close()));
       spanner.close();
     },

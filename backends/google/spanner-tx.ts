@@ -55,6 +55,57 @@ export interface TxCounters {
 export interface TxRunnerOptions {
   /** Uniform [0, 1) for backoff jitter; Math.random unless a seeded source is passed. */
   readonly random?: () => number;
+  /** Where transactions come from (default: database.getTransaction() each time). */
+  readonly transactions?: TransactionSource;
+}
+
+export interface TransactionSource {
+  next(): Promise<Transaction>;
+  /** Ends the transaction prepared ahead, if any (its session goes back to the pool). */
+  close(): void;
+}
+
+export const PREFETCH_LIMITS = {
+  /** A transaction prepared ahead and unused this long is ended and a fresh one taken instead. */
+  staleMs: 10_000,
+} as const;
+
+/**
+ * Transactions of one database, each prepared while the previous one runs. Taking a session from
+ * the pool and creating the transaction is a round through the event loop; behind a gate that
+ * admits one transaction per database, that round (about 3 ms of a 60 ms group commit in the
+ * pipeline, where the loop is busy with Pub/Sub, against 0.3 ms in a bare loop) was spent holding
+ * the slot. Prepared ahead, the next holder starts its first read at once. Nothing is sent to
+ * Spanner until that read (the transaction begins inline), so a prepared transaction takes no lock.
+ */
+export function prefetchTransactions(database: Database, now: () => number = () => performance.now()): TransactionSource {
+  interface Ahead {
+    readonly tx: Promise<Transaction>;
+    readonly atMs: number;
+    failed: boolean;
+  }
+  let ahead: Ahead | undefined;
+  const prepare = (): Ahead => {
+    const entry: Ahead = { tx: database.getTransaction().then(([t]) => t), atMs: now(), failed: false };
+    entry.tx.catch(() => {
+      entry.failed = true; // not handed out: next() prepares a fresh one
+    });
+    return entry;
+  };
+  const endAhead = (): void => {
+    const old = ahead;
+    ahead = undefined;
+    if (old !== undefined) void old.tx.then((t) => t.end(), () => undefined);
+  };
+  return {
+    next() {
+      if (ahead !== undefined && (ahead.failed || now() - ahead.atMs > PREFETCH_LIMITS.staleMs)) endAhead();
+      const taken = ahead ?? prepare();
+      ahead = prepare();
+      return taken.tx;
+    },
+    close: endAhead,
+  };
 }
 
 /**
@@ -70,7 +121,7 @@ export async function runReadWrite<T>(
 ): Promise<T> {
   const random = options.random ?? Math.random;
   for (let attempt = 1; ; attempt++) {
-    const [tx] = await database.getTransaction();
+    const tx = options.transactions === undefined ? (await database.getTransaction())[0] : await options.transactions.next();
     try {
       const value = await body(tx);
       await tx.commit();
