@@ -119,7 +119,7 @@ export async function runPipeline(handle: EmulatorHandle, users: number, shards:
       store: backend.store,
       bus: backend.bus,
       clock: backend.clock,
-      pipeline: { variants, stages: { settle: stage, postSettle: stage } },
+      pipeline: { variants, stages: { settle: stage, postSettle: stage, notify: stage } },
       result: { raceId: race.raceId, resultVersion: 1, result: race.result, scratched: race.scratched },
       keepNotifications: false,
       timeoutMs: BENCH.pipelineTimeoutMs,

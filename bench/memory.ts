@@ -127,7 +127,7 @@ export function runBench(argv: readonly string[]): Promise<number> {
       store,
       bus,
       clock,
-      pipeline: { variants, stages: { settle: stage, postSettle: stage } },
+      pipeline: { variants, stages: { settle: stage, postSettle: stage, notify: stage } },
       result: { raceId: RACE_ID, resultVersion: 1, result: RESULT, scratched: [] },
       keepNotifications: false,
       timeoutMs: TIMEOUT_MS,

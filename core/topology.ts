@@ -43,6 +43,7 @@ export const SUBSCRIPTIONS = {
   fanOut: sub('race-results-fanout', TOPICS.raceResults, 60),
   settle: sub('settle-requests-settle', TOPICS.settleRequests, 30),
   postSettle: sub('settled-post-settle', TOPICS.settled, 30),
+  notify: sub('settled-notify', TOPICS.settled, 30),
   gateway: sub('notifications-gateway', TOPICS.notifications, 10),
 } as const;
 

@@ -85,6 +85,8 @@ describe('fan-out variants', () => {
       await clock.runUntilIdle();
       expect(bus.subscriptionStats(SUBSCRIPTIONS.settle.name).published).toBe(expectedRequests(day.users.length));
       expect(bus.subscriptionStats(SUBSCRIPTIONS.postSettle.name).acked).toBe(day.users.length);
+      expect(bus.subscriptionStats(SUBSCRIPTIONS.notify.name).acked).toBe(day.users.length);
+      expect(pipeline.counters.notificationsPublished).toBe(day.users.length);
       expect(pipeline.counters.settlementsApplied).toBe(day.users.length);
       expect(pipeline.counters.rankingsPublished).toBe(1);
       expect(await store.fanoutUsers?.(race.raceId)).toBe(day.users.length);

@@ -1,22 +1,22 @@
-// Post-settle: for each `settled` message, publish the user's notification (its id is
-// deterministic, a client drops duplicates), grant the settlement's bonuses and missions (ids are
+// Post-settle: for each `settled` message, grant the settlement's bonuses and missions (ids are
 // deterministic, the Store grants an id once), mark (race, user) post-settled, and when the marked
 // count reaches the number of users the fan-out found (the barrier), publish the day ranking: one
 // broadcast notification per race (user "*"), not one per user, so a race of a million users
 // costs one message rather than a million copies of the same top list.
+// The user's own notification is not published here but by the notify stage (notify.ts), a
+// subscription of its own on `settled`: a store may defer these writes behind settlements (the
+// Spanner store does, see Lane), and a notification waiting behind them would wait for nothing.
 // The ranking is published before it is claimed, so a crash between the two republishes the same
 // notification (same id) instead of losing it; the claim stops later republishing.
-import { encodeNotification } from '../core/messages.ts';
 import { freshDay, missionBonuses } from '../core/missions.ts';
-import { rankingNotification, settledNotificationId, type NotificationBody } from '../core/notification.ts';
-import type { BusMessage, Delivery, DeliveryHandler, SettlementTotals } from '../core/ports.ts';
+import { rankingNotification } from '../core/notification.ts';
+import type { Delivery, DeliveryHandler, SettlementTotals } from '../core/ports.ts';
 import { RANKING_NOTIFICATION_TOP, rankUsers } from '../core/ranking.ts';
 import { TOPICS } from '../core/topology.ts';
 import { storeMethod, type HandlerDeps } from './context.ts';
-import { deadLetter } from './dead-letter.ts';
+import { notificationMessage, receiveSettled } from './notify.ts';
 import type { RaceContext } from './race-cache.ts';
 import { LIMITS } from './settings.ts';
-import { parseSettled, type SettledMsg } from './wire.ts';
 
 /** The race day of a race, for "today" missions: the UTC date of its post time. */
 export function raceDayOf(postAtMs: number): string {
@@ -33,21 +33,6 @@ function raceDayCached(postAtMs: number): string {
     raceDays.set(postAtMs, (day = raceDayOf(postAtMs)));
   }
   return day;
-}
-
-function notificationMessage(body: NotificationBody): BusMessage {
-  return { data: encodeNotification(body), attributes: { notificationId: body.notificationId, userId: body.userId } };
-}
-
-export function settledNotificationOf(m: SettledMsg): NotificationBody {
-  return {
-    userId: m.userId,
-    raceId: m.raceId,
-    kind: 'settled',
-    payload: { kind: 'settled', raceId: m.raceId, settlementId: m.settlementId, cash: m.cash, medals: m.medals, hits: m.hits },
-    publishedAt: m.publishedAtMs,
-    notificationId: settledNotificationId(m.settlementId),
-  };
 }
 
 async function allTotals(deps: HandlerDeps, raceId: string): Promise<SettlementTotals[]> {
@@ -79,31 +64,12 @@ async function publishRanking(deps: HandlerDeps, race: RaceContext): Promise<voi
 }
 
 async function handleSettled(deps: HandlerDeps, rankedHere: Set<string>, fanoutUsers: (raceId: string) => Promise<number | undefined>, d: Delivery): Promise<void> {
-  const { bus, store, races, counters, probe, variants } = deps;
-  const parsed = parseSettled(d.data);
-  if (!parsed.ok) {
-    counters.deadLettered++;
-    return deadLetter(bus, TOPICS.settled, d, `${parsed.error.code}: ${parsed.error.message}`);
-  }
-  const m = parsed.value;
-  const lookup = await races.lookup(m.raceId, m.resultVersion);
-  if (lookup.kind === 'unknown') {
-    counters.deadLettered++;
-    return deadLetter(bus, TOPICS.settled, d, `RACE.UNKNOWN: ${lookup.reason}`);
-  }
-  if (lookup.kind === 'stale') {
-    counters.staleMessages++;
-    d.ack();
-    return;
-  }
+  const { store, probe, variants } = deps;
+  const received = await receiveSettled(deps, d);
+  if (received === undefined) return;
+  const { m, race } = received;
   const item = `${m.raceId}/${m.userId}#${d.deliveryAttempt}`;
-  // The notification goes first: it carries the settlement, which is committed, so the user hears
-  // of it without waiting for the bonus and marker writes, which a store may defer behind other
-  // settlements (the Spanner store does, see Lane).
-  await bus.publish(TOPICS.notifications, [notificationMessage(settledNotificationOf(m))]);
-  counters.notificationsPublished++;
-  probe('postSettle.afterNotify', item);
-  const { bonuses } = missionBonuses(m, freshDay(raceDayCached(lookup.context.race.postAtMs)));
+  const { bonuses } = missionBonuses(m, freshDay(raceDayCached(race.race.postAtMs)));
   if (bonuses.length > 0) await store.grantBonuses(bonuses);
   probe('postSettle.afterBonus', item);
   const marked = await store.markPostSettled(m.raceId, m.userId);
@@ -113,7 +79,7 @@ async function handleSettled(deps: HandlerDeps, rankedHere: Set<string>, fanoutU
     // Broken on purpose (checker self-test): rank as soon as anyone is settled.
     const barrierReached = variants.broken === 'no-barrier' || (expected !== undefined && marked >= expected);
     if (barrierReached) {
-      await publishRanking(deps, lookup.context);
+      await publishRanking(deps, race);
       probe('postSettle.afterRanking', item);
       await store.claimRanking(m.raceId);
       rankedHere.add(m.raceId);

@@ -8,7 +8,7 @@ export type ProbePoint =
   | 'settle.beforeCommit'
   | 'settle.afterCommit'
   | 'settle.afterPublish'
-  | 'postSettle.afterNotify'
+  | 'notify.afterPublish'
   | 'postSettle.afterBonus'
   | 'postSettle.afterMark'
   | 'postSettle.afterRanking'
@@ -20,7 +20,7 @@ export const PROBE_POINTS: readonly ProbePoint[] = [
   'settle.beforeCommit',
   'settle.afterCommit',
   'settle.afterPublish',
-  'postSettle.afterNotify',
+  'notify.afterPublish',
   'postSettle.afterBonus',
   'postSettle.afterMark',
   'postSettle.afterRanking',

@@ -9,6 +9,7 @@ import { createCounters, type HandlerDeps, type PipelineCounters } from './conte
 import { createFanoutHandler } from './fanout.ts';
 import { createIngest, type IngestOutcome, type OfficialResult } from './ingest.ts';
 import { createOutboxRelay, type OutboxRelay } from './outbox-relay.ts';
+import { createNotifyHandler } from './notify.ts';
 import { createPostSettleHandler } from './post-settle.ts';
 import { isInjectedCrash, noProbe, type Probe } from './probe.ts';
 import { createRaceCache } from './race-cache.ts';
@@ -16,8 +17,8 @@ import type { Result } from '../core/result.ts';
 import { createSettleHandler, createUserSettler } from './settle.ts';
 import { DEFAULT_VARIANTS, type PipelineVariants } from './settings.ts';
 
-export type Stage = 'fanout' | 'settle' | 'postSettle';
-export const STAGES: readonly Stage[] = ['fanout', 'settle', 'postSettle'];
+export type Stage = 'fanout' | 'settle' | 'postSettle' | 'notify';
+export const STAGES: readonly Stage[] = ['fanout', 'settle', 'postSettle', 'notify'];
 
 export interface StageOptions {
   readonly workers: number;
@@ -52,6 +53,7 @@ const SUBSCRIPTION_OF: Readonly<Record<Stage, (typeof SUBSCRIPTIONS)[keyof typeo
   fanout: SUBSCRIPTIONS.fanOut,
   settle: SUBSCRIPTIONS.settle,
   postSettle: SUBSCRIPTIONS.postSettle,
+  notify: SUBSCRIPTIONS.notify,
 };
 
 /**
@@ -78,6 +80,7 @@ export function startPipeline(options: PipelineOptions): RunningPipeline {
     fanout: createFanoutHandler(deps, settler),
     settle: createSettleHandler(deps, settler),
     postSettle: createPostSettleHandler(deps),
+    notify: createNotifyHandler(deps),
   };
   // A worker killed by a restart may still be inside a handler; its acks and nacks no longer reach
   // the bus (the process is gone), so its deliveries come back after their deadline.
@@ -109,7 +112,7 @@ export function startPipeline(options: PipelineOptions): RunningPipeline {
         throw e;
       }
     };
-  const handles: Record<Stage, { handle: SubscriptionHandle; worker: { alive: boolean } }[]> = { fanout: [], settle: [], postSettle: [] };
+  const handles: Record<Stage, { handle: SubscriptionHandle; worker: { alive: boolean } }[]> = { fanout: [], settle: [], postSettle: [], notify: [] };
   const startStage = (stage: Stage): void => {
     const o = { ...defaultsOf(stage), ...options.stages?.[stage] };
     // single-worker settles inside the fan-out; one settle worker still drains stray requests.

@@ -63,7 +63,7 @@ function hasBacklog(bus: MessageBus): bus is BacklogBus {
  * The pipeline's own stages have nothing outstanding. The gateway subscription is left out: the
  * replay runs no notification client, so notifications stay queued there by design.
  */
-const PIPELINE_SUBSCRIPTIONS = [SUBSCRIPTIONS.fanOut.name, SUBSCRIPTIONS.settle.name, SUBSCRIPTIONS.postSettle.name];
+const PIPELINE_SUBSCRIPTIONS = [SUBSCRIPTIONS.fanOut.name, SUBSCRIPTIONS.settle.name, SUBSCRIPTIONS.postSettle.name, SUBSCRIPTIONS.notify.name];
 
 export function pipelineConnector(bus: MessageBus, clock: Clock, options: Omit<PipelineOptions, 'store' | 'bus' | 'clock'> = {}): PipelineConnector {
   return (store) => {

@@ -94,12 +94,13 @@ export function drawFaultPlan(rng: SeededRng, raceId: string, choices: FaultChoi
     fanout: { workers: 1, maxInFlight: 1, ackDeadlineMs: ackDeadlineMs * 5 },
     settle: { workers: rng.int(1, 4), maxInFlight: rng.int(1, 8), ackDeadlineMs },
     postSettle: { workers: rng.int(1, 3), maxInFlight: rng.int(1, 8), ackDeadlineMs },
+    notify: { workers: rng.int(1, 3), maxInFlight: rng.int(1, 8), ackDeadlineMs },
   };
   const transactionLatencyMs = rng.int(0, 3);
   if (!choices.faults) return { bus: {}, abortProbability: 0, transactionLatencyMs, crashPerMille: 0, crashesMax: 0, restarts: [], poison: [], variants, stages };
   const horizonMs = 400;
   const restarts: RestartPlan[] = [];
-  for (let i = rng.int(0, 2); i > 0; i--) restarts.push({ atMs: rng.int(1, horizonMs), stage: (['fanout', 'settle', 'postSettle'] as const)[rng.int(0, 2)] as Stage });
+  for (let i = rng.int(0, 2); i > 0; i--) restarts.push({ atMs: rng.int(1, horizonMs), stage: (['fanout', 'settle', 'postSettle', 'notify'] as const)[rng.int(0, 3)] as Stage });
   return {
     bus: {
       duplicateProbability: perMille(rng, 80),

@@ -72,7 +72,7 @@ export async function runDay(o: RunDayOptions): Promise<RunDayResult> {
     store: backend.store,
     bus: backend.bus,
     clock: backend.clock,
-    pipeline: { variants: o.variants, stages: { settle: stage, postSettle: stage } },
+    pipeline: { variants: o.variants, stages: { settle: stage, postSettle: stage, notify: stage } },
     result: { raceId: race.raceId, resultVersion: 1, result: race.result, scratched: race.scratched },
     keepNotifications: true,
     timeoutMs: o.timeoutMs,

@@ -1,0 +1,69 @@
+// Notify: for each `settled` message, publish the user's `settled` notification (its id is
+// deterministic, so a redelivery republishes the same notification and the client drops the
+// copy), then ack. It has its own subscription on `settled`, apart from post-settle: the user
+// hears of a committed settlement at once, whatever the bonus and marker writes are waiting for.
+import { encodeNotification } from '../core/messages.ts';
+import { settledNotificationId, type NotificationBody } from '../core/notification.ts';
+import type { BusMessage, Delivery, DeliveryHandler } from '../core/ports.ts';
+import { TOPICS } from '../core/topology.ts';
+import type { HandlerDeps } from './context.ts';
+import { deadLetter } from './dead-letter.ts';
+import type { RaceContext } from './race-cache.ts';
+import { parseSettled, type SettledMsg } from './wire.ts';
+
+export function notificationMessage(body: NotificationBody): BusMessage {
+  return { data: encodeNotification(body), attributes: { notificationId: body.notificationId, userId: body.userId } };
+}
+
+export function settledNotificationOf(m: SettledMsg): NotificationBody {
+  return {
+    userId: m.userId,
+    raceId: m.raceId,
+    kind: 'settled',
+    payload: { kind: 'settled', raceId: m.raceId, settlementId: m.settlementId, cash: m.cash, medals: m.medals, hits: m.hits },
+    publishedAt: m.publishedAtMs,
+    notificationId: settledNotificationId(m.settlementId),
+  };
+}
+
+/**
+ * A `settled` delivery validated and matched to its race's current result, or undefined when it
+ * was handled here: malformed or of an unknown race (dead-lettered with the reason), or of a
+ * superseded result version (acked; the newer version has its own settlements).
+ */
+export async function receiveSettled(deps: HandlerDeps, d: Delivery): Promise<{ readonly m: SettledMsg; readonly race: RaceContext } | undefined> {
+  const { bus, races, counters } = deps;
+  const parsed = parseSettled(d.data);
+  if (!parsed.ok) {
+    counters.deadLettered++;
+    await deadLetter(bus, TOPICS.settled, d, `${parsed.error.code}: ${parsed.error.message}`);
+    return undefined;
+  }
+  const m = parsed.value;
+  const lookup = await races.lookup(m.raceId, m.resultVersion);
+  if (lookup.kind === 'unknown') {
+    counters.deadLettered++;
+    await deadLetter(bus, TOPICS.settled, d, `RACE.UNKNOWN: ${lookup.reason}`);
+    return undefined;
+  }
+  if (lookup.kind === 'stale') {
+    counters.staleMessages++;
+    d.ack();
+    return undefined;
+  }
+  return { m, race: lookup.context };
+}
+
+async function handleSettled(deps: HandlerDeps, d: Delivery): Promise<void> {
+  const received = await receiveSettled(deps, d);
+  if (received === undefined) return;
+  const { m } = received;
+  await deps.bus.publish(TOPICS.notifications, [notificationMessage(settledNotificationOf(m))]);
+  deps.counters.notificationsPublished++;
+  deps.probe('notify.afterPublish', `${m.raceId}/${m.userId}#${d.deliveryAttempt}`);
+  d.ack();
+}
+
+export function createNotifyHandler(deps: HandlerDeps): DeliveryHandler {
+  return (d) => handleSettled(deps, d);
+}
