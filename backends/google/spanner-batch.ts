@@ -104,21 +104,34 @@ interface Pending<T, R> {
 /**
  * Queues items for one shard and flushes them through the shard's gate: one flush is queued at a
  * time; everything added before the gate grants it joins it (up to the limit).
+ *
+ * With `keyOf`, a flush that cannot take every waiting item takes the oldest one and its
+ * neighbours in key order rather than the first arrivals. Why: the emulator commits a batch of
+ * users with adjacent keys faster than a scattered one. Measured with the bare settlement loop
+ * (10,000 users, 25 per commit, one run each): users in key order 574 users/s, the same users
+ * shuffled 431 and 447. The fan-out publishes in key order and the emulator mostly delivers in
+ * that order, so in the pipeline here batches were already near-contiguous and the gain is within
+ * run-to-run noise; the selection makes contiguity hold whatever the delivery order (Cloud Pub/Sub
+ * does not keep order; on Cloud Spanner adjacent keys also mean fewer splits, so fewer
+ * participants, per commit). The oldest item is always taken, so no item waits for more flushes
+ * than there were items ahead of it.
  */
 export class ShardBatcher<T, R> {
   readonly #gate: LaneGate;
   readonly #flush: (items: readonly T[]) => Promise<readonly R[]>;
   readonly #max: number;
   readonly #lane: Lane;
+  readonly #keyOf: ((item: T) => string) | undefined;
   #pending: Pending<T, R>[] = [];
   #scheduled = false;
 
-  constructor(gate: LaneGate, flush: (items: readonly T[]) => Promise<readonly R[]>, itemsMax: number = BATCH_LIMITS.itemsPerCommitMax, lane: Lane = 'normal') {
+  constructor(gate: LaneGate, flush: (items: readonly T[]) => Promise<readonly R[]>, itemsMax: number = BATCH_LIMITS.itemsPerCommitMax, lane: Lane = 'normal', keyOf?: (item: T) => string) {
     invariant(Number.isInteger(itemsMax) && itemsMax >= 1, `batch size ${itemsMax} must be a positive integer`);
     this.#gate = gate;
     this.#flush = flush;
     this.#max = itemsMax;
     this.#lane = lane;
+    this.#keyOf = keyOf;
   }
 
   add(item: T): Promise<R> {
@@ -128,10 +141,25 @@ export class ShardBatcher<T, R> {
     });
   }
 
+  /** The next batch: every waiting item, or the oldest and its key-order neighbours (see the class). */
+  #take(): Pending<T, R>[] {
+    const keyOf = this.#keyOf;
+    if (keyOf === undefined || this.#pending.length <= this.#max) return this.#pending.splice(0, this.#max);
+    const oldest = this.#pending[0];
+    const keyed = this.#pending.map((p) => ({ p, key: keyOf(p.item) }));
+    keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)); // stable: equal keys keep arrival order
+    const at = keyed.findIndex((k) => k.p === oldest);
+    const start = Math.max(0, Math.min(at, keyed.length - this.#max));
+    const batch = keyed.slice(start, start + this.#max).map((k) => k.p);
+    const taken = new Set(batch);
+    this.#pending = this.#pending.filter((p) => !taken.has(p));
+    return batch;
+  }
+
   #schedule(): void {
     this.#scheduled = true;
     void this.#gate.run(async () => {
-      const batch = this.#pending.splice(0, this.#max);
+      const batch = this.#take();
       this.#scheduled = false;
       if (this.#pending.length > 0) this.#schedule();
       try {

@@ -137,7 +137,7 @@ export function createSpannerStore(options: SpannerStoreOptions): SpannerStore {
   const settlementsPerCommit = options.settlementsPerCommitMax ?? BATCH_LIMITS.settlementsPerCommitMax;
   const settleBatchers = databases.map(
     (d, shard) =>
-      new ShardBatcher<SettleRequest, BatchSettleOutcome>(gate(shard), (reqs) => runReadWrite(d, counters, (tx) => settleBatchBody(tx, reqs), txOptions(shard)), settlementsPerCommit),
+      new ShardBatcher<SettleRequest, BatchSettleOutcome>(gate(shard), (reqs) => runReadWrite(d, counters, (tx) => settleBatchBody(tx, reqs), txOptions(shard)), settlementsPerCommit, 'normal', (r) => r.userId),
   );
   const bonusBatchers = databases.map((d, shard) => new ShardBatcher<readonly Bonus[], string[]>(gate(shard), (calls) => grantBonusesBatch(d, counters, txOptions(shard), calls), BATCH_LIMITS.itemsPerCommitMax, 'background'));
   const settlementReads = createSettlementReads({ databases, userShard, raceShard });

@@ -1,0 +1,56 @@
+// Proves ShardBatcher's batch choice (spanner-batch.ts): without keyOf a flush takes the first
+// arrivals; with keyOf, a flush that cannot take everything takes the oldest waiting item and its
+// neighbours in key order (equal keys in arrival order), every item is answered with its own
+// result, and the oldest is always in the next flush, so nothing starves. The flush is a fake that
+// records its batches; the test fails if the selection or the answers change.
+import { expect, it } from 'vitest';
+import { LaneGate, ShardBatcher } from './spanner-batch.ts';
+
+interface Item {
+  readonly key: string;
+  readonly n: number;
+}
+
+/** Holds the gate while `arrivals` are added, then releases it and returns the batches flushed. */
+async function batchesOf(arrivals: readonly Item[], max: number, keyed: boolean): Promise<{ batches: number[][]; answers: number[] }> {
+  const gate = new LaneGate(1);
+  const batches: number[][] = [];
+  const batcher = new ShardBatcher<Item, number>(
+    gate,
+    async (items) => {
+      batches.push(items.map((i) => i.n));
+      return items.map((i) => i.n * 10);
+    },
+    max,
+    'normal',
+    keyed ? (i) => i.key : undefined,
+  );
+  let release = (): void => undefined;
+  const held = gate.run(() => new Promise<void>((r) => (release = r)));
+  const answers = Promise.all(arrivals.map((a) => batcher.add(a)));
+  release();
+  await held;
+  return { batches, answers: await answers };
+}
+
+// Arrival order as four subscribers interleave an ascending stream.
+const ARRIVALS: Item[] = [5, 1, 9, 2, 6, 3, 10, 4, 7, 8].map((k, n) => ({ key: `u${String(k).padStart(2, '0')}`, n }));
+
+it('takes the first arrivals without keyOf', async () => {
+  const { batches, answers } = await batchesOf(ARRIVALS, 4, false);
+  expect(batches).toEqual([[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]);
+  expect(answers).toEqual(ARRIVALS.map((a) => a.n * 10));
+});
+
+it('takes the oldest item and its key-order neighbours with keyOf, answering each item its own result', async () => {
+  const { batches, answers } = await batchesOf(ARRIVALS, 4, true);
+  // Oldest u05 (n0) with u06, u07, u08; then the oldest left, u01 (n1), with u02, u03, u04; then the rest.
+  expect(batches).toEqual([[0, 4, 8, 9], [1, 3, 5, 7], [2, 6]]);
+  expect(answers).toEqual(ARRIVALS.map((a) => a.n * 10));
+});
+
+it('keeps arrival order among equal keys and takes a window ending at the last key when the oldest is near the end', async () => {
+  const arrivals: Item[] = [{ key: 'u9', n: 0 }, { key: 'u1', n: 1 }, { key: 'u2', n: 2 }, { key: 'u9', n: 3 }, { key: 'u3', n: 4 }];
+  const { batches } = await batchesOf(arrivals, 3, true);
+  expect(batches).toEqual([[4, 0, 3], [1, 2]]);
+});
