@@ -89,6 +89,7 @@ interface PipelineRun {
   readonly loadSeconds: number;
   readonly makespanMs: number;
   readonly notifyMakespanMs: number;
+  readonly rankingMakespanMs: number;
   readonly usersPerSecond: number;
   readonly settledUsers: number;
   readonly transactionsCommitted: number;
@@ -141,6 +142,7 @@ async function runPipeline(handle: EmulatorHandle, users: number, shards: number
       loadSeconds: Math.round(loadSeconds * 10) / 10,
       makespanMs: Math.round(r.makespanMs),
       notifyMakespanMs: Math.round(r.notifyMakespanMs),
+      rankingMakespanMs: Math.round(r.rankingMakespanMs),
       usersPerSecond: Math.round((users / (r.makespanMs / 1000)) * 10) / 10,
       settledUsers: r.settledUsers,
       transactionsCommitted: st.transactionsCommitted,

@@ -136,8 +136,10 @@ export function runBench(argv: readonly string[]): Promise<number> {
     const cpu = process.cpuUsage(cpuBefore);
     clearInterval(sampler);
     sample();
-    // End to end: the race result published -> the last notification shown by the client.
-    const seconds = r.notifyMakespanMs / 1000;
+    // End to end: the race result published -> the last notification shown by the client (the
+    // users' own or the day ranking, whichever came last).
+    const endMs = Math.max(r.notifyMakespanMs, r.rankingMakespanMs);
+    const seconds = endMs / 1000;
     const out = {
       bench: 'memory',
       users,
@@ -149,7 +151,9 @@ export function runBench(argv: readonly string[]): Promise<number> {
       loadMs: Math.round(loadMs),
       settledUsers: r.settledUsers,
       notificationsShown: r.client.shownCount(),
-      makespanMs: Math.round(r.notifyMakespanMs),
+      makespanMs: Math.round(endMs),
+      notifyMakespanMs: Math.round(r.notifyMakespanMs),
+      rankingMakespanMs: Math.round(r.rankingMakespanMs),
       settleMakespanMs: Math.round(r.makespanMs),
       usersPerSecond: Math.round(r.settledUsers / seconds),
       ticketsPerSecond: Math.round(tickets / seconds),

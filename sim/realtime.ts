@@ -15,8 +15,10 @@ export interface RealtimeResult {
   readonly settledUsers: number;
   /** Race result published -> last settlement committed. */
   readonly makespanMs: number;
-  /** Race result published -> last notification shown by the client. */
+  /** Race result published -> last user's own notification shown by the client. */
   readonly notifyMakespanMs: number;
+  /** Race result published -> the day ranking shown (it waits for every user's post-settle: the barrier). */
+  readonly rankingMakespanMs: number;
   readonly settleLatencyMs: Percentiles;
   readonly counters: PipelineCounters;
   readonly errors: readonly string[];
@@ -103,6 +105,7 @@ export async function runRealtime(o: RealtimeOptions): Promise<RealtimeResult> {
     settledUsers,
     makespanMs: Math.round(lastCommitMs * 1000) / 1000,
     notifyMakespanMs: Math.round(client.lastShownAtMs() * 1000) / 1000,
+    rankingMakespanMs: Math.round(client.lastBroadcastAtMs() * 1000) / 1000,
     settleLatencyMs: percentilesOf(histogram),
     counters: pipeline.counters,
     errors: pipeline.errors,

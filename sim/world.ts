@@ -5,6 +5,7 @@ import { createNotificationDeduper, type NotificationPayload } from '../core/not
 import type { Clock, MessageBus, Store, SubscriptionHandle } from '../core/ports.ts';
 import type { Ticket } from '../core/ticket.ts';
 import { SUBSCRIPTIONS } from '../core/topology.ts';
+import { RANKING_BROADCAST_USER } from '../pipeline/post-settle.ts';
 import type { RaceDay } from '../scenarios/model.ts';
 import type { ClientView } from './checkers.ts';
 
@@ -30,8 +31,10 @@ export interface Client {
   readonly view: ClientView;
   /** Notifications shown (after dedupe). */
   shownCount(): number;
-  /** Latest time a notification was first shown, on the given clock. */
+  /** Latest time a user's own notification was first shown, on the given clock. */
   lastShownAtMs(): number;
+  /** Latest time a broadcast (the day ranking) was first shown; 0 when none was. */
+  lastBroadcastAtMs(): number;
   readonly handle: SubscriptionHandle;
 }
 
@@ -56,6 +59,11 @@ export function startClient(bus: MessageBus, clock: Clock, options: ClientOption
   let shownCount = 0;
   const shown = new Map<string, { userId: string; payload: NotificationPayload; times: number }>();
   let lastShownAtMs = 0;
+  let lastBroadcastAtMs = 0;
+  const shownNow = (userId: string | undefined): void => {
+    if (userId === RANKING_BROADCAST_USER) lastBroadcastAtMs = now();
+    else lastShownAtMs = now();
+  };
   const handle = bus.subscribe(
     SUBSCRIPTIONS.gateway.name,
     async (d) => {
@@ -63,7 +71,7 @@ export function startClient(bus: MessageBus, clock: Clock, options: ClientOption
         const id = d.attributes['notificationId'];
         if (id !== undefined && deduper.accept(id)) {
           shownCount++;
-          lastShownAtMs = now();
+          shownNow(d.attributes['userId']);
         }
         d.ack();
         return;
@@ -74,12 +82,12 @@ export function startClient(bus: MessageBus, clock: Clock, options: ClientOption
         if (seen === undefined) {
           if (keep) shown.set(n.value.notificationId, { userId: n.value.userId, payload: n.value.payload, times: 1 });
           shownCount++;
-          lastShownAtMs = now();
+          shownNow(n.value.userId);
         } else seen.times++;
       }
       d.ack();
     },
     { maxInFlight: options.maxInFlight ?? CLIENT_IN_FLIGHT, ackDeadlineMs: SUBSCRIPTIONS.gateway.ackDeadlineSeconds * 1000 },
   );
-  return { view: { shown }, shownCount: () => shownCount, lastShownAtMs: () => lastShownAtMs, handle };
+  return { view: { shown }, shownCount: () => shownCount, lastShownAtMs: () => lastShownAtMs, lastBroadcastAtMs: () => lastBroadcastAtMs, handle };
 }

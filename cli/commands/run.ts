@@ -104,6 +104,7 @@ function summaryOf(i: SummaryInput) {
     settledTickets: r.settledTickets,
     makespanMs: rt.makespanMs,
     notifyMakespanMs: rt.notifyMakespanMs,
+    rankingMakespanMs: rt.rankingMakespanMs,
     settleLatencyMs: rt.settleLatencyMs,
     counters: rt.counters,
     transactionsCommitted: stats.transactionsCommitted,
@@ -171,6 +172,7 @@ function render(s: {
   variants: { fanout: string; notify: string };
   makespanMs: number;
   notifyMakespanMs: number;
+  rankingMakespanMs: number;
   settleLatencyMs: Percentiles;
   transactionsAborted: number;
   redeliveries: number;
@@ -182,7 +184,7 @@ function render(s: {
   const lines = [
     `raceday run: smoke on ${s.backend} (${s.variants.fanout}, ${s.variants.notify}), ${s.wallMs} ms end to end`,
     `  users ${s.users}, tickets ${s.tickets}, settled tickets ${s.settledTickets}`,
-    `  makespan ${s.makespanMs} ms to the last settlement, ${s.notifyMakespanMs} ms to the last notification`,
+    `  makespan ${s.makespanMs} ms to the last settlement, ${s.notifyMakespanMs} ms to the last user's notification, ${s.rankingMakespanMs} ms to the ranking`,
     `  settle latency ms: p50 ${l['p50']}  p90 ${l['p90']}  p99 ${l['p99']}  p99.9 ${l['p99.9']}  max ${l['max']}`,
     `  transactions aborted (and retried) ${s.transactionsAborted}, redeliveries ${s.redeliveries}`,
     `  backlog max: ${Object.entries(s.backlogMax).map(([k, v]) => `${k} ${v}`).join(', ')}`,
