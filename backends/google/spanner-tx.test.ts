@@ -5,7 +5,8 @@
 import type { Database, Transaction } from '@google-cloud/spanner';
 import { describe, expect, it } from 'vitest';
 import { shardOf } from './spanner-rows.ts';
-import { Gate, TX_LIMITS, runReadWrite } from './spanner-tx.ts';
+import { LaneGate } from './spanner-batch.ts';
+import { TX_LIMITS, runReadWrite } from './spanner-tx.ts';
 
 /** A fake database whose commits fail with the given gRPC codes, in order, then succeed. */
 function fakeDatabase(commitFailures: number[]): { database: Database; rollbacks: () => number } {
@@ -56,9 +57,9 @@ describe('runReadWrite', () => {
   }, 20_000);
 });
 
-describe('Gate', () => {
+describe('LaneGate', () => {
   it('runs at most `limit` bodies at a time and runs them all', async () => {
-    const gate = new Gate(2);
+    const gate = new LaneGate(2);
     let running = 0;
     let peak = 0;
     const done = await Promise.all(

@@ -1,4 +1,4 @@
-// Read-write transactions for the Spanner store: a per-shard gate on concurrent transactions and
+// Read-write transactions for the Spanner store (the per-shard gate is LaneGate, spanner-batch.ts):
 // a bounded ABORTED retry loop with jittered backoff, counted for the report.
 //
 // Why our own loop rather than runTransactionAsync's: the client's runner waits 1-2 s (growing to
@@ -20,31 +20,6 @@ const ABORTED = 10;
 
 export function isAborted(e: unknown): boolean {
   return typeof e === 'object' && e !== null && 'code' in e && e.code === ABORTED;
-}
-
-/** A counting semaphore: at most `limit` holders at a time, FIFO. */
-export class Gate {
-  readonly #limit: number;
-  #held = 0;
-  readonly #waiting: (() => void)[] = [];
-
-  constructor(limit: number) {
-    if (!Number.isInteger(limit) || limit < 1) throw new Error(`gate limit must be a positive integer, got ${limit}`);
-    this.#limit = limit;
-  }
-
-  async run<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.#held >= this.#limit) await new Promise<void>((resolve) => this.#waiting.push(resolve));
-    else this.#held++;
-    try {
-      return await fn();
-    } finally {
-      // Hand the slot straight to the next waiter (the count stays), or free it.
-      const next = this.#waiting.shift();
-      if (next === undefined) this.#held--;
-      else next();
-    }
-  }
 }
 
 export interface TxCounters {
