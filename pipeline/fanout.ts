@@ -6,8 +6,9 @@
 import type { BusMessage, Delivery, DeliveryHandler } from '../core/ports.ts';
 import { TOPICS } from '../core/topology.ts';
 import { storeMethod, type HandlerDeps } from './context.ts';
-import { deadLetter, deadLetterUser } from './dead-letter.ts';
+import { deadLetterUser } from './dead-letter.ts';
 import type { RaceContext } from './race-cache.ts';
+import { receive } from './receive.ts';
 import { SettlementRejected, type UserSettler } from './settle.ts';
 import { LIMITS } from './settings.ts';
 import { encodeSettleRequest, parseRaceResultsMessage } from './wire.ts';
@@ -91,23 +92,10 @@ async function settleAllHere(deps: HandlerDeps, settler: UserSettler, race: Race
 }
 
 async function handleRaceResult(deps: HandlerDeps, settler: UserSettler, d: Delivery): Promise<void> {
-  const { bus, races, counters, variants, probe } = deps;
-  const parsed = parseRaceResultsMessage(d.data);
-  if (!parsed.ok) {
-    counters.deadLettered++;
-    return deadLetter(bus, TOPICS.raceResults, d, `${parsed.error.code}: ${parsed.error.message}`);
-  }
-  const lookup = await races.lookup(parsed.value.raceId, parsed.value.resultVersion);
-  if (lookup.kind === 'unknown') {
-    counters.deadLettered++;
-    return deadLetter(bus, TOPICS.raceResults, d, `RACE.UNKNOWN: ${lookup.reason}`);
-  }
-  if (lookup.kind === 'stale') {
-    counters.staleMessages++;
-    d.ack();
-    return;
-  }
-  const race = lookup.context;
+  const { variants, probe } = deps;
+  const received = await receive(deps, d, TOPICS.raceResults, parseRaceResultsMessage);
+  if (received === undefined) return;
+  const { race } = received;
   const raceId = race.outcome.raceId;
   const fanout = variants.fanout;
   const pages = fanout.kind === 'single-worker' ? allUserPages(deps, raceId) : openUserPages(deps, raceId);

@@ -7,8 +7,7 @@ import { settledNotificationId, type NotificationBody } from '../core/notificati
 import type { BusMessage, Delivery, DeliveryHandler } from '../core/ports.ts';
 import { TOPICS } from '../core/topology.ts';
 import type { HandlerDeps } from './context.ts';
-import { deadLetter } from './dead-letter.ts';
-import type { RaceContext } from './race-cache.ts';
+import { receive } from './receive.ts';
 import { parseSettled, type SettledMsg } from './wire.ts';
 
 export function notificationMessage(body: NotificationBody): BusMessage {
@@ -26,36 +25,8 @@ export function settledNotificationOf(m: SettledMsg): NotificationBody {
   };
 }
 
-/**
- * A `settled` delivery validated and matched to its race's current result, or undefined when it
- * was handled here: malformed or of an unknown race (dead-lettered with the reason), or of a
- * superseded result version (acked; the newer version has its own settlements).
- */
-export async function receiveSettled(deps: HandlerDeps, d: Delivery): Promise<{ readonly m: SettledMsg; readonly race: RaceContext } | undefined> {
-  const { bus, races, counters } = deps;
-  const parsed = parseSettled(d.data);
-  if (!parsed.ok) {
-    counters.deadLettered++;
-    await deadLetter(bus, TOPICS.settled, d, `${parsed.error.code}: ${parsed.error.message}`);
-    return undefined;
-  }
-  const m = parsed.value;
-  const lookup = await races.lookup(m.raceId, m.resultVersion);
-  if (lookup.kind === 'unknown') {
-    counters.deadLettered++;
-    await deadLetter(bus, TOPICS.settled, d, `RACE.UNKNOWN: ${lookup.reason}`);
-    return undefined;
-  }
-  if (lookup.kind === 'stale') {
-    counters.staleMessages++;
-    d.ack();
-    return undefined;
-  }
-  return { m, race: lookup.context };
-}
-
 async function handleSettled(deps: HandlerDeps, d: Delivery): Promise<void> {
-  const received = await receiveSettled(deps, d);
+  const received = await receive(deps, d, TOPICS.settled, parseSettled);
   if (received === undefined) return;
   const { m } = received;
   await deps.bus.publish(TOPICS.notifications, [notificationMessage(settledNotificationOf(m))]);

@@ -14,9 +14,11 @@ import type { Delivery, DeliveryHandler, SettlementTotals } from '../core/ports.
 import { RANKING_NOTIFICATION_TOP, rankUsers } from '../core/ranking.ts';
 import { TOPICS } from '../core/topology.ts';
 import { storeMethod, type HandlerDeps } from './context.ts';
-import { notificationMessage, receiveSettled } from './notify.ts';
+import { notificationMessage } from './notify.ts';
 import type { RaceContext } from './race-cache.ts';
+import { receive } from './receive.ts';
 import { LIMITS } from './settings.ts';
+import { parseSettled } from './wire.ts';
 
 /** The race day of a race, for "today" missions: the UTC date of its post time. */
 export function raceDayOf(postAtMs: number): string {
@@ -65,7 +67,7 @@ async function publishRanking(deps: HandlerDeps, race: RaceContext): Promise<voi
 
 async function handleSettled(deps: HandlerDeps, rankedHere: Set<string>, fanoutUsers: (raceId: string) => Promise<number | undefined>, d: Delivery): Promise<void> {
   const { store, probe, variants } = deps;
-  const received = await receiveSettled(deps, d);
+  const received = await receive(deps, d, TOPICS.settled, parseSettled);
   if (received === undefined) return;
   const { m, race } = received;
   const item = `${m.raceId}/${m.userId}#${d.deliveryAttempt}`;

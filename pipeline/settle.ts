@@ -10,9 +10,10 @@ import type { Settlement } from '../core/settlement-record.ts';
 import { hitsOfType, settleUserTickets } from '../core/settlement.ts';
 import { TOPICS } from '../core/topology.ts';
 import { storeMethod, type HandlerDeps } from './context.ts';
-import { deadLetter, deadLetterUser } from './dead-letter.ts';
+import { deadLetterUser } from './dead-letter.ts';
 import type { OutboxRelay } from './outbox-relay.ts';
 import type { RaceContext } from './race-cache.ts';
+import { receive } from './receive.ts';
 import { encodeSettled, parseSettleRequest } from './wire.ts';
 
 /** The pure settlement refused the user's tickets: poison data, not a transient failure. */
@@ -116,23 +117,10 @@ export function createUserSettler(deps: HandlerDeps, relay: OutboxRelay | undefi
 }
 
 async function handleSettleRequest(deps: HandlerDeps, settler: UserSettler, d: Delivery): Promise<void> {
-  const { bus, probe, races, counters, variants } = deps;
-  const parsed = parseSettleRequest(d.data);
-  if (!parsed.ok) {
-    counters.deadLettered++;
-    return deadLetter(bus, TOPICS.settleRequests, d, `${parsed.error.code}: ${parsed.error.message}`);
-  }
-  const m = parsed.value;
-  const lookup = await races.lookup(m.raceId, m.resultVersion);
-  if (lookup.kind === 'unknown') {
-    counters.deadLettered++;
-    return deadLetter(bus, TOPICS.settleRequests, d, `RACE.UNKNOWN: ${lookup.reason}`);
-  }
-  if (lookup.kind === 'stale') {
-    counters.staleMessages++;
-    d.ack(); // a newer result version has its own fan-out
-    return;
-  }
+  const { bus, probe, counters, variants } = deps;
+  const received = await receive(deps, d, TOPICS.settleRequests, parseSettleRequest);
+  if (received === undefined) return;
+  const { m, race } = received;
   // Broken on purpose (checker self-test): the ack leaves before the work is durable.
   if (variants.broken === 'ack-before-commit') d.ack();
   // The users of a batched request are settled concurrently, each in its own transaction: they
@@ -142,7 +130,7 @@ async function handleSettleRequest(deps: HandlerDeps, settler: UserSettler, d: D
     m.userIds.map(async (userId): Promise<BusMessage | undefined> => {
       const item = `${m.raceId}/${userId}#${d.deliveryAttempt}`;
       try {
-        return await settler.settle(lookup.context, userId, item);
+        return await settler.settle(race, userId, item);
       } catch (e) {
         if (!(e instanceof SettlementRejected)) throw e;
         counters.deadLettered++;
