@@ -149,6 +149,7 @@ export function runBench(argv: readonly string[]): Promise<number> {
       workers,
       maxInFlight,
       loadMs: Math.round(loadMs),
+      ingestMs: Math.round(r.ingestMs),
       settledUsers: r.settledUsers,
       notificationsShown: r.client.shownCount(),
       makespanMs: Math.round(endMs),

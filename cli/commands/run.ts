@@ -102,6 +102,7 @@ function summaryOf(i: SummaryInput) {
     ticketsLoaded: r.ticketsLoaded,
     settledUsers: rt.settledUsers,
     settledTickets: r.settledTickets,
+    ingestMs: rt.ingestMs,
     makespanMs: rt.makespanMs,
     notifyMakespanMs: rt.notifyMakespanMs,
     rankingMakespanMs: rt.rankingMakespanMs,
@@ -170,6 +171,7 @@ function render(s: {
   tickets: number;
   settledTickets: number;
   variants: { fanout: string; notify: string };
+  ingestMs: number;
   makespanMs: number;
   notifyMakespanMs: number;
   rankingMakespanMs: number;
@@ -184,7 +186,7 @@ function render(s: {
   const lines = [
     `raceday run: smoke on ${s.backend} (${s.variants.fanout}, ${s.variants.notify}), ${s.wallMs} ms end to end`,
     `  users ${s.users}, tickets ${s.tickets}, settled tickets ${s.settledTickets}`,
-    `  makespan ${s.makespanMs} ms to the last settlement, ${s.notifyMakespanMs} ms to the last user's notification, ${s.rankingMakespanMs} ms to the ranking`,
+    `  ingest ${s.ingestMs} ms (payout table recorded, result published), then makespan ${s.makespanMs} ms to the last settlement, ${s.notifyMakespanMs} ms to the last user's notification, ${s.rankingMakespanMs} ms to the ranking`,
     `  settle latency ms: p50 ${l['p50']}  p90 ${l['p90']}  p99 ${l['p99']}  p99.9 ${l['p99.9']}  max ${l['max']}`,
     `  transactions aborted (and retried) ${s.transactionsAborted}, redeliveries ${s.redeliveries}`,
     `  backlog max: ${Object.entries(s.backlogMax).map(([k, v]) => `${k} ${v}`).join(', ')}`,
