@@ -9,8 +9,9 @@
 //    with group commit (the store's default) and with one transaction per user.
 // ratio = pipeline / raw loop of the SAME transaction shape (target >= 0.7): the group-commit
 // pipeline over the raw loop committing the same number of users per transaction (or, with
-// --settlements-per-commit 1, per-user over per-user), measured as --repeat pairs run back to back
-// and reported as the median pair's; ratioPerUser is the per-user pair (one run). The raw
+// --settlements-per-commit 1, per-user over per-user), measured as --repeat pipeline runs, each
+// between two raw loops of that shape (raw, pipeline, raw, pipeline, ..., raw) and compared with
+// their mean, and reported as the median pair's; ratioPerUser is the per-user pair (one run). The raw
 // loops run on as many users as the pipeline by default, because the emulator slows as its tables
 // grow (measured: 169 users/s on 2,000 users, 150 on 10,000, one user per transaction).
 // --compare-shards repeats raw and pipeline with 1 and 4 shard databases and prints the speed-up
@@ -58,8 +59,9 @@ pipeline with 1 and 4 shard databases.
 --settlements-per-commit N: settlements that queue behind a busy shard commit together, up to N
 users per transaction (default ${BATCH_LIMITS.settlementsPerCommitMax}); 1 gives every user its own transaction. With N > 1 the
 bench also runs both sides with one transaction per user and prints ratioPerUser.
---repeat N: raw/pipeline pairs of the headline shape, run back to back; ratio is the median pair's
-(default ${BENCH.repeatDefault}; ratios lists every pair). The emulator's speed drifts between runs on a busy machine.
+--repeat N: pipeline runs of the headline shape, each between two raw loops of that shape (raw, pipeline,
+raw, ...) and compared with their mean; ratio is the median pair's (default ${BENCH.repeatDefault}; ratios lists every
+pair). The emulator's speed scatters and drifts between runs on a busy machine.
 --raw-users N: users of the raw loops (default: --users; fewer is quicker but flatters the raw side).
 --workers, --max-in-flight: settle and post-settle subscribers and their handler slots (default ${BENCH.workersDefault} x ${BENCH.maxInFlightDefault}).`;
 
@@ -87,6 +89,8 @@ interface PipelineRun {
   readonly users: number;
   readonly shards: number;
   readonly loadSeconds: number;
+  /** Runner's call -> result published (payout table computed and recorded); the makespans start after it. */
+  readonly ingestMs: number;
   readonly makespanMs: number;
   readonly notifyMakespanMs: number;
   readonly rankingMakespanMs: number;
@@ -140,6 +144,7 @@ async function runPipeline(handle: EmulatorHandle, users: number, shards: number
       users,
       shards,
       loadSeconds: Math.round(loadSeconds * 10) / 10,
+      ingestMs: Math.round(r.ingestMs),
       makespanMs: Math.round(r.makespanMs),
       notifyMakespanMs: Math.round(r.notifyMakespanMs),
       rankingMakespanMs: Math.round(r.rankingMakespanMs),
@@ -172,9 +177,24 @@ const ratioOf = (a: number, b: number): number => Math.round((a / b) * 100) / 10
 type RawRun = Awaited<ReturnType<typeof rawAt>>;
 
 interface Pair {
-  readonly raw: RawRun;
+  /** The raw loops run just before and just after the pipeline. */
+  readonly rawBefore: RawRun;
+  readonly rawAfter: RawRun;
+  /** Their mean: the raw capacity the pipeline is compared with. */
+  readonly rawUsersPerSecond: number;
   readonly pipeline: PipelineRun;
   readonly ratio: number;
+}
+
+/**
+ * The raw capacity around one pipeline run: the mean of the raw loops just before and just after
+ * it. Why both: measured here, consecutive raw loops of the same shape gave 497, 517, 602 and 408
+ * users/s minutes apart while the pipelines between them stayed at 334-402, so one raw run per
+ * pair put most of the raw loop's own scatter into the ratio; bracketing also cancels a drift
+ * that runs across the pair.
+ */
+export function bracketedRaw(before: number, after: number): number {
+  return Math.round(((before + after) / 2) * 10) / 10;
 }
 
 /** The pair with the median ratio (the lower middle one for an even count). */
@@ -213,23 +233,28 @@ async function bench(flags: Record<string, unknown>): Promise<number> {
     const raw = await rawAt(handle, rawUsers, shards);
     log(`bench emulators: Pub/Sub end to end, ${messages} messages`);
     const pubsub: PubSubThroughput = await measurePubSubThroughput(handle, messages);
-    // The headline ratio comes from `repeat` pairs run back to back (raw loop, then pipeline, same
-    // shape): the emulator's speed drifts by 15% or more between runs minutes apart on a shared
-    // machine, and a pair's two halves share the drift; the median pair is reported.
+    // The headline ratio comes from `repeat` pipeline runs of one shape, each compared with the raw
+    // loops of that shape just before and after it (raw, pipeline, raw, ..., raw; bracketedRaw says
+    // why); the median pair is reported.
+    const rawOfShape = (): Promise<RawRun> => (grouped ? rawAt(handle, rawUsers, shards, perCommit) : rawAt(handle, rawUsers, shards));
     const pairs: Pair[] = [];
+    log(`bench emulators: raw settlement loop, ${shape}, ${rawUsers} users, ${shards} shard(s)`);
+    let rawBefore = grouped ? await rawOfShape() : raw;
     for (let i = 1; i <= repeat; i++) {
-      log(`bench emulators: pair ${i}/${repeat}, raw settlement loop, ${shape}, ${rawUsers} users, ${shards} shard(s)`);
-      const pairRaw = grouped ? await rawAt(handle, rawUsers, shards, perCommit) : i === 1 ? raw : await rawAt(handle, rawUsers, shards);
       log(`bench emulators: pair ${i}/${repeat}, pipeline, ${shape}, ${users} users, ${shards} shard(s)`);
       const pipeline = await runPipeline(handle, users, shards, setup);
-      pairs.push({ raw: pairRaw, pipeline, ratio: ratioOf(pipeline.usersPerSecond, pairRaw.usersPerSecond) });
+      log(`bench emulators: pair ${i}/${repeat}, raw settlement loop, ${shape}, ${rawUsers} users, ${shards} shard(s)`);
+      const rawAfter = await rawOfShape();
+      const rawUsersPerSecond = bracketedRaw(rawBefore.usersPerSecond, rawAfter.usersPerSecond);
+      pairs.push({ rawBefore, rawAfter, rawUsersPerSecond, pipeline, ratio: ratioOf(pipeline.usersPerSecond, rawUsersPerSecond) });
+      rawBefore = rawAfter;
     }
     const median = medianPair(pairs);
-    const { raw: rawSameShape, pipeline } = median;
+    const { pipeline } = median;
     if (grouped) log(`bench emulators: pipeline, ${users} users, ${shards} shard(s), one settlement per commit`);
     const pipelinePerUser = grouped ? await runPipeline(handle, users, shards, { ...setup, settlementsPerCommitMax: 1 }) : pipeline;
     const shapes = {
-      rawGroupCommitUsersPerSecond: rawSameShape.usersPerSecond,
+      rawGroupCommitUsersPerSecond: median.rawUsersPerSecond,
       pipelinePerUserUsersPerSecond: pipelinePerUser.usersPerSecond,
       ratio: median.ratio,
       ratios: pairs.map((p) => p.ratio),
@@ -238,7 +263,7 @@ async function bench(flags: Record<string, unknown>): Promise<number> {
     let shardComparison: Record<string, unknown> | undefined;
     if (flags['compare-shards'] === true) {
       const [one, four] = BENCH.compareShards;
-      const raws = new Map<number, number>([[shards, rawSameShape.usersPerSecond]]);
+      const raws = new Map<number, number>([[shards, median.rawUsersPerSecond]]);
       const pipes = new Map<number, number>([[shards, pipeline.usersPerSecond]]);
       for (const n of [one, four]) {
         if (raws.has(n)) continue;
@@ -268,9 +293,9 @@ async function bench(flags: Record<string, unknown>): Promise<number> {
       ratioTarget: 0.7,
       rawUsers,
       raw,
-      ...(grouped ? { rawGroupCommit: rawSameShape, pipelinePerUser } : {}),
+      ...(grouped ? { rawGroupCommit: { before: median.rawBefore, after: median.rawAfter }, pipelinePerUser } : {}),
       repeat,
-      pairs: pairs.map((p) => ({ rawUsersPerSecond: p.raw.usersPerSecond, pipelineUsersPerSecond: p.pipeline.usersPerSecond, ratio: p.ratio })),
+      pairs: pairs.map((p) => ({ rawBeforeUsersPerSecond: p.rawBefore.usersPerSecond, rawAfterUsersPerSecond: p.rawAfter.usersPerSecond, rawUsersPerSecond: p.rawUsersPerSecond, pipelineUsersPerSecond: p.pipeline.usersPerSecond, ratio: p.ratio })),
       pubsub,
       pipeline,
       ...(shardComparison === undefined ? {} : { shardComparison }),
