@@ -240,10 +240,10 @@ async function bench(flags: Record<string, unknown>): Promise<number> {
     const raw = await rawAt(handle, rawUsers, shards);
     log(`bench emulators: Pub/Sub end to end, ${messages} messages`);
     const pubsub: PubSubThroughput = await measurePubSubThroughput(handle, messages);
-    // A short pipeline run first, not measured: the first pipeline after the emulators start runs
-    // while the Pub/Sub emulator's JVM (and the client) still compile their hot paths. Measured: a
-    // first pair of 286.7 users/s and 0.55 of the raw loop right after a restart, against 379 and
-    // 0.65-0.69 for the next two, with the JVM spending 11 s of CPU where warm runs spent 4-7 s.
+    // A short pipeline run first, not measured: in four benches without it, the first pair was the
+    // lowest or near it (0.55, 0.62, 0.65, 0.66 of the raw loop, later pairs 0.65-0.86; right after
+    // a restart 286.7 users/s against 379 for the next two), most likely while the Pub/Sub
+    // emulator's JVM and the client still compile their hot paths.
     const warmupUsers = Math.min(users, BENCH.warmupUsers);
     log(`bench emulators: warm-up pipeline, ${warmupUsers} users (not measured)`);
     const warmup = await runPipeline(handle, warmupUsers, shards, setup);
