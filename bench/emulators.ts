@@ -96,7 +96,7 @@ interface PipelineRun {
   readonly users: number;
   readonly shards: number;
   readonly loadSeconds: number;
-  /** Runner's call -> result published (payout table computed and recorded); the makespans start after it. */
+  /** Runner's call -> the publication time stamped (cash pools read, payout table computed); the makespans start there. */
   readonly ingestMs: number;
   readonly makespanMs: number;
   readonly notifyMakespanMs: number;

@@ -1,5 +1,5 @@
 // The realtime runner's figures start at the result's publication: ingest's own work (reading the
-// cash pools, computing and recording the payout table) is reported as ingestMs, not counted in
+// cash pools, computing the payout table) is reported as ingestMs, not counted in
 // the makespans or the per-user settle latency.
 import { describe, expect, it } from 'vitest';
 import { createMemoryBus, createMemoryStore, createRealClock } from '../backends/memory/index.ts';

@@ -186,7 +186,7 @@ function render(s: {
   const lines = [
     `raceday run: smoke on ${s.backend} (${s.variants.fanout}, ${s.variants.notify}), ${s.wallMs} ms end to end`,
     `  users ${s.users}, tickets ${s.tickets}, settled tickets ${s.settledTickets}`,
-    `  ingest ${s.ingestMs} ms (payout table recorded, result published), then makespan ${s.makespanMs} ms to the last settlement, ${s.notifyMakespanMs} ms to the last user's notification, ${s.rankingMakespanMs} ms to the ranking`,
+    `  ingest ${s.ingestMs} ms (cash pools read, payout table computed), then from the publication makespan ${s.makespanMs} ms to the last settlement, ${s.notifyMakespanMs} ms to the last user's notification, ${s.rankingMakespanMs} ms to the ranking`,
     `  settle latency ms: p50 ${l['p50']}  p90 ${l['p90']}  p99 ${l['p99']}  p99.9 ${l['p99.9']}  max ${l['max']}`,
     `  transactions aborted (and retried) ${s.transactionsAborted}, redeliveries ${s.redeliveries}`,
     `  backlog max: ${Object.entries(s.backlogMax).map(([k, v]) => `${k} ${v}`).join(', ')}`,
