@@ -3,7 +3,9 @@
 // times at once, are applied once each in fewer transactions than calls; one user's failing
 // computation rejects only that call; a user settled for two races in one batch keeps both
 // credits; concurrent post-settled marks count each user once; concurrent bonus grants of the same
-// ids grant each once. It fails if batching drops, doubles or cross-wires a result.
+// ids grant each once; a commit-time failure of one user (a stray Settlements row trips the insert
+// backstop, ALREADY_EXISTS) fails that user only, the others of its batch are settled. It fails if
+// batching drops, doubles or cross-wires a result, or lets one user's failure fail its neighbours.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { computePayoutTable } from '../../core/payout.ts';
 import { payoutTableToJson } from '../../core/payout-json.ts';
@@ -13,6 +15,7 @@ import { settleUserTickets } from '../../core/settlement.ts';
 import type { Settlement } from '../../core/settlement-record.ts';
 import type { Ticket } from '../../core/ticket.ts';
 import { describeWithEmulators } from '../../emulators/test-support.ts';
+import { createSpannerClient } from './spanner-client.ts';
 import { startSpannerForTests, type SpannerForTests } from './spanner-testing.ts';
 import type { SpannerStore } from './spanner-store.ts';
 
@@ -98,5 +101,33 @@ describeWithEmulators('Spanner store group commit', () => {
     expect(granted.flat().sort()).toEqual(users.map((u) => bonus(u).bonusId).sort());
     const medalsAfter = await Promise.all(users.map(async (u) => (await store.readback.balances(u))?.medals ?? NaN));
     expect(medalsAfter).toEqual(medalsBefore.map((m) => m + 50));
+  });
+
+  it('fails only the user whose commit fails when a group commit fails at commit time', async () => {
+    const group = users.slice(10, 16);
+    const poisoned = group[2] as string;
+    const settle = await openRace(store, 'rf', group.flatMap((u) => tickets('rf', u, 2)));
+    // A Settlements row for (poisoned, rf) while its tickets are still open: the settlement reads
+    // the tickets as open, and its insert of the Settlements row fails at commit (ALREADY_EXISTS),
+    // the backstop against a second settlement. That fails the whole group-committed transaction.
+    const spanner = createSpannerClient(env.target);
+    try {
+      const db = spanner.instance(env.target.instanceId).database(store.databaseIds[0] as string);
+      await db.table('Settlements').insert([{ UserId: poisoned, RaceId: 'rf', SettlementId: 'stray', ResultVersion: 1, CashDelta: 0, MedalDelta: 0, Hits: 0, TrifectaHits: 0, SettledAt: new Date() }]);
+      await db.close();
+    } finally {
+      spanner.close();
+    }
+    const before = await Promise.all(group.map((u) => store.readback.balances(u)));
+    const results = await Promise.allSettled(group.map((u) => store.settleUser('rf', u, 1, settle)));
+    results.forEach((r, i) => {
+      if (group[i] === poisoned) expect(r.status === 'rejected' && String(r.reason)).toMatch(/ALREADY_EXISTS|already exists/i);
+      else expect(r.status === 'fulfilled' && r.value.kind, `${group[i]}: ${r.status === 'rejected' ? String(r.reason) : ''}`).toBe('applied');
+    });
+    for (const [i, u] of group.entries()) {
+      const delta = u === poisoned ? 0 : settle({ raceId: 'rf', userId: u, tickets: tickets('rf', u, 2) }).cashDelta;
+      expect((await store.readback.balances(u))?.cash).toBe((before[i]?.cash ?? NaN) + delta);
+    }
+    expect((await store.readTickets(poisoned, 'rf')).every((t) => t.status === 'open')).toBe(true);
   });
 });

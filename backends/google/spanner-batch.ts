@@ -124,6 +124,7 @@ export class ShardBatcher<T, R> {
   readonly #keyOf: ((item: T) => string) | undefined;
   #pending: Pending<T, R>[] = [];
   #scheduled = false;
+  #isolatedBatches = 0;
 
   constructor(gate: LaneGate, flush: (items: readonly T[]) => Promise<readonly R[]>, itemsMax: number = BATCH_LIMITS.itemsPerCommitMax, lane: Lane = 'normal', keyOf?: (item: T) => string) {
     invariant(Number.isInteger(itemsMax) && itemsMax >= 1, `batch size ${itemsMax} must be a positive integer`);
@@ -162,14 +163,52 @@ export class ShardBatcher<T, R> {
       const batch = this.#take();
       this.#scheduled = false;
       if (this.#pending.length > 0) this.#schedule();
+      let out: readonly R[];
       try {
-        const out = await this.#flush(batch.map((p) => p.item));
-        invariant(out.length === batch.length, `group commit answered ${out.length} of ${batch.length} calls`);
-        batch.forEach((p, i) => p.resolve(out[i] as R));
+        out = await this.#flush(batch.map((p) => p.item));
       } catch (e) {
-        for (const p of batch) p.reject(e);
+        await this.#isolate(batch, e);
+        return;
       }
+      if (out.length !== batch.length) {
+        const e = new Error(`invariant violated: group commit answered ${out.length} of ${batch.length} calls`);
+        for (const p of batch) p.reject(e);
+        return;
+      }
+      batch.forEach((p, i) => p.resolve(out[i] as R));
     }, this.#lane);
+  }
+
+  /**
+   * A batch failed as a whole (a commit-time error such as the ALREADY_EXISTS backstop, or
+   * ABORTED past the retry bound): retry its calls one transaction each, so only a call whose own
+   * transaction fails gets an error. Why: rejecting the whole batch failed every user in it for
+   * one user's fault, and batches take key-order neighbours, so the same neighbours met again on
+   * redelivery and failed together until they were dead-lettered. The retries run one after
+   * another in the slot the batch held, as the gate's one-transaction-at-a-time rule on the
+   * emulator wants. A call whose batch did commit though its answer was lost sees its own write on
+   * the retry (a duplicate settlement, a bonus already granted), as a redelivery would.
+   */
+  async #isolate(batch: readonly Pending<T, R>[], batchError: unknown): Promise<void> {
+    if (batch.length === 1) {
+      (batch[0] as Pending<T, R>).reject(batchError);
+      return;
+    }
+    this.#isolatedBatches++;
+    for (const p of batch) {
+      try {
+        const out = await this.#flush([p.item]);
+        if (out.length !== 1) throw new Error(`invariant violated: group commit answered ${out.length} of 1 call`);
+        p.resolve(out[0] as R);
+      } catch (e) {
+        p.reject(e);
+      }
+    }
+  }
+
+  /** Batches that failed as a whole and were retried call by call (see #isolate). */
+  get isolatedBatches(): number {
+    return this.#isolatedBatches;
   }
 }
 
