@@ -37,7 +37,10 @@ export interface BackendOptions {
   readonly spannerInstance?: string;
   readonly spannerDatabase?: string;
   readonly log?: (line: string) => void;
-  /** Spanner: settlements group-committed per transaction at most (1 = one transaction per user). */
+  /**
+   * Spanner: settlements group-committed per transaction at most (1 = one transaction per user).
+   * Default per backend: 25 on emulators, 1 on google (SETTLEMENTS_PER_COMMIT_DEFAULT).
+   */
   readonly settlementsPerCommitMax?: number;
   /** emulators: use these running emulators (a caller's handle) instead of ensureEmulators; they are not stopped on close. */
   readonly emulators?: EmulatorHandle;
@@ -161,7 +164,7 @@ async function openEmulators(options: BackendOptions): Promise<OpenedBackend> {
       bus: Object.assign(Object.create(bus) as PubSubBus, { isIdle: () => watch.isIdle() }),
       view: watch,
       clock: createRealClock(),
-      where: { backend: 'emulators', strategy: handle.strategy, reused: handle.reused, projectId, pubsubHost: handle.pubsubHost, spannerHost: handle.spannerHost, databases: databaseIds },
+      where: { backend: 'emulators', strategy: handle.strategy, reused: handle.reused, projectId, pubsubHost: handle.pubsubHost, spannerHost: handle.spannerHost, databases: databaseIds, settlementsPerCommit: store.settlementsPerCommit },
       sample: () => watch.sample(),
       stats: () => googleStats(opened.store, watch),
       async close() {
@@ -194,7 +197,7 @@ async function openGoogle(options: BackendOptions): Promise<OpenedBackend> {
     bus: Object.assign(Object.create(bus) as PubSubBus, { isIdle: () => watch.isIdle() }),
     view: watch,
     clock: createRealClock(),
-    where: { backend: 'google', projectId: options.projectId, instance: target.instanceId, databases: store.databaseIds },
+    where: { backend: 'google', projectId: options.projectId, instance: target.instanceId, databases: store.databaseIds, settlementsPerCommit: store.settlementsPerCommit },
     sample: () => watch.sample(),
     stats: () => googleStats(store, watch),
     async close() {

@@ -56,6 +56,7 @@ describeWithEmulators('Spanner store group commit', () => {
   });
 
   it('applies each of many concurrent settlements exactly once, in fewer transactions than calls', async () => {
+    expect(store.settlementsPerCommit).toBe(25); // group commit is the emulator's default
     const compute = await openRace(store, 'ra', users.flatMap((u) => tickets('ra', u, 3)));
     const before = store.stats().transactionsCommitted;
     const calls = [...users, ...users, ...users].map((u) => store.settleUser('ra', u, 1, compute));

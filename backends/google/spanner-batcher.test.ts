@@ -3,9 +3,11 @@
 // neighbours in key order (equal keys in arrival order), every item is answered with its own
 // result, and the oldest is always in the next flush, so nothing starves. A batch that fails as a
 // whole is retried call by call, so only the call whose own flush fails gets an error. The flush is
-// a fake that records its batches; the test fails if the selection or the answers change.
+// a fake that records its batches; the test fails if the selection or the answers change. Group
+// commit of settlements is on by default on the emulator and off (a transaction per user) on Google
+// Cloud, and an explicit choice wins on either.
 import { expect, it } from 'vitest';
-import { LaneGate, ShardBatcher } from './spanner-batch.ts';
+import { LaneGate, SETTLEMENTS_PER_COMMIT_DEFAULT, ShardBatcher, settlementsPerCommitFor } from './spanner-batch.ts';
 
 interface Item {
   readonly key: string;
@@ -103,4 +105,10 @@ it('gives a lone call its error without a retry, and answers every call when the
   await held;
   expect(await answers).toEqual([0, 10, 20]);
   expect(calls).toBe(4);
+});
+
+it('group-commits settlements by default on the emulator only, and takes an explicit choice on either backend', () => {
+  expect(SETTLEMENTS_PER_COMMIT_DEFAULT).toEqual({ emulators: 25, google: 1 });
+  expect([settlementsPerCommitFor(true), settlementsPerCommitFor(false), settlementsPerCommitFor(true, 1), settlementsPerCommitFor(false, 10)]).toEqual([25, 1, 1, 10]);
+  expect(() => settlementsPerCommitFor(false, 0)).toThrow(/settlementsPerCommitMax must be a positive integer, got 0/);
 });

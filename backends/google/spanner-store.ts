@@ -28,7 +28,7 @@ import { createReadBacks, type SpannerReadBacks } from './spanner-readback.ts';
 import { NEW_USER_CELLS, TICKET_CELLS, assertId, batchesOf, groupByShard, newUserRow, openTicketRow, shardOf } from './spanner-rows.ts';
 import { settleBatchBody, settleInDatabase, type BatchSettleOutcome, type SettleRequest } from './spanner-settle.ts';
 import { prefetchTransactions, runReadWrite, type TxCounters, type TxRunnerOptions } from './spanner-tx.ts';
-import { BATCH_LIMITS, LaneGate, ShardBatcher, grantBonusesBatch, markPostSettledBatch, type MarkRequest } from './spanner-batch.ts';
+import { BATCH_LIMITS, LaneGate, ShardBatcher, settlementsPerCommitFor, grantBonusesBatch, markPostSettledBatch, type MarkRequest } from './spanner-batch.ts';
 import { pageOpenUsers } from './spanner-paging.ts';
 
 export interface SpannerStoreOptions extends SpannerTarget {
@@ -42,8 +42,9 @@ export interface SpannerStoreOptions extends SpannerTarget {
   readonly random?: () => number;
   /**
    * Settlements that wait for a busy shard commit together, up to this many users per transaction
-   * (spanner-batch.ts); 1 gives every user a transaction of its own. Default
-   * BATCH_LIMITS.settlementsPerCommitMax.
+   * (spanner-batch.ts); 1 gives every user a transaction of its own. Default per backend
+   * (SETTLEMENTS_PER_COMMIT_DEFAULT): group commit on the emulator, a transaction per user on
+   * Google Cloud.
    */
   readonly settlementsPerCommitMax?: number;
 }
@@ -57,6 +58,8 @@ export interface SpannerStore extends Omit<Store, Offered>, Required<Pick<Store,
   readonly shards: number;
   readonly databaseIds: readonly string[];
   shardOfUser(userId: string): number;
+  /** Settlements committed together at most (1: group commit off), as chosen or defaulted for the backend. */
+  readonly settlementsPerCommit: number;
 }
 
 const REAL_TIME: Clock = { nowMs: () => Date.now(), sleep: (ms) => new Promise((r) => setTimeout(r, ms)) };
@@ -90,6 +93,7 @@ export function createSpannerStore(options: SpannerStoreOptions): SpannerStore {
   const shardCount = options.databaseIds.length;
   invariant(shardCount >= 1, 'createSpannerStore: databaseIds must name at least one database');
   invariant(new Set(options.databaseIds).size === shardCount, 'createSpannerStore: databaseIds must be distinct');
+  const settlementsPerCommit = settlementsPerCommitFor(options.emulator, options.settlementsPerCommitMax);
   const spanner = createSpannerClient(options);
   const instance = spanner.instance(options.instanceId);
   const databases: Database[] = options.databaseIds.map((id) => instance.database(id));
@@ -134,7 +138,6 @@ export function createSpannerStore(options: SpannerStoreOptions): SpannerStore {
         return items.map((i) => counts.get(i.raceId) as number);
       }, BATCH_LIMITS.itemsPerCommitMax, 'background'),
   );
-  const settlementsPerCommit = options.settlementsPerCommitMax ?? BATCH_LIMITS.settlementsPerCommitMax;
   const settleBatchers = databases.map(
     (d, shard) =>
       new ShardBatcher<SettleRequest, BatchSettleOutcome>(gate(shard), (reqs) => runReadWrite(d, counters, (tx) => settleBatchBody(tx, reqs), txOptions(shard)), settlementsPerCommit, 'normal', (r) => r.userId),
@@ -149,6 +152,7 @@ export function createSpannerStore(options: SpannerStoreOptions): SpannerStore {
     shards: shardCount,
     databaseIds: [...options.databaseIds],
     shardOfUser: userShard,
+    settlementsPerCommit,
 
     async putUsers(users: readonly UserAccount[]): Promise<void> {
       await bulkWrite(users.map(newUserRow), (r) => r.UserId, NEW_USER_CELLS, (tx, batch) => tx.upsert('Users', batch));

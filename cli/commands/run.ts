@@ -13,6 +13,7 @@ import type { RaceDay } from '../../scenarios/model.ts';
 import { smokeRaceDay, type SmokeShape } from '../../sim/workload.ts';
 import { STRATEGIES, type StrategyChoice } from '../../emulators/index.ts';
 import { parseArgs, UsageError, withUsage } from '../args.ts';
+import { SETTLEMENTS_PER_COMMIT_DEFAULT } from '../../backends/google/spanner-batch.ts';
 import { BACKENDS, exitOnInterrupt, isBackendName, openBackend, type BackendName, type BackendStats } from '../backend.ts';
 import type { CommandModule } from '../main.ts';
 import { runReplay } from '../run-replay.ts';
@@ -38,6 +39,10 @@ store's final state back through its client.
   --backend B               memory (default), emulators, or google (real Google Cloud; needs --project)
   --spanner-shards N        emulators only: Spanner databases users are spread over (default 1);
                             the emulator runs one read-write transaction per database at a time
+  --settlements-per-commit N  emulators and google: settlements that wait for a busy database commit
+                            together, up to N users per transaction; 1 gives every user its own.
+                            Default ${SETTLEMENTS_PER_COMMIT_DEFAULT.emulators} on emulators (the emulator runs one transaction per database
+                            at a time), ${SETTLEMENTS_PER_COMMIT_DEFAULT.google} on google (real Spanner runs them concurrently)
   --strategy S              emulators only: auto (default), local, containers, external
   --project P               google: the Google Cloud project (required); emulators: default fresh per run
   --spanner-instance I      google only: Spanner instance (default raceday)
@@ -138,8 +143,10 @@ async function runSmoke(backendName: BackendName, flags: Record<string, unknown>
     const projectId = str(flags, 'project');
     const spannerInstance = str(flags, 'spanner-instance');
     const spannerDatabase = str(flags, 'spanner-database');
+    const perCommit = flags['settlements-per-commit'];
     const backend = await openBackend(backendName, {
       spannerShards: shards,
+      ...(typeof perCommit === 'number' ? { settlementsPerCommitMax: perCommit } : {}),
       strategy: (str(flags, 'strategy') ?? 'auto') as StrategyChoice,
       ...(projectId === undefined ? {} : { projectId }),
       ...(spannerInstance === undefined ? {} : { spannerInstance }),
@@ -211,6 +218,7 @@ export const command: CommandModule = {
         'max-in-flight': { type: 'int', min: 1, max: 10_000 },
         backend: { type: 'string' },
         'spanner-shards': { type: 'int', min: 1, max: 64 },
+        'settlements-per-commit': { type: 'int', min: 1, max: 1_000 },
         strategy: { type: 'string' },
         project: { type: 'string' },
         'spanner-instance': { type: 'string' },
@@ -222,6 +230,7 @@ export const command: CommandModule = {
       if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
       const scenario = String(flags['scenario'] ?? 'smoke');
       const backend = String(flags['backend'] ?? 'memory');
+      if (backend === 'memory' && flags['settlements-per-commit'] !== undefined) throw new UsageError('--settlements-per-commit applies to the Spanner backends (use --backend emulators or google)');
       if (scenario !== 'smoke') {
         if (backend !== 'memory') throw new UsageError(`--scenario ${scenario} replays on the memory backend only for now; on ${backend} use --scenario smoke`);
         const bets = String(flags['bets'] ?? 'load');
