@@ -42,6 +42,11 @@ export interface Delivery {
 export interface SubscribeOptions {
   /** Flow control: deliveries handed out and not yet acked or nacked. */
   readonly maxInFlight: number;
+  /**
+   * A delivery's lease without renewal: an unsettled delivery of a crashed consumer comes back
+   * after it. The Pub/Sub bus renews leases while the handler runs (up to its maximum lease);
+   * the memory bus does not, so there a handler must settle within it.
+   */
   readonly ackDeadlineMs: number;
 }
 

@@ -4,7 +4,9 @@
 // the attempt counted up (1, 2, 3); dead-lettering happens after exactly attempts 1..5; the
 // flow-control gate lets handlers run in parallel yet never beyond maxInFlight; ack deadlines are
 // raised to Pub/Sub's floor; a message that waits for a handler slot longer than one ack deadline
-// keeps its lease (delivered once, attempt 1); and the bus refuses to reach Google Cloud unless told so. Each test
+// keeps its lease (delivered once, attempt 1); a handler that runs longer than the ack deadline
+// keeps its lease too (delivered once, its ack counts) up to the maximum lease, past which the
+// message comes back; and the bus refuses to reach Google Cloud unless told so. Each test
 // gets fresh topics, so the emulator tests run concurrently.
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
@@ -48,13 +50,13 @@ describeWithEmulators('createPubSubBus on the Pub/Sub emulator', () => {
   const emulators = useEmulators({ spanner: false });
 
   /** A fresh topic, its subscription (dead-letter policy unless maxDeliveryAttempts is 0) and dead-letter audit subscription. */
-  async function setup(maxDeliveryAttempts = 5): Promise<{ bus: PubSubBus; topic: string; sub: string; audit: string }> {
+  async function setup(maxDeliveryAttempts = 5, leaseMaxMs?: number): Promise<{ bus: PubSubBus; topic: string; sub: string; audit: string }> {
     const h = emulators();
     const topic = `t-${randomUUID().slice(0, 8)}`;
     const spec: SubscriptionSpec = { name: `${topic}-sub`, topic, ackDeadlineSeconds: 10, maxDeliveryAttempts, deadLetterTopic: deadLetterTopicOf(topic), minBackoffMs: 100, maxBackoffMs: 1_000 };
     const audit: SubscriptionSpec = { ...spec, name: `${topic}-audit`, topic: deadLetterTopicOf(topic), maxDeliveryAttempts: 0 };
     await provisionPubSub(h, { topics: [topic, deadLetterTopicOf(topic)], subscriptions: [spec, audit] });
-    return { bus: createPubSubBus({ projectId: h.projectId, emulatorHost: h.pubsubHost }), topic, sub: spec.name, audit: audit.name };
+    return { bus: createPubSubBus({ projectId: h.projectId, emulatorHost: h.pubsubHost, ...(leaseMaxMs === undefined ? {} : { leaseMaxMs }) }), topic, sub: spec.name, audit: audit.name };
   }
 
   it.concurrent('delivers every published message once with its data and attributes', async () => {
@@ -91,7 +93,7 @@ describeWithEmulators('createPubSubBus on the Pub/Sub emulator', () => {
     await bus.publish(topic, [{ data: 'x' }]);
     await eventually('third attempt', () => attempts.length >= 3);
     await s.close();
-    expect(bus.stats().subscriptions).toEqual([{ subscription: sub, delivered: 3, acked: 1, nacked: 2, redelivered: 2, expired: 0, inFlight: 0, waiting: 0 }]);
+    expect(bus.stats().subscriptions).toEqual([{ subscription: sub, delivered: 3, acked: 1, ackedMessages: 1, nacked: 2, redelivered: 2, expired: 0, inFlight: 0, waiting: 0 }]);
     expect(bus.stats().publishedByTopic).toEqual({ [topic]: 1 });
     await bus.close();
     expect(attempts).toEqual([1, 2, 3]);
@@ -139,6 +141,50 @@ describeWithEmulators('createPubSubBus on the Pub/Sub emulator', () => {
       ['b', 1],
     ]);
     expect(stats).toMatchObject({ delivered: 2, acked: 2, expired: 0, redelivered: 0 });
+  }, 60_000);
+
+  it.concurrent('keeps the lease of a message whose handler runs longer than the ack deadline: delivered once, its ack counts', async () => {
+    const { bus, topic, sub } = await setup();
+    const got: Delivery[] = [];
+    const s = bus.subscribe(
+      sub,
+      async (d) => {
+        got.push(d);
+        await new Promise((r) => setTimeout(r, 14_000)); // past the 10 s deadline
+        d.ack();
+      },
+      { maxInFlight: 1, ackDeadlineMs: 10_000 },
+    );
+    await bus.publish(topic, [{ data: 'slow' }]);
+    await eventually('the slow handler to ack', () => bus.stats().subscriptions[0]?.acked === 1, 40_000);
+    await new Promise((r) => setTimeout(r, 3_000)); // time for a wrongful redelivery to show
+    const stats = bus.stats().subscriptions[0];
+    await s.close();
+    await bus.close();
+    expect(got.map((d) => [d.data, d.deliveryAttempt])).toEqual([['slow', 1]]);
+    expect(stats).toMatchObject({ delivered: 1, acked: 1, ackedMessages: 1, expired: 0, redelivered: 0, nacked: 0 });
+  }, 60_000);
+
+  it.concurrent('gives the message back when its handler is still running at the maximum lease', async () => {
+    const { bus, topic, sub } = await setup(5, 12_000);
+    const got: Delivery[] = [];
+    const s = bus.subscribe(
+      sub,
+      async (d) => {
+        got.push(d);
+        if (d.deliveryAttempt === 1) await new Promise((r) => setTimeout(r, 20_000)); // stuck past the 12 s lease
+        d.ack(); // late for the first delivery: ignored
+      },
+      { maxInFlight: 2, ackDeadlineMs: 10_000 },
+    );
+    await bus.publish(topic, [{ data: 'stuck' }]);
+    await eventually('the redelivery to be acked', () => got.length >= 2 && bus.stats().subscriptions[0]?.acked === 1, 40_000);
+    await new Promise((r) => setTimeout(r, 9_000)); // the first handler's late ack
+    const stats = bus.stats().subscriptions[0];
+    await s.close();
+    await bus.close();
+    expect(got.map((d) => d.deliveryAttempt)).toEqual([1, 2]);
+    expect(stats).toMatchObject({ delivered: 2, acked: 1, expired: 1, redelivered: 1 });
   }, 60_000);
 
   it.concurrent('never has more than maxInFlight deliveries with the handler', async () => {

@@ -6,15 +6,20 @@
 // - flow control: at most `maxInFlight` deliveries are with the handler at any time. The client's
 //   own flow control bounds what it pulls; a local gate enforces the bound on handler calls, so a
 //   handler that overruns its deadline cannot let the client hand out extra work.
-// - ack deadline: a delivery must be settled within `ackDeadlineMs` (rounded up to whole seconds
-//   and to at least 10 s: Pub/Sub's unit and floor, see effectiveAckDeadlineMs), counted from the
-//   moment the handler gets it. At the deadline the delivery is nacked, so Pub/Sub redelivers it at
-//   once, and a later ack/nack of the late handler is ignored. Until then the client keeps the
-//   lease alive (maxExtensionTime is long), including while the message waits for a free handler
-//   slot: capping the extension at one deadline, counted from receipt, made messages that had
-//   waited behind busy handlers expire unhandled and come back as redeliveries, each one another
-//   settlement transaction (measured: 863 redeliveries for 4,000 users). A process that dies stops
-//   extending, so its messages still come back after one deadline.
+// - leases: `ackDeadlineMs` (rounded up to whole seconds and to at least 10 s: Pub/Sub's unit and
+//   floor, see effectiveAckDeadlineMs) is the lease Pub/Sub grants per renewal, so it is how soon
+//   the messages of a process that died come back. While the process lives, the client renews the
+//   lease of every message it holds (modifyAckDeadline before each deadline, as the client library
+//   does by default), both while the message waits for a free handler slot and while its handler
+//   runs, up to the maximum lease (`leaseMaxMs`, default 60 minutes, the client's default
+//   maxExtensionMinutes), counted from receipt. So a handler that runs longer than one deadline
+//   (a large fan-out, a slow transaction) is neither redelivered meanwhile nor dead-lettered, and
+//   its ack counts. Nacking at the deadline instead duplicated every slow handler's work and
+//   dead-lettered an always-long one though it finished; capping renewal at one deadline made
+//   messages that waited behind busy handlers come back unhandled (measured: 863 redeliveries for
+//   4,000 users). A delivery is nacked, its slot freed and its late ack/nack ignored (counted as
+//   expired) when its handler is still running at the maximum lease, or one ack deadline after its
+//   handler returned without settling it (as a crashed worker's delivery would come back).
 // - streaming pulls per subscribe() call scale with maxInFlight (streamsFor): one for a small
 //   subscriber, up to the client's default of five for a large one.
 // - deliveryAttempt comes from Pub/Sub, which counts only on subscriptions with a dead-letter
@@ -46,8 +51,13 @@ export const PUBSUB_BUS_LIMITS = {
   ackDeadlineSecondsMin: 10,
   ackDeadlineSecondsMax: 600,
   maxInFlightMax: 100_000,
-  /** How long the client keeps extending a message's lease (Pub/Sub's own bound is one hour). */
-  leaseExtensionSecondsMax: 3_600,
+  /**
+   * The default maximum lease (PubSubBusOptions.leaseMaxMs): how long, from receipt, the client
+   * keeps renewing a message's lease while the process holds it. 60 minutes, the client library's
+   * default maxExtensionMinutes: a handler still running then is taken for stuck, and its message
+   * goes back for another attempt.
+   */
+  leaseMaxMsDefault: 3_600_000,
   /**
    * Streaming pulls per subscribe() call: one per this many handler slots, at most
    * streamsPerSubscriberMax (the client's default). Measured on the emulator: one stream delivers
@@ -65,6 +75,8 @@ export interface PubSubBusOptions {
   readonly emulatorHost?: string;
   /** Must be true to reach real Google Cloud Pub/Sub (then no emulator host may be set). */
   readonly googleCloud?: boolean;
+  /** The maximum lease of a held message, from receipt (default PUBSUB_BUS_LIMITS.leaseMaxMsDefault); see the header. */
+  readonly leaseMaxMs?: number;
   /** Called with subscriber stream errors (e.g. NOT_FOUND for a missing subscription); default: stderr. */
   readonly onError?: (subscription: string, error: Error) => void;
 }
@@ -75,9 +87,18 @@ export interface PubSubSubscriberStats {
   readonly delivered: number;
   readonly acked: number;
   readonly nacked: number;
+  /**
+   * Distinct messages acked (by message id). `acked` counts acks, so a message Pub/Sub delivered
+   * twice and both deliveries acked counts twice there and once here. The ids are kept for the
+   * bus's life: a few megabytes per hundred thousand messages, fine for a run's process.
+   */
+  readonly ackedMessages: number;
   /** Deliveries with deliveryAttempt > 1. */
   readonly redelivered: number;
-  /** Deliveries not settled within the ack deadline (their late ack/nack was ignored). */
+  /**
+   * Deliveries nacked unsettled: still with their handler at the maximum lease, or left unsettled
+   * by a handler that returned (one ack deadline later). Their late ack/nack was ignored.
+   */
   readonly expired: number;
   readonly inFlight: number;
   /** Received from Pub/Sub and waiting for a free handler slot. */
@@ -97,7 +118,8 @@ export interface PubSubBus extends MessageBus {
   stats(): PubSubBusStats;
 }
 
-interface Counters {
+/** One subscription's counters in this process, shared by its subscribe() calls. */
+export interface SubscriberCounters {
   delivered: number;
   acked: number;
   nacked: number;
@@ -105,9 +127,13 @@ interface Counters {
   expired: number;
   inFlight: number;
   waiting: number;
+  /** Ids of the messages acked at least once (a message delivered and acked twice counts once). */
+  readonly ackedIds: Set<string>;
 }
 
-const zeroCounters = (): Counters => ({ delivered: 0, acked: 0, nacked: 0, redelivered: 0, expired: 0, inFlight: 0, waiting: 0 });
+export function newSubscriberCounters(): SubscriberCounters {
+  return { delivered: 0, acked: 0, nacked: 0, redelivered: 0, expired: 0, inFlight: 0, waiting: 0, ackedIds: new Set() };
+}
 
 function createClient(options: PubSubBusOptions): { pubsub: PubSub; target: string } {
   if (options.projectId === '') throw new Error('createPubSubBus: projectId must be non-empty');
@@ -147,8 +173,21 @@ export function streamsFor(maxInFlight: number): number {
   return Math.min(streamsPerSubscriberMax, Math.max(1, Math.ceil(maxInFlight / handlerSlotsPerStream)));
 }
 
-/** The subscriber side of one subscribe() call: a gate of `maxInFlight` handler slots. */
-function startSubscriber(sub: Subscription, handler: DeliveryHandler, maxInFlight: number, ackDeadlineMs: number, c: Counters, onError: (e: Error) => void): SubscriptionHandle {
+export interface SubscriberSettings {
+  readonly maxInFlight: number;
+  /** The effective ack deadline (effectiveAckDeadlineMs). */
+  readonly ackDeadlineMs: number;
+  readonly leaseMaxMs: number;
+}
+
+/**
+ * The subscriber side of one subscribe() call: a gate of `maxInFlight` handler slots, and the local
+ * end of each delivery's lease (the header: renewed by the client while held, nacked at the
+ * maximum lease or one deadline after its handler returned unsettled). Exported for its unit test,
+ * which drives it with a fake subscription.
+ */
+export function startSubscriber(sub: Subscription, handler: DeliveryHandler, settings: SubscriberSettings, c: SubscriberCounters, onError: (e: Error) => void): SubscriptionHandle {
+  const { maxInFlight, ackDeadlineMs, leaseMaxMs } = settings;
   let inFlight = 0;
   let closed = false;
   const waiting: Message[] = [];
@@ -159,6 +198,7 @@ function startSubscriber(sub: Subscription, handler: DeliveryHandler, maxInFligh
     c.inFlight++;
     c.waiting--;
     let settled = false;
+    let expiry: NodeJS.Timeout | undefined;
     const finish = (settle: () => void): void => {
       if (settled) return;
       settled = true;
@@ -168,9 +208,14 @@ function startSubscriber(sub: Subscription, handler: DeliveryHandler, maxInFligh
       c.inFlight--;
       pump();
     };
-    // Past the deadline the delivery is void: the slot is freed and the message goes back now.
-    const expiry = setTimeout(() => finish(() => (c.expired++, m.nack())), ackDeadlineMs);
-    expiry.unref(); // a handler still running after close() must not keep the process alive
+    /** Ends the lease `ms` from now (never past the maximum lease): the delivery is void, the message goes back. */
+    const expireIn = (ms: number): void => {
+      clearTimeout(expiry);
+      const leaseLeftMs = m.received + leaseMaxMs - Date.now();
+      expiry = setTimeout(() => finish(() => (c.expired++, m.nack())), Math.max(0, Math.min(ms, leaseLeftMs)));
+      expiry.unref(); // a handler still running after close() must not keep the process alive
+    };
+    expireIn(leaseMaxMs);
     const deliveryAttempt = Math.max(1, m.deliveryAttempt);
     c.delivered++;
     if (deliveryAttempt > 1) c.redelivered++;
@@ -180,12 +225,19 @@ function startSubscriber(sub: Subscription, handler: DeliveryHandler, maxInFligh
       attributes: m.attributes,
       deliveryAttempt,
       publishTimeMs: m.publishTime.getTime(),
-      ack: () => finish(() => (c.acked++, m.ack())),
+      ack: () => finish(() => (c.acked++, c.ackedIds.add(m.id), m.ack())),
       nack: () => finish(() => (c.nacked++, m.nack())),
     };
     Promise.resolve()
       .then(() => handler(delivery))
-      .catch(() => delivery.nack());
+      .then(
+        // Returned unsettled: an ack may still come (work handed elsewhere) within one deadline,
+        // after which the message comes back as a crashed worker's would.
+        () => {
+          if (!settled) expireIn(ackDeadlineMs);
+        },
+        () => delivery.nack(),
+      );
   };
 
   const pump = (): void => {
@@ -225,7 +277,9 @@ export function createPubSubBus(options: PubSubBusOptions): PubSubBus {
   const topics = new Map<string, Topic>();
   const handles = new Set<SubscriptionHandle>();
   const published = new Map<string, number>();
-  const counters = new Map<string, Counters>();
+  const counters = new Map<string, SubscriberCounters>();
+  const leaseMaxMs = options.leaseMaxMs ?? PUBSUB_BUS_LIMITS.leaseMaxMsDefault;
+  if (!Number.isSafeInteger(leaseMaxMs) || leaseMaxMs < 1) throw new Error(`createPubSubBus: leaseMaxMs must be a positive integer, got ${leaseMaxMs}`);
   let closed = false;
   const report = options.onError ?? ((s: string, e: Error) => process.stderr.write(`pubsub-bus: subscription ${s}: ${e.message}\n`));
 
@@ -265,13 +319,13 @@ export function createPubSubBus(options: PubSubBusOptions): PubSubBus {
         flowControl: { maxMessages: maxInFlight * PUBSUB_BUS_LIMITS.clientWindowPerHandlerSlot, allowExcessMessages: false },
         minAckDeadline: deadline,
         maxAckDeadline: deadline,
-        maxExtensionTime: Duration.from({ seconds: PUBSUB_BUS_LIMITS.leaseExtensionSecondsMax }),
+        maxExtensionTime: Duration.from({ milliseconds: leaseMaxMs }),
         streamingOptions: { maxStreams: streamsFor(maxInFlight) },
         batching: { maxMilliseconds: PUBSUB_BUS_LIMITS.ackBatchDelayMs },
       });
       let c = counters.get(subscription);
-      if (c === undefined) counters.set(subscription, (c = zeroCounters()));
-      const inner = startSubscriber(sub, handler, maxInFlight, seconds * 1000, c, (e) => report(subscription, e));
+      if (c === undefined) counters.set(subscription, (c = newSubscriberCounters()));
+      const inner = startSubscriber(sub, handler, { maxInFlight, ackDeadlineMs: seconds * 1000, leaseMaxMs }, c, (e) => report(subscription, e));
       const handle: SubscriptionHandle = {
         async close() {
           handles.delete(handle);
@@ -284,7 +338,7 @@ export function createPubSubBus(options: PubSubBusOptions): PubSubBus {
     stats(): PubSubBusStats {
       return {
         publishedByTopic: Object.fromEntries(published),
-        subscriptions: [...counters].map(([subscription, c]) => ({ subscription, ...c })),
+        subscriptions: [...counters].map(([subscription, { ackedIds, ...c }]) => ({ subscription, ...c, ackedMessages: ackedIds.size })),
       };
     },
     async close(): Promise<void> {

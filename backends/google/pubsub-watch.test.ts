@@ -3,11 +3,13 @@
 // while a message is unacked; a message nacked until max delivery attempts is seen on the
 // dead-letter audit subscription with Pub/Sub's attributes plus the memory bus's reason, and then
 // counts as settled, so the watcher turns idle; a dead letter the pipeline publishes keeps its reason.
+// Without an emulator: acks are counted by distinct message id, so a message delivered and acked
+// twice does not hide another message's backlog (nor make the watcher idle early).
 import { expect, it } from 'vitest';
 import { SUBSCRIPTIONS, TOPICS, deadLetterTopicOf } from '../../core/topology.ts';
 import { provisionPubSub } from '../../emulators/provision.ts';
 import { describeWithEmulators, useEmulators } from '../../emulators/test-support.ts';
-import { createPubSubBus } from './pubsub-bus.ts';
+import { createPubSubBus, type PubSubBus, type PubSubSubscriberStats } from './pubsub-bus.ts';
 import { watchPubSub } from './pubsub-watch.ts';
 
 const WAIT_MS_MAX = 40_000;
@@ -19,6 +21,24 @@ async function until(what: string, condition: () => boolean): Promise<void> {
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+it('counts distinct acked messages, so duplicate acks do not reduce the backlog', async () => {
+  // Three messages published; one was delivered twice and both deliveries acked, one is unacked.
+  const settle: PubSubSubscriberStats = { subscription: SUBSCRIPTIONS.settle.name, delivered: 3, acked: 3, ackedMessages: 2, nacked: 0, redelivered: 1, expired: 0, inFlight: 0, waiting: 0 };
+  const bus = {
+    target: 'fake',
+    publish: async () => undefined,
+    subscribe: () => ({ close: async () => undefined }),
+    close: async () => undefined,
+    stats: () => ({ publishedByTopic: { [TOPICS.settleRequests]: 3 }, subscriptions: [settle] }),
+  } satisfies PubSubBus;
+  const watch = watchPubSub(bus);
+  watch.sample();
+  expect(watch.stats().subscriptions.find((b) => b.subscription === SUBSCRIPTIONS.settle.name)?.backlog).toBe(1);
+  expect(watch.backlogMax()[SUBSCRIPTIONS.settle.name]).toBe(1);
+  expect(watch.isIdle()).toBe(false);
+  await watch.close();
+});
 
 describeWithEmulators('Pub/Sub watcher', () => {
   const emulators = useEmulators();

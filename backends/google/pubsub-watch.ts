@@ -17,7 +17,7 @@ export interface WatchedDeadLetter {
 export interface SubscriptionBacklog {
   readonly subscription: string;
   readonly topic: string;
-  /** Published to the topic by this process, minus acked on the subscription and forwarded to its dead-letter topic. */
+  /** Published to the topic by this process, minus the distinct messages acked on the subscription and those forwarded to its dead-letter topic. */
   readonly backlog: number;
 }
 
@@ -86,8 +86,10 @@ export function watchPubSub(bus: PubSubBus, subscriptions: readonly Subscription
     const byName = new Map(s.subscriptions.map((c) => [c.subscription, c]));
     return watched.map((spec) => {
       const published = s.publishedByTopic[spec.topic] ?? 0;
-      const acked = byName.get(spec.name)?.acked ?? 0;
-      // Pub/Sub may deliver a message twice and both acks count, so the difference can dip below 0.
+      // Distinct message ids: Pub/Sub may deliver a message twice and both deliveries be acked;
+      // counting acks then let the backlog reach 0 while other messages were still unacked, so a
+      // run could end early. Forwarded dead letters carry no source id and are counted as they come.
+      const acked = byName.get(spec.name)?.ackedMessages ?? 0;
       return { subscription: spec.name, topic: spec.topic, backlog: Math.max(0, published - acked - (forwardedFrom.get(spec.name) ?? 0)) };
     });
   };
