@@ -25,6 +25,8 @@ export interface PipelineCounters {
   rankingsPublished: number;
   handlerErrors: number;
   injectedCrashes: number;
+  /** Failed outbox relay polls (each retried; outbox-relay.ts). */
+  outboxRelayErrors: number;
 }
 
 export function createCounters(): PipelineCounters {
@@ -38,6 +40,7 @@ export function createCounters(): PipelineCounters {
     rankingsPublished: 0,
     handlerErrors: 0,
     injectedCrashes: 0,
+    outboxRelayErrors: 0,
   };
 }
 

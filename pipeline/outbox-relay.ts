@@ -2,10 +2,30 @@
 // them. Publish-then-delete means a crash in between publishes a row twice (downstream dedupes)
 // and never loses one. The relay polls while there is work and sleeps when the outbox stays
 // empty; a settlement kicks it awake, so a simulation can still reach idle.
+//
+// A failed poll (the outbox read, a publish, the delete) leaves the rows in the outbox, so it is
+// retried after a wait that doubles with each failure in a row, up to RELAY_LIMITS.retryBackoffMsMax,
+// for as long as the relay runs: rows are never dropped and never left waiting for a kick that may
+// not come (the last settlement's kick may be the one whose poll failed). Failures are counted
+// (counters.outboxRelayErrors) and passed to `onError`; nothing is rethrown into the relay's own
+// promise, which nobody awaits but idle().
 import type { Clock, MessageBus, Store } from '../core/ports.ts';
 import { storeMethod, type PipelineCounters } from './context.ts';
 import { isInjectedCrash, type Probe } from './probe.ts';
 import { LIMITS } from './settings.ts';
+
+export const RELAY_LIMITS = {
+  /** Wait after the first failed poll; each further failure in a row doubles it. */
+  retryBackoffMsMin: 50,
+  /** Longest wait between retries (reached after 7 failures in a row). */
+  retryBackoffMsMax: 5_000,
+} as const;
+
+/** The wait before retrying after `failuresInRow` failed polls (1, 2, ...). */
+export function relayBackoffMs(failuresInRow: number): number {
+  const { retryBackoffMsMin: min, retryBackoffMsMax: max } = RELAY_LIMITS;
+  return Math.min(max, min * 2 ** Math.min(failuresInRow - 1, 30));
+}
 
 export interface OutboxRelay {
   /** Wakes the relay (a no-op when it is already polling). */
@@ -21,6 +41,8 @@ export interface OutboxRelayDeps {
   readonly clock: Clock;
   readonly probe: Probe;
   readonly counters: PipelineCounters;
+  /** Told of each failed poll (it is retried); default: nothing beyond the counter. */
+  readonly onError?: (error: unknown) => void;
 }
 
 export function createOutboxRelay(deps: OutboxRelayDeps): OutboxRelay {
@@ -46,16 +68,33 @@ export function createOutboxRelay(deps: OutboxRelayDeps): OutboxRelay {
     return rows.length;
   };
 
+  const failed = (e: unknown): void => {
+    counters.outboxRelayErrors++;
+    try {
+      deps.onError?.(e);
+    } catch {
+      // a failing reporter must not stop the relay
+    }
+  };
+
   const loop = async (): Promise<void> => {
     let emptyPolls = 0;
+    let failuresInRow = 0;
     while (!stopped && emptyPolls < LIMITS.outboxIdlePolls) {
       kicked = false;
       let relayed = 0;
       try {
         relayed = await pollOnce();
+        failuresInRow = 0;
       } catch (e) {
+        if (!isInjectedCrash(e)) {
+          // Not an empty poll: the rows are still there. Retry after the backoff (see the header).
+          failed(e);
+          failuresInRow++;
+          await clock.sleep(relayBackoffMs(failuresInRow));
+          continue;
+        }
         // A crashed relay process is restarted by its supervisor after one poll interval.
-        if (!isInjectedCrash(e)) throw e;
         counters.injectedCrashes++;
         relayed = 1;
       }
@@ -67,7 +106,9 @@ export function createOutboxRelay(deps: OutboxRelayDeps): OutboxRelay {
   const kick = (): void => {
     kicked = true;
     if (running !== undefined || stopped) return;
-    running = loop().finally(() => {
+    // loop() handles its own failures; this catch only keeps a fault outside them (the clock's)
+    // out of an unawaited promise, where it would be an unhandled rejection.
+    running = loop().catch(failed).finally(() => {
       running = undefined;
       // A kick that arrived while the last empty polls ran must not be lost.
       if (kicked && !stopped) kick();
