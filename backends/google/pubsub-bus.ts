@@ -181,13 +181,58 @@ export interface SubscriberSettings {
 }
 
 /**
- * The subscriber side of one subscribe() call: a gate of `maxInFlight` handler slots, and the local
- * end of each delivery's lease (the header: renewed by the client while held, nacked at the
- * maximum lease or one deadline after its handler returned unsettled). Exported for its unit test,
- * which drives it with a fake subscription.
+ * Hands one message to the handler and keeps the local end of its lease (see the header): renewed
+ * by the client while held, nacked at the maximum lease or one deadline after its handler returned
+ * unsettled. `released` is called once, when the delivery is settled either way.
+ */
+function handOut(m: Message, handler: DeliveryHandler, settings: SubscriberSettings, c: SubscriberCounters, released: () => void): void {
+  let settled = false;
+  let expiry: NodeJS.Timeout | undefined;
+  const finish = (settle: () => void): void => {
+    if (settled) return;
+    settled = true;
+    clearTimeout(expiry);
+    settle();
+    released();
+  };
+  /** Ends the lease `ms` from now (never past the maximum lease): the delivery is void, the message goes back. */
+  const expireIn = (ms: number): void => {
+    clearTimeout(expiry);
+    const leaseLeftMs = m.received + settings.leaseMaxMs - Date.now();
+    expiry = setTimeout(() => finish(() => (c.expired++, m.nack())), Math.max(0, Math.min(ms, leaseLeftMs)));
+    expiry.unref(); // a handler still running after close() must not keep the process alive
+  };
+  expireIn(settings.leaseMaxMs);
+  const deliveryAttempt = Math.max(1, m.deliveryAttempt);
+  c.delivered++;
+  if (deliveryAttempt > 1) c.redelivered++;
+  const delivery: Delivery = {
+    messageId: m.id,
+    data: m.data.toString('utf8'),
+    attributes: m.attributes,
+    deliveryAttempt,
+    publishTimeMs: m.publishTime.getTime(),
+    ack: () => finish(() => (c.acked++, c.ackedIds.add(m.id), m.ack())),
+    nack: () => finish(() => (c.nacked++, m.nack())),
+  };
+  Promise.resolve()
+    .then(() => handler(delivery))
+    .then(
+      // Returned unsettled: an ack may still come (work handed elsewhere) within one deadline,
+      // after which the message comes back as a crashed worker's would.
+      () => {
+        if (!settled) expireIn(settings.ackDeadlineMs);
+      },
+      () => delivery.nack(),
+    );
+}
+
+/**
+ * The subscriber side of one subscribe() call: a gate of `maxInFlight` handler slots in front of
+ * handOut. Exported for its unit test, which drives it with a fake subscription.
  */
 export function startSubscriber(sub: Subscription, handler: DeliveryHandler, settings: SubscriberSettings, c: SubscriberCounters, onError: (e: Error) => void): SubscriptionHandle {
-  const { maxInFlight, ackDeadlineMs, leaseMaxMs } = settings;
+  const { maxInFlight } = settings;
   let inFlight = 0;
   let closed = false;
   const waiting: Message[] = [];
@@ -197,47 +242,11 @@ export function startSubscriber(sub: Subscription, handler: DeliveryHandler, set
     inFlight++;
     c.inFlight++;
     c.waiting--;
-    let settled = false;
-    let expiry: NodeJS.Timeout | undefined;
-    const finish = (settle: () => void): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(expiry);
-      settle();
+    handOut(m, handler, settings, c, () => {
       inFlight--;
       c.inFlight--;
       pump();
-    };
-    /** Ends the lease `ms` from now (never past the maximum lease): the delivery is void, the message goes back. */
-    const expireIn = (ms: number): void => {
-      clearTimeout(expiry);
-      const leaseLeftMs = m.received + leaseMaxMs - Date.now();
-      expiry = setTimeout(() => finish(() => (c.expired++, m.nack())), Math.max(0, Math.min(ms, leaseLeftMs)));
-      expiry.unref(); // a handler still running after close() must not keep the process alive
-    };
-    expireIn(leaseMaxMs);
-    const deliveryAttempt = Math.max(1, m.deliveryAttempt);
-    c.delivered++;
-    if (deliveryAttempt > 1) c.redelivered++;
-    const delivery: Delivery = {
-      messageId: m.id,
-      data: m.data.toString('utf8'),
-      attributes: m.attributes,
-      deliveryAttempt,
-      publishTimeMs: m.publishTime.getTime(),
-      ack: () => finish(() => (c.acked++, c.ackedIds.add(m.id), m.ack())),
-      nack: () => finish(() => (c.nacked++, m.nack())),
-    };
-    Promise.resolve()
-      .then(() => handler(delivery))
-      .then(
-        // Returned unsettled: an ack may still come (work handed elsewhere) within one deadline,
-        // after which the message comes back as a crashed worker's would.
-        () => {
-          if (!settled) expireIn(ackDeadlineMs);
-        },
-        () => delivery.nack(),
-      );
+    });
   };
 
   const pump = (): void => {
