@@ -57,9 +57,9 @@ const SUBSCRIPTION_OF: Readonly<Record<Stage, (typeof SUBSCRIPTIONS)[keyof typeo
 };
 
 /**
- * Pub/Sub's longest ack deadline. A fan-out over a million users runs for minutes; the Pub/Sub
- * client would keep extending its lease meanwhile, which the MessageBus port does not model, so
- * the fan-out stage holds its lease this long instead of being redelivered mid-walk.
+ * Pub/Sub's longest ack deadline. A fan-out over a million users runs for minutes; the Pub/Sub bus
+ * renews its lease meanwhile (up to its maximum lease), but the memory bus does not renew leases,
+ * so the fan-out stage holds its lease this long instead of being redelivered mid-walk.
  */
 const FANOUT_ACK_DEADLINE_MS = 600_000;
 
