@@ -1,14 +1,20 @@
 // Proves missions grant each bonus when it is earned and at most once per user and day: unit
 // cases for the hit bonus, the "N hits today" crossing and the first trifecta hit, and a fast-check
 // property (seeded, printing its seed on failure) that folds random settlements through a day and
-// checks that each daily bonus id appears at most once and exactly when the day's totals earn it.
+// checks that each daily bonus id appears at most once and exactly when the day's totals earn it;
+// then the race day in Japan (integer arithmetic checked against Date's calendar shifted by nine
+// hours) and the day progress folded from the races already counted.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  dayProgressOf,
+  dayRaceEntry,
   DEFAULT_MISSION_RULES,
   factsOfSettledMessage,
   freshDay,
+  japanDayOf,
   missionBonuses,
+  raceDayOf,
   settlementFacts,
   type DayProgress,
   type SettlementFacts,
@@ -92,5 +98,72 @@ describe('missionBonuses', () => {
         expect(progress.hitsBefore).toBe(totalHits);
       }),
     );
+  });
+});
+
+describe('japanDayOf', () => {
+  const at = (iso: string) => Date.parse(iso);
+
+  it('is the date in Japan (UTC+9), not the UTC date', () => {
+    expect(japanDayOf(at('2026-11-20T14:59:59.999Z'))).toBe('2026-11-20'); // 23:59:59.999 in Japan
+    expect(japanDayOf(at('2026-11-20T15:00:00.000Z'))).toBe('2026-11-21'); // midnight in Japan
+    expect(japanDayOf(at('2026-11-20T23:45:00Z'))).toBe('2026-11-21'); // UTC says the 20th
+    expect(japanDayOf(at('2026-11-21T00:30:00Z'))).toBe('2026-11-21');
+    expect(japanDayOf(at('2026-11-21T23:50:00Z'))).toBe('2026-11-22'); // UTC says the 21st
+    expect(raceDayOf(at('2026-11-21T23:50:00Z'))).toBe('2026-11-22');
+  });
+
+  it('handles year ends, leap days, the epoch and instants before it', () => {
+    expect(japanDayOf(at('2024-02-28T15:00:00Z'))).toBe('2024-02-29');
+    expect(japanDayOf(at('2023-02-28T15:00:00Z'))).toBe('2023-03-01');
+    expect(japanDayOf(at('2026-12-31T15:00:00Z'))).toBe('2027-01-01');
+    expect(japanDayOf(at('2100-02-28T15:00:00Z'))).toBe('2100-03-01'); // 2100 is not a leap year
+    expect(japanDayOf(at('2000-02-28T15:00:00Z'))).toBe('2000-02-29'); // 2000 is
+    expect(japanDayOf(0)).toBe('1970-01-01');
+    expect(japanDayOf(-9 * 3_600_000)).toBe('1970-01-01');
+    expect(japanDayOf(-9 * 3_600_000 - 1)).toBe('1969-12-31');
+    expect(japanDayOf(at('0001-01-01T00:00:00Z') - 9 * 3_600_000)).toBe('0001-01-01');
+    expect(japanDayOf(at('9999-12-31T14:59:59.999Z'))).toBe('9999-12-31');
+  });
+
+  it('refuses what is not an integer instant in years 0001..9999', () => {
+    expect(() => japanDayOf(1.5)).toThrow(/japanDayOf/);
+    expect(() => japanDayOf(Number.NaN)).toThrow(/japanDayOf/);
+    expect(() => japanDayOf(at('9999-12-31T15:00:00Z'))).toThrow(/japanDayOf/);
+  });
+
+  it('agrees with the shifted UTC calendar of Date on any instant (property)', () => {
+    const min = Date.parse('0001-01-01T00:00:00Z') - 9 * 3_600_000;
+    const max = Date.parse('9999-12-31T14:59:59.999Z');
+    fc.assert(
+      fc.property(fc.integer({ min, max }), (ms) => {
+        expect(japanDayOf(ms)).toBe(new Date(ms + 9 * 3_600_000).toISOString().slice(0, 10));
+      }),
+      { numRuns: 5_000 },
+    );
+  });
+});
+
+describe('day progress across the races of a day', () => {
+  it('folds the counted races into the progress, in any order', () => {
+    expect(dayProgressOf('d', [])).toEqual(freshDay('d'));
+    const entries = [
+      { hits: 2, trifectaHits: 0 },
+      { hits: 0, trifectaHits: 0 },
+      { hits: 1, trifectaHits: 1 },
+    ];
+    expect(dayProgressOf('d', entries)).toEqual({ day: 'd', hitsBefore: 3, trifectaHitBefore: true });
+    expect(dayProgressOf('d', [...entries].reverse())).toEqual(dayProgressOf('d', entries));
+  });
+
+  it('grants "3 hits today" to 2 hits in one race and 1 in another of the same day', () => {
+    const a = dayRaceEntry(facts(1, 2), 'rA', '2026-11-21');
+    expect(a).toEqual({ userId: 'u1', day: '2026-11-21', raceId: 'rA', settlementId: 'stl:r1:u1:v1', hits: 2, trifectaHits: 0 });
+    const first = missionBonuses(facts(1, 2), dayProgressOf('2026-11-21', []), rules);
+    expect(first.bonuses.map((b) => b.bonusId)).toEqual(['bonus:hit:stl:r1:u1:v1']);
+    const second = missionBonuses(facts(2, 1), dayProgressOf('2026-11-21', [a]), rules);
+    expect(second.bonuses.map((b) => b.bonusId)).toEqual(['bonus:hit:stl:r2:u1:v1', 'bonus:hits-today:3:u1:2026-11-21']);
+    // The next day starts again from nothing.
+    expect(missionBonuses(facts(3, 1), dayProgressOf('2026-11-22', []), rules).bonuses.map((b) => b.bonusId)).toEqual(['bonus:hit:stl:r3:u1:v1']);
   });
 });

@@ -2,6 +2,12 @@
 // deterministic (from the settlement id, or from user and day), and the Store grants an id at most
 // once, so a redelivered `settled` message cannot grant anything twice, even if the day progress it
 // was computed from was already advanced.
+//
+// "Today" spans every race of a user's day: the Store keeps one entry per (user, day, race)
+// (DayRaceEntry) and folds them into the progress before the next race counts (dayProgressOf),
+// inside the transaction that records the new entry (Store.applyDayProgress). Keyed by race, a
+// redelivered `settled` finds its race already counted and changes nothing. The day is the race's
+// date in Japan, where every venue is (japanDayOf).
 import type { SettledMessage } from './messages.ts';
 import type { Bonus } from './ports.ts';
 import { invariant } from './result.ts';
@@ -26,7 +32,7 @@ export const DEFAULT_MISSION_RULES: MissionRules = Object.freeze({
   firstTrifectaHitMedals: 200,
 });
 
-/** A user's progress through one day, kept by the post-settlement worker between settlements. */
+/** A user's progress through one day before a settlement: the Store's entries of the day, folded (dayProgressOf). */
 export interface DayProgress {
   /** The day the progress belongs to, e.g. "2026-11-21" (the race day in the venue's time zone). */
   readonly day: string;
@@ -105,4 +111,75 @@ export function missionBonuses(settled: SettlementFacts | Settlement, progress: 
 /** Progress at the start of a day. */
 export function freshDay(day: string): DayProgress {
   return { day, hitsBefore: 0, trifectaHitBefore: false };
+}
+
+/** What one race of the day added to a user's progress; the Store keeps one per (user, day, race). */
+export interface DayRaceEntry {
+  readonly userId: string;
+  readonly day: string;
+  readonly raceId: string;
+  readonly settlementId: string;
+  readonly hits: number;
+  readonly trifectaHits: number;
+}
+
+/** The entry a settlement of `raceId` adds to its user's `day`. */
+export function dayRaceEntry(facts: SettlementFacts, raceId: string, day: string): DayRaceEntry {
+  return { userId: facts.userId, day, raceId, settlementId: facts.settlementId, hits: facts.hits, trifectaHits: facts.trifectaHits };
+}
+
+/** The user's progress through `day` after the races already counted (in any order: only sums matter). */
+export function dayProgressOf(day: string, counted: readonly Pick<DayRaceEntry, 'hits' | 'trifectaHits'>[]): DayProgress {
+  let hits = 0;
+  let trifecta = false;
+  for (const e of counted) {
+    hits += e.hits;
+    trifecta ||= e.trifectaHits > 0;
+  }
+  return { day, hitsBefore: hits, trifectaHitBefore: trifecta };
+}
+
+/** The bonuses a settlement earns given the day so far; the Store calls it inside its transaction. */
+export type DayBonusesOf = (before: DayProgress) => readonly Bonus[];
+
+// -- The race day in Japan ----------------------------------------------------------------------
+// Every keirin, PIST6 and autorace venue is in Japan, and Japan Standard Time is UTC+9 all year
+// (no daylight saving time since 1951), so the venue's date is plain integer arithmetic on the
+// instant: no time zone database, the same answer on every host.
+
+const DAY_MS = 86_400_000;
+const JAPAN_OFFSET_MS = 9 * 3_600_000;
+
+/** Floor division of integers, exact for any safe integer (a float quotient can round up to the next integer). */
+function floorDiv(a: number, b: number): number {
+  const r = ((a % b) + b) % b;
+  return (a - r) / b;
+}
+
+/** The proleptic Gregorian date of a count of days since 1970-01-01 (H. Hinnant's civil-from-days algorithm). */
+function civilFromDays(days: number): { year: number; month: number; day: number } {
+  const z = days + 719_468;
+  const era = floorDiv(z, 146_097);
+  const doe = z - era * 146_097; // day of the 400-year era, 0..146096
+  const yoe = floorDiv(doe - floorDiv(doe, 1_460) + floorDiv(doe, 36_524) - floorDiv(doe, 146_096), 365);
+  const doy = doe - (365 * yoe + floorDiv(yoe, 4) - floorDiv(yoe, 100)); // day of the year starting 1 March
+  const mp = floorDiv(5 * doy + 2, 153);
+  const month = mp < 10 ? mp + 3 : mp - 9;
+  return { year: yoe + era * 400 + (month <= 2 ? 1 : 0), month, day: doy - floorDiv(153 * mp + 2, 5) + 1 };
+}
+
+/** Instants accepted: years 0001 to 9999 in Japan, so every day is written YYYY-MM-DD. */
+const JAPAN_DAY_MIN_MS = -62_135_596_800_000 - JAPAN_OFFSET_MS;
+const JAPAN_DAY_MAX_MS = 253_402_300_799_999 - JAPAN_OFFSET_MS;
+
+/** The date in Japan (UTC+9) of an instant in ms since the Unix epoch, as "YYYY-MM-DD". */
+export function japanDayOf(epochMs: number): string {
+  invariant(Number.isSafeInteger(epochMs) && epochMs >= JAPAN_DAY_MIN_MS && epochMs <= JAPAN_DAY_MAX_MS, `japanDayOf: ${epochMs} is not an integer instant in years 0001..9999`);
+  const { year, month, day } = civilFromDays(floorDiv(epochMs + JAPAN_OFFSET_MS, DAY_MS));
+  return `${String(year).padStart(4, '0')}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`;
+}
+
+/** The race day of a race for "today" missions: the Japan date of its post time (ms since the epoch). */
+export function raceDayOf(postAtMs: number): string {
+  return japanDayOf(postAtMs);
 }
