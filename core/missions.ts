@@ -123,6 +123,13 @@ export interface DayRaceEntry {
   readonly trifectaHits: number;
 }
 
+/** Refuses an entry a store must not record: no ids, a day not written YYYY-MM-DD, or impossible hit counts. */
+export function checkDayRaceEntry(e: DayRaceEntry): void {
+  invariant(e.userId.length > 0 && e.raceId.length > 0 && e.settlementId.length > 0, `day progress entry ${JSON.stringify(e)} needs a user, race and settlement`);
+  invariant(/^\d{4}-\d{2}-\d{2}$/.test(e.day), `day progress entry of ${e.userId} in ${e.raceId}: day ${JSON.stringify(e.day)} must be YYYY-MM-DD`);
+  invariant(Number.isSafeInteger(e.hits) && e.hits >= 0 && Number.isSafeInteger(e.trifectaHits) && e.trifectaHits >= 0 && e.trifectaHits <= e.hits, `day progress entry of ${e.userId} in ${e.raceId} has inconsistent hit counts`);
+}
+
 /** The entry a settlement of `raceId` adds to its user's `day`. */
 export function dayRaceEntry(facts: SettlementFacts, raceId: string, day: string): DayRaceEntry {
   return { userId: facts.userId, day, raceId, settlementId: facts.settlementId, hits: facts.hits, trifectaHits: facts.trifectaHits };

@@ -1,5 +1,6 @@
 // Ports: what the pipeline needs from the world, as types only. Adapters live in backends/
 // (memory: in-process and virtual time; google: Pub/Sub and Spanner, emulated or real).
+import type { DayBonusesOf, DayRaceEntry } from './missions.ts';
 import type { Result } from './result.ts';
 import type { LedgerReason, Settlement } from './settlement-record.ts';
 import type { Currency, Ticket, TicketStatus } from './ticket.ts';
@@ -287,6 +288,14 @@ export interface Store {
    * `afterUserId` (the day ranking reads it once the barrier is reached).
    */
   pageSettlementTotals?(raceId: string, afterUserId: string | undefined, limit: number): Promise<readonly SettlementTotals[]>;
+  /**
+   * Day missions, one transaction: unless the entry's (user, day, race) is already counted, reads
+   * the user's entries of the day, asks `bonusesOf` for the bonuses this race earns given the
+   * progress they make (missions.ts dayProgressOf), records the entry and grants those bonuses
+   * (each id once, like grantBonuses). Returns the bonuses granted now; a redelivery of the same
+   * race's `settled` finds the race counted and returns [] without changing anything.
+   */
+  applyDayProgress?(entry: DayRaceEntry, bonusesOf: DayBonusesOf): Promise<readonly Bonus[]>;
   /** Outbox rows not yet relayed, oldest first, at most `limit`. */
   readOutbox?(limit: number): Promise<readonly OutboxMessage[]>;
   /** Deletes relayed outbox rows; unknown ids are ignored (two relays may race). */

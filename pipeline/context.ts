@@ -54,7 +54,8 @@ type OptionalStoreMethod =
   | 'getSettlementTotals'
   | 'getSettlement'
   | 'pageSettlementTotals'
-  | 'settleUserColumns';
+  | 'settleUserColumns'
+  | 'applyDayProgress';
 
 /** An optional Store method bound to its store; a backend without it is a wiring bug and fails loudly. */
 export function storeMethod<K extends OptionalStoreMethod>(store: Store, method: K): NonNullable<Store[K]> {

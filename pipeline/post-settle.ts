@@ -1,5 +1,7 @@
-// Post-settle: for each `settled` message, grant the settlement's bonuses and missions (ids are
-// deterministic, the Store grants an id once), mark (race, user) post-settled, and when the marked
+// Post-settle: for each `settled` message, count the race in the user's day progress and grant
+// the bonuses and missions it earns, in one Store transaction keyed by (user, Japan day, race), so
+// a redelivery counts nothing twice (ids are deterministic too, the Store grants an id once), mark
+// (race, user) post-settled, and when the marked
 // count reaches the number of users the fan-out found (the barrier), publish the day ranking: one
 // broadcast notification per race (user "*"), not one per user, so a race of a million users
 // costs one message rather than a million copies of the same top list.
@@ -8,7 +10,7 @@
 // Spanner store does, see Lane), and a notification waiting behind them would wait for nothing.
 // The ranking is published before it is claimed, so a crash between the two republishes the same
 // notification (same id) instead of losing it; the claim stops later republishing.
-import { freshDay, missionBonuses } from '../core/missions.ts';
+import { dayRaceEntry, missionBonuses, raceDayOf, type SettlementFacts } from '../core/missions.ts';
 import { rankingNotification } from '../core/notification.ts';
 import type { Delivery, DeliveryHandler, SettlementTotals } from '../core/ports.ts';
 import { RANKING_NOTIFICATION_TOP, rankUsers } from '../core/ranking.ts';
@@ -19,11 +21,6 @@ import type { RaceContext } from './race-cache.ts';
 import { receive } from './receive.ts';
 import { LIMITS } from './settings.ts';
 import { parseSettled } from './wire.ts';
-
-/** The race day of a race, for "today" missions: the UTC date of its post time. */
-export function raceDayOf(postAtMs: number): string {
-  return new Date(postAtMs).toISOString().slice(0, 10);
-}
 
 const raceDays = new Map<number, string>();
 
@@ -71,8 +68,9 @@ async function handleSettled(deps: HandlerDeps, rankedHere: Set<string>, fanoutU
   if (received === undefined) return;
   const { m, race } = received;
   const item = `${m.raceId}/${m.userId}#${d.deliveryAttempt}`;
-  const { bonuses } = missionBonuses(m, freshDay(raceDayCached(race.race.postAtMs)));
-  if (bonuses.length > 0) await store.grantBonuses(bonuses);
+  const facts: SettlementFacts = { settlementId: m.settlementId, userId: m.userId, hits: m.hits, trifectaHits: m.trifectaHits };
+  // A race without hits adds nothing to the day and earns nothing: no transaction for it.
+  if (facts.hits > 0) await storeMethod(store, 'applyDayProgress')(dayRaceEntry(facts, m.raceId, raceDayCached(race.race.postAtMs)), (before) => missionBonuses(facts, before).bonuses);
   probe('postSettle.afterBonus', item);
   const marked = await store.markPostSettled(m.raceId, m.userId);
   probe('postSettle.afterMark', item);

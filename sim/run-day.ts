@@ -4,11 +4,11 @@
 // the bus. `raceday run` uses it for the memory backend and for the emulators alike: one
 // mechanism, several backends.
 import type { Clock, MessageBus, Store } from '../core/ports.ts';
-import { raceDayOf } from '../pipeline/post-settle.ts';
 import type { PipelineVariants } from '../pipeline/settings.ts';
 import type { RaceDay } from '../scenarios/model.ts';
 import { CHECKERS, checkWorld, type BusView } from './checkers.ts';
 import { expectedWorld } from './expected.ts';
+import { raceDayOf } from '../core/missions.ts';
 import { runRealtime, type RealtimeResult } from './realtime.ts';
 import { loadDay } from './world.ts';
 

@@ -5,12 +5,12 @@
 import { createMemoryBus, createMemoryStore, createVirtualClock } from '../backends/memory/index.ts';
 import { createRng } from '../core/rng.ts';
 import { InjectedCrash, type Probe } from '../pipeline/probe.ts';
-import { raceDayOf } from '../pipeline/post-settle.ts';
 import { startPipeline } from '../pipeline/runner.ts';
 import { formatFanoutVariant, type BrokenBehaviour } from '../pipeline/settings.ts';
 import { checkWorld, type Violation } from './checkers.ts';
 import { loadDay, startClient } from './world.ts';
 import { expectedWorld } from './expected.ts';
+import { raceDayOf } from '../core/missions.ts';
 import { drawFaultPlan, simSubscriptions, type FaultChoices, type FaultPlan } from './faults.ts';
 import { Trace } from './trace.ts';
 import { traceBus } from './traced-bus.ts';

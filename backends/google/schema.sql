@@ -112,6 +112,21 @@ CREATE TABLE Bonuses (
   Reason STRING(64) NOT NULL,
 ) PRIMARY KEY (BonusId);
 
+-- Day missions: what each race added to a user's day ("3 hits today"), one row per (user, day,
+-- race). Day is the race's date in Japan, "YYYY-MM-DD". Keyed by race, a redelivered `settled`
+-- finds its row and counts nothing twice; the user's progress is the sum of the day's rows, one
+-- key-range read on (UserId, Day). Interleaved in Users: the row, the bonuses it earns and the
+-- medal balance they credit commit together in the user's split.
+CREATE TABLE DayProgress (
+  UserId STRING(64) NOT NULL,
+  Day STRING(10) NOT NULL,
+  RaceId STRING(64) NOT NULL,
+  SettlementId STRING(160) NOT NULL,
+  Hits INT64 NOT NULL,
+  TrifectaHits INT64 NOT NULL,
+) PRIMARY KEY (UserId, Day, RaceId),
+  INTERLEAVE IN PARENT Users ON DELETE CASCADE;
+
 -- Post-settlement markers of (race, user), keyed race first so one race's markers are one range;
 -- the counter per race (below) makes the ranking barrier one key read instead of a count scan.
 CREATE TABLE PostSettled (

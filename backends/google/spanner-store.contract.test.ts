@@ -2,6 +2,7 @@
 // emulator, the same suite the memory store passes: one store over 2 shard databases, every test
 // with its own nonce-prefixed ids, concurrency through the store's per-shard gates.
 import { afterAll, beforeAll } from 'vitest';
+import { describeDayProgressContract } from '../contract/day-progress-contract.ts';
 import { describeStoreContract } from '../contract/store-contract.ts';
 import type { SpannerStore } from './spanner-store.ts';
 import { startSpannerForTests, type SpannerForTests } from './spanner-testing.ts';
@@ -19,6 +20,15 @@ afterAll(async () => {
 });
 
 describeStoreContract(
+  'spanner (emulator, 2 shards)',
+  async () => {
+    if (store === undefined) throw new Error('the Spanner emulator store was not set up (see beforeAll)');
+    return { store, cleanup: async () => undefined };
+  },
+  { testTimeoutMs: 60_000 },
+);
+
+describeDayProgressContract(
   'spanner (emulator, 2 shards)',
   async () => {
     if (store === undefined) throw new Error('the Spanner emulator store was not set up (see beforeAll)');

@@ -30,6 +30,7 @@ import { settleBatchBody, settleInDatabase, type BatchSettleOutcome, type Settle
 import { prefetchTransactions, runReadWrite, type TxCounters, type TxRunnerOptions } from './spanner-tx.ts';
 import { BATCH_LIMITS, LaneGate, ShardBatcher, settlementsPerCommitFor, grantBonusesBatch, markPostSettledBatch, type MarkRequest } from './spanner-batch.ts';
 import { pageOpenUsers } from './spanner-paging.ts';
+import { applyDayProgressBatch, checkDayProgressRequest, type DayProgressRequest } from './spanner-missions.ts';
 
 export interface SpannerStoreOptions extends SpannerTarget {
   /** One database per shard; users are spread over them by a stable hash (emulator-only technique). */
@@ -50,7 +51,7 @@ export interface SpannerStoreOptions extends SpannerTarget {
 }
 
 /** The Store methods that are optional in the port and that this backend always offers. */
-type Offered = 'settleUserColumns' | 'cashPools' | 'countUsersWithOpenTickets' | 'recordFanoutUsers' | 'fanoutUsers' | 'getSettlementTotals' | 'pageSettlementTotals' | 'readOutbox' | 'deleteOutbox' | 'readback';
+type Offered = 'settleUserColumns' | 'applyDayProgress' | 'cashPools' | 'countUsersWithOpenTickets' | 'recordFanoutUsers' | 'fanoutUsers' | 'getSettlementTotals' | 'pageSettlementTotals' | 'readOutbox' | 'deleteOutbox' | 'readback';
 
 export interface SpannerStore extends Omit<Store, Offered>, Required<Pick<Store, Offered>>, SpannerReadBacks {
   /** The whole settlement record as stored (outcomes from the tickets, ledger entries, totals). */
@@ -143,6 +144,7 @@ export function createSpannerStore(options: SpannerStoreOptions): SpannerStore {
       new ShardBatcher<SettleRequest, BatchSettleOutcome>(gate(shard), (reqs) => runReadWrite(d, counters, (tx) => settleBatchBody(tx, reqs), txOptions(shard)), settlementsPerCommit, 'normal', (r) => r.userId),
   );
   const bonusBatchers = databases.map((d, shard) => new ShardBatcher<readonly Bonus[], string[]>(gate(shard), (calls) => grantBonusesBatch(d, counters, txOptions(shard), calls), BATCH_LIMITS.itemsPerCommitMax, 'background'));
+  const dayBatchers = databases.map((d, shard) => new ShardBatcher<DayProgressRequest, Bonus[]>(gate(shard), (reqs) => applyDayProgressBatch(d, counters, txOptions(shard), reqs), BATCH_LIMITS.itemsPerCommitMax, 'background'));
   const settlementReads = createSettlementReads({ databases, userShard, raceShard });
 
   const store: SpannerStore = {
@@ -244,6 +246,12 @@ export function createSpannerStore(options: SpannerStoreOptions): SpannerStore {
       const groups = groupByShard(bonuses, (b) => b.userId, shardCount);
       const granted = await eachShard(async (shard) => ((groups[shard] as Bonus[]).length === 0 ? [] : (bonusBatchers[shard] as ShardBatcher<readonly Bonus[], string[]>).add(groups[shard] as Bonus[])));
       return granted.flat();
+    },
+
+    async applyDayProgress(entry, bonusesOf): Promise<readonly Bonus[]> {
+      const req: DayProgressRequest = { entry, bonusesOf };
+      checkDayProgressRequest(req);
+      return (dayBatchers[userShard(entry.userId)] as ShardBatcher<DayProgressRequest, Bonus[]>).add(req);
     },
 
     async markPostSettled(raceId: string, userId: string): Promise<number> {

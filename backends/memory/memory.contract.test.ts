@@ -2,6 +2,7 @@
 // real time, with short ack deadlines and retry backoffs so the run stays fast; the same suites
 // run against the Pub/Sub and Spanner emulators with Pub/Sub's real minimums.
 import { describeBusContract } from '../contract/bus-contract.ts';
+import { describeDayProgressContract } from '../contract/day-progress-contract.ts';
 import { describeStoreContract } from '../contract/store-contract.ts';
 import { allSubscriptions } from '../../core/topology.ts';
 import { createMemoryBus, createMemoryStore, createRealClock } from './index.ts';
@@ -19,6 +20,11 @@ describeBusContract(
 );
 
 describeStoreContract('memory', async () => {
+  const store = createMemoryStore({ clock: createRealClock() });
+  return { store, cleanup: () => store.close() };
+});
+
+describeDayProgressContract('memory', async () => {
   const store = createMemoryStore({ clock: createRealClock() });
   return { store, cleanup: () => store.close() };
 });

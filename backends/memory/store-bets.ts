@@ -12,7 +12,10 @@ import type { StoreState } from './store-state.ts';
 import type { MemoryStore } from './store-types.ts';
 import type { Plan } from './transaction.ts';
 
-export type BetMethods = Pick<MemoryStore, 'putUsers' | 'placeBet' | 'loadTickets' | 'loadTicketColumns' | 'grantBonuses'>;
+export type BetMethods = Pick<MemoryStore, 'putUsers' | 'placeBet' | 'loadTickets' | 'loadTicketColumns' | 'grantBonuses'> & {
+  /** A grant's read phase, for transactions that grant bonuses among other writes (day missions). */
+  readonly grantPlan: (bonuses: readonly Bonus[]) => Plan<string[]>;
+};
 
 export function createBetMethods(state: StoreState): BetMethods {
   const { options, clock, table, userIds, cash, medals, initialCash, initialMedals, races, placedTickets, granted, userIdx, raceOf, credit, appendRow, ticketOf, transact } = state;
@@ -127,5 +130,6 @@ export function createBetMethods(state: StoreState): BetMethods {
       race.addRowRange(first, n, batch);
     },
     grantBonuses: (bonuses) => transact(() => grantPlan(bonuses)),
+    grantPlan,
   };
 }

@@ -11,6 +11,7 @@
 import { BET_TYPES } from '../../core/sports.ts';
 import { cashPoolsOf, type RaceState } from './race-index.ts';
 import { createBetMethods } from './store-bets.ts';
+import { createDayProgressMethod } from './store-missions.ts';
 import { createQueryMethods } from './store-queries.ts';
 import { createReadback } from './store-readback.ts';
 import { createSettlementMethods } from './store-settle.ts';
@@ -58,6 +59,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
     settleUser: settlement.settleUser,
     settleUserColumns: settlement.settleUserColumns,
     grantBonuses: bets.grantBonuses,
+    applyDayProgress: createDayProgressMethod(state, bets.grantPlan),
     async markPostSettled(raceId, userId) {
       const race = raceOf(raceId, true) as RaceState;
       race.postSettled.add(userIdx(userId, true));
