@@ -8,7 +8,8 @@ import { rankingNotificationId, settledNotificationId } from '../core/notificati
 import { RANKING_BROADCAST_USER } from '../pipeline/post-settle.ts';
 import type { Store, StoreReadback } from '../core/ports.ts';
 import { TOPICS } from '../core/topology.ts';
-import type { ExpectedRace, ExpectedUser } from './expected.ts';
+import { checkDayBonuses } from './check-missions.ts';
+import type { ExpectedAccount, ExpectedRace, ExpectedWorld } from './expected.ts';
 
 /** Every checker, in report order. */
 export const CHECKERS = [
@@ -49,7 +50,8 @@ export interface BusView {
 }
 
 export interface World {
-  readonly expected: ExpectedRace;
+  /** Every race of the day, and every user's end of day. */
+  readonly expected: ExpectedWorld;
   readonly store: Store;
   readonly bus: BusView;
   readonly client: ClientView;
@@ -70,8 +72,7 @@ class Report {
   }
 }
 
-async function checkTickets(w: World, rb: StoreReadback, r: Report): Promise<void> {
-  const { expected } = w;
+async function checkTickets(expected: ExpectedRace, rb: StoreReadback, r: Report): Promise<void> {
   const seen = new Set<string>();
   for await (const t of rb.ticketsOfRace(expected.race.raceId)) {
     seen.add(t.ticketId);
@@ -94,7 +95,7 @@ async function checkTickets(w: World, rb: StoreReadback, r: Report): Promise<voi
 /** Per-user read-backs in flight at once: a remote store (Spanner) answers each in milliseconds, one by one that is minutes. */
 const LEDGER_READS_IN_FLIGHT = 16;
 
-async function ledgerViolation(rb: StoreReadback, u: ExpectedUser): Promise<string | undefined> {
+async function ledgerViolation(rb: StoreReadback, u: ExpectedAccount): Promise<string | undefined> {
   const b = await rb.balances(u.userId);
   if (b === undefined || b.cash !== u.cash || b.medals !== u.medals) {
     return `user ${u.userId}: balance cash ${b?.cash} medals ${b?.medals}, expected initial - stakes + payouts + bonuses = cash ${u.cash} medals ${u.medals}`;
@@ -107,7 +108,7 @@ async function ledgerViolation(rb: StoreReadback, u: ExpectedUser): Promise<stri
 }
 
 async function checkLedger(w: World, rb: StoreReadback, r: Report): Promise<void> {
-  const users = [...w.expected.users.values()];
+  const users = [...w.expected.accounts.values()];
   const found: (string | undefined)[] = new Array(users.length);
   let next = 0;
   const reader = async (): Promise<void> => {
@@ -116,19 +117,6 @@ async function checkLedger(w: World, rb: StoreReadback, r: Report): Promise<void
   await Promise.all(Array.from({ length: Math.min(LEDGER_READS_IN_FLIGHT, users.length) }, reader));
   // Reported in user order whatever order the reads finished in, so a seed's report replays exactly.
   for (const message of found) if (message !== undefined) r.add('ledger-conservation', message);
-}
-
-async function checkBonuses(w: World, rb: StoreReadback, r: Report): Promise<void> {
-  const want = new Map<string, number>();
-  for (const u of w.expected.users.values()) for (const b of u.bonuses) want.set(b.bonusId, b.medals);
-  const got = await rb.bonuses();
-  const gotIds = new Set<string>();
-  for (const b of got) {
-    if (gotIds.has(b.bonusId)) r.add('bonuses-exactly-once', `bonus ${b.bonusId} granted twice`);
-    gotIds.add(b.bonusId);
-    if (want.get(b.bonusId) !== b.medals) r.add('bonuses-exactly-once', `bonus ${b.bonusId} of ${b.medals} medals was not expected (expected ${want.get(b.bonusId)})`);
-  }
-  for (const id of want.keys()) if (!gotIds.has(id)) r.add('bonuses-exactly-once', `bonus ${id} was never granted`);
 }
 
 function sameRanking(a: RankingPayload['top'], b: RankingPayload['top']): boolean {
@@ -141,11 +129,11 @@ function sameRanking(a: RankingPayload['top'], b: RankingPayload['top']): boolea
   return true;
 }
 
-function checkNotifications(w: World, r: Report): void {
+/** Checks one race's notifications; `known` collects their ids, so what no race explains is found after the last. */
+function checkNotifications(w: World, expected: ExpectedRace, known: Set<string>, r: Report): void {
   const { shown } = w.client;
-  const raceId = w.expected.race.raceId;
-  const known = new Set<string>();
-  for (const u of w.expected.users.values()) {
+  const raceId = expected.race.raceId;
+  for (const u of expected.users.values()) {
     const s = u.settlement;
     const id = settledNotificationId(s.settlementId);
     known.add(id);
@@ -161,16 +149,19 @@ function checkNotifications(w: World, r: Report): void {
   const rn = shown.get(rid);
   if (rn === undefined) r.add('ranking-exactly-once', `the ranking of ${raceId} was never shown`);
   else if (rn.times !== 1) r.add('ranking-exactly-once', `the client showed ${rid} ${rn.times} times`);
-  else if (rn.payload.kind !== 'ranking' || !sameRanking(rn.payload.top, w.expected.ranking)) {
+  else if (rn.payload.kind !== 'ranking' || !sameRanking(rn.payload.top, expected.ranking)) {
     r.add('ranking-exactly-once', `the ranking shown is not the ranking of every settled user: ${JSON.stringify(rn.payload.kind === 'ranking' ? rn.payload.top.slice(0, 3) : rn.payload)}`);
   }
-  for (const id of shown.keys()) if (!known.has(id)) r.add('notified-exactly-once', `unexpected notification ${id}`);
 }
 
-async function checkRankingClaims(w: World, rb: StoreReadback, r: Report): Promise<void> {
-  const claims = (await rb.rankingClaims()).filter((c) => c.raceId === w.expected.race.raceId);
-  if (claims.length !== 1) r.add('ranking-exactly-once', `the ranking of ${w.expected.race.raceId} was claimed ${claims.length} times`);
-  const users = w.expected.users.size;
+function checkUnexpectedNotifications(w: World, known: ReadonlySet<string>, r: Report): void {
+  for (const id of w.client.shown.keys()) if (!known.has(id)) r.add('notified-exactly-once', `unexpected notification ${id}`);
+}
+
+async function checkRankingClaims(expected: ExpectedRace, rb: StoreReadback, r: Report): Promise<void> {
+  const claims = (await rb.rankingClaims()).filter((c) => c.raceId === expected.race.raceId);
+  if (claims.length !== 1) r.add('ranking-exactly-once', `the ranking of ${expected.race.raceId} was claimed ${claims.length} times`);
+  const users = expected.users.size;
   for (const c of claims) if (c.postSettledUsers < users) r.add('ranking-exactly-once', `the ranking was claimed with ${c.postSettledUsers} of ${users} users post-settled (barrier)`);
 }
 
@@ -207,11 +198,13 @@ export async function checkWorld(w: World): Promise<Violation[]> {
   const rb = w.store.readback;
   if (rb === undefined) throw new Error('invariant violated: the simulator needs a Store with read-backs');
   for (const e of w.handlerErrors) r.add('no-handler-errors', e.split('\n').slice(0, 2).join(' | '));
-  await checkTickets(w, rb, r);
+  for (const race of w.expected.races) await checkTickets(race, rb, r);
   await checkLedger(w, rb, r);
-  await checkBonuses(w, rb, r);
-  checkNotifications(w, r);
-  await checkRankingClaims(w, rb, r);
+  await checkDayBonuses(w.expected, rb, (checker, message) => r.add(checker, message));
+  const known = new Set<string>();
+  for (const race of w.expected.races) checkNotifications(w, race, known, r);
+  checkUnexpectedNotifications(w, known, r);
+  for (const race of w.expected.races) await checkRankingClaims(race, rb, r);
   checkBus(w, r);
   return r.violations;
 }

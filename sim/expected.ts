@@ -1,9 +1,10 @@
 // What the world must look like after a race day, computed independently of the pipeline: the
-// pools straight from the scenario's tickets, the payout table and every user's settlement from
-// the pure core, the bonuses from the mission rules, and the ranking from all settlements. The
-// checkers compare the store, the bus and the client against this.
+// pools straight from the scenario's tickets, each race's payout table and every user's settlement
+// from the pure core, the ranking of each race from its settlements, and the day's bonuses from
+// the mission rules applied to each user's whole day at once (expectedBonuses). The checkers
+// compare the store, the bus and the client against this.
 import { encodeCombination, parseCombination } from '../core/combination.ts';
-import { freshDay, missionBonuses, settlementFacts } from '../core/missions.ts';
+import { DEFAULT_MISSION_RULES, firstTrifectaBonusId, hitBonusId, hitsTodayBonusId, settlementFacts, type MissionRules } from '../core/missions.ts';
 import { computePayoutTable } from '../core/payout.ts';
 import type { Bonus, CashPools } from '../core/ports.ts';
 import { RANKING_NOTIFICATION_TOP, rankSettlements, type RankingEntry } from '../core/ranking.ts';
@@ -14,12 +15,10 @@ import type { Ticket } from '../core/ticket.ts';
 import type { RaceDay, RacePlan } from '../scenarios/model.ts';
 import { LIMITS } from '../pipeline/settings.ts';
 
+/** A user's settlement in one race. */
 export interface ExpectedUser {
   readonly userId: string;
   readonly settlement: Settlement;
-  readonly bonuses: readonly Bonus[];
-  readonly cash: number;
-  readonly medals: number;
 }
 
 export interface ExpectedRace {
@@ -28,6 +27,21 @@ export interface ExpectedRace {
   readonly outcomeByTicket: ReadonlyMap<string, Settlement['outcomes'][number]>;
   readonly users: ReadonlyMap<string, ExpectedUser>;
   readonly ranking: readonly RankingEntry[];
+}
+
+/** A user with tickets at the end of the day: balances after every race and bonus. */
+export interface ExpectedAccount {
+  readonly userId: string;
+  readonly cash: number;
+  readonly medals: number;
+  readonly bonuses: readonly Bonus[];
+}
+
+export interface ExpectedWorld {
+  readonly races: readonly ExpectedRace[];
+  readonly accounts: ReadonlyMap<string, ExpectedAccount>;
+  /** Every bonus of the day, each once. */
+  readonly bonuses: readonly Bonus[];
 }
 
 function poolsOf(field: Field, tickets: readonly Ticket[]): CashPools {
@@ -43,45 +57,97 @@ function poolsOf(field: Field, tickets: readonly Ticket[]): CashPools {
   return pools;
 }
 
-/** The expected end state of a one-race day (the simulator's worlds have one race). */
-export function expectedWorld(day: RaceDay, raceDay: string): ExpectedRace {
-  const race = day.races[0];
-  if (race === undefined) throw new Error('invariant violated: a sim world has a race');
-  const field: Field = { sport: race.sport, riders: race.riders };
-  const all: Ticket[] = [];
-  for (const b of day.ticketBatches()) all.push(...b.tickets);
-  const table = computePayoutTable({ field, scratched: race.scratched, result: race.result, pools: poolsOf(field, all) });
-  const byUser = new Map<string, Ticket[]>();
-  for (const t of all) {
-    const list = byUser.get(t.userId);
-    if (list === undefined) byUser.set(t.userId, [t]);
-    else list.push(t);
+function groupBy<T>(items: Iterable<T>, keyOf: (item: T) => string): Map<string, T[]> {
+  const out = new Map<string, T[]>();
+  for (const item of items) {
+    const key = keyOf(item);
+    const list = out.get(key);
+    if (list === undefined) out.set(key, [item]);
+    else list.push(item);
   }
+  return out;
+}
+
+function expectedRace(race: RacePlan, tickets: readonly Ticket[]): ExpectedRace {
+  const field: Field = { sport: race.sport, riders: race.riders };
+  const table = computePayoutTable({ field, scratched: race.scratched, result: race.result, pools: poolsOf(field, tickets) });
   const users = new Map<string, ExpectedUser>();
   const outcomeByTicket = new Map<string, Settlement['outcomes'][number]>();
-  for (const account of day.users) {
-    const tickets = byUser.get(account.userId);
-    if (tickets === undefined) continue;
-    const r = settleUserTickets({ raceId: race.raceId, userId: account.userId, resultVersion: 1, tickets, table, field });
-    if (!r.ok) throw new Error(`invariant violated: scenario user ${account.userId} cannot be settled: ${r.error.message}`);
-    const s = r.value;
-    for (const o of s.outcomes) outcomeByTicket.set(o.ticketId, o);
-    const { bonuses } = missionBonuses(settlementFacts(s), freshDay(raceDay));
-    let cashStake = 0;
-    let medalStake = 0;
-    for (const t of tickets) {
-      if (t.currency === 'cash') cashStake += t.stake;
-      else medalStake += t.stake;
-    }
-    const bonusMedals = bonuses.reduce((n, b) => n + b.medals, 0);
-    users.set(account.userId, {
-      userId: account.userId,
-      settlement: s,
-      bonuses,
-      cash: account.cash - cashStake + s.cashDelta,
-      medals: account.medals - medalStake + s.medalDelta + bonusMedals,
-    });
+  for (const [userId, mine] of groupBy(tickets, (t) => t.userId)) {
+    const r = settleUserTickets({ raceId: race.raceId, userId, resultVersion: 1, tickets: mine, table, field });
+    if (!r.ok) throw new Error(`invariant violated: scenario user ${userId} cannot be settled in ${race.raceId}: ${r.error.message}`);
+    for (const o of r.value.outcomes) outcomeByTicket.set(o.ticketId, o);
+    users.set(userId, { userId, settlement: r.value });
   }
   const ranking = rankSettlements([...users.values()].map((u) => u.settlement), Math.min(LIMITS.rankingTop, RANKING_NOTIFICATION_TOP));
-  return { race, tickets: new Map(all.map((t) => [t.ticketId, t])), outcomeByTicket, users, ranking };
+  return { race, tickets: new Map(tickets.map((t) => [t.ticketId, t])), outcomeByTicket, users, ranking };
+}
+
+/**
+ * The date in Japan of an instant, the simple way: Date's UTC calendar nine hours on. Kept apart
+ * from the core's integer arithmetic (missions.ts japanDayOf) on purpose, so the two check each other.
+ */
+export function japanDateOfInstant(epochMs: number): string {
+  return new Date(epochMs + 9 * 3_600_000).toISOString().slice(0, 10);
+}
+
+/**
+ * The day's bonuses, from each user's whole day at once rather than settlement by settlement as
+ * the pipeline grants them: a hit bonus per settlement with hits, "N hits today" when the day's
+ * hits add up to N, the first trifecta hit when any race of the day had one. Whatever order the
+ * races settle in, the day ends with exactly these.
+ */
+export function expectedBonuses(settled: readonly { readonly settlement: Settlement; readonly postAtMs: number }[], rules: MissionRules = DEFAULT_MISSION_RULES): Bonus[] {
+  const bonuses: Bonus[] = [];
+  const days = groupBy(settled, (s) => `${s.settlement.userId}\u0000${japanDateOfInstant(s.postAtMs)}`);
+  for (const list of days.values()) {
+    const first = list[0] as (typeof list)[number];
+    const userId = first.settlement.userId;
+    const day = japanDateOfInstant(first.postAtMs);
+    let dayHits = 0;
+    let trifecta = false;
+    for (const { settlement } of list) {
+      const { hits, trifectaHits } = settlementFacts(settlement);
+      dayHits += hits;
+      trifecta ||= trifectaHits > 0;
+      if (hits > 0 && rules.medalsPerHit > 0) bonuses.push({ bonusId: hitBonusId(settlement.settlementId), userId, medals: hits * rules.medalsPerHit, reason: `${hits} hits` });
+    }
+    if (dayHits >= rules.hitsTodayTarget && rules.hitsTodayMedals > 0) {
+      bonuses.push({ bonusId: hitsTodayBonusId(userId, day, rules.hitsTodayTarget), userId, medals: rules.hitsTodayMedals, reason: `${rules.hitsTodayTarget} hits today` });
+    }
+    if (trifecta && rules.firstTrifectaHitMedals > 0) bonuses.push({ bonusId: firstTrifectaBonusId(userId, day), userId, medals: rules.firstTrifectaHitMedals, reason: 'first trifecta hit today' });
+  }
+  return bonuses;
+}
+
+/** The expected end state of a race day of any number of races. */
+export function expectedWorld(day: RaceDay): ExpectedWorld {
+  const all: Ticket[] = [];
+  for (const b of day.ticketBatches()) all.push(...b.tickets);
+  const byRace = groupBy(all, (t) => t.raceId);
+  const races = day.races.map((race) => expectedRace(race, byRace.get(race.raceId) ?? []));
+  const settled = races.flatMap((r) => [...r.users.values()].map((u) => ({ settlement: u.settlement, postAtMs: r.race.postAtMs })));
+  const bonuses = expectedBonuses(settled);
+  const bonusesOf = groupBy(bonuses, (b) => b.userId);
+  const settlementsOf = groupBy(settled, (s) => s.settlement.userId);
+  const ticketsOf = groupBy(all, (t) => t.userId);
+  const accounts = new Map<string, ExpectedAccount>();
+  for (const account of day.users) {
+    const tickets = ticketsOf.get(account.userId);
+    if (tickets === undefined) continue;
+    let cash = account.cash;
+    let medals = account.medals;
+    for (const t of tickets) {
+      if (t.currency === 'cash') cash -= t.stake;
+      else medals -= t.stake;
+    }
+    for (const { settlement } of settlementsOf.get(account.userId) ?? []) {
+      cash += settlement.cashDelta;
+      medals += settlement.medalDelta;
+    }
+    const mine = bonusesOf.get(account.userId) ?? [];
+    for (const b of mine) medals += b.medals;
+    accounts.set(account.userId, { userId: account.userId, cash, medals, bonuses: mine });
+  }
+  return { races, accounts, bonuses };
 }

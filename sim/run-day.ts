@@ -8,7 +8,6 @@ import type { PipelineVariants } from '../pipeline/settings.ts';
 import type { RaceDay } from '../scenarios/model.ts';
 import { CHECKERS, checkWorld, type BusView } from './checkers.ts';
 import { expectedWorld } from './expected.ts';
-import { raceDayOf } from '../core/missions.ts';
 import { runRealtime, type RealtimeResult } from './realtime.ts';
 import { loadDay } from './world.ts';
 
@@ -80,7 +79,7 @@ export async function runDay(o: RunDayOptions): Promise<RunDayResult> {
   });
   const checkStart = performance.now();
   const settledTickets = await countSettled(backend.store, race.raceId);
-  const expected = expectedWorld(day, raceDayOf(race.postAtMs));
+  const expected = expectedWorld(day);
   const violations = await checkWorld({ expected, store: backend.store, bus: backend.view, client: realtime.client.view, poison: [], handlerErrors: realtime.errors });
   if (realtime.timedOut) violations.push({ checker: 'nothing-unacked', message: `the pipeline was still busy after ${o.timeoutMs} ms` });
   const invariants = CHECKERS.map((name) => {
@@ -93,7 +92,7 @@ export async function runDay(o: RunDayOptions): Promise<RunDayResult> {
     checkMs: Math.round(performance.now() - checkStart),
     ticketsLoaded: day.ticketCount,
     settledTickets,
-    usersWithTickets: expected.users.size,
+    usersWithTickets: expected.accounts.size,
     invariants,
     ok: invariants.every((i) => i.ok),
   };

@@ -1,8 +1,12 @@
-// The simulator's built-in race day: one race, a few dozen users with a few tickets each, cash and
-// free medals, and now and then a scratch, a dead heat, a faller or a void race. Everything is
-// drawn from the rng, so a seed is a world. Deliberately small: the simulator's value is in how
-// many fault schedules it explores per minute, not in the size of one world.
+// The simulator's built-in race days. The smoke day: one race, a few dozen users with a few
+// tickets each, cash and free medals, and now and then a scratch, a dead heat, a faller or a void
+// race. The sim day (simRaceDay): two to four such races sharing the users, on two days in Japan,
+// so "today" missions are earned across races, including races on either side of midnight UTC
+// that are one day in Japan. Everything is drawn from the rng, so a seed is a world. Deliberately
+// small: the simulator's value is in how many fault schedules it explores per minute, not in the
+// size of one world.
 import { enumerateCombinations, formatCombination } from '../core/combination.ts';
+import { combinationOfCode, computePayoutTable } from '../core/payout.ts';
 import type { UserAccount } from '../core/ports.ts';
 import type { RaceResult } from '../core/race-result.ts';
 import type { SeededRng } from '../core/rng.ts';
@@ -55,7 +59,13 @@ function drawResult(field: Field, rng: SeededRng): { scratched: number[]; result
   return { scratched, result: { status: 'official', order } };
 }
 
-function drawTickets(raceId: string, field: Field, users: readonly UserAccount[], shape: SmokeShape, rng: SeededRng): Ticket[] {
+/** Picks of a sim-day ticket: the winning combinations per bet type ("favourites", so hits are common enough to reach day missions). */
+interface Picks {
+  readonly winning: ReadonlyMap<BetType, readonly string[]>;
+  readonly perMille: number;
+}
+
+function drawTickets(raceId: string, field: Field, users: readonly UserAccount[], shape: SmokeShape, rng: SeededRng, idPrefix = 't', picks?: Picks): Ticket[] {
   const types = betTypesSold(field);
   const combos = new Map<BetType, string[]>();
   for (const t of types) combos.set(t, enumerateCombinations(t, field).map((c) => formatCombination(t, c)));
@@ -65,10 +75,11 @@ function drawTickets(raceId: string, field: Field, users: readonly UserAccount[]
     const count = rng.int(1, shape.ticketsPerUserMax);
     for (let i = 0; i < count; i++) {
       const betType = types[rng.int(0, types.length - 1)] as BetType;
-      const list = combos.get(betType) as string[];
+      const favourites = picks?.winning.get(betType) ?? [];
+      const list = picks !== undefined && favourites.length > 0 && chance(rng, picks.perMille) ? favourites : (combos.get(betType) as string[]);
       const currency: Currency = chance(rng, CHANCE.medal) ? 'medal' : 'cash';
       tickets.push({
-        ticketId: `t${String(++n).padStart(6, '0')}`,
+        ticketId: `${idPrefix}${String(++n).padStart(6, '0')}`,
         userId: u.userId,
         raceId,
         betType,
@@ -114,4 +125,57 @@ export function smokeRaceDay(seed: number, rng: SeededRng, shape: SmokeShape = S
     ticketBatches: () => [batch],
     ticketCount: tickets.length,
   };
+}
+
+/**
+ * Post times of the sim day's slots, ms since the epoch, and what each tests: day missions count
+ * per day in Japan (UTC+9), and two of these fall on another UTC date than their Japan date.
+ */
+export const SIM_DAY_POST_TIMES: readonly number[] = [
+  Date.UTC(2026, 10, 20, 23, 45), // 08:45 on 21 November in Japan, still 20 November in UTC
+  Date.UTC(2026, 10, 21, 0, 30), // 09:30 on 21 November in Japan, past midnight UTC: the same day in Japan
+  Date.UTC(2026, 10, 21, 11, 0), // 20:00 on 21 November in Japan
+  Date.UTC(2026, 10, 21, 23, 50), // 08:50 on 22 November in Japan (21 November in UTC): the next day in Japan
+];
+
+/** Per mille of a sim-day user's chance to bet in each race, and of a ticket to pick a winning combination. */
+const SIM_DAY_CHANCE = { bets: 650, favourite: 250 } as const;
+export const SIM_DAY_SHAPE: SmokeShape = { usersMin: 30, usersMax: 90, ticketsPerUserMax: 3, stakeUnitsMax: 10 };
+
+/** Winning combinations of each bet type the result pays (none for a void race or a refunded type). */
+function winningPicks(field: Field, scratched: readonly number[], result: RaceResult): Map<BetType, string[]> {
+  const table = computePayoutTable({ field, scratched, result, pools: {} });
+  const out = new Map<BetType, string[]>();
+  for (const [betType, p] of Object.entries(table.byType) as [BetType, NonNullable<(typeof table.byType)[BetType]>][]) {
+    if (p.kind !== 'refunded') out.set(betType, p.winning.map((code) => formatCombination(betType, combinationOfCode(betType, code))));
+  }
+  return out;
+}
+
+/** The sim day: 2 to 4 races in the slots of SIM_DAY_POST_TIMES, sharing one set of users. */
+export function simRaceDay(seed: number, rng: SeededRng, shape: SmokeShape = SIM_DAY_SHAPE): RaceDay {
+  const userCount = rng.int(shape.usersMin, shape.usersMax);
+  const budget = SIM_DAY_POST_TIMES.length * shape.ticketsPerUserMax * shape.stakeUnitsMax * 100;
+  const users: UserAccount[] = Array.from({ length: userCount }, (_, i) => ({
+    userId: `u${String(i + 1).padStart(5, '0')}`,
+    cash: budget + 100 * rng.int(0, 100),
+    medals: budget + 100 * rng.int(0, 100),
+  }));
+  const slots = shuffled(SIM_DAY_POST_TIMES.map((_, i) => i), rng)
+    .slice(0, rng.int(2, SIM_DAY_POST_TIMES.length))
+    .sort((a, b) => a - b);
+  const races: RacePlan[] = [];
+  const tickets: Ticket[] = [];
+  for (const slot of slots) {
+    const raceId = `r${seed}${'abcd'[slot]}`;
+    const field = drawField(rng);
+    const { scratched, result } = drawResult(field, rng);
+    const bettors = users.filter(() => chance(rng, SIM_DAY_CHANCE.bets));
+    const picks = { winning: winningPicks(field, scratched, result), perMille: SIM_DAY_CHANCE.favourite };
+    tickets.push(...drawTickets(raceId, field, bettors.length > 0 ? bettors : users.slice(0, 1), shape, rng, `${raceId}-t`, picks));
+    const postAtMs = SIM_DAY_POST_TIMES[slot] as number;
+    races.push({ raceId, venue: 'sim', sport: field.sport, riders: field.riders, closeAtMs: postAtMs - 120_000, postAtMs, resultAtMs: postAtMs + 300_000, scratched, result });
+  }
+  const batch: TicketBatch = { tickets, placedAtMs: tickets.map(() => 0) };
+  return { name: 'sim-day', seed, races, users, ticketBatches: () => [batch], ticketCount: tickets.length };
 }
