@@ -78,6 +78,7 @@ export interface RaceInfo {
   readonly sport: Sport;
   readonly riders: number;
   readonly closeAtMs: number;
+  /** Post time in ms since the Unix epoch; its date in Japan is the race day of "today" missions (missions.ts raceDayOf). */
   readonly postAtMs: number;
 }
 
