@@ -35,8 +35,14 @@ describe('day missions across the races of a day', () => {
       race('rB', '2026-11-21T00:30:00Z'), // 21 November 09:30 in Japan
       race('rC', '2026-11-21T23:50:00Z'), // 22 November 08:50 in Japan (21 November in UTC, like rB)
     ];
-    const all = [...tickets('rA', 'u1', 2), ...tickets('rB', 'u1', 1), ...tickets('rC', 'u1', 2), ...tickets('rA', 'u2', 2), ...tickets('rC', 'u2', 0)];
-    const day: RaceDay = { name: 'missions', seed: 1, races, users: ['u1', 'u2'].map((userId) => ({ userId, cash: 10_000, medals: 10_000 })), ticketBatches: () => [{ tickets: all, placedAtMs: all.map(() => 0) }], ticketCount: all.length };
+    // u1: 2 + 1 hits on 21 November in Japan, then 2 on the 22nd. u2: 2 hits in one race only.
+    // u3: 2 + 1 hits that share a UTC date (rB, rC) but not a Japan date: no "3 hits today".
+    const all = [
+      ...tickets('rA', 'u1', 2), ...tickets('rB', 'u1', 1), ...tickets('rC', 'u1', 2),
+      ...tickets('rA', 'u2', 2), ...tickets('rC', 'u2', 0),
+      ...tickets('rB', 'u3', 2), ...tickets('rC', 'u3', 1),
+    ];
+    const day: RaceDay = { name: 'missions', seed: 1, races, users: ['u1', 'u2', 'u3'].map((userId) => ({ userId, cash: 10_000, medals: 10_000 })), ticketBatches: () => [{ tickets: all, placedAtMs: all.map(() => 0) }], ticketCount: all.length };
     const clock = createVirtualClock();
     const bus = createMemoryBus({ clock });
     const store = createMemoryStore({ clock });
@@ -50,13 +56,16 @@ describe('day missions across the races of a day', () => {
     const dailyOf = async (userId: string) => (await store.readback.bonuses()).filter((b) => b.userId === userId && !b.bonusId.startsWith('bonus:hit:')).map((b) => b.bonusId).sort();
     expect(await dailyOf('u1')).toEqual(['bonus:hits-today:3:u1:2026-11-21']);
     expect(await dailyOf('u2')).toEqual([]);
-    expect((await store.readback.bonuses()).filter((b) => b.bonusId.startsWith('bonus:hit:')).map((b) => b.bonusId).sort()).toEqual(['bonus:hit:stl:rA:u1:v1', 'bonus:hit:stl:rA:u2:v1', 'bonus:hit:stl:rB:u1:v1', 'bonus:hit:stl:rC:u1:v1']);
+    expect(await dailyOf('u3')).toEqual([]);
+    expect((await store.readback.bonuses()).filter((b) => b.bonusId.startsWith('bonus:hit:')).map((b) => b.bonusId).sort()).toEqual([
+      'bonus:hit:stl:rA:u1:v1', 'bonus:hit:stl:rA:u2:v1', 'bonus:hit:stl:rB:u1:v1', 'bonus:hit:stl:rB:u3:v1', 'bonus:hit:stl:rC:u1:v1', 'bonus:hit:stl:rC:u3:v1',
+    ]);
     const before = await store.readback.balances('u2');
 
     // Every `settled` message delivered again (twice): each counts nothing more.
     for (const r of races) {
       const publishedAtMs = (await store.getOutcome(r.raceId))?.publishedAtMs ?? 0;
-      for (const userId of ['u1', 'u2']) {
+      for (const userId of ['u1', 'u2', 'u3']) {
         const t = await store.getSettlementTotals(r.raceId, userId);
         if (t === undefined) continue;
         const data = encodeSettled({ raceId: r.raceId, userId, settlementId: t.settlementId, cash: t.cash, medals: t.medals, hits: t.hits, trifectaHits: t.trifectaHits ?? 0, resultVersion: 1, publishedAtMs });
@@ -64,10 +73,11 @@ describe('day missions across the races of a day', () => {
       }
     }
     await clock.runUntilIdle({ maxSteps: 100_000 });
-    expect(bus.subscriptionStats(SUBSCRIPTIONS.postSettle.name).published).toBe(5 + 2 * 5); // 5 settlements, then each twice more
+    expect(bus.subscriptionStats(SUBSCRIPTIONS.postSettle.name).published).toBe(7 + 2 * 7); // 7 settlements, then each twice more
     await pipeline.stop();
     expect(await dailyOf('u1')).toEqual(['bonus:hits-today:3:u1:2026-11-21']);
     expect(await dailyOf('u2')).toEqual([]); // u2's 2 hits in rA counted twice would make 4
+    expect(await dailyOf('u3')).toEqual([]);
     expect(await store.readback.balances('u2')).toEqual(before);
   });
 });
