@@ -2,7 +2,9 @@
 // bonuses a race earns and the medals they credit, in one read-write transaction of the user's
 // shard. Calls that queue behind a busy shard commit together (ShardBatcher, background lane,
 // like the other post-settlement writes); calls of one user and day in a batch see each other's
-// rows, in order.
+// rows, in order. One call's failure fails that call only: a call whose bonuses cannot be computed
+// is left out of the batch's writes, and when the batch's commit fails, every call is retried in a
+// transaction of its own (applyDayProgressIsolated), so one bad call does not fail its neighbours.
 //
 // Reads go through the read API (key ranges, keys), never DML or SQL: the emulator scans for SQL
 // inside read-write transactions, and key reads stay fast at any table size (see schema.sql).
@@ -17,6 +19,9 @@ export interface DayProgressRequest {
   readonly entry: DayRaceEntry;
   readonly bonusesOf: DayBonusesOf;
 }
+
+/** Per call: the bonuses granted now, or why the call failed. */
+export type DayProgressOutcome = { readonly ok: true; readonly granted: readonly Bonus[] } | { readonly ok: false; readonly error: unknown };
 
 interface DayRow {
   UserId: string;
@@ -44,8 +49,8 @@ function checkBonus(b: Bonus, userId: string): void {
   invariant(Number.isSafeInteger(b.medals) && b.medals > 0, `bonus ${b.bonusId}: medals ${b.medals} must be a positive integer`);
 }
 
-/** Records the entries not yet counted and returns, per request, the bonuses they earn (before granting), and the users' medals. */
-async function countEntries(tx: Transaction, reqs: readonly DayProgressRequest[]): Promise<{ earned: Bonus[][]; medals: Map<string, number> }> {
+/** Records the entries not yet counted and returns, per request, the bonuses they earn (before granting) or its error, and the users' medals. */
+async function countEntries(tx: Transaction, reqs: readonly DayProgressRequest[]): Promise<{ earned: (Bonus[] | Error)[]; medals: Map<string, number> }> {
   const days = new Map<string, { userId: string; day: string }>();
   for (const { entry } of reqs) days.set(dayKey(entry.userId, entry.day), { userId: entry.userId, day: entry.day });
   const userIds = [...new Set(reqs.map((r) => r.entry.userId))];
@@ -54,7 +59,6 @@ async function countEntries(tx: Transaction, reqs: readonly DayProgressRequest[]
     tx.read('Users', { keys: userIds.map((u) => [u]), columns: ['UserId', 'Medals'], json: true }),
   ]);
   const medals = new Map((users as { UserId: string; Medals: number }[]).map((u) => [u.UserId, u.Medals]));
-  for (const u of userIds) invariant(medals.has(u), `day progress for unknown user ${u}`);
   const counted = new Map<string, Map<string, { hits: number; trifectaHits: number }>>();
   for (const r of rows as DayRow[]) {
     const key = dayKey(r.UserId, r.Day);
@@ -67,8 +71,14 @@ async function countEntries(tx: Transaction, reqs: readonly DayProgressRequest[]
     let races = counted.get(key);
     if (races === undefined) counted.set(key, (races = new Map()));
     if (races.has(entry.raceId)) return []; // counted before, or earlier in this batch: a redelivery
-    const bonuses = [...bonusesOf(dayProgressOf(entry.day, [...races.values()]))];
-    for (const b of bonuses) checkBonus(b, entry.userId);
+    let bonuses: Bonus[];
+    try {
+      invariant(medals.has(entry.userId), `day progress for unknown user ${entry.userId}`);
+      bonuses = [...bonusesOf(dayProgressOf(entry.day, [...races.values()]))];
+      for (const b of bonuses) checkBonus(b, entry.userId);
+    } catch (e) {
+      return e instanceof Error ? e : new Error(String(e));
+    }
     races.set(entry.raceId, { hits: entry.hits, trifectaHits: entry.trifectaHits });
     tx.insert('DayProgress', { UserId: entry.userId, Day: entry.day, RaceId: entry.raceId, SettlementId: entry.settlementId, Hits: entry.hits, TrifectaHits: entry.trifectaHits });
     return bonuses;
@@ -97,15 +107,31 @@ async function grantEarned(tx: Transaction, earned: readonly Bonus[][], medals: 
   return granted;
 }
 
-/** One transaction applying the day progress of several calls (one shard); per call, the bonuses granted now. */
-export function applyDayProgressBatch(database: Database, counters: TxCounters, options: TxRunnerOptions, reqs: readonly DayProgressRequest[]): Promise<Bonus[][]> {
+/** One transaction applying the day progress of several calls (one shard); per call, the bonuses granted now or its error. */
+export function applyDayProgressBatch(database: Database, counters: TxCounters, options: TxRunnerOptions, reqs: readonly DayProgressRequest[]): Promise<DayProgressOutcome[]> {
   return runReadWrite(
     database,
     counters,
     async (tx: Transaction) => {
       const { earned, medals } = await countEntries(tx, reqs);
-      return grantEarned(tx, earned, medals);
+      const granted = await grantEarned(tx, earned.map((e) => (e instanceof Error ? [] : e)), medals);
+      return earned.map((e, i): DayProgressOutcome => (e instanceof Error ? { ok: false, error: e } : { ok: true, granted: granted[i] as Bonus[] }));
     },
     options,
   );
+}
+
+/**
+ * applyDayProgressBatch, and when its commit fails, each call again in a transaction of its own,
+ * one after another (the caller holds the shard's slot): only the calls that fail alone fail.
+ */
+export async function applyDayProgressIsolated(database: Database, counters: TxCounters, options: TxRunnerOptions, reqs: readonly DayProgressRequest[]): Promise<DayProgressOutcome[]> {
+  try {
+    return await applyDayProgressBatch(database, counters, options, reqs);
+  } catch (error) {
+    if (reqs.length === 1) return [{ ok: false, error }];
+    const out: DayProgressOutcome[] = [];
+    for (const r of reqs) out.push(...(await applyDayProgressIsolated(database, counters, options, [r])));
+    return out;
+  }
 }
