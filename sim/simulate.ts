@@ -1,7 +1,8 @@
 // The deterministic simulator: one seed decides the race day, the pipeline shape, the faults and
 // (through the virtual clock and the seeded bus and store) the interleaving. A run builds the
 // memory world (a day of 2 to 4 races sharing users, workload.ts simRaceDay), ingests each race's
-// result, lets virtual time run until nothing is pending, then checks the whole world. The trace hash identifies the run: the same seed gives the same hash.
+// result, lets virtual time run until nothing is pending, then checks the whole world. The trace
+// hash identifies the run: the same seed gives the same hash.
 import { createMemoryBus, createMemoryStore, createVirtualClock } from '../backends/memory/index.ts';
 import { createRng } from '../core/rng.ts';
 import { InjectedCrash, type Probe } from '../pipeline/probe.ts';
