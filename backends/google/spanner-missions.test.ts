@@ -1,8 +1,9 @@
 // Proves the Spanner store's day missions fail one call, not its batch: calls that queue behind a
 // busy shard commit together, and among them a call whose bonuses cannot be computed, and one
 // whose write the commit refuses (a bonus reason longer than its column), fail alone while their
-// neighbours count their races and get their bonuses. It fails if a batch's failure rejects every
-// caller (the neighbours' calls would reject) or if the retry counts anything twice.
+// neighbours count their races and get their bonuses (the group commit retries a failed batch a
+// call per transaction). It fails if a batch's failure rejects every caller (the neighbours' calls
+// would reject) or if the retry counts anything twice.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { dayRaceEntry, missionBonuses } from '../../core/missions.ts';
 import type { Bonus } from '../../core/ports.ts';

@@ -3,8 +3,9 @@
 // shard. Calls that queue behind a busy shard commit together (ShardBatcher, background lane,
 // like the other post-settlement writes); calls of one user and day in a batch see each other's
 // rows, in order. One call's failure fails that call only: a call whose bonuses cannot be computed
-// is left out of the batch's writes, and when the batch's commit fails, every call is retried in a
-// transaction of its own (applyDayProgressIsolated), so one bad call does not fail its neighbours.
+// is left out of the batch's writes (its outcome carries the error), and a batch whose commit
+// fails is retried a call per transaction by the ShardBatcher, so one bad call does not fail its
+// neighbours.
 //
 // Reads go through the read API (key ranges, keys), never DML or SQL: the emulator scans for SQL
 // inside read-write transactions, and key reads stay fast at any table size (see schema.sql).
@@ -121,17 +122,3 @@ export function applyDayProgressBatch(database: Database, counters: TxCounters, 
   );
 }
 
-/**
- * applyDayProgressBatch, and when its commit fails, each call again in a transaction of its own,
- * one after another (the caller holds the shard's slot): only the calls that fail alone fail.
- */
-export async function applyDayProgressIsolated(database: Database, counters: TxCounters, options: TxRunnerOptions, reqs: readonly DayProgressRequest[]): Promise<DayProgressOutcome[]> {
-  try {
-    return await applyDayProgressBatch(database, counters, options, reqs);
-  } catch (error) {
-    if (reqs.length === 1) return [{ ok: false, error }];
-    const out: DayProgressOutcome[] = [];
-    for (const r of reqs) out.push(...(await applyDayProgressIsolated(database, counters, options, [r])));
-    return out;
-  }
-}

@@ -30,7 +30,7 @@ import { settleBatchBody, settleInDatabase, type BatchSettleOutcome, type Settle
 import { prefetchTransactions, runReadWrite, type TxCounters, type TxRunnerOptions } from './spanner-tx.ts';
 import { BATCH_LIMITS, LaneGate, ShardBatcher, settlementsPerCommitFor, grantBonusesBatch, markPostSettledBatch, type MarkRequest } from './spanner-batch.ts';
 import { pageOpenUsers } from './spanner-paging.ts';
-import { applyDayProgressIsolated, checkDayProgressRequest, type DayProgressOutcome, type DayProgressRequest } from './spanner-missions.ts';
+import { applyDayProgressBatch, checkDayProgressRequest, type DayProgressOutcome, type DayProgressRequest } from './spanner-missions.ts';
 
 export interface SpannerStoreOptions extends SpannerTarget {
   /** One database per shard; users are spread over them by a stable hash (emulator-only technique). */
@@ -144,7 +144,7 @@ export function createSpannerStore(options: SpannerStoreOptions): SpannerStore {
       new ShardBatcher<SettleRequest, BatchSettleOutcome>(gate(shard), (reqs) => runReadWrite(d, counters, (tx) => settleBatchBody(tx, reqs), txOptions(shard)), settlementsPerCommit, 'normal', (r) => r.userId),
   );
   const bonusBatchers = databases.map((d, shard) => new ShardBatcher<readonly Bonus[], string[]>(gate(shard), (calls) => grantBonusesBatch(d, counters, txOptions(shard), calls), BATCH_LIMITS.itemsPerCommitMax, 'background'));
-  const dayBatchers = databases.map((d, shard) => new ShardBatcher<DayProgressRequest, DayProgressOutcome>(gate(shard), (reqs) => applyDayProgressIsolated(d, counters, txOptions(shard), reqs), BATCH_LIMITS.itemsPerCommitMax, 'background'));
+  const dayBatchers = databases.map((d, shard) => new ShardBatcher<DayProgressRequest, DayProgressOutcome>(gate(shard), (reqs) => applyDayProgressBatch(d, counters, txOptions(shard), reqs), BATCH_LIMITS.itemsPerCommitMax, 'background'));
   const settlementReads = createSettlementReads({ databases, userShard, raceShard });
 
   const store: SpannerStore = {
