@@ -4,7 +4,7 @@
 // several times; the median run gives `ticketsPerSecond`. `payoutTableMs` is the median time of
 // computePayoutTable for the same race with all 7 bet types and every combination staked.
 import { performance } from 'node:perf_hooks';
-import { parseArgs, UsageError, withUsage } from '../cli/args.ts';
+import { parseArgs, UsageError, withUsage } from '../cmdline/args.ts';
 import { encodeCombination, enumerateCombinations, formatCombination, type Combination } from '../core/combination.ts';
 import { computePayoutTable, type PayoutInput } from '../core/payout.ts';
 import type { RaceResult } from '../core/race-result.ts';

@@ -20,8 +20,8 @@
 import { loadavg } from 'node:os';
 import { BATCH_LIMITS } from '../backends/google/spanner-batch.ts';
 import { measureRawSettlement, type RawSettlementResult } from '../backends/google/spanner-capacity.ts';
-import { parseArgs, UsageError, withUsage } from '../cli/args.ts';
-import { openBackend, exitOnInterrupt } from '../cli/backend.ts';
+import { parseArgs, UsageError, withUsage } from '../cmdline/args.ts';
+import { openBackend, exitOnInterrupt } from '../sim/open-backend.ts';
 import type { UserAccount } from '../core/ports.ts';
 import type { RaceResult } from '../core/race-result.ts';
 import type { Ticket } from '../core/ticket.ts';

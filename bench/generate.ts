@@ -1,7 +1,7 @@
 // `raceday bench generate`: generation speed to /dev/null (the bytes are built and written, the
 // disk is out of the picture). Prints ticketsPerSecond, seconds and rssMbMax (peak RSS of this process).
 import { openSync, closeSync } from 'node:fs';
-import { parseArgs, UsageError, withUsage } from '../cli/args.ts';
+import { parseArgs, UsageError, withUsage } from '../cmdline/args.ts';
 import { defaultWorkers, generateJsonlParallel } from '../scenarios/parallel.ts';
 import { fdSink } from '../scenarios/sink.ts';
 import { loadScenario, ScenarioError } from '../scenarios/spec.ts';

@@ -5,7 +5,7 @@
 // ticketsPerSecond and rssMbMax (process RSS sampled every few ms).
 import { performance } from 'node:perf_hooks';
 import { createMemoryBus, createMemoryStore, createRealClock, type MemoryStore } from '../backends/memory/index.ts';
-import { parseArgs, UsageError, withUsage } from '../cli/args.ts';
+import { parseArgs, UsageError, withUsage } from '../cmdline/args.ts';
 import { encodeCombination, enumerateCombinations } from '../core/combination.ts';
 import type { RaceResult } from '../core/race-result.ts';
 import { createRng, type SeededRng } from '../core/rng.ts';

@@ -51,7 +51,7 @@ describe('raceday run --scenario (replay)', () => {
   it('refuses replay-only flags on smoke and replays on other backends, naming the flag', () => {
     const smoke = run(['--scenario', 'smoke', '--speed', '10']);
     expect(smoke.status).toBe(2);
-    expect(smoke.stderr).toMatch(/--speed and --bets apply to generated scenarios/);
+    expect(smoke.stderr).toMatch(/--speed applies to generated scenarios/);
     const emu = run(['--scenario', scenario, '--backend', 'emulators']);
     expect(emu.status).toBe(2);
     expect(emu.stderr).toMatch(/memory backend only/);

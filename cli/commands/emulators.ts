@@ -37,7 +37,7 @@ options:
   --json                status as JSON`;
 
 const spec = {
-  strategy: { type: 'string' },
+  strategy: { type: 'string', choices: STRATEGIES },
   project: { type: 'string' },
   'spanner-shards': { type: 'int', min: 1, max: 64 },
   'no-provision': { type: 'boolean' },
@@ -121,7 +121,7 @@ export const command: CommandModule = {
   usage,
   run(argv) {
     return withUsage(usage, async () => {
-      const { flags, positionals } = parseArgs(argv, spec);
+      const { flags, positionals } = parseArgs(argv, spec, { positionals: 1 });
       const [action, ...extra] = positionals;
       if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
       const strategy = (flags.strategy ?? 'auto') as StrategyChoice;

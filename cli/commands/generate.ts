@@ -1,5 +1,6 @@
 // `raceday generate`: writes a seeded synthetic race day as JSON Lines (record kinds are listed
 // in scenarios/generate.ts and in the usage text below).
+import { dirname } from 'node:path';
 import { parseArgs, UsageError, withUsage } from '../args.ts';
 import type { CommandModule } from '../main.ts';
 import { defaultWorkers, generateJsonlParallel } from '../../scenarios/parallel.ts';
@@ -29,6 +30,18 @@ Records, one JSON object a line, "kind" first:
 Tickets, close and result records are in time order (ms on the scenario clock, 0 = 00:00).
 Progress goes to standard error on a terminal (not when CI is set).`;
 
+/** An output that cannot be opened is the caller's to fix: one line naming the file and why, exit 2. */
+function openOrRefuse(target: string): ReturnType<typeof openOutput> {
+  try {
+    return openOutput(target);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    if (err.code === undefined) throw e;
+    const why = err.code === 'ENOENT' ? `directory ${dirname(target)} does not exist` : err.code === 'EISDIR' ? 'it is a directory' : err.code === 'EACCES' ? 'permission denied' : err.code;
+    throw new UsageError(`cannot write --out ${target}: ${why} (give a writable file, or - for standard output)`);
+  }
+}
+
 export const command: CommandModule = {
   summary: 'write a seeded synthetic race day (races, users, tickets, results) as JSON Lines',
   usage,
@@ -53,7 +66,7 @@ export const command: CommandModule = {
         process.stderr.write(`raceday generate: ${e.message}\n`);
         return 2;
       }
-      const out = openOutput(flags.out);
+      const out = openOrRefuse(flags.out);
       const progress = progressEnabled();
       const summary = await generateJsonlParallel(spec, seed, {
         sink: out.sink,

@@ -64,11 +64,11 @@ describe('raceday payout', () => {
     expect(missing.stderr).toContain('cannot read input');
   });
 
-  it('rejects unknown options and stray arguments with the usage text', () => {
+  it('rejects unknown options and stray arguments in one line pointing at the help', () => {
     const r = raceday(['payout', '--fast']);
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('unknown option --fast');
-    expect(r.stderr).toContain('usage: raceday payout');
+    expect(r.stderr).toBe('raceday payout: unknown option --fast (raceday help payout lists the options)\n');
     expect(raceday(['payout', 'races.jsonl']).status).toBe(2);
   });
 });

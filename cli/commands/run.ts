@@ -14,7 +14,7 @@ import { smokeRaceDay, type SmokeShape } from '../../sim/workload.ts';
 import { STRATEGIES, type StrategyChoice } from '../../emulators/index.ts';
 import { parseArgs, UsageError, withUsage } from '../args.ts';
 import { SETTLEMENTS_PER_COMMIT_DEFAULT } from '../../backends/google/spanner-batch.ts';
-import { BACKENDS, exitOnInterrupt, isBackendName, openBackend, type BackendName, type BackendStats } from '../backend.ts';
+import { BACKENDS, BackendUnavailableError, exitOnInterrupt, isBackendName, openBackend, type BackendName, type BackendStats } from '../../sim/open-backend.ts';
 import type { CommandModule } from '../main.ts';
 import { runReplay } from '../run-replay.ts';
 
@@ -52,6 +52,17 @@ store's final state back through its client.
 Exit code 1 when an invariant fails; 130/143 after Ctrl-C/SIGTERM (emulators this run started are stopped).`;
 
 const RUN_TIMEOUT_MS = 300_000;
+
+/** Options of the checked smoke day that a generated-scenario replay has no use for: refused there, not ignored. */
+const SMOKE_ONLY = ['users', 'fanout', 'notify', 'workers', 'max-in-flight', 'strategy', 'project', 'spanner-shards', 'spanner-instance', 'spanner-database'] as const;
+const REPLAY_ONLY = ['speed', 'bets'] as const;
+const EMULATORS_ONLY = ['spanner-shards', 'strategy'] as const;
+const GOOGLE_ONLY = ['spanner-instance', 'spanner-database'] as const;
+
+function refuseOptions(flags: Record<string, unknown>, names: readonly string[], why: (name: string) => string): void {
+  const given = names.find((n) => flags[n] !== undefined);
+  if (given !== undefined) throw new UsageError(why(given));
+}
 const DEFAULT_USERS = 2_000;
 
 function runShape(users: number): SmokeShape {
@@ -126,6 +137,16 @@ function summaryOf(i: SummaryInput) {
   };
 }
 
+/** A backend the user must fix outside raceday (no credentials, emulator hosts set) is a one-line usage error. */
+async function openOrExplain(name: BackendName, options: Parameters<typeof openBackend>[1]): Promise<Awaited<ReturnType<typeof openBackend>>> {
+  try {
+    return await openBackend(name, options);
+  } catch (e) {
+    if (e instanceof BackendUnavailableError) throw new UsageError(e.message);
+    throw e;
+  }
+}
+
 async function runSmoke(backendName: BackendName, flags: Record<string, unknown>): Promise<number> {
   const wallStart = performance.now();
   const seed = num(flags, 'seed', 1);
@@ -144,7 +165,7 @@ async function runSmoke(backendName: BackendName, flags: Record<string, unknown>
     const spannerInstance = str(flags, 'spanner-instance');
     const spannerDatabase = str(flags, 'spanner-database');
     const perCommit = flags['settlements-per-commit'];
-    const backend = await openBackend(backendName, {
+    const backend = await openOrExplain(backendName, {
       spannerShards: shards,
       ...(typeof perCommit === 'number' ? { settlementsPerCommitMax: perCommit } : {}),
       strategy: (str(flags, 'strategy') ?? 'auto') as StrategyChoice,
@@ -208,7 +229,7 @@ export const command: CommandModule = {
   usage,
   run: (argv) =>
     withUsage(usage, async () => {
-      const { flags, positionals } = parseArgs(argv, {
+      const { flags } = parseArgs(argv, {
         scenario: { type: 'string' },
         seed: { type: 'int', min: 0, max: 2 ** 31 },
         users: { type: 'int', min: 1, max: 200_000 },
@@ -216,33 +237,32 @@ export const command: CommandModule = {
         notify: { type: 'string' },
         workers: { type: 'int', min: 1, max: 256 },
         'max-in-flight': { type: 'int', min: 1, max: 10_000 },
-        backend: { type: 'string' },
+        backend: { type: 'string', choices: BACKENDS },
         'spanner-shards': { type: 'int', min: 1, max: 64 },
         'settlements-per-commit': { type: 'int', min: 1, max: 1_000 },
-        strategy: { type: 'string' },
+        strategy: { type: 'string', choices: STRATEGIES },
         project: { type: 'string' },
         'spanner-instance': { type: 'string' },
         'spanner-database': { type: 'string' },
         speed: { type: 'int', min: 0, max: 1_000_000 },
-        bets: { type: 'string' },
+        bets: { type: 'string', choices: ['load', 'place'] },
         json: { type: 'boolean' },
       });
-      if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
       const scenario = String(flags['scenario'] ?? 'smoke');
       const backend = String(flags['backend'] ?? 'memory');
       if (backend === 'memory' && flags['settlements-per-commit'] !== undefined) throw new UsageError('--settlements-per-commit applies to the Spanner backends (use --backend emulators or google)');
       if (scenario !== 'smoke') {
         if (backend !== 'memory') throw new UsageError(`--scenario ${scenario} replays on the memory backend only for now; on ${backend} use --scenario smoke`);
-        const bets = String(flags['bets'] ?? 'load');
-        if (bets !== 'load' && bets !== 'place') throw new UsageError(`--bets must be load or place, got "${bets}"`);
+        refuseOptions(flags, SMOKE_ONLY, (name) => `--${name} applies to --scenario smoke only; a replay of ${scenario} does not use it (drop it)`);
+        const bets = flags['bets'] === 'place' ? 'place' : 'load';
         return runReplay({ scenario, seed: num(flags, 'seed', 1), speed: num(flags, 'speed', 0), bets, json: flags['json'] === true });
       }
-      if (flags['speed'] !== undefined || flags['bets'] !== undefined) throw new UsageError('--speed and --bets apply to generated scenarios (e.g. --scenario typical-day), not to smoke');
+      refuseOptions(flags, REPLAY_ONLY, (name) => `--${name} applies to generated scenarios (e.g. --scenario typical-day), not to smoke`);
       if (!isBackendName(backend)) throw new UsageError(`--backend must be one of ${BACKENDS.join(', ')}, got "${backend}"`);
-      if (backend !== 'emulators' && flags['spanner-shards'] !== undefined && flags['spanner-shards'] !== 1) throw new UsageError('--spanner-shards is an emulator-only technique (use --backend emulators)');
+      if (backend !== 'emulators') refuseOptions(flags, EMULATORS_ONLY, (name) => `--${name} applies to --backend emulators only`);
+      if (backend !== 'google') refuseOptions(flags, GOOGLE_ONLY, (name) => `--${name} applies to --backend google only`);
+      if (backend === 'memory' && flags['project'] !== undefined) throw new UsageError('--project applies to --backend emulators or google, not memory');
       if (backend === 'google' && flags['project'] === undefined) throw new UsageError('--backend google needs --project P (real Google Cloud is never used by default)');
-      const strategy = flags['strategy'] ?? 'auto';
-      if (!STRATEGIES.includes(strategy as StrategyChoice)) throw new UsageError(`--strategy must be one of ${STRATEGIES.join(', ')}, got "${String(strategy)}"`);
       return runSmoke(backend, flags);
     }),
 };

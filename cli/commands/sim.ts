@@ -113,7 +113,7 @@ export const command: CommandModule = {
   run: (argv) =>
     withUsage(usage, async () => {
       const { flags, positionals } = parseArgs(argv, {
-        scenario: { type: 'string' },
+        scenario: { type: 'string', choices: SCENARIOS },
         seeds: { type: 'int', min: 1, max: SEEDS_MAX },
         from: { type: 'int', min: 0, max: 2 ** 31 },
         seed: { type: 'int', min: 0, max: 2 ** 31 },
@@ -121,8 +121,8 @@ export const command: CommandModule = {
         'no-faults': { type: 'boolean' },
         fanout: { type: 'string' },
         notify: { type: 'string' },
-        broken: { type: 'string' },
-        'settle-path': { type: 'string' },
+        broken: { type: 'string', choices: BROKEN_BEHAVIOURS },
+        'settle-path': { type: 'string', choices: ['objects', 'columns'] },
         json: { type: 'boolean' },
       });
       if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
@@ -130,6 +130,7 @@ export const command: CommandModule = {
       const json = flags['json'] === true;
       if (typeof flags['seed'] === 'number') {
         if (flags['seeds'] !== undefined) throw new UsageError('give either --seed or --seeds, not both');
+        if (flags['from'] !== undefined) throw new UsageError('--from applies to --seeds; --seed S replays one seed');
         return replayOne(flags['seed'], base, flags['trace'] === true, json);
       }
       if (flags['trace'] === true) throw new UsageError('--trace needs --seed');

@@ -17,7 +17,7 @@ import type { Clock, MessageBus, Store } from '../core/ports.ts';
 import { allSubscriptions, allTopics } from '../core/topology.ts';
 import { ensureEmulators, provisionPubSub, type EmulatorHandle, type StrategyChoice } from '../emulators/index.ts';
 import { emulatorPubSub } from '../emulators/provision.ts';
-import type { BusView } from '../sim/checkers.ts';
+import type { BusView } from './checkers.ts';
 
 export const BACKENDS = ['memory', 'emulators', 'google'] as const;
 export type BackendName = (typeof BACKENDS)[number];
@@ -183,11 +183,38 @@ async function openEmulators(options: BackendOptions): Promise<OpenedBackend> {
   }
 }
 
+/** A backend that cannot be reached for a reason the user fixes outside raceday (credentials, hosts). */
+export class BackendUnavailableError extends Error {
+  override readonly name = 'BackendUnavailableError';
+}
+
+/**
+ * The client libraries look credentials up lazily, inside a gRPC stub, and a failure there is an
+ * uncaught rejection with a stack trace: ask the same auth object first, so a missing login is
+ * one clear error before anything is opened.
+ */
+async function assertGoogleCredentials(target: SpannerTarget): Promise<void> {
+  const spanner = createSpannerClient(target);
+  try {
+    await spanner.auth.getClient();
+  } catch (e) {
+    throw new BackendUnavailableError(
+      `no Google Cloud credentials for project ${target.projectId} (${(e as Error).message.split('.')[0]}): run "gcloud auth application-default login" or set GOOGLE_APPLICATION_CREDENTIALS to a key file`,
+    );
+  } finally {
+    spanner.close();
+  }
+}
+
 /** Real Google Cloud: never by accident (explicit name and project; emulator hosts must be unset). */
 async function openGoogle(options: BackendOptions): Promise<OpenedBackend> {
   if (options.projectId === undefined || options.projectId === '') throw new Error('--backend google needs --project P (real Google Cloud is never used by default)');
   if ((options.spannerShards ?? 1) !== 1) throw new Error('--spanner-shards is an emulator-only technique; real Spanner scales one database by splits');
   const target: SpannerTarget = { projectId: options.projectId, instanceId: options.spannerInstance ?? 'raceday', emulator: false };
+  for (const name of ['SPANNER_EMULATOR_HOST', 'PUBSUB_EMULATOR_HOST']) {
+    if (process.env[name]) throw new BackendUnavailableError(`--backend google reaches real Google Cloud but ${name} is set: unset it (or use --backend emulators)`);
+  }
+  await assertGoogleCredentials(target);
   const store = await openSpannerStore({ target, databaseBase: options.spannerDatabase ?? 'raceday', shards: 1, provision: false, ...perCommit(options) });
   const bus = createPubSubBus({ projectId: options.projectId, googleCloud: true });
   const watch = watchPubSub(bus);
