@@ -1,10 +1,11 @@
-// Proves `raceday payout` honours DOMAIN.md's contract end to end by spawning the real command
+// Proves `raceday payout` honours the payout contract of docs/rules.md end to end by spawning the real command
 // (`node bin/raceday.mjs payout`) with stdin or --file and comparing its stdout, stderr and exit
 // code with the documented example, the streaming rule for invalid lines and usage errors.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { Readable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 
 const root = resolve(import.meta.dirname, '..', '..');
@@ -71,4 +72,30 @@ describe('raceday payout', () => {
     expect(r.stderr).toBe('raceday payout: unknown option --fast (raceday help payout lists the options)\n');
     expect(raceday(['payout', 'races.jsonl']).status).toBe(2);
   });
+});
+
+describe('raceday payout line bound', () => {
+  it('refuses a 100 MB line without a newline while reading it, not after buffering it all', async () => {
+    const total = 100 * 1024 * 1024;
+    const piece = 'x'.repeat(64 * 1024);
+    let produced = 0;
+    // Generated lazily: the stream only makes what the child reads (plus a small buffer).
+    const source = Readable.from(
+      (function* () {
+        for (; produced < total; produced += piece.length) yield piece;
+      })(),
+      { objectMode: false },
+    );
+    const child = spawn(process.execPath, [join(root, 'bin', 'raceday.mjs'), 'payout'], { cwd: root });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.stdin.on('error', () => undefined); // EPIPE once the child has refused the line
+    source.pipe(child.stdin);
+    const status = await new Promise<number | null>((done) => child.on('close', (code) => done(code)));
+    source.destroy();
+    expect(status).toBe(2);
+    expect(stderr).toBe('raceday payout: line 1: longer than 4194304 characters [INPUT.INVALID]\n');
+    // The child stopped reading soon after the bound (4 MiB): most of the 100 MB was never made.
+    expect(produced).toBeLessThan(16 * 1024 * 1024);
+  }, 120_000);
 });

@@ -1,14 +1,14 @@
-// `raceday payout`: DOMAIN.md's contract. JSON Lines in (one race a line), one JSON line out per
+// `raceday payout`: the payout contract of docs/rules.md. JSON Lines in (one race a line), one JSON line out per
 // race, computed by the pure core. Input is streamed line by line and output is written in chunks
 // that respect back-pressure, so files of any size run in constant memory.
 import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { canonicalJson, payoutContractOutput } from '../../core/payout-json.ts';
 import { computePayoutTable } from '../../core/payout.ts';
 import { parsePayoutRequest } from '../../core/pools-input.ts';
 import type { DomainError } from '../../core/result.ts';
 import { parseArgs, UsageError, withUsage } from '../args.ts';
+import { boundedLines, LineTooLongError } from '../bounded-lines.ts';
 import type { CommandModule } from '../main.ts';
 
 /** One race line larger than this is rejected rather than parsed (a full 9-rider pool is ~15 KB). */
@@ -76,7 +76,7 @@ async function runPayout(input: Readable): Promise<number> {
     if (e.code !== 'EPIPE') throw e;
     stdoutClosed = true;
   });
-  const lines = createInterface({ input, crlfDelay: Infinity });
+  const lines = boundedLines(input, LINE_CHARS_MAX);
   let pending: string[] = [];
   let pendingChars = 0;
   let lineNumber = 0;
@@ -102,10 +102,12 @@ async function runPayout(input: Readable): Promise<number> {
     }
   } catch (e) {
     await write(pending.join(''));
-    process.stderr.write(`raceday payout: cannot read input: ${(e as Error).message}\n`);
+    if (e instanceof LineTooLongError) process.stderr.write(`raceday payout: ${e.message} [INPUT.INVALID]\n`);
+    else process.stderr.write(`raceday payout: cannot read input: ${(e as Error).message}\n`);
     return 2;
   } finally {
-    lines.close();
+    await lines.return(undefined);
+    input.destroy();
   }
   await write(pending.join(''));
   return 0;
