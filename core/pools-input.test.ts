@@ -28,6 +28,14 @@ describe('parsePayoutRequest', () => {
     expect(r.ok && r.value.returnRates?.place).toEqual({ num: 80n, den: 100n });
   });
 
+  it('a void result may carry an empty order (no order) and parses to the same void as no order at all', () => {
+    const withEmpty = parsePayoutRequest({ sport: 'keirin', riders: 9, result: { status: 'void', order: [] }, pools: { win: { '1': 100 } } });
+    const without = parsePayoutRequest({ sport: 'keirin', riders: 9, result: { status: 'void' }, pools: { win: { '1': 100 } } });
+    expect(withEmpty.ok).toBe(true);
+    expect(withEmpty.ok && withEmpty.value.result).toEqual({ status: 'void' });
+    expect(withEmpty).toEqual(without);
+  });
+
   it('scratched and returnRate are optional; pools may be empty', () => {
     const r = parsePayoutRequest({ sport: 'pist6', riders: 6, result: { status: 'void' }, pools: {} });
     expect(r.ok && r.value.scratched).toEqual([]);
@@ -53,7 +61,8 @@ describe('parsePayoutRequest', () => {
     [{ result: { status: 'official', order: [[3], [3]] } }, 'RESULT.ORDER_INVALID', 'result.order[1][0]'],
     [{ result: { status: 'official', order: [[3], [1, 9]] } }, 'RESULT.ORDER_INVALID', 'result.order[1][1]'],
     [{ result: { status: 'official', order: [[3], [7]] } }, 'RESULT.ORDER_INVALID', 'result.order[1][0]'],
-    [{ result: { status: 'void', order: [] } }, 'RESULT.ORDER_INVALID', 'result.order'],
+    [{ result: { status: 'void', order: [[3]] } }, 'RESULT.ORDER_INVALID', 'result.order'],
+    [{ result: { status: 'void', order: {} } }, 'RESULT.ORDER_INVALID', 'result.order'],
     [{ pools: undefined }, 'POOL.INVALID', 'pools'],
     [{ pools: [] }, 'POOL.INVALID', 'pools'],
     [{ pools: { trifecta: [] } }, 'POOL.INVALID', 'pools.trifecta'],

@@ -1,5 +1,5 @@
 // Race results: validating the official finishing order and scratches, and deriving the winning
-// combinations of a bet type by DOMAIN.md's prefix rule (dead heats make several winners).
+// combinations of a bet type by the prefix rule of docs/rules.md (dead heats make several winners).
 import { encodeCombination } from './combination.ts';
 import type { RaceResult } from './race-result.ts';
 import { err, ok, type Result } from './result.ts';
@@ -38,7 +38,8 @@ export function validateScratched(value: unknown, field: Field, path = 'scratche
  * Parses `{"status":"official","order":[[3],[1,5],[2]]}` or `{"status":"void"}`. Paths are
  * prefixed with `path` (default `result`), e.g. `result.order[1][0]`. An official order may be
  * empty (every rider fell: every bet type is undecidable and refunded); its groups may not.
- * A void result carries no order: an order there is a contradiction and is rejected.
+ * A void result carries no order: `order` absent or `[]` (an empty order is no order); a void
+ * result that names finishers is a contradiction and is rejected.
  */
 export function parseRaceResult(value: unknown, field: Field, scratched: readonly number[], path = 'result'): Result<RaceResult> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
@@ -50,7 +51,11 @@ export function parseRaceResult(value: unknown, field: Field, scratched: readonl
   }
   const status = record['status'];
   if (status === 'void') {
-    if ('order' in record) return err('RESULT.ORDER_INVALID', 'a void race has no finishing order', `${path}.order`);
+    // An empty order is no order (what a producer that always writes the field sends); only riders contradict a void.
+    const order = record['order'];
+    if (order !== undefined && !(Array.isArray(order) && order.length === 0)) {
+      return err('RESULT.ORDER_INVALID', 'a void race has no finishing order (omit order, or give [])', `${path}.order`);
+    }
     return ok({ status: 'void' });
   }
   if (status !== 'official') return err('RESULT.STATUS_INVALID', `status must be "official" or "void", got ${JSON.stringify(status)}`, `${path}.status`);
