@@ -111,3 +111,17 @@ export function enumerateCombinations(betType: BetType, field: Field): Combinati
   walk();
   return out;
 }
+
+/** The widest field any sport runs: a combination of a race the store does not know yet is checked against it. */
+const WIDEST_FIELD: Field = { sport: 'keirin', riders: 9 };
+
+/**
+ * The check every store makes on a bulk-loaded ticket (one rule for every backend): the
+ * combination must be one the race's field can have; before the race is known, one the widest
+ * field can have. The error text names the ticket and ends with the stable code.
+ */
+export function loadedTicketCombination(ticket: { ticketId: string; betType: BetType; combination: string }, field: Field | undefined): Result<Combination> {
+  const parsed = parseCombination(ticket.betType, ticket.combination, field ?? WIDEST_FIELD);
+  if (parsed.ok) return parsed;
+  return err(parsed.error.code, `loadTickets: ticket ${ticket.ticketId}: ${parsed.error.message} [${parsed.error.code}]`);
+}

@@ -111,6 +111,24 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         if (store.readback !== undefined) expect((await store.readback.balances(userId))?.cash).toBe(1000);
       }), timeout);
 
+    it('refuses loaded tickets of unknown users or impossible combinations, and post-settle marks of unknown users', () =>
+      withStore(async (store, p) => {
+        const userId = `${p}u`;
+        const raceId = `${p}r`;
+        await store.putUsers([{ userId, cash: 0, medals: 0 }]);
+        await store.putRace(raceInfo(raceId));
+        const ticket = (n: number, owner: string, combination: string): Ticket => ({ ticketId: `${p}L${n}`, userId: owner, raceId, betType: 'trifecta', combination, stake: 100, currency: 'cash' });
+        await expect(store.loadTickets([ticket(1, `${p}ghost`, '1-2-3')])).rejects.toThrow(/user \S+ghost is not known.*\[USER\.UNKNOWN\]/);
+        await expect(store.loadTickets([ticket(2, userId, '1-1-3')])).rejects.toThrow(/ticket \S+L2: .*\[BET\.COMBINATION_INVALID\]/);
+        await expect(store.loadTickets([ticket(3, userId, '1-2-x')])).rejects.toThrow(/\[BET\.COMBINATION_INVALID\]/);
+        expect(await store.pageUsersWithOpenTickets(raceId, undefined, 5)).toEqual([]);
+        // A forged `settled` for a user the store never had must not count toward the barrier.
+        await expect(store.markPostSettled(raceId, `${p}ghost`)).rejects.toThrow(/\[USER\.UNKNOWN\]/);
+        expect(await store.markPostSettled(raceId, userId)).toBe(1);
+        await store.loadTickets([ticket(4, userId, '1-2-3')]);
+        expect(await store.pageUsersWithOpenTickets(raceId, undefined, 5)).toEqual([userId]);
+      }), timeout);
+
     it('settles a user exactly once under concurrent duplicate settleUser calls', () =>
       withStore(async (store, p) => {
         const userId = `${p}u`;

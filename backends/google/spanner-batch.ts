@@ -247,21 +247,29 @@ export interface MarkRequest {
   readonly userId: string;
 }
 
-/** One transaction marking every (race, user) of the batch post-settled, each once, and counting the new ones per race. */
-export function markPostSettledBatch(database: Database, counters: TxCounters, options: TxRunnerOptions, items: readonly MarkRequest[]): Promise<void> {
+/**
+ * One transaction marking every (race, user) of the batch post-settled, each once, and counting the
+ * new ones per race. A user the store never had is neither marked nor counted (a forged `settled`
+ * must not move the ranking barrier); the ids of such users are returned.
+ */
+export function markPostSettledBatch(database: Database, counters: TxCounters, options: TxRunnerOptions, items: readonly MarkRequest[]): Promise<Set<string>> {
   return runReadWrite(
     database,
     counters,
     async (tx: Transaction) => {
       const races = [...new Set(items.map((i) => i.raceId))];
-      const [[markers], [counts]] = await Promise.all([
+      const [[markers], [counts], [users]] = await Promise.all([
         tx.read('PostSettled', { keys: uniqueKeys(items.map((i) => [i.raceId, i.userId])), columns: ['RaceId', 'UserId'], json: true }),
         tx.read('PostSettledCounts', { keys: races.map((r) => [r]), columns: ['RaceId', 'UsersMarked'], json: true }),
+        tx.read('Users', { keys: uniqueKeys(items.map((i) => [i.userId])), columns: ['UserId'], json: true }),
       ]);
+      const known = new Set((users as { UserId: string }[]).map((u) => u.UserId));
+      const unknown = new Set(items.filter((i) => !known.has(i.userId)).map((i) => i.userId));
       const marked = new Set((markers as { RaceId: string; UserId: string }[]).map((m) => `${m.RaceId}\u0000${m.UserId}`));
       const count = new Map((counts as { RaceId: string; UsersMarked: number }[]).map((c) => [c.RaceId, c.UsersMarked]));
       const changed = new Set<string>();
       for (const i of items) {
+        if (unknown.has(i.userId)) continue;
         const key = `${i.raceId}\u0000${i.userId}`;
         if (marked.has(key)) continue; // already marked, or twice in this batch (a redelivery)
         marked.add(key);
@@ -270,6 +278,7 @@ export function markPostSettledBatch(database: Database, counters: TxCounters, o
         changed.add(i.raceId);
       }
       for (const raceId of changed) tx.upsert('PostSettledCounts', { RaceId: raceId, UsersMarked: count.get(raceId) });
+      return unknown;
     },
     options,
   );

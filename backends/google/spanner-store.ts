@@ -22,6 +22,7 @@ import { createSettlementReads, createStoreReadback } from './spanner-checks.ts'
 import { invariant } from '../../core/result.ts';
 import { isSport } from '../../core/sports.ts';
 import type { Ticket } from '../../core/ticket.ts';
+import { loadedTicketCombination } from '../../core/combination.ts';
 import { createSpannerClient, type SpannerTarget } from './spanner-client.ts';
 import { placeBetInDatabase } from './spanner-bet.ts';
 import { createReadBacks, type SpannerReadBacks } from './spanner-readback.ts';
@@ -116,11 +117,11 @@ export function createSpannerStore(options: SpannerStoreOptions): SpannerStore {
   const eachShard = <T>(fn: (shard: number) => Promise<T>): Promise<T[]> => Promise.all(databases.map((_, shard) => fn(shard)));
 
   /** Writes rows in bulk commits, shards in parallel, commits of one shard one after another. */
-  async function bulkWrite<T>(items: readonly T[], keyOf: (item: T) => string, cellsPerRow: number, write: (tx: Transaction, batch: T[]) => void): Promise<void> {
+  async function bulkWrite<T>(items: readonly T[], keyOf: (item: T) => string, cellsPerRow: number, write: (tx: Transaction, batch: T[]) => void | Promise<void>): Promise<void> {
     const groups = groupByShard(items, keyOf, shardCount);
     await eachShard(async (shard) => {
       for (const batch of batchesOf(groups[shard] as T[], cellsPerRow)) {
-        await inTx(shard, async (tx) => write(tx, batch));
+        await inTx(shard, async (tx) => await write(tx, batch));
       }
     });
   }
@@ -131,12 +132,13 @@ export function createSpannerStore(options: SpannerStoreOptions): SpannerStore {
   const markBatchers = databases.map(
     (d, shard) =>
       new ShardBatcher<MarkRequest, number>(gate(shard), async (items) => {
-        await markPostSettledBatch(d, counters, txOptions(shard), items);
+        const unknown = await markPostSettledBatch(d, counters, txOptions(shard), items);
         // Strong reads after the batch committed: of two users marked last in different shards,
         // the later commit's reader sees the earlier one, so someone sees the full count (the barrier).
         const races = [...new Set(items.map((i) => i.raceId))];
         const counts = new Map(await Promise.all(races.map(async (r) => [r, await readBacks.postSettledCount(r)] as const)));
-        return items.map((i) => counts.get(i.raceId) as number);
+        // -1: the user was never put; markPostSettled turns it into an error (nothing was marked).
+        return items.map((i) => (unknown.has(i.userId) ? -1 : (counts.get(i.raceId) as number)));
       }, BATCH_LIMITS.itemsPerCommitMax, 'background'),
   );
   const settleBatchers = databases.map(
@@ -174,8 +176,24 @@ export function createSpannerStore(options: SpannerStoreOptions): SpannerStore {
     },
 
     async loadTickets(tickets: readonly Ticket[]): Promise<void> {
+      // The same refusals on every backend (core/combination.ts): a combination the race's field
+      // cannot have, and a ticket of a user that was never put, are errors naming the ticket.
+      const fields = new Map<string, RaceInfo | undefined>();
+      for (const raceId of new Set(tickets.map((t) => t.raceId))) fields.set(raceId, await readBacks.readRace(raceId));
+      for (const t of tickets) {
+        const race = fields.get(t.raceId);
+        const checked = loadedTicketCombination(t, race === undefined ? undefined : { sport: race.sport, riders: race.riders });
+        if (!checked.ok) throw new Error(checked.error.message);
+      }
       const rows = tickets.map(openTicketRow);
-      await bulkWrite(rows, (r) => r.UserId, TICKET_CELLS, (tx, batch) => tx.insert('Tickets', batch));
+      await bulkWrite(rows, (r) => r.UserId, TICKET_CELLS, async (tx, batch) => {
+        const userIds = [...new Set(batch.map((r) => r.UserId))];
+        const [found] = await tx.read('Users', { keys: userIds.map((u) => [u]), columns: ['UserId'], json: true });
+        const known = new Set((found as { UserId: string }[]).map((f) => f.UserId));
+        const missing = batch.find((r) => !known.has(r.UserId));
+        if (missing !== undefined) throw new Error(`loadTickets: ticket ${missing.TicketId}: user ${missing.UserId} is not known (put the user first) [USER.UNKNOWN]`);
+        tx.insert('Tickets', batch);
+      });
     },
 
     async recordOutcome(outcome: RaceOutcome): Promise<boolean> {
@@ -259,7 +277,9 @@ export function createSpannerStore(options: SpannerStoreOptions): SpannerStore {
     async markPostSettled(raceId: string, userId: string): Promise<number> {
       assertId('raceId', raceId);
       assertId('userId', userId);
-      return (markBatchers[userShard(userId)] as ShardBatcher<MarkRequest, number>).add({ raceId, userId });
+      const count = await (markBatchers[userShard(userId)] as ShardBatcher<MarkRequest, number>).add({ raceId, userId });
+      if (count < 0) throw new Error(`markPostSettled: user ${userId} is not known [USER.UNKNOWN]`);
+      return count;
     },
 
     async claimRanking(raceId: string): Promise<boolean> {

@@ -1,7 +1,7 @@
 // How money and tickets get into the memory store: users with their opening balances, bets placed
 // one at a time (validated, then debited in a transaction), the two bulk ticket loads (stakes
 // taken as already debited), and medal bonuses granted once per bonus id.
-import { parseCombination } from '../../core/combination.ts';
+import { loadedTicketCombination, parseCombination } from '../../core/combination.ts';
 import type { Bonus, Store } from '../../core/ports.ts';
 import { err, invariant, ok, type Result } from '../../core/result.ts';
 import { BET_TYPE_CODE, BET_TYPES, isBetTypeSold } from '../../core/sports.ts';
@@ -16,6 +16,13 @@ export type BetMethods = Pick<MemoryStore, 'putUsers' | 'placeBet' | 'loadTicket
   /** A grant's read phase, for transactions that grant bonuses among other writes (day missions). */
   readonly grantPlan: (bonuses: readonly Bonus[]) => Plan<string[]>;
 };
+
+/** The riders of a loaded ticket's combination, validated as on every backend (core/combination.ts). */
+function comboNumbers(t: Ticket, race: RaceState): readonly number[] {
+  const parsed = loadedTicketCombination(t, race.info === undefined ? undefined : { sport: race.info.sport, riders: race.info.riders });
+  if (!parsed.ok) throw new Error(parsed.error.message);
+  return parsed.value;
+}
 
 export function createBetMethods(state: StoreState): BetMethods {
   const { options, clock, table, userIds, cash, medals, initialCash, initialMedals, races, placedTickets, granted, userIdx, raceOf, credit, appendRow, ticketOf, transact } = state;
@@ -99,10 +106,15 @@ export function createBetMethods(state: StoreState): BetMethods {
         const units = t.stake / STAKE_UNIT;
         invariant(Number.isInteger(units) && units >= 1 && units <= 0xffff_ffff, `ticket ${t.ticketId} stake ${t.stake} must be a positive multiple of ${STAKE_UNIT}`);
         invariant(t.betType in BET_TYPE_CODE, `ticket ${t.ticketId} bet type ${t.betType} is unknown`);
-        const numbers = t.combination.split(/[-=]/).map(Number);
+        // The same refusals as Spanner's (tickets live under their user there): a ticket of an
+        // unknown user, or a combination the race's field cannot have, is an error, not a new row.
+        const u = userIdx(t.userId, false);
+        if (u < 0) throw new Error(`loadTickets: ticket ${t.ticketId}: user ${t.userId} is not known (put the user first) [USER.UNKNOWN]`);
+        const race = raceOf(t.raceId, true) as RaceState;
+        const numbers = comboNumbers(t, race);
         let code = 0;
         for (const n of numbers) code = code * 10 + n;
-        const row = appendRow(userIdx(t.userId, true), raceOf(t.raceId, true) as RaceState, BET_TYPE_CODE[t.betType], code, units, t.currency === 'cash' ? 0 : 1);
+        const row = appendRow(u, race, BET_TYPE_CODE[t.betType], code, units, t.currency === 'cash' ? 0 : 1);
         table.setId(row, t.ticketId);
       }
     },

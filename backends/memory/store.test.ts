@@ -200,6 +200,7 @@ describe('memory store columnar settlement', () => {
     expect(await store.pageUsersWithOpenTickets('r1', undefined, 10)).toEqual(['u0', 'u1', 'u2', 'u3']);
     expect(await store.pageUsersWithOpenTickets('r1', 'u1', 10)).toEqual(['u2', 'u3']);
     expect((await store.settleUser('r1', 'u1', 1, contractSettlement(1))).kind).toBe('applied');
+    await store.putUsers([{ userId: 'u9', cash: 0, medals: 0 }]); // tickets of unknown users are refused
     await store.loadTickets([{ ticketId: 'T999', userId: 'u9', raceId: 'r1', betType: 'trio', combination: '1=2=3', stake: 100, currency: 'medal' }]);
     expect(await store.pageUsersWithOpenTickets('r1', undefined, 10)).toEqual(['u0', 'u2', 'u3', 'u9']);
     expect((await store.settleUser('r1', 'u1', 1, contractSettlement(1))).kind).toBe('duplicate');

@@ -62,7 +62,11 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
     applyDayProgress: createDayProgressMethod(state, bets.grantPlan),
     async markPostSettled(raceId, userId) {
       const race = raceOf(raceId, true) as RaceState;
-      race.postSettled.add(userIdx(userId, true));
+      // A `settled` message for a user the store never had is forged or misrouted: counting it
+      // would let the ranking barrier pass early, so it is refused, as on Spanner.
+      const u = userIdx(userId, false);
+      if (u < 0) throw new Error(`markPostSettled: user ${userId} is not known [USER.UNKNOWN]`);
+      race.postSettled.add(u);
       return race.postSettled.size;
     },
     async claimRanking(raceId) {
