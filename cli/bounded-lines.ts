@@ -5,11 +5,12 @@ import type { Readable } from 'node:stream';
 
 export class LineTooLongError extends Error {
   override readonly name = 'LineTooLongError';
-  constructor(
-    readonly lineNumber: number,
-    readonly maxChars: number,
-  ) {
+  readonly lineNumber: number;
+  readonly maxChars: number;
+  constructor(lineNumber: number, maxChars: number) {
     super(`line ${lineNumber}: longer than ${maxChars} characters`);
+    this.lineNumber = lineNumber;
+    this.maxChars = maxChars;
   }
 }
 

@@ -66,3 +66,18 @@ export function allSubscriptions(): SubscriptionSpec[] {
   }));
   return [...subs, ...deadLetterSubs];
 }
+
+/** A message on a dead-letter topic, as every bus reads it back (the memory bus, the Pub/Sub watcher). */
+export interface DeadLetter {
+  readonly messageId: string;
+  readonly data: string;
+  readonly attributes: Readonly<Record<string, string>>;
+  readonly publishTimeMs: number;
+}
+
+/** Attribute names as Pub/Sub sets them on dead-lettered messages, plus raceday's reason. */
+export const DEAD_LETTER_ATTRIBUTES = {
+  reason: 'deadLetterReason',
+  deliveryCount: 'CloudPubSubDeadLetterSourceDeliveryCount',
+  sourceSubscription: 'CloudPubSubDeadLetterSourceSubscription',
+} as const;

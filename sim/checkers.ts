@@ -1,13 +1,11 @@
 // Invariant checkers over the whole world after a run: the store (tickets, markers, balances,
 // ledger, bonuses, ranking claims), the bus (backlog, dead letters) and the notification client.
 // Each checker reports at most a few examples, so a broken run stays readable.
-import type { DeadLetter } from '../backends/memory/index.ts';
-import { DEAD_LETTER_ATTRIBUTES } from '../backends/memory/index.ts';
 import type { NotificationPayload, RankingPayload } from '../core/notification.ts';
 import { rankingNotificationId, settledNotificationId } from '../core/notification.ts';
 import { RANKING_BROADCAST_USER } from '../pipeline/post-settle.ts';
 import type { Store, StoreReadback } from '../core/ports.ts';
-import { TOPICS } from '../core/topology.ts';
+import { DEAD_LETTER_ATTRIBUTES, TOPICS, type DeadLetter } from '../core/topology.ts';
 import { checkDayBonuses } from './check-missions.ts';
 import type { ExpectedAccount, ExpectedRace, ExpectedWorld } from './expected.ts';
 

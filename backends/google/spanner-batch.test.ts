@@ -16,7 +16,7 @@ import type { Settlement } from '../../core/settlement-record.ts';
 import type { Ticket } from '../../core/ticket.ts';
 import { describeWithEmulators } from '../../emulators/test-support.ts';
 import { createSpannerClient } from './spanner-client.ts';
-import { startSpannerForTests, type SpannerForTests } from './spanner-testing.ts';
+import { startSpannerForTests, type SpannerForTests } from '../../emulators/spanner-testing.ts';
 import type { SpannerStore } from './spanner-store.ts';
 
 const RESULT: RaceResult = { status: 'official', order: [[3], [1], [5], [2], [4], [6], [7]] };

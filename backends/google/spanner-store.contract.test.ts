@@ -5,7 +5,7 @@ import { afterAll, beforeAll } from 'vitest';
 import { describeDayProgressContract } from '../contract/day-progress-contract.ts';
 import { describeStoreContract } from '../contract/store-contract.ts';
 import type { SpannerStore } from './spanner-store.ts';
-import { startSpannerForTests, type SpannerForTests } from './spanner-testing.ts';
+import { startSpannerForTests, type SpannerForTests } from '../../emulators/spanner-testing.ts';
 
 let env: SpannerForTests | undefined;
 let store: SpannerStore | undefined;

@@ -16,7 +16,7 @@ import { settleUserTickets } from '../../core/settlement.ts';
 import type { Settlement } from '../../core/settlement-record.ts';
 import type { Ticket } from '../../core/ticket.ts';
 import { ensureDatabases } from './spanner-admin.ts';
-import { startSpannerForTests, type SpannerForTests } from './spanner-testing.ts';
+import { startSpannerForTests, type SpannerForTests } from '../../emulators/spanner-testing.ts';
 import type { SpannerStore } from './spanner-store.ts';
 
 const NOW_MS = 5_000;

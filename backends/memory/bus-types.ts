@@ -2,7 +2,7 @@
 // MemoryBus port, and the dead-letter attribute names. Kept apart from the machinery (bus.ts,
 // bus-delivery.ts) so callers and checkers read the contract without the mechanics.
 import type { Clock, MessageBus, Rng } from '../../core/ports.ts';
-import type { SubscriptionSpec } from '../../core/topology.ts';
+import type { DeadLetter, SubscriptionSpec } from '../../core/topology.ts';
 
 /** Fault probabilities in [0, 1]; all default to 0 (off). */
 export interface BusFaults {
@@ -53,12 +53,9 @@ export interface BusStats {
   readonly subscriptions: readonly SubscriptionStats[];
 }
 
-export interface DeadLetter {
-  readonly messageId: string;
-  readonly data: string;
-  readonly attributes: Readonly<Record<string, string>>;
-  readonly publishTimeMs: number;
-}
+// The dead-letter record and attribute names are the bus contract (core/topology.ts), shared by every backend.
+export type { DeadLetter } from '../../core/topology.ts';
+export { DEAD_LETTER_ATTRIBUTES } from '../../core/topology.ts';
 
 export interface MemoryBus extends MessageBus {
   stats(): BusStats;
@@ -71,9 +68,3 @@ export interface MemoryBus extends MessageBus {
 
 /** The reason the bus itself gives when it dead-letters a message. */
 export const DEAD_LETTER_REASON_MAX_ATTEMPTS = 'max-delivery-attempts';
-/** Attribute names as Pub/Sub sets them on dead-lettered messages, plus raceday's reason. */
-export const DEAD_LETTER_ATTRIBUTES = {
-  reason: 'deadLetterReason',
-  deliveryCount: 'CloudPubSubDeadLetterSourceDeliveryCount',
-  sourceSubscription: 'CloudPubSubDeadLetterSourceSubscription',
-} as const;

@@ -1,10 +1,10 @@
 // Runs measureRawSettlement from a shell until `raceday bench emulators` wraps it:
-//   npx tsx backends/google/spanner-capacity-cli.ts --users 10000 --shards 4 [--tickets 5] [--loops 1]
+//   npx tsx emulators/spanner-capacity-cli.ts --users 10000 --shards 4 [--tickets 5] [--loops 1]
 // Starts (or reuses) a Spanner emulator through emulators/, prints one JSON line, stops what it started.
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import { ensureEmulators } from '../../emulators/index.ts';
-import { measureRawSettlement } from './spanner-capacity.ts';
+import { ensureEmulators } from './index.ts';
+import { measureRawSettlement } from '../backends/google/spanner-capacity.ts';
 
 const { values } = parseArgs({
   options: { users: { type: 'string', default: '2000' }, shards: { type: 'string', default: '1' }, tickets: { type: 'string', default: '5' }, loops: { type: 'string', default: '1' } },

@@ -1,9 +1,9 @@
 // Test and bench support for the Spanner store: a Spanner emulator through emulators/ (reused or
 // started, never skipped), fresh uniquely named shard databases, and a store on them.
-import { ensureEmulators, type EmulatorHandle } from '../../emulators/index.ts';
-import { ensureDatabases, shardDatabaseIds } from './spanner-admin.ts';
-import { createSpannerClient, type SpannerTarget } from './spanner-client.ts';
-import { createSpannerStore, type SpannerStore, type SpannerStoreOptions } from './spanner-store.ts';
+import { ensureEmulators, type EmulatorHandle } from './index.ts';
+import { ensureDatabases, shardDatabaseIds } from '../backends/google/spanner-admin.ts';
+import { createSpannerClient, type SpannerTarget } from '../backends/google/spanner-client.ts';
+import { createSpannerStore, type SpannerStore, type SpannerStoreOptions } from '../backends/google/spanner-store.ts';
 
 export interface SpannerForTests {
   readonly target: SpannerTarget;
