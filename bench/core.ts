@@ -11,7 +11,7 @@ import type { RaceResult } from '../core/race-result.ts';
 import { createRng, type SeededRng } from '../core/rng.ts';
 import { buildOutcomeLookup, createTicketColumns, settleColumns, type TicketColumns } from '../core/settle-columns.ts';
 import { settleUserTickets } from '../core/settlement.ts';
-import { BET_TYPE_CODE, bracketRiders, betTypesSold, type BetType, type Field } from '../core/sports.ts';
+import { BET_TYPE_CODE, KEIRIN_SALES_PER_MILLE, bracketRiders, betTypesSold, type BetType, type Field } from '../core/sports.ts';
 import type { Ticket } from '../core/ticket.ts';
 
 const usage = `usage: raceday bench core [--tickets N] [--repetitions N] [--seed S] [--json]
@@ -22,10 +22,8 @@ reports the median of the repetitions, plus payout-table and object-path timings
 const FIELD: Field = { sport: 'keirin', riders: 9 };
 const RESULT: RaceResult = { status: 'official', order: [[3], [1, 5], [2], [7], [4], [9], [6], [8]] };
 const MEDAL_SHARE = 0.8;
-/** Keirin sales share by bet type, 2008 (DOMAIN.md). */
-const BET_TYPE_SHARES: Readonly<Record<string, number>> = {
-  trifecta: 0.705, exacta: 0.182, trio: 0.06, bracket_exacta: 0.019, quinella: 0.017, bracket_quinella: 0.013, wide: 0.005,
-};
+/** Keirin sales share by bet type (core/sports.ts), as fractions; mixOf normalises the sum. */
+const BET_TYPE_SHARES: Readonly<Record<string, number>> = Object.fromEntries(Object.entries(KEIRIN_SALES_PER_MILLE).map(([t, perMille]) => [t, perMille / 1000]));
 /** Riders' popularity: rider 1 the favourite, each next rider ~0.8 times as popular. */
 const RIDER_WEIGHTS = [0, 1, 0.8, 0.64, 0.51, 0.41, 0.33, 0.26, 0.21, 0.17];
 const PAYOUT_TABLE_REPETITIONS = 300;

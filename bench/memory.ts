@@ -9,7 +9,7 @@ import { parseArgs, UsageError, withUsage } from '../cmdline/args.ts';
 import { encodeCombination, enumerateCombinations } from '../core/combination.ts';
 import type { RaceResult } from '../core/race-result.ts';
 import { createRng, type SeededRng } from '../core/rng.ts';
-import { BET_TYPE_CODE, betTypesSold, type BetType, type Field } from '../core/sports.ts';
+import { BET_TYPE_CODE, KEIRIN_SALES_PER_MILLE, betTypesSold, type BetType, type Field } from '../core/sports.ts';
 import { formatFanoutVariant, parseFanoutVariant, parseNotifyVariant, type PipelineVariants } from '../pipeline/settings.ts';
 import { runRealtime } from '../sim/realtime.ts';
 
@@ -25,8 +25,8 @@ const FIELD: Field = { sport: 'keirin', riders: 9 };
 const RESULT: RaceResult = { status: 'official', order: [[3], [1, 5], [2], [7], [4], [9], [6], [8]] };
 const RACE_ID = 'bench-race';
 const MEDAL_PER_MILLE = 800;
-/** Keirin sales share by bet type in per mille (DOMAIN.md, 2008). */
-const SHARE_PER_MILLE: Readonly<Partial<Record<BetType, number>>> = { trifecta: 705, exacta: 182, trio: 60, bracket_exacta: 19, quinella: 17, bracket_quinella: 13, wide: 4 };
+/** Keirin sales share by bet type in per mille (core/sports.ts). */
+const SHARE_PER_MILLE: Readonly<Partial<Record<BetType, number>>> = KEIRIN_SALES_PER_MILLE;
 const LOAD_BATCH_TICKETS = 1_000_000;
 const RSS_SAMPLE_MS = 20;
 const TIMEOUT_MS = 600_000;

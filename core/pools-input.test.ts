@@ -29,8 +29,8 @@ describe('parsePayoutRequest', () => {
   });
 
   it('a void result may carry an empty order (no order) and parses to the same void as no order at all', () => {
-    const withEmpty = parsePayoutRequest({ sport: 'keirin', riders: 9, result: { status: 'void', order: [] }, pools: { win: { '1': 100 } } });
-    const without = parsePayoutRequest({ sport: 'keirin', riders: 9, result: { status: 'void' }, pools: { win: { '1': 100 } } });
+    const withEmpty = parsePayoutRequest({ sport: 'keirin', riders: 9, result: { status: 'void', order: [] }, pools: { trifecta: { '1-2-3': 100 } } });
+    const without = parsePayoutRequest({ sport: 'keirin', riders: 9, result: { status: 'void' }, pools: { trifecta: { '1-2-3': 100 } } });
     expect(withEmpty.ok).toBe(true);
     expect(withEmpty.ok && withEmpty.value.result).toEqual({ status: 'void' });
     expect(withEmpty).toEqual(without);

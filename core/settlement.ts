@@ -137,7 +137,7 @@ export function settleUserTickets(input: SettleUserInput): Result<Settlement> {
     if (!r.ok) return r;
     const o = r.value;
     outcomes.push(o);
-    if (o.status === 'won' || o.status === 'special') hits++;
+    if (isHit(o)) hits++;
     const reason = LEDGER_REASON[o.status];
     if (o.payout === 0 || reason === undefined) continue;
     ledger.push({ userId: input.userId, currency: o.currency, amount: o.payout, reason, ref: o.ticketId });
@@ -169,7 +169,7 @@ export function settlementProblems(s: Settlement): string[] {
   }
   if (sums.cash !== s.cashDelta) problems.push(`cash ledger sums to ${sums.cash} but cashDelta is ${s.cashDelta}`);
   if (sums.medal !== s.medalDelta) problems.push(`medal ledger sums to ${sums.medal} but medalDelta is ${s.medalDelta}`);
-  const hits = s.outcomes.filter((o) => o.status === 'won' || o.status === 'special').length;
+  const hits = s.outcomes.filter(isHit).length;
   if (hits !== s.hits) problems.push(`${hits} outcomes are hits but hits is ${s.hits}`);
   const byRef = new Map(s.ledger.map((e) => [e.ref, e]));
   for (const o of s.outcomes) {
@@ -202,10 +202,21 @@ export function applySettlement<B extends Balance>(balance: B, s: Settlement): B
   return { ...balance, cash: balance.cash + s.cashDelta, medals: balance.medals + s.medalDelta };
 }
 
-/** Hits on trifecta tickets (won or special), for the "first trifecta hit" mission. */
-export function hitsOfType(s: Settlement, betType: BetType): number {
+/** The one definition of a hit (counted in `hits`, the missions and the ranking): a ticket that won or was paid specially. */
+export function isHit(o: Pick<TicketOutcome, 'status'>): boolean {
+  return o.status === 'won' || o.status === 'special';
+}
+
+/**
+ * Hits on tickets of one bet type (trifecta hits drive the "first trifecta hit" mission and ride
+ * on the settlement marker). Every store counts them here; a store that reads the bet type from
+ * its own ticket rows rather than from the outcome passes `betTypeOf(i)` for outcome i.
+ */
+export function hitsOfType(s: Pick<Settlement, 'outcomes'>, betType: BetType, betTypeOf: (i: number) => BetType | undefined = (i) => s.outcomes[i]?.betType): number {
   let n = 0;
-  for (const o of s.outcomes) if (o.betType === betType && (o.status === 'won' || o.status === 'special')) n++;
+  s.outcomes.forEach((o, i) => {
+    if (isHit(o) && betTypeOf(i) === betType) n++;
+  });
   return n;
 }
 

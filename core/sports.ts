@@ -143,3 +143,19 @@ export function bracketOf(riders: number, rider: number): number {
   for (let b = 0; b < table.length; b++) if ((table[b] as readonly number[]).includes(rider)) return b + 1;
   throw new Error(`invariant violated: rider ${rider} is not in a ${riders}-rider field`);
 }
+
+/**
+ * Keirin ticket sales by bet type, in per mille of tickets (national sales, 2008). The one source
+ * for every workload that draws keirin bet types (scenario presets, the benches). The published
+ * percentages are rounded to one decimal and sum to 100.1%, so these sum to 1,001: consumers
+ * draw in proportion to the weights rather than assume a total of 1,000.
+ */
+export const KEIRIN_SALES_PER_MILLE: Readonly<Partial<Record<BetType, number>>> = Object.freeze({
+  trifecta: 705,
+  exacta: 182,
+  trio: 60,
+  bracket_exacta: 19,
+  quinella: 17,
+  bracket_quinella: 13,
+  wide: 5,
+});

@@ -44,7 +44,7 @@ describe('bettor popularity', () => {
         expect(Math.abs(got - (shares[k] as number)), `${race.slot.raceId} ${t}: got ${got}`).toBeLessThan(0.02);
       });
     }
-    // Keirin shares are DOMAIN.md's (they sum to 100.1%, so trifecta's 70.5 becomes 70.43%).
+    // Keirin shares are national sales (core/sports.ts; they sum to 100.1%, so trifecta's 70.5 becomes 70.43%).
     expect(betTypeSharesFor(spec, { sport: 'keirin', riders: 9 }).shares[plan.races[0]!.betTypes.indexOf('trifecta')]).toBeCloseTo(0.705 / 1.001, 6);
   });
 

@@ -6,12 +6,12 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { parseRate } from '../core/rational.ts';
-import { BET_TYPES, SPORTS, SPORT_SPECS, betTypesSold, type BetType, type Sport } from '../core/sports.ts';
+import { BET_TYPES, KEIRIN_SALES_PER_MILLE, SPORTS, SPORT_SPECS, betTypesSold, type BetType, type Sport } from '../core/sports.ts';
 import { LIMITS } from './limits.ts';
 
-/** Bet-type shares of tickets when a scenario does not give its own. Keirin: DOMAIN.md (2008 sales). */
+/** Bet-type shares of tickets (in percent) when a scenario does not give its own. Keirin: national sales (core/sports.ts). */
 export const DEFAULT_BET_TYPE_SHARES: Readonly<Record<Sport, Readonly<Partial<Record<BetType, number>>>>> = {
-  keirin: { trifecta: 70.5, exacta: 18.2, trio: 6.0, bracket_exacta: 1.9, quinella: 1.7, bracket_quinella: 1.3, wide: 0.5 },
+  keirin: Object.fromEntries(Object.entries(KEIRIN_SALES_PER_MILLE).map(([t, perMille]) => [t, perMille / 10])),
   // Assumption: PIST6 sells no brackets; its audience plays trifecta most, win as a beginners' entry.
   pist6: { trifecta: 60, exacta: 15, trio: 10, quinella: 5, wide: 5, win: 5 },
   // Assumption: autorace leans on exacta more than keirin does and sells win and place.

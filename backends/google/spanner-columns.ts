@@ -9,6 +9,7 @@ import { invariant } from '../../core/result.ts';
 import { settlementIdOf, type LedgerEntry, type LedgerReason, type Settlement, type TicketOutcome } from '../../core/settlement-record.ts';
 import { BET_TYPE_CODE } from '../../core/sports.ts';
 import { STAKE_UNIT } from '../../core/ticket.ts';
+import { hitsOfType } from '../../core/settlement.ts';
 
 const REASON_OF: Readonly<Record<TicketOutcome['status'], LedgerReason | undefined>> = { won: 'payout', refunded: 'refund', special: 'special', lost: undefined };
 
@@ -51,7 +52,7 @@ export function computeFromLookup(lookup: OutcomeLookup, resultVersion: number):
 }
 
 export function summaryOf(s: Settlement): SettlementSummary {
-  const trifectaHits = s.outcomes.filter((o) => o.betType === 'trifecta' && (o.status === 'won' || o.status === 'special')).length;
+  const trifectaHits = hitsOfType(s, 'trifecta');
   return { settlementId: s.settlementId, raceId: s.raceId, userId: s.userId, resultVersion: s.resultVersion, cashDelta: s.cashDelta, medalDelta: s.medalDelta, hits: s.hits, tickets: s.outcomes.length, trifectaHits };
 }
 

@@ -6,6 +6,7 @@ import { Spanner, type Database, type Transaction } from '@google-cloud/spanner'
 import type { OutboxMessage, SettleResult, UserRaceTickets } from '../../core/ports.ts';
 import type { Settlement } from '../../core/settlement-record.ts';
 import { STAKE_UNIT } from '../../core/ticket.ts';
+import { hitsOfType } from '../../core/settlement.ts';
 import { TICKET_COLUMNS, check, USER_COLUMNS, assertAmount, ticketStateFromRow, userFromRow, type LedgerRow, type TicketState, type TicketRow, type UserRow } from './spanner-rows.ts';
 import { runReadWrite, type TxCounters, type TxRunnerOptions } from './spanner-tx.ts';
 
@@ -58,8 +59,9 @@ function assertSettlement(req: SettleRequest, open: readonly TicketState[], s: S
 
 /** Hits on trifecta tickets (missions count them), kept on the marker for the ranking's page. */
 function trifectaHitsOf(open: readonly TicketState[], s: Settlement): number {
-  const trifecta = new Set(open.filter((t) => t.betType === 'trifecta').map((t) => t.ticketId));
-  return s.outcomes.filter((o) => trifecta.has(o.ticketId) && (o.status === 'won' || o.status === 'special')).length;
+  // The bet type of the stored ticket, not the one the outcome claims.
+  const typeOf = new Map(open.map((t) => [t.ticketId, t.betType]));
+  return hitsOfType(s, 'trifecta', (i) => typeOf.get(s.outcomes[i]?.ticketId ?? ''));
 }
 
 function queueWrites(tx: Transaction, req: SettleRequest, user: UserRow, open: readonly TicketState[], s: Settlement): void {

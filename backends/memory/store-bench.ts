@@ -9,15 +9,15 @@ import { computePayoutTable } from '../../core/payout.ts';
 import type { Settlement } from '../../core/settlement-record.ts';
 import { settleUserTickets } from '../../core/settlement.ts';
 import { buildOutcomeLookup } from '../../core/settle-columns.ts';
-import { BET_TYPE_CODE, betTypesSold, type BetType, type Field } from '../../core/sports.ts';
+import { BET_TYPE_CODE, KEIRIN_SALES_PER_MILLE, betTypesSold, type BetType, type Field } from '../../core/sports.ts';
 import { createRng } from '../../core/rng.ts';
 import { createMemoryStore } from './store.ts';
 
 const BATCH_TICKETS = 1 << 20;
 const PAGE_USERS = 1_000;
 const MEDAL_SHARE_PERCENT = 80;
-/** Bet type shares in percent (keirin 2008, DOMAIN.md), trifecta-heavy. */
-const SHARES: readonly [BetType, number][] = [['trifecta', 70], ['exacta', 18], ['trio', 6], ['bracket_exacta', 2], ['quinella', 2], ['bracket_quinella', 1], ['wide', 1]];
+/** Bet type shares in per mille (keirin national sales, core/sports.ts), trifecta-heavy. */
+const SHARES = Object.entries(KEIRIN_SALES_PER_MILLE) as [BetType, number][];
 
 function flag(argv: readonly string[], name: string, fallback: number): number {
   const i = argv.indexOf(`--${name}`);
@@ -51,7 +51,7 @@ async function main(argv: readonly string[]): Promise<void> {
   await store.putRace({ raceId, sport: field.sport, riders: field.riders, closeAtMs: 0, postAtMs: 0 });
   const sold = new Set(betTypesSold(field));
   const typeTable: number[] = [];
-  for (const [t, pct] of SHARES) if (sold.has(t)) for (let i = 0; i < pct; i++) typeTable.push(BET_TYPE_CODE[t]);
+  for (const [t, perMille] of SHARES) if (sold.has(t)) for (let i = 0; i < perMille; i++) typeTable.push(BET_TYPE_CODE[t]);
   const combos = new Map<number, Uint16Array>();
   for (const t of sold) combos.set(BET_TYPE_CODE[t], Uint16Array.from(enumerateCombinations(t, field).map(encodeCombination)));
   const batch = {

@@ -6,7 +6,8 @@ import type { OutboxMessage, SettlementSummary, SettleResult, SummarySettleResul
 import { invariant } from '../../core/result.ts';
 import type { OutcomeLookup } from '../../core/settle-columns.ts';
 import { settlementIdOf, type Settlement } from '../../core/settlement-record.ts';
-import { BET_TYPE_CODE } from '../../core/sports.ts';
+import { BET_TYPES } from '../../core/sports.ts';
+import { hitsOfType } from '../../core/settlement.ts';
 import { STATUS_OPEN, TICKET_STATUS } from './columns.ts';
 import { positionOf, type RaceIndex, type RaceState } from './race-index.ts';
 import { checkSettlement, priceRows, writeRows, type ColumnTotals } from './settle-path.ts';
@@ -56,10 +57,8 @@ export function createSettlementMethods(state: StoreState): SettlementMethods {
     const tickets = rows.map((row) => ticketOf(row, userId, raceId));
     const settlement = compute({ raceId, userId, tickets });
     const outRows = checkSettlement(settlement, raceId, userId, resultVersion, tickets, rows);
-    let trifectaHits = 0;
-    settlement.outcomes.forEach((o, i) => {
-      if ((o.status === 'won' || o.status === 'special') && table.betType.get(outRows[i] as number) === BET_TYPE_CODE.trifecta) trifectaHits++;
-    });
+    // The bet type of the stored row, not the one the outcome claims.
+    const trifectaHits = hitsOfType(settlement, 'trifecta', (i) => BET_TYPES[table.betType.get(outRows[i] as number)]);
     const messages = outboxOf?.(settlement) ?? [];
     return appliedPlan(settlement, at, () => {
       settlement.outcomes.forEach((o, i) => {
