@@ -1,4 +1,4 @@
-// Combination notation (DOMAIN.md): ordered types join numbers with `-` in finishing order,
+// Combination notation (docs/rules.md): ordered types join numbers with `-` in finishing order,
 // unordered types join ascending numbers with `=`. Bracket types use bracket numbers.
 //
 // For columnar storage a combination is also an integer code: its numbers as decimal digits in

@@ -1,4 +1,4 @@
-// The wire messages of the pipeline (DESIGN.md), validated at every boundary: a producer encodes
+// The wire messages of the pipeline (docs/messages.md), validated at every boundary: a producer encodes
 // through `encodeX` (which asserts the message is valid, so a bug fails at the source), a consumer
 // parses through `parseX` or `parseMessage`, and a message that fails goes to the dead-letter topic
 // with the error's message as the reason. Every message carries `schemaVersion`; `publishedAt` is

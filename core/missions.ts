@@ -27,7 +27,7 @@ export interface MissionRules {
 
 export const DEFAULT_MISSION_RULES: MissionRules = Object.freeze({
   medalsPerHit: 10,
-  hitsTodayTarget: 3, // DOMAIN.md's example: "3 hits today"
+  hitsTodayTarget: 3, // the "3 hits today" mission of docs/rules.md
   hitsTodayMedals: 100,
   firstTrifectaHitMedals: 200,
 });

@@ -1,6 +1,6 @@
 // Payout tables as text: the canonical JSON a Store keeps (combinations as canonical text, keys
 // sorted, so equal tables give equal bytes), its validating reader, and the `raceday payout`
-// contract output of DOMAIN.md.
+// contract output of docs/rules.md.
 import { encodeCombination, formatCombination, parseCombination } from './combination.ts';
 import type { BetTypePayout, PayoutTable } from './payout-table.ts';
 import { combinationOfCode } from './payout.ts';
@@ -127,7 +127,7 @@ export function payoutTableFromJson(source: string): Result<PayoutTable> {
 }
 
 /**
- * DOMAIN.md's `raceday payout` output for the bet types named in the input: `paid` with winners
+ * The `raceday payout` output (docs/rules.md) for the bet types named in the input: `paid` with winners
  * (combination text -> per100, staked winners only), `special` with per100, `refunded`, `no_sales`.
  */
 export function payoutContractOutput(table: PayoutTable, betTypesInInput: readonly BetType[]): Record<string, unknown> {

@@ -27,7 +27,7 @@ const FIELDS: readonly Field[] = [
 
 const codesOf = (betType: BetType, field: Field) => enumerateCombinations(betType, field).map(encodeCombination);
 
-/** Stakes mix tiny pool figures (as in DOMAIN.md's vectors), zeros, and real multiples of 100 up to 10^9. */
+/** Stakes mix tiny pool figures (as in the worked vectors of docs/rules.md), zeros, and real multiples of 100 up to 10^9. */
 const stakeArb = fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 100 }), fc.integer({ min: 1, max: 10_000_000 }).map((n) => n * 100));
 
 /** A finishing order: a permutation of the live riders, some dropped (falls), cut into dead-heat groups. */

@@ -1,4 +1,4 @@
-// Proves the payout rules on DOMAIN.md's worked vectors, its contract example and hand-checked edge
+// Proves the payout rules on the worked vectors of docs/rules.md, its contract example and hand-checked edge
 // cases (dead heats, scratches, brackets, void and undecidable races), by running the same path as
 // `raceday payout` (parsePayoutRequest -> computePayoutTable -> payoutContractOutput) and comparing
 // with per100 figures worked out by hand in the comments.
@@ -25,7 +25,7 @@ function table(line: Record<string, unknown>) {
 const official = (order: number[][]) => ({ status: 'official', order });
 const autorace80 = { sport: 'autorace', riders: 8, returnRate: { place: '0.80' } };
 
-describe('DOMAIN.md worked vectors', () => {
+describe('worked vectors of docs/rules.md', () => {
   it('1: one winner, R = 75%, S = 10,000, W = 5,000 -> 150', () => {
     // T = (5,000 + 5,000) x 0.75 = 7,500; 10 x 7,500 / 5,000 = 15 -> 150.
     const out = payout({ sport: 'pist6', riders: 6, result: official([[2], [1], [3]]), pools: { win: { '2': 5000, '1': 3000, '4': 2000 } } });

@@ -1,4 +1,4 @@
-// The pari-mutuel payout table of one race (DOMAIN.md, 付録第2): refunds, the statutory formula
+// The pari-mutuel payout table of one race (docs/rules.md): refunds, the statutory formula
 // with 10-yen truncation, the 100-yen floor (元返し) and the special payout (特払い).
 // Money sums are exact integers (checked to stay safe integers); the formula itself runs in BigInt.
 import { decodeCombination, encodeCombination, enumerateCombinations } from './combination.ts';

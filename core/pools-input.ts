@@ -1,9 +1,9 @@
-// The input line of `raceday payout` (DOMAIN.md): one race, validated completely, with errors that
+// The input line of `raceday payout` (docs/rules.md): one race, validated completely, with errors that
 // name the field path (`pools.trifecta."3-1-9"`) and the reason.
 //
 // Decisions:
 // - Pool amounts are any non-negative safe integer yen, not only multiples of 100: a pool is the
-//   sum of sales, and DOMAIN.md's worked vectors use small figures (25, 5, 10). Zero is allowed
+//   sum of sales, and the worked vectors of docs/rules.md use small figures (25, 5, 10). Zero is allowed
 //   (a combination with no stakes drops out of P exactly as if it were absent).
 // - A bet type's pool total is capped at POOL_TOTAL_YEN_MAX so that every per100 (at most about
 //   100 × S) and every payout stays a safe integer; a pool above it is rejected, not rounded.

@@ -9,7 +9,7 @@ import { settlementIdOf, type LedgerEntry, type LedgerReason, type Settlement, t
 import { isBetTypeSold, isBetType, type BetType, type Field } from './sports.ts';
 import { STAKE_UNIT, type Currency, type Ticket } from './ticket.ts';
 
-/** Configurable settlement rules (DOMAIN.md marks the free-medal treatment as an assumption). */
+/** Configurable settlement rules (docs/rules.md marks the free-medal treatment as an assumption). */
 export interface SettlementRules {
   /**
    * per100 paid to a free-medal ticket on a winning combination that has no official price: nobody

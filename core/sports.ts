@@ -1,4 +1,4 @@
-// The sports raceday settles, their fields, bet types and statutory return rates (DOMAIN.md).
+// The sports raceday settles, their fields, bet types and statutory return rates (docs/rules.md).
 import type { Rational } from './rational.ts';
 import { err, ok, type Result } from './result.ts';
 

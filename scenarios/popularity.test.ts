@@ -1,5 +1,5 @@
 // Proves what bettors buy: on a large seeded sample the bet-type shares come within 2 percentage
-// points of the configured ones (keirin defaults from DOMAIN.md, the documented PIST6 and autorace
+// points of the configured ones (keirin defaults from docs/rules.md, the documented PIST6 and autorace
 // defaults, and a custom mix), and win picks follow the strength model (chi-square against the
 // pick probabilities, far below the alpha-0.001 critical value). The generated stream is counted directly.
 import { describe, expect, it } from 'vitest';

@@ -4,7 +4,7 @@
 // counters. Shared by `raceday run` and the benches.
 //
 // Every figure starts at the result's publication (the outcome's publishedAtMs, the origin
-// DESIGN.md gives the metrics), not when the runner called ingest: ingest first reads the race's
+// docs/architecture.md gives the metrics), not when the runner called ingest: ingest first reads the race's
 // cash pools and computes the payout table, which is reported apart as ingestMs (0.3-0.7 s of a
 // 10,000-user race on the emulator, where it used to be counted in the makespan). Recording the
 // outcome and publishing come after the publication time is stamped, so they stay in the figures.

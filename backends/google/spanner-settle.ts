@@ -1,7 +1,7 @@
 // One user's settlement of one race as one Spanner read-write transaction, in the shape the
 // emulator runs fast: a key-range read and a key read through the read API, writes as mutations.
 // (SQL or DML inside a read-write transaction makes the emulator scan: 21-29 users/s at 2,000
-// users, 2-3 users/s at 20,000; this shape holds 270-280 users/s at both sizes; DESIGN.md.)
+// users, 2-3 users/s at 20,000; this shape holds 270-280 users/s at both sizes; docs/emulators.md.)
 import { Spanner, type Database, type Transaction } from '@google-cloud/spanner';
 import type { OutboxMessage, SettleResult, UserRaceTickets } from '../../core/ports.ts';
 import type { Settlement } from '../../core/settlement-record.ts';
