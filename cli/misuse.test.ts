@@ -65,6 +65,13 @@ describe('raceday command-line misuse', () => {
     expectMisuse(['emulators', 'status', 'now'], /unexpected argument "now"/);
   }, 60_000);
 
+  it('options of another action or target are refused, and a missing bench target is one line', () => {
+    expectMisuse(['emulators', 'stop', '--strategy', 'local'], /--strategy applies to "emulators start" only/);
+    expectMisuse(['emulators', 'env', '--json'], /--json applies to "emulators status" only/);
+    expectMisuse(['bench'], /raceday bench: missing target \(one of .*memory/);
+    expectMisuse(['sim', '--seed', '3', '--from', '5'], /--from applies to --seeds/);
+  }, 60_000);
+
   it('generate into a missing directory says so in one line (no stack trace, exit 2)', () => {
     expectMisuse(['generate', '--scenario', 'smoke', '--out', '/no/dir/x'], /cannot write --out \/no\/dir\/x: directory \/no\/dir does not exist/);
   }, 60_000);

@@ -28,7 +28,8 @@ export const command: CommandModule = {
   async run(argv) {
     const [target, ...rest] = argv;
     if (target === undefined || !targets().includes(target)) {
-      process.stderr.write(`raceday bench: ${target === undefined ? 'missing target' : `unknown target "${target}"`}\n\n${usage()}\n`);
+      const what = target === undefined ? 'missing target' : `unknown target "${target}"`;
+      process.stderr.write(`raceday bench: ${what} (one of ${targets().join(', ')}; raceday help bench lists them)\n`);
       return 2;
     }
     const mod = (await import(join(benchDir, `${target}.ts`))) as { runBench(argv: readonly string[]): Promise<number> };

@@ -126,6 +126,10 @@ export const command: CommandModule = {
       if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
       const strategy = (flags.strategy ?? 'auto') as StrategyChoice;
       if (!STRATEGIES.includes(strategy)) throw new UsageError(`--strategy must be one of ${STRATEGIES.join(', ')}, got "${String(flags.strategy)}"`);
+      // Options belong to one action each: given to another, they are refused, not ignored.
+      const startOnly = ['strategy', 'project', 'spanner-shards', 'no-provision'].find((n) => flags[n] !== undefined);
+      if (action !== undefined && action !== 'start' && startOnly !== undefined) throw new UsageError(`--${startOnly} applies to "emulators start" only`);
+      if (action !== undefined && action !== 'status' && flags.json !== undefined) throw new UsageError('--json applies to "emulators status" only');
       switch (action) {
         case 'start':
           return start(strategy, flags.project as string | undefined, (flags['spanner-shards'] as number | undefined) ?? 1, flags['no-provision'] !== true);
