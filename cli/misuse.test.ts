@@ -1,7 +1,7 @@
 // Every misuse of the command line, run through the real `raceday` (bin/raceday.mjs in a child
 // process): exit code 2, ONE line on stderr that names the problem and what to do, no stack
 // trace, and nothing run. Options are honoured or refused, never silently ignored.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -80,5 +80,15 @@ describe('raceday command-line misuse', () => {
     // No key file, no gcloud login under this HOME, and not on Google Compute Engine.
     const env: NodeJS.ProcessEnv = { PATH: process.env['PATH'], HOME: home, METADATA_SERVER_DETECTION: 'none', RACEDAY_STATE_DIR: join(home, 'state') };
     expectMisuse(['run', '--backend', 'google', '--project', 'p'], /no Google Cloud credentials for project p.*gcloud auth application-default login/, env);
+  }, 60_000);
+
+  it('generate to a reader that closes early (| head) ends quietly with exit 0', async () => {
+    const child = spawn(process.execPath, [join(root, 'bin', 'raceday.mjs'), 'generate', '--scenario', 'smoke', '--out', '-'], { cwd: root });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.stdout.once('data', () => child.stdout.destroy());
+    const status = await new Promise<number | null>((done) => child.on('close', (code) => done(code)));
+    expect(stderr).toBe('');
+    expect(status).toBe(0);
   }, 60_000);
 });

@@ -68,11 +68,18 @@ export const command: CommandModule = {
       }
       const out = openOrRefuse(flags.out);
       const progress = progressEnabled();
-      const summary = await generateJsonlParallel(spec, seed, {
-        sink: out.sink,
-        workers: typeof flags.workers === 'number' ? flags.workers : defaultWorkers(),
-        ...(progress ? { onProgress: (done: number, total: number) => progressLine(`generating ${spec.name}`, done, total) } : {}),
-      });
+      let summary;
+      try {
+        summary = await generateJsonlParallel(spec, seed, {
+          sink: out.sink,
+          workers: typeof flags.workers === 'number' ? flags.workers : defaultWorkers(),
+          ...(progress ? { onProgress: (done: number, total: number) => progressLine(`generating ${spec.name}`, done, total) } : {}),
+        });
+      } catch (e) {
+        // A reader that closes the pipe early (`| head`) ends the run quietly, as for any Unix filter.
+        if ((e as NodeJS.ErrnoException).code === 'EPIPE') process.exit(0);
+        throw e;
+      }
       out.close();
       if (progress) process.stderr.write('\n');
       if (flags.json === true) {
