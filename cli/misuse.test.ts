@@ -82,6 +82,11 @@ describe('raceday command-line misuse', () => {
     expectMisuse(['run', '--backend', 'google', '--project', 'p'], /no Google Cloud credentials for project p.*gcloud auth application-default login/, env);
   }, 60_000);
 
+  it('run on the emulators when none can be had says what was tried and what to do (no stack trace, exit 2)', () => {
+    const env: NodeJS.ProcessEnv = { PATH: process.env['PATH'], HOME: home, RACEDAY_STATE_DIR: join(home, 'no-emulators') };
+    expectMisuse(['run', '--backend', 'emulators', '--strategy', 'external', '--json'], /no emulators available \(tried external\): .*PUBSUB_EMULATOR_HOST.*raceday emulators start/, env);
+  }, 60_000);
+
   it('generate to a reader that closes early (| head) ends quietly with exit 0', async () => {
     const child = spawn(process.execPath, [join(root, 'bin', 'raceday.mjs'), 'generate', '--scenario', 'smoke', '--out', '-'], { cwd: root });
     let stderr = '';

@@ -11,7 +11,7 @@ import type { Percentiles } from '../../sim/realtime.ts';
 import { runDay, type RunDayResult } from '../../sim/run-day.ts';
 import type { RaceDay } from '../../scenarios/model.ts';
 import { smokeRaceDay, type SmokeShape } from '../../sim/workload.ts';
-import { STRATEGIES, type StrategyChoice } from '../../emulators/index.ts';
+import { EmulatorsUnavailableError, STRATEGIES, type StrategyChoice } from '../../emulators/index.ts';
 import { parseArgs, UsageError, withUsage } from '../args.ts';
 import { SETTLEMENTS_PER_COMMIT_DEFAULT } from '../../backends/google/spanner-batch.ts';
 import { BACKENDS, BackendUnavailableError, exitOnInterrupt, isBackendName, openBackend, type BackendName, type BackendStats } from '../../sim/open-backend.ts';
@@ -143,6 +143,7 @@ async function openOrExplain(name: BackendName, options: Parameters<typeof openB
     return await openBackend(name, options);
   } catch (e) {
     if (e instanceof BackendUnavailableError) throw new UsageError(e.message);
+    if (e instanceof EmulatorsUnavailableError) throw new UsageError(`${e.message.replace(/:\s*\n\s*/, ': ').replace(/\s*\n\s*/g, '; ')} (install them, or start a pair with: raceday emulators start)`);
     throw e;
   }
 }
