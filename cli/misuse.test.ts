@@ -54,7 +54,7 @@ describe('raceday command-line misuse', () => {
   }, 60_000);
 
   it('options that do not apply to the chosen backend are refused', () => {
-    expectMisuse(['run', '--strategy', 'local'], /--strategy applies to --backend emulators only/);
+    expectMisuse(['run', '--strategy', 'local'], /--strategy is emulator-only: it applies to --backend emulators only/);
     expectMisuse(['run', '--project', 'p'], /--project applies to --backend emulators or google/);
     expectMisuse(['run', '--backend', 'emulators', '--spanner-instance', 'i'], /--spanner-instance applies to --backend google only/);
   }, 60_000);

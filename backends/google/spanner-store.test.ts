@@ -222,6 +222,7 @@ describe('bonuses, post-settled barrier, ranking claim, fan-out count', () => {
     expect(grants.flat()).toEqual(['bonus:hit:x']);
     expect((await store.readUser('u-bonus'))?.medals).toBe(60);
     expect(await store.readBonus('bonus:hit:x')).toMatchObject({ userId: 'u-bonus', medals: 50 });
+    await store.putUsers(['a1', 'a2', 'a3'].map((userId) => ({ userId, cash: 0, medals: 0 }))); // marks of unknown users are refused
     const marks = await Promise.all(['a1', 'a2', 'a3', 'a1', 'a2'].map((u) => store.markPostSettled('r-post', u)));
     expect(Math.max(...marks)).toBe(3);
     expect(await store.markPostSettled('r-post', 'a3')).toBe(3);

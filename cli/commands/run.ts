@@ -260,7 +260,7 @@ export const command: CommandModule = {
       }
       refuseOptions(flags, REPLAY_ONLY, (name) => `--${name} applies to generated scenarios (e.g. --scenario typical-day), not to smoke`);
       if (!isBackendName(backend)) throw new UsageError(`--backend must be one of ${BACKENDS.join(', ')}, got "${backend}"`);
-      if (backend !== 'emulators') refuseOptions(flags, EMULATORS_ONLY, (name) => `--${name} applies to --backend emulators only`);
+      if (backend !== 'emulators') refuseOptions(flags, EMULATORS_ONLY, (name) => `--${name} is emulator-only: it applies to --backend emulators only`);
       if (backend !== 'google') refuseOptions(flags, GOOGLE_ONLY, (name) => `--${name} applies to --backend google only`);
       if (backend === 'memory' && flags['project'] !== undefined) throw new UsageError('--project applies to --backend emulators or google, not memory');
       if (backend === 'google' && flags['project'] === undefined) throw new UsageError('--backend google needs --project P (real Google Cloud is never used by default)');
