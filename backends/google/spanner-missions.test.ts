@@ -8,7 +8,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { dayRaceEntry, missionBonuses } from '../../core/missions.ts';
 import type { Bonus } from '../../core/ports.ts';
 import { describeWithEmulators } from '../../emulators/test-support.ts';
-import { startSpannerForTests, type SpannerForTests } from './spanner-testing.ts';
+import { startSpannerForTests, type SpannerForTests } from '../../emulators/spanner-testing.ts';
 import type { SpannerStore } from './spanner-store.ts';
 
 const DAY = '2026-11-21';
