@@ -16,6 +16,14 @@ describe('publicationOffsetMs', () => {
     expect(publicationOffsetMs(0, 500)).toBe(0);
   });
 
+  it('clamps a stamp that reads past the return by the wall clock\'s resolution into the call', () => {
+    // Date.now() counts whole milliseconds while the return is timed to the microsecond: the
+    // stamp, taken just before ingest returns, can read up to a millisecond after the return.
+    // Falling back to 0 there reported a 1.5 s ingest as 0 ms and moved it into the makespans.
+    expect(publicationOffsetMs(1_501, 1_500.07)).toBe(1_500.07);
+    expect(publicationOffsetMs(-1, 500)).toBe(0);
+  });
+
   it('falls back to the runner start for a clock that does not follow real time', () => {
     expect(publicationOffsetMs(-5_000, 500)).toBe(0); // a simulated clock behind
     expect(publicationOffsetMs(86_400_000, 500)).toBe(0); // or ahead

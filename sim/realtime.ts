@@ -72,13 +72,27 @@ function timedStore(store: Store, record: () => void): Store {
 }
 
 /**
+ * How far two wall-clock readings may disagree with the monotonic clock over the same span:
+ * Date.now() counts whole milliseconds (each of the two readings loses up to 1 ms), and a clock
+ * being slewed by NTP runs up to 500 ppm fast or slow; twice both is allowed.
+ */
+function wallClockSlackMs(spanMs: number): number {
+  return 2 + spanMs / 1_000;
+}
+
+/**
  * When the result was published, in ms since the runner called ingest: the outcome's wall-clock
- * publishedAtMs less the clock's reading at that call. It lies within the ingest call; a clock
- * that does not follow real time (a simulated one) gives no usable answer, and the runner's own
- * start is the origin then.
+ * publishedAtMs less the clock's reading at that call. It lies within the ingest call, up to the
+ * wall clock's resolution and drift (a stamp taken just before ingest returns can read up to a
+ * millisecond past the monotonic return time): within that slack it is clamped into the call.
+ * A clock that does not follow real time (a simulated one) gives no usable answer, and the
+ * runner's own start is the origin then.
  */
 export function publicationOffsetMs(wallOffsetMs: number, ingestReturnedMs: number): number {
-  return Number.isFinite(wallOffsetMs) && wallOffsetMs >= 0 && wallOffsetMs <= ingestReturnedMs ? wallOffsetMs : 0;
+  if (!Number.isFinite(wallOffsetMs)) return 0;
+  const slack = wallClockSlackMs(ingestReturnedMs);
+  if (wallOffsetMs < -slack || wallOffsetMs > ingestReturnedMs + slack) return 0;
+  return Math.min(Math.max(wallOffsetMs, 0), ingestReturnedMs);
 }
 
 export async function runRealtime(o: RealtimeOptions): Promise<RealtimeResult> {
