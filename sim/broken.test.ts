@@ -35,3 +35,21 @@ describe('broken pipelines are caught', () => {
     });
   }
 });
+
+describe('a notification client without its dedupe is caught', () => {
+  it('reports the redelivered notifications it showed twice; with the dedupe the same seed is clean', async () => {
+    let found: Awaited<ReturnType<typeof simulate>> | undefined;
+    for (let seed = 1; seed <= SEEDS_TRIED_MAX && found === undefined; seed++) {
+      const r = await simulate({ seed, clientDedupe: false });
+      if (r.violations.length > 0) found = r;
+    }
+    expect(found, `no violation in ${SEEDS_TRIED_MAX} seeds`).toBeDefined();
+    const first = found as NonNullable<typeof found>;
+    expect(first.violations.map((v) => v.checker)).toContain('notified-exactly-once');
+    expect(first.violations.some((v) => /showed \S+ [2-9] times/.test(v.message))).toBe(true);
+    // The same seed delivered duplicates to the healthy client too, and it showed each once.
+    const healthy = await simulate({ seed: first.seed });
+    expect(healthy.duplicateDeliveries).toBeGreaterThan(0);
+    expect(healthy.violations).toEqual([]);
+  });
+});

@@ -25,9 +25,21 @@ export interface Violation {
   readonly message: string;
 }
 
-/** What the deduping client showed: the first delivery of each notification id. */
+/** Every delivery of one notification id to the clients, duplicates included. */
+export interface Delivered {
+  readonly userId: string;
+  readonly times: number;
+  /** Deliveries whose user or payload differed from the first one's (one id must mean one notification). */
+  readonly differing: number;
+}
+
+/**
+ * What reached the clients, apart from what they showed: the bus delivers at least once, so an
+ * id may be delivered several times; the deduping clients must show each exactly once.
+ */
 export interface ClientView {
   readonly shown: ReadonlyMap<string, { readonly userId: string; readonly payload: NotificationPayload; readonly times: number }>;
+  readonly delivered: ReadonlyMap<string, Delivered>;
 }
 
 export interface PoisonSent {
@@ -156,6 +168,18 @@ function checkUnexpectedNotifications(w: World, known: ReadonlySet<string>, r: R
   for (const id of w.client.shown.keys()) if (!known.has(id)) r.add('notified-exactly-once', `unexpected notification ${id}`);
 }
 
+/** Deliveries may repeat, but every repeat carries the same notification, and each id delivered was shown. */
+function checkDeliveries(w: World, r: Report): void {
+  const { shown, delivered } = w.client;
+  for (const [id, d] of delivered) {
+    if (d.differing > 0) r.add('notified-exactly-once', `${id} was delivered ${d.times} times, ${d.differing} of them with a different user or payload`);
+    const s = shown.get(id);
+    if (s === undefined) r.add('notified-exactly-once', `${id} was delivered ${d.times} times and never shown`);
+    else if (s.times > d.times) r.add('notified-exactly-once', `${id} was shown ${s.times} times but delivered ${d.times}`);
+  }
+  for (const id of shown.keys()) if (!delivered.has(id)) r.add('notified-exactly-once', `${id} was shown without a delivery`);
+}
+
 async function checkRankingClaims(expected: ExpectedRace, rb: StoreReadback, r: Report): Promise<void> {
   const claims = (await rb.rankingClaims()).filter((c) => c.raceId === expected.race.raceId);
   if (claims.length !== 1) r.add('ranking-exactly-once', `the ranking of ${expected.race.raceId} was claimed ${claims.length} times`);
@@ -202,6 +226,7 @@ export async function checkWorld(w: World): Promise<Violation[]> {
   const known = new Set<string>();
   for (const race of w.expected.races) checkNotifications(w, race, known, r);
   checkUnexpectedNotifications(w, known, r);
+  checkDeliveries(w, r);
   for (const race of w.expected.races) await checkRankingClaims(race, rb, r);
   checkBus(w, r);
   return r.violations;

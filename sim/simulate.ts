@@ -26,6 +26,8 @@ export interface SimOptions extends Partial<FaultChoices> {
   readonly keepTrace?: boolean;
   /** Deliberately broken pipeline, for the checkers' self-test. */
   readonly broken?: BrokenBehaviour;
+  /** false: the notification client shows every delivery (the shown-exactly-once check's self-test; tests only). */
+  readonly clientDedupe?: boolean;
 }
 
 export interface SimResult {
@@ -37,6 +39,8 @@ export interface SimResult {
   readonly tickets: number;
   readonly variants: string;
   readonly violations: readonly Violation[];
+  /** Notification ids the clients received more than once (at-least-once delivery at work). */
+  readonly duplicateDeliveries: number;
   readonly trace?: readonly string[];
 }
 
@@ -96,7 +100,7 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
   await loadDay(store, day);
 
   const pipeline = startPipeline({ store, bus, clock, variants, probe: crashProbe(plan, seedRng, trace, clock.nowMs), stages: plan.stages });
-  const client = startClient(bus, clock);
+  const client = startClient(bus, clock, { dedupe: opts.clientDedupe ?? true });
   const driverErrors: string[] = [];
   // The day's results arrive in post order, a few virtual ms apart, so races settle side by side
   // and one user's races update the same day progress at once.
@@ -137,6 +141,7 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
     tickets: day.ticketCount,
     variants: variantText,
     violations,
+    duplicateDeliveries: [...client.view.delivered.values()].filter((d) => d.times > 1).length,
     ...(opts.keepTrace === true ? { trace: trace.lines } : {}),
   };
 }

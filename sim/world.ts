@@ -1,13 +1,13 @@
 // Building a memory world from a race day, and the notification client that watches it; shared by
 // the simulator (virtual time) and `raceday run` (real time).
 import { parseNotification } from '../core/messages.ts';
-import { createNotificationDeduper, type NotificationPayload } from '../core/notification.ts';
+import { createNotificationDeduper, type NotificationDeduper, type NotificationPayload } from '../core/notification.ts';
 import type { Clock, MessageBus, Store, SubscriptionHandle } from '../core/ports.ts';
 import type { Ticket } from '../core/ticket.ts';
 import { SUBSCRIPTIONS } from '../core/topology.ts';
 import { RANKING_BROADCAST_USER } from '../pipeline/post-settle.ts';
 import type { RaceDay } from '../scenarios/model.ts';
-import type { ClientView } from './checkers.ts';
+import type { ClientView, Delivered } from './checkers.ts';
 
 /** Loads users, the race and its tickets; balances are taken as already debited by the stakes. */
 export async function loadDay(store: Store, day: RaceDay): Promise<void> {
@@ -39,7 +39,7 @@ export interface Client {
 }
 
 export interface ClientOptions {
-  /** Keep every shown notification for the checkers (false at scale: only counts are kept). */
+  /** Keep every delivery and shown notification for the checkers (false at scale: only counts are kept). */
   readonly keep?: boolean;
   /** Time stamps for lastShownAtMs (default the clock). */
   readonly now?: () => number;
@@ -49,18 +49,63 @@ export interface ClientOptions {
    */
   readonly validate?: boolean;
   readonly maxInFlight?: number;
+  /**
+   * false: show every delivery, duplicates included: a client without its dedupe, only for
+   * proving that the shown-exactly-once check fails when nothing drops the redeliveries.
+   */
+  readonly dedupe?: boolean;
 }
 
-/** The notification client: validates, dedupes by id (as the app does) and counts what it shows. */
+/**
+ * Each user's app dedupes its own notifications (a bounded window per app; the broadcast ranking
+ * counts as one more app). One window over every user's notifications would forget an id after
+ * 1,024 others: on a large race that happens within a second, and a redelivery after an ack
+ * deadline would be shown again though no app would show it.
+ */
+function perAppDeduper(enabled: boolean): (userId: string, notificationId: string) => boolean {
+  if (!enabled) return () => true;
+  const apps = new Map<string, NotificationDeduper>();
+  return (userId, notificationId) => {
+    let d = apps.get(userId);
+    if (d === undefined) apps.set(userId, (d = createNotificationDeduper()));
+    return d.accept(notificationId);
+  };
+}
+
+/** Records every delivery of a notification id, duplicates included, apart from what was shown. */
+function deliveryRecorder(): { record(id: string, userId: string, payloadJson: string): void; readonly delivered: Map<string, Delivered> } {
+  const delivered = new Map<string, Delivered>();
+  const contents = new Map<string, string>();
+  return {
+    delivered,
+    record(id, userId, payloadJson) {
+      const seen = delivered.get(id);
+      const content = `${userId}\u0000${payloadJson}`;
+      if (seen === undefined) {
+        delivered.set(id, { userId, times: 1, differing: 0 });
+        contents.set(id, content);
+      } else delivered.set(id, { userId: seen.userId, times: seen.times + 1, differing: seen.differing + (contents.get(id) === content ? 0 : 1) });
+    },
+  };
+}
+
+/**
+ * The notification clients: validate, record every delivery, dedupe by id per user's app and
+ * count what they show. Deliveries are at-least-once; what is shown must be exactly once.
+ */
 export function startClient(bus: MessageBus, clock: Clock, options: ClientOptions = {}): Client {
   const keep = options.keep ?? true;
   const now = options.now ?? (() => clock.nowMs());
-  const deduper = createNotificationDeduper();
+  const accept = perAppDeduper(options.dedupe ?? true);
+  // At scale (no validation) one bounded window over every id: the bench only counts and times.
+  const scaleDeduper = createNotificationDeduper();
+  const deliveries = deliveryRecorder();
   let shownCount = 0;
   const shown = new Map<string, { userId: string; payload: NotificationPayload; times: number }>();
   let lastShownAtMs = 0;
   let lastBroadcastAtMs = 0;
   const shownNow = (userId: string | undefined): void => {
+    shownCount++;
     if (userId === RANKING_BROADCAST_USER) lastBroadcastAtMs = now();
     else lastShownAtMs = now();
   };
@@ -69,25 +114,26 @@ export function startClient(bus: MessageBus, clock: Clock, options: ClientOption
     async (d) => {
       if (options.validate === false) {
         const id = d.attributes['notificationId'];
-        if (id !== undefined && deduper.accept(id)) {
-          shownCount++;
-          shownNow(d.attributes['userId']);
-        }
+        if (id !== undefined && scaleDeduper.accept(id)) shownNow(d.attributes['userId']);
         d.ack();
         return;
       }
       const n = parseNotification(JSON.parse(d.data));
-      if (n.ok && deduper.accept(n.value.notificationId)) {
-        const seen = keep ? shown.get(n.value.notificationId) : undefined;
-        if (seen === undefined) {
-          if (keep) shown.set(n.value.notificationId, { userId: n.value.userId, payload: n.value.payload, times: 1 });
-          shownCount++;
-          shownNow(n.value.userId);
-        } else seen.times++;
+      if (n.ok) {
+        const { notificationId: id, userId, payload } = n.value;
+        if (keep) deliveries.record(id, userId, JSON.stringify(payload));
+        if (accept(userId, id)) {
+          const seen = keep ? shown.get(id) : undefined;
+          if (seen !== undefined) seen.times++;
+          else {
+            if (keep) shown.set(id, { userId, payload, times: 1 });
+            shownNow(userId);
+          }
+        }
       }
       d.ack();
     },
     { maxInFlight: options.maxInFlight ?? CLIENT_IN_FLIGHT, ackDeadlineMs: SUBSCRIPTIONS.gateway.ackDeadlineSeconds * 1000 },
   );
-  return { view: { shown }, shownCount: () => shownCount, lastShownAtMs: () => lastShownAtMs, lastBroadcastAtMs: () => lastBroadcastAtMs, handle };
+  return { view: { shown, delivered: deliveries.delivered }, shownCount: () => shownCount, lastShownAtMs: () => lastShownAtMs, lastBroadcastAtMs: () => lastBroadcastAtMs, handle };
 }
