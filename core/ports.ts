@@ -125,6 +125,11 @@ export interface Bonus {
   readonly reason: string;
 }
 
+/** A bonus as read back: how many times its grant was applied; exactly-once means 1 (optional where a backend cannot count). */
+export interface GrantedBonus extends Bonus {
+  readonly applications?: number;
+}
+
 /** Cash staked per bet type: combination code -> yen, over the race's cash tickets (payout.ts PayoutInput.pools). */
 export type CashPools = Readonly<Partial<Record<BetType, ReadonlyMap<number, number>>>>;
 
@@ -180,7 +185,7 @@ export interface StoreReadback {
   ticketsOfRace(raceId: string): AsyncIterable<StoredTicket>;
   settlementMarkers(raceId: string): Promise<readonly SettlementMarker[]>;
   ledgerTotals(userId: string): Promise<LedgerTotals | undefined>;
-  bonuses(): Promise<readonly Bonus[]>;
+  bonuses(): Promise<readonly GrantedBonus[]>;
   rankingClaims(): Promise<readonly RankingClaim[]>;
 }
 

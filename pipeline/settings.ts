@@ -16,10 +16,11 @@ export type NotifyVariant = 'after-commit' | 'outbox';
  * Deliberately broken behaviours, only for proving that the simulator's checkers can fail:
  * - `no-exactly-once`: settle pays again on every redelivery (ignores the settlement marker);
  * - `no-barrier`: post-settle publishes the ranking without waiting for every user;
- * - `ack-before-commit`: settle acks the request before its transaction commits.
+ * - `ack-before-commit`: settle acks the request before its transaction commits;
+ * - `bonus-twice`: the store grants a bonus again when post-settle is redelivered (a store fault).
  */
-export type BrokenBehaviour = 'no-exactly-once' | 'no-barrier' | 'ack-before-commit';
-export const BROKEN_BEHAVIOURS: readonly BrokenBehaviour[] = ['no-exactly-once', 'no-barrier', 'ack-before-commit'];
+export type BrokenBehaviour = 'no-exactly-once' | 'no-barrier' | 'ack-before-commit' | 'bonus-twice';
+export const BROKEN_BEHAVIOURS: readonly BrokenBehaviour[] = ['no-exactly-once', 'no-barrier', 'ack-before-commit', 'bonus-twice'];
 
 export const LIMITS = {
   /** Users read per page by the fan-out (a Spanner read of the open-ticket index). */

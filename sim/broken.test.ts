@@ -12,6 +12,7 @@ const CHECKER_OF: Readonly<Record<BrokenBehaviour, string>> = {
   'no-exactly-once': 'settled-exactly-once',
   'no-barrier': 'ranking-exactly-once',
   'ack-before-commit': 'settled-exactly-once',
+  'bonus-twice': 'bonuses-exactly-once',
 };
 
 describe('broken pipelines are caught', () => {

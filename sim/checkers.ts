@@ -129,6 +129,13 @@ async function checkLedger(w: World, rb: StoreReadback, r: Report): Promise<void
   for (const message of found) if (message !== undefined) r.add('ledger-conservation', message);
 }
 
+/** Each bonus applied once: a store that counts its grant applications must count exactly 1 per id. */
+async function checkBonusApplications(rb: StoreReadback, r: Report): Promise<void> {
+  for (const b of await rb.bonuses()) {
+    if (b.applications !== undefined && b.applications !== 1) r.add('bonuses-exactly-once', `bonus ${b.bonusId} granted ${b.applications} times`);
+  }
+}
+
 function sameRanking(a: RankingPayload['top'], b: RankingPayload['top']): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) {
@@ -223,6 +230,7 @@ export async function checkWorld(w: World): Promise<Violation[]> {
   for (const race of w.expected.races) await checkTickets(race, rb, r);
   await checkLedger(w, rb, r);
   await checkDayBonuses(w.expected, rb, (checker, message) => r.add(checker, message));
+  await checkBonusApplications(rb, r);
   const known = new Set<string>();
   for (const race of w.expected.races) checkNotifications(w, race, known, r);
   checkUnexpectedNotifications(w, known, r);

@@ -89,7 +89,7 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
   const store = createMemoryStore({
     clock,
     rng: seedRng.fork('store'),
-    faults: { abortProbability: plan.abortProbability, brokenExactlyOnce: opts.broken === 'no-exactly-once' },
+    faults: { abortProbability: plan.abortProbability, brokenExactlyOnce: opts.broken === 'no-exactly-once', brokenBonusOnce: opts.broken === 'bonus-twice' },
     transactionLatencyMs: plan.transactionLatencyMs,
   });
   const bus = traceBus(memoryBus, trace, clock);

@@ -25,7 +25,7 @@ function comboNumbers(t: Ticket, race: RaceState): readonly number[] {
 }
 
 export function createBetMethods(state: StoreState): BetMethods {
-  const { options, clock, table, userIds, cash, medals, initialCash, initialMedals, races, placedTickets, granted, userIdx, raceOf, credit, appendRow, ticketOf, transact } = state;
+  const { options, clock, table, userIds, cash, medals, initialCash, initialMedals, races, placedTickets, granted, grantApplications, userIdx, raceOf, credit, appendRow, ticketOf, transact } = state;
 
   const validateBet = (bet: Parameters<Store['placeBet']>[0]): Result<{ race: RaceState; code: number; u: number }> => {
     if (!Number.isSafeInteger(bet.stake) || bet.stake <= 0 || bet.stake % STAKE_UNIT !== 0) {
@@ -47,11 +47,12 @@ export function createBetMethods(state: StoreState): BetMethods {
     return ok({ race, code, u });
   };
 
+  const brokenBonusOnce = options.faults?.brokenBonusOnce === true;
   const grantPlan = (bonuses: readonly Bonus[]): Plan<string[]> => {
     const fresh = new Map<string, Bonus>();
     for (const b of bonuses) {
       invariant(Number.isSafeInteger(b.medals) && b.medals >= 0, `bonus ${b.bonusId} medals must be a non-negative integer, got ${b.medals}`);
-      if (!granted.has(b.bonusId) && !fresh.has(b.bonusId)) fresh.set(b.bonusId, b);
+      if ((brokenBonusOnce || !granted.has(b.bonusId)) && !fresh.has(b.bonusId)) fresh.set(b.bonusId, b);
     }
     if (fresh.size === 0) return { result: [] };
     const users = [...new Set([...fresh.values()].map((b) => userIdx(b.userId, true)))];
@@ -61,6 +62,7 @@ export function createBetMethods(state: StoreState): BetMethods {
       commit: () => {
         for (const b of fresh.values()) {
           granted.set(b.bonusId, b);
+          grantApplications.set(b.bonusId, (grantApplications.get(b.bonusId) ?? 0) + 1);
           credit(userIdx(b.userId, true), 'medal', b.medals, 'bonus', b.bonusId);
         }
       },

@@ -1,6 +1,6 @@
 // Read-backs of the memory store for invariant checkers: balances, tickets with their settlement
 // state, markers, ledger totals, bonuses and ranking claims. Built from the columns on demand.
-import type { Bonus, LedgerTotals, RankingClaim, SettlementMarker, StoredTicket, StoreReadback, UserAccount } from '../../core/ports.ts';
+import type { Bonus, GrantedBonus, LedgerTotals, RankingClaim, SettlementMarker, StoredTicket, StoreReadback, UserAccount } from '../../core/ports.ts';
 import { settlementIdOf, type LedgerReason } from '../../core/settlement-record.ts';
 import type { Ticket } from '../../core/ticket.ts';
 import { STAKE_UNIT } from '../../core/ticket.ts';
@@ -21,6 +21,7 @@ export interface ReadbackSources {
   readonly races: ReadonlyMap<string, RaceState>;
   indexOf(race: RaceState): RaceIndex;
   readonly granted: ReadonlyMap<string, Bonus>;
+  readonly grantApplications: ReadonlyMap<string, number>;
   ticketOf(row: number, userId: string, raceId: string): Ticket;
 }
 
@@ -69,7 +70,7 @@ export function createReadback(src: ReadbackSources): StoreReadback {
       return { userId, initialCash: src.initialCash.data[u] as number, initialMedals: src.initialMedals.data[u] as number, cash: totals(u, 0), medal: totals(u, 5) };
     },
     async bonuses() {
-      return [...src.granted.values()];
+      return [...src.granted.values()].map((b): GrantedBonus => ({ ...b, applications: src.grantApplications.get(b.bonusId) ?? 0 }));
     },
     async rankingClaims() {
       const out: RankingClaim[] = [];

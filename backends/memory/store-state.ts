@@ -46,6 +46,8 @@ export interface StoreState {
   /** Row of each ticket placed through placeBet (placing the same id again answers that ticket). */
   readonly placedTickets: Map<string, number>;
   readonly granted: Map<string, Bonus>;
+  /** Grants applied per bonus id (1 when exactly once; more only under faults.brokenBonusOnce). */
+  readonly grantApplications: Map<string, number>;
   readonly outbox: Map<string, OutboxMessage>;
   readonly counters: StoreCounters;
   /** Index of a user; with `create`, a new user gets one, otherwise an unknown user is -1. */
@@ -193,6 +195,7 @@ export function createStoreState(options: MemoryStoreOptions): StoreState {
     races,
     placedTickets,
     granted: new Map<string, Bonus>(),
+    grantApplications: new Map<string, number>(),
     outbox: new Map<string, OutboxMessage>(),
     counters,
     userIdx,

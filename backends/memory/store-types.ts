@@ -11,6 +11,8 @@ export interface StoreFaults {
    * the marker and conflicts and re-settles already settled tickets.
    */
   readonly brokenExactlyOnce?: boolean;
+  /** Deliberately broken bonus guard, for proving the checkers can fail: grantBonuses grants ids already granted again. */
+  readonly brokenBonusOnce?: boolean;
 }
 
 export interface MemoryStoreOptions {

@@ -109,6 +109,18 @@ describe('memory store transactions', () => {
     expect((await store.readback!.settlementMarkers('r1'))[0]?.applications).toBe(2);
     expect((await store.readback!.balances('u0'))?.cash).toBe(10_000 - 2_000 + 2 * 2_500);
   });
+
+  it('counts the applications of each bonus grant: 1 when healthy, 2 when the bonus guard is broken', async () => {
+    const bonus = { bonusId: 'bonus:test:u0', userId: 'u0', medals: 30, reason: 'test' };
+    for (const [brokenBonusOnce, applications, medals] of [[false, 1, 30], [true, 2, 60]] as const) {
+      const store = createMemoryStore({ faults: { brokenBonusOnce } });
+      await store.putUsers([{ userId: 'u0', cash: 0, medals: 0 }]);
+      await store.grantBonuses([bonus]);
+      await store.grantBonuses([bonus]);
+      expect((await store.readback!.bonuses()).map((b) => [b.bonusId, b.applications])).toEqual([[bonus.bonusId, applications]]);
+      expect((await store.readback!.balances('u0'))?.medals).toBe(medals);
+    }
+  });
 });
 
 /** A random one-race world loaded into a store; the same seed loads the same tickets. */

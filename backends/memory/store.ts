@@ -23,7 +23,7 @@ export type { ColumnSettlement, ColumnSettleResult, MemoryStore, MemoryStoreOpti
 
 export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore {
   const state = createStoreState(options);
-  const { clock, table, userIds, cash, medals, initialCash, initialMedals, ledger, ledgerLog, races, granted, counters, userIdx, raceOf, indexOf, ticketOf } = state;
+  const { clock, table, userIds, cash, medals, initialCash, initialMedals, ledger, ledgerLog, races, granted, grantApplications, counters, userIdx, raceOf, indexOf, ticketOf } = state;
   const bets = createBetMethods(state);
   const settlement = createSettlementMethods(state);
   const queries = createQueryMethods(state);
@@ -102,7 +102,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
       tickets: table.count,
       users: userIds.length,
     }),
-    readback: createReadback({ table, userIds, userIdx: (id) => userIdx(id, false), cash, medals, initialCash, initialMedals, ledger, races, indexOf, granted, ticketOf }),
+    readback: createReadback({ table, userIds, userIdx: (id) => userIdx(id, false), cash, medals, initialCash, initialMedals, ledger, races, indexOf, granted, grantApplications, ticketOf }),
     async close() {},
   };
   return store;
