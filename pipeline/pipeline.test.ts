@@ -126,6 +126,9 @@ describe('settle', () => {
     expect(bus.subscriptionStats(SUBSCRIPTIONS.postSettle.name).published).toBe(2);
     const markers = await store.readback?.settlementMarkers(race.raceId);
     expect(markers?.find((m) => m.userId === userId)?.applications).toBe(1);
-    expect(before).toBeDefined();
+    // The one payment is the user's tickets' payouts, credited once to the balance before.
+    const paid = { cash: 0, medal: 0 };
+    for await (const t of store.readback!.ticketsOfRace(race.raceId)) if (t.userId === userId) paid[t.currency] += t.payout;
+    expect(once).toEqual({ userId, cash: (before?.cash ?? Number.NaN) + paid.cash, medals: (before?.medals ?? Number.NaN) + paid.medal });
   });
 });
