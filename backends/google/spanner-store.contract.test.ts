@@ -1,9 +1,10 @@
-// Proves the Spanner store passes the shared Store contract (backends/contract) on the Spanner
-// emulator, the same suite the memory store passes: one store over 2 shard databases, every test
+// Proves the Spanner store passes the shared Store contracts (backends/contract: the port's methods
+// and the ones the pipeline needs) on the Spanner emulator, the same suites the memory store passes: one store over 2 shard databases, every test
 // with its own nonce-prefixed ids, concurrency through the store's per-shard gates.
 import { afterAll, beforeAll } from 'vitest';
 import { describeDayProgressContract } from '../contract/day-progress-contract.ts';
 import { describeStoreContract } from '../contract/store-contract.ts';
+import { describeStorePipelineContract } from '../contract/store-pipeline-contract.ts';
 import type { SpannerStore } from './spanner-store.ts';
 import { startSpannerForTests, type SpannerForTests } from '../../emulators/spanner-testing.ts';
 
@@ -29,6 +30,15 @@ describeStoreContract(
 );
 
 describeDayProgressContract(
+  'spanner (emulator, 2 shards)',
+  async () => {
+    if (store === undefined) throw new Error('the Spanner emulator store was not set up (see beforeAll)');
+    return { store, cleanup: async () => undefined };
+  },
+  { testTimeoutMs: 60_000 },
+);
+
+describeStorePipelineContract(
   'spanner (emulator, 2 shards)',
   async () => {
     if (store === undefined) throw new Error('the Spanner emulator store was not set up (see beforeAll)');

@@ -4,6 +4,7 @@
 import { describeBusContract } from '../contract/bus-contract.ts';
 import { describeDayProgressContract } from '../contract/day-progress-contract.ts';
 import { describeStoreContract } from '../contract/store-contract.ts';
+import { describeStorePipelineContract } from '../contract/store-pipeline-contract.ts';
 import { allSubscriptions } from '../../core/topology.ts';
 import { createMemoryBus, createMemoryStore, createRealClock } from './index.ts';
 
@@ -25,6 +26,11 @@ describeStoreContract('memory', async () => {
 });
 
 describeDayProgressContract('memory', async () => {
+  const store = createMemoryStore({ clock: createRealClock() });
+  return { store, cleanup: () => store.close() };
+});
+
+describeStorePipelineContract('memory', async () => {
   const store = createMemoryStore({ clock: createRealClock() });
   return { store, cleanup: () => store.close() };
 });

@@ -8,7 +8,7 @@ import { positionAfter, positionOf, type RaceIndex, type RaceState } from './rac
 import type { StoreState } from './store-state.ts';
 import type { MemoryStore } from './store-types.ts';
 
-export type QueryMethods = Pick<MemoryStore, 'pageUsersWithOpenTickets' | 'getSettlementTotals' | 'pageSettlementTotals' | 'readOutbox' | 'deleteOutbox'>;
+export type QueryMethods = Pick<MemoryStore, 'pageUsersWithOpenTickets' | 'countUsersWithOpenTickets' | 'getSettlementTotals' | 'pageSettlementTotals' | 'readOutbox' | 'deleteOutbox'>;
 
 export function createQueryMethods(state: StoreState): QueryMethods {
   const { userIds, races, outbox, userIdx, indexOf } = state;
@@ -42,6 +42,14 @@ export function createQueryMethods(state: StoreState): QueryMethods {
   return {
     async pageUsersWithOpenTickets(raceId, afterUserId, limit) {
       return page(raceId, afterUserId, limit, (_race, index, p) => ((index.open[p] as number) > 0 ? (userIds[index.users[p] as number] as string) : undefined));
+    },
+    async countUsersWithOpenTickets(raceId) {
+      const race = races.get(raceId);
+      if (race === undefined) return 0;
+      const index = indexOf(race);
+      let users = 0;
+      for (let p = 0; p < index.users.length; p++) if ((index.open[p] as number) > 0) users++;
+      return users;
     },
     async getSettlementTotals(raceId, userId) {
       const race = races.get(raceId);

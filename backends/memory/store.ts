@@ -56,6 +56,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
       return races.get(raceId)?.outcome;
     },
     pageUsersWithOpenTickets: queries.pageUsersWithOpenTickets,
+    countUsersWithOpenTickets: queries.countUsersWithOpenTickets,
     settleUser: settlement.settleUser,
     settleUserColumns: settlement.settleUserColumns,
     grantBonuses: bets.grantBonuses,
