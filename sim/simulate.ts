@@ -47,7 +47,7 @@ export interface SimResult {
 /** Timers fired at most in one run: a smoke world needs a few thousand; more means livelock. */
 const SIM_STEPS_MAX = 2_000_000;
 
-function crashProbe(plan: FaultPlan, seedRng: ReturnType<typeof createRng>, trace: Trace, nowMs: () => number): Probe {
+export function crashProbe(plan: FaultPlan, seedRng: ReturnType<typeof createRng>, trace: Trace, nowMs: () => number): Probe {
   if (plan.crashPerMille === 0 || plan.crashesMax === 0) return () => {};
   const rng = seedRng.fork('crash');
   let crashes = 0;

@@ -49,6 +49,8 @@ export interface SpannerStoreOptions extends SpannerTarget {
    * Google Cloud.
    */
   readonly settlementsPerCommitMax?: number;
+  /** Fault injection for the fault simulator: read-write transactions answered ABORTED at commit (then retried) with this probability. */
+  readonly faults?: { readonly abortProbability: number; readonly random: () => number };
 }
 
 /** The Store methods that are optional in the port and that this backend always offers. */
@@ -106,7 +108,9 @@ export function createSpannerStore(options: SpannerStoreOptions): SpannerStore {
   const random = options.random === undefined ? {} : { random: options.random };
   // One transaction per shard is prepared while the shard's current one runs (prefetchTransactions).
   const sources = databases.map((d) => prefetchTransactions(d));
-  const txOptions = (shard: number): TxRunnerOptions => ({ ...random, transactions: sources[shard] });
+  const faults = options.faults;
+  const injectAbort = faults === undefined || faults.abortProbability === 0 ? {} : { injectAbort: () => faults.random() < faults.abortProbability };
+  const txOptions = (shard: number): TxRunnerOptions => ({ ...random, ...injectAbort, transactions: sources[shard] });
 
   const db = (shard: number): Database => databases[shard] as Database;
   const gate = (shard: number): LaneGate => gates[shard] as LaneGate;

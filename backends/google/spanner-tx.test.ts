@@ -40,6 +40,18 @@ describe('runReadWrite', () => {
     expect(rollbacks()).toBe(2);
   });
 
+  it('answers a commit ABORTED when the fault injector says so, and reruns the body as after a real abort', async () => {
+    const { database, rollbacks } = fakeDatabase([]);
+    const counters = { committed: 0, aborted: 0 };
+    const injected = [true, false, true, true, false];
+    let runs = 0;
+    const first = await runReadWrite(database, counters, async () => ++runs, { random: () => 0, injectAbort: () => injected.shift() ?? false });
+    const second = await runReadWrite(database, counters, async () => ++runs, { random: () => 0, injectAbort: () => injected.shift() ?? false });
+    expect([first, second]).toEqual([2, 5]);
+    expect(counters).toEqual({ committed: 2, aborted: 3 });
+    expect(rollbacks()).toBe(3);
+  });
+
   it('passes other errors through without retrying', async () => {
     const { database } = fakeDatabase([ALREADY_EXISTS]);
     const counters = { committed: 0, aborted: 0 };

@@ -32,6 +32,15 @@ export interface TxRunnerOptions {
   readonly random?: () => number;
   /** Where transactions come from (default: database.getTransaction() each time). */
   readonly transactions?: TransactionSource;
+  /**
+   * Fault injection (the fault simulator's aborts): asked once the body has run; true answers the
+   * commit with ABORTED instead of sending it, so the whole body is retried as after a real abort.
+   */
+  readonly injectAbort?: () => boolean;
+}
+
+function injectedAbort(): Error {
+  return Object.assign(new Error('ABORTED: injected by the fault simulator'), { code: ABORTED });
 }
 
 export interface TransactionSource {
@@ -99,6 +108,7 @@ export async function runReadWrite<T>(
     const tx = options.transactions === undefined ? (await database.getTransaction())[0] : await options.transactions.next();
     try {
       const value = await body(tx);
+      if (options.injectAbort?.() === true) throw injectedAbort();
       await tx.commit();
       counters.committed++;
       return value;
