@@ -4,7 +4,7 @@
 // (getSettlementTotals, pageSettlementTotals, fanoutUsers, and the full getSettlement). Per-user reads go through the read API;
 // whole-table listings stream SQL per shard, which is fine off the hot path.
 import type { Database } from '@google-cloud/spanner';
-import type { Bonus, LedgerTotals, RankingClaim, SettlementMarker, SettlementTotals, StoreReadback, StoredTicket, UserAccount } from '../../core/ports.ts';
+import type { GrantedBonus, LedgerTotals, RankingClaim, SettlementMarker, SettlementTotals, StoreReadback, StoredTicket, UserAccount } from '../../core/ports.ts';
 import { invariant } from '../../core/result.ts';
 import type { LedgerEntry, LedgerReason, Settlement, TicketOutcome } from '../../core/settlement-record.ts';
 import { MARKER_COLUMNS, TICKET_COLUMNS, USER_COLUMNS, ticketStateFromRow, userFromRow, type MarkerRow, type TicketRow, type UserRow } from './spanner-rows.ts';
@@ -145,10 +145,15 @@ export function createStoreReadback(deps: CheckDeps): StoreReadback {
       return { userId, initialCash: u.InitialCashYen, initialMedals: u.InitialMedals, cash, medal };
     },
 
-    async bonuses(): Promise<readonly Bonus[]> {
-      const out: Bonus[] = [];
-      for await (const r of streamAll<{ BonusId: string; UserId: string; Medals: number; Reason: string }>(databases, 'SELECT BonusId, UserId, Medals, Reason FROM Bonuses')) {
-        out.push({ bonusId: r.BonusId, userId: r.UserId, medals: r.Medals, reason: r.Reason });
+    async bonuses(): Promise<readonly GrantedBonus[]> {
+      const out: GrantedBonus[] = [];
+      // Applications: the medal credits booked for the bonus in its user's ledger (the grant and
+      // its credit commit together, in the user's shard), so a grant applied twice shows as 2.
+      const sql = `SELECT b.BonusId, b.UserId, b.Medals, b.Reason,
+        (SELECT COUNT(*) FROM Ledger l WHERE l.UserId = b.UserId AND l.Reason = 'bonus' AND l.Ref = b.BonusId) AS Applications
+        FROM Bonuses b`;
+      for await (const r of streamAll<{ BonusId: string; UserId: string; Medals: number; Reason: string; Applications: number }>(databases, sql)) {
+        out.push({ bonusId: r.BonusId, userId: r.UserId, medals: r.Medals, reason: r.Reason, applications: Number(r.Applications) });
       }
       return out.sort((a, b) => byString(a.bonusId, b.bonusId));
     },

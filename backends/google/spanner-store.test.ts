@@ -16,6 +16,7 @@ import { settleUserTickets } from '../../core/settlement.ts';
 import type { Settlement } from '../../core/settlement-record.ts';
 import type { Ticket } from '../../core/ticket.ts';
 import { ensureDatabases } from './spanner-admin.ts';
+import { createSpannerClient } from './spanner-client.ts';
 import { startSpannerForTests, type SpannerForTests } from '../../emulators/spanner-testing.ts';
 import type { SpannerStore } from './spanner-store.ts';
 
@@ -232,6 +233,26 @@ describe('bonuses, post-settled barrier, ranking claim, fan-out count', () => {
     expect(await store.recordFanoutUsers('r-post', 1)).toBe(3);
     expect(await store.fanoutUsers('r-post')).toBe(3);
     expect((await store.readback.rankingClaims()).find((c) => c.raceId === 'r-post')).toMatchObject({ postSettledUsers: 3, claimedAtMs: NOW_MS });
+  });
+
+  it('reads back how many times each bonus was credited, so a second credit for one id is seen', async () => {
+    await store.putUsers([{ userId: 'u-twice', cash: 0, medals: 0 }]);
+    const bonus = { bonusId: 'bonus:hit:twice', userId: 'u-twice', medals: 20, reason: 'hit' };
+    await store.grantBonuses([bonus]);
+    const applications = async () => (await store.readback.bonuses()).find((b) => b.bonusId === bonus.bonusId)?.applications;
+    expect(await applications()).toBe(1);
+    // A broken grant path: the same bonus credited again under another ledger entry id.
+    const spanner = createSpannerClient(env.target);
+    try {
+      const database = spanner.instance(env.target.instanceId).database(store.databaseIds[store.shardOfUser('u-twice')] as string);
+      await database.runTransactionAsync(async (tx) => {
+        tx.insert('Ledger', { UserId: 'u-twice', EntryId: 'bonus-again:bonus:hit:twice', Currency: 'medal', Amount: 20, Reason: 'bonus', Ref: bonus.bonusId });
+        await tx.commit();
+      });
+    } finally {
+      spanner.close();
+    }
+    expect(await applications()).toBe(2);
   });
 });
 
