@@ -1,5 +1,6 @@
 // The fault simulator in real time, for stores that cannot run on the virtual clock (Spanner on its
-// emulator): one seed draws the same race day, pipeline shape and faults as `simulate` (duplicate,
+// emulator): one seed draws the same kind of race day (several races, results a few ms apart),
+// pipeline shape and faults as `simulate` (duplicate,
 // reordered, late and unacked deliveries on the fault-injecting memory bus, crashes at the
 // probes, stage restarts, poison messages, aborted commits), the pipeline runs them against the
 // given store in real time, optionally with a second process on a twin store (its own client and
@@ -9,7 +10,6 @@
 import { createMemoryBus, createRealClock } from '../backends/memory/index.ts';
 import type { Store } from '../core/ports.ts';
 import { createRng } from '../core/rng.ts';
-import { raceDayOf } from '../pipeline/post-settle.ts';
 import { startPipeline, type RunningPipeline, type Stage, type StageOptions } from '../pipeline/runner.ts';
 import { formatFanoutVariant, type BrokenBehaviour } from '../pipeline/settings.ts';
 import { checkWorld, type Violation } from './checkers.ts';
@@ -17,7 +17,7 @@ import { expectedWorld } from './expected.ts';
 import { drawFaultPlan, simSubscriptions, type FaultChoices, type FaultPlan } from './faults.ts';
 import { crashProbe } from './simulate.ts';
 import { Trace } from './trace.ts';
-import { smokeRaceDay, type SmokeShape } from './workload.ts';
+import { simRaceDay, type SmokeShape } from './workload.ts';
 import { loadDay, startClient } from './world.ts';
 
 /** What the store under test is opened with: the plan's commit aborts, drawn from the seed. */
@@ -83,9 +83,9 @@ async function untilIdle(isIdle: () => Promise<boolean>, startMs: number, timeou
 export async function runWithFaults(o: FaultRunOptions): Promise<FaultRunResult> {
   const started = performance.now();
   const seedRng = createRng(`raceday-sim/smoke/${o.seed}`);
-  const day = smokeRaceDay(o.seed, seedRng.fork('workload'), o.shape);
+  const day = simRaceDay(o.seed, seedRng.fork('workload'), o.shape);
   const race = day.races[0];
-  if (race === undefined) throw new Error('invariant violated: the smoke day has a race');
+  if (race === undefined) throw new Error('invariant violated: the sim day has a race');
   const drawn = drawFaultPlan(seedRng.fork('faults'), race.raceId, { ...o.variants, faults: true });
   const plan = o.broken === undefined ? drawn : { ...drawn, variants: { ...drawn.variants, broken: o.broken } };
   const storeRng = seedRng.fork('store');
@@ -104,20 +104,35 @@ export async function runWithFaults(o: FaultRunOptions): Promise<FaultRunResult>
   const client = startClient(bus, clock);
   const driverErrors: string[] = [];
   const runStart = performance.now();
-  const ingest = main.ingest({ raceId: race.raceId, resultVersion: 1, result: race.result, scratched: race.scratched }).then(
-    (r) => (r.ok ? undefined : driverErrors.push(`ingest refused the result: ${r.error.message}`)),
-    (e: unknown) => driverErrors.push(`ingest threw: ${String(e)}`),
-  );
+  // The day's results in post order, a few ms apart (as in the simulator): races settle side by side.
+  const ingestRng = seedRng.fork('ingest');
   const scheduled: Promise<unknown>[] = [];
+  let resultAtMs = 0;
+  for (const r of day.races) {
+    const ingestOne = () => main.ingest({ raceId: r.raceId, resultVersion: 1, result: r.result, scratched: r.scratched });
+    scheduled.push(
+      clock
+        .sleep(resultAtMs)
+        .then(ingestOne)
+        .then(
+          (res) => (res.ok ? undefined : driverErrors.push(`ingest refused the result of ${r.raceId}: ${res.error.message}`)),
+          (e: unknown) => driverErrors.push(`ingest of ${r.raceId} threw: ${String(e)}`),
+        ),
+    );
+    resultAtMs += ingestRng.int(0, 150);
+  }
+  // The bus is idle while ingest reads the pools of a race: the run is not over before every result is published.
+  let ingested = false;
+  void Promise.all(scheduled).then(() => (ingested = true));
   for (const p of plan.poison) scheduled.push(clock.sleep(p.atMs).then(() => bus.publish(p.topic, [{ data: p.data }])));
   for (const r of plan.restarts) scheduled.push(clock.sleep(r.atMs).then(() => main.restart(r.stage)));
   const readOutbox = store.readOutbox?.bind(store);
-  const finished = await untilIdle(async () => bus.isIdle() && (readOutbox === undefined || (await readOutbox(1)).length === 0), runStart, o.timeoutMs);
-  await Promise.all([ingest, ...scheduled]);
+  const finished = await untilIdle(async () => ingested && bus.isIdle() && (readOutbox === undefined || (await readOutbox(1)).length === 0), runStart, o.timeoutMs);
+  await Promise.all(scheduled);
   for (const p of pipelines) await p.stop();
   await client.handle.close();
 
-  const expected = expectedWorld(day, raceDayOf(race.postAtMs));
+  const expected = expectedWorld(day);
   const violations: Violation[] = driverErrors.map((message) => ({ checker: 'driver', message }));
   if (!finished) violations.push({ checker: 'liveness', message: `still busy after ${o.timeoutMs} ms` });
   const handlerErrors = pipelines.flatMap((p) => p.errors);

@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { BATCH_LIMITS } from '../backends/google/spanner-batch.ts';
 import type { SpannerStore } from '../backends/google/spanner-store.ts';
-import { startSpannerForTests, type SpannerForTests } from '../backends/google/spanner-testing.ts';
+import { startSpannerForTests, type SpannerForTests } from '../emulators/spanner-testing.ts';
 import { describeWithEmulators } from '../emulators/test-support.ts';
 import { runWithFaults, type FaultRunResult } from './fault-run.ts';
 import type { FaultChoices } from './faults.ts';
@@ -21,8 +21,8 @@ const SEEDS: readonly { readonly seed: number; readonly variants: Omit<Partial<F
   { seed: 3, variants: { settlePath: 'columns' } },
   { seed: 4, variants: { notify: 'outbox', settlePath: 'columns' } },
 ];
-/** Smaller than the simulator's day (40-120 users): every transaction is a round trip to the emulator. */
-const SHAPE = { usersMin: 15, usersMax: 30, ticketsPerUserMax: 4, stakeUnitsMax: 10 };
+/** Smaller than the simulator's day (30-90 users over 4 races): every transaction is a round trip to the emulator. */
+const SHAPE = { usersMin: 10, usersMax: 20, ticketsPerUserMax: 3, stakeUnitsMax: 10 };
 const GROUP_COMMIT = { settlementsPerCommitMax: BATCH_LIMITS.settlementsPerCommitMax };
 
 describeWithEmulators('the fault simulator on the Spanner store (emulator)', () => {

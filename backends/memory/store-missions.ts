@@ -10,6 +10,8 @@ import type { Plan } from './transaction.ts';
 
 export function createDayProgressMethod(state: StoreState, grantPlan: (bonuses: readonly Bonus[]) => Plan<string[]>): NonNullable<Store['applyDayProgress']> {
   const { userIdx, transact } = state;
+  // Broken on purpose (checker self-test): a redelivered race counts again and its bonuses are re-granted.
+  const brokenBonusOnce = state.options.faults?.brokenBonusOnce === true;
   /** user \u0000 day -> race -> entry. */
   const days = new Map<string, Map<string, DayRaceEntry>>();
   return async (entry, bonusesOf) => {
@@ -19,8 +21,9 @@ export function createDayProgressMethod(state: StoreState, grantPlan: (bonuses: 
       invariant(u >= 0, `day progress for unknown user ${entry.userId}`);
       const key = `${entry.userId}\u0000${entry.day}`;
       const counted = days.get(key);
-      if (counted?.has(entry.raceId) === true) return { result: [] };
-      const bonuses = bonusesOf(dayProgressOf(entry.day, [...(counted?.values() ?? [])]));
+      if (counted?.has(entry.raceId) === true && !brokenBonusOnce) return { result: [] };
+      const earlier = [...(counted?.values() ?? [])].filter((e) => e.raceId !== entry.raceId);
+      const bonuses = bonusesOf(dayProgressOf(entry.day, earlier));
       for (const b of bonuses) invariant(b.userId === entry.userId, `bonus ${b.bonusId} of ${b.userId} asked with the day progress of ${entry.userId}`);
       const grant = grantPlan(bonuses);
       const fresh = new Set(grant.result);

@@ -11,7 +11,10 @@ export interface StoreFaults {
    * the marker and conflicts and re-settles already settled tickets.
    */
   readonly brokenExactlyOnce?: boolean;
-  /** Deliberately broken bonus guard, for proving the checkers can fail: grantBonuses grants ids already granted again. */
+  /**
+   * Deliberately broken bonus guard, for proving the checkers can fail: grantBonuses grants ids
+   * already granted again, and a race's day progress applied again re-grants its bonuses.
+   */
   readonly brokenBonusOnce?: boolean;
 }
 
