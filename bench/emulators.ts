@@ -1,37 +1,38 @@
 // `raceday bench emulators`: in one run against the official emulators (started or reused),
-// 1. the raw settlement capacity of the Spanner emulator: a bare client loop running the store's
-//    settlement transaction, no Pub/Sub and no pipeline (measureRawSettlement), in both shapes the
-//    store has: one user per transaction, and N users per transaction (group commit);
+// 1. the raw capacity of the Spanner emulator for one race's whole work: a bare client loop, no
+//    Pub/Sub and no pipeline (measureRawSettlement), committing what the pipeline commits per
+//    user (the settlement, the mission bonuses, the post-settled marker) and then ranking the race
+//    and claiming the ranking, in both transaction shapes the store has for settlements: one user
+//    per transaction, and N users per transaction (group commit);
 // 2. Pub/Sub messages per second end to end with one subscriber (measurePubSubThroughput);
-// 3. the pipeline's settled users per second on one race of N users (default 10,000) with the
-//    same ticket shape as the raw loop: fan-out over Pub/Sub, settle workers, post-settle and
-//    notifications, timed from the result's publication to the last settlement committed; run
-//    with group commit (the store's default) and with one transaction per user.
-// ratio = pipeline / raw loop of the SAME transaction shape (target >= 0.7): the group-commit
-// pipeline over the raw loop committing the same number of users per transaction (or, with
+// 3. the pipeline's users per second on one race of N users (default 10,000) in the same world
+//    (spanner-capacity-world.ts builds and loads it for both sides): fan-out over Pub/Sub, settle
+//    workers, post-settle and notifications, timed from the result's publication to the end of the
+//    race's work: the ranking shown and every post-settle write committed (full-work.ts), not the
+//    last settlement (the lane gate queues bonus and marker transactions behind the settlements).
+// ratio = pipeline / raw loop of the SAME transaction shape: the group-commit pipeline over the raw
+// loop committing the same number of users per settlement transaction (or, with
 // --settlements-per-commit 1, per-user over per-user), measured as --repeat pipeline runs, each
 // between two raw loops of that shape (raw, pipeline, raw, pipeline, ..., raw) and compared with
-// their mean, and reported as the median pair's; ratioPerUser is the per-user pair (one run). The raw
-// loops run on as many users as the pipeline by default, because the emulator slows as its tables
-// grow (measured: 169 users/s on 2,000 users, 150 on 10,000, one user per transaction).
+// their mean, and reported as the median pair's; ratioPerUser is one per-user pipeline run
+// bracketed the same way (raw, pipeline, raw), after the warm-up. The raw loops run on as many
+// users as the pipeline by default, because the emulator slows as its tables grow (measured: 169
+// users/s on 2,000 users, 150 on 10,000, one user per transaction, settlements only).
 // --compare-shards repeats raw and pipeline with 1 and 4 shard databases and prints the speed-up
 // (sharding is an emulator-only technique). Every measurement reports the CPU the client and the
-// local emulators spent, which tells a busy machine from a slow design.
+// local emulators spent, which tells a busy machine from a slow design. Calibration: docs/bench.md.
 import { loadavg } from 'node:os';
 import { BATCH_LIMITS } from '../backends/google/spanner-batch.ts';
 import { measureRawSettlement, type RawSettlementResult } from '../backends/google/spanner-capacity.ts';
+import { capacityWorld, loadCapacityWorld } from '../backends/google/spanner-capacity-world.ts';
 import { parseArgs, UsageError, withUsage } from '../cmdline/args.ts';
 import { openBackend, exitOnInterrupt } from '../sim/open-backend.ts';
-import type { UserAccount } from '../core/ports.ts';
-import type { RaceResult } from '../core/race-result.ts';
-import type { Ticket } from '../core/ticket.ts';
 import { emulatorCpuSeconds, emulatorCpuSince, type EmulatorCpu } from '../emulators/cpu.ts';
 import { ensureEmulators, type EmulatorHandle } from '../emulators/index.ts';
 import { measurePubSubThroughput, type PubSubThroughput } from '../emulators/measure.ts';
 import { DEFAULT_VARIANTS, parseFanoutVariant, type PipelineVariants } from '../pipeline/settings.ts';
 import { runRealtime } from '../sim/realtime.ts';
-import { loadDay } from '../sim/world.ts';
-import type { RaceDay, RacePlan } from '../scenarios/model.ts';
+import { fullWorkMakespanMs, timePostSettleWrites } from './full-work.ts';
 
 const BENCH = {
   usersDefault: 10_000,
@@ -57,40 +58,22 @@ const BENCH = {
 const usage = `usage: raceday bench emulators [--users N] [--raw-users N] [--spanner-shards N] [--compare-shards] [--pubsub-messages N]
                                [--workers N] [--max-in-flight N] [--fanout V] [--settlements-per-commit N] [--repeat N] [--json]
 
-Against the official emulators (started, or reused when running): raw Spanner settlement capacity
-(a bare client loop, no pipeline), Pub/Sub messages/second end to end, and the pipeline's settled
-users/second on a race of N users (default 10,000; 5 tickets each, the raw loop's shape).
+Against the official emulators (started, or reused when running): the raw Spanner capacity for a
+race's whole work (a bare client loop committing settlements, mission bonuses and post-settled
+markers, then ranking the race; no pipeline), Pub/Sub messages/second end to end, and the
+pipeline's users/second on a race of N users (default 10,000; 5 tickets each, the same world as
+the raw loop), timed to the end of its work: the ranking shown and every post-settle write committed.
 Prints rawUsersPerSecond, pubsubMessagesPerSecond, pipelineUsersPerSecond and ratio (pipeline over
 the raw loop of the same transaction shape, target >= 0.7). --compare-shards also runs raw and
 pipeline with 1 and 4 shard databases.
 --settlements-per-commit N: settlements that queue behind a busy shard commit together, up to N
 users per transaction (default ${BATCH_LIMITS.settlementsPerCommitMax}); 1 gives every user its own transaction. With N > 1 the
-bench also runs both sides with one transaction per user and prints ratioPerUser.
+bench also runs both sides with one transaction per user (raw, pipeline, raw) and prints ratioPerUser.
 --repeat N: pipeline runs of the headline shape, each between two raw loops of that shape (raw, pipeline,
 raw, ...) and compared with their mean; ratio is the median pair's (default ${BENCH.repeatDefault}; ratios lists every
 pair). The emulator's speed scatters and drifts between runs on a busy machine.
 --raw-users N: users of the raw loops (default: --users; fewer is quicker but flatters the raw side).
 --workers, --max-in-flight: settle and post-settle subscribers and their handler slots (default ${BENCH.workersDefault} x ${BENCH.maxInFlightDefault}).`;
-
-const FIELD = { sport: 'keirin', riders: 7 } as const;
-const RESULT: RaceResult = { status: 'official', order: [[3], [1], [5], [2], [4], [6], [7]] };
-const COMBOS = ['3-1', '1-3', '3-5', '2-4', '5-1', '1-5', '4-2'];
-
-/** A one-race day shaped like measureRawSettlement's world: exacta tickets, cash and medals alternating. */
-export function benchDay(users: number, perUser: number): RaceDay {
-  const raceId = 'bench-race';
-  const digits = String(users).length;
-  const accounts: UserAccount[] = Array.from({ length: users }, (_, i) => ({ userId: `bu${String(i).padStart(digits, '0')}`, cash: 10_000, medals: 10_000 }));
-  const tickets: Ticket[] = [];
-  accounts.forEach((u, i) => {
-    for (let k = 0; k < perUser; k++) {
-      tickets.push({ ticketId: `t${i}-${k}`, userId: u.userId, raceId, betType: 'exacta', combination: COMBOS[(i + k) % COMBOS.length] as string, stake: 100 * (1 + (k % 3)), currency: k % 2 === 0 ? 'cash' : 'medal' });
-    }
-  });
-  // Balances are loaded net of stakes (loadDay), so the opening balance covers them.
-  const race: RacePlan = { raceId, venue: 'bench', sport: FIELD.sport, riders: FIELD.riders, closeAtMs: 0, postAtMs: 0, resultAtMs: 0, scratched: [], result: RESULT };
-  return { name: 'bench-emulators', seed: 0, races: [race], users: accounts, ticketBatches: () => [{ tickets, placedAtMs: tickets.map(() => 0) }], ticketCount: tickets.length };
-}
 
 interface PipelineRun {
   readonly users: number;
@@ -98,10 +81,19 @@ interface PipelineRun {
   readonly loadSeconds: number;
   /** Runner's call -> the publication time stamped (cash pools read, payout table computed); the makespans start there. */
   readonly ingestMs: number;
+  /** Publication -> the end of the race's work: the ranking shown and every post-settle write committed (full-work.ts). */
+  readonly workMakespanMs: number;
+  /** Publication -> last settlement committed (post-settle writes may still be queued then). */
   readonly makespanMs: number;
+  /** Publication -> last bonus, marker or ranking-claim transaction committed. */
+  readonly postSettleMakespanMs: number;
   readonly notifyMakespanMs: number;
   readonly rankingMakespanMs: number;
+  /** users / workMakespanMs: the figure compared with the raw loop. */
   readonly usersPerSecond: number;
+  /** users / makespanMs: settlements only, for comparison with earlier benches. */
+  readonly settleUsersPerSecond: number;
+  readonly postSettleWrites: number;
   readonly settledUsers: number;
   readonly transactionsCommitted: number;
   readonly transactionsAborted: number;
@@ -124,20 +116,21 @@ async function runPipeline(handle: EmulatorHandle, users: number, shards: number
   const { variants, workers, maxInFlight } = setup;
   const backend = await openBackend('emulators', { emulators: handle, spannerShards: shards, settlementsPerCommitMax: setup.settlementsPerCommitMax });
   try {
-    const day = benchDay(users, BENCH.ticketsPerUser);
-    const race = day.races[0] as RacePlan;
+    const world = capacityWorld(users, BENCH.ticketsPerUser);
     const loadStart = performance.now();
-    await loadDay(backend.store, day);
+    await loadCapacityWorld(backend.store, world);
     const loadSeconds = (performance.now() - loadStart) / 1000;
+    // Post-settle writes are timed on the clock the publication is stamped with.
+    const timed = timePostSettleWrites(backend.store, () => backend.clock.nowMs());
     const cpuBefore = process.cpuUsage();
     const emulatorsBefore = emulatorCpuSeconds(handle.pids);
     const stage = { workers, maxInFlight };
     const r = await runRealtime({
-      store: backend.store,
+      store: timed.store,
       bus: backend.bus,
       clock: backend.clock,
       pipeline: { variants, stages: { settle: stage, postSettle: stage, notify: stage } },
-      result: { raceId: race.raceId, resultVersion: 1, result: race.result, scratched: race.scratched },
+      result: { raceId: world.race.raceId, resultVersion: 1, result: world.result, scratched: [] },
       keepNotifications: false,
       timeoutMs: BENCH.pipelineTimeoutMs,
       onPoll: () => backend.sample(),
@@ -146,16 +139,24 @@ async function runPipeline(handle: EmulatorHandle, users: number, shards: number
     const emulatorCpu = emulatorCpuSince(emulatorsBefore, emulatorCpuSeconds(handle.pids));
     if (r.timedOut) throw new Error(`the pipeline did not finish within ${BENCH.pipelineTimeoutMs} ms (${r.settledUsers} of ${users} users settled)`);
     if (r.settledUsers !== users) throw new Error(`the pipeline settled ${r.settledUsers} of ${users} users`);
+    const outcome = await backend.store.getOutcome(world.race.raceId);
+    if (outcome === undefined) throw new Error(`invariant violated: ${world.race.raceId} has no recorded outcome after its run`);
+    const postSettleMakespanMs = Math.max(0, timed.lastWriteAtMs() - outcome.publishedAtMs);
+    const workMakespanMs = fullWorkMakespanMs({ settleMakespanMs: r.makespanMs, rankingMakespanMs: r.rankingMakespanMs, postSettleMakespanMs });
     const st = backend.stats();
     return {
       users,
       shards,
       loadSeconds: Math.round(loadSeconds * 10) / 10,
       ingestMs: Math.round(r.ingestMs),
+      workMakespanMs: Math.round(workMakespanMs),
       makespanMs: Math.round(r.makespanMs),
+      postSettleMakespanMs: Math.round(postSettleMakespanMs),
       notifyMakespanMs: Math.round(r.notifyMakespanMs),
       rankingMakespanMs: Math.round(r.rankingMakespanMs),
-      usersPerSecond: Math.round((users / (r.makespanMs / 1000)) * 10) / 10,
+      usersPerSecond: Math.round((users / (workMakespanMs / 1000)) * 10) / 10,
+      settleUsersPerSecond: Math.round((users / (r.makespanMs / 1000)) * 10) / 10,
+      postSettleWrites: timed.writes(),
       settledUsers: r.settledUsers,
       transactionsCommitted: st.transactionsCommitted,
       transactionsAborted: st.transactionsAborted,
@@ -204,6 +205,23 @@ export function bracketedRaw(before: number, after: number): number {
   return Math.round(((before + after) / 2) * 10) / 10;
 }
 
+/** `count` pairs of one shape: raw, pipeline, raw, pipeline, ..., raw; each pipeline run against the mean of its two neighbours. */
+async function bracketedPairs(count: number, shape: string, log: (line: string) => void, raw: () => Promise<RawRun>, pipeline: () => Promise<PipelineRun>): Promise<Pair[]> {
+  const pairs: Pair[] = [];
+  log(`bench emulators: raw loop, ${shape}`);
+  let rawBefore = await raw();
+  for (let i = 1; i <= count; i++) {
+    log(`bench emulators: pair ${i}/${count}, pipeline, ${shape}`);
+    const run = await pipeline();
+    log(`bench emulators: pair ${i}/${count}, raw loop, ${shape}`);
+    const rawAfter = await raw();
+    const rawUsersPerSecond = bracketedRaw(rawBefore.usersPerSecond, rawAfter.usersPerSecond);
+    pairs.push({ rawBefore, rawAfter, rawUsersPerSecond, pipeline: run, ratio: ratioOf(run.usersPerSecond, rawUsersPerSecond) });
+    rawBefore = rawAfter;
+  }
+  return pairs;
+}
+
 /** The pair with the median ratio (the lower middle one for an even count). */
 export function medianPair<P extends { readonly ratio: number }>(pairs: readonly P[]): P {
   const sorted = [...pairs].sort((a, b) => a.ratio - b.ratio);
@@ -236,8 +254,6 @@ async function bench(flags: Record<string, unknown>): Promise<number> {
   try {
     const grouped = perCommit > 1;
     const shape = grouped ? `up to ${perCommit} settlements per commit` : 'one settlement per commit';
-    log(`bench emulators: raw settlement loop, one user per transaction, ${rawUsers} users, ${shards} shard(s)`);
-    const raw = await rawAt(handle, rawUsers, shards);
     log(`bench emulators: Pub/Sub end to end, ${messages} messages`);
     const pubsub: PubSubThroughput = await measurePubSubThroughput(handle, messages);
     // A short pipeline run first, not measured: in four benches without it, the first pair was the
@@ -249,30 +265,21 @@ async function bench(flags: Record<string, unknown>): Promise<number> {
     const warmup = await runPipeline(handle, warmupUsers, shards, setup);
     // The headline ratio comes from `repeat` pipeline runs of one shape, each compared with the raw
     // loops of that shape just before and after it (raw, pipeline, raw, ..., raw; bracketedRaw says
-    // why); the median pair is reported.
-    const rawOfShape = (): Promise<RawRun> => (grouped ? rawAt(handle, rawUsers, shards, perCommit) : rawAt(handle, rawUsers, shards));
-    const pairs: Pair[] = [];
-    log(`bench emulators: raw settlement loop, ${shape}, ${rawUsers} users, ${shards} shard(s)`);
-    let rawBefore = grouped ? await rawOfShape() : raw;
-    for (let i = 1; i <= repeat; i++) {
-      log(`bench emulators: pair ${i}/${repeat}, pipeline, ${shape}, ${users} users, ${shards} shard(s)`);
-      const pipeline = await runPipeline(handle, users, shards, setup);
-      log(`bench emulators: pair ${i}/${repeat}, raw settlement loop, ${shape}, ${rawUsers} users, ${shards} shard(s)`);
-      const rawAfter = await rawOfShape();
-      const rawUsersPerSecond = bracketedRaw(rawBefore.usersPerSecond, rawAfter.usersPerSecond);
-      pairs.push({ rawBefore, rawAfter, rawUsersPerSecond, pipeline, ratio: ratioOf(pipeline.usersPerSecond, rawUsersPerSecond) });
-      rawBefore = rawAfter;
-    }
+    // why); the median pair is reported. The per-user comparison is bracketed the same way, after
+    // the warm-up like the headline's, so both ratios divide a warm pipeline by warm raw loops.
+    const pairs = await bracketedPairs(repeat, shape, log, () => rawAt(handle, rawUsers, shards, perCommit), () => runPipeline(handle, users, shards, setup));
     const median = medianPair(pairs);
     const { pipeline } = median;
-    if (grouped) log(`bench emulators: pipeline, ${users} users, ${shards} shard(s), one settlement per commit`);
-    const pipelinePerUser = grouped ? await runPipeline(handle, users, shards, { ...setup, settlementsPerCommitMax: 1 }) : pipeline;
+    const perUser = grouped
+      ? medianPair(await bracketedPairs(1, 'one settlement per commit', log, () => rawAt(handle, rawUsers, shards, 1), () => runPipeline(handle, users, shards, { ...setup, settlementsPerCommitMax: 1 })))
+      : median;
+    const pipelinePerUser = perUser.pipeline;
     const shapes = {
       rawGroupCommitUsersPerSecond: median.rawUsersPerSecond,
       pipelinePerUserUsersPerSecond: pipelinePerUser.usersPerSecond,
       ratio: median.ratio,
       ratios: pairs.map((p) => p.ratio),
-      ratioPerUser: ratioOf(pipelinePerUser.usersPerSecond, raw.usersPerSecond),
+      ratioPerUser: perUser.ratio,
     };
     let shardComparison: Record<string, unknown> | undefined;
     if (flags['compare-shards'] === true) {
@@ -300,13 +307,13 @@ async function bench(flags: Record<string, unknown>): Promise<number> {
       workers,
       maxInFlight,
       settlementsPerCommitMax: perCommit,
-      rawUsersPerSecond: raw.usersPerSecond,
+      rawUsersPerSecond: perUser.rawUsersPerSecond,
       pubsubMessagesPerSecond: pubsub.messagesPerSecond,
       pipelineUsersPerSecond: pipeline.usersPerSecond,
       ...shapes,
       ratioTarget: 0.7,
       rawUsers,
-      raw,
+      rawPerUser: { before: perUser.rawBefore, after: perUser.rawAfter },
       ...(grouped ? { rawGroupCommit: { before: median.rawBefore, after: median.rawAfter }, pipelinePerUser } : {}),
       repeat,
       warmup: { users: warmup.users, usersPerSecond: warmup.usersPerSecond },
@@ -323,7 +330,7 @@ async function bench(flags: Record<string, unknown>): Promise<number> {
       process.stdout.write(
         [
           `bench emulators: ${users} users x ${BENCH.ticketsPerUser} tickets, ${shards} shard(s)`,
-          `  raw settlement loop   ${raw.usersPerSecond} users/s per-user tx, ${shapes.rawGroupCommitUsersPerSecond} users/s at ${perCommit} per tx (${rawUsers} users)`,
+          `  raw settlement loop   ${perUser.rawUsersPerSecond} users/s per-user tx, ${shapes.rawGroupCommitUsersPerSecond} users/s at ${perCommit} per tx (${rawUsers} users)`,
           `  Pub/Sub end to end    ${pubsub.messagesPerSecond} messages/s`,
           `  pipeline              ${pipeline.usersPerSecond} users/s at ${perCommit} per tx (ratio ${shapes.ratio}, median of ${shapes.ratios.join(', ')}, over the raw loop of that shape; target >= 0.7)`,
           `  one user per tx       pipeline ${shapes.pipelinePerUserUsersPerSecond} users/s (ratioPerUser ${shapes.ratioPerUser})`,

@@ -1,22 +1,32 @@
-// Raw settlement capacity of a Spanner target: a bare client loop running the store's per-user
-// settlement transaction (the same code the pipeline's settle worker calls) with no Pub/Sub, no
-// workers and no pipeline around it; one sequential loop per shard, the loops in parallel. This
-// is the ceiling the pipeline's settled-users-per-second is compared against (bench/emulators.ts).
-// With `usersPerCommit` N > 1 the loop runs the store's group-commit transaction instead
-// (settleBatchBody, the same body the store's batcher commits): N users per transaction, so the
-// pipeline in its default group-commit mode is compared with a raw loop of the same shape.
+// Raw capacity of a Spanner target for one race's whole settlement work: a bare client loop, no
+// Pub/Sub, no workers, no pipeline around it, running the store's own transaction bodies for
+// everything the pipeline commits per user: the settlement (settleBody, or with `usersPerCommit`
+// N > 1 the group-commit body settleBatchBody, N users per transaction), the mission bonuses
+// (grantBonusesBatch) and the post-settled markers (markPostSettledBatch), then the ranking (the
+// settlement totals read back, ranked, the ranking claimed). One sequential loop per shard, the
+// loops in parallel. This is the ceiling the pipeline's users per second is compared against
+// (bench/emulators.ts): both sides load the world of spanner-capacity-world.ts and do the same
+// transactions, so the ratio prices the pipeline's own overhead (Pub/Sub, fan-out, workers) only.
+//
+// The post-settle writes are committed the way a bare loop commits them fastest: the bonuses and
+// markers of the users settled so far wait and go in one transaction each once itemsPerCommitMax
+// users have them (the pipeline's lane gate lets them fill batches of that size while
+// settlements run), and whatever is left after the last settlement is flushed at the end.
+import type { Database } from '@google-cloud/spanner';
+import { freshDay, missionBonuses } from '../../core/missions.ts';
 import { computePayoutTable } from '../../core/payout.ts';
 import { payoutTableToJson } from '../../core/payout-json.ts';
-import type { UserRaceTickets } from '../../core/ports.ts';
-import type { RaceResult } from '../../core/race-result.ts';
+import type { Bonus, SettleResult, SettlementTotals, UserRaceTickets } from '../../core/ports.ts';
+import { RANKING_NOTIFICATION_TOP, rankUsers } from '../../core/ranking.ts';
 import { invariant } from '../../core/result.ts';
 import { settleUserTickets } from '../../core/settlement.ts';
 import type { Settlement } from '../../core/settlement-record.ts';
-import type { Ticket } from '../../core/ticket.ts';
+import { BATCH_LIMITS, grantBonusesBatch, markPostSettledBatch, type MarkRequest } from './spanner-batch.ts';
+import { capacityWorld, loadCapacityWorld, type CapacityWorld, type WorldLoadingStore } from './spanner-capacity-world.ts';
 import { createSpannerClient, type SpannerTarget } from './spanner-client.ts';
 import { ensureDatabases, shardDatabaseIds } from './spanner-admin.ts';
 import { createSpannerStore, type SpannerStore } from './spanner-store.ts';
-import { settleBatchBody, type SettleRequest } from './spanner-settle.ts';
+import { settleBatchBody, settleInDatabase, type SettleRequest } from './spanner-settle.ts';
 import { prefetchTransactions, runReadWrite, type TransactionSource, type TxCounters } from './spanner-tx.ts';
 
 export interface RawSettlementOptions {
@@ -32,6 +42,15 @@ export interface RawSettlementOptions {
   readonly usersPerCommit?: number;
 }
 
+/** Transactions the loop committed, by kind (ABORTED retries not counted). */
+export interface RawTransactions {
+  readonly settlement: number;
+  readonly bonus: number;
+  readonly marker: number;
+  /** The ranking claim (one per race). */
+  readonly ranking: number;
+}
+
 export interface RawSettlementResult {
   readonly users: number;
   readonly ticketsPerUser: number;
@@ -39,96 +58,115 @@ export interface RawSettlementResult {
   readonly loopsPerShard: number;
   readonly usersPerCommit: number;
   readonly loadSeconds: number;
+  /** First settlement begun -> last settlement committed. */
   readonly settleSeconds: number;
+  /** First settlement begun -> every bonus and marker committed, the ranking read and claimed. */
+  readonly workSeconds: number;
+  /** users / workSeconds: the whole work, what the pipeline's figure is compared with. */
   readonly usersPerSecond: number;
+  readonly bonusesGranted: number;
+  readonly transactions: RawTransactions;
   readonly transactionsAborted: number;
 }
 
 export const CAPACITY_LIMITS = { usersMax: 1_000_000, ticketsPerUserMax: 50, loopsPerShardMax: 64, usersPerCommitMax: 1_000 } as const;
 
-const FIELD = { sport: 'keirin', riders: 7 } as const;
-const RESULT: RaceResult = { status: 'official', order: [[3], [1], [5], [2], [4], [6], [7]] };
-const COMBOS = ['3-1', '1-3', '3-5', '2-4', '5-1', '1-5', '4-2'];
-const RACE_ID = 'cap-race';
+/** Totals read per page for the ranking (the pipeline's post-settle pages the same way). */
+const RANKING_PAGE_USERS = 5_000;
 
-function userIdOf(i: number): string {
-  return `cu${String(i).padStart(7, '0')}`;
+type Compute = (input: UserRaceTickets) => Settlement;
+
+/** The pipeline's race day for missions: the UTC date of the post time (it only names the day's bonus ids). */
+function raceDayOf(postAtMs: number): string {
+  return new Date(postAtMs).toISOString().slice(0, 10);
 }
 
-function ticketsOf(i: number, perUser: number): Ticket[] {
-  return Array.from({ length: perUser }, (_, k) => ({
-    ticketId: `t${k}`,
-    userId: userIdOf(i),
-    raceId: RACE_ID,
-    betType: 'exacta' as const,
-    combination: COMBOS[(i + k) % COMBOS.length] as string,
-    stake: 100 * (1 + (k % 3)),
-    currency: k % 2 === 0 ? ('cash' as const) : ('medal' as const),
-  }));
-}
-
-/** Loads users, tickets, race and outcome; returns the pure settle function over the recorded table. */
-async function prepare(store: SpannerStore, users: number, perUser: number): Promise<(input: UserRaceTickets) => Settlement> {
-  await store.putRace({ raceId: RACE_ID, sport: FIELD.sport, riders: FIELD.riders, closeAtMs: 0, postAtMs: 1 });
-  const chunkUsers = 10_000; // keeps memory flat for big runs: users and tickets are written in slices
-  for (let from = 0; from < users; from += chunkUsers) {
-    const ids = Array.from({ length: Math.min(chunkUsers, users - from) }, (_, k) => from + k);
-    await store.putUsers(ids.map((i) => ({ userId: userIdOf(i), cash: 10_000, medals: 10_000 })));
-    await store.loadTickets(ids.flatMap((i) => ticketsOf(i, perUser)));
-  }
-  const table = computePayoutTable({ field: FIELD, scratched: [], result: RESULT, pools: await store.cashPools(RACE_ID) });
-  await store.recordOutcome({ raceId: RACE_ID, resultVersion: 1, resultJson: JSON.stringify(RESULT), payoutTableJson: payoutTableToJson(table), publishedAtMs: 0 });
+/**
+ * Loads the world and records the race's official outcome; returns the pure settle function over
+ * the recorded table. Exported for the test that both bench sides load the same rows.
+ */
+export async function prepareCapacityWorld(store: WorldLoadingStore & Pick<SpannerStore, 'cashPools' | 'recordOutcome'>, world: CapacityWorld): Promise<Compute> {
+  await loadCapacityWorld(store, world);
+  const field = { sport: world.race.sport, riders: world.race.riders };
+  const table = computePayoutTable({ field, scratched: [], result: world.result, pools: await store.cashPools(world.race.raceId) });
+  await store.recordOutcome({ raceId: world.race.raceId, resultVersion: 1, resultJson: JSON.stringify(world.result), payoutTableJson: payoutTableToJson(table), publishedAtMs: 0 });
   return (input) => {
-    const r = settleUserTickets({ ...input, resultVersion: 1, table, field: FIELD });
+    const r = settleUserTickets({ ...input, resultVersion: 1, table, field });
     invariant(r.ok, `capacity settle failed: ${r.ok ? '' : r.error.message}`);
     return r.value;
   };
 }
 
-type Compute = (input: UserRaceTickets) => Settlement;
-
-/** One loop per shard (times `loops`), each settling one user per transaction through the store. */
-async function settleOneByOne(store: SpannerStore, byShard: string[][], loops: number, compute: Compute): Promise<void> {
-  await Promise.all(
-    byShard.flatMap((queue) =>
-      Array.from({ length: loops }, async () => {
-        for (let userId = queue.pop(); userId !== undefined; userId = queue.pop()) {
-          const r = await store.settleUser(RACE_ID, userId, 1, compute);
-          invariant(r.kind === 'applied', `capacity loop: ${userId} settled as ${r.kind}`);
-        }
-      }),
-    ),
-  );
+interface LoopContext {
+  readonly raceId: string;
+  readonly day: string;
+  readonly perCommit: number;
+  readonly compute: Compute;
+  readonly counters: TxCounters;
+  readonly tx: { settlement: number; bonus: number; marker: number };
+  bonusesGranted: number;
+  lastSettledMs: number;
 }
 
-/**
- * One loop per shard (times `loops`), each committing `perCommit` users per transaction through
- * settleBatchBody, the store's group-commit body. Returns the ABORTED retries it met.
- */
-async function settleGrouped(target: SpannerTarget, databaseIds: readonly string[], byShard: string[][], perCommit: number, loops: number, compute: Compute): Promise<number> {
-  const spanner = createSpannerClient(target);
-  const databases = databaseIds.map((id) => spanner.instance(target.instanceId).database(id));
-  const counters: TxCounters = { committed: 0, aborted: 0 };
-  // Transactions prepared ahead, as the store does, so both sides run the same transaction code.
-  const sources = databases.map((d) => prefetchTransactions(d));
-  try {
-    await Promise.all(
-      byShard.flatMap((queue, shard) =>
-        Array.from({ length: loops }, async () => {
-          for (let batch = queue.splice(0, perCommit); batch.length > 0; batch = queue.splice(0, perCommit)) {
-            const reqs: SettleRequest[] = batch.map((userId) => ({ raceId: RACE_ID, userId, resultVersion: 1, compute }));
-            const out = await runReadWrite(databases[shard] as (typeof databases)[number], counters, (tx) => settleBatchBody(tx, reqs), { transactions: sources[shard] as TransactionSource });
-            out.forEach((o, i) => invariant(o.ok && o.result.kind === 'applied', `capacity loop: ${batch[i]} not applied`));
-          }
-        }),
-      ),
-    );
-    return counters.aborted;
-  } finally {
-    for (const s of sources) s.close();
-    await Promise.all(databases.map((d) => d.close()));
-    spanner.close();
+/** One shard's loop: settle `perCommit` users per transaction, then their bonuses and markers in batches. */
+async function shardLoop(database: Database, source: TransactionSource, queue: string[], ctx: LoopContext): Promise<void> {
+  const options = { transactions: source };
+  const bonusCalls: Bonus[][] = [];
+  const marks: MarkRequest[] = [];
+  const flush = async (): Promise<void> => {
+    if (bonusCalls.length > 0) {
+      const granted = await grantBonusesBatch(database, ctx.counters, options, bonusCalls.splice(0));
+      ctx.bonusesGranted += granted.reduce((n, ids) => n + ids.length, 0);
+      ctx.tx.bonus++;
+    }
+    if (marks.length > 0) {
+      await markPostSettledBatch(database, ctx.counters, options, marks.splice(0));
+      ctx.tx.marker++;
+    }
+  };
+  for (let batch = queue.splice(0, ctx.perCommit); batch.length > 0; batch = queue.splice(0, ctx.perCommit)) {
+    const reqs: SettleRequest[] = batch.map((userId) => ({ raceId: ctx.raceId, userId, resultVersion: 1, compute: ctx.compute }));
+    const results: SettleResult[] =
+      reqs.length === 1 && ctx.perCommit === 1
+        ? [await settleInDatabase(database, ctx.counters, reqs[0] as SettleRequest, options)]
+        : (await runReadWrite(database, ctx.counters, (tx) => settleBatchBody(tx, reqs), options)).map((o, i) => {
+            invariant(o.ok, `capacity loop: ${batch[i]} failed: ${o.ok ? '' : String(o.error)}`);
+            return o.result;
+          });
+    ctx.tx.settlement++;
+    ctx.lastSettledMs = performance.now();
+    results.forEach((r, i) => {
+      invariant(r.kind === 'applied', `capacity loop: ${batch[i]} settled as ${r.kind}`);
+      const { bonuses } = missionBonuses(r.settlement, freshDay(ctx.day));
+      if (bonuses.length > 0) bonusCalls.push([...bonuses]);
+      marks.push({ raceId: ctx.raceId, userId: r.settlement.userId });
+    });
+    if (marks.length >= BATCH_LIMITS.itemsPerCommitMax) await flush();
   }
+  await flush();
+}
+
+/** The ranking's work once everyone is post-settled: every settlement's totals read, ranked, the claim committed. */
+async function rankAndClaim(store: SpannerStore, raceId: string, users: number): Promise<void> {
+  const marked = await store.postSettledCount(raceId);
+  invariant(marked === users, `capacity loop: ${marked} of ${users} users post-settled`);
+  const totals: SettlementTotals[] = [];
+  for (let after: string | undefined; ; ) {
+    const page = await store.pageSettlementTotals(raceId, after, RANKING_PAGE_USERS);
+    totals.push(...page);
+    if (page.length < RANKING_PAGE_USERS) break;
+    after = page[page.length - 1]?.userId;
+  }
+  invariant(totals.length === users, `capacity loop: ${totals.length} settlement totals for ${users} users`);
+  rankUsers(totals, RANKING_NOTIFICATION_TOP);
+  invariant(await store.claimRanking(raceId), `capacity loop: the ranking of ${raceId} was already claimed`);
+}
+
+function checkOptions(options: RawSettlementOptions, perUser: number, loops: number, perCommit: number): void {
+  invariant(Number.isInteger(perCommit) && perCommit >= 1 && perCommit <= CAPACITY_LIMITS.usersPerCommitMax, `usersPerCommit must be 1..${CAPACITY_LIMITS.usersPerCommitMax}`);
+  invariant(Number.isInteger(options.users) && options.users >= 1 && options.users <= CAPACITY_LIMITS.usersMax, `users must be 1..${CAPACITY_LIMITS.usersMax}`);
+  invariant(Number.isInteger(perUser) && perUser >= 1 && perUser <= CAPACITY_LIMITS.ticketsPerUserMax, `ticketsPerUser must be 1..${CAPACITY_LIMITS.ticketsPerUserMax}`);
+  invariant(Number.isInteger(loops) && loops >= 1 && loops <= CAPACITY_LIMITS.loopsPerShardMax, `loopsPerShard must be 1..${CAPACITY_LIMITS.loopsPerShardMax}`);
 }
 
 export async function measureRawSettlement(options: RawSettlementOptions): Promise<RawSettlementResult> {
@@ -136,44 +174,49 @@ export async function measureRawSettlement(options: RawSettlementOptions): Promi
   const shards = options.shards ?? 1;
   const loops = options.loopsPerShard ?? 1;
   const perCommit = options.usersPerCommit ?? 1;
-  invariant(Number.isInteger(perCommit) && perCommit >= 1 && perCommit <= CAPACITY_LIMITS.usersPerCommitMax, `usersPerCommit must be 1..${CAPACITY_LIMITS.usersPerCommitMax}`);
-  invariant(Number.isInteger(options.users) && options.users >= 1 && options.users <= CAPACITY_LIMITS.usersMax, `users must be 1..${CAPACITY_LIMITS.usersMax}`);
-  invariant(Number.isInteger(perUser) && perUser >= 1 && perUser <= CAPACITY_LIMITS.ticketsPerUserMax, `ticketsPerUser must be 1..${CAPACITY_LIMITS.ticketsPerUserMax}`);
-  invariant(Number.isInteger(loops) && loops >= 1 && loops <= CAPACITY_LIMITS.loopsPerShardMax, `loopsPerShard must be 1..${CAPACITY_LIMITS.loopsPerShardMax}`);
+  checkOptions(options, perUser, loops, perCommit);
   const base = options.databaseBase ?? `cap-${Date.now().toString(36)}${process.pid.toString(36)}`;
   const databaseIds = shardDatabaseIds(base, shards);
   await ensureDatabases({ ...options.target, databaseIds });
   const store = createSpannerStore({ ...options.target, databaseIds, transactionsPerShardMax: loops });
+  const spanner = createSpannerClient(options.target);
+  const databases = databaseIds.map((id) => spanner.instance(options.target.instanceId).database(id));
+  // Transactions prepared ahead, as the store does, so both sides run the same transaction code.
+  const sources = databases.map((d) => prefetchTransactions(d));
   try {
-    const loadStartMs = Date.now();
-    const compute = await prepare(store, options.users, perUser);
-    const loadSeconds = (Date.now() - loadStartMs) / 1000;
+    const world = capacityWorld(options.users, perUser);
+    const loadStartMs = performance.now();
+    const compute = await prepareCapacityWorld(store, world);
+    const loadSeconds = (performance.now() - loadStartMs) / 1000;
     const byShard: string[][] = Array.from({ length: shards }, () => []);
-    for (let i = 0; i < options.users; i++) (byShard[store.shardOfUser(userIdOf(i))] as string[]).push(userIdOf(i));
+    for (let i = 0; i < options.users; i++) (byShard[store.shardOfUser(world.userIdOf(i))] as string[]).push(world.userIdOf(i));
+    const ctx: LoopContext = { raceId: world.race.raceId, day: raceDayOf(world.race.postAtMs), perCommit, compute, counters: { committed: 0, aborted: 0 }, tx: { settlement: 0, bonus: 0, marker: 0 }, bonusesGranted: 0, lastSettledMs: 0 };
     const abortedBefore = store.stats().transactionsAborted;
-    const startMs = Date.now();
-    const groupAborts = perCommit > 1 ? await settleGrouped(options.target, databaseIds, byShard, perCommit, loops, compute) : 0;
-    if (perCommit === 1) await settleOneByOne(store, byShard, loops, compute);
-    const settleSeconds = (Date.now() - startMs) / 1000;
+    const startMs = performance.now();
+    await Promise.all(byShard.flatMap((queue, shard) => Array.from({ length: loops }, () => shardLoop(databases[shard] as Database, sources[shard] as TransactionSource, queue, ctx))));
+    await rankAndClaim(store, world.race.raceId, options.users);
+    const workSeconds = (performance.now() - startMs) / 1000;
     return {
       users: options.users,
       ticketsPerUser: perUser,
       shards,
       loopsPerShard: loops,
       usersPerCommit: perCommit,
-      loadSeconds,
-      settleSeconds,
-      usersPerSecond: Math.round((options.users / settleSeconds) * 10) / 10,
-      transactionsAborted: store.stats().transactionsAborted - abortedBefore + groupAborts,
+      loadSeconds: Math.round(loadSeconds * 10) / 10,
+      settleSeconds: Math.round((ctx.lastSettledMs - startMs) / 10) / 100,
+      workSeconds: Math.round(workSeconds * 100) / 100,
+      usersPerSecond: Math.round((options.users / workSeconds) * 10) / 10,
+      bonusesGranted: ctx.bonusesGranted,
+      transactions: { ...ctx.tx, ranking: 1 },
+      transactionsAborted: store.stats().transactionsAborted - abortedBefore + ctx.counters.aborted,
     };
   } finally {
+    for (const s of sources) s.close();
     await store.close();
-    const spanner = createSpannerClient(options.target);
-    const handles = databaseIds.map((id) => spanner.instance(options.target.instanceId).database(id));
-    await Promise.all(handles.map((d) => d.delete().catch(() => undefined)));
+    await Promise.all(databases.map((d) => d.delete().catch(() => undefined)));
     // Close each handle's session pool before the client: a pool still filling after the client
     // closed emits an unhandled 'error' ("The client has already been closed") and kills the process.
-    await Promise.all(handles.map((d) => d.close().catch(() => undefined)));
+    await Promise.all(databases.map((d) => d.close().catch(() => undefined)));
     spanner.close();
   }
 }
