@@ -24,7 +24,7 @@
 import { loadavg } from 'node:os';
 import { BATCH_LIMITS } from '../backends/google/spanner-batch.ts';
 import { measureRawSettlement, type RawSettlementResult } from '../backends/google/spanner-capacity.ts';
-import { capacityWorld, loadCapacityWorld } from '../backends/google/spanner-capacity-world.ts';
+import { capacityWorld, loadCapacityWorld, type CapacityWorld, type WorldLoadingStore } from '../backends/google/spanner-capacity-world.ts';
 import { parseArgs, UsageError, withUsage } from '../cmdline/args.ts';
 import { openBackend, exitOnInterrupt } from '../sim/open-backend.ts';
 import { emulatorCpuSeconds, emulatorCpuSince, type EmulatorCpu } from '../emulators/cpu.ts';
@@ -34,7 +34,7 @@ import { DEFAULT_VARIANTS, parseFanoutVariant, type PipelineVariants } from '../
 import { runRealtime } from '../sim/realtime.ts';
 import { fullWorkMakespanMs, timePostSettleWrites } from './full-work.ts';
 
-const BENCH = {
+export const BENCH = {
   usersDefault: 10_000,
   ticketsPerUser: 5,
   pubsubMessagesDefault: 20_000,
@@ -105,6 +105,13 @@ interface PipelineRun {
   readonly emulatorCpuSeconds: EmulatorCpu;
 }
 
+/** The pipeline side's world: the raw loop's (measureRawSettlement builds it from the same ticketsPerUser). */
+export async function loadPipelineWorld(store: WorldLoadingStore, users: number): Promise<CapacityWorld> {
+  const world = capacityWorld(users, BENCH.ticketsPerUser);
+  await loadCapacityWorld(store, world);
+  return world;
+}
+
 interface PipelineSetup {
   readonly variants: PipelineVariants;
   readonly workers: number;
@@ -116,9 +123,8 @@ async function runPipeline(handle: EmulatorHandle, users: number, shards: number
   const { variants, workers, maxInFlight } = setup;
   const backend = await openBackend('emulators', { emulators: handle, spannerShards: shards, settlementsPerCommitMax: setup.settlementsPerCommitMax });
   try {
-    const world = capacityWorld(users, BENCH.ticketsPerUser);
     const loadStart = performance.now();
-    await loadCapacityWorld(backend.store, world);
+    const world = await loadPipelineWorld(backend.store, users);
     const loadSeconds = (performance.now() - loadStart) / 1000;
     // Post-settle writes are timed on the clock the publication is stamped with.
     const timed = timePostSettleWrites(backend.store, () => backend.clock.nowMs());

@@ -16,7 +16,7 @@ import type { Database } from '@google-cloud/spanner';
 import { freshDay, missionBonuses } from '../../core/missions.ts';
 import { computePayoutTable } from '../../core/payout.ts';
 import { payoutTableToJson } from '../../core/payout-json.ts';
-import type { Bonus, SettleResult, SettlementTotals, UserRaceTickets } from '../../core/ports.ts';
+import type { Bonus, SettleResult, SettlementTotals, Store, UserRaceTickets } from '../../core/ports.ts';
 import { RANKING_NOTIFICATION_TOP, rankUsers } from '../../core/ranking.ts';
 import { invariant } from '../../core/result.ts';
 import { settleUserTickets } from '../../core/settlement.ts';
@@ -85,7 +85,8 @@ function raceDayOf(postAtMs: number): string {
  * Loads the world and records the race's official outcome; returns the pure settle function over
  * the recorded table. Exported for the test that both bench sides load the same rows.
  */
-export async function prepareCapacityWorld(store: WorldLoadingStore & Pick<SpannerStore, 'cashPools' | 'recordOutcome'>, world: CapacityWorld): Promise<Compute> {
+export async function prepareCapacityWorld(store: WorldLoadingStore & Pick<Store, 'cashPools' | 'recordOutcome'>, world: CapacityWorld): Promise<Compute> {
+  invariant(store.cashPools !== undefined, 'the capacity loop needs a store that sums cash pools');
   await loadCapacityWorld(store, world);
   const field = { sport: world.race.sport, riders: world.race.riders };
   const table = computePayoutTable({ field, scratched: [], result: world.result, pools: await store.cashPools(world.race.raceId) });
