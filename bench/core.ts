@@ -1,17 +1,21 @@
 // `raceday bench core`: how fast the pure core settles tickets and computes payout tables.
 // A 9-rider keirin race with a realistic ticket mix (80% free medals, bet types by keirin's sales
-// shares, combinations weighted towards favourites) is settled through the columnar fast path
+// shares, combinations weighted towards favourites) is settled through settleColumns, the pricing
+// kernel the stores run (the memory store and the Spanner store's columnar path price with it),
 // several times; the median run gives `ticketsPerSecond`. `payoutTableMs` is the median time of
 // computePayoutTable for the same race with all 7 bet types and every combination staked.
+// `pathsAgree` compares the kernel with the object path (settleUserTickets) ticket by ticket:
+// status, per100, payout and currency of every ticket both settled, not only the totals.
 import { performance } from 'node:perf_hooks';
 import { parseArgs, UsageError, withUsage } from '../cmdline/args.ts';
 import { encodeCombination, enumerateCombinations, formatCombination, type Combination } from '../core/combination.ts';
 import { computePayoutTable, type PayoutInput } from '../core/payout.ts';
 import type { RaceResult } from '../core/race-result.ts';
 import { createRng, type SeededRng } from '../core/rng.ts';
-import { buildOutcomeLookup, createTicketColumns, settleColumns, type TicketColumns } from '../core/settle-columns.ts';
+import { buildOutcomeLookup, createColumnOutput, createTicketColumns, settleColumns, STATUS_OF_CODE, type ColumnOutput, type TicketColumns } from '../core/settle-columns.ts';
 import { settleUserTickets } from '../core/settlement.ts';
 import { BET_TYPE_CODE, KEIRIN_SALES_PER_MILLE, bracketRiders, betTypesSold, type BetType, type Field } from '../core/sports.ts';
+import type { Settlement, TicketOutcome } from '../core/settlement-record.ts';
 import type { Ticket } from '../core/ticket.ts';
 
 const usage = `usage: raceday bench core [--tickets N] [--repetitions N] [--seed S] [--json]
@@ -121,8 +125,33 @@ function time(f: () => void): number {
   return performance.now() - t0;
 }
 
-/** The object path on the first tickets of the columns, grouped into users of TICKETS_PER_USER tickets. */
-function objectPath(columns: TicketColumns, table: ReturnType<typeof computePayoutTable>, mix: Mix): { perSecond: number; cashPaid: number; medalsPaid: number; count: number } {
+/** The first ticket on which the kernel's output and the object path's outcomes differ, if any. */
+export interface TicketDisagreement {
+  readonly row: number;
+  readonly columns: { readonly status: string; readonly per100: number; readonly payout: number; readonly currency: string };
+  readonly object: { readonly status: string; readonly per100: number; readonly payout: number; readonly currency: string } | undefined;
+}
+
+/**
+ * Compares, ticket by ticket, the kernel's output for rows [0, outcomes.length) with the object
+ * path's outcome of the same ticket (outcomes[row]): status, per100, payout and currency.
+ * Returns how many differ and the first that does.
+ */
+export function compareTickets(columns: TicketColumns, out: ColumnOutput, outcomes: readonly (TicketOutcome | undefined)[]): { readonly compared: number; readonly mismatches: number; readonly first?: TicketDisagreement } {
+  let mismatches = 0;
+  let first: TicketDisagreement | undefined;
+  for (let row = 0; row < outcomes.length; row++) {
+    const o = outcomes[row];
+    const c = { status: STATUS_OF_CODE[out.status[row] as number] ?? 'invalid', per100: out.per100[row] as number, payout: out.payout[row] as number, currency: columns.currency[row] === 1 ? 'medal' : 'cash' };
+    if (o !== undefined && o.status === c.status && o.per100 === c.per100 && o.payout === c.payout && o.currency === c.currency) continue;
+    mismatches++;
+    first ??= { row, columns: c, object: o === undefined ? undefined : { status: o.status, per100: o.per100, payout: o.payout, currency: o.currency } };
+  }
+  return first === undefined ? { compared: outcomes.length, mismatches } : { compared: outcomes.length, mismatches, first };
+}
+
+/** The object path on the first tickets of the columns, grouped into users of TICKETS_PER_USER tickets; outcomes by row. */
+function objectPath(columns: TicketColumns, table: ReturnType<typeof computePayoutTable>, mix: Mix): { perSecond: number; cashPaid: number; medalsPaid: number; count: number; outcomes: (TicketOutcome | undefined)[] } {
   const count = Math.min(OBJECT_PATH_TICKETS, columns.count);
   const typeOfCode = new Map(mix.types.map((t) => [BET_TYPE_CODE[t], t]));
   const users: Ticket[][] = [];
@@ -136,15 +165,20 @@ function objectPath(columns: TicketColumns, table: ReturnType<typeof computePayo
   }
   let cashPaid = 0;
   let medalsPaid = 0;
+  const settled: Settlement[] = [];
   const ms = time(() => {
     for (const tickets of users) {
       const r = settleUserTickets({ raceId: 'r1', userId: (tickets[0] as Ticket).userId, resultVersion: 1, tickets, table, field: FIELD });
       if (!r.ok) throw new Error(`bench ticket did not settle: ${r.error.message}`);
       cashPaid += r.value.cashDelta;
       medalsPaid += r.value.medalDelta;
+      settled.push(r.value);
     }
   });
-  return { perSecond: Math.round(count / (ms / 1000)), cashPaid, medalsPaid, count };
+  // Ticket t<row> is row <row> of the columns.
+  const outcomes: (TicketOutcome | undefined)[] = new Array(count).fill(undefined);
+  for (const s of settled) for (const o of s.outcomes) outcomes[Number(o.ticketId.slice(1))] = o;
+  return { perSecond: Math.round(count / (ms / 1000)), cashPaid, medalsPaid, count, outcomes };
 }
 
 function payoutTableMs(): number {
@@ -180,14 +214,16 @@ export async function runBench(argv: readonly string[]): Promise<number> {
     const table = computePayoutTable({ field: FIELD, scratched: [], result: RESULT, pools });
     let lookup = buildOutcomeLookup(table, FIELD);
     const lookupBuildMs = time(() => (lookup = buildOutcomeLookup(table, FIELD)));
-    const out = { status: new Uint8Array(count), payout: new Float64Array(count) };
+    const out = createColumnOutput(count);
     settleColumns(columns, lookup, 0, Math.min(count, 100_000), out); // warm up the JIT
     const runs: number[] = [];
     let totals = settleColumns(columns, lookup, 0, count, out);
     for (let i = 0; i < repetitions; i++) runs.push(time(() => (totals = settleColumns(columns, lookup, 0, count, out))));
     const settleMs = median(runs);
     const object = objectPath(columns, table, mix);
-    const prefix = settleColumns(columns, lookup, 0, object.count, { status: new Uint8Array(object.count), payout: new Float64Array(object.count) });
+    const prefixOut = createColumnOutput(object.count);
+    const prefix = settleColumns(columns, lookup, 0, object.count, prefixOut);
+    const tickets = compareTickets(columns, prefixOut, object.outcomes);
     const report = {
       bench: 'core',
       node: process.version,
@@ -202,8 +238,11 @@ export async function runBench(argv: readonly string[]): Promise<number> {
       settleUserTicketsPerSecond: object.perSecond,
       objectPathTickets: object.count,
       objectPathTicketsPerUser: TICKETS_PER_USER,
-      // The object path and the columns settled the same tickets to the same totals.
-      pathsAgree: prefix.cashPaid === object.cashPaid && prefix.medalsPaid === object.medalsPaid && prefix.invalid === 0,
+      // The object path and the kernel settled every ticket alike (and so to the same totals).
+      pathsAgree: tickets.mismatches === 0 && prefix.invalid === 0 && prefix.cashPaid === object.cashPaid && prefix.medalsPaid === object.medalsPaid,
+      ticketsCompared: tickets.compared,
+      ticketMismatches: tickets.mismatches,
+      ...(tickets.first === undefined ? {} : { firstMismatch: tickets.first }),
       totals,
       mix: { medalShare: MEDAL_SHARE, betTypeShares: BET_TYPE_SHARES, riders: FIELD.riders, result: RESULT, combos: 'weighted by rider popularity (0.8 per rank)' },
       bytesPerTicket: 8,

@@ -9,6 +9,7 @@ import { createRng } from './rng.ts';
 import {
   appendTicket,
   buildOutcomeLookup,
+  createColumnOutput,
   createTicketColumns,
   lookupIndex,
   settleColumns,
@@ -30,7 +31,7 @@ function columnsOf(tickets: Parameters<typeof appendTicket>[1][], field: Field):
 }
 
 function outputOf(n: number) {
-  return { status: new Uint8Array(n), payout: new Float64Array(n) };
+  return createColumnOutput(n);
 }
 
 describe('settleColumns', () => {
@@ -56,11 +57,13 @@ describe('settleColumns', () => {
         tickets.forEach((t, i) => {
           const o = byId.get(t.ticketId);
           const k = lookupIndex(columns.currency[i] as number, columns.betType[i] as number, columns.comboCode[i] as number);
-          expect([STATUS_OF_CODE[out.status[i] as number], lookup.per100[k], out.payout[i]]).toEqual([o?.status, o?.per100, o?.payout]);
+          expect([STATUS_OF_CODE[out.status[i] as number], lookup.per100[k], out.per100[i], out.payout[i]]).toEqual([o?.status, o?.per100, o?.per100, o?.payout]);
         });
         expect(first.cashPaid + second.cashPaid).toBe(object.value.cashDelta);
         expect(first.medalsPaid + second.medalsPaid).toBe(object.value.medalDelta);
         expect(first.hits + second.hits).toBe(object.value.hits);
+        const trifectaHits = object.value.outcomes.filter((o) => o.betType === 'trifecta' && (o.status === 'won' || o.status === 'special')).length;
+        expect(first.trifectaHits + second.trifectaHits).toBe(trifectaHits);
       }),
     );
   });
@@ -88,7 +91,8 @@ describe('settleColumns', () => {
     const totals = settleColumns(columns, lookup, 0, rows.length, out);
     expect([...out.status]).toEqual([STATUS_CODE.special, 0, 0, 0, 0]);
     expect([...out.payout]).toEqual([210, 0, 0, 0, 0]);
-    expect(totals).toEqual({ cashPaid: 210, medalsPaid: 0, hits: 1, invalid: 4 });
+    expect([...out.per100]).toEqual([70, 0, 0, 0, 0]);
+    expect(totals).toEqual({ cashPaid: 210, medalsPaid: 0, hits: 1, trifectaHits: 0, invalid: 4 });
   });
 
   it('rejects a bad row range and invalid tickets on append', () => {

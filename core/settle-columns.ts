@@ -5,6 +5,9 @@
 // two array loads and a multiply, with no parsing, hashing or allocation.
 // The per-combination rule is `classifyCombination` of settlement.ts, the same one the object path
 // (`settleUserTickets`) applies, and a property test checks the two agree ticket by ticket.
+// settleColumns is THE pricing kernel of the stores: the memory store copies a user's open rows
+// into columns and prices them with it, the Spanner store prices the tickets it read the same way
+// (settleUserColumns), and `raceday bench core` times it, so the bench measures what runs.
 import { COMBO_KEY_SPACE, comboKey, encodeCombination, enumerateCombinations, parseCombination } from './combination.ts';
 import type { PayoutTable } from './payout-table.ts';
 import { err, invariant, ok, type Result } from './result.ts';
@@ -102,6 +105,8 @@ export function buildOutcomeLookup(table: PayoutTable, field: Field, rules: Sett
 
 export interface ColumnOutput {
   readonly status: Uint8Array;
+  /** The ticket's payout per 100 staked (0 for lost and invalid tickets). */
+  readonly per100: Int32Array;
   /** stakeUnits * per100; integers held exactly in a Float64 (below 2^53). */
   readonly payout: Float64Array;
 }
@@ -111,6 +116,8 @@ export interface ColumnTotals {
   readonly medalsPaid: number;
   /** Tickets won or paid specially. */
   readonly hits: number;
+  /** Of those, trifecta tickets (missions count them). */
+  readonly trifectaHits: number;
   /** Tickets that could not be settled (status 0); the object path returns an error for them. */
   readonly invalid: number;
 }
@@ -118,20 +125,28 @@ export interface ColumnTotals {
 /** 1 for the status codes that count as hits (won, special). */
 const HIT_OF_STATUS = new Uint8Array([0, 1, 0, 0, 1, 0, 0, 0]);
 const INVALID_INDEX = 0; // status[0] is never filled: betType 0 = win, code 0 is not a combination
+const TRIFECTA_CODE = BET_TYPE_CODE.trifecta;
+
+/** A ColumnOutput for `rows` tickets. */
+export function createColumnOutput(rows: number): ColumnOutput {
+  return { status: new Uint8Array(rows), per100: new Int32Array(rows), payout: new Float64Array(rows) };
+}
 
 /** Settles rows [from, to) into `out`; a tight loop over typed arrays that allocates nothing. */
 export function settleColumns(columns: TicketColumns, lookup: OutcomeLookup, from: number, to: number, out: ColumnOutput): ColumnTotals {
   invariant(Number.isInteger(from) && Number.isInteger(to) && 0 <= from && from <= to && to <= columns.count, `bad row range [${from}, ${to}) of ${columns.count}`);
-  invariant(out.status.length >= to && out.payout.length >= to, `output arrays hold fewer than ${to} rows`);
+  invariant(out.status.length >= to && out.per100.length >= to && out.payout.length >= to, `output arrays hold fewer than ${to} rows`);
   invariant(lookup.status.length === CURRENCY_OF_CODE.length * COMBO_KEY_SPACE, 'lookup has the wrong size');
   const { betType, comboCode, stakeUnits, currency } = columns;
   const statusOf = lookup.status;
   const per100Of = lookup.per100;
   const outStatus = out.status;
+  const outPer100 = out.per100;
   const outPayout = out.payout;
   let cashPaid = 0;
   let medalsPaid = 0;
   let hits = 0;
+  let trifectaHits = 0;
   let invalid = 0;
   for (let i = from; i < to; i++) {
     const bt = betType[i] as number;
@@ -140,13 +155,17 @@ export function settleColumns(columns: TicketColumns, lookup: OutcomeLookup, fro
     // Out-of-range columns map to the never-filled entry, so they settle as invalid.
     const k = code > MAX_COMBO_CODE || bt >= BET_TYPES.length || cur > 1 ? INVALID_INDEX : cur * COMBO_KEY_SPACE + bt * 1000 + code;
     const s = statusOf[k] as number;
-    const pay = (stakeUnits[i] as number) * (per100Of[k] as number);
+    const per100 = per100Of[k] as number;
+    const pay = (stakeUnits[i] as number) * per100;
     outStatus[i] = s;
+    outPer100[i] = per100;
     outPayout[i] = pay;
     medalsPaid += pay * cur;
     cashPaid += pay * (1 - cur);
-    hits += HIT_OF_STATUS[s] as number;
+    const hit = HIT_OF_STATUS[s] as number;
+    hits += hit;
+    trifectaHits += bt === TRIFECTA_CODE ? hit : 0;
     invalid += s === 0 ? 1 : 0;
   }
-  return { cashPaid, medalsPaid, hits, invalid };
+  return { cashPaid, medalsPaid, hits, trifectaHits, invalid };
 }

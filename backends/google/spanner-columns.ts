@@ -1,9 +1,9 @@
-// settleUserColumns for Spanner: the columnar pricing (a flattened payout table, settle-columns.ts)
-// applied inside the same settlement transaction. On Spanner the transaction dominates the cost,
-// so this reuses settleUser's transaction with a compute function that prices each ticket by one
-// array lookup instead of parsing its combination against the payout table.
-import type { OutcomeLookup } from '../../core/settle-columns.ts';
-import { CURRENCY_CODE, STATUS_OF_CODE, lookupIndex } from '../../core/settle-columns.ts';
+// settleUserColumns for Spanner: the core's pricing kernel (settleColumns over a flattened payout
+// table, settle-columns.ts) applied inside the same settlement transaction. On Spanner the
+// transaction dominates the cost, so this reuses settleUser's transaction with a compute function
+// that prices the user's tickets by array lookups instead of parsing each combination against
+// the payout table.
+import { createColumnOutput, createTicketColumns, CURRENCY_CODE, MAX_STAKE_UNITS, settleColumns, STATUS_OF_CODE, type OutcomeLookup } from '../../core/settle-columns.ts';
 import type { SettleResult, SettlementSummary, SummarySettleResult, UserRaceTickets } from '../../core/ports.ts';
 import { invariant } from '../../core/result.ts';
 import { settlementIdOf, type LedgerEntry, type LedgerReason, type Settlement, type TicketOutcome } from '../../core/settlement-record.ts';
@@ -25,29 +25,37 @@ function comboCodeOf(combination: string): number {
   return Number(combination.replace(/[-=]/g, ''));
 }
 
-/** A settle function pricing tickets through the lookup; ledger and outcomes in ticket id order. */
+/**
+ * A settle function pricing tickets with the core's pricing kernel (settleColumns): the tickets
+ * read in the transaction are put in columns, priced in one pass over the lookup, and turned back
+ * into outcomes and ledger entries; ledger and outcomes in ticket id order.
+ */
 export function computeFromLookup(lookup: OutcomeLookup, resultVersion: number): (input: UserRaceTickets) => Settlement {
   return ({ raceId, userId, tickets }) => {
+    const sorted = [...tickets].sort((a, b) => (a.ticketId < b.ticketId ? -1 : a.ticketId > b.ticketId ? 1 : 0));
+    const columns = createTicketColumns(sorted.length);
+    sorted.forEach((t, i) => {
+      const units = t.stake / STAKE_UNIT;
+      invariant(Number.isInteger(units) && units >= 1 && units <= MAX_STAKE_UNITS, `ticket ${t.ticketId}: stake ${t.stake} is not a positive multiple of ${STAKE_UNIT} that fits a column`);
+      columns.betType[i] = BET_TYPE_CODE[t.betType];
+      columns.comboCode[i] = comboCodeOf(t.combination);
+      columns.stakeUnits[i] = units;
+      columns.currency[i] = CURRENCY_CODE[t.currency];
+    });
+    columns.count = sorted.length;
+    const out = createColumnOutput(sorted.length);
+    const totals = settleColumns(columns, lookup, 0, sorted.length, out);
     const outcomes: TicketOutcome[] = [];
     const ledger: LedgerEntry[] = [];
-    let cashDelta = 0;
-    let medalDelta = 0;
-    let hits = 0;
-    for (const t of [...tickets].sort((a, b) => (a.ticketId < b.ticketId ? -1 : a.ticketId > b.ticketId ? 1 : 0))) {
-      const k = lookupIndex(CURRENCY_CODE[t.currency], BET_TYPE_CODE[t.betType], comboCodeOf(t.combination));
-      const status = STATUS_OF_CODE[lookup.status[k] ?? 0];
+    sorted.forEach((t, i) => {
+      const status = STATUS_OF_CODE[out.status[i] as number];
       invariant(status !== undefined && status !== 'invalid', `ticket ${t.ticketId} (${t.betType} ${t.combination}, ${t.currency}) has no price in the outcome lookup`);
-      const per100 = lookup.per100[k] ?? 0;
-      const payout = (t.stake / STAKE_UNIT) * per100;
-      outcomes.push({ ticketId: t.ticketId, status, per100, payout, currency: t.currency, betType: t.betType });
-      if (status === 'won' || status === 'special') hits++;
+      const payout = out.payout[i] as number;
+      outcomes.push({ ticketId: t.ticketId, status, per100: out.per100[i] as number, payout, currency: t.currency, betType: t.betType });
       const reason = REASON_OF[status];
-      if (reason === undefined || payout === 0) continue;
-      ledger.push({ userId, currency: t.currency, amount: payout, reason, ref: t.ticketId });
-      if (t.currency === 'cash') cashDelta += payout;
-      else medalDelta += payout;
-    }
-    return { settlementId: settlementIdOf(raceId, userId, resultVersion), raceId, userId, resultVersion, outcomes, ledger, cashDelta, medalDelta, hits };
+      if (reason !== undefined && payout > 0) ledger.push({ userId, currency: t.currency, amount: payout, reason, ref: t.ticketId });
+    });
+    return { settlementId: settlementIdOf(raceId, userId, resultVersion), raceId, userId, resultVersion, outcomes, ledger, cashDelta: totals.cashPaid, medalDelta: totals.medalsPaid, hits: totals.hits };
   };
 }
 

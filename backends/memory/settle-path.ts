@@ -1,15 +1,14 @@
 // The two settlement paths of the memory store, as pure helpers over the ticket columns:
 // - the object path checks the Settlement a compute function returned for the user's Ticket
 //   objects and maps each outcome back to its row;
-// - the columnar path prices rows straight from an OutcomeLookup (core/settle-columns.ts), with
-//   no Ticket objects at all; core's property test keeps the two paths in agreement.
-import { COMBO_KEY_SPACE } from '../../core/combination.ts';
+// - the columnar path copies the user's open rows into ticket columns and prices them with the
+//   core's pricing kernel (settleColumns, core/settle-columns.ts), once: the transaction's read
+//   phase prices, its commit writes what was priced.
 import { invariant } from '../../core/result.ts';
-import type { OutcomeLookup } from '../../core/settle-columns.ts';
+import { createColumnOutput, createTicketColumns, settleColumns, STATUS_CODE, type ColumnOutput, type ColumnTotals, type OutcomeLookup, type TicketColumns } from '../../core/settle-columns.ts';
 import { settlementIdOf, type Settlement } from '../../core/settlement-record.ts';
 import { STAKE_UNIT, type Ticket } from '../../core/ticket.ts';
-import type { TicketTable } from './columns.ts';
-import { BET_TYPE_CODE } from '../../core/sports.ts';
+import { STATUS_OPEN, type TicketTable } from './columns.ts';
 
 /** Asserts what a settlement must satisfy before the store writes it; returns the row of each outcome. */
 export function checkSettlement(s: Settlement, raceId: string, userId: string, resultVersion: number, tickets: readonly Ticket[], rows: readonly number[]): number[] {
@@ -39,60 +38,85 @@ export function checkSettlement(s: Settlement, raceId: string, userId: string, r
 
 /** Ledger reason code (store-state.ts REASON_CODE order: stake, payout, refund, special, bonus) per status code; -1 = no entry. */
 export const REASON_OF_STATUS = [-1, 1, -1, 2, 3] as const;
-const HIT_OF_STATUS = [0, 1, 0, 0, 1] as const;
 
-export interface ColumnTotals {
-  cashDelta: number;
-  medalDelta: number;
-  hits: number;
-  trifectaHits: number;
+/** A user's tickets priced by the kernel: the rows' outputs in the order of the user's index slice. */
+export interface PricedRows {
+  readonly totals: ColumnTotals;
+  readonly tickets: number;
+  readonly out: ColumnOutput;
 }
 
-const TRIFECTA_CODE = BET_TYPE_CODE.trifecta;
+/**
+ * Reusable columns a user's rows are copied into: the read phase that fills them runs
+ * synchronously to the end of the kernel, so one scratch per store is enough.
+ */
+export interface PricingScratch {
+  columns: TicketColumns;
+}
 
-/** Prices rows (a range of the race index's tix) from the lookup; throws on a row it cannot price. */
-export function priceRows(table: TicketTable, tix: Uint32Array, from: number, to: number, lookup: OutcomeLookup, onlyOpen: boolean): ColumnTotals & { tickets: number } {
-  const totals = { cashDelta: 0, medalDelta: 0, hits: 0, trifectaHits: 0, tickets: 0 };
+export function createPricingScratch(): PricingScratch {
+  return { columns: createTicketColumns(64) };
+}
+
+/** The rows of tix[from, to) a settlement takes: every one, or only the open ones. */
+function takes(table: TicketTable, row: number, onlyOpen: boolean): boolean {
+  return !onlyOpen || table.status.get(row) === STATUS_OPEN;
+}
+
+/**
+ * Prices the rows of a user's index slice (tix[from, to)) with the core kernel; throws on a row
+ * the payout table cannot price, as the object path refuses the ticket.
+ */
+export function priceRows(table: TicketTable, tix: Uint32Array, from: number, to: number, lookup: OutcomeLookup, onlyOpen: boolean, scratch: PricingScratch): PricedRows {
+  if (scratch.columns.betType.length < to - from) scratch.columns = createTicketColumns(to - from);
+  const c = scratch.columns;
+  let n = 0;
   for (let k = from; k < to; k++) {
     const row = tix[k] as number;
-    if (onlyOpen && table.status.get(row) !== 0) continue;
-    const cur = table.currency.get(row);
-    const betType = table.betType.get(row);
-    const i = cur * COMBO_KEY_SPACE + betType * 1000 + table.comboCode.get(row);
-    const status = lookup.status[i] as number;
-    invariant(status !== 0, `ticket ${table.idOf(row)} cannot be settled against this payout table (POOL.INVALID or BET.TYPE_NOT_SOLD)`);
-    const pay = table.stakeUnits.get(row) * (lookup.per100[i] as number);
-    if (cur === 0) totals.cashDelta += pay;
-    else totals.medalDelta += pay;
-    const hit = HIT_OF_STATUS[status as 1] ?? 0;
-    totals.hits += hit;
-    if (betType === TRIFECTA_CODE) totals.trifectaHits += hit;
-    totals.tickets++;
+    if (!takes(table, row, onlyOpen)) continue;
+    c.betType[n] = table.betType.get(row);
+    c.comboCode[n] = table.comboCode.get(row);
+    c.stakeUnits[n] = table.stakeUnits.get(row);
+    c.currency[n] = table.currency.get(row);
+    n++;
   }
-  return totals;
+  c.count = n;
+  const out = createColumnOutput(n);
+  const totals = settleColumns(c, lookup, 0, n, out);
+  if (totals.invalid > 0) {
+    let j = 0;
+    for (let k = from; k < to; k++) {
+      const row = tix[k] as number;
+      if (!takes(table, row, onlyOpen)) continue;
+      invariant(out.status[j++] !== STATUS_CODE.invalid, `ticket ${table.idOf(row)} cannot be settled against this payout table (POOL.INVALID or BET.TYPE_NOT_SOLD)`);
+    }
+  }
+  return { totals, tickets: n, out };
 }
 
-/** Writes the priced rows: status, per100, and one credit per paying ticket. */
+/** Writes what priceRows priced: status, per100, and one credit per paying ticket. */
 export function writeRows(
   table: TicketTable,
   tix: Uint32Array,
   from: number,
   to: number,
-  lookup: OutcomeLookup,
+  priced: PricedRows,
   onlyOpen: boolean,
   credit: (row: number, currencyCode: number, reasonCode: number, amount: number) => void,
 ): void {
+  const { out } = priced;
+  let j = 0;
   for (let k = from; k < to; k++) {
     const row = tix[k] as number;
-    if (onlyOpen && table.status.get(row) !== 0) continue;
-    const cur = table.currency.get(row);
-    const i = cur * COMBO_KEY_SPACE + table.betType.get(row) * 1000 + table.comboCode.get(row);
-    const status = lookup.status[i] as number;
-    const per100 = lookup.per100[i] as number;
+    if (!takes(table, row, onlyOpen)) continue;
+    const status = out.status[j] as number;
+    const pay = out.payout[j] as number;
     table.status.set(row, status);
-    table.per100.set(row, per100);
+    table.per100.set(row, out.per100[j] as number);
     const reason = REASON_OF_STATUS[status as 1] ?? -1;
-    const pay = table.stakeUnits.get(row) * per100;
-    if (reason >= 0 && pay > 0) credit(row, cur, reason, pay);
+    if (reason >= 0 && pay > 0) credit(row, table.currency.get(row), reason, pay);
+    j++;
   }
+  // The commit sees the rows the read phase priced: a write to them meanwhile aborts the transaction.
+  invariant(j === priced.tickets, `commit found ${j} rows to settle, the read phase priced ${priced.tickets}`);
 }

@@ -10,7 +10,7 @@ import { BET_TYPES } from '../../core/sports.ts';
 import { hitsOfType } from '../../core/settlement.ts';
 import { STATUS_OPEN, TICKET_STATUS } from './columns.ts';
 import { positionOf, type RaceIndex, type RaceState } from './race-index.ts';
-import { checkSettlement, priceRows, writeRows, type ColumnTotals } from './settle-path.ts';
+import { checkSettlement, createPricingScratch, priceRows, writeRows } from './settle-path.ts';
 import type { StoreState } from './store-state.ts';
 import type { MemoryStore } from './store-types.ts';
 import type { Plan } from './transaction.ts';
@@ -27,6 +27,7 @@ export type SettlementMethods = Pick<MemoryStore, 'settleUser' | 'settleUserColu
 
 export function createSettlementMethods(state: StoreState): SettlementMethods {
   const { broken, table, races, outbox, counters, userIdx, indexOf, creditCode, credit, ticketOf, transact } = state;
+  const scratch = createPricingScratch();
 
   /**
    * Where a (race, user) settlement starts, for both settlement paths: the user's slot in the race
@@ -80,7 +81,7 @@ export function createSettlementMethods(state: StoreState): SettlementMethods {
     commit,
   });
 
-  const markSettled = (race: RaceState, index: RaceIndex, p: number, resultVersion: number, messages: readonly OutboxMessage[], totals: Omit<ColumnTotals, 'tickets'>): void => {
+  const markSettled = (race: RaceState, index: RaceIndex, p: number, resultVersion: number, messages: readonly OutboxMessage[], totals: { readonly cashDelta: number; readonly medalDelta: number; readonly hits: number; readonly trifectaHits: number }): void => {
     if (index.marker[p] === 0) race.settledUsers++;
     race.settledRows = true;
     index.settledCash[p] = totals.cashDelta;
@@ -101,13 +102,24 @@ export function createSettlementMethods(state: StoreState): SettlementMethods {
     const { race, index, p, u } = at;
     const from = index.offsets[p] as number;
     const to = index.offsets[p + 1] as number;
-    const totals = priceRows(table, index.tix, from, to, lookup, !broken);
-    if (totals.tickets === 0) return { result: { kind: 'nothing_open' } };
-    const settlement: SettlementSummary = { settlementId: settlementIdOf(raceId, userId, resultVersion), raceId, userId, resultVersion, ...totals };
+    const priced = priceRows(table, index.tix, from, to, lookup, !broken, scratch);
+    if (priced.tickets === 0) return { result: { kind: 'nothing_open' } };
+    const { totals } = priced;
+    const settlement: SettlementSummary = {
+      settlementId: settlementIdOf(raceId, userId, resultVersion),
+      raceId,
+      userId,
+      resultVersion,
+      cashDelta: totals.cashPaid,
+      medalDelta: totals.medalsPaid,
+      hits: totals.hits,
+      trifectaHits: totals.trifectaHits,
+      tickets: priced.tickets,
+    };
     const messages = outboxOf?.(settlement) ?? [];
     return appliedPlan(settlement, at, () => {
-      writeRows(table, index.tix, from, to, lookup, !broken, (row, cur, reason, amount) => creditCode(u, cur, reason, amount, () => table.idOf(row)));
-      markSettled(race, index, p, resultVersion, messages, totals);
+      writeRows(table, index.tix, from, to, priced, !broken, (row, cur, reason, amount) => creditCode(u, cur, reason, amount, () => table.idOf(row)));
+      markSettled(race, index, p, resultVersion, messages, { ...settlement, trifectaHits: totals.trifectaHits });
     });
   };
 
