@@ -125,7 +125,9 @@ export interface ColumnTotals {
 /** 1 for the status codes that count as hits (won, special). */
 const HIT_OF_STATUS = new Uint8Array([0, 1, 0, 0, 1, 0, 0, 0]);
 const INVALID_INDEX = 0; // status[0] is never filled: betType 0 = win, code 0 is not a combination
-const TRIFECTA_CODE = BET_TYPE_CODE.trifecta;
+/** 1 at the trifecta bet type code: trifecta hits counted with a load, not a branch. */
+const IS_TRIFECTA = new Uint8Array(256);
+IS_TRIFECTA[BET_TYPE_CODE.trifecta] = 1;
 
 /** A ColumnOutput for `rows` tickets. */
 export function createColumnOutput(rows: number): ColumnOutput {
@@ -164,7 +166,7 @@ export function settleColumns(columns: TicketColumns, lookup: OutcomeLookup, fro
     cashPaid += pay * (1 - cur);
     const hit = HIT_OF_STATUS[s] as number;
     hits += hit;
-    trifectaHits += bt === TRIFECTA_CODE ? hit : 0;
+    trifectaHits += hit & (IS_TRIFECTA[bt] as number);
     invalid += s === 0 ? 1 : 0;
   }
   return { cashPaid, medalsPaid, hits, trifectaHits, invalid };
