@@ -56,10 +56,12 @@ describe('full-work makespan', () => {
     await timed.store.grantBonuses([{ bonusId: 'b1', userId: 'cu0000000', medals: 10, reason: 'test' }]);
     nowMs = 300;
     await timed.store.markPostSettled('capacity-race', 'cu0000001');
+    nowMs = 350;
+    await timed.store.applyDayProgress?.({ userId: 'cu0000002', day: '2026-12-01', raceId: 'capacity-race', settlementId: 's2', hits: 1, trifectaHits: 0 }, () => []);
     nowMs = 400;
     await timed.store.putUsers([{ userId: 'cu0000009', cash: 0, medals: 0 }]);
-    expect(timed.lastWriteAtMs()).toBe(300);
-    expect(timed.writes()).toBe(2);
+    expect(timed.lastWriteAtMs()).toBe(350);
+    expect(timed.writes()).toBe(3);
     nowMs = 500;
     await timed.store.claimRanking('capacity-race');
     expect(timed.lastWriteAtMs()).toBe(500);

@@ -1,13 +1,14 @@
 // When the pipeline's work on a race is done, for `raceday bench emulators`: not at the last
 // settlement commit (the store's lane gate pushes bonus and marker transactions behind the
 // settlements, so they may still be committing then) but once the ranking was shown AND every
-// post-settle write (bonuses, post-settled markers, the ranking claim, outbox clean-up) committed.
+// post-settle write (day progress and its bonuses, post-settled markers, the ranking claim, outbox
+// clean-up) committed.
 // The raw loop it is compared with does the same writes (spanner-capacity.ts), so the ratio
 // compares the same work.
 import type { Store } from '../core/ports.ts';
 
 /** The store calls that are post-settle work: their commit times end the pipeline's work. */
-const POST_SETTLE_WRITES = ['grantBonuses', 'markPostSettled', 'claimRanking', 'deleteOutbox'] as const;
+const POST_SETTLE_WRITES = ['applyDayProgress', 'grantBonuses', 'markPostSettled', 'claimRanking', 'deleteOutbox'] as const;
 
 export interface TimedWrites<S> {
   /** The store to run the pipeline on: the same store, its post-settle writes timed. */

@@ -1,30 +1,32 @@
 // Raw capacity of a Spanner target for one race's whole settlement work: a bare client loop, no
 // Pub/Sub, no workers, no pipeline around it, running the store's own transaction bodies for
 // everything the pipeline commits per user: the settlement (settleBody, or with `usersPerCommit`
-// N > 1 the group-commit body settleBatchBody, N users per transaction), the mission bonuses
-// (grantBonusesBatch) and the post-settled markers (markPostSettledBatch), then the ranking (the
+// N > 1 the group-commit body settleBatchBody, N users per transaction), the day progress and the
+// mission bonuses it earns for users who hit (applyDayProgressBatch, what post-settle's
+// applyDayProgress commits) and the post-settled markers (markPostSettledBatch), then the ranking (the
 // settlement totals read back, ranked, the ranking claimed). One sequential loop per shard, the
 // loops in parallel. This is the ceiling the pipeline's users per second is compared against
 // (bench/emulators.ts): both sides load the world of spanner-capacity-world.ts and do the same
 // transactions, so the ratio prices the pipeline's own overhead (Pub/Sub, fan-out, workers) only.
 //
-// The post-settle writes are committed the way a bare loop commits them fastest: the bonuses and
-// markers of the users settled so far wait and go in one transaction each once itemsPerCommitMax
-// users have them (the pipeline's lane gate lets them fill batches of that size while
+// The post-settle writes are committed the way a bare loop commits them fastest: the day progress
+// and markers of the users settled so far wait and go in one transaction each once
+// itemsPerCommitMax users have them (the pipeline's lane gate lets them fill batches of that size while
 // settlements run), and whatever is left after the last settlement is flushed at the end.
 import type { Database } from '@google-cloud/spanner';
-import { freshDay, missionBonuses } from '../../core/missions.ts';
+import { dayRaceEntry, missionBonuses, raceDayOf, settlementFacts } from '../../core/missions.ts';
 import { computePayoutTable } from '../../core/payout.ts';
 import { payoutTableToJson } from '../../core/payout-json.ts';
-import type { Bonus, SettleResult, SettlementTotals, Store, UserRaceTickets } from '../../core/ports.ts';
+import type { SettleResult, SettlementTotals, Store, UserRaceTickets } from '../../core/ports.ts';
 import { RANKING_NOTIFICATION_TOP, rankUsers } from '../../core/ranking.ts';
 import { invariant } from '../../core/result.ts';
 import { settleUserTickets } from '../../core/settlement.ts';
 import type { Settlement } from '../../core/settlement-record.ts';
-import { BATCH_LIMITS, grantBonusesBatch, markPostSettledBatch, type MarkRequest } from './spanner-batch.ts';
+import { BATCH_LIMITS, markPostSettledBatch, type MarkRequest } from './spanner-batch.ts';
 import { capacityWorld, loadCapacityWorld, type CapacityWorld, type WorldLoadingStore } from './spanner-capacity-world.ts';
 import { createSpannerClient, type SpannerTarget } from './spanner-client.ts';
 import { ensureDatabases, shardDatabaseIds } from './spanner-admin.ts';
+import { applyDayProgressBatch, type DayProgressRequest } from './spanner-missions.ts';
 import { createSpannerStore, type SpannerStore } from './spanner-store.ts';
 import { settleBatchBody, settleInDatabase, type SettleRequest } from './spanner-settle.ts';
 import { prefetchTransactions, runReadWrite, type TransactionSource, type TxCounters } from './spanner-tx.ts';
@@ -45,7 +47,8 @@ export interface RawSettlementOptions {
 /** Transactions the loop committed, by kind (ABORTED retries not counted). */
 export interface RawTransactions {
   readonly settlement: number;
-  readonly bonus: number;
+  /** Day progress and the bonuses it earns (users with hits only, as in post-settle). */
+  readonly dayProgress: number;
   readonly marker: number;
   /** The ranking claim (one per race). */
   readonly ranking: number;
@@ -76,11 +79,6 @@ const RANKING_PAGE_USERS = 5_000;
 
 type Compute = (input: UserRaceTickets) => Settlement;
 
-/** The pipeline's race day for missions: the UTC date of the post time (it only names the day's bonus ids). */
-function raceDayOf(postAtMs: number): string {
-  return new Date(postAtMs).toISOString().slice(0, 10);
-}
-
 /**
  * Loads the world and records the race's official outcome; returns the pure settle function over
  * the recorded table. Exported for the test that both bench sides load the same rows.
@@ -104,21 +102,24 @@ interface LoopContext {
   readonly perCommit: number;
   readonly compute: Compute;
   readonly counters: TxCounters;
-  readonly tx: { settlement: number; bonus: number; marker: number };
+  readonly tx: { settlement: number; dayProgress: number; marker: number };
   bonusesGranted: number;
   lastSettledMs: number;
 }
 
-/** One shard's loop: settle `perCommit` users per transaction, then their bonuses and markers in batches. */
+/** One shard's loop: settle `perCommit` users per transaction, then their day progress and markers in batches. */
 async function shardLoop(database: Database, source: TransactionSource, queue: string[], ctx: LoopContext): Promise<void> {
   const options = { transactions: source };
-  const bonusCalls: Bonus[][] = [];
+  const days: DayProgressRequest[] = [];
   const marks: MarkRequest[] = [];
   const flush = async (): Promise<void> => {
-    if (bonusCalls.length > 0) {
-      const granted = await grantBonusesBatch(database, ctx.counters, options, bonusCalls.splice(0));
-      ctx.bonusesGranted += granted.reduce((n, ids) => n + ids.length, 0);
-      ctx.tx.bonus++;
+    if (days.length > 0) {
+      const outcomes = await applyDayProgressBatch(database, ctx.counters, options, days.splice(0));
+      for (const o of outcomes) {
+        invariant(o.ok, `capacity loop: day progress failed: ${o.ok ? '' : String(o.error)}`);
+        ctx.bonusesGranted += o.granted.length;
+      }
+      ctx.tx.dayProgress++;
     }
     if (marks.length > 0) {
       await markPostSettledBatch(database, ctx.counters, options, marks.splice(0));
@@ -138,8 +139,9 @@ async function shardLoop(database: Database, source: TransactionSource, queue: s
     ctx.lastSettledMs = performance.now();
     results.forEach((r, i) => {
       invariant(r.kind === 'applied', `capacity loop: ${batch[i]} settled as ${r.kind}`);
-      const { bonuses } = missionBonuses(r.settlement, freshDay(ctx.day));
-      if (bonuses.length > 0) bonusCalls.push([...bonuses]);
+      // As post-settle: a race without hits adds nothing to the day and earns nothing.
+      const facts = settlementFacts(r.settlement);
+      if (facts.hits > 0) days.push({ entry: dayRaceEntry(facts, ctx.raceId, ctx.day), bonusesOf: (before) => missionBonuses(facts, before).bonuses });
       marks.push({ raceId: ctx.raceId, userId: r.settlement.userId });
     });
     if (marks.length >= BATCH_LIMITS.itemsPerCommitMax) await flush();
@@ -191,7 +193,7 @@ export async function measureRawSettlement(options: RawSettlementOptions): Promi
     const loadSeconds = (performance.now() - loadStartMs) / 1000;
     const byShard: string[][] = Array.from({ length: shards }, () => []);
     for (let i = 0; i < options.users; i++) (byShard[store.shardOfUser(world.userIdOf(i))] as string[]).push(world.userIdOf(i));
-    const ctx: LoopContext = { raceId: world.race.raceId, day: raceDayOf(world.race.postAtMs), perCommit, compute, counters: { committed: 0, aborted: 0 }, tx: { settlement: 0, bonus: 0, marker: 0 }, bonusesGranted: 0, lastSettledMs: 0 };
+    const ctx: LoopContext = { raceId: world.race.raceId, day: raceDayOf(world.race.postAtMs), perCommit, compute, counters: { committed: 0, aborted: 0 }, tx: { settlement: 0, dayProgress: 0, marker: 0 }, bonusesGranted: 0, lastSettledMs: 0 };
     const abortedBefore = store.stats().transactionsAborted;
     const startMs = performance.now();
     await Promise.all(byShard.flatMap((queue, shard) => Array.from({ length: loops }, () => shardLoop(databases[shard] as Database, sources[shard] as TransactionSource, queue, ctx))));
