@@ -1,7 +1,7 @@
 // `raceday bench emulators`: in one run against the official emulators (started or reused),
 // 1. the raw capacity of the Spanner emulator for one race's whole work: a bare client loop, no
 //    Pub/Sub and no pipeline (measureRawSettlement), committing what the pipeline commits per
-//    user (the settlement, the mission bonuses, the post-settled marker) and then ranking the race
+//    user (the settlement, the day progress and the bonuses it earns, the post-settled marker) and then ranking the race
 //    and claiming the ranking, in both transaction shapes the store has for settlements: one user
 //    per transaction, and N users per transaction (group commit);
 // 2. Pub/Sub messages per second end to end with one subscriber (measurePubSubThroughput);
@@ -9,7 +9,7 @@
 //    (spanner-capacity-world.ts builds and loads it for both sides): fan-out over Pub/Sub, settle
 //    workers, post-settle and notifications, timed from the result's publication to the end of the
 //    race's work: the ranking shown and every post-settle write committed (full-work.ts), not the
-//    last settlement (the lane gate queues bonus and marker transactions behind the settlements).
+//    last settlement (the lane gate queues day-progress and marker transactions behind the settlements).
 // ratio = pipeline / raw loop of the SAME transaction shape: the group-commit pipeline over the raw
 // loop committing the same number of users per settlement transaction (or, with
 // --settlements-per-commit 1, per-user over per-user), measured as --repeat pipeline runs, each
@@ -59,8 +59,8 @@ const usage = `usage: raceday bench emulators [--users N] [--raw-users N] [--spa
                                [--workers N] [--max-in-flight N] [--fanout V] [--settlements-per-commit N] [--repeat N] [--json]
 
 Against the official emulators (started, or reused when running): the raw Spanner capacity for a
-race's whole work (a bare client loop committing settlements, mission bonuses and post-settled
-markers, then ranking the race; no pipeline), Pub/Sub messages/second end to end, and the
+race's whole work (a bare client loop committing settlements, day progress with its bonuses and
+post-settled markers, then ranking the race; no pipeline), Pub/Sub messages/second end to end, and the
 pipeline's users/second on a race of N users (default 10,000; 5 tickets each, the same world as
 the raw loop), timed to the end of its work: the ranking shown and every post-settle write committed.
 Prints rawUsersPerSecond, pubsubMessagesPerSecond, pipelineUsersPerSecond and ratio (pipeline over
@@ -85,7 +85,7 @@ interface PipelineRun {
   readonly workMakespanMs: number;
   /** Publication -> last settlement committed (post-settle writes may still be queued then). */
   readonly makespanMs: number;
-  /** Publication -> last bonus, marker or ranking-claim transaction committed. */
+  /** Publication -> last day-progress, marker or ranking-claim transaction committed. */
   readonly postSettleMakespanMs: number;
   readonly notifyMakespanMs: number;
   readonly rankingMakespanMs: number;
@@ -336,7 +336,7 @@ async function bench(flags: Record<string, unknown>): Promise<number> {
       process.stdout.write(
         [
           `bench emulators: ${users} users x ${BENCH.ticketsPerUser} tickets, ${shards} shard(s)`,
-          `  raw settlement loop   ${perUser.rawUsersPerSecond} users/s per-user tx, ${shapes.rawGroupCommitUsersPerSecond} users/s at ${perCommit} per tx (${rawUsers} users)`,
+          `  raw loop (whole work) ${perUser.rawUsersPerSecond} users/s per-user tx, ${shapes.rawGroupCommitUsersPerSecond} users/s at ${perCommit} per tx (${rawUsers} users)`,
           `  Pub/Sub end to end    ${pubsub.messagesPerSecond} messages/s`,
           `  pipeline              ${pipeline.usersPerSecond} users/s at ${perCommit} per tx (ratio ${shapes.ratio}, median of ${shapes.ratios.join(', ')}, over the raw loop of that shape; target >= 0.7)`,
           `  one user per tx       pipeline ${shapes.pipelinePerUserUsersPerSecond} users/s (ratioPerUser ${shapes.ratioPerUser})`,
