@@ -232,7 +232,12 @@ export interface Store {
   placeBet(bet: BetRequest): Promise<Result<Ticket>>;
   /** Bulk load of tickets whose stakes are already debited (scenario loading at scale). */
   loadTickets(tickets: readonly Ticket[]): Promise<void>;
-  /** Records the official outcome; returns false when this result version was already recorded. */
+  /**
+   * Records the race's official outcome if it has none yet, atomically (first wins: the first
+   * result recorded fixes the payouts, see docs/result-finality.md). Returns false, writing
+   * nothing, when the race already has an outcome, whatever its version or content; getOutcome
+   * then answers the recorded one.
+   */
   recordOutcome(outcome: RaceOutcome): Promise<boolean>;
   getOutcome(raceId: string): Promise<RaceOutcome | undefined>;
   /** Users with open tickets in the race, ascending user id, strictly after `afterUserId`. */

@@ -14,6 +14,8 @@ export type ErrorCode =
   | 'RACE.SCRATCH_INVALID'
   | 'RESULT.STATUS_INVALID'
   | 'RESULT.ORDER_INVALID'
+  /** The race already has a different recorded result: payouts are decided once (docs/result-finality.md). */
+  | 'RESULT.ALREADY_FINAL'
   | 'RATE.INVALID'
   | 'POOL.INVALID'
   | 'INPUT.INVALID'

@@ -17,7 +17,6 @@ export interface HandlerDeps {
 
 export interface PipelineCounters {
   deadLettered: number;
-  staleMessages: number;
   settlementsApplied: number;
   settlementsDuplicate: number;
   settledRepublished: number;
@@ -32,7 +31,6 @@ export interface PipelineCounters {
 export function createCounters(): PipelineCounters {
   return {
     deadLettered: 0,
-    staleMessages: 0,
     settlementsApplied: 0,
     settlementsDuplicate: 0,
     settledRepublished: 0,

@@ -1,7 +1,10 @@
 // Ingest: validates an official result for a known race, computes the payout table from the
-// race's cash pools, records the outcome (idempotent per result version) and publishes the race
-// id to `race-results`. Calling it again with the same version publishes again without writing,
-// so a crash between record and publish is recovered by a retry.
+// race's cash pools, records the outcome and publishes the race id to `race-results`.
+// Result finality (docs/result-finality.md): the first result recorded for a race fixes its
+// payouts. The same result again (same order, scratches and payout table, whatever its version)
+// publishes the recorded message again without writing, so a crash between record and publish is
+// recovered by a retry; a different result is refused with RESULT.ALREADY_FINAL, naming both, and
+// nothing is written or published.
 import { canonicalJson, payoutTableToJson } from '../core/payout-json.ts';
 import { computePayoutTable } from '../core/payout.ts';
 import type { CashPools, Clock, MessageBus, Store } from '../core/ports.ts';
@@ -24,8 +27,10 @@ export interface OfficialResult {
 }
 
 export interface IngestOutcome {
-  /** False when this result version was already recorded (a retry). */
+  /** False when the race already had this result (a retry or a duplicate). */
   readonly recorded: boolean;
+  /** The recorded result version (a duplicate under another version answers the recorded one). */
+  readonly resultVersion: number;
   readonly publishedAtMs: number;
 }
 
@@ -47,6 +52,14 @@ function mergePools(a: CashPools, b: CashPools | undefined): CashPools {
   return out;
 }
 
+/** `official [[3],[1,5],[2]] scratched [4]` or `void`, from the canonical result JSON an outcome keeps. */
+export function describeResult(resultJson: string): string {
+  const { result, scratched } = JSON.parse(resultJson) as { result: { status: string; order?: unknown }; scratched?: readonly number[] };
+  const order = result.order === undefined ? '' : ` ${JSON.stringify(result.order)}`;
+  const scratches = scratched !== undefined && scratched.length > 0 ? ` scratched ${JSON.stringify(scratched)}` : '';
+  return `${result.status}${order}${scratches}`;
+}
+
 export function createIngest(deps: IngestDeps): (input: OfficialResult) => Promise<Result<IngestOutcome>> {
   const { store, bus, clock } = deps;
   return async (input) => {
@@ -61,30 +74,40 @@ export function createIngest(deps: IngestDeps): (input: OfficialResult) => Promi
     const result = parseRaceResult(input.result, field, scratched.value);
     if (!result.ok) return result;
 
+    if (store.cashPools === undefined) throw new Error('invariant violated: this Store does not implement cashPools(raceId), which ingest needs');
+    // The table is computed even when an outcome exists: a result is "the same" only if it pays the same.
+    const pools = mergePools(await store.cashPools(input.raceId), input.outsidePools);
+    const table = computePayoutTable({ field, scratched: scratched.value, result: result.value, pools, ...(input.returnRates ? { returnRates: input.returnRates } : {}) });
+    const candidate = {
+      raceId: input.raceId,
+      resultVersion: input.resultVersion,
+      resultJson: canonicalJson({ result: result.value, scratched: scratched.value }),
+      payoutTableJson: payoutTableToJson(table),
+      publishedAtMs: clock.nowMs(),
+    };
     let existing = await store.getOutcome(input.raceId);
     let recorded = false;
-    if (existing === undefined || existing.resultVersion < input.resultVersion) {
-      if (store.cashPools === undefined) throw new Error('invariant violated: this Store does not implement cashPools(raceId), which ingest needs');
-      const pools = mergePools(await store.cashPools(input.raceId), input.outsidePools);
-      const table = computePayoutTable({ field, scratched: scratched.value, result: result.value, pools, ...(input.returnRates ? { returnRates: input.returnRates } : {}) });
-      const outcome = {
-        raceId: input.raceId,
-        resultVersion: input.resultVersion,
-        resultJson: canonicalJson({ result: result.value, scratched: scratched.value }),
-        payoutTableJson: payoutTableToJson(table),
-        publishedAtMs: clock.nowMs(),
-      };
-      recorded = await store.recordOutcome(outcome);
+    if (existing === undefined) {
+      recorded = await store.recordOutcome(candidate);
       existing = await store.getOutcome(input.raceId);
     }
-    if (existing === undefined) throw new Error(`invariant violated: outcome of ${input.raceId} missing right after recording it`);
-    if (existing.resultVersion !== input.resultVersion) {
-      return err('INPUT.INVALID', `race ${input.raceId} already has result version ${existing.resultVersion}; version ${input.resultVersion} is stale`, 'resultVersion');
+    if (existing === undefined) {
+      // Another result won the store's first-wins insert and is still being written (a store that
+      // replicates the outcome); this one is refused all the same.
+      return err('RESULT.ALREADY_FINAL', `race ${input.raceId} already has another result being recorded; refused v${input.resultVersion} ${describeResult(candidate.resultJson)}`, 'result');
+    }
+    if (existing.resultJson !== candidate.resultJson || existing.payoutTableJson !== candidate.payoutTableJson) {
+      const what = existing.resultJson === candidate.resultJson ? ' (same result, different payout table: return rates or outside pools differ)' : '';
+      return err(
+        'RESULT.ALREADY_FINAL',
+        `race ${input.raceId} is final: recorded v${existing.resultVersion} ${describeResult(existing.resultJson)} vs refused v${input.resultVersion} ${describeResult(candidate.resultJson)}${what}; the first official result fixes the payouts`,
+        'result',
+      );
     }
     // publishedAt is the recorded one, so a retried publish measures latency from the same origin.
     await bus.publish(TOPICS.raceResults, [
       { data: encodeRaceResultsMessage({ raceId: input.raceId, resultVersion: existing.resultVersion, publishedAtMs: existing.publishedAtMs }) },
     ]);
-    return ok({ recorded, publishedAtMs: existing.publishedAtMs });
+    return ok({ recorded, resultVersion: existing.resultVersion, publishedAtMs: existing.publishedAtMs });
   };
 }

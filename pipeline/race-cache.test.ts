@@ -1,5 +1,6 @@
 // Proves the race cache reads a race and its outcome once for many concurrent deliveries (the
-// burst at the start of a fan-out), answers stale and unknown races as such, and does not cache an
+// burst at the start of a fan-out), refuses a message naming another result version than the recorded one,
+// answers unknown races as such, and does not cache an
 // unknown race, so a race recorded a moment later is found.
 import { describe, expect, it } from 'vitest';
 import { computePayoutTable } from '../core/payout.ts';
@@ -34,10 +35,14 @@ describe('createRaceCache', () => {
     expect(reads).toEqual({ race: 1, outcome: 1 });
   });
 
-  it('tells a stale result version and an unknown race apart', async () => {
-    const { store } = countingStore();
+  it('tells another result version and an unknown race apart', async () => {
+    const { store, reads } = countingStore();
     const cache = createRaceCache(store);
-    expect(await cache.lookup('r1', 1)).toEqual({ kind: 'stale', recordedVersion: 2 });
+    expect(await cache.lookup('r1', 1)).toMatchObject({ kind: 'not-final', recordedVersion: 2, reason: expect.stringContaining('final at result v2') });
+    // A cached race answers other versions from memory too (the recorded outcome never changes).
+    expect((await cache.lookup('r1', 2)).kind).toBe('ok');
+    expect((await cache.lookup('r1', 3)).kind).toBe('not-final');
+    expect(reads).toEqual({ race: 1, outcome: 1 });
     expect(await cache.lookup('nope', 1)).toEqual({ kind: 'unknown', reason: 'race "nope" is unknown' });
   });
 

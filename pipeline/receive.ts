@@ -1,7 +1,8 @@
 // The intake every handler starts with: validate the message, then match it to its race's
-// current result. A malformed message or one of an unknown race is dead-lettered with the reason
-// (poison, never a crash loop); one of a superseded result version is acked (the newer version has
-// its own fan-out and settlements). Only what is left reaches the handler's own work.
+// recorded result. A malformed message, one of an unknown race, or one naming a result version
+// other than the recorded (final) one is dead-lettered with the reason (poison, never a crash
+// loop; a race's payouts are decided once, docs/result-finality.md). Only what is left reaches
+// the handler's own work.
 import type { Delivery } from '../core/ports.ts';
 import type { Result } from '../core/result.ts';
 import type { HandlerDeps } from './context.ts';
@@ -33,9 +34,9 @@ export async function receive<M extends { readonly raceId: string; readonly resu
     await deadLetter(bus, topic, d, `RACE.UNKNOWN: ${lookup.reason}`);
     return undefined;
   }
-  if (lookup.kind === 'stale') {
-    counters.staleMessages++;
-    d.ack();
+  if (lookup.kind === 'not-final') {
+    counters.deadLettered++;
+    await deadLetter(bus, topic, d, `RESULT.ALREADY_FINAL: ${lookup.reason}`);
     return undefined;
   }
   return { m, race: lookup.context };

@@ -227,5 +227,23 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         expect((await store.getOutcome(raceId))?.resultVersion).toBe(1);
         expect(await store.getRace(raceId)).toMatchObject({ raceId, sport: 'keirin', riders: 9 });
       }), timeout);
+
+    it('keeps the first outcome of a race: concurrent different results, exactly one is recorded', () =>
+      withStore(async (store, p) => {
+        const raceId = `${p}rf`;
+        await store.putRace(raceInfo(raceId));
+        const base = { raceId, payoutTableJson: '{}', publishedAtMs: 1 };
+        const candidates = [
+          { ...base, resultVersion: 1, resultJson: '{"result":{"status":"void"},"scratched":[]}' },
+          { ...base, resultVersion: 2, resultJson: '{"result":{"order":[[1]],"status":"official"},"scratched":[]}' },
+          { ...base, resultVersion: 1, resultJson: '{"result":{"order":[[2]],"status":"official"},"scratched":[]}' },
+        ];
+        const answers = await Promise.all(candidates.map((c) => store.recordOutcome(c)));
+        expect(answers.filter((a) => a)).toHaveLength(1);
+        const winner = candidates[answers.indexOf(true)];
+        expect(await store.getOutcome(raceId)).toEqual(winner);
+        expect(await store.recordOutcome({ ...base, resultVersion: 3, resultJson: '{"result":{"order":[[3]],"status":"official"},"scratched":[]}' })).toBe(false);
+        expect(await store.getOutcome(raceId)).toEqual(winner);
+      }), timeout);
   });
 }

@@ -112,7 +112,7 @@ describe('placeBet', () => {
 });
 
 describe('outcomes', () => {
-  it('are replicated to every shard: the latest version is read back and bets close in every shard', async () => {
+  it('are replicated to every shard, first result wins and bets close in every shard', async () => {
     await putOpenRace('r-outcome');
     const bettors = ['ob-1', 'ob-2', 'ob-3', 'ob-4', 'ob-5', 'ob-6'];
     await store.putUsers(bettors.map((userId) => ({ userId, cash: 1_000, medals: 0 })));
@@ -120,8 +120,10 @@ describe('outcomes', () => {
     const outcome = { raceId: 'r-outcome', resultVersion: 1, resultJson: '{"status":"void"}', payoutTableJson: '{}', publishedAtMs: 7 };
     expect(await store.recordOutcome(outcome)).toBe(true);
     expect(await store.recordOutcome(outcome)).toBe(false);
-    expect(await store.recordOutcome({ ...outcome, resultVersion: 2 })).toBe(true);
-    expect((await store.getOutcome('r-outcome'))?.resultVersion).toBe(2);
+    // First wins: a later version (or the same version with another result) is refused.
+    expect(await store.recordOutcome({ ...outcome, resultVersion: 2 })).toBe(false);
+    expect(await store.recordOutcome({ ...outcome, resultJson: '{"result":{"order":[[1]],"status":"official"},"scratched":[]}' })).toBe(false);
+    expect(await store.getOutcome('r-outcome')).toEqual(outcome);
     const refused = await Promise.all(bettors.map((u, i) => store.placeBet(exacta('r-outcome', u, i))));
     expect(refused.map((r) => (r.ok ? 'ok' : r.error.code))).toEqual(bettors.map(() => 'BET.RACE_CLOSED'));
   });

@@ -205,26 +205,31 @@ export function createSpannerStore(options: SpannerStoreOptions): SpannerStore {
       invariant(Number.isSafeInteger(outcome.resultVersion) && outcome.resultVersion >= 1, `result version ${outcome.resultVersion} must be a positive integer`);
       invariant(Number.isSafeInteger(outcome.publishedAtMs), `publishedAtMs ${outcome.publishedAtMs} must be integer ms`);
       const row: OutcomeRow = { RaceId: outcome.raceId, ResultVersion: outcome.resultVersion, ResultJson: outcome.resultJson, PayoutTableJson: outcome.payoutTableJson, PublishedAtMs: outcome.publishedAtMs };
-      // Shards are written in order and getOutcome reads the last one, so a reader that sees the
-      // outcome knows every shard has it (bets are closed everywhere). A crash midway leaves a
-      // prefix written; the retry writes the rest and reports true, so the fan-out still runs.
+      // First wins (docs/result-finality.md): shard 0 decides. Its transaction reads every
+      // version of the race and inserts only when there is none, so of two different results
+      // racing, exactly one is recorded. Shards are written in order and getOutcome reads the
+      // last one, so a reader that sees the outcome knows every shard has it (bets are closed
+      // everywhere). A crash midway leaves a prefix written; the retry of the same outcome finds
+      // it in shard 0 and writes the rest (reporting true, so the fan-out still runs).
       let recorded = false;
       for (let shard = 0; shard < shardCount; shard++) {
         const wrote = await inTx(shard, async (tx) => {
           const [[races], [existing]] = await Promise.all([
             tx.read('Races', { keys: [outcome.raceId], columns: ['RaceId'], json: true }),
-            tx.read('RaceOutcomes', { keys: [[outcome.raceId, String(outcome.resultVersion)]], columns: OUTCOME_COLUMNS, json: true }),
+            tx.read('RaceOutcomes', { ranges: [{ startClosed: [outcome.raceId], endClosed: [outcome.raceId] }], columns: OUTCOME_COLUMNS, json: true }),
           ]);
           invariant(races.length === 1, `recordOutcome: race ${outcome.raceId} was never put`);
           const old = (existing as OutcomeRow[])[0];
-          if (old !== undefined) {
-            invariant(old.ResultJson === row.ResultJson && old.PayoutTableJson === row.PayoutTableJson, `race ${outcome.raceId} v${outcome.resultVersion} recorded twice with different content`);
-            return false;
+          if (old === undefined) {
+            tx.insert('RaceOutcomes', row);
+            return 'wrote' as const;
           }
-          tx.insert('RaceOutcomes', row);
-          return true;
+          const same = old.ResultVersion === row.ResultVersion && old.ResultJson === row.ResultJson && old.PayoutTableJson === row.PayoutTableJson;
+          invariant(same || shard === 0, `race ${outcome.raceId}: shard ${shard} holds result v${old.ResultVersion}, shard 0 let v${row.ResultVersion} through`);
+          return same ? ('same' as const) : ('other' as const);
         });
-        recorded ||= wrote;
+        if (wrote === 'other') return false;
+        recorded ||= wrote === 'wrote';
       }
       return recorded;
     },

@@ -47,8 +47,9 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
       if (race !== undefined) indexOf(race);
     },
     async recordOutcome(outcome) {
+      // First wins: the first official result recorded fixes the race's payouts (result finality).
       const race = raceOf(outcome.raceId, true) as RaceState;
-      if (race.outcome !== undefined && race.outcome.resultVersion >= outcome.resultVersion) return false;
+      if (race.outcome !== undefined) return false;
       race.outcome = outcome;
       return true;
     },
