@@ -27,6 +27,16 @@ export interface RankingPayload {
   readonly rank: number | null;
   /** The first entries of the ranking (at most WIRE_LIMITS.rankingTopMax). */
   readonly top: readonly RankingEntry[];
+  /**
+   * Users the ranking leaves out because their settlement went to the dead letters, with their
+   * count per reason code (e.g. {"RESULT.ORDER_INVALID": 2}); absent when nobody was left out.
+   */
+  readonly leftOut?: LeftOut;
+}
+
+export interface LeftOut {
+  readonly users: number;
+  readonly reasons: Readonly<Record<string, number>>;
 }
 
 export type NotificationPayload = SettledPayload | RankingPayload;
@@ -60,10 +70,10 @@ export function settledNotification(s: Settlement, publishedAt: number): Notific
 }
 
 /** One user's ranking notification: the top entries plus the user's own rank if ranked. */
-export function rankingNotification(raceId: string, userId: string, ranking: readonly RankingEntry[], topCount: number, publishedAt: number): NotificationBody {
+export function rankingNotification(raceId: string, userId: string, ranking: readonly RankingEntry[], topCount: number, publishedAt: number, leftOut?: LeftOut): NotificationBody {
   const top = ranking.slice(0, Math.min(topCount, WIRE_LIMITS.rankingTopMax));
   const rank = ranking.find((e) => e.userId === userId)?.rank ?? null;
-  const payload: RankingPayload = { kind: 'ranking', raceId, rank, top };
+  const payload: RankingPayload = leftOut === undefined || leftOut.users === 0 ? { kind: 'ranking', raceId, rank, top } : { kind: 'ranking', raceId, rank, top, leftOut };
   return { userId, raceId, kind: 'ranking', payload, publishedAt, notificationId: rankingNotificationId(raceId, userId) };
 }
 
@@ -111,7 +121,7 @@ function parseRankingEntry(value: unknown, path: string): Result<RankingEntry> {
 }
 
 function parseRankingPayload(o: Fields, path: string): Result<RankingPayload> {
-  const known = onlyKnownFields(o, ['kind', 'raceId', 'rank', 'top'], path);
+  const known = onlyKnownFields(o, ['kind', 'raceId', 'rank', 'top', 'leftOut'], path);
   if (!known.ok) return known;
   const raceId = idAt(o, 'raceId', path);
   if (!raceId.ok) return raceId;
@@ -129,7 +139,36 @@ function parseRankingPayload(o: Fields, path: string): Result<RankingPayload> {
     if (!e.ok) return e;
     top.push(e.value);
   }
-  return ok({ kind: 'ranking', raceId: raceId.value, rank, top });
+  if (o.leftOut === undefined) return ok({ kind: 'ranking', raceId: raceId.value, rank, top });
+  const leftOut = parseLeftOut(o.leftOut, `${path}.leftOut`);
+  if (!leftOut.ok) return leftOut;
+  return ok({ kind: 'ranking', raceId: raceId.value, rank, top, leftOut: leftOut.value });
+}
+
+/** Reason codes kept at most in `leftOut.reasons` (codes are a short fixed list). */
+const LEFT_OUT_REASONS_MAX = 32;
+
+function parseLeftOut(value: unknown, path: string): Result<LeftOut> {
+  const o = objectAt(value, path);
+  if (!o.ok) return o;
+  const known = onlyKnownFields(o.value, ['users', 'reasons'], path);
+  if (!known.ok) return known;
+  const users = countAt(o.value, 'users', path);
+  if (!users.ok) return users;
+  const reasons = objectAt(o.value.reasons, `${path}.reasons`);
+  if (!reasons.ok) return reasons;
+  const entries = Object.entries(reasons.value);
+  if (entries.length > LEFT_OUT_REASONS_MAX) return invalid(`${path}.reasons`, `must name at most ${LEFT_OUT_REASONS_MAX} reason codes, got ${entries.length}`);
+  let sum = 0;
+  const out: Record<string, number> = {};
+  for (const [code] of entries) {
+    const n = countAt(reasons.value, code, `${path}.reasons`);
+    if (!n.ok) return n;
+    out[code] = n.value;
+    sum += n.value;
+  }
+  if (sum !== users.value) return invalid(`${path}.reasons`, `must count ${users.value} users in all, got ${sum}`);
+  return ok({ users: users.value, reasons: out });
 }
 
 function parseSettledPayload(o: Fields, path: string): Result<SettledPayload> {

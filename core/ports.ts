@@ -174,8 +174,15 @@ export interface LedgerTotals {
 export interface RankingClaim {
   readonly raceId: string;
   readonly claimedAtMs: number;
-  /** Users of the race marked post-settled when the ranking was claimed (barrier check). */
+  /** Users of the race terminal (post-settled or dead-lettered) when the ranking was claimed (barrier check). */
   readonly postSettledUsers: number;
+}
+
+/** A user whose settlement of a race went to the dead letters, and why. */
+export interface DeadLetteredUser {
+  readonly userId: string;
+  /** `CODE: message`, e.g. `RESULT.COMBINATION_INVALID: ticket t1 ...`. */
+  readonly reason: string;
 }
 
 /** Read-backs for invariant checkers; cheap enough for smoke-sized worlds, not for hot paths. */
@@ -256,12 +263,27 @@ export interface Store {
   ): Promise<SettleResult>;
   /** Grants bonuses exactly once by id; returns the ids newly granted. */
   grantBonuses(bonuses: readonly Bonus[]): Promise<readonly string[]>;
-  /** Marks (race, user) post-processed; returns how many users of the race are marked, counting this one once. */
+  /**
+   * Marks (race, user) post-processed; returns how many users of the race are terminal (marked
+   * post-settled or dead-lettered, markDeadLettered), each counted once: the ranking barrier's count.
+   */
   markPostSettled(raceId: string, userId: string): Promise<number>;
-  /** Claims the right to publish the race's day ranking; true exactly once per race. */
-  claimRanking(raceId: string): Promise<boolean>;
+  /**
+   * Claims the right to publish the race's day ranking; true exactly once per race, and again for
+   * the same `claimant` (the delivery that claimed, redelivered after a crash before publishing).
+   */
+  claimRanking(raceId: string, claimant?: string): Promise<boolean>;
   // Optional methods added for the pipeline (H5): ingest, the ranking barrier, outbox, settle
   // redelivery. Every backend should implement them; the pipeline fails clearly when one is missing.
+  /**
+   * Records that the user's settlement of the race was dead-lettered (refused by the pure core, or
+   * out of delivery attempts) with the reason; idempotent (the first reason is kept). The user
+   * becomes terminal for the ranking barrier; returns the race's terminal count as markPostSettled
+   * does, the user counted once even if a re-drive later settles it.
+   */
+  markDeadLettered?(raceId: string, userId: string, reason: string): Promise<number>;
+  /** The dead-lettered users of the race with their reasons, ascending user id. */
+  deadLetteredUsers?(raceId: string): Promise<readonly DeadLetteredUser[]>;
   /** Cash pools of the race, from its cash tickets (ingest computes the payout table from them). */
   cashPools?(raceId: string): Promise<CashPools>;
   /**

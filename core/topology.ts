@@ -27,12 +27,19 @@ export function deadLetterTopicOf(topic: string): string {
   return `${topic}-dead-letter`;
 }
 
+/**
+ * Deliveries of one message before the bus forwards it to the dead-letter topic: 5, the default
+ * of Pub/Sub's dead-letter policy (it allows 5..100). The settle handler dead-letters a user
+ * itself on the last attempt, with the reason, so the ranking barrier counts it (ranking.ts).
+ */
+export const MAX_DELIVERY_ATTEMPTS = 5;
+
 function sub(name: string, topic: string, ackDeadlineSeconds: number): SubscriptionSpec {
   return {
     name,
     topic,
     ackDeadlineSeconds,
-    maxDeliveryAttempts: 5, // Pub/Sub allows 5..100; five tries then the dead-letter topic
+    maxDeliveryAttempts: MAX_DELIVERY_ATTEMPTS,
     deadLetterTopic: deadLetterTopicOf(topic),
     minBackoffMs: 100,
     maxBackoffMs: 10_000,

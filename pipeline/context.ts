@@ -53,7 +53,9 @@ type OptionalStoreMethod =
   | 'getSettlement'
   | 'pageSettlementTotals'
   | 'settleUserColumns'
-  | 'applyDayProgress';
+  | 'applyDayProgress'
+  | 'markDeadLettered'
+  | 'deadLetteredUsers';
 
 /** An optional Store method bound to its store; a backend without it is a wiring bug and fails loudly. */
 export function storeMethod<K extends OptionalStoreMethod>(store: Store, method: K): NonNullable<Store[K]> {

@@ -6,10 +6,10 @@
 import type { BusMessage, Delivery, DeliveryHandler } from '../core/ports.ts';
 import { TOPICS } from '../core/topology.ts';
 import { storeMethod, type HandlerDeps } from './context.ts';
-import { deadLetterUser } from './dead-letter.ts';
 import type { RaceContext } from './race-cache.ts';
 import { receive } from './receive.ts';
-import { SettlementRejected, type UserSettler } from './settle.ts';
+import { createRankingTrigger } from './ranking.ts';
+import { createUserDeadLetterer, SettlementRejected, type UserDeadLetterer, type UserSettler } from './settle.ts';
 import { LIMITS } from './settings.ts';
 import { encodeSettleRequest, parseRaceResultsMessage } from './wire.ts';
 
@@ -76,7 +76,7 @@ async function publishBatched(deps: HandlerDeps, topic: string, messages: readon
   await Promise.all(calls);
 }
 
-async function settleAllHere(deps: HandlerDeps, settler: UserSettler, race: RaceContext, users: readonly string[], attempt: number): Promise<void> {
+async function settleAllHere(deps: HandlerDeps, settler: UserSettler, deadLetterSettle: UserDeadLetterer, race: RaceContext, users: readonly string[], attempt: number): Promise<void> {
   const out: BusMessage[] = [];
   for (const userId of users) {
     try {
@@ -84,14 +84,14 @@ async function settleAllHere(deps: HandlerDeps, settler: UserSettler, race: Race
       if (msg !== undefined) out.push(msg);
     } catch (e) {
       if (!(e instanceof SettlementRejected)) throw e;
-      deps.counters.deadLettered++;
-      await deadLetterUser(deps.bus, TOPICS.settleRequests, JSON.stringify({ raceId: race.outcome.raceId, userId }), userId, `${e.error.code}: ${e.error.message}`);
+      // A real settle request of this user goes to the dead letters: re-driven, the settle stage settles it.
+      await deadLetterSettle(race, userId, `${e.error.code}: ${e.error.message}`);
     }
   }
   await publishBatched(deps, TOPICS.settled, out);
 }
 
-async function handleRaceResult(deps: HandlerDeps, settler: UserSettler, d: Delivery): Promise<void> {
+async function handleRaceResult(deps: HandlerDeps, settler: UserSettler, deadLetterSettle: UserDeadLetterer, d: Delivery): Promise<void> {
   const { variants, probe } = deps;
   const received = await receive(deps, d, TOPICS.raceResults, parseRaceResultsMessage);
   if (received === undefined) return;
@@ -108,7 +108,7 @@ async function handleRaceResult(deps: HandlerDeps, settler: UserSettler, d: Deli
   probe('fanout.afterCount', `${raceId}#${d.deliveryAttempt}`);
   for (let next = await first; next.done !== true; next = await pages.next()) {
     const page = next.value;
-    if (fanout.kind === 'single-worker') await settleAllHere(deps, settler, race, page, d.deliveryAttempt);
+    if (fanout.kind === 'single-worker') await settleAllHere(deps, settler, deadLetterSettle, race, page, d.deliveryAttempt);
     else await publishBatched(deps, TOPICS.settleRequests, requestsOf(race, page, fanout.kind === 'per-user' ? 1 : fanout.usersPerMessage));
     probe('fanout.afterPage', `${raceId}/${page[0] ?? ''}#${d.deliveryAttempt}`);
     // Yield between pages so settle workers run alongside: the backlog (and the heap) stays a
@@ -119,5 +119,6 @@ async function handleRaceResult(deps: HandlerDeps, settler: UserSettler, d: Deli
 }
 
 export function createFanoutHandler(deps: HandlerDeps, settler: UserSettler): DeliveryHandler {
-  return (d) => handleRaceResult(deps, settler, d);
+  const deadLetterSettle = createUserDeadLetterer(deps, createRankingTrigger(deps));
+  return (d) => handleRaceResult(deps, settler, deadLetterSettle, d);
 }

@@ -11,7 +11,8 @@ export type ProbePoint =
   | 'notify.afterPublish'
   | 'postSettle.afterBonus'
   | 'postSettle.afterMark'
-  | 'postSettle.afterRanking'
+  | 'ranking.afterClaim'
+  | 'ranking.afterPublish'
   | 'relay.afterPublish';
 
 export const PROBE_POINTS: readonly ProbePoint[] = [
@@ -23,7 +24,8 @@ export const PROBE_POINTS: readonly ProbePoint[] = [
   'notify.afterPublish',
   'postSettle.afterBonus',
   'postSettle.afterMark',
-  'postSettle.afterRanking',
+  'ranking.afterClaim',
+  'ranking.afterPublish',
   'relay.afterPublish',
 ];
 

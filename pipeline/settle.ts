@@ -8,13 +8,15 @@ import type { BusMessage, Delivery, DeliveryHandler, OutboxMessage, SettlementSu
 import type { DomainError } from '../core/result.ts';
 import type { Settlement } from '../core/settlement-record.ts';
 import { hitsOfType, settleUserTickets } from '../core/settlement.ts';
-import { TOPICS } from '../core/topology.ts';
+import { MAX_DELIVERY_ATTEMPTS, TOPICS } from '../core/topology.ts';
 import { storeMethod, type HandlerDeps } from './context.ts';
 import { deadLetterUser } from './dead-letter.ts';
 import type { OutboxRelay } from './outbox-relay.ts';
+import { isInjectedCrash } from './probe.ts';
 import type { RaceContext } from './race-cache.ts';
+import { createRankingTrigger, type RankingTrigger } from './ranking.ts';
 import { receive } from './receive.ts';
-import { encodeSettled, parseSettleRequest } from './wire.ts';
+import { encodeSettled, encodeSettleRequest, parseSettleRequest } from './wire.ts';
 
 /** The pure settlement refused the user's tickets: poison data, not a transient failure. */
 export class SettlementRejected extends Error {
@@ -64,8 +66,14 @@ async function transact(deps: HandlerDeps, race: RaceContext, userId: string, se
   const outboxRow = (f: SettledFacts): readonly OutboxMessage[] =>
     variants.notify === 'outbox' ? [{ outboxId: `outbox:${f.settlementId}`, topic: TOPICS.settled, data: settledMessage(f, outcome.publishedAtMs).data }] : [];
   if (settleColumns !== undefined) {
-    const r = await settleColumns(outcome.raceId, userId, outcome.resultVersion, race.lookup(), (s) => outboxRow(factsOfSummary(s)));
-    return r.kind === 'applied' ? { kind: 'applied', facts: factsOfSummary(r.settlement) } : r;
+    try {
+      const r = await settleColumns(outcome.raceId, userId, outcome.resultVersion, race.lookup(), (s) => outboxRow(factsOfSummary(s)));
+      return r.kind === 'applied' ? { kind: 'applied', facts: factsOfSummary(r.settlement) } : r;
+    } catch (e) {
+      // The columnar path cannot say why a ticket has no price; the object path (below, same
+      // transaction and marker) either settles the user or refuses it with the core's own error.
+      if (isInjectedCrash(e)) throw e;
+    }
   }
   const compute = (input: UserRaceTickets): Settlement => {
     const r = settleUserTickets({ raceId: input.raceId, userId: input.userId, resultVersion: outcome.resultVersion, tickets: input.tickets, table, field });
@@ -116,8 +124,32 @@ export function createUserSettler(deps: HandlerDeps, relay: OutboxRelay | undefi
   };
 }
 
-async function handleSettleRequest(deps: HandlerDeps, settler: UserSettler, d: Delivery): Promise<void> {
-  const { bus, probe, counters, variants } = deps;
+/** Dead-letters one user's settle request with the reason, marks the user terminal and checks the ranking barrier. */
+export type UserDeadLetterer = (race: RaceContext, userId: string, reason: string, originalMessageId?: string) => Promise<void>;
+
+export function createUserDeadLetterer(deps: HandlerDeps, rankIfComplete: RankingTrigger): UserDeadLetterer {
+  return async (race, userId, reason, originalMessageId) => {
+    const { raceId, resultVersion, publishedAtMs } = race.outcome;
+    deps.counters.deadLettered++;
+    // A request of this one user, whatever message it came in: re-driven, it settles just this user.
+    const data = encodeSettleRequest({ raceId, resultVersion, publishedAtMs, userIds: [userId] });
+    await deadLetterUser(deps.bus, TOPICS.settleRequests, data, userId, reason, originalMessageId);
+    const terminal = await storeMethod(deps.store, 'markDeadLettered')(raceId, userId, reason);
+    await rankIfComplete(race, terminal, `${raceId}/${userId}`, `${raceId}/${userId}#dead-letter`);
+  };
+}
+
+/** Why a user's settlement goes to the dead letters now, or undefined when the failure should be retried (rethrown). */
+function deadLetterReason(e: unknown, attempt: number): string | undefined {
+  if (e instanceof SettlementRejected) return `${e.error.code}: ${e.error.message}`;
+  if (isInjectedCrash(e) || attempt < MAX_DELIVERY_ATTEMPTS) return undefined;
+  // The last delivery the subscription allows: dead-letter here, with the reason, rather than
+  // nack into the bus's own dead-lettering, which the ranking barrier could not see.
+  return `DELIVERY.ATTEMPTS_EXHAUSTED: attempt ${attempt} of ${MAX_DELIVERY_ATTEMPTS} failed: ${e instanceof Error ? e.message : String(e)}`;
+}
+
+async function handleSettleRequest(deps: HandlerDeps, settler: UserSettler, deadLetterSettle: UserDeadLetterer, d: Delivery): Promise<void> {
+  const { bus, probe, variants } = deps;
   const received = await receive(deps, d, TOPICS.settleRequests, parseSettleRequest);
   if (received === undefined) return;
   const { m, race } = received;
@@ -132,10 +164,10 @@ async function handleSettleRequest(deps: HandlerDeps, settler: UserSettler, d: D
       try {
         return await settler.settle(race, userId, item);
       } catch (e) {
-        if (!(e instanceof SettlementRejected)) throw e;
-        counters.deadLettered++;
+        const reason = deadLetterReason(e, d.deliveryAttempt);
+        if (reason === undefined) throw e;
         // One bad user must not block the others of a batch: its own request goes to the dead letters.
-        await deadLetterUser(bus, TOPICS.settleRequests, d.data, userId, `${e.error.code}: ${e.error.message}`, d.messageId);
+        await deadLetterSettle(race, userId, reason, d.messageId);
         return undefined;
       }
     }),
@@ -147,5 +179,6 @@ async function handleSettleRequest(deps: HandlerDeps, settler: UserSettler, d: D
 }
 
 export function createSettleHandler(deps: HandlerDeps, settler: UserSettler): DeliveryHandler {
-  return (d) => handleSettleRequest(deps, settler, d);
+  const deadLetterSettle = createUserDeadLetterer(deps, createRankingTrigger(deps));
+  return (d) => handleSettleRequest(deps, settler, deadLetterSettle, d);
 }

@@ -147,7 +147,19 @@ CREATE TABLE RankingClaims (
   RaceId STRING(64) NOT NULL,
   ClaimedAtMs INT64 NOT NULL,
   PostSettledUsers INT64 NOT NULL,
+  -- Who claimed: a redelivery of the claiming message after a crash may claim again and publish.
+  Claimant STRING(200),
 ) PRIMARY KEY (RaceId);
+
+-- Users whose settlement of a race was dead-lettered, with the reason. Such a user is also given a
+-- PostSettled row (and counted), so the ranking barrier counts every terminal user once, whether
+-- it was settled, dead-lettered, or dead-lettered and re-driven later. Lives in the user's shard.
+CREATE TABLE DeadLettered (
+  RaceId STRING(64) NOT NULL,
+  UserId STRING(64) NOT NULL,
+  Reason STRING(MAX) NOT NULL,
+  AtMs INT64 NOT NULL,
+) PRIMARY KEY (RaceId, UserId);
 
 -- The ranking barrier's denominator: how many users the fan-out found for the race. Written once
 -- (first call wins) in the race's home shard, so a redelivered fan-out cannot change it.

@@ -32,6 +32,7 @@ import { prefetchTransactions, runReadWrite, type TxCounters, type TxRunnerOptio
 import { BATCH_LIMITS, LaneGate, ShardBatcher, settlementsPerCommitFor, grantBonusesBatch, markPostSettledBatch, type MarkRequest } from './spanner-batch.ts';
 import { pageOpenUsers } from './spanner-paging.ts';
 import { applyDayProgressBatch, checkDayProgressRequest, type DayProgressOutcome, type DayProgressRequest } from './spanner-missions.ts';
+import { markDeadLetteredTx, readDeadLettered } from './spanner-dead-letters.ts';
 
 export interface SpannerStoreOptions extends SpannerTarget {
   /** One database per shard; users are spread over them by a stable hash (emulator-only technique). */
@@ -54,7 +55,7 @@ export interface SpannerStoreOptions extends SpannerTarget {
 }
 
 /** The Store methods that are optional in the port and that this backend always offers. */
-type Offered = 'settleUserColumns' | 'applyDayProgress' | 'cashPools' | 'countUsersWithOpenTickets' | 'recordFanoutUsers' | 'fanoutUsers' | 'getSettlementTotals' | 'pageSettlementTotals' | 'readOutbox' | 'deleteOutbox' | 'readback';
+type Offered = 'settleUserColumns' | 'applyDayProgress' | 'markDeadLettered' | 'deadLetteredUsers' | 'cashPools' | 'countUsersWithOpenTickets' | 'recordFanoutUsers' | 'fanoutUsers' | 'getSettlementTotals' | 'pageSettlementTotals' | 'readOutbox' | 'deleteOutbox' | 'readback';
 
 export interface SpannerStore extends Omit<Store, Offered>, Required<Pick<Store, Offered>>, SpannerReadBacks {
   /** The whole settlement record as stored (outcomes from the tickets, ledger entries, totals). */
@@ -291,14 +292,28 @@ export function createSpannerStore(options: SpannerStoreOptions): SpannerStore {
       return count;
     },
 
-    async claimRanking(raceId: string): Promise<boolean> {
+    async markDeadLettered(raceId: string, userId: string, reason: string): Promise<number> {
+      assertId('raceId', raceId);
+      assertId('userId', userId);
+      await inTx(userShard(userId), (tx) => markDeadLetteredTx(tx, raceId, userId, reason, clock.nowMs()));
+      // A strong read after the commit, as for markPostSettled: the last terminal user is seen by someone.
+      return readBacks.postSettledCount(raceId);
+    },
+
+    async deadLetteredUsers(raceId: string) {
+      assertId('raceId', raceId);
+      return readDeadLettered(databases, raceId);
+    },
+
+    async claimRanking(raceId: string, claimant?: string): Promise<boolean> {
       assertId('raceId', raceId);
       // Counted before the claim (strong reads): what the barrier saw, kept for the checkers.
       const postSettledUsers = await readBacks.postSettledCount(raceId);
       return inTx(raceShard(raceId), async (tx) => {
-        const [rows] = await tx.read('RankingClaims', { keys: [raceId], columns: ['RaceId'], json: true });
-        if (rows.length > 0) return false;
-        tx.insert('RankingClaims', { RaceId: raceId, ClaimedAtMs: clock.nowMs(), PostSettledUsers: postSettledUsers });
+        const [rows] = await tx.read('RankingClaims', { keys: [raceId], columns: ['RaceId', 'Claimant'], json: true });
+        const held = (rows as { Claimant: string | null }[])[0];
+        if (held !== undefined) return claimant !== undefined && held.Claimant === claimant;
+        tx.insert('RankingClaims', { RaceId: raceId, ClaimedAtMs: clock.nowMs(), PostSettledUsers: postSettledUsers, Claimant: claimant ?? null });
         return true;
       });
     },

@@ -40,8 +40,14 @@ export class RaceState {
   /** Cash yen per comboKey(betType, code), kept as tickets arrive (ingest builds the pools from it). */
   cashPool: Float64Array | undefined;
   readonly postSettled = new Set<number>();
+  /** Users whose settlement was dead-lettered, with the first reason given. */
+  readonly deadLettered = new Map<number, string>();
+  /** Post-settled or dead-lettered users, each once: the ranking barrier's count. */
+  readonly terminal = new Set<number>();
   fanoutUsers: number | undefined;
   ranking: RankingClaim | undefined;
+  /** Who claimed the ranking (a redelivery of the claiming message may claim again). */
+  rankingClaimant: string | undefined;
   settledUsers = 0;
   /** Some ticket of the race left `open` (settled through any path, even the broken one). */
   settledRows = false;

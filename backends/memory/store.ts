@@ -69,12 +69,27 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
       const u = userIdx(userId, false);
       if (u < 0) throw new Error(`markPostSettled: user ${userId} is not known [USER.UNKNOWN]`);
       race.postSettled.add(u);
-      return race.postSettled.size;
+      race.terminal.add(u);
+      return race.terminal.size;
     },
-    async claimRanking(raceId) {
+    async markDeadLettered(raceId, userId, reason) {
       const race = raceOf(raceId, true) as RaceState;
-      if (race.ranking !== undefined) return false;
-      race.ranking = { raceId, claimedAtMs: clock.nowMs(), postSettledUsers: race.postSettled.size };
+      const u = userIdx(userId, false);
+      if (u < 0) throw new Error(`markDeadLettered: user ${userId} is not known [USER.UNKNOWN]`);
+      if (!race.deadLettered.has(u)) race.deadLettered.set(u, reason);
+      race.terminal.add(u);
+      return race.terminal.size;
+    },
+    async deadLetteredUsers(raceId) {
+      const race = races.get(raceId);
+      if (race === undefined) return [];
+      return [...race.deadLettered].map(([u, reason]) => ({ userId: userIds[u] as string, reason })).sort((a, b) => (a.userId < b.userId ? -1 : a.userId > b.userId ? 1 : 0));
+    },
+    async claimRanking(raceId, claimant) {
+      const race = raceOf(raceId, true) as RaceState;
+      if (race.ranking !== undefined) return claimant !== undefined && race.rankingClaimant === claimant;
+      race.ranking = { raceId, claimedAtMs: clock.nowMs(), postSettledUsers: race.terminal.size };
+      race.rankingClaimant = claimant;
       return true;
     },
     async cashPools(raceId) {
