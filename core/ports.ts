@@ -178,6 +178,12 @@ export interface RankingClaim {
   readonly postSettledUsers: number;
 }
 
+/** Who claims a ranking: the message that completed the barrier (e.g. `race/user`) and its delivery attempt. */
+export interface RankingClaimant {
+  readonly id: string;
+  readonly attempt: number;
+}
+
 /** A user whose settlement of a race went to the dead letters, and why. */
 export interface DeadLetteredUser {
   readonly userId: string;
@@ -270,9 +276,10 @@ export interface Store {
   markPostSettled(raceId: string, userId: string): Promise<number>;
   /**
    * Claims the right to publish the race's day ranking; true exactly once per race, and again for
-   * the same `claimant` (the delivery that claimed, redelivered after a crash before publishing).
+   * the same claimant on a later delivery attempt (the message that claimed, redelivered after a
+   * crash before it published); a duplicate delivery of the same attempt is refused.
    */
-  claimRanking(raceId: string, claimant?: string): Promise<boolean>;
+  claimRanking(raceId: string, claimant?: RankingClaimant): Promise<boolean>;
   // Optional methods added for the pipeline (H5): ingest, the ranking barrier, outbox, settle
   // redelivery. Every backend should implement them; the pipeline fails clearly when one is missing.
   /**

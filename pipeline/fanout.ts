@@ -85,7 +85,7 @@ async function settleAllHere(deps: HandlerDeps, settler: UserSettler, deadLetter
     } catch (e) {
       if (!(e instanceof SettlementRejected)) throw e;
       // A real settle request of this user goes to the dead letters: re-driven, the settle stage settles it.
-      await deadLetterSettle(race, userId, `${e.error.code}: ${e.error.message}`);
+      await deadLetterSettle(race, userId, `${e.error.code}: ${e.error.message}`, attempt);
     }
   }
   await publishBatched(deps, TOPICS.settled, out);

@@ -42,7 +42,7 @@ async function handleSettled(deps: HandlerDeps, rankIfComplete: RankingTrigger, 
   probe('postSettle.afterBonus', item);
   const terminal = await store.markPostSettled(m.raceId, m.userId);
   probe('postSettle.afterMark', item);
-  await rankIfComplete(race, terminal, `${m.raceId}/${m.userId}`, item);
+  await rankIfComplete(race, terminal, { id: `${m.raceId}/${m.userId}`, attempt: d.deliveryAttempt }, item);
   d.ack();
 }
 

@@ -3,12 +3,13 @@
 // once every user the fan-out counted is terminal, settled or dead-lettered; the ranking is over
 // the users that settled and says how many were left out and why.
 // Claim first, then publish: of several workers at the barrier only the claimant reads the totals
-// and publishes. The claim names the triggering message (race/user), so if the claimant crashes
-// before publishing, the redelivery of that same message claims again and publishes; any other
-// message at the barrier is answered false. A user re-driven from the dead letters later is
+// and publishes. The claim names the triggering message (race/user) and its delivery attempt, so
+// if the claimant crashes before publishing, the redelivery of that same message (a later
+// attempt) claims again and publishes; any other message at the barrier, or a duplicate delivery
+// of the same attempt, is answered false. A user re-driven from the dead letters later is
 // settled and notified, but the ranking is not issued again (docs/result-finality.md).
 import { rankingNotification, type LeftOut } from '../core/notification.ts';
-import type { SettlementTotals } from '../core/ports.ts';
+import type { RankingClaimant, SettlementTotals } from '../core/ports.ts';
 import { RANKING_NOTIFICATION_TOP, rankUsers } from '../core/ranking.ts';
 import { TOPICS } from '../core/topology.ts';
 import { storeMethod, type HandlerDeps } from './context.ts';
@@ -59,7 +60,7 @@ async function publishRanking(deps: HandlerDeps, race: RaceContext): Promise<voi
 }
 
 /** Checks the barrier after an event made `terminal` users of the race terminal; ranks the race if it is complete. */
-export type RankingTrigger = (race: RaceContext, terminal: number, claimant: string, item: string) => Promise<void>;
+export type RankingTrigger = (race: RaceContext, terminal: number, claimant: RankingClaimant, item: string) => Promise<void>;
 
 export function createRankingTrigger(deps: HandlerDeps): RankingTrigger {
   // Races this worker ranked: later triggers here (duplicates after the barrier) skip the claim.

@@ -125,17 +125,17 @@ export function createUserSettler(deps: HandlerDeps, relay: OutboxRelay | undefi
 }
 
 /** Dead-letters one user's settle request with the reason, marks the user terminal and checks the ranking barrier. */
-export type UserDeadLetterer = (race: RaceContext, userId: string, reason: string, originalMessageId?: string) => Promise<void>;
+export type UserDeadLetterer = (race: RaceContext, userId: string, reason: string, attempt: number, originalMessageId?: string) => Promise<void>;
 
 export function createUserDeadLetterer(deps: HandlerDeps, rankIfComplete: RankingTrigger): UserDeadLetterer {
-  return async (race, userId, reason, originalMessageId) => {
+  return async (race, userId, reason, attempt, originalMessageId) => {
     const { raceId, resultVersion, publishedAtMs } = race.outcome;
     deps.counters.deadLettered++;
     // A request of this one user, whatever message it came in: re-driven, it settles just this user.
     const data = encodeSettleRequest({ raceId, resultVersion, publishedAtMs, userIds: [userId] });
     await deadLetterUser(deps.bus, TOPICS.settleRequests, data, userId, reason, originalMessageId);
     const terminal = await storeMethod(deps.store, 'markDeadLettered')(raceId, userId, reason);
-    await rankIfComplete(race, terminal, `${raceId}/${userId}`, `${raceId}/${userId}#dead-letter`);
+    await rankIfComplete(race, terminal, { id: `${raceId}/${userId}`, attempt }, `${raceId}/${userId}#${attempt}`);
   };
 }
 
@@ -167,7 +167,7 @@ async function handleSettleRequest(deps: HandlerDeps, settler: UserSettler, dead
         const reason = deadLetterReason(e, d.deliveryAttempt);
         if (reason === undefined) throw e;
         // One bad user must not block the others of a batch: its own request goes to the dead letters.
-        await deadLetterSettle(race, userId, reason, d.messageId);
+        await deadLetterSettle(race, userId, reason, d.deliveryAttempt, d.messageId);
         return undefined;
       }
     }),

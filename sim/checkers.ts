@@ -67,6 +67,8 @@ export interface World {
   readonly client: ClientView;
   readonly poison: readonly PoisonSent[];
   readonly handlerErrors: readonly string[];
+  /** Users the world holds a refused ticket for: dead-lettered, not settled (checked in check-terminal.ts). */
+  readonly refusedUsers?: ReadonlySet<string>;
 }
 
 const EXAMPLES_MAX = 3;
@@ -82,10 +84,11 @@ class Report {
   }
 }
 
-async function checkTickets(expected: ExpectedRace, rb: StoreReadback, r: Report): Promise<void> {
+async function checkTickets(expected: ExpectedRace, rb: StoreReadback, r: Report, refusedUsers?: ReadonlySet<string>): Promise<void> {
   const seen = new Set<string>();
   for await (const t of rb.ticketsOfRace(expected.race.raceId)) {
     seen.add(t.ticketId);
+    if (refusedUsers?.has(t.userId) === true) continue;
     const want = expected.outcomeByTicket.get(t.ticketId);
     if (want === undefined) r.add('settled-exactly-once', `ticket ${t.ticketId} is not in the scenario`);
     else if (t.status !== want.status || t.per100 !== want.per100 || t.payout !== want.payout) {
@@ -212,6 +215,7 @@ function checkBus(w: World, r: Report): void {
         seenOriginal.add(original);
       }
       const reason = dl.attributes['reason'] ?? dl.attributes[DEAD_LETTER_ATTRIBUTES.reason];
+      if (w.refusedUsers?.has(dl.attributes['userId'] ?? '') === true) continue;
       const key = `${topic}\u0000${dl.data}`;
       const left = poisonLeft.get(key) ?? 0;
       if (left === 0) r.add('nothing-unacked', `a valid ${topic} message was dead-lettered (${reason ?? 'no reason'}): ${dl.data.slice(0, 120)}`);
@@ -227,7 +231,7 @@ export async function checkWorld(w: World): Promise<Violation[]> {
   const rb = w.store.readback;
   if (rb === undefined) throw new Error('invariant violated: the simulator needs a Store with read-backs');
   for (const e of w.handlerErrors) r.add('no-handler-errors', e.split('\n').slice(0, 2).join(' | '));
-  for (const race of w.expected.races) await checkTickets(race, rb, r);
+  for (const race of w.expected.races) await checkTickets(race, rb, r, w.refusedUsers);
   await checkLedger(w, rb, r);
   await checkDayBonuses(w.expected, rb, (checker, message) => r.add(checker, message));
   await checkBonusApplications(rb, r);

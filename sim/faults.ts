@@ -3,7 +3,7 @@
 // deadlines). The subscriptions allow production's MAX_DELIVERY_ATTEMPTS, so a valid message may
 // be retried into the dead letters; rates are high enough that every seed exercises several faults.
 import type { BusFaults } from '../backends/memory/index.ts';
-import { encodeRaceResults, encodeSettled } from '../core/messages.ts';
+import { encodeRaceResults, encodeSettled, encodeSettleRequest } from '../core/messages.ts';
 import type { SeededRng } from '../core/rng.ts';
 import { allSubscriptions, MAX_DELIVERY_ATTEMPTS, TOPICS, type SubscriptionSpec } from '../core/topology.ts';
 import type { Stage, StageOptions } from '../pipeline/runner.ts';
@@ -78,6 +78,10 @@ function drawPoison(rng: SeededRng, raceId: string, horizonMs: number): PoisonPl
       topic: TOPICS.settled,
       data: encodeSettled({ raceId: `unknown-${i}`, userId: 'u1', settlementId: `stl:unknown-${i}:u1:v1`, cash: 0, medals: 0, hits: 0, resultVersion: 1, publishedAt: 0 }),
     }),
+    // Messages naming a result version that was never recorded (a publisher of a refused
+    // correction): refused with RESULT.ALREADY_FINAL, never settled or ranked on.
+    (i: number) => ({ topic: TOPICS.raceResults, data: encodeRaceResults({ raceId, resultVersion: 2 + i, publishedAt: i }) }),
+    (i: number) => ({ topic: TOPICS.settleRequests, data: encodeSettleRequest({ raceId, userId: 'u00001', resultVersion: 2 + i, publishedAt: 0 }) }),
   ];
   const out: PoisonPlan[] = [];
   const count = rng.int(0, 3);

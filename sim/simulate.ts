@@ -8,13 +8,19 @@ import { createRng } from '../core/rng.ts';
 import { InjectedCrash, type Probe } from '../pipeline/probe.ts';
 import { startPipeline } from '../pipeline/runner.ts';
 import { formatFanoutVariant, type BrokenBehaviour } from '../pipeline/settings.ts';
+import { canonicalJson } from '../core/payout-json.ts';
+import type { MessageBus } from '../core/ports.ts';
+import { TOPICS } from '../core/topology.ts';
+import { checkTerminalWorld } from './check-terminal.ts';
 import { checkWorld, type Violation } from './checkers.ts';
+import { drawFinalityPlan, NO_FINALITY_FAULTS, withRejectableUsers, type Republication } from './finality-faults.ts';
 import { loadDay, startClient } from './world.ts';
 import { expectedWorld } from './expected.ts';
 import { drawFaultPlan, simSubscriptions, type FaultChoices, type FaultPlan } from './faults.ts';
 import { Trace } from './trace.ts';
 import { traceBus } from './traced-bus.ts';
 import { simRaceDay } from './workload.ts';
+import type { RaceDay } from '../scenarios/model.ts';
 
 export const SCENARIOS = ['smoke'] as const;
 export type SimScenario = (typeof SCENARIOS)[number];
@@ -44,16 +50,41 @@ export interface SimResult {
   readonly trace?: readonly string[];
 }
 
+/** The users holding tickets in the race (the ones its fan-out counts). */
+function usersOfRace(day: RaceDay, raceId: string): string[] {
+  const users = new Set<string>();
+  for (const b of day.ticketBatches()) for (const t of b.tickets) if (t.raceId === raceId) users.add(t.userId);
+  return [...users].sort();
+}
+
+/** Republished results arrive within this long after the first is recorded (virtual ms). */
+const FINALITY_HORIZON_MS = 400;
+
+/** Keeps the text of every message published on `topic` (the ranking publications are counted from it). */
+function tapTopic(bus: MessageBus, topic: string, out: string[]): MessageBus {
+  return {
+    publish: (t, messages) => {
+      if (t === topic) for (const m of messages) out.push(m.data);
+      return bus.publish(t, messages);
+    },
+    subscribe: (subscription, handler, options) => bus.subscribe(subscription, handler, options),
+    close: () => bus.close(),
+  };
+}
+
 /** Timers fired at most in one run: a smoke world needs a few thousand; more means livelock. */
 const SIM_STEPS_MAX = 2_000_000;
 
-export function crashProbe(plan: FaultPlan, seedRng: ReturnType<typeof createRng>, trace: Trace, nowMs: () => number): Probe {
+  const crashesAt = new Map<string, number>();
+  const pipeline = startPipeline({ store, bus, clock, variants, probe: crashProbe(plan, seedRng, trace, clock.nowMs, crashesAt), stages: plan.stages });
+  const client = startClient(bus, clock, { dedupe: opts.clientDedupe ?? true });
   if (plan.crashPerMille === 0 || plan.crashesMax === 0) return () => {};
   const rng = seedRng.fork('crash');
   let crashes = 0;
   return (point, item) => {
     if (crashes >= plan.crashesMax || rng.int(0, 999) >= plan.crashPerMille) return;
     crashes++;
+    crashesAt.set(point, (crashesAt.get(point) ?? 0) + 1);
     trace.add(`${nowMs()} crash ${point} ${item}`);
     throw new InjectedCrash(point, item);
   };
@@ -82,6 +113,7 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
     ...(opts.settlePath ? { settlePath: opts.settlePath } : {}),
   };
   const plan = drawFaultPlan(seedRng.fork('faults'), race.raceId, choices);
+  const finality = choices.faults ? drawFinalityPlan(seedRng.fork('finality'), race, FINALITY_HORIZON_MS) : NO_FINALITY_FAULTS;
   const variants = opts.broken === undefined ? plan.variants : { ...plan.variants, broken: opts.broken };
   const trace = new Trace(opts.keepTrace === true);
   const clock = createVirtualClock();
@@ -92,29 +124,48 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
     faults: { abortProbability: plan.abortProbability, brokenExactlyOnce: opts.broken === 'no-exactly-once', brokenBonusOnce: opts.broken === 'bonus-twice' },
     transactionLatencyMs: plan.transactionLatencyMs,
   });
-  const bus = traceBus(memoryBus, trace, clock);
+  const notificationsPublished: string[] = [];
+  const bus = tapTopic(traceBus(memoryBus, trace, clock), TOPICS.notifications, notificationsPublished);
   const variantText = `${formatFanoutVariant(variants.fanout)}/${variants.notify}/${variants.settlePath ?? 'objects'}`;
   trace.add(`seed ${opts.seed} users ${day.users.length} tickets ${day.ticketCount} variants ${variantText}`);
   trace.add(`faults ${JSON.stringify({ bus: plan.bus, abort: plan.abortProbability, crashPerMille: plan.crashPerMille, crashesMax: plan.crashesMax, restarts: plan.restarts, poison: plan.poison.length, stages: plan.stages })}`);
+  trace.add(`finality ${JSON.stringify({ refused: finality.rejectable.map((r) => `${r.account.userId} ${r.ticket.betType} ${r.ticket.combination}`), republished: finality.republications })}`);
 
-  await loadDay(store, day);
+  await loadDay(store, withRejectableUsers(day, finality));
 
-  const pipeline = startPipeline({ store, bus, clock, variants, probe: crashProbe(plan, seedRng, trace, clock.nowMs), stages: plan.stages });
+  const crashesAt = new Map<string, number>();
+  const pipeline = startPipeline({ store, bus, clock, variants, probe: crashProbe(plan, seedRng, trace, clock.nowMs, crashesAt), stages: plan.stages });
   const client = startClient(bus, clock, { dedupe: opts.clientDedupe ?? true });
   const driverErrors: string[] = [];
   // The day's results arrive in post order, a few virtual ms apart, so races settle side by side
   // and one user's races update the same day progress at once.
   const ingestRng = seedRng.fork('ingest');
   let resultAtMs = 0;
+  const ingested = new Map<string, Promise<unknown>>();
   for (const r of day.races) {
-    void clock
+    const done = clock
       .sleep(resultAtMs)
       .then(() => pipeline.ingest({ raceId: r.raceId, resultVersion: 1, result: r.result, scratched: r.scratched }))
       .then(
         (res) => (res.ok ? undefined : driverErrors.push(`ingest refused the result of ${r.raceId}: ${res.error.message}`)),
         (e: unknown) => driverErrors.push(`ingest of ${r.raceId} threw: ${String(e)}`),
       );
+    ingested.set(r.raceId, done);
     resultAtMs += ingestRng.int(0, 150);
+  }
+  // The first race's result published again once it is recorded (before that, it would not be the first).
+  const republished: { republication: Republication; answer: string }[] = [];
+  for (const r of finality.republications) {
+    void (ingested.get(race.raceId) as Promise<unknown>)
+      .then(() => clock.sleep(r.atMs))
+      .then(() => pipeline.ingest({ raceId: race.raceId, resultVersion: r.resultVersion, result: r.result, scratched: race.scratched }))
+      .then(
+        (answer) => {
+          trace.add(`${clock.nowMs()} republish v${r.resultVersion} ${r.conflicting ? 'conflicting' : 'duplicate'} ${answer.ok ? `v${answer.value.resultVersion}` : answer.error.code}`);
+          republished.push({ republication: r, answer: answer.ok ? `v${answer.value.resultVersion}` : answer.error.code });
+        },
+        (e: unknown) => driverErrors.push(`ingest of a republished result threw: ${String(e)}`),
+      );
   }
   for (const p of plan.poison) void clock.sleep(p.atMs).then(() => bus.publish(p.topic, [{ data: p.data }]));
   for (const r of plan.restarts) {
@@ -128,7 +179,21 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
   const expected = expectedWorld(day);
   const violations: Violation[] = driverErrors.map((message) => ({ checker: 'driver', message }));
   if (!run.idle) violations.push({ checker: 'liveness', message: `still busy after ${run.steps} timer steps at ${run.nowMs} virtual ms` });
-  violations.push(...(await checkWorld({ expected, store, bus: memoryBus, client: client.view, poison: plan.poison, handlerErrors: pipeline.errors })));
+  const refusedUsers = new Set(finality.rejectable.map((r) => r.account.userId));
+  violations.push(...(await checkWorld({ expected, store, bus: memoryBus, client: client.view, poison: plan.poison, handlerErrors: pipeline.errors, refusedUsers })));
+  violations.push(
+    ...(await checkTerminalWorld({
+      raceId: race.raceId,
+      settledUsers: usersOfRace(day, race.raceId),
+      plan: finality,
+      store,
+      deadLetters: (topic) => memoryBus.deadLetters(topic),
+      notificationsPublished,
+      crashesAfterRankingPublish: crashesAt.get('ranking.afterPublish') ?? 0,
+      republished,
+      firstResultJson: canonicalJson({ result: race.result, scratched: [...race.scratched].sort((a, b) => a - b) }),
+    })),
+  );
   for (const v of violations) trace.add(`violation [${v.checker}] ${v.message}`);
   trace.add(`${clock.nowMs()} end violations ${violations.length}`);
   await memoryBus.close();

@@ -147,8 +147,10 @@ CREATE TABLE RankingClaims (
   RaceId STRING(64) NOT NULL,
   ClaimedAtMs INT64 NOT NULL,
   PostSettledUsers INT64 NOT NULL,
-  -- Who claimed: a redelivery of the claiming message after a crash may claim again and publish.
+  -- Who claimed, and on which delivery attempt: a later attempt of the claiming message (after a
+  -- crash before publishing) may claim again and publish; a duplicate of the same attempt may not.
   Claimant STRING(200),
+  ClaimAttempt INT64,
 ) PRIMARY KEY (RaceId);
 
 -- Users whose settlement of a race was dead-lettered, with the reason. Such a user is also given a

@@ -16,7 +16,7 @@
 // the same databases still collide at the emulator; that is what the ABORTED retry loop is for.
 import type { Database, Transaction } from '@google-cloud/spanner';
 import type { Settlement } from '../../core/settlement-record.ts';
-import type { Bonus, Clock, RaceInfo, RaceOutcome, SettleResult, Store, StoreStats, SummarySettleResult, UserAccount } from '../../core/ports.ts';
+import type { Bonus, Clock, RaceInfo, RaceOutcome, RankingClaimant, SettleResult, Store, StoreStats, SummarySettleResult, UserAccount } from '../../core/ports.ts';
 import { computeFromLookup, summaryOf, summaryResult } from './spanner-columns.ts';
 import { createSettlementReads, createStoreReadback } from './spanner-checks.ts';
 import { invariant } from '../../core/result.ts';
@@ -305,15 +305,20 @@ export function createSpannerStore(options: SpannerStoreOptions): SpannerStore {
       return readDeadLettered(databases, raceId);
     },
 
-    async claimRanking(raceId: string, claimant?: string): Promise<boolean> {
+    async claimRanking(raceId: string, claimant?: RankingClaimant): Promise<boolean> {
       assertId('raceId', raceId);
       // Counted before the claim (strong reads): what the barrier saw, kept for the checkers.
       const postSettledUsers = await readBacks.postSettledCount(raceId);
       return inTx(raceShard(raceId), async (tx) => {
-        const [rows] = await tx.read('RankingClaims', { keys: [raceId], columns: ['RaceId', 'Claimant'], json: true });
-        const held = (rows as { Claimant: string | null }[])[0];
-        if (held !== undefined) return claimant !== undefined && held.Claimant === claimant;
-        tx.insert('RankingClaims', { RaceId: raceId, ClaimedAtMs: clock.nowMs(), PostSettledUsers: postSettledUsers, Claimant: claimant ?? null });
+        const [rows] = await tx.read('RankingClaims', { keys: [raceId], columns: ['RaceId', 'Claimant', 'ClaimAttempt'], json: true });
+        const held = (rows as { Claimant: string | null; ClaimAttempt: number | null }[])[0];
+        if (held === undefined) {
+          tx.insert('RankingClaims', { RaceId: raceId, ClaimedAtMs: clock.nowMs(), PostSettledUsers: postSettledUsers, Claimant: claimant?.id ?? null, ClaimAttempt: claimant?.attempt ?? null });
+          return true;
+        }
+        // The claimant's redelivery (a later attempt) claims again; a duplicate of the same attempt does not.
+        if (claimant === undefined || held.Claimant !== claimant.id || held.ClaimAttempt === null || claimant.attempt <= held.ClaimAttempt) return false;
+        tx.update('RankingClaims', { RaceId: raceId, ClaimAttempt: claimant.attempt });
         return true;
       });
     },

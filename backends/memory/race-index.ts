@@ -5,7 +5,7 @@
 import type { BetType } from '../../core/sports.ts';
 import { STAKE_UNIT } from '../../core/ticket.ts';
 import { COMBO_KEY_SPACE } from '../../core/combination.ts';
-import type { RaceInfo, RaceOutcome, RankingClaim } from '../../core/ports.ts';
+import type { RaceInfo, RaceOutcome, RankingClaim, RankingClaimant } from '../../core/ports.ts';
 import { CHUNK_MASK, CHUNK_SHIFT, GrowArray, STATUS_OPEN, type ChunkedColumn, type TicketTable } from './columns.ts';
 
 export interface RaceIndex {
@@ -47,7 +47,7 @@ export class RaceState {
   fanoutUsers: number | undefined;
   ranking: RankingClaim | undefined;
   /** Who claimed the ranking (a redelivery of the claiming message may claim again). */
-  rankingClaimant: string | undefined;
+  rankingClaimant: RankingClaimant | undefined;
   settledUsers = 0;
   /** Some ticket of the race left `open` (settled through any path, even the broken one). */
   settledRows = false;

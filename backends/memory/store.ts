@@ -87,7 +87,12 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
     },
     async claimRanking(raceId, claimant) {
       const race = raceOf(raceId, true) as RaceState;
-      if (race.ranking !== undefined) return claimant !== undefined && race.rankingClaimant === claimant;
+      const held = race.rankingClaimant;
+      if (race.ranking !== undefined) {
+        if (claimant === undefined || held === undefined || held.id !== claimant.id || claimant.attempt <= held.attempt) return false;
+        race.rankingClaimant = claimant;
+        return true;
+      }
       race.ranking = { raceId, claimedAtMs: clock.nowMs(), postSettledUsers: race.terminal.size };
       race.rankingClaimant = claimant;
       return true;
