@@ -86,6 +86,13 @@ export function createRankingTrigger(deps: HandlerDeps): RankingTrigger {
     // Broken on purpose (checker self-test): rank as soon as anyone is settled.
     const complete = deps.variants.broken === 'no-barrier' || (expected !== undefined && terminal >= expected);
     if (!complete) return;
+    if (deps.variants.broken === 'publish-unclaimed') {
+      // Broken on purpose (checker self-test): publish, then claim and ignore the answer.
+      await publishRanking(deps, race);
+      await deps.store.claimRanking(raceId, claimant);
+      rankedHere.add(raceId);
+      return;
+    }
     // A refused claim is not remembered: the claimant may have crashed before publishing, and its
     // redelivery may come to this worker (only messages after the barrier pay for the claim read).
     if (!(await deps.store.claimRanking(raceId, claimant))) return;

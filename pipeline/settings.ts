@@ -17,10 +17,12 @@ export type NotifyVariant = 'after-commit' | 'outbox';
  * - `no-exactly-once`: settle pays again on every redelivery (ignores the settlement marker);
  * - `no-barrier`: post-settle publishes the ranking without waiting for every user;
  * - `ack-before-commit`: settle acks the request before its transaction commits;
- * - `bonus-twice`: the store grants a bonus again when post-settle is redelivered (a store fault).
+ * - `bonus-twice`: the store grants a bonus again when post-settle is redelivered (a store fault);
+ * - `publish-unclaimed`: every worker at the barrier publishes the ranking, then claims it;
+ * - `dead-letters-not-terminal`: a dead-lettered user is not counted by the barrier.
  */
-export type BrokenBehaviour = 'no-exactly-once' | 'no-barrier' | 'ack-before-commit' | 'bonus-twice';
-export const BROKEN_BEHAVIOURS: readonly BrokenBehaviour[] = ['no-exactly-once', 'no-barrier', 'ack-before-commit', 'bonus-twice'];
+export type BrokenBehaviour = 'no-exactly-once' | 'no-barrier' | 'ack-before-commit' | 'bonus-twice' | 'publish-unclaimed' | 'dead-letters-not-terminal';
+export const BROKEN_BEHAVIOURS: readonly BrokenBehaviour[] = ['no-exactly-once', 'no-barrier', 'ack-before-commit', 'bonus-twice', 'publish-unclaimed', 'dead-letters-not-terminal'];
 
 export const LIMITS = {
   /** Users read per page by the fan-out (a Spanner read of the open-ticket index). */

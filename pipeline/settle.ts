@@ -134,6 +134,8 @@ export function createUserDeadLetterer(deps: HandlerDeps, rankIfComplete: Rankin
     // A request of this one user, whatever message it came in: re-driven, it settles just this user.
     const data = encodeSettleRequest({ raceId, resultVersion, publishedAtMs, userIds: [userId] });
     await deadLetterUser(deps.bus, TOPICS.settleRequests, data, userId, reason, originalMessageId);
+    // Broken on purpose (checker self-test): the barrier never hears of the dead-lettered user.
+    if (deps.variants.broken === 'dead-letters-not-terminal') return;
     const terminal = await storeMethod(deps.store, 'markDeadLettered')(raceId, userId, reason);
     await rankIfComplete(race, terminal, { id: `${raceId}/${userId}`, attempt }, `${raceId}/${userId}#${attempt}`);
   };

@@ -13,6 +13,8 @@ const CHECKER_OF: Readonly<Record<BrokenBehaviour, string>> = {
   'no-barrier': 'ranking-exactly-once',
   'ack-before-commit': 'settled-exactly-once',
   'bonus-twice': 'bonuses-exactly-once',
+  'publish-unclaimed': 'ranking-once',
+  'dead-letters-not-terminal': 'terminal',
 };
 
 describe('broken pipelines are caught', () => {
@@ -21,7 +23,9 @@ describe('broken pipelines are caught', () => {
       let found: Awaited<ReturnType<typeof simulate>> | undefined;
       for (let seed = 1; seed <= SEEDS_TRIED_MAX && found === undefined; seed++) {
         const r = await simulate({ seed, broken });
-        if (r.violations.length > 0) found = r;
+        // The first seed whose violations include the checker that guards the property (another
+        // checker may see the same breakage first, e.g. a lost `settled` as a missing notification).
+        if (r.violations.some((v) => v.checker === CHECKER_OF[broken])) found = r;
       }
       expect(found, `no violation in ${SEEDS_TRIED_MAX} seeds`).toBeDefined();
       const first = found as NonNullable<typeof found>;
