@@ -228,6 +228,34 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         expect(await store.getRace(raceId)).toMatchObject({ raceId, sport: 'keirin', riders: 9 });
       }), timeout);
 
+    it('counts a user terminal once, post-settled or dead-lettered, and lets only the claimant re-claim the ranking on a later attempt', () =>
+      withStore(async (store, p) => {
+        if (store.markDeadLettered === undefined || store.deadLetteredUsers === undefined) throw new Error('a backend the pipeline runs on must implement markDeadLettered and deadLetteredUsers');
+        const raceId = `${p}rt`;
+        const [u1, u2, u3] = [`${p}u1`, `${p}u2`, `${p}u3`];
+        await store.putUsers([u1, u2, u3].map((userId) => ({ userId, cash: 0, medals: 0 })));
+        expect(await store.markPostSettled(raceId, u1)).toBe(1);
+        expect(await store.markDeadLettered(raceId, u2, 'BET.COMBINATION_INVALID: first')).toBe(2);
+        expect(await store.markDeadLettered(raceId, u2, 'DELIVERY.ATTEMPTS_EXHAUSTED: second')).toBe(2);
+        // Re-driven and settled later: still one terminal user.
+        expect(await store.markPostSettled(raceId, u2)).toBe(2);
+        const counts = await Promise.all(Array.from({ length: concurrency }, () => store.markDeadLettered?.(raceId, u3, 'BET.COMBINATION_INVALID: third')));
+        expect(Math.max(...counts.map(Number))).toBe(3);
+        expect(await store.deadLetteredUsers(raceId)).toEqual([
+          { userId: u2, reason: 'BET.COMBINATION_INVALID: first' },
+          { userId: u3, reason: 'BET.COMBINATION_INVALID: third' },
+        ]);
+        const claimant = { id: `${raceId}/${u3}`, attempt: 1 };
+        const claims = await Promise.all(Array.from({ length: concurrency }, () => store.claimRanking(raceId, claimant)));
+        expect(claims.filter(Boolean)).toHaveLength(1);
+        expect(await store.claimRanking(raceId, claimant)).toBe(false);
+        expect(await store.claimRanking(raceId, { id: `${raceId}/${u1}`, attempt: 2 })).toBe(false);
+        expect(await store.claimRanking(raceId)).toBe(false);
+        expect(await store.claimRanking(raceId, { ...claimant, attempt: 2 })).toBe(true);
+        expect(await store.claimRanking(raceId, { ...claimant, attempt: 2 })).toBe(false);
+        if (store.readback !== undefined) expect((await store.readback.rankingClaims()).find((c) => c.raceId === raceId)?.postSettledUsers).toBe(3);
+      }), timeout);
+
     it('keeps the first outcome of a race: concurrent different results, exactly one is recorded', () =>
       withStore(async (store, p) => {
         const raceId = `${p}rf`;

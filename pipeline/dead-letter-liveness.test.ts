@@ -1,0 +1,115 @@
+// Proves a user that cannot be settled does not stall the race, on the memory backend with the
+// production subscriptions (5 delivery attempts): a user whose ticket the pure core refuses, in
+// every fan-out variant, and a user whose settlement fails on every attempt, are dead-lettered
+// with the reason as a replayable settle request of that user, counted terminal, and the ranking
+// is published exactly once over the users that settled, saying who was left out and why. A
+// re-drive after the fix settles and notifies the user once and does not issue the ranking again.
+import { describe, expect, it } from 'vitest';
+import { createMemoryBus, createMemoryStore, createVirtualClock } from '../backends/memory/index.ts';
+import { parseMessage } from '../core/messages.ts';
+import type { RankingPayload } from '../core/notification.ts';
+import type { Store } from '../core/ports.ts';
+import { createRng } from '../core/rng.ts';
+import { deadLetterTopicOf, SUBSCRIPTIONS, TOPICS } from '../core/topology.ts';
+import { drawFinalityPlan, withRejectableUsers, type FinalityPlan } from '../sim/finality-faults.ts';
+import { smokeRaceDay } from '../sim/workload.ts';
+import { loadDay } from '../sim/world.ts';
+import { startPipeline } from './runner.ts';
+import { DEFAULT_VARIANTS, parseFanoutVariant } from './settings.ts';
+
+const SHAPE = { usersMin: 20, usersMax: 20, ticketsPerUserMax: 3, stakeUnitsMax: 5 };
+
+/** A world with `refused` extra users each holding one ticket the core refuses (a rider named twice). */
+async function world(refused: number) {
+  const clock = createVirtualClock();
+  const bus = createMemoryBus({ clock });
+  const store = createMemoryStore({ clock });
+  const day = smokeRaceDay(3, createRng(3), SHAPE);
+  const race = day.races[0];
+  if (race === undefined) throw new Error('no race');
+  let plan: FinalityPlan = { rejectable: [], republications: [] };
+  for (let seed = 0; plan.rejectable.length !== refused; seed++) plan = drawFinalityPlan(createRng(seed), race, 0);
+  await loadDay(store, withRejectableUsers(day, plan));
+  return { clock, bus, store, day, race, plan };
+}
+
+function rankings(published: readonly string[]): RankingPayload[] {
+  const out: RankingPayload[] = [];
+  for (const data of published) {
+    const m = parseMessage(TOPICS.notifications, data);
+    if (m.ok && m.value.topic === TOPICS.notifications && m.value.message.payload.kind === 'ranking') out.push(m.value.message.payload);
+  }
+  return out;
+}
+
+/** Taps every notification published, so ranking publications are counted on the bus itself. */
+function tap(bus: ReturnType<typeof createMemoryBus>, out: string[]): ReturnType<typeof createMemoryBus> {
+  const publish = bus.publish.bind(bus);
+  bus.publish = async (topic, messages) => {
+    if (topic === TOPICS.notifications) for (const m of messages) out.push(m.data);
+    return publish(topic, messages);
+  };
+  return bus;
+}
+
+describe('a user the core refuses', () => {
+  for (const variant of ['per-user', 'user-batch:4', 'single-worker']) {
+    it(`is dead-lettered as a replayable request and the race is still ranked once (${variant})`, async () => {
+      const { clock, bus, store, day, race, plan } = await world(2);
+      const published: string[] = [];
+      const fanout = parseFanoutVariant(variant);
+      if (!fanout.ok) throw new Error(fanout.error.message);
+      const pipeline = startPipeline({ store, bus: tap(bus, published), clock, variants: { ...DEFAULT_VARIANTS, fanout: fanout.value } });
+      await pipeline.ingest({ raceId: race.raceId, resultVersion: 1, result: race.result, scratched: race.scratched });
+      await clock.runUntilIdle();
+      const refused = plan.rejectable.map((r) => r.account.userId).sort();
+      const dead = await store.deadLetteredUsers(race.raceId);
+      expect(dead.map((d) => d.userId)).toEqual(refused);
+      for (const d of dead) expect(d.reason).toMatch(/^BET\.COMBINATION_INVALID: /);
+      for (const userId of refused) {
+        const letter = bus.deadLetters(deadLetterTopicOf(TOPICS.settleRequests)).find((l) => l.attributes['userId'] === userId);
+        const request = parseMessage(TOPICS.settleRequests, letter?.data ?? '');
+        expect(request.ok && 'userId' in request.value.message && request.value.message.userId).toBe(userId);
+        expect(letter?.attributes['reason']).toMatch(/^BET\.COMBINATION_INVALID: /);
+      }
+      const ranked = rankings(published);
+      expect(ranked).toHaveLength(1);
+      expect(ranked[0]?.leftOut).toEqual({ users: 2, reasons: { 'BET.COMBINATION_INVALID': 2 } });
+      expect((await store.readback.rankingClaims()).find((c) => c.raceId === race.raceId)?.postSettledUsers).toBe(day.users.length + 2);
+    });
+  }
+});
+
+describe('a user whose settlement fails on every delivery attempt', () => {
+  it('is dead-lettered by the handler on the last attempt, the ranking comes, and a re-drive settles it once without re-ranking', async () => {
+    const { clock, bus, store, day, race } = await world(0);
+    const victim = day.users[4]?.userId as string;
+    const broken = { on: true };
+    const flaky: Store = {
+      ...store,
+      settleUser: (raceId, userId, ...rest) => (broken.on && userId === victim ? Promise.reject(new Error('disk on fire')) : store.settleUser(raceId, userId, ...rest)),
+    };
+    const published: string[] = [];
+    const pipeline = startPipeline({ store: flaky, bus: tap(bus, published), clock, stages: { settle: { ackDeadlineMs: 100 } } });
+    await pipeline.ingest({ raceId: race.raceId, resultVersion: 1, result: race.result, scratched: race.scratched });
+    await clock.runUntilIdle();
+    const [dead] = await store.deadLetteredUsers(race.raceId);
+    expect(dead?.userId).toBe(victim);
+    expect(dead?.reason).toMatch(new RegExp(`^DELIVERY\\.ATTEMPTS_EXHAUSTED: attempt ${SUBSCRIPTIONS.settle.maxDeliveryAttempts} of 5 failed: disk on fire`));
+    const letters = bus.deadLetters(deadLetterTopicOf(TOPICS.settleRequests));
+    expect(letters).toHaveLength(1);
+    expect(letters[0]?.attributes['reason']).toMatch(/^DELIVERY\.ATTEMPTS_EXHAUSTED/);
+    expect(rankings(published)).toHaveLength(1);
+    expect(rankings(published)[0]?.leftOut).toEqual({ users: 1, reasons: { 'DELIVERY.ATTEMPTS_EXHAUSTED': 1 } });
+
+    // The fix, then the re-drive: the request goes back to its topic as it was dead-lettered.
+    broken.on = false;
+    await bus.publish(TOPICS.settleRequests, [{ data: letters[0]?.data as string }]);
+    await clock.runUntilIdle();
+    const markers = await store.readback.settlementMarkers(race.raceId);
+    expect(markers.find((m) => m.userId === victim)?.applications).toBe(1);
+    const settledOfVictim = published.filter((d) => d.includes(`"userId":"${victim}"`) && d.includes('"kind":"settled"'));
+    expect(settledOfVictim).toHaveLength(1);
+    expect(rankings(published)).toHaveLength(1);
+  });
+});
