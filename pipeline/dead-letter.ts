@@ -7,8 +7,9 @@ import { deadLetterTopicOf } from '../core/topology.ts';
 const REASON_CHARS_MAX = 512;
 
 /** Dead-letters one user of a (batched) message whose settlement the pure core refused; the delivery is not acked here. */
-export async function deadLetterUser(bus: MessageBus, topic: string, data: string, userId: string, reason: string, originalMessageId?: string): Promise<void> {
+export async function deadLetterUser(bus: MessageBus, topic: string, data: string, userId: string, reason: string, originalMessageId?: string, deliveryAttempt?: number): Promise<void> {
   const attributes: Record<string, string> = { reason: reason.slice(0, REASON_CHARS_MAX), userId };
+  if (deliveryAttempt !== undefined) attributes['deliveryAttempt'] = String(deliveryAttempt);
   if (originalMessageId !== undefined) attributes['originalMessageId'] = originalMessageId;
   await bus.publish(deadLetterTopicOf(topic), [{ data, attributes }]);
 }
@@ -17,7 +18,7 @@ export async function deadLetter(bus: MessageBus, topic: string, delivery: Deliv
   await bus.publish(deadLetterTopicOf(topic), [
     {
       data: delivery.data,
-      attributes: { ...delivery.attributes, reason: reason.slice(0, REASON_CHARS_MAX), originalMessageId: delivery.messageId },
+      attributes: { ...delivery.attributes, reason: reason.slice(0, REASON_CHARS_MAX), originalMessageId: delivery.messageId, deliveryAttempt: String(delivery.deliveryAttempt) },
     },
   ]);
   delivery.ack();

@@ -133,7 +133,7 @@ export function createUserDeadLetterer(deps: HandlerDeps, rankIfComplete: Rankin
     deps.counters.deadLettered++;
     // A request of this one user, whatever message it came in: re-driven, it settles just this user.
     const data = encodeSettleRequest({ raceId, resultVersion, publishedAtMs, userIds: [userId] });
-    await deadLetterUser(deps.bus, TOPICS.settleRequests, data, userId, reason, originalMessageId);
+    await deadLetterUser(deps.bus, TOPICS.settleRequests, data, userId, reason, originalMessageId, attempt);
     // Broken on purpose (checker self-test): the barrier never hears of the dead-lettered user.
     if (deps.variants.broken === 'dead-letters-not-terminal') return;
     const terminal = await storeMethod(deps.store, 'markDeadLettered')(raceId, userId, reason);
