@@ -113,3 +113,23 @@ describe('a user whose settlement fails on every delivery attempt', () => {
     expect(rankings(published)).toHaveLength(1);
   });
 });
+
+describe('a settled user whose post-settle fails on every delivery attempt', () => {
+  it('is dead-lettered on the last attempt and counted terminal; the ranking comes once and still ranks it', async () => {
+    const { clock, bus, store, day, race } = await world(0);
+    const victim = day.users[7]?.userId as string;
+    const flaky: Store = { ...store, markPostSettled: (raceId, userId) => (userId === victim ? Promise.reject(new Error('marker table locked')) : store.markPostSettled(raceId, userId)) };
+    const published: string[] = [];
+    const pipeline = startPipeline({ store: flaky, bus: tap(bus, published), clock, stages: { postSettle: { ackDeadlineMs: 100 } } });
+    await pipeline.ingest({ raceId: race.raceId, resultVersion: 1, result: race.result, scratched: race.scratched });
+    await clock.runUntilIdle();
+    const letters = bus.deadLetters(deadLetterTopicOf(TOPICS.settled));
+    expect(letters.map((l) => l.attributes['userId'])).toEqual([victim]);
+    expect(letters[0]?.attributes['reason']).toMatch(/^DELIVERY\.ATTEMPTS_EXHAUSTED: post-settle attempt 5 of 5 failed: marker table locked/);
+    const ranked = rankings(published);
+    expect(ranked).toHaveLength(1);
+    // Settled, so not left out: the ranking reads the settlements.
+    expect(ranked[0]?.leftOut).toBeUndefined();
+    expect((await store.readback.settlementMarkers(race.raceId)).some((m) => m.userId === victim)).toBe(true);
+  });
+});

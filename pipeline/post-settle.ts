@@ -10,8 +10,10 @@
 // Spanner store does, see Lane), and a notification waiting behind them would wait for nothing.
 import { dayRaceEntry, missionBonuses, raceDayOf, type SettlementFacts } from '../core/missions.ts';
 import type { Delivery, DeliveryHandler } from '../core/ports.ts';
-import { TOPICS } from '../core/topology.ts';
+import { MAX_DELIVERY_ATTEMPTS, TOPICS } from '../core/topology.ts';
 import { storeMethod, type HandlerDeps } from './context.ts';
+import { deadLetterUser } from './dead-letter.ts';
+import { isInjectedCrash } from './probe.ts';
 import { createRankingTrigger, type RankingTrigger } from './ranking.ts';
 import { receive } from './receive.ts';
 import { parseSettled } from './wire.ts';
@@ -46,7 +48,31 @@ async function handleSettled(deps: HandlerDeps, rankIfComplete: RankingTrigger, 
   d.ack();
 }
 
+/**
+ * The last delivery the subscription allows failed: the user is settled, but its post-settle work
+ * is not done. It goes to the dead letters with the reason (re-drivable) and the user is counted
+ * terminal, so the race is still ranked (the ranking reads settlements, so the user is in it).
+ */
+async function deadLetterOnLastAttempt(deps: HandlerDeps, rankIfComplete: RankingTrigger, d: Delivery, e: unknown): Promise<void> {
+  const m = parseSettled(d.data);
+  const lookup = m.ok ? await deps.races.lookup(m.value.raceId, m.value.resultVersion) : undefined;
+  if (!m.ok || lookup?.kind !== 'ok') throw e;
+  const reason = `DELIVERY.ATTEMPTS_EXHAUSTED: post-settle attempt ${d.deliveryAttempt} of ${MAX_DELIVERY_ATTEMPTS} failed: ${e instanceof Error ? e.message : String(e)}`;
+  deps.counters.deadLettered++;
+  await deadLetterUser(deps.bus, TOPICS.settled, d.data, m.value.userId, reason, d.messageId, d.deliveryAttempt);
+  const terminal = await storeMethod(deps.store, 'markDeadLettered')(m.value.raceId, m.value.userId, reason);
+  await rankIfComplete(lookup.context, terminal, { id: `${m.value.raceId}/${m.value.userId}`, attempt: d.deliveryAttempt }, `${m.value.raceId}/${m.value.userId}#${d.deliveryAttempt}`);
+  d.ack();
+}
+
 export function createPostSettleHandler(deps: HandlerDeps): DeliveryHandler {
   const rankIfComplete = createRankingTrigger(deps);
-  return (d) => handleSettled(deps, rankIfComplete, d);
+  return async (d) => {
+    try {
+      await handleSettled(deps, rankIfComplete, d);
+    } catch (e) {
+      if (isInjectedCrash(e) || d.deliveryAttempt < MAX_DELIVERY_ATTEMPTS) throw e;
+      await deadLetterOnLastAttempt(deps, rankIfComplete, d, e);
+    }
+  };
 }

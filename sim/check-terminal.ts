@@ -90,7 +90,9 @@ async function checkRankingOnce(w: TerminalWorld, add: (checker: string, message
   if (first === undefined) return;
   const m = parseMessage(TOPICS.notifications, first);
   const payload = m.ok && m.value.topic === TOPICS.notifications ? (m.value.message.payload as RankingPayload) : undefined;
-  const dead = (await w.store.deadLetteredUsers?.(w.raceId)) ?? [];
+  const settled = new Set(((await w.store.readback?.settlementMarkers(w.raceId)) ?? []).map((m) => m.userId));
+  // Left out: dead-lettered and not settled (a user settled before its post-settle was dead-lettered is ranked).
+  const dead = ((await w.store.deadLetteredUsers?.(w.raceId)) ?? []).filter((d) => !settled.has(d.userId));
   const want: Record<string, number> = {};
   for (const d of dead) want[codeOf(d.reason)] = (want[codeOf(d.reason)] ?? 0) + 1;
   const got = payload?.leftOut ?? { users: 0, reasons: {} };
