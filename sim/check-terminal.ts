@@ -47,6 +47,16 @@ async function checkFinal(w: TerminalWorld, add: (checker: string, message: stri
   for (const m of (await w.store.readback?.settlementMarkers(w.raceId)) ?? []) {
     if (m.resultVersion !== outcome.resultVersion) add('result-final', `user ${m.userId} was settled on v${m.resultVersion}, the recorded result is v${outcome.resultVersion}`);
   }
+  // Messages naming a version that was never recorded: refused for finality (or, before the
+  // first result was recorded, as a race without a result), never settled on.
+  for (const topic of [TOPICS.raceResults, TOPICS.settleRequests, TOPICS.settled]) {
+    for (const letter of w.deadLetters(topic)) {
+      const m = parseMessage(topic, letter.data);
+      if (!m.ok || m.value.message.raceId !== w.raceId || !('resultVersion' in m.value.message) || m.value.message.resultVersion === outcome.resultVersion) continue;
+      const reason = letter.attributes['reason'] ?? '';
+      if (!/^(RESULT\.ALREADY_FINAL|RACE\.UNKNOWN): /.test(reason)) add('result-final', `a ${topic} message naming v${m.value.message.resultVersion} was dead-lettered for "${reason}", not RESULT.ALREADY_FINAL`);
+    }
+  }
   for (const { republication: r, answer } of w.republished) {
     const want = r.conflicting ? 'RESULT.ALREADY_FINAL' : 'v1';
     if (answer !== want) add('result-final', `a ${r.conflicting ? 'conflicting' : 'duplicate'} result (v${r.resultVersion} ${JSON.stringify(r.result)}) was answered ${answer}, expected ${want}`);
