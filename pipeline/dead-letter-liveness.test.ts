@@ -63,6 +63,13 @@ describe('a user the core refuses', () => {
       await pipeline.ingest({ raceId: race.raceId, resultVersion: 1, result: race.result, scratched: race.scratched });
       await clock.runUntilIdle();
       const refused = plan.rejectable.map((r) => r.account.userId).sort();
+      // The race is ranked once although two users never settle, and the dead letters are real requests.
+      expect(rankings(published)).toHaveLength(1);
+      for (const userId of refused) {
+        const letter = bus.deadLetters(deadLetterTopicOf(TOPICS.settleRequests)).find((l) => l.attributes['userId'] === userId);
+        const request = parseMessage(TOPICS.settleRequests, letter?.data ?? '');
+        expect(request.ok && 'userId' in request.value.message && request.value.message.userId).toBe(userId);
+      }
       const dead = await store.deadLetteredUsers(race.raceId);
       expect(dead.map((d) => d.userId)).toEqual(refused);
       for (const d of dead) expect(d.reason).toMatch(/^BET\.COMBINATION_INVALID: /);
@@ -93,6 +100,7 @@ describe('a user whose settlement fails on every delivery attempt', () => {
     const pipeline = startPipeline({ store: flaky, bus: tap(bus, published), clock, stages: { settle: { ackDeadlineMs: 100 } } });
     await pipeline.ingest({ raceId: race.raceId, resultVersion: 1, result: race.result, scratched: race.scratched });
     await clock.runUntilIdle();
+    expect(rankings(published)).toHaveLength(1);
     const [dead] = await store.deadLetteredUsers(race.raceId);
     expect(dead?.userId).toBe(victim);
     expect(dead?.reason).toMatch(new RegExp(`^DELIVERY\\.ATTEMPTS_EXHAUSTED: attempt ${SUBSCRIPTIONS.settle.maxDeliveryAttempts} of 5 failed: disk on fire`));
