@@ -1,6 +1,7 @@
 // Proves a user that cannot be settled does not stall the race, on the memory backend with the
 // production subscriptions (5 delivery attempts): a user whose ticket the pure core refuses, in
-// every fan-out variant, and a user whose settlement fails on every attempt, are dead-lettered
+// every fan-out variant (stored before its race was known, so the store checked it against the
+// widest field), and a user whose settlement fails on every attempt, are dead-lettered
 // with the reason as a replayable settle request of that user, counted terminal, and the ranking
 // is published exactly once over the users that settled, saying who was left out and why. A
 // re-drive after the fix settles and notifies the user once and does not issue the ranking again.
@@ -11,7 +12,7 @@ import type { RankingPayload } from '../core/notification.ts';
 import type { Store } from '../core/ports.ts';
 import { createRng } from '../core/rng.ts';
 import { deadLetterTopicOf, SUBSCRIPTIONS, TOPICS } from '../core/topology.ts';
-import { drawFinalityPlan, withRejectableUsers, type FinalityPlan } from '../sim/finality-faults.ts';
+import { drawFinalityPlan, loadRejectableUsers, type FinalityPlan } from '../sim/finality-faults.ts';
 import { smokeRaceDay } from '../sim/workload.ts';
 import { loadDay } from '../sim/world.ts';
 import { startPipeline } from './runner.ts';
@@ -28,8 +29,12 @@ async function world(refused: number) {
   const race = day.races[0];
   if (race === undefined) throw new Error('no race');
   let plan: FinalityPlan = { rejectable: [], republications: [] };
-  for (let seed = 0; plan.rejectable.length !== refused; seed++) plan = drawFinalityPlan(createRng(seed), race, 0);
-  await loadDay(store, withRejectableUsers(day, plan));
+  for (let seed = 0; plan.rejectable.length !== refused; seed++) {
+    if (seed > 100) throw new Error(`no plan with ${refused} refused users for a ${race.riders}-rider race`);
+    plan = drawFinalityPlan(createRng(seed), race, 0);
+  }
+  await loadRejectableUsers(store, plan);
+  await loadDay(store, day);
   return { clock, bus, store, day, race, plan };
 }
 

@@ -3,15 +3,14 @@
 // and results published again during the race, the same one (a duplicate, answered idempotently)
 // and different ones (a conflicting correction or a void, which must be refused with
 // RESULT.ALREADY_FINAL and change nothing). The checkers for them are in check-terminal.ts.
-import { enumerateCombinations, formatCombination } from '../core/combination.ts';
-import type { UserAccount } from '../core/ports.ts';
+import type { Store, UserAccount } from '../core/ports.ts';
 import type { RaceResult } from '../core/race-result.ts';
 import type { SeededRng } from '../core/rng.ts';
-import { betTypesSold, type BetType } from '../core/sports.ts';
+import { betTypesSold } from '../core/sports.ts';
 import type { Ticket } from '../core/ticket.ts';
-import type { RaceDay, RacePlan } from '../scenarios/model.ts';
+import type { RacePlan } from '../scenarios/model.ts';
 
-/** A user added to the world whose only ticket the pure core refuses (a rider named twice). */
+/** A user added to the world whose only ticket the pure core refuses (a rider the field does not have). */
 export interface RejectableUser {
   readonly account: UserAccount;
   readonly ticket: Ticket;
@@ -34,21 +33,24 @@ export interface FinalityPlan {
 export const NO_FINALITY_FAULTS: FinalityPlan = { rejectable: [], republications: [] };
 
 const REJECTABLE_USERS_MAX = 2;
+/** Riders of the widest field any sport runs (9-rider keirin). */
+const WIDEST_FIELD_RIDERS = 9;
 const REPUBLICATIONS_MAX = 3;
 
-/** A stored-but-refused ticket: an ordered rider bet naming its first rider twice ("3-3" or "3-3-1"). */
+/**
+ * A stored-but-refused ticket: an exacta naming a rider the field does not have. Stores check a
+ * bulk-loaded combination against the race's field, or against the widest field while the race
+ * is not known yet (core/combination.ts loadedTicketCombination), so loaded before its race it is
+ * accepted, and the pure settlement refuses it (BET.COMBINATION_INVALID). A 9-rider field has no
+ * such rider: no refused ticket then.
+ */
 function refusedTicket(race: RacePlan, userId: string, n: number, rng: SeededRng): Ticket | undefined {
   const field = { sport: race.sport, riders: race.riders };
-  const types = betTypesSold(field).filter((t): t is BetType => t === 'exacta' || t === 'trifecta');
-  const betType = types[rng.int(0, types.length - 1)];
-  if (betType === undefined) return undefined;
-  const combos = enumerateCombinations(betType, field);
-  const valid = combos[rng.int(0, combos.length - 1)];
-  if (valid === undefined) return undefined;
-  const twice = [valid[0] as number, ...valid.slice(1)];
-  twice[1] = twice[0] as number;
+  if (race.riders >= WIDEST_FIELD_RIDERS || !betTypesSold(field).includes('exacta')) return undefined;
+  const absent = rng.int(race.riders + 1, WIDEST_FIELD_RIDERS);
+  const other = rng.int(1, race.riders);
   // Medal stake: the cash pools (and so every other user's payout) are the same with or without it.
-  return { ticketId: `tx${String(n).padStart(5, '0')}`, userId, raceId: race.raceId, betType, combination: formatCombination(betType, twice), stake: 100, currency: 'medal' };
+  return { ticketId: `tx${String(n).padStart(5, '0')}`, userId, raceId: race.raceId, betType: 'exacta', combination: `${absent}-${other}`, stake: 100, currency: 'medal' };
 }
 
 /** Another official result than `result`: the finishing order reversed, or void. */
@@ -80,14 +82,13 @@ export function drawFinalityPlan(rng: SeededRng, race: RacePlan, horizonMs: numb
   return { rejectable, republications };
 }
 
-/** The day as loaded into the store: the scenario's day plus the rejectable users and their tickets. */
-export function withRejectableUsers(day: RaceDay, plan: FinalityPlan): RaceDay {
-  if (plan.rejectable.length === 0) return day;
-  const extra = { tickets: plan.rejectable.map((r) => r.ticket), placedAtMs: plan.rejectable.map(() => 0) };
-  return {
-    ...day,
-    users: [...day.users, ...plan.rejectable.map((r) => r.account)],
-    ticketBatches: () => [...day.ticketBatches(), extra],
-    ticketCount: day.ticketCount + extra.tickets.length,
-  };
+/**
+ * Loads the rejectable users and their tickets; call it before the day is loaded (before its
+ * races are put), so the store checks the combinations against the widest field. Balances are
+ * taken as already debited, as loadDay does.
+ */
+export async function loadRejectableUsers(store: Store, plan: FinalityPlan): Promise<void> {
+  if (plan.rejectable.length === 0) return;
+  await store.putUsers(plan.rejectable.map(({ account, ticket }) => ({ userId: account.userId, cash: account.cash - (ticket.currency === 'cash' ? ticket.stake : 0), medals: account.medals - (ticket.currency === 'medal' ? ticket.stake : 0) })));
+  await store.loadTickets(plan.rejectable.map((r) => r.ticket));
 }

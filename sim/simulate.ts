@@ -13,7 +13,7 @@ import type { MessageBus } from '../core/ports.ts';
 import { TOPICS } from '../core/topology.ts';
 import { checkTerminalWorld } from './check-terminal.ts';
 import { checkWorld, type Violation } from './checkers.ts';
-import { drawFinalityPlan, NO_FINALITY_FAULTS, withRejectableUsers, type Republication } from './finality-faults.ts';
+import { drawFinalityPlan, loadRejectableUsers, NO_FINALITY_FAULTS, type Republication } from './finality-faults.ts';
 import { loadDay, startClient } from './world.ts';
 import { expectedWorld } from './expected.ts';
 import { drawFaultPlan, simSubscriptions, type FaultChoices, type FaultPlan } from './faults.ts';
@@ -131,7 +131,8 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
   trace.add(`faults ${JSON.stringify({ bus: plan.bus, abort: plan.abortProbability, crashPerMille: plan.crashPerMille, crashesMax: plan.crashesMax, restarts: plan.restarts, poison: plan.poison.length, stages: plan.stages })}`);
   trace.add(`finality ${JSON.stringify({ refused: finality.rejectable.map((r) => `${r.account.userId} ${r.ticket.betType} ${r.ticket.combination}`), republished: finality.republications })}`);
 
-  await loadDay(store, withRejectableUsers(day, finality));
+  await loadRejectableUsers(store, finality);
+  await loadDay(store, day);
 
   const crashesAt = new Map<string, number>();
   const pipeline = startPipeline({ store, bus, clock, variants, probe: crashProbe(plan, seedRng, trace, clock.nowMs, crashesAt), stages: plan.stages });

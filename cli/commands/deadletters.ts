@@ -33,8 +33,8 @@ options:
   --json              one JSON object`;
 
 const spec = {
-  topic: { type: 'string' },
-  backend: { type: 'string' },
+  topic: { type: 'string', choices: TOPIC_NAMES },
+  backend: { type: 'string', choices: ['emulators', 'memory'] },
   project: { type: 'string' },
   'quiet-ms': { type: 'int', min: 1, max: 600_000 },
   json: { type: 'boolean' },
@@ -59,16 +59,12 @@ function formatEntries(topic: string, action: string, entries: readonly DeadLett
 }
 
 async function run(argv: readonly string[]): Promise<number> {
-  const { flags, positionals } = parseArgs(argv, spec);
-  const [action, ...extra] = positionals;
+  const { flags, positionals } = parseArgs(argv, spec, { positionals: 1 });
+  const [action] = positionals;
   if (action !== 'list' && action !== 'redrive') throw new UsageError(`say list or redrive, got ${action === undefined ? 'nothing' : `"${action}"`}`);
-  if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
   const topic = flags['topic'];
-  if (typeof topic !== 'string') throw new UsageError('--topic is required');
-  if (!TOPIC_NAMES.includes(topic)) throw new UsageError(`--topic must be one of ${TOPIC_NAMES.join(', ')}, got "${topic}"`);
-  const backend = flags['backend'] ?? 'emulators';
-  if (backend === 'memory') throw new UsageError('the memory bus lives inside the process that ran the pipeline: read its dead letters there (pipeline/dead-letter-admin.ts); from the command line use --backend emulators');
-  if (backend !== 'emulators') throw new UsageError(`--backend must be emulators (or memory, inside a run), got "${String(backend)}"`);
+  if (typeof topic !== 'string') throw new UsageError(`--topic is required (one of ${TOPIC_NAMES.join(', ')})`);
+  if (flags['backend'] === 'memory') throw new UsageError('the memory bus lives inside the process that ran the pipeline: read its dead letters there (pipeline/dead-letter-admin.ts); from the command line use --backend emulators');
   process.env.METADATA_SERVER_DETECTION = 'none';
   const projectId = typeof flags['project'] === 'string' ? flags['project'] : DEFAULT_PROJECT_ID;
   const bus = createPubSubBus({ projectId, emulatorHost: pubsubHost(), onError: (sub, e) => process.stderr.write(`raceday: ${sub}: ${e.message}\n`) });
