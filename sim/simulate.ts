@@ -75,16 +75,15 @@ function tapTopic(bus: MessageBus, topic: string, out: string[]): MessageBus {
 /** Timers fired at most in one run: a smoke world needs a few thousand; more means livelock. */
 const SIM_STEPS_MAX = 2_000_000;
 
-  const crashesAt = new Map<string, number>();
-  const pipeline = startPipeline({ store, bus, clock, variants, probe: crashProbe(plan, seedRng, trace, clock.nowMs, crashesAt), stages: plan.stages });
-  const client = startClient(bus, clock, { dedupe: opts.clientDedupe ?? true });
+/** A probe that crashes as the plan says; `crashesAt` counts the crashes per probe point. */
+export function crashProbe(plan: FaultPlan, seedRng: ReturnType<typeof createRng>, trace: Trace, nowMs: () => number, crashesAt?: Map<string, number>): Probe {
   if (plan.crashPerMille === 0 || plan.crashesMax === 0) return () => {};
   const rng = seedRng.fork('crash');
   let crashes = 0;
   return (point, item) => {
     if (crashes >= plan.crashesMax || rng.int(0, 999) >= plan.crashPerMille) return;
     crashes++;
-    crashesAt.set(point, (crashesAt.get(point) ?? 0) + 1);
+    crashesAt?.set(point, (crashesAt.get(point) ?? 0) + 1);
     trace.add(`${nowMs()} crash ${point} ${item}`);
     throw new InjectedCrash(point, item);
   };
