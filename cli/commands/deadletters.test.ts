@@ -7,19 +7,7 @@ import { deadLetterTopicOf, SUBSCRIPTIONS, TOPICS } from '../../core/topology.ts
 import { provisionPubSub } from '../../emulators/index.ts';
 import { describeWithEmulators, useEmulators } from '../../emulators/test-support.ts';
 import { command } from './deadletters.ts';
-
-async function capture(body: () => Promise<number>): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => ((out += String(chunk)), true));
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => ((err += String(chunk)), true));
-  try {
-    return { code: await body(), out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
+import { capture } from '../_fixtures/capture.ts';
 
 afterEach(() => vi.restoreAllMocks());
 

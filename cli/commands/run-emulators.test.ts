@@ -8,6 +8,7 @@ import { afterEach, expect, it, vi } from 'vitest';
 import { TX_LIMITS } from '../../backends/google/index.ts';
 import { describeWithEmulators, useEmulators } from '../../emulators/test-support.ts';
 import { command as run } from './run.ts';
+import { capture } from '../_fixtures/capture.ts';
 
 interface Summary {
   backend: string;
@@ -26,19 +27,6 @@ interface Summary {
   invariants: { name: string; ok: boolean; violations: string[] }[];
   ok: boolean;
   wallMs: number;
-}
-
-async function capture(body: () => Promise<number>): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => ((out += String(chunk)), true));
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => ((err += String(chunk)), true));
-  try {
-    return { code: await body(), out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
 }
 
 afterEach(() => vi.restoreAllMocks());

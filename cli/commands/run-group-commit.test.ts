@@ -4,13 +4,7 @@
 // rather than ignoring it.
 import { afterEach, expect, it, vi } from 'vitest';
 import { command as run } from './run.ts';
-
-async function capture(body: () => Promise<number>): Promise<{ code: number; err: string }> {
-  let err = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
-  vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => ((err += String(chunk)), true));
-  return { code: await body(), err };
-}
+import { capture } from '../_fixtures/capture.ts';
 
 afterEach(() => vi.restoreAllMocks());
 

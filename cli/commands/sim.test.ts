@@ -5,22 +5,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { command as run } from './run.ts';
 import { command as sim } from './sim.ts';
-
-async function capture(body: () => Promise<number>): Promise<{ code: number; out: string }> {
-  let out = '';
-  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    out += String(chunk);
-    return true;
-  });
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-  try {
-    const code = await body();
-    return { code, out };
-  } finally {
-    spy.mockRestore();
-    err.mockRestore();
-  }
-}
+import { capture } from '../_fixtures/capture.ts';
 
 afterEach(() => vi.restoreAllMocks());
 
