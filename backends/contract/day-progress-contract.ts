@@ -6,11 +6,9 @@ import { describe, expect, it } from 'vitest';
 import { dayRaceEntry, missionBonuses, type DayRaceEntry } from '../../core/missions.ts';
 import type { Bonus, Store } from '../../core/ports.ts';
 import { settlementIdOf } from '../../core/settlement-record.ts';
-import type { StoreUnderTest } from './store-contract.ts';
+import { storeRunner, type StoreUnderTest } from './fresh-store.ts';
 
 const RULES = { medalsPerHit: 10, hitsTodayTarget: 3, hitsTodayMedals: 100, firstTrifectaHitMedals: 200 };
-let nonceCounter = 0;
-const nonce = (): string => `d${Date.now().toString(36)}${process.pid.toString(36)}${(nonceCounter++).toString(36)}`;
 
 function apply(store: Store, userId: string, raceId: string, day: string, hits: number, trifectaHits = 0): Promise<readonly Bonus[]> {
   const method = store.applyDayProgress?.bind(store);
@@ -25,14 +23,7 @@ const kinds = (bonuses: readonly Bonus[]): string[] => bonuses.map((b) => b.bonu
 export function describeDayProgressContract(name: string, makeStore: () => Promise<StoreUnderTest>, opts: { readonly testTimeoutMs?: number; readonly concurrency?: number } = {}): void {
   const timeout = opts.testTimeoutMs ?? 30_000;
   const concurrency = opts.concurrency ?? 6;
-  const withStore = async (body: (store: Store, p: string) => Promise<void>): Promise<void> => {
-    const { store, cleanup } = await makeStore();
-    try {
-      await body(store, nonce());
-    } finally {
-      await cleanup();
-    }
-  };
+  const withStore = storeRunner(makeStore, 'd');
   const bonusesOf = async (store: Store, p: string): Promise<string[]> => ((await store.readback?.bonuses()) ?? []).filter((b) => b.userId.startsWith(p)).map((b) => b.bonusId).sort();
 
   describe(`Store contract, day missions: ${name}`, () => {

@@ -7,11 +7,9 @@ import type { BetRequest, RaceInfo, Store, UserRaceTickets } from '../../core/po
 import type { Result } from '../../core/result.ts';
 import { settlementIdOf, type LedgerEntry, type Settlement, type TicketOutcome } from '../../core/settlement-record.ts';
 import type { Ticket } from '../../core/ticket.ts';
+import { storeRunner, type StoreUnderTest } from './fresh-store.ts';
 
-export interface StoreUnderTest {
-  readonly store: Store;
-  cleanup(): Promise<void>;
-}
+export type { StoreUnderTest } from './fresh-store.ts';
 
 export interface StoreContractOptions {
   readonly testTimeoutMs?: number;
@@ -19,10 +17,6 @@ export interface StoreContractOptions {
   readonly concurrency?: number;
 }
 
-let nonceCounter = 0;
-function nonce(): string {
-  return `c${Date.now().toString(36)}${process.pid.toString(36)}${(nonceCounter++).toString(36)}`;
-}
 
 /** The winning combination and its per100 in the stand-in settlement. */
 export const CONTRACT_WINNER = '1-2-3';
@@ -70,14 +64,7 @@ function expectOk<T>(r: Result<T>): T {
 export function describeStoreContract(name: string, makeStore: () => Promise<StoreUnderTest>, opts: StoreContractOptions = {}): void {
   const timeout = opts.testTimeoutMs ?? 30_000;
   const concurrency = opts.concurrency ?? 8;
-  const withStore = async (body: (store: Store, p: string) => Promise<void>): Promise<void> => {
-    const { store, cleanup } = await makeStore();
-    try {
-      await body(store, nonce());
-    } finally {
-      await cleanup();
-    }
-  };
+  const withStore = storeRunner(makeStore, 'c');
 
   describe(`Store contract: ${name}`, () => {
     it('places concurrent bets atomically with the balance check (never overdraws)', () =>

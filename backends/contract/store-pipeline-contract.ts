@@ -14,7 +14,8 @@ import { settleUserTickets } from '../../core/settlement.ts';
 import { settlementIdOf } from '../../core/settlement-record.ts';
 import type { Field } from '../../core/sports.ts';
 import type { Ticket } from '../../core/ticket.ts';
-import { contractSettlement, type StoreUnderTest } from './store-contract.ts';
+import { contractSettlement } from './store-contract.ts';
+import { storeRunner, type StoreUnderTest } from './fresh-store.ts';
 
 type PipelineMethod =
   | 'cashPools'
@@ -52,21 +53,10 @@ async function place(store: Store, bets: readonly BetRequest[]): Promise<void> {
   }
 }
 
-let nonceCounter = 0;
-function nonce(): string {
-  return `q${Date.now().toString(36)}${process.pid.toString(36)}${(nonceCounter++).toString(36)}`;
-}
 
 export function describeStorePipelineContract(name: string, makeStore: () => Promise<StoreUnderTest>, opts: { readonly testTimeoutMs?: number } = {}): void {
   const timeout = opts.testTimeoutMs ?? 30_000;
-  const withStore = async (body: (store: Store, p: string) => Promise<void>): Promise<void> => {
-    const { store, cleanup } = await makeStore();
-    try {
-      await body(store, nonce());
-    } finally {
-      await cleanup();
-    }
-  };
+  const withStore = storeRunner(makeStore, 'q');
 
   describe(`Store contract, the pipeline's methods: ${name}`, () => {
     it('sums the cash pools per bet type and combination, leaving medal tickets out', () =>
