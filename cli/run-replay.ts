@@ -1,6 +1,8 @@
-// `raceday run --scenario <preset or file>` for generated race days (every scenario but the
-// checked `smoke` day): replays the day through the pipeline on the embedded backend with the
-// replay driver (scenarios/replay.ts) and prints per-race metrics.
+// `raceday run --scenario <preset or file>` for generated race days (every scenario but `smoke`):
+// replays the day through the pipeline on the embedded backend with the replay driver
+// (scenarios/replay.ts), runs the invariant checkers over the final state, and prints per-race
+// metrics and the checkers' verdicts. Progress goes to stderr: a bar on a terminal, a line every
+// few seconds otherwise.
 import { loadScenario, ScenarioError } from '../scenarios/spec.ts';
 import { replayOnMemory } from '../scenarios/replay-memory.ts';
 import type { ReplayReport } from '../scenarios/replay.ts';
@@ -32,6 +34,8 @@ function summary(r: ReplayReport): string {
   ];
   const errors = [...r.driverErrors, ...r.pipeline.errors];
   if (errors.length > 0) lines.push(`  errors (${errors.length}): ${errors.slice(0, 3).join('; ')}`);
+  lines.push(`  invariants (checked in ${(r.checkMs / 1000).toFixed(1)} s):`);
+  lines.push(...r.invariants.map((i) => `    ${i.ok ? 'ok  ' : 'FAIL'} ${i.name}${i.ok ? '' : `: ${i.violations.slice(0, 3).join('; ')}`}`));
   return lines.join('\n');
 }
 
@@ -43,9 +47,9 @@ export async function runReplay(f: ReplayFlags): Promise<number> {
     if (e instanceof ScenarioError) throw new UsageError(e.message);
     throw e;
   }
-  const progress = !f.json && process.stderr.isTTY === true && process.env['CI'] === undefined;
-  const report = await replayOnMemory({ spec, seed: f.seed, speed: f.speed, bets: f.bets, progress });
-  process.stdout.write(`${f.json ? JSON.stringify(report) : summary(report)}\n`);
-  const failed = !report.complete || report.driverErrors.length > 0 || report.pipeline.errors.length > 0;
+  const report = await replayOnMemory({ spec, seed: f.seed, speed: f.speed, bets: f.bets });
+  const ok = report.invariants.every((i) => i.ok);
+  process.stdout.write(`${f.json ? JSON.stringify({ ...report, ok }) : summary(report)}\n`);
+  const failed = !report.complete || report.driverErrors.length > 0 || report.pipeline.errors.length > 0 || !ok;
   return failed ? 1 : 0;
 }

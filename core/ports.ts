@@ -200,6 +200,39 @@ export interface StoreReadback {
   ledgerTotals(userId: string): Promise<LedgerTotals | undefined>;
   bonuses(): Promise<readonly GrantedBonus[]>;
   rankingClaims(): Promise<readonly RankingClaim[]>;
+  /** The race's tickets as columns, a chunk at a time: checkers read millions without an object each. */
+  ticketChunksOfRace?(raceId: string): AsyncIterable<StoredTicketChunk>;
+  /**
+   * Every user's balance with its ledger totals, streamed in bulk (a remote store reads whole key
+   * ranges instead of two round trips per user). Same values as balances + ledgerTotals per user.
+   */
+  ledgers?(): AsyncIterable<UserLedger>;
+}
+
+/** A user's balance and ledger totals, read together. */
+export interface UserLedger {
+  readonly account: UserAccount;
+  readonly totals: LedgerTotals;
+}
+
+/** Tickets of one race in columns (a store's read-back at scale). */
+export interface StoredTicketChunk {
+  readonly count: number;
+  /** Per ticket: its user, an index into `userIds`. */
+  readonly user: Uint32Array;
+  readonly userIds: readonly string[];
+  /** Index into BET_TYPES. */
+  readonly betType: Uint8Array;
+  /** The combination's numbers as decimal digits (encodeCombination). */
+  readonly comboCode: Uint16Array;
+  /** stake / 100. */
+  readonly stakeUnits: Uint32Array;
+  /** 0 cash, 1 medal. */
+  readonly currency: Uint8Array;
+  /** Per ticket: an index into `statusNames`. */
+  readonly status: Uint8Array;
+  readonly statusNames: readonly TicketStatus[];
+  readonly per100: Uint32Array;
 }
 
 /** The totals of one applied settlement (cashDelta, medalDelta, hits of the Settlement). */
@@ -280,8 +313,9 @@ export interface Store {
    * crash before it published); a duplicate delivery of the same attempt is refused.
    */
   claimRanking(raceId: string, claimant?: RankingClaimant): Promise<boolean>;
-  // Optional methods added for the pipeline (H5): ingest, the ranking barrier, outbox, settle
-  // redelivery. Every backend should implement them; the pipeline fails clearly when one is missing.
+  // Optional methods the pipeline (pipeline/runner.ts and its handlers) needs: ingest, the ranking
+  // barrier, outbox, settle redelivery. Every backend should implement them; the pipeline fails
+  // clearly when one is missing.
   /**
    * Records that the user's settlement of the race was dead-lettered (refused by the pure core, or
    * out of delivery attempts) with the reason; idempotent (the first reason is kept). The user

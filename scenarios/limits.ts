@@ -24,6 +24,8 @@ export const REPLAY_LIMITS = {
   settleTimeoutMs: 600_000,
   pollMs: 20,
   progressEveryMs: 250,
+  /** Between progress lines when stderr is not a terminal (pipes, CI logs). */
+  progressLineEveryMs: 5_000,
   /** Tickets per loadTickets call. */
   loadSliceMax: 4096,
   /** Shortest wait worth a timer on the scaled clock. */

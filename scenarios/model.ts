@@ -4,6 +4,7 @@ import type { UserAccount } from '../core/ports.ts';
 import type { RaceResult } from '../core/race-result.ts';
 import type { BetType, Sport } from '../core/sports.ts';
 import type { Ticket } from '../core/ticket.ts';
+import type { DayPlan } from './plan.ts';
 
 export interface RacePlan {
   readonly raceId: string;
@@ -44,4 +45,9 @@ export interface RaceDay {
   /** Streams the day's tickets in batches ordered by placement time; callable more than once with the same result. */
   ticketBatches(): Iterable<TicketBatch>;
   readonly ticketCount: number;
+  /**
+   * A generated day's plan: its tickets can then stream as columns (day-columns.ts) instead of
+   * Ticket objects, and checkers can walk them again without holding them.
+   */
+  readonly plan?: DayPlan;
 }

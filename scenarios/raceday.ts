@@ -89,5 +89,6 @@ export function buildRaceDay(spec: ScenarioSpec, seed: number): RaceDay {
     },
     ticketBatches: () => planTicketBatches(plan),
     ticketCount: plan.tickets,
+    plan,
   };
 }

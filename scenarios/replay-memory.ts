@@ -1,39 +1,106 @@
 // `replayOnMemory`: a generated day replayed on the embedded backend (memory store and bus, real
-// clock) through the pipeline: what `raceday run --scenario typical-day` calls.
-import { createMemoryBus, createMemoryStore, createRealClock } from '../backends/memory/index.ts';
-import type { PipelineOptions } from '../pipeline/runner.ts';
+// clock) through the pipeline, then checked: what `raceday run --scenario typical-day` calls.
+// It runs the configuration `raceday bench memory` measures (the columnar settle path, 8 workers
+// x 256 in flight per stage, tickets bulk-loaded as columns), so what users run is what the bench
+// measures; a notification client acks the gateway, and the checkers (replay-check.ts) run last.
+import { createMemoryBus, createMemoryStore, createRealClock, type MemoryStore } from '../backends/memory/index.ts';
+import { SUBSCRIPTIONS, TOPICS } from '../core/topology.ts';
+import type { PipelineOptions, StageOptions } from '../pipeline/runner.ts';
+import { DEFAULT_VARIANTS } from '../pipeline/settings.ts';
+import type { RaceTicketColumns } from './day-columns.ts';
 import { buildRaceDay } from './raceday.ts';
+import { checkReplay, dayUserIndexer } from './replay-check.ts';
+import { startNotificationTally } from './replay-notifications.ts';
+import type { ProgressOptions } from './replay-progress.ts';
 import { replayRaceDay, type BetPath, type ReplayReport } from './replay.ts';
 import { pipelineConnector } from './replay-pipeline.ts';
+import type { RaceDay } from './model.ts';
 import type { ScenarioSpec } from './spec.ts';
+
+type PipelineChoice = Omit<PipelineOptions, 'store' | 'bus' | 'clock'>;
+
+/** Per stage: `raceday bench memory`'s defaults (8 x 256); the runner's own 4 x 16 leave the cores idle. */
+const REPLAY_STAGE: Partial<StageOptions> = { workers: 8, maxInFlight: 256 };
+
+/** The pipeline a replay runs unless told otherwise: the benched configuration. */
+export const REPLAY_PIPELINE_DEFAULTS: PipelineChoice = {
+  variants: { ...DEFAULT_VARIANTS, settlePath: 'columns' },
+  stages: { settle: REPLAY_STAGE, postSettle: REPLAY_STAGE, notify: REPLAY_STAGE },
+};
 
 export interface MemoryReplayOptions {
   readonly spec: ScenarioSpec;
   readonly seed: number;
   readonly speed?: number;
   readonly bets?: BetPath;
-  readonly progress?: boolean;
+  readonly progress?: boolean | ProgressOptions;
   readonly settleTimeoutMs?: number;
-  readonly pipeline?: Omit<PipelineOptions, 'store' | 'bus' | 'clock'>;
+  readonly pipeline?: PipelineChoice;
+  /** Run the checkers after the last settlement (default true). */
+  readonly check?: boolean;
+  /** Wraps the store the pipeline sees (tests: a store that pays wrong must be caught). */
+  readonly wrapStore?: (store: MemoryStore) => MemoryStore;
 }
+
+/** The store's bulk column load, user indexes mapped from the day's to the store's on first use. */
+function columnLoader(store: MemoryStore, day: RaceDay): (batch: RaceTicketColumns) => void {
+  let storeIndex: Uint32Array | undefined;
+  return (batch) => {
+    if (storeIndex === undefined) {
+      const users = day.users;
+      storeIndex = new Uint32Array(users.length);
+      for (let i = 0; i < users.length; i++) {
+        const s = store.userIndexOf((users[i] as (typeof users)[number]).userId);
+        if (s < 0) throw new Error(`invariant violated: user ${users[i]?.userId} was not put before its tickets`);
+        storeIndex[i] = s;
+      }
+    }
+    for (let i = 0; i < batch.count; i++) batch.userIdx[i] = storeIndex[batch.userIdx[i] as number] as number;
+    store.loadTicketColumns(batch);
+  };
+}
+
+/** Notifications still queued for the gateway would read as missing: the checkers wait them out (bounded). */
+async function gatewayDrained(bus: ReturnType<typeof createMemoryBus>): Promise<void> {
+  const until = performance.now() + GATEWAY_DRAIN_MAX_MS;
+  while (bus.subscriptionStats(SUBSCRIPTIONS.gateway.name).backlog > 0 && performance.now() < until) await new Promise((r) => setTimeout(r, GATEWAY_POLL_MS));
+}
+
+const GATEWAY_POLL_MS = 10;
+/** Past this the checkers run anyway and report what never arrived. */
+const GATEWAY_DRAIN_MAX_MS = 60_000;
 
 export async function replayOnMemory(o: MemoryReplayOptions): Promise<ReplayReport> {
   const clock = createRealClock();
   const day = buildRaceDay(o.spec, o.seed);
   // Ledger totals only: a full ledger log of millions of tickets is for checkers, not for load.
-  const store = createMemoryStore({ clock, ledgerLog: false, capacityTickets: day.ticketCount });
+  const base = createMemoryStore({ clock, ledgerLog: false, capacityTickets: day.ticketCount });
+  const store = o.wrapStore?.(base) ?? base;
   const bus = createMemoryBus({ clock });
+  const plan = day.plan;
+  const notifications = plan === undefined ? undefined : startNotificationTally(bus, day.races.map((r) => r.raceId), plan.users, dayUserIndexer(plan));
+  const deadLetters = (): number => [TOPICS.raceResults, TOPICS.settleRequests, TOPICS.settled, TOPICS.notifications].reduce((n, t) => n + bus.deadLetters(t).length, 0);
   try {
     return await replayRaceDay({
       day,
       store,
-      connect: pipelineConnector(bus, clock, o.pipeline),
+      connect: pipelineConnector(bus, clock, o.pipeline ?? REPLAY_PIPELINE_DEFAULTS),
+      loadColumns: columnLoader(base, day),
       ...(o.speed !== undefined ? { speed: o.speed } : {}),
       ...(o.bets !== undefined ? { bets: o.bets } : {}),
       ...(o.progress !== undefined ? { progress: o.progress } : {}),
       ...(o.settleTimeoutMs !== undefined ? { settleTimeoutMs: o.settleTimeoutMs } : {}),
+      ...(o.check === false || notifications === undefined
+        ? {}
+        : {
+            check: async (publisher) => {
+              await gatewayDrained(bus);
+              return checkReplay({ day, store, notifications, errors: publisher.summary().errors, idle: publisher.idle?.(), deadLetters: deadLetters() });
+            },
+          }),
     });
   } finally {
+    await notifications?.stop();
     await bus.close();
     await store.close();
   }

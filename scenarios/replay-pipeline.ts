@@ -1,7 +1,7 @@
-// The one place where the replay driver meets the pipeline (H5's pipeline/runner.ts): start the
-// handlers over the given store, bus and clock, and publish a race's official result through the
-// pipeline's ingest (which computes the payout table from the store's cash pools plus the race's
-// outside sales). Adapt this file, not the driver, when the pipeline's API moves.
+// The one place where the replay driver meets the pipeline (pipeline/runner.ts, startPipeline):
+// start the handlers over the given store, bus and clock, and publish a race's official result
+// through the pipeline's ingest (which computes the payout table from the store's cash pools plus
+// the race's outside sales). Adapt this file, not the driver, when the pipeline's API moves.
 import { encodeCombination, parseCombination } from '../core/combination.ts';
 import type { CashPools, Clock, MessageBus, Store } from '../core/ports.ts';
 import { parseRate, type Rational } from '../core/rational.ts';
@@ -42,7 +42,8 @@ export function outsidePoolsOf(race: RacePlan): CashPools | undefined {
   return out;
 }
 
-function returnRatesOf(race: RacePlan): Partial<Record<BetType, Rational>> | undefined {
+/** RacePlan's return-rate overrides (decimal strings) as ingest's rationals. */
+export function returnRatesOf(race: RacePlan): Partial<Record<BetType, Rational>> | undefined {
   if (race.returnRates === undefined) return undefined;
   const out: Partial<Record<BetType, Rational>> = {};
   for (const [betType, text] of Object.entries(race.returnRates) as [BetType, string][]) {

@@ -9,7 +9,8 @@ import type { RaceDay, RacePlan } from './model.ts';
 import type { PipelineConnector, ResultPublisher } from './replay-pipeline.ts';
 import { createTracker, finishMetrics, markPublished, timedStore, type RaceMetrics, type RaceTracker } from './replay-metrics.ts';
 import { REPLAY_LIMITS } from './limits.ts';
-import { progressEnabled } from './sink.ts';
+import { planTicketColumns, stakesByUser, type RaceTicketColumns } from './day-columns.ts';
+import { createReplayProgress, defaultProgressMode, type ProgressOptions, type ReplayProgress } from './replay-progress.ts';
 
 export type BetPath = 'load' | 'place';
 
@@ -23,8 +24,23 @@ export interface ReplayOptions {
   readonly bets?: BetPath;
   /** After the last result: give up waiting for settlements after this long. */
   readonly settleTimeoutMs?: number;
-  /** Progress line on a terminal's stderr (default: when stderr is a TTY and CI is unset). */
-  readonly progress?: boolean;
+  /** Progress on stderr: true (default) a bar on a terminal, a line every few seconds elsewhere; false none. */
+  readonly progress?: boolean | ProgressOptions;
+  /**
+   * The store's bulk column load (a memory store's loadTicketColumns, user indexes mapped from the
+   * day's). With it, a generated day played as fast as possible loads its tickets as columns
+   * (day-columns.ts) instead of Ticket objects.
+   */
+  readonly loadColumns?: (batch: RaceTicketColumns) => void | Promise<void>;
+  /** Runs once every race is settled, before the pipeline stops: the invariant checkers. */
+  readonly check?: (publisher: ResultPublisher) => Promise<readonly InvariantOutcome[]>;
+}
+
+/** One checker's verdict (the shape `raceday run` reports for every scenario). */
+export interface InvariantOutcome {
+  readonly name: string;
+  readonly ok: boolean;
+  readonly violations: readonly string[];
 }
 
 export interface ReplayReport {
@@ -42,6 +58,11 @@ export interface ReplayReport {
   readonly scenarioSpanMs: number;
   readonly pipeline: { readonly counters: object; readonly errors: readonly string[] };
   readonly driverErrors: readonly string[];
+  /** How tickets went into the store: `columns` (bulk column load) or `objects` (Ticket objects). */
+  readonly loadPath: 'columns' | 'objects';
+  /** The checkers' verdicts; empty when the replay ran none. */
+  readonly invariants: readonly InvariantOutcome[];
+  readonly checkMs: number;
 }
 
 
@@ -91,21 +112,43 @@ function scaledClock(speed: number, t0: number) {
   };
 }
 
+function progressOf(o: ReplayOptions, trackers: ReadonlyMap<string, RaceTracker>, wallMs: () => number): ReplayProgress {
+  const p = o.progress ?? true;
+  const options: ProgressOptions = p === true ? { mode: defaultProgressMode() } : p === false ? { mode: 'off' } : p;
+  return createReplayProgress(options, o.day, trackers, wallMs);
+}
+
+/** Columns need a generated day, a store that loads them, bulk loading, and no pacing (they arrive per race). */
+function columnsApply(o: ReplayOptions, speed: number, bets: BetPath): boolean {
+  return o.loadColumns !== undefined && o.day.plan !== undefined && speed === 0 && bets === 'load';
+}
+
+/** Opening balances less each user's stakes of the day, from one pass of the column stream. */
+function debitedFromColumns(day: RaceDay): UserAccount[] {
+  const staked = stakesByUser(day.plan as NonNullable<RaceDay['plan']>);
+  return day.users.map((u, i) => {
+    const cash = staked.cash[i] as number;
+    const medals = staked.medals[i] as number;
+    return cash === 0 && medals === 0 ? u : { userId: u.userId, cash: u.cash - cash, medals: u.medals - medals };
+  });
+}
+
 export async function replayRaceDay(o: ReplayOptions): Promise<ReplayReport> {
   const speed = o.speed ?? 0;
   const bets = o.bets ?? 'load';
+  const columns = columnsApply(o, speed, bets);
   const trackers = new Map<string, RaceTracker>(o.day.races.map((r) => [r.raceId, createTracker(r)]));
   const driverErrors: string[] = [];
   const fail = (e: unknown) => {
     if (driverErrors.length < REPLAY_LIMITS.driverErrorsKept) driverErrors.push(e instanceof Error ? e.message : String(e));
   };
-  await o.store.putUsers(bets === 'load' ? debitedUsers(o.day) : o.day.users);
+  const firstMs = Math.min(...o.day.races.map((r) => r.opensAtMs ?? r.closeAtMs));
+  const clock = scaledClock(speed, firstMs);
+  const progress = progressOf(o, trackers, clock.wallMs);
+  await o.store.putUsers(bets !== 'load' ? o.day.users : columns ? debitedFromColumns(o.day) : debitedUsers(o.day));
   for (const r of o.day.races) await o.store.putRace({ raceId: r.raceId, sport: r.sport, riders: r.riders, closeAtMs: r.closeAtMs, postAtMs: r.postAtMs });
   const publisher = o.connect(timedStore(o.store, trackers));
   const events = raceEvents(o.day);
-  const firstMs = Math.min(...o.day.races.map((r) => r.opensAtMs ?? r.closeAtMs));
-  const clock = scaledClock(speed, firstMs);
-  const progress = createProgress(o.progress ?? progressEnabled(), o.day, trackers, clock.wallMs);
   const published: Promise<void>[] = [];
   let next = 0;
   const fireEventsUntil = async (t: number): Promise<void> => {
@@ -119,6 +162,29 @@ export async function replayRaceDay(o: ReplayOptions): Promise<ReplayReport> {
     }
   };
   const loader = createLoader(o.store, bets, trackers, fail);
+  if (columns) await loadColumnBatches(o, trackers, loader, fireEventsUntil, progress, fail);
+  else await loadObjectBatches(o, clock, loader, fireEventsUntil, progress);
+  await fireEventsUntil(Number.POSITIVE_INFINITY);
+  await Promise.all(published);
+  progress.phase('settling', loader.count());
+  const complete = await waitForSettlements(trackers, publisher, o.settleTimeoutMs ?? REPLAY_LIMITS.settleTimeoutMs, () => progress.tick(loader.count()));
+  const wallMs = clock.wallMs();
+  let invariants: readonly InvariantOutcome[] = [];
+  let checkMs = 0;
+  if (o.check !== undefined) {
+    progress.phase('checking', loader.count());
+    const checkStart = performance.now();
+    invariants = await o.check(publisher);
+    checkMs = Math.round(performance.now() - checkStart);
+  }
+  progress.done();
+  await publisher.stop();
+  return { ...report(o, speed, bets, trackers, loader, complete, wallMs, publisher, driverErrors), loadPath: columns ? 'columns' : 'objects', invariants, checkMs };
+}
+
+type Loader = ReturnType<typeof createLoader>;
+
+async function loadObjectBatches(o: ReplayOptions, clock: ReturnType<typeof scaledClock>, loader: Loader, fireEventsUntil: (t: number) => Promise<void>, progress: ReplayProgress): Promise<void> {
   for (const batch of o.day.ticketBatches()) {
     let i = 0;
     while (i < batch.tickets.length) {
@@ -135,12 +201,50 @@ export async function replayRaceDay(o: ReplayOptions): Promise<ReplayReport> {
     }
     await new Promise((r) => setImmediate(r)); // let the pipeline work between batches
   }
-  await fireEventsUntil(Number.POSITIVE_INFINITY);
-  await Promise.all(published);
-  const complete = await waitForSettlements(trackers, publisher, o.settleTimeoutMs ?? REPLAY_LIMITS.settleTimeoutMs, () => progress.tick(loader.count()));
-  progress.done();
-  await publisher.stop();
-  return report(o, speed, bets, trackers, loader, complete, clock.wallMs(), publisher, driverErrors);
+}
+
+/**
+ * Column batches in stream order: a race's last batch comes at its close, so firing the results
+ * due by a batch's time before loading it never publishes a race whose tickets are still coming.
+ * Users per race are counted on a bitmap of the day's user indexes, freed when the race is published.
+ */
+async function loadColumnBatches(
+  o: ReplayOptions,
+  trackers: ReadonlyMap<string, RaceTracker>,
+  loader: Loader,
+  fireEventsUntil: (t: number) => Promise<void>,
+  progress: ReplayProgress,
+  fail: (e: unknown) => void,
+): Promise<void> {
+  const plan = o.day.plan as NonNullable<RaceDay['plan']>;
+  const load = o.loadColumns as NonNullable<ReplayOptions['loadColumns']>;
+  const seen = new Map<string, Uint8Array>();
+  for (const batch of planTicketColumns(plan)) {
+    await fireEventsUntil(batch.atMs);
+    const tracker = trackers.get(batch.raceId);
+    if (tracker === undefined) throw new Error(`invariant violated: column batch names unknown race ${batch.raceId}`);
+    let bits = seen.get(batch.raceId);
+    if (bits === undefined) seen.set(batch.raceId, (bits = new Uint8Array((plan.users >>> 3) + 1)));
+    const m = tracker.metrics;
+    for (let i = 0; i < batch.count; i++) {
+      const u = batch.userIdx[i] as number;
+      const mask = 1 << (u & 7);
+      if (((bits[u >>> 3] as number) & mask) === 0) {
+        bits[u >>> 3] = (bits[u >>> 3] as number) | mask;
+        m.users++;
+      }
+      if (batch.currency[i] === 0) m.cashTickets++;
+      else m.medalTickets++;
+    }
+    m.tickets += batch.count;
+    if (m.publishedAtWallMs !== null) fail(new Error(`invariant violated: tickets of ${batch.raceId} loaded after its result was published`));
+    await Promise.resolve(load(batch)).catch(fail);
+    loader.counted(batch.count);
+    progress.tick(loader.count());
+    // A race's bitmap is done with once its close passed (the batch at close is its last).
+    if (batch.atMs >= (o.day.races.find((r) => r.raceId === batch.raceId)?.closeAtMs ?? Infinity)) seen.delete(batch.raceId);
+    await new Promise((r) => setImmediate(r)); // let the pipeline work between batches
+  }
 }
 
 function createLoader(store: Store, bets: BetPath, trackers: ReadonlyMap<string, RaceTracker>, fail: (e: unknown) => void) {
@@ -160,6 +264,10 @@ function createLoader(store: Store, bets: BetPath, trackers: ReadonlyMap<string,
   return {
     count: () => loaded,
     rejected: () => rejected,
+    /** Tickets loaded by another path (columns), counted in `count`. */
+    counted(n: number): void {
+      loaded += n;
+    },
     async load(tickets: readonly Ticket[]): Promise<void> {
       if (bets === 'load') {
         await store.loadTickets(tickets).catch(fail);
@@ -201,7 +309,7 @@ function report(
   wallMs: number,
   publisher: ResultPublisher,
   driverErrors: string[],
-): ReplayReport {
+): Omit<ReplayReport, 'loadPath' | 'invariants' | 'checkMs'> {
   const races = [...trackers.values()].map(finishMetrics);
   const first = Math.min(...o.day.races.map((r) => r.opensAtMs ?? r.closeAtMs));
   const last = Math.max(...o.day.races.map((r) => r.resultAtMs));
@@ -219,35 +327,5 @@ function report(
     scenarioSpanMs: last - first,
     pipeline: publisher.summary(),
     driverErrors,
-  };
-}
-
-function hhmm(ms: number): string {
-  const minutes = Math.floor(ms / 60_000);
-  return `${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`;
-}
-
-function createProgress(enabled: boolean, day: RaceDay, trackers: ReadonlyMap<string, RaceTracker>, wallMs: () => number) {
-  let lastMs = -Infinity;
-  const line = (loaded: number) => {
-    const all = [...trackers.values()];
-    const published = all.filter((t) => t.metrics.publishedAtWallMs !== null).length;
-    const settled = all.filter((t) => t.metrics.complete).length;
-    const lastClose = all.filter((t) => t.metrics.tickets > 0).reduce((m, t) => Math.max(m, t.metrics.closeAtMs), 0);
-    const width = 20;
-    const filled = Math.round((width * loaded) / Math.max(1, day.ticketCount));
-    process.stderr.write(
-      `\rreplay ${day.name} [${'#'.repeat(filled)}${' '.repeat(width - filled)}] ~${hhmm(lastClose)} tickets ${loaded.toLocaleString('en-US')}/${day.ticketCount.toLocaleString('en-US')} results ${published}/${all.length} settled ${settled}   `,
-    );
-  };
-  return {
-    tick(loaded: number) {
-      if (!enabled || wallMs() - lastMs < REPLAY_LIMITS.progressEveryMs) return;
-      lastMs = wallMs();
-      line(loaded);
-    },
-    done() {
-      if (enabled) process.stderr.write('\n');
-    },
   };
 }

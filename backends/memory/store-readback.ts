@@ -1,6 +1,6 @@
 // Read-backs of the memory store for invariant checkers: balances, tickets with their settlement
 // state, markers, ledger totals, bonuses and ranking claims. Built from the columns on demand.
-import type { Bonus, GrantedBonus, LedgerTotals, RankingClaim, SettlementMarker, StoredTicket, StoreReadback, UserAccount } from '../../core/ports.ts';
+import type { Bonus, GrantedBonus, LedgerTotals, RankingClaim, SettlementMarker, StoredTicket, StoredTicketChunk, StoreReadback, UserAccount } from '../../core/ports.ts';
 import { settlementIdOf, type LedgerReason } from '../../core/settlement-record.ts';
 import type { Ticket } from '../../core/ticket.ts';
 import { STAKE_UNIT } from '../../core/ticket.ts';
@@ -23,6 +23,40 @@ export interface ReadbackSources {
   readonly granted: ReadonlyMap<string, Bonus>;
   readonly grantApplications: ReadonlyMap<string, number>;
   ticketOf(row: number, userId: string, raceId: string): Ticket;
+}
+
+/** Tickets per chunk of ticketChunksOfRace. */
+const CHUNK_TICKETS = 65_536;
+
+/** The race's rows copied out of the columns a chunk at a time (a snapshot: later writes do not show). */
+async function* ticketChunks(src: ReadbackSources, race: RaceState): AsyncGenerator<StoredTicketChunk> {
+  const t = src.table;
+  for (let from = 0; from < race.ticketCount; from += CHUNK_TICKETS) {
+    const n = Math.min(CHUNK_TICKETS, race.ticketCount - from);
+    const chunk = {
+      count: n,
+      user: new Uint32Array(n),
+      userIds: src.userIds,
+      betType: new Uint8Array(n),
+      comboCode: new Uint16Array(n),
+      stakeUnits: new Uint32Array(n),
+      currency: new Uint8Array(n),
+      status: new Uint8Array(n),
+      statusNames: TICKET_STATUS,
+      per100: new Uint32Array(n),
+    };
+    for (let i = 0; i < n; i++) {
+      const row = race.tickets.data[from + i] as number;
+      chunk.user[i] = t.user.get(row);
+      chunk.betType[i] = t.betType.get(row);
+      chunk.comboCode[i] = t.comboCode.get(row);
+      chunk.stakeUnits[i] = t.stakeUnits.get(row);
+      chunk.currency[i] = t.currency.get(row);
+      chunk.status[i] = t.status.get(row);
+      chunk.per100[i] = t.per100.get(row);
+    }
+    yield chunk;
+  }
 }
 
 export function createReadback(src: ReadbackSources): StoreReadback {
@@ -50,6 +84,10 @@ export function createReadback(src: ReadbackSources): StoreReadback {
         const ticket: StoredTicket = { ...t, status: TICKET_STATUS[src.table.status.get(row)] ?? 'open', per100, payout: (t.stake / STAKE_UNIT) * per100 };
         yield ticket;
       }
+    },
+    async *ticketChunksOfRace(raceId) {
+      const race = src.races.get(raceId);
+      if (race !== undefined) yield* ticketChunks(src, race);
     },
     async settlementMarkers(raceId) {
       const race = src.races.get(raceId);
