@@ -4,7 +4,7 @@
 import type { NotificationPayload, RankingPayload } from '../core/notification.ts';
 import { rankingNotificationId, settledNotificationId } from '../core/notification.ts';
 import { RANKING_BROADCAST_USER } from '../pipeline/post-settle.ts';
-import type { Store, StoreReadback } from '../core/ports.ts';
+import type { LedgerTotals, Store, StoreReadback, UserAccount, UserLedger } from '../core/ports.ts';
 import { DEAD_LETTER_ATTRIBUTES, TOPICS, type DeadLetter } from '../core/topology.ts';
 import { checkDayBonuses } from './check-missions.ts';
 import type { ExpectedAccount, ExpectedRace, ExpectedWorld } from './expected.ts';
@@ -108,26 +108,36 @@ async function checkTickets(expected: ExpectedRace, rb: StoreReadback, r: Report
 /** Per-user read-backs in flight at once: a remote store (Spanner) answers each in milliseconds, one by one that is minutes. */
 const LEDGER_READS_IN_FLIGHT = 16;
 
-async function ledgerViolation(rb: StoreReadback, u: ExpectedAccount): Promise<string | undefined> {
-  const b = await rb.balances(u.userId);
+function ledgerMessage(u: ExpectedAccount, b: UserAccount | undefined, t: LedgerTotals | undefined): string | undefined {
   if (b === undefined || b.cash !== u.cash || b.medals !== u.medals) {
     return `user ${u.userId}: balance cash ${b?.cash} medals ${b?.medals}, expected initial - stakes + payouts + bonuses = cash ${u.cash} medals ${u.medals}`;
   }
-  const t = await rb.ledgerTotals(u.userId);
   if (t === undefined) return undefined;
   const sum = (x: Readonly<Record<string, number>>) => Object.values(x).reduce((a, v) => a + v, 0);
   if (t.initialCash + sum(t.cash) !== b.cash || t.initialMedals + sum(t.medal) !== b.medals) return `user ${u.userId}: ledger entries do not add up to the balance change`;
   return undefined;
 }
 
+async function ledgerViolation(rb: StoreReadback, u: ExpectedAccount): Promise<string | undefined> {
+  const b = await rb.balances(u.userId);
+  return ledgerMessage(u, b, b === undefined ? undefined : await rb.ledgerTotals(u.userId));
+}
+
 async function checkLedger(w: World, rb: StoreReadback, r: Report): Promise<void> {
   const users = [...w.expected.accounts.values()];
   const found: (string | undefined)[] = new Array(users.length);
-  let next = 0;
-  const reader = async (): Promise<void> => {
-    for (let i = next++; i < users.length; i = next++) found[i] = await ledgerViolation(rb, users[i] as (typeof users)[number]);
-  };
-  await Promise.all(Array.from({ length: Math.min(LEDGER_READS_IN_FLIGHT, users.length) }, reader));
+  if (rb.ledgers !== undefined) {
+    // One bulk pass (a remote store streams whole key ranges) instead of two round trips per user.
+    const read = new Map<string, UserLedger>();
+    for await (const l of rb.ledgers()) if (w.expected.accounts.has(l.account.userId)) read.set(l.account.userId, l);
+    users.forEach((u, i) => (found[i] = ledgerMessage(u, read.get(u.userId)?.account, read.get(u.userId)?.totals)));
+  } else {
+    let next = 0;
+    const reader = async (): Promise<void> => {
+      for (let i = next++; i < users.length; i = next++) found[i] = await ledgerViolation(rb, users[i] as (typeof users)[number]);
+    };
+    await Promise.all(Array.from({ length: Math.min(LEDGER_READS_IN_FLIGHT, users.length) }, reader));
+  }
   // Reported in user order whatever order the reads finished in, so a seed's report replays exactly.
   for (const message of found) if (message !== undefined) r.add('ledger-conservation', message);
 }

@@ -8,6 +8,7 @@ import type { GrantedBonus, LedgerTotals, RankingClaim, SettlementMarker, Settle
 import { invariant } from '../../core/result.ts';
 import type { LedgerEntry, LedgerReason, Settlement, TicketOutcome } from '../../core/settlement-record.ts';
 import { MARKER_COLUMNS, TICKET_COLUMNS, USER_COLUMNS, ticketStateFromRow, userFromRow, type MarkerRow, type TicketRow, type UserRow } from './spanner-rows.ts';
+import { streamUserLedgers } from './spanner-readback.ts';
 import { settlementEntryRange } from './spanner-settle.ts';
 
 export interface CheckDeps {
@@ -144,6 +145,8 @@ export function createStoreReadback(deps: CheckDeps): StoreReadback {
       }
       return { userId, initialCash: u.InitialCashYen, initialMedals: u.InitialMedals, cash, medal };
     },
+
+    ledgers: () => streamUserLedgers(databases),
 
     async bonuses(): Promise<readonly GrantedBonus[]> {
       const out: GrantedBonus[] = [];

@@ -5,7 +5,8 @@
 // acceptable once per race or once per check, never on a per-user hot path.
 import type { Database } from '@google-cloud/spanner';
 import { encodeCombination, parseCombination } from '../../core/combination.ts';
-import type { CashPools, OutboxMessage, RaceInfo, UserAccount } from '../../core/ports.ts';
+import type { CashPools, OutboxMessage, RaceInfo, UserAccount, UserLedger } from '../../core/ports.ts';
+import type { LedgerReason } from '../../core/settlement-record.ts';
 import { invariant } from '../../core/result.ts';
 import { validateField, type BetType, type Sport } from '../../core/sports.ts';
 import type { Currency } from '../../core/ticket.ts';
@@ -183,4 +184,66 @@ export function createReadBacks(deps: ReadBackDeps): ReadBackImpl {
         .map((r) => ({ outboxId: r.OutboxId, topic: r.Topic, data: r.Data, attributes: JSON.parse(r.AttributesJson) as Record<string, string> }));
     },
   };
+}
+
+const LEDGER_REASONS: readonly LedgerReason[] = ['stake', 'payout', 'refund', 'special', 'bonus'];
+const WHOLE_TABLE = [{ startClosed: [], endClosed: [] }];
+
+type UsersRow = { UserId: string; CashYen: number; Medals: number; InitialCashYen: number; InitialMedals: number };
+type LedgerRow = { UserId: string; Currency: Currency; Amount: number; Reason: LedgerReason };
+
+const zeroTotals = (): Record<LedgerReason, number> => ({ stake: 0, payout: 0, refund: 0, special: 0, bonus: 0 });
+
+/**
+ * One shard's users with their ledger totals: the Users and Ledger tables read whole as key-range
+ * streams, both in UserId order (Ledger is interleaved in Users), joined as they arrive. Memory
+ * holds one user at a time; the emulator serves each table as a single scan instead of one read
+ * per user.
+ */
+async function* shardLedgers(d: Database): AsyncGenerator<UserLedger> {
+  const ledger = d.table('Ledger').createReadStream({ ranges: WHOLE_TABLE, columns: ['UserId', 'Currency', 'Amount', 'Reason'], json: true })[Symbol.asyncIterator]() as AsyncIterator<LedgerRow>;
+  let pending = await ledger.next();
+  try {
+    for await (const raw of d.table('Users').createReadStream({ ranges: WHOLE_TABLE, columns: ['UserId', 'CashYen', 'Medals', 'InitialCashYen', 'InitialMedals'], json: true })) {
+      const u = raw as UsersRow;
+      const cash = zeroTotals();
+      const medal = zeroTotals();
+      // Rows of users before this one would be orphans, which the interleaving forbids: skipped as such.
+      while (pending.done !== true && pending.value.UserId < u.UserId) pending = await ledger.next();
+      while (pending.done !== true && pending.value.UserId === u.UserId) {
+        const e = pending.value;
+        invariant(LEDGER_REASONS.includes(e.Reason) && Number.isSafeInteger(e.Amount), `ledger row of ${u.UserId}: ${e.Reason} ${e.Amount}`);
+        (e.Currency === 'cash' ? cash : medal)[e.Reason] += e.Amount;
+        pending = await ledger.next();
+      }
+      yield { account: userFromRow(u), totals: { userId: u.UserId, initialCash: u.InitialCashYen, initialMedals: u.InitialMedals, cash, medal } };
+    }
+  } finally {
+    await ledger.return?.();
+  }
+}
+
+/** Merges async iterables, taking from whichever is ready first (all shards read at once). */
+async function* mergeReady<T>(sources: readonly AsyncIterable<T>[]): AsyncGenerator<T> {
+  const its = sources.map((s) => s[Symbol.asyncIterator]());
+  const next = (i: number) => (its[i] as AsyncIterator<T>).next().then((r) => ({ i, r }));
+  const waiting = new Map(its.map((_, i) => [i, next(i)]));
+  try {
+    while (waiting.size > 0) {
+      const { i, r } = await Promise.race(waiting.values());
+      if (r.done === true) {
+        waiting.delete(i);
+        continue;
+      }
+      waiting.set(i, next(i));
+      yield r.value;
+    }
+  } finally {
+    await Promise.all([...waiting.keys()].map((i) => its[i]?.return?.()));
+  }
+}
+
+/** Every user's balance and ledger totals, all shards streamed at once (StoreReadback.ledgers). */
+export function streamUserLedgers(databases: readonly Database[]): AsyncIterable<UserLedger> {
+  return mergeReady(databases.map((d) => shardLedgers(d)));
 }
