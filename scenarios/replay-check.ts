@@ -36,6 +36,8 @@ export interface ReplayCheckInput {
   readonly idle: boolean | undefined;
   /** Messages on dead-letter topics (a valid day dead-letters nothing). */
   readonly deadLetters: number;
+  /** expectDay(day), when the caller already has it. */
+  readonly expectation?: DayExpectation;
 }
 
 class Findings {
@@ -86,16 +88,24 @@ interface RaceExpectation {
   readonly pools: Partial<Record<BetType, Map<number, number>>>;
 }
 
-interface DayExpectation {
+export interface DayExpectation {
   readonly races: Map<string, RaceExpectation>;
   readonly stakedCash: Float64Array;
   readonly stakedMedals: Float64Array;
 }
 
+/** expectDay reports progress every 2^20 tickets. */
+const PROGRESS_EVERY_MASK = (1 << 20) - 1;
+
 const hasBit = (bits: Uint8Array, u: number): boolean => (((bits[u >>> 3] as number) >>> (u & 7)) & 1) === 1;
 
-/** One walk of the day's stream: what the store should hold, before any pricing. */
-function expectDay(day: RaceDay, plan: DayPlan): DayExpectation {
+/**
+ * One walk of the day's stream: what the store should hold, before any pricing. It needs nothing
+ * from the run, so a replay computes it first and debits the stakes from it.
+ */
+export function expectDay(day: RaceDay, onProgress?: () => void): DayExpectation {
+  const plan = day.plan;
+  if (plan === undefined) throw new Error('invariant violated: replay checks need a generated day');
   const races = new Map<string, RaceExpectation>();
   const byIndex: RaceExpectation[] = plan.races.map((p, i) => {
     const race = day.races[i] as RacePlan;
@@ -107,8 +117,10 @@ function expectDay(day: RaceDay, plan: DayPlan): DayExpectation {
   const stakedMedals = new Float64Array(plan.users);
   const stream = openDayStream(plan);
   const cur = stream.cursor;
+  let seen = 0;
   while (stream.next()) {
     if (cur.kind !== EVENT_TICKET) continue;
+    if ((++seen & PROGRESS_EVERY_MASK) === 0) onProgress?.();
     const e = byIndex[cur.race.race.index] as RaceExpectation;
     const table = cur.race.race.combos[cur.typeSlot];
     if (table === undefined) throw new Error(`invariant violated: bet type slot ${cur.typeSlot} in race ${e.race.raceId}`);
@@ -339,7 +351,7 @@ export async function checkReplay(i: ReplayCheckInput): Promise<InvariantOutcome
   for (const e of i.errors) f.add('no-handler-errors', e.split('\n').slice(0, 2).join(' | '));
   if (i.idle === false) f.add('nothing-unacked', 'a pipeline stage still has unacked messages');
   if (i.deadLetters > 0) f.add('nothing-unacked', `${i.deadLetters} messages were dead-lettered`);
-  const d = expectDay(day, plan);
+  const d = i.expectation ?? expectDay(day);
   const toDay = dayUserIndexer(plan);
   const paid: Payouts = { cash: new Float64Array(plan.users), medals: new Float64Array(plan.users) };
   const chunkToDay = chunkUserMapper(toDay);

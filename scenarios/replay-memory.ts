@@ -9,7 +9,7 @@ import type { PipelineOptions, StageOptions } from '../pipeline/runner.ts';
 import { DEFAULT_VARIANTS } from '../pipeline/settings.ts';
 import type { RaceTicketColumns } from './day-columns.ts';
 import { buildRaceDay } from './raceday.ts';
-import { checkReplay, dayUserIndexer } from './replay-check.ts';
+import { checkReplay, dayUserIndexer, expectDay, type DayExpectation } from './replay-check.ts';
 import { startNotificationTally } from './replay-notifications.ts';
 import type { ProgressOptions } from './replay-progress.ts';
 import { replayRaceDay, type BetPath, type ReplayReport } from './replay.ts';
@@ -79,6 +79,10 @@ export async function replayOnMemory(o: MemoryReplayOptions): Promise<ReplayRepo
   const bus = createMemoryBus({ clock });
   const plan = day.plan;
   const notifications = plan === undefined ? undefined : startNotificationTally(bus, day.races.map((r) => r.raceId), plan.users, dayUserIndexer(plan));
+  const checking = o.check !== false && notifications !== undefined;
+  // The checkers' walk of the stream (what the store should hold) also gives the stakes to debit.
+  let expectation: DayExpectation | undefined;
+  const expect = (tick?: () => void): DayExpectation => (expectation ??= expectDay(day, tick));
   const deadLetters = (): number => [TOPICS.raceResults, TOPICS.settleRequests, TOPICS.settled, TOPICS.notifications].reduce((n, t) => n + bus.deadLetters(t).length, 0);
   try {
     return await replayRaceDay({
@@ -86,16 +90,20 @@ export async function replayOnMemory(o: MemoryReplayOptions): Promise<ReplayRepo
       store,
       connect: pipelineConnector(bus, clock, o.pipeline ?? REPLAY_PIPELINE_DEFAULTS),
       loadColumns: columnLoader(base, day),
+      ...(checking ? { stakes: (tick) => {
+              const e = expect(tick);
+              return { cash: e.stakedCash, medals: e.stakedMedals };
+            } } : {}),
       ...(o.speed !== undefined ? { speed: o.speed } : {}),
       ...(o.bets !== undefined ? { bets: o.bets } : {}),
       ...(o.progress !== undefined ? { progress: o.progress } : {}),
       ...(o.settleTimeoutMs !== undefined ? { settleTimeoutMs: o.settleTimeoutMs } : {}),
-      ...(o.check === false || notifications === undefined
+      ...(!checking || notifications === undefined
         ? {}
         : {
             check: async (publisher) => {
               await gatewayDrained(bus);
-              return checkReplay({ day, store, notifications, errors: publisher.summary().errors, idle: publisher.idle?.(), deadLetters: deadLetters() });
+              return checkReplay({ day, store, notifications, errors: publisher.summary().errors, idle: publisher.idle?.(), deadLetters: deadLetters(), expectation: expect() });
             },
           }),
     });

@@ -32,6 +32,11 @@ export interface ReplayOptions {
    * (day-columns.ts) instead of Ticket objects.
    */
   readonly loadColumns?: (batch: RaceTicketColumns) => void | Promise<void>;
+  /**
+   * Each user's stakes of the day by day user index, for the debit before a column load; default
+   * one pass of the stream (a caller that walks the stream anyway, like the checkers, passes its own).
+   */
+  readonly stakes?: (tick: () => void) => { readonly cash: Float64Array; readonly medals: Float64Array };
   /** Runs once every race is settled, before the pipeline stops: the invariant checkers. */
   readonly check?: (publisher: ResultPublisher) => Promise<readonly InvariantOutcome[]>;
 }
@@ -123,9 +128,10 @@ function columnsApply(o: ReplayOptions, speed: number, bets: BetPath): boolean {
   return o.loadColumns !== undefined && o.day.plan !== undefined && speed === 0 && bets === 'load';
 }
 
-/** Opening balances less each user's stakes of the day, from one pass of the column stream. */
-function debitedFromColumns(day: RaceDay): UserAccount[] {
-  const staked = stakesByUser(day.plan as NonNullable<RaceDay['plan']>);
+/** Opening balances less each user's stakes of the day (default: one pass of the column stream). */
+function debitedFromColumns(o: ReplayOptions, progress: ReplayProgress): UserAccount[] {
+  const day = o.day;
+  const staked = o.stakes?.(() => progress.tick(0)) ?? stakesByUser(day.plan as NonNullable<RaceDay['plan']>);
   return day.users.map((u, i) => {
     const cash = staked.cash[i] as number;
     const medals = staked.medals[i] as number;
@@ -145,7 +151,9 @@ export async function replayRaceDay(o: ReplayOptions): Promise<ReplayReport> {
   const firstMs = Math.min(...o.day.races.map((r) => r.opensAtMs ?? r.closeAtMs));
   const clock = scaledClock(speed, firstMs);
   const progress = progressOf(o, trackers, clock.wallMs);
-  await o.store.putUsers(bets !== 'load' ? o.day.users : columns ? debitedFromColumns(o.day) : debitedUsers(o.day));
+  progress.phase('preparing', 0);
+  await o.store.putUsers(bets !== 'load' ? o.day.users : columns ? debitedFromColumns(o, progress) : debitedUsers(o.day));
+  progress.phase('loading', 0);
   for (const r of o.day.races) await o.store.putRace({ raceId: r.raceId, sport: r.sport, riders: r.riders, closeAtMs: r.closeAtMs, postAtMs: r.postAtMs });
   const publisher = o.connect(timedStore(o.store, trackers));
   const events = raceEvents(o.day);
