@@ -26,7 +26,9 @@ store's final state back through its client.
 
   --scenario S              smoke (default): the built-in race day, checked invariant by invariant;
                             any other preset (typical-day, midnight, grand-prix, chaos) or a scenario
-                            JSON file is replayed on the memory backend with per-race metrics
+                            JSON file is replayed on the memory backend as "raceday bench memory"
+                            runs it (columnar settle path, 8 workers x 256 in flight per stage), with
+                            per-race metrics, the invariant checkers, and progress on stderr
   --speed N                 replays only: scenario ms per wall ms (144 plays a day in 10 minutes;
                             default 0 = as fast as possible)
   --bets load|place         replays only: bulk-load tickets (default) or place each bet through the store
