@@ -14,10 +14,13 @@ const usage = `usage: raceday bench run [--scenario S] [--runs N] [--json]
 
 Runs "raceday run --scenario S --json" (default grand-prix) N times (default 1) as a child process
 with default options and prints, per run: wallMs, peakRssMb (the process tree, sampled from /proc,
-and each process's VmHWM), the run's slowest race makespan (publish -> last settlement), checkMs,
+and each process's VmHWM), cpuMs (the tree's CPU time: on a shared machine wall time stretches
+while this does not), the run's slowest race makespan (publish -> last settlement), checkMs,
 the invariants' verdict, and the 1-minute load average before and after.`;
 
 const SAMPLE_MS = 50;
+/** USER_HZ is 100 on Linux: /proc times are in 10 ms ticks. */
+const CLOCK_TICK_MS = 10;
 const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'raceday.mjs');
 
 /** Reads "Name:   123 kB" fields of /proc/<pid>/status; undefined when the process is gone. */
@@ -25,6 +28,17 @@ function statusKb(pid: number, field: string): number | undefined {
   try {
     const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
     return m === null ? undefined : Number(m[1]);
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU ms used so far by a process (utime + stime of /proc/<pid>/stat, in clock ticks of 10 ms). */
+function cpuMsOf(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) * CLOCK_TICK_MS;
   } catch {
     return undefined;
   }
@@ -59,6 +73,8 @@ interface RunFigures {
   readonly exitCode: number | null;
   readonly wallMs: number;
   readonly peakRssMb: number;
+  /** CPU time of the process tree up to the last sample (all threads: JavaScript, GC, workers). */
+  readonly cpuMs: number;
   readonly loadAvg1Before: number;
   readonly loadAvg1After: number;
   readonly report: Record<string, unknown> | undefined;
@@ -78,6 +94,7 @@ function runOnce(scenario: string): Promise<RunFigures> {
   });
   let peakKb = 0;
   const hwm = new Map<number, number>();
+  const cpu = new Map<number, number>();
   const sample = (): void => {
     if (child.pid === undefined) return;
     let sum = 0;
@@ -85,6 +102,8 @@ function runOnce(scenario: string): Promise<RunFigures> {
       sum += statusKb(pid, 'VmRSS') ?? 0;
       const h = statusKb(pid, 'VmHWM');
       if (h !== undefined) hwm.set(pid, Math.max(hwm.get(pid) ?? 0, h));
+      const c = cpuMsOf(pid);
+      if (c !== undefined) cpu.set(pid, Math.max(cpu.get(pid) ?? 0, c));
     }
     peakKb = Math.max(peakKb, sum, ...hwm.values());
   };
@@ -100,7 +119,8 @@ function runOnce(scenario: string): Promise<RunFigures> {
       } catch {
         report = undefined;
       }
-      resolve({ exitCode: code, wallMs, peakRssMb: Math.round(peakKb / 1024), loadAvg1Before, loadAvg1After: loadavg()[0] as number, report, stderrLines });
+      const cpuMs = [...cpu.values()].reduce((a, b) => a + b, 0);
+      resolve({ exitCode: code, wallMs, peakRssMb: Math.round(peakKb / 1024), cpuMs, loadAvg1Before, loadAvg1After: loadavg()[0] as number, report, stderrLines });
     });
   });
 }
@@ -146,7 +166,7 @@ export async function runBench(argv: readonly string[]): Promise<number> {
   const runs: Record<string, unknown>[] = [];
   for (let i = 0; i < p.runs; i++) {
     const r = await runOnce(p.scenario);
-    runs.push({ exitCode: r.exitCode, wallMs: r.wallMs, peakRssMb: r.peakRssMb, loadAvg1Before: r.loadAvg1Before, loadAvg1After: r.loadAvg1After, progressLines: r.stderrLines, ...digest(r.report) });
+    runs.push({ exitCode: r.exitCode, wallMs: r.wallMs, peakRssMb: r.peakRssMb, cpuMs: r.cpuMs, loadAvg1Before: r.loadAvg1Before, loadAvg1After: r.loadAvg1After, progressLines: r.stderrLines, ...digest(r.report) });
   }
   const out = { bench: 'run', scenario: p.scenario, command: `raceday run --scenario ${p.scenario} --json`, cpus: (await import('node:os')).availableParallelism(), node: process.version, runs };
   process.stdout.write(`${p.json ? JSON.stringify(out) : JSON.stringify(out, null, 2)}\n`);
