@@ -26,6 +26,8 @@ export const REPLAY_LIMITS = {
   progressEveryMs: 250,
   /** Between progress lines when stderr is not a terminal (pipes, CI logs). */
   progressLineEveryMs: 5_000,
+  /** Users per putUsers call. */
+  putUsersSlice: 131_072,
   /** Tickets per loadTickets call. */
   loadSliceMax: 4096,
   /** Shortest wait worth a timer on the scaled clock. */

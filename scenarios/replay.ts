@@ -152,7 +152,12 @@ export async function replayRaceDay(o: ReplayOptions): Promise<ReplayReport> {
   const clock = scaledClock(speed, firstMs);
   const progress = progressOf(o, trackers, clock.wallMs);
   progress.phase('preparing', 0);
-  await o.store.putUsers(bets !== 'load' ? o.day.users : columns ? debitedFromColumns(o, progress) : debitedUsers(o.day));
+  const accounts = bets !== 'load' ? o.day.users : columns ? debitedFromColumns(o, progress) : debitedUsers(o.day);
+  // In slices, so a day of millions of users shows progress while they go in.
+  for (let i = 0; i < accounts.length; i += REPLAY_LIMITS.putUsersSlice) {
+    await o.store.putUsers(accounts.slice(i, i + REPLAY_LIMITS.putUsersSlice));
+    progress.tick(0);
+  }
   progress.phase('loading', 0);
   for (const r of o.day.races) await o.store.putRace({ raceId: r.raceId, sport: r.sport, riders: r.riders, closeAtMs: r.closeAtMs, postAtMs: r.postAtMs });
   const publisher = o.connect(timedStore(o.store, trackers));
