@@ -114,7 +114,7 @@ describe('replay checkers', () => {
     expect(report.complete).toBe(true);
     expect(written.length).toBeGreaterThanOrEqual(3);
     for (const line of written) {
-      expect(line).toMatch(/^replay replay-check-test \d+ s (loading|settling|checking): tickets [\d,]+\/6,000 results \d+\/\d+ races settled \d+ settlements [\d,]+\/[\d,]+\n$/);
+      expect(line).toMatch(/^replay replay-check-test \d+ s (preparing|loading|settling|checking): tickets [\d,]+\/6,000 results \d+\/\d+ races settled \d+ settlements [\d,]+\/[\d,]+\n$/);
     }
     expect(written.some((l) => l.includes(' checking: tickets 6,000/6,000'))).toBe(true);
   }, 60_000);
