@@ -4,7 +4,6 @@
 // lines (not a redrawn bar) when stderr is not a terminal.
 import { describe, expect, it } from 'vitest';
 import type { MemoryStore } from '../backends/memory/index.ts';
-import type { OutcomeLookup } from '../core/settle-columns.ts';
 import { createMemoryBus, createMemoryStore, createRealClock } from '../backends/memory/index.ts';
 import { buildRaceDay } from './raceday.ts';
 import { replayOnMemory } from './replay-memory.ts';
@@ -36,7 +35,7 @@ function paysOneUserWrong(base: MemoryStore): { store: MemoryStore; victim: () =
         per100[i] = 100;
       }
     }
-    const wrong: OutcomeLookup = { status, per100 };
+    const wrong: Parameters<MemoryStore['settleUserColumns']>[3] = { status, per100 };
     return base.settleUserColumns(raceId, userId, version, wrong, outbox);
   };
   return { store, victim: () => victim };
