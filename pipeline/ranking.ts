@@ -9,8 +9,8 @@
 // of the same attempt, is answered false. A user re-driven from the dead letters later is
 // settled and notified, but the ranking is not issued again (docs/result-finality.md).
 import { rankingNotification, type LeftOut } from '../core/notification.ts';
-import type { RankingClaimant, SettlementTotals } from '../core/ports.ts';
-import { RANKING_NOTIFICATION_TOP, rankUsers } from '../core/ranking.ts';
+import type { DeadLetteredUser, RankingClaimant } from '../core/ports.ts';
+import { RANKING_NOTIFICATION_TOP, rankUsers, type RankingEntry } from '../core/ranking.ts';
 import { TOPICS } from '../core/topology.ts';
 import { storeMethod, type HandlerDeps } from './context.ts';
 import { notificationMessage } from './notify.ts';
@@ -23,21 +23,29 @@ export const RANKING_BROADCAST_USER = '*';
 /** Races whose fan-out count a worker remembers (a day has dozens). */
 const KNOWN_FANOUT_RACES_MAX = 1_024;
 
-async function allTotals(deps: HandlerDeps, raceId: string): Promise<SettlementTotals[]> {
+/**
+ * The race's ranking, read page by page keeping only the best `top` so far: a race has one total
+ * per user, so the top of the union of the pages' tops is the top of all (the order is total:
+ * cash, medals, userId) and the ranks within it are the same. A 1.6-million-user race no longer
+ * holds every total (and a map and a sort of them) at once. `watch` (the dead-lettered users) are
+ * reported back when a total of theirs is found (a re-drive settled them).
+ */
+export async function rankRace(deps: HandlerDeps, raceId: string, top: number, watch: ReadonlySet<string> = new Set()): Promise<{ ranking: RankingEntry[]; settled: Set<string> }> {
   const page = storeMethod(deps.store, 'pageSettlementTotals');
-  const out: SettlementTotals[] = [];
+  let ranking: RankingEntry[] = [];
+  const settled = new Set<string>();
   let after: string | undefined;
   for (;;) {
     const rows = await page(raceId, after, LIMITS.fanoutPageUsers);
-    out.push(...rows);
-    if (rows.length < LIMITS.fanoutPageUsers) return out;
+    ranking = rankUsers([...ranking, ...rows], top);
+    for (const r of rows) if (watch.has(r.userId)) settled.add(r.userId);
+    if (rows.length < LIMITS.fanoutPageUsers) return { ranking, settled };
     after = rows[rows.length - 1]?.userId;
   }
 }
 
 /** Dead-lettered users not settled since (a re-drive may have settled one before the ranking), counted per reason code. */
-async function leftOutOf(deps: HandlerDeps, raceId: string, settled: ReadonlySet<string>): Promise<LeftOut> {
-  const dead = deps.store.deadLetteredUsers === undefined ? [] : await storeMethod(deps.store, 'deadLetteredUsers')(raceId);
+function leftOutOf(dead: readonly DeadLetteredUser[], settled: ReadonlySet<string>): LeftOut {
   const reasons: Record<string, number> = {};
   let users = 0;
   for (const d of dead) {
@@ -51,10 +59,9 @@ async function leftOutOf(deps: HandlerDeps, raceId: string, settled: ReadonlySet
 
 async function publishRanking(deps: HandlerDeps, race: RaceContext): Promise<void> {
   const raceId = race.outcome.raceId;
-  const totals = await allTotals(deps, raceId);
-  const leftOut = await leftOutOf(deps, raceId, new Set(totals.map((t) => t.userId)));
-  const ranking = rankUsers(totals, Math.min(LIMITS.rankingTop, RANKING_NOTIFICATION_TOP));
-  const body = rankingNotification(raceId, RANKING_BROADCAST_USER, ranking, LIMITS.rankingTop, race.outcome.publishedAtMs, leftOut);
+  const dead = deps.store.deadLetteredUsers === undefined ? [] : await storeMethod(deps.store, 'deadLetteredUsers')(raceId);
+  const { ranking, settled } = await rankRace(deps, raceId, Math.min(LIMITS.rankingTop, RANKING_NOTIFICATION_TOP), new Set(dead.map((d) => d.userId)));
+  const body = rankingNotification(raceId, RANKING_BROADCAST_USER, ranking, LIMITS.rankingTop, race.outcome.publishedAtMs, leftOutOf(dead, settled));
   await deps.bus.publish(TOPICS.notifications, [notificationMessage(body)]);
   deps.counters.rankingsPublished++;
 }
