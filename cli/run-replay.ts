@@ -4,7 +4,8 @@
 // metrics and the checkers' verdicts. Progress goes to stderr: a bar on a terminal, a line every
 // few seconds otherwise.
 import { loadScenario, ScenarioError } from '../scenarios/spec.ts';
-import { replayOnMemory } from '../scenarios/replay-memory.ts';
+import { defaultProgressMode } from '../scenarios/replay-progress.ts';
+import { replayInWorker } from '../scenarios/replay-worker.ts';
 import type { ReplayReport } from '../scenarios/replay.ts';
 import { UsageError } from './args.ts';
 
@@ -47,7 +48,7 @@ export async function runReplay(f: ReplayFlags): Promise<number> {
     if (e instanceof ScenarioError) throw new UsageError(e.message);
     throw e;
   }
-  const report = await replayOnMemory({ spec, seed: f.seed, speed: f.speed, bets: f.bets });
+  const report = await replayInWorker({ spec, seed: f.seed, speed: f.speed, bets: f.bets, progress: defaultProgressMode() });
   const ok = report.invariants.every((i) => i.ok);
   process.stdout.write(`${f.json ? JSON.stringify({ ...report, ok }) : summary(report)}\n`);
   const failed = !report.complete || report.driverErrors.length > 0 || report.pipeline.errors.length > 0 || !ok;

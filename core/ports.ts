@@ -200,7 +200,10 @@ export interface StoreReadback {
   ledgerTotals(userId: string): Promise<LedgerTotals | undefined>;
   bonuses(): Promise<readonly GrantedBonus[]>;
   rankingClaims(): Promise<readonly RankingClaim[]>;
-  /** The race's tickets as columns, a chunk at a time: checkers read millions without an object each. */
+  /**
+   * The race's tickets as columns, a chunk at a time: checkers read millions without an object
+   * each. A chunk's arrays may be reused for the next chunk: read one before asking for the next.
+   */
   ticketChunksOfRace?(raceId: string): AsyncIterable<StoredTicketChunk>;
   /**
    * Every user's balance with its ledger totals, streamed in bulk (a remote store reads whole key

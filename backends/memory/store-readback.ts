@@ -28,34 +28,36 @@ export interface ReadbackSources {
 /** Tickets per chunk of ticketChunksOfRace. */
 const CHUNK_TICKETS = 65_536;
 
-/** The race's rows copied out of the columns a chunk at a time (a snapshot: later writes do not show). */
+/**
+ * The race's rows copied out of the columns a chunk at a time into one set of arrays, reused for
+ * every chunk (a chunk is valid until the next is asked for): 20,000,000 tickets read back without
+ * hundreds of megabytes of short-lived buffers.
+ */
 async function* ticketChunks(src: ReadbackSources, race: RaceState): AsyncGenerator<StoredTicketChunk> {
   const t = src.table;
+  const size = Math.min(CHUNK_TICKETS, race.ticketCount);
+  const cols = {
+    user: new Uint32Array(size),
+    betType: new Uint8Array(size),
+    comboCode: new Uint16Array(size),
+    stakeUnits: new Uint32Array(size),
+    currency: new Uint8Array(size),
+    status: new Uint8Array(size),
+    per100: new Uint32Array(size),
+  };
   for (let from = 0; from < race.ticketCount; from += CHUNK_TICKETS) {
     const n = Math.min(CHUNK_TICKETS, race.ticketCount - from);
-    const chunk = {
-      count: n,
-      user: new Uint32Array(n),
-      userIds: src.userIds,
-      betType: new Uint8Array(n),
-      comboCode: new Uint16Array(n),
-      stakeUnits: new Uint32Array(n),
-      currency: new Uint8Array(n),
-      status: new Uint8Array(n),
-      statusNames: TICKET_STATUS,
-      per100: new Uint32Array(n),
-    };
     for (let i = 0; i < n; i++) {
       const row = race.tickets.data[from + i] as number;
-      chunk.user[i] = t.user.get(row);
-      chunk.betType[i] = t.betType.get(row);
-      chunk.comboCode[i] = t.comboCode.get(row);
-      chunk.stakeUnits[i] = t.stakeUnits.get(row);
-      chunk.currency[i] = t.currency.get(row);
-      chunk.status[i] = t.status.get(row);
-      chunk.per100[i] = t.per100.get(row);
+      cols.user[i] = t.user.get(row);
+      cols.betType[i] = t.betType.get(row);
+      cols.comboCode[i] = t.comboCode.get(row);
+      cols.stakeUnits[i] = t.stakeUnits.get(row);
+      cols.currency[i] = t.currency.get(row);
+      cols.status[i] = t.status.get(row);
+      cols.per100[i] = t.per100.get(row);
     }
-    yield chunk;
+    yield { count: n, userIds: src.userIds, statusNames: TICKET_STATUS, ...cols };
   }
 }
 
