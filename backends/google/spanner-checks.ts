@@ -149,16 +149,33 @@ export function createStoreReadback(deps: CheckDeps): StoreReadback {
     ledgers: () => streamUserLedgers(databases),
 
     async bonuses(): Promise<readonly GrantedBonus[]> {
-      const out: GrantedBonus[] = [];
       // Applications: the medal credits booked for the bonus in its user's ledger (the grant and
       // its credit commit together, in the user's shard), so a grant applied twice shows as 2.
-      const sql = `SELECT b.BonusId, b.UserId, b.Medals, b.Reason,
-        (SELECT COUNT(*) FROM Ledger l WHERE l.UserId = b.UserId AND l.Reason = 'bonus' AND l.Ref = b.BonusId) AS Applications
-        FROM Bonuses b`;
-      for await (const r of streamAll<{ BonusId: string; UserId: string; Medals: number; Reason: string; Applications: number }>(databases, sql)) {
-        out.push({ bonusId: r.BonusId, userId: r.UserId, medals: r.Medals, reason: r.Reason, applications: Number(r.Applications) });
-      }
-      return out.sort((a, b) => byString(a.bonusId, b.bonusId));
+      // Each shard's bonuses and its ledger's bonus rows are streamed at once and joined here: a
+      // correlated subquery per bonus made the emulator scan the ledger once per bonus.
+      const perShard = await Promise.all(
+        databases.map(async (d) => {
+          const credits = new Map<string, number>();
+          const grants: GrantedBonus[] = [];
+          await Promise.all([
+            (async () => {
+              for await (const r of d.runStream({ sql: "SELECT UserId, Ref FROM Ledger WHERE Reason = 'bonus'", json: true })) {
+                const { UserId, Ref } = r as { UserId: string; Ref: string };
+                const key = `${UserId}\u0000${Ref}`;
+                credits.set(key, (credits.get(key) ?? 0) + 1);
+              }
+            })(),
+            (async () => {
+              for await (const r of d.runStream({ sql: 'SELECT BonusId, UserId, Medals, Reason FROM Bonuses', json: true })) {
+                const b = r as { BonusId: string; UserId: string; Medals: number; Reason: string };
+                grants.push({ bonusId: b.BonusId, userId: b.UserId, medals: b.Medals, reason: b.Reason, applications: 0 });
+              }
+            })(),
+          ]);
+          return grants.map((b) => ({ ...b, applications: credits.get(`${b.userId}\u0000${b.bonusId}`) ?? 0 }));
+        }),
+      );
+      return perShard.flat().sort((a, b) => byString(a.bonusId, b.bonusId));
     },
 
     async rankingClaims(): Promise<readonly RankingClaim[]> {
