@@ -21,6 +21,20 @@ export interface RaceSlot {
 
 const MINUTE_MS = 60_000;
 
+/**
+ * The instant scenario time 0 stands for once races go into a store: 00:00 in Japan (UTC+9) on a
+ * fixed date, 2026-12-30. Why: a store keeps post times as instants and the day missions count a
+ * race on the Japan date of its post time, while scenario times are ms from the venue's midnight;
+ * taken as instants they would start at 09:00 in Japan and put every race from 15:00 on the next
+ * day.
+ */
+export const SCENARIO_DAY_START_MS = Date.UTC(2026, 11, 29, 15, 0, 0);
+
+/** The instant of a scenario time (see SCENARIO_DAY_START_MS). */
+export function scenarioInstantMs(scenarioMs: number): number {
+  return SCENARIO_DAY_START_MS + scenarioMs;
+}
+
 interface KindDefaults {
   readonly races: number;
   readonly riders: readonly number[];

@@ -5,6 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import type { MemoryStore } from '../backends/memory/index.ts';
 import { createMemoryBus, createMemoryStore, createRealClock } from '../backends/memory/index.ts';
+import { raceDayOf } from '../core/missions.ts';
+import { scenarioInstantMs } from './calendar.ts';
 import { buildRaceDay } from './raceday.ts';
 import { replayOnMemory } from './replay-memory.ts';
 import { replayRaceDay } from './replay.ts';
@@ -48,6 +50,22 @@ describe('replay checkers', () => {
     expect(report.loadPath).toBe('columns');
     expect(report.invariants.map((i) => i.name)).toEqual(['settled-exactly-once', 'ledger-conservation', 'bonuses-exactly-once', 'notified-exactly-once', 'ranking-exactly-once', 'nothing-unacked', 'no-handler-errors']);
     expect(report.invariants.filter((i) => !i.ok)).toEqual([]);
+  }, 60_000);
+
+  it('puts every race of the day into the store on one Japan day, whatever its hour', async () => {
+    let stored: MemoryStore | undefined;
+    const report = await replayOnMemory({ spec, seed: 5, progress: false, settleTimeoutMs: 30_000, wrapStore: (base) => (stored = base) });
+    expect(report.complete).toBe(true);
+    const day = buildRaceDay(spec, 5);
+    // The card spans the daytime autorace and the midnight keirin (from 21:00), across 15:00 UTC.
+    expect(Math.max(...day.races.map((r) => r.postAtMs))).toBeGreaterThan(15 * 3_600_000);
+    const days = new Set<string>();
+    for (const r of day.races) {
+      const info = await stored?.getRace(r.raceId);
+      days.add(raceDayOf(info?.postAtMs ?? Number.NaN));
+      expect(info?.postAtMs).toBe(scenarioInstantMs(r.postAtMs));
+    }
+    expect([...days]).toEqual(['2026-12-30']);
   }, 60_000);
 
   it('catch a store that pays one user wrong, in its tickets and in its balance', async () => {

@@ -8,6 +8,7 @@ import type { Ticket } from '../core/ticket.ts';
 import type { RaceDay, RacePlan } from './model.ts';
 import type { PipelineConnector, ResultPublisher } from './replay-pipeline.ts';
 import { createTracker, finishMetrics, markPublished, timedStore, type RaceMetrics, type RaceTracker } from './replay-metrics.ts';
+import { scenarioInstantMs } from './calendar.ts';
 import { REPLAY_LIMITS } from './limits.ts';
 import { planTicketColumns, stakesByUser, type RaceTicketColumns } from './day-columns.ts';
 import { createReplayProgress, defaultProgressMode, type ProgressOptions, type ReplayProgress } from './replay-progress.ts';
@@ -159,7 +160,8 @@ export async function replayRaceDay(o: ReplayOptions): Promise<ReplayReport> {
     progress.tick(0);
   }
   progress.phase('loading', 0);
-  for (const r of o.day.races) await o.store.putRace({ raceId: r.raceId, sport: r.sport, riders: r.riders, closeAtMs: r.closeAtMs, postAtMs: r.postAtMs });
+  // The store keeps instants: a race's post time decides the Japan day its missions count on.
+  for (const r of o.day.races) await o.store.putRace({ raceId: r.raceId, sport: r.sport, riders: r.riders, closeAtMs: scenarioInstantMs(r.closeAtMs), postAtMs: scenarioInstantMs(r.postAtMs) });
   const publisher = o.connect(timedStore(o.store, trackers));
   const events = raceEvents(o.day);
   const published: Promise<void>[] = [];
