@@ -29,8 +29,9 @@ export function deadLetterTopicOf(topic: string): string {
 
 /**
  * Deliveries of one message before the bus forwards it to the dead-letter topic: 5, the default
- * of Pub/Sub's dead-letter policy (it allows 5..100). The settle handler dead-letters a user
- * itself on the last attempt, with the reason, so the ranking barrier counts it (ranking.ts).
+ * of Pub/Sub's dead-letter policy (it allows 5..100). Whoever puts a message there (a handler
+ * with its reason, or the bus itself after a crash or lease expiry on the last attempt), the
+ * dead-letter intake (pipeline/dead-letter-intake.ts) makes its users terminal for the ranking.
  */
 export const MAX_DELIVERY_ATTEMPTS = 5;
 
@@ -64,14 +65,31 @@ export function allTopics(): string[] {
   return [...names];
 }
 
-/** Every subscription to create, including one per dead-letter topic so dead letters can be read back. */
+/** A subscription without a dead-letter policy (a dead letter of a dead letter has nowhere to go: it is retried). */
+function noPolicy(spec: SubscriptionSpec): SubscriptionSpec {
+  return { ...spec, maxDeliveryAttempts: 0 };
+}
+
+/**
+ * The dead-letter intake: a pipeline stage of its own on the dead-letter topics of the topics whose
+ * messages name users the ranking barrier waits for (settle requests, and `settled` for
+ * post-settle). Every dead letter there makes its users terminal, however it got there.
+ */
+export const DEAD_LETTER_INTAKE = {
+  settleRequests: noPolicy(sub(`${deadLetterTopicOf(TOPICS.settleRequests)}-intake`, deadLetterTopicOf(TOPICS.settleRequests), 30)),
+  settled: noPolicy(sub(`${deadLetterTopicOf(TOPICS.settled)}-intake`, deadLetterTopicOf(TOPICS.settled), 30)),
+} as const;
+
+/** The audit subscriptions nobody consumes in a run (`raceday deadletters` reads them): not outstanding work. */
+export function isAuditSubscription(name: string): boolean {
+  return name.endsWith('-audit');
+}
+
+/** Every subscription to create: the stages', the dead-letter intake's, and one audit subscription per dead-letter topic so dead letters can be read back. */
 export function allSubscriptions(): SubscriptionSpec[] {
   const subs: SubscriptionSpec[] = Object.values(SUBSCRIPTIONS);
-  const deadLetterSubs = Object.values(TOPICS).map((t) => ({
-    ...sub(`${deadLetterTopicOf(t)}-audit`, deadLetterTopicOf(t), 60),
-    maxDeliveryAttempts: 0, // no dead-letter policy on the dead-letter audit subscription
-  }));
-  return [...subs, ...deadLetterSubs];
+  const deadLetterSubs = Object.values(TOPICS).map((t) => noPolicy(sub(`${deadLetterTopicOf(t)}-audit`, deadLetterTopicOf(t), 60)));
+  return [...subs, ...Object.values(DEAD_LETTER_INTAKE), ...deadLetterSubs];
 }
 
 /** A message on a dead-letter topic, as every bus reads it back (the memory bus, the Pub/Sub watcher). */

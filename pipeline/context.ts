@@ -26,6 +26,10 @@ export interface PipelineCounters {
   injectedCrashes: number;
   /** Failed outbox relay polls (each retried; outbox-relay.ts). */
   outboxRelayErrors: number;
+  /** Dead letters whose users the dead-letter intake marked terminal (dead-letter-intake.ts). */
+  deadLettersTakenIn: number;
+  /** Dead letters naming no user of a recorded race (malformed, unknown race or user, notify's): acked. */
+  deadLettersIgnored: number;
 }
 
 export function createCounters(): PipelineCounters {
@@ -39,6 +43,8 @@ export function createCounters(): PipelineCounters {
     handlerErrors: 0,
     injectedCrashes: 0,
     outboxRelayErrors: 0,
+    deadLettersTakenIn: 0,
+    deadLettersIgnored: 0,
   };
 }
 

@@ -8,7 +8,6 @@ import { TOPICS } from '../core/topology.ts';
 import { storeMethod, type HandlerDeps } from './context.ts';
 import type { RaceContext } from './race-cache.ts';
 import { receive } from './receive.ts';
-import { createRankingTrigger } from './ranking.ts';
 import { createUserDeadLetterer, SettlementRejected, type UserDeadLetterer, type UserSettler } from './settle.ts';
 import { LIMITS } from './settings.ts';
 import { encodeSettleRequest, parseRaceResultsMessage } from './wire.ts';
@@ -119,6 +118,6 @@ async function handleRaceResult(deps: HandlerDeps, settler: UserSettler, deadLet
 }
 
 export function createFanoutHandler(deps: HandlerDeps, settler: UserSettler): DeliveryHandler {
-  const deadLetterSettle = createUserDeadLetterer(deps, createRankingTrigger(deps));
+  const deadLetterSettle = createUserDeadLetterer(deps);
   return (d) => handleRaceResult(deps, settler, deadLetterSettle, d);
 }

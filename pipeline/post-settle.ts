@@ -50,18 +50,16 @@ async function handleSettled(deps: HandlerDeps, rankIfComplete: RankingTrigger, 
 
 /**
  * The last delivery the subscription allows failed: the user is settled, but its post-settle work
- * is not done. It goes to the dead letters with the reason (re-drivable) and the user is counted
- * terminal, so the race is still ranked (the ranking reads settlements, so the user is in it).
+ * is not done. It goes to the dead letters with the error as the reason (re-drivable); the
+ * dead-letter intake counts the user terminal, so the race is still ranked (the ranking reads
+ * settlements, so the user is in it). A crash here instead leaves it to the bus's forwarding.
  */
-async function deadLetterOnLastAttempt(deps: HandlerDeps, rankIfComplete: RankingTrigger, d: Delivery, e: unknown): Promise<void> {
+async function deadLetterOnLastAttempt(deps: HandlerDeps, d: Delivery, e: unknown): Promise<void> {
   const m = parseSettled(d.data);
-  const lookup = m.ok ? await deps.races.lookup(m.value.raceId, m.value.resultVersion) : undefined;
-  if (!m.ok || lookup?.kind !== 'ok') throw e;
+  if (!m.ok) throw e;
   const reason = `DELIVERY.ATTEMPTS_EXHAUSTED: post-settle attempt ${d.deliveryAttempt} of ${MAX_DELIVERY_ATTEMPTS} failed: ${e instanceof Error ? e.message : String(e)}`;
   deps.counters.deadLettered++;
   await deadLetterUser(deps.bus, TOPICS.settled, d.data, m.value.userId, reason, d.messageId, d.deliveryAttempt);
-  const terminal = await storeMethod(deps.store, 'markDeadLettered')(m.value.raceId, m.value.userId, reason);
-  await rankIfComplete(lookup.context, terminal, { id: `${m.value.raceId}/${m.value.userId}`, attempt: d.deliveryAttempt }, `${m.value.raceId}/${m.value.userId}#${d.deliveryAttempt}`);
   d.ack();
 }
 
@@ -72,7 +70,7 @@ export function createPostSettleHandler(deps: HandlerDeps): DeliveryHandler {
       await handleSettled(deps, rankIfComplete, d);
     } catch (e) {
       if (isInjectedCrash(e) || d.deliveryAttempt < MAX_DELIVERY_ATTEMPTS) throw e;
-      await deadLetterOnLastAttempt(deps, rankIfComplete, d, e);
+      await deadLetterOnLastAttempt(deps, d, e);
     }
   };
 }

@@ -1,5 +1,5 @@
 // The ranking barrier, shared by every event that can complete it: a user marked post-settled
-// (post-settle.ts) or a user dead-lettered (settle.ts, the single-worker fan-out). A race is ranked
+// (post-settle.ts) or a user dead-lettered (dead-letter-intake.ts, for every dead letter). A race is ranked
 // once every user the fan-out counted is terminal, settled or dead-lettered; the ranking is over
 // the users that settled and says how many were left out and why.
 // Claim first, then publish: of several workers at the barrier only the claimant reads the totals

@@ -3,9 +3,12 @@
 // hits an injected crash is treated like a dead process: its delivery is neither acked nor nacked
 // and comes back after the ack deadline. Any other exception is a bug: it is counted, kept for
 // the report, and the delivery is nacked (the bus redelivers it, then dead-letters it).
+// The dead-letter intake is a stage like the others, with one subscription per dead-letter topic
+// it reads (dead-letter-intake.ts).
 import type { Clock, Delivery, DeliveryHandler, MessageBus, Store, SubscriptionHandle } from '../core/ports.ts';
-import { SUBSCRIPTIONS } from '../core/topology.ts';
+import { DEAD_LETTER_INTAKE, SUBSCRIPTIONS, TOPICS, type SubscriptionSpec } from '../core/topology.ts';
 import { createCounters, type HandlerDeps, type PipelineCounters } from './context.ts';
+import { createDeadLetterIntakeHandler } from './dead-letter-intake.ts';
 import { createFanoutHandler } from './fanout.ts';
 import { createIngest, type IngestOutcome, type OfficialResult } from './ingest.ts';
 import { createOutboxRelay, type OutboxRelay } from './outbox-relay.ts';
@@ -17,8 +20,8 @@ import type { Result } from '../core/result.ts';
 import { createSettleHandler, createUserSettler } from './settle.ts';
 import { DEFAULT_VARIANTS, type PipelineVariants } from './settings.ts';
 
-export type Stage = 'fanout' | 'settle' | 'postSettle' | 'notify';
-export const STAGES: readonly Stage[] = ['fanout', 'settle', 'postSettle', 'notify'];
+export type Stage = 'fanout' | 'settle' | 'postSettle' | 'notify' | 'deadLetters';
+export const STAGES: readonly Stage[] = ['fanout', 'settle', 'postSettle', 'notify', 'deadLetters'];
 
 export interface StageOptions {
   readonly workers: number;
@@ -49,11 +52,13 @@ export interface RunningPipeline {
   stop(): Promise<void>;
 }
 
-const SUBSCRIPTION_OF: Readonly<Record<Stage, (typeof SUBSCRIPTIONS)[keyof typeof SUBSCRIPTIONS]>> = {
-  fanout: SUBSCRIPTIONS.fanOut,
-  settle: SUBSCRIPTIONS.settle,
-  postSettle: SUBSCRIPTIONS.postSettle,
-  notify: SUBSCRIPTIONS.notify,
+/** The subscriptions a stage's workers read; every stage but the dead-letter intake has one. */
+const SUBSCRIPTIONS_OF: Readonly<Record<Stage, readonly SubscriptionSpec[]>> = {
+  fanout: [SUBSCRIPTIONS.fanOut],
+  settle: [SUBSCRIPTIONS.settle],
+  postSettle: [SUBSCRIPTIONS.postSettle],
+  notify: [SUBSCRIPTIONS.notify],
+  deadLetters: [DEAD_LETTER_INTAKE.settleRequests, DEAD_LETTER_INTAKE.settled],
 };
 
 /**
@@ -65,7 +70,10 @@ const FANOUT_ACK_DEADLINE_MS = 600_000;
 
 function defaultsOf(stage: Stage): StageOptions {
   if (stage === 'fanout') return { workers: 1, maxInFlight: 1, ackDeadlineMs: FANOUT_ACK_DEADLINE_MS };
-  return { workers: 4, maxInFlight: 16, ackDeadlineMs: SUBSCRIPTION_OF[stage].ackDeadlineSeconds * 1000 };
+  const ackDeadlineMs = (SUBSCRIPTIONS_OF[stage][0] as SubscriptionSpec).ackDeadlineSeconds * 1000;
+  // Dead letters are few: one worker per dead-letter topic is plenty.
+  if (stage === 'deadLetters') return { workers: 1, maxInFlight: 16, ackDeadlineMs };
+  return { workers: 4, maxInFlight: 16, ackDeadlineMs };
 }
 
 export function startPipeline(options: PipelineOptions): RunningPipeline {
@@ -76,11 +84,12 @@ export function startPipeline(options: PipelineOptions): RunningPipeline {
   const deps: HandlerDeps = { store: options.store, bus: options.bus, clock: options.clock, variants, probe, races: createRaceCache(options.store), counters };
   const relay = variants.notify === 'outbox' ? createOutboxRelay({ store: options.store, bus: options.bus, clock: options.clock, probe, counters }) : undefined;
   const settler = createUserSettler(deps, relay);
-  const handlers: Record<Stage, DeliveryHandler> = {
-    fanout: createFanoutHandler(deps, settler),
-    settle: createSettleHandler(deps, settler),
-    postSettle: createPostSettleHandler(deps),
-    notify: createNotifyHandler(deps),
+  const handlers: Record<Stage, readonly DeliveryHandler[]> = {
+    fanout: [createFanoutHandler(deps, settler)],
+    settle: [createSettleHandler(deps, settler)],
+    postSettle: [createPostSettleHandler(deps)],
+    notify: [createNotifyHandler(deps)],
+    deadLetters: [createDeadLetterIntakeHandler(deps, TOPICS.settleRequests), createDeadLetterIntakeHandler(deps, TOPICS.settled)],
   };
   // A worker killed by a restart may still be inside a handler; its acks and nacks no longer reach
   // the bus (the process is gone), so its deliveries come back after their deadline.
@@ -112,16 +121,19 @@ export function startPipeline(options: PipelineOptions): RunningPipeline {
         throw e;
       }
     };
-  const handles: Record<Stage, { handle: SubscriptionHandle; worker: { alive: boolean } }[]> = { fanout: [], settle: [], postSettle: [], notify: [] };
+  const handles: Record<Stage, { handle: SubscriptionHandle; worker: { alive: boolean } }[]> = { fanout: [], settle: [], postSettle: [], notify: [], deadLetters: [] };
   const startStage = (stage: Stage): void => {
     const o = { ...defaultsOf(stage), ...options.stages?.[stage] };
     // single-worker settles inside the fan-out; one settle worker still drains stray requests.
     const workers = stage === 'settle' && variants.fanout.kind === 'single-worker' ? 1 : o.workers;
-    for (let i = 0; i < workers; i++) {
-      const worker = { alive: true };
-      const handle = options.bus.subscribe(SUBSCRIPTION_OF[stage].name, guard(handlers[stage], worker), { maxInFlight: o.maxInFlight, ackDeadlineMs: o.ackDeadlineMs });
-      handles[stage].push({ handle, worker });
-    }
+    SUBSCRIPTIONS_OF[stage].forEach((spec, s) => {
+      const handler = handlers[stage][s] as DeliveryHandler;
+      for (let i = 0; i < workers; i++) {
+        const worker = { alive: true };
+        const handle = options.bus.subscribe(spec.name, guard(handler, worker), { maxInFlight: o.maxInFlight, ackDeadlineMs: o.ackDeadlineMs });
+        handles[stage].push({ handle, worker });
+      }
+    });
   };
   for (const stage of STAGES) startStage(stage);
   return {

@@ -14,7 +14,6 @@ import { deadLetterUser } from './dead-letter.ts';
 import type { OutboxRelay } from './outbox-relay.ts';
 import { isInjectedCrash } from './probe.ts';
 import type { RaceContext } from './race-cache.ts';
-import { createRankingTrigger, type RankingTrigger } from './ranking.ts';
 import { receive } from './receive.ts';
 import { encodeSettled, encodeSettleRequest, parseSettleRequest } from './wire.ts';
 
@@ -124,20 +123,20 @@ export function createUserSettler(deps: HandlerDeps, relay: OutboxRelay | undefi
   };
 }
 
-/** Dead-letters one user's settle request with the reason, marks the user terminal and checks the ranking barrier. */
+/**
+ * Dead-letters one user's settle request with the reason. The dead-letter intake
+ * (dead-letter-intake.ts) marks the user terminal and checks the ranking barrier, as it does for
+ * every dead letter, so this path and the bus's own forwarding end the same way.
+ */
 export type UserDeadLetterer = (race: RaceContext, userId: string, reason: string, attempt: number, originalMessageId?: string) => Promise<void>;
 
-export function createUserDeadLetterer(deps: HandlerDeps, rankIfComplete: RankingTrigger): UserDeadLetterer {
+export function createUserDeadLetterer(deps: HandlerDeps): UserDeadLetterer {
   return async (race, userId, reason, attempt, originalMessageId) => {
     const { raceId, resultVersion, publishedAtMs } = race.outcome;
     deps.counters.deadLettered++;
     // A request of this one user, whatever message it came in: re-driven, it settles just this user.
     const data = encodeSettleRequest({ raceId, resultVersion, publishedAtMs, userIds: [userId] });
     await deadLetterUser(deps.bus, TOPICS.settleRequests, data, userId, reason, originalMessageId, attempt);
-    // Broken on purpose (checker self-test): the barrier never hears of the dead-lettered user.
-    if (deps.variants.broken === 'dead-letters-not-terminal') return;
-    const terminal = await storeMethod(deps.store, 'markDeadLettered')(raceId, userId, reason);
-    await rankIfComplete(race, terminal, { id: `${raceId}/${userId}`, attempt }, `${raceId}/${userId}#${attempt}`);
   };
 }
 
@@ -145,8 +144,9 @@ export function createUserDeadLetterer(deps: HandlerDeps, rankIfComplete: Rankin
 function deadLetterReason(e: unknown, attempt: number): string | undefined {
   if (e instanceof SettlementRejected) return `${e.error.code}: ${e.error.message}`;
   if (isInjectedCrash(e) || attempt < MAX_DELIVERY_ATTEMPTS) return undefined;
-  // The last delivery the subscription allows: dead-letter here, with the reason, rather than
-  // nack into the bus's own dead-lettering, which the ranking barrier could not see.
+  // The last delivery the subscription allows: dead-letter this user here, with the error as the
+  // reason, rather than nack into the bus's own dead-lettering, which would say only that the
+  // deliveries ran out and would take the batch's other users with it.
   return `DELIVERY.ATTEMPTS_EXHAUSTED: attempt ${attempt} of ${MAX_DELIVERY_ATTEMPTS} failed: ${e instanceof Error ? e.message : String(e)}`;
 }
 
@@ -181,6 +181,6 @@ async function handleSettleRequest(deps: HandlerDeps, settler: UserSettler, dead
 }
 
 export function createSettleHandler(deps: HandlerDeps, settler: UserSettler): DeliveryHandler {
-  const deadLetterSettle = createUserDeadLetterer(deps, createRankingTrigger(deps));
+  const deadLetterSettle = createUserDeadLetterer(deps);
   return (d) => handleSettleRequest(deps, settler, deadLetterSettle, d);
 }

@@ -100,6 +100,7 @@ export function drawFaultPlan(rng: SeededRng, raceId: string, choices: FaultChoi
     settle: { workers: rng.int(1, 4), maxInFlight: rng.int(1, 8), ackDeadlineMs },
     postSettle: { workers: rng.int(1, 3), maxInFlight: rng.int(1, 8), ackDeadlineMs },
     notify: { workers: rng.int(1, 3), maxInFlight: rng.int(1, 8), ackDeadlineMs },
+    deadLetters: { workers: 1, maxInFlight: 4, ackDeadlineMs },
   };
   const transactionLatencyMs = rng.int(0, 3);
   if (!choices.faults) return { bus: {}, abortProbability: 0, transactionLatencyMs, crashPerMille: 0, crashesMax: 0, restarts: [], poison: [], variants, stages };

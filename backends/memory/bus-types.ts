@@ -62,7 +62,7 @@ export interface MemoryBus extends MessageBus {
   subscriptionStats(subscription: string): SubscriptionStats;
   /** Messages published to a dead-letter topic; pass the dead-letter topic or its source topic. */
   deadLetters(topic: string): readonly DeadLetter[];
-  /** No message outstanding on any subscription outside the dead-letter topics. */
+  /** No message outstanding on any subscription but the dead-letter audit ones (the dead-letter intake's count). */
   isIdle(): boolean;
 }
 

@@ -14,7 +14,7 @@
 // records in bus-state.ts, and leases, acks, redelivery and faults in bus-delivery.ts.
 import type { BusMessage, SubscribeOptions, SubscriptionHandle } from '../../core/ports.ts';
 import { createRng } from '../../core/rng.ts';
-import { allSubscriptions, allTopics } from '../../core/topology.ts';
+import { allSubscriptions, allTopics, isAuditSubscription } from '../../core/topology.ts';
 import { createRealClock } from './clock.ts';
 import { createDeliveryEngine } from './bus-delivery.ts';
 import { statsOf, zeroCounters, type MessageRecord, type Subscriber, type SubState } from './bus-state.ts';
@@ -118,7 +118,7 @@ export function createMemoryBus(options: MemoryBusOptions = {}): MemoryBus {
       return [...(deadLetterLog.get(dl) ?? [])];
     },
     isIdle() {
-      for (const s of subs.values()) if (!deadLetterTopics.has(s.spec.topic) && s.unacked > 0) return false;
+      for (const s of subs.values()) if (!isAuditSubscription(s.spec.name) && s.unacked > 0) return false;
       return true;
     },
   };
