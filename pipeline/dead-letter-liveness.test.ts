@@ -7,14 +7,15 @@
 // re-drive after the fix settles and notifies the user once and does not issue the ranking again.
 import { describe, expect, it } from 'vitest';
 import { createMemoryBus, createMemoryStore, createVirtualClock } from '../backends/memory/index.ts';
-import { parseMessage } from '../core/messages.ts';
+import { encodeSettleRequest, parseMessage } from '../core/messages.ts';
 import type { RankingPayload } from '../core/notification.ts';
 import type { Store } from '../core/ports.ts';
 import { createRng } from '../core/rng.ts';
-import { deadLetterTopicOf, SUBSCRIPTIONS, TOPICS } from '../core/topology.ts';
+import { DEAD_LETTER_INTAKE, deadLetterTopicOf, SUBSCRIPTIONS, TOPICS } from '../core/topology.ts';
 import { drawFinalityPlan, loadRejectableUsers, type FinalityPlan } from '../sim/finality-faults.ts';
 import { smokeRaceDay } from '../sim/workload.ts';
 import { loadDay } from '../sim/world.ts';
+import { InjectedCrash, type Probe, type ProbePoint } from './probe.ts';
 import { startPipeline } from './runner.ts';
 import { DEFAULT_VARIANTS, parseFanoutVariant } from './settings.ts';
 
@@ -144,5 +145,68 @@ describe('a settled user whose post-settle fails on every delivery attempt', () 
     // Settled, so not left out: the ranking reads the settlements.
     expect(ranked[0]?.leftOut).toBeUndefined();
     expect((await store.readback.settlementMarkers(race.raceId)).some((m) => m.userId === victim)).toBe(true);
+  });
+});
+
+describe('a message whose handler crashes on every delivery attempt (the bus dead-letters it itself)', () => {
+  /** A probe that kills the worker at `point` whenever the item names `victim`: no ack, no nack, the lease expires. */
+  const crashFor = (point: ProbePoint, victim: string): Probe => (p, item) => {
+    if (p === point && item.includes(`/${victim}#`)) throw new InjectedCrash(p, item);
+  };
+
+  it('a settle request: the intake marks the user DELIVERY.ATTEMPTS_EXHAUSTED and the race is ranked once without it', async () => {
+    const { clock, bus, store, day, race } = await world(0);
+    const victim = day.users[3]?.userId as string;
+    const published: string[] = [];
+    const pipeline = startPipeline({ store, bus: tap(bus, published), clock, probe: crashFor('settle.beforeCommit', victim), stages: { settle: { ackDeadlineMs: 100 } } });
+    await pipeline.ingest({ raceId: race.raceId, resultVersion: 1, result: race.result, scratched: race.scratched });
+    await clock.runUntilIdle();
+    // The bus forwarded it (no reason of the pipeline's), after the subscription's 5 deliveries.
+    const letters = bus.deadLetters(deadLetterTopicOf(TOPICS.settleRequests));
+    expect(letters).toHaveLength(1);
+    expect(letters[0]?.attributes['reason']).toBeUndefined();
+    expect(letters[0]?.attributes['CloudPubSubDeadLetterSourceDeliveryCount']).toBe('5');
+    const dead = await store.deadLetteredUsers(race.raceId);
+    expect(dead.map((d) => d.userId)).toEqual([victim]);
+    expect(dead[0]?.reason).toMatch(/^DELIVERY\.ATTEMPTS_EXHAUSTED: 5 deliveries on settle-requests-settle/);
+    expect((await store.readback.settlementMarkers(race.raceId)).some((m) => m.userId === victim)).toBe(false);
+    const ranked = rankings(published);
+    expect(ranked).toHaveLength(1);
+    expect(ranked[0]?.leftOut).toEqual({ users: 1, reasons: { 'DELIVERY.ATTEMPTS_EXHAUSTED': 1 } });
+    expect((await store.readback.rankingClaims()).find((c) => c.raceId === race.raceId)?.postSettledUsers).toBe(day.users.length);
+    expect(pipeline.counters.deadLettersTakenIn).toBe(1);
+    expect(pipeline.errors).toEqual([]);
+    expect(bus.subscriptionStats(DEAD_LETTER_INTAKE.settleRequests.name).backlog).toBe(0);
+  });
+
+  it('a settled message: the settled user is counted terminal once, ranked, and not left out', async () => {
+    const { clock, bus, store, day, race } = await world(0);
+    const victim = day.users[6]?.userId as string;
+    const published: string[] = [];
+    const pipeline = startPipeline({ store, bus: tap(bus, published), clock, probe: crashFor('postSettle.afterBonus', victim), stages: { postSettle: { ackDeadlineMs: 100 } } });
+    await pipeline.ingest({ raceId: race.raceId, resultVersion: 1, result: race.result, scratched: race.scratched });
+    await clock.runUntilIdle();
+    const letters = bus.deadLetters(deadLetterTopicOf(TOPICS.settled));
+    expect(letters.map((l) => l.attributes['CloudPubSubDeadLetterSourceSubscription'])).toEqual([SUBSCRIPTIONS.postSettle.name]);
+    expect((await store.deadLetteredUsers(race.raceId)).map((d) => d.userId)).toEqual([victim]);
+    const ranked = rankings(published);
+    expect(ranked).toHaveLength(1);
+    expect(ranked[0]?.leftOut).toBeUndefined();
+    // Settled and dead-lettered is one terminal user: the claim saw exactly every user.
+    expect((await store.readback.rankingClaims()).find((c) => c.raceId === race.raceId)?.postSettledUsers).toBe(day.users.length);
+    expect(pipeline.errors).toEqual([]);
+  });
+
+  it('malformed dead letters and ones of no recorded race are counted and acked, never retried', async () => {
+    const { clock, bus, store, race } = await world(0);
+    const pipeline = startPipeline({ store, bus, clock });
+    await bus.publish(deadLetterTopicOf(TOPICS.settleRequests), [{ data: '{"not":"a request"' }, { data: encodeSettleRequest({ raceId: 'no-such-race', resultVersion: 1, publishedAt: 0, userId: 'u00001' }) }]);
+    await bus.publish(deadLetterTopicOf(TOPICS.settled), [{ data: 'garbage', attributes: { reason: 'X.Y: z' } }]);
+    await clock.runUntilIdle();
+    expect(pipeline.counters.deadLettersIgnored).toBe(3);
+    expect(pipeline.counters.deadLettersTakenIn).toBe(0);
+    expect(pipeline.errors).toEqual([]);
+    expect(bus.isIdle()).toBe(true);
+    expect(await store.deadLetteredUsers(race.raceId)).toEqual([]);
   });
 });
