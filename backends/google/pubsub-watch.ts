@@ -6,7 +6,7 @@
 // core/topology.ts to see dead letters, both those the pipeline publishes with a reason and those
 // Pub/Sub forwards after max delivery attempts.
 import type { SubscriptionHandle } from '../../core/ports.ts';
-import { allSubscriptions, deadLetterTopicOf, type SubscriptionSpec } from '../../core/topology.ts';
+import { allSubscriptions, deadLetterTopicOf, isAuditSubscription, type SubscriptionSpec } from '../../core/topology.ts';
 import type { PubSubBus } from './pubsub-bus.ts';
 
 export interface WatchedDeadLetter {
@@ -60,8 +60,9 @@ function shortName(subscription: string): string {
 }
 
 export function watchPubSub(bus: PubSubBus, subscriptions: readonly SubscriptionSpec[] = allSubscriptions()): PubSubWatch {
-  const watched = subscriptions.filter((s) => !isDeadLetterTopic(s.topic));
-  const audits = subscriptions.filter((s) => isDeadLetterTopic(s.topic));
+  // The dead-letter intake's subscriptions are pipeline work like any stage's; the audit ones are read here.
+  const watched = subscriptions.filter((s) => !isAuditSubscription(s.name));
+  const audits = subscriptions.filter((s) => isAuditSubscription(s.name) && isDeadLetterTopic(s.topic));
   const letters = new Map<string, WatchedDeadLetter[]>();
   const forwardedFrom = new Map<string, number>();
   const maxima = new Map<string, number>();
@@ -90,7 +91,9 @@ export function watchPubSub(bus: PubSubBus, subscriptions: readonly Subscription
       // counting acks then let the backlog reach 0 while other messages were still unacked, so a
       // run could end early. Forwarded dead letters carry no source id and are counted as they come.
       const acked = byName.get(spec.name)?.ackedMessages ?? 0;
-      return { subscription: spec.name, topic: spec.topic, backlog: Math.max(0, published - acked - (forwardedFrom.get(spec.name) ?? 0)) };
+      // A dead-letter topic also receives what Pub/Sub forwarded (seen on the audit subscription).
+      const forwardedInto = subscriptions.reduce((n, from) => (from.maxDeliveryAttempts > 0 && from.deadLetterTopic === spec.topic ? n + (forwardedFrom.get(from.name) ?? 0) : n), 0);
+      return { subscription: spec.name, topic: spec.topic, backlog: Math.max(0, published + forwardedInto - acked - (forwardedFrom.get(spec.name) ?? 0)) };
     });
   };
 
