@@ -6,7 +6,7 @@
 // Without an emulator: acks are counted by distinct message id, so a message delivered and acked
 // twice does not hide another message's backlog (nor make the watcher idle early).
 import { expect, it } from 'vitest';
-import { SUBSCRIPTIONS, TOPICS, deadLetterTopicOf } from '../../core/topology.ts';
+import { DEAD_LETTER_INTAKE, SUBSCRIPTIONS, TOPICS, deadLetterTopicOf } from '../../core/topology.ts';
 import { provisionPubSub } from '../../emulators/provision.ts';
 import { describeWithEmulators, useEmulators } from '../../emulators/test-support.ts';
 import { createPubSubBus, type PubSubBus, type PubSubSubscriberStats } from './pubsub-bus.ts';
@@ -67,7 +67,12 @@ describeWithEmulators('Pub/Sub watcher', () => {
       expect(forwarded?.data).toBe('poison');
       expect(forwarded?.attributes['deadLetterReason']).toBe('max-delivery-attempts');
       expect(forwarded?.attributes['CloudPubSubDeadLetterSourceSubscription']).toContain(SUBSCRIPTIONS.settle.name);
+      // Forwarded into the dead-letter topic, it is work for the dead-letter intake until acked there.
+      expect(watch.stats().subscriptions.find((s) => s.subscription === DEAD_LETTER_INTAKE.settleRequests.name)?.backlog).toBe(1);
+      expect(watch.isIdle()).toBe(false);
+      const intake = bus.subscribe(DEAD_LETTER_INTAKE.settleRequests.name, async (d) => d.ack(), { maxInFlight: 8, ackDeadlineMs: 10_000 });
       await until('the watcher to turn idle', () => watch.isIdle());
+      await intake.close();
       expect(watch.stats().subscriptions.every((s) => s.backlog === 0)).toBe(true);
       expect(watch.redeliveries()).toBeGreaterThanOrEqual(SUBSCRIPTIONS.settle.maxDeliveryAttempts - 1);
 
