@@ -3,6 +3,7 @@
 // delivery is neither acked nor nacked, and the bus redelivers it after its ack deadline.
 
 export type ProbePoint =
+  | 'settle.received'
   | 'fanout.afterCount'
   | 'fanout.afterPage'
   | 'settle.beforeCommit'
@@ -16,6 +17,7 @@ export type ProbePoint =
   | 'relay.afterPublish';
 
 export const PROBE_POINTS: readonly ProbePoint[] = [
+  'settle.received',
   'fanout.afterCount',
   'fanout.afterPage',
   'settle.beforeCommit',

@@ -155,6 +155,8 @@ async function handleSettleRequest(deps: HandlerDeps, settler: UserSettler, dead
   const received = await receive(deps, d, TOPICS.settleRequests, parseSettleRequest);
   if (received === undefined) return;
   const { m, race } = received;
+  // Before any user of the request is touched (the item names them all): a worker that dies here dies on the whole request.
+  probe('settle.received', `${m.raceId}/${m.userIds.join(',')}#${d.deliveryAttempt}`);
   // Broken on purpose (checker self-test): the ack leaves before the work is durable.
   if (variants.broken === 'ack-before-commit') d.ack();
   // The users of a batched request are settled concurrently, each in its own transaction: they

@@ -4,7 +4,9 @@
 //   conflicting: RESULT.ALREADY_FINAL);
 // - terminal: every user ends settled or dead-lettered with a reason; a user the core refuses is
 //   dead-lettered (its tickets still open, its balance untouched, a replayable request with the
-//   reason in the dead letters) and never settled;
+//   reason in the dead letters) and never settled; a user whose request or `settled` message
+//   crashed on every attempt (the doom fault, faults.ts) is dead-lettered DELIVERY.ATTEMPTS_EXHAUSTED
+//   from the bus's own forwarding, left out if it never settled;
 // - ranking-once: the ranking is claimed once, after every user is terminal, and published
 //   exactly once (counted on the bus), except that a claimant crashed right after publishing
 //   publishes the same notification again; it names how many users were left out and why.
@@ -13,6 +15,7 @@ import type { RankingPayload } from '../core/notification.ts';
 import type { Store } from '../core/ports.ts';
 import { TOPICS } from '../core/topology.ts';
 import type { Violation } from './checkers.ts';
+import type { DoomPlan } from './faults.ts';
 import type { FinalityPlan, Republication } from './finality-faults.ts';
 
 export interface TerminalWorld {
@@ -30,6 +33,8 @@ export interface TerminalWorld {
   readonly republished: readonly { readonly republication: Republication; readonly answer: string }[];
   /** The canonical result JSON of the first result (what must be recorded). */
   readonly firstResultJson: string;
+  /** The doom fault of the run, and every user a doomed settle request named. */
+  readonly doom?: { readonly plan: DoomPlan; readonly named: ReadonlySet<string> };
 }
 
 export const TERMINAL_CHECKERS = ['result-final', 'terminal', 'ranking-once'] as const;
@@ -84,6 +89,33 @@ async function checkTerminal(w: TerminalWorld, add: (checker: string, message: s
   }
 }
 
+const EXHAUSTED = /^DELIVERY\.ATTEMPTS_EXHAUSTED: /;
+
+/** Users whose work crashed on every attempt: dead-lettered as exhausted by the bus's forwarding, settled or left out accordingly. */
+async function checkDoomed(w: TerminalWorld, add: (checker: string, message: string) => void): Promise<void> {
+  if (w.doom === undefined) return;
+  const { plan, named } = w.doom;
+  const dead = new Map(((await w.store.deadLetteredUsers?.(w.raceId)) ?? []).map((d) => [d.userId, d.reason]));
+  const markers = new Set(((await w.store.readback?.settlementMarkers(w.raceId)) ?? []).map((m) => m.userId));
+  const forwarded = (topic: string, userId: string): boolean =>
+    w.deadLetters(topic).some((l) => l.attributes['reason'] === undefined && l.attributes['CloudPubSubDeadLetterSourceDeliveryCount'] !== undefined && l.data.includes(`"${userId}"`));
+  if (plan.settleUser !== undefined) {
+    const u = plan.settleUser;
+    if (!named.has(u)) add('terminal', `no settle request naming doomed user ${u} was ever handled`);
+    if (markers.has(u)) add('terminal', `doomed user ${u}, whose every settle request crashed, was settled`);
+    if (!forwarded('settle-requests', u)) add('terminal', `the bus never dead-lettered a settle request of doomed user ${u}`);
+  }
+  for (const u of named) {
+    if (markers.has(u)) continue;
+    if (!EXHAUSTED.test(dead.get(u) ?? '')) add('terminal', `user ${u}, named by a request that crashed on every attempt and never settled, is dead-lettered for "${dead.get(u) ?? 'nothing'}", not DELIVERY.ATTEMPTS_EXHAUSTED`);
+  }
+  const v = plan.settledUser;
+  if (v !== undefined && markers.has(v)) {
+    if (!EXHAUSTED.test(dead.get(v) ?? '')) add('terminal', `settled user ${v}, whose post-settle crashed on every attempt, is dead-lettered for "${dead.get(v) ?? 'nothing'}", not DELIVERY.ATTEMPTS_EXHAUSTED`);
+    if (!forwarded('settled', v)) add('terminal', `the bus never dead-lettered a settled message of doomed user ${v}`);
+  } else if (v !== undefined && !named.has(v)) add('terminal', `doomed settled user ${v} was never settled`);
+}
+
 async function checkRankingOnce(w: TerminalWorld, add: (checker: string, message: string) => void): Promise<void> {
   const rankings = w.notificationsPublished.filter((data) => {
     const m = parseMessage(TOPICS.notifications, data);
@@ -121,6 +153,7 @@ export async function checkTerminalWorld(w: TerminalWorld): Promise<Violation[]>
   };
   await checkFinal(w, add);
   await checkTerminal(w, add);
+  await checkDoomed(w, add);
   await checkRankingOnce(w, add);
   return out;
 }

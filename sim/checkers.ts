@@ -69,6 +69,8 @@ export interface World {
   readonly handlerErrors: readonly string[];
   /** Users the world holds a refused ticket for: dead-lettered, not settled (checked in check-terminal.ts). */
   readonly refusedUsers?: ReadonlySet<string>;
+  /** Valid messages a fault made crash on every attempt: the bus dead-letters them (check-terminal.ts checks their users). */
+  readonly exhausted?: (topic: string, data: string, attributes: Readonly<Record<string, string>>) => boolean;
 }
 
 const EXAMPLES_MAX = 3;
@@ -90,7 +92,10 @@ async function checkTickets(expected: ExpectedRace, rb: StoreReadback, r: Report
     seen.add(t.ticketId);
     if (refusedUsers?.has(t.userId) === true) continue;
     const want = expected.outcomeByTicket.get(t.ticketId);
-    if (want === undefined) r.add('settled-exactly-once', `ticket ${t.ticketId} is not in the scenario`);
+    // A ticket of the scenario without an expected outcome is a left-out user's: it must stay open.
+    if (want === undefined && expected.tickets.has(t.ticketId)) {
+      if (t.status !== 'open') r.add('settled-exactly-once', `ticket ${t.ticketId} of a user left out of ${expected.race.raceId} is ${t.status}, not open`);
+    } else if (want === undefined) r.add('settled-exactly-once', `ticket ${t.ticketId} is not in the scenario`);
     else if (t.status !== want.status || t.per100 !== want.per100 || t.payout !== want.payout) {
       r.add('settled-exactly-once', `ticket ${t.ticketId}: stored ${t.status} per100 ${t.per100} payout ${t.payout}, the core computes ${want.status} per100 ${want.per100} payout ${want.payout}`);
     }
@@ -226,6 +231,10 @@ function checkBus(w: World, r: Report): void {
       }
       const reason = dl.attributes['reason'] ?? dl.attributes[DEAD_LETTER_ATTRIBUTES.reason];
       if (w.refusedUsers?.has(dl.attributes['userId'] ?? '') === true) continue;
+      if (w.exhausted?.(topic, dl.data, dl.attributes) === true) {
+        if (reason === undefined || reason === '') r.add('nothing-unacked', `dead letter on ${topic} carries no reason`);
+        continue;
+      }
       const key = `${topic}\u0000${dl.data}`;
       const left = poisonLeft.get(key) ?? 0;
       if (left === 0) r.add('nothing-unacked', `a valid ${topic} message was dead-lettered (${reason ?? 'no reason'}): ${dl.data.slice(0, 120)}`);

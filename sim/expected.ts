@@ -68,12 +68,14 @@ function groupBy<T>(items: Iterable<T>, keyOf: (item: T) => string): Map<string,
   return out;
 }
 
-function expectedRace(race: RacePlan, tickets: readonly Ticket[]): ExpectedRace {
+/** `leftOut` holds `raceId/userId` keys of users never settled in that race (dead-lettered): their tickets stay open. */
+function expectedRace(race: RacePlan, tickets: readonly Ticket[], leftOut: ReadonlySet<string>): ExpectedRace {
   const field: Field = { sport: race.sport, riders: race.riders };
   const table = computePayoutTable({ field, scratched: race.scratched, result: race.result, pools: poolsOf(field, tickets) });
   const users = new Map<string, ExpectedUser>();
   const outcomeByTicket = new Map<string, Settlement['outcomes'][number]>();
   for (const [userId, mine] of groupBy(tickets, (t) => t.userId)) {
+    if (leftOut.has(`${race.raceId}/${userId}`)) continue;
     const r = settleUserTickets({ raceId: race.raceId, userId, resultVersion: 1, tickets: mine, table, field });
     if (!r.ok) throw new Error(`invariant violated: scenario user ${userId} cannot be settled in ${race.raceId}: ${r.error.message}`);
     for (const o of r.value.outcomes) outcomeByTicket.set(o.ticketId, o);
@@ -120,12 +122,16 @@ export function expectedBonuses(settled: readonly { readonly settlement: Settlem
   return bonuses;
 }
 
-/** The expected end state of a race day of any number of races. */
-export function expectedWorld(day: RaceDay): ExpectedWorld {
+/**
+ * The expected end state of a race day of any number of races; the users of `leftOut`
+ * (`raceId/userId`) were dead-lettered in that race, never settled: no settlement, ranking entry,
+ * notification or day progress from it.
+ */
+export function expectedWorld(day: RaceDay, leftOut: ReadonlySet<string> = new Set()): ExpectedWorld {
   const all: Ticket[] = [];
   for (const b of day.ticketBatches()) all.push(...b.tickets);
   const byRace = groupBy(all, (t) => t.raceId);
-  const races = day.races.map((race) => expectedRace(race, byRace.get(race.raceId) ?? []));
+  const races = day.races.map((race) => expectedRace(race, byRace.get(race.raceId) ?? [], leftOut));
   const settled = races.flatMap((r) => [...r.users.values()].map((u) => ({ settlement: u.settlement, postAtMs: r.race.postAtMs })));
   const bonuses = expectedBonuses(settled);
   const bonusesOf = groupBy(bonuses, (b) => b.userId);

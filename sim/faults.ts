@@ -128,3 +128,27 @@ export function drawFaultPlan(rng: SeededRng, raceId: string, choices: FaultChoi
     stages,
   };
 }
+
+/**
+ * Work that crashes on every delivery attempt, so the bus itself dead-letters it after
+ * MAX_DELIVERY_ATTEMPTS (no handler gets to give a reason): the settle requests naming
+ * `settleUser` die before any of their users is touched (settle.received), and the `settled`
+ * messages of `settledUser` die after its bonuses, before its post-settle marker
+ * (postSettle.afterBonus). Both users hold tickets in `raceId`, the race the terminal checkers
+ * read. The dead-letter intake must make them (and any other user a doomed request names)
+ * terminal, so the race is still ranked.
+ */
+export interface DoomPlan {
+  readonly raceId: string;
+  readonly settleUser?: string;
+  readonly settledUser?: string;
+}
+
+/** Each kind of doom in about half the seeds; none for single-worker requests (that fan-out settles in the race's own delivery, and dooming it dooms the race). */
+export function drawDoomPlan(rng: SeededRng, raceId: string, users: readonly string[], variants: PipelineVariants): DoomPlan {
+  if (users.length < 2) return { raceId };
+  const settleUser = variants.fanout.kind !== 'single-worker' && rng.int(0, 1) === 0 ? users[rng.int(0, users.length - 1)] : undefined;
+  const others = users.filter((u) => u !== settleUser);
+  const settledUser = rng.int(0, 1) === 0 ? others[rng.int(0, others.length - 1)] : undefined;
+  return { raceId, ...(settleUser === undefined ? {} : { settleUser }), ...(settledUser === undefined ? {} : { settledUser }) };
+}

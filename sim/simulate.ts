@@ -4,6 +4,7 @@
 // result, lets virtual time run until nothing is pending, then checks the whole world. The trace
 // hash identifies the run: the same seed gives the same hash.
 import { createMemoryBus, createMemoryStore, createVirtualClock } from '../backends/memory/index.ts';
+import { parseMessage } from '../core/messages.ts';
 import { createRng } from '../core/rng.ts';
 import { InjectedCrash, type Probe } from '../pipeline/probe.ts';
 import { startPipeline } from '../pipeline/runner.ts';
@@ -16,7 +17,7 @@ import { checkWorld, type Violation } from './checkers.ts';
 import { drawFinalityPlan, loadRejectableUsers, NO_FINALITY_FAULTS, type Republication } from './finality-faults.ts';
 import { loadDay, startClient } from './world.ts';
 import { expectedWorld } from './expected.ts';
-import { drawFaultPlan, simSubscriptions, type FaultChoices, type FaultPlan } from './faults.ts';
+import { drawDoomPlan, drawFaultPlan, simSubscriptions, type DoomPlan, type FaultChoices, type FaultPlan } from './faults.ts';
 import { Trace } from './trace.ts';
 import { traceBus } from './traced-bus.ts';
 import { simRaceDay } from './workload.ts';
@@ -47,6 +48,10 @@ export interface SimResult {
   readonly violations: readonly Violation[];
   /** Notification ids the clients received more than once (at-least-once delivery at work). */
   readonly duplicateDeliveries: number;
+  /** Users of the checked race dead-lettered after their deliveries ran out (DELIVERY.ATTEMPTS_EXHAUSTED). */
+  readonly exhaustedUsers: number;
+  /** Of those, the ones never settled: left out of the race's ranking. */
+  readonly exhaustedLeftOut: number;
   readonly trace?: readonly string[];
 }
 
@@ -72,6 +77,21 @@ function tapTopic(bus: MessageBus, topic: string, out: string[]): MessageBus {
   };
 }
 
+/** Which valid messages the doom fault sends to the dead letters (the bus forwards them; the checkers expect them there). */
+function exhaustedLetter(doom: DoomPlan, named: ReadonlySet<string>): (topic: string, data: string, attributes: Readonly<Record<string, string>>) => boolean {
+  return (topic, data, attributes) => {
+    // Forwarded by the bus: a letter with the pipeline's own reason is not the doom fault's.
+    if (attributes['reason'] !== undefined) return false;
+    const m = parseMessage(topic, data);
+    if (!m.ok || m.value.message.raceId !== doom.raceId) return false;
+    const msg = m.value.message as { readonly userId?: string; readonly userIds?: readonly string[] };
+    if (topic === TOPICS.settled) return msg.userId === doom.settledUser;
+    if (topic !== TOPICS.settleRequests) return false;
+    const users = msg.userIds ?? (msg.userId === undefined ? [] : [msg.userId]);
+    return doom.settleUser !== undefined && users.includes(doom.settleUser) && users.every((u) => named.has(u));
+  };
+}
+
 /** Timers fired at most in one run: a smoke world needs a few thousand; more means livelock. */
 const SIM_STEPS_MAX = 2_000_000;
 
@@ -86,6 +106,31 @@ export function crashProbe(plan: FaultPlan, seedRng: ReturnType<typeof createRng
     crashesAt?.set(point, (crashesAt.get(point) ?? 0) + 1);
     trace.add(`${nowMs()} crash ${point} ${item}`);
     throw new InjectedCrash(point, item);
+  };
+}
+
+/**
+ * The doom fault (faults.ts DoomPlan) over a probe: a doomed message crashes every time it is
+ * handled, before the probe's own random crashes are drawn; every user a doomed settle request
+ * named is recorded in `named` (they may be left out of the ranking).
+ */
+export function doomProbe(doom: DoomPlan, inner: Probe, trace: Trace, nowMs: () => number, named: Set<string>): Probe {
+  if (doom.settleUser === undefined && doom.settledUser === undefined) return inner;
+  const prefix = `${doom.raceId}/`;
+  return (point, item) => {
+    if (point === 'settle.received') {
+      if (doom.settleUser === undefined || !item.startsWith(prefix)) return;
+      const users = item.slice(prefix.length, item.lastIndexOf('#')).split(',');
+      if (!users.includes(doom.settleUser)) return;
+      for (const u of users) named.add(u);
+      trace.add(`${nowMs()} doomed ${point} ${item}`);
+      throw new InjectedCrash(point, item);
+    }
+    if (point === 'postSettle.afterBonus' && doom.settledUser !== undefined && item.startsWith(`${prefix}${doom.settledUser}#`)) {
+      trace.add(`${nowMs()} doomed ${point} ${item}`);
+      throw new InjectedCrash(point, item);
+    }
+    inner(point, item);
   };
 }
 
@@ -134,7 +179,12 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
   await loadDay(store, day);
 
   const crashesAt = new Map<string, number>();
-  const pipeline = startPipeline({ store, bus, clock, variants, probe: crashProbe(plan, seedRng, trace, clock.nowMs, crashesAt), stages: plan.stages });
+  const raceUsers = usersOfRace(day, race.raceId);
+  const doom: DoomPlan = choices.faults ? drawDoomPlan(seedRng.fork('doom'), race.raceId, raceUsers, variants) : { raceId: race.raceId };
+  trace.add(`doom ${JSON.stringify(doom)}`);
+  const doomNamed = new Set<string>();
+  const probe = doomProbe(doom, crashProbe(plan, seedRng, trace, clock.nowMs, crashesAt), trace, clock.nowMs, doomNamed);
+  const pipeline = startPipeline({ store, bus, clock, variants, probe, stages: plan.stages });
   const client = startClient(bus, clock, { dedupe: opts.clientDedupe ?? true });
   const driverErrors: string[] = [];
   // The day's results arrive in post order, a few virtual ms apart, so races settle side by side
@@ -176,15 +226,20 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
   }
   const run = await clock.runUntilIdle({ maxSteps: SIM_STEPS_MAX });
   await pipeline.stop();
-  const expected = expectedWorld(day);
+  // Users a doomed request named and nothing else settled: left out of the race (checked in check-terminal.ts).
+  const settledNow = new Set((await store.readback.settlementMarkers(race.raceId)).map((m) => m.userId));
+  const leftOut = new Set([...doomNamed].filter((u) => !settledNow.has(u)));
+  const expected = expectedWorld(day, new Set([...leftOut].map((u) => `${race.raceId}/${u}`)));
   const violations: Violation[] = driverErrors.map((message) => ({ checker: 'driver', message }));
   if (!run.idle) violations.push({ checker: 'liveness', message: `still busy after ${run.steps} timer steps at ${run.nowMs} virtual ms` });
   const refusedUsers = new Set(finality.rejectable.map((r) => r.account.userId));
-  violations.push(...(await checkWorld({ expected, store, bus: memoryBus, client: client.view, poison: plan.poison, handlerErrors: pipeline.errors, refusedUsers })));
+  const exhausted = exhaustedLetter(doom, doomNamed);
+  violations.push(...(await checkWorld({ expected, store, bus: memoryBus, client: client.view, poison: plan.poison, handlerErrors: pipeline.errors, refusedUsers, exhausted })));
   violations.push(
     ...(await checkTerminalWorld({
       raceId: race.raceId,
-      settledUsers: usersOfRace(day, race.raceId),
+      settledUsers: raceUsers,
+      doom: { plan: doom, named: doomNamed },
       plan: finality,
       store,
       deadLetters: (topic) => memoryBus.deadLetters(topic),
@@ -195,6 +250,8 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
     })),
   );
   for (const v of violations) trace.add(`violation [${v.checker}] ${v.message}`);
+  const exhaustedDead = (await store.deadLetteredUsers(race.raceId)).filter((d) => d.reason.startsWith('DELIVERY.ATTEMPTS_EXHAUSTED'));
+  const settledAtEnd = new Set((await store.readback.settlementMarkers(race.raceId)).map((m) => m.userId));
   trace.add(`${clock.nowMs()} end violations ${violations.length}`);
   await memoryBus.close();
   return {
@@ -207,6 +264,8 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
     variants: variantText,
     violations,
     duplicateDeliveries: [...client.view.delivered.values()].filter((d) => d.times > 1).length,
+    exhaustedUsers: exhaustedDead.length,
+    exhaustedLeftOut: exhaustedDead.filter((d) => !settledAtEnd.has(d.userId)).length,
     ...(opts.keepTrace === true ? { trace: trace.lines } : {}),
   };
 }

@@ -77,9 +77,14 @@ async function explore(from: number, count: number, base: Omit<SimOptions, 'seed
   const started = performance.now();
   const failed: { seed: number; replay: string; traceHash: string; violations: readonly { checker: string; message: string }[] }[] = [];
   let events = 0;
+  // Users whose deliveries ran out and the dead-letter intake made terminal (and of them, the never settled).
+  const exhausted = { users: 0, leftOut: 0, seeds: 0 };
   for (let seed = from; seed < from + count; seed++) {
     const r = await simulate({ ...base, seed });
     events += r.events;
+    exhausted.users += r.exhaustedUsers;
+    exhausted.leftOut += r.exhaustedLeftOut;
+    if (r.exhaustedUsers > 0) exhausted.seeds++;
     if (r.violations.length > 0) {
       failed.push({ seed, replay: replayCommand({ ...base, seed }), traceHash: r.traceHash, violations: r.violations });
       if (!json) process.stderr.write(`seed ${seed}: ${r.violations.length} violation(s); replay: ${replayCommand({ ...base, seed })}\n`);
@@ -94,6 +99,7 @@ async function explore(from: number, count: number, base: Omit<SimOptions, 'seed
     ...(base.broken !== undefined ? { broken: base.broken } : {}),
     violations: failed,
     seedsWithViolations: failed.length,
+    exhaustedAndDeadLettered: exhausted,
     events,
     elapsedMs: Math.round(elapsedMs),
     seedsPerMinute: Math.round((count / elapsedMs) * 60_000),
@@ -101,7 +107,7 @@ async function explore(from: number, count: number, base: Omit<SimOptions, 'seed
   if (json) process.stdout.write(`${JSON.stringify(summary)}\n`);
   else {
     process.stdout.write(
-      `${count} seeds (${summary.scenario}, faults ${summary.faults ? 'on' : 'off'}) in ${summary.elapsedMs} ms: ${summary.seedsPerMinute} seeds/minute, ${failed.length} with violations\n`,
+      `${count} seeds (${summary.scenario}, faults ${summary.faults ? 'on' : 'off'}) in ${summary.elapsedMs} ms: ${summary.seedsPerMinute} seeds/minute, ${failed.length} with violations; ${exhausted.users} users out of delivery attempts dead-lettered in ${exhausted.seeds} seeds (${exhausted.leftOut} never settled, left out of their ranking)\n`,
     );
   }
   return failed.length === 0 ? 0 : 1;
