@@ -115,9 +115,9 @@ export function crashProbe(plan: FaultPlan, seedRng: ReturnType<typeof createRng
  * named is recorded in `named` (they may be left out of the ranking).
  */
 export function doomProbe(doom: DoomPlan, inner: Probe, trace: Trace, nowMs: () => number, named: Set<string>): Probe {
-  if (doom.settleUser === undefined && doom.settledUser === undefined) return inner;
   const prefix = `${doom.raceId}/`;
   return (point, item) => {
+    // settle.received is the doom fault's point only: random crashes keep their points and draws.
     if (point === 'settle.received') {
       if (doom.settleUser === undefined || !item.startsWith(prefix)) return;
       const users = item.slice(prefix.length, item.lastIndexOf('#')).split(',');
