@@ -42,3 +42,20 @@ describe('deterministic simulation of the smoke race day', () => {
     }
   });
 });
+
+describe('work that crashes on every delivery attempt (the doom fault)', () => {
+  it('is dead-lettered by the bus itself, its users end terminal, and a seed with it is clean; without the intake marking them it is caught', async () => {
+    let found: Awaited<ReturnType<typeof simulate>> | undefined;
+    for (let seed = 1; seed <= 40 && found === undefined; seed++) {
+      const r = await simulate({ seed });
+      // Both kinds: a user never settled (left out) and a settled one whose post-settle ran out.
+      if (r.exhaustedLeftOut > 0 && r.exhaustedUsers > r.exhaustedLeftOut) found = r;
+    }
+    expect(found, 'no seed in 40 doomed both a settle request and a settled message').toBeDefined();
+    const r = found as NonNullable<typeof found>;
+    expect(r.violations).toEqual([]);
+    const broken = await simulate({ seed: r.seed, broken: 'dead-letters-not-terminal' });
+    expect(broken.violations.map((v) => v.checker)).toContain('terminal');
+    expect(broken.violations.some((v) => /ranking of \S+ was never (published|shown)/.test(v.message))).toBe(true);
+  });
+});
