@@ -3,7 +3,9 @@
 // the simulator's checkers against the store's final state (read back through its client) and
 // the bus. `raceday run` uses it for the memory backend and for the emulators alike: one
 // mechanism, several backends.
+import { rankingNotificationId, type LeftOut } from '../core/notification.ts';
 import type { Clock, MessageBus, Store } from '../core/ports.ts';
+import { RANKING_BROADCAST_USER } from '../pipeline/ranking.ts';
 import type { PipelineVariants } from '../pipeline/settings.ts';
 import type { RaceDay } from '../scenarios/model.ts';
 import { CHECKERS, checkWorld, type BusView } from './checkers.ts';
@@ -47,8 +49,27 @@ export interface RunDayResult {
   readonly settledTickets: number;
   /** Users with tickets (each must be settled once). */
   readonly usersWithTickets: number;
+  /** Each race's ranking as the client was shown it: how many users it left out and why. */
+  readonly rankings: readonly RaceRanking[];
   readonly invariants: readonly InvariantResult[];
   readonly ok: boolean;
+}
+
+export interface RaceRanking {
+  readonly raceId: string;
+  /** The ranking reached the client. */
+  readonly shown: boolean;
+  /** Users dead-lettered and never settled, counted per reason code (none: `{ users: 0, reasons: {} }`). */
+  readonly leftOut: LeftOut;
+}
+
+/** The ranking each race's broadcast carried, read from what the client showed. */
+export function rankingsShown(raceIds: readonly string[], shown: RunDayResult['realtime']['client']['view']['shown']): RaceRanking[] {
+  return raceIds.map((raceId) => {
+    const n = shown.get(rankingNotificationId(raceId, RANKING_BROADCAST_USER));
+    const payload = n?.payload.kind === 'ranking' ? n.payload : undefined;
+    return { raceId, shown: payload !== undefined, leftOut: payload?.leftOut ?? { users: 0, reasons: {} } };
+  });
 }
 
 async function countSettled(store: Store, raceId: string): Promise<number> {
@@ -93,6 +114,7 @@ export async function runDay(o: RunDayOptions): Promise<RunDayResult> {
     ticketsLoaded: day.ticketCount,
     settledTickets,
     usersWithTickets: expected.accounts.size,
+    rankings: rankingsShown([race.raceId], realtime.client.view.shown),
     invariants,
     ok: invariants.every((i) => i.ok),
   };

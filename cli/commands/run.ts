@@ -132,6 +132,8 @@ function summaryOf(i: SummaryInput) {
     transactionRetries: stats.transactionsAborted,
     redeliveries: stats.redeliveries,
     backlogMax: stats.backlogMax,
+    // Per race: how many users its ranking left out (dead-lettered, never settled) and why.
+    rankings: r.rankings,
     phasesMs: { open: i.openMs, load: r.loadMs, check: r.checkMs },
     where: i.where,
     invariants: r.invariants,
@@ -219,6 +221,7 @@ function render(s: {
   transactionsAborted: number;
   redeliveries: number;
   backlogMax: Readonly<Record<string, number>>;
+  rankings: RunDayResult['rankings'];
   wallMs: number;
   invariants: readonly { name: string; ok: boolean; violations: readonly string[] }[];
 }): string {
@@ -230,6 +233,7 @@ function render(s: {
     `  settle latency ms: p50 ${l['p50']}  p90 ${l['p90']}  p99 ${l['p99']}  p99.9 ${l['p99.9']}  max ${l['max']}`,
     `  transactions aborted (and retried) ${s.transactionsAborted}, redeliveries ${s.redeliveries}`,
     `  backlog max: ${Object.entries(s.backlogMax).map(([k, v]) => `${k} ${v}`).join(', ')}`,
+    ...s.rankings.map((k) => `  ranking of ${k.raceId}: ${k.shown ? `${k.leftOut.users} users left out${k.leftOut.users === 0 ? '' : ` (${Object.entries(k.leftOut.reasons).map(([code, n]) => `${code} ${n}`).join(', ')})`}` : 'never shown'}`),
     '  invariants:',
     ...s.invariants.map((i) => `    ${i.ok ? 'ok  ' : 'FAIL'} ${i.name}${i.ok ? '' : `: ${i.violations.slice(0, 3).join('; ')}`}`),
   ];
