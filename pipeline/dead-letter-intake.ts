@@ -55,7 +55,7 @@ export function reasonOf(attributes: Readonly<Record<string, string>>): string {
 }
 
 /** A dead letter the intake takes nothing from: counted and acked (the audit subscription still lists it). */
-function ignore(deps: HandlerDeps, d: Delivery, _why: string): void {
+function ignore(deps: HandlerDeps, d: Delivery): void {
   deps.counters.deadLettersIgnored++;
   d.ack();
 }
@@ -68,13 +68,14 @@ async function takeIn(deps: HandlerDeps, rankIfComplete: RankingTrigger, topic: 
   const parse = PARSERS[topic];
   if (parse === undefined) throw new Error(`invariant violated: no dead-letter intake for ${topic}`);
   const parsed = parse(d.data);
-  if (!parsed.ok) return ignore(deps, d, `malformed (${parsed.error.code})`);
+  if (!parsed.ok) return ignore(deps, d); // malformed: it names nobody
   const source = d.attributes[DEAD_LETTER_ATTRIBUTES.sourceSubscription];
-  if (source !== undefined && shortName(source) !== BARRIER_SOURCE[topic]) return ignore(deps, d, `forwarded from ${shortName(source)}, which the barrier does not wait for`);
+  // Forwarded from a subscription the barrier does not wait for (notify's).
+  if (source !== undefined && shortName(source) !== BARRIER_SOURCE[topic]) return ignore(deps, d);
   const m = parsed.value;
   const lookup = await deps.races.lookup(m.raceId, m.resultVersion);
   // Poison about no race of ours (unknown, or a version never recorded): the race's own requests are apart.
-  if (lookup.kind !== 'ok') return ignore(deps, d, lookup.reason);
+  if (lookup.kind !== 'ok') return ignore(deps, d);
   // Broken on purpose (checker self-test): the barrier never hears of the dead-lettered users.
   if (deps.variants.broken === 'dead-letters-not-terminal') return void d.ack();
   const reason = reasonOf(d.attributes);

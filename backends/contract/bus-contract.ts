@@ -3,7 +3,7 @@
 // and acks foreign messages, so it also works against a shared emulator with leftovers.
 import { describe, expect, it } from 'vitest';
 import type { Delivery, MessageBus } from '../../core/ports.ts';
-import { allSubscriptions, deadLetterTopicOf, SUBSCRIPTIONS, TOPICS, type SubscriptionSpec } from '../../core/topology.ts';
+import { allSubscriptions, deadLetterTopicOf, isAuditSubscription, SUBSCRIPTIONS, TOPICS, type SubscriptionSpec } from '../../core/topology.ts';
 
 export interface BusUnderTest {
   readonly bus: MessageBus;
@@ -67,7 +67,7 @@ export function describeBusContract(name: string, makeBus: () => Promise<BusUnde
   const normalDeadlineMs = opts.normalAckDeadlineMs ?? Math.max(opts.ackDeadlineMs, 10_000);
   const specs = opts.subscriptions ?? allSubscriptions();
   const settleSpec = specs.find((s) => s.name === SUBSCRIPTIONS.settle.name) ?? SUBSCRIPTIONS.settle;
-  const auditSpec = specs.find((s) => s.topic === deadLetterTopicOf(TOPICS.settleRequests));
+  const auditSpec = specs.find((s) => s.topic === deadLetterTopicOf(TOPICS.settleRequests) && isAuditSubscription(s.name));
   const topic = settleSpec.topic;
 
   const withBus = async (body: (bus: MessageBus, tag: string) => Promise<void>): Promise<void> => {
