@@ -2,6 +2,7 @@
 // string, no combination text per ticket. The replay loads them with a store's bulk column load
 // (20,000,000 grand-prix tickets as objects cost minutes and gigabytes), and the replay checkers
 // walk the same stream to compute what every user should hold.
+import type { TicketColumnBatch } from '../backends/memory/index.ts';
 import { BET_TYPE_CODE } from '../core/sports.ts';
 import { STAKE_UNIT } from '../core/ticket.ts';
 import type { DayPlan } from './plan.ts';
@@ -13,21 +14,12 @@ export const COLUMN_BATCH_ROWS = 16_384;
 /** Generated tickets' ids are this prefix and the ticket's sequence number (as the object path's `t${seq}`). */
 export const TICKET_ID_PREFIX = 't';
 
-/** Tickets of one race, in placement order (the shape of a memory store's bulk column load). */
-export interface RaceTicketColumns {
-  readonly raceId: string;
+/**
+ * Tickets of one race, in placement order: a memory store's bulk column load, filled as the
+ * stream produces them (`count` grows) and complete at `atMs`.
+ */
+export interface RaceTicketColumns extends Omit<TicketColumnBatch, 'count' | 'ticketIdPrefix'> {
   count: number;
-  /** Index of the ticket's user in the day's users (RaceDay.users). */
-  readonly userIdx: Uint32Array;
-  /** BET_TYPE_CODE of the bet type. */
-  readonly betType: Uint8Array;
-  /** encodeCombination of the combination. */
-  readonly comboCode: Uint16Array;
-  /** stake / 100. */
-  readonly stakeUnits: Uint32Array;
-  /** 0 cash, 1 medal. */
-  readonly currency: Uint8Array;
-  readonly ticketNumber: Uint32Array;
   readonly ticketIdPrefix: string;
   /** Scenario ms at which the batch is complete: its last ticket, or its race's close. */
   atMs: number;
