@@ -18,7 +18,7 @@ import { BET_TYPE_CODE, KEIRIN_SALES_PER_MILLE, bracketRiders, betTypesSold, typ
 import type { Settlement, TicketOutcome } from '../core/settlement-record.ts';
 import type { Ticket } from '../core/ticket.ts';
 
-const usage = `usage: raceday bench core [--tickets N] [--repetitions N] [--seed S] [--json]
+export const usage = `usage: raceday bench core [--tickets N] [--repetitions N] [--seed S] [--json]
 
 Settles N tickets (default 5,000,000) of a 9-rider keirin race through the columnar fast path and
 reports the median of the repetitions, plus payout-table and object-path timings.`;

@@ -55,7 +55,7 @@ export const BENCH = {
   repeatDefault: 3,
 } as const;
 
-const usage = `usage: raceday bench emulators [--users N] [--raw-users N] [--spanner-shards N] [--compare-shards] [--pubsub-messages N]
+export const usage = `usage: raceday bench emulators [--users N] [--raw-users N] [--spanner-shards N] [--compare-shards] [--pubsub-messages N]
                                [--workers N] [--max-in-flight N] [--fanout V] [--settlements-per-commit N] [--repeat N] [--json]
 
 Against the official emulators (started, or reused when running): the raw Spanner capacity for a

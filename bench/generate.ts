@@ -6,7 +6,7 @@ import { defaultWorkers, generateJsonlParallel } from '../scenarios/parallel.ts'
 import { fdSink } from '../scenarios/sink.ts';
 import { loadScenario, ScenarioError } from '../scenarios/spec.ts';
 
-const usage = `usage: raceday bench generate [--scenario NAME|FILE] [--seed N] [--workers N] [--json]
+export const usage = `usage: raceday bench generate [--scenario NAME|FILE] [--seed N] [--workers N] [--json]
 
 Generates the scenario (default grand-prix: 20,000,000 tickets) to /dev/null and reports
 tickets, seconds, ticketsPerSecond and rssMbMax; --json prints one JSON object. --workers sets

@@ -13,7 +13,7 @@ import { BET_TYPE_CODE, KEIRIN_SALES_PER_MILLE, betTypesSold, type BetType, type
 import { formatFanoutVariant, parseFanoutVariant, parseNotifyVariant, type PipelineVariants } from '../pipeline/settings.ts';
 import { runRealtime } from '../sim/realtime.ts';
 
-const usage = `usage: raceday bench memory [--users N] [--tickets N] [--seed S] [--workers N] [--max-in-flight N]
+export const usage = `usage: raceday bench memory [--users N] [--tickets N] [--seed S] [--workers N] [--max-in-flight N]
                             [--fanout V] [--notify V] [--json]
 
 One 9-rider keirin race with N users (default 1,000,000) and N tickets (default 10,000,000), 80%

@@ -10,7 +10,7 @@ import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const usage = `usage: raceday bench run [--scenario S] [--runs N] [--json]
+export const usage = `usage: raceday bench run [--scenario S] [--runs N] [--json]
 
 Runs "raceday run --scenario S --json" (default grand-prix) N times (default 1) as a child process
 with default options and prints, per run: wallMs, peakRssMb (the process tree, sampled from /proc,

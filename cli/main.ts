@@ -11,6 +11,8 @@ export interface CommandModule {
   readonly usage: string;
   /** Runs the command; resolves to the process exit code. */
   run(argv: readonly string[]): Promise<number>;
+  /** Usage of a sub-command named in argv (`raceday bench core --help`), where it has its own. */
+  helpFor?(argv: readonly string[]): Promise<string | undefined>;
 }
 
 const commandsDir = join(dirname(fileURLToPath(import.meta.url)), 'commands');
@@ -52,7 +54,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   const command = await load(name);
   if (rest.includes('--help') || rest.includes('-h')) {
-    process.stdout.write(`${command.usage}\n`);
+    process.stdout.write(`${(await command.helpFor?.(rest)) ?? command.usage}\n`);
     return 0;
   }
   return command.run(rest);

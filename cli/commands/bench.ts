@@ -1,18 +1,25 @@
 // `raceday bench <target>`: each target is a module bench/<target>.ts exporting `runBench(argv)`
 // that prints one JSON object (with --json) and returns the exit code.
-import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CommandModule } from '../main.ts';
 
 const benchDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bench');
 
-function targets(): string[] {
-  if (!existsSync(benchDir)) return [];
-  return readdirSync(benchDir)
-    .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts') && !f.startsWith('_'))
-    .map((f) => f.slice(0, -3))
-    .sort();
+/** The targets: modules bench/<target>.ts exporting runBench and usage (the folder also holds their helpers). */
+export const BENCH_TARGETS = ['core', 'emulators', 'generate', 'memory', 'run'] as const;
+
+interface BenchModule {
+  readonly usage: string;
+  runBench(argv: readonly string[]): Promise<number>;
+}
+
+function targets(): readonly string[] {
+  return BENCH_TARGETS;
+}
+
+async function loadTarget(target: string): Promise<BenchModule> {
+  return (await import(join(benchDir, `${target}.ts`))) as BenchModule;
 }
 
 const usage = () => `usage: raceday bench <target> [options] [--json]
@@ -25,6 +32,10 @@ export const command: CommandModule = {
   get usage() {
     return usage();
   },
+  async helpFor(argv) {
+    const [target] = argv;
+    return target !== undefined && targets().includes(target) ? (await loadTarget(target)).usage : undefined;
+  },
   async run(argv) {
     const [target, ...rest] = argv;
     if (target === undefined || !targets().includes(target)) {
@@ -32,7 +43,6 @@ export const command: CommandModule = {
       process.stderr.write(`raceday bench: ${what} (one of ${targets().join(', ')}; raceday help bench lists them)\n`);
       return 2;
     }
-    const mod = (await import(join(benchDir, `${target}.ts`))) as { runBench(argv: readonly string[]): Promise<number> };
-    return mod.runBench(rest);
+    return (await loadTarget(target)).runBench(rest);
   },
 };
