@@ -176,12 +176,20 @@ export interface RankingClaim {
   readonly claimedAtMs: number;
   /** Users of the race terminal (post-settled or dead-lettered) when the ranking was claimed (barrier check). */
   readonly postSettledUsers: number;
+  /** When the claimant recorded the ranking as published (Store.markRankingPublished); absent until then. */
+  readonly publishedAtMs?: number;
 }
 
 /** Who claims a ranking: the message that completed the barrier (e.g. `race/user`) and its delivery attempt. */
 export interface RankingClaimant {
   readonly id: string;
   readonly attempt: number;
+}
+
+/** A race's ranking claim as a refused worker at the barrier reads it (Store.rankingClaim). */
+export interface RankingClaimState {
+  readonly claimant: RankingClaimant | undefined;
+  readonly published: boolean;
 }
 
 /** A user whose settlement of a race went to the dead letters, and why. */
@@ -311,11 +319,18 @@ export interface Store {
    */
   markPostSettled(raceId: string, userId: string): Promise<number>;
   /**
-   * Claims the right to publish the race's day ranking; true exactly once per race, and again for
-   * the same claimant on a later delivery attempt (the message that claimed, redelivered after a
-   * crash before it published); a duplicate delivery of the same attempt is refused.
+   * Claims the right to publish the race's day ranking: a lease, in one transaction. True when the
+   * race has no claim; when the claim is not published and older than RANKING_CLAIM_LEASE_MS (its
+   * claimant is presumed dead: the new claimant takes it over, the claim time restarts); or for
+   * the same claimant on a later delivery attempt while unpublished (the claiming message,
+   * redelivered after a crash before it published). Otherwise false: a duplicate delivery of the
+   * same attempt, another message within the lease, anyone once the ranking is published.
    */
   claimRanking(raceId: string, claimant?: RankingClaimant): Promise<boolean>;
+  /** Records the race's ranking as published (after the claimant published it); idempotent, one transaction. */
+  markRankingPublished?(raceId: string): Promise<void>;
+  /** The race's ranking claim as it stands: who holds it and whether it was recorded published (undefined: never claimed). */
+  rankingClaim?(raceId: string): Promise<RankingClaimState | undefined>;
   // Optional methods the pipeline (pipeline/runner.ts and its handlers) needs: ingest, the ranking
   // barrier, outbox, settle redelivery. Every backend should implement them; the pipeline fails
   // clearly when one is missing.

@@ -5,6 +5,14 @@ import { invariant } from './result.ts';
 import type { Settlement } from './settlement-record.ts';
 import { WIRE_LIMITS } from './wire-check.ts';
 
+/**
+ * How long a ranking claim holds before another worker at the barrier may take it over, unless it
+ * was recorded as published (Store.claimRanking): well above one publication (reading every
+ * total of a large race and one publish), so a live claimant is not overtaken, and short enough
+ * that a claimant that died between claiming and publishing delays the ranking by seconds only.
+ */
+export const RANKING_CLAIM_LEASE_MS = 30_000;
+
 /** What one settlement contributes: the cash and medals it credited (the `settled` message's `cash`, `medals`). */
 export interface RankingInput {
   readonly userId: string;

@@ -22,6 +22,8 @@ export interface PipelineCounters {
   settledRepublished: number;
   notificationsPublished: number;
   rankingsPublished: number;
+  /** Deliveries at the barrier refused the claim while the ranking was unpublished: nacked to come back (ranking.ts). */
+  rankingPending: number;
   handlerErrors: number;
   injectedCrashes: number;
   /** Failed outbox relay polls (each retried; outbox-relay.ts). */
@@ -40,6 +42,7 @@ export function createCounters(): PipelineCounters {
     settledRepublished: 0,
     notificationsPublished: 0,
     rankingsPublished: 0,
+    rankingPending: 0,
     handlerErrors: 0,
     injectedCrashes: 0,
     outboxRelayErrors: 0,
@@ -61,6 +64,8 @@ type OptionalStoreMethod =
   | 'settleUserColumns'
   | 'applyDayProgress'
   | 'markDeadLettered'
+  | 'markRankingPublished'
+  | 'rankingClaim'
   | 'deadLetteredUsers';
 
 /** An optional Store method bound to its store; a backend without it is a wiring bug and fails loudly. */

@@ -14,7 +14,7 @@ import { MAX_DELIVERY_ATTEMPTS, TOPICS } from '../core/topology.ts';
 import { storeMethod, type HandlerDeps } from './context.ts';
 import { deadLetterUser } from './dead-letter.ts';
 import { isInjectedCrash } from './probe.ts';
-import { createRankingTrigger, type RankingTrigger } from './ranking.ts';
+import { createRankingTrigger, RankingPending, type RankingTrigger } from './ranking.ts';
 import { receive } from './receive.ts';
 import { parseSettled } from './wire.ts';
 
@@ -44,7 +44,7 @@ async function handleSettled(deps: HandlerDeps, rankIfComplete: RankingTrigger, 
   probe('postSettle.afterBonus', item);
   const terminal = await store.markPostSettled(m.raceId, m.userId);
   probe('postSettle.afterMark', item);
-  await rankIfComplete(race, terminal, { id: `${m.raceId}/${m.userId}`, attempt: d.deliveryAttempt }, item);
+  await rankIfComplete(race, terminal, { id: `${m.raceId}/${m.userId}`, attempt: d.deliveryAttempt }, item, d.deliveryAttempt >= MAX_DELIVERY_ATTEMPTS);
   d.ack();
 }
 
@@ -69,7 +69,9 @@ export function createPostSettleHandler(deps: HandlerDeps): DeliveryHandler {
     try {
       await handleSettled(deps, rankIfComplete, d);
     } catch (e) {
-      if (isInjectedCrash(e) || d.deliveryAttempt < MAX_DELIVERY_ATTEMPTS) throw e;
+      // A refused claim on the last attempt whose holder is this same message: the holder's copy
+      // acks it, or the bus forwards it; never a dead letter of ours (ranking.ts RankingPending).
+      if (isInjectedCrash(e) || e instanceof RankingPending || d.deliveryAttempt < MAX_DELIVERY_ATTEMPTS) throw e;
       await deadLetterOnLastAttempt(deps, d, e);
     }
   };

@@ -2,11 +2,13 @@
 // (post-settle.ts) or a user dead-lettered (dead-letter-intake.ts, for every dead letter). A race is ranked
 // once every user the fan-out counted is terminal, settled or dead-lettered; the ranking is over
 // the users that settled and says how many were left out and why.
-// Claim first, then publish: of several workers at the barrier only the claimant reads the totals
-// and publishes. The claim names the triggering message (race/user) and its delivery attempt, so
-// if the claimant crashes before publishing, the redelivery of that same message (a later
-// attempt) claims again and publishes; any other message at the barrier, or a duplicate delivery
-// of the same attempt, is answered false. A user re-driven from the dead letters later is
+// Claim first, then publish, then record it published: of several workers at the barrier only the
+// claimant reads the totals and publishes. The claim is a lease naming the triggering message
+// (race/user) and its delivery attempt: the redelivery of that same message (a later attempt)
+// claims again, and anyone takes over an unpublished claim older than the lease
+// (LIMITS.rankingClaimLeaseMs). A refused worker acks only once the ranking is recorded published;
+// before that it fails retryably (RANKING.PENDING) and comes back, so a claimant that died after
+// claiming never takes the ranking with it. A user re-driven from the dead letters later is
 // settled and notified, but the ranking is not issued again (docs/result-finality.md).
 import { rankingNotification, type LeftOut } from '../core/notification.ts';
 import type { DeadLetteredUser, RankingClaimant } from '../core/ports.ts';
@@ -66,8 +68,28 @@ async function publishRanking(deps: HandlerDeps, race: RaceContext): Promise<voi
   deps.counters.rankingsPublished++;
 }
 
-/** Checks the barrier after an event made `terminal` users of the race terminal; ranks the race if it is complete. */
-export type RankingTrigger = (race: RaceContext, terminal: number, claimant: RankingClaimant, item: string) => Promise<void>;
+/**
+ * Thrown by a worker at the barrier whose claim was refused while the ranking is not yet
+ * published: its message must not be acked as if done (the claimant may have died after claiming,
+ * and this may be a duplicate of the claimant's own delivery, whose ack would end that message for
+ * good). The runner counts it apart from handler errors and the bus redelivers after its backoff;
+ * the redelivery claims again, and takes the claim over once the claimant's lease has expired.
+ */
+export class RankingPending extends Error {
+  constructor(raceId: string, claimant: RankingClaimant) {
+    super(`RANKING.PENDING: the ranking of ${raceId} is claimed by another delivery and not yet published; ${claimant.id} (attempt ${claimant.attempt}) comes back until it is published or the claim's ${LIMITS.rankingClaimLeaseMs} ms lease expires`);
+    this.name = 'RankingPending';
+  }
+}
+
+/**
+ * Checks the barrier after an event made `terminal` users of the race terminal; ranks the race if
+ * it is complete. `handOff`: this is the message's last delivery attempt on a subscription with a
+ * dead-letter policy; refused while another message holds the claim, it acks rather than go to the
+ * dead letters (safe: the holder's message is still unacked, so it comes back, or the bus forwards
+ * it to the dead-letter intake, whose subscription retries without limit and takes the lease over).
+ */
+export type RankingTrigger = (race: RaceContext, terminal: number, claimant: RankingClaimant, item: string, handOff?: boolean) => Promise<void>;
 
 export function createRankingTrigger(deps: HandlerDeps): RankingTrigger {
   // Races this worker ranked: later triggers here (duplicates after the barrier) skip the claim.
@@ -86,7 +108,7 @@ export function createRankingTrigger(deps: HandlerDeps): RankingTrigger {
     }
     return n;
   };
-  return async (race, terminal, claimant, item) => {
+  return async (race, terminal, claimant, item, handOff = false) => {
     const raceId = race.outcome.raceId;
     if (rankedHere.has(raceId)) return;
     const expected = await fanoutUsers(raceId);
@@ -100,12 +122,16 @@ export function createRankingTrigger(deps: HandlerDeps): RankingTrigger {
       rankedHere.add(raceId);
       return;
     }
-    // A refused claim is not remembered: the claimant may have crashed before publishing, and its
-    // redelivery may come to this worker (only messages after the barrier pay for the claim read).
-    if (!(await deps.store.claimRanking(raceId, claimant))) return;
+    if (!(await deps.store.claimRanking(raceId, claimant))) {
+      const held = await storeMethod(deps.store, 'rankingClaim')(raceId);
+      if (held?.published === true) rankedHere.add(raceId);
+      else if (!(handOff && held?.claimant !== undefined && held.claimant.id !== claimant.id)) throw new RankingPending(raceId, claimant);
+      return;
+    }
     deps.probe('ranking.afterClaim', item);
     await publishRanking(deps, race);
     deps.probe('ranking.afterPublish', item);
+    await storeMethod(deps.store, 'markRankingPublished')(raceId);
     rankedHere.add(raceId);
   };
 }

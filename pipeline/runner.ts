@@ -15,6 +15,7 @@ import { createOutboxRelay, type OutboxRelay } from './outbox-relay.ts';
 import { createNotifyHandler } from './notify.ts';
 import { createPostSettleHandler } from './post-settle.ts';
 import { isInjectedCrash, noProbe, type Probe } from './probe.ts';
+import { RankingPending } from './ranking.ts';
 import { createRaceCache } from './race-cache.ts';
 import type { Result } from '../core/result.ts';
 import { createSettleHandler, createUserSettler } from './settle.ts';
@@ -115,6 +116,10 @@ export function startPipeline(options: PipelineOptions): RunningPipeline {
         if (isInjectedCrash(e)) {
           counters.injectedCrashes++;
           return; // the process "died": no ack, no nack
+        }
+        if (e instanceof RankingPending) {
+          counters.rankingPending++;
+          throw e; // not an error: the message comes back (pipeline/ranking.ts)
         }
         counters.handlerErrors++;
         if (errors.length < KEPT_ERRORS_MAX) errors.push(e instanceof Error ? (e.stack ?? e.message) : String(e));

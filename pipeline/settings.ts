@@ -1,5 +1,6 @@
 // Design variants and limits of the pipeline, in one place: the runner, the simulator and the CLI
 // select variants by name (`per-user`, `user-batch:50`, `single-worker`; `after-commit`, `outbox`).
+import { RANKING_CLAIM_LEASE_MS } from '../core/ranking.ts';
 import { err, ok, type Result } from '../core/result.ts';
 
 export type FanoutVariant =
@@ -38,6 +39,8 @@ export const LIMITS = {
   outboxPollIntervalMs: 50,
   /** Users listed in the day-ranking notification. */
   rankingTop: 10,
+  /** A ranking claim not recorded as published may be taken over after this long (core/ranking.ts). */
+  rankingClaimLeaseMs: RANKING_CLAIM_LEASE_MS,
 } as const;
 
 export function parseFanoutVariant(text: string): Result<FanoutVariant> {

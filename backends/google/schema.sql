@@ -140,8 +140,8 @@ CREATE TABLE PostSettledCounts (
   UsersMarked INT64 NOT NULL,
 ) PRIMARY KEY (RaceId);
 
--- The right to publish a race's day ranking, claimed once: an insert-if-absent on RaceId in the
--- race's home shard. PostSettledUsers records what the barrier counted when the claim was made,
+-- The right to publish a race's day ranking: an insert-if-absent on RaceId in the race's home
+-- shard, taken over only when unpublished and past its lease. PostSettledUsers records what the barrier counted when the claim was made,
 -- so a checker can verify the ranking waited for every user.
 CREATE TABLE RankingClaims (
   RaceId STRING(64) NOT NULL,
@@ -151,6 +151,9 @@ CREATE TABLE RankingClaims (
   -- crash before publishing) may claim again and publish; a duplicate of the same attempt may not.
   Claimant STRING(200),
   ClaimAttempt INT64,
+  -- Set once the claimant published the ranking. An unpublished claim is a lease: older than the
+  -- lease (core/ranking.ts RANKING_CLAIM_LEASE_MS), another worker at the barrier takes it over.
+  PublishedAtMs INT64,
 ) PRIMARY KEY (RaceId);
 
 -- Users whose settlement of a race was dead-lettered, with the reason. Such a user is also given a

@@ -180,8 +180,8 @@ export function createStoreReadback(deps: CheckDeps): StoreReadback {
 
     async rankingClaims(): Promise<readonly RankingClaim[]> {
       const out: RankingClaim[] = [];
-      for await (const r of streamAll<{ RaceId: string; ClaimedAtMs: number; PostSettledUsers: number }>(databases, 'SELECT RaceId, ClaimedAtMs, PostSettledUsers FROM RankingClaims')) {
-        out.push({ raceId: r.RaceId, claimedAtMs: r.ClaimedAtMs, postSettledUsers: r.PostSettledUsers });
+      for await (const r of streamAll<{ RaceId: string; ClaimedAtMs: number; PostSettledUsers: number; PublishedAtMs: number | null }>(databases, 'SELECT RaceId, ClaimedAtMs, PostSettledUsers, PublishedAtMs FROM RankingClaims')) {
+        out.push({ raceId: r.RaceId, claimedAtMs: r.ClaimedAtMs, postSettledUsers: r.PostSettledUsers, ...(r.PublishedAtMs === null ? {} : { publishedAtMs: Number(r.PublishedAtMs) }) });
       }
       return out.sort((a, b) => byString(a.raceId, b.raceId));
     },

@@ -16,9 +16,10 @@
 // the same databases still collide at the emulator; that is what the ABORTED retry loop is for.
 import type { Database, Transaction } from '@google-cloud/spanner';
 import type { Settlement } from '../../core/settlement-record.ts';
-import type { Bonus, Clock, RaceInfo, RaceOutcome, RankingClaimant, SettleResult, Store, StoreStats, SummarySettleResult, UserAccount } from '../../core/ports.ts';
+import type { Bonus, Clock, RaceInfo, RaceOutcome, RankingClaimant, RankingClaimState, SettleResult, Store, StoreStats, SummarySettleResult, UserAccount } from '../../core/ports.ts';
 import { computeFromLookup, summaryOf, summaryResult } from './spanner-columns.ts';
 import { createSettlementReads, createStoreReadback } from './spanner-checks.ts';
+import { RANKING_CLAIM_LEASE_MS } from '../../core/ranking.ts';
 import { invariant } from '../../core/result.ts';
 import { isSport } from '../../core/sports.ts';
 import type { Ticket } from '../../core/ticket.ts';
@@ -55,7 +56,7 @@ export interface SpannerStoreOptions extends SpannerTarget {
 }
 
 /** The Store methods that are optional in the port and that this backend always offers. */
-type Offered = 'settleUserColumns' | 'applyDayProgress' | 'markDeadLettered' | 'deadLetteredUsers' | 'cashPools' | 'countUsersWithOpenTickets' | 'recordFanoutUsers' | 'fanoutUsers' | 'getSettlementTotals' | 'pageSettlementTotals' | 'readOutbox' | 'deleteOutbox' | 'readback';
+type Offered = 'settleUserColumns' | 'applyDayProgress' | 'markDeadLettered' | 'deadLetteredUsers' | 'markRankingPublished' | 'rankingClaim' | 'cashPools' | 'countUsersWithOpenTickets' | 'recordFanoutUsers' | 'fanoutUsers' | 'getSettlementTotals' | 'pageSettlementTotals' | 'readOutbox' | 'deleteOutbox' | 'readback';
 
 export interface SpannerStore extends Omit<Store, Offered>, Required<Pick<Store, Offered>>, SpannerReadBacks {
   /** The whole settlement record as stored (outcomes from the tickets, ledger entries, totals). */
@@ -310,16 +311,41 @@ export function createSpannerStore(options: SpannerStoreOptions): SpannerStore {
       // Counted before the claim (strong reads): what the barrier saw, kept for the checkers.
       const postSettledUsers = await readBacks.postSettledCount(raceId);
       return inTx(raceShard(raceId), async (tx) => {
-        const [rows] = await tx.read('RankingClaims', { keys: [raceId], columns: ['RaceId', 'Claimant', 'ClaimAttempt'], json: true });
-        const held = (rows as { Claimant: string | null; ClaimAttempt: number | null }[])[0];
+        const [rows] = await tx.read('RankingClaims', { keys: [raceId], columns: ['ClaimedAtMs', 'Claimant', 'ClaimAttempt', 'PublishedAtMs'], json: true });
+        const held = (rows as { ClaimedAtMs: number; Claimant: string | null; ClaimAttempt: number | null; PublishedAtMs: number | null }[])[0];
+        const now = clock.nowMs();
         if (held === undefined) {
-          tx.insert('RankingClaims', { RaceId: raceId, ClaimedAtMs: clock.nowMs(), PostSettledUsers: postSettledUsers, Claimant: claimant?.id ?? null, ClaimAttempt: claimant?.attempt ?? null });
+          tx.insert('RankingClaims', { RaceId: raceId, ClaimedAtMs: now, PostSettledUsers: postSettledUsers, Claimant: claimant?.id ?? null, ClaimAttempt: claimant?.attempt ?? null });
           return true;
         }
+        if (held.PublishedAtMs !== null) return false;
         // The claimant's redelivery (a later attempt) claims again; a duplicate of the same attempt does not.
-        if (claimant === undefined || held.Claimant !== claimant.id || held.ClaimAttempt === null || claimant.attempt <= held.ClaimAttempt) return false;
-        tx.update('RankingClaims', { RaceId: raceId, ClaimAttempt: claimant.attempt });
+        const redelivered = claimant !== undefined && held.Claimant === claimant.id && held.ClaimAttempt !== null && claimant.attempt > Number(held.ClaimAttempt);
+        // A lease: an unpublished claim this old is taken over (its claimant presumably died after claiming).
+        if (!redelivered && now - Number(held.ClaimedAtMs) < RANKING_CLAIM_LEASE_MS) return false;
+        tx.update('RankingClaims', { RaceId: raceId, ClaimedAtMs: now, Claimant: claimant?.id ?? null, ClaimAttempt: claimant?.attempt ?? null });
         return true;
+      });
+    },
+
+    async markRankingPublished(raceId: string): Promise<void> {
+      assertId('raceId', raceId);
+      await inTx(raceShard(raceId), async (tx) => {
+        const [rows] = await tx.read('RankingClaims', { keys: [raceId], columns: ['PublishedAtMs'], json: true });
+        const held = (rows as { PublishedAtMs: number | null }[])[0];
+        invariant(held !== undefined, `markRankingPublished: the ranking of ${raceId} was never claimed`);
+        if (held.PublishedAtMs === null) tx.update('RankingClaims', { RaceId: raceId, PublishedAtMs: clock.nowMs() });
+      });
+    },
+
+    async rankingClaim(raceId: string): Promise<RankingClaimState | undefined> {
+      assertId('raceId', raceId);
+      return inTx(raceShard(raceId), async (tx) => {
+        const [rows] = await tx.read('RankingClaims', { keys: [raceId], columns: ['Claimant', 'ClaimAttempt', 'PublishedAtMs'], json: true });
+        const held = (rows as { Claimant: string | null; ClaimAttempt: number | null; PublishedAtMs: number | null }[])[0];
+        if (held === undefined) return undefined;
+        const claimant = held.Claimant === null ? undefined : { id: held.Claimant, attempt: Number(held.ClaimAttempt ?? 0) };
+        return { claimant, published: held.PublishedAtMs !== null };
       });
     },
 

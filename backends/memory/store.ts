@@ -8,6 +8,7 @@
 // and balances (store-bets.ts), settlement (store-settle.ts), the services' reads
 // (store-queries.ts) and the checkers' read-back (store-readback.ts); the race-level records
 // (race info, outcome, post-settlement, ranking, fan-out) are small enough to stay here.
+import { RANKING_CLAIM_LEASE_MS } from '../../core/ranking.ts';
 import { BET_TYPES } from '../../core/sports.ts';
 import { cashPoolsOf, type RaceState } from './race-index.ts';
 import { createBetMethods } from './store-bets.ts';
@@ -87,15 +88,32 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
     },
     async claimRanking(raceId, claimant) {
       const race = raceOf(raceId, true) as RaceState;
-      const held = race.rankingClaimant;
-      if (race.ranking !== undefined) {
-        if (claimant === undefined || held === undefined || held.id !== claimant.id || claimant.attempt <= held.attempt) return false;
+      const held = race.ranking;
+      const now = clock.nowMs();
+      if (held === undefined) {
+        race.ranking = { raceId, claimedAtMs: now, postSettledUsers: race.terminal.size };
         race.rankingClaimant = claimant;
         return true;
       }
-      race.ranking = { raceId, claimedAtMs: clock.nowMs(), postSettledUsers: race.terminal.size };
+      if (held.publishedAtMs !== undefined) return false;
+      const h = race.rankingClaimant;
+      const redelivered = claimant !== undefined && h !== undefined && h.id === claimant.id && claimant.attempt > h.attempt;
+      // A lease: an unpublished claim this old is taken over (its claimant presumably died after claiming).
+      if (!redelivered && now - held.claimedAtMs < RANKING_CLAIM_LEASE_MS) return false;
+      race.ranking = { ...held, claimedAtMs: now };
       race.rankingClaimant = claimant;
       return true;
+    },
+    async markRankingPublished(raceId) {
+      const race = raceOf(raceId, true) as RaceState;
+      const held = race.ranking;
+      if (held === undefined) throw new Error(`invariant violated: markRankingPublished: the ranking of ${raceId} was never claimed`);
+      if (held.publishedAtMs === undefined) race.ranking = { ...held, publishedAtMs: clock.nowMs() };
+    },
+    async rankingClaim(raceId) {
+      const race = races.get(raceId);
+      if (race?.ranking === undefined) return undefined;
+      return { claimant: race.rankingClaimant, published: race.ranking.publishedAtMs !== undefined };
     },
     async cashPools(raceId) {
       const race = races.get(raceId);
