@@ -210,6 +210,8 @@ async function checkRankingClaims(expected: ExpectedRace, rb: StoreReadback, r: 
   if (claims.length !== 1) r.add('ranking-exactly-once', `the ranking of ${expected.race.raceId} was claimed ${claims.length} times`);
   const users = expected.users.size;
   for (const c of claims) if (c.postSettledUsers < users) r.add('ranking-exactly-once', `the ranking was claimed with ${c.postSettledUsers} of ${users} users post-settled (barrier)`);
+  // The claimant records the ranking published (a lease otherwise): a claim never marked means a claimant died and nobody took over.
+  for (const c of claims) if (c.publishedAtMs === undefined) r.add('ranking-exactly-once', `the ranking of ${expected.race.raceId} was claimed but never recorded published`);
 }
 
 function checkBus(w: World, r: Report): void {
