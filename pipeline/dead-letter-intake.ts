@@ -92,7 +92,7 @@ async function takeIn(deps: HandlerDeps, rankIfComplete: RankingTrigger, topic: 
   deps.counters.deadLettersTakenIn++;
   if (terminal > 0) {
     const item = `${m.raceId}/dead-letter:${d.messageId}#${d.deliveryAttempt}`;
-    await rankIfComplete(lookup.context, terminal, { id: `${m.raceId}/dead-letter:${d.messageId}`, attempt: d.deliveryAttempt }, item);
+    await rankIfComplete(lookup.context, terminal, { id: `${m.raceId}/dead-letter:${d.messageId}`, attempt: d.deliveryAttempt }, item, false);
   }
   d.ack();
 }

@@ -44,7 +44,7 @@ async function handleSettled(deps: HandlerDeps, rankIfComplete: RankingTrigger, 
   probe('postSettle.afterBonus', item);
   const terminal = await store.markPostSettled(m.raceId, m.userId);
   probe('postSettle.afterMark', item);
-  await rankIfComplete(race, terminal, { id: `${m.raceId}/${m.userId}`, attempt: d.deliveryAttempt }, item, d.deliveryAttempt >= MAX_DELIVERY_ATTEMPTS);
+  await rankIfComplete(race, terminal, { id: `${m.raceId}/${m.userId}`, attempt: d.deliveryAttempt }, item, true);
   d.ack();
 }
 

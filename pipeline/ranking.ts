@@ -6,9 +6,11 @@
 // claimant reads the totals and publishes. The claim is a lease naming the triggering message
 // (race/user) and its delivery attempt: the redelivery of that same message (a later attempt)
 // claims again, and anyone takes over an unpublished claim older than the lease
-// (LIMITS.rankingClaimLeaseMs). A refused worker acks only once the ranking is recorded published;
-// before that it fails retryably (RANKING.PENDING) and comes back, so a claimant that died after
-// claiming never takes the ranking with it. A user re-driven from the dead letters later is
+// (LIMITS.rankingClaimLeaseMs). While the ranking is not recorded published, a refused duplicate
+// of the holder's own message and a refused dead-letter intake fail retryably (RANKING.PENDING)
+// and come back; a refused post-settle message of another user acks, leaving it to the holder's
+// message, which is still out. So a claimant that died after claiming never takes the ranking
+// with it, and nothing spins through its delivery attempts into the dead letters. A user re-driven from the dead letters later is
 // settled and notified, but the ranking is not issued again (docs/result-finality.md).
 import { rankingNotification, type LeftOut } from '../core/notification.ts';
 import type { DeadLetteredUser, RankingClaimant } from '../core/ports.ts';
@@ -84,12 +86,13 @@ export class RankingPending extends Error {
 
 /**
  * Checks the barrier after an event made `terminal` users of the race terminal; ranks the race if
- * it is complete. `handOff`: this is the message's last delivery attempt on a subscription with a
- * dead-letter policy; refused while another message holds the claim, it acks rather than go to the
- * dead letters (safe: the holder's message is still unacked, so it comes back, or the bus forwards
- * it to the dead-letter intake, whose subscription retries without limit and takes the lease over).
+ * it is complete. `leaveToHolder`: refused while another message holds the unpublished claim, this
+ * one may ack and leave the ranking to the holder's message, which is still unacked: it comes
+ * back (a later attempt claims again), or the bus forwards it to the dead-letter intake. True for
+ * post-settle (so its messages do not spin through their 5 attempts while a crashed holder's lease
+ * runs out); false for the intake, the end of that chain: it comes back until it can take over.
  */
-export type RankingTrigger = (race: RaceContext, terminal: number, claimant: RankingClaimant, item: string, handOff?: boolean) => Promise<void>;
+export type RankingTrigger = (race: RaceContext, terminal: number, claimant: RankingClaimant, item: string, leaveToHolder: boolean) => Promise<void>;
 
 export function createRankingTrigger(deps: HandlerDeps): RankingTrigger {
   // Races this worker ranked: later triggers here (duplicates after the barrier) skip the claim.
@@ -108,7 +111,7 @@ export function createRankingTrigger(deps: HandlerDeps): RankingTrigger {
     }
     return n;
   };
-  return async (race, terminal, claimant, item, handOff = false) => {
+  return async (race, terminal, claimant, item, leaveToHolder) => {
     const raceId = race.outcome.raceId;
     if (rankedHere.has(raceId)) return;
     const expected = await fanoutUsers(raceId);
@@ -125,7 +128,8 @@ export function createRankingTrigger(deps: HandlerDeps): RankingTrigger {
     if (!(await deps.store.claimRanking(raceId, claimant))) {
       const held = await storeMethod(deps.store, 'rankingClaim')(raceId);
       if (held?.published === true) rankedHere.add(raceId);
-      else if (!(handOff && held?.claimant !== undefined && held.claimant.id !== claimant.id)) throw new RankingPending(raceId, claimant);
+      // A duplicate of the holder's own delivery must not ack: that would end the holder's message.
+      else if (!(leaveToHolder && held?.claimant !== undefined && held.claimant.id !== claimant.id)) throw new RankingPending(raceId, claimant);
       return;
     }
     deps.probe('ranking.afterClaim', item);
