@@ -240,6 +240,12 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         expect(await store.claimRanking(raceId)).toBe(false);
         expect(await store.claimRanking(raceId, { ...claimant, attempt: 2 })).toBe(true);
         expect(await store.claimRanking(raceId, { ...claimant, attempt: 2 })).toBe(false);
+        // Recorded published: the claimant's own later attempt is refused too (the lease ends there).
+        if (store.markRankingPublished === undefined || store.rankingClaim === undefined) throw new Error('a backend the pipeline runs on must implement markRankingPublished and rankingClaim');
+        expect(await store.rankingClaim(raceId)).toEqual({ claimant: { ...claimant, attempt: 2 }, published: false });
+        await Promise.all(Array.from({ length: concurrency }, () => store.markRankingPublished?.(raceId)));
+        expect(await store.rankingClaim(raceId)).toEqual({ claimant: { ...claimant, attempt: 2 }, published: true });
+        expect(await store.claimRanking(raceId, { ...claimant, attempt: 3 })).toBe(false);
         if (store.readback !== undefined) expect((await store.readback.rankingClaims()).find((c) => c.raceId === raceId)?.postSettledUsers).toBe(3);
       }), timeout);
 

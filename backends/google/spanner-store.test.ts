@@ -19,6 +19,7 @@ import { ensureDatabases } from './spanner-admin.ts';
 import { createSpannerClient } from './spanner-client.ts';
 import { startSpannerForTests, type SpannerForTests } from '../../emulators/spanner-testing.ts';
 import type { SpannerStore } from './spanner-store.ts';
+import { RANKING_CLAIM_LEASE_MS } from '../../core/ranking.ts';
 
 const NOW_MS = 5_000;
 const clock = { nowMs: () => NOW_MS, sleep: (ms: number) => new Promise<void>((r) => setTimeout(r, ms)) };
@@ -255,6 +256,27 @@ describe('bonuses, post-settled barrier, ranking claim, fan-out count', () => {
       spanner.close();
     }
     expect(await applications()).toBe(2);
+  });
+
+  it('holds a ranking claim as a lease: taken over unpublished after RANKING_CLAIM_LEASE_MS, by nobody once recorded published', async () => {
+    const at = (ms: number): SpannerStore => env.twinStore(store, { clock: { ...clock, nowMs: () => ms } });
+    const a = { id: 'r-lease/a', attempt: 1 };
+    const b = { id: 'r-lease/b', attempt: 1 };
+    expect(await store.claimRanking('r-lease', a)).toBe(true);
+    expect(await store.claimRanking('r-lease', a)).toBe(false); // a duplicate of the same attempt
+    expect(await at(NOW_MS + RANKING_CLAIM_LEASE_MS - 1).claimRanking('r-lease', b)).toBe(false);
+    const late = at(NOW_MS + RANKING_CLAIM_LEASE_MS);
+    expect(await late.claimRanking('r-lease', b)).toBe(true); // a's lease ran out unpublished
+    expect(await late.claimRanking('r-lease', a)).toBe(false);
+    expect(await late.rankingClaim('r-lease')).toEqual({ claimant: b, published: false });
+    await late.markRankingPublished('r-lease');
+    await late.markRankingPublished('r-lease');
+    expect(await late.rankingClaim('r-lease')).toEqual({ claimant: b, published: true });
+    const later = at(NOW_MS + 3 * RANKING_CLAIM_LEASE_MS);
+    expect(await later.claimRanking('r-lease', { ...b, attempt: 2 })).toBe(false);
+    expect(await later.claimRanking('r-lease', a)).toBe(false);
+    expect((await store.readback.rankingClaims()).find((c) => c.raceId === 'r-lease')).toMatchObject({ claimedAtMs: NOW_MS + RANKING_CLAIM_LEASE_MS, publishedAtMs: NOW_MS + RANKING_CLAIM_LEASE_MS });
+    expect(await store.rankingClaim('r-none')).toBeUndefined();
   });
 });
 
