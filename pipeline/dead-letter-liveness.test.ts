@@ -8,7 +8,6 @@
 import { describe, expect, it } from 'vitest';
 import { createMemoryBus, createMemoryStore, createVirtualClock } from '../backends/memory/index.ts';
 import { encodeSettleRequest, parseMessage } from '../core/messages.ts';
-import type { RankingPayload } from '../core/notification.ts';
 import type { Store } from '../core/ports.ts';
 import { createRng } from '../core/rng.ts';
 import { DEAD_LETTER_INTAKE, deadLetterTopicOf, SUBSCRIPTIONS, TOPICS } from '../core/topology.ts';
@@ -18,6 +17,7 @@ import { loadDay } from '../sim/world.ts';
 import { InjectedCrash, type Probe, type ProbePoint } from './probe.ts';
 import { startPipeline } from './runner.ts';
 import { DEFAULT_VARIANTS, parseFanoutVariant } from './settings.ts';
+import { rankings } from './_fixtures/rankings.ts';
 
 const SHAPE = { usersMin: 20, usersMax: 20, ticketsPerUserMax: 3, stakeUnitsMax: 5 };
 
@@ -37,15 +37,6 @@ async function world(refused: number) {
   await loadRejectableUsers(store, plan);
   await loadDay(store, day);
   return { clock, bus, store, day, race, plan };
-}
-
-function rankings(published: readonly string[]): RankingPayload[] {
-  const out: RankingPayload[] = [];
-  for (const data of published) {
-    const m = parseMessage(TOPICS.notifications, data);
-    if (m.ok && m.value.topic === TOPICS.notifications && m.value.message.payload.kind === 'ranking') out.push(m.value.message.payload);
-  }
-  return out;
 }
 
 /** Taps every notification published, so ranking publications are counted on the bus itself. */

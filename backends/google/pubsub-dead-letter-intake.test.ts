@@ -6,8 +6,6 @@
 // DELIVERY.ATTEMPTS_EXHAUSTED, and the race is ranked once over the others, naming it left out.
 import { expect, it } from 'vitest';
 import { createMemoryStore, createRealClock } from '../memory/index.ts';
-import { parseMessage } from '../../core/messages.ts';
-import type { RankingPayload } from '../../core/notification.ts';
 import type { MessageBus } from '../../core/ports.ts';
 import { createRng } from '../../core/rng.ts';
 import { allSubscriptions, DEAD_LETTER_INTAKE, SUBSCRIPTIONS, TOPICS } from '../../core/topology.ts';
@@ -18,6 +16,7 @@ import { smokeRaceDay } from '../../sim/workload.ts';
 import { loadDay } from '../../sim/world.ts';
 import { createPubSubBus } from './pubsub-bus.ts';
 import { watchPubSub } from './pubsub-watch.ts';
+import { rankings } from '../../pipeline/_fixtures/rankings.ts';
 
 /** Short redelivery backoff so the five attempts take seconds, as in the bus contract test. */
 const subscriptions = allSubscriptions().map((s) => ({ ...s, maxBackoffMs: 1_000 }));
@@ -46,15 +45,6 @@ function hostile(bus: MessageBus, victim: string, notifications: string[]): Mess
       ),
     close: () => bus.close(),
   };
-}
-
-function rankings(published: readonly string[]): RankingPayload[] {
-  const out: RankingPayload[] = [];
-  for (const data of published) {
-    const m = parseMessage(TOPICS.notifications, data);
-    if (m.ok && m.value.topic === TOPICS.notifications && m.value.message.payload.kind === 'ranking') out.push(m.value.message.payload);
-  }
-  return out;
 }
 
 describeWithEmulators('dead-letter intake on the Pub/Sub emulator', () => {
