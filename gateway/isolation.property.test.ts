@@ -49,12 +49,15 @@ const argument = (): fc.Arbitrary<string> =>
     fc.string({ maxLength: 12 }),
   );
 
+/** A race argument: mostly the race where every user holds tickets, so a leak would show. */
+const raceArgument = (): fc.Arbitrary<string> => fc.oneof({ arbitrary: fc.constant(OPEN_RACE), weight: 3 }, { arbitrary: argument(), weight: 1 });
+
 const operation = fc.oneof(
   fc.record({ kind: fc.constant('balances' as const) }),
-  fc.record({ kind: fc.constant('tickets' as const), raceId: argument() }),
-  fc.record({ kind: fc.constant('ticket' as const), raceId: argument(), ticketId: argument() }),
+  fc.record({ kind: fc.constant('tickets' as const), raceId: raceArgument() }),
+  fc.record({ kind: fc.constant('ticket' as const), raceId: raceArgument(), ticketId: argument() }),
   fc.record({ kind: fc.constant('missed' as const), afterSeq: fc.integer({ min: -1, max: 5 }) }),
-  fc.record({ kind: fc.constant('place' as const), key: argument(), raceId: fc.oneof(fc.constant(OPEN_RACE), argument()) }),
+  fc.record({ kind: fc.constant('place' as const), key: argument(), raceId: raceArgument() }),
   fc.record({ kind: fc.constant('named' as const), userId: argument() }),
 );
 
