@@ -103,6 +103,21 @@ describe('createGatewayMetrics', () => {
     expect(value(text, 'raceday_gateway_event_loop_delay_seconds', 'quantile="max"')).toBeGreaterThanOrEqual(0.05);
   });
 
+  it('takes the dispatcher and a connection count source as options', async () => {
+    const p = parsePolicy('unbounded');
+    if (!p.ok) throw new Error(p.error.message);
+    const d = createDispatcher(p.value);
+    d.add(sub('a', stuckSocket(0)), 'R1');
+    let open = 7;
+    metrics = createGatewayMetrics({ processMetrics: false, dispatcher: d, connections: () => open });
+    expect(value(await metrics.metricsText(), 'raceday_gateway_connections')).toBe(7);
+    open = 3;
+    const text = await metrics.metricsText();
+    expect(value(text, 'raceday_gateway_connections')).toBe(3);
+    expect(value(text, 'raceday_gateway_subscriptions')).toBe(1);
+    expect(metrics.contentType).toMatch(/^text\/plain/);
+  });
+
   it('includes Node process metrics unless asked not to', async () => {
     const m = createGatewayMetrics();
     try {

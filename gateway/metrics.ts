@@ -18,10 +18,16 @@ const EVENT_LOOP_RESOLUTION_MS = 10;
 export interface GatewayMetricsOptions {
   /** Node's process metrics (RSS, heap, GC) in the same registry; on by default. */
   readonly processMetrics?: boolean;
+  /** The dispatcher to read at each scrape (same as calling `attach`). */
+  readonly dispatcher?: Dispatcher;
+  /** Where the connection count comes from at scrape time (e.g. `() => wss.clients.size`), instead of connectionOpened/Closed. */
+  readonly connections?: () => number;
 }
 
 export interface GatewayMetrics {
   readonly registry: Registry;
+  /** The Content-Type header for `metricsText()`. */
+  readonly contentType: string;
   /** From now on each scrape reads queue depths, socket buffers and the policy's counters from this dispatcher. */
   attach(dispatcher: Dispatcher): void;
   connectionOpened(): void;
@@ -41,7 +47,15 @@ export function createGatewayMetrics(options: GatewayMetricsOptions = {}): Gatew
   loop.enable();
   if (options.processMetrics ?? true) collectDefaultMetrics({ register: registry });
 
-  const connections = new Gauge({ name: `${PREFIX}connections`, help: 'Open WebSocket connections.', registers: [registry] });
+  const readConnections = options.connections;
+  const connections = new Gauge({
+    name: `${PREFIX}connections`,
+    help: 'Open WebSocket connections.',
+    registers: [registry],
+    collect() {
+      if (readConnections !== undefined) this.set(readConnections());
+    },
+  });
   const snapshotGauge = (name: string, help: string, read: (d: Dispatcher) => Record<string, number>, labelNames: string[] = []) =>
     new Gauge({
       name: `${PREFIX}${name}`,
@@ -107,14 +121,18 @@ export function createGatewayMetrics(options: GatewayMetricsOptions = {}): Gatew
   });
   void loopDelay;
 
+  const attach = (d: Dispatcher): void => {
+    dispatcher = d;
+    policyInfo.reset();
+    policyInfo.set({ policy: d.policy.name }, 1);
+    seen = { drops: 0, evictions: 0, evictSamples: 0 };
+  };
+  if (options.dispatcher !== undefined) attach(options.dispatcher);
+
   return {
     registry,
-    attach(d: Dispatcher): void {
-      dispatcher = d;
-      policyInfo.reset();
-      policyInfo.set({ policy: d.policy.name }, 1);
-      seen = { drops: 0, evictions: 0, evictSamples: 0 };
-    },
+    contentType: registry.contentType,
+    attach,
     connectionOpened: () => connections.inc(),
     connectionClosed: () => connections.dec(),
     observeDelivery(out: Outbound, writtenAtMs = Date.now()): void {
