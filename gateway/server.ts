@@ -10,7 +10,7 @@ import type { Duplex } from 'node:stream';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { secretKey } from './auth.ts';
-import type { DeliveryPolicy, NotificationIntake, Outbound } from './contracts.ts';
+import type { DeliveryPolicy, IntakeMessage, NotificationIntake, Outbound } from './contracts.ts';
 import { createDispatcher, type Dispatcher } from './dispatcher.ts';
 import { createHttpHandler } from './http.ts';
 import { rawJsonReplacer, sendRawJson } from './raw-json.ts';
@@ -126,6 +126,35 @@ function statusCodeOf(e: unknown): number | undefined {
   return typeof v === 'number' ? v : undefined;
 }
 
+/** Listens on 127.0.0.1 and answers the port (0: any free one). */
+async function listen(http: Server, port: number): Promise<number> {
+  http.listen(port, '127.0.0.1');
+  await once(http, 'listening');
+  const address = http.address();
+  if (address === null || typeof address === 'string') throw new Error('the gateway did not get a TCP port');
+  return address.port;
+}
+
+/** What the intake calls per message: numbered notifications go on to `deliver`, then the message is settled. */
+function intakeHandler(deliver: GatewayHandle['deliver'], log: (line: string) => void): (m: IntakeMessage) => Promise<void> {
+  return async (m) => {
+    if (m.body.seq === undefined) {
+      // Recovery needs the number; the pipeline logs a notification before it publishes it.
+      log(`gateway: notification ${m.body.notificationId} arrived without a sequence number; dropped`);
+      m.done();
+      return;
+    }
+    await deliver({ ...m.body, seq: m.body.seq }, m.receivedAtMs);
+    m.done();
+  };
+}
+
+/** The frame of a notification entering the gateway: its GraphQL value, serialised size and clocks. */
+function notificationFrame(body: SequencedBody, receivedAtMs: number): Outbound {
+  const payload = notificationValue(body);
+  return { kind: 'notification', raceId: body.raceId, userId: body.userId, seq: body.seq, payload, bytes: Buffer.byteLength(JSON.stringify(payload)), enteredAtMs: receivedAtMs, originAtMs: body.publishedAt };
+}
+
 /** Starts the gateway on 127.0.0.1; resolves once it listens (and its intake, if any, consumes). */
 export async function startGateway(options: GatewayOptions): Promise<GatewayHandle> {
   const limits = resolveLimits(options.limits);
@@ -150,32 +179,32 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
     });
   });
   http.on('upgrade', upgradeHandler(wss, limits, counters));
-  http.listen(options.port ?? 0, '127.0.0.1');
-  await once(http, 'listening');
-  const address = http.address();
-  if (address === null || typeof address === 'string') throw new Error('the gateway did not get a TCP port');
-  const port = address.port;
-
-  const deliver = (body: SequencedBody, receivedAtMs: number): void | Promise<void> => {
-    counters.notificationsIn++;
-    const payload = notificationValue(body);
-    const out: Outbound = { kind: 'notification', raceId: body.raceId, userId: body.userId, seq: body.seq, payload, bytes: Buffer.byteLength(JSON.stringify(payload)), enteredAtMs: receivedAtMs, originAtMs: body.publishedAt };
-    return dispatcher.deliver(out);
-  };
-  if (options.intake !== undefined) {
-    await options.intake.start(async (m) => {
-      if (m.body.seq === undefined) {
-        // Recovery needs the number; the pipeline logs a notification before it publishes it.
-        log(`gateway: notification ${m.body.notificationId} arrived without a sequence number; dropped`);
-        m.done();
-        return;
-      }
-      await deliver({ ...m.body, seq: m.body.seq }, m.receivedAtMs);
-      m.done();
-    });
-  }
 
   let closing: Promise<void> | undefined;
+  const close = (): Promise<void> =>
+    (closing ??= (async () => {
+      await options.intake?.close();
+      dispatcher.close();
+      watch.close();
+      // graphql-ws closes every client with 1001 "Going away"; stalled ones are destroyed.
+      for (const ws of wss.clients) setTimeout(() => ws.terminate(), 1_000).unref();
+      await wsServer.dispose();
+      http.closeAllConnections();
+      await new Promise<void>((resolve) => http.close(() => resolve()));
+      metrics.close();
+    })());
+  const deliver = (body: SequencedBody, receivedAtMs: number): void | Promise<void> => {
+    counters.notificationsIn++;
+    return dispatcher.deliver(notificationFrame(body, receivedAtMs));
+  };
+  let port: number;
+  try {
+    port = await listen(http, options.port ?? 0);
+    await options.intake?.start(intakeHandler(deliver, log));
+  } catch (e) {
+    await close().catch(() => undefined);
+    throw e;
+  }
   return {
     port,
     url: `http://127.0.0.1:${port}${GRAPHQL_PATH}`,
@@ -184,24 +213,12 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
     deliver,
     publishOdds(raceId, payload, bytes) {
       counters.oddsFramesIn++;
-      void dispatcher.deliver({ kind: 'odds', raceId, payload, bytes, enteredAtMs: nowMs(), originAtMs: payload.sentAt });
+      const pending = dispatcher.deliver({ kind: 'odds', raceId, payload, bytes, enteredAtMs: nowMs(), originAtMs: payload.sentAt });
+      pending?.catch((e: unknown) => log(`gateway: odds frame of ${raceId} failed: ${(e as Error).message}`));
     },
     watchedRaces: () => hooks.watchedRaces(),
     metricsText: () => metrics.metricsText(),
     stats: () => ({ connections: wss.clients.size, subscriptions: dispatcher.snapshot().subscriptions, notificationsIn: counters.notificationsIn, oddsFramesIn: counters.oddsFramesIn, closedByCode: { ...counters.closedByCode } }),
-    close() {
-      closing ??= (async () => {
-        await options.intake?.close();
-        dispatcher.close();
-        watch.close();
-        // graphql-ws closes every client with 1001 "Going away"; stalled ones are destroyed.
-        for (const ws of wss.clients) setTimeout(() => ws.terminate(), 1_000).unref();
-        await wsServer.dispose();
-        http.closeAllConnections();
-        await new Promise<void>((resolve) => http.close(() => resolve()));
-        metrics.close();
-      })();
-      return closing;
-    },
+    close,
   };
 }
