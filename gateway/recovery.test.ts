@@ -136,10 +136,48 @@ describe('recovery sequencer', () => {
     expect(await got).toEqual([undefined]);
   });
 
+  it('with idleCheckMs, delivers a lost last notification from the Store when nothing live follows it', async () => {
+    const store = createMemoryStore();
+    const frames = await logged(store, 1, 3);
+    const live = fakeLive();
+    const feed = sequenceNotifications(live.iterable, { userId: USER, afterSeq: 0, store, idleCheckMs: 20 });
+    const got: number[] = [];
+    const reading = (async () => {
+      for await (const f of feed) got.push(f.seq as number);
+    })();
+    await new Promise((r) => setTimeout(r, 30));
+    // 4 is logged and its live frame is lost (a policy dropped it); nothing comes after it.
+    await logged(store, 4, 4);
+    live.push(frames.get(3) as Outbound);
+    for (let i = 0; i < 100 && got.length < 4; i++) await new Promise((r) => setTimeout(r, 10));
+    live.end();
+    await reading;
+    expect(got).toEqual([1, 2, 3, 4]);
+    expect(feed.stats().idleChecks).toBeGreaterThan(0);
+  });
+
+  it('ends the live feed when the client stops reading (graphql-ws returns the iterator)', async () => {
+    const store = createMemoryStore();
+    let returned = false;
+    const live: AsyncIterable<Outbound> = {
+      [Symbol.asyncIterator]: () => ({
+        next: () => Promise.resolve({ done: false, value: liveNotificationFrame({ ...settledBody(USER, 'r1'), seq: 1 }, 0) }),
+        return: () => {
+          returned = true;
+          return Promise.resolve({ done: true, value: undefined });
+        },
+      }),
+    };
+    const feed = sequenceNotifications(live, { userId: USER, afterSeq: undefined, store });
+    for await (const f of feed) if (f.seq === 1) break;
+    expect(returned).toBe(true);
+  });
+
   it('refuses a bad afterSeq or page size', () => {
     const store = createMemoryStore();
     expect(() => sequenceNotifications(fakeLive().iterable, { userId: USER, afterSeq: -1, store })).toThrow(/afterSeq/);
     expect(() => sequenceNotifications(fakeLive().iterable, { userId: USER, afterSeq: 0, store, pageSize: 0 })).toThrow(/page size/);
+    expect(() => sequenceNotifications(fakeLive().iterable, { userId: USER, afterSeq: 0, store, idleCheckMs: 0 })).toThrow(/idleCheckMs/);
   });
 
   it('for any live feed (lost, duplicated, reordered frames of the log), delivers afterSeq+1..n in order once', async () => {
