@@ -25,19 +25,3 @@ describe('bus intake', () => {
     await bus.close();
   });
 });
-
-describe('createIntake', () => {
-  it('builds an intake by name and says which port a kind is missing', async () => {
-    const { createIntake } = await import('./index.ts');
-    expect(() => createIntake('pubsub', {})).toThrow(/pubsub intake needs the Pub\/Sub bus/);
-    expect(() => createIntake('redis', {})).toThrow(/redis intake needs a Redis URL/);
-    expect(() => createIntake('bogus' as never, {})).toThrow(/unknown intake "bogus"/);
-    const bus = createMemoryBus({ clock: createRealClock() });
-    const intake = createIntake('bus', { bus });
-    const got = await collecting(intake);
-    await bus.publish(TOPICS.notifications, notificationMessages(3));
-    await eventually('three', () => got.ids.length === 3);
-    await intake.close();
-    await bus.close();
-  });
-});
