@@ -8,7 +8,7 @@ import { createMemoryBus, createRealClock } from '../../backends/memory/index.ts
 import { TOPICS } from '../../core/topology.ts';
 import { ensureRedis, type RedisHandle } from '../../emulators/redis.ts';
 import { createRedisIntake, createRedisNotificationsBus, redisChannelOf, redisChannels } from './redis.ts';
-import { collecting, eventually, notificationMessages } from './_fixtures.ts';
+import { collecting, eventually, notificationMessages } from './_fixtures/messages.ts';
 
 let redis: RedisHandle;
 let publisher: ReturnType<typeof createClient>;
