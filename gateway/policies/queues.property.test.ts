@@ -4,6 +4,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { DeliveryPolicy, Outbound, SocketPort, SubscriberQueue } from '../contracts.ts';
+import { createByteCapPolicy } from './byte-cap.ts';
 import { createDropOldestPolicy } from './drop-oldest.ts';
 import { createEvictAfterPolicy } from './evict-after.ts';
 import { createUnboundedPolicy } from './unbounded.ts';
@@ -64,5 +65,35 @@ describe('per-subscriber queues against a model', () => {
     q.offer(frame(2, 10));
     expect((await waiting).value).toMatchObject({ payload: 1 });
     expect(q.depth()).toEqual({ messages: 1, bytes: 10 });
+  });
+});
+
+describe('eviction of a connection with several subscriptions', () => {
+  /** A socket that goes from open to closing on its first close, as ws does. */
+  function closingSocket(): SocketPort & { closes: number } {
+    const s = { closes: 0, bufferedBytes: () => 0, whenBelow: () => Promise.resolve(), close: () => void (s.closes += 1), get isOpen() { return s.closes === 0; } };
+    return s;
+  }
+
+  it('counts one eviction per connection under the byte cap', () => {
+    const policy = createByteCapPolicy(100);
+    const shared = closingSocket();
+    const a = policy.queueFor({ id: 'a', userId: 'u', socket: shared });
+    const b = policy.queueFor({ id: 'b', userId: 'u', socket: shared });
+    for (const q of [a, b]) for (let n = 0; n < 3; n += 1) q.offer(frame(n, 60));
+    expect(shared.closes).toBe(1);
+    expect(policy.stats().evictions).toBe(1);
+    expect(b.depth().messages).toBe(0);
+  });
+
+  it('counts one eviction per connection under evict-after', async () => {
+    const policy = createEvictAfterPolicy(1, 20);
+    const shared = closingSocket();
+    const queues = ['a', 'b'].map((id) => policy.queueFor({ id, userId: 'u', socket: shared }));
+    for (const q of queues) for (let n = 0; n < 2; n += 1) q.offer(frame(n, 10));
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(shared.closes).toBe(1);
+    expect(policy.stats().evictions).toBe(1);
+    expect(queues.map((q) => q.depth().messages)).toEqual([0, 0]);
   });
 });
