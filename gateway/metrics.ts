@@ -28,11 +28,14 @@ export interface GatewayMetrics {
   readonly registry: Registry;
   /** The Content-Type header for `metricsText()`. */
   readonly contentType: string;
-  /** From now on each scrape reads queue depths, socket buffers and the policy's counters from this dispatcher. */
+  /**
+   * From now on each scrape reads queue depths, socket buffers and the policy's counters from this
+   * dispatcher, and every frame it reports written feeds the delivery latency histogram.
+   */
   attach(dispatcher: Dispatcher): void;
   connectionOpened(): void;
   connectionClosed(): void;
-  /** A frame's send finished: its delivery latency is `writtenAtMs - out.enteredAtMs`. */
+  /** A frame's send finished: its delivery latency is `writtenAtMs - out.enteredAtMs` (an attached dispatcher reports its own). */
   observeDelivery(out: Outbound, writtenAtMs?: number): void;
   /** The Prometheus text exposition of every metric. */
   metricsText(): Promise<string>;
@@ -121,7 +124,13 @@ export function createGatewayMetrics(options: GatewayMetricsOptions = {}): Gatew
   });
   void loopDelay;
 
+  let detachWritten: (() => void) | undefined;
+  const observeDelivery = (out: Outbound, writtenAtMs: number = Date.now()): void => {
+    latency.observe({ kind: out.kind }, Math.max(0, writtenAtMs - out.enteredAtMs) / 1000);
+  };
   const attach = (d: Dispatcher): void => {
+    detachWritten?.();
+    detachWritten = d.onWritten(observeDelivery);
     dispatcher = d;
     policyInfo.reset();
     policyInfo.set({ policy: d.policy.name }, 1);
@@ -135,14 +144,13 @@ export function createGatewayMetrics(options: GatewayMetricsOptions = {}): Gatew
     attach,
     connectionOpened: () => connections.inc(),
     connectionClosed: () => connections.dec(),
-    observeDelivery(out: Outbound, writtenAtMs = Date.now()): void {
-      latency.observe({ kind: out.kind }, Math.max(0, writtenAtMs - out.enteredAtMs) / 1000);
-    },
+    observeDelivery,
     async metricsText(): Promise<string> {
       readPolicy();
       return registry.metrics();
     },
     close(): void {
+      detachWritten?.();
       loop.disable();
     },
   };
