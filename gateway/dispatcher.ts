@@ -129,7 +129,7 @@ export function createDispatcher(policy: DeliveryPolicy, options: DispatcherOpti
   const channel: IntakeChannel<Outbound> | undefined =
     capacity === undefined
       ? undefined
-      : createIntakeChannel({ capacity, sendTimeoutMs: sendTimeoutMs ?? Number.MAX_SAFE_INTEGER }, fanOut, {
+      : createIntakeChannel({ capacity, ...(sendTimeoutMs === undefined ? {} : { sendTimeoutMs }) }, fanOut, {
           onDrop: () => policy.recordIntakeDrop?.(),
           describe: (out) => (out.kind === 'notification' ? `notification race ${out.raceId} user ${out.userId ?? '?'} seq ${out.seq ?? '?'}` : `odds race ${out.raceId}`),
           ...(options.log === undefined ? {} : { log: options.log }),

@@ -93,3 +93,21 @@ describe('createIntakeChannel', () => {
     expect(c.got).toEqual([1]);
   });
 });
+
+describe('createIntakeChannel without a send timeout', () => {
+  it('holds a sender until there is room, however long, and drops nothing', async () => {
+    const c = gatedConsumer();
+    const ch = createIntakeChannel<number>({ capacity: 1 }, c.consume, { log: () => {} });
+    ch.send(1);
+    ch.send(2);
+    let through = false;
+    const held = Promise.resolve(ch.send(3)).then(() => (through = true));
+    await sleep(30);
+    expect(through).toBe(false);
+    c.releaseAll();
+    await held;
+    await sleep(0);
+    expect(c.got).toEqual([1, 2, 3]);
+    expect(ch.stats().drops).toBe(0);
+  });
+});
