@@ -157,6 +157,27 @@ describe('delivery policies with a stalled client on a real socket', () => {
     expect(await waitFor(() => d.snapshot().subscriptions === 1, 2_000)).toBe(true);
   });
 
+  it('shared-blocking without a stalled client: every frame reaches every subscriber in order, nothing dropped', async () => {
+    const log: string[] = [];
+    const d = createDispatcher(policy('shared-blocking:10:300'), { log: (line) => log.push(line) });
+    const h = await startHarness(d);
+    const a = await healthyClient(h.url, 'a', 'R1');
+    const b = await healthyClient(h.url, 'b', 'R1');
+    try {
+      expect(await waitFor(() => d.snapshot().subscriptions === 2, 2_000)).toBe(true);
+      for (let seq = 1; seq <= 200; seq += 1) await d.deliver(oddsFrame('R1', seq, FRAME_BYTES));
+      expect(await waitFor(() => a.seqs.length === 200 && b.seqs.length === 200, 5_000)).toBe(true);
+      expect(a.seqs).toEqual(range(1, 200));
+      expect(b.seqs).toEqual(range(1, 200));
+      expect(d.policy.stats().drops).toBe(0);
+      expect(log).toEqual([]);
+    } finally {
+      a.close();
+      b.close();
+      await h.close();
+    }
+  });
+
   it('shared-blocking: one stalled client stops the healthy one too, and the full intake logs "channel is full"', async () => {
     const { d, healthy, stalled, log } = await world('shared-blocking:10:300');
     let offered = 0;
