@@ -121,6 +121,7 @@ describe('createGatewayMetrics', () => {
 
   it('times every frame a real writer sends, from entering the gateway to its send finishing', async () => {
     const { d, m } = setUp('unbounded');
+    m.attach(d, { timeDeliveries: true });
     const h = await startHarness(d);
     const client = await healthyClient(h.url, 'u', 'R1');
     try {
@@ -132,6 +133,23 @@ describe('createGatewayMetrics', () => {
       expect(value(text, 'raceday_gateway_delivery_latency_seconds_count', 'kind="odds"')).toBe(20);
       // Each frame had been in the gateway 40 ms before it was even offered.
       expect(value(text, 'raceday_gateway_delivery_latency_seconds_bucket', 'le="0.025",kind="odds"')).toBe(0);
+    } finally {
+      client.close();
+      await h.close();
+    }
+  });
+
+  it('leaves delivery timing to the caller unless asked, so no frame is counted twice', async () => {
+    const { d, m } = setUp('unbounded');
+    const h = await startHarness(d);
+    const client = await healthyClient(h.url, 'u', 'R1');
+    try {
+      expect(await waitFor(() => d.snapshot().subscriptions === 1, 2_000)).toBe(true);
+      for (let n = 1; n <= 5; n += 1) d.deliver(oddsFrame('R1', n, 2_000));
+      expect(await waitFor(() => client.seqs.length === 5, 3_000)).toBe(true);
+      await sleep(20);
+      m.observeDelivery(oddsFrame('R1', 6, 10));
+      expect(value(await m.metricsText(), 'raceday_gateway_delivery_latency_seconds_count', 'kind="odds"')).toBe(1);
     } finally {
       client.close();
       await h.close();
