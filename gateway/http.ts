@@ -5,7 +5,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { getOperationAST, GraphQLError, parse, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { createHandler } from 'graphql-http';
-import { bearerToken, verifyToken } from './auth.ts';
+import { bearerToken, createTokenVerifier } from './auth.ts';
 import { graphqlError } from './errors.ts';
 import { checkOperation, type GatewayLimits } from './limits.ts';
 import type { GatewayContext } from './schema.ts';
@@ -93,6 +93,7 @@ export function limitErrors(schema: GraphQLSchema, query: string, operationName:
 
 export function createHttpHandler(deps: HttpDeps): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   const { schema, limits } = deps;
+  const verify = createTokenVerifier(deps.secret);
   const handle = createHandler<IncomingMessage, { userId: string }, GatewayContext>({
     schema,
     context: (req) => ({ userId: req.context.userId }),
@@ -113,7 +114,7 @@ export function createHttpHandler(deps: HttpDeps): (req: IncomingMessage, res: S
       return;
     }
     if (path !== GRAPHQL_PATH) return sendJson(res, 404, errorBody('GATEWAY.NOT_FOUND', `no such path ${path}: GraphQL is on ${GRAPHQL_PATH}`));
-    const auth = await verifyToken(bearerToken(req.headers.authorization), deps.secret);
+    const auth = await verify(bearerToken(req.headers.authorization));
     if (!auth.ok) return sendJson(res, 401, errorBody(auth.error.code, auth.error.message), { 'www-authenticate': 'Bearer' });
     const body = await readBody(req, limits.maxBodyBytes);
     if (body === undefined) return sendJson(res, 413, errorBody('GATEWAY.BODY_TOO_LARGE', `the request body is larger than ${limits.maxBodyBytes} bytes`), { connection: 'close' });

@@ -126,9 +126,13 @@ function statusCodeOf(e: unknown): number | undefined {
   return typeof v === 'number' ? v : undefined;
 }
 
+const LISTEN_BACKLOG = 4_096;
+
 /** Listens on 127.0.0.1 and answers the port (0: any free one). */
 async function listen(http: Server, port: number): Promise<number> {
-  http.listen(port, '127.0.0.1');
+  // A swarm connects thousands at once: Node's default backlog (511) resets handshakes the busy
+  // event loop has not accepted yet (the kernel caps it at net.core.somaxconn).
+  http.listen({ port, host: '127.0.0.1', backlog: LISTEN_BACKLOG });
   await once(http, 'listening');
   const address = http.address();
   if (address === null || typeof address === 'string') throw new Error('the gateway did not get a TCP port');

@@ -7,7 +7,7 @@ import type { ServerOptions } from 'graphql-ws';
 import type { Extra } from 'graphql-ws/use/ws';
 import { GraphQLError } from 'graphql';
 import type { WebSocket } from 'ws';
-import { verifyToken } from './auth.ts';
+import { createTokenVerifier } from './auth.ts';
 import type { Outbound, SocketPort } from './contracts.ts';
 import type { Dispatcher } from './dispatcher.ts';
 import { graphqlError } from './errors.ts';
@@ -54,6 +54,7 @@ const KNOWN_RACES_MAX = 4_096;
 
 export function createWsHooks(deps: WsDeps): { serverOptions: Hooks; watchedRaces(): Iterable<string> } {
   const { schema, limits, dispatcher } = deps;
+  const verify = createTokenVerifier(deps.secret);
   const connections = new WeakMap<WebSocket, Connection>();
   const watched = new Map<string, number>();
   const knownRaces = new Set<string>();
@@ -100,7 +101,7 @@ export function createWsHooks(deps: WsDeps): { serverOptions: Hooks; watchedRace
     async onConnect(ctx) {
       const ws = ctx.extra.socket;
       const token = (ctx.connectionParams as { token?: unknown } | undefined)?.token;
-      const auth = await verifyToken(token, deps.secret);
+      const auth = await verify(token);
       if (!auth.ok) {
         refuse(ws, CLOSE.unauthorized, auth.error.code);
         return false;
