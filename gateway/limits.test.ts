@@ -134,3 +134,34 @@ describe('HTTP body size', () => {
     expect(r.body.errors?.[0]?.extensions?.code).toBe('GATEWAY.BODY_TOO_LARGE');
   });
 });
+
+describe('hostile messages', () => {
+  it('are refused with the protocol close code or an error message, and the gateway keeps serving', async () => {
+    const w = await withLimits({});
+    const closings: [string, number][] = [];
+    for (const [what, message] of [
+      ['not JSON', '{nope'],
+      ['a binary-looking frame', Buffer.from([0xff, 0xfe, 0x00]).toString('latin1')],
+      ['an unknown message type', JSON.stringify({ type: 'explode' })],
+      ['variables that are not an object', JSON.stringify({ id: '1', type: 'subscribe', payload: { query: '{ balances { cash } }', variables: 'x' } })],
+    ] as const) {
+      const s = await initialised(w);
+      s.ws.send(message);
+      closings.push([what, (await s.closed).code]);
+    }
+    expect(closings).toEqual([
+      ['not JSON', 4400],
+      ['a binary-looking frame', 4400],
+      ['an unknown message type', 4400],
+      ['variables that are not an object', 4400],
+    ]);
+    const s = await initialised(w);
+    s.ws.send(JSON.stringify({ id: 'q', type: 'subscribe', payload: { query: '{ balances { cash } nope }' } }));
+    s.ws.send(JSON.stringify({ id: 'r', type: 'subscribe', payload: { query: '{ balances { cash } }' } }));
+    await until(() => s.messages.some((m) => (m as { id?: string; type: string }).id === 'r' && (m as { type: string }).type === 'next'));
+    const answers = s.messages.filter((m) => (m as { id?: string }).id !== undefined) as { id: string; type: string; payload: unknown }[];
+    expect(answers.find((m) => m.id === 'q')?.type).toBe('error');
+    expect(answers.find((m) => m.id === 'r')?.payload).toEqual({ data: { balances: { cash: 10_000 } } });
+    s.ws.close();
+  });
+});
