@@ -11,7 +11,7 @@ import { createTokenVerifier } from './auth.ts';
 import type { Outbound, SocketPort } from './contracts.ts';
 import type { Dispatcher } from './dispatcher.ts';
 import { graphqlError } from './errors.ts';
-import { limitErrors } from './http.ts';
+import { checkedDocument, isErrors } from './operations.ts';
 import { CLOSE, type GatewayLimits } from './limits.ts';
 import type { GatewayStore } from './schema.ts';
 import { closeWithGrace, socketPortOf, type BufferWatch } from './socket-port.ts';
@@ -118,10 +118,10 @@ export function createWsHooks(deps: WsDeps): { serverOptions: Hooks; watchedRace
         refuse(ws, CLOSE.tooManySubscriptions, 'GATEWAY.TOO_MANY_SUBSCRIPTIONS');
         return [graphqlError('GATEWAY.TOO_MANY_SUBSCRIPTIONS', `a connection may hold ${limits.maxSubscriptionsPerConnection} subscriptions`)];
       }
-      const checked = limitErrors(schema, payload.query, payload.operationName, payload.variables ?? {}, limits);
-      if (Array.isArray(checked)) return checked as GraphQLError[];
+      const document = checkedDocument(schema, payload.query, payload.operationName, payload.variables ?? {}, limits);
+      if (isErrors(document)) return [...document];
       const contextValue: WsContext = { userId: conn.userId, subscriptionKey: `${conn.id}:${id}`, port: conn.port };
-      const args: ExecutionArgs = { schema, document: (checked as Exclude<typeof checked, readonly GraphQLError[]>).document, operationName: payload.operationName ?? null, variableValues: payload.variables ?? null, contextValue };
+      const args: ExecutionArgs = { schema, document, operationName: payload.operationName ?? null, variableValues: payload.variables ?? null, contextValue };
       return args;
     },
     subscribe: createFastSubscribe(open, deps.onWritten),
