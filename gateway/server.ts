@@ -172,7 +172,8 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
   const counters: Counters = { notificationsIn: 0, oddsFramesIn: 0, closedByCode: {} };
   const wss = new WebSocketServer({ noServer: true, maxPayload: limits.maxFrameBytes, clientTracking: true, perMessageDeflate: false });
   const metrics: GatewayMetrics = createGatewayMetrics({ dispatcher, connections: () => wss.clients.size });
-  const hooks = createWsHooks({ schema, secret, limits, store: options.store, dispatcher, watch, counters, onWritten: (out, atMs) => metrics.observeDelivery(out, atMs) });
+  // The metrics read delivery latency from the dispatcher (each frame's send finishing).
+  const hooks = createWsHooks({ schema, secret, limits, store: options.store, dispatcher, watch, counters });
   const wsServer = useServer({ schema, connectionInitWaitTimeout: limits.connectionInitTimeoutMs, jsonMessageReplacer: rawJsonReplacer, ...hooks.serverOptions }, wss);
   const http: Server = createServer({ requestTimeout: 30_000, headersTimeout: 10_000 });
   const onRequest = createHttpHandler({ schema, secret, limits, metricsText: () => metrics.metricsText(), metricsContentType: metrics.contentType });

@@ -8,7 +8,7 @@ import type { Extra } from 'graphql-ws/use/ws';
 import { GraphQLError } from 'graphql';
 import type { WebSocket } from 'ws';
 import { createTokenVerifier } from './auth.ts';
-import type { Outbound, SocketPort } from './contracts.ts';
+import type { SocketPort } from './contracts.ts';
 import type { Dispatcher } from './dispatcher.ts';
 import { graphqlError } from './errors.ts';
 import { checkedDocument, isErrors } from './operations.ts';
@@ -28,8 +28,6 @@ export interface WsDeps {
   readonly dispatcher: Dispatcher;
   readonly watch: BufferWatch;
   readonly counters: { readonly closedByCode: Record<string, number> };
-  /** A frame's send finished (handed to the kernel): the delivery latency's end. */
-  readonly onWritten?: (out: Outbound, atMs: number) => void;
 }
 
 /** One authenticated connection. */
@@ -124,7 +122,7 @@ export function createWsHooks(deps: WsDeps): { serverOptions: Hooks; watchedRace
       const args: ExecutionArgs = { schema, document, operationName: payload.operationName ?? null, variableValues: payload.variables ?? null, contextValue };
       return args;
     },
-    subscribe: createFastSubscribe(open, deps.onWritten),
+    subscribe: createFastSubscribe(open),
   };
   return { serverOptions, watchedRaces: () => watched.keys() };
 }
