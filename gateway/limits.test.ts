@@ -113,6 +113,15 @@ describe('query depth and cost, before execution', () => {
     expect(r.body.errors?.[0]?.extensions?.code).toBe('GATEWAY.QUERY_TOO_COSTLY');
   });
 
+  it('a fragment spread twice by a fragment spread twice (30 levels) is priced at once, not walked 2^30 times', async () => {
+    const w = await withLimits({});
+    const n = 30;
+    const fragments = Array.from({ length: n }, (_, i) => (i === n - 1 ? `fragment F${i} on Query { race(raceId: "race-open") { raceId } }` : `fragment F${i} on Query { ...F${i + 1} ...F${i + 1} }`));
+    const r = await post(w.gateway, `query { ...F0 }\n${fragments.join('\n')}`, {}, await tokenFor('alice'));
+    expect(r.body.errors?.[0]?.extensions?.code).toBe('GATEWAY.QUERY_TOO_COSTLY');
+    expect(r.body.errors?.[0]?.message).toMatch(/costs 1073741824/);
+  });
+
   it('WebSocket: the operation is refused with an error message carrying the code; the connection stays', async () => {
     const w = await withLimits({ maxDepth: 6 });
     const s = await initialised(w);
