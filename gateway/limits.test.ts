@@ -122,6 +122,22 @@ describe('query depth and cost, before execution', () => {
     expect(r.body.errors?.[0]?.message).toMatch(/costs 1073741824/);
   });
 
+  it('the cost is checked before validation compares fields pairwise: a costly invalid document gets the cost code', async () => {
+    const w = await withLimits({ maxCost: 100 });
+    // 100 fields of one response name with different arguments: validation would report conflicts.
+    const r = await post(w.gateway, `{ ${Array.from({ length: 100 }, (_, i) => `race(raceId: "r${i}") { raceId }`).join(' ')} }`, {}, await tokenFor('alice'));
+    expect(r.body.errors?.map((e) => e.extensions?.code)).toEqual(['GATEWAY.QUERY_TOO_COSTLY']);
+    // Under the limits, validation speaks.
+    const cheap = await post(w.gateway, `{ ${Array.from({ length: 3 }, (_, i) => `race(raceId: "r${i}") { raceId }`).join(' ')} }`, {}, await tokenFor('alice'));
+    expect(cheap.body.errors?.[0]?.message).toMatch(/conflict/);
+  });
+
+  it('a document of more than 5,000 tokens is refused by the parser', async () => {
+    const w = await withLimits({});
+    const r = await post(w.gateway, `{ ${'__typename '.repeat(5_001)} }`, {}, await tokenFor('alice'));
+    expect(r.body.errors?.[0]?.message).toMatch(/Document contains more th.. 5000 tokens/);
+  });
+
   it('WebSocket: the operation is refused with an error message carrying the code; the connection stays', async () => {
     const w = await withLimits({ maxDepth: 6 });
     const s = await initialised(w);
