@@ -126,9 +126,13 @@ function statusCodeOf(e: unknown): number | undefined {
   return typeof v === 'number' ? v : undefined;
 }
 
+const LISTEN_BACKLOG = 4_096;
+
 /** Listens on 127.0.0.1 and answers the port (0: any free one). */
 async function listen(http: Server, port: number): Promise<number> {
-  http.listen(port, '127.0.0.1');
+  // A swarm connects thousands at once: Node's default backlog (511) resets handshakes the busy
+  // event loop has not accepted yet (the kernel caps it at net.core.somaxconn).
+  http.listen({ port, host: '127.0.0.1', backlog: LISTEN_BACKLOG });
   await once(http, 'listening');
   const address = http.address();
   if (address === null || typeof address === 'string') throw new Error('the gateway did not get a TCP port');
@@ -168,7 +172,8 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
   const counters: Counters = { notificationsIn: 0, oddsFramesIn: 0, closedByCode: {} };
   const wss = new WebSocketServer({ noServer: true, maxPayload: limits.maxFrameBytes, clientTracking: true, perMessageDeflate: false });
   const metrics: GatewayMetrics = createGatewayMetrics({ dispatcher, connections: () => wss.clients.size });
-  const hooks = createWsHooks({ schema, secret, limits, store: options.store, dispatcher, watch, counters, onWritten: (out, atMs) => metrics.observeDelivery(out, atMs) });
+  // The metrics read delivery latency from the dispatcher (each frame's send finishing).
+  const hooks = createWsHooks({ schema, secret, limits, store: options.store, dispatcher, watch, counters });
   const wsServer = useServer({ schema, connectionInitWaitTimeout: limits.connectionInitTimeoutMs, jsonMessageReplacer: rawJsonReplacer, ...hooks.serverOptions }, wss);
   const http: Server = createServer({ requestTimeout: 30_000, headersTimeout: 10_000 });
   const onRequest = createHttpHandler({ schema, secret, limits, metricsText: () => metrics.metricsText(), metricsContentType: metrics.contentType });
