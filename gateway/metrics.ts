@@ -21,9 +21,8 @@ export interface GatewayMetricsOptions {
   /** The dispatcher to read at each scrape (same as calling `attach`). */
   readonly dispatcher?: Dispatcher;
   /**
-   * Times deliveries from the dispatcher's own `onWritten` reports. Off by default: a server that
-   * calls `observeDelivery` itself (after recovery, where frames from the store join) would
-   * otherwise count every frame twice.
+   * Times deliveries from the dispatcher's own `onWritten` reports (default true). A server that
+   * calls `observeDelivery` itself passes false, or every frame is counted twice.
    */
   readonly timeDeliveries?: boolean;
   /** Where the connection count comes from at scrape time (e.g. `() => wss.clients.size`), instead of connectionOpened/Closed. */
@@ -36,7 +35,8 @@ export interface GatewayMetrics {
   readonly contentType: string;
   /**
    * From now on each scrape reads queue depths, socket buffers and the policy's counters from this
-   * dispatcher; with `timeDeliveries`, every frame it reports written feeds the delivery latency histogram.
+   * dispatcher, and (unless `timeDeliveries` is false) every frame it reports written feeds the
+   * delivery latency histogram.
    */
   attach(dispatcher: Dispatcher, options?: { readonly timeDeliveries?: boolean }): void;
   connectionOpened(): void;
@@ -148,11 +148,11 @@ export function createGatewayMetrics(options: GatewayMetricsOptions = {}): Gatew
   };
   const attach = (d: Dispatcher, how: { readonly timeDeliveries?: boolean } = {}): void => {
     detachWritten?.();
-    detachWritten = how.timeDeliveries === true ? d.onWritten(observeDelivery) : undefined;
+    detachWritten = how.timeDeliveries === false ? undefined : d.onWritten(observeDelivery);
     dispatcher = d;
     policyCounters.restart(d.policy);
   };
-  if (options.dispatcher !== undefined) attach(options.dispatcher, { timeDeliveries: options.timeDeliveries ?? false });
+  if (options.dispatcher !== undefined) attach(options.dispatcher, { timeDeliveries: options.timeDeliveries ?? true });
 
   return {
     registry,
