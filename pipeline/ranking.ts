@@ -71,9 +71,9 @@ function leftOutOf(dead: readonly DeadLetteredUser[], settled: ReadonlySet<strin
 
 /**
  * Each user's own ranking notification (the top entries and the user's rank), numbered in the
- * user's notification log: one append per page of users, then the page published with its
- * numbers. The users are the race's settled users, page by page, and then the dead-lettered ones
- * the ranking left out. A claimant's redelivery repeats this from the start: the log answers
+ * user's notification log: one append per slice of RANKING_APPEND_SLICE users, then the slice
+ * published with its numbers. The users are the race's settled users, page by page, and then
+ * the dead-lettered ones the ranking left out. A claimant's redelivery repeats this from the start: the log answers
  * the same numbers, so the republished notifications are the same ones.
  */
 async function publishUserRankings(deps: HandlerDeps, race: RaceContext, ranking: readonly RankingEntry[], leftOut: LeftOut, leftOutUsers: readonly string[]): Promise<void> {
