@@ -146,3 +146,24 @@ describe('a store that fails', () => {
     }
   });
 });
+
+describe('recoveryIdleCheckMs', () => {
+  it('brings a notification the live path never delivered once the feed has been quiet that long', async () => {
+    const { startGateway } = await import('./server.ts');
+    const { createMemoryStore, createRealClock } = await import('../backends/memory/index.ts');
+    const { SECRET } = await import('./_fixtures/world.ts');
+    const store = createMemoryStore({ clock: createRealClock() });
+    const gateway = await startGateway({ store, secret: SECRET, recoveryIdleCheckMs: 100, log: () => undefined });
+    try {
+      const client = wsClient(gateway, await tokenFor('dave'));
+      const got = take<{ notifications: { seq: number; notificationId: string } }>(client, 'subscription { notifications(afterSeq: 0) { seq notificationId } }', {}, 1, 2_000);
+      await settle();
+      // Logged in the store, never delivered live (as if a policy had dropped the frame).
+      await store.appendNotifications([settled('dave', 1)]);
+      expect((await got).results).toEqual([{ notifications: { seq: 1, notificationId: 'n-dave-1' } }]);
+      await client.dispose();
+    } finally {
+      await gateway.close();
+    }
+  });
+});
