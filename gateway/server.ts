@@ -34,6 +34,13 @@ export interface GatewayOptions {
   /** Where notifications come from; started with the gateway, closed with it. Without one, callers use `deliver`. */
   readonly intake?: NotificationIntake;
   readonly nowMs?: () => number;
+  /**
+   * notifications(afterSeq): when a subscription's live feed has been quiet this long, read the
+   * store after its last number anyway (a lossy policy that dropped a user's latest notification
+   * leaves no gap for a later frame to show). Off by default: it costs a store read per quiet
+   * subscription per period.
+   */
+  readonly recoveryIdleCheckMs?: number;
   /** One line per event worth a person's attention (policy drops, intake errors). Default stderr. */
   readonly log?: (line: string) => void;
 }
@@ -173,7 +180,7 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
   const wss = new WebSocketServer({ noServer: true, maxPayload: limits.maxFrameBytes, clientTracking: true, perMessageDeflate: false });
   const metrics: GatewayMetrics = createGatewayMetrics({ dispatcher, connections: () => wss.clients.size });
   // The metrics read delivery latency from the dispatcher (each frame's send finishing).
-  const hooks = createWsHooks({ schema, secret, limits, store: options.store, dispatcher, watch, counters });
+  const hooks = createWsHooks({ schema, secret, limits, store: options.store, dispatcher, watch, counters, ...(options.recoveryIdleCheckMs === undefined ? {} : { recoveryIdleCheckMs: options.recoveryIdleCheckMs }) });
   const wsServer = useServer({ schema, connectionInitWaitTimeout: limits.connectionInitTimeoutMs, jsonMessageReplacer: rawJsonReplacer, ...hooks.serverOptions }, wss);
   const http: Server = createServer({ requestTimeout: 30_000, headersTimeout: 10_000 });
   const onRequest = createHttpHandler({ schema, secret, limits, metricsText: () => metrics.metricsText(), metricsContentType: metrics.contentType });

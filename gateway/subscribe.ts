@@ -158,7 +158,13 @@ export function createFastSubscribe(open: OpenSource): (args: ExecutionArgs) => 
     for (const d of (document as DocumentNode).definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
     const pairs: Pair[] = [];
     if (node.selectionSet !== undefined) collectPairs(node.selectionSet, type, fragments, vars, pairs);
-    const source = await open(node.name.value, fieldArgs, args.contextValue);
+    let source: OpenedSource | GraphQLError;
+    try {
+      source = await open(node.name.value, fieldArgs, args.contextValue);
+    } catch (e) {
+      // The store could not be read (a remote backend down): this subscription fails, the connection stays.
+      return { errors: [graphqlError('GATEWAY.UNAVAILABLE', `the subscription could not start: ${(e as Error).message}`)] };
+    }
     if (source instanceof GraphQLError) return { errors: [source] };
     const rootKey = node.alias?.value ?? node.name.value;
     return resultStream(source, { rootKey, shape: `${rootKey}|${pairs.map((p) => p.join(':')).join(',')}`, pairs, typeName: type.name, cache });

@@ -28,6 +28,8 @@ export interface WsDeps {
   readonly dispatcher: Dispatcher;
   readonly watch: BufferWatch;
   readonly counters: { readonly closedByCode: Record<string, number> };
+  /** GatewayOptions.recoveryIdleCheckMs. */
+  readonly recoveryIdleCheckMs?: number;
 }
 
 /** One authenticated connection. */
@@ -80,7 +82,13 @@ export function createWsHooks(deps: WsDeps): { serverOptions: Hooks; watchedRace
       // Registered before the Store is read, so nothing published meanwhile falls between the two;
       // the sequencer drops what both hold and fills gaps the policy's drops leave.
       const queue = dispatcher.add(info);
-      const feed = sequenceNotifications(queue, { userId: ctx.userId, afterSeq: typeof afterSeq === 'number' ? afterSeq : undefined, store: deps.store, frameOf: storedNotificationFrame });
+      const feed = sequenceNotifications(queue, {
+        userId: ctx.userId,
+        afterSeq: typeof afterSeq === 'number' ? afterSeq : undefined,
+        store: deps.store,
+        frameOf: storedNotificationFrame,
+        ...(deps.recoveryIdleCheckMs === undefined ? {} : { idleCheckMs: deps.recoveryIdleCheckMs }),
+      });
       return queueSource(queue, () => dispatcher.remove(info.id), feed);
     }
     const raceId = args['raceId'] as string;

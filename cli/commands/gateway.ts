@@ -34,6 +34,9 @@ ${POLICY_GRAMMAR.map((l) => `                              ${l}`).join('\n')}
   --redis-url URL           redis intake: the server (default: start or reuse raceday's redis-server)
   --secret S                HS256 key tokens are signed with, at least 32 bytes (default: the
                             RACEDAY_GATEWAY_SECRET environment variable, else a random one, printed)
+  --recovery-idle-ms N      notifications(afterSeq): read the store after a subscription's last number when
+                            its live feed was quiet N ms (a dropped latest notification shows no gap);
+                            default off (a store read per quiet subscription per period)
   --demo-users N            put N users (u000001...) with 100,000 yen and 1,000 medals and one open
                             keirin race "${DEMO_RACE}" (closing in an hour) into the store, for load drivers
   --max-connections N       WebSocket connections per instance (default ${DEFAULT_LIMITS.maxConnections}); more: closed 4503
@@ -58,6 +61,7 @@ const spec = {
   'redis-url': { type: 'string' },
   secret: { type: 'string' },
   'demo-users': { type: 'int', min: 1, max: 1_000_000 },
+  'recovery-idle-ms': { type: 'int', min: 10, max: 3_600_000 },
   'max-connections': { type: 'int', min: 1, max: 1_000_000 },
   'max-frame-bytes': { type: 'int', min: 256, max: 64 * 1024 * 1024 },
   'max-body-bytes': { type: 'int', min: 256, max: 64 * 1024 * 1024 },
@@ -126,7 +130,16 @@ async function run(argv: readonly string[]): Promise<number> {
   try {
     if (typeof flags['demo-users'] === 'number') await seedDemo(backend.store, flags['demo-users']);
     const intake = await openIntake(intakeKind, backend, { ...(typeof flags['instance-id'] === 'string' ? { instanceId: flags['instance-id'] } : {}), ...(typeof flags['redis-url'] === 'string' ? { redisUrl: flags['redis-url'] } : {}), log });
-    const gateway = await startGateway({ store: backend.store, secret, policy: policy.value, port: (flags['port'] as number | undefined) ?? 0, limits, ...(intake === undefined ? {} : { intake: intake.intake }), log });
+    const gateway = await startGateway({
+      store: backend.store,
+      secret,
+      policy: policy.value,
+      port: (flags['port'] as number | undefined) ?? 0,
+      limits,
+      ...(intake === undefined ? {} : { intake: intake.intake }),
+      ...(typeof flags['recovery-idle-ms'] === 'number' ? { recoveryIdleCheckMs: flags['recovery-idle-ms'] } : {}),
+      log,
+    });
     const base = `http://127.0.0.1:${gateway.port}`;
     process.stdout.write(`${JSON.stringify({ url: gateway.url, wsUrl: gateway.wsUrl, metricsUrl: `${base}/metrics`, healthUrl: `${base}/healthz`, policy: policy.value.name, intake: intakeKind, backend: backend.where, ...(generated ? { secret } : {}), ...(typeof flags['demo-users'] === 'number' ? { demo: { users: flags['demo-users'], raceId: DEMO_RACE } } : {}) })}\n`);
     const signal = await untilSignal();
