@@ -2,9 +2,9 @@ import { defineConfig } from 'vitest/config';
 
 // One config for the whole suite: tests live beside the code as *.test.ts.
 export default defineConfig({
-  // graphql ships CommonJS (main) and ESM (module) builds and refuses a schema built by the other.
-  // graphql-ws and graphql-http load it through Node (CommonJS), so the tests' own imports must
-  // get that same build, as they do when raceday runs under Node.
+  // graphql ships CJS (main) and ESM ("module") builds without an exports map: Node loads the CJS
+  // one for graphql-ws and graphql-http, Vite would pick the ESM one for our files, and a schema
+  // from one is refused by the other ("from another module or realm"). Use the one Node loads.
   resolve: { alias: [{ find: /^graphql$/, replacement: 'graphql/index.js' }] },
   test: {
     include: ['**/*.test.ts'],

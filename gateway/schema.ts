@@ -17,6 +17,7 @@ import {
   GraphQLSchema,
   GraphQLString,
   Kind,
+  type GraphQLNullableType,
   type ValueNode,
 } from 'graphql';
 import type { NotificationBody } from '../core/notification.ts';
@@ -26,16 +27,15 @@ import { graphqlError } from './errors.ts';
 import type { GatewayLimits } from './limits.ts';
 import { placeBetFor, type BetInput } from './place-bet.ts';
 
-/** A notification as the store returns it after a sequence number (and as subscriptions yield it). */
+/** A notification with its per-user sequence number (as the store logs it and subscriptions yield it). */
 export type SequencedBody = NotificationBody & { readonly seq: number };
 
 /** What the schema reads and writes: the Store's ports (the CLI opens the backend behind them). */
-export type GatewayStore = Pick<Store, 'getRace' | 'getOutcome' | 'placeBet'> & {
+export type GatewayStore = Pick<Store, 'getRace' | 'getOutcome' | 'placeBet' | 'notificationsAfter'> & {
   readonly readback?: Pick<NonNullable<Store['readback']>, 'balances' | 'ticketsOfRace'>;
-  notificationsAfter?(userId: string, afterSeq: number, limit: number): Promise<readonly SequencedBody[]>;
 };
 
-export interface GatewayContext {
+export interface GatewayContext extends Record<PropertyKey, unknown> {
   /** From the verified token only. */
   readonly userId: string;
 }
@@ -90,7 +90,7 @@ const JSONScalar = new GraphQLScalarType({
   },
 });
 
-const nn = <T extends Parameters<typeof GraphQLNonNull>[0]>(t: T) => new GraphQLNonNull(t);
+const nn = <T extends GraphQLNullableType>(t: T): GraphQLNonNull<T> => new GraphQLNonNull(t);
 
 const Balances = new GraphQLObjectType<UserAccount>({
   name: 'Balances',
@@ -135,7 +135,15 @@ export const NotificationType = new GraphQLObjectType<NotificationValue>({
   },
 });
 
-export const OddsType = new GraphQLObjectType<{ raceId: string; sentAt: number; odds: unknown }>({
+/** What the `odds` subscription yields: one frame of a race's live odds. */
+export interface OddsFrame {
+  readonly raceId: string;
+  /** When the frame was sent (ms since the epoch): an odds frame's latency is measured from it. */
+  readonly sentAt: number;
+  readonly odds: unknown;
+}
+
+export const OddsType = new GraphQLObjectType<OddsFrame>({
   name: 'Odds',
   fields: {
     raceId: { type: nn(GraphQLID) },
@@ -208,7 +216,6 @@ export function createSchema(deps: SchemaDeps): GraphQLSchema {
         resolve: async (_r, a: { afterSeq: number; limit: number }, ctx) => {
           if (a.afterSeq < 0) throw graphqlError('GATEWAY.LIMIT_INVALID', `afterSeq must be 0 or more, got ${a.afterSeq}`, 'afterSeq');
           if (a.limit < 1 || a.limit > limits.maxMissedPage) throw graphqlError('GATEWAY.LIMIT_INVALID', `limit must be 1..${limits.maxMissedPage}, got ${a.limit}`, 'limit');
-          if (store.notificationsAfter === undefined) throw graphqlError('GATEWAY.NOT_SUPPORTED', 'this backend keeps no notification sequence');
           return (await store.notificationsAfter(ctx.userId, a.afterSeq, a.limit)).map(notificationValue);
         },
       },
