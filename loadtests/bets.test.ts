@@ -1,12 +1,12 @@
 // Runs the deadline rush (autocannon, a few hundred placeBet requests ramping to the race's close)
-// against the gateway's schema over HTTP on a memory store, and proves the verification: accepted
+// against the real gateway (GraphQL over HTTP) on a memory store, and proves the verification: accepted
 // and refused bets reconcile with the Store, and a Store that lost an accepted bet, or kept a refused
 // one, is caught.
 import { describe, expect, it } from 'vitest';
 import { createMemoryStore } from '../backends/memory/index.ts';
 import { signToken } from '../gateway/auth.ts';
 import { ticketIdFor } from '../gateway/place-bet.ts';
-import { startBetsServer } from './_fixtures/bets-server.ts';
+import { startGateway } from '../gateway/server.ts';
 import { runBets, verifyBets } from './bets.ts';
 
 const SECRET = 'a-test-secret-of-at-least-32-bytes!!';
@@ -20,10 +20,10 @@ describe('load bets (deadline rush)', () => {
     await store.putUsers(users.map((u) => ({ userId: u.userId, cash: opening.get(u.userId) as number, medals: 0 })));
     const closeAtMs = Date.now() + 2_500;
     await store.putRace({ raceId: 'rush1', sport: 'keirin', riders: 7, closeAtMs, postAtMs: closeAtMs + 60_000 });
-    const server = await startBetsServer(store, SECRET);
+    const server = await startGateway({ store, secret: SECRET, log: () => {} });
     try {
       const { report, records } = await runBets({
-        graphqlUrl: server.graphqlUrl, users, raceId: 'rush1', riders: 7, closeAtMs,
+        graphqlUrl: server.url, users, raceId: 'rush1', riders: 7, closeAtMs,
         rampMs: 2_000, stages: 2, rateStartPerSecond: 40, ratePeakPerSecond: 120, afterCloseMs: 1_000, connections: 8,
       });
       expect(report.requests).toBeGreaterThan(100);

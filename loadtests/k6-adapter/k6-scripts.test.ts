@@ -7,8 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { createMemoryStore } from '../../backends/memory/index.ts';
 import { signToken } from '../../gateway/auth.ts';
-import { startBetsServer } from '../_fixtures/bets-server.ts';
-import { miniToken, startMiniGateway } from '../_fixtures/mini-gateway.ts';
+import { startGateway } from '../../gateway/server.ts';
+import { publishOddsFrame, publishRound } from '../_fixtures/publish.ts';
 import { evaluate } from './thresholds.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -52,9 +52,9 @@ describe('k6 scripts', () => {
     await store.putUsers(users.map((userId) => ({ userId, cash: 100_000, medals: 0 })));
     await store.putRace({ raceId: 'k6race', sport: 'keirin', riders: 7, closeAtMs: Date.now() + 600_000, postAtMs: Date.now() + 900_000 });
     const tokens = await Promise.all(users.map((u) => signToken(u, SECRET, 600)));
-    const server = await startBetsServer(store, SECRET);
+    const server = await startGateway({ store, secret: SECRET, log: () => {} });
     try {
-      const s = await runScript('loadtests/k6/deadline-rush.ts', ['--vus', '3', '--iterations', '4'], { GRAPHQL_URL: server.graphqlUrl, TOKENS: tokens.join(','), RACE_ID: 'k6race' });
+      const s = await runScript('loadtests/k6/deadline-rush.ts', ['--vus', '3', '--iterations', '4'], { GRAPHQL_URL: server.url, TOKENS: tokens.join(','), RACE_ID: 'k6race' });
       expect(s.metrics.bets_accepted?.count).toBe(12);
       expect(s.metrics.http_reqs?.count).toBe(12);
       expect(s.checks['answered with a ticket or an error code']).toEqual({ passes: 12, fails: 0 });
@@ -69,16 +69,19 @@ describe('k6 scripts', () => {
   });
 
   it('subscribers receives notifications and odds and records their delivery latency', async () => {
-    const gw = await startMiniGateway();
+    const store = createMemoryStore();
+    const users = ['s1', 's2', 's3'];
+    await store.putUsers(users.map((userId) => ({ userId, cash: 0, medals: 0 })));
+    await store.putRace({ raceId: 'k6race', sport: 'keirin', riders: 7, closeAtMs: Date.now() + 600_000, postAtMs: Date.now() + 900_000 });
+    const gw = await startGateway({ store, secret: SECRET, log: () => {} });
     try {
-      const users = ['s1', 's2', 's3'];
-      const tokens = await Promise.all(users.map((u) => miniToken(u)));
+      const tokens = await Promise.all(users.map((u) => signToken(u, SECRET, 600)));
       const run = runScript('loadtests/k6/subscribers.ts', ['--vus', '3'], { WS_URL: gw.wsUrl, TOKENS: tokens.join(','), RACE_ID: 'k6race', LISTEN_MS: '2500' });
-      // Wait for the three subscriptions, then publish.
-      for (let i = 0; i < 100 && gw.sockets().open < 3; i++) await new Promise((r) => setTimeout(r, 50));
-      await new Promise((r) => setTimeout(r, 300));
-      for (let k = 0; k < 2; k++) for (const u of users) gw.deliver(u, 'k6race', Date.now());
-      for (let k = 0; k < 5; k++) gw.publishOdds('k6race', 512);
+      // Wait for the six subscriptions (notifications and odds per VU), then publish.
+      for (let i = 0; i < 100 && gw.stats().subscriptions < 6; i++) await new Promise((r) => setTimeout(r, 50));
+      expect(gw.stats().subscriptions).toBe(6);
+      for (let k = 0; k < 2; k++) await publishRound(store, gw, users, 'k6race');
+      for (let k = 0; k < 5; k++) publishOddsFrame(gw, 'k6race', 400);
       const s = await run;
       expect(s.metrics.notifications_received?.count).toBe(6);
       expect(s.metrics.notification_delivery_latency?.count).toBe(6);
