@@ -81,9 +81,15 @@ export async function runBets(options: BetsOptions): Promise<{ report: BetsRepor
   let transportErrors = 0;
   const waitMs = options.closeAtMs - rampMs - Date.now();
   if (waitMs > 0) await new Promise((r) => setTimeout(r, waitMs));
-  const plan: { rate: number; ms: number }[] = rates.map((rate) => ({ rate, ms: stageMs }));
-  if ((options.afterCloseMs ?? 1_000) > 0) plan.push({ rate: rates[rates.length - 1] as number, ms: options.afterCloseMs ?? 1_000 });
-  for (const { rate, ms } of plan) {
+  // Stages are anchored to the clock, not chained: a stage that ran long shortens the next, so the
+  // ramp's last stage still ends at the close.
+  const rampStartMs = options.closeAtMs - rampMs;
+  const plan: { rate: number; endMs: number }[] = rates.map((rate, k) => ({ rate, endMs: rampStartMs + (k + 1) * stageMs }));
+  const afterCloseMs = options.afterCloseMs ?? 1_000;
+  if (afterCloseMs > 0) plan.push({ rate: rates[rates.length - 1] as number, endMs: options.closeAtMs + afterCloseMs });
+  for (const { rate, endMs } of plan) {
+    const ms = endMs - Date.now();
+    if (ms < 50) continue;
     const h = createLatencyHistogram();
     const before = options.closeAtMs - Date.now();
     const result = await new Promise<autocannon.Result>((resolve, reject) => {
@@ -123,7 +129,7 @@ export async function runBets(options: BetsOptions): Promise<{ report: BetsRepor
     for (const [index, bet] of pending) records.push({ index, bet, outcome: { kind: 'indeterminate', why: 'no answer' }, beforeClose: false });
     pending.clear();
     stageReports.push({ ratePerSecond: rate, startMsBeforeClose: before, requests: h.totalCount, latencyMs: percentilesOf(h) });
-    options.log?.(`rush: ${rate} req/s for ${Math.round(ms)} ms, ${h.totalCount} answered, ${Math.round(before)} ms before close`);
+    options.log?.(`rush: ${rate} req/s for ${Math.round(ms)} ms from ${Math.round(before)} ms before the close: ${h.totalCount} answered`);
   }
   return { report: summarize(records, all, stageReports, transportErrors), records };
 }

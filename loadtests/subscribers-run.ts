@@ -45,6 +45,8 @@ export interface SubscribersRunReport {
 
 const SECRET = 'raceday-load-subscribers-secret-32-bytes!';
 const RACE_ID = 'load-race';
+/** How long the swarm's subscriptions may take to register before the first round. */
+const SUBSCRIBE_WAIT_MS = 30_000;
 
 /** An odds payload of about `bytes` serialised: trifecta combinations with decimal odds text. */
 function oddsPayload(bytes: number): Record<string, Record<string, string>> {
@@ -85,6 +87,11 @@ export async function runSubscribers(o: SubscribersRunOptions): Promise<Subscrib
   try {
     const swarm = startSwarm({ wsUrl: gw.wsUrl, users, cohorts: counts, watchRaceId: RACE_ID, isolation: o.isolation, behaviour: o.behaviour, ...(o.workers === undefined ? {} : { workers: o.workers }) });
     const ready = await swarm.ready;
+    // Publish only once every subscription is registered: a round sent earlier would test the
+    // handshake, not delivery (a late subscriber gets it only through recovery from the Store).
+    const wanted = ready.connected * 2;
+    for (let waited = 0; gw.stats().subscriptions < wanted && waited < SUBSCRIBE_WAIT_MS; waited += 50) await new Promise((r) => setTimeout(r, 50));
+    o.log(`swarm: ${ready.connected} connected, ${gw.stats().subscriptions} of ${wanted} subscriptions registered`);
     o.log(`swarm: ${ready.connected} connected, ${ready.failed} failed${ready.firstError === undefined ? '' : ` (${ready.firstError})`} (${JSON.stringify(counts)})`);
     const odds = oddsPayload(o.oddsBytes);
     const oddsBytes = JSON.stringify({ raceId: RACE_ID, sentAt: Date.now(), odds }).length;
