@@ -5,11 +5,12 @@ import { parseArgs, UsageError, withUsage, type FlagSpec, type ParsedFlags } fro
 import type { CommandModule } from '../main.ts';
 import { DEFAULT_POLICY_SPEC, POLICY_SPECS } from '../../gateway/policies/index.ts';
 import { runBetsEmbedded } from '../../loadtests/bets-run.ts';
+import { measureClientCost } from '../../loadtests/client-cost.ts';
 import { canUseNetworkNamespace, inNetworkNamespace, probeStall, SMALL_TCP_BUFFERS } from '../../loadtests/stall-probe.ts';
 import { runSubscribers } from '../../loadtests/subscribers-run.ts';
 import { formatBets, formatStallProbe, formatSubscribers } from '../../loadtests/summary.ts';
 
-const DRIVERS = ['subscribers', 'bets', 'stall-probe'] as const;
+const DRIVERS = ['subscribers', 'bets', 'stall-probe', 'client-cost'] as const;
 type Driver = (typeof DRIVERS)[number];
 
 const smallBuffersHelp = `  --small-tcp-buffers  run inside a network namespace made for the run, with TCP buffers
@@ -64,6 +65,13 @@ buffers hide the stall.
   --frame-bytes B    payload bytes per frame (default 1024)
 ${smallBuffersHelp}
   --json             one JSON object on standard output`,
+  'client-cost': `usage: raceday load client-cost [--clients N] [--json]
+
+What one subscriber connection costs the driver: N connections subscribed to notifications through
+the swarm's lean client and through graphql-ws's createClient (on ws), each kind in a fresh process
+with an embedded gateway; heap and RSS growth per client and the time to connect them all.
+  --clients N        connections per kind (default 2000)
+  --json             one JSON object on standard output`,
 };
 
 const usage = `usage: raceday load <driver> [options] [--json]
@@ -72,6 +80,7 @@ drivers:
   subscribers   a swarm of graphql-ws subscribers in cohorts (healthy, slow, stalled, flapping)
   bets          the deadline rush: placeBet over HTTP ramping to the close, checked against the Store
   stall-probe   bytes a stalled client absorbs on loopback before backpressure
+  client-cost   heap and RSS per connection: the swarm's lean client against graphql-ws createClient
 Run "raceday load <driver> --help" for its options. Everything runs on 127.0.0.1, bounded in count and time.`;
 
 const COMMON: Record<string, FlagSpec> = { json: { type: 'boolean' }, 'small-tcp-buffers': { type: 'boolean' } };
@@ -91,6 +100,7 @@ const SPECS: Record<Driver, Record<string, FlagSpec>> = {
     'after-close-ms': { type: 'int', min: 0, max: 60_000 }, connections: { type: 'int', min: 1, max: 1_000 },
   },
   'stall-probe': { ...COMMON, 'frame-bytes': { type: 'int', min: 1, max: 16 * 1024 * 1024 } },
+  'client-cost': { json: { type: 'boolean' }, clients: { type: 'int', min: 1, max: 20_000 } },
 };
 
 const num = (f: ParsedFlags, name: string, fallback: number): number => (typeof f[name] === 'number' ? f[name] : fallback);
@@ -106,6 +116,13 @@ function rerunInNamespace(argv: readonly string[]): number {
 }
 
 async function runDriver(driver: Driver, f: ParsedFlags): Promise<number> {
+  if (driver === 'client-cost') {
+    const clients = num(f, 'clients', 2_000);
+    const r = { lean: measureClientCost('lean', clients), graphqlWs: measureClientCost('graphql-ws', clients) };
+    const line = (c: typeof r.lean) => `${c.kind.padEnd(10)} ${c.clients} clients connected in ${c.connectMs} ms; heap ${(c.heapBytesPerClient / 1024).toFixed(1)} KiB and RSS ${(c.rssBytesPerClient / 1024).toFixed(1)} KiB per client (gateway side included)`;
+    process.stdout.write(`${f.json === true ? JSON.stringify(r) : `${line(r.lean)}\n${line(r.graphqlWs)}`}\n`);
+    return 0;
+  }
   if (driver === 'stall-probe') {
     const r = await probeStall({ frameBytes: num(f, 'frame-bytes', 1_024) });
     process.stdout.write(`${f.json === true ? JSON.stringify(r) : formatStallProbe(r)}\n`);
