@@ -46,8 +46,10 @@ describe('subscriber swarm', () => {
     }
     expect(c.healthy?.notificationLatencyMs?.count).toBe(15 * perRound);
     expect(c.healthy?.oddsLatencyMs?.count).toBe(15 * perRound);
-    // Flapping clients reconnected and resumed after their last sequence, losing nothing.
+    // Flapping clients reconnected and resumed after their last sequence, losing nothing; their own
+    // closes are not counted as closes they suffered.
     expect(c.flapping?.connects).toBeGreaterThan(3);
+    expect(c.flapping?.closesByCode).toEqual({});
     // Stalled clients never read after subscribing: nothing arrived, everything is lost to them.
     expect(c.stalled?.notificationFrames).toBe(0);
     expect(c.stalled?.delivery.lost).toBe(3 * perRound);

@@ -38,6 +38,11 @@ export interface SwarmOptions {
   readonly behaviour?: Partial<CohortBehaviour>;
   /** Handshakes in flight at once per worker (default 100). */
   readonly connectConcurrency?: number;
+  /**
+   * At stop, how long flapping and evicted clients get to reconnect and catch up (from the Store)
+   * before the count (default 1,000 ms; 0: count at once).
+   */
+  readonly settleMs?: number;
 }
 
 export interface CohortReport extends CohortTotals {
@@ -75,6 +80,7 @@ export interface Swarm {
 const WORKER_URL = new URL('./swarm/worker.ts', import.meta.url);
 const USERS_PER_WORKER = 2_500;
 const WORKERS_DEFAULT_MAX = 4;
+const SETTLE_MS_DEFAULT = 1_000;
 
 interface WorkerLink {
   /** The users this worker runs. */
@@ -157,6 +163,11 @@ export function startSwarm(options: SwarmOptions): Swarm {
     ready,
     async stop(expected) {
       await ready;
+      const settleMs = options.settleMs ?? SETTLE_MS_DEFAULT;
+      if (settleMs > 0) {
+        for (const l of links) l.post({ type: 'quiesce' });
+        await new Promise((r) => setTimeout(r, settleMs));
+      }
       const perUser = expected.perUser ?? {};
       const reports: WorkerReport[] = [];
       for (const l of links) {

@@ -21,7 +21,12 @@ export interface StopMessage {
   readonly expectedDefault: number;
 }
 
-export type DriverMessage = StartMessage | StopMessage;
+/** The run is ending: flapping stops and disconnected clients reconnect (see RunningUser.quiesce). */
+export interface QuiesceMessage {
+  readonly type: 'quiesce';
+}
+
+export type DriverMessage = StartMessage | QuiesceMessage | StopMessage;
 
 export interface ReadyMessage {
   readonly type: 'ready';

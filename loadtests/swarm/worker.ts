@@ -103,6 +103,10 @@ function main(ch: Channel): void {
       });
       return;
     }
+    if (msg.type === 'quiesce') {
+      void running?.then(({ users }) => users.forEach((u) => u.quiesce()));
+      return;
+    }
     void (async () => {
       stopping = true;
       const { users, histograms } = await (running as NonNullable<typeof running>);
