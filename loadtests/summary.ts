@@ -27,6 +27,7 @@ export function formatSwarm(s: SwarmReport): string {
     lines.push(`            odds latency:         ${pct(c.oddsLatencyMs)}`);
   }
   const w = s.workerLoopDelayMs.map((d) => d.max).join(', ');
+  lines.push(`  settle before the count: ${s.settle.waitedMs} ms; clients still owed notifications then: ${s.settle.behindAtCount}`);
   lines.push(`  event-loop delay: driver p99 ${s.driverLoopDelayMs.p99} ms max ${s.driverLoopDelayMs.max}; workers max ${w} ms`);
   lines.push('  (a worker delay near the latencies means the swarm, not the gateway, was the bottleneck)');
   return lines.join('\n');

@@ -59,7 +59,7 @@ describe('subscriber swarm', () => {
 
   it('counts an injected duplicate, gap and late frame', async () => {
     const users = await Promise.all(['d1', 'd2', 'd3', 'd4'].map(async (id) => ({ userId: id, token: await miniToken(id) })));
-    const swarm = startSwarm({ wsUrl: gw.wsUrl, users, workers: 2, cohorts: { healthy: 4, slow: 0, stalled: 0, flapping: 0 } });
+    const swarm = startSwarm({ wsUrl: gw.wsUrl, users, workers: 2, cohorts: { healthy: 4, slow: 0, stalled: 0, flapping: 0 }, settleMs: 300 });
     await swarm.ready;
     await sleep(100);
     for (let k = 0; k < 3; k++) for (const u of users) gw.deliver(u.userId, 'r2', Date.now());
