@@ -13,6 +13,7 @@ import { startGateway, type GatewayStats } from '../gateway/server.ts';
 import { parseCohorts } from './swarm/cohorts.ts';
 import type { CohortBehaviour } from './swarm/cohorts.ts';
 import { probeStall, type StallProbeResult } from './stall-probe.ts';
+import { probeGatewayStall, type GatewayStallProbeResult } from './stall-probe-gateway.ts';
 import { startSwarm, type SwarmReport, type SwarmUser } from './swarm.ts';
 
 export interface SubscribersRunOptions {
@@ -39,7 +40,9 @@ export interface SubscribersRunReport {
   /** Expected counts came from the Store's notification log (per user). */
   readonly expectedFrom: 'store';
   readonly swarm: SwarmReport;
+  /** Bytes a stalled client absorbs before backpressure: bare ws, and through the gateway (see stall-probe*.ts). */
   readonly stallProbe: StallProbeResult;
+  readonly gatewayStallProbe: GatewayStallProbeResult;
   readonly elapsedMs: number;
 }
 
@@ -74,7 +77,8 @@ async function expectedFromStore(store: ReturnType<typeof createMemoryStore>, us
 export async function runSubscribers(o: SubscribersRunOptions): Promise<SubscribersRunReport> {
   const started = performance.now();
   const stallProbe = await probeStall();
-  o.log(`stall probe: a stalled client absorbs ${stallProbe.bytesAbsorbed} bytes before backpressure (tcp_rmem ${stallProbe.tcpRmem}, tcp_wmem ${stallProbe.tcpWmem})`);
+  const gatewayStallProbe = await probeGatewayStall();
+  o.log(`stall probe: a stalled client absorbs ${gatewayStallProbe.bytesAbsorbed} bytes through the gateway (${stallProbe.bytesAbsorbed} on a bare ws burst) before backpressure (tcp_rmem ${stallProbe.tcpRmem}, tcp_wmem ${stallProbe.tcpWmem})`);
   const store = createMemoryStore();
   const counts = parseCohorts(o.cohorts, o.users);
   const ids = Array.from({ length: o.users }, (_, i) => `lu${String(i).padStart(6, '0')}`);
@@ -128,6 +132,7 @@ export async function runSubscribers(o: SubscribersRunOptions): Promise<Subscrib
       expectedFrom: 'store',
       swarm: report,
       stallProbe,
+      gatewayStallProbe,
       elapsedMs: Math.round(performance.now() - started),
     };
   } finally {

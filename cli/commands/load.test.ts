@@ -35,9 +35,11 @@ describe('raceday load', () => {
   it('stall-probe: a stalled client absorbs bytes until backpressure', () => {
     const r = run(['stall-probe', '--json']);
     expect(r.status).toBe(0);
-    const probe = JSON.parse(r.stdout) as { bytesAbsorbed: number; backpressure: boolean };
-    expect(probe.backpressure).toBe(true);
-    expect(probe.bytesAbsorbed).toBeGreaterThan(0);
+    const probe = JSON.parse(r.stdout) as Record<'gateway' | 'ws', { bytesAbsorbed: number; backpressure: boolean }>;
+    for (const p of [probe.gateway, probe.ws]) {
+      expect(p.backpressure).toBe(true);
+      expect(p.bytesAbsorbed).toBeGreaterThan(0);
+    }
   });
 
   it('bets: a small rush reconciles with the Store', () => {

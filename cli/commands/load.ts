@@ -9,7 +9,8 @@ import { measureClientCost } from '../../loadtests/client-cost.ts';
 import type { SwarmReport } from '../../loadtests/swarm.ts';
 import { canUseNetworkNamespace, inNetworkNamespace, probeStall, SMALL_TCP_BUFFERS } from '../../loadtests/stall-probe.ts';
 import { runSubscribers, runSubscribersExternal } from '../../loadtests/subscribers-run.ts';
-import { formatBets, formatStallProbe, formatSubscribers, formatSwarm } from '../../loadtests/summary.ts';
+import { probeGatewayStall } from '../../loadtests/stall-probe-gateway.ts';
+import { formatBets, formatGatewayStallProbe, formatStallProbe, formatSubscribers, formatSwarm } from '../../loadtests/summary.ts';
 
 const DRIVERS = ['subscribers', 'bets', 'stall-probe', 'client-cost'] as const;
 type Driver = (typeof DRIVERS)[number];
@@ -66,10 +67,11 @@ Every 10th bet is malformed (BET.COMBINATION_INVALID) and every 25th repeats the
 Exit 1 when the Store check fails.`,
   'stall-probe': `usage: raceday load stall-probe [--frame-bytes B] [--small-tcp-buffers] [--json]
 
-How many bytes a client that never reads absorbs on loopback before the sending WebSocket's
-bufferedAmount turns positive (the first moment a gateway can see it). Until then the kernels'
+How many bytes a client that never reads absorbs on loopback before the sender sees backpressure
+(ws bufferedAmount > 0): through the real gateway (odds frames one at a time, the gateway's own
+metrics read after each), and for a bare ws server writing a burst. Until then the kernels'
 buffers hide the stall.
-  --frame-bytes B    payload bytes per frame (default 1024)
+  --frame-bytes B    payload bytes per frame (default 4096)
 ${smallBuffersHelp}
   --json             one JSON object on standard output`,
   'client-cost': `usage: raceday load client-cost [--clients N] [--json]
@@ -133,8 +135,9 @@ async function runDriver(driver: Driver, f: ParsedFlags): Promise<number> {
     return 0;
   }
   if (driver === 'stall-probe') {
-    const r = await probeStall({ frameBytes: num(f, 'frame-bytes', 1_024) });
-    process.stdout.write(`${f.json === true ? JSON.stringify(r) : formatStallProbe(r)}\n`);
+    const frameBytes = num(f, 'frame-bytes', 4_096);
+    const r = { gateway: await probeGatewayStall({ frameBytes }), ws: await probeStall({ frameBytes }) };
+    process.stdout.write(`${f.json === true ? JSON.stringify(r) : `${formatGatewayStallProbe(r.gateway)}\n${formatStallProbe(r.ws)}`}\n`);
     return 0;
   }
   if (driver === 'bets') {
