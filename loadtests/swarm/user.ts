@@ -52,11 +52,44 @@ export interface RunningUser {
   stop(): void;
 }
 
-export function startUser(plan: UserPlan, ctx: UserContext): RunningUser {
-  const state: UserState = {
-    plan, tracker: createSequenceTracker(), connects: 0, connectFailures: 0, closesByCode: new Map(), errors: 0,
-    lastError: undefined, notifications: 0, odds: 0, bytes: 0, stalledAtMs: undefined, notificationsAfterStall: 0,
+/** What a user does with each frame: count it, time it, and (slow cohort) pay for its bytes with a pause. */
+function frameHandlers(state: UserState, ctx: UserContext, current: () => LeanConnection | undefined): Omit<LeanClientEvents, 'onClose'> {
+  const notificationKey = histogramKey(state.plan.cohort, 'notification');
+  const oddsKey = histogramKey(state.plan.cohort, 'odds');
+  const throttle = state.plan.cohort === 'slow' ? createReadThrottle(ctx.behaviour.slowReadBytesPerSecond) : undefined;
+  const pay = (bytes: number): void => {
+    const c = current();
+    if (throttle !== undefined && c !== undefined) throttle(bytes, c);
   };
+  return {
+    onNotification(n, at, bytes) {
+      state.notifications++;
+      state.bytes += bytes;
+      if (state.stalledAtMs !== undefined) state.notificationsAfterStall++;
+      // A duplicate is counted but not timed: a correct client drops it.
+      if (state.tracker.accept(n.seq) !== 'duplicate') recordLatency(ctx.histograms, notificationKey, at - n.publishedAt);
+      pay(bytes);
+    },
+    onOdds(o, at, bytes) {
+      state.odds++;
+      state.bytes += bytes;
+      recordLatency(ctx.histograms, oddsKey, at - o.sentAt);
+      pay(bytes);
+    },
+    onError(message) {
+      state.errors++;
+      state.lastError = message;
+    },
+  };
+}
+
+const newUserState = (plan: UserPlan): UserState => ({
+  plan, tracker: createSequenceTracker(), connects: 0, connectFailures: 0, closesByCode: new Map(), errors: 0,
+  lastError: undefined, notifications: 0, odds: 0, bytes: 0, stalledAtMs: undefined, notificationsAfterStall: 0,
+});
+
+export function startUser(plan: UserPlan, ctx: UserContext): RunningUser {
+  const state = newUserState(plan);
   let conn: LeanConnection | undefined;
   let timers: NodeJS.Timeout[] = [];
   // Per connection: whether this client closed it itself. Per connection, not per user: a flapping
@@ -64,29 +97,9 @@ export function startUser(plan: UserPlan, ctx: UserContext): RunningUser {
   let intent = { closedOnPurpose: false };
   let connecting = false;
   let quiescing = false;
-  const notificationKey = histogramKey(plan.cohort, 'notification');
-  const oddsKey = histogramKey(plan.cohort, 'odds');
-  const throttle = plan.cohort === 'slow' ? createReadThrottle(ctx.behaviour.slowReadBytesPerSecond) : undefined;
-
+  const frames = frameHandlers(state, ctx, () => conn);
   const eventsFor = (mine: { closedOnPurpose: boolean }): LeanClientEvents => ({
-    onNotification(n, at, bytes) {
-      state.notifications++;
-      state.bytes += bytes;
-      if (state.stalledAtMs !== undefined) state.notificationsAfterStall++;
-      // A duplicate is counted but not timed: a correct client drops it.
-      if (state.tracker.accept(n.seq) !== 'duplicate') recordLatency(ctx.histograms, notificationKey, at - n.publishedAt);
-      if (throttle !== undefined && conn !== undefined) throttle(bytes, conn);
-    },
-    onOdds(o, at, bytes) {
-      state.odds++;
-      state.bytes += bytes;
-      recordLatency(ctx.histograms, oddsKey, at - o.sentAt);
-      if (throttle !== undefined && conn !== undefined) throttle(bytes, conn);
-    },
-    onError(message) {
-      state.errors++;
-      state.lastError = message;
-    },
+    ...frames,
     onClose(code) {
       if (mine === intent) conn = undefined;
       if (mine.closedOnPurpose || ctx.stopping()) return;
