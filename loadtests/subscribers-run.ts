@@ -88,8 +88,10 @@ export async function runSubscribers(o: SubscribersRunOptions): Promise<Subscrib
   const users: SwarmUser[] = await Promise.all(ids.map(async (userId) => ({ userId, token: await signToken(userId, SECRET, 3_600) })));
   const gw = await startGateway({ store, secret: SECRET, policy: o.policy, log: (l) => o.log(`gateway: ${l}`) });
   let oddsTimer: NodeJS.Timeout | undefined;
+  let swarm: ReturnType<typeof startSwarm> | undefined;
+  let stopped = false;
   try {
-    const swarm = startSwarm({ wsUrl: gw.wsUrl, users, cohorts: counts, watchRaceId: RACE_ID, isolation: o.isolation, behaviour: o.behaviour, ...(o.workers === undefined ? {} : { workers: o.workers }) });
+    swarm = startSwarm({ wsUrl: gw.wsUrl, users, cohorts: counts, watchRaceId: RACE_ID, isolation: o.isolation, behaviour: o.behaviour, ...(o.workers === undefined ? {} : { workers: o.workers }) });
     const ready = await swarm.ready;
     // Publish only once every subscription is registered: a round sent earlier would test the
     // handshake, not delivery (a late subscriber gets it only through recovery from the Store).
@@ -126,6 +128,7 @@ export async function runSubscribers(o: SubscribersRunOptions): Promise<Subscrib
     await new Promise((r) => setTimeout(r, o.drainMs));
     if (oddsTimer !== undefined) clearInterval(oddsTimer);
     const { report } = await swarm.stop({ perUser: await expectedFromStore(store, users), default: 0 });
+    stopped = true;
     return {
       gateway: { policy: gw.policy.name, policyStats: gw.policy.stats(), stats: gw.stats() },
       published: { notifications, oddsFrames, oddsBytes },
@@ -137,6 +140,8 @@ export async function runSubscribers(o: SubscribersRunOptions): Promise<Subscrib
     };
   } finally {
     if (oddsTimer !== undefined) clearInterval(oddsTimer);
+    // A run that failed midway must not leave the swarm's workers running.
+    if (!stopped) swarm?.abort();
     await gw.close();
   }
 }
@@ -179,9 +184,15 @@ export async function runSubscribersExternal(o: ExternalSubscribersOptions): Pro
     wsUrl: o.wsUrl, users, cohorts: parseCohorts(o.cohorts, o.users), isolation: o.isolation, behaviour: o.behaviour,
     ...(o.raceId === undefined ? {} : { watchRaceId: o.raceId }), ...(o.workers === undefined ? {} : { workers: o.workers }),
   });
-  const ready = await swarm.ready;
-  o.log(`swarm: ${ready.connected} connected, ${ready.failed} failed${ready.firstError === undefined ? '' : ` (${ready.firstError})`}; listening ${o.listenMs} ms`);
-  await new Promise((r) => setTimeout(r, o.listenMs));
-  const { report } = await swarm.stop({ default: o.expectPerUser });
+  let report: SwarmReport;
+  try {
+    const ready = await swarm.ready;
+    o.log(`swarm: ${ready.connected} connected, ${ready.failed} failed${ready.firstError === undefined ? '' : ` (${ready.firstError})`}; listening ${o.listenMs} ms`);
+    await new Promise((r) => setTimeout(r, o.listenMs));
+    report = (await swarm.stop({ default: o.expectPerUser })).report;
+  } catch (e) {
+    swarm.abort();
+    throw e;
+  }
   return { wsUrl: o.wsUrl, expectedFrom: 'caller', swarm: report, elapsedMs: Math.round(performance.now() - started) };
 }
