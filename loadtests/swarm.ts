@@ -9,7 +9,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import type { Percentiles } from '../reports/latency.ts';
-import { assignCohorts, COHORT_BEHAVIOUR_DEFAULT, COHORTS, type Cohort, type CohortBehaviour, type CohortCounts } from './swarm/cohorts.ts';
+import { assignCohorts, COHORT_BEHAVIOUR_DEFAULT, dealToWorkers, COHORTS, type Cohort, type CohortBehaviour, type CohortCounts } from './swarm/cohorts.ts';
 import { createHistogramSet, histogramKey, mergeEncoded, percentilesOfSet, type HistogramSet } from './swarm/histograms.ts';
 import type { CohortTotals, DriverMessage, LoopDelay, ReadyMessage, WorkerMessage, WorkerReport } from './swarm/protocol.ts';
 import type { DeliveryTotals } from './swarm/sequence.ts';
@@ -150,13 +150,12 @@ export function startSwarm(options: SwarmOptions): Swarm {
   const driverDelay = monitorEventLoopDelay({ resolution: 10 });
   driverDelay.enable();
   const links: WorkerLink[] = [];
+  const dealt = dealToWorkers(cohortOf, workers);
   for (let w = 0; w < workers; w++) {
-    const plans: UserPlan[] = [];
-    // Round-robin so each worker holds its share of every cohort.
-    for (let i = w; i < total; i += workers) {
+    const plans: UserPlan[] = (dealt[w] as number[]).map((i) => {
       const u = options.users[i] as SwarmUser;
-      plans.push({ userId: u.userId, token: u.token, cohort: cohortOf[i] as Cohort, ...(options.watchRaceId === undefined ? {} : { watchRaceId: options.watchRaceId }) });
-    }
+      return { userId: u.userId, token: u.token, cohort: cohortOf[i] as Cohort, ...(options.watchRaceId === undefined ? {} : { watchRaceId: options.watchRaceId }) };
+    });
     const l = link(isolation);
     l.userIds = plans.map((p) => p.userId);
     l.post({ type: 'start', url: options.wsUrl, plans, behaviour, connectConcurrency: options.connectConcurrency ?? 100 });
