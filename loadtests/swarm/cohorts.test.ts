@@ -1,7 +1,7 @@
 // Proves how cohorts are named and placed: counts and percentages, the rest healthy, clear refusals,
 // and every cohort spread over the user indices so each worker (round robin) gets its share.
 import { describe, expect, it } from 'vitest';
-import { assignCohorts, dealToWorkers, parseCohorts } from './cohorts.ts';
+import { assignCohorts, dealToWorkers, parseCohorts, type Cohort } from './cohorts.ts';
 
 describe('cohorts', () => {
   it('parses counts and percentages; the rest are healthy', () => {
@@ -31,15 +31,21 @@ describe('cohorts', () => {
   });
 
   it('deals every worker its share of every cohort', () => {
-    const a = assignCohorts({ healthy: 90, slow: 4, stalled: 4, flapping: 2 });
-    for (const workers of [2, 3, 4]) {
-      const dealt = dealToWorkers(a, workers);
-      expect(dealt.flat().sort((x, y) => x - y)).toEqual(a.map((_, i) => i));
-      dealt.forEach((mine, w) => {
-        // Of 4 stalled users dealt round robin among themselves, worker w gets ceil or floor of 4 / workers.
-        const share = [0, 1, 2, 3].filter((k) => k % workers === w).length;
-        expect(mine.filter((i) => a[i] === 'stalled'), `${workers} workers, worker ${w}`).toHaveLength(share);
-      });
+    // 80 users: the 4 stalled sit at 10, 30, 50, 70, all even: dealing by user index would give them all to one of two workers.
+    for (const a of [assignCohorts({ healthy: 90, slow: 4, stalled: 4, flapping: 2 }), assignCohorts({ healthy: 70, slow: 4, stalled: 4, flapping: 2 })]) {
+      dealsShares(a);
     }
   });
 });
+
+/** Every worker of 2, 3 and 4 gets every user once, and its round-robin share of the 4 stalled ones. */
+function dealsShares(a: readonly Cohort[]): void {
+  for (const workers of [2, 3, 4]) {
+    const dealt = dealToWorkers(a, workers);
+    expect(dealt.flat().sort((x, y) => x - y)).toEqual(a.map((_, i) => i));
+    dealt.forEach((mine, w) => {
+      const share = [0, 1, 2, 3].filter((k) => k % workers === w).length;
+      expect(mine.filter((i) => a[i] === 'stalled'), `${workers} workers, worker ${w}`).toHaveLength(share);
+    });
+  }
+}
