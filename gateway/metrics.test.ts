@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Outbound, SocketPort, SubscriberInfo } from './contracts.ts';
 import { createDispatcher } from './dispatcher.ts';
 import { createGatewayMetrics, type GatewayMetrics } from './metrics.ts';
+import { healthyClient, oddsFrame, startHarness, waitFor } from './policies/_fixtures/ws-harness.ts';
 import { parsePolicy } from './policies/index.ts';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -116,6 +117,25 @@ describe('createGatewayMetrics', () => {
     expect(value(text, 'raceday_gateway_connections')).toBe(3);
     expect(value(text, 'raceday_gateway_subscriptions')).toBe(1);
     expect(metrics.contentType).toMatch(/^text\/plain/);
+  });
+
+  it('times every frame a real writer sends, from entering the gateway to its send finishing', async () => {
+    const { d, m } = setUp('unbounded');
+    const h = await startHarness(d);
+    const client = await healthyClient(h.url, 'u', 'R1');
+    try {
+      expect(await waitFor(() => d.snapshot().subscriptions === 1, 2_000)).toBe(true);
+      for (let n = 1; n <= 20; n += 1) d.deliver(oddsFrame('R1', n, 2_000, Date.now() - 40));
+      expect(await waitFor(() => client.seqs.length === 20, 3_000)).toBe(true);
+      await sleep(20);
+      const text = await m.metricsText();
+      expect(value(text, 'raceday_gateway_delivery_latency_seconds_count', 'kind="odds"')).toBe(20);
+      // Each frame had been in the gateway 40 ms before it was even offered.
+      expect(value(text, 'raceday_gateway_delivery_latency_seconds_bucket', 'le="0.025",kind="odds"')).toBe(0);
+    } finally {
+      client.close();
+      await h.close();
+    }
   });
 
   it('includes Node process metrics unless asked not to', async () => {

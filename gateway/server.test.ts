@@ -106,3 +106,20 @@ describe('/metrics and /healthz', () => {
     expect(text).toMatch(/raceday_gateway_delivery_latency_seconds_count\{kind="notification"\} [1-9]/);
   });
 });
+
+describe('close', () => {
+  it('finishes within seconds with a stalled client owing megabytes, and frees its socket', async () => {
+    const { stalledGraphqlClient } = await import('./policies/_fixtures/stalled-graphql-client.ts');
+    const own = await startWorld({ policy: 'unbounded' });
+    const stalled = await stalledGraphqlClient(own.gateway.wsUrl, await tokenFor('alice'), 'subscription { odds(raceId: "race-open") { sentAt odds } }');
+    await new Promise((r) => setTimeout(r, 100));
+    const odds = { trifecta: Object.fromEntries(Array.from({ length: 500 }, (_, i) => [`k${i}`, '12.5'])) };
+    for (let i = 0; i < 2_000; i++) own.gateway.publishOdds(OPEN_RACE, { raceId: OPEN_RACE, sentAt: Date.now(), odds }, 10_000);
+    await new Promise((r) => setTimeout(r, 300));
+    const started = Date.now();
+    await own.close();
+    stalled.close();
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(own.gateway.stats().connections).toBe(0);
+  });
+});

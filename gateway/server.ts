@@ -10,9 +10,10 @@ import type { Duplex } from 'node:stream';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { secretKey } from './auth.ts';
-import type { DeliveryPolicy, NotificationIntake, Outbound } from './contracts.ts';
+import type { DeliveryPolicy, IntakeMessage, NotificationIntake, Outbound } from './contracts.ts';
 import { createDispatcher, type Dispatcher } from './dispatcher.ts';
 import { createHttpHandler } from './http.ts';
+import { rawJsonReplacer, sendRawJson } from './raw-json.ts';
 import { CLOSE, resolveLimits, type GatewayLimits } from './limits.ts';
 import { createGatewayMetrics, type GatewayMetrics } from './metrics.ts';
 import { DEFAULT_POLICY_SPEC, parsePolicy } from './policies/index.ts';
@@ -91,6 +92,7 @@ function upgradeHandler(wss: WebSocketServer, limits: GatewayLimits, counters: C
         return;
       }
       quietProtocolErrors(ws, counters);
+      sendRawJson(ws);
       wss.emit('connection', ws, req);
     });
   };
@@ -124,6 +126,39 @@ function statusCodeOf(e: unknown): number | undefined {
   return typeof v === 'number' ? v : undefined;
 }
 
+const LISTEN_BACKLOG = 4_096;
+
+/** Listens on 127.0.0.1 and answers the port (0: any free one). */
+async function listen(http: Server, port: number): Promise<number> {
+  // A swarm connects thousands at once: Node's default backlog (511) resets handshakes the busy
+  // event loop has not accepted yet (the kernel caps it at net.core.somaxconn).
+  http.listen({ port, host: '127.0.0.1', backlog: LISTEN_BACKLOG });
+  await once(http, 'listening');
+  const address = http.address();
+  if (address === null || typeof address === 'string') throw new Error('the gateway did not get a TCP port');
+  return address.port;
+}
+
+/** What the intake calls per message: numbered notifications go on to `deliver`, then the message is settled. */
+function intakeHandler(deliver: GatewayHandle['deliver'], log: (line: string) => void): (m: IntakeMessage) => Promise<void> {
+  return async (m) => {
+    if (m.body.seq === undefined) {
+      // Recovery needs the number; the pipeline logs a notification before it publishes it.
+      log(`gateway: notification ${m.body.notificationId} arrived without a sequence number; dropped`);
+      m.done();
+      return;
+    }
+    await deliver({ ...m.body, seq: m.body.seq }, m.receivedAtMs);
+    m.done();
+  };
+}
+
+/** The frame of a notification entering the gateway: its GraphQL value, serialised size and clocks. */
+function notificationFrame(body: SequencedBody, receivedAtMs: number): Outbound {
+  const payload = notificationValue(body);
+  return { kind: 'notification', raceId: body.raceId, userId: body.userId, seq: body.seq, payload, bytes: Buffer.byteLength(JSON.stringify(payload)), enteredAtMs: receivedAtMs, originAtMs: body.publishedAt };
+}
+
 /** Starts the gateway on 127.0.0.1; resolves once it listens (and its intake, if any, consumes). */
 export async function startGateway(options: GatewayOptions): Promise<GatewayHandle> {
   const limits = resolveLimits(options.limits);
@@ -137,8 +172,9 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
   const counters: Counters = { notificationsIn: 0, oddsFramesIn: 0, closedByCode: {} };
   const wss = new WebSocketServer({ noServer: true, maxPayload: limits.maxFrameBytes, clientTracking: true, perMessageDeflate: false });
   const metrics: GatewayMetrics = createGatewayMetrics({ dispatcher, connections: () => wss.clients.size });
-  const hooks = createWsHooks({ schema, secret, limits, store: options.store, dispatcher, watch, counters, onWritten: (out, atMs) => metrics.observeDelivery(out, atMs) });
-  const wsServer = useServer({ schema, connectionInitWaitTimeout: limits.connectionInitTimeoutMs, ...hooks.serverOptions }, wss);
+  // The metrics read delivery latency from the dispatcher (each frame's send finishing).
+  const hooks = createWsHooks({ schema, secret, limits, store: options.store, dispatcher, watch, counters });
+  const wsServer = useServer({ schema, connectionInitWaitTimeout: limits.connectionInitTimeoutMs, jsonMessageReplacer: rawJsonReplacer, ...hooks.serverOptions }, wss);
   const http: Server = createServer({ requestTimeout: 30_000, headersTimeout: 10_000 });
   const onRequest = createHttpHandler({ schema, secret, limits, metricsText: () => metrics.metricsText(), metricsContentType: metrics.contentType });
   http.on('request', (req, res) => {
@@ -148,32 +184,32 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
     });
   });
   http.on('upgrade', upgradeHandler(wss, limits, counters));
-  http.listen(options.port ?? 0, '127.0.0.1');
-  await once(http, 'listening');
-  const address = http.address();
-  if (address === null || typeof address === 'string') throw new Error('the gateway did not get a TCP port');
-  const port = address.port;
-
-  const deliver = (body: SequencedBody, receivedAtMs: number): void | Promise<void> => {
-    counters.notificationsIn++;
-    const payload = notificationValue(body);
-    const out: Outbound = { kind: 'notification', raceId: body.raceId, userId: body.userId, seq: body.seq, payload, bytes: Buffer.byteLength(JSON.stringify(payload)), enteredAtMs: receivedAtMs, originAtMs: body.publishedAt };
-    return dispatcher.deliver(out);
-  };
-  if (options.intake !== undefined) {
-    await options.intake.start(async (m) => {
-      if (m.body.seq === undefined) {
-        // Recovery needs the number; the pipeline logs a notification before it publishes it.
-        log(`gateway: notification ${m.body.notificationId} arrived without a sequence number; dropped`);
-        m.done();
-        return;
-      }
-      await deliver({ ...m.body, seq: m.body.seq }, m.receivedAtMs);
-      m.done();
-    });
-  }
 
   let closing: Promise<void> | undefined;
+  const close = (): Promise<void> =>
+    (closing ??= (async () => {
+      await options.intake?.close();
+      dispatcher.close();
+      watch.close();
+      // graphql-ws closes every client with 1001 "Going away"; stalled ones are destroyed.
+      for (const ws of wss.clients) setTimeout(() => ws.terminate(), 1_000).unref();
+      await wsServer.dispose();
+      http.closeAllConnections();
+      await new Promise<void>((resolve) => http.close(() => resolve()));
+      metrics.close();
+    })());
+  const deliver = (body: SequencedBody, receivedAtMs: number): void | Promise<void> => {
+    counters.notificationsIn++;
+    return dispatcher.deliver(notificationFrame(body, receivedAtMs));
+  };
+  let port: number;
+  try {
+    port = await listen(http, options.port ?? 0);
+    await options.intake?.start(intakeHandler(deliver, log));
+  } catch (e) {
+    await close().catch(() => undefined);
+    throw e;
+  }
   return {
     port,
     url: `http://127.0.0.1:${port}${GRAPHQL_PATH}`,
@@ -182,24 +218,12 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
     deliver,
     publishOdds(raceId, payload, bytes) {
       counters.oddsFramesIn++;
-      void dispatcher.deliver({ kind: 'odds', raceId, payload, bytes, enteredAtMs: nowMs(), originAtMs: payload.sentAt });
+      const pending = dispatcher.deliver({ kind: 'odds', raceId, payload, bytes, enteredAtMs: nowMs(), originAtMs: payload.sentAt });
+      pending?.catch((e: unknown) => log(`gateway: odds frame of ${raceId} failed: ${(e as Error).message}`));
     },
     watchedRaces: () => hooks.watchedRaces(),
     metricsText: () => metrics.metricsText(),
     stats: () => ({ connections: wss.clients.size, subscriptions: dispatcher.snapshot().subscriptions, notificationsIn: counters.notificationsIn, oddsFramesIn: counters.oddsFramesIn, closedByCode: { ...counters.closedByCode } }),
-    close() {
-      closing ??= (async () => {
-        await options.intake?.close();
-        dispatcher.close();
-        watch.close();
-        // graphql-ws closes every client with 1001 "Going away"; stalled ones are destroyed.
-        for (const ws of wss.clients) setTimeout(() => ws.terminate(), 1_000).unref();
-        await wsServer.dispose();
-        http.closeAllConnections();
-        await new Promise<void>((resolve) => http.close(() => resolve()));
-        metrics.close();
-      })();
-      return closing;
-    },
+    close,
   };
 }

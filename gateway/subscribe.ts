@@ -1,8 +1,8 @@
 // The subscriptions' fast path. graphql-js would re-execute the selection for every frame of
 // every subscriber; here the frame's payload already is the value (a Notification or an Odds), so a
 // subscription compiles its selection once into a list of (response key, field) pairs, and each
-// frame is projected once per distinct selection and shared by every subscriber that asked for
-// the same fields (10,000 watchers of one race cost one projection per odds frame).
+// frame is projected and serialised once per distinct selection and shared by every subscriber
+// that asked for the same fields (10,000 watchers of one race cost one of each per odds frame).
 import {
   getArgumentValues,
   getDirectiveValues,
@@ -22,6 +22,7 @@ import {
 } from 'graphql';
 import type { Outbound, SubscriberQueue } from './contracts.ts';
 import { graphqlError } from './errors.ts';
+import { RawJson } from './raw-json.ts';
 
 /** What the gateway opens for one subscription: the frames to yield, ended by `end()`. */
 export interface OpenedSource {
@@ -75,15 +76,12 @@ interface StreamShape {
   readonly pairs: readonly Pair[];
   readonly typeName: string;
   readonly cache: WeakMap<object, { shape: string; result: ExecutionResult }>;
-  readonly onWritten: ((out: Outbound, atMs: number) => void) | undefined;
 }
 
 function resultStream(source: OpenedSource, s: StreamShape): AsyncGenerator<ExecutionResult> {
-  const { rootKey, shape, pairs, typeName, cache, onWritten } = s;
+  const { rootKey, shape, pairs, typeName, cache } = s;
   const it = source.frames[Symbol.asyncIterator]();
   let ended = false;
-  /** The frame graphql-ws is sending: it asks for the next one only once that send finished. */
-  let sending: Outbound | undefined;
   const finish = (): void => {
     if (ended) return;
     ended = true;
@@ -92,10 +90,6 @@ function resultStream(source: OpenedSource, s: StreamShape): AsyncGenerator<Exec
   const done = { done: true as const, value: undefined };
   const gen: AsyncGenerator<ExecutionResult> = {
     async next() {
-      if (sending !== undefined) {
-        onWritten?.(sending, Date.now());
-        sending = undefined;
-      }
       if (ended) return done;
       const r = await it.next();
       if (r.done === true || ended) {
@@ -103,12 +97,12 @@ function resultStream(source: OpenedSource, s: StreamShape): AsyncGenerator<Exec
         return done;
       }
       const frame = r.value;
-      sending = frame;
-      // One projection per frame and selection: subscribers with the same selection share it
-      // (graphql-ws only reads the result to serialise it).
+      // One projection and one serialisation per frame and selection: subscribers with the same
+      // selection share them (graphql-ws only reads the result to serialise it; raw-json.ts).
       const hit = cache.get(frame);
       if (hit !== undefined && hit.shape === shape) return { done: false, value: hit.result };
-      const result: ExecutionResult = { data: { [rootKey]: project(frame.payload as Record<string, unknown>, pairs, typeName) } };
+      const projected = project(frame.payload as Record<string, unknown>, pairs, typeName);
+      const result: ExecutionResult = { data: { [rootKey]: new RawJson(JSON.stringify(projected)) as unknown } };
       cache.set(frame, { shape, result });
       return { done: false, value: result };
     },
@@ -136,7 +130,7 @@ function resultStream(source: OpenedSource, s: StreamShape): AsyncGenerator<Exec
  * graphql-ws's `subscribe` option: validates the root field's arguments as graphql-js would,
  * opens the source and returns the projected stream (or `{ errors }` when refused).
  */
-export function createFastSubscribe(open: OpenSource, onWritten?: (out: Outbound, atMs: number) => void): (args: ExecutionArgs) => Promise<AsyncGenerator<ExecutionResult> | ExecutionResult> {
+export function createFastSubscribe(open: OpenSource): (args: ExecutionArgs) => Promise<AsyncGenerator<ExecutionResult> | ExecutionResult> {
   const cache = new WeakMap<object, { shape: string; result: ExecutionResult }>();
   return async (args) => {
     const { schema, document } = args;
@@ -167,7 +161,7 @@ export function createFastSubscribe(open: OpenSource, onWritten?: (out: Outbound
     const source = await open(node.name.value, fieldArgs, args.contextValue);
     if (source instanceof GraphQLError) return { errors: [source] };
     const rootKey = node.alias?.value ?? node.name.value;
-    return resultStream(source, { rootKey, shape: `${rootKey}|${pairs.map((p) => p.join(':')).join(',')}`, pairs, typeName: type.name, cache, onWritten });
+    return resultStream(source, { rootKey, shape: `${rootKey}|${pairs.map((p) => p.join(':')).join(',')}`, pairs, typeName: type.name, cache });
   };
 }
 
