@@ -32,9 +32,10 @@ export const RULES: Readonly<Record<string, Rule>> = {
   reports: { may: ['core'], packages: 'declared' },
   scenarios: { may: ['core', 'pipeline', 'backends', 'reports'], packages: 'declared' },
   sim: { may: ['core', 'pipeline', 'backends', 'emulators', 'scenarios', 'reports'], packages: 'declared' },
+  gateway: { may: ['core', 'pipeline', 'backends', 'emulators', 'reports'], packages: 'declared' },
   loadtests: { may: ['core', 'pipeline', 'backends', 'scenarios', 'reports'], packages: 'declared' },
-  bench: { may: ['core', 'pipeline', 'backends', 'emulators', 'scenarios', 'sim', 'reports', 'cmdline'], packages: 'declared' },
-  cli: { may: ['core', 'pipeline', 'backends', 'emulators', 'scenarios', 'sim', 'reports', 'bench', 'loadtests', 'cmdline'], packages: 'declared' },
+  bench: { may: ['core', 'pipeline', 'backends', 'emulators', 'scenarios', 'sim', 'reports', 'gateway', 'loadtests', 'cmdline'], packages: 'declared' },
+  cli: { may: ['core', 'pipeline', 'backends', 'emulators', 'scenarios', 'sim', 'reports', 'gateway', 'bench', 'loadtests', 'cmdline'], packages: 'declared' },
   bin: { may: ['cli'], packages: 'declared' },
   test: { may: [], packages: 'declared' },
 };
