@@ -3,7 +3,7 @@
 // than once; the id is derived from what the notification is about (not from when it was sent),
 // so a client drops a notification whose id it has already seen.
 import type { RankingEntry } from './ranking.ts';
-import { ok, type Result } from './result.ts';
+import { invariant, ok, type Result } from './result.ts';
 import type { Settlement } from './settlement-record.ts';
 import { countAt, idAt, invalid, objectAt, onlyKnownFields, WIRE_LIMITS, type Fields } from './wire-check.ts';
 
@@ -62,6 +62,65 @@ export interface NotificationBody {
   readonly payload: NotificationPayload;
   readonly publishedAt: number;
   readonly notificationId: string;
+  /**
+   * The notification's number in its user's log (Store.appendNotifications): 1, 2, ... per user.
+   * Given by the pipeline before it publishes; a redelivery carries the same number. A client
+   * subscribes again after the last number it saw and gets what it missed from the log.
+   */
+  readonly seq?: number;
+}
+
+/** What a notification log holds: every body of a user in order, by number (core/ports.ts SequencedNotification). */
+export interface NotificationLogView {
+  /** The user's last number (0: empty log). */
+  lastSeq(userId: string): number;
+  /** The number of the user's notification with this id, if logged. */
+  seqOf(userId: string, notificationId: string): number | undefined;
+}
+
+/** One body to write into the log with its new number. */
+export interface LogAppend {
+  readonly seq: number;
+  readonly body: NotificationBody;
+}
+
+/**
+ * The log's append rule, the same on every backend: each body in order gets its user's next
+ * number, unless its id is logged (or appears earlier in the same call), which answers the
+ * existing number. Returns the numbers, in the order of `bodies`, and the rows to write.
+ */
+export function planNotificationAppend(bodies: readonly NotificationBody[], log: NotificationLogView): { readonly seqs: number[]; readonly appends: LogAppend[] } {
+  const last = new Map<string, number>();
+  const fresh = new Map<string, number>();
+  const seqs: number[] = [];
+  const appends: LogAppend[] = [];
+  for (const b of bodies) {
+    invariant(b.userId.length > 0 && b.notificationId.length > 0, `a logged notification needs a user id and a notification id, got ${JSON.stringify({ userId: b.userId, notificationId: b.notificationId })}`);
+    const key = `${b.userId}\u0000${b.notificationId}`;
+    const known = fresh.get(key) ?? log.seqOf(b.userId, b.notificationId);
+    if (known !== undefined) {
+      seqs.push(known);
+      continue;
+    }
+    const seq = (last.get(b.userId) ?? log.lastSeq(b.userId)) + 1;
+    last.set(b.userId, seq);
+    fresh.set(key, seq);
+    seqs.push(seq);
+    appends.push({ seq, body: withoutSeq(b) });
+  }
+  return { seqs, appends };
+}
+
+/** The body as logged: the number is the log's (a caller's stale `seq` is not kept). */
+export function withoutSeq(b: NotificationBody): NotificationBody {
+  return { userId: b.userId, raceId: b.raceId, kind: b.kind, payload: b.payload, publishedAt: b.publishedAt, notificationId: b.notificationId };
+}
+
+/** The arguments of Store.notificationsAfter, checked the same way on every backend. */
+export function checkNotificationsAfter(userId: string, afterSeq: number, limit: number, pageMax: number): void {
+  invariant(userId.length > 0, 'notificationsAfter: the user id is empty');
+  invariant(Number.isSafeInteger(afterSeq) && afterSeq >= 0, `notificationsAfter: afterSeq must be a non-negative integer, got ${afterSeq}`);
+  invariant(Number.isSafeInteger(limit) && limit >= 1 && limit <= pageMax, `notificationsAfter: limit must be an integer in 1..${pageMax}, got ${limit}`);
 }
 
 export function settledNotification(s: Settlement, publishedAt: number): NotificationBody {

@@ -1,6 +1,7 @@
 // Ports: what the pipeline needs from the world, as types only. Adapters live in backends/
 // (memory: in-process and virtual time; google: Pub/Sub and Spanner, emulated or real).
 import type { DayBonusesOf, DayRaceEntry } from './missions.ts';
+import type { NotificationBody } from './notification.ts';
 import type { Result } from './result.ts';
 import type { LedgerReason, Settlement } from './settlement-record.ts';
 import type { Currency, Ticket, TicketStatus } from './ticket.ts';
@@ -276,6 +277,17 @@ export type SummarySettleResult =
   | { readonly kind: 'duplicate'; readonly settlementId: string }
   | { readonly kind: 'nothing_open' };
 
+/**
+ * A notification as the per-user notification log keeps it: its body and its sequence number in
+ * the user's log (1, 2, ... with no gaps), which a client gives back to get what it missed.
+ */
+export interface SequencedNotification extends NotificationBody {
+  readonly seq: number;
+}
+
+/** The most notifications one notificationsAfter call returns (a page; the caller pages on). */
+export const NOTIFICATIONS_PAGE_MAX = 1_000;
+
 export interface StoreStats {
   readonly transactionsCommitted: number;
   readonly transactionsAborted: number;
@@ -392,6 +404,16 @@ export interface Store {
   readOutbox?(limit: number): Promise<readonly OutboxMessage[]>;
   /** Deletes relayed outbox rows; unknown ids are ignored (two relays may race). */
   deleteOutbox?(outboxIds: readonly string[]): Promise<void>;
+  /**
+   * The per-user notification log (docs/messages.md): appends each body to its user's log and
+   * returns its sequence number, in the order given. A user's numbers are dense from 1; a body
+   * whose notificationId the user's log already holds is not appended again and answers its
+   * existing number (a redelivered `settled` gets the seq it got the first time). Atomic against
+   * concurrent calls, also from other processes: no number is given twice or skipped.
+   */
+  appendNotifications(bodies: readonly NotificationBody[]): Promise<readonly number[]>;
+  /** The user's logged notifications with seq > afterSeq, ascending, at most `limit` (1..NOTIFICATIONS_PAGE_MAX). */
+  notificationsAfter(userId: string, afterSeq: number, limit: number): Promise<readonly SequencedNotification[]>;
   stats(): StoreStats;
   /** Read-backs for checkers (optional: a backend may not offer them). */
   readonly readback?: StoreReadback;

@@ -84,6 +84,11 @@ export interface DeliveryPolicy {
   readonly intake: IntakeShape;
   queueFor(sub: SubscriberInfo): SubscriberQueue;
   stats(): PolicyStats;
+  /**
+   * Counts a frame the bounded intake channel dropped when its send timeout expired, so `stats()`
+   * includes it (only policies with a bounded `intake` have it; the dispatcher calls it).
+   */
+  recordIntakeDrop?(): void;
 }
 
 /** A notification as the gateway receives it from its intake. */

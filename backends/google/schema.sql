@@ -187,3 +187,26 @@ CREATE TABLE Outbox (
 ) PRIMARY KEY (OutboxId);
 
 CREATE INDEX OutboxByTime ON Outbox (WrittenAt, OutboxId);
+
+-- The per-user notification log: every notification the pipeline publishes to a user, numbered
+-- 1, 2, ... per user (Seq), so a client that missed some subscribes again after the last number
+-- it saw and reads the rest as one key range (UserId, Seq > n). Lives in the user's shard. Not
+-- interleaved in Users: a log row needs no balance row, and nothing else reads them together.
+-- Body is the notification's wire JSON (core/messages.ts), checked again when read.
+CREATE TABLE Notifications (
+  UserId STRING(64) NOT NULL,
+  Seq INT64 NOT NULL,
+  NotificationId STRING(200) NOT NULL,
+  Body STRING(MAX) NOT NULL,
+) PRIMARY KEY (UserId, Seq);
+
+-- One row per notification id and user: a redelivered notification finds its number by key
+-- (the append is idempotent), and a second row with the same id cannot commit.
+CREATE UNIQUE INDEX NotificationsById ON Notifications (UserId, NotificationId);
+
+-- Each user's last number: the append reads it by key and writes the next, so two appends for
+-- one user conflict on this row and Spanner serializes them (no number given twice or skipped).
+CREATE TABLE NotificationHeads (
+  UserId STRING(64) NOT NULL,
+  LastSeq INT64 NOT NULL,
+) PRIMARY KEY (UserId);

@@ -3,6 +3,7 @@
 // with its own nonce-prefixed ids, concurrency through the store's per-shard gates.
 import { afterAll, beforeAll } from 'vitest';
 import { describeDayProgressContract } from '../contract/day-progress-contract.ts';
+import { describeNotificationLogContract } from '../contract/notification-log-contract.ts';
 import { describeStoreContract } from '../contract/store-contract.ts';
 import { describeStorePipelineContract } from '../contract/store-pipeline-contract.ts';
 import type { SpannerStore } from './spanner-store.ts';
@@ -10,10 +11,12 @@ import { startSpannerForTests, type SpannerForTests } from '../../emulators/span
 
 let env: SpannerForTests | undefined;
 let store: SpannerStore | undefined;
+let twin: SpannerStore | undefined;
 
 beforeAll(async () => {
   env = await startSpannerForTests('contract');
   store = await env.freshStore(2);
+  twin = env.twinStore(store);
 }, 120_000);
 
 afterAll(async () => {
@@ -45,4 +48,13 @@ describeStorePipelineContract(
     return { store, cleanup: async () => undefined };
   },
   { testTimeoutMs: 60_000 },
+);
+
+describeNotificationLogContract(
+  'spanner (emulator, 2 shards)',
+  async () => {
+    if (store === undefined) throw new Error('the Spanner emulator store was not set up (see beforeAll)');
+    return { store, cleanup: async () => undefined };
+  },
+  { testTimeoutMs: 60_000, twin: () => twin as SpannerStore },
 );

@@ -34,6 +34,8 @@ import { BATCH_LIMITS, LaneGate, ShardBatcher, settlementsPerCommitFor, grantBon
 import { pageOpenUsers } from './spanner-paging.ts';
 import { applyDayProgressBatch, checkDayProgressRequest, type DayProgressOutcome, type DayProgressRequest } from './spanner-missions.ts';
 import { markDeadLetteredTx, readDeadLettered } from './spanner-dead-letters.ts';
+import { appendNotificationsBatch, checkAppend, chunkByUser, NOTIFICATION_BATCH, readNotificationsAfter } from './spanner-notifications.ts';
+import type { NotificationBody } from '../../core/notification.ts';
 
 export interface SpannerStoreOptions extends SpannerTarget {
   /** One database per shard; users are spread over them by a stable hash (emulator-only technique). */
@@ -154,6 +156,8 @@ export function createSpannerStore(options: SpannerStoreOptions): SpannerStore {
   const bonusBatchers = databases.map((d, shard) => new ShardBatcher<readonly Bonus[], string[]>(gate(shard), (calls) => grantBonusesBatch(d, counters, txOptions(shard), calls), BATCH_LIMITS.itemsPerCommitMax, 'background'));
   const dayBatchers = databases.map((d, shard) => new ShardBatcher<DayProgressRequest, DayProgressOutcome>(gate(shard), (reqs) => applyDayProgressBatch(d, counters, txOptions(shard), reqs), BATCH_LIMITS.itemsPerCommitMax, 'background'));
   const settlementReads = createSettlementReads({ databases, userShard, raceShard });
+  // Notifications are on the user's path (published right after): the normal lane, not behind settlements' back.
+  const notificationBatchers = databases.map((d, shard) => new ShardBatcher<readonly NotificationBody[], number[]>(gate(shard), (calls) => appendNotificationsBatch(d, counters, txOptions(shard), calls), NOTIFICATION_BATCH.callsPerCommitMax, 'normal'));
 
   const store: SpannerStore = {
     ...readBacks,
@@ -359,6 +363,27 @@ export function createSpannerStore(options: SpannerStoreOptions): SpannerStore {
         tx.insert('FanoutCounts', { RaceId: raceId, UsersFound: users });
         return users;
       });
+    },
+
+    async appendNotifications(bodies: readonly NotificationBody[]): Promise<readonly number[]> {
+      checkAppend(bodies);
+      const groups = groupByShard(bodies.map((b, i) => ({ b, i })), (x) => x.b.userId, shardCount);
+      const seqs = new Array<number>(bodies.length);
+      await eachShard(async (shard) => {
+        const batcher = notificationBatchers[shard] as ShardBatcher<readonly NotificationBody[], number[]>;
+        const chunks = chunkByUser(groups[shard] as { b: NotificationBody; i: number }[], (x) => x.b.userId);
+        await Promise.all(
+          chunks.map(async (chunk) => {
+            const got = await batcher.add(chunk.map((x) => x.b));
+            chunk.forEach((x, k) => (seqs[x.i] = got[k] as number));
+          }),
+        );
+      });
+      return seqs;
+    },
+
+    async notificationsAfter(userId: string, afterSeq: number, limit: number) {
+      return readNotificationsAfter(db(userShard(userId)), userId, afterSeq, limit);
     },
 
     async deleteOutbox(outboxIds: readonly string[]): Promise<void> {

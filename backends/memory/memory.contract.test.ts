@@ -3,6 +3,7 @@
 // run against the Pub/Sub and Spanner emulators with Pub/Sub's real minimums.
 import { describeBusContract } from '../contract/bus-contract.ts';
 import { describeDayProgressContract } from '../contract/day-progress-contract.ts';
+import { describeNotificationLogContract } from '../contract/notification-log-contract.ts';
 import { describeStoreContract } from '../contract/store-contract.ts';
 import { describeStorePipelineContract } from '../contract/store-pipeline-contract.ts';
 import { allSubscriptions } from '../../core/topology.ts';
@@ -31,6 +32,11 @@ describeDayProgressContract('memory', async () => {
 });
 
 describeStorePipelineContract('memory', async () => {
+  const store = createMemoryStore({ clock: createRealClock() });
+  return { store, cleanup: () => store.close() };
+});
+
+describeNotificationLogContract('memory', async () => {
   const store = createMemoryStore({ clock: createRealClock() });
   return { store, cleanup: () => store.close() };
 });

@@ -13,6 +13,7 @@ import { BET_TYPES } from '../../core/sports.ts';
 import { cashPoolsOf, type RaceState } from './race-index.ts';
 import { createBetMethods } from './store-bets.ts';
 import { createDayProgressMethod } from './store-missions.ts';
+import { createNotificationLog } from './store-notifications.ts';
 import { createQueryMethods } from './store-queries.ts';
 import { createReadback } from './store-readback.ts';
 import { createSettlementMethods } from './store-settle.ts';
@@ -28,6 +29,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
   const bets = createBetMethods(state);
   const settlement = createSettlementMethods(state);
   const queries = createQueryMethods(state);
+  const notifications = createNotificationLog();
 
   // The methods are listed one by one (not spread) so the port reads as one table here.
   const store: MemoryStore = {
@@ -129,6 +131,8 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
     },
     getSettlementTotals: queries.getSettlementTotals,
     pageSettlementTotals: queries.pageSettlementTotals,
+    appendNotifications: notifications.appendNotifications,
+    notificationsAfter: notifications.notificationsAfter,
     readOutbox: queries.readOutbox,
     deleteOutbox: queries.deleteOutbox,
     stats: () => ({

@@ -1,0 +1,159 @@
+// Routes each frame the gateway owes to the queues of the subscriptions that want it: a user's
+// notification to every notification subscription of that user, a race's odds to every watcher of
+// that race. The policy's queues decide what happens when a subscriber cannot keep up; the
+// dispatcher only waits where a queue's `offer` returns a promise, which only `shared-blocking`
+// does (the incident). A policy with a bounded intake gets the shared channel in front of the
+// fan-out (intake-channel.ts), so `deliver` then returns a promise the intake waits on.
+import type { DeliveryPolicy, Outbound, SubscriberInfo, SubscriberQueue } from './contracts.ts';
+import { createIntakeChannel, type IntakeChannel } from './intake-channel.ts';
+
+export interface DispatcherOptions {
+  /** Where the intake channel's "channel is full" lines go (stderr by default). */
+  readonly log?: (line: string) => void;
+}
+
+/** Totals over every live subscription, read by /metrics at scrape time. */
+export interface DispatcherSnapshot {
+  readonly subscriptions: number;
+  readonly queuedMessages: number;
+  readonly queuedBytes: number;
+  /** The deepest single queue right now. */
+  readonly deepestQueueMessages: number;
+  readonly deepestQueueBytes: number;
+  /** Bytes the subscriptions' sockets hold that the kernel has not taken (a socket counted once). */
+  readonly socketBufferedBytes: number;
+  /** Frames waiting in the shared intake channel (0 without one). */
+  readonly intakeDepth: number;
+}
+
+export interface Dispatcher {
+  readonly policy: DeliveryPolicy;
+  /** Registers a subscription: with `raceFilter` it watches that race's odds, else its user's notifications. */
+  add(sub: SubscriberInfo, raceFilter?: string): SubscriberQueue;
+  /** Forgets a subscription and closes its queue. Idempotent. */
+  remove(id: string): void;
+  deliver(out: Outbound): void | Promise<void>;
+  snapshot(): DispatcherSnapshot;
+  /** Closes every queue and stops the intake channel. */
+  close(): void;
+}
+
+interface Entry {
+  readonly sub: SubscriberInfo;
+  readonly queue: SubscriberQueue;
+  /** The key of the routing map it sits in: `u:<userId>` or `r:<raceId>`. */
+  readonly route: string;
+}
+
+export function createDispatcher(policy: DeliveryPolicy, options: DispatcherOptions = {}): Dispatcher {
+  const byId = new Map<string, Entry>();
+  const routes = new Map<string, Map<string, Entry>>();
+
+  /** Takes one entry out of the routes (not a newer entry that reused its id). */
+  const detach = (entry: Entry): void => {
+    const id = entry.sub.id;
+    if (byId.get(id) !== entry) return;
+    byId.delete(id);
+    const group = routes.get(entry.route);
+    group?.delete(id);
+    if (group !== undefined && group.size === 0) routes.delete(entry.route);
+  };
+
+  /** The policy's queue, wrapped so that however it ends (closed, returned, evicted) it leaves the routes. */
+  const tracked = (self: () => Entry, inner: SubscriberQueue): SubscriberQueue => ({
+    offer: (out) => inner.offer(out),
+    depth: () => inner.depth(),
+    close(): void {
+      detach(self());
+      inner.close();
+    },
+    [Symbol.asyncIterator](): AsyncIterator<Outbound> {
+      const it = inner[Symbol.asyncIterator]();
+      return {
+        next: () =>
+          it.next().then((r) => {
+            if (r.done === true) detach(self());
+            return r;
+          }),
+        return: (value?: unknown) => {
+          detach(self());
+          inner.close();
+          return it.return === undefined ? Promise.resolve({ done: true as const, value: undefined }) : it.return(value);
+        },
+      };
+    },
+  });
+
+  const continueAsync = async (targets: readonly Entry[], from: number, pending: Promise<void>, out: Outbound): Promise<void> => {
+    await pending;
+    for (let i = from; i < targets.length; i += 1) {
+      const r = (targets[i] as Entry).queue.offer(out);
+      if (r !== undefined) await r;
+    }
+  };
+
+  const fanOut = (out: Outbound): void | Promise<void> => {
+    const route = out.kind === 'notification' ? (out.userId === undefined ? undefined : `u:${out.userId}`) : `r:${out.raceId}`;
+    const group = route === undefined ? undefined : routes.get(route);
+    if (group === undefined) return;
+    // A snapshot: an offer may evict (and so detach) its subscriber while we iterate.
+    const targets = [...group.values()];
+    for (let i = 0; i < targets.length; i += 1) {
+      const pending = (targets[i] as Entry).queue.offer(out);
+      if (pending !== undefined) return continueAsync(targets, i + 1, pending, out);
+    }
+  };
+
+  const { capacity, sendTimeoutMs } = policy.intake;
+  const channel: IntakeChannel<Outbound> | undefined =
+    capacity === undefined
+      ? undefined
+      : createIntakeChannel({ capacity, sendTimeoutMs: sendTimeoutMs ?? Number.MAX_SAFE_INTEGER }, fanOut, {
+          onDrop: () => policy.recordIntakeDrop?.(),
+          describe: (out) => (out.kind === 'notification' ? `notification race ${out.raceId} user ${out.userId ?? '?'} seq ${out.seq ?? '?'}` : `odds race ${out.raceId}`),
+          ...(options.log === undefined ? {} : { log: options.log }),
+        });
+
+  return {
+    policy,
+    add(sub: SubscriberInfo, raceFilter?: string): SubscriberQueue {
+      if (byId.has(sub.id)) byId.get(sub.id)?.queue.close();
+      const route = raceFilter === undefined ? `u:${sub.userId}` : `r:${raceFilter}`;
+      const queue = tracked(() => entry, policy.queueFor(sub));
+      const entry: Entry = { sub, queue, route };
+      byId.set(sub.id, entry);
+      let group = routes.get(route);
+      if (group === undefined) routes.set(route, (group = new Map()));
+      group.set(sub.id, entry);
+      return queue;
+    },
+    remove(id: string): void {
+      byId.get(id)?.queue.close();
+    },
+    deliver: (out) => (channel === undefined ? fanOut(out) : channel.send(out)),
+    snapshot(): DispatcherSnapshot {
+      let queuedMessages = 0;
+      let queuedBytes = 0;
+      let deepestQueueMessages = 0;
+      let deepestQueueBytes = 0;
+      let socketBufferedBytes = 0;
+      const sockets = new Set<SubscriberInfo['socket']>();
+      for (const { sub, queue } of byId.values()) {
+        const d = queue.depth();
+        queuedMessages += d.messages;
+        queuedBytes += d.bytes;
+        deepestQueueMessages = Math.max(deepestQueueMessages, d.messages);
+        deepestQueueBytes = Math.max(deepestQueueBytes, d.bytes);
+        if (!sockets.has(sub.socket)) {
+          sockets.add(sub.socket);
+          socketBufferedBytes += sub.socket.bufferedBytes();
+        }
+      }
+      return { subscriptions: byId.size, queuedMessages, queuedBytes, deepestQueueMessages, deepestQueueBytes, socketBufferedBytes, intakeDepth: channel?.depth() ?? 0 };
+    },
+    close(): void {
+      channel?.close();
+      for (const { queue } of [...byId.values()]) queue.close();
+    },
+  };
+}

@@ -1,0 +1,112 @@
+// What one gateway instance lets a client do, and how it says no. Every limit has a default sized
+// for the 10,000-subscriber target and can be changed per instance (docs/gateway.md). Queries are
+// measured before anything executes: depth (nesting of selections) and cost (one per field, a
+// list field's children multiplied by the list's size).
+import { Kind, type DocumentNode, type FragmentDefinitionNode, type OperationDefinitionNode, type SelectionSetNode } from 'graphql';
+import { gatewayError, type GatewayError } from './errors.ts';
+import { ok, type Result } from '../core/result.ts';
+
+export interface GatewayLimits {
+  /** Open WebSocket connections per instance; the next one is closed with 4503. */
+  readonly maxConnections: number;
+  /** Largest WebSocket frame a client may send (ws maxPayload); a bigger one closes with 1009. */
+  readonly maxFrameBytes: number;
+  /** Largest HTTP request body; a bigger one is answered 413. */
+  readonly maxBodyBytes: number;
+  /** Deepest selection nesting of one operation. */
+  readonly maxDepth: number;
+  /** Highest estimated cost of one operation. */
+  readonly maxCost: number;
+  /** Time a WebSocket client has to send `connection_init`; then it is closed with 4408. */
+  readonly connectionInitTimeoutMs: number;
+  /** Subscriptions one connection may hold at once; the next closes the connection with 4430. */
+  readonly maxSubscriptionsPerConnection: number;
+  /** Most notifications `missedNotifications` returns in one call. */
+  readonly maxMissedPage: number;
+}
+
+export const DEFAULT_LIMITS: GatewayLimits = {
+  maxConnections: 20_000,
+  maxFrameBytes: 64 * 1024,
+  maxBodyBytes: 64 * 1024,
+  maxDepth: 6,
+  maxCost: 2_000,
+  connectionInitTimeoutMs: 3_000,
+  maxSubscriptionsPerConnection: 8,
+  maxMissedPage: 500,
+};
+
+/** Close codes: graphql-ws's own (CloseCode) plus the gateway's, all documented in docs/gateway.md. */
+export const CLOSE = {
+  badRequest: 4400,
+  unauthorized: 4401,
+  forbidden: 4403,
+  connectionInitTimeout: 4408,
+  tooManyInitRequests: 4429,
+  /** Gateway: subscriptions per connection exceeded. */
+  tooManySubscriptions: 4430,
+  /** Gateway: the instance holds its maximum of connections. */
+  tooManyConnections: 4503,
+  /** WebSocket standard: a frame larger than maxFrameBytes (sent by ws itself). */
+  messageTooBig: 1009,
+} as const;
+
+export function resolveLimits(given: Partial<GatewayLimits> | undefined): GatewayLimits {
+  const limits = { ...DEFAULT_LIMITS, ...given };
+  for (const [name, value] of Object.entries(limits)) {
+    if (!Number.isSafeInteger(value) || value < 1) throw new Error(`gateway limit ${name} must be a positive integer, got ${value}`);
+  }
+  return limits;
+}
+
+/** How many items a list field is assumed to return, for the cost estimate (its `limit` argument when given). */
+const LIST_SIZES: Readonly<Record<string, number>> = { tickets: 100, missedNotifications: 100 };
+
+interface Measure {
+  readonly depth: number;
+  readonly cost: number;
+}
+
+function measure(set: SelectionSetNode, fragments: ReadonlyMap<string, FragmentDefinitionNode>, variables: Readonly<Record<string, unknown>>, seen: ReadonlySet<string>): Measure {
+  let depth = 0;
+  let cost = 0;
+  for (const sel of set.selections) {
+    let inner: Measure;
+    if (sel.kind === Kind.FIELD) {
+      const child = sel.selectionSet === undefined ? { depth: 0, cost: 0 } : measure(sel.selectionSet, fragments, variables, seen);
+      const size = listSize(sel.name.value, sel.arguments ?? [], variables);
+      inner = { depth: child.depth + 1, cost: 1 + size * child.cost };
+    } else if (sel.kind === Kind.INLINE_FRAGMENT) {
+      inner = measure(sel.selectionSet, fragments, variables, seen);
+    } else {
+      const name = sel.name.value;
+      const frag = fragments.get(name);
+      // A cycle or an unknown fragment is a validation error graphql reports; count it as nothing here.
+      if (frag === undefined || seen.has(name)) continue;
+      inner = measure(frag.selectionSet, fragments, variables, new Set([...seen, name]));
+    }
+    depth = Math.max(depth, inner.depth);
+    cost += inner.cost;
+  }
+  return { depth, cost };
+}
+
+function listSize(field: string, args: readonly { name: { value: string }; value: { kind: string; value?: string; name?: { value: string } } }[], variables: Readonly<Record<string, unknown>>): number {
+  const dflt = LIST_SIZES[field];
+  if (dflt === undefined) return 1;
+  const limit = args.find((a) => a.name.value === 'limit')?.value;
+  let n: unknown;
+  if (limit?.kind === Kind.INT) n = Number(limit.value);
+  else if (limit?.kind === Kind.VARIABLE && limit.name !== undefined) n = variables[limit.name.value];
+  return typeof n === 'number' && Number.isSafeInteger(n) && n > 0 ? n : dflt;
+}
+
+/** Depth and cost of the operation to run; an error with GATEWAY.QUERY_TOO_DEEP / _TOO_COSTLY above the limits. */
+export function checkOperation(document: DocumentNode, operation: OperationDefinitionNode, variables: Readonly<Record<string, unknown>>, limits: GatewayLimits): Result<Measure, GatewayError> {
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
+  const m = measure(operation.selectionSet, fragments, variables, new Set());
+  if (m.depth > limits.maxDepth) return gatewayError('GATEWAY.QUERY_TOO_DEEP', `the operation is ${m.depth} levels deep, the limit is ${limits.maxDepth}`);
+  if (m.cost > limits.maxCost) return gatewayError('GATEWAY.QUERY_TOO_COSTLY', `the operation costs ${m.cost}, the limit is ${limits.maxCost}`);
+  return ok(m);
+}

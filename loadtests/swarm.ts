@@ -1,0 +1,232 @@
+// The subscriber swarm (`raceday load subscribers`): thousands of graphql-transport-ws clients
+// spread over worker threads (or child processes), in cohorts (healthy, slow, stalled, flapping).
+// Each worker records per-message latency in HDR histograms (receipt - the result's publication
+// time, or - the odds frame's send time) and counts lost, duplicated and out-of-order
+// notifications from their per-user sequence numbers; the driver merges the workers' histograms
+// exactly and reports every cohort apart, with every event loop's own delay beside it so the
+// driver's lag is never blamed on the gateway.
+import { fork, type ChildProcess } from 'node:child_process';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { Worker } from 'node:worker_threads';
+import type { Percentiles } from '../reports/latency.ts';
+import { assignCohorts, COHORT_BEHAVIOUR_DEFAULT, COHORTS, type Cohort, type CohortBehaviour, type CohortCounts } from './swarm/cohorts.ts';
+import { createHistogramSet, histogramKey, mergeEncoded, percentilesOfSet, type HistogramSet } from './swarm/histograms.ts';
+import type { CohortTotals, DriverMessage, LoopDelay, ReadyMessage, WorkerMessage, WorkerReport } from './swarm/protocol.ts';
+import type { DeliveryTotals } from './swarm/sequence.ts';
+import type { UserPlan } from './swarm/user.ts';
+
+export type { Cohort, CohortCounts } from './swarm/cohorts.ts';
+export { parseCohorts } from './swarm/cohorts.ts';
+
+export interface SwarmUser {
+  readonly userId: string;
+  readonly token: string;
+}
+
+export interface SwarmOptions {
+  /** The gateway's WebSocket URL (ws://127.0.0.1:P/graphql). */
+  readonly wsUrl: string;
+  readonly users: readonly SwarmUser[];
+  /** Users per cohort; they must add up to users.length. */
+  readonly cohorts: CohortCounts;
+  /** The race whose odds every user also watches (none: notifications only). */
+  readonly watchRaceId?: string;
+  /** Workers to spread the users over (default: 1 per 2,500 users, at most 4). */
+  readonly workers?: number;
+  /** Worker threads in this process (default) or child processes (past one process's limits). */
+  readonly isolation?: 'thread' | 'process';
+  readonly behaviour?: Partial<CohortBehaviour>;
+  /** Handshakes in flight at once per worker (default 100). */
+  readonly connectConcurrency?: number;
+}
+
+export interface CohortReport extends CohortTotals {
+  readonly notificationLatencyMs: Percentiles | null;
+  readonly oddsLatencyMs: Percentiles | null;
+}
+
+export interface SwarmReport {
+  readonly users: number;
+  readonly workers: number;
+  readonly isolation: 'thread' | 'process';
+  readonly cohorts: Partial<Record<Cohort, CohortReport>>;
+  /** Notification delivery over every cohort. */
+  readonly delivery: DeliveryTotals;
+  /** The driver thread's own event-loop delay over the run, and each worker's. */
+  readonly driverLoopDelayMs: LoopDelay;
+  readonly workerLoopDelayMs: readonly LoopDelay[];
+  readonly lastError?: string;
+}
+
+export interface SwarmExpectation {
+  /** Notifications each user should have received (the caller's count, or the Store's). */
+  readonly perUser?: Readonly<Record<string, number>>;
+  /** For users not in perUser. */
+  readonly default: number;
+}
+
+export interface Swarm {
+  /** Every user attempted its first connection. */
+  readonly ready: Promise<{ readonly connected: number; readonly failed: number; readonly firstError?: string }>;
+  /** Stops every client and returns the merged report (histograms kept for exact merges elsewhere). */
+  stop(expected: SwarmExpectation): Promise<{ report: SwarmReport; histograms: HistogramSet }>;
+}
+
+const WORKER_URL = new URL('./swarm/worker.ts', import.meta.url);
+const USERS_PER_WORKER = 2_500;
+const WORKERS_DEFAULT_MAX = 4;
+
+interface WorkerLink {
+  /** The users this worker runs. */
+  userIds: string[];
+  post(m: DriverMessage): void;
+  next(): Promise<WorkerMessage>;
+  kill(): void;
+}
+
+function link(isolation: 'thread' | 'process'): WorkerLink {
+  const inbox: WorkerMessage[] = [];
+  const waiters: ((m: WorkerMessage) => void)[] = [];
+  const failures: ((e: Error) => void)[] = [];
+  const deliver = (m: WorkerMessage) => {
+    const w = waiters.shift();
+    if (w === undefined) inbox.push(m);
+    else w(m);
+  };
+  const fail = (e: Error) => failures.splice(0).forEach((f) => f(e));
+  let post: (m: DriverMessage) => void;
+  let kill: () => void;
+  if (isolation === 'thread') {
+    const w = new Worker(WORKER_URL);
+    w.on('message', deliver);
+    w.on('error', fail);
+    post = (m) => w.postMessage(m);
+    kill = () => void w.terminate();
+  } else {
+    const c: ChildProcess = fork(WORKER_URL, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    c.on('message', (m) => deliver(m as WorkerMessage));
+    c.on('error', fail);
+    c.on('exit', (code) => {
+      if (code !== 0 && code !== null) fail(new Error(`SWARM.WORKER_DIED: a swarm process exited with code ${code}`));
+    });
+    post = (m) => c.send(m);
+    kill = () => void c.kill();
+  }
+  return {
+    userIds: [],
+    post,
+    kill,
+    next: () => {
+      const m = inbox.shift();
+      if (m !== undefined) return Promise.resolve(m);
+      return new Promise((resolve, reject) => {
+        waiters.push(resolve);
+        failures.push(reject);
+      });
+    },
+  };
+}
+
+export function startSwarm(options: SwarmOptions): Swarm {
+  const total = options.users.length;
+  const cohortOf = assignCohorts(options.cohorts);
+  if (cohortOf.length !== total) throw new Error(`SWARM.COHORTS_MISMATCH: cohorts add up to ${cohortOf.length}, the swarm has ${total} users`);
+  const workers = Math.max(1, Math.min(options.workers ?? Math.min(WORKERS_DEFAULT_MAX, Math.ceil(total / USERS_PER_WORKER)), total));
+  const isolation = options.isolation ?? 'thread';
+  const behaviour = { ...COHORT_BEHAVIOUR_DEFAULT, ...options.behaviour };
+  const driverDelay = monitorEventLoopDelay({ resolution: 10 });
+  driverDelay.enable();
+  const links: WorkerLink[] = [];
+  for (let w = 0; w < workers; w++) {
+    const plans: UserPlan[] = [];
+    // Round-robin so each worker holds its share of every cohort.
+    for (let i = w; i < total; i += workers) {
+      const u = options.users[i] as SwarmUser;
+      plans.push({ userId: u.userId, token: u.token, cohort: cohortOf[i] as Cohort, ...(options.watchRaceId === undefined ? {} : { watchRaceId: options.watchRaceId }) });
+    }
+    const l = link(isolation);
+    l.userIds = plans.map((p) => p.userId);
+    l.post({ type: 'start', url: options.wsUrl, plans, behaviour, connectConcurrency: options.connectConcurrency ?? 100 });
+    links.push(l);
+  }
+  const ready = Promise.all(links.map((l) => l.next() as Promise<ReadyMessage>)).then((rs) => {
+    const firstError = rs.find((r) => r.firstError !== undefined)?.firstError;
+    return { connected: rs.reduce((s, r) => s + r.connected, 0), failed: rs.reduce((s, r) => s + r.failed, 0), ...(firstError === undefined ? {} : { firstError }) };
+  });
+  return {
+    ready,
+    async stop(expected) {
+      await ready;
+      const perUser = expected.perUser ?? {};
+      const reports: WorkerReport[] = [];
+      for (const l of links) {
+        // Each worker gets the expectations of its own users only.
+        const mine: Record<string, number> = {};
+        for (const id of l.userIds) if (perUser[id] !== undefined) mine[id] = perUser[id];
+        l.post({ type: 'stop', expected: mine, expectedDefault: expected.default });
+      }
+      for (const l of links) {
+        const m = await l.next();
+        if (m.type !== 'report') throw new Error(`SWARM.PROTOCOL: expected a report, got ${m.type}`);
+        reports.push(m.report);
+      }
+      driverDelay.disable();
+      return mergeReports(reports, { users: total, workers, isolation, driverDelay });
+    },
+  };
+}
+
+function sumTotals(a: CohortTotals, b: CohortTotals): CohortTotals {
+  const closes: Record<string, number> = { ...a.closesByCode };
+  for (const [code, n] of Object.entries(b.closesByCode)) closes[code] = (closes[code] ?? 0) + n;
+  const d = (k: keyof DeliveryTotals) => a.delivery[k] + b.delivery[k];
+  return {
+    users: a.users + b.users, connects: a.connects + b.connects, connectFailures: a.connectFailures + b.connectFailures, closesByCode: closes,
+    errors: a.errors + b.errors, notificationFrames: a.notificationFrames + b.notificationFrames, oddsFrames: a.oddsFrames + b.oddsFrames,
+    bytes: a.bytes + b.bytes, notificationsAfterStall: a.notificationsAfterStall + b.notificationsAfterStall,
+    delivery: { expected: d('expected'), received: d('received'), lost: d('lost'), duplicates: d('duplicates'), outOfOrder: d('outOfOrder'), unexpected: d('unexpected') },
+  };
+}
+
+interface MergeContext {
+  readonly users: number;
+  readonly workers: number;
+  readonly isolation: 'thread' | 'process';
+  readonly driverDelay: ReturnType<typeof monitorEventLoopDelay>;
+}
+
+export function mergeReports(reports: readonly WorkerReport[], ctx: MergeContext): { report: SwarmReport; histograms: HistogramSet } {
+  const histograms = createHistogramSet();
+  const totals: Partial<Record<Cohort, CohortTotals>> = {};
+  for (const r of reports) {
+    mergeEncoded(histograms, r.histograms);
+    for (const c of COHORTS) {
+      const t = r.cohorts[c];
+      if (t !== undefined) totals[c] = totals[c] === undefined ? t : sumTotals(totals[c], t);
+    }
+  }
+  const pct = percentilesOfSet(histograms);
+  const cohorts: Partial<Record<Cohort, CohortReport>> = {};
+  let delivery: DeliveryTotals = { expected: 0, received: 0, lost: 0, duplicates: 0, outOfOrder: 0, unexpected: 0 };
+  for (const c of COHORTS) {
+    const t = totals[c];
+    if (t === undefined) continue;
+    cohorts[c] = { ...t, notificationLatencyMs: pct[histogramKey(c, 'notification')] ?? null, oddsLatencyMs: pct[histogramKey(c, 'odds')] ?? null };
+    delivery = {
+      expected: delivery.expected + t.delivery.expected, received: delivery.received + t.delivery.received, lost: delivery.lost + t.delivery.lost,
+      duplicates: delivery.duplicates + t.delivery.duplicates, outOfOrder: delivery.outOfOrder + t.delivery.outOfOrder, unexpected: delivery.unexpected + t.delivery.unexpected,
+    };
+  }
+  const ms = (ns: number) => Math.round(ns / 1e3) / 1e3;
+  const d = ctx.driverDelay;
+  const lastError = reports.map((r) => r.lastError).find((e) => e !== undefined);
+  const report: SwarmReport = {
+    users: ctx.users, workers: ctx.workers, isolation: ctx.isolation, cohorts, delivery,
+    driverLoopDelayMs: { p50: ms(d.percentile(50)), p99: ms(d.percentile(99)), max: ms(d.max) },
+    workerLoopDelayMs: reports.map((r) => r.loopDelayMs),
+    ...(lastError === undefined ? {} : { lastError }),
+  };
+  return { report, histograms };
+}
+
+export type { HistogramSet };
