@@ -26,13 +26,12 @@ import { graphqlError } from './errors.ts';
 import type { GatewayLimits } from './limits.ts';
 import { placeBetFor, type BetInput } from './place-bet.ts';
 
-/** A notification as the store returns it after a sequence number (and as subscriptions yield it). */
+/** A notification with its per-user sequence number (as the store logs it and subscriptions yield it). */
 export type SequencedBody = NotificationBody & { readonly seq: number };
 
 /** What the schema reads and writes: the Store's ports (the CLI opens the backend behind them). */
-export type GatewayStore = Pick<Store, 'getRace' | 'getOutcome' | 'placeBet'> & {
+export type GatewayStore = Pick<Store, 'getRace' | 'getOutcome' | 'placeBet' | 'notificationsAfter'> & {
   readonly readback?: Pick<NonNullable<Store['readback']>, 'balances' | 'ticketsOfRace'>;
-  notificationsAfter?(userId: string, afterSeq: number, limit: number): Promise<readonly SequencedBody[]>;
 };
 
 export interface GatewayContext {
@@ -208,7 +207,6 @@ export function createSchema(deps: SchemaDeps): GraphQLSchema {
         resolve: async (_r, a: { afterSeq: number; limit: number }, ctx) => {
           if (a.afterSeq < 0) throw graphqlError('GATEWAY.LIMIT_INVALID', `afterSeq must be 0 or more, got ${a.afterSeq}`, 'afterSeq');
           if (a.limit < 1 || a.limit > limits.maxMissedPage) throw graphqlError('GATEWAY.LIMIT_INVALID', `limit must be 1..${limits.maxMissedPage}, got ${a.limit}`, 'limit');
-          if (store.notificationsAfter === undefined) throw graphqlError('GATEWAY.NOT_SUPPORTED', 'this backend keeps no notification sequence');
           return (await store.notificationsAfter(ctx.userId, a.afterSeq, a.limit)).map(notificationValue);
         },
       },

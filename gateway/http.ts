@@ -1,0 +1,96 @@
+// The gateway's HTTP side: GraphQL over HTTP (graphql-http) on /graphql with the caller's token in
+// `Authorization: Bearer`, the Prometheus text on GET /metrics and GET /healthz. The request body
+// is read here, bounded (graphql-http's own node adapter reads it without a limit), and the token
+// is checked before graphql-http sees the request: an anonymous caller gets 401, no execution.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { getOperationAST, GraphQLError, parse, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
+import { createHandler } from 'graphql-http';
+import { bearerToken, verifyToken } from './auth.ts';
+import { graphqlError } from './errors.ts';
+import { checkOperation, type GatewayLimits } from './limits.ts';
+import type { GatewayContext } from './schema.ts';
+
+export interface HttpDeps {
+  readonly schema: GraphQLSchema;
+  readonly secret: Uint8Array;
+  readonly limits: GatewayLimits;
+  readonly metricsText: () => Promise<string>;
+  readonly metricsContentType: string;
+}
+
+const GRAPHQL_PATH = '/graphql';
+
+function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...headers }).end(text);
+}
+
+const errorBody = (code: string, message: string) => ({ errors: [{ message, extensions: { code } }] });
+
+/** The body as text, or undefined when it grew past `max` bytes (the request is then answered 413). */
+function readBody(req: IncomingMessage, max: number): Promise<string | undefined> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > max) return resolve(undefined);
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > max) {
+        req.removeAllListeners('data');
+        req.resume();
+        resolve(undefined);
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+/** Depth and cost, checked once the document parses and validates (graphql-http then runs it). */
+export function limitErrors(schema: GraphQLSchema, query: string, operationName: string | null | undefined, variables: Readonly<Record<string, unknown>>, limits: GatewayLimits): readonly GraphQLError[] | { document: DocumentNode } {
+  let document: DocumentNode;
+  try {
+    document = parse(query);
+  } catch (e) {
+    return [e instanceof GraphQLError ? e : new GraphQLError(String(e))];
+  }
+  const invalid = validate(schema, document);
+  if (invalid.length > 0) return invalid;
+  const operation = getOperationAST(document, operationName);
+  if (operation === null || operation === undefined) return [new GraphQLError('Unable to identify operation')];
+  const checked = checkOperation(document, operation, variables, limits);
+  if (!checked.ok) return [graphqlError(checked.error.code, checked.error.message)];
+  return { document };
+}
+
+export function createHttpHandler(deps: HttpDeps): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
+  const { schema, limits } = deps;
+  const handle = createHandler<IncomingMessage, { userId: string }, GatewayContext>({
+    schema,
+    context: (req) => ({ userId: req.context.userId }),
+    onSubscribe: (_req, params) => {
+      const checked = limitErrors(schema, params.query, params.operationName, params.variables ?? {}, limits);
+      if (Array.isArray(checked)) return checked as readonly GraphQLError[];
+      return undefined;
+    },
+  });
+  return async (req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method === 'GET' && path === '/healthz') return sendJson(res, 200, { ok: true });
+    if (req.method === 'GET' && path === '/metrics') {
+      const text = await deps.metricsText();
+      res.writeHead(200, { 'content-type': deps.metricsContentType }).end(text);
+      return;
+    }
+    if (path !== GRAPHQL_PATH) return sendJson(res, 404, errorBody('GATEWAY.NOT_FOUND', `no such path ${path}: GraphQL is on ${GRAPHQL_PATH}`));
+    const auth = await verifyToken(bearerToken(req.headers.authorization), deps.secret);
+    if (!auth.ok) return sendJson(res, 401, errorBody(auth.error.code, auth.error.message), { 'www-authenticate': 'Bearer' });
+    const body = await readBody(req, limits.maxBodyBytes);
+    if (body === undefined) return sendJson(res, 413, errorBody('GATEWAY.BODY_TOO_LARGE', `the request body is larger than ${limits.maxBodyBytes} bytes`), { connection: 'close' });
+    const [text, init] = await handle({ url: req.url ?? '/', method: req.method ?? 'GET', headers: req.headers, body, raw: req, context: { userId: auth.value.userId } });
+    res.writeHead(init.status, init.statusText, init.headers as Record<string, string>).end(text);
+  };
+}
