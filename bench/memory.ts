@@ -117,7 +117,7 @@ export function runBench(argv: readonly string[]): Promise<number> {
     const sampler = setInterval(sample, RSS_SAMPLE_MS);
     const clock = createRealClock();
     const bus = createMemoryBus({ clock });
-    const store = createMemoryStore({ clock, ledgerLog: false, capacityTickets: tickets });
+    const store = createMemoryStore({ clock, ledgerLog: false, notificationLog: false, capacityTickets: tickets });
     const loadStarted = performance.now();
     await loadWorld(store, users, tickets, typeof flags['seed'] === 'number' ? flags['seed'] : 1);
     const loadMs = performance.now() - loadStarted;

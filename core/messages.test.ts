@@ -57,6 +57,10 @@ const mutations: [string, Record<string, unknown>, string, unknown, string][] = 
   ['notifications', notification, 'notificationId', 'n1', 'notifications.notificationId: must be "ntf:settled:stl:r1:u1:v1" (the dedupe id of its payload), got "n1"'],
   ['notifications', ranking, 'payload', { ...ranking.payload, rank: 0 }, 'notifications.payload.rank: must be a positive integer or null, got 0'],
   ['notifications', ranking, 'payload', { ...ranking.payload, top: [{ rank: 1, userId: 'u1', cash: 1, medals: 0, x: 1 }] }, 'notifications.payload.top[0].x: unknown field'],
+  ['notifications', notification, 'seq', 0, "notifications.seq: must be a positive integer (the number in the user's notification log), got 0"],
+  ['notifications', notification, 'seq', 2.5, "notifications.seq: must be a positive integer (the number in the user's notification log), got number 2.5"],
+  ['notifications', notification, 'seq', '3', "notifications.seq: must be a positive integer (the number in the user's notification log), got \"3\""],
+  ['notifications', notification, 'seq', -1, "notifications.seq: must be a positive integer"],
   ['notifications', ranking, 'notificationId', 'ntf:ranking:r1:u1', 'notifications.notificationId: must be "ntf:ranking:r1:u2" (the dedupe id of its payload), got "ntf:ranking:r1:u1"'],
 ];
 
@@ -102,6 +106,7 @@ describe('message encoders', () => {
       ['settled', encodeSettled(settled), settled],
       ['notifications', encodeNotification(notification), notification],
       ['notifications', encodeNotification(ranking), ranking],
+      ['notifications', encodeNotification({ ...notification, seq: 42 }), { ...notification, seq: 42 }],
     ];
     for (const [topic, text, expected] of cases) {
       const r = parseMessage(topic, text);

@@ -155,7 +155,7 @@ export function parseSettled(value: unknown): Result<SettledMessage> {
 
 export function parseNotification(value: unknown): Result<NotificationMessage> {
   const topic = TOPICS.notifications;
-  const o = envelope(value, topic, ['userId', 'raceId', 'kind', 'payload', 'publishedAt', 'notificationId']);
+  const o = envelope(value, topic, ['userId', 'raceId', 'kind', 'payload', 'publishedAt', 'notificationId', 'seq']);
   if (!o.ok) return o;
   const userId = idAt(o.value, 'userId', topic);
   if (!userId.ok) return userId;
@@ -170,7 +170,13 @@ export function parseNotification(value: unknown): Result<NotificationMessage> {
   if (!publishedAt.ok) return publishedAt;
   const expectedId = notificationIdOf(userId.value, payload.value);
   if (o.value.notificationId !== expectedId) return invalid(`${topic}.notificationId`, `must be "${expectedId}" (the dedupe id of its payload), got ${describe(o.value.notificationId)}`);
-  return ok({ schemaVersion: SCHEMA_VERSION, userId: userId.value, raceId: raceId.value, kind: payload.value.kind, payload: payload.value, publishedAt: publishedAt.value, notificationId: expectedId });
+  const body = { schemaVersion: SCHEMA_VERSION, userId: userId.value, raceId: raceId.value, kind: payload.value.kind, payload: payload.value, publishedAt: publishedAt.value, notificationId: expectedId } as const;
+  if (o.value.seq === undefined) return ok(body);
+  // The number in the user's notification log (Store.appendNotifications): 1, 2, ...
+  const seq = countAt(o.value, 'seq', topic, 'a positive integer (the number in the user\'s notification log)');
+  if (!seq.ok) return seq;
+  if (seq.value === 0) return invalid(`${topic}.seq`, 'must be a positive integer (the number in the user\'s notification log), got 0');
+  return ok({ ...body, seq: seq.value });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -205,7 +211,8 @@ export function encodeSettled(m: Unversioned<SettledMessage>): string {
 }
 
 export function encodeNotification(m: Unversioned<NotificationMessage>): string {
-  const x: NotificationMessage = { schemaVersion: SCHEMA_VERSION, userId: m.userId, raceId: m.raceId, kind: m.kind, payload: m.payload, publishedAt: m.publishedAt, notificationId: m.notificationId };
+  const base: NotificationMessage = { schemaVersion: SCHEMA_VERSION, userId: m.userId, raceId: m.raceId, kind: m.kind, payload: m.payload, publishedAt: m.publishedAt, notificationId: m.notificationId };
+  const x: NotificationMessage = m.seq === undefined ? base : { ...base, seq: m.seq };
   return encodeChecked(TOPICS.notifications, x, parseNotification);
 }
 

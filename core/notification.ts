@@ -46,8 +46,11 @@ export function settledNotificationId(settlementId: string): string {
   return `ntf:settled:${settlementId}`;
 }
 
+/** Every ranking notification's id starts with this (the broadcast's and each user's own). */
+export const RANKING_NOTIFICATION_ID_PREFIX = 'ntf:ranking:';
+
 export function rankingNotificationId(raceId: string, userId: string): string {
-  return `ntf:ranking:${raceId}:${userId}`;
+  return `${RANKING_NOTIFICATION_ID_PREFIX}${raceId}:${userId}`;
 }
 
 export function notificationIdOf(userId: string, payload: NotificationPayload): string {

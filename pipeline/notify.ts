@@ -1,9 +1,13 @@
-// Notify: for each `settled` message, publish the user's `settled` notification (its id is
-// deterministic, so a redelivery republishes the same notification and the client drops the
-// copy), then ack. It has its own subscription on `settled`, apart from post-settle: the user
-// hears of a committed settlement at once, whatever the bonus and marker writes are waiting for.
+// Notify: for each `settled` message, append the user's `settled` notification to the user's
+// notification log (Store.appendNotifications gives its number, `seq`), publish it with that
+// number, then ack. Its id is deterministic, so a redelivery is answered the same number by the
+// log and republishes the same notification: the client drops the copy (by id, or by a seq it
+// has already seen), and a client that missed it reads it from the log after its last seq. It has
+// its own subscription on `settled`, apart from post-settle: the user hears of a committed
+// settlement at once, whatever the bonus and marker writes are waiting for.
 import { encodeNotification } from '../core/messages.ts';
 import { settledNotificationId, type NotificationBody } from '../core/notification.ts';
+import { invariant } from '../core/result.ts';
 import type { BusMessage, Delivery, DeliveryHandler } from '../core/ports.ts';
 import { TOPICS } from '../core/topology.ts';
 import type { HandlerDeps } from './context.ts';
@@ -29,7 +33,10 @@ async function handleSettled(deps: HandlerDeps, d: Delivery): Promise<void> {
   const received = await receive(deps, d, TOPICS.settled, parseSettled);
   if (received === undefined) return;
   const { m } = received;
-  await deps.bus.publish(TOPICS.notifications, [notificationMessage(settledNotificationOf(m))]);
+  const body = settledNotificationOf(m);
+  const [seq] = await deps.store.appendNotifications([body]);
+  invariant(seq !== undefined, `the notification log gave no number to ${body.notificationId}`);
+  await deps.bus.publish(TOPICS.notifications, [notificationMessage({ ...body, seq })]);
   deps.counters.notificationsPublished++;
   deps.probe('notify.afterPublish', `${m.raceId}/${m.userId}#${d.deliveryAttempt}`);
   d.ack();

@@ -11,6 +11,7 @@ import { TOPICS } from '../core/topology.ts';
 import { smokeRaceDay } from '../sim/workload.ts';
 import { loadDay } from '../sim/world.ts';
 import { InjectedCrash, type Probe } from './probe.ts';
+import { RANKING_BROADCAST_USER } from './ranking.ts';
 import { startPipeline } from './runner.ts';
 
 const SHAPE = { usersMin: 12, usersMax: 12, ticketsPerUserMax: 2, stakeUnitsMax: 5 };
@@ -31,7 +32,8 @@ async function world(duplicateProbability: number) {
   };
   const out = (data: string): void => {
     const m = parseMessage(TOPICS.notifications, data);
-    if (m.ok && m.value.topic === TOPICS.notifications && m.value.message.payload.kind === 'ranking') published.push(data);
+    // The race-level broadcast: one per ranking published (each user's own ranking precedes it).
+    if (m.ok && m.value.topic === TOPICS.notifications && m.value.message.payload.kind === 'ranking' && m.value.message.userId === RANKING_BROADCAST_USER) published.push(data);
   };
   return { clock, bus, store, race, published };
 }

@@ -21,7 +21,11 @@ import { notificationMessage } from './notify.ts';
 import type { RaceContext } from './race-cache.ts';
 import { LIMITS } from './settings.ts';
 
-/** The ranking is one broadcast per race: the gateway shows it on every connection (see report). */
+/**
+ * The ranking's race-level broadcast, published once per race after every user's own ranking
+ * notification: the user id of no user, so it has no number and no user's subscription gets it
+ * (the run's client times the ranking by it; a public results screen would show it).
+ */
 export const RANKING_BROADCAST_USER = '*';
 
 /** Races whose fan-out count a worker remembers (a day has dozens). */
@@ -61,11 +65,40 @@ function leftOutOf(dead: readonly DeadLetteredUser[], settled: ReadonlySet<strin
   return { users, reasons };
 }
 
+/**
+ * Each user's own ranking notification (the top entries and the user's rank), numbered in the
+ * user's notification log: one append per page of users, then the page published with its
+ * numbers. The users are the race's settled users, page by page, and then the dead-lettered ones
+ * the ranking left out. A claimant's redelivery repeats this from the start: the log answers
+ * the same numbers, so the republished notifications are the same ones.
+ */
+async function publishUserRankings(deps: HandlerDeps, race: RaceContext, ranking: readonly RankingEntry[], leftOut: LeftOut, leftOutUsers: readonly string[]): Promise<void> {
+  const raceId = race.outcome.raceId;
+  const publish = async (userIds: readonly string[]): Promise<void> => {
+    if (userIds.length === 0) return;
+    const bodies = userIds.map((u) => rankingNotification(raceId, u, ranking, LIMITS.rankingTop, race.outcome.publishedAtMs, leftOut));
+    const seqs = await deps.store.appendNotifications(bodies);
+    await deps.bus.publish(TOPICS.notifications, bodies.map((b, i) => notificationMessage({ ...b, seq: seqs[i] })));
+  };
+  const page = storeMethod(deps.store, 'pageSettlementTotals');
+  let after: string | undefined;
+  for (;;) {
+    const rows = await page(raceId, after, LIMITS.fanoutPageUsers);
+    await publish(rows.map((r) => r.userId));
+    if (rows.length < LIMITS.fanoutPageUsers) break;
+    after = rows[rows.length - 1]?.userId;
+  }
+  for (let i = 0; i < leftOutUsers.length; i += LIMITS.fanoutPageUsers) await publish(leftOutUsers.slice(i, i + LIMITS.fanoutPageUsers));
+}
+
 async function publishRanking(deps: HandlerDeps, race: RaceContext): Promise<void> {
   const raceId = race.outcome.raceId;
   const dead = deps.store.deadLetteredUsers === undefined ? [] : await storeMethod(deps.store, 'deadLetteredUsers')(raceId);
   const { ranking, settled } = await rankRace(deps, raceId, Math.min(LIMITS.rankingTop, RANKING_NOTIFICATION_TOP), new Set(dead.map((d) => d.userId)));
-  const body = rankingNotification(raceId, RANKING_BROADCAST_USER, ranking, LIMITS.rankingTop, race.outcome.publishedAtMs, leftOutOf(dead, settled));
+  const leftOut = leftOutOf(dead, settled);
+  await publishUserRankings(deps, race, ranking, leftOut, dead.map((d) => d.userId).filter((u) => !settled.has(u)));
+  // The race-level broadcast last (no user, no number): the ranking is out once it is published.
+  const body = rankingNotification(raceId, RANKING_BROADCAST_USER, ranking, LIMITS.rankingTop, race.outcome.publishedAtMs, leftOut);
   await deps.bus.publish(TOPICS.notifications, [notificationMessage(body)]);
   deps.counters.rankingsPublished++;
 }

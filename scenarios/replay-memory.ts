@@ -100,7 +100,7 @@ export async function replayOnMemory(o: MemoryReplayOptions): Promise<ReplayRepo
   const clock = createRealClock();
   const day = buildRaceDay(o.spec, o.seed);
   // Ledger totals only: a full ledger log of millions of tickets is for checkers, not for load.
-  const base = createMemoryStore({ clock, ledgerLog: false, capacityTickets: day.ticketCount });
+  const base = createMemoryStore({ clock, ledgerLog: false, notificationLog: false, capacityTickets: day.ticketCount });
   const store = o.wrapStore?.(base) ?? base;
   const bus = createMemoryBus({ clock });
   const plan = day.plan;

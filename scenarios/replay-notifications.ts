@@ -16,6 +16,8 @@ export interface RaceNotifications {
   duplicates: number;
   /** Broadcast ranking notifications received. */
   rankings: number;
+  /** Users' own ranking notifications received (one per ranked user, more on redelivery). */
+  userRankings: number;
 }
 
 export interface NotificationTally {
@@ -45,14 +47,15 @@ export function startNotificationTally(bus: MessageBus, raceIds: readonly string
   const raceOf = (raceId: string): RaceNotifications | undefined => {
     if (!known.has(raceId)) return undefined;
     let r = races.get(raceId);
-    if (r === undefined) races.set(raceId, (r = { settled: new Uint8Array((users >>> 3) + 1), duplicates: 0, rankings: 0 }));
+    if (r === undefined) races.set(raceId, (r = { settled: new Uint8Array((users >>> 3) + 1), duplicates: 0, rankings: 0, userRankings: 0 }));
     return r;
   };
   const tally = (id: string, userId: string): void => {
-    if (id.startsWith(RANKING_PREFIX) && userId === RANKING_BROADCAST_USER) {
+    if (id.startsWith(RANKING_PREFIX)) {
       const r = raceOf(id.slice(RANKING_PREFIX.length, id.length - userId.length - 1));
-      if (r === undefined) stray(id);
-      else r.rankings++;
+      if (r === undefined || (userId !== RANKING_BROADCAST_USER && userIndexOf(userId) < 0)) stray(id);
+      else if (userId === RANKING_BROADCAST_USER) r.rankings++;
+      else r.userRankings++;
       return;
     }
     // ntf:settled:stl:<raceId>:<userId>:v<version>

@@ -13,6 +13,7 @@
 import { parseMessage } from '../core/messages.ts';
 import type { RankingPayload } from '../core/notification.ts';
 import type { Store } from '../core/ports.ts';
+import { RANKING_BROADCAST_USER } from '../pipeline/ranking.ts';
 import { TOPICS } from '../core/topology.ts';
 import type { Violation } from './checkers.ts';
 import type { DoomPlan } from './faults.ts';
@@ -122,7 +123,8 @@ async function checkDoomed(w: TerminalWorld, add: (checker: string, message: str
 async function checkRankingOnce(w: TerminalWorld, add: (checker: string, message: string) => void): Promise<void> {
   const rankings = w.notificationsPublished.filter((data) => {
     const m = parseMessage(TOPICS.notifications, data);
-    return m.ok && m.value.topic === TOPICS.notifications && m.value.message.kind === 'ranking' && m.value.message.raceId === w.raceId;
+    // The race-level broadcast (each user's own ranking notification precedes it, numbered per user).
+    return m.ok && m.value.topic === TOPICS.notifications && m.value.message.kind === 'ranking' && m.value.message.raceId === w.raceId && m.value.message.userId === RANKING_BROADCAST_USER;
   });
   const allowed = 1 + w.crashesAfterRankingPublish;
   if (rankings.length === 0) add('ranking-once', `the ranking of ${w.raceId} was never published`);

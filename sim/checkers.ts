@@ -179,6 +179,7 @@ function checkNotifications(w: World, expected: ExpectedRace, known: Set<string>
       r.add('notified-exactly-once', `notification ${id} says ${JSON.stringify(n.payload)}, the settlement credited cash ${s.cashDelta} medals ${s.medalDelta} hits ${s.hits}`);
     }
   }
+  checkUserRankings(w, expected, known, r);
   const rid = rankingNotificationId(raceId, RANKING_BROADCAST_USER);
   known.add(rid);
   const rn = shown.get(rid);
@@ -186,6 +187,29 @@ function checkNotifications(w: World, expected: ExpectedRace, known: Set<string>
   else if (rn.times !== 1) r.add('ranking-exactly-once', `the client showed ${rid} ${rn.times} times`);
   else if (rn.payload.kind !== 'ranking' || !sameRanking(rn.payload.top, expected.ranking)) {
     r.add('ranking-exactly-once', `the ranking shown is not the ranking of every settled user: ${JSON.stringify(rn.payload.kind === 'ranking' ? rn.payload.top.slice(0, 3) : rn.payload)}`);
+  }
+}
+
+/**
+ * Each settled user's own ranking notification (the race's top and the user's rank), shown once;
+ * a user the ranking left out (dead-lettered) gets one too, also shown once.
+ */
+function checkUserRankings(w: World, expected: ExpectedRace, known: Set<string>, r: Report): void {
+  const raceId = expected.race.raceId;
+  for (const u of expected.users.values()) {
+    const id = rankingNotificationId(raceId, u.userId);
+    known.add(id);
+    const n = w.client.shown.get(id);
+    const rank = expected.ranking.find((e) => e.userId === u.userId)?.rank ?? null;
+    if (n === undefined) r.add('ranking-exactly-once', `user ${u.userId} was never shown the ranking of ${raceId}`);
+    else if (n.times !== 1) r.add('ranking-exactly-once', `the client showed ${id} ${n.times} times`);
+    else if (n.payload.kind !== 'ranking' || n.payload.rank !== rank || !sameRanking(n.payload.top, expected.ranking)) r.add('ranking-exactly-once', `${id} says ${JSON.stringify(n.payload).slice(0, 200)}, expected rank ${rank} in the race's ranking`);
+  }
+  const prefix = rankingNotificationId(raceId, '');
+  for (const [id, n] of w.client.shown) {
+    if (!id.startsWith(prefix) || known.has(id) || n.userId === RANKING_BROADCAST_USER) continue;
+    known.add(id);
+    if (n.times !== 1) r.add('ranking-exactly-once', `the client showed ${id} ${n.times} times`);
   }
 }
 

@@ -1,7 +1,7 @@
 // Building a memory world from a race day, and the notification client that watches it; shared by
 // the simulator (virtual time) and `raceday run` (real time).
 import { parseNotification } from '../core/messages.ts';
-import { createNotificationDeduper, type NotificationDeduper, type NotificationPayload } from '../core/notification.ts';
+import { createNotificationDeduper, RANKING_NOTIFICATION_ID_PREFIX, type NotificationDeduper, type NotificationPayload } from '../core/notification.ts';
 import type { Clock, MessageBus, Store, SubscriptionHandle } from '../core/ports.ts';
 import type { Ticket } from '../core/ticket.ts';
 import { SUBSCRIPTIONS } from '../core/topology.ts';
@@ -104,9 +104,10 @@ export function startClient(bus: MessageBus, clock: Clock, options: ClientOption
   const shown = new Map<string, { userId: string; payload: NotificationPayload; times: number }>();
   let lastShownAtMs = 0;
   let lastBroadcastAtMs = 0;
-  const shownNow = (userId: string | undefined): void => {
+  // Rankings (the broadcast and each user's own) time the ranking; the rest time the notifications.
+  const shownNow = (userId: string | undefined, id: string): void => {
     shownCount++;
-    if (userId === RANKING_BROADCAST_USER) lastBroadcastAtMs = now();
+    if (userId === RANKING_BROADCAST_USER || id.startsWith(RANKING_NOTIFICATION_ID_PREFIX)) lastBroadcastAtMs = Math.max(lastBroadcastAtMs, now());
     else lastShownAtMs = now();
   };
   const handle = bus.subscribe(
@@ -114,7 +115,7 @@ export function startClient(bus: MessageBus, clock: Clock, options: ClientOption
     async (d) => {
       if (options.validate === false) {
         const id = d.attributes['notificationId'];
-        if (id !== undefined && scaleDeduper.accept(id)) shownNow(d.attributes['userId']);
+        if (id !== undefined && scaleDeduper.accept(id)) shownNow(d.attributes['userId'], id);
         d.ack();
         return;
       }
@@ -127,7 +128,7 @@ export function startClient(bus: MessageBus, clock: Clock, options: ClientOption
           if (seen !== undefined) seen.times++;
           else {
             if (keep) shown.set(id, { userId, payload, times: 1 });
-            shownNow(userId);
+            shownNow(userId, id);
           }
         }
       }

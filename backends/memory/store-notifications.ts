@@ -2,6 +2,11 @@
 // and their ids. An append runs without an await between reading the last number and writing the
 // next, so concurrent calls in this process cannot interleave inside it (the atomicity the port
 // asks for); there is no other process to share it with.
+//
+// At replay scale (millions of users, nothing reads the log back) `bodies: false` keeps per user
+// only a 52-bit hash of each notification id, in seq order: enough to give a redelivered
+// notification its number again (a user has a handful of ids, so two of one user's ids sharing a
+// hash is out of the question), without holding millions of bodies and id strings.
 import { checkNotificationsAfter, planNotificationAppend } from '../../core/notification.ts';
 import { NOTIFICATIONS_PAGE_MAX, type SequencedNotification, type Store } from '../../core/ports.ts';
 
@@ -10,7 +15,13 @@ interface UserLog {
   readonly seqById: Map<string, number>;
 }
 
-export function createNotificationLog(): Pick<Store, 'appendNotifications' | 'notificationsAfter'> {
+type NotificationLog = Pick<Store, 'appendNotifications' | 'notificationsAfter'>;
+
+export function createNotificationLog(bodies = true): NotificationLog {
+  return bodies ? fullLog() : numbersOnlyLog();
+}
+
+function fullLog(): NotificationLog {
   const logs = new Map<string, UserLog>();
   return {
     async appendNotifications(bodies) {
@@ -30,6 +41,42 @@ export function createNotificationLog(): Pick<Store, 'appendNotifications' | 'no
       checkNotificationsAfter(userId, afterSeq, limit, NOTIFICATIONS_PAGE_MAX);
       // Numbers are dense from 1, so seq n sits at index n - 1.
       return logs.get(userId)?.entries.slice(afterSeq, afterSeq + limit) ?? [];
+    },
+  };
+}
+
+/** FNV-1a over the id's UTF-16 units, two 32-bit lanes folded to 52 bits (exact in a double). */
+function idHash(id: string): number {
+  let a = 0x811c9dc5;
+  let b = 0x01000193 ^ id.length;
+  for (let i = 0; i < id.length; i++) {
+    const c = id.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193) >>> 0;
+    b = Math.imul(b ^ c, 0x5bd1e995) >>> 0;
+  }
+  return (a & 0xfffff) * 0x100000000 + b;
+}
+
+function numbersOnlyLog(): NotificationLog {
+  const hashes = new Map<string, number[]>();
+  return {
+    async appendNotifications(bodies) {
+      const { seqs, appends } = planNotificationAppend(bodies, {
+        lastSeq: (userId) => hashes.get(userId)?.length ?? 0,
+        seqOf: (userId, id) => {
+          const at = hashes.get(userId)?.indexOf(idHash(id)) ?? -1;
+          return at < 0 ? undefined : at + 1;
+        },
+      });
+      for (const { body } of appends) {
+        const mine = hashes.get(body.userId);
+        if (mine === undefined) hashes.set(body.userId, [idHash(body.notificationId)]);
+        else mine.push(idHash(body.notificationId));
+      }
+      return seqs;
+    },
+    async notificationsAfter() {
+      throw new Error('notificationsAfter: this memory store keeps notification numbers only (notificationLog: false); create it with the log to read it back');
     },
   };
 }

@@ -26,6 +26,8 @@ export interface MemoryStoreOptions {
   readonly capacityTickets?: number;
   /** Keep every ledger entry (checkers) or only per-user totals (scale). Default true. */
   readonly ledgerLog?: boolean;
+  /** Keep every notification of the notification log (read back by recovery) or only their numbers (scale). Default true. */
+  readonly notificationLog?: boolean;
   /** Attempts per transaction before it fails with TRANSACTION_ABORTED. Default 16. */
   readonly maxTransactionAttempts?: number;
   /** Virtual time between a transaction's reads and its commit; 0 = one microtask. */

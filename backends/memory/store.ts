@@ -29,7 +29,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
   const bets = createBetMethods(state);
   const settlement = createSettlementMethods(state);
   const queries = createQueryMethods(state);
-  const notifications = createNotificationLog();
+  const notifications = createNotificationLog(options.notificationLog ?? true);
 
   // The methods are listed one by one (not spread) so the port reads as one table here.
   const store: MemoryStore = {
