@@ -2,7 +2,7 @@
 // for the 10,000-subscriber target and can be changed per instance (docs/gateway.md). Queries are
 // measured before anything executes: depth (nesting of selections) and cost (one per field, a
 // list field's children multiplied by the list's size).
-import { Kind, type DocumentNode, type FragmentDefinitionNode, type OperationDefinitionNode, type SelectionSetNode } from 'graphql';
+import { Kind, type ArgumentNode, type DocumentNode, type FragmentDefinitionNode, type OperationDefinitionNode, type SelectionSetNode } from 'graphql';
 import { gatewayError, type GatewayError } from './errors.ts';
 import { ok, type Result } from '../core/result.ts';
 
@@ -91,13 +91,13 @@ function measure(set: SelectionSetNode, fragments: ReadonlyMap<string, FragmentD
   return { depth, cost };
 }
 
-function listSize(field: string, args: readonly { name: { value: string }; value: { kind: string; value?: string; name?: { value: string } } }[], variables: Readonly<Record<string, unknown>>): number {
+function listSize(field: string, args: readonly ArgumentNode[], variables: Readonly<Record<string, unknown>>): number {
   const dflt = LIST_SIZES[field];
   if (dflt === undefined) return 1;
   const limit = args.find((a) => a.name.value === 'limit')?.value;
   let n: unknown;
   if (limit?.kind === Kind.INT) n = Number(limit.value);
-  else if (limit?.kind === Kind.VARIABLE && limit.name !== undefined) n = variables[limit.name.value];
+  else if (limit?.kind === Kind.VARIABLE) n = variables[limit.name.value];
   return typeof n === 'number' && Number.isSafeInteger(n) && n > 0 ? n : dflt;
 }
 

@@ -17,6 +17,7 @@ import {
   GraphQLSchema,
   GraphQLString,
   Kind,
+  type GraphQLNullableType,
   type ValueNode,
 } from 'graphql';
 import type { NotificationBody } from '../core/notification.ts';
@@ -34,7 +35,7 @@ export type GatewayStore = Pick<Store, 'getRace' | 'getOutcome' | 'placeBet' | '
   readonly readback?: Pick<NonNullable<Store['readback']>, 'balances' | 'ticketsOfRace'>;
 };
 
-export interface GatewayContext {
+export interface GatewayContext extends Record<PropertyKey, unknown> {
   /** From the verified token only. */
   readonly userId: string;
 }
@@ -89,7 +90,7 @@ const JSONScalar = new GraphQLScalarType({
   },
 });
 
-const nn = <T extends Parameters<typeof GraphQLNonNull>[0]>(t: T) => new GraphQLNonNull(t);
+const nn = <T extends GraphQLNullableType>(t: T): GraphQLNonNull<T> => new GraphQLNonNull(t);
 
 const Balances = new GraphQLObjectType<UserAccount>({
   name: 'Balances',
@@ -134,7 +135,15 @@ export const NotificationType = new GraphQLObjectType<NotificationValue>({
   },
 });
 
-export const OddsType = new GraphQLObjectType<{ raceId: string; sentAt: number; odds: unknown }>({
+/** What the `odds` subscription yields: one frame of a race's live odds. */
+export interface OddsFrame {
+  readonly raceId: string;
+  /** When the frame was sent (ms since the epoch): an odds frame's latency is measured from it. */
+  readonly sentAt: number;
+  readonly odds: unknown;
+}
+
+export const OddsType = new GraphQLObjectType<OddsFrame>({
   name: 'Odds',
   fields: {
     raceId: { type: nn(GraphQLID) },
