@@ -73,7 +73,7 @@ const TOKEN_TTL_SECONDS = 3_600;
 /** Past this many users the swarm's clients run in child processes, off this process's CPU share. */
 const THREADS_USERS_MAX = 2_000;
 /** Waiting for the last notifications to be handed to their sockets is bounded. */
-const DRAIN_WAIT_MS_MAX = 120_000;
+const DRAIN_WAIT_MS_MAX = 30_000;
 /** After the last frame is handed to its socket, how long the clients get to read it. */
 const RECEIPT_GRACE_MS = 500;
 
@@ -142,9 +142,12 @@ export async function startRunGateway(o: RunGatewayOptions): Promise<RunGateway>
   const settlement = new Map<string, Histogram>();
   const delivery = new Map<string, Histogram>();
   let handed = 0;
+  // Notifications entered and not yet handed to a socket, by `user:seq`: named when the drain times out.
+  const owed = new Map<string, string>();
   const policy = timedPolicy(parsed.value, (out) => {
     if (out.kind !== 'notification') return;
     handed++;
+    owed.delete(`${out.userId}:${out.seq}`);
     recordIn(delivery, out.raceId, Date.now() - out.enteredAtMs);
   });
   const secret = randomBytes(32);
@@ -160,6 +163,7 @@ export async function startRunGateway(o: RunGatewayOptions): Promise<RunGateway>
         const at = Date.now();
         recordIn(settlement, body.raceId, at - body.publishedAt);
         entered++;
+        owed.set(`${body.userId}:${body.seq}`, body.kind);
         const p = (gateway as GatewayHandle).deliver(body, at);
         if (p !== undefined) await p;
       }
@@ -222,7 +226,10 @@ export async function startRunGateway(o: RunGatewayOptions): Promise<RunGateway>
       }
       // Every notification of a connected user is handed to its socket once (a reconnect would replay from the log).
       const drained = await waitUntil(() => handed >= expected * (ready.connected / Math.max(1, users.length)), DRAIN_WAIT_MS_MAX);
-      if (!drained) o.log(`gateway: only ${handed} of ${expected} notifications reached their sockets in ${DRAIN_WAIT_MS_MAX} ms`);
+      if (!drained) {
+        const some = [...owed].slice(0, 5).map(([k, kind]) => `${k} (${kind})`);
+        o.log(`gateway: only ${handed} of ${expected} notifications reached their sockets in ${DRAIN_WAIT_MS_MAX} ms; still owed (user:seq): ${some.join(', ')}${owed.size > 5 ? ', ...' : ''}`);
+      }
       await new Promise((r) => setTimeout(r, RECEIPT_GRACE_MS));
       const { report } = await s.stop({ perUser, default: 0 });
       await close();
