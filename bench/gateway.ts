@@ -18,9 +18,9 @@ import { runWsBaseline, type WsBaselineResult } from './ws-baseline.ts';
  * "channel is full"; queues of 16 frames and a 64 KiB byte cap fill within seconds at the odds
  * rate below, so evictions happen inside a cell.
  */
-export const MATRIX_POLICIES: readonly string[] = ['shared-blocking:100:2000', 'unbounded', 'per-subscriber:16:drop-oldest', 'per-subscriber:16:evict-after:1000', 'bytes:64KiB:disconnect'];
+export const MATRIX_POLICIES: readonly string[] = ['shared-blocking:100:2000:4KiB', 'unbounded', 'per-subscriber:8:drop-oldest', 'per-subscriber:8:evict-after:1000', 'bytes:16KiB:disconnect'];
 /** The policy the throughput comparison with the bare loop runs (the fix). */
-const THROUGHPUT_POLICY = 'per-subscriber:16:evict-after:1000';
+const THROUGHPUT_POLICY = 'per-subscriber:8:evict-after:1000';
 
 const DEFAULTS = {
   subscribers: 10_000,
@@ -32,7 +32,7 @@ const DEFAULTS = {
   burstDeadlineMs: 20_000,
   slowReadBytesPerSecond: 1_024, // below the odds stream's 4 KB/s: a slow client falls behind
   throughputNotifications: 10,
-  tcpBufferBytes: 8_192,
+  tcpBufferBytes: 4_096,
 } as const;
 
 export const usage = `usage: raceday bench gateway [--subscribers N] [--policies P,P,...] [--slow 0,5] [--json] [options]
