@@ -86,3 +86,28 @@ describe('createDispatcher ids', () => {
     expect(second.depth().messages).toBe(1);
   });
 });
+
+describe('createDispatcher onWritten', () => {
+  it('reports a frame written when the writer asks for the next one, with the time of that ask', async () => {
+    let now = 1_000;
+    const p = parsePolicy('unbounded');
+    if (!p.ok) throw new Error(p.error.message);
+    const d = createDispatcher(p.value, { nowMs: () => now });
+    const written: [number | undefined, number][] = [];
+    const stop = d.onWritten((out, at) => written.push([out.seq, at]));
+    const it = d.add(sub('a', 'u'))[Symbol.asyncIterator]();
+    d.deliver(note('u', 1));
+    d.deliver(note('u', 2));
+    await it.next(); // takes 1
+    expect(written).toEqual([]);
+    now = 1_005;
+    await it.next(); // 1 was written; takes 2
+    expect(written).toEqual([[1, 1_005]]);
+    stop();
+    now = 1_009;
+    const pending = it.next(); // 2 written, but nobody listens any more
+    expect(written).toEqual([[1, 1_005]]);
+    d.remove('a');
+    expect((await pending).done).toBe(true);
+  });
+});

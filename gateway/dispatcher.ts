@@ -10,7 +10,11 @@ import { createIntakeChannel, type IntakeChannel } from './intake-channel.ts';
 export interface DispatcherOptions {
   /** Where the intake channel's "channel is full" lines go (stderr by default). */
   readonly log?: (line: string) => void;
+  readonly nowMs?: () => number;
 }
+
+/** Told when a frame's send finished: `writtenAtMs - out.enteredAtMs` is its delivery latency in the gateway. */
+export type WrittenListener = (out: Outbound, writtenAtMs: number) => void;
 
 /** Totals over every live subscription, read by /metrics at scrape time. */
 export interface DispatcherSnapshot {
@@ -34,6 +38,12 @@ export interface Dispatcher {
   remove(id: string): void;
   deliver(out: Outbound): void | Promise<void>;
   snapshot(): DispatcherSnapshot;
+  /**
+   * Registers a listener told of every frame whose send finished; returns its removal. A writer
+   * (graphql-ws) asks a subscription for its next frame only once the previous send finished, so
+   * the moment of that ask is when the previous frame was written.
+   */
+  onWritten(listener: WrittenListener): () => void;
   /** Closes every queue and stops the intake channel. */
   close(): void;
 }
@@ -48,6 +58,8 @@ interface Entry {
 export function createDispatcher(policy: DeliveryPolicy, options: DispatcherOptions = {}): Dispatcher {
   const byId = new Map<string, Entry>();
   const routes = new Map<string, Map<string, Entry>>();
+  const nowMs = options.nowMs ?? Date.now;
+  const writtenListeners = new Set<WrittenListener>();
 
   /** Takes one entry out of the routes (not a newer entry that reused its id). */
   const detach = (entry: Entry): void => {
@@ -69,12 +81,21 @@ export function createDispatcher(policy: DeliveryPolicy, options: DispatcherOpti
     },
     [Symbol.asyncIterator](): AsyncIterator<Outbound> {
       const it = inner[Symbol.asyncIterator]();
+      /** The frame handed to the writer last; its send has finished when the writer asks again. */
+      let handed: Outbound | undefined;
       return {
-        next: () =>
-          it.next().then((r) => {
+        next: () => {
+          if (handed !== undefined && writtenListeners.size > 0) {
+            const at = nowMs();
+            for (const listener of writtenListeners) listener(handed, at);
+          }
+          handed = undefined;
+          return it.next().then((r) => {
             if (r.done === true) detach(self());
+            else handed = r.value;
             return r;
-          }),
+          });
+        },
         return: (value?: unknown) => {
           detach(self());
           inner.close();
@@ -108,7 +129,7 @@ export function createDispatcher(policy: DeliveryPolicy, options: DispatcherOpti
   const channel: IntakeChannel<Outbound> | undefined =
     capacity === undefined
       ? undefined
-      : createIntakeChannel({ capacity, sendTimeoutMs: sendTimeoutMs ?? Number.MAX_SAFE_INTEGER }, fanOut, {
+      : createIntakeChannel({ capacity, ...(sendTimeoutMs === undefined ? {} : { sendTimeoutMs }) }, fanOut, {
           onDrop: () => policy.recordIntakeDrop?.(),
           describe: (out) => (out.kind === 'notification' ? `notification race ${out.raceId} user ${out.userId ?? '?'} seq ${out.seq ?? '?'}` : `odds race ${out.raceId}`),
           ...(options.log === undefined ? {} : { log: options.log }),
@@ -150,6 +171,10 @@ export function createDispatcher(policy: DeliveryPolicy, options: DispatcherOpti
         }
       }
       return { subscriptions: byId.size, queuedMessages, queuedBytes, deepestQueueMessages, deepestQueueBytes, socketBufferedBytes, intakeDepth: channel?.depth() ?? 0 };
+    },
+    onWritten(listener: WrittenListener): () => void {
+      writtenListeners.add(listener);
+      return () => writtenListeners.delete(listener);
     },
     close(): void {
       channel?.close();

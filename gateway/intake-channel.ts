@@ -28,10 +28,12 @@ export interface IntakeChannel<T> {
 interface Waiter<T> {
   readonly item: T;
   readonly resolve: () => void;
-  readonly timer: NodeJS.Timeout;
+  /** Undefined when sends wait for room without a time limit. */
+  readonly timer: NodeJS.Timeout | undefined;
 }
 
-export function createIntakeChannel<T>(shape: Required<IntakeShape>, consume: (item: T) => void | Promise<void>, options: IntakeChannelOptions<T> = {}): IntakeChannel<T> {
+/** `shape.sendTimeoutMs` undefined: a send into a full channel waits for room however long it takes. */
+export function createIntakeChannel<T>(shape: IntakeShape & { readonly capacity: number }, consume: (item: T) => void | Promise<void>, options: IntakeChannelOptions<T> = {}): IntakeChannel<T> {
   const { capacity, sendTimeoutMs } = shape;
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const buffer: T[] = [];
@@ -80,18 +82,24 @@ export function createIntakeChannel<T>(shape: Required<IntakeShape>, consume: (i
     void pump();
   };
 
+  /** The send timeout ran out for this waiter: the message is dropped, as the Redis client did. */
+  const drop = (waiter: Waiter<T>): void => {
+    const at = waiters.indexOf(waiter);
+    if (at >= 0) waiters.splice(at, 1);
+    drops += 1;
+    const what = options.describe === undefined ? '' : `: ${options.describe(waiter.item)}`;
+    log(`gateway: intake channel is full for ${sendTimeoutMs ?? 0} ms (message is dropped)${what}`);
+    options.onDrop?.(waiter.item);
+    waiter.resolve();
+  };
   const waitForRoom = (item: T): Promise<void> =>
     new Promise<void>((resolve) => {
-      const timer = setTimeout(() => {
-        const at = waiters.findIndex((w) => w.timer === timer);
-        if (at >= 0) waiters.splice(at, 1);
-        drops += 1;
-        const what = options.describe === undefined ? '' : `: ${options.describe(item)}`;
-        log(`gateway: intake channel is full for ${sendTimeoutMs} ms (message is dropped)${what}`);
-        options.onDrop?.(item);
-        resolve();
-      }, sendTimeoutMs);
-      waiters.push({ item, resolve, timer });
+      if (sendTimeoutMs === undefined) {
+        waiters.push({ item, resolve, timer: undefined });
+        return;
+      }
+      const waiter: Waiter<T> = { item, resolve, timer: setTimeout(() => drop(waiter), sendTimeoutMs) };
+      waiters.push(waiter);
     });
 
   return {

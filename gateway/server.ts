@@ -90,9 +90,38 @@ function upgradeHandler(wss: WebSocketServer, limits: GatewayLimits, counters: C
         closeWithGrace(ws, CLOSE.tooManyConnections, 'GATEWAY.TOO_MANY_CONNECTIONS');
         return;
       }
+      quietProtocolErrors(ws, counters);
       wss.emit('connection', ws, req);
     });
   };
+}
+
+/**
+ * A client's protocol error (a frame over maxPayload, bad UTF-8, a reserved opcode) is answered by
+ * ws itself with its close code (1009, 1007, 1002) before it emits 'error'; graphql-ws would then
+ * log a stack trace per bad frame, which a hostile client could repeat at will. Such errors are
+ * counted by close code instead; every other error goes on to graphql-ws as before.
+ */
+function quietProtocolErrors(ws: WebSocket, counters: Counters): void {
+  const emit = ws.emit.bind(ws);
+  ws.emit = ((event: string | symbol, ...args: unknown[]): boolean => {
+    if (event === 'error') {
+      const status = statusCodeOf(args[0]);
+      if (status !== undefined) {
+        counters.closedByCode[status] = (counters.closedByCode[status] ?? 0) + 1;
+        return true;
+      }
+    }
+    return emit(event, ...args);
+  }) as WebSocket['emit'];
+}
+
+/** ws marks the errors it raises for a peer's bad frame with the close code it sent (a symbol property). */
+function statusCodeOf(e: unknown): number | undefined {
+  if (typeof e !== 'object' || e === null) return undefined;
+  const key = Object.getOwnPropertySymbols(e).find((sym) => sym.description === 'status-code');
+  const v = key === undefined ? undefined : (e as Record<symbol, unknown>)[key];
+  return typeof v === 'number' ? v : undefined;
 }
 
 /** Starts the gateway on 127.0.0.1; resolves once it listens (and its intake, if any, consumes). */

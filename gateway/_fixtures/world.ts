@@ -57,16 +57,14 @@ export async function post(gateway: GatewayHandle, query: string, variables: Rec
   }
 }
 
-/** A graphql-ws client that never retries (a test wants to see the first close). */
+/** A graphql-ws client (lazy: it connects with its first subscription) that never retries: a test wants to see the first close. */
 export function wsClient(gateway: GatewayHandle, token: unknown, onClose?: (code: number, reason: string) => void): Client {
   return createClient({
     url: gateway.wsUrl,
     webSocketImpl: WebSocket,
-    lazy: false,
     retryAttempts: 0,
     connectionParams: token === undefined ? {} : { token },
     on: { closed: (e) => onClose?.((e as { code: number }).code, String((e as { reason: unknown }).reason)) },
-    onNonLazyError: () => undefined,
   });
 }
 

@@ -20,6 +20,8 @@ export function createByteCapPolicy(capBytes: number, name = `bytes:${capBytes}:
           if (frames.isClosed) return;
           const owed = frames.bytes + sub.socket.bufferedBytes();
           if (owed > 0 && owed + out.bytes > capBytes) {
+            // Another subscription of the same connection may have evicted it already: count it once.
+            if (!sub.socket.isOpen) return frames.close();
             const since = frames.behindSinceMs ?? Date.now();
             recorder.evicted(Date.now() - since);
             frames.close();

@@ -28,6 +28,8 @@ export function createEvictAfterPolicy(capacity: number, evictAfterMs: number, n
       const evict = (): void => {
         timer = undefined;
         if (frames.isClosed || frames.messages < capacity) return;
+        // Another subscription of the same connection may have evicted it already: count it once.
+        if (!sub.socket.isOpen) return frames.close();
         const since = frames.behindSinceMs ?? Date.now();
         recorder.evicted(Date.now() - since);
         frames.close();
