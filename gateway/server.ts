@@ -14,7 +14,7 @@ import type { DeliveryPolicy, NotificationIntake, Outbound } from './contracts.t
 import { createDispatcher, type Dispatcher } from './dispatcher.ts';
 import { createHttpHandler } from './http.ts';
 import { CLOSE, resolveLimits, type GatewayLimits } from './limits.ts';
-import { createGatewayMetricsSource, type GatewayMetricsSource } from './server-metrics.ts';
+import { createGatewayMetrics, type GatewayMetrics } from './metrics.ts';
 import { DEFAULT_POLICY_SPEC, parsePolicy } from './policies/index.ts';
 import { createSchema, notificationValue, type GatewayStore, type OddsFrame, type SequencedBody } from './schema.ts';
 import { closeWithGrace, createBufferWatch } from './socket-port.ts';
@@ -136,11 +136,11 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
   const watch = createBufferWatch();
   const counters: Counters = { notificationsIn: 0, oddsFramesIn: 0, closedByCode: {} };
   const wss = new WebSocketServer({ noServer: true, maxPayload: limits.maxFrameBytes, clientTracking: true, perMessageDeflate: false });
-  const hooks = createWsHooks({ schema, secret, limits, store: options.store, dispatcher, watch, counters });
-  const metrics: GatewayMetricsSource = createGatewayMetricsSource({ dispatcher, policy, connections: () => wss.clients.size });
+  const metrics: GatewayMetrics = createGatewayMetrics({ dispatcher, connections: () => wss.clients.size });
+  const hooks = createWsHooks({ schema, secret, limits, store: options.store, dispatcher, watch, counters, onWritten: (out, atMs) => metrics.observeDelivery(out, atMs) });
   const wsServer = useServer({ schema, connectionInitWaitTimeout: limits.connectionInitTimeoutMs, ...hooks.serverOptions }, wss);
   const http: Server = createServer({ requestTimeout: 30_000, headersTimeout: 10_000 });
-  const onRequest = createHttpHandler({ schema, secret, limits, metricsText: () => metrics.text(), metricsContentType: metrics.contentType });
+  const onRequest = createHttpHandler({ schema, secret, limits, metricsText: () => metrics.metricsText(), metricsContentType: metrics.contentType });
   http.on('request', (req, res) => {
     onRequest(req, res).catch((e: unknown) => {
       log(`gateway: request failed: ${(e as Error).message}`);
@@ -185,7 +185,7 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
       void dispatcher.deliver({ kind: 'odds', raceId, payload, bytes, enteredAtMs: nowMs(), originAtMs: payload.sentAt });
     },
     watchedRaces: () => hooks.watchedRaces(),
-    metricsText: () => metrics.text(),
+    metricsText: () => metrics.metricsText(),
     stats: () => ({ connections: wss.clients.size, subscriptions: dispatcher.snapshot().subscriptions, notificationsIn: counters.notificationsIn, oddsFramesIn: counters.oddsFramesIn, closedByCode: { ...counters.closedByCode } }),
     close() {
       closing ??= (async () => {

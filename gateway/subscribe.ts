@@ -68,9 +68,22 @@ function project(value: Readonly<Record<string, unknown>>, pairs: readonly Pair[
  * The frames of one subscription as graphql-ws consumes them: an async generator of execution
  * results. `return()` (client complete, socket closed) ends the source at once.
  */
-function resultStream(source: OpenedSource, rootKey: string, shape: string, pairs: readonly Pair[], typeName: string, cache: WeakMap<object, { shape: string; result: ExecutionResult }>): AsyncGenerator<ExecutionResult> {
+interface StreamShape {
+  readonly rootKey: string;
+  /** The selection as a key: subscriptions with the same one share a frame's projection. */
+  readonly shape: string;
+  readonly pairs: readonly Pair[];
+  readonly typeName: string;
+  readonly cache: WeakMap<object, { shape: string; result: ExecutionResult }>;
+  readonly onWritten: ((out: Outbound, atMs: number) => void) | undefined;
+}
+
+function resultStream(source: OpenedSource, s: StreamShape): AsyncGenerator<ExecutionResult> {
+  const { rootKey, shape, pairs, typeName, cache, onWritten } = s;
   const it = source.frames[Symbol.asyncIterator]();
   let ended = false;
+  /** The frame graphql-ws is sending: it asks for the next one only once that send finished. */
+  let sending: Outbound | undefined;
   const finish = (): void => {
     if (ended) return;
     ended = true;
@@ -79,6 +92,10 @@ function resultStream(source: OpenedSource, rootKey: string, shape: string, pair
   const done = { done: true as const, value: undefined };
   const gen: AsyncGenerator<ExecutionResult> = {
     async next() {
+      if (sending !== undefined) {
+        onWritten?.(sending, Date.now());
+        sending = undefined;
+      }
       if (ended) return done;
       const r = await it.next();
       if (r.done === true || ended) {
@@ -86,6 +103,7 @@ function resultStream(source: OpenedSource, rootKey: string, shape: string, pair
         return done;
       }
       const frame = r.value;
+      sending = frame;
       // One projection per frame and selection: subscribers with the same selection share it
       // (graphql-ws only reads the result to serialise it).
       const hit = cache.get(frame);
@@ -118,7 +136,7 @@ function resultStream(source: OpenedSource, rootKey: string, shape: string, pair
  * graphql-ws's `subscribe` option: validates the root field's arguments as graphql-js would,
  * opens the source and returns the projected stream (or `{ errors }` when refused).
  */
-export function createFastSubscribe(open: OpenSource): (args: ExecutionArgs) => Promise<AsyncGenerator<ExecutionResult> | ExecutionResult> {
+export function createFastSubscribe(open: OpenSource, onWritten?: (out: Outbound, atMs: number) => void): (args: ExecutionArgs) => Promise<AsyncGenerator<ExecutionResult> | ExecutionResult> {
   const cache = new WeakMap<object, { shape: string; result: ExecutionResult }>();
   return async (args) => {
     const { schema, document } = args;
@@ -149,14 +167,14 @@ export function createFastSubscribe(open: OpenSource): (args: ExecutionArgs) => 
     const source = await open(node.name.value, fieldArgs, args.contextValue);
     if (source instanceof GraphQLError) return { errors: [source] };
     const rootKey = node.alias?.value ?? node.name.value;
-    return resultStream(source, rootKey, `${rootKey}|${pairs.map((p) => p.join(':')).join(',')}`, pairs, type.name, cache);
+    return resultStream(source, { rootKey, shape: `${rootKey}|${pairs.map((p) => p.join(':')).join(',')}`, pairs, typeName: type.name, cache, onWritten });
   };
 }
 
-/** A queue as a frame source: ending it closes the queue and removes it from the dispatcher. */
-export function queueSource(queue: SubscriberQueue, remove: () => void): OpenedSource {
+/** A queue as a frame source (or `frames` read from it, e.g. the recovery sequencer): ending it closes the queue and removes it from the dispatcher. */
+export function queueSource(queue: SubscriberQueue, remove: () => void, frames: AsyncIterable<Outbound> = queue): OpenedSource {
   return {
-    frames: queue,
+    frames,
     end() {
       queue.close();
       remove();

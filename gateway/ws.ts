@@ -8,13 +8,14 @@ import type { Extra } from 'graphql-ws/use/ws';
 import { GraphQLError } from 'graphql';
 import type { WebSocket } from 'ws';
 import { verifyToken } from './auth.ts';
-import type { SocketPort } from './contracts.ts';
+import type { Outbound, SocketPort } from './contracts.ts';
 import type { Dispatcher } from './dispatcher.ts';
 import { graphqlError } from './errors.ts';
 import { limitErrors } from './http.ts';
 import { CLOSE, type GatewayLimits } from './limits.ts';
 import type { GatewayStore } from './schema.ts';
 import { closeWithGrace, socketPortOf, type BufferWatch } from './socket-port.ts';
+import { sequenceNotifications, storedNotificationFrame } from './recovery.ts';
 import { createFastSubscribe, queueSource, type OpenedSource } from './subscribe.ts';
 
 export const GRAPHQL_PATH = '/graphql';
@@ -27,6 +28,8 @@ export interface WsDeps {
   readonly dispatcher: Dispatcher;
   readonly watch: BufferWatch;
   readonly counters: { readonly closedByCode: Record<string, number> };
+  /** A frame's send finished (handed to the kernel): the delivery latency's end. */
+  readonly onWritten?: (out: Outbound, atMs: number) => void;
 }
 
 /** One authenticated connection. */
@@ -75,8 +78,11 @@ export function createWsHooks(deps: WsDeps): { serverOptions: Hooks; watchedRace
     if (field === 'notifications') {
       const afterSeq = args['afterSeq'];
       if (typeof afterSeq === 'number' && afterSeq < 0) return graphqlError('GATEWAY.LIMIT_INVALID', `afterSeq must be 0 or more, got ${afterSeq}`, 'afterSeq');
+      // Registered before the Store is read, so nothing published meanwhile falls between the two;
+      // the sequencer drops what both hold and fills gaps the policy's drops leave.
       const queue = dispatcher.add(info);
-      return queueSource(queue, () => dispatcher.remove(info.id));
+      const feed = sequenceNotifications(queue, { userId: ctx.userId, afterSeq: typeof afterSeq === 'number' ? afterSeq : undefined, store: deps.store, frameOf: storedNotificationFrame });
+      return queueSource(queue, () => dispatcher.remove(info.id), feed);
     }
     const raceId = args['raceId'] as string;
     if (!(await raceExists(raceId))) return graphqlError('RACE.UNKNOWN', `race ${raceId} is not known`, 'raceId');
@@ -117,7 +123,7 @@ export function createWsHooks(deps: WsDeps): { serverOptions: Hooks; watchedRace
       const args: ExecutionArgs = { schema, document: (checked as Exclude<typeof checked, readonly GraphQLError[]>).document, operationName: payload.operationName ?? null, variableValues: payload.variables ?? null, contextValue };
       return args;
     },
-    subscribe: createFastSubscribe(open),
+    subscribe: createFastSubscribe(open, deps.onWritten),
   };
   return { serverOptions, watchedRaces: () => watched.keys() };
 }

@@ -135,7 +135,7 @@ export function newSubscriberCounters(): SubscriberCounters {
   return { delivered: 0, acked: 0, nacked: 0, redelivered: 0, expired: 0, inFlight: 0, waiting: 0, ackedIds: new Set() };
 }
 
-function createClient(options: PubSubBusOptions): { pubsub: PubSub; target: string } {
+export function createClient(options: PubSubBusOptions): { pubsub: PubSub; target: string } {
   if (options.projectId === '') throw new Error('createPubSubBus: projectId must be non-empty');
   if (options.googleCloud === true) {
     // The client silently follows PUBSUB_EMULATOR_HOST; a cloud run must not be an emulator run by accident.

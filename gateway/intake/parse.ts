@@ -1,0 +1,48 @@
+// What every intake does with a message's text: parse it as a `notifications` wire message
+// (core/messages.ts) into the body the dispatcher routes, or count it as invalid. An invalid
+// notification is a producer's bug, not the client's: it is settled with its source (so it cannot
+// come back forever) and counted, with the first few reasons kept for the operator.
+import { parseNotification } from '../../core/messages.ts';
+import type { NotificationBody } from '../../core/notification.ts';
+
+export interface IntakeStats {
+  readonly received: number;
+  readonly invalid: number;
+  /** The first few reasons messages were refused, for the operator. */
+  readonly invalidReasons: readonly string[];
+}
+
+const REASONS_KEPT = 5;
+
+export interface IntakeCounter {
+  /** The body of a valid notification, or undefined (counted as invalid). */
+  parse(data: string): NotificationBody | undefined;
+  stats(): IntakeStats;
+}
+
+export function intakeCounter(): IntakeCounter {
+  let received = 0;
+  let invalid = 0;
+  const reasons: string[] = [];
+  const refuse = (reason: string): undefined => {
+    invalid++;
+    if (reasons.length < REASONS_KEPT) reasons.push(reason);
+    return undefined;
+  };
+  return {
+    parse(data) {
+      received++;
+      let value: unknown;
+      try {
+        value = JSON.parse(data);
+      } catch {
+        return refuse(`not JSON: ${data.slice(0, 60)}`);
+      }
+      const m = parseNotification(value);
+      if (!m.ok) return refuse(m.error.message);
+      const { schemaVersion: _version, ...body } = m.value;
+      return body;
+    },
+    stats: () => ({ received, invalid, invalidReasons: [...reasons] }),
+  };
+}

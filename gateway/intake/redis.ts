@@ -1,0 +1,137 @@
+// The `redis` intake, the seed architecture: the notify stage's `notifications` publishes go to
+// Redis channels (createRedisNotificationsBus, a MessageBus decorator the pipeline's process
+// wraps its bus in, so the pipeline itself stays unaware), and every gateway instance subscribes
+// to every channel. Redis Pub/Sub is fire-and-forget: a message published while an instance is not
+// subscribed is gone for it, and done() has nothing to settle; recovery (recovery.ts) reads
+// what a client missed from the Store.
+//
+// Channels: `notifications` alone, or with `shards: N` the channels `notifications:0` ..
+// `notifications:N-1` by a hash of the user id (what a deployment does to spread a busy channel
+// over a Redis cluster's nodes); an intake subscribes to all of them either way.
+import { createClient } from 'redis';
+import type { BusMessage, MessageBus } from '../../core/ports.ts';
+import { TOPICS } from '../../core/topology.ts';
+import type { IntakeMessage } from '../contracts.ts';
+import type { StatsIntake } from './bus.ts';
+import { intakeCounter } from './parse.ts';
+
+export interface RedisChannels {
+  /** 0 or absent: the one channel `notifications`; N: `notifications:0` .. `notifications:N-1`. */
+  readonly shards?: number;
+}
+
+const SHARDS_MAX = 1_024;
+
+function shardsOf(c: RedisChannels): number {
+  const n = c.shards ?? 0;
+  if (!Number.isSafeInteger(n) || n < 0 || n > SHARDS_MAX) throw new Error(`redis channel shards must be an integer in 0..${SHARDS_MAX}, got ${n}`);
+  return n;
+}
+
+/** FNV-1a of the user id: stable across processes, so publisher and subscribers agree. */
+function userHash(userId: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < userId.length; i++) h = Math.imul(h ^ userId.charCodeAt(i), 0x01000193) >>> 0;
+  return h;
+}
+
+/** Every channel an intake subscribes to. */
+export function redisChannels(c: RedisChannels = {}): string[] {
+  const n = shardsOf(c);
+  return n === 0 ? [TOPICS.notifications] : Array.from({ length: n }, (_, i) => `${TOPICS.notifications}:${i}`);
+}
+
+/** The channel of one user's notifications. */
+export function redisChannelOf(userId: string, c: RedisChannels = {}): string {
+  const n = shardsOf(c);
+  return n === 0 ? TOPICS.notifications : `${TOPICS.notifications}:${userHash(userId) % n}`;
+}
+
+/** What the decorator needs of a Redis client (node-redis's `publish`). */
+export interface RedisPublisher {
+  publish(channel: string, message: string): Promise<number>;
+}
+
+export interface RedisNotificationsBusOptions extends RedisChannels {
+  /** Also publish notifications to the wrapped bus (a run's own checks read them there). Default false. */
+  readonly keepOnBus?: boolean;
+}
+
+/**
+ * The bus the pipeline publishes through when the gateways take notifications from Redis:
+ * `notifications` publishes become Redis PUBLISHes on their user's channel (the message's wire
+ * text as it is); every other topic, and every subscription, goes to the wrapped bus.
+ */
+export function createRedisNotificationsBus(inner: MessageBus, redis: RedisPublisher, options: RedisNotificationsBusOptions = {}): MessageBus & { redisPublished(): number } {
+  let published = 0;
+  shardsOf(options);
+  return {
+    async publish(topic: string, messages: readonly BusMessage[]) {
+      if (topic !== TOPICS.notifications) return inner.publish(topic, messages);
+      await Promise.all(messages.map((m) => redis.publish(redisChannelOf(m.attributes?.['userId'] ?? userIdOf(m.data), options), m.data)));
+      published += messages.length;
+      if (options.keepOnBus === true) await inner.publish(topic, messages);
+    },
+    subscribe: (subscription, handler, subscribeOptions) => inner.subscribe(subscription, handler, subscribeOptions),
+    close: () => inner.close(),
+    redisPublished: () => published,
+  };
+}
+
+/** The user of a notification without attributes (the pipeline always sets them; a hand-made message may not). */
+function userIdOf(data: string): string {
+  try {
+    const v = JSON.parse(data) as { userId?: unknown };
+    return typeof v.userId === 'string' ? v.userId : '';
+  } catch {
+    return '';
+  }
+}
+
+const openClient = (url: string) => createClient({ url });
+
+export interface RedisIntakeOptions extends RedisChannels {
+  /** `redis://127.0.0.1:PORT` (emulators/redis.ts). */
+  readonly url: string;
+  readonly nowMs?: () => number;
+}
+
+/**
+ * One gateway instance's Redis subscriber: its own connection (a subscribed connection can do
+ * nothing else), subscribed to every notifications channel. A message that is not a valid
+ * notification is counted and dropped. onMessage's promise is awaited in order: Redis delivers
+ * to one listener in order, and the intake keeps that order.
+ */
+export function createRedisIntake(options: RedisIntakeOptions): StatsIntake {
+  const counter = intakeCounter();
+  const now = options.nowMs ?? Date.now;
+  const channels = redisChannels(options);
+  let client: ReturnType<typeof openClient> | undefined;
+  let chain: Promise<void> = Promise.resolve();
+  return {
+    async start(onMessage: (m: IntakeMessage) => void | Promise<void>) {
+      if (client !== undefined) throw new Error('this intake is already started');
+      const c = openClient(options.url);
+      c.on('error', (e: Error) => process.stderr.write(`redis intake: ${e.message}\n`));
+      await c.connect();
+      client = c;
+      await c.subscribe(channels, (message: string) => {
+        const receivedAtMs = now();
+        const body = counter.parse(message);
+        if (body === undefined) return;
+        chain = chain.then(() => onMessage({ body, receivedAtMs, done: () => undefined })).catch((e: unknown) => {
+          process.stderr.write(`redis intake: the gateway refused a notification: ${(e as Error).message}\n`);
+        });
+      });
+    },
+    async close() {
+      const c = client;
+      client = undefined;
+      if (c === undefined) return;
+      await c.unsubscribe(channels);
+      await chain;
+      await c.close();
+    },
+    stats: () => counter.stats(),
+  };
+}
