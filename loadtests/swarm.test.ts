@@ -1,12 +1,17 @@
 // Runs the subscriber swarm (two worker threads, tens of clients) against a real graphql-ws
-// server and proves what it reports: every healthy, slow and flapping client counted all its
+// server (a minimal one that can inject faults, and the real gateway) and proves what it reports: every healthy, slow and flapping client counted all its
 // notifications once and in order; a stalled client stopped receiving; and a duplicate, a gap and
 // a late frame injected into the stream are each counted where they happened, so the counts can fail.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createMemoryStore } from '../backends/memory/index.ts';
+import { signToken } from '../gateway/auth.ts';
+import { startGateway } from '../gateway/server.ts';
 import { miniToken, startMiniGateway, type MiniGateway } from './_fixtures/mini-gateway.ts';
+import { publishOddsFrame, publishRound } from './_fixtures/publish.ts';
 import { startSwarm } from './swarm.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const GW_SECRET = 'swarm-test-secret-of-at-least-32-bytes';
 
 let gw: MiniGateway;
 beforeAll(async () => {
@@ -64,5 +69,47 @@ describe('subscriber swarm', () => {
     await sleep(400);
     const { report } = await swarm.stop({ default: 3, perUser: { d2: 5, d3: 5 } });
     expect(report.delivery).toEqual({ expected: 16, received: 3 + 4 + 5 + 3, lost: 1, duplicates: 1, outOfOrder: 1, unexpected: 0 });
+  });
+});
+
+describe('subscriber swarm against the real gateway', () => {
+  it('healthy, slow and flapping clients get every notification once and in order; stalled ones stop receiving', async () => {
+    const store = createMemoryStore();
+    const ids = Array.from({ length: 30 }, (_, i) => `g${String(i).padStart(3, '0')}`);
+    await store.putUsers(ids.map((userId) => ({ userId, cash: 0, medals: 0 })));
+    await store.putRace({ raceId: 'gr1', sport: 'keirin', riders: 7, closeAtMs: Date.now() + 600_000, postAtMs: Date.now() + 900_000 });
+    // Evict after 300 ms behind: stalled clients are closed (4008), the rest never fall that far behind.
+    const gw = await startGateway({ store, secret: GW_SECRET, policy: 'per-subscriber:64:evict-after:300', log: () => {} });
+    try {
+      const users = await Promise.all(ids.map(async (userId) => ({ userId, token: await signToken(userId, GW_SECRET, 600) })));
+      const swarm = startSwarm({
+        wsUrl: gw.wsUrl, users, workers: 2, watchRaceId: 'gr1',
+        cohorts: { healthy: 20, slow: 3, stalled: 4, flapping: 3 },
+        behaviour: { flapEveryMs: 300, reconnectDelayMs: 50, slowReadBytesPerSecond: 64 * 1024 },
+      });
+      expect((await swarm.ready).connected).toBe(30);
+      for (let i = 0; i < 100 && gw.stats().subscriptions < 60; i++) await sleep(20);
+      for (let k = 0; k < 5; k++) {
+        await publishRound(store, gw, ids, 'gr1');
+        // Odds of 8 KB at 20 a second fill a stalled client's kernel buffers within the run.
+        for (let j = 0; j < 4; j++) {
+          publishOddsFrame(gw, 'gr1', 8 * 1024);
+          await sleep(50);
+        }
+      }
+      await sleep(1500);
+      const { report } = await swarm.stop({ default: 5 });
+      const c = report.cohorts;
+      for (const name of ['healthy', 'slow', 'flapping'] as const) {
+        const n = (c[name]?.users ?? 0) * 5;
+        expect(c[name]?.delivery, name).toEqual({ expected: n, received: n, lost: 0, duplicates: 0, outOfOrder: 0, unexpected: 0 });
+      }
+      expect(c.healthy?.notificationLatencyMs?.count).toBe(100);
+      expect(c.stalled?.notificationFrames).toBe(0);
+      expect(c.stalled?.delivery.lost).toBe(20);
+      expect(c.flapping?.connects).toBeGreaterThan(3);
+    } finally {
+      await gw.close();
+    }
   });
 });

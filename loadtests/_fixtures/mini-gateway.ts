@@ -3,11 +3,9 @@
 // with replay after `afterSeq`, and hooks the real gateway must never have: a frame pushed with any
 // sequence (a duplicate, a gap) so the swarm's counting is shown to fail when delivery does.
 // Unbounded per-subscription queues: it is a test double for the drivers, not a delivery policy.
-// graphql is imported by its CommonJS entry, the one graphql-ws loads under Node: vitest would
-// otherwise hand this file the ESM build, and graphql refuses a schema from another instance.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { GraphQLFloat, GraphQLID, GraphQLInt, GraphQLNonNull, GraphQLObjectType, GraphQLSchema, GraphQLString, GraphQLScalarType } from 'graphql/index.js';
+import { GraphQLFloat, GraphQLID, GraphQLInt, GraphQLNonNull, GraphQLObjectType, GraphQLSchema, GraphQLString, GraphQLScalarType } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { jwtVerify, SignJWT } from 'jose';
 import { WebSocketServer } from 'ws';

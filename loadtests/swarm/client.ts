@@ -84,7 +84,7 @@ export function connectLean(url: string, token: string, events: LeanClientEvents
         return bytesReceived;
       },
     };
-    ws.on('open', () => send({ type: 'connection_init', payload: { token, authorization: `Bearer ${token}` } }));
+    ws.on('open', () => send({ type: 'connection_init', payload: { token } }));
     ws.on('message', (data: Buffer) => {
       const at = nowEpochMs();
       bytesReceived += data.length;

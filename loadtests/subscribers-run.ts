@@ -1,0 +1,137 @@
+// `raceday load subscribers` on an embedded gateway: a memory Store, the real gateway (startGateway)
+// with the chosen delivery policy, and the swarm. The driver publishes rounds of per-user
+// notifications (appended to the Store's log first, so a reconnecting client's `afterSeq` is served
+// from the Store) and streams a race's odds at a fixed rate and size; afterwards the swarm's counts
+// are cut against what the Store says each user should have had.
+import type { NotificationBody, SettledPayload } from '../core/notification.ts';
+import { settledNotificationId } from '../core/notification.ts';
+import { NOTIFICATIONS_PAGE_MAX } from '../core/ports.ts';
+import { createMemoryStore } from '../backends/memory/index.ts';
+import { signToken } from '../gateway/auth.ts';
+import type { PolicyStats } from '../gateway/contracts.ts';
+import { startGateway, type GatewayStats } from '../gateway/server.ts';
+import { parseCohorts } from './swarm/cohorts.ts';
+import type { CohortBehaviour } from './swarm/cohorts.ts';
+import { probeStall, type StallProbeResult } from './stall-probe.ts';
+import { startSwarm, type SwarmReport, type SwarmUser } from './swarm.ts';
+
+export interface SubscribersRunOptions {
+  readonly users: number;
+  /** e.g. `slow=5%,stalled=1%,flapping=1%` (the rest healthy). */
+  readonly cohorts: string;
+  readonly policy: string;
+  readonly notificationsPerUser: number;
+  /** Pause between notification rounds (ms). */
+  readonly roundIntervalMs: number;
+  readonly oddsPerSecond: number;
+  readonly oddsBytes: number;
+  /** How long the swarm listens after the last round, for stragglers and reconnects (ms). */
+  readonly drainMs: number;
+  readonly workers?: number;
+  readonly isolation: 'thread' | 'process';
+  readonly behaviour: Partial<CohortBehaviour>;
+  readonly log: (line: string) => void;
+}
+
+export interface SubscribersRunReport {
+  readonly gateway: { readonly policy: string; readonly policyStats: PolicyStats; readonly stats: GatewayStats };
+  readonly published: { readonly notifications: number; readonly oddsFrames: number; readonly oddsBytes: number };
+  /** Expected counts came from the Store's notification log (per user). */
+  readonly expectedFrom: 'store';
+  readonly swarm: SwarmReport;
+  readonly stallProbe: StallProbeResult;
+  readonly elapsedMs: number;
+}
+
+const SECRET = 'raceday-load-subscribers-secret-32-bytes!';
+const RACE_ID = 'load-race';
+/** How long the swarm's subscriptions may take to register before the first round. */
+const SUBSCRIBE_WAIT_MS = 30_000;
+
+/** An odds payload of about `bytes` serialised: trifecta combinations with decimal odds text. */
+function oddsPayload(bytes: number): Record<string, Record<string, string>> {
+  const trifecta: Record<string, string> = {};
+  let size = 16;
+  for (let a = 1; a <= 9 && size < bytes; a++) for (let b = 1; b <= 9 && size < bytes; b++) for (let c = 1; c <= 9 && size < bytes; c++) {
+    if (a === b || b === c || a === c) continue;
+    const key = `${a}-${b}-${c}`;
+    trifecta[key] = `${(10 + ((a * 31 + b * 7 + c) % 900) / 10).toFixed(1)}`;
+    size += key.length + 12;
+  }
+  return { trifecta };
+}
+
+async function expectedFromStore(store: ReturnType<typeof createMemoryStore>, users: readonly SwarmUser[]): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const u of users) {
+    let n = 0;
+    for (let page = await store.notificationsAfter(u.userId, 0, NOTIFICATIONS_PAGE_MAX); page.length > 0; page = await store.notificationsAfter(u.userId, n, NOTIFICATIONS_PAGE_MAX)) n += page.length;
+    out[u.userId] = n;
+  }
+  return out;
+}
+
+export async function runSubscribers(o: SubscribersRunOptions): Promise<SubscribersRunReport> {
+  const started = performance.now();
+  const stallProbe = await probeStall();
+  o.log(`stall probe: a stalled client absorbs ${stallProbe.bytesAbsorbed} bytes before backpressure (tcp_rmem ${stallProbe.tcpRmem}, tcp_wmem ${stallProbe.tcpWmem})`);
+  const store = createMemoryStore();
+  const counts = parseCohorts(o.cohorts, o.users);
+  const ids = Array.from({ length: o.users }, (_, i) => `lu${String(i).padStart(6, '0')}`);
+  await store.putUsers(ids.map((userId) => ({ userId, cash: 0, medals: 0 })));
+  // The gateway serves odds only for a race it knows.
+  await store.putRace({ raceId: RACE_ID, sport: 'keirin', riders: 9, closeAtMs: Date.now() + 3_600_000, postAtMs: Date.now() + 3_900_000 });
+  const users: SwarmUser[] = await Promise.all(ids.map(async (userId) => ({ userId, token: await signToken(userId, SECRET, 3_600) })));
+  const gw = await startGateway({ store, secret: SECRET, policy: o.policy, log: (l) => o.log(`gateway: ${l}`) });
+  let oddsTimer: NodeJS.Timeout | undefined;
+  try {
+    const swarm = startSwarm({ wsUrl: gw.wsUrl, users, cohorts: counts, watchRaceId: RACE_ID, isolation: o.isolation, behaviour: o.behaviour, ...(o.workers === undefined ? {} : { workers: o.workers }) });
+    const ready = await swarm.ready;
+    // Publish only once every subscription is registered: a round sent earlier would test the
+    // handshake, not delivery (a late subscriber gets it only through recovery from the Store).
+    const wanted = ready.connected * 2;
+    for (let waited = 0; gw.stats().subscriptions < wanted && waited < SUBSCRIBE_WAIT_MS; waited += 50) await new Promise((r) => setTimeout(r, 50));
+    o.log(`swarm: ${ready.connected} connected, ${gw.stats().subscriptions} of ${wanted} subscriptions registered`);
+    o.log(`swarm: ${ready.connected} connected, ${ready.failed} failed${ready.firstError === undefined ? '' : ` (${ready.firstError})`} (${JSON.stringify(counts)})`);
+    const odds = oddsPayload(o.oddsBytes);
+    const oddsBytes = JSON.stringify({ raceId: RACE_ID, sentAt: Date.now(), odds }).length;
+    let oddsFrames = 0;
+    if (o.oddsPerSecond > 0) {
+      oddsTimer = setInterval(() => {
+        gw.publishOdds(RACE_ID, { raceId: RACE_ID, sentAt: Date.now(), odds }, oddsBytes);
+        oddsFrames++;
+      }, 1000 / o.oddsPerSecond);
+    }
+    let notifications = 0;
+    for (let k = 1; k <= o.notificationsPerUser; k++) {
+      const publishedAt = Date.now();
+      const bodies: NotificationBody[] = ids.map((userId) => {
+        const settlementId = `load-${RACE_ID}-${userId}-${k}`;
+        const payload: SettledPayload = { kind: 'settled', raceId: RACE_ID, settlementId, cash: 100 * k, medals: 0, hits: 1 };
+        return { userId, raceId: RACE_ID, kind: 'settled', payload, publishedAt, notificationId: settledNotificationId(settlementId) };
+      });
+      const seqs = await store.appendNotifications(bodies);
+      for (let i = 0; i < bodies.length; i++) {
+        const pending = gw.deliver({ ...(bodies[i] as NotificationBody), seq: seqs[i] as number }, Date.now());
+        if (pending !== undefined) await pending;
+      }
+      notifications += bodies.length;
+      o.log(`round ${k}/${o.notificationsPerUser}: ${bodies.length} notifications delivered to the gateway`);
+      await new Promise((r) => setTimeout(r, o.roundIntervalMs));
+    }
+    await new Promise((r) => setTimeout(r, o.drainMs));
+    if (oddsTimer !== undefined) clearInterval(oddsTimer);
+    const { report } = await swarm.stop({ perUser: await expectedFromStore(store, users), default: 0 });
+    return {
+      gateway: { policy: gw.policy.name, policyStats: gw.policy.stats(), stats: gw.stats() },
+      published: { notifications, oddsFrames, oddsBytes },
+      expectedFrom: 'store',
+      swarm: report,
+      stallProbe,
+      elapsedMs: Math.round(performance.now() - started),
+    };
+  } finally {
+    if (oddsTimer !== undefined) clearInterval(oddsTimer);
+    await gw.close();
+  }
+}
