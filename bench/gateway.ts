@@ -18,19 +18,19 @@ import { runWsBaseline, type WsBaselineResult } from './ws-baseline.ts';
  * "channel is full"; queues of 16 frames and a 64 KiB byte cap fill within seconds at the odds
  * rate below, so evictions happen inside a cell.
  */
-export const MATRIX_POLICIES: readonly string[] = ['shared-blocking:100:2000:4KiB', 'unbounded', 'per-subscriber:8:drop-oldest', 'per-subscriber:8:evict-after:1000', 'bytes:16KiB:disconnect'];
+export const MATRIX_POLICIES: readonly string[] = ['shared-blocking:100:2000:4KiB', 'unbounded', 'per-subscriber:4:drop-oldest', 'per-subscriber:4:evict-after:1000', 'bytes:32KiB:disconnect'];
 /** The policy the throughput comparison with the bare loop runs (the fix). */
-const THROUGHPUT_POLICY = 'per-subscriber:8:evict-after:1000';
+const THROUGHPUT_POLICY = 'per-subscriber:4:evict-after:1000';
 
 const DEFAULTS = {
   subscribers: 10_000,
   slowPercents: [0, 5],
-  oddsIntervalMs: 250, // the deadline rush: four frames a second
-  oddsCombinations: 60, // about 1 KB of odds per frame
-  warmupMs: 6_000,
+  oddsIntervalMs: 2_000, // one frame every 2 s: 10,000 watchers make 5,000 frames a second
+  oddsCombinations: 504, // every trifecta combination staked: about 8 KB of odds per frame
+  warmupMs: 20_000,
   drainMs: 5_000,
   burstDeadlineMs: 20_000,
-  slowReadBytesPerSecond: 1_024, // below the odds stream's 4 KB/s: a slow client falls behind
+  slowReadBytesPerSecond: 1_024, // a quarter of the odds stream's 4 KB/s: a slow client falls behind
   throughputNotifications: 10,
   tcpBufferBytes: 4_096,
 } as const;
