@@ -23,6 +23,11 @@ export function insideNetns(): number | undefined {
  * (no `unshare`, or user namespaces refused): the caller then runs with the host's buffers.
  */
 export function rerunInNetns(tcpBufferBytes: number, log: (line: string) => void): Promise<number | undefined> {
+  // Only the raceday command re-runs itself; called from elsewhere (a test runner) it runs here.
+  if (!/raceday(\.mjs)?$/.test(process.argv[1] ?? '')) {
+    log('raceday bench gateway: not started by the raceday command, so no network namespace: running with the host\'s TCP buffers');
+    return Promise.resolve(undefined);
+  }
   const sizes = `4096 ${tcpBufferBytes} ${tcpBufferBytes}`;
   const setup = `ip link set lo up && echo "${sizes}" > /proc/sys/net/ipv4/tcp_rmem && echo "${sizes}" > /proc/sys/net/ipv4/tcp_wmem && exec "$@"`;
   const args = ['-rn', 'sh', '-c', setup, 'sh', process.execPath, ...process.execArgv, ...process.argv.slice(1)];
