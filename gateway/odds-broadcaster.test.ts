@@ -2,11 +2,15 @@
 // a watched race gets one frame per interval in its betting window and one per rush interval in
 // the last minute, nothing after its close; races nobody watches and unknown races get nothing;
 // each frame carries the odds the core computes from the pools as they stand at that tick, its
-// send time, and its byte size as sent.
+// send time, and its byte size as sent. Through a real gateway, each watcher receives the frames
+// of the race it watches and no other.
 import { describe, expect, it } from 'vitest';
 import { createMemoryStore } from '../backends/memory/index.ts';
 import { computeOdds, oddsToWire } from '../core/odds.ts';
+import { connectLean } from '../loadtests/swarm/client.ts';
+import { signToken } from './auth.ts';
 import { createOddsBroadcaster, type OddsFrame } from './odds-broadcaster.ts';
+import { startGateway } from './server.ts';
 
 const CLOSE_AT_MS = 100_000;
 
@@ -98,5 +102,45 @@ describe('odds broadcaster', () => {
     // 0, 50, ..., 500 ms: 11 frames on time; a busy machine may lose a few, never send extra.
     expect(n).toBeGreaterThanOrEqual(6);
     expect(n).toBeLessThanOrEqual(11);
+  });
+
+  it('through a real gateway each watcher gets its own race\'s frames only, and only watched races are computed', async () => {
+    const { store, bet } = await world();
+    await store.putUsers([{ userId: 'u2', cash: 0, medals: 0 }]);
+    const far = Date.now() + 3_600_000;
+    for (const raceId of ['r1', 'r2', 'r3']) await store.putRace({ raceId, sport: 'keirin', riders: 9, closeAtMs: far, postAtMs: far });
+    await bet('t1', 'r1', '1-2-3', 1_000);
+    await bet('t2', 'r2', '3-2-1', 2_000);
+    const secret = 'odds-broadcaster-test-secret-32-bytes!';
+    const gateway = await startGateway({ store, secret, port: 0, log: () => undefined });
+    const got: Record<string, { raceId: string; sentAt: number }[]> = { u1: [], u2: [] };
+    const open = async (userId: string, raceId: string) => {
+      const c = await connectLean(gateway.wsUrl, await signToken(userId, secret, 60), {
+        onNotification: () => undefined,
+        onOdds: (o) => void got[userId]?.push(o),
+        onError: (m) => { throw new Error(m); },
+        onClose: () => undefined,
+      });
+      c.subscribeOdds(raceId);
+      return c;
+    };
+    const a = await open('u1', 'r1');
+    const b = await open('u2', 'r2');
+    try {
+      const deadline = Date.now() + 5_000;
+      while ([...gateway.watchedRaces()].length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      const odds = createOddsBroadcaster({ store, sink: gateway, watchedRaces: () => gateway.watchedRaces(), intervalMs: 10, rushIntervalMs: 10 });
+      const t0 = Date.now();
+      await odds.tick(t0);
+      await odds.tick(t0 + 20);
+      while ((got['u1']?.length ?? 0) + (got['u2']?.length ?? 0) < 4 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      expect(odds.stats().framesByRace).toEqual({ r1: 2, r2: 2 });
+      expect(got['u1']?.map((o) => o.raceId)).toEqual(['r1', 'r1']);
+      expect(got['u2']?.map((o) => o.raceId)).toEqual(['r2', 'r2']);
+    } finally {
+      a.close();
+      b.close();
+      await gateway.close();
+    }
   });
 });
