@@ -48,7 +48,7 @@ interface Subscriber {
 
 function startBareServer(): Promise<{ wss: WebSocketServer; url: string; subscribers: Subscriber[] }> {
   const subscribers: Subscriber[] = [];
-  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false, handleProtocols: (p) => (p.has(GRAPHQL_TRANSPORT_WS) ? GRAPHQL_TRANSPORT_WS : false) });
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, backlog: 4_096, perMessageDeflate: false, handleProtocols: (p) => (p.has(GRAPHQL_TRANSPORT_WS) ? GRAPHQL_TRANSPORT_WS : false) });
   wss.on('connection', (ws) => {
     ws.on('message', (data: Buffer) => {
       let msg: { type?: unknown; id?: unknown; payload?: { query?: unknown } };
