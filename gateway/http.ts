@@ -49,8 +49,20 @@ function readBody(req: IncomingMessage, max: number): Promise<string | undefined
   });
 }
 
-/** Depth and cost, checked once the document parses and validates (graphql-http then runs it). */
-export function limitErrors(schema: GraphQLSchema, query: string, operationName: string | null | undefined, variables: Readonly<Record<string, unknown>>, limits: GatewayLimits): readonly GraphQLError[] | { document: DocumentNode } {
+/**
+ * Documents that parsed and validated, by query text: load drivers and apps send the same few
+ * operations with different variables, and parse + validate cost more than executing a bet.
+ * Bounded in entries and in the size of a query kept.
+ */
+const VALIDATED_MAX = 512;
+const VALIDATED_QUERY_CHARS_MAX = 4_096;
+const validated = new WeakMap<GraphQLSchema, Map<string, DocumentNode>>();
+
+function validDocument(schema: GraphQLSchema, query: string): readonly GraphQLError[] | DocumentNode {
+  let cache = validated.get(schema);
+  if (cache === undefined) validated.set(schema, (cache = new Map()));
+  const known = cache.get(query);
+  if (known !== undefined) return known;
   let document: DocumentNode;
   try {
     document = parse(query);
@@ -59,6 +71,19 @@ export function limitErrors(schema: GraphQLSchema, query: string, operationName:
   }
   const invalid = validate(schema, document);
   if (invalid.length > 0) return invalid;
+  if (query.length <= VALIDATED_QUERY_CHARS_MAX) {
+    if (cache.size >= VALIDATED_MAX) cache.clear();
+    cache.set(query, document);
+  }
+  return document;
+}
+
+const isErrors = (d: readonly GraphQLError[] | DocumentNode): d is readonly GraphQLError[] => Array.isArray(d);
+
+/** The document once it parses and validates and is within the depth and cost limits; else the errors. */
+export function limitErrors(schema: GraphQLSchema, query: string, operationName: string | null | undefined, variables: Readonly<Record<string, unknown>>, limits: GatewayLimits): readonly GraphQLError[] | { document: DocumentNode } {
+  const document = validDocument(schema, query);
+  if (isErrors(document)) return document;
   const operation = getOperationAST(document, operationName);
   if (operation === null || operation === undefined) return [new GraphQLError('Unable to identify operation')];
   const checked = checkOperation(document, operation, variables, limits);
@@ -71,10 +96,12 @@ export function createHttpHandler(deps: HttpDeps): (req: IncomingMessage, res: S
   const handle = createHandler<IncomingMessage, { userId: string }, GatewayContext>({
     schema,
     context: (req) => ({ userId: req.context.userId }),
-    onSubscribe: (_req, params) => {
+    // Validated here (with the depth and cost limits), so graphql-http runs the arguments as they are.
+    onSubscribe: (req, params) => {
       const checked = limitErrors(schema, params.query, params.operationName, params.variables ?? {}, limits);
       if (Array.isArray(checked)) return checked as readonly GraphQLError[];
-      return undefined;
+      const contextValue: GatewayContext = { userId: req.context.userId };
+      return { schema, document: (checked as { document: DocumentNode }).document, operationName: params.operationName ?? null, variableValues: params.variables ?? null, contextValue };
     },
   });
   return async (req, res) => {

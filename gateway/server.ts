@@ -13,6 +13,7 @@ import { secretKey } from './auth.ts';
 import type { DeliveryPolicy, NotificationIntake, Outbound } from './contracts.ts';
 import { createDispatcher, type Dispatcher } from './dispatcher.ts';
 import { createHttpHandler } from './http.ts';
+import { rawJsonReplacer, sendRawJson } from './raw-json.ts';
 import { CLOSE, resolveLimits, type GatewayLimits } from './limits.ts';
 import { createGatewayMetrics, type GatewayMetrics } from './metrics.ts';
 import { DEFAULT_POLICY_SPEC, parsePolicy } from './policies/index.ts';
@@ -91,6 +92,7 @@ function upgradeHandler(wss: WebSocketServer, limits: GatewayLimits, counters: C
         return;
       }
       quietProtocolErrors(ws, counters);
+      sendRawJson(ws);
       wss.emit('connection', ws, req);
     });
   };
@@ -138,7 +140,7 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
   const wss = new WebSocketServer({ noServer: true, maxPayload: limits.maxFrameBytes, clientTracking: true, perMessageDeflate: false });
   const metrics: GatewayMetrics = createGatewayMetrics({ dispatcher, connections: () => wss.clients.size });
   const hooks = createWsHooks({ schema, secret, limits, store: options.store, dispatcher, watch, counters, onWritten: (out, atMs) => metrics.observeDelivery(out, atMs) });
-  const wsServer = useServer({ schema, connectionInitWaitTimeout: limits.connectionInitTimeoutMs, ...hooks.serverOptions }, wss);
+  const wsServer = useServer({ schema, connectionInitWaitTimeout: limits.connectionInitTimeoutMs, jsonMessageReplacer: rawJsonReplacer, ...hooks.serverOptions }, wss);
   const http: Server = createServer({ requestTimeout: 30_000, headersTimeout: 10_000 });
   const onRequest = createHttpHandler({ schema, secret, limits, metricsText: () => metrics.metricsText(), metricsContentType: metrics.contentType });
   http.on('request', (req, res) => {

@@ -1,8 +1,8 @@
 // The subscriptions' fast path. graphql-js would re-execute the selection for every frame of
 // every subscriber; here the frame's payload already is the value (a Notification or an Odds), so a
 // subscription compiles its selection once into a list of (response key, field) pairs, and each
-// frame is projected once per distinct selection and shared by every subscriber that asked for
-// the same fields (10,000 watchers of one race cost one projection per odds frame).
+// frame is projected and serialised once per distinct selection and shared by every subscriber
+// that asked for the same fields (10,000 watchers of one race cost one of each per odds frame).
 import {
   getArgumentValues,
   getDirectiveValues,
@@ -22,6 +22,7 @@ import {
 } from 'graphql';
 import type { Outbound, SubscriberQueue } from './contracts.ts';
 import { graphqlError } from './errors.ts';
+import { RawJson } from './raw-json.ts';
 
 /** What the gateway opens for one subscription: the frames to yield, ended by `end()`. */
 export interface OpenedSource {
@@ -104,11 +105,12 @@ function resultStream(source: OpenedSource, s: StreamShape): AsyncGenerator<Exec
       }
       const frame = r.value;
       sending = frame;
-      // One projection per frame and selection: subscribers with the same selection share it
-      // (graphql-ws only reads the result to serialise it).
+      // One projection and one serialisation per frame and selection: subscribers with the same
+      // selection share them (graphql-ws only reads the result to serialise it; raw-json.ts).
       const hit = cache.get(frame);
       if (hit !== undefined && hit.shape === shape) return { done: false, value: hit.result };
-      const result: ExecutionResult = { data: { [rootKey]: project(frame.payload as Record<string, unknown>, pairs, typeName) } };
+      const projected = project(frame.payload as Record<string, unknown>, pairs, typeName);
+      const result: ExecutionResult = { data: { [rootKey]: new RawJson(JSON.stringify(projected)) as unknown } };
       cache.set(frame, { shape, result });
       return { done: false, value: result };
     },

@@ -59,7 +59,7 @@ const GOOGLE_PACKAGES = ['@google-cloud/spanner', '@google-cloud/pubsub', 'googl
 
 /** Test support: tests and the helpers only tests use may import devDependencies (vitest, fast-check). */
 const isTestSupport = (file: string): boolean =>
-  file.endsWith('.test.ts') || file.startsWith('backends/contract/') || file.includes('/_fixtures/') || file.includes('/fixtures/') || /^emulators\/(test-support|spanner-testing)\.ts$/.test(file);
+  file.endsWith('.test.ts') || file.startsWith('backends/contract/') || file.includes('/_fixtures/') || file.endsWith('/_fixtures.ts') || file.includes('/fixtures/') || /^emulators\/(test-support|spanner-testing)\.ts$/.test(file);
 
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { dependencies: Record<string, string>; devDependencies: Record<string, string> };
 

@@ -5,6 +5,7 @@ import WebSocket from 'ws';
 import { createMemoryStore, createRealClock } from '../../backends/memory/index.ts';
 import type { Store } from '../../core/ports.ts';
 import { signToken } from '../auth.ts';
+import type { NotificationIntake } from '../contracts.ts';
 import type { GatewayLimits } from '../limits.ts';
 import { startGateway, type GatewayHandle } from '../server.ts';
 
@@ -20,13 +21,13 @@ export interface World {
   close(): Promise<void>;
 }
 
-export async function startWorld(options: { limits?: Partial<GatewayLimits>; policy?: string } = {}): Promise<World> {
+export async function startWorld(options: { limits?: Partial<GatewayLimits>; policy?: string; intake?: NotificationIntake; log?: (line: string) => void } = {}): Promise<World> {
   const store = createMemoryStore({ clock: createRealClock() });
   await store.putUsers(USERS.map((userId) => ({ userId, cash: CASH, medals: 500 })));
   const now = Date.now();
   await store.putRace({ raceId: OPEN_RACE, sport: 'keirin', riders: 9, closeAtMs: now + 3_600_000, postAtMs: now + 3_700_000 });
   await store.putRace({ raceId: CLOSED_RACE, sport: 'keirin', riders: 7, closeAtMs: now - 60_000, postAtMs: now - 1_000 });
-  const gateway = await startGateway({ store, secret: SECRET, ...(options.limits === undefined ? {} : { limits: options.limits }), ...(options.policy === undefined ? {} : { policy: options.policy }), log: () => undefined });
+  const gateway = await startGateway({ store, secret: SECRET, ...(options.limits === undefined ? {} : { limits: options.limits }), ...(options.policy === undefined ? {} : { policy: options.policy }), ...(options.intake === undefined ? {} : { intake: options.intake }), log: options.log ?? (() => undefined) });
   return {
     store,
     gateway,
