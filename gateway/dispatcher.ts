@@ -55,6 +55,82 @@ interface Entry {
   readonly route: string;
 }
 
+/**
+ * The policy's queue, wrapped so that however it ends (closed, returned, evicted) it leaves the
+ * routes (`onEnd`), and so that each ask of the writer reports the frame it took before as written.
+ */
+function trackedQueue(inner: SubscriberQueue, onEnd: () => void, written: (out: Outbound) => void): SubscriberQueue {
+  return {
+    offer: (out) => inner.offer(out),
+    depth: () => inner.depth(),
+    close(): void {
+      onEnd();
+      inner.close();
+    },
+    [Symbol.asyncIterator](): AsyncIterator<Outbound> {
+      const it = inner[Symbol.asyncIterator]();
+      /** The frame handed to the writer last; its send has finished when the writer asks again. */
+      let handed: Outbound | undefined;
+      return {
+        next: () => {
+          if (handed !== undefined) written(handed);
+          handed = undefined;
+          return it.next().then((r) => {
+            if (r.done === true) onEnd();
+            else handed = r.value;
+            return r;
+          });
+        },
+        return: (value?: unknown) => {
+          onEnd();
+          inner.close();
+          return it.return === undefined ? Promise.resolve({ done: true as const, value: undefined }) : it.return(value);
+        },
+      };
+    },
+  };
+}
+
+/** Offers a frame to each target in turn; from the first offer that returns a promise on, waits for each. */
+function offerAll(targets: readonly Entry[], out: Outbound): void | Promise<void> {
+  for (let i = 0; i < targets.length; i += 1) {
+    const pending = (targets[i] as Entry).queue.offer(out);
+    if (pending !== undefined) return offerRestInTurn(targets, i + 1, pending, out);
+  }
+}
+
+async function offerRestInTurn(targets: readonly Entry[], from: number, pending: Promise<void>, out: Outbound): Promise<void> {
+  await pending;
+  for (let i = from; i < targets.length; i += 1) {
+    const r = (targets[i] as Entry).queue.offer(out);
+    if (r !== undefined) await r;
+  }
+}
+
+function snapshotOf(entries: Iterable<Entry>, count: number, intakeDepth: number): DispatcherSnapshot {
+  let queuedMessages = 0;
+  let queuedBytes = 0;
+  let deepestQueueMessages = 0;
+  let deepestQueueBytes = 0;
+  let socketBufferedBytes = 0;
+  const sockets = new Set<SubscriberInfo['socket']>();
+  for (const { sub, queue } of entries) {
+    const d = queue.depth();
+    queuedMessages += d.messages;
+    queuedBytes += d.bytes;
+    deepestQueueMessages = Math.max(deepestQueueMessages, d.messages);
+    deepestQueueBytes = Math.max(deepestQueueBytes, d.bytes);
+    if (!sockets.has(sub.socket)) {
+      sockets.add(sub.socket);
+      socketBufferedBytes += sub.socket.bufferedBytes();
+    }
+  }
+  return { subscriptions: count, queuedMessages, queuedBytes, deepestQueueMessages, deepestQueueBytes, socketBufferedBytes, intakeDepth };
+}
+
+const describeFrame = (out: Outbound): string =>
+  out.kind === 'notification' ? `notification race ${out.raceId} user ${out.userId ?? '?'} seq ${out.seq ?? '?'}` : `odds race ${out.raceId}`;
+
 export function createDispatcher(policy: DeliveryPolicy, options: DispatcherOptions = {}): Dispatcher {
   const byId = new Map<string, Entry>();
   const routes = new Map<string, Map<string, Entry>>();
@@ -70,59 +146,16 @@ export function createDispatcher(policy: DeliveryPolicy, options: DispatcherOpti
     group?.delete(id);
     if (group !== undefined && group.size === 0) routes.delete(entry.route);
   };
-
-  /** The policy's queue, wrapped so that however it ends (closed, returned, evicted) it leaves the routes. */
-  const tracked = (self: () => Entry, inner: SubscriberQueue): SubscriberQueue => ({
-    offer: (out) => inner.offer(out),
-    depth: () => inner.depth(),
-    close(): void {
-      detach(self());
-      inner.close();
-    },
-    [Symbol.asyncIterator](): AsyncIterator<Outbound> {
-      const it = inner[Symbol.asyncIterator]();
-      /** The frame handed to the writer last; its send has finished when the writer asks again. */
-      let handed: Outbound | undefined;
-      return {
-        next: () => {
-          if (handed !== undefined && writtenListeners.size > 0) {
-            const at = nowMs();
-            for (const listener of writtenListeners) listener(handed, at);
-          }
-          handed = undefined;
-          return it.next().then((r) => {
-            if (r.done === true) detach(self());
-            else handed = r.value;
-            return r;
-          });
-        },
-        return: (value?: unknown) => {
-          detach(self());
-          inner.close();
-          return it.return === undefined ? Promise.resolve({ done: true as const, value: undefined }) : it.return(value);
-        },
-      };
-    },
-  });
-
-  const continueAsync = async (targets: readonly Entry[], from: number, pending: Promise<void>, out: Outbound): Promise<void> => {
-    await pending;
-    for (let i = from; i < targets.length; i += 1) {
-      const r = (targets[i] as Entry).queue.offer(out);
-      if (r !== undefined) await r;
-    }
+  const written = (out: Outbound): void => {
+    if (writtenListeners.size === 0) return;
+    const at = nowMs();
+    for (const listener of writtenListeners) listener(out, at);
   };
-
   const fanOut = (out: Outbound): void | Promise<void> => {
     const route = out.kind === 'notification' ? (out.userId === undefined ? undefined : `u:${out.userId}`) : `r:${out.raceId}`;
     const group = route === undefined ? undefined : routes.get(route);
-    if (group === undefined) return;
-    // A snapshot: an offer may evict (and so detach) its subscriber while we iterate.
-    const targets = [...group.values()];
-    for (let i = 0; i < targets.length; i += 1) {
-      const pending = (targets[i] as Entry).queue.offer(out);
-      if (pending !== undefined) return continueAsync(targets, i + 1, pending, out);
-    }
+    // A snapshot of the targets: an offer may evict (and so detach) its subscriber while we iterate.
+    return group === undefined ? undefined : offerAll([...group.values()], out);
   };
 
   const { capacity, sendTimeoutMs } = policy.intake;
@@ -131,7 +164,7 @@ export function createDispatcher(policy: DeliveryPolicy, options: DispatcherOpti
       ? undefined
       : createIntakeChannel({ capacity, ...(sendTimeoutMs === undefined ? {} : { sendTimeoutMs }) }, fanOut, {
           onDrop: () => policy.recordIntakeDrop?.(),
-          describe: (out) => (out.kind === 'notification' ? `notification race ${out.raceId} user ${out.userId ?? '?'} seq ${out.seq ?? '?'}` : `odds race ${out.raceId}`),
+          describe: describeFrame,
           ...(options.log === undefined ? {} : { log: options.log }),
         });
 
@@ -140,7 +173,7 @@ export function createDispatcher(policy: DeliveryPolicy, options: DispatcherOpti
     add(sub: SubscriberInfo, raceFilter?: string): SubscriberQueue {
       if (byId.has(sub.id)) byId.get(sub.id)?.queue.close();
       const route = raceFilter === undefined ? `u:${sub.userId}` : `r:${raceFilter}`;
-      const queue = tracked(() => entry, policy.queueFor(sub));
+      const queue = trackedQueue(policy.queueFor(sub), () => detach(entry), written);
       const entry: Entry = { sub, queue, route };
       byId.set(sub.id, entry);
       let group = routes.get(route);
@@ -152,26 +185,7 @@ export function createDispatcher(policy: DeliveryPolicy, options: DispatcherOpti
       byId.get(id)?.queue.close();
     },
     deliver: (out) => (channel === undefined ? fanOut(out) : channel.send(out)),
-    snapshot(): DispatcherSnapshot {
-      let queuedMessages = 0;
-      let queuedBytes = 0;
-      let deepestQueueMessages = 0;
-      let deepestQueueBytes = 0;
-      let socketBufferedBytes = 0;
-      const sockets = new Set<SubscriberInfo['socket']>();
-      for (const { sub, queue } of byId.values()) {
-        const d = queue.depth();
-        queuedMessages += d.messages;
-        queuedBytes += d.bytes;
-        deepestQueueMessages = Math.max(deepestQueueMessages, d.messages);
-        deepestQueueBytes = Math.max(deepestQueueBytes, d.bytes);
-        if (!sockets.has(sub.socket)) {
-          sockets.add(sub.socket);
-          socketBufferedBytes += sub.socket.bufferedBytes();
-        }
-      }
-      return { subscriptions: byId.size, queuedMessages, queuedBytes, deepestQueueMessages, deepestQueueBytes, socketBufferedBytes, intakeDepth: channel?.depth() ?? 0 };
-    },
+    snapshot: () => snapshotOf(byId.values(), byId.size, channel?.depth() ?? 0),
     onWritten(listener: WrittenListener): () => void {
       writtenListeners.add(listener);
       return () => writtenListeners.delete(listener);

@@ -111,3 +111,23 @@ describe('createIntakeChannel without a send timeout', () => {
     expect(ch.stats().drops).toBe(0);
   });
 });
+
+describe('createIntakeChannel with a failing consumer', () => {
+  it('logs a consumer that throws or rejects and goes on with the next message', async () => {
+    const got: number[] = [];
+    const log: string[] = [];
+    const ch = createIntakeChannel<number>(
+      { capacity: 4, sendTimeoutMs: 1_000 },
+      (n) => {
+        if (n === 2) throw new Error('boom');
+        if (n === 3) return Promise.reject(new Error('bang'));
+        got.push(n);
+      },
+      { log: (line) => log.push(line) },
+    );
+    for (const n of [1, 2, 3, 4]) ch.send(n);
+    await sleep(5);
+    expect(got).toEqual([1, 4]);
+    expect(log).toEqual(['gateway: intake consumer failed: Error: boom', 'gateway: intake consumer failed: Error: bang']);
+  });
+});

@@ -69,8 +69,13 @@ export function createIntakeChannel<T>(shape: IntakeShape & { readonly capacity:
   async function pump(): Promise<void> {
     try {
       while (!closed && depth() > 0) {
-        const pending = consume(take());
-        if (pending !== undefined) await pending.catch((e: unknown) => log(`gateway: intake consumer failed: ${String(e)}`));
+        // A consumer that fails loses that one message, never the loop (nor the process).
+        try {
+          const pending = consume(take());
+          if (pending !== undefined) await pending;
+        } catch (e) {
+          log(`gateway: intake consumer failed: ${String(e)}`);
+        }
       }
     } finally {
       pumping = false;

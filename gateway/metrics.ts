@@ -4,8 +4,8 @@
 // every frame, so the hot path pays nothing for them; the policy's counters are read the same way.
 import { monitorEventLoopDelay, type ELDHistogram } from 'node:perf_hooks';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { Outbound } from './contracts.ts';
-import type { Dispatcher } from './dispatcher.ts';
+import type { DeliveryPolicy, Outbound } from './contracts.ts';
+import type { Dispatcher, DispatcherSnapshot } from './dispatcher.ts';
 
 const PREFIX = 'raceday_gateway_';
 /** Delivery latency buckets, seconds: 0.5 ms to 60 s (the incident's send timeout). */
@@ -43,72 +43,59 @@ export interface GatewayMetrics {
   close(): void;
 }
 
-export function createGatewayMetrics(options: GatewayMetricsOptions = {}): GatewayMetrics {
-  const registry = new Registry();
-  let dispatcher: Dispatcher | undefined;
-  const loop: ELDHistogram = monitorEventLoopDelay({ resolution: EVENT_LOOP_RESOLUTION_MS });
-  loop.enable();
-  if (options.processMetrics ?? true) collectDefaultMetrics({ register: registry });
-
-  const readConnections = options.connections;
-  const connections = new Gauge({
-    name: `${PREFIX}connections`,
-    help: 'Open WebSocket connections.',
-    registers: [registry],
-    collect() {
-      if (readConnections !== undefined) this.set(readConnections());
-    },
-  });
-  const snapshotGauge = (name: string, help: string, read: (d: Dispatcher) => Record<string, number>, labelNames: string[] = []) =>
+/** Gauges read from the dispatcher's snapshot at scrape time (nothing while no dispatcher is attached). */
+function registerDispatcherGauges(registry: Registry, current: () => Dispatcher | undefined): void {
+  const gauge = (name: string, help: string, read: (s: DispatcherSnapshot) => Record<string, number>, label?: string): void => {
     new Gauge({
       name: `${PREFIX}${name}`,
       help,
-      labelNames,
+      labelNames: label === undefined ? [] : [label],
       registers: [registry],
       collect() {
-        if (dispatcher === undefined) return;
-        for (const [label, value] of Object.entries(read(dispatcher))) {
-          if (labelNames.length === 0) this.set(value);
-          else this.set({ [labelNames[0] as string]: label }, value);
+        const d = current();
+        if (d === undefined) return;
+        for (const [key, value] of Object.entries(read(d.snapshot()))) {
+          if (label === undefined) this.set(value);
+          else this.set({ [label]: key }, value);
         }
       },
     });
-  snapshotGauge('subscriptions', 'Live subscriptions (notifications and odds).', (d) => ({ all: d.snapshot().subscriptions }));
-  snapshotGauge('queue_depth_messages', 'Frames queued for subscribers: summed over every queue (total) and the deepest queue (max).', (d) => {
-    const s = d.snapshot();
-    return { total: s.queuedMessages, max: s.deepestQueueMessages };
-  }, ['stat']);
-  snapshotGauge('queue_depth_bytes', 'Bytes queued for subscribers: summed over every queue (total) and the deepest queue (max).', (d) => {
-    const s = d.snapshot();
-    return { total: s.queuedBytes, max: s.deepestQueueBytes };
-  }, ['stat']);
-  snapshotGauge('socket_buffered_bytes', 'Bytes handed to sockets and not yet taken by the kernel (ws bufferedAmount), summed.', (d) => ({ all: d.snapshot().socketBufferedBytes }));
-  snapshotGauge('intake_depth_messages', 'Frames waiting in the shared intake channel (shared-blocking only).', (d) => ({ all: d.snapshot().intakeDepth }));
+  };
+  gauge('subscriptions', 'Live subscriptions (notifications and odds).', (s) => ({ all: s.subscriptions }));
+  gauge('queue_depth_messages', 'Frames queued for subscribers: summed over every queue (total) and the deepest queue (max).', (s) => ({ total: s.queuedMessages, max: s.deepestQueueMessages }), 'stat');
+  gauge('queue_depth_bytes', 'Bytes queued for subscribers: summed over every queue (total) and the deepest queue (max).', (s) => ({ total: s.queuedBytes, max: s.deepestQueueBytes }), 'stat');
+  gauge('socket_buffered_bytes', 'Bytes handed to sockets and not yet taken by the kernel (ws bufferedAmount), summed.', (s) => ({ all: s.socketBufferedBytes }));
+  gauge('intake_depth_messages', 'Frames waiting in the shared intake channel (shared-blocking only).', (s) => ({ all: s.intakeDepth }));
+}
 
-  // Counters follow the policy's totals: each scrape adds what happened since the last one.
+/** The policy's totals as counters: each scrape adds what happened since the previous one. */
+function registerPolicyCounters(registry: Registry): { read(policy: DeliveryPolicy): void; restart(policy: DeliveryPolicy): void } {
   let seen = { drops: 0, evictions: 0, evictSamples: 0 };
   const drops = new Counter({ name: `${PREFIX}drops_total`, help: 'Frames dropped by the delivery policy (drop-oldest, or the shared intake channel being full).', registers: [registry] });
   const evictions = new Counter({ name: `${PREFIX}evictions_total`, help: 'Subscribers closed by the delivery policy as slow consumers.', registers: [registry] });
   const timeToEvict = new Histogram({ name: `${PREFIX}time_to_evict_seconds`, help: 'From a subscriber starting to fall behind (its queue non-empty) to its eviction.', buckets: EVICT_BUCKETS_S, registers: [registry] });
   const policyInfo = new Gauge({ name: `${PREFIX}policy_info`, help: 'The delivery policy in use (value 1).', labelNames: ['policy'], registers: [registry] });
-  const readPolicy = (): void => {
-    if (dispatcher === undefined) return;
-    const stats = dispatcher.policy.stats();
-    drops.inc(Math.max(0, stats.drops - seen.drops));
-    evictions.inc(Math.max(0, stats.evictions - seen.evictions));
-    for (const ms of stats.timeToEvictMs.slice(seen.evictSamples)) timeToEvict.observe(ms / 1000);
-    seen = { drops: stats.drops, evictions: stats.evictions, evictSamples: stats.timeToEvictMs.length };
+  return {
+    read(policy) {
+      const stats = policy.stats();
+      drops.inc(Math.max(0, stats.drops - seen.drops));
+      evictions.inc(Math.max(0, stats.evictions - seen.evictions));
+      for (const ms of stats.timeToEvictMs.slice(seen.evictSamples)) timeToEvict.observe(ms / 1000);
+      seen = { drops: stats.drops, evictions: stats.evictions, evictSamples: stats.timeToEvictMs.length };
+    },
+    restart(policy) {
+      policyInfo.reset();
+      policyInfo.set({ policy: policy.name }, 1);
+      seen = { drops: 0, evictions: 0, evictSamples: 0 };
+    },
   };
+}
 
-  const latency = new Histogram({
-    name: `${PREFIX}delivery_latency_seconds`,
-    help: 'A frame entering the gateway (intake receipt or odds tick) to its send on the socket finishing.',
-    labelNames: ['kind'],
-    buckets: LATENCY_BUCKETS_S,
-    registers: [registry],
-  });
-
-  const loopDelay = new Gauge({
+/** Event-loop delay by quantile since the previous scrape; returns the sampler's stop. */
+function registerEventLoopDelay(registry: Registry): () => void {
+  const loop: ELDHistogram = monitorEventLoopDelay({ resolution: EVENT_LOOP_RESOLUTION_MS });
+  loop.enable();
+  new Gauge({
     name: `${PREFIX}event_loop_delay_seconds`,
     help: 'Event-loop delay since the previous scrape (perf_hooks monitorEventLoopDelay), by quantile.',
     labelNames: ['quantile'],
@@ -122,7 +109,32 @@ export function createGatewayMetrics(options: GatewayMetricsOptions = {}): Gatew
       loop.reset();
     },
   });
-  void loopDelay;
+  return () => loop.disable();
+}
+
+export function createGatewayMetrics(options: GatewayMetricsOptions = {}): GatewayMetrics {
+  const registry = new Registry();
+  let dispatcher: Dispatcher | undefined;
+  if (options.processMetrics ?? true) collectDefaultMetrics({ register: registry });
+  const readConnections = options.connections;
+  const connections = new Gauge({
+    name: `${PREFIX}connections`,
+    help: 'Open WebSocket connections.',
+    registers: [registry],
+    collect() {
+      if (readConnections !== undefined) this.set(readConnections());
+    },
+  });
+  registerDispatcherGauges(registry, () => dispatcher);
+  const policyCounters = registerPolicyCounters(registry);
+  const latency = new Histogram({
+    name: `${PREFIX}delivery_latency_seconds`,
+    help: 'A frame entering the gateway (intake receipt or odds tick) to its send on the socket finishing.',
+    labelNames: ['kind'],
+    buckets: LATENCY_BUCKETS_S,
+    registers: [registry],
+  });
+  const stopLoopSampler = registerEventLoopDelay(registry);
 
   let detachWritten: (() => void) | undefined;
   const observeDelivery = (out: Outbound, writtenAtMs: number = Date.now()): void => {
@@ -132,9 +144,7 @@ export function createGatewayMetrics(options: GatewayMetricsOptions = {}): Gatew
     detachWritten?.();
     detachWritten = d.onWritten(observeDelivery);
     dispatcher = d;
-    policyInfo.reset();
-    policyInfo.set({ policy: d.policy.name }, 1);
-    seen = { drops: 0, evictions: 0, evictSamples: 0 };
+    policyCounters.restart(d.policy);
   };
   if (options.dispatcher !== undefined) attach(options.dispatcher);
 
@@ -146,12 +156,12 @@ export function createGatewayMetrics(options: GatewayMetricsOptions = {}): Gatew
     connectionClosed: () => connections.dec(),
     observeDelivery,
     async metricsText(): Promise<string> {
-      readPolicy();
+      if (dispatcher !== undefined) policyCounters.read(dispatcher.policy);
       return registry.metrics();
     },
     close(): void {
       detachWritten?.();
-      loop.disable();
+      stopLoopSampler();
     },
   };
 }

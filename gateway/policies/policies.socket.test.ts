@@ -142,6 +142,29 @@ describe('delivery policies with a stalled client on a real socket', () => {
     expect(healthy.seqs).toEqual(range(1, 150));
   });
 
+  it('per-subscriber:N:evict-after:MS with several stalled clients: each is evicted once, no healthy one misses a frame', async () => {
+    const d = createDispatcher(policy('per-subscriber:16:evict-after:300'));
+    const h = await startHarness(d);
+    const healthy = await Promise.all(Array.from({ length: 12 }, (_, i) => healthyClient(h.url, `fast-${i}`, 'R1')));
+    const stalled = await Promise.all(Array.from({ length: 3 }, (_, i) => stalledClient(h.url, `stuck-${i}`, 'R1')));
+    try {
+      expect(await waitFor(() => d.snapshot().subscriptions === 15, 3_000)).toBe(true);
+      for (let seq = 1; seq <= 250; seq += 1) {
+        expect(d.deliver(oddsFrame('R1', seq, FRAME_BYTES))).toBeUndefined();
+        await sleep(seq % BURST === 0 ? 4 : 0);
+      }
+      expect(await waitFor(() => healthy.every((c) => c.seqs.length === 250), 10_000)).toBe(true);
+      for (const c of healthy) expect(c.seqs).toEqual(range(1, 250));
+      const closed = [...h.subscriptions.values()].filter((s) => s.closedWith !== undefined);
+      expect(closed.map((s) => s.userId).sort()).toEqual(['stuck-0', 'stuck-1', 'stuck-2']);
+      expect(closed.every((s) => s.closedWith?.code === 4008)).toBe(true);
+      expect(d.policy.stats().evictions).toBe(3);
+    } finally {
+      for (const c of [...healthy, ...stalled]) c.close();
+      await h.close();
+    }
+  });
+
   it('bytes:B:disconnect: the stalled one is closed "slow consumer" once it owes more than B bytes', async () => {
     const cap = 1024 * 1024;
     const { d, healthy, stalledSub } = await world('bytes:1MiB:disconnect');
@@ -155,6 +178,27 @@ describe('delivery policies with a stalled client on a real socket', () => {
     expect(stats.maxQueueBytes).toBeLessThanOrEqual(cap);
     expect(stats.maxQueueBytes).toBeGreaterThan(cap - 2 * FRAME_BYTES - 1024);
     expect(await waitFor(() => d.snapshot().subscriptions === 1, 2_000)).toBe(true);
+  });
+
+  it('shared-blocking without a stalled client: every frame reaches every subscriber in order, nothing dropped', async () => {
+    const log: string[] = [];
+    const d = createDispatcher(policy('shared-blocking:10:300'), { log: (line) => log.push(line) });
+    const h = await startHarness(d);
+    const a = await healthyClient(h.url, 'a', 'R1');
+    const b = await healthyClient(h.url, 'b', 'R1');
+    try {
+      expect(await waitFor(() => d.snapshot().subscriptions === 2, 2_000)).toBe(true);
+      for (let seq = 1; seq <= 200; seq += 1) await d.deliver(oddsFrame('R1', seq, FRAME_BYTES));
+      expect(await waitFor(() => a.seqs.length === 200 && b.seqs.length === 200, 5_000)).toBe(true);
+      expect(a.seqs).toEqual(range(1, 200));
+      expect(b.seqs).toEqual(range(1, 200));
+      expect(d.policy.stats().drops).toBe(0);
+      expect(log).toEqual([]);
+    } finally {
+      a.close();
+      b.close();
+      await h.close();
+    }
   });
 
   it('shared-blocking: one stalled client stops the healthy one too, and the full intake logs "channel is full"', async () => {

@@ -117,10 +117,17 @@ export interface HealthyClient {
   close(): void;
 }
 
+/** The seq of a harness frame, read from its first bytes (`{"seq":N,...`) rather than parsing 64 KiB. */
+function seqOf(frame: Buffer): number {
+  const m = /^\{"seq":(\d+)/.exec(frame.subarray(0, 32).toString('latin1'));
+  if (m === null) throw new Error(`not a harness frame: ${frame.subarray(0, 32).toString('latin1')}`);
+  return Number(m[1]);
+}
+
 export async function healthyClient(url: string, user: string, race?: string): Promise<HealthyClient> {
   const ws = new WebSocket(`${url}/?user=${encodeURIComponent(user)}${race === undefined ? '' : `&race=${encodeURIComponent(race)}`}`);
   const client: HealthyClient = { seqs: [], close: () => ws.terminate() };
-  ws.on('message', (data) => client.seqs.push((JSON.parse(String(data)) as { seq: number }).seq));
+  ws.on('message', (data) => client.seqs.push(seqOf(data as Buffer)));
   ws.on('close', (code, reason) => {
     client.closed = { code, reason: String(reason) };
   });
@@ -196,7 +203,7 @@ export async function stalledClient(url: string, user: string, race?: string): P
     seqs: [],
     resume() {
       const onFrame = (opcode: number, payload: Buffer): void => {
-        if (opcode === 1) client.seqs.push((JSON.parse(payload.toString('utf8')) as { seq: number }).seq);
+        if (opcode === 1) client.seqs.push(seqOf(payload));
         if (opcode === 8 && payload.length >= 2) client.closeCode = payload.readUInt16BE(0);
       };
       rest = parseFrames(rest, onFrame);
