@@ -136,34 +136,78 @@ describe('recovery sequencer', () => {
     expect(await got).toEqual([undefined]);
   });
 
+  it('with idleCheckMs, delivers a lost last notification from the Store when nothing live follows it', async () => {
+    const store = createMemoryStore();
+    const frames = await logged(store, 1, 3);
+    const live = fakeLive();
+    const feed = sequenceNotifications(live.iterable, { userId: USER, afterSeq: 0, store, idleCheckMs: 20 });
+    const got: number[] = [];
+    const reading = (async () => {
+      for await (const f of feed) got.push(f.seq as number);
+    })();
+    await new Promise((r) => setTimeout(r, 30));
+    // 4 is logged and its live frame is lost (a policy dropped it); nothing comes after it.
+    await logged(store, 4, 4);
+    live.push(frames.get(3) as Outbound);
+    for (let i = 0; i < 100 && got.length < 4; i++) await new Promise((r) => setTimeout(r, 10));
+    live.end();
+    await reading;
+    expect(got).toEqual([1, 2, 3, 4]);
+    expect(feed.stats().idleChecks).toBeGreaterThan(0);
+  });
+
+  it('ends the live feed when the client stops reading (graphql-ws returns the iterator)', async () => {
+    const store = createMemoryStore();
+    let returned = false;
+    const live: AsyncIterable<Outbound> = {
+      [Symbol.asyncIterator]: () => ({
+        next: () => Promise.resolve({ done: false, value: liveNotificationFrame({ ...settledBody(USER, 'r1'), seq: 1 }, 0) }),
+        return: () => {
+          returned = true;
+          return Promise.resolve({ done: true, value: undefined });
+        },
+      }),
+    };
+    const feed = sequenceNotifications(live, { userId: USER, afterSeq: undefined, store });
+    for await (const f of feed) if (f.seq === 1) break;
+    expect(returned).toBe(true);
+  });
+
   it('refuses a bad afterSeq or page size', () => {
     const store = createMemoryStore();
     expect(() => sequenceNotifications(fakeLive().iterable, { userId: USER, afterSeq: -1, store })).toThrow(/afterSeq/);
     expect(() => sequenceNotifications(fakeLive().iterable, { userId: USER, afterSeq: 0, store, pageSize: 0 })).toThrow(/page size/);
+    expect(() => sequenceNotifications(fakeLive().iterable, { userId: USER, afterSeq: 0, store, idleCheckMs: 0 })).toThrow(/idleCheckMs/);
   });
 
-  it('for any live feed (lost, duplicated, reordered frames of the log), delivers afterSeq+1..n in order once', async () => {
+  it('for any live feed (lost, duplicated, reordered frames), delivers afterSeq+1 .. the highest number seen, in order, once', async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.integer({ min: 1, max: 30 }),
-        fc.integer({ min: 0, max: 30 }),
+        fc.nat(),
+        fc.nat(),
         fc.array(fc.integer({ min: 1, max: 30 }), { maxLength: 60 }),
         fc.integer({ min: 1, max: 7 }),
-        async (n, after, liveSeqs, pageSize) => {
-          const afterSeq = Math.min(after, n);
+        async (n, kDraw, afterDraw, liveSeqs, pageSize) => {
+          // The client subscribes when the log holds 1..k, after afterSeq <= k; then k+1..n are
+          // logged and published, and the live path delivers some of 1..n in any order.
+          const k = kDraw % (n + 1);
+          const afterSeq = afterDraw % (k + 1);
           const store = createMemoryStore();
-          // The log holds 1..n before anything is live: the pipeline appends before it publishes.
-          const frames = await logged(store, 1, n);
+          const frames = k === 0 ? new Map<number, Outbound>() : await logged(store, 1, k);
           const live = fakeLive();
           const feed = sequenceNotifications(live.iterable, { userId: USER, afterSeq, store, pageSize });
           const got = collect(feed);
-          for (const s of liveSeqs) if (s <= n) live.push(frames.get(s) as Outbound);
+          await new Promise((r) => setTimeout(r, 0));
+          if (n > k) for (const [seq, f] of await logged(store, k + 1, n)) frames.set(seq, f);
+          const pushed = liveSeqs.filter((s) => s <= n);
+          for (const s of pushed) live.push(frames.get(s) as Outbound);
           live.end();
-          expect(await got).toEqual(range(afterSeq + 1, n));
+          expect(await got).toEqual(range(afterSeq + 1, Math.max(k, ...pushed)));
           expect(feed.stats().missing).toBe(0);
         },
       ),
-      { numRuns: 200 },
+      { numRuns: 300 },
     );
   });
 });

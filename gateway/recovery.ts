@@ -28,6 +28,13 @@ export interface SequencerOptions {
   readonly frameOf?: (n: SequencedNotification, nowMs: number) => Outbound;
   readonly pageSize?: number;
   readonly nowMs?: () => number;
+  /**
+   * When no live frame came for this long, read the Store after the last number anyway: a policy
+   * that dropped a user's latest notification leaves no gap for a later frame to reveal (the
+   * incident's "channel is full" drops anything). Undefined: never (the tail then comes with the
+   * next live frame or the next reconnect).
+   */
+  readonly idleCheckMs?: number;
 }
 
 export interface SequencerStats {
@@ -41,6 +48,8 @@ export interface SequencerStats {
   readonly gapsFilled: number;
   /** Numbers a gap fill found missing in the Store (a log that lost rows: never expected). */
   readonly missing: number;
+  /** Store reads after an idle period (idleCheckMs). */
+  readonly idleChecks: number;
 }
 
 export interface SequencedFeed extends AsyncIterable<Outbound> {
@@ -60,13 +69,26 @@ export function liveNotificationFrame(body: NotificationBody & { readonly seq: n
   return storedNotificationFrame(body, receivedAtMs);
 }
 
+const IDLE = Symbol('idle');
+
+/** The live iterator's next result, or IDLE after `ms` (the pending next stays pending for the next round). */
+async function idleOr<T>(next: Promise<T>, ms: number): Promise<T | typeof IDLE> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([next, new Promise<typeof IDLE>((resolve) => (timer = setTimeout(() => resolve(IDLE), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export function sequenceNotifications(live: AsyncIterable<Outbound>, o: SequencerOptions): SequencedFeed {
   const pageSize = o.pageSize ?? RECOVERY_PAGE_DEFAULT;
   if (!Number.isSafeInteger(pageSize) || pageSize < 1 || pageSize > NOTIFICATIONS_PAGE_MAX) throw new Error(`recovery page size must be 1..${NOTIFICATIONS_PAGE_MAX}, got ${pageSize}`);
   if (o.afterSeq !== undefined && (!Number.isSafeInteger(o.afterSeq) || o.afterSeq < 0)) throw new Error(`afterSeq must be a non-negative integer, got ${o.afterSeq}`);
+  if (o.idleCheckMs !== undefined && (!Number.isSafeInteger(o.idleCheckMs) || o.idleCheckMs < 1)) throw new Error(`idleCheckMs must be a positive integer, got ${o.idleCheckMs}`);
   const frameOf = o.frameOf ?? storedNotificationFrame;
   const now = o.nowMs ?? Date.now;
-  const stats = { fromStore: 0, live: 0, duplicates: 0, gapsFilled: 0, missing: 0 };
+  const stats = { fromStore: 0, live: 0, duplicates: 0, gapsFilled: 0, missing: 0, idleChecks: 0 };
   let last = o.afterSeq;
 
   /** Reads the Store after `last`, up to `until` (inclusive; undefined: to its end), yielding each. */
@@ -86,28 +108,51 @@ export function sequenceNotifications(live: AsyncIterable<Outbound>, o: Sequence
     }
   }
 
+  /** Delivers one live frame (or drops it), filling a gap before it from the Store. */
+  async function* onLive(f: Outbound): AsyncGenerator<Outbound> {
+    // Not a numbered notification (nothing to order it by): passed on as it is.
+    if (f.seq === undefined) {
+      yield f;
+      return;
+    }
+    last ??= f.seq - 1;
+    if (f.seq <= last) {
+      stats.duplicates++;
+      return;
+    }
+    if (f.seq > last + 1) {
+      stats.gapsFilled++;
+      yield* fromStore(f.seq - 1);
+      // The log is written before anything is published, so it has every number below f.seq.
+      if (f.seq > last + 1) stats.missing += f.seq - last - 1;
+    }
+    last = f.seq;
+    stats.live++;
+    yield f;
+  }
+
   async function* run(): AsyncGenerator<Outbound> {
     if (last !== undefined) yield* fromStore(undefined);
-    for await (const f of live) {
-      // Not a numbered notification (nothing to order it by): passed on as it is.
-      if (f.seq === undefined) {
-        yield f;
-        continue;
+    const it = live[Symbol.asyncIterator]();
+    let next: Promise<IteratorResult<Outbound>> | undefined;
+    try {
+      for (;;) {
+        next ??= it.next();
+        const r = o.idleCheckMs === undefined ? await next : await idleOr(next, o.idleCheckMs);
+        if (r === IDLE) {
+          // Nothing live for a while: a lost last notification shows no gap, so ask the Store.
+          if (last !== undefined) {
+            stats.idleChecks++;
+            yield* fromStore(undefined);
+          }
+          continue;
+        }
+        next = undefined;
+        if (r.done === true) return;
+        yield* onLive(r.value);
       }
-      last ??= f.seq - 1;
-      if (f.seq <= last) {
-        stats.duplicates++;
-        continue;
-      }
-      if (f.seq > last + 1) {
-        stats.gapsFilled++;
-        yield* fromStore(f.seq - 1);
-        // The log is written before anything is published, so it has every number below f.seq.
-        if (f.seq > last + 1) stats.missing += f.seq - last - 1;
-      }
-      last = f.seq;
-      stats.live++;
-      yield f;
+    } finally {
+      await it.return?.();
     }
   }
 

@@ -28,6 +28,9 @@ import { LIMITS } from './settings.ts';
  */
 export const RANKING_BROADCAST_USER = '*';
 
+/** Users' ranking notifications appended to the log per call (a page of totals is cut into slices of this size). */
+const RANKING_APPEND_SLICE = 400;
+
 /** Races whose fan-out count a worker remembers (a day has dozens). */
 const KNOWN_FANOUT_RACES_MAX = 1_024;
 
@@ -74,11 +77,18 @@ function leftOutOf(dead: readonly DeadLetteredUser[], settled: ReadonlySet<strin
  */
 async function publishUserRankings(deps: HandlerDeps, race: RaceContext, ranking: readonly RankingEntry[], leftOut: LeftOut, leftOutUsers: readonly string[]): Promise<void> {
   const raceId = race.outcome.raceId;
+  // A slice is published while the next one is appended, so the first users hear of the
+  // ranking after one slice's append rather than after the whole page's.
+  let publishing: Promise<void> = Promise.resolve();
   const publish = async (userIds: readonly string[]): Promise<void> => {
-    if (userIds.length === 0) return;
-    const bodies = userIds.map((u) => rankingNotification(raceId, u, ranking, LIMITS.rankingTop, race.outcome.publishedAtMs, leftOut));
-    const seqs = await deps.store.appendNotifications(bodies);
-    await deps.bus.publish(TOPICS.notifications, bodies.map((b, i) => notificationMessage({ ...b, seq: seqs[i] })));
+    for (let i = 0; i < userIds.length; i += RANKING_APPEND_SLICE) {
+      const bodies = userIds.slice(i, i + RANKING_APPEND_SLICE).map((u) => rankingNotification(raceId, u, ranking, LIMITS.rankingTop, race.outcome.publishedAtMs, leftOut));
+      const seqs = await deps.store.appendNotifications(bodies);
+      await publishing;
+      publishing = deps.bus.publish(TOPICS.notifications, bodies.map((b, k) => notificationMessage({ ...b, seq: seqs[k] })));
+      // Handled here so a failure while the next slice is appended is not an unhandled rejection; awaited (and thrown) below.
+      publishing.catch(() => undefined);
+    }
   };
   const page = storeMethod(deps.store, 'pageSettlementTotals');
   let after: string | undefined;
@@ -88,7 +98,8 @@ async function publishUserRankings(deps: HandlerDeps, race: RaceContext, ranking
     if (rows.length < LIMITS.fanoutPageUsers) break;
     after = rows[rows.length - 1]?.userId;
   }
-  for (let i = 0; i < leftOutUsers.length; i += LIMITS.fanoutPageUsers) await publish(leftOutUsers.slice(i, i + LIMITS.fanoutPageUsers));
+  await publish(leftOutUsers);
+  await publishing;
 }
 
 async function publishRanking(deps: HandlerDeps, race: RaceContext): Promise<void> {

@@ -86,6 +86,16 @@ export function describeNotificationLogContract(name: string, makeStore: () => P
         expect((await wholeLog(store, u)).length).toBe(n + 1);
       }), timeout);
 
+    it('numbers a large call (1,000 notifications of 5 users, interleaved) in call order per user', () =>
+      withStore(async (store, p) => {
+        const users = Array.from({ length: 5 }, (_, i) => `${p}u${i}`);
+        const bodies = Array.from({ length: 1_000 }, (_, i) => settledBody(users[i % 5] as string, `${p}r${i}`));
+        const seqs = await store.appendNotifications(bodies);
+        expect(seqs).toEqual(bodies.map((_, i) => Math.floor(i / 5) + 1));
+        const page = await store.notificationsAfter(users[3] as string, 150, NOTIFICATIONS_PAGE_MAX);
+        expect(page.map((n) => [n.seq, n.raceId])).toEqual(Array.from({ length: 50 }, (_, k) => [151 + k, `${p}r${(150 + k) * 5 + 3}`]));
+      }), timeout);
+
     it('refuses a bad read: negative afterSeq, a limit out of 1..NOTIFICATIONS_PAGE_MAX, an empty user', () =>
       withStore(async (store, p) => {
         await expect(store.notificationsAfter(`${p}u`, -1, 10)).rejects.toThrow(/afterSeq/);

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { createMemoryBus, createRealClock } from '../../backends/memory/index.ts';
 import { TOPICS } from '../../core/topology.ts';
 import { createBusIntake } from './bus.ts';
-import { collecting, eventually, notificationMessages } from './_fixtures.ts';
+import { collecting, eventually, notificationMessages } from './_fixtures/messages.ts';
 
 describe('bus intake', () => {
   it('hands every notification on with its seq, acks it when done, and counts invalid ones', async () => {

@@ -8,7 +8,7 @@ import { TOPICS } from '../../core/topology.ts';
 import { emulatorPubSub, provisionPubSub } from '../../emulators/provision.ts';
 import { describeWithEmulators, useEmulators } from '../../emulators/test-support.ts';
 import { createPubSubIntake, instanceSubscriptionName } from './pubsub.ts';
-import { collecting, eventually, notificationMessages } from './_fixtures.ts';
+import { collecting, eventually, notificationMessages } from './_fixtures/messages.ts';
 
 describe('pubsub intake names', () => {
   it('names one subscription per instance and refuses an id Pub/Sub would not take', () => {

@@ -8,7 +8,7 @@ import { createMemoryBus, createRealClock } from '../../backends/memory/index.ts
 import { TOPICS } from '../../core/topology.ts';
 import { ensureRedis, type RedisHandle } from '../../emulators/redis.ts';
 import { createRedisIntake, createRedisNotificationsBus, redisChannelOf, redisChannels } from './redis.ts';
-import { collecting, eventually, notificationMessages } from './_fixtures.ts';
+import { collecting, eventually, notificationMessages } from './_fixtures/messages.ts';
 
 let redis: RedisHandle;
 let publisher: ReturnType<typeof createClient>;
@@ -41,6 +41,7 @@ describe('redis intake', () => {
       if (shards === 0) expect(gotA.ids).toEqual(want);
       expect(gotA.messages.every((m) => typeof m.body.seq === 'number')).toBe(true);
       expect(bus.redisPublished()).toBe(50);
+      expect(a.pending()).toBe(0);
       // Nothing went to the wrapped bus's notifications topic.
       expect(inner.stats().subscriptions.find((s) => s.topic === TOPICS.notifications)?.published ?? 0).toBe(0);
       await Promise.all([a.close(), b.close()]);

@@ -102,12 +102,15 @@ export interface RedisIntakeOptions extends RedisChannels {
  * notification is counted and dropped. onMessage's promise is awaited in order: Redis delivers
  * to one listener in order, and the intake keeps that order.
  */
-export function createRedisIntake(options: RedisIntakeOptions): StatsIntake {
+export function createRedisIntake(options: RedisIntakeOptions): StatsIntake & { pending(): number } {
   const counter = intakeCounter();
   const now = options.nowMs ?? Date.now;
   const channels = redisChannels(options);
   let client: ReturnType<typeof openClient> | undefined;
   let chain: Promise<void> = Promise.resolve();
+  // Received and not yet taken by the gateway: Redis cannot be slowed down, so a gateway that
+  // takes messages slower than they come grows this (what the incident's bounded channel capped).
+  let pending = 0;
   return {
     async start(onMessage: (m: IntakeMessage) => void | Promise<void>) {
       if (client !== undefined) throw new Error('this intake is already started');
@@ -119,9 +122,15 @@ export function createRedisIntake(options: RedisIntakeOptions): StatsIntake {
         const receivedAtMs = now();
         const body = counter.parse(message);
         if (body === undefined) return;
-        chain = chain.then(() => onMessage({ body, receivedAtMs, done: () => undefined })).catch((e: unknown) => {
-          process.stderr.write(`redis intake: the gateway refused a notification: ${(e as Error).message}\n`);
-        });
+        pending++;
+        chain = chain
+          .then(() => {
+            pending--;
+            return onMessage({ body, receivedAtMs, done: () => undefined });
+          })
+          .catch((e: unknown) => {
+            process.stderr.write(`redis intake: the gateway refused a notification: ${(e as Error).message}\n`);
+          });
       });
     },
     async close() {
@@ -133,5 +142,6 @@ export function createRedisIntake(options: RedisIntakeOptions): StatsIntake {
       await c.close();
     },
     stats: () => counter.stats(),
+    pending: () => pending,
   };
 }

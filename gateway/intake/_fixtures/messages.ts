@@ -1,9 +1,9 @@
 // Test support for the intake tests: valid notification messages as the pipeline publishes them,
 // and a collector that waits until every instance received what was published.
-import { settledBody } from '../../backends/contract/notification-log-contract.ts';
-import type { BusMessage } from '../../core/ports.ts';
-import type { IntakeMessage, NotificationIntake } from '../contracts.ts';
-import { notificationMessage } from '../../pipeline/notify.ts';
+import { settledBody } from '../../../backends/contract/notification-log-contract.ts';
+import type { BusMessage } from '../../../core/ports.ts';
+import type { IntakeMessage, NotificationIntake } from '../../contracts.ts';
+import { notificationMessage } from '../../../pipeline/notify.ts';
 
 /** `n` numbered settled notifications of users u0..u4, as the notify stage publishes them. */
 export function notificationMessages(n: number, prefix = 'r'): BusMessage[] {
