@@ -92,14 +92,16 @@ export async function runBets(options: BetsOptions): Promise<{ report: BetsRepor
     if (ms < 50) continue;
     const h = createLatencyHistogram();
     const before = options.closeAtMs - Date.now();
+    const amount = Math.max(1, Math.round((rate * ms) / 1000));
     const result = await new Promise<autocannon.Result>((resolve, reject) => {
       const inst = autocannon({
         url: options.graphqlUrl,
-        connections: Math.min(options.connections ?? 16, rate),
+        // autocannon refuses more connections than requests.
+        connections: Math.min(options.connections ?? 16, rate, amount),
         overallRate: rate,
         // A count, not a duration: autocannon stops a timed run with requests in flight, whose
         // bets may be placed with no answer recorded; a counted run waits for every answer.
-        amount: Math.max(1, Math.round((rate * ms) / 1000)),
+        amount,
         timeout: 10,
         requests: [{
           method: 'POST',

@@ -48,6 +48,11 @@ const sysctl = (name: string): string => {
   }
 };
 
+/** The kernel's TCP buffer sysctls where this process runs. */
+export function tcpSysctl(): { rmem: string; wmem: string } {
+  return { rmem: sysctl('tcp_rmem'), wmem: sysctl('tcp_wmem') };
+}
+
 /** A WebSocket frame's header for a server-to-client frame of `payload` bytes (unmasked). */
 const frameHeaderBytes = (payload: number): number => (payload < 126 ? 2 : payload < 65_536 ? 4 : 10);
 

@@ -13,6 +13,7 @@ import { startGateway, type GatewayStats } from '../gateway/server.ts';
 import { parseCohorts } from './swarm/cohorts.ts';
 import type { CohortBehaviour } from './swarm/cohorts.ts';
 import { probeStall, type StallProbeResult } from './stall-probe.ts';
+import { probeGatewayStall, type GatewayStallProbeResult } from './stall-probe-gateway.ts';
 import { startSwarm, type SwarmReport, type SwarmUser } from './swarm.ts';
 
 export interface SubscribersRunOptions {
@@ -39,7 +40,9 @@ export interface SubscribersRunReport {
   /** Expected counts came from the Store's notification log (per user). */
   readonly expectedFrom: 'store';
   readonly swarm: SwarmReport;
+  /** Bytes a stalled client absorbs before backpressure: bare ws, and through the gateway (see stall-probe*.ts). */
   readonly stallProbe: StallProbeResult;
+  readonly gatewayStallProbe: GatewayStallProbeResult;
   readonly elapsedMs: number;
 }
 
@@ -74,7 +77,8 @@ async function expectedFromStore(store: ReturnType<typeof createMemoryStore>, us
 export async function runSubscribers(o: SubscribersRunOptions): Promise<SubscribersRunReport> {
   const started = performance.now();
   const stallProbe = await probeStall();
-  o.log(`stall probe: a stalled client absorbs ${stallProbe.bytesAbsorbed} bytes before backpressure (tcp_rmem ${stallProbe.tcpRmem}, tcp_wmem ${stallProbe.tcpWmem})`);
+  const gatewayStallProbe = await probeGatewayStall();
+  o.log(`stall probe: a stalled client absorbs ${gatewayStallProbe.bytesAbsorbed} bytes through the gateway (${stallProbe.bytesAbsorbed} on a bare ws burst) before backpressure (tcp_rmem ${stallProbe.tcpRmem}, tcp_wmem ${stallProbe.tcpWmem})`);
   const store = createMemoryStore();
   const counts = parseCohorts(o.cohorts, o.users);
   const ids = Array.from({ length: o.users }, (_, i) => `lu${String(i).padStart(6, '0')}`);
@@ -128,10 +132,56 @@ export async function runSubscribers(o: SubscribersRunOptions): Promise<Subscrib
       expectedFrom: 'store',
       swarm: report,
       stallProbe,
+      gatewayStallProbe,
       elapsedMs: Math.round(performance.now() - started),
     };
   } finally {
     if (oddsTimer !== undefined) clearInterval(oddsTimer);
     await gw.close();
   }
+}
+
+export interface ExternalSubscribersOptions {
+  /** A running gateway's WebSocket URL (e.g. from `raceday gateway --demo-users N`). */
+  readonly wsUrl: string;
+  /** The gateway's token secret. */
+  readonly secret: string;
+  readonly users: number;
+  /** User ids: `u000001`.. as `raceday gateway --demo-users` makes them. */
+  readonly userIdOf: (i: number) => string;
+  readonly cohorts: string;
+  /** The race whose odds every subscriber watches (none: notifications only). */
+  readonly raceId?: string;
+  readonly listenMs: number;
+  /** Notifications each user should receive while listening (the caller's count). */
+  readonly expectPerUser: number;
+  readonly workers?: number;
+  readonly isolation: 'thread' | 'process';
+  readonly behaviour: Partial<CohortBehaviour>;
+  readonly log: (line: string) => void;
+}
+
+export interface ExternalSubscribersReport {
+  readonly wsUrl: string;
+  readonly expectedFrom: 'caller';
+  readonly swarm: SwarmReport;
+  readonly elapsedMs: number;
+}
+
+/** The swarm against a gateway running elsewhere: it listens for `listenMs` while something else publishes. */
+export async function runSubscribersExternal(o: ExternalSubscribersOptions): Promise<ExternalSubscribersReport> {
+  const started = performance.now();
+  const users: SwarmUser[] = await Promise.all(Array.from({ length: o.users }, async (_, i) => {
+    const userId = o.userIdOf(i + 1);
+    return { userId, token: await signToken(userId, o.secret, 3_600) };
+  }));
+  const swarm = startSwarm({
+    wsUrl: o.wsUrl, users, cohorts: parseCohorts(o.cohorts, o.users), isolation: o.isolation, behaviour: o.behaviour,
+    ...(o.raceId === undefined ? {} : { watchRaceId: o.raceId }), ...(o.workers === undefined ? {} : { workers: o.workers }),
+  });
+  const ready = await swarm.ready;
+  o.log(`swarm: ${ready.connected} connected, ${ready.failed} failed${ready.firstError === undefined ? '' : ` (${ready.firstError})`}; listening ${o.listenMs} ms`);
+  await new Promise((r) => setTimeout(r, o.listenMs));
+  const { report } = await swarm.stop({ default: o.expectPerUser });
+  return { wsUrl: o.wsUrl, expectedFrom: 'caller', swarm: report, elapsedMs: Math.round(performance.now() - started) };
 }

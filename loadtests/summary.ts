@@ -3,6 +3,7 @@
 import type { Percentiles } from '../reports/latency.ts';
 import type { BetsRunReport } from './bets-run.ts';
 import type { StallProbeResult } from './stall-probe.ts';
+import type { GatewayStallProbeResult } from './stall-probe-gateway.ts';
 import type { SubscribersRunReport } from './subscribers-run.ts';
 import type { SwarmReport } from './swarm.ts';
 
@@ -11,9 +12,16 @@ const pct = (p: Percentiles | null, what = 'frames'): string =>
 
 export function formatStallProbe(r: StallProbeResult): string {
   const kb = (r.bytesAbsorbed / 1024).toFixed(1);
-  return `stalled client on loopback: ${kb} KiB absorbed by the kernels' buffers before the sender's bufferedAmount > 0 ` +
+  return `stalled client, bare ws burst: ${kb} KiB absorbed by the kernels' buffers before the sender's bufferedAmount > 0 ` +
     `(${r.frames} frames of ${r.frameBytes} B; tcp_rmem ${r.tcpRmem}, tcp_wmem ${r.tcpWmem}${r.netns ? ', in a network namespace' : ''})` +
     (r.backpressure ? '' : ' -- NO backpressure seen within the probe\'s bounds');
+}
+
+export function formatGatewayStallProbe(r: GatewayStallProbeResult): string {
+  const kb = (r.bytesAbsorbed / 1024).toFixed(1);
+  return `stalled client through the gateway: ${kb} KiB absorbed (${r.frames} odds frames of ${r.frameWireBytes} B) before the gateway saw backpressure ` +
+    `(${r.seenAs === 'socket-buffered' ? 'ws bufferedAmount > 0' : r.seenAs === 'queued' ? 'a frame waiting in its queue' : 'never, within the bound'}; ` +
+    `tcp_rmem ${r.tcpRmem}, tcp_wmem ${r.tcpWmem}${r.netns ? ', in a network namespace' : ''})`;
 }
 
 export function formatSwarm(s: SwarmReport): string {
@@ -27,6 +35,7 @@ export function formatSwarm(s: SwarmReport): string {
     lines.push(`            odds latency:         ${pct(c.oddsLatencyMs)}`);
   }
   const w = s.workerLoopDelayMs.map((d) => d.max).join(', ');
+  lines.push(`  settle before the count: ${s.settle.waitedMs} ms; clients still owed notifications then: ${s.settle.behindAtCount}`);
   lines.push(`  event-loop delay: driver p99 ${s.driverLoopDelayMs.p99} ms max ${s.driverLoopDelayMs.max}; workers max ${w} ms`);
   lines.push('  (a worker delay near the latencies means the swarm, not the gateway, was the bottleneck)');
   return lines.join('\n');
@@ -38,6 +47,7 @@ export function formatSubscribers(r: SubscribersRunReport): string {
     `gateway policy ${r.gateway.policy}: drops ${p.drops}, evictions ${p.evictions}, max queue ${p.maxQueueMessages} messages / ${p.maxQueueBytes} B`,
     `published: ${r.published.notifications} notifications, ${r.published.oddsFrames} odds frames of ${r.published.oddsBytes} B (expected counts from the Store)`,
     formatSwarm(r.swarm),
+    formatGatewayStallProbe(r.gatewayStallProbe),
     formatStallProbe(r.stallProbe),
     `elapsed ${(r.elapsedMs / 1000).toFixed(1)} s`,
   ].join('\n');

@@ -7,6 +7,7 @@ import { createMemoryStore } from '../backends/memory/index.ts';
 import { signToken } from '../gateway/auth.ts';
 import { startGateway } from '../gateway/server.ts';
 import { miniToken, startMiniGateway, type MiniGateway } from './_fixtures/mini-gateway.ts';
+import { startFaultProxy } from './_fixtures/fault-proxy.ts';
 import { publishOddsFrame, publishRound } from './_fixtures/publish.ts';
 import { startSwarm } from './swarm.ts';
 
@@ -46,8 +47,10 @@ describe('subscriber swarm', () => {
     }
     expect(c.healthy?.notificationLatencyMs?.count).toBe(15 * perRound);
     expect(c.healthy?.oddsLatencyMs?.count).toBe(15 * perRound);
-    // Flapping clients reconnected and resumed after their last sequence, losing nothing.
+    // Flapping clients reconnected and resumed after their last sequence, losing nothing; their own
+    // closes are not counted as closes they suffered.
     expect(c.flapping?.connects).toBeGreaterThan(3);
+    expect(c.flapping?.closesByCode).toEqual({});
     // Stalled clients never read after subscribing: nothing arrived, everything is lost to them.
     expect(c.stalled?.notificationFrames).toBe(0);
     expect(c.stalled?.delivery.lost).toBe(3 * perRound);
@@ -57,7 +60,7 @@ describe('subscriber swarm', () => {
 
   it('counts an injected duplicate, gap and late frame', async () => {
     const users = await Promise.all(['d1', 'd2', 'd3', 'd4'].map(async (id) => ({ userId: id, token: await miniToken(id) })));
-    const swarm = startSwarm({ wsUrl: gw.wsUrl, users, workers: 2, cohorts: { healthy: 4, slow: 0, stalled: 0, flapping: 0 } });
+    const swarm = startSwarm({ wsUrl: gw.wsUrl, users, workers: 2, cohorts: { healthy: 4, slow: 0, stalled: 0, flapping: 0 }, settleMs: 300 });
     await swarm.ready;
     await sleep(100);
     for (let k = 0; k < 3; k++) for (const u of users) gw.deliver(u.userId, 'r2', Date.now());
@@ -113,3 +116,32 @@ describe('subscriber swarm against the real gateway', () => {
     }
   });
 });
+
+describe('subscriber swarm counting, proven through the real gateway', () => {
+  it('counts a duplicated, a dropped and a held-back frame between the gateway and the clients', async () => {
+    const store = createMemoryStore();
+    const ids = ['f1', 'f2', 'f3', 'f4'];
+    await store.putUsers(ids.map((userId) => ({ userId, cash: 0, medals: 0 })));
+    const gw = await startGateway({ store, secret: GW_SECRET, log: () => {} });
+    const proxy = await startFaultProxy(gw.wsUrl, [
+      { userId: 'f1', seq: 2, fault: 'duplicate' },
+      { userId: 'f2', seq: 2, fault: 'drop' },
+      { userId: 'f3', seq: 2, fault: 'hold' },
+    ]);
+    try {
+      const users = await Promise.all(ids.map(async (userId) => ({ userId, token: await signToken(userId, GW_SECRET, 600) })));
+      const swarm = startSwarm({ wsUrl: proxy.wsUrl, users, workers: 2, cohorts: { healthy: 4, slow: 0, stalled: 0, flapping: 0 }, settleMs: 300 });
+      expect((await swarm.ready).connected).toBe(4);
+      for (let i = 0; i < 100 && gw.stats().subscriptions < 4; i++) await sleep(20);
+      for (let k = 0; k < 3; k++) await publishRound(store, gw, ids, 'fr1');
+      await sleep(300);
+      const { report } = await swarm.stop({ default: 3 });
+      // f1: 1 2 2 3; f2: 1 3 (2 lost); f3: 1 3 2 (2 late); f4: clean.
+      expect(report.delivery).toEqual({ expected: 12, received: 11, lost: 1, duplicates: 1, outOfOrder: 1, unexpected: 0 });
+    } finally {
+      await proxy.close();
+      await gw.close();
+    }
+  });
+});
+

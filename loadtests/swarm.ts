@@ -38,6 +38,12 @@ export interface SwarmOptions {
   readonly behaviour?: Partial<CohortBehaviour>;
   /** Handshakes in flight at once per worker (default 100). */
   readonly connectConcurrency?: number;
+  /**
+   * At stop, how long at most flapping and evicted clients get to reconnect and catch up (from the
+   * Store) before the count; it ends early once every client but the stalled ones holds what it
+   * is owed (default 5,000 ms; 0: count at once).
+   */
+  readonly settleMs?: number;
 }
 
 export interface CohortReport extends CohortTotals {
@@ -55,6 +61,8 @@ export interface SwarmReport {
   /** The driver thread's own event-loop delay over the run, and each worker's. */
   readonly driverLoopDelayMs: LoopDelay;
   readonly workerLoopDelayMs: readonly LoopDelay[];
+  /** The settle phase before the count: how long it waited, and clients (not stalled) still owed notifications then. */
+  readonly settle: { readonly waitedMs: number; readonly behindAtCount: number };
   readonly lastError?: string;
 }
 
@@ -75,6 +83,7 @@ export interface Swarm {
 const WORKER_URL = new URL('./swarm/worker.ts', import.meta.url);
 const USERS_PER_WORKER = 2_500;
 const WORKERS_DEFAULT_MAX = 4;
+const SETTLE_MS_DEFAULT = 5_000;
 
 interface WorkerLink {
   /** The users this worker runs. */
@@ -157,21 +166,34 @@ export function startSwarm(options: SwarmOptions): Swarm {
     ready,
     async stop(expected) {
       await ready;
+      const settleMs = options.settleMs ?? SETTLE_MS_DEFAULT;
       const perUser = expected.perUser ?? {};
-      const reports: WorkerReport[] = [];
-      for (const l of links) {
+      const mineOf = (l: WorkerLink) => {
         // Each worker gets the expectations of its own users only.
         const mine: Record<string, number> = {};
         for (const id of l.userIds) if (perUser[id] !== undefined) mine[id] = perUser[id];
-        l.post({ type: 'stop', expected: mine, expectedDefault: expected.default });
+        return mine;
+      };
+      const settleStarted = performance.now();
+      let behindAtCount = 0;
+      if (settleMs > 0) {
+        for (const l of links) l.post({ type: 'quiesce', expected: mineOf(l), expectedDefault: expected.default, settleMs });
+        for (const l of links) {
+          const m = await l.next();
+          if (m.type !== 'settled') throw new Error(`SWARM.PROTOCOL: expected settled, got ${m.type}`);
+          behindAtCount += m.behind;
+        }
       }
+      const settle = { waitedMs: Math.round(performance.now() - settleStarted), behindAtCount };
+      const reports: WorkerReport[] = [];
+      for (const l of links) l.post({ type: 'stop', expected: mineOf(l), expectedDefault: expected.default });
       for (const l of links) {
         const m = await l.next();
         if (m.type !== 'report') throw new Error(`SWARM.PROTOCOL: expected a report, got ${m.type}`);
         reports.push(m.report);
       }
       driverDelay.disable();
-      return mergeReports(reports, { users: total, workers, isolation, driverDelay });
+      return mergeReports(reports, { users: total, workers, isolation, driverDelay, settle });
     },
   };
 }
@@ -193,6 +215,7 @@ interface MergeContext {
   readonly workers: number;
   readonly isolation: 'thread' | 'process';
   readonly driverDelay: ReturnType<typeof monitorEventLoopDelay>;
+  readonly settle: SwarmReport['settle'];
 }
 
 export function mergeReports(reports: readonly WorkerReport[], ctx: MergeContext): { report: SwarmReport; histograms: HistogramSet } {
@@ -221,7 +244,7 @@ export function mergeReports(reports: readonly WorkerReport[], ctx: MergeContext
   const d = ctx.driverDelay;
   const lastError = reports.map((r) => r.lastError).find((e) => e !== undefined);
   const report: SwarmReport = {
-    users: ctx.users, workers: ctx.workers, isolation: ctx.isolation, cohorts, delivery,
+    users: ctx.users, workers: ctx.workers, isolation: ctx.isolation, cohorts, delivery, settle: ctx.settle,
     driverLoopDelayMs: { p50: ms(d.percentile(50)), p99: ms(d.percentile(99)), max: ms(d.max) },
     workerLoopDelayMs: reports.map((r) => r.loopDelayMs),
     ...(lastError === undefined ? {} : { lastError }),

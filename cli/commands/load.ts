@@ -6,9 +6,11 @@ import type { CommandModule } from '../main.ts';
 import { DEFAULT_POLICY_SPEC, POLICY_SPECS } from '../../gateway/policies/index.ts';
 import { runBetsEmbedded } from '../../loadtests/bets-run.ts';
 import { measureClientCost } from '../../loadtests/client-cost.ts';
+import type { SwarmReport } from '../../loadtests/swarm.ts';
 import { canUseNetworkNamespace, inNetworkNamespace, probeStall, SMALL_TCP_BUFFERS } from '../../loadtests/stall-probe.ts';
-import { runSubscribers } from '../../loadtests/subscribers-run.ts';
-import { formatBets, formatStallProbe, formatSubscribers } from '../../loadtests/summary.ts';
+import { runSubscribers, runSubscribersExternal } from '../../loadtests/subscribers-run.ts';
+import { probeGatewayStall } from '../../loadtests/stall-probe-gateway.ts';
+import { formatBets, formatGatewayStallProbe, formatStallProbe, formatSubscribers, formatSwarm } from '../../loadtests/summary.ts';
 
 const DRIVERS = ['subscribers', 'bets', 'stall-probe', 'client-cost'] as const;
 type Driver = (typeof DRIVERS)[number];
@@ -39,6 +41,12 @@ and of every swarm worker; and the bytes a stalled client absorbs before backpre
   --flap-ms MS       connection lifetime of the flapping cohort (default 1500)
 ${smallBuffersHelp}
   --json             one JSON object on standard output
+Against a gateway already running (raceday gateway --demo-users N), instead of an embedded one:
+  --url WS_URL       its WebSocket URL; users are u000001.. as --demo-users makes them
+  --secret S         its token secret
+  --race ID          the race whose odds to watch (default: none)
+  --listen-ms MS     how long to listen while something else publishes (default 10000)
+  --expect N         notifications each user should receive meanwhile (default 0)
 Exit 1 when healthy clients lost, duplicated or reordered a notification.`,
   bets: `usage: raceday load bets [--users N] [--rate-peak N] [--ramp-ms MS] [--json] ...
 
@@ -59,10 +67,11 @@ Every 10th bet is malformed (BET.COMBINATION_INVALID) and every 25th repeats the
 Exit 1 when the Store check fails.`,
   'stall-probe': `usage: raceday load stall-probe [--frame-bytes B] [--small-tcp-buffers] [--json]
 
-How many bytes a client that never reads absorbs on loopback before the sending WebSocket's
-bufferedAmount turns positive (the first moment a gateway can see it). Until then the kernels'
+How many bytes a client that never reads absorbs on loopback before the sender sees backpressure
+(ws bufferedAmount > 0): through the real gateway (odds frames one at a time, the gateway's own
+metrics read after each), and for a bare ws server writing a burst. Until then the kernels'
 buffers hide the stall.
-  --frame-bytes B    payload bytes per frame (default 1024)
+  --frame-bytes B    payload bytes per frame (default 4096)
 ${smallBuffersHelp}
   --json             one JSON object on standard output`,
   'client-cost': `usage: raceday load client-cost [--clients N] [--json]
@@ -92,6 +101,8 @@ const SPECS: Record<Driver, Record<string, FlagSpec>> = {
     'odds-rate': { type: 'int', min: 0, max: 1_000 }, 'odds-bytes': { type: 'int', min: 64, max: 1_000_000 },
     'drain-ms': { type: 'int', min: 0, max: 600_000 }, workers: { type: 'int', min: 1, max: 16 }, processes: { type: 'boolean' },
     'slow-kbps': { type: 'int', min: 1, max: 1_000_000 }, 'flap-ms': { type: 'int', min: 50, max: 600_000 },
+    url: { type: 'string' }, secret: { type: 'string' }, race: { type: 'string' }, 'listen-ms': { type: 'int', min: 100, max: 3_600_000 },
+    expect: { type: 'int', min: 0, max: 1_000_000 },
   },
   bets: {
     ...COMMON, users: { type: 'int', min: 1, max: 100_000 }, 'poor-users': { type: 'int', min: 0, max: 100_000 },
@@ -124,8 +135,9 @@ async function runDriver(driver: Driver, f: ParsedFlags): Promise<number> {
     return 0;
   }
   if (driver === 'stall-probe') {
-    const r = await probeStall({ frameBytes: num(f, 'frame-bytes', 1_024) });
-    process.stdout.write(`${f.json === true ? JSON.stringify(r) : formatStallProbe(r)}\n`);
+    const frameBytes = num(f, 'frame-bytes', 4_096);
+    const r = { gateway: await probeGatewayStall({ frameBytes }), ws: await probeStall({ frameBytes }) };
+    process.stdout.write(`${f.json === true ? JSON.stringify(r) : `${formatGatewayStallProbe(r.gateway)}\n${formatStallProbe(r.ws)}`}\n`);
     return 0;
   }
   if (driver === 'bets') {
@@ -142,15 +154,35 @@ async function runDriver(driver: Driver, f: ParsedFlags): Promise<number> {
     process.stdout.write(`${f.json === true ? JSON.stringify(r) : formatBets(r)}\n`);
     return r.verification.ok ? 0 : 1;
   }
+  const cohorts = typeof f.cohorts === 'string' ? f.cohorts : '';
+  const behaviour = { slowReadBytesPerSecond: num(f, 'slow-kbps', 8) * 1024, flapEveryMs: num(f, 'flap-ms', 1_500) };
+  const isolation = f.processes === true ? 'process' : 'thread';
+  const workers = typeof f.workers === 'number' ? { workers: f.workers } : {};
+  const external = ['url', 'secret', 'race', 'listen-ms', 'expect'].filter((k) => f[k] !== undefined);
+  const embeddedOnly = ['policy', 'notifications', 'round-ms', 'odds-rate', 'odds-bytes', 'drain-ms'].filter((k) => f[k] !== undefined);
+  if (external.length > 0) {
+    if (typeof f.url !== 'string' || typeof f.secret !== 'string') throw new UsageError(`--${external[0]} needs --url and --secret (the running gateway's)`);
+    if (embeddedOnly.length > 0) throw new UsageError(`--${embeddedOnly[0]} applies to the embedded gateway only, not with --url`);
+    const r = await runSubscribersExternal({
+      wsUrl: f.url, secret: f.secret, users: num(f, 'users', 1_000), userIdOf: (i) => `u${String(i).padStart(6, '0')}`, cohorts,
+      ...(typeof f.race === 'string' ? { raceId: f.race } : {}), listenMs: num(f, 'listen-ms', 10_000), expectPerUser: num(f, 'expect', 0),
+      isolation, behaviour, ...workers, log,
+    });
+    process.stdout.write(`${f.json === true ? JSON.stringify(r) : formatSwarm(r.swarm)}\n`);
+    return healthyExitCode(r.swarm);
+  }
   const r = await runSubscribers({
-    users: num(f, 'users', 1_000), cohorts: typeof f.cohorts === 'string' ? f.cohorts : '', policy: typeof f.policy === 'string' ? f.policy : DEFAULT_POLICY_SPEC,
+    users: num(f, 'users', 1_000), cohorts, policy: typeof f.policy === 'string' ? f.policy : DEFAULT_POLICY_SPEC,
     notificationsPerUser: num(f, 'notifications', 3), roundIntervalMs: num(f, 'round-ms', 500), oddsPerSecond: num(f, 'odds-rate', 10),
-    oddsBytes: num(f, 'odds-bytes', 2_048), drainMs: num(f, 'drain-ms', 2_000), isolation: f.processes === true ? 'process' : 'thread',
-    behaviour: { slowReadBytesPerSecond: num(f, 'slow-kbps', 8) * 1024, flapEveryMs: num(f, 'flap-ms', 1_500) },
-    ...(typeof f.workers === 'number' ? { workers: f.workers } : {}), log,
+    oddsBytes: num(f, 'odds-bytes', 2_048), drainMs: num(f, 'drain-ms', 2_000), isolation, behaviour, ...workers, log,
   });
   process.stdout.write(`${f.json === true ? JSON.stringify(r) : formatSubscribers(r)}\n`);
-  const h = r.swarm.cohorts.healthy?.delivery;
+  return healthyExitCode(r.swarm);
+}
+
+/** 1 when healthy clients lost, duplicated or reordered a notification: what a gateway owes them. */
+function healthyExitCode(s: SwarmReport): number {
+  const h = s.cohorts.healthy?.delivery;
   return h === undefined || (h.lost === 0 && h.duplicates === 0 && h.outOfOrder === 0) ? 0 : 1;
 }
 

@@ -53,19 +53,14 @@ export function parseCohorts(spec: string, total: number): CohortCounts {
   return counts;
 }
 
-/** Assigns cohorts to user indices 0..total-1, spread evenly (every k-th user) so each worker gets its share. */
+/**
+ * Assigns cohorts to user indices 0..total-1: the named cohorts first, each in one run of
+ * consecutive indices, then the healthy. The swarm deals users to its workers round robin, so a
+ * run of n consecutive users gives every one of W workers n/W of them (rounded): each worker holds
+ * its share of every cohort, whatever W is.
+ */
 export function assignCohorts(counts: CohortCounts): Cohort[] {
-  const total = COHORTS.reduce((s, c) => s + counts[c], 0);
-  const out: Cohort[] = new Array<Cohort>(total).fill('healthy');
-  let placed = 0;
-  for (const c of ['stalled', 'slow', 'flapping'] as const) {
-    for (let k = 0; k < counts[c]; k++) {
-      // Spread by a stride over the free slots; collisions walk to the next healthy slot.
-      let i = Math.floor(((placed + 0.5) * total) / Math.max(1, counts.stalled + counts.slow + counts.flapping)) % total;
-      while (out[i] !== 'healthy') i = (i + 1) % total;
-      out[i] = c;
-      placed++;
-    }
-  }
+  const out: Cohort[] = [];
+  for (const c of ['stalled', 'slow', 'flapping', 'healthy'] as const) for (let k = 0; k < counts[c]; k++) out.push(c);
   return out;
 }

@@ -21,7 +21,19 @@ export interface StopMessage {
   readonly expectedDefault: number;
 }
 
-export type DriverMessage = StartMessage | StopMessage;
+/**
+ * The run is ending: flapping stops and disconnected clients reconnect (RunningUser.quiesce); the
+ * worker answers `settled` once every client but the stalled ones holds what it is owed, or after
+ * `settleMs`, whichever comes first.
+ */
+export interface QuiesceMessage {
+  readonly type: 'quiesce';
+  readonly expected: Readonly<Record<string, number>>;
+  readonly expectedDefault: number;
+  readonly settleMs: number;
+}
+
+export type DriverMessage = StartMessage | QuiesceMessage | StopMessage;
 
 export interface ReadyMessage {
   readonly type: 'ready';
@@ -60,4 +72,10 @@ export interface WorkerReport {
   readonly lastError?: string;
 }
 
-export type WorkerMessage = ReadyMessage | { readonly type: 'report'; readonly report: WorkerReport };
+export interface SettledMessage {
+  readonly type: 'settled';
+  /** Clients (not stalled) still missing notifications when the worker stopped waiting. */
+  readonly behind: number;
+}
+
+export type WorkerMessage = ReadyMessage | SettledMessage | { readonly type: 'report'; readonly report: WorkerReport };

@@ -44,48 +44,70 @@ export interface RunningUser {
   readonly state: UserState;
   /** Resolves once the first connection is acknowledged and subscribed (or failed). */
   readonly ready: Promise<void>;
+  /**
+   * The run is ending: a flapping client stops flapping and any client but a stalled one that is
+   * between connections reconnects now, so what it is owed can still arrive before the count.
+   */
+  quiesce(): void;
   stop(): void;
 }
 
-export function startUser(plan: UserPlan, ctx: UserContext): RunningUser {
-  const state: UserState = {
-    plan, tracker: createSequenceTracker(), connects: 0, connectFailures: 0, closesByCode: new Map(), errors: 0,
-    lastError: undefined, notifications: 0, odds: 0, bytes: 0, stalledAtMs: undefined, notificationsAfterStall: 0,
+/** What a user does with each frame: count it, time it, and (slow cohort) pay for its bytes with a pause. */
+function frameHandlers(state: UserState, ctx: UserContext, current: () => LeanConnection | undefined): Omit<LeanClientEvents, 'onClose'> {
+  const notificationKey = histogramKey(state.plan.cohort, 'notification');
+  const oddsKey = histogramKey(state.plan.cohort, 'odds');
+  const throttle = state.plan.cohort === 'slow' ? createReadThrottle(ctx.behaviour.slowReadBytesPerSecond) : undefined;
+  const pay = (bytes: number): void => {
+    const c = current();
+    if (throttle !== undefined && c !== undefined) throttle(bytes, c);
   };
-  let conn: LeanConnection | undefined;
-  let timers: NodeJS.Timeout[] = [];
-  let closingOnPurpose = false;
-  const notificationKey = histogramKey(plan.cohort, 'notification');
-  const oddsKey = histogramKey(plan.cohort, 'odds');
-  const throttle = plan.cohort === 'slow' ? createReadThrottle(ctx.behaviour.slowReadBytesPerSecond) : undefined;
-
-  const events: LeanClientEvents = {
+  return {
     onNotification(n, at, bytes) {
       state.notifications++;
       state.bytes += bytes;
       if (state.stalledAtMs !== undefined) state.notificationsAfterStall++;
       // A duplicate is counted but not timed: a correct client drops it.
       if (state.tracker.accept(n.seq) !== 'duplicate') recordLatency(ctx.histograms, notificationKey, at - n.publishedAt);
-      if (throttle !== undefined && conn !== undefined) throttle(bytes, conn);
+      pay(bytes);
     },
     onOdds(o, at, bytes) {
       state.odds++;
       state.bytes += bytes;
       recordLatency(ctx.histograms, oddsKey, at - o.sentAt);
-      if (throttle !== undefined && conn !== undefined) throttle(bytes, conn);
+      pay(bytes);
     },
     onError(message) {
       state.errors++;
       state.lastError = message;
     },
+  };
+}
+
+const newUserState = (plan: UserPlan): UserState => ({
+  plan, tracker: createSequenceTracker(), connects: 0, connectFailures: 0, closesByCode: new Map(), errors: 0,
+  lastError: undefined, notifications: 0, odds: 0, bytes: 0, stalledAtMs: undefined, notificationsAfterStall: 0,
+});
+
+export function startUser(plan: UserPlan, ctx: UserContext): RunningUser {
+  const state = newUserState(plan);
+  let conn: LeanConnection | undefined;
+  let timers: NodeJS.Timeout[] = [];
+  // Per connection: whether this client closed it itself. Per connection, not per user: a flapping
+  // client's old connection may report its close after the new one has opened.
+  let intent = { closedOnPurpose: false };
+  let connecting = false;
+  let quiescing = false;
+  const frames = frameHandlers(state, ctx, () => conn);
+  const eventsFor = (mine: { closedOnPurpose: boolean }): LeanClientEvents => ({
+    ...frames,
     onClose(code) {
-      conn = undefined;
-      if (closingOnPurpose || ctx.stopping()) return;
+      if (mine === intent) conn = undefined;
+      if (mine.closedOnPurpose || ctx.stopping()) return;
       state.closesByCode.set(code, (state.closesByCode.get(code) ?? 0) + 1);
       // A stalled client is gone for good; everyone else comes back after what it holds.
       if (plan.cohort !== 'stalled') later(ctx.behaviour.reconnectDelayMs, () => void connect());
     },
-  };
+  });
 
   function later(ms: number, fn: () => void): void {
     const t = setTimeout(() => {
@@ -96,16 +118,21 @@ export function startUser(plan: UserPlan, ctx: UserContext): RunningUser {
   }
 
   async function connect(): Promise<void> {
-    if (ctx.stopping()) return;
-    closingOnPurpose = false;
+    // One connection at a time: a reconnect timer and a quiesce may both ask.
+    if (ctx.stopping() || connecting || conn !== undefined) return;
+    const mine = { closedOnPurpose: false };
+    intent = mine;
+    connecting = true;
     try {
-      conn = await connectLean(ctx.url, plan.token, events);
+      conn = await connectLean(ctx.url, plan.token, eventsFor(mine));
     } catch (e) {
+      connecting = false;
       state.connectFailures++;
       state.lastError = (e as Error).message;
       if (!ctx.stopping() && plan.cohort !== 'stalled') later(ctx.behaviour.reconnectDelayMs * 5, () => void connect());
       return;
     }
+    connecting = false;
     state.connects++;
     conn.subscribeNotifications(state.tracker.counts().contiguous);
     if (plan.watchRaceId !== undefined) conn.subscribeOdds(plan.watchRaceId);
@@ -116,7 +143,8 @@ export function startUser(plan: UserPlan, ctx: UserContext): RunningUser {
       const c = conn;
       // Jitter so a thousand flapping clients do not reconnect in one burst.
       later(ctx.behaviour.flapEveryMs * (0.5 + Math.random()), () => {
-        closingOnPurpose = true;
+        if (quiescing) return;
+        mine.closedOnPurpose = true;
         c.close(1000, 'flap');
         later(ctx.behaviour.reconnectDelayMs, () => void connect());
       });
@@ -126,8 +154,12 @@ export function startUser(plan: UserPlan, ctx: UserContext): RunningUser {
   return {
     state,
     ready: connect(),
+    quiesce() {
+      quiescing = true;
+      if (plan.cohort !== 'stalled') void connect();
+    },
     stop() {
-      closingOnPurpose = true;
+      intent.closedOnPurpose = true;
       for (const t of timers) clearTimeout(t);
       timers = [];
       conn?.resume();

@@ -31,6 +31,7 @@ function channel(): Channel | undefined {
 }
 
 const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+const SETTLE_POLL_MS = 50;
 
 export async function startAll(msg: StartMessage, stopping: () => boolean): Promise<{ users: RunningUser[]; histograms: ReturnType<typeof createHistogramSet> }> {
   const histograms = createHistogramSet();
@@ -101,6 +102,21 @@ function main(ch: Channel): void {
         const failed = users.filter((u) => u.state.connects === 0);
         ch.post({ type: 'ready', connected: users.length - failed.length, failed: failed.length, ...(failed[0]?.state.lastError === undefined ? {} : { firstError: failed[0].state.lastError }) });
       });
+      return;
+    }
+    if (msg.type === 'quiesce') {
+      void (async () => {
+        const { users } = await (running as NonNullable<typeof running>);
+        users.forEach((u) => u.quiesce());
+        const owed = (u: RunningUser) => u.state.plan.cohort !== 'stalled' && u.state.tracker.lostOf(msg.expected[u.state.plan.userId] ?? msg.expectedDefault) > 0;
+        const deadline = performance.now() + msg.settleMs;
+        let behind = users.filter(owed).length;
+        while (behind > 0 && performance.now() < deadline) {
+          await new Promise((r) => setTimeout(r, SETTLE_POLL_MS));
+          behind = users.filter(owed).length;
+        }
+        ch.post({ type: 'settled', behind });
+      })();
       return;
     }
     void (async () => {
