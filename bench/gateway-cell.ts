@@ -11,7 +11,8 @@ import type { PolicyStats } from '../gateway/contracts.ts';
 import { signToken } from '../gateway/auth.ts';
 import { createOddsBroadcaster } from '../gateway/odds-broadcaster.ts';
 import { startGateway } from '../gateway/server.ts';
-import { startSwarm, type CohortCounts, type SwarmReport } from '../loadtests/swarm.ts';
+import type { CohortCounts, SwarmReport } from '../loadtests/swarm.ts';
+import { startSplitSwarm, type SplitSwarm } from './gateway-swarms.ts';
 import type { Percentiles } from '../reports/latency.ts';
 import { loadWorld, ODDS_RACE_ID, settlementNotifications, userIdOf, type BenchUser } from './gateway-world.ts';
 
@@ -28,6 +29,8 @@ export interface CellSettings {
   readonly burstDeadlineMs: number;
   /** Bytes a second a slow client reads. */
   readonly slowReadBytesPerSecond: number;
+  /** Percent of the healthy subscribers that watch the odds (every slow and stalled one does). */
+  readonly healthyWatchersPercent: number;
   readonly workers?: number;
   readonly log: (line: string) => void;
 }
@@ -169,7 +172,7 @@ export async function runCell(spec: CellSpec, s: CellSettings, users: readonly B
   const rss = rssSampler();
   let gateway: Awaited<ReturnType<typeof startGateway>> | undefined;
   let odds: ReturnType<typeof createOddsBroadcaster> | undefined;
-  let swarm: ReturnType<typeof startSwarm> | undefined;
+  let swarm: SplitSwarm | undefined;
   let stopped = false;
   try {
     gateway = await startGateway({ store, policy: spec.policy, secret, port: 0, log: gwLog.line });
@@ -178,13 +181,13 @@ export async function runCell(spec: CellSpec, s: CellSettings, users: readonly B
     // The odds race is in its deadline rush for the whole cell: one interval throughout.
     odds = createOddsBroadcaster({ store, sink: g, watchedRaces: () => (oddsOn ? [ODDS_RACE_ID] : []), intervalMs: Math.max(s.oddsIntervalMs, 10), rushIntervalMs: Math.max(s.oddsIntervalMs, 10) });
     const cohorts = cohortsFor(s.subscribers, spec.slowOrStalledPercent);
-    swarm = startSwarm({
+    swarm = startSplitSwarm({
       wsUrl: g.wsUrl,
       users,
       cohorts,
-      ...(oddsOn ? { watchRaceId: ODDS_RACE_ID } : {}),
-      isolation: 'process',
-      behaviour: { slowReadBytesPerSecond: s.slowReadBytesPerSecond },
+      healthyWatchers: Math.round((cohorts.healthy * s.healthyWatchersPercent) / 100),
+      watchRaceId: oddsOn ? ODDS_RACE_ID : undefined,
+      slowReadBytesPerSecond: s.slowReadBytesPerSecond,
       ...(s.workers === undefined ? {} : { workers: s.workers }),
     });
     const ready = await swarm.ready;
@@ -201,7 +204,7 @@ export async function runCell(spec: CellSpec, s: CellSettings, users: readonly B
     await new Promise((r) => setTimeout(r, s.drainMs));
     await odds.stop();
     stopped = true;
-    const { report } = await swarm.stop({ default: perUser });
+    const report = await swarm.stop(perUser);
     const stats = g.policy.stats();
     const healthy = report.cohorts.healthy;
     const healthyDeliveryMs = healthy?.notificationLatencyMs ?? null;
@@ -240,7 +243,7 @@ export async function runCell(spec: CellSpec, s: CellSettings, users: readonly B
   } finally {
     await odds?.stop();
     // A cell that failed half-way still stops its client processes.
-    if (!stopped) await swarm?.stop({ default: perUser }).catch(() => undefined);
+    if (!stopped) await swarm?.stop(perUser).catch(() => undefined);
     await gateway?.close();
     rss.stop();
   }

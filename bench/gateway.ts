@@ -31,6 +31,7 @@ const DEFAULTS = {
   drainMs: 5_000,
   burstDeadlineMs: 20_000,
   slowReadBytesPerSecond: 1_024, // a quarter of the odds stream's 4 KB/s: a slow client falls behind
+  healthyWatchersPercent: 20, // 2,000 of 10,000 healthy users on the odds: 8 MB/s, what 2 cores carry beside the clients
   throughputNotifications: 10,
   tcpBufferBytes: 4_096,
 } as const;
@@ -51,6 +52,7 @@ connections. Progress on stderr; with --json one JSON object on stdout.
   --drain-ms MS            time to receive and recover after the last notification (default ${DEFAULTS.drainMs})
   --burst-deadline-ms MS   notifications the gateway has not taken by then are given up (default ${DEFAULTS.burstDeadlineMs})
   --slow-read-bytes N      bytes a second a slow client reads (default ${DEFAULTS.slowReadBytesPerSecond})
+  --watchers-percent P     healthy subscribers that watch the odds (default ${DEFAULTS.healthyWatchersPercent}); slow and stalled ones always do
   --throughput-notifications N  notifications per subscriber in the throughput comparison (default ${DEFAULTS.throughputNotifications})
   --tcp-buffer-bytes N     run in a network namespace with TCP buffers of N bytes (default ${DEFAULTS.tcpBufferBytes}); 0 = host buffers
   --workers N              swarm client processes (default: the swarm's own)
@@ -87,6 +89,7 @@ export async function runBench(argv: readonly string[]): Promise<number> {
       'drain-ms': { type: 'int', min: 0, max: 600_000 },
       'burst-deadline-ms': { type: 'int', min: 100, max: 3_600_000 },
       'slow-read-bytes': { type: 'int', min: 1, max: 100_000_000 },
+      'watchers-percent': { type: 'int', min: 0, max: 100 },
       'throughput-notifications': { type: 'int', min: 1, max: 1_000 },
       'tcp-buffer-bytes': { type: 'int', min: 0, max: 64 * 1024 * 1024 },
       workers: { type: 'int', min: 1, max: 16 },
@@ -114,6 +117,7 @@ export async function runBench(argv: readonly string[]): Promise<number> {
       drainMs: int(flags, 'drain-ms', DEFAULTS.drainMs),
       burstDeadlineMs: int(flags, 'burst-deadline-ms', DEFAULTS.burstDeadlineMs),
       slowReadBytesPerSecond: int(flags, 'slow-read-bytes', DEFAULTS.slowReadBytesPerSecond),
+      healthyWatchersPercent: int(flags, 'watchers-percent', DEFAULTS.healthyWatchersPercent),
       ...(typeof flags['workers'] === 'number' ? { workers: flags['workers'] } : {}),
       log,
     };

@@ -78,7 +78,7 @@ async function waitFor(what: string, done: () => boolean, limitMs: number): Prom
 export async function runWsBaseline(options: WsBaselineOptions): Promise<WsBaselineResult> {
   const log = options.log ?? (() => undefined);
   const { wss, url, subscribers } = await startBareServer();
-  const swarm = startSwarm({ wsUrl: url, users: options.users, cohorts: { healthy: options.users.length, slow: 0, stalled: 0, flapping: 0 }, ...(options.workers === undefined ? {} : { workers: options.workers }) });
+  const swarm = startSwarm({ wsUrl: url, users: options.users, cohorts: { healthy: options.users.length, slow: 0, stalled: 0, flapping: 0 }, isolation: 'process', ...(options.workers === undefined ? {} : { workers: options.workers }) });
   try {
     const ready = await swarm.ready;
     await waitFor(`${ready.connected} subscribers subscribing to the bare server`, () => subscribers.length >= ready.connected, SUBSCRIBE_WAIT_MS_MAX);
