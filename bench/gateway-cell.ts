@@ -21,8 +21,10 @@ export interface CellSettings {
   /** Interval between two odds frames (the race is in its deadline rush throughout). 0: no odds. */
   readonly oddsIntervalMs: number;
   readonly oddsCombinations: number;
-  /** Odds stream this long before the race settles, so slow and stalled clients are behind by then. */
+  /** Odds stream at least this long before the race settles, so slow and stalled clients are behind by then. */
   readonly warmupMs: number;
+  /** With slow or stalled clients, the warm-up goes on until the gateway feels them, at most this long. */
+  readonly warmupMaxMs: number;
   /** After the last notification entered the gateway, how long the clients get to receive (and recover). */
   readonly drainMs: number;
   /** Notifications not handed to the gateway this long after the settlement began are given up (the stall). */
@@ -79,6 +81,11 @@ export interface CellResult {
   /** Mean bytes of a notification frame as the healthy clients received it. */
   readonly notificationFrameBytes: number | null;
   readonly burstMs: number;
+  /** How long the odds streamed before the race settled, and whether the gateway felt the slow clients by then. */
+  readonly warmupMs: number;
+  readonly slowFeltBeforeSettling: boolean;
+  /** The swarm's own event-loop delay (the worst worker's p99 and max): client lag the gateway is not to blame for. */
+  readonly swarmLoopDelayMs: { readonly p99: number; readonly max: number };
   readonly cellMs: number;
 }
 
@@ -90,6 +97,35 @@ export async function signUsers(count: number, secret: Uint8Array): Promise<Benc
   const users: BenchUser[] = [];
   for (let i = 0; i < count; i++) users.push({ userId: userIdOf(i), token: await signToken(userIdOf(i), secret, TOKEN_TTL_SECONDS) });
   return users;
+}
+
+/** Bytes owed by the gateway beyond the kernels: queued in the policy's queues and in the sockets' own buffers. */
+async function owedBytes(g: { metricsText(): Promise<string> }): Promise<number> {
+  const text = await g.metricsText();
+  const queued = /raceday_gateway_queue_depth_bytes\{stat="total"\} (\d+)/.exec(text);
+  const socket = /raceday_gateway_socket_buffered_bytes\{[^}]*\} (\d+)/.exec(text);
+  return Number(queued?.[1] ?? 0) + Number(socket?.[1] ?? 0);
+}
+
+/**
+ * Odds stream for the warm-up; with slow or stalled clients it goes on (up to `warmupMaxMs`) until
+ * the gateway feels them: bytes owed beyond the kernels' buffers, or a drop or eviction. Only then
+ * does the race settle, so every cell measures a gateway that is already holding slow clients back.
+ */
+async function warmUp(g: { metricsText(): Promise<string>; policy: { stats(): PolicyStats } }, s: CellSettings, slowOnes: boolean): Promise<{ ms: number; felt: boolean }> {
+  const start = Date.now();
+  await new Promise((r) => setTimeout(r, s.warmupMs));
+  if (!slowOnes) return { ms: Date.now() - start, felt: false };
+  // Owed bytes that stay owed for a second: a healthy client's share of an odds frame leaves in milliseconds.
+  let owedFor = 0;
+  for (;;) {
+    const st = g.policy.stats();
+    if (st.drops > 0 || st.evictions > 0) return { ms: Date.now() - start, felt: true };
+    owedFor = (await owedBytes(g)) > 0 ? owedFor + 1 : 0;
+    if (owedFor >= 4) return { ms: Date.now() - start, felt: true };
+    if (Date.now() - start > s.warmupMaxMs) return { ms: Date.now() - start, felt: false };
+    await new Promise((r) => setTimeout(r, 250));
+  }
 }
 
 /** Slow and stalled clients split the share: half each (the stalled get the odd one). */
@@ -194,7 +230,8 @@ export async function runCell(spec: CellSpec, s: CellSettings, users: readonly B
     const label = `${spec.policy} @ ${spec.slowOrStalledPercent}%`;
     s.log(`  ${label}: ${ready.connected}/${users.length} connected${ready.firstError === undefined ? '' : ` (first error: ${ready.firstError})`}; odds ${oddsOn ? `every ${s.oddsIntervalMs} ms` : 'off'}, warm-up ${s.warmupMs} ms`);
     odds.start();
-    await new Promise((r) => setTimeout(r, s.warmupMs));
+    const warm = await warmUp(g, s, cohorts.slow + cohorts.stalled > 0);
+    s.log(`  ${label}: warm-up ${warm.ms} ms${warm.felt ? ', slow clients felt by the gateway' : cohorts.slow + cohorts.stalled > 0 ? ', slow clients NOT yet felt by the gateway' : ''}`);
     const bodies = burstBodies(s.subscribers, perUser, Date.now());
     const seqs = await store.appendNotifications(bodies);
     const burstStart = Date.now();
@@ -238,6 +275,9 @@ export async function runCell(spec: CellSpec, s: CellSettings, users: readonly B
       // Without odds every frame a healthy client got is a notification.
       notificationFrameBytes: healthy === undefined || healthy.notificationFrames === 0 || healthy.oddsFrames > 0 ? null : Math.round(healthy.bytes / healthy.notificationFrames),
       burstMs,
+      warmupMs: warm.ms,
+      slowFeltBeforeSettling: warm.felt,
+      swarmLoopDelayMs: { p99: Math.max(0, ...report.workerLoopDelayMs.map((l) => l.p99)), max: Math.max(0, ...report.workerLoopDelayMs.map((l) => l.max)) },
     };
     return { ...result, gatewayPeakRssMb: rss.stop(), cellMs: Date.now() - cellStart };
   } finally {

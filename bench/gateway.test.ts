@@ -8,7 +8,7 @@ import { capture } from '../cli/_fixtures/capture.ts';
 import { main } from '../cli/main.ts';
 
 const ARGS = ['bench', 'gateway', '--subscribers', '200', '--policies', 'shared-blocking:100:2000:4KiB,per-subscriber:4:evict-after:1000', '--slow', '0,5',
-  '--odds-interval-ms', '200', '--odds-combinations', '30', '--warmup-ms', '1000', '--drain-ms', '1500', '--throughput-notifications', '3', '--tcp-buffer-bytes', '0', '--workers', '1', '--json'];
+  '--odds-interval-ms', '200', '--odds-combinations', '30', '--warmup-ms', '1000', '--warmup-max-ms', '1000', '--drain-ms', '1500', '--throughput-notifications', '3', '--tcp-buffer-bytes', '0', '--workers', '1', '--json'];
 
 const percentiles = expect.objectContaining({ p50: expect.any(Number), p99: expect.any(Number), 'p99.9': expect.any(Number), max: expect.any(Number) });
 
@@ -27,7 +27,8 @@ describe('raceday bench gateway', () => {
     ]);
     for (const c of out.cells) {
       expect(c).toMatchObject({ subscribers: 200, connected: 200, healthyDeliveryMs: percentiles, duplicates: 0 });
-      for (const k of ['delivered', 'expected', 'lostAfterRecovery', 'lostStalled', 'drops', 'evictions', 'maxQueueMessages', 'maxQueueBytes', 'gatewayPeakRssMb', 'oddsFramesSent', 'channelIsFullLines']) expect(typeof c[k], k).toBe('number');
+      for (const k of ['delivered', 'expected', 'lostAfterRecovery', 'lostStalled', 'drops', 'evictions', 'maxQueueMessages', 'maxQueueBytes', 'gatewayPeakRssMb', 'oddsFramesSent', 'channelIsFullLines', 'warmupMs']) expect(typeof c[k], k).toBe('number');
+      expect(c).toMatchObject({ slowFeltBeforeSettling: expect.any(Boolean), swarmLoopDelayMs: { p99: expect.any(Number), max: expect.any(Number) } });
       expect(c).toHaveProperty('timeToEvictMs');
       const cohorts = c['cohorts'] as { healthy: number; slow: number; stalled: number };
       expect(cohorts.healthy + cohorts.slow + cohorts.stalled).toBe(200);

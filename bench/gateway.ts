@@ -28,6 +28,7 @@ const DEFAULTS = {
   oddsIntervalMs: 2_000, // one frame every 2 s: 10,000 watchers make 5,000 frames a second
   oddsCombinations: 504, // every trifecta combination staked: about 8 KB of odds per frame
   warmupMs: 20_000,
+  warmupMaxMs: 60_000,
   drainMs: 5_000,
   burstDeadlineMs: 20_000,
   slowReadBytesPerSecond: 1_024, // a quarter of the odds stream's 4 KB/s: a slow client falls behind
@@ -48,7 +49,8 @@ connections. Progress on stderr; with --json one JSON object on stdout.
   --slow LIST              percents of slow-or-stalled subscribers (default 0,5)
   --odds-interval-ms MS    odds frame interval, the deadline rush (default ${DEFAULTS.oddsIntervalMs}; 0 = no odds)
   --odds-combinations N    staked combinations in the odds race, ~16 bytes of frame each (default ${DEFAULTS.oddsCombinations})
-  --warmup-ms MS           odds streaming before the race settles (default ${DEFAULTS.warmupMs})
+  --warmup-ms MS           odds streaming before the race settles (default ${DEFAULTS.warmupMs}); with slow clients
+                           it goes on until the gateway feels them, at most --warmup-max-ms (default ${DEFAULTS.warmupMaxMs})
   --drain-ms MS            time to receive and recover after the last notification (default ${DEFAULTS.drainMs})
   --burst-deadline-ms MS   notifications the gateway has not taken by then are given up (default ${DEFAULTS.burstDeadlineMs})
   --slow-read-bytes N      bytes a second a slow client reads (default ${DEFAULTS.slowReadBytesPerSecond})
@@ -86,6 +88,7 @@ export async function runBench(argv: readonly string[]): Promise<number> {
       'odds-interval-ms': { type: 'int', min: 0, max: 60_000 },
       'odds-combinations': { type: 'int', min: 1, max: 504 },
       'warmup-ms': { type: 'int', min: 0, max: 600_000 },
+      'warmup-max-ms': { type: 'int', min: 0, max: 600_000 },
       'drain-ms': { type: 'int', min: 0, max: 600_000 },
       'burst-deadline-ms': { type: 'int', min: 100, max: 3_600_000 },
       'slow-read-bytes': { type: 'int', min: 1, max: 100_000_000 },
@@ -114,6 +117,7 @@ export async function runBench(argv: readonly string[]): Promise<number> {
       oddsIntervalMs: int(flags, 'odds-interval-ms', DEFAULTS.oddsIntervalMs),
       oddsCombinations: int(flags, 'odds-combinations', DEFAULTS.oddsCombinations),
       warmupMs: int(flags, 'warmup-ms', DEFAULTS.warmupMs),
+      warmupMaxMs: int(flags, 'warmup-max-ms', DEFAULTS.warmupMaxMs),
       drainMs: int(flags, 'drain-ms', DEFAULTS.drainMs),
       burstDeadlineMs: int(flags, 'burst-deadline-ms', DEFAULTS.burstDeadlineMs),
       slowReadBytesPerSecond: int(flags, 'slow-read-bytes', DEFAULTS.slowReadBytesPerSecond),
@@ -146,7 +150,7 @@ async function runMatrix(policies: readonly string[], percents: readonly number[
   s.log(`signing ${s.subscribers} tokens`);
   const users = await signUsers(s.subscribers, secret);
   s.log(`throughput: ${throughputNotifications} notifications per subscriber through ${THROUGHPUT_POLICY}, no odds, no slow clients`);
-  const gw = await runCell({ policy: THROUGHPUT_POLICY, slowOrStalledPercent: 0, notificationsPerUser: throughputNotifications }, { ...s, oddsIntervalMs: 0, warmupMs: 500 }, users, secret);
+  const gw = await runCell({ policy: THROUGHPUT_POLICY, slowOrStalledPercent: 0, notificationsPerUser: throughputNotifications }, { ...s, oddsIntervalMs: 0, warmupMs: 500, warmupMaxMs: 500 }, users, secret);
   // Same frame size as the gateway's notification frames: the envelope around the pad is ~110 bytes.
   const payloadBytes = Math.max(1, (gw.notificationFrameBytes ?? 300) - 110);
   s.log(`throughput: bare ws loop, ${throughputNotifications} frames of ~${gw.notificationFrameBytes ?? '?'} bytes per subscriber`);
