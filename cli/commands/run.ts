@@ -17,7 +17,7 @@ import { SETTLEMENTS_PER_COMMIT_DEFAULT } from '../../backends/google/spanner-ba
 import { BACKENDS, BackendUnavailableError, exitOnInterrupt, isBackendName, openBackend, type BackendName, type BackendStats } from '../../sim/open-backend.ts';
 import type { CommandModule } from '../main.ts';
 import { runReplay } from '../run-replay.ts';
-import { parseSubscribers, renderGatewayLines, startRunGateway, type RunGateway } from '../run-gateway.ts';
+import { parseSubscribers, renderGatewayLines, startRunGateway, startRunGatewayProcess, type RunGateway } from '../run-gateway.ts';
 
 const usage = `usage: raceday run [--scenario smoke|typical-day|midnight|grand-prix|chaos|FILE] [--json] [options]
 
@@ -52,7 +52,8 @@ store's final state back through its client.
   --spanner-database D      google only: Spanner database (default raceday)
   --gateway                 smoke only: put the notification gateway and a subscriber swarm on the day and
                             report, per race, result published -> notification on the user's socket
-                            (p50..max over every connected user), split into settlement and delivery
+                            (p50..max over every connected user), split into settlement and delivery;
+                            memory: the gateway in this process; emulators: raceday gateway as its own process
   --subscribers N|all       with --gateway: users connected (default all)
   --policy SPEC             with --gateway: the gateway's delivery policy (default per-subscriber:256:evict-after:1000)
   --json                    one JSON object
@@ -199,7 +200,9 @@ async function runSmoke(backendName: BackendName, flags: Record<string, unknown>
     let gw: RunGateway | undefined;
     try {
       if (flags['gateway'] === true) {
-        gw = await startRunGateway({ day, store: backend.store, subscribers: parseSubscribers(flags['subscribers']), ...(str(flags, 'policy') === undefined ? {} : { policy: str(flags, 'policy') as string }), log: (line) => process.stderr.write(`${line}\n`) });
+        const g = { day, subscribers: parseSubscribers(flags['subscribers']), ...(str(flags, 'policy') === undefined ? {} : { policy: str(flags, 'policy') as string }), log: (line: string) => process.stderr.write(`${line}\n`) };
+        // Memory: the gateway in this process; emulators: `raceday gateway` as its own process on the run's project.
+        gw = backendName === 'memory' ? await startRunGateway({ ...g, store: backend.store }) : await startRunGatewayProcess({ ...g, projectId: String(backend.where['projectId']), spannerShards: shards });
         const stop = gw;
         close = async () => (await stop.close(), await backend.close());
       }
@@ -296,7 +299,7 @@ export const command: CommandModule = {
       if (backend === 'memory' && flags['project'] !== undefined) throw new UsageError('--project applies to --backend emulators or google, not memory');
       if (backend === 'google' && flags['project'] === undefined) throw new UsageError('--backend google needs --project P (real Google Cloud is never used by default)');
       if (flags['gateway'] !== true) refuseOptions(flags, ['subscribers', 'policy'], (name) => `--${name} applies with --gateway only`);
-      if (flags['gateway'] === true && backend !== 'memory') throw new UsageError(`--gateway runs on the memory backend for now (the gateway in this process); on ${backend} start "raceday gateway" apart`);
+      if (flags['gateway'] === true && backend === 'google') throw new UsageError('--gateway runs on the memory backend (the gateway in this process) and on the emulators (raceday gateway as its own process), not on google');
       return runSmoke(backend, flags);
     }),
 };
