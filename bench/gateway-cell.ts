@@ -102,9 +102,10 @@ export async function signUsers(count: number, secret: Uint8Array): Promise<Benc
 /** Bytes owed by the gateway beyond the kernels: queued in the policy's queues and in the sockets' own buffers. */
 async function owedBytes(g: { metricsText(): Promise<string> }): Promise<number> {
   const text = await g.metricsText();
-  const queued = /raceday_gateway_queue_depth_bytes\{stat="total"\} (\d+)/.exec(text);
-  const socket = /raceday_gateway_socket_buffered_bytes\{[^}]*\} (\d+)/.exec(text);
-  return Number(queued?.[1] ?? 0) + Number(socket?.[1] ?? 0);
+  // Prometheus text: `name{labels} value` or `name value`; values may be written with an exponent.
+  const queued = /^raceday_gateway_queue_depth_bytes\{stat="total"\} (\S+)$/m.exec(text);
+  const socket = /^raceday_gateway_socket_buffered_bytes(?:\{[^}]*\})? (\S+)$/m.exec(text);
+  return (Number(queued?.[1] ?? 0) || 0) + (Number(socket?.[1] ?? 0) || 0);
 }
 
 /**
