@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { capture } from '../cli/_fixtures/capture.ts';
 import { main } from '../cli/main.ts';
 
-const ARGS = ['bench', 'gateway', '--subscribers', '200', '--policies', 'shared-blocking:100:2000:4KiB,per-subscriber:4:evict-after:1000', '--slow', '0,5',
+const ARGS = ['bench', 'gateway', '--subscribers', '200', '--policies', 'shared-blocking:100:1000:4KiB,per-subscriber:4:evict-after:1000', '--slow', '0,5',
   '--odds-interval-ms', '200', '--odds-combinations', '30', '--warmup-ms', '1000', '--warmup-max-ms', '1000', '--drain-ms', '1500', '--throughput-notifications', '3', '--tcp-buffer-bytes', '0', '--workers', '1', '--json'];
 
 const percentiles = expect.objectContaining({ p50: expect.any(Number), p99: expect.any(Number), 'p99.9': expect.any(Number), max: expect.any(Number) });
@@ -23,7 +23,7 @@ describe('raceday bench gateway', () => {
     expect(out.throughput['wsBaselineMessagesPerSecond']).toBeGreaterThan(0);
     expect(out.throughput['wsBaseline']).toMatchObject({ connected: 200, framesSent: 600, framesReceived: 600, lost: 0 });
     expect(out.cells.map((c) => [c['policy'], c['slowOrStalledPercent']])).toEqual([
-      ['shared-blocking:100:2000:4KiB', 0], ['shared-blocking:100:2000:4KiB', 5], ['per-subscriber:4:evict-after:1000', 0], ['per-subscriber:4:evict-after:1000', 5],
+      ['shared-blocking:100:1000:4KiB', 0], ['shared-blocking:100:1000:4KiB', 5], ['per-subscriber:4:evict-after:1000', 0], ['per-subscriber:4:evict-after:1000', 5],
     ]);
     for (const c of out.cells) {
       expect(c).toMatchObject({ subscribers: 200, connected: 200, healthyDeliveryMs: percentiles, duplicates: 0 });
@@ -40,8 +40,8 @@ describe('raceday bench gateway', () => {
       if (c['slowOrStalledPercent'] === 0) expect([c['delivered'], c['lostAfterRecovery'], c['lostStalled']]).toEqual([400, 0, 0]);
       else expect(cohorts).toEqual({ healthy: 190, slow: 5, stalled: 5, flapping: 0 });
     }
-    expect(Object.keys(out.findings)).toEqual(['shared-blocking:100:2000:4KiB', 'per-subscriber:4:evict-after:1000']);
-    expect(out.findings['shared-blocking:100:2000:4KiB']).toHaveProperty('stallReproduced');
+    expect(Object.keys(out.findings)).toEqual(['shared-blocking:100:1000:4KiB', 'per-subscriber:4:evict-after:1000']);
+    expect(out.findings['shared-blocking:100:1000:4KiB']).toHaveProperty('stallReproduced');
   }, 240_000);
 
   it('refuses a policy it cannot parse, naming it, with exit 2', async () => {

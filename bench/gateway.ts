@@ -14,11 +14,11 @@ import { runWsBaseline, type WsBaselineResult } from './ws-baseline.ts';
 
 /**
  * The matrix's policies, sized for a run of minutes (docs/bench.md says why each number):
- * shared-blocking keeps the incident's shared buffer of 100 but waits 2 s, not 60 s, before
+ * shared-blocking keeps the incident's shared buffer of 100 but waits 1 s, not 60 s, before
  * "channel is full"; queues of 16 frames and a 64 KiB byte cap fill within seconds at the odds
  * rate below, so evictions happen inside a cell.
  */
-export const MATRIX_POLICIES: readonly string[] = ['shared-blocking:100:2000:4KiB', 'unbounded', 'per-subscriber:4:drop-oldest', 'per-subscriber:4:evict-after:1000', 'bytes:32KiB:disconnect'];
+export const MATRIX_POLICIES: readonly string[] = ['shared-blocking:100:1000:4KiB', 'unbounded', 'per-subscriber:4:drop-oldest', 'per-subscriber:4:evict-after:1000', 'bytes:32KiB:disconnect'];
 /** The policy the throughput comparison with the bare loop runs (the fix). */
 const THROUGHPUT_POLICY = 'per-subscriber:4:evict-after:1000';
 
