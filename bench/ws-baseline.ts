@@ -79,6 +79,7 @@ export async function runWsBaseline(options: WsBaselineOptions): Promise<WsBasel
   const log = options.log ?? (() => undefined);
   const { wss, url, subscribers } = await startBareServer();
   const swarm = startSwarm({ wsUrl: url, users: options.users, cohorts: { healthy: options.users.length, slow: 0, stalled: 0, flapping: 0 }, isolation: 'process', ...(options.workers === undefined ? {} : { workers: options.workers }) });
+  let stopped = false;
   try {
     const ready = await swarm.ready;
     await waitFor(`${ready.connected} subscribers subscribing to the bare server`, () => subscribers.length >= ready.connected, SUBSCRIBE_WAIT_MS_MAX);
@@ -97,6 +98,7 @@ export async function runWsBaseline(options: WsBaselineOptions): Promise<WsBasel
     }
     await waitFor('the bare server draining its sockets', () => subscribers.every((s) => s.ws.bufferedAmount === 0), DRAIN_WAIT_MS_MAX);
     await new Promise((r) => setTimeout(r, options.drainGraceMs ?? 500));
+    stopped = true;
     const { report } = await swarm.stop({ default: options.framesPerUser });
     const healthy = report.cohorts.healthy;
     const latencyMs = healthy?.notificationLatencyMs ?? null;
@@ -113,6 +115,8 @@ export async function runWsBaseline(options: WsBaselineOptions): Promise<WsBasel
       frameBytes,
     };
   } finally {
+    // A run that failed half-way still stops its client processes.
+    if (!stopped) await swarm.stop({ default: 0 }).catch(() => undefined);
     for (const c of wss.clients) c.terminate();
     await new Promise<void>((r) => wss.close(() => r()));
   }

@@ -17,7 +17,8 @@ import { SETTLEMENTS_PER_COMMIT_DEFAULT } from '../../backends/google/spanner-ba
 import { BACKENDS, BackendUnavailableError, exitOnInterrupt, isBackendName, openBackend, type BackendName, type BackendStats } from '../../sim/open-backend.ts';
 import type { CommandModule } from '../main.ts';
 import { runReplay } from '../run-replay.ts';
-import { parseSubscribers, renderGatewayLines, startRunGateway, startRunGatewayProcess, type RunGateway } from '../run-gateway.ts';
+import { parseSubscribers, renderGatewayLines, startRunGateway, type RunGateway } from '../run-gateway.ts';
+import { startRunGatewayProcess } from '../run-gateway-process.ts';
 
 const usage = `usage: raceday run [--scenario smoke|typical-day|midnight|grand-prix|chaos|FILE] [--json] [options]
 
