@@ -15,12 +15,12 @@ import { runWsBaseline, type WsBaselineResult } from './ws-baseline.ts';
 /**
  * The matrix's policies, sized for a run of minutes (docs/bench.md says why each number):
  * shared-blocking keeps the incident's shared buffer of 100 but waits 1 s, not 60 s, before
- * "channel is full"; queues of 16 frames and a 64 KiB byte cap fill within seconds at the odds
+ * "channel is full"; queues of 3 frames and a 32 KiB byte cap fill within seconds at the odds
  * rate below, so evictions happen inside a cell.
  */
-export const MATRIX_POLICIES: readonly string[] = ['shared-blocking:100:1000:4KiB', 'unbounded', 'per-subscriber:4:drop-oldest', 'per-subscriber:4:evict-after:1000', 'bytes:32KiB:disconnect'];
+export const MATRIX_POLICIES: readonly string[] = ['shared-blocking:100:1000:4KiB', 'unbounded', 'per-subscriber:3:drop-oldest', 'per-subscriber:3:evict-after:1000', 'bytes:32KiB:disconnect'];
 /** The policy the throughput comparison with the bare loop runs (the fix). */
-const THROUGHPUT_POLICY = 'per-subscriber:4:evict-after:1000';
+const THROUGHPUT_POLICY = 'per-subscriber:3:evict-after:1000';
 
 const DEFAULTS = {
   subscribers: 10_000,
@@ -29,7 +29,7 @@ const DEFAULTS = {
   oddsCombinations: 504, // every trifecta combination staked: about 8 KB of odds per frame
   warmupMs: 20_000,
   warmupMaxMs: 60_000,
-  drainMs: 5_000,
+  drainMs: 10_000,
   burstDeadlineMs: 20_000,
   slowReadBytesPerSecond: 1_024, // a quarter of the odds stream's 4 KB/s: a slow client falls behind
   healthyWatchersPercent: 20, // 2,000 of 10,000 healthy users on the odds: 8 MB/s, what 2 cores carry beside the clients
