@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   encodeNotification,
+  encodeRankingNotifications,
   encodeRaceResults,
   encodeSettled,
   encodeSettleRequest,
@@ -12,7 +13,7 @@ import {
   MESSAGE_LIMITS,
   parseMessage,
 } from './messages.ts';
-import { createNotificationDeduper, rankingNotification, settledNotification } from './notification.ts';
+import { createNotificationDeduper, rankingNotification, rankingNotificationsOf, settledNotification } from './notification.ts';
 import type { Settlement } from './settlement-record.ts';
 
 const T0 = 1_790_000_000_000;
@@ -134,5 +135,32 @@ describe('notifications', () => {
   it('are deduplicated by id on the client, remembering a bounded window', () => {
     const d = createNotificationDeduper(2);
     expect(['a', 'a', 'b', 'c', 'b', 'a'].map((id) => d.accept(id))).toEqual([true, false, true, true, false, true]);
+  });
+});
+
+describe('encodeRankingNotifications', () => {
+  const entries = [
+    { rank: 1, userId: 'u2', cash: 900, medals: 0 },
+    { rank: 2, userId: 'u1', cash: 100, medals: 5 },
+  ];
+  for (const leftOut of [undefined, { users: 1, reasons: { 'RESULT.ORDER_INVALID': 1 } }]) {
+    it(`writes what encodeNotification writes for each user, the shared part once (${leftOut === undefined ? 'nobody left out' : 'one left out'})`, () => {
+      const bodies = rankingNotificationsOf('r1', ['u1', 'u2', 'u9'], entries, 10, T0, leftOut).map((b, i) => ({ ...b, seq: i + 3 }));
+      const texts = encodeRankingNotifications(bodies);
+      expect(texts).toEqual(bodies.map((b) => encodeNotification(b)));
+      expect(JSON.parse(texts[2] as string).payload.rank).toBeNull();
+      expect(encodeRankingNotifications([])).toEqual([]);
+    });
+  }
+
+  it('refuses a message that does not share the first one\'s payload, or has a bad seq, user or id', () => {
+    const bodies = rankingNotificationsOf('r1', ['u1', 'u2'], entries, 10, T0).map((b) => ({ ...b, seq: 1 }));
+    const second = bodies[1] as (typeof bodies)[number];
+    const other = { ...second, payload: { ...second.payload, top: [...(second.payload.kind === 'ranking' ? second.payload.top : [])] } };
+    expect(() => encodeRankingNotifications([bodies[0] as (typeof bodies)[number], other])).toThrow(/does not share/);
+    expect(() => encodeRankingNotifications([bodies[0] as (typeof bodies)[number], { ...second, seq: 0 }])).toThrow(/seq 0/);
+    expect(() => encodeRankingNotifications([bodies[0] as (typeof bodies)[number], { ...second, userId: 'u 2' }])).toThrow(/userId/);
+    expect(() => encodeRankingNotifications([bodies[0] as (typeof bodies)[number], { ...second, notificationId: 'ntf:ranking:r1:u1' }])).toThrow(/dedupe id/);
+    expect(() => encodeRankingNotifications([{ ...(bodies[0] as (typeof bodies)[number]), seq: -1 }])).toThrow(/seq/);
   });
 });

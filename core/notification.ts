@@ -139,6 +139,18 @@ export function rankingNotification(raceId: string, userId: string, ranking: rea
   return { userId, raceId, kind: 'ranking', payload, publishedAt, notificationId: rankingNotificationId(raceId, userId) };
 }
 
+/** Several users' ranking notifications of one race, sharing one top and leftOut (what encodeRankingNotifications expects). */
+export function rankingNotificationsOf(raceId: string, userIds: readonly string[], ranking: readonly RankingEntry[], topCount: number, publishedAt: number, leftOut?: LeftOut): NotificationBody[] {
+  const top = ranking.slice(0, Math.min(topCount, WIRE_LIMITS.rankingTopMax));
+  const rankOf = new Map(ranking.map((e) => [e.userId, e.rank]));
+  const shared = leftOut === undefined || leftOut.users === 0 ? undefined : leftOut;
+  return userIds.map((userId) => {
+    const rank = rankOf.get(userId) ?? null;
+    const payload: RankingPayload = shared === undefined ? { kind: 'ranking', raceId, rank, top } : { kind: 'ranking', raceId, rank, top, leftOut: shared };
+    return { userId, raceId, kind: 'ranking', payload, publishedAt, notificationId: rankingNotificationId(raceId, userId) };
+  });
+}
+
 /**
  * What a client keeps to drop duplicates: the ids of the last `remembered` notifications. Bounded
  * so a long-lived connection cannot grow it without end; redeliveries arrive within seconds, far

@@ -1,6 +1,6 @@
 // The real redis-server raceday starts: on a free port on 127.0.0.1, answering PING, without
 // persistence, stopped by its owner; the background one is recorded, reused and stopped by name.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -30,6 +30,7 @@ describe('redis-server for the Redis intake', () => {
       await r.stop();
     }
     expect(await pingRedis(r.port, 500)).toBe(false);
+    expect(existsSync(join(dir, `redis-${r.port}.log`))).toBe(false);
   });
 
   it('records a background one, reuses it (its stop() leaves it running) and stops it by the record', async () => {

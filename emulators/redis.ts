@@ -134,6 +134,7 @@ export async function stopBackgroundRedis(dir: string = redisDir()): Promise<boo
   if (state === undefined) return false;
   const stopped = await stopProcesses([state.process]);
   rmSync(join(dir, 'state.json'), { force: true });
+  rmSync(state.process.logFile, { force: true });
   return stopped.length > 0;
 }
 
@@ -157,6 +158,8 @@ export async function ensureRedis(dir: string = redisDir()): Promise<RedisHandle
       stopped = true;
       // The watchdog exits by itself once the group it guards is gone.
       await stopProcesses([started]);
+      // A clean stop leaves nothing behind (a failed start keeps its log for the error message).
+      rmSync(started.logFile, { force: true });
     },
   };
 }

@@ -2,7 +2,7 @@
 // token, on HTTP (401 with the code) and on graphql-transport-ws (closed 4401 with the code as
 // reason); a valid token of another user sees that user's data, never the first user's.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signToken, verifyToken } from './auth.ts';
+import { createTokenVerifier, signToken, verifyToken } from './auth.ts';
 import { OPEN_RACE, post, rawSocket, SECRET, startWorld, take, tokenFor, wsClient, type World } from './_fixtures/world.ts';
 
 let world: World;
@@ -31,6 +31,29 @@ describe('verifyToken', () => {
 
   it('refuses a secret shorter than 32 bytes', async () => {
     await expect(signToken('alice', 'short', 60)).rejects.toThrow(/at least 32 bytes/);
+  });
+});
+
+describe('createTokenVerifier', () => {
+  it('answers a token it verified until the token expires, then refuses it as expired', async () => {
+    const verify = createTokenVerifier(SECRET);
+    const token = await signToken('alice', SECRET, 1);
+    expect(await verify(token)).toEqual({ ok: true, value: { userId: 'alice' } });
+    expect(await verify(token)).toEqual({ ok: true, value: { userId: 'alice' } });
+    const { exp } = JSON.parse(Buffer.from(token.split('.')[1] as string, 'base64url').toString()) as { exp: number };
+    await new Promise((r) => setTimeout(r, exp * 1000 - Date.now() + 50));
+    const r = await verify(token);
+    expect(r.ok ? 'accepted' : r.error.code).toBe('GATEWAY.TOKEN_EXPIRED');
+  });
+
+  it('a token of another key is refused every time, and is not remembered by a verifier of its own key', async () => {
+    const other = await signToken('alice', OTHER_SECRET, 600);
+    const verify = createTokenVerifier(SECRET);
+    for (let i = 0; i < 2; i++) {
+      const r = await verify(other);
+      expect(r.ok ? 'accepted' : r.error.code).toBe('GATEWAY.TOKEN_INVALID');
+    }
+    expect((await createTokenVerifier(OTHER_SECRET)(other)).ok).toBe(true);
   });
 });
 

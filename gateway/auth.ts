@@ -2,7 +2,7 @@
 // user id comes only from a verified token, never from a query's arguments, so a caller can only
 // ever name themselves. Tokens travel in the HTTP `Authorization: Bearer` header and in the
 // graphql-transport-ws `connection_init` payload `{ token }`.
-import { errors, jwtVerify, SignJWT } from 'jose';
+import { decodeJwt, errors, jwtVerify, SignJWT } from 'jose';
 import { ok, type Result } from '../core/result.ts';
 import { WIRE_LIMITS } from '../core/wire-check.ts';
 import { gatewayError, type GatewayError } from './errors.ts';
@@ -51,4 +51,33 @@ export function bearerToken(header: string | undefined): string | undefined {
   if (header === undefined) return undefined;
   const m = /^Bearer[ ]+(\S+)\s*$/i.exec(header);
   return m?.[1];
+}
+
+/** Verified tokens kept per verifier: a client that reconnects (evicted, flapping) shows the same token again. */
+export const VERIFIED_TOKENS_MAX = 65_536;
+
+/**
+ * verifyToken with a memory of tokens already verified with this secret, each until its expiry:
+ * a reconnect storm of 10,000 clients would otherwise verify 10,000 signatures again (WebCrypto
+ * HMAC through a promise each, on the event loop that also serves the swarm). Refusals are not
+ * kept (a bad token costs its sender a verification every time).
+ */
+export function createTokenVerifier(secret: Uint8Array | string, nowMs: () => number = Date.now): (token: unknown) => Promise<Result<{ userId: string }, GatewayError>> {
+  const key = secretKey(secret);
+  const verified = new Map<string, { userId: string; expiresAtMs: number }>();
+  return async (token) => {
+    if (typeof token === 'string') {
+      const known = verified.get(token);
+      if (known !== undefined && nowMs() < known.expiresAtMs) return ok({ userId: known.userId });
+    }
+    const r = await verifyToken(token, key);
+    if (r.ok && typeof token === 'string') {
+      const exp = decodeJwt(token).exp;
+      if (typeof exp === 'number') {
+        if (verified.size >= VERIFIED_TOKENS_MAX) verified.clear();
+        verified.set(token, { userId: r.value.userId, expiresAtMs: exp * 1000 });
+      }
+    }
+    return r;
+  };
 }

@@ -18,6 +18,8 @@ export type GatewayErrorCode =
   /** The idempotency key already placed a different bet. */
   | 'GATEWAY.IDEMPOTENCY_KEY_REUSED'
   | 'GATEWAY.NOT_SUPPORTED'
+  /** The backend could not be reached for this operation; retry later. */
+  | 'GATEWAY.UNAVAILABLE'
   | 'GATEWAY.NOT_FOUND';
 
 export interface GatewayError {

@@ -3,11 +3,11 @@
 // is read here, bounded (graphql-http's own node adapter reads it without a limit), and the token
 // is checked before graphql-http sees the request: an anonymous caller gets 401, no execution.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { getOperationAST, GraphQLError, parse, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
+import type { GraphQLSchema } from 'graphql';
 import { createHandler } from 'graphql-http';
-import { bearerToken, verifyToken } from './auth.ts';
-import { graphqlError } from './errors.ts';
-import { checkOperation, type GatewayLimits } from './limits.ts';
+import { bearerToken, createTokenVerifier } from './auth.ts';
+import type { GatewayLimits } from './limits.ts';
+import { checkedDocument, isErrors } from './operations.ts';
 import type { GatewayContext } from './schema.ts';
 
 export interface HttpDeps {
@@ -49,59 +49,18 @@ function readBody(req: IncomingMessage, max: number): Promise<string | undefined
   });
 }
 
-/**
- * Documents that parsed and validated, by query text: load drivers and apps send the same few
- * operations with different variables, and parse + validate cost more than executing a bet.
- * Bounded in entries and in the size of a query kept.
- */
-const VALIDATED_MAX = 512;
-const VALIDATED_QUERY_CHARS_MAX = 4_096;
-const validated = new WeakMap<GraphQLSchema, Map<string, DocumentNode>>();
-
-function validDocument(schema: GraphQLSchema, query: string): readonly GraphQLError[] | DocumentNode {
-  let cache = validated.get(schema);
-  if (cache === undefined) validated.set(schema, (cache = new Map()));
-  const known = cache.get(query);
-  if (known !== undefined) return known;
-  let document: DocumentNode;
-  try {
-    document = parse(query);
-  } catch (e) {
-    return [e instanceof GraphQLError ? e : new GraphQLError(String(e))];
-  }
-  const invalid = validate(schema, document);
-  if (invalid.length > 0) return invalid;
-  if (query.length <= VALIDATED_QUERY_CHARS_MAX) {
-    if (cache.size >= VALIDATED_MAX) cache.clear();
-    cache.set(query, document);
-  }
-  return document;
-}
-
-const isErrors = (d: readonly GraphQLError[] | DocumentNode): d is readonly GraphQLError[] => Array.isArray(d);
-
-/** The document once it parses and validates and is within the depth and cost limits; else the errors. */
-export function limitErrors(schema: GraphQLSchema, query: string, operationName: string | null | undefined, variables: Readonly<Record<string, unknown>>, limits: GatewayLimits): readonly GraphQLError[] | { document: DocumentNode } {
-  const document = validDocument(schema, query);
-  if (isErrors(document)) return document;
-  const operation = getOperationAST(document, operationName);
-  if (operation === null || operation === undefined) return [new GraphQLError('Unable to identify operation')];
-  const checked = checkOperation(document, operation, variables, limits);
-  if (!checked.ok) return [graphqlError(checked.error.code, checked.error.message)];
-  return { document };
-}
-
 export function createHttpHandler(deps: HttpDeps): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   const { schema, limits } = deps;
+  const verify = createTokenVerifier(deps.secret);
   const handle = createHandler<IncomingMessage, { userId: string }, GatewayContext>({
     schema,
     context: (req) => ({ userId: req.context.userId }),
     // Validated here (with the depth and cost limits), so graphql-http runs the arguments as they are.
     onSubscribe: (req, params) => {
-      const checked = limitErrors(schema, params.query, params.operationName, params.variables ?? {}, limits);
-      if (Array.isArray(checked)) return checked as readonly GraphQLError[];
+      const document = checkedDocument(schema, params.query, params.operationName, params.variables ?? {}, limits);
+      if (isErrors(document)) return document;
       const contextValue: GatewayContext = { userId: req.context.userId };
-      return { schema, document: (checked as { document: DocumentNode }).document, operationName: params.operationName ?? null, variableValues: params.variables ?? null, contextValue };
+      return { schema, document, operationName: params.operationName ?? null, variableValues: params.variables ?? null, contextValue };
     },
   });
   return async (req, res) => {
@@ -113,7 +72,7 @@ export function createHttpHandler(deps: HttpDeps): (req: IncomingMessage, res: S
       return;
     }
     if (path !== GRAPHQL_PATH) return sendJson(res, 404, errorBody('GATEWAY.NOT_FOUND', `no such path ${path}: GraphQL is on ${GRAPHQL_PATH}`));
-    const auth = await verifyToken(bearerToken(req.headers.authorization), deps.secret);
+    const auth = await verify(bearerToken(req.headers.authorization));
     if (!auth.ok) return sendJson(res, 401, errorBody(auth.error.code, auth.error.message), { 'www-authenticate': 'Bearer' });
     const body = await readBody(req, limits.maxBodyBytes);
     if (body === undefined) return sendJson(res, 413, errorBody('GATEWAY.BODY_TOO_LARGE', `the request body is larger than ${limits.maxBodyBytes} bytes`), { connection: 'close' });

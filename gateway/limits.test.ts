@@ -113,6 +113,31 @@ describe('query depth and cost, before execution', () => {
     expect(r.body.errors?.[0]?.extensions?.code).toBe('GATEWAY.QUERY_TOO_COSTLY');
   });
 
+  it('a fragment spread twice by a fragment spread twice (30 levels) is priced at once, not walked 2^30 times', async () => {
+    const w = await withLimits({});
+    const n = 30;
+    const fragments = Array.from({ length: n }, (_, i) => (i === n - 1 ? `fragment F${i} on Query { race(raceId: "race-open") { raceId } }` : `fragment F${i} on Query { ...F${i + 1} ...F${i + 1} }`));
+    const r = await post(w.gateway, `query { ...F0 }\n${fragments.join('\n')}`, {}, await tokenFor('alice'));
+    expect(r.body.errors?.[0]?.extensions?.code).toBe('GATEWAY.QUERY_TOO_COSTLY');
+    expect(r.body.errors?.[0]?.message).toMatch(/costs 1073741824/);
+  });
+
+  it('the cost is checked before validation compares fields pairwise: a costly invalid document gets the cost code', async () => {
+    const w = await withLimits({ maxCost: 100 });
+    // 100 fields of one response name with different arguments: validation would report conflicts.
+    const r = await post(w.gateway, `{ ${Array.from({ length: 100 }, (_, i) => `race(raceId: "r${i}") { raceId }`).join(' ')} }`, {}, await tokenFor('alice'));
+    expect(r.body.errors?.map((e) => e.extensions?.code)).toEqual(['GATEWAY.QUERY_TOO_COSTLY']);
+    // Under the limits, validation speaks.
+    const cheap = await post(w.gateway, `{ ${Array.from({ length: 3 }, (_, i) => `race(raceId: "r${i}") { raceId }`).join(' ')} }`, {}, await tokenFor('alice'));
+    expect(cheap.body.errors?.[0]?.message).toMatch(/conflict/);
+  });
+
+  it('a document of more than 5,000 tokens is refused by the parser', async () => {
+    const w = await withLimits({});
+    const r = await post(w.gateway, `{ ${'__typename '.repeat(5_001)} }`, {}, await tokenFor('alice'));
+    expect(r.body.errors?.[0]?.message).toMatch(/Document contains more th.. 5000 tokens/);
+  });
+
   it('WebSocket: the operation is refused with an error message carrying the code; the connection stays', async () => {
     const w = await withLimits({ maxDepth: 6 });
     const s = await initialised(w);
@@ -132,5 +157,36 @@ describe('HTTP body size', () => {
     const r = await post(w.gateway, `{ balances { cash } } # ${'x'.repeat(1_000)}`, {}, await tokenFor('alice'));
     expect(r.status).toBe(413);
     expect(r.body.errors?.[0]?.extensions?.code).toBe('GATEWAY.BODY_TOO_LARGE');
+  });
+});
+
+describe('hostile messages', () => {
+  it('are refused with the protocol close code or an error message, and the gateway keeps serving', async () => {
+    const w = await withLimits({});
+    const closings: [string, number][] = [];
+    for (const [what, message] of [
+      ['not JSON', '{nope'],
+      ['a binary-looking frame', Buffer.from([0xff, 0xfe, 0x00]).toString('latin1')],
+      ['an unknown message type', JSON.stringify({ type: 'explode' })],
+      ['variables that are not an object', JSON.stringify({ id: '1', type: 'subscribe', payload: { query: '{ balances { cash } }', variables: 'x' } })],
+    ] as const) {
+      const s = await initialised(w);
+      s.ws.send(message);
+      closings.push([what, (await s.closed).code]);
+    }
+    expect(closings).toEqual([
+      ['not JSON', 4400],
+      ['a binary-looking frame', 4400],
+      ['an unknown message type', 4400],
+      ['variables that are not an object', 4400],
+    ]);
+    const s = await initialised(w);
+    s.ws.send(JSON.stringify({ id: 'q', type: 'subscribe', payload: { query: '{ balances { cash } nope }' } }));
+    s.ws.send(JSON.stringify({ id: 'r', type: 'subscribe', payload: { query: '{ balances { cash } }' } }));
+    await until(() => s.messages.some((m) => (m as { id?: string; type: string }).id === 'r' && (m as { type: string }).type === 'next'));
+    const answers = s.messages.filter((m) => (m as { id?: string }).id !== undefined) as { id: string; type: string; payload: unknown }[];
+    expect(answers.find((m) => m.id === 'q')?.type).toBe('error');
+    expect(answers.find((m) => m.id === 'r')?.payload).toEqual({ data: { balances: { cash: 10_000 } } });
+    s.ws.close();
   });
 });

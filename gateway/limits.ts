@@ -67,23 +67,40 @@ interface Measure {
   readonly cost: number;
 }
 
-function measure(set: SelectionSetNode, fragments: ReadonlyMap<string, FragmentDefinitionNode>, variables: Readonly<Record<string, unknown>>, seen: ReadonlySet<string>): Measure {
+interface MeasureContext {
+  readonly fragments: ReadonlyMap<string, FragmentDefinitionNode>;
+  readonly variables: Readonly<Record<string, unknown>>;
+  /**
+   * Each fragment measured once: a fragment spread twice by a fragment spread twice by ... would
+   * otherwise cost 2^n walks (validation has already refused cycles).
+   */
+  readonly memo: Map<string, Measure>;
+}
+
+function measure(set: SelectionSetNode, ctx: MeasureContext): Measure {
   let depth = 0;
   let cost = 0;
   for (const sel of set.selections) {
     let inner: Measure;
     if (sel.kind === Kind.FIELD) {
-      const child = sel.selectionSet === undefined ? { depth: 0, cost: 0 } : measure(sel.selectionSet, fragments, variables, seen);
-      const size = listSize(sel.name.value, sel.arguments ?? [], variables);
+      const child = sel.selectionSet === undefined ? { depth: 0, cost: 0 } : measure(sel.selectionSet, ctx);
+      const size = listSize(sel.name.value, sel.arguments ?? [], ctx.variables);
       inner = { depth: child.depth + 1, cost: 1 + size * child.cost };
     } else if (sel.kind === Kind.INLINE_FRAGMENT) {
-      inner = measure(sel.selectionSet, fragments, variables, seen);
+      inner = measure(sel.selectionSet, ctx);
     } else {
       const name = sel.name.value;
-      const frag = fragments.get(name);
-      // A cycle or an unknown fragment is a validation error graphql reports; count it as nothing here.
-      if (frag === undefined || seen.has(name)) continue;
-      inner = measure(frag.selectionSet, fragments, variables, new Set([...seen, name]));
+      const known = ctx.memo.get(name);
+      const frag = ctx.fragments.get(name);
+      if (known !== undefined) inner = known;
+      // An unknown fragment is a validation error graphql reports; count it as nothing here.
+      else if (frag === undefined) continue;
+      else {
+        // Marked first, so a cycle (refused by validation anyway) ends here instead of recursing.
+        ctx.memo.set(name, { depth: 0, cost: 0 });
+        inner = measure(frag.selectionSet, ctx);
+        ctx.memo.set(name, inner);
+      }
     }
     depth = Math.max(depth, inner.depth);
     cost += inner.cost;
@@ -105,7 +122,7 @@ function listSize(field: string, args: readonly ArgumentNode[], variables: Reado
 export function checkOperation(document: DocumentNode, operation: OperationDefinitionNode, variables: Readonly<Record<string, unknown>>, limits: GatewayLimits): Result<Measure, GatewayError> {
   const fragments = new Map<string, FragmentDefinitionNode>();
   for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
-  const m = measure(operation.selectionSet, fragments, variables, new Set());
+  const m = measure(operation.selectionSet, { fragments, variables, memo: new Map() });
   if (m.depth > limits.maxDepth) return gatewayError('GATEWAY.QUERY_TOO_DEEP', `the operation is ${m.depth} levels deep, the limit is ${limits.maxDepth}`);
   if (m.cost > limits.maxCost) return gatewayError('GATEWAY.QUERY_TOO_COSTLY', `the operation costs ${m.cost}, the limit is ${limits.maxCost}`);
   return ok(m);

@@ -138,6 +138,24 @@ describe('createGatewayMetrics', () => {
     }
   });
 
+  it('leaves delivery timing to a caller that reports its own, so no frame is counted twice', async () => {
+    const { d, m } = setUp('unbounded');
+    m.attach(d, { timeDeliveries: false });
+    const h = await startHarness(d);
+    const client = await healthyClient(h.url, 'u', 'R1');
+    try {
+      expect(await waitFor(() => d.snapshot().subscriptions === 1, 2_000)).toBe(true);
+      for (let n = 1; n <= 5; n += 1) d.deliver(oddsFrame('R1', n, 2_000));
+      expect(await waitFor(() => client.seqs.length === 5, 3_000)).toBe(true);
+      await sleep(20);
+      m.observeDelivery(oddsFrame('R1', 6, 10));
+      expect(value(await m.metricsText(), 'raceday_gateway_delivery_latency_seconds_count', 'kind="odds"')).toBe(1);
+    } finally {
+      client.close();
+      await h.close();
+    }
+  });
+
   it('includes Node process metrics unless asked not to', async () => {
     const m = createGatewayMetrics();
     try {

@@ -20,6 +20,11 @@ export interface GatewayMetricsOptions {
   readonly processMetrics?: boolean;
   /** The dispatcher to read at each scrape (same as calling `attach`). */
   readonly dispatcher?: Dispatcher;
+  /**
+   * Times deliveries from the dispatcher's own `onWritten` reports (default true). A server that
+   * calls `observeDelivery` itself passes false, or every frame is counted twice.
+   */
+  readonly timeDeliveries?: boolean;
   /** Where the connection count comes from at scrape time (e.g. `() => wss.clients.size`), instead of connectionOpened/Closed. */
   readonly connections?: () => number;
 }
@@ -30,12 +35,13 @@ export interface GatewayMetrics {
   readonly contentType: string;
   /**
    * From now on each scrape reads queue depths, socket buffers and the policy's counters from this
-   * dispatcher, and every frame it reports written feeds the delivery latency histogram.
+   * dispatcher, and (unless `timeDeliveries` is false) every frame it reports written feeds the
+   * delivery latency histogram.
    */
-  attach(dispatcher: Dispatcher): void;
+  attach(dispatcher: Dispatcher, options?: { readonly timeDeliveries?: boolean }): void;
   connectionOpened(): void;
   connectionClosed(): void;
-  /** A frame's send finished: its delivery latency is `writtenAtMs - out.enteredAtMs` (an attached dispatcher reports its own). */
+  /** A frame's send finished: its delivery latency is `writtenAtMs - out.enteredAtMs`. */
   observeDelivery(out: Outbound, writtenAtMs?: number): void;
   /** The Prometheus text exposition of every metric. */
   metricsText(): Promise<string>;
@@ -140,13 +146,13 @@ export function createGatewayMetrics(options: GatewayMetricsOptions = {}): Gatew
   const observeDelivery = (out: Outbound, writtenAtMs: number = Date.now()): void => {
     latency.observe({ kind: out.kind }, Math.max(0, writtenAtMs - out.enteredAtMs) / 1000);
   };
-  const attach = (d: Dispatcher): void => {
+  const attach = (d: Dispatcher, how: { readonly timeDeliveries?: boolean } = {}): void => {
     detachWritten?.();
-    detachWritten = d.onWritten(observeDelivery);
+    detachWritten = how.timeDeliveries === false ? undefined : d.onWritten(observeDelivery);
     dispatcher = d;
     policyCounters.restart(d.policy);
   };
-  if (options.dispatcher !== undefined) attach(options.dispatcher);
+  if (options.dispatcher !== undefined) attach(options.dispatcher, { timeDeliveries: options.timeDeliveries ?? true });
 
   return {
     registry,

@@ -106,3 +106,64 @@ describe('/metrics and /healthz', () => {
     expect(text).toMatch(/raceday_gateway_delivery_latency_seconds_count\{kind="notification"\} [1-9]/);
   });
 });
+
+describe('close', () => {
+  it('finishes within seconds with a stalled client owing megabytes, and frees its socket', async () => {
+    const { stalledGraphqlClient } = await import('./policies/_fixtures/stalled-graphql-client.ts');
+    const own = await startWorld({ policy: 'unbounded' });
+    const stalled = await stalledGraphqlClient(own.gateway.wsUrl, await tokenFor('alice'), 'subscription { odds(raceId: "race-open") { sentAt odds } }');
+    await new Promise((r) => setTimeout(r, 100));
+    const odds = { trifecta: Object.fromEntries(Array.from({ length: 500 }, (_, i) => [`k${i}`, '12.5'])) };
+    for (let i = 0; i < 2_000; i++) own.gateway.publishOdds(OPEN_RACE, { raceId: OPEN_RACE, sentAt: Date.now(), odds }, 10_000);
+    await new Promise((r) => setTimeout(r, 300));
+    const started = Date.now();
+    await own.close();
+    stalled.close();
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(own.gateway.stats().connections).toBe(0);
+  });
+});
+
+describe('a store that fails', () => {
+  it('fails the subscription that needed it with GATEWAY.UNAVAILABLE and keeps the connection', async () => {
+    const { startGateway } = await import('./server.ts');
+    const { createMemoryStore, createRealClock } = await import('../backends/memory/index.ts');
+    const store = createMemoryStore({ clock: createRealClock() });
+    const broken = Object.assign(Object.create(store) as typeof store, { getRace: () => Promise.reject(new Error('store unreachable')) });
+    const { SECRET } = await import('./_fixtures/world.ts');
+    const gateway = await startGateway({ store: broken, secret: SECRET, log: () => undefined });
+    try {
+      const client = wsClient(gateway, await tokenFor('alice'));
+      const odds = await take(client, 'subscription { odds(raceId: "race-open") { sentAt } }', {}, 1, 1_000);
+      expect(odds.errors[0]).toMatchObject({ extensions: { code: 'GATEWAY.UNAVAILABLE' } });
+      const again = take<{ notifications: { seq: number } }>(client, 'subscription { notifications { seq } }', {}, 1, 1_000);
+      await new Promise((r) => setTimeout(r, 150));
+      await gateway.deliver({ userId: 'alice', raceId: 'r', kind: 'settled', payload: { kind: 'settled', raceId: 'r', settlementId: 's', cash: 0, medals: 0, hits: 0 }, publishedAt: Date.now(), notificationId: 'n', seq: 1 }, Date.now());
+      expect((await again).results).toEqual([{ notifications: { seq: 1 } }]);
+      await client.dispose();
+    } finally {
+      await gateway.close();
+    }
+  });
+});
+
+describe('recoveryIdleCheckMs', () => {
+  it('brings a notification the live path never delivered once the feed has been quiet that long', async () => {
+    const { startGateway } = await import('./server.ts');
+    const { createMemoryStore, createRealClock } = await import('../backends/memory/index.ts');
+    const { SECRET } = await import('./_fixtures/world.ts');
+    const store = createMemoryStore({ clock: createRealClock() });
+    const gateway = await startGateway({ store, secret: SECRET, recoveryIdleCheckMs: 100, log: () => undefined });
+    try {
+      const client = wsClient(gateway, await tokenFor('dave'));
+      const got = take<{ notifications: { seq: number; notificationId: string } }>(client, 'subscription { notifications(afterSeq: 0) { seq notificationId } }', {}, 1, 2_000);
+      await settle();
+      // Logged in the store, never delivered live (as if a policy had dropped the frame).
+      await store.appendNotifications([settled('dave', 1)]);
+      expect((await got).results).toEqual([{ notifications: { seq: 1, notificationId: 'n-dave-1' } }]);
+      await client.dispose();
+    } finally {
+      await gateway.close();
+    }
+  });
+});

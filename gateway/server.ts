@@ -10,7 +10,7 @@ import type { Duplex } from 'node:stream';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { secretKey } from './auth.ts';
-import type { DeliveryPolicy, NotificationIntake, Outbound } from './contracts.ts';
+import type { DeliveryPolicy, IntakeMessage, NotificationIntake, Outbound } from './contracts.ts';
 import { createDispatcher, type Dispatcher } from './dispatcher.ts';
 import { createHttpHandler } from './http.ts';
 import { rawJsonReplacer, sendRawJson } from './raw-json.ts';
@@ -34,6 +34,13 @@ export interface GatewayOptions {
   /** Where notifications come from; started with the gateway, closed with it. Without one, callers use `deliver`. */
   readonly intake?: NotificationIntake;
   readonly nowMs?: () => number;
+  /**
+   * notifications(afterSeq): when a subscription's live feed has been quiet this long, read the
+   * store after its last number anyway (a lossy policy that dropped a user's latest notification
+   * leaves no gap for a later frame to show). Off by default: it costs a store read per quiet
+   * subscription per period.
+   */
+  readonly recoveryIdleCheckMs?: number;
   /** One line per event worth a person's attention (policy drops, intake errors). Default stderr. */
   readonly log?: (line: string) => void;
 }
@@ -126,6 +133,39 @@ function statusCodeOf(e: unknown): number | undefined {
   return typeof v === 'number' ? v : undefined;
 }
 
+const LISTEN_BACKLOG = 4_096;
+
+/** Listens on 127.0.0.1 and answers the port (0: any free one). */
+async function listen(http: Server, port: number): Promise<number> {
+  // A swarm connects thousands at once: Node's default backlog (511) resets handshakes the busy
+  // event loop has not accepted yet (the kernel caps it at net.core.somaxconn).
+  http.listen({ port, host: '127.0.0.1', backlog: LISTEN_BACKLOG });
+  await once(http, 'listening');
+  const address = http.address();
+  if (address === null || typeof address === 'string') throw new Error('the gateway did not get a TCP port');
+  return address.port;
+}
+
+/** What the intake calls per message: numbered notifications go on to `deliver`, then the message is settled. */
+function intakeHandler(deliver: GatewayHandle['deliver'], log: (line: string) => void): (m: IntakeMessage) => Promise<void> {
+  return async (m) => {
+    if (m.body.seq === undefined) {
+      // Recovery needs the number; the pipeline logs a notification before it publishes it.
+      log(`gateway: notification ${m.body.notificationId} arrived without a sequence number; dropped`);
+      m.done();
+      return;
+    }
+    await deliver({ ...m.body, seq: m.body.seq }, m.receivedAtMs);
+    m.done();
+  };
+}
+
+/** The frame of a notification entering the gateway: its GraphQL value, serialised size and clocks. */
+function notificationFrame(body: SequencedBody, receivedAtMs: number): Outbound {
+  const payload = notificationValue(body);
+  return { kind: 'notification', raceId: body.raceId, userId: body.userId, seq: body.seq, payload, bytes: Buffer.byteLength(JSON.stringify(payload)), enteredAtMs: receivedAtMs, originAtMs: body.publishedAt };
+}
+
 /** Starts the gateway on 127.0.0.1; resolves once it listens (and its intake, if any, consumes). */
 export async function startGateway(options: GatewayOptions): Promise<GatewayHandle> {
   const limits = resolveLimits(options.limits);
@@ -139,7 +179,8 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
   const counters: Counters = { notificationsIn: 0, oddsFramesIn: 0, closedByCode: {} };
   const wss = new WebSocketServer({ noServer: true, maxPayload: limits.maxFrameBytes, clientTracking: true, perMessageDeflate: false });
   const metrics: GatewayMetrics = createGatewayMetrics({ dispatcher, connections: () => wss.clients.size });
-  const hooks = createWsHooks({ schema, secret, limits, store: options.store, dispatcher, watch, counters, onWritten: (out, atMs) => metrics.observeDelivery(out, atMs) });
+  // The metrics read delivery latency from the dispatcher (each frame's send finishing).
+  const hooks = createWsHooks({ schema, secret, limits, store: options.store, dispatcher, watch, counters, ...(options.recoveryIdleCheckMs === undefined ? {} : { recoveryIdleCheckMs: options.recoveryIdleCheckMs }) });
   const wsServer = useServer({ schema, connectionInitWaitTimeout: limits.connectionInitTimeoutMs, jsonMessageReplacer: rawJsonReplacer, ...hooks.serverOptions }, wss);
   const http: Server = createServer({ requestTimeout: 30_000, headersTimeout: 10_000 });
   const onRequest = createHttpHandler({ schema, secret, limits, metricsText: () => metrics.metricsText(), metricsContentType: metrics.contentType });
@@ -150,32 +191,32 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
     });
   });
   http.on('upgrade', upgradeHandler(wss, limits, counters));
-  http.listen(options.port ?? 0, '127.0.0.1');
-  await once(http, 'listening');
-  const address = http.address();
-  if (address === null || typeof address === 'string') throw new Error('the gateway did not get a TCP port');
-  const port = address.port;
-
-  const deliver = (body: SequencedBody, receivedAtMs: number): void | Promise<void> => {
-    counters.notificationsIn++;
-    const payload = notificationValue(body);
-    const out: Outbound = { kind: 'notification', raceId: body.raceId, userId: body.userId, seq: body.seq, payload, bytes: Buffer.byteLength(JSON.stringify(payload)), enteredAtMs: receivedAtMs, originAtMs: body.publishedAt };
-    return dispatcher.deliver(out);
-  };
-  if (options.intake !== undefined) {
-    await options.intake.start(async (m) => {
-      if (m.body.seq === undefined) {
-        // Recovery needs the number; the pipeline logs a notification before it publishes it.
-        log(`gateway: notification ${m.body.notificationId} arrived without a sequence number; dropped`);
-        m.done();
-        return;
-      }
-      await deliver({ ...m.body, seq: m.body.seq }, m.receivedAtMs);
-      m.done();
-    });
-  }
 
   let closing: Promise<void> | undefined;
+  const close = (): Promise<void> =>
+    (closing ??= (async () => {
+      await options.intake?.close();
+      dispatcher.close();
+      watch.close();
+      // graphql-ws closes every client with 1001 "Going away"; stalled ones are destroyed.
+      for (const ws of wss.clients) setTimeout(() => ws.terminate(), 1_000).unref();
+      await wsServer.dispose();
+      http.closeAllConnections();
+      await new Promise<void>((resolve) => http.close(() => resolve()));
+      metrics.close();
+    })());
+  const deliver = (body: SequencedBody, receivedAtMs: number): void | Promise<void> => {
+    counters.notificationsIn++;
+    return dispatcher.deliver(notificationFrame(body, receivedAtMs));
+  };
+  let port: number;
+  try {
+    port = await listen(http, options.port ?? 0);
+    await options.intake?.start(intakeHandler(deliver, log));
+  } catch (e) {
+    await close().catch(() => undefined);
+    throw e;
+  }
   return {
     port,
     url: `http://127.0.0.1:${port}${GRAPHQL_PATH}`,
@@ -184,24 +225,12 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
     deliver,
     publishOdds(raceId, payload, bytes) {
       counters.oddsFramesIn++;
-      void dispatcher.deliver({ kind: 'odds', raceId, payload, bytes, enteredAtMs: nowMs(), originAtMs: payload.sentAt });
+      const pending = dispatcher.deliver({ kind: 'odds', raceId, payload, bytes, enteredAtMs: nowMs(), originAtMs: payload.sentAt });
+      pending?.catch((e: unknown) => log(`gateway: odds frame of ${raceId} failed: ${(e as Error).message}`));
     },
     watchedRaces: () => hooks.watchedRaces(),
     metricsText: () => metrics.metricsText(),
     stats: () => ({ connections: wss.clients.size, subscriptions: dispatcher.snapshot().subscriptions, notificationsIn: counters.notificationsIn, oddsFramesIn: counters.oddsFramesIn, closedByCode: { ...counters.closedByCode } }),
-    close() {
-      closing ??= (async () => {
-        await options.intake?.close();
-        dispatcher.close();
-        watch.close();
-        // graphql-ws closes every client with 1001 "Going away"; stalled ones are destroyed.
-        for (const ws of wss.clients) setTimeout(() => ws.terminate(), 1_000).unref();
-        await wsServer.dispose();
-        http.closeAllConnections();
-        await new Promise<void>((resolve) => http.close(() => resolve()));
-        metrics.close();
-      })();
-      return closing;
-    },
+    close,
   };
 }

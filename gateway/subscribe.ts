@@ -76,15 +76,12 @@ interface StreamShape {
   readonly pairs: readonly Pair[];
   readonly typeName: string;
   readonly cache: WeakMap<object, { shape: string; result: ExecutionResult }>;
-  readonly onWritten: ((out: Outbound, atMs: number) => void) | undefined;
 }
 
 function resultStream(source: OpenedSource, s: StreamShape): AsyncGenerator<ExecutionResult> {
-  const { rootKey, shape, pairs, typeName, cache, onWritten } = s;
+  const { rootKey, shape, pairs, typeName, cache } = s;
   const it = source.frames[Symbol.asyncIterator]();
   let ended = false;
-  /** The frame graphql-ws is sending: it asks for the next one only once that send finished. */
-  let sending: Outbound | undefined;
   const finish = (): void => {
     if (ended) return;
     ended = true;
@@ -93,10 +90,6 @@ function resultStream(source: OpenedSource, s: StreamShape): AsyncGenerator<Exec
   const done = { done: true as const, value: undefined };
   const gen: AsyncGenerator<ExecutionResult> = {
     async next() {
-      if (sending !== undefined) {
-        onWritten?.(sending, Date.now());
-        sending = undefined;
-      }
       if (ended) return done;
       const r = await it.next();
       if (r.done === true || ended) {
@@ -104,7 +97,6 @@ function resultStream(source: OpenedSource, s: StreamShape): AsyncGenerator<Exec
         return done;
       }
       const frame = r.value;
-      sending = frame;
       // One projection and one serialisation per frame and selection: subscribers with the same
       // selection share them (graphql-ws only reads the result to serialise it; raw-json.ts).
       const hit = cache.get(frame);
@@ -138,7 +130,7 @@ function resultStream(source: OpenedSource, s: StreamShape): AsyncGenerator<Exec
  * graphql-ws's `subscribe` option: validates the root field's arguments as graphql-js would,
  * opens the source and returns the projected stream (or `{ errors }` when refused).
  */
-export function createFastSubscribe(open: OpenSource, onWritten?: (out: Outbound, atMs: number) => void): (args: ExecutionArgs) => Promise<AsyncGenerator<ExecutionResult> | ExecutionResult> {
+export function createFastSubscribe(open: OpenSource): (args: ExecutionArgs) => Promise<AsyncGenerator<ExecutionResult> | ExecutionResult> {
   const cache = new WeakMap<object, { shape: string; result: ExecutionResult }>();
   return async (args) => {
     const { schema, document } = args;
@@ -166,10 +158,16 @@ export function createFastSubscribe(open: OpenSource, onWritten?: (out: Outbound
     for (const d of (document as DocumentNode).definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
     const pairs: Pair[] = [];
     if (node.selectionSet !== undefined) collectPairs(node.selectionSet, type, fragments, vars, pairs);
-    const source = await open(node.name.value, fieldArgs, args.contextValue);
+    let source: OpenedSource | GraphQLError;
+    try {
+      source = await open(node.name.value, fieldArgs, args.contextValue);
+    } catch (e) {
+      // The store could not be read (a remote backend down): this subscription fails, the connection stays.
+      return { errors: [graphqlError('GATEWAY.UNAVAILABLE', `the subscription could not start: ${(e as Error).message}`)] };
+    }
     if (source instanceof GraphQLError) return { errors: [source] };
     const rootKey = node.alias?.value ?? node.name.value;
-    return resultStream(source, { rootKey, shape: `${rootKey}|${pairs.map((p) => p.join(':')).join(',')}`, pairs, typeName: type.name, cache, onWritten });
+    return resultStream(source, { rootKey, shape: `${rootKey}|${pairs.map((p) => p.join(':')).join(',')}`, pairs, typeName: type.name, cache });
   };
 }
 

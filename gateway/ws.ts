@@ -7,11 +7,11 @@ import type { ServerOptions } from 'graphql-ws';
 import type { Extra } from 'graphql-ws/use/ws';
 import { GraphQLError } from 'graphql';
 import type { WebSocket } from 'ws';
-import { verifyToken } from './auth.ts';
-import type { Outbound, SocketPort } from './contracts.ts';
+import { createTokenVerifier } from './auth.ts';
+import type { SocketPort } from './contracts.ts';
 import type { Dispatcher } from './dispatcher.ts';
 import { graphqlError } from './errors.ts';
-import { limitErrors } from './http.ts';
+import { checkedDocument, isErrors } from './operations.ts';
 import { CLOSE, type GatewayLimits } from './limits.ts';
 import type { GatewayStore } from './schema.ts';
 import { closeWithGrace, socketPortOf, type BufferWatch } from './socket-port.ts';
@@ -28,8 +28,8 @@ export interface WsDeps {
   readonly dispatcher: Dispatcher;
   readonly watch: BufferWatch;
   readonly counters: { readonly closedByCode: Record<string, number> };
-  /** A frame's send finished (handed to the kernel): the delivery latency's end. */
-  readonly onWritten?: (out: Outbound, atMs: number) => void;
+  /** GatewayOptions.recoveryIdleCheckMs. */
+  readonly recoveryIdleCheckMs?: number;
 }
 
 /** One authenticated connection. */
@@ -54,6 +54,7 @@ const KNOWN_RACES_MAX = 4_096;
 
 export function createWsHooks(deps: WsDeps): { serverOptions: Hooks; watchedRaces(): Iterable<string> } {
   const { schema, limits, dispatcher } = deps;
+  const verify = createTokenVerifier(deps.secret);
   const connections = new WeakMap<WebSocket, Connection>();
   const watched = new Map<string, number>();
   const knownRaces = new Set<string>();
@@ -81,7 +82,13 @@ export function createWsHooks(deps: WsDeps): { serverOptions: Hooks; watchedRace
       // Registered before the Store is read, so nothing published meanwhile falls between the two;
       // the sequencer drops what both hold and fills gaps the policy's drops leave.
       const queue = dispatcher.add(info);
-      const feed = sequenceNotifications(queue, { userId: ctx.userId, afterSeq: typeof afterSeq === 'number' ? afterSeq : undefined, store: deps.store, frameOf: storedNotificationFrame });
+      const feed = sequenceNotifications(queue, {
+        userId: ctx.userId,
+        afterSeq: typeof afterSeq === 'number' ? afterSeq : undefined,
+        store: deps.store,
+        frameOf: storedNotificationFrame,
+        ...(deps.recoveryIdleCheckMs === undefined ? {} : { idleCheckMs: deps.recoveryIdleCheckMs }),
+      });
       return queueSource(queue, () => dispatcher.remove(info.id), feed);
     }
     const raceId = args['raceId'] as string;
@@ -100,7 +107,7 @@ export function createWsHooks(deps: WsDeps): { serverOptions: Hooks; watchedRace
     async onConnect(ctx) {
       const ws = ctx.extra.socket;
       const token = (ctx.connectionParams as { token?: unknown } | undefined)?.token;
-      const auth = await verifyToken(token, deps.secret);
+      const auth = await verify(token);
       if (!auth.ok) {
         refuse(ws, CLOSE.unauthorized, auth.error.code);
         return false;
@@ -117,13 +124,13 @@ export function createWsHooks(deps: WsDeps): { serverOptions: Hooks; watchedRace
         refuse(ws, CLOSE.tooManySubscriptions, 'GATEWAY.TOO_MANY_SUBSCRIPTIONS');
         return [graphqlError('GATEWAY.TOO_MANY_SUBSCRIPTIONS', `a connection may hold ${limits.maxSubscriptionsPerConnection} subscriptions`)];
       }
-      const checked = limitErrors(schema, payload.query, payload.operationName, payload.variables ?? {}, limits);
-      if (Array.isArray(checked)) return checked as GraphQLError[];
+      const document = checkedDocument(schema, payload.query, payload.operationName, payload.variables ?? {}, limits);
+      if (isErrors(document)) return [...document];
       const contextValue: WsContext = { userId: conn.userId, subscriptionKey: `${conn.id}:${id}`, port: conn.port };
-      const args: ExecutionArgs = { schema, document: (checked as Exclude<typeof checked, readonly GraphQLError[]>).document, operationName: payload.operationName ?? null, variableValues: payload.variables ?? null, contextValue };
+      const args: ExecutionArgs = { schema, document, operationName: payload.operationName ?? null, variableValues: payload.variables ?? null, contextValue };
       return args;
     },
-    subscribe: createFastSubscribe(open, deps.onWritten),
+    subscribe: createFastSubscribe(open),
   };
   return { serverOptions, watchedRaces: () => watched.keys() };
 }

@@ -14,8 +14,13 @@ import type { HandlerDeps } from './context.ts';
 import { receive } from './receive.ts';
 import { parseSettled, type SettledMsg } from './wire.ts';
 
+/** The attributes every notification message carries (consumers route and dedupe by them without parsing). */
+export function notificationAttributes(body: NotificationBody): Record<string, string> {
+  return { notificationId: body.notificationId, userId: body.userId };
+}
+
 export function notificationMessage(body: NotificationBody): BusMessage {
-  return { data: encodeNotification(body), attributes: { notificationId: body.notificationId, userId: body.userId } };
+  return { data: encodeNotification(body), attributes: notificationAttributes(body) };
 }
 
 export function settledNotificationOf(m: SettledMsg): NotificationBody {

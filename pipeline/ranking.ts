@@ -12,12 +12,13 @@
 // message, which is still out. So a claimant that died after claiming never takes the ranking
 // with it, and nothing spins through its delivery attempts into the dead letters. A user re-driven from the dead letters later is
 // settled and notified, but the ranking is not issued again (docs/result-finality.md).
-import { rankingNotification, type LeftOut } from '../core/notification.ts';
+import { encodeRankingNotifications } from '../core/messages.ts';
+import { rankingNotification, rankingNotificationsOf, type LeftOut } from '../core/notification.ts';
 import type { DeadLetteredUser, RankingClaimant } from '../core/ports.ts';
 import { RANKING_NOTIFICATION_TOP, rankUsers, type RankingEntry } from '../core/ranking.ts';
 import { TOPICS } from '../core/topology.ts';
 import { storeMethod, type HandlerDeps } from './context.ts';
-import { notificationMessage } from './notify.ts';
+import { notificationAttributes, notificationMessage } from './notify.ts';
 import type { RaceContext } from './race-cache.ts';
 import { LIMITS } from './settings.ts';
 
@@ -70,9 +71,9 @@ function leftOutOf(dead: readonly DeadLetteredUser[], settled: ReadonlySet<strin
 
 /**
  * Each user's own ranking notification (the top entries and the user's rank), numbered in the
- * user's notification log: one append per page of users, then the page published with its
- * numbers. The users are the race's settled users, page by page, and then the dead-lettered ones
- * the ranking left out. A claimant's redelivery repeats this from the start: the log answers
+ * user's notification log: one append per slice of RANKING_APPEND_SLICE users, then the slice
+ * published with its numbers. The users are the race's settled users, page by page, and then
+ * the dead-lettered ones the ranking left out. A claimant's redelivery repeats this from the start: the log answers
  * the same numbers, so the republished notifications are the same ones.
  */
 async function publishUserRankings(deps: HandlerDeps, race: RaceContext, ranking: readonly RankingEntry[], leftOut: LeftOut, leftOutUsers: readonly string[]): Promise<void> {
@@ -82,10 +83,11 @@ async function publishUserRankings(deps: HandlerDeps, race: RaceContext, ranking
   let publishing: Promise<void> = Promise.resolve();
   const publish = async (userIds: readonly string[]): Promise<void> => {
     for (let i = 0; i < userIds.length; i += RANKING_APPEND_SLICE) {
-      const bodies = userIds.slice(i, i + RANKING_APPEND_SLICE).map((u) => rankingNotification(raceId, u, ranking, LIMITS.rankingTop, race.outcome.publishedAtMs, leftOut));
+      const bodies = rankingNotificationsOf(raceId, userIds.slice(i, i + RANKING_APPEND_SLICE), ranking, LIMITS.rankingTop, race.outcome.publishedAtMs, leftOut);
       const seqs = await deps.store.appendNotifications(bodies);
+      const texts = encodeRankingNotifications(bodies.map((b, k) => ({ ...b, seq: seqs[k] as number })));
       await publishing;
-      publishing = deps.bus.publish(TOPICS.notifications, bodies.map((b, k) => notificationMessage({ ...b, seq: seqs[k] })));
+      publishing = deps.bus.publish(TOPICS.notifications, bodies.map((b, k) => ({ data: texts[k] as string, attributes: notificationAttributes(b) })));
       // Handled here so a failure while the next slice is appended is not an unhandled rejection; awaited (and thrown) below.
       publishing.catch(() => undefined);
     }

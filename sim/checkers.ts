@@ -38,7 +38,7 @@ export interface Delivered {
  * id may be delivered several times; the deduping clients must show each exactly once.
  */
 export interface ClientView {
-  readonly shown: ReadonlyMap<string, { readonly userId: string; readonly payload: NotificationPayload; readonly times: number }>;
+  readonly shown: ReadonlyMap<string, { readonly userId: string; readonly payload: NotificationPayload; readonly times: number; readonly seq?: number }>;
   readonly delivered: ReadonlyMap<string, Delivered>;
 }
 
@@ -221,12 +221,39 @@ function checkUnexpectedNotifications(w: World, known: ReadonlySet<string>, r: R
 function checkDeliveries(w: World, r: Report): void {
   const { shown, delivered } = w.client;
   for (const [id, d] of delivered) {
-    if (d.differing > 0) r.add('notified-exactly-once', `${id} was delivered ${d.times} times, ${d.differing} of them with a different user or payload`);
+    if (d.differing > 0) r.add('notified-exactly-once', `${id} was delivered ${d.times} times, ${d.differing} of them with a different user, number or payload`);
     const s = shown.get(id);
     if (s === undefined) r.add('notified-exactly-once', `${id} was delivered ${d.times} times and never shown`);
     else if (s.times > d.times) r.add('notified-exactly-once', `${id} was shown ${s.times} times but delivered ${d.times}`);
   }
   for (const id of shown.keys()) if (!delivered.has(id)) r.add('notified-exactly-once', `${id} was shown without a delivery`);
+}
+
+/**
+ * The notification log's numbers as the clients saw them: every user notification carries one,
+ * a user's notifications are numbered 1..n without gaps or repeats (a repeat delivery with another
+ * number is caught in checkDeliveries), and the race-level broadcast carries none.
+ */
+function checkNumbers(w: World, r: Report): void {
+  const perUser = new Map<string, number[]>();
+  for (const [id, n] of w.client.shown) {
+    if (n.userId === RANKING_BROADCAST_USER) {
+      if (n.seq !== undefined) r.add('notified-exactly-once', `the broadcast ${id} carries seq ${n.seq}`);
+      continue;
+    }
+    if (n.seq === undefined) {
+      r.add('notified-exactly-once', `${id} carries no seq`);
+      continue;
+    }
+    const seqs = perUser.get(n.userId) ?? [];
+    seqs.push(n.seq);
+    perUser.set(n.userId, seqs);
+  }
+  for (const [userId, seqs] of perUser) {
+    seqs.sort((a, b) => a - b);
+    const wrong = seqs.findIndex((s, i) => s !== i + 1);
+    if (wrong >= 0) r.add('notified-exactly-once', `user ${userId} was shown numbers ${seqs.join(',').slice(0, 120)}: not 1..${seqs.length}`);
+  }
 }
 
 async function checkRankingClaims(expected: ExpectedRace, rb: StoreReadback, r: Report): Promise<void> {
@@ -284,6 +311,7 @@ export async function checkWorld(w: World): Promise<Violation[]> {
   for (const race of w.expected.races) checkNotifications(w, race, known, r);
   checkUnexpectedNotifications(w, known, r);
   checkDeliveries(w, r);
+  checkNumbers(w, r);
   for (const race of w.expected.races) await checkRankingClaims(race, rb, r);
   checkBus(w, r);
   return r.violations;

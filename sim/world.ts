@@ -101,7 +101,7 @@ export function startClient(bus: MessageBus, clock: Clock, options: ClientOption
   const scaleDeduper = createNotificationDeduper();
   const deliveries = deliveryRecorder();
   let shownCount = 0;
-  const shown = new Map<string, { userId: string; payload: NotificationPayload; times: number }>();
+  const shown = new Map<string, { userId: string; payload: NotificationPayload; times: number; seq?: number }>();
   let lastShownAtMs = 0;
   let lastBroadcastAtMs = 0;
   // Rankings (the broadcast and each user's own) time the ranking; the rest time the notifications.
@@ -121,13 +121,14 @@ export function startClient(bus: MessageBus, clock: Clock, options: ClientOption
       }
       const n = parseNotification(JSON.parse(d.data));
       if (n.ok) {
-        const { notificationId: id, userId, payload } = n.value;
-        if (keep) deliveries.record(id, userId, JSON.stringify(payload));
+        const { notificationId: id, userId, payload, seq } = n.value;
+        // The number is part of what must repeat identically: a redelivery numbered anew is a second notification.
+        if (keep) deliveries.record(id, userId, `${seq ?? '-'}|${JSON.stringify(payload)}`);
         if (accept(userId, id)) {
           const seen = keep ? shown.get(id) : undefined;
           if (seen !== undefined) seen.times++;
           else {
-            if (keep) shown.set(id, { userId, payload, times: 1 });
+            if (keep) shown.set(id, seq === undefined ? { userId, payload, times: 1 } : { userId, payload, times: 1, seq });
             shownNow(userId, id);
           }
         }

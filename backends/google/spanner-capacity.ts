@@ -3,15 +3,17 @@
 // everything the pipeline commits per user: the settlement (settleBody, or with `usersPerCommit`
 // N > 1 the group-commit body settleBatchBody, N users per transaction), the day progress and the
 // mission bonuses it earns for users who hit (applyDayProgressBatch, what post-settle's
-// applyDayProgress commits) and the post-settled markers (markPostSettledBatch), then the ranking (the
-// settlement totals read back, ranked, the ranking claimed). One sequential loop per shard, the
+// applyDayProgress commits), the post-settled markers (markPostSettledBatch) and each user's
+// `settled` notification appended to the notification log (appendNotificationsBatch, what notify
+// commits), then the ranking (the settlement totals read back, ranked, the ranking claimed, and
+// every user's ranking notification appended to the log). One sequential loop per shard, the
 // loops in parallel. This is the ceiling the pipeline's users per second is compared against
 // (bench/emulators.ts): both sides load the world of spanner-capacity-world.ts and do the same
 // transactions, so the ratio prices the pipeline's own overhead (Pub/Sub, fan-out, workers) only.
 //
 // The post-settle writes are committed the way a bare loop commits them fastest: the day progress
 // and markers of the users settled so far wait and go in one transaction each once
-// itemsPerCommitMax users have them (the pipeline's lane gate lets them fill batches of that size while
+// itemsPerCommitMax users have them (notifications: NOTIFICATION_BATCH.bodiesPerCommitMax) (the pipeline's lane gate lets them fill batches of that size while
 // settlements run), and whatever is left after the last settlement is flushed at the end.
 import type { Database } from '@google-cloud/spanner';
 import { dayRaceEntry, missionBonuses, raceDayOf, settlementFacts } from '../../core/missions.ts';
@@ -22,7 +24,9 @@ import { RANKING_NOTIFICATION_TOP, rankUsers } from '../../core/ranking.ts';
 import { invariant } from '../../core/result.ts';
 import { settleUserTickets } from '../../core/settlement.ts';
 import type { Settlement } from '../../core/settlement-record.ts';
+import { rankingNotificationsOf, settledNotification, type NotificationBody } from '../../core/notification.ts';
 import { BATCH_LIMITS, markPostSettledBatch, type MarkRequest } from './spanner-batch.ts';
+import { appendNotificationsBatch, NOTIFICATION_BATCH } from './spanner-notifications.ts';
 import { capacityWorld, loadCapacityWorld, type CapacityWorld, type WorldLoadingStore } from './spanner-capacity-world.ts';
 import { createSpannerClient, type SpannerTarget } from './spanner-client.ts';
 import { ensureDatabases, shardDatabaseIds } from './spanner-admin.ts';
@@ -52,6 +56,8 @@ export interface RawTransactions {
   readonly marker: number;
   /** The ranking claim (one per race). */
   readonly ranking: number;
+  /** Notification log appends: the settled notifications (the ranking's go through the store's own batching). */
+  readonly notifications: number;
 }
 
 export interface RawSettlementResult {
@@ -99,19 +105,27 @@ export async function prepareCapacityWorld(store: WorldLoadingStore & Pick<Store
 interface LoopContext {
   readonly raceId: string;
   readonly day: string;
+  readonly publishedAtMs: number;
   readonly perCommit: number;
   readonly compute: Compute;
   readonly counters: TxCounters;
-  readonly tx: { settlement: number; dayProgress: number; marker: number };
+  readonly tx: { settlement: number; dayProgress: number; marker: number; notifications: number };
   bonusesGranted: number;
   lastSettledMs: number;
 }
 
-/** One shard's loop: settle `perCommit` users per transaction, then their day progress and markers in batches. */
+/** One shard's loop: settle `perCommit` users per transaction, then their day progress, markers and notifications in batches. */
 async function shardLoop(database: Database, source: TransactionSource, queue: string[], ctx: LoopContext): Promise<void> {
   const options = { transactions: source };
   const days: DayProgressRequest[] = [];
   const marks: MarkRequest[] = [];
+  const notes: NotificationBody[] = [];
+  const flushNotes = async (): Promise<void> => {
+    if (notes.length === 0) return;
+    const calls = notes.splice(0).map((n) => [n]);
+    await appendNotificationsBatch(database, ctx.counters, options, calls);
+    ctx.tx.notifications += Math.ceil(calls.length / NOTIFICATION_BATCH.bodiesPerCommitMax);
+  };
   const flush = async (): Promise<void> => {
     if (days.length > 0) {
       const outcomes = await applyDayProgressBatch(database, ctx.counters, options, days.splice(0));
@@ -143,14 +157,17 @@ async function shardLoop(database: Database, source: TransactionSource, queue: s
       const facts = settlementFacts(r.settlement);
       if (facts.hits > 0) days.push({ entry: dayRaceEntry(facts, ctx.raceId, ctx.day), bonusesOf: (before) => missionBonuses(facts, before).bonuses });
       marks.push({ raceId: ctx.raceId, userId: r.settlement.userId });
+      notes.push(settledNotification(r.settlement, ctx.publishedAtMs));
     });
+    if (notes.length >= NOTIFICATION_BATCH.bodiesPerCommitMax) await flushNotes();
     if (marks.length >= BATCH_LIMITS.itemsPerCommitMax) await flush();
   }
+  await flushNotes();
   await flush();
 }
 
 /** The ranking's work once everyone is post-settled: every settlement's totals read, ranked, the claim committed. */
-async function rankAndClaim(store: SpannerStore, raceId: string, users: number): Promise<void> {
+async function rankAndClaim(store: SpannerStore, raceId: string, users: number, publishedAtMs: number): Promise<void> {
   const marked = await store.postSettledCount(raceId);
   invariant(marked === users, `capacity loop: ${marked} of ${users} users post-settled`);
   const totals: SettlementTotals[] = [];
@@ -161,8 +178,13 @@ async function rankAndClaim(store: SpannerStore, raceId: string, users: number):
     after = page[page.length - 1]?.userId;
   }
   invariant(totals.length === users, `capacity loop: ${totals.length} settlement totals for ${users} users`);
-  rankUsers(totals, RANKING_NOTIFICATION_TOP);
+  const ranking = rankUsers(totals, RANKING_NOTIFICATION_TOP);
   invariant(await store.claimRanking(raceId), `capacity loop: the ranking of ${raceId} was already claimed`);
+  // As the pipeline's ranking: every user's own ranking notification, appended NOTIFICATION_BATCH.bodiesPerCommitMax at a time.
+  const userIds = totals.map((t) => t.userId);
+  for (let i = 0; i < userIds.length; i += NOTIFICATION_BATCH.bodiesPerCommitMax) {
+    await store.appendNotifications(rankingNotificationsOf(raceId, userIds.slice(i, i + NOTIFICATION_BATCH.bodiesPerCommitMax), ranking, RANKING_NOTIFICATION_TOP, publishedAtMs));
+  }
 }
 
 function checkOptions(options: RawSettlementOptions, perUser: number, loops: number, perCommit: number): void {
@@ -193,11 +215,12 @@ export async function measureRawSettlement(options: RawSettlementOptions): Promi
     const loadSeconds = (performance.now() - loadStartMs) / 1000;
     const byShard: string[][] = Array.from({ length: shards }, () => []);
     for (let i = 0; i < options.users; i++) (byShard[store.shardOfUser(world.userIdOf(i))] as string[]).push(world.userIdOf(i));
-    const ctx: LoopContext = { raceId: world.race.raceId, day: raceDayOf(world.race.postAtMs), perCommit, compute, counters: { committed: 0, aborted: 0 }, tx: { settlement: 0, dayProgress: 0, marker: 0 }, bonusesGranted: 0, lastSettledMs: 0 };
+    const publishedAtMs = (await store.getOutcome(world.race.raceId))?.publishedAtMs ?? Date.now();
+    const ctx: LoopContext = { raceId: world.race.raceId, day: raceDayOf(world.race.postAtMs), publishedAtMs, perCommit, compute, counters: { committed: 0, aborted: 0 }, tx: { settlement: 0, dayProgress: 0, marker: 0, notifications: 0 }, bonusesGranted: 0, lastSettledMs: 0 };
     const abortedBefore = store.stats().transactionsAborted;
     const startMs = performance.now();
     await Promise.all(byShard.flatMap((queue, shard) => Array.from({ length: loops }, () => shardLoop(databases[shard] as Database, sources[shard] as TransactionSource, queue, ctx))));
-    await rankAndClaim(store, world.race.raceId, options.users);
+    await rankAndClaim(store, world.race.raceId, options.users, ctx.publishedAtMs);
     const workSeconds = (performance.now() - startMs) / 1000;
     return {
       users: options.users,

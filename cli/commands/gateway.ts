@@ -37,6 +37,9 @@ ${POLICY_GRAMMAR.map((l) => `                              ${l}`).join('\n')}
                             (default ${ODDS_INTERVAL_MS_DEFAULT}; ${ODDS_RUSH_INTERVAL_MS_DEFAULT} in the last minute before the close); see docs/odds.md
   --secret S                HS256 key tokens are signed with, at least 32 bytes (default: the
                             RACEDAY_GATEWAY_SECRET environment variable, else a random one, printed)
+  --recovery-idle-ms N      notifications(afterSeq): read the store after a subscription's last number when
+                            its live feed was quiet N ms (a dropped latest notification shows no gap);
+                            default off (a store read per quiet subscription per period)
   --demo-users N            put N users (u000001...) with 100,000 yen and 1,000 medals and one open
                             keirin race "${DEMO_RACE}" (closing in an hour) into the store, for load drivers
   --max-connections N       WebSocket connections per instance (default ${DEFAULT_LIMITS.maxConnections}); more: closed 4503
@@ -62,6 +65,7 @@ const spec = {
   secret: { type: 'string' },
   'odds-interval-ms': { type: 'int', min: ODDS_INTERVAL_MS_MIN, max: 600_000 },
   'demo-users': { type: 'int', min: 1, max: 1_000_000 },
+  'recovery-idle-ms': { type: 'int', min: 10, max: 3_600_000 },
   'max-connections': { type: 'int', min: 1, max: 1_000_000 },
   'max-frame-bytes': { type: 'int', min: 256, max: 64 * 1024 * 1024 },
   'max-body-bytes': { type: 'int', min: 256, max: 64 * 1024 * 1024 },
@@ -130,7 +134,16 @@ async function run(argv: readonly string[]): Promise<number> {
   try {
     if (typeof flags['demo-users'] === 'number') await seedDemo(backend.store, flags['demo-users']);
     const intake = await openIntake(intakeKind, backend, { ...(typeof flags['instance-id'] === 'string' ? { instanceId: flags['instance-id'] } : {}), ...(typeof flags['redis-url'] === 'string' ? { redisUrl: flags['redis-url'] } : {}), log });
-    const gateway = await startGateway({ store: backend.store, secret, policy: policy.value, port: (flags['port'] as number | undefined) ?? 0, limits, ...(intake === undefined ? {} : { intake: intake.intake }), log });
+    const gateway = await startGateway({
+      store: backend.store,
+      secret,
+      policy: policy.value,
+      port: (flags['port'] as number | undefined) ?? 0,
+      limits,
+      ...(intake === undefined ? {} : { intake: intake.intake }),
+      ...(typeof flags['recovery-idle-ms'] === 'number' ? { recoveryIdleCheckMs: flags['recovery-idle-ms'] } : {}),
+      log,
+    });
     // Live odds of every watched race in its betting window (docs/odds.md).
     const odds = createOddsBroadcaster({ store: backend.store, sink: gateway, watchedRaces: () => gateway.watchedRaces(), ...(typeof flags['odds-interval-ms'] === 'number' ? { intervalMs: flags['odds-interval-ms'] } : {}), onError: (raceId, e) => log(`gateway: odds of ${raceId}: ${(e as Error).message}`) });
     odds.start();

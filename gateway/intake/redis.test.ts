@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMemoryBus, createRealClock } from '../../backends/memory/index.ts';
 import { TOPICS } from '../../core/topology.ts';
 import { ensureRedis, type RedisHandle } from '../../emulators/redis.ts';
-import { createRedisIntake, createRedisNotificationsBus, redisChannelOf, redisChannels } from './redis.ts';
+import { connectRedisNotificationsBus, createRedisIntake, createRedisNotificationsBus, redisChannelOf, redisChannels } from './redis.ts';
 import { collecting, eventually, notificationMessages } from './_fixtures/messages.ts';
 
 let redis: RedisHandle;
@@ -67,6 +67,23 @@ describe('redis intake', () => {
     expect(bus.redisPublished()).toBe(0);
     await inner.close();
     expect(() => redisChannels({ shards: -1 })).toThrow(/shards/);
+  });
+
+  it('connectRedisNotificationsBus: the pipeline side opens its own connection; with keepOnBus the bus gets them too', async () => {
+    const inner = createMemoryBus({ clock: createRealClock() });
+    const onBus: string[] = [];
+    inner.subscribe('notifications-gateway', async (d) => {
+      onBus.push(d.data);
+      d.ack();
+    }, { maxInFlight: 10, ackDeadlineMs: 10_000 });
+    const { bus, close } = await connectRedisNotificationsBus(inner, redis.url, { keepOnBus: true });
+    const intake = createRedisIntake({ url: redis.url });
+    const got = await collecting(intake);
+    await bus.publish(TOPICS.notifications, notificationMessages(5, 'k'));
+    await eventually('on Redis and on the bus', () => got.ids.length === 5 && onBus.length === 5);
+    await intake.close();
+    await close();
+    await inner.close();
   });
 
   it('counts and drops a message on the channel that is not a valid notification', async () => {

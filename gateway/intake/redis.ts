@@ -47,6 +47,8 @@ export function redisChannelOf(userId: string, c: RedisChannels = {}): string {
   return n === 0 ? TOPICS.notifications : `${TOPICS.notifications}:${userHash(userId) % n}`;
 }
 
+const openClient = (url: string) => createClient({ url });
+
 /** What the decorator needs of a Redis client (node-redis's `publish`). */
 export interface RedisPublisher {
   publish(channel: string, message: string): Promise<number>;
@@ -78,6 +80,18 @@ export function createRedisNotificationsBus(inner: MessageBus, redis: RedisPubli
   };
 }
 
+/**
+ * Opens a Redis connection for publishing and wraps `inner` with it: what the process that runs
+ * the pipeline calls when its gateways take notifications from Redis (`--intake redis`). close()
+ * closes the connection, not the wrapped bus.
+ */
+export async function connectRedisNotificationsBus(inner: MessageBus, url: string, options: RedisNotificationsBusOptions = {}): Promise<{ bus: MessageBus & { redisPublished(): number }; close(): Promise<void> }> {
+  const client = openClient(url);
+  client.on('error', (e: Error) => process.stderr.write(`redis notifications bus: ${e.message}\n`));
+  await client.connect();
+  return { bus: createRedisNotificationsBus(inner, client, options), close: () => client.close() };
+}
+
 /** The user of a notification without attributes (the pipeline always sets them; a hand-made message may not). */
 function userIdOf(data: string): string {
   try {
@@ -87,8 +101,6 @@ function userIdOf(data: string): string {
     return '';
   }
 }
-
-const openClient = (url: string) => createClient({ url });
 
 export interface RedisIntakeOptions extends RedisChannels {
   /** `redis://127.0.0.1:PORT` (emulators/redis.ts). */
