@@ -1,12 +1,16 @@
-// `raceday load bets` on an embedded gateway: a memory Store with users and one race closing just
-// after the ramp, the real gateway (startGateway) over it, the deadline rush against its HTTP
-// endpoint, then the Store checked against every answer (verifyBets).
-import { createMemoryStore } from '../backends/memory/index.ts';
+// `raceday load bets` on an embedded gateway: a Store (memory, or Spanner on the emulators through
+// the same opener as `raceday run`) with users and one race closing just after the ramp, the real
+// gateway (startGateway) over it, the deadline rush against its HTTP endpoint, then the Store
+// checked against every answer (verifyBets).
 import { signToken } from '../gateway/auth.ts';
+import { openBackend, type BackendName } from '../sim/open-backend.ts';
 import { startGateway } from '../gateway/server.ts';
+import type { Store } from '../core/ports.ts';
 import { runBets, verifyBets, type BetsReport, type BetsVerification, type RushMix } from './bets.ts';
 
 export interface BetsRunOptions {
+  /** memory (default) or emulators: where the Store lives. */
+  readonly backend?: Extract<BackendName, 'memory' | 'emulators'>;
   readonly users: number;
   /** Users (the first ones) whose opening cash affords only a few bets: refusals for insufficient balance. */
   readonly poorUsers: number;
@@ -21,6 +25,7 @@ export interface BetsRunOptions {
 }
 
 export interface BetsRunReport {
+  readonly backend: string;
   readonly rush: BetsReport;
   readonly verification: BetsVerification;
   readonly elapsedMs: number;
@@ -37,7 +42,15 @@ const LEAD_MS = 1_000;
 
 export async function runBetsEmbedded(o: BetsRunOptions): Promise<BetsRunReport> {
   const started = performance.now();
-  const store = createMemoryStore();
+  const backend = await openBackend(o.backend ?? 'memory', { log: o.log });
+  try {
+    return await rushOn(backend.store, backend.name, o, started);
+  } finally {
+    await backend.close();
+  }
+}
+
+async function rushOn(store: Store, backendName: string, o: BetsRunOptions, started: number): Promise<BetsRunReport> {
   const ids = Array.from({ length: o.users }, (_, i) => `bu${String(i).padStart(6, '0')}`);
   const opening = new Map(ids.map((id, i) => [id, i < o.poorUsers ? POOR_CASH_YEN : OPENING_CASH_YEN]));
   await store.putUsers(ids.map((userId) => ({ userId, cash: opening.get(userId) as number, medals: 0 })));
@@ -52,9 +65,9 @@ export async function runBetsEmbedded(o: BetsRunOptions): Promise<BetsRunReport>
       ...(o.mix === undefined ? {} : { mix: o.mix }), log: o.log,
     });
     const readback = store.readback;
-    if (readback === undefined) throw new Error('the memory store has no readback');
+    if (readback === undefined) throw new Error(`the ${backendName} store has no readback to check the rush against`);
     const verification = await verifyBets(records, readback, RACE_ID, opening);
-    return { rush: report, verification, elapsedMs: Math.round(performance.now() - started) };
+    return { backend: backendName, rush: report, verification, elapsedMs: Math.round(performance.now() - started) };
   } finally {
     await gw.close();
   }

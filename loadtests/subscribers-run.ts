@@ -3,6 +3,7 @@
 // notifications (appended to the Store's log first, so a reconnecting client's `afterSeq` is served
 // from the Store) and streams a race's odds at a fixed rate and size; afterwards the swarm's counts
 // are cut against what the Store says each user should have had.
+import { readFileSync } from 'node:fs';
 import type { NotificationBody, SettledPayload } from '../core/notification.ts';
 import { settledNotificationId } from '../core/notification.ts';
 import { NOTIFICATIONS_PAGE_MAX } from '../core/ports.ts';
@@ -47,6 +48,31 @@ export interface SubscribersRunReport {
 }
 
 const SECRET = 'raceday-load-subscribers-secret-32-bytes!';
+/** File descriptors a process needs besides its sockets (files, pipes, epoll, the workers). */
+const FD_MARGIN = 1_000;
+
+/** This process's soft limit on open files (Linux: /proc/self/limits), or undefined where unknown. */
+export function openFilesLimit(): number | undefined {
+  try {
+    const m = /^Max open files\s+(\d+|unlimited)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
+    return m === null || m[1] === 'unlimited' ? undefined : Number(m[1]);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Worker threads share this process's open-file limit with the embedded gateway: with the
+ * gateway's end and the client's end of every connection here, `sockets` sockets must fit under
+ * it, or the kernel refuses accepts (the clients see ECONNRESET). Past that the swarm runs in
+ * child processes, each with a limit of its own.
+ */
+export function isolationFor(asked: 'thread' | 'process', sockets: number, log: (line: string) => void): 'thread' | 'process' {
+  const limit = openFilesLimit();
+  if (asked === 'process' || limit === undefined || sockets + FD_MARGIN <= limit) return asked;
+  log(`swarm: ${sockets} sockets would not fit under this process's open-file limit (${limit}) with worker threads; using child processes`);
+  return 'process';
+}
 const RACE_ID = 'load-race';
 /** How long the swarm's subscriptions may take to register before the first round. */
 const SUBSCRIBE_WAIT_MS = 30_000;
@@ -88,12 +114,17 @@ export async function runSubscribers(o: SubscribersRunOptions): Promise<Subscrib
   const users: SwarmUser[] = await Promise.all(ids.map(async (userId) => ({ userId, token: await signToken(userId, SECRET, 3_600) })));
   const gw = await startGateway({ store, secret: SECRET, policy: o.policy, log: (l) => o.log(`gateway: ${l}`) });
   let oddsTimer: NodeJS.Timeout | undefined;
+  let swarm: ReturnType<typeof startSwarm> | undefined;
+  let stopped = false;
   try {
-    const swarm = startSwarm({ wsUrl: gw.wsUrl, users, cohorts: counts, watchRaceId: RACE_ID, isolation: o.isolation, behaviour: o.behaviour, ...(o.workers === undefined ? {} : { workers: o.workers }) });
+    // Both ends of every connection live in this process when the swarm runs in threads.
+    const isolation = isolationFor(o.isolation, 2 * o.users, o.log);
+    swarm = startSwarm({ wsUrl: gw.wsUrl, users, cohorts: counts, watchRaceId: RACE_ID, isolation, behaviour: o.behaviour, ...(o.workers === undefined ? {} : { workers: o.workers }) });
     const ready = await swarm.ready;
     // Publish only once every subscription is registered: a round sent earlier would test the
     // handshake, not delivery (a late subscriber gets it only through recovery from the Store).
-    const wanted = ready.connected * 2;
+    // Flapping clients come and go by design: only the others are waited for.
+    const wanted = Math.max(0, ready.connected - counts.flapping) * 2;
     for (let waited = 0; gw.stats().subscriptions < wanted && waited < SUBSCRIBE_WAIT_MS; waited += 50) await new Promise((r) => setTimeout(r, 50));
     o.log(`swarm: ${ready.connected} connected, ${gw.stats().subscriptions} of ${wanted} subscriptions registered`);
     o.log(`swarm: ${ready.connected} connected, ${ready.failed} failed${ready.firstError === undefined ? '' : ` (${ready.firstError})`} (${JSON.stringify(counts)})`);
@@ -126,6 +157,7 @@ export async function runSubscribers(o: SubscribersRunOptions): Promise<Subscrib
     await new Promise((r) => setTimeout(r, o.drainMs));
     if (oddsTimer !== undefined) clearInterval(oddsTimer);
     const { report } = await swarm.stop({ perUser: await expectedFromStore(store, users), default: 0 });
+    stopped = true;
     return {
       gateway: { policy: gw.policy.name, policyStats: gw.policy.stats(), stats: gw.stats() },
       published: { notifications, oddsFrames, oddsBytes },
@@ -137,6 +169,8 @@ export async function runSubscribers(o: SubscribersRunOptions): Promise<Subscrib
     };
   } finally {
     if (oddsTimer !== undefined) clearInterval(oddsTimer);
+    // A run that failed midway must not leave the swarm's workers running.
+    if (!stopped) swarm?.abort();
     await gw.close();
   }
 }
@@ -176,12 +210,18 @@ export async function runSubscribersExternal(o: ExternalSubscribersOptions): Pro
     return { userId, token: await signToken(userId, o.secret, 3_600) };
   }));
   const swarm = startSwarm({
-    wsUrl: o.wsUrl, users, cohorts: parseCohorts(o.cohorts, o.users), isolation: o.isolation, behaviour: o.behaviour,
+    wsUrl: o.wsUrl, users, cohorts: parseCohorts(o.cohorts, o.users), isolation: isolationFor(o.isolation, o.users, o.log), behaviour: o.behaviour,
     ...(o.raceId === undefined ? {} : { watchRaceId: o.raceId }), ...(o.workers === undefined ? {} : { workers: o.workers }),
   });
-  const ready = await swarm.ready;
-  o.log(`swarm: ${ready.connected} connected, ${ready.failed} failed${ready.firstError === undefined ? '' : ` (${ready.firstError})`}; listening ${o.listenMs} ms`);
-  await new Promise((r) => setTimeout(r, o.listenMs));
-  const { report } = await swarm.stop({ default: o.expectPerUser });
+  let report: SwarmReport;
+  try {
+    const ready = await swarm.ready;
+    o.log(`swarm: ${ready.connected} connected, ${ready.failed} failed${ready.firstError === undefined ? '' : ` (${ready.firstError})`}; listening ${o.listenMs} ms`);
+    await new Promise((r) => setTimeout(r, o.listenMs));
+    report = (await swarm.stop({ default: o.expectPerUser })).report;
+  } catch (e) {
+    swarm.abort();
+    throw e;
+  }
   return { wsUrl: o.wsUrl, expectedFrom: 'caller', swarm: report, elapsedMs: Math.round(performance.now() - started) };
 }

@@ -57,7 +57,7 @@ export function formatBets(r: BetsRunReport): string {
   const b = r.rush;
   const v = r.verification;
   const lines = [
-    `deadline rush: ${b.requests} requests, ${b.accepted} accepted (${b.acceptedDistinctTickets} distinct tickets), ${b.indeterminate} without an answer, ${b.transportErrors} transport errors`,
+    `deadline rush on the ${r.backend} backend: ${b.requests} requests, ${b.accepted} accepted (${b.acceptedDistinctTickets} distinct tickets), ${b.indeterminate} without an answer, ${b.transportErrors} transport errors`,
     `  refused by code: ${Object.entries(b.rejectedByCode).map(([c, n]) => `${c} ${n}`).join(', ') || 'none'}`,
     `  latency: ${pct(b.latencyMs, 'requests')}`,
   ];

@@ -47,6 +47,8 @@ describe('subscriber swarm', () => {
     }
     expect(c.healthy?.notificationLatencyMs?.count).toBe(15 * perRound);
     expect(c.healthy?.oddsLatencyMs?.count).toBe(15 * perRound);
+    // Slow readers (4 KB/s for about 8 KB each) got everything, but late: their reads were paced.
+    expect(c.slow?.oddsLatencyMs?.max).toBeGreaterThan(400);
     // Flapping clients reconnected and resumed after their last sequence, losing nothing; their own
     // closes are not counted as closes they suffered.
     expect(c.flapping?.connects).toBeGreaterThan(3);

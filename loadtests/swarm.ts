@@ -9,7 +9,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import type { Percentiles } from '../reports/latency.ts';
-import { assignCohorts, COHORT_BEHAVIOUR_DEFAULT, COHORTS, type Cohort, type CohortBehaviour, type CohortCounts } from './swarm/cohorts.ts';
+import { assignCohorts, COHORT_BEHAVIOUR_DEFAULT, dealToWorkers, COHORTS, type Cohort, type CohortBehaviour, type CohortCounts } from './swarm/cohorts.ts';
 import { createHistogramSet, histogramKey, mergeEncoded, percentilesOfSet, type HistogramSet } from './swarm/histograms.ts';
 import type { CohortTotals, DriverMessage, LoopDelay, ReadyMessage, WorkerMessage, WorkerReport } from './swarm/protocol.ts';
 import type { DeliveryTotals } from './swarm/sequence.ts';
@@ -78,6 +78,8 @@ export interface Swarm {
   readonly ready: Promise<{ readonly connected: number; readonly failed: number; readonly firstError?: string }>;
   /** Stops every client and returns the merged report (histograms kept for exact merges elsewhere). */
   stop(expected: SwarmExpectation): Promise<{ report: SwarmReport; histograms: HistogramSet }>;
+  /** Ends every worker at once, without a report (a caller that failed midway). */
+  abort(): void;
 }
 
 const WORKER_URL = new URL('./swarm/worker.ts', import.meta.url);
@@ -95,14 +97,18 @@ interface WorkerLink {
 
 function link(isolation: 'thread' | 'process'): WorkerLink {
   const inbox: WorkerMessage[] = [];
-  const waiters: ((m: WorkerMessage) => void)[] = [];
-  const failures: ((e: Error) => void)[] = [];
+  const waiters: { resolve: (m: WorkerMessage) => void; reject: (e: Error) => void }[] = [];
   const deliver = (m: WorkerMessage) => {
     const w = waiters.shift();
     if (w === undefined) inbox.push(m);
-    else w(m);
+    else w.resolve(m);
   };
-  const fail = (e: Error) => failures.splice(0).forEach((f) => f(e));
+  // A worker that dies fails the waiting call, and every later one: nothing waits forever on it.
+  let failed: Error | undefined;
+  const fail = (e: Error) => {
+    failed ??= e;
+    waiters.splice(0).forEach((w) => w.reject(e));
+  };
   let post: (m: DriverMessage) => void;
   let kill: () => void;
   if (isolation === 'thread') {
@@ -128,10 +134,8 @@ function link(isolation: 'thread' | 'process'): WorkerLink {
     next: () => {
       const m = inbox.shift();
       if (m !== undefined) return Promise.resolve(m);
-      return new Promise((resolve, reject) => {
-        waiters.push(resolve);
-        failures.push(reject);
-      });
+      if (failed !== undefined) return Promise.reject(failed);
+      return new Promise((resolve, reject) => waiters.push({ resolve, reject }));
     },
   };
 }
@@ -146,13 +150,12 @@ export function startSwarm(options: SwarmOptions): Swarm {
   const driverDelay = monitorEventLoopDelay({ resolution: 10 });
   driverDelay.enable();
   const links: WorkerLink[] = [];
+  const dealt = dealToWorkers(cohortOf, workers);
   for (let w = 0; w < workers; w++) {
-    const plans: UserPlan[] = [];
-    // Round-robin so each worker holds its share of every cohort.
-    for (let i = w; i < total; i += workers) {
+    const plans: UserPlan[] = (dealt[w] as number[]).map((i) => {
       const u = options.users[i] as SwarmUser;
-      plans.push({ userId: u.userId, token: u.token, cohort: cohortOf[i] as Cohort, ...(options.watchRaceId === undefined ? {} : { watchRaceId: options.watchRaceId }) });
-    }
+      return { userId: u.userId, token: u.token, cohort: cohortOf[i] as Cohort, ...(options.watchRaceId === undefined ? {} : { watchRaceId: options.watchRaceId }) };
+    });
     const l = link(isolation);
     l.userIds = plans.map((p) => p.userId);
     l.post({ type: 'start', url: options.wsUrl, plans, behaviour, connectConcurrency: options.connectConcurrency ?? 100 });
@@ -164,6 +167,10 @@ export function startSwarm(options: SwarmOptions): Swarm {
   });
   return {
     ready,
+    abort() {
+      driverDelay.disable();
+      for (const l of links) l.kill();
+    },
     async stop(expected) {
       await ready;
       const settleMs = options.settleMs ?? SETTLE_MS_DEFAULT;

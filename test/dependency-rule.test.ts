@@ -36,9 +36,10 @@ export const RULES: Readonly<Record<string, Rule>> = {
   gateway: { may: ['core'], packages: 'declared' },
   scenarios: { may: ['core', 'pipeline', 'backends', 'reports'], packages: 'declared' },
   sim: { may: ['core', 'pipeline', 'backends', 'emulators', 'scenarios', 'reports', 'gateway'], packages: 'declared' },
-  // The load drivers: the gateway they load (tokens, the bet ids), reports' histograms, and the
-  // command-line parser's usage errors; never the CLI.
-  loadtests: { may: ['core', 'pipeline', 'backends', 'scenarios', 'reports', 'gateway', 'cmdline'], packages: 'declared' },
+  // The load drivers: the gateway they load (tokens, the bet ids), the backend opener of the
+  // runners (sim/open-backend.ts), reports' histograms, and the command-line parser's usage
+  // errors; never the CLI.
+  loadtests: { may: ['core', 'pipeline', 'backends', 'scenarios', 'reports', 'gateway', 'cmdline', 'sim'], packages: 'declared' },
   // k6 scripts run inside k6, not Node: k6's own modules only, and nothing outside their folder.
   'loadtests/k6': { may: [], packages: 'none', allowModules: ['k6', 'k6/http', 'k6/metrics', 'k6/options', 'k6/timers', 'k6/websockets'] },
   bench: { may: ['core', 'pipeline', 'backends', 'emulators', 'scenarios', 'sim', 'reports', 'cmdline', 'gateway', 'loadtests'], packages: 'declared' },

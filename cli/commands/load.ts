@@ -48,12 +48,13 @@ Against a gateway already running (raceday gateway --demo-users N), instead of a
   --listen-ms MS     how long to listen while something else publishes (default 10000)
   --expect N         notifications each user should receive meanwhile (default 0)
 Exit 1 when healthy clients lost, duplicated or reordered a notification.`,
-  bets: `usage: raceday load bets [--users N] [--rate-peak N] [--ramp-ms MS] [--json] ...
+  bets: `usage: raceday load bets [--backend memory|emulators] [--users N] [--rate-peak N] [--ramp-ms MS] [--json] ...
 
 The deadline rush: autocannon posts placeBet (GraphQL over HTTP, bearer tokens) to an embedded
 gateway at a rate ramping in stages to the race's close and on past it; latency percentiles and
 refusals by code; then the Store is checked: every accepted bet is there once, every refused one
 left nothing, and every user's cash is the opening cash minus exactly the accepted stakes.
+  --backend B        memory (default) or emulators (Spanner on the emulator, a fresh database)
   --users N          bettors (default 200)
   --poor-users N     bettors who can afford three bets (default 5): BET.INSUFFICIENT_BALANCE
   --ramp-ms MS       ramp length, ending at the close (default 5000)
@@ -105,7 +106,7 @@ const SPECS: Record<Driver, Record<string, FlagSpec>> = {
     expect: { type: 'int', min: 0, max: 1_000_000 },
   },
   bets: {
-    ...COMMON, users: { type: 'int', min: 1, max: 100_000 }, 'poor-users': { type: 'int', min: 0, max: 100_000 },
+    ...COMMON, backend: { type: 'string', choices: ['memory', 'emulators'] }, users: { type: 'int', min: 1, max: 100_000 }, 'poor-users': { type: 'int', min: 0, max: 100_000 },
     'ramp-ms': { type: 'int', min: 500, max: 600_000 }, stages: { type: 'int', min: 1, max: 100 },
     'rate-start': { type: 'int', min: 1, max: 100_000 }, 'rate-peak': { type: 'int', min: 1, max: 100_000 },
     'after-close-ms': { type: 'int', min: 0, max: 60_000 }, connections: { type: 'int', min: 1, max: 1_000 },
@@ -148,7 +149,7 @@ async function runDriver(driver: Driver, f: ParsedFlags): Promise<number> {
     const poor = num(f, 'poor-users', Math.min(5, users));
     if (poor > users) throw new UsageError(`--poor-users (${poor}) cannot exceed --users (${users})`);
     const r = await runBetsEmbedded({
-      users, poorUsers: poor, rampMs: num(f, 'ramp-ms', 5_000), stages: num(f, 'stages', 5), rateStartPerSecond: rateStart,
+      backend: f.backend === 'emulators' ? 'emulators' : 'memory', users, poorUsers: poor, rampMs: num(f, 'ramp-ms', 5_000), stages: num(f, 'stages', 5), rateStartPerSecond: rateStart,
       ratePeakPerSecond: ratePeak, afterCloseMs: num(f, 'after-close-ms', 1_000), connections: num(f, 'connections', 32), log,
     });
     process.stdout.write(`${f.json === true ? JSON.stringify(r) : formatBets(r)}\n`);

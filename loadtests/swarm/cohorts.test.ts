@@ -1,7 +1,7 @@
 // Proves how cohorts are named and placed: counts and percentages, the rest healthy, clear refusals,
 // and every cohort spread over the user indices so each worker (round robin) gets its share.
 import { describe, expect, it } from 'vitest';
-import { assignCohorts, parseCohorts } from './cohorts.ts';
+import { assignCohorts, dealToWorkers, parseCohorts, type Cohort } from './cohorts.ts';
 
 describe('cohorts', () => {
   it('parses counts and percentages; the rest are healthy', () => {
@@ -18,18 +18,34 @@ describe('cohorts', () => {
     expect(() => parseCohorts('slow=60%,stalled=50%', 100)).toThrow(/cohorts name 110 users but the swarm has 100/);
   });
 
-  it('assigns every cohort its count, spread so two round-robin workers share each', () => {
+  it('assigns every cohort its count, spread over the users', () => {
     const a = assignCohorts({ healthy: 90, slow: 4, stalled: 4, flapping: 2 });
     expect(a).toHaveLength(100);
     for (const [c, n] of [['healthy', 90], ['slow', 4], ['stalled', 4], ['flapping', 2]] as const) expect(a.filter((x) => x === c)).toHaveLength(n);
-    for (const workers of [2, 3, 4]) {
-      for (let w = 0; w < workers; w++) {
-        const mine = a.filter((_, i) => i % workers === w);
-        // Of 4 stalled users dealt round robin, worker w gets those i < 4 with i % workers === w.
-        const share = [0, 1, 2, 3].filter((i) => i % workers === w).length;
-        expect(share).toBeGreaterThan(0);
-        expect(mine.filter((x) => x === 'stalled').length, `${workers} workers, worker ${w}`).toBe(share);
-      }
+    // Spread: the driver publishes in user order, so no cohort may sit all at the front.
+    for (const c of ['slow', 'stalled', 'flapping'] as const) {
+      const at = a.flatMap((x, i) => (x === c ? [i] : []));
+      expect(at[0], c).toBeLessThan(50);
+      expect(at[at.length - 1], c).toBeGreaterThanOrEqual(50);
+    }
+  });
+
+  it('deals every worker its share of every cohort', () => {
+    // 80 users: the 4 stalled sit at 10, 30, 50, 70, all even: dealing by user index would give them all to one of two workers.
+    for (const a of [assignCohorts({ healthy: 90, slow: 4, stalled: 4, flapping: 2 }), assignCohorts({ healthy: 70, slow: 4, stalled: 4, flapping: 2 })]) {
+      dealsShares(a);
     }
   });
 });
+
+/** Every worker of 2, 3 and 4 gets every user once, and its round-robin share of the 4 stalled ones. */
+function dealsShares(a: readonly Cohort[]): void {
+  for (const workers of [2, 3, 4]) {
+    const dealt = dealToWorkers(a, workers);
+    expect(dealt.flat().sort((x, y) => x - y)).toEqual(a.map((_, i) => i));
+    dealt.forEach((mine, w) => {
+      const share = [0, 1, 2, 3].filter((k) => k % workers === w).length;
+      expect(mine.filter((i) => a[i] === 'stalled'), `${workers} workers, worker ${w}`).toHaveLength(share);
+    });
+  }
+}

@@ -54,13 +54,34 @@ export function parseCohorts(spec: string, total: number): CohortCounts {
 }
 
 /**
- * Assigns cohorts to user indices 0..total-1: the named cohorts first, each in one run of
- * consecutive indices, then the healthy. The swarm deals users to its workers round robin, so a
- * run of n consecutive users gives every one of W workers n/W of them (rounded): each worker holds
- * its share of every cohort, whatever W is.
+ * Assigns cohorts to user indices 0..total-1, each named cohort spread evenly over the indices
+ * (every k-th user, a collision moving to the next healthy slot). Spread, not grouped: the driver
+ * publishes in user order, so a cohort grouped at the front would always be served first.
  */
 export function assignCohorts(counts: CohortCounts): Cohort[] {
-  const out: Cohort[] = [];
-  for (const c of ['stalled', 'slow', 'flapping', 'healthy'] as const) for (let k = 0; k < counts[c]; k++) out.push(c);
+  const total = COHORTS.reduce((s, c) => s + counts[c], 0);
+  const out: Cohort[] = new Array<Cohort>(total).fill('healthy');
+  (['stalled', 'slow', 'flapping'] as const).forEach((c, offset) => {
+    for (let k = 0; k < counts[c]; k++) {
+      let i = (Math.floor(((k + 0.5) * total) / counts[c]) + offset) % total;
+      while (out[i] !== 'healthy') i = (i + 1) % total;
+      out[i] = c;
+    }
+  });
+  return out;
+}
+
+/**
+ * Deals users to `workers` workers: each cohort round robin on its own, so every worker holds its
+ * share of every cohort (dealing all users round robin would not: a cohort spread every k-th user
+ * can fall on one worker). Returns the user indices of each worker, in user order.
+ */
+export function dealToWorkers(cohortOf: readonly Cohort[], workers: number): number[][] {
+  const out: number[][] = Array.from({ length: workers }, () => []);
+  const seen: Record<Cohort, number> = { healthy: 0, slow: 0, stalled: 0, flapping: 0 };
+  cohortOf.forEach((c, i) => {
+    (out[seen[c] % workers] as number[]).push(i);
+    seen[c]++;
+  });
   return out;
 }

@@ -170,11 +170,14 @@ export function startUser(plan: UserPlan, ctx: UserContext): RunningUser {
 
 /**
  * A token bucket on received bytes: after a frame of `bytes`, the client may read again only
- * when the bucket has paid for it; until then the socket is paused. Small bursts (one 4 KB frame)
- * pass without a pause.
+ * when the bucket has paid for it; until then the socket is paused. The bucket holds a quarter of
+ * a second's worth (READ_BURST_S), so a slow reader is slow from its second frame on, not after
+ * seconds of credit.
  */
+const READ_BURST_S = 0.25;
+
 function createReadThrottle(bytesPerSecond: number): (bytes: number, conn: LeanConnection) => void {
-  const burstBytes = 4 * 1024;
+  const burstBytes = bytesPerSecond * READ_BURST_S;
   let freeAtMs = 0;
   let resumeTimer: NodeJS.Timeout | undefined;
   return (bytes, conn) => {
