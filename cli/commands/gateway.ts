@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { DEFAULT_LIMITS, type GatewayLimits } from '../../gateway/limits.ts';
 import { DEFAULT_POLICY_SPEC, parsePolicy, POLICY_GRAMMAR } from '../../gateway/policies/index.ts';
 import { startGateway } from '../../gateway/server.ts';
+import { createOddsBroadcaster, ODDS_INTERVAL_MS_DEFAULT, ODDS_INTERVAL_MS_MIN, ODDS_RUSH_INTERVAL_MS_DEFAULT } from '../../gateway/odds-broadcaster.ts';
 import { STRATEGIES, type StrategyChoice } from '../../emulators/index.ts';
 import { parseArgs, UsageError, withUsage } from '../args.ts';
 import { openGatewayBackend } from '../gateway-backend.ts';
@@ -32,6 +33,8 @@ ${POLICY_GRAMMAR.map((l) => `                              ${l}`).join('\n')}
                             pubsub on emulators); none: only what the process delivers itself
   --instance-id ID          pubsub intake: this instance's subscription suffix (default random)
   --redis-url URL           redis intake: the server (default: start or reuse raceday's redis-server)
+  --odds-interval-ms N      live odds: a frame per watched race every N ms in its betting window
+                            (default ${ODDS_INTERVAL_MS_DEFAULT}; ${ODDS_RUSH_INTERVAL_MS_DEFAULT} in the last minute before the close); see docs/odds.md
   --secret S                HS256 key tokens are signed with, at least 32 bytes (default: the
                             RACEDAY_GATEWAY_SECRET environment variable, else a random one, printed)
   --recovery-idle-ms N      notifications(afterSeq): read the store after a subscription's last number when
@@ -60,6 +63,7 @@ const spec = {
   'instance-id': { type: 'string' },
   'redis-url': { type: 'string' },
   secret: { type: 'string' },
+  'odds-interval-ms': { type: 'int', min: ODDS_INTERVAL_MS_MIN, max: 600_000 },
   'demo-users': { type: 'int', min: 1, max: 1_000_000 },
   'recovery-idle-ms': { type: 'int', min: 10, max: 3_600_000 },
   'max-connections': { type: 'int', min: 1, max: 1_000_000 },
@@ -140,11 +144,15 @@ async function run(argv: readonly string[]): Promise<number> {
       ...(typeof flags['recovery-idle-ms'] === 'number' ? { recoveryIdleCheckMs: flags['recovery-idle-ms'] } : {}),
       log,
     });
+    // Live odds of every watched race in its betting window (docs/odds.md).
+    const odds = createOddsBroadcaster({ store: backend.store, sink: gateway, watchedRaces: () => gateway.watchedRaces(), ...(typeof flags['odds-interval-ms'] === 'number' ? { intervalMs: flags['odds-interval-ms'] } : {}), onError: (raceId, e) => log(`gateway: odds of ${raceId}: ${(e as Error).message}`) });
+    odds.start();
     const base = `http://127.0.0.1:${gateway.port}`;
     process.stdout.write(`${JSON.stringify({ url: gateway.url, wsUrl: gateway.wsUrl, metricsUrl: `${base}/metrics`, healthUrl: `${base}/healthz`, policy: policy.value.name, intake: intakeKind, backend: backend.where, ...(generated ? { secret } : {}), ...(typeof flags['demo-users'] === 'number' ? { demo: { users: flags['demo-users'], raceId: DEMO_RACE } } : {}) })}\n`);
     const signal = await untilSignal();
     log(`raceday gateway: ${signal}, closing`);
     const closing = (async () => {
+      await odds.stop();
       await gateway.close();
       await intake?.close();
     })();

@@ -17,6 +17,8 @@ import { SETTLEMENTS_PER_COMMIT_DEFAULT } from '../../backends/google/spanner-ba
 import { BACKENDS, BackendUnavailableError, exitOnInterrupt, isBackendName, openBackend, type BackendName, type BackendStats } from '../../sim/open-backend.ts';
 import type { CommandModule } from '../main.ts';
 import { runReplay } from '../run-replay.ts';
+import { parseSubscribers, renderGatewayLines, startRunGateway, type RunGateway } from '../run-gateway.ts';
+import { startRunGatewayProcess } from '../run-gateway-process.ts';
 
 const usage = `usage: raceday run [--scenario smoke|typical-day|midnight|grand-prix|chaos|FILE] [--json] [options]
 
@@ -49,6 +51,12 @@ store's final state back through its client.
   --project P               google: the Google Cloud project (required); emulators: default fresh per run
   --spanner-instance I      google only: Spanner instance (default raceday)
   --spanner-database D      google only: Spanner database (default raceday)
+  --gateway                 smoke only: put the notification gateway and a subscriber swarm on the day and
+                            report, per race, result published -> notification on the user's socket
+                            (p50..max over every connected user), split into settlement and delivery;
+                            memory: the gateway in this process; emulators: raceday gateway as its own process
+  --subscribers N|all       with --gateway: users connected (default all)
+  --policy SPEC             with --gateway: the gateway's delivery policy (default per-subscriber:256:evict-after:1000)
   --json                    one JSON object
 
 Exit code 1 when an invariant fails; 130/143 after Ctrl-C/SIGTERM (emulators this run started are stopped).`;
@@ -56,7 +64,7 @@ Exit code 1 when an invariant fails; 130/143 after Ctrl-C/SIGTERM (emulators thi
 const RUN_TIMEOUT_MS = 300_000;
 
 /** Options of the checked smoke day that a generated-scenario replay has no use for: refused there, not ignored. */
-const SMOKE_ONLY = ['users', 'fanout', 'notify', 'workers', 'max-in-flight', 'strategy', 'project', 'spanner-shards', 'spanner-instance', 'spanner-database'] as const;
+const SMOKE_ONLY = ['gateway', 'subscribers', 'policy', 'users', 'fanout', 'notify', 'workers', 'max-in-flight', 'strategy', 'project', 'spanner-shards', 'spanner-instance', 'spanner-database'] as const;
 const REPLAY_ONLY = ['speed', 'bets'] as const;
 const EMULATORS_ONLY = ['spanner-shards', 'strategy'] as const;
 const GOOGLE_ONLY = ['spanner-instance', 'spanner-database'] as const;
@@ -190,15 +198,24 @@ async function runSmoke(backendName: BackendName, flags: Record<string, unknown>
     });
     close = () => backend.close();
     const openMs = Math.round(performance.now() - wallStart);
+    let gw: RunGateway | undefined;
     try {
-      const r = await runDay({ day, backend, variants, workers, maxInFlight, timeoutMs: RUN_TIMEOUT_MS });
-      const summary = summaryOf({ backendName, seed, variants, workers, maxInFlight, shards, day, r, stats: backend.stats(), where: backend.where, openMs });
+      if (flags['gateway'] === true) {
+        const g = { day, subscribers: parseSubscribers(flags['subscribers']), ...(str(flags, 'policy') === undefined ? {} : { policy: str(flags, 'policy') as string }), log: (line: string) => process.stderr.write(`${line}\n`) };
+        // Memory: the gateway in this process; emulators: `raceday gateway` as its own process on the run's project.
+        gw = backendName === 'memory' ? await startRunGateway({ ...g, store: backend.store }) : await startRunGatewayProcess({ ...g, projectId: String(backend.where['projectId']), spannerShards: shards });
+        const stop = gw;
+        close = async () => (await stop.close(), await backend.close());
+      }
+      const r = await runDay({ day, backend: gw === undefined ? backend : { ...backend, bus: gw.bus(backend.bus), sample: () => backend.sample() }, variants, workers, maxInFlight, timeoutMs: RUN_TIMEOUT_MS });
+      const gateway = gw === undefined ? undefined : await gw.finish(backend.store);
+      const summary = { ...summaryOf({ backendName, seed, variants, workers, maxInFlight, shards, day, r, stats: backend.stats(), where: backend.where, openMs }), ...(gateway === undefined ? {} : { gateway }) };
       await backend.close();
       close = async () => undefined;
       const wallMs = Math.round(performance.now() - wallStart);
       if (flags['json'] === true) process.stdout.write(`${JSON.stringify({ ...summary, wallMs })}\n`);
-      else process.stdout.write(`${render({ ...summary, wallMs })}\n`);
-      return r.ok ? 0 : 1;
+      else process.stdout.write(`${[render({ ...summary, wallMs }), ...(gateway === undefined ? [] : renderGatewayLines(gateway))].join('\n')}\n`);
+      return r.ok && (gateway?.ok ?? true) ? 0 : 1;
     } finally {
       await close();
     }
@@ -262,6 +279,9 @@ export const command: CommandModule = {
         'spanner-database': { type: 'string' },
         speed: { type: 'int', min: 0, max: 1_000_000 },
         bets: { type: 'string', choices: ['load', 'place'] },
+        gateway: { type: 'boolean' },
+        subscribers: { type: 'string' },
+        policy: { type: 'string' },
         json: { type: 'boolean' },
       });
       const scenario = String(flags['scenario'] ?? 'smoke');
@@ -279,6 +299,8 @@ export const command: CommandModule = {
       if (backend !== 'google') refuseOptions(flags, GOOGLE_ONLY, (name) => `--${name} applies to --backend google only`);
       if (backend === 'memory' && flags['project'] !== undefined) throw new UsageError('--project applies to --backend emulators or google, not memory');
       if (backend === 'google' && flags['project'] === undefined) throw new UsageError('--backend google needs --project P (real Google Cloud is never used by default)');
+      if (flags['gateway'] !== true) refuseOptions(flags, ['subscribers', 'policy'], (name) => `--${name} applies with --gateway only`);
+      if (flags['gateway'] === true && backend === 'google') throw new UsageError('--gateway runs on the memory backend (the gateway in this process) and on the emulators (raceday gateway as its own process), not on google');
       return runSmoke(backend, flags);
     }),
 };

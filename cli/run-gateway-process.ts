@@ -1,0 +1,134 @@
+// `raceday run --gateway --backend emulators`: the gateway in its own process (`raceday gateway
+// --backend emulators`), attached to the run's project and consuming the notifications topic
+// through a Pub/Sub subscription of its own. Its share of the latency comes from its /metrics (the
+// delivery-latency histogram, entering the gateway -> the socket's send finished, at the
+// histogram's bucket resolution); the pipeline's share (published -> entering the gateway) is not
+// visible from outside that process. The report is the in-process one's (run-gateway.ts).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { signToken } from '../gateway/auth.ts';
+import { DEFAULT_POLICY_SPEC, parsePolicy } from '../gateway/policies/index.ts';
+import { startSwarm, type Swarm } from '../loadtests/swarm.ts';
+import type { Percentiles } from '../reports/latency.ts';
+import { UsageError } from './args.ts';
+import { DRAIN_WAIT_MS_MAX, logLength, RECEIPT_GRACE_MS, reportOf, THREADS_USERS_MAX, TOKEN_TTL_SECONDS, waitUntilAsync, type RunGateway, type RunGatewayOptions } from './run-gateway.ts';
+
+const RACEDAY_BIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'raceday.mjs');
+const GATEWAY_START_MS_MAX = 120_000;
+
+export interface RunGatewayProcessOptions extends Omit<RunGatewayOptions, 'store'> {
+  readonly projectId: string;
+  readonly spannerShards: number;
+}
+
+/** Starts `raceday gateway` attached to the run's project; resolves with its first (JSON) line. */
+function spawnGateway(o: RunGatewayProcessOptions, spec: string, secretHex: string): Promise<{ child: ChildProcess; info: { wsUrl: string; metricsUrl: string } }> {
+  const args = [RACEDAY_BIN, 'gateway', '--backend', 'emulators', '--project', o.projectId, '--spanner-shards', String(o.spannerShards), '--intake', 'pubsub', '--policy', spec, '--secret', secretHex];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: process.env });
+  child.stderr?.on('data', (d: Buffer) => o.log(`gateway process: ${d.toString('utf8').trimEnd()}`));
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`raceday gateway did not print its URLs within ${GATEWAY_START_MS_MAX} ms`)), GATEWAY_START_MS_MAX);
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString('utf8');
+      const nl = out.indexOf('\n');
+      if (nl === -1) return;
+      clearTimeout(timer);
+      try {
+        resolve({ child, info: JSON.parse(out.slice(0, nl)) as { wsUrl: string; metricsUrl: string } });
+      } catch (e) {
+        reject(new Error(`raceday gateway printed something other than its JSON line: ${out.slice(0, 200)} (${(e as Error).message})`));
+      }
+    });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`raceday gateway exited with code ${code} before it was ready`));
+    });
+  });
+}
+
+/** Percentiles from a Prometheus histogram's cumulative buckets: each is the bound of the bucket it falls in (ms). */
+export function bucketPercentiles(metrics: string, name: string, labels: string): (Percentiles & { readonly resolution: 'buckets' }) | null {
+  const buckets: [number, number][] = [];
+  const re = new RegExp(`^${name}_bucket\\{([^}]*)\\} (\\d+)$`, 'gm');
+  for (const m of metrics.matchAll(re)) {
+    const attrs = m[1] as string;
+    if (!attrs.includes(labels)) continue;
+    const le = /le="([^"]+)"/.exec(attrs)?.[1];
+    if (le !== undefined) buckets.push([le === '+Inf' ? Number.POSITIVE_INFINITY : Number(le) * 1000, Number(m[2])]);
+  }
+  buckets.sort((a, b) => a[0] - b[0]);
+  const count = buckets[buckets.length - 1]?.[1] ?? 0;
+  if (count === 0) return null;
+  const at = (q: number): number => {
+    const rank = Math.ceil(q * count);
+    const b = buckets.find(([, c]) => c >= rank) as [number, number];
+    return b[0];
+  };
+  return { p50: at(0.5), p90: at(0.9), p99: at(0.99), 'p99.9': at(0.999), max: at(1), count, resolution: 'buckets' };
+}
+
+async function metricsOf(url: string): Promise<string> {
+  const res = await fetch(url);
+  return res.ok ? res.text() : '';
+}
+
+/** The gateway as its own process on the emulators: same report, delivery from its /metrics, settlement not measured. */
+export async function startRunGatewayProcess(o: RunGatewayProcessOptions): Promise<RunGateway> {
+  const spec = o.policy ?? DEFAULT_POLICY_SPEC;
+  const parsed = parsePolicy(spec);
+  if (!parsed.ok) throw new UsageError(`--policy: ${parsed.error.message}`);
+  const secretHex = randomBytes(32).toString('hex');
+  const users = o.subscribers === 'all' ? o.day.users : o.day.users.slice(0, o.subscribers);
+  const { child, info } = await spawnGateway(o, spec, secretHex);
+  const stopChild = async (): Promise<void> => {
+    if (child.exitCode !== null) return;
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    await exited;
+  };
+  let swarm: Swarm;
+  try {
+    const tokens = await Promise.all(users.map(async (u) => ({ userId: u.userId, token: await signToken(u.userId, secretHex, TOKEN_TTL_SECONDS) })));
+    o.log(`gateway process on ${info.wsUrl} (${spec}); connecting ${tokens.length} subscribers`);
+    swarm = startSwarm({ wsUrl: info.wsUrl, users: tokens, cohorts: { healthy: tokens.length, slow: 0, stalled: 0, flapping: 0 }, isolation: tokens.length > THREADS_USERS_MAX ? 'process' : 'thread' });
+    const ready = await swarm.ready;
+    o.log(`${ready.connected} subscribers connected and subscribed`);
+  } catch (e) {
+    await stopChild();
+    throw e;
+  }
+  const s = swarm;
+  return {
+    bus: (bus) => bus,
+    async finish(store) {
+      const ready = await s.ready;
+      const perUser: Record<string, number> = {};
+      let expected = 0;
+      for (const u of users) {
+        perUser[u.userId] = await logLength(store, u.userId);
+        expected += perUser[u.userId] as number;
+      }
+      const written = async () => Number(/raceday_gateway_delivery_latency_seconds_count\{kind="notification"\} (\d+)/.exec(await metricsOf(info.metricsUrl))?.[1] ?? 0);
+      const drained = await waitUntilAsync(async () => (await written()) >= expected, DRAIN_WAIT_MS_MAX);
+      if (!drained) o.log(`gateway process: ${await written()} of ${expected} notifications written to their sockets after ${DRAIN_WAIT_MS_MAX} ms`);
+      await new Promise((r) => setTimeout(r, RECEIPT_GRACE_MS));
+      const { report } = await s.stop({ perUser, default: 0 });
+      const deliveryMs = bucketPercentiles(await metricsOf(info.metricsUrl), 'raceday_gateway_delivery_latency_seconds', 'kind="notification"');
+      await stopChild();
+      const base = reportOf(spec, users.length, ready.connected, expected, report, new Map(), new Map());
+      const raceIds = o.day.races.map((r) => r.raceId);
+      const healthy = report.cohorts.healthy;
+      return {
+        ...base,
+        races: raceIds.map((raceId) => ({ raceId, notifications: expected, endToEndMs: raceIds.length === 1 ? (healthy?.notificationLatencyMs ?? null) : null, settlementMs: null, deliveryMs })),
+      };
+    },
+    async close() {
+      await s.stop({ default: 0 }).catch(() => undefined);
+      await stopChild();
+    },
+  };
+}
