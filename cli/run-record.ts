@@ -7,7 +7,8 @@ import { RunRecorder, type RecorderOptions } from '../reports/record/recorder.ts
 import type { RunRecord } from '../reports/record/schema.ts';
 import type { OpenedBackend } from '../sim/open-backend.ts';
 import { recordRealtime, startBacklogSampler } from '../sim/record-run.ts';
-import type { RunDayResult } from '../sim/run-day.ts';
+import type { RunDayOptions, RunDayResult } from '../sim/run-day.ts';
+import { createProgress, defaultProgressMode, type ProgressMode } from '../cmdline/progress.ts';
 
 /** The HTML report's renderer, once the report page is built (undefined: report.html is not written). */
 export const htmlRenderer: HtmlRenderer | undefined = undefined;
@@ -55,4 +56,20 @@ export async function finishRecording(rec: RunRecorder, ok: boolean, dir: string
   const written = await writeOutputs(dir, { records: [record] }, htmlRenderer, record);
   log(`${record.command}: wrote ${written.files.join(', ')} to ${dir} in ${written.ms} ms`);
   return { record, written };
+}
+
+/** Progress of a day run on stderr (a bar on a terminal, lines in CI), phase by phase. */
+export function dayProgress(label: string, mode: ProgressMode = defaultProgressMode()): { report: NonNullable<RunDayOptions['progress']>; done(): void } {
+  const p = createProgress({ mode, label });
+  let phase = '';
+  return {
+    report(name, done, total) {
+      if (name !== phase) {
+        phase = name;
+        p.phase(name, { total });
+      }
+      p.update(done);
+    },
+    done: () => p.done(),
+  };
 }
