@@ -73,3 +73,17 @@ export function dayProgress(label: string, mode: ProgressMode = defaultProgressM
     done: () => p.done(),
   };
 }
+
+/** What `raceday sim` found, into the recorder: one invariant per checker (violations named by seed) and the figures. */
+export function recordSim(rec: RunRecorder, checkers: readonly string[], violations: readonly { seed: number; checker: string; message: string }[], figures: Readonly<Record<string, number>>): void {
+  for (const name of checkers) {
+    const found = violations.filter((v) => v.checker === name);
+    rec.invariant({ name, ok: found.length === 0, violations: found.slice(0, SIM_VIOLATIONS_KEPT).map((v) => `seed ${v.seed}: ${v.message}`) });
+  }
+  const other = violations.filter((v) => !checkers.includes(v.checker));
+  if (other.length > 0) rec.invariant({ name: 'other', ok: false, violations: other.slice(0, SIM_VIOLATIONS_KEPT).map((v) => `seed ${v.seed}: [${v.checker}] ${v.message}`) });
+  rec.figures(figures);
+}
+
+/** Violations kept per checker in a record (the replay command reproduces any of them). */
+const SIM_VIOLATIONS_KEPT = 100;
