@@ -59,6 +59,8 @@ export interface PageCheck {
   readonly drawnMs: number | null;
   /** The chart-error box's text, when the page showed one. */
   readonly shownError: string | null;
+  /** The value of each probe expression, evaluated in the page once the charts drew. */
+  readonly probes: Readonly<Record<string, unknown>>;
 }
 
 /**
@@ -84,7 +86,7 @@ const DRAWN_MS = `typeof window.__raceday_drawn === 'number' ? window.__raceday_
 const SHOWN_ERROR = `(() => { const box = document.getElementById('chart-error'); return box === null || box.hidden ? null : box.textContent; })()`;
 
 /** Opens the file, waits until the charts report drawn (or `timeoutMs`), and inspects the page. */
-export async function checkReportPage(browser: Browser, htmlPath: string, timeoutMs = 20_000): Promise<PageCheck> {
+export async function checkReportPage(browser: Browser, htmlPath: string, probes: Readonly<Record<string, string>> = {}, timeoutMs = 20_000): Promise<PageCheck> {
   const page = await browser.newPage();
   const fileUrl = pathToFileURL(htmlPath).href;
   const consoleErrors: string[] = [];
@@ -107,7 +109,9 @@ export async function checkReportPage(browser: Browser, htmlPath: string, timeou
     const drawnMs = (await page.evaluate(DRAWN_MS)) as number | null;
     const charts = (await page.evaluate(INSPECT_CHARTS)) as ChartCheck[];
     const shownError = (await page.evaluate(SHOWN_ERROR)) as string | null;
-    return { charts, consoleErrors, pageErrors, requests, drawnMs, shownError };
+    const values: Record<string, unknown> = {};
+    for (const [name, expression] of Object.entries(probes)) values[name] = await page.evaluate(expression);
+    return { charts, consoleErrors, pageErrors, requests, drawnMs, shownError, probes: values };
   } finally {
     await page.close();
   }
