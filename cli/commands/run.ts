@@ -17,6 +17,7 @@ import { SETTLEMENTS_PER_COMMIT_DEFAULT } from '../../backends/google/spanner-ba
 import { BACKENDS, BackendUnavailableError, exitOnInterrupt, isBackendName, openBackend, type BackendName, type BackendStats } from '../../sim/open-backend.ts';
 import type { CommandModule } from '../main.ts';
 import { runReplay } from '../run-replay.ts';
+import { finishRecording, recordDayRun, sampleBackend, startRecording } from '../run-record.ts';
 
 const usage = `usage: raceday run [--scenario smoke|typical-day|midnight|grand-prix|chaos|FILE] [--json] [options]
 
@@ -50,6 +51,9 @@ store's final state back through its client.
   --spanner-instance I      google only: Spanner instance (default raceday)
   --spanner-database D      google only: Spanner database (default raceday)
   --json                    one JSON object
+  --out DIR                 smoke: also write the run record DIR/metrics.json and every output made
+                            from it (summary.md, junit.xml, metrics.prom, report.html); see
+                            docs/run-record.md and "raceday report"
 
 Exit code 1 when an invariant fails; 130/143 after Ctrl-C/SIGTERM (emulators this run started are stopped).`;
 
@@ -161,8 +165,10 @@ async function openOrExplain(name: BackendName, options: Parameters<typeof openB
  */
 const SMOKE_STAGE_DEFAULTS = { workers: 2, maxInFlight: 256 } as const;
 
-async function runSmoke(backendName: BackendName, flags: Record<string, unknown>): Promise<number> {
+async function runSmoke(backendName: BackendName, flags: Record<string, unknown>, argv: readonly string[]): Promise<number> {
   const wallStart = performance.now();
+  const out = str(flags, 'out');
+  const rec = out === undefined ? undefined : startRecording({ command: 'run', argv, scenario: 'smoke', backend: backendName, seed: num(flags, 'seed', 1), configuration: { users: num(flags, 'users', DEFAULT_USERS) } });
   const seed = num(flags, 'seed', 1);
   const users = num(flags, 'users', DEFAULT_USERS);
   const workers = num(flags, 'workers', SMOKE_STAGE_DEFAULTS.workers);
@@ -190,14 +196,20 @@ async function runSmoke(backendName: BackendName, flags: Record<string, unknown>
     });
     close = () => backend.close();
     const openMs = Math.round(performance.now() - wallStart);
+    const sampler = rec === undefined ? undefined : sampleBackend(rec, backend);
     try {
       const r = await runDay({ day, backend, variants, workers, maxInFlight, timeoutMs: RUN_TIMEOUT_MS });
+      sampler?.stop();
       const summary = summaryOf({ backendName, seed, variants, workers, maxInFlight, shards, day, r, stats: backend.stats(), where: backend.where, openMs });
       await backend.close();
       close = async () => undefined;
       const wallMs = Math.round(performance.now() - wallStart);
       if (flags['json'] === true) process.stdout.write(`${JSON.stringify({ ...summary, wallMs })}\n`);
       else process.stdout.write(`${render({ ...summary, wallMs })}\n`);
+      if (rec !== undefined && out !== undefined) {
+        recordDayRun(rec, r, summary);
+        await finishRecording(rec, r.ok, out);
+      }
       return r.ok ? 0 : 1;
     } finally {
       await close();
@@ -263,6 +275,7 @@ export const command: CommandModule = {
         speed: { type: 'int', min: 0, max: 1_000_000 },
         bets: { type: 'string', choices: ['load', 'place'] },
         json: { type: 'boolean' },
+        out: { type: 'string' },
       });
       const scenario = String(flags['scenario'] ?? 'smoke');
       const backend = String(flags['backend'] ?? 'memory');
@@ -279,6 +292,6 @@ export const command: CommandModule = {
       if (backend !== 'google') refuseOptions(flags, GOOGLE_ONLY, (name) => `--${name} applies to --backend google only`);
       if (backend === 'memory' && flags['project'] !== undefined) throw new UsageError('--project applies to --backend emulators or google, not memory');
       if (backend === 'google' && flags['project'] === undefined) throw new UsageError('--backend google needs --project P (real Google Cloud is never used by default)');
-      return runSmoke(backend, flags);
+      return runSmoke(backend, flags, argv);
     }),
 };

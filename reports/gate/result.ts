@@ -7,9 +7,10 @@
  * - `regression`: a wall-clock figure is significantly slower and the interval's lower bound is
  *   past the practical threshold;
  * - `inconclusive`: too few samples, or a significant change that is not shown to be practical
- *   once the sample cap was reached (a warning unless the rules make it fail).
+ *   once the sample cap was reached (a warning unless the rules make it fail);
+ * - `error`: the rule could not be judged (the record lacks its figure or variant, no baseline).
  */
-export type GateVerdict = 'pass' | 'breach' | 'regression' | 'inconclusive';
+export type GateVerdict = 'pass' | 'breach' | 'regression' | 'inconclusive' | 'error';
 
 export interface GateResult {
   /** The rule's name, unique in its rules file (a junit test case name). */
@@ -24,6 +25,7 @@ export interface GateResult {
 /** Exit codes of `raceday gate`, documented in docs/gate.md and `raceday help gate`. */
 export const GATE_EXIT = {
   pass: 0,
+  /** A usage error, or a rule the record cannot answer (a figure or variant it does not hold). */
   usage: 2,
   /** A statistical regression on a wall-clock figure. */
   regression: 98,
@@ -33,10 +35,14 @@ export const GATE_EXIT = {
   inconclusive: 97,
 } as const;
 
-/** The exit code of a whole gate: a breach outranks a regression, which outranks an inconclusive failure. */
+/** The exit code of a whole gate: an unanswerable rule outranks everything, then a breach outranks a regression, which outranks an inconclusive failure. */
 export function gateExitCode(results: readonly GateResult[], inconclusiveFails: boolean): number {
+  if (results.some((r) => r.verdict === 'error')) return GATE_EXIT.usage;
   if (results.some((r) => r.verdict === 'breach')) return GATE_EXIT.breach;
   if (results.some((r) => r.verdict === 'regression')) return GATE_EXIT.regression;
   if (inconclusiveFails && results.some((r) => r.verdict === 'inconclusive')) return GATE_EXIT.inconclusive;
   return GATE_EXIT.pass;
 }
+
+/** The run record's gate status of a verdict (a regression is the record's `fail`). */
+export const RECORD_STATUS = { pass: 'pass', breach: 'breach', regression: 'fail', inconclusive: 'inconclusive', error: 'error' } as const satisfies Record<GateVerdict, string>;
