@@ -2,9 +2,9 @@
 // per-interval HDR histograms (each point is one whole interval, never a rolling window), and the
 // record's timelines (throughput, backlog, oldest unacked age, buffers...) grouped by kind and unit.
 import type * as hdr from 'hdr-histogram-js';
-import { createStageHistogram, decodeHistogram, type RunRecord, type SeriesKind, type SeriesRecord, type StageRecord } from '../record/schema.ts';
+import { createStageHistogram, type RunRecord, type SeriesKind, type SeriesRecord, type StageRecord } from '../record/schema.ts';
 import type { Chart, ChartGroup, ChartSeries } from './model.ts';
-import { scanInterval } from './percentiles.ts';
+import { scanEncodedInterval } from './percentiles.ts';
 
 /** Shared x arrays: charts whose x values are equal point at one array in the page's data. */
 export class Axes {
@@ -45,8 +45,7 @@ export function stageLatency(stage: StageRecord, runIndex: number, axes: Axes): 
       xs.push(seconds(lastEndMs));
       for (const c of cols) c.push(null);
     }
-    const h = decodeHistogram(iv.histogram);
-    const p = scanInterval(h, merged);
+    const p = scanEncodedInterval(iv.histogram, merged);
     xs.push(seconds(iv.startMs));
     cols[0]?.push(p.p50);
     cols[1]?.push(p.p90);
