@@ -4,7 +4,7 @@
 // timelines = 20 series of 3,600 points. Targets: at most 2 MB, drawn in under 500 ms (from
 // navigation start to every chart drawn: the page's window.__raceday_drawn).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs, UsageError, withUsage } from '../cmdline/args.ts';
 import { renderReportHtml } from '../reports/html/index.ts';
@@ -116,6 +116,8 @@ export async function runBench(argv: readonly string[]): Promise<number> {
         targets: { htmlBytesMax: HTML_BYTES_MAX, drawMsMax: DRAW_MS_MAX, htmlBytesOk: htmlBytes <= HTML_BYTES_MAX, drawMsOk: drawMsMedian !== null && drawMsMedian < DRAW_MS_MAX },
         chromium: draw.chromium,
         node: process.version,
+        /** A busy machine (load above its cores) slows every timing here. */
+        loadAverage1m: Math.round((loadavg()[0] ?? 0) * 100) / 100,
         kept: typeof flags.keep === 'string' ? path : null,
       };
       if (flags.json === true) process.stdout.write(`${JSON.stringify(result)}\n`);
