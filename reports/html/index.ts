@@ -6,7 +6,7 @@ import { comparisons } from './compare.ts';
 import type { ChartGroup, ReportModel, RunSection, Table } from './model.ts';
 import { renderModelHtml } from './render.ts';
 import { configurationTable, counterTable, environmentTable, errorTable, figureTable, gateTable, invariantTable, optionalTables, stageBreakdown } from './run-tables.ts';
-import { Axes, stageLatency, timelineGroups } from './timelines.ts';
+import { Axes, CHART_POINTS_MAX, stageLatency, timelineGroups } from './timelines.ts';
 
 export type { ReportModel } from './model.ts';
 
@@ -20,12 +20,12 @@ export class ReportError extends Error {
 }
 
 function runSection(record: RunRecord, index: number, isBaseline: boolean, axes: Axes): RunSection {
-  const stages = record.stages.map((s) => stageLatency(s, index, axes));
+  const stages = record.stages.map((s) => stageLatency(s, record.intervalMs, index, axes));
   const chartGroups: ChartGroup[] = [];
   if (stages.length > 0) {
     chartGroups.push({
       title: 'Latency percentiles over time',
-      note: `Each point is one ${record.intervalMs} ms interval's own histogram (latencies that completed in it), not a rolling window; a break in a line is an interval in which nothing completed.`,
+      note: `Each point is the histogram of whole intervals (${record.intervalMs} ms each; neighbours merged past ${CHART_POINTS_MAX} points): the latencies that completed in them, never a rolling window. A break in a line is time in which nothing completed.`,
       charts: stages.map((s) => s.chart),
     });
   }
