@@ -7,7 +7,8 @@ import { RunRecorder, type RecorderOptions } from '../reports/record/recorder.ts
 import type { RunRecord } from '../reports/record/schema.ts';
 import type { OpenedBackend } from '../sim/open-backend.ts';
 import { recordRealtime, startBacklogSampler } from '../sim/record-run.ts';
-import type { RunDayResult } from '../sim/run-day.ts';
+import type { RunDayOptions, RunDayResult } from '../sim/run-day.ts';
+import { createProgress, defaultProgressMode, type ProgressMode } from '../cmdline/progress.ts';
 
 /** The HTML report's renderer, once the report page is built (undefined: report.html is not written). */
 export const htmlRenderer: HtmlRenderer | undefined = undefined;
@@ -56,3 +57,33 @@ export async function finishRecording(rec: RunRecorder, ok: boolean, dir: string
   log(`${record.command}: wrote ${written.files.join(', ')} to ${dir} in ${written.ms} ms`);
   return { record, written };
 }
+
+/** Progress of a day run on stderr (a bar on a terminal, lines in CI), phase by phase. */
+export function dayProgress(label: string, mode: ProgressMode = defaultProgressMode()): { report: NonNullable<RunDayOptions['progress']>; done(): void } {
+  const p = createProgress({ mode, label });
+  let phase = '';
+  return {
+    report(name, done, total) {
+      if (name !== phase) {
+        phase = name;
+        p.phase(name, { total });
+      }
+      p.update(done);
+    },
+    done: () => p.done(),
+  };
+}
+
+/** What `raceday sim` found, into the recorder: one invariant per checker (violations named by seed) and the figures. */
+export function recordSim(rec: RunRecorder, checkers: readonly string[], violations: readonly { seed: number; checker: string; message: string }[], figures: Readonly<Record<string, number>>): void {
+  for (const name of checkers) {
+    const found = violations.filter((v) => v.checker === name);
+    rec.invariant({ name, ok: found.length === 0, violations: found.slice(0, SIM_VIOLATIONS_KEPT).map((v) => `seed ${v.seed}: ${v.message}`) });
+  }
+  const other = violations.filter((v) => !checkers.includes(v.checker));
+  if (other.length > 0) rec.invariant({ name: 'other', ok: false, violations: other.slice(0, SIM_VIOLATIONS_KEPT).map((v) => `seed ${v.seed}: [${v.checker}] ${v.message}`) });
+  rec.figures(figures);
+}
+
+/** Violations kept per checker in a record (the replay command reproduces any of them). */
+const SIM_VIOLATIONS_KEPT = 100;

@@ -59,8 +59,8 @@ export interface RealtimeOptions {
   readonly result: OfficialResult;
   readonly keepNotifications: boolean;
   readonly timeoutMs: number;
-  /** Called on every idle poll (the bench samples RSS here). */
-  readonly onPoll?: () => void;
+  /** Called on every idle poll with the settlements committed so far (the bench samples RSS here; progress displays count). */
+  readonly onPoll?: (settledUsers: number) => void;
 }
 
 const POLL_MS = 5;
@@ -137,7 +137,7 @@ export async function runRealtime(o: RealtimeOptions): Promise<RealtimeResult> {
   const readOutbox = o.store.readOutbox?.bind(o.store);
   while (idlePolls < IDLE_POLLS) {
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-    o.onPoll?.();
+    o.onPoll?.(commitsMs.length);
     // The outbox is read only once the bus is idle: on Spanner every read is a round trip to the
     // database the pipeline is settling in, and a poll every few milliseconds competes with it.
     const busIdle = ingestDone && o.bus.isIdle();

@@ -17,7 +17,7 @@ import { SETTLEMENTS_PER_COMMIT_DEFAULT } from '../../backends/google/spanner-ba
 import { BACKENDS, BackendUnavailableError, exitOnInterrupt, isBackendName, openBackend, type BackendName, type BackendStats } from '../../sim/open-backend.ts';
 import type { CommandModule } from '../main.ts';
 import { runReplay } from '../run-replay.ts';
-import { finishRecording, recordDayRun, sampleBackend, startRecording } from '../run-record.ts';
+import { dayProgress, finishRecording, recordDayRun, sampleBackend, startRecording } from '../run-record.ts';
 
 const usage = `usage: raceday run [--scenario smoke|typical-day|midnight|grand-prix|chaos|FILE] [--json] [options]
 
@@ -197,8 +197,10 @@ async function runSmoke(backendName: BackendName, flags: Record<string, unknown>
     close = () => backend.close();
     const openMs = Math.round(performance.now() - wallStart);
     const sampler = rec === undefined ? undefined : sampleBackend(rec, backend);
+    const progress = dayProgress(`run smoke on ${backendName}`);
     try {
-      const r = await runDay({ day, backend, variants, workers, maxInFlight, timeoutMs: RUN_TIMEOUT_MS });
+      const r = await runDay({ day, backend, variants, workers, maxInFlight, timeoutMs: RUN_TIMEOUT_MS, progress: progress.report });
+      progress.done();
       sampler?.stop();
       const summary = summaryOf({ backendName, seed, variants, workers, maxInFlight, shards, day, r, stats: backend.stats(), where: backend.where, openMs });
       await backend.close();
