@@ -17,6 +17,7 @@ import { SETTLEMENTS_PER_COMMIT_DEFAULT } from '../../backends/google/spanner-ba
 import { BACKENDS, BackendUnavailableError, exitOnInterrupt, isBackendName, openBackend, type BackendName, type BackendStats } from '../../sim/open-backend.ts';
 import type { CommandModule } from '../main.ts';
 import { runReplay } from '../run-replay.ts';
+import { parseVariantFlags, runVariantsCommand } from '../run-variants.ts';
 
 const usage = `usage: raceday run [--scenario smoke|typical-day|midnight|grand-prix|chaos|FILE] [--json] [options]
 
@@ -49,6 +50,12 @@ store's final state back through its client.
   --project P               google: the Google Cloud project (required); emulators: default fresh per run
   --spanner-instance I      google only: Spanner instance (default raceday)
   --spanner-database D      google only: Spanner database (default raceday)
+  --variant NAME=SETTINGS   smoke: run this design variant too (repeatable; SETTINGS is key=value,...
+                            of fanout, notify, settlePath, workers, maxInFlight, spannerShards,
+                            settlementsPerCommit, testSlowdown; empty for the defaults: base=);
+                            every variant settles the same seeded day, interleaved A B B A
+  --repeat K                with --variant: samples per variant (default 1; 8 or more to gate wall-clock figures)
+  --out DIR                 with --variant: writes the run record DIR/metrics.json with every sample
   --json                    one JSON object
 
 Exit code 1 when an invariant fails; 130/143 after Ctrl-C/SIGTERM (emulators this run started are stopped).`;
@@ -56,7 +63,7 @@ Exit code 1 when an invariant fails; 130/143 after Ctrl-C/SIGTERM (emulators thi
 const RUN_TIMEOUT_MS = 300_000;
 
 /** Options of the checked smoke day that a generated-scenario replay has no use for: refused there, not ignored. */
-const SMOKE_ONLY = ['users', 'fanout', 'notify', 'workers', 'max-in-flight', 'strategy', 'project', 'spanner-shards', 'spanner-instance', 'spanner-database'] as const;
+const SMOKE_ONLY = ['users', 'fanout', 'notify', 'workers', 'max-in-flight', 'strategy', 'project', 'spanner-shards', 'spanner-instance', 'spanner-database', 'variant', 'repeat'] as const;
 const REPLAY_ONLY = ['speed', 'bets'] as const;
 const EMULATORS_ONLY = ['spanner-shards', 'strategy'] as const;
 const GOOGLE_ONLY = ['spanner-instance', 'spanner-database'] as const;
@@ -245,7 +252,7 @@ export const command: CommandModule = {
   usage,
   run: (argv) =>
     withUsage(usage, async () => {
-      const { flags } = parseArgs(argv, {
+      const { flags, lists } = parseArgs(argv, {
         scenario: { type: 'string' },
         seed: { type: 'int', min: 0, max: 2 ** 31 },
         users: { type: 'int', min: 1, max: 200_000 },
@@ -263,6 +270,9 @@ export const command: CommandModule = {
         speed: { type: 'int', min: 0, max: 1_000_000 },
         bets: { type: 'string', choices: ['load', 'place'] },
         json: { type: 'boolean' },
+        variant: { type: 'string', repeatable: true },
+        repeat: { type: 'int', min: 1, max: 1_000 },
+        out: { type: 'string' },
       });
       const scenario = String(flags['scenario'] ?? 'smoke');
       const backend = String(flags['backend'] ?? 'memory');
@@ -279,6 +289,12 @@ export const command: CommandModule = {
       if (backend !== 'google') refuseOptions(flags, GOOGLE_ONLY, (name) => `--${name} applies to --backend google only`);
       if (backend === 'memory' && flags['project'] !== undefined) throw new UsageError('--project applies to --backend emulators or google, not memory');
       if (backend === 'google' && flags['project'] === undefined) throw new UsageError('--backend google needs --project P (real Google Cloud is never used by default)');
+      if (lists['variant'] !== undefined) {
+        if (backend === 'google') throw new UsageError('--variant runs on --backend memory or emulators (each sample provisions a fresh backend)');
+        const base = { backend, seed: num(flags, 'seed', 1), users: num(flags, 'users', DEFAULT_USERS), variants: variantsOf(flags), workers: num(flags, 'workers', SMOKE_STAGE_DEFAULTS.workers), maxInFlight: num(flags, 'max-in-flight', SMOKE_STAGE_DEFAULTS.maxInFlight), spannerShards: num(flags, 'spanner-shards', 1), ...(typeof flags['settlements-per-commit'] === 'number' ? { settlementsPerCommit: flags['settlements-per-commit'] } : {}), strategy: (str(flags, 'strategy') ?? 'auto') as StrategyChoice, timeoutMs: RUN_TIMEOUT_MS };
+        return runVariantsCommand({ base, specs: parseVariantFlags(lists['variant'].map(String)), repeat: num(flags, 'repeat', 1), out: str(flags, 'out'), json: flags['json'] === true, argv });
+      }
+      if (flags['repeat'] !== undefined || flags['out'] !== undefined) throw new UsageError(`--${flags['repeat'] !== undefined ? 'repeat' : 'out'} applies with --variant`);
       return runSmoke(backend, flags);
     }),
 };
