@@ -171,7 +171,7 @@ function fail(code: RecordErrorCode, message: string, path?: string): { ok: fals
 }
 
 export interface ParseOptions {
-  /** Decode every histogram to prove it is whole (default true; costs ~10 µs per interval). */
+  /** Decode every histogram to prove it is whole (default true; about 75 µs per interval). */
   readonly decodeHistograms?: boolean;
 }
 
@@ -207,7 +207,7 @@ export function parseRunRecord(input: unknown, options: ParseOptions = {}): Resu
     for (const [s, st] of record.stages.entries()) {
       for (const [i, iv] of st.intervals.entries()) {
         try {
-          decodeHistogram(iv.histogram);
+          decodeHistogram(iv.histogram, 'packed');
         } catch (e) {
           const path = `stages[${s}].intervals[${i}].histogram`;
           return fail('RECORD.HISTOGRAM', `${path}: not a decodable HDR histogram (${(e as Error).message})`, path);
@@ -244,7 +244,11 @@ export function encodeHistogram(h: hdr.Histogram): string {
   return hdr.encodeIntoCompressedBase64(h);
 }
 
-/** Throws when the text is not a whole encoded histogram. */
-export function decodeHistogram(encoded: string): hdr.Histogram {
-  return hdr.decodeFromCompressedBase64(encoded);
+/**
+ * Throws when the text is not a whole encoded histogram. `packed` (sparse counts) decodes about
+ * four times faster (no 94 KB count array to allocate) but reads and adds ~50x slower: right to
+ * check that a histogram is whole, wrong to read or sum one.
+ */
+export function decodeHistogram(encoded: string, bitBucketSize: 32 | 'packed' = 32): hdr.Histogram {
+  return hdr.decodeFromCompressedBase64(encoded, bitBucketSize);
 }
