@@ -9,12 +9,11 @@ import { mkdtemp, readFile, realpath, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { evaluateGate } from '../reports/gate/evaluate.ts';
+import { sampleUntilDecided } from '../reports/gate/adaptive.ts';
 import type { GateResult } from '../reports/gate/result.ts';
 import type { Rules } from '../reports/gate/rules.ts';
 import { RunRecorder } from '../reports/record/recorder.ts';
 import type { RunRecord } from '../reports/record/schema.ts';
-import { interleavedOrder } from '../sim/variants.ts';
 import { UsageError } from './args.ts';
 
 export const COMPARE_DEFAULTS = { users: 2_000, maxRepeat: 24 } as const;
@@ -109,9 +108,6 @@ async function checkout(ref: string, log: (line: string) => void): Promise<{ dir
   return { dir, sha: sha.out, remove };
 }
 
-const statisticalInconclusive = (rules: Rules, results: readonly GateResult[]): boolean =>
-  results.some((r, i) => r.verdict === 'inconclusive' && rules.rules[i]?.kind === 'statistical');
-
 export async function runCompare(o: CompareOptions): Promise<{ record: RunRecord; results: GateResult[] }> {
   if (o.maxRepeat < o.repeat) throw new UsageError(`--max-repeat ${o.maxRepeat} is below the samples to start with (${o.repeat})`);
   const co = await checkout(o.ref, o.log);
@@ -122,30 +118,27 @@ export async function runCompare(o: CompareOptions): Promise<{ record: RunRecord
     ];
     const argv = ['--compare', o.ref, '--users', String(o.users), '--seed', String(o.seed)];
     const recorder = new RunRecorder({ command: 'gate --compare', argv, scenario: 'smoke', backend: 'memory', seed: o.seed, configuration: { ref: o.ref, refCommit: co.sha, users: o.users } }).start();
-    const seen = { A: new Map<string, boolean>(), B: new Map<string, boolean>() };
-    let rounds = 0;
-    let order = 0;
-    let results: GateResult[] = [];
-    let record: RunRecord;
-    for (;;) {
-      const target = rounds === 0 ? o.repeat : Math.min(o.maxRepeat, rounds + 2);
-      // Rounds continue the alternation where the last stopped: A B B A A B B A ...
-      const steps = interleavedOrder(2, target).slice(rounds * 2);
-      for (const step of steps) {
+    const held = { A: new Map<string, boolean>(), B: new Map<string, boolean>() };
+    const record = (): RunRecord => {
+      const invariants = (['A', 'B'] as const).flatMap((n) => [...held[n]].map(([name, ok]) => ({ name: `${name} (${n})`, ok, violations: ok ? [] : [`failed in at least one sample of side ${n}`] })));
+      return { ...recorder.stop(true), invariants, ok: invariants.every((i) => i.ok) };
+    };
+    const outcome = await sampleUntilDecided({
+      rules: o.rules,
+      sides: 2,
+      repeat: o.repeat,
+      maxRepeat: o.maxRepeat,
+      log: o.log,
+      record,
+      runStep: async (step, order) => {
         const side = sides[step.variant] as Side;
         const s = await runSide(side, o);
-        for (const inv of s.invariants) seen[side.name].set(inv.name, (seen[side.name].get(inv.name) ?? true) && inv.ok);
-        recorder.sample(side.name, { checkout: side.label }, { repeat: step.repeat, order: order++, figures: s.figures });
-        o.log(`raceday gate: sample ${order} (${side.name}, ${side.label}): makespan ${s.figures['makespanMs'] ?? '?'} ms`);
-      }
-      rounds = target;
-      record = recorder.stop(true);
-      record = { ...record, invariants: (['A', 'B'] as const).flatMap((n) => [...seen[n]].map(([name, ok]) => ({ name: `${name} (${n})`, ok, violations: ok ? [] : [`failed in at least one sample of side ${n}`] }))) };
-      results = evaluateGate(o.rules, record);
-      if (!statisticalInconclusive(o.rules, results) || rounds >= o.maxRepeat) break;
-      o.log(`raceday gate: inconclusive at ${rounds} samples a side; another A B B A round (cap ${o.maxRepeat})`);
-    }
-    return { record: { ...record, ok: record.invariants.every((i) => i.ok) }, results };
+        for (const inv of s.invariants) held[side.name].set(inv.name, (held[side.name].get(inv.name) ?? true) && inv.ok);
+        recorder.sample(side.name, { checkout: side.label }, { repeat: step.repeat, order, figures: s.figures });
+        o.log(`raceday gate: sample ${order + 1} (${side.name}, ${side.label}): makespan ${s.figures['makespanMs'] ?? '?'} ms`);
+      },
+    });
+    return { record: outcome.record, results: outcome.results };
   } finally {
     await co.remove();
   }

@@ -62,7 +62,7 @@ export async function runVariantsCommand(f: VariantRunFlags): Promise<number> {
   const configuration = { users: f.base.users, repeat: f.repeat, order: 'ABBA', variants: Object.fromEntries(f.specs.map((s) => [s.name, effectiveSettings(f.base, s)])) };
   const recorder = new RunRecorder({ command: 'run', argv: f.argv, scenario: 'smoke', backend: f.base.backend, seed: f.base.seed, configuration }).start();
   const progress = f.json ? () => undefined : (s: SampleResult, done: number, total: number) => process.stderr.write(`  sample ${done}/${total}: ${s.variant} #${s.repeat} makespan ${s.figures['makespanMs']} ms${s.ok ? '' : ' (an invariant FAILED)'}\n`);
-  const samples = await runVariants({ base: f.base, specs: f.specs, repeat: f.repeat, onSample: progress });
+  const samples = await runVariants({ base: f.base, specs: f.specs, repeat: f.repeat, warmup: 1, onSample: progress });
   for (const s of samples) {
     const spec = f.specs.find((x) => x.name === s.variant) as VariantSpec;
     recorder.sample(s.variant, effectiveSettings(f.base, spec), { repeat: s.repeat, order: s.order, figures: s.figures });

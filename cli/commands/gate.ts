@@ -8,11 +8,14 @@ import { GATE_EXIT, gateExitCode, type GateResult } from '../../reports/gate/res
 import { needsBaseline, parseRules, type Rules } from '../../reports/gate/rules.ts';
 import { parseRunRecord, type RunRecord } from '../../reports/record/schema.ts';
 import { parseArgs, UsageError, withUsage } from '../args.ts';
+import { runVariantGate } from '../../sim/variant-gate.ts';
 import { runCompare, COMPARE_DEFAULTS } from '../gate-compare.ts';
+import { parseVariantFlags } from '../run-variants.ts';
 import type { CommandModule } from '../main.ts';
 
 const usage = `usage: raceday gate --rules FILE RUN.json [--baseline B.json] [--json] [--out DIR]
        raceday gate --compare REF --rules FILE [--users N] [--seed S] [--repeat K] [--max-repeat M] [--json] [--out DIR]
+       raceday gate --variant A=SETTINGS --variant B=SETTINGS --rules FILE [--users N] [--seed S] [--repeat K] [--max-repeat M]
 
 Judges a run record (metrics.json, from raceday run --out) against a rules file (docs/gate.md):
 exact and tolerance rules on deterministic figures (counts, virtual-time makespans, invariants,
@@ -26,11 +29,14 @@ and the interval's lower bound is past the practical threshold (default 10%).
   --compare REF        measure A on a checkout of REF (a git worktree in a temporary folder,
                        sharing node_modules when package-lock.json is the same, else npm ci
                        there) and B on this tree, interleaved A B B A, smoke day on memory
-  --users N            --compare: users in the smoke day (default ${COMPARE_DEFAULTS.users})
-  --seed S             --compare: the day's seed (default 1)
-  --repeat K           --compare: samples a side to start with (default: the rules' minSamples)
-  --max-repeat M       --compare: while a statistical rule is inconclusive, another A B B A round
-                       runs, up to M samples a side (default ${COMPARE_DEFAULTS.maxRepeat})
+  --variant NAME=S     measure design variants of this tree in this process instead (repeatable,
+                       settings as raceday run --variant; testSlowdown=0.25 is the test knob
+                       that adds 25% CPU work), after one unrecorded warm-up round
+  --users N            --compare, --variant: users in the smoke day (default ${COMPARE_DEFAULTS.users})
+  --seed S             --compare, --variant: the day's seed (default 1)
+  --repeat K           --compare, --variant: samples a side to start with (default: the rules' minSamples)
+  --max-repeat M       --compare, --variant: while a statistical rule is inconclusive, two more
+                       rounds run (A B, B A), up to M samples a side (default ${COMPARE_DEFAULTS.maxRepeat})
   --json               the results as one JSON object
   --out DIR            writes DIR/gate.json (the results) and DIR/metrics.json (the record, gates attached)
 
@@ -90,12 +96,13 @@ export const command: CommandModule = {
   usage,
   run: (argv) =>
     withUsage(usage, async () => {
-      const { flags, positionals } = parseArgs(
+      const { flags, positionals, lists } = parseArgs(
         argv,
         {
           rules: { type: 'string' },
           baseline: { type: 'string' },
           compare: { type: 'string' },
+          variant: { type: 'string', repeatable: true },
           users: { type: 'int', min: 1, max: 200_000 },
           seed: { type: 'int', min: 0, max: 2 ** 31 },
           repeat: { type: 'int', min: 2, max: 1_000 },
@@ -107,22 +114,24 @@ export const command: CommandModule = {
       );
       if (typeof flags['rules'] !== 'string') throw new UsageError('--rules FILE is required (docs/gate.md describes the rules file)');
       const rules = await loadRules(flags['rules']);
+      const measure = { users: typeof flags['users'] === 'number' ? flags['users'] : COMPARE_DEFAULTS.users, seed: typeof flags['seed'] === 'number' ? flags['seed'] : 1, repeat: typeof flags['repeat'] === 'number' ? flags['repeat'] : rules.settings.minSamples, maxRepeat: typeof flags['max-repeat'] === 'number' ? flags['max-repeat'] : COMPARE_DEFAULTS.maxRepeat };
+      if (lists['variant'] !== undefined) {
+        if (flags['compare'] !== undefined || positionals.length > 0 || flags['baseline'] !== undefined) throw new UsageError('--variant measures its own record: drop --compare, --baseline and the record');
+        const specs = parseVariantFlags(lists['variant'].map(String));
+        if (specs.length < 2) throw new UsageError('--variant needs at least two variants to compare (e.g. --variant A= --variant B=workers=4)');
+        if (measure.maxRepeat < measure.repeat) throw new UsageError(`--max-repeat ${measure.maxRepeat} is below the samples to start with (${measure.repeat})`);
+        const log = (line: string) => process.stderr.write(`${line}\n`);
+        const { record, results } = await runVariantGate({ rules, specs, ...measure, argv, log });
+        return report(rules, record, results, flags);
+      }
       if (typeof flags['compare'] === 'string') {
         if (positionals.length > 0) throw new UsageError(`--compare measures its own record; drop the record ${positionals[0]}`);
         if (flags['baseline'] !== undefined) throw new UsageError('--baseline applies to a given record, not to --compare (both sides are measured now)');
-        const { record, results } = await runCompare({
-          ref: flags['compare'],
-          rules,
-          users: typeof flags['users'] === 'number' ? flags['users'] : COMPARE_DEFAULTS.users,
-          seed: typeof flags['seed'] === 'number' ? flags['seed'] : 1,
-          repeat: typeof flags['repeat'] === 'number' ? flags['repeat'] : rules.settings.minSamples,
-          maxRepeat: typeof flags['max-repeat'] === 'number' ? flags['max-repeat'] : COMPARE_DEFAULTS.maxRepeat,
-          log: (line) => process.stderr.write(`${line}\n`),
-        });
+        const { record, results } = await runCompare({ ref: flags['compare'], rules, ...measure, log: (line) => process.stderr.write(`${line}\n`) });
         return report(rules, record, results, flags);
       }
       const given = COMPARE_ONLY.find((n) => flags[n] !== undefined);
-      if (given !== undefined) throw new UsageError(`--${given} applies to --compare only`);
+      if (given !== undefined) throw new UsageError(`--${given} applies to --compare and --variant only`);
       const recordPath = positionals[0];
       if (recordPath === undefined) throw new UsageError('give the run record to judge (RUN.json), or --compare REF');
       const record = await loadRecord(recordPath, 'run record');
