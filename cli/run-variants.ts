@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { median } from '../reports/gate/stats.ts';
 import { RunRecorder } from '../reports/record/recorder.ts';
 import type { RunRecord } from '../reports/record/schema.ts';
-import { writeRunRecord } from '../reports/record/write.ts';
 import { effectiveSettings, parseVariant, runVariants, type BaseSettings, type SampleResult, type VariantSpec } from '../sim/variants.ts';
 import { UsageError } from './args.ts';
+import { finishRecording } from './run-record.ts';
 
 /** Figures the table shows per variant (the record holds them all). */
 const SHOWN = ['makespanMs', 'notifyMakespanMs', 'rankingMakespanMs', 'settleP99Ms', 'settledTickets'] as const;
@@ -70,8 +70,7 @@ export async function runVariantsCommand(f: VariantRunFlags): Promise<number> {
   const invariants = invariantsOf(samples);
   for (const inv of invariants) recorder.invariant(inv);
   const ok = invariants.every((i) => i.ok);
-  const record = recorder.stop(ok);
-  if (f.out !== undefined) await writeRunRecord(join(f.out, 'metrics.json'), record);
+  const record = f.out === undefined ? recorder.stop(ok) : (await finishRecording(recorder, ok, f.out, f.json ? () => undefined : undefined)).record;
   if (f.json) process.stdout.write(`${JSON.stringify({ variants: record.variants, invariants, ok, ...(f.out === undefined ? {} : { record: join(f.out, 'metrics.json') }) })}\n`);
   else process.stdout.write(`${table(f.specs, samples)}\n${f.out === undefined ? '' : `  run record: ${join(f.out, 'metrics.json')}\n`}`);
   return ok ? 0 : 1;

@@ -30,7 +30,7 @@ export const RULES: Readonly<Record<string, Rule>> = {
   cmdline: { may: [], packages: 'none' },
   emulators: { may: ['core', 'pipeline', 'backends'], packages: 'declared' },
   reports: { may: ['core'], packages: 'declared' },
-  scenarios: { may: ['core', 'pipeline', 'backends', 'reports'], packages: 'declared' },
+  scenarios: { may: ['core', 'pipeline', 'backends', 'reports', 'cmdline'], packages: 'declared' },
   sim: { may: ['core', 'pipeline', 'backends', 'emulators', 'scenarios', 'reports'], packages: 'declared' },
   loadtests: { may: ['core', 'pipeline', 'backends', 'scenarios', 'reports'], packages: 'declared' },
   bench: { may: ['core', 'pipeline', 'backends', 'emulators', 'scenarios', 'sim', 'reports', 'cmdline'], packages: 'declared' },

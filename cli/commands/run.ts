@@ -17,6 +17,7 @@ import { SETTLEMENTS_PER_COMMIT_DEFAULT } from '../../backends/google/spanner-ba
 import { BACKENDS, BackendUnavailableError, exitOnInterrupt, isBackendName, openBackend, type BackendName, type BackendStats } from '../../sim/open-backend.ts';
 import type { CommandModule } from '../main.ts';
 import { runReplay } from '../run-replay.ts';
+import { dayProgress, finishRecording, recordDayRun, sampleBackend, startRecording } from '../run-record.ts';
 import { parseVariantFlags, runVariantsCommand } from '../run-variants.ts';
 
 const usage = `usage: raceday run [--scenario smoke|typical-day|midnight|grand-prix|chaos|FILE] [--json] [options]
@@ -55,8 +56,10 @@ store's final state back through its client.
                             settlementsPerCommit, testSlowdown; empty for the defaults: base=);
                             every variant settles the same seeded day, interleaved A B B A
   --repeat K                with --variant: samples per variant (default 1; 8 or more to gate wall-clock figures)
-  --out DIR                 with --variant: writes the run record DIR/metrics.json with every sample
   --json                    one JSON object
+  --out DIR                 smoke: also write the run record DIR/metrics.json and every output made
+                            from it (summary.md, junit.xml, metrics.prom, report.html); see
+                            docs/run-record.md and "raceday report"; with --variant, every sample
 
 Exit code 1 when an invariant fails; 130/143 after Ctrl-C/SIGTERM (emulators this run started are stopped).`;
 
@@ -168,8 +171,10 @@ async function openOrExplain(name: BackendName, options: Parameters<typeof openB
  */
 const SMOKE_STAGE_DEFAULTS = { workers: 2, maxInFlight: 256 } as const;
 
-async function runSmoke(backendName: BackendName, flags: Record<string, unknown>): Promise<number> {
+async function runSmoke(backendName: BackendName, flags: Record<string, unknown>, argv: readonly string[]): Promise<number> {
   const wallStart = performance.now();
+  const out = str(flags, 'out');
+  const rec = out === undefined ? undefined : startRecording({ command: 'run', argv, scenario: 'smoke', backend: backendName, seed: num(flags, 'seed', 1), configuration: { users: num(flags, 'users', DEFAULT_USERS) } });
   const seed = num(flags, 'seed', 1);
   const users = num(flags, 'users', DEFAULT_USERS);
   const workers = num(flags, 'workers', SMOKE_STAGE_DEFAULTS.workers);
@@ -197,14 +202,22 @@ async function runSmoke(backendName: BackendName, flags: Record<string, unknown>
     });
     close = () => backend.close();
     const openMs = Math.round(performance.now() - wallStart);
+    const sampler = rec === undefined ? undefined : sampleBackend(rec, backend);
+    const progress = dayProgress(`run smoke on ${backendName}`);
     try {
-      const r = await runDay({ day, backend, variants, workers, maxInFlight, timeoutMs: RUN_TIMEOUT_MS });
+      const r = await runDay({ day, backend, variants, workers, maxInFlight, timeoutMs: RUN_TIMEOUT_MS, progress: progress.report });
+      progress.done();
+      sampler?.stop();
       const summary = summaryOf({ backendName, seed, variants, workers, maxInFlight, shards, day, r, stats: backend.stats(), where: backend.where, openMs });
       await backend.close();
       close = async () => undefined;
       const wallMs = Math.round(performance.now() - wallStart);
       if (flags['json'] === true) process.stdout.write(`${JSON.stringify({ ...summary, wallMs })}\n`);
       else process.stdout.write(`${render({ ...summary, wallMs })}\n`);
+      if (rec !== undefined && out !== undefined) {
+        recordDayRun(rec, r, summary);
+        await finishRecording(rec, r.ok, out);
+      }
       return r.ok ? 0 : 1;
     } finally {
       await close();
@@ -294,7 +307,7 @@ export const command: CommandModule = {
         const base = { backend, seed: num(flags, 'seed', 1), users: num(flags, 'users', DEFAULT_USERS), variants: variantsOf(flags), workers: num(flags, 'workers', SMOKE_STAGE_DEFAULTS.workers), maxInFlight: num(flags, 'max-in-flight', SMOKE_STAGE_DEFAULTS.maxInFlight), spannerShards: num(flags, 'spanner-shards', 1), ...(typeof flags['settlements-per-commit'] === 'number' ? { settlementsPerCommit: flags['settlements-per-commit'] } : {}), strategy: (str(flags, 'strategy') ?? 'auto') as StrategyChoice, timeoutMs: RUN_TIMEOUT_MS };
         return runVariantsCommand({ base, specs: parseVariantFlags(lists['variant'].map(String)), repeat: num(flags, 'repeat', 1), out: str(flags, 'out'), json: flags['json'] === true, argv });
       }
-      if (flags['repeat'] !== undefined || flags['out'] !== undefined) throw new UsageError(`--${flags['repeat'] !== undefined ? 'repeat' : 'out'} applies with --variant`);
-      return runSmoke(backend, flags);
+      if (flags['repeat'] !== undefined) throw new UsageError('--repeat applies with --variant');
+      return runSmoke(backend, flags, argv);
     }),
 };

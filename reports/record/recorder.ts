@@ -42,6 +42,12 @@ export function newRunId(at: Date = new Date()): string {
   return `${at.toISOString().slice(0, 19).replace(/:/g, '-')}Z-${randomBytes(3).toString('hex')}`;
 }
 
+/** A stage or series name as the schema wants it (kebab-case): "Settle Requests" -> "settle-requests". */
+export function kebabName(name: string): string {
+  const k = name.toLowerCase().replace(/[^a-z0-9.-]+/g, '-').replace(/^[^a-z]+/, '').replace(/-+$/, '');
+  return k === '' ? 'unnamed' : k;
+}
+
 export function captureEnvironment(): Omit<EnvironmentRecord, 'loadAverage'> {
   const list = cpus();
   return {
@@ -98,6 +104,11 @@ export class RunRecorder {
     return this;
   }
 
+  /** The start, in the recorder's clock (performance.now() by default): converts other readings of it to run time. */
+  get originMs(): number {
+    return this.t0;
+  }
+
   /** ms since start(). */
   elapsedMs(): number {
     return this.now() - this.t0;
@@ -105,7 +116,7 @@ export class RunRecorder {
 
   /** Names what a stage measures (from which event to which); shown in every report. */
   describeStage(stage: string, description: string): void {
-    this.stageState(stage).description = description;
+    this.stageState(kebabName(stage)).description = description;
   }
 
   /**
@@ -115,22 +126,24 @@ export class RunRecorder {
   recordLatency(stage: string, latencyMs: number, atMs: number = this.elapsedMs()): void {
     if (!Number.isFinite(latencyMs) || !Number.isFinite(atMs)) return;
     const us = Math.min(LATENCY_US_MAX, Math.max(1, Math.round(latencyMs * 1000)));
-    this.histogramAt(this.stageState(stage), Math.max(0, Math.floor(atMs / this.intervalMs))).recordValue(us);
+    this.histogramAt(this.stageState(kebabName(stage)), Math.max(0, Math.floor(atMs / this.intervalMs))).recordValue(us);
   }
 
   /** Declares a timeline (kind and unit); point() declares one as `other` when it was not. */
-  defineSeries(name: string, kind: SeriesKind, unit: string): void {
+  defineSeries(series: string, kind: SeriesKind, unit: string): void {
+    const name = kebabName(series);
     if (!this.series.has(name)) this.series.set(name, { name, kind, unit, points: [] });
   }
 
   /** A point of a timeline at `tMs` since start() (default now). */
-  point(name: string, value: number, tMs: number = this.elapsedMs()): void {
+  point(series: string, value: number, tMs: number = this.elapsedMs()): void {
     if (!Number.isFinite(value)) return;
+    const name = kebabName(series);
     this.defineSeries(name, 'other', 'value');
     (this.series.get(name) as SeriesRecord).points.push({ tMs: Math.round(tMs * 1000) / 1000, value });
   }
 
-  invariant(result: InvariantRecord): void {
+  invariant(result: Omit<InvariantRecord, 'violations'> & { readonly violations: readonly string[] }): void {
     this.invariantList.push({ name: result.name, ok: result.ok, violations: [...result.violations] });
   }
 

@@ -149,7 +149,7 @@ export type SampleRecord = VariantRecord['samples'][number];
 export type GateRecord = RunRecord['gates'][number];
 export type GateStatus = (typeof GATE_STATUSES)[number];
 
-export type RecordErrorCode = 'RECORD.NOT_JSON' | 'RECORD.SCHEMA_VERSION' | 'RECORD.INVALID' | 'RECORD.HISTOGRAM';
+export type RecordErrorCode = 'RECORD.NOT_JSON' | 'RECORD.UNREADABLE' | 'RECORD.SCHEMA_VERSION' | 'RECORD.INVALID' | 'RECORD.HISTOGRAM';
 
 export interface RecordError {
   readonly code: RecordErrorCode;

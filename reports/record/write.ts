@@ -14,13 +14,13 @@ export async function writeRunRecord(path: string, record: RunRecord): Promise<v
   await rename(tmp, path);
 }
 
-/** Reads and validates a record; a missing or unreadable file is a RECORD.NOT_JSON error naming it. */
+/** Reads and validates a record; a missing or unreadable file is a RECORD.UNREADABLE error naming it. */
 export async function readRunRecord(path: string): Promise<Result<RunRecord, RecordError>> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch (e) {
-    return { ok: false, error: { code: 'RECORD.NOT_JSON', message: `${path}: cannot read the run record (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})` } };
+    return { ok: false, error: { code: 'RECORD.UNREADABLE', message: `${path}: cannot read the run record (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})` } };
   }
   const r = parseRunRecord(text);
   return r.ok ? r : { ok: false, error: { ...r.error, message: `${path}: ${r.error.message}` } };
