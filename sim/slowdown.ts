@@ -1,13 +1,13 @@
 // A TEST KNOB, not a feature: a deliberate, proportional slowdown (variant setting `testSlowdown`,
 // docs/gate.md), so the gate's statistics can be shown to catch a regression of known size.
 //
-// While it is on, the process does `fraction` extra busy work on its event loop for every
-// millisecond of its own work: it reads how long the loop was busy (event-loop utilisation) and
-// spins for `fraction` of that, counting only the work that is not its own spinning. Every
-// handler of every stage on the in-process backends runs on this one loop, so a run bound by the
-// loop gets about `fraction` longer (0.25: 25%), whatever its handlers spend their time on; a run
-// that waits on an emulator slows down less (only its own share of the work is taxed).
-import { performance } from 'node:perf_hooks';
+// While it is on, the process does `fraction` extra busy work for every millisecond of CPU time it
+// spends itself on its main thread: every few milliseconds it reads that thread's CPU time
+// (process.threadCpuUsage; the garbage collector's helper threads are not taxed) and spins until
+// it has burnt `fraction` of what it used since the last reading (its own spinning not counted).
+// Every handler of every stage on the in-process backends runs in this process, so its CPU time
+// grows by `fraction` (0.25: 25%) whatever the handlers spend their time on, and so does the wall
+// time of a run bound by its CPU; a run that waits on an emulator slows down less.
 
 /** How often the debt is paid: often enough that the extra work is spread through the run. */
 const TICK_MS = 2;
@@ -19,9 +19,15 @@ export interface Slowdown {
   stop(): void;
 }
 
+const cpuMsNow = (): number => {
+  const u = process.threadCpuUsage();
+  return (u.user + u.system) / 1000;
+};
+
+/** Burns `ms` of CPU time (not wall time: on a busy machine the spinning is descheduled too). */
 function spin(ms: number): void {
-  const until = performance.now() + ms;
-  while (performance.now() < until) {
+  const until = cpuMsNow() + ms;
+  while (cpuMsNow() < until) {
     // busy on purpose: this is the extra work
   }
 }
@@ -30,18 +36,13 @@ export function startSlowdown(fraction: number): Slowdown {
   if (!(fraction >= 0 && fraction <= TEST_SLOWDOWN_MAX)) throw new RangeError(`testSlowdown must be within 0..${TEST_SLOWDOWN_MAX}, got ${fraction}`);
   let spent = 0;
   if (fraction === 0) return { spentMs: () => 0, stop: () => undefined };
-  let last = performance.eventLoopUtilization();
-  let spentAtLast = 0;
+  let last = cpuMsNow();
   const timer = setInterval(() => {
-    const now = performance.eventLoopUtilization();
-    const busyMs = performance.eventLoopUtilization(now, last).active;
-    last = now;
-    // The loop's busy time includes the spinning done since the last reading: only the rest is owed on.
-    const ownWork = Math.max(0, busyMs - (spent - spentAtLast));
-    spentAtLast = spent;
-    const owed = ownWork * fraction;
+    const owed = Math.max(0, cpuMsNow() - last) * fraction;
     spin(owed);
     spent += owed;
+    // Read after spinning: the spinning is not work the next tick owes on.
+    last = cpuMsNow();
   }, TICK_MS);
   return {
     spentMs: () => spent,

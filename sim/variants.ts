@@ -2,7 +2,10 @@
 // interleaved ABBA order (A B B A A B B A ...; with more variants, forward then backward rounds),
 // so a machine that drifts (thermal throttling, a neighbour's job) drifts every variant alike and
 // the gate's statistics compare like with like. Each sample opens a fresh backend.
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { createRng } from '../core/rng.ts';
+import { interleavedOrder } from '../reports/gate/adaptive.ts';
 import { err, ok, type Result } from '../core/result.ts';
 import { DEFAULT_VARIANTS, formatFanoutVariant, parseFanoutVariant, parseNotifyVariant, type PipelineVariants } from '../pipeline/settings.ts';
 import type { StrategyChoice } from '../emulators/index.ts';
@@ -80,19 +83,6 @@ export function parseVariant(text: string): Result<VariantSpec> {
   return ok({ name, settings, parsed: parsed as VariantSettings });
 }
 
-/**
- * The run order, as variant indices: round r runs every variant forward when r is even and
- * backward when odd, so two variants give A B B A A B B A ... and each variant's mean position is
- * the same.
- */
-export function interleavedOrder(variants: number, repeat: number): { variant: number; repeat: number }[] {
-  const order: { variant: number; repeat: number }[] = [];
-  for (let r = 0; r < repeat; r++) {
-    for (let i = 0; i < variants; i++) order.push({ variant: r % 2 === 0 ? i : variants - 1 - i, repeat: r });
-  }
-  return order;
-}
-
 /** The run's own settings every variant starts from (the command's flags). */
 export interface BaseSettings {
   readonly backend: BackendName;
@@ -125,7 +115,7 @@ function pipelineOf(base: BaseSettings, s: VariantSettings): PipelineVariants {
 }
 
 /** A sample's scalar results: wall-clock times (vary run to run) and counts (fixed by the seed). */
-export function figuresOf(r: RunDayResult, backend: OpenedBackend, sampleWallMs: number, slowdownMs: number): Record<string, number> {
+export function figuresOf(r: RunDayResult, backend: OpenedBackend, m: { wallMs: number; cpuMs: number; slowdownMs: number }): Record<string, number> {
   const rt = r.realtime;
   const stats = backend.stats();
   const figures: Record<string, number> = {
@@ -135,8 +125,9 @@ export function figuresOf(r: RunDayResult, backend: OpenedBackend, sampleWallMs:
     ingestMs: rt.ingestMs,
     settleP50Ms: rt.settleLatencyMs.p50,
     settleP99Ms: rt.settleLatencyMs.p99,
-    sampleWallMs,
-    testSlowdownMs: Math.round(slowdownMs * 1000) / 1000,
+    sampleWallMs: m.wallMs,
+    sampleCpuMs: m.cpuMs,
+    testSlowdownMs: Math.round(m.slowdownMs * 1000) / 1000,
     ticketsLoaded: r.ticketsLoaded,
     settledTickets: r.settledTickets,
     settledUsers: rt.settledUsers,
@@ -150,7 +141,17 @@ export function figuresOf(r: RunDayResult, backend: OpenedBackend, sampleWallMs:
   return figures;
 }
 
-async function runSample(base: BaseSettings, spec: VariantSpec, log: (line: string) => void): Promise<Omit<SampleResult, 'repeat' | 'order'>> {
+/**
+ * A full garbage collection before every sample: otherwise a sample inherits the garbage of the
+ * one before and pays for collecting it, which adds noise that depends on the run order.
+ */
+function collectGarbage(): void {
+  setFlagsFromString('--expose-gc');
+  (runInNewContext('gc') as () => void)();
+}
+
+/** One sample of one variant: a fresh backend, the seeded day settled, its figures. */
+export async function runSample(base: BaseSettings, spec: VariantSpec, log: (line: string) => void): Promise<Omit<SampleResult, 'repeat' | 'order'>> {
   const s = spec.parsed;
   const day = smokeRaceDay(base.seed, createRng(`raceday-run/smoke/${base.seed}`).fork('workload'), { usersMin: base.users, usersMax: base.users, ticketsPerUserMax: 4, stakeUnitsMax: 10 });
   const perCommit = s.settlementsPerCommit ?? base.settlementsPerCommit;
@@ -162,16 +163,20 @@ async function runSample(base: BaseSettings, spec: VariantSpec, log: (line: stri
   };
   const backend = await openBackend(base.backend, options);
   try {
+    collectGarbage();
     const slowdown = startSlowdown(s.testSlowdown ?? 0);
     const start = performance.now();
+    const cpuStart = process.threadCpuUsage();
     let r: RunDayResult;
     try {
       r = await runDay({ day, backend, variants: pipelineOf(base, s), workers: s.workers ?? base.workers, maxInFlight: s.maxInFlight ?? base.maxInFlight, timeoutMs: base.timeoutMs });
     } finally {
       slowdown.stop();
     }
-    const wall = Math.round((performance.now() - start) * 1000) / 1000;
-    return { variant: spec.name, figures: figuresOf(r, backend, wall, slowdown.spentMs()), invariants: r.invariants, ok: r.ok };
+    const wallMs = Math.round((performance.now() - start) * 1000) / 1000;
+    const cpu = process.threadCpuUsage(cpuStart);
+    const cpuMs = Math.round(cpu.user + cpu.system) / 1000; // the main thread: where every handler runs
+    return { variant: spec.name, figures: figuresOf(r, backend, { wallMs, cpuMs, slowdownMs: slowdown.spentMs() }), invariants: r.invariants, ok: r.ok };
   } finally {
     await backend.close();
   }
@@ -181,6 +186,11 @@ export interface RunVariantsOptions {
   readonly base: BaseSettings;
   readonly specs: readonly VariantSpec[];
   readonly repeat: number;
+  /**
+   * Unrecorded rounds run first (every variant once per round): the first run in a process pays
+   * for compiling the code, which would otherwise count against whichever variant runs first.
+   */
+  readonly warmup?: number;
   /** Called after every sample (progress, recording). */
   readonly onSample?: (s: SampleResult, done: number, total: number) => void;
   readonly log?: (line: string) => void;
@@ -193,6 +203,7 @@ export async function runVariants(o: RunVariantsOptions): Promise<SampleResult[]
     if (names.has(s.name)) throw new RangeError(`variant name "${s.name}" is given twice`);
     names.add(s.name);
   }
+  for (const step of interleavedOrder(o.specs.length, o.warmup ?? 0)) await runSample(o.base, o.specs[step.variant] as VariantSpec, o.log ?? (() => undefined));
   const order = interleavedOrder(o.specs.length, o.repeat);
   const out: SampleResult[] = [];
   for (const [i, step] of order.entries()) {

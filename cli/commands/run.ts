@@ -18,6 +18,7 @@ import { BACKENDS, BackendUnavailableError, exitOnInterrupt, isBackendName, open
 import type { CommandModule } from '../main.ts';
 import { runReplay } from '../run-replay.ts';
 import { dayProgress, finishRecording, recordDayRun, sampleBackend, startRecording } from '../run-record.ts';
+import { parseVariantFlags, runVariantsCommand } from '../run-variants.ts';
 
 const usage = `usage: raceday run [--scenario smoke|typical-day|midnight|grand-prix|chaos|FILE] [--json] [options]
 
@@ -50,17 +51,22 @@ store's final state back through its client.
   --project P               google: the Google Cloud project (required); emulators: default fresh per run
   --spanner-instance I      google only: Spanner instance (default raceday)
   --spanner-database D      google only: Spanner database (default raceday)
+  --variant NAME=SETTINGS   smoke: run this design variant too (repeatable; SETTINGS is key=value,...
+                            of fanout, notify, settlePath, workers, maxInFlight, spannerShards,
+                            settlementsPerCommit, testSlowdown; empty for the defaults: base=);
+                            every variant settles the same seeded day, interleaved A B B A
+  --repeat K                with --variant: samples per variant (default 1; 8 or more to gate wall-clock figures)
   --json                    one JSON object
   --out DIR                 smoke: also write the run record DIR/metrics.json and every output made
                             from it (summary.md, junit.xml, metrics.prom, report.html); see
-                            docs/run-record.md and "raceday report"
+                            docs/run-record.md and "raceday report"; with --variant, every sample
 
 Exit code 1 when an invariant fails; 130/143 after Ctrl-C/SIGTERM (emulators this run started are stopped).`;
 
 const RUN_TIMEOUT_MS = 300_000;
 
 /** Options of the checked smoke day that a generated-scenario replay has no use for: refused there, not ignored. */
-const SMOKE_ONLY = ['users', 'fanout', 'notify', 'workers', 'max-in-flight', 'strategy', 'project', 'spanner-shards', 'spanner-instance', 'spanner-database'] as const;
+const SMOKE_ONLY = ['users', 'fanout', 'notify', 'workers', 'max-in-flight', 'strategy', 'project', 'spanner-shards', 'spanner-instance', 'spanner-database', 'variant', 'repeat'] as const;
 const REPLAY_ONLY = ['speed', 'bets'] as const;
 const EMULATORS_ONLY = ['spanner-shards', 'strategy'] as const;
 const GOOGLE_ONLY = ['spanner-instance', 'spanner-database'] as const;
@@ -259,7 +265,7 @@ export const command: CommandModule = {
   usage,
   run: (argv) =>
     withUsage(usage, async () => {
-      const { flags } = parseArgs(argv, {
+      const { flags, lists } = parseArgs(argv, {
         scenario: { type: 'string' },
         seed: { type: 'int', min: 0, max: 2 ** 31 },
         users: { type: 'int', min: 1, max: 200_000 },
@@ -277,6 +283,8 @@ export const command: CommandModule = {
         speed: { type: 'int', min: 0, max: 1_000_000 },
         bets: { type: 'string', choices: ['load', 'place'] },
         json: { type: 'boolean' },
+        variant: { type: 'string', repeatable: true },
+        repeat: { type: 'int', min: 1, max: 1_000 },
         out: { type: 'string' },
       });
       const scenario = String(flags['scenario'] ?? 'smoke');
@@ -294,6 +302,12 @@ export const command: CommandModule = {
       if (backend !== 'google') refuseOptions(flags, GOOGLE_ONLY, (name) => `--${name} applies to --backend google only`);
       if (backend === 'memory' && flags['project'] !== undefined) throw new UsageError('--project applies to --backend emulators or google, not memory');
       if (backend === 'google' && flags['project'] === undefined) throw new UsageError('--backend google needs --project P (real Google Cloud is never used by default)');
+      if (lists['variant'] !== undefined) {
+        if (backend === 'google') throw new UsageError('--variant runs on --backend memory or emulators (each sample provisions a fresh backend)');
+        const base = { backend, seed: num(flags, 'seed', 1), users: num(flags, 'users', DEFAULT_USERS), variants: variantsOf(flags), workers: num(flags, 'workers', SMOKE_STAGE_DEFAULTS.workers), maxInFlight: num(flags, 'max-in-flight', SMOKE_STAGE_DEFAULTS.maxInFlight), spannerShards: num(flags, 'spanner-shards', 1), ...(typeof flags['settlements-per-commit'] === 'number' ? { settlementsPerCommit: flags['settlements-per-commit'] } : {}), strategy: (str(flags, 'strategy') ?? 'auto') as StrategyChoice, timeoutMs: RUN_TIMEOUT_MS };
+        return runVariantsCommand({ base, specs: parseVariantFlags(lists['variant'].map(String)), repeat: num(flags, 'repeat', 1), out: str(flags, 'out'), json: flags['json'] === true, argv });
+      }
+      if (flags['repeat'] !== undefined) throw new UsageError('--repeat applies with --variant');
       return runSmoke(backend, flags, argv);
     }),
 };
