@@ -2,7 +2,7 @@
 // measured, and every output written from the record at the end (metrics.json, summary.md,
 // junit.xml, metrics.prom, report.html). Kept out of the command files so each only adds a flag
 // and a call.
-import { writeOutputs, type HtmlRenderer, type WrittenOutputs } from '../reports/record/outputs.ts';
+import { writeOutputs, type WrittenOutputs } from '../reports/record/outputs.ts';
 import { RunRecorder, type RecorderOptions } from '../reports/record/recorder.ts';
 import type { RunRecord } from '../reports/record/schema.ts';
 import type { OpenedBackend } from '../sim/open-backend.ts';
@@ -10,8 +10,6 @@ import { recordRealtime, setTimelineSink, startBacklogSampler } from '../sim/rec
 import type { RunDayOptions, RunDayResult } from '../sim/run-day.ts';
 import { createProgress, defaultProgressMode, type ProgressMode } from '../cmdline/progress.ts';
 
-/** The HTML report's renderer, once the report page is built (undefined: report.html is not written). */
-export const htmlRenderer: HtmlRenderer | undefined = undefined;
 
 /** A recorder started now, for a command writing `--out DIR`. */
 export function startRecording(o: RecorderOptions): RunRecorder {
@@ -53,7 +51,7 @@ export function recordDayRun(rec: RunRecorder, r: RunDayResult, summary: DayRunS
 /** Stops the recorder and writes the record and every output into `dir`; says so on stderr. */
 export async function finishRecording(rec: RunRecorder, ok: boolean, dir: string, log: (line: string) => void = (l) => void process.stderr.write(`${l}\n`)): Promise<{ record: RunRecord; written: WrittenOutputs }> {
   const record = rec.stop(ok);
-  const written = await writeOutputs(dir, { records: [record] }, htmlRenderer, record);
+  const written = await writeOutputs(dir, { records: [record] }, undefined, record);
   log(`${record.command}: wrote ${written.files.join(', ')} to ${dir} in ${written.ms} ms`);
   return { record, written };
 }
