@@ -57,7 +57,7 @@ store's final state back through its client.
                             every variant settles the same seeded day, interleaved A B B A
   --repeat K                with --variant: samples per variant (default 1; 8 or more to gate wall-clock figures)
   --json                    one JSON object
-  --out DIR                 smoke: also write the run record DIR/metrics.json and every output made
+  --out DIR                 also write the run record DIR/metrics.json and every output made
                             from it (summary.md, junit.xml, metrics.prom, report.html); see
                             docs/run-record.md and "raceday report"; with --variant, every sample
 
@@ -294,7 +294,7 @@ export const command: CommandModule = {
         if (backend !== 'memory') throw new UsageError(`--scenario ${scenario} replays on the memory backend only for now; on ${backend} use --scenario smoke`);
         refuseOptions(flags, SMOKE_ONLY, (name) => `--${name} applies to --scenario smoke only; a replay of ${scenario} does not use it (drop it)`);
         const bets = flags['bets'] === 'place' ? 'place' : 'load';
-        return runReplay({ scenario, seed: num(flags, 'seed', 1), speed: num(flags, 'speed', 0), bets, json: flags['json'] === true });
+        return runReplay({ scenario, seed: num(flags, 'seed', 1), speed: num(flags, 'speed', 0), bets, json: flags['json'] === true, argv, ...(typeof flags['out'] === 'string' ? { out: flags['out'] } : {}) });
       }
       refuseOptions(flags, REPLAY_ONLY, (name) => `--${name} applies to generated scenarios (e.g. --scenario typical-day), not to smoke`);
       if (!isBackendName(backend)) throw new UsageError(`--backend must be one of ${BACKENDS.join(', ')}, got "${backend}"`);
