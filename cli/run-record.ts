@@ -2,7 +2,9 @@
 // measured, and every output written from the record at the end (metrics.json, summary.md,
 // junit.xml, metrics.prom, report.html). Kept out of the command files so each only adds a flag
 // and a call.
+import { readFileSync } from 'node:fs';
 import { writeOutputs, type WrittenOutputs } from '../reports/record/outputs.ts';
+import { CONTAINER_IMAGES } from '../emulators/limits.ts';
 import { RunRecorder, type RecorderOptions } from '../reports/record/recorder.ts';
 import type { RunRecord } from '../reports/record/schema.ts';
 import type { OpenedBackend } from '../sim/open-backend.ts';
@@ -10,6 +12,8 @@ import { recordRealtime, setTimelineSink, startBacklogSampler } from '../sim/rec
 import type { RunDayOptions, RunDayResult } from '../sim/run-day.ts';
 import { createProgress, defaultProgressMode, type ProgressMode } from '../cmdline/progress.ts';
 
+
+const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { dependencies?: Record<string, string> };
 
 /** A recorder started now, for a command writing `--out DIR`. */
 export function startRecording(o: RecorderOptions): RunRecorder {
@@ -36,13 +40,27 @@ export interface DayRunSummary {
   readonly [figure: string]: unknown;
 }
 
+/** The versions an emulator run used: the emulators raceday pins (images and local packages alike) and the client libraries. */
+function recordVersions(rec: RunRecorder, backend: unknown): void {
+  if (backend !== 'emulators' && backend !== 'google') return;
+  if (backend === 'emulators') {
+    rec.emulatorVersion('pubsub-emulator', CONTAINER_IMAGES.pubsub.split(':')[1] ?? CONTAINER_IMAGES.pubsub);
+    rec.emulatorVersion('spanner-emulator', CONTAINER_IMAGES.spanner.split(':')[1] ?? CONTAINER_IMAGES.spanner);
+  }
+  for (const name of ['@google-cloud/pubsub', '@google-cloud/spanner']) {
+    const v = pkg.dependencies?.[name];
+    if (v !== undefined) rec.emulatorVersion(name, v);
+  }
+}
+
 /** A `raceday run` day (runDay) into the recorder: latencies, invariants, counters, figures. */
 export function recordDayRun(rec: RunRecorder, r: RunDayResult, summary: DayRunSummary): void {
+  recordVersions(rec, summary['backend']);
   recordRealtime(rec, r.realtime.timeline);
   for (const inv of r.invariants) rec.invariant(inv);
   for (const e of r.realtime.errors) rec.error(e);
   rec.counters(summary.counters as Record<string, unknown>);
-  const { counters: _counters, settleLatencyMs: _latency, where, seed: _seed, workers, maxInFlight, spannerShards, variants, ...rest } = summary;
+  const { counters: _counters, settleLatencyMs: _latency, backend: _backend, where, seed: _seed, workers, maxInFlight, spannerShards, variants, ...rest } = summary;
   rec.configure(JSON.parse(JSON.stringify({ workers, maxInFlight, spannerShards, variants, where })) as RunRecord['configuration']);
   // Every other number of the printed summary is a figure: makespans, counts, backlog maxima, phases.
   rec.figures(numbers(rest));

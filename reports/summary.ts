@@ -121,7 +121,7 @@ function runSection(records: readonly RunRecord[], baseline: RunRecord | undefin
   const rows = all.map(([name, r]) => {
     const e = r.environment;
     const load = `${e.loadAverage.start.map((x) => x.toFixed(2)).join(' ')} -> ${e.loadAverage.end.map((x) => x.toFixed(2)).join(' ')}`;
-    return [name, r.runId, `raceday ${r.command} ${r.argv.join(' ')}`.trim(), r.seed === null ? '-' : String(r.seed), `${(r.wallMs / 1000).toFixed(2)} s (${r.clock})`, `${e.cpuCount} x ${e.cpuModel}; node ${e.node}; ${e.os}`, load];
+    return [name, r.runId, `raceday ${r.command} ${r.argv.join(' ')}`.trim(), r.seed === null ? '-' : String(r.seed), `${(r.wallMs / 1000).toFixed(2)} s (${r.clock})`, `${e.cpuCount} x ${e.cpuModel}; node ${e.node}; ${e.os}${Object.keys(e.emulators).length === 0 ? '' : `; ${Object.entries(e.emulators).map(([k, v]) => `${k} ${v}`).join(', ')}`}`, load];
   });
   return ['', '## Runs', '', ...table(['run', 'id', 'command', 'seed', 'wall', 'machine', 'load average'], rows, 'runs')];
 }
