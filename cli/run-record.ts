@@ -150,3 +150,13 @@ export async function runBenchRecorded(target: string, argv: readonly string[], 
   await finishRecording(rec, code === 0 && result !== undefined, out);
   return code;
 }
+
+/** Progress of a run of samples (design variants, repeats): done/total, rate, ETA, and the last sample. */
+export function sampleProgress(label: string, mode: ProgressMode = defaultProgressMode()): (s: { variant: string; repeat: number; ok: boolean; figures: Readonly<Record<string, number>> }, done: number, total: number) => void {
+  const p = createProgress({ mode, label });
+  p.phase('sampling');
+  return (s, done, total) => {
+    p.update(done, `last: ${s.variant} #${s.repeat} makespan ${s.figures['makespanMs']} ms${s.ok ? '' : ' (an invariant FAILED)'}`, total);
+    if (done >= total) p.done();
+  };
+}
