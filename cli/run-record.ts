@@ -10,7 +10,7 @@ import type { RunRecord } from '../reports/record/schema.ts';
 import type { OpenedBackend } from '../sim/open-backend.ts';
 import { recordRealtime, setTimelineSink, startBacklogSampler } from '../sim/record-run.ts';
 import type { RunDayOptions, RunDayResult } from '../sim/run-day.ts';
-import { createProgress, defaultProgressMode, type ProgressMode } from '../cmdline/progress.ts';
+import { createProgress, defaultProgressMode, formatDuration, type ProgressMode } from '../cmdline/progress.ts';
 
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { dependencies?: Record<string, string> };
@@ -151,12 +151,21 @@ export async function runBenchRecorded(target: string, argv: readonly string[], 
   return code;
 }
 
-/** Progress of a run of samples (design variants, repeats): done/total, rate, ETA, and the last sample. */
-export function sampleProgress(label: string, mode: ProgressMode = defaultProgressMode()): (s: { variant: string; repeat: number; ok: boolean; figures: Readonly<Record<string, number>> }, done: number, total: number) => void {
-  const p = createProgress({ mode, label });
+/**
+ * Progress of a run of samples (design variants, repeats): on a terminal the bar (done/total,
+ * rate, ETA, the last sample); elsewhere one line per sample, each a unit of seconds worth
+ * logging, with the ETA.
+ */
+export function sampleProgress(label: string, mode: ProgressMode = defaultProgressMode(), write: (text: string) => void = (t) => void process.stderr.write(t)): (s: { variant: string; repeat: number; ok: boolean; figures: Readonly<Record<string, number>> }, done: number, total: number) => void {
+  const p = createProgress({ mode: mode === 'bar' ? 'bar' : 'off', label, write });
   p.phase('sampling');
   return (s, done, total) => {
-    p.update(done, `last: ${s.variant} #${s.repeat} makespan ${s.figures['makespanMs']} ms${s.ok ? '' : ' (an invariant FAILED)'}`, total);
+    const last = `${s.variant} #${s.repeat} makespan ${s.figures['makespanMs']} ms${s.ok ? '' : ' (an invariant FAILED)'}`;
+    p.update(done, `last: ${last}`, total);
+    if (mode === 'lines') {
+      const eta = p.state().etaS;
+      write(`  sample ${done}/${total}: ${last}${eta === undefined || done >= total ? '' : ` (ETA ${formatDuration(eta)})`}\n`);
+    }
     if (done >= total) p.done();
   };
 }
