@@ -147,6 +147,7 @@ export function renderSummary(i: SummaryInput): string {
   if (i.records.length === 0) throw new Error('invariant violated: a summary needs at least one run record');
   const gates = gatesOf(i.records, i.gates);
   const v = verdictOf(i.records, gates);
+  const hasFigures = [i.baseline, ...i.records].some((r) => r !== undefined && Object.keys(r.figures).length > 0) || i.records.every((r) => r.variants.length === 0);
   const first = i.records[0] as RunRecord;
   const title = `# ${v.verdict}: raceday ${first.command} ${first.scenario} on ${first.backend}${i.records.length > 1 ? ` (+${i.records.length - 1} more runs)` : ''}`;
   const lines = [
@@ -154,11 +155,11 @@ export function renderSummary(i: SummaryInput): string {
     '',
     `**${v.verdict}**: ${v.reasons.join(', ')}.${i.baseline === undefined ? '' : ` Compared with baseline ${i.baseline.runId}.`}`,
     '',
-    '## Figures',
-    '',
-    ...deltaSection(i),
+    // The delta table first: the figures' (against the baseline or the first run), or, for a run
+    // of design variants without figures of its own, the variants' (against the first variant).
+    ...(hasFigures ? ['## Figures', '', ...deltaSection(i)] : variantSection(i.records).slice(1)),
     ...gateSection(gates),
-    ...variantSection(i.records),
+    ...(hasFigures ? variantSection(i.records) : []),
     ...stageSection(i.records),
     ...invariantSection(i.records),
     ...errorSection(i.records),
