@@ -1,15 +1,17 @@
 // `raceday gate`: judges a run record against a rules file (docs/gate.md) and exits with a code a
 // CI job can act on. With --compare REF it first measures both sides itself: a checkout of REF
 // (A) against this tree (B), interleaved, on the same machine (cli/gate-compare.ts).
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { evaluateGate, gateRecordsOf } from '../../reports/gate/evaluate.ts';
 import { GATE_EXIT, gateExitCode, type GateResult } from '../../reports/gate/result.ts';
 import { needsBaseline, parseRules, type Rules } from '../../reports/gate/rules.ts';
+import { writeOutputs } from '../../reports/record/outputs.ts';
 import { parseRunRecord, type RunRecord } from '../../reports/record/schema.ts';
 import { parseArgs, UsageError, withUsage } from '../args.ts';
 import { runVariantGate } from '../../sim/variant-gate.ts';
 import { runCompare, COMPARE_DEFAULTS } from '../gate-compare.ts';
+import { htmlRenderer } from '../run-record.ts';
 import { parseVariantFlags } from '../run-variants.ts';
 import type { CommandModule } from '../main.ts';
 
@@ -38,7 +40,9 @@ and the interval's lower bound is past the practical threshold (default 10%).
   --max-repeat M       --compare, --variant: while a statistical rule is inconclusive, two more
                        rounds run (A B, B A), up to M samples a side (default ${COMPARE_DEFAULTS.maxRepeat})
   --json               the results as one JSON object
-  --out DIR            writes DIR/gate.json (the results) and DIR/metrics.json (the record, gates attached)
+  --out DIR            writes DIR/gate.json (the results), DIR/metrics.json (the record, its gates
+                       attached) and the outputs made from it: summary.md, junit.xml (a test case
+                       per rule), metrics.prom
 
 Exit codes: 0 every rule passed (inconclusive ones only warn); 99 a deterministic rule was
 breached (as k6 exits on a threshold); 98 a statistical regression; 97 inconclusive after the
@@ -77,12 +81,14 @@ export function renderResults(results: readonly GateResult[], exit: number): str
   return lines.join('\n');
 }
 
-async function report(rules: Rules, record: RunRecord, results: GateResult[], flags: Record<string, unknown>): Promise<number> {
+async function report(rules: Rules, record: RunRecord, results: GateResult[], flags: Record<string, unknown>, baseline?: RunRecord): Promise<number> {
   const exit = gateExitCode(results, rules.settings.inconclusive === 'fail');
   if (typeof flags['out'] === 'string') {
-    await mkdir(flags['out'], { recursive: true });
+    // The record with its gates, and every output made from it (summary.md, junit.xml with one
+    // test case per rule, ...), so a CI job publishes the gate like any run.
+    const judged = { ...record, gates: gateRecordsOf(rules, results) };
+    await writeOutputs(flags['out'], { records: [judged], ...(baseline === undefined ? {} : { baseline }), gates: results }, htmlRenderer, judged);
     await writeFile(join(flags['out'], 'gate.json'), `${JSON.stringify({ exitCode: exit, results }, null, 2)}\n`);
-    await writeFile(join(flags['out'], 'metrics.json'), `${JSON.stringify({ ...record, gates: gateRecordsOf(rules, results) })}\n`);
   }
   if (flags['json'] === true) process.stdout.write(`${JSON.stringify({ exitCode: exit, results })}\n`);
   else process.stdout.write(`${renderResults(results, exit)}\n`);
@@ -140,6 +146,6 @@ export const command: CommandModule = {
         const needs = rules.rules.find(needsBaseline);
         if (needs !== undefined) throw new UsageError(`rule "${needs.name}" compares to a baseline: give --baseline B.json`);
       }
-      return report(rules, record, evaluateGate(rules, record, baseline), flags);
+      return report(rules, record, evaluateGate(rules, record, baseline), flags, baseline);
     }),
 };
