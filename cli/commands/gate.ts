@@ -133,8 +133,16 @@ export const command: CommandModule = {
       if (typeof flags['compare'] === 'string') {
         if (positionals.length > 0) throw new UsageError(`--compare measures its own record; drop the record ${positionals[0]}`);
         if (flags['baseline'] !== undefined) throw new UsageError('--baseline applies to a given record, not to --compare (both sides are measured now)');
-        const { record, results } = await runCompare({ ref: flags['compare'], rules, ...measure, log: (line) => process.stderr.write(`${line}\n`) });
-        return report(rules, record, results, flags);
+        let compared: Awaited<ReturnType<typeof runCompare>>;
+        try {
+          compared = await runCompare({ ref: flags['compare'], rules, ...measure, log: (line) => process.stderr.write(`${line}\n`) });
+        } catch (e) {
+          if (e instanceof UsageError) throw e;
+          // A side that cannot be built or run (an old checkout without this option, npm ci failing) is no verdict.
+          process.stderr.write(`raceday gate: --compare ${flags['compare']} could not measure both sides: ${(e as Error).message}\n`);
+          return GATE_EXIT.usage;
+        }
+        return report(rules, compared.record, compared.results, flags);
       }
       const given = COMPARE_ONLY.find((n) => flags[n] !== undefined);
       if (given !== undefined) throw new UsageError(`--${given} applies to --compare and --variant only`);
