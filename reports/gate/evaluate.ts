@@ -153,7 +153,8 @@ export function judgeComparison(r: StatisticalRule, names: { a: string; b: strin
     threshold,
   };
   const significant = pHolm < settings.alpha;
-  const head = `${r.figure}: ${names.b} vs ${names.a} ${pct(worse)} ${lowerBetter ? 'slower' : 'lower'} (95% CI ${pct(worseLow)} .. ${pct(worseHigh)}; medians ${fmt(c.medianA)} -> ${fmt(c.medianB)}), p ${fmt(c.test.p)} (Holm ${fmt(pHolm)}), n ${c.nA}/${c.nB}`;
+  const change = worse === null ? 'no relative change (A\'s median is 0)' : `${Math.abs(worse * 100).toFixed(1)}% ${worse >= 0 ? 'worse' : 'better'}`;
+  const head = `${r.figure}: ${names.b} vs ${names.a} ${change} (95% CI ${pct(worseLow)} .. ${pct(worseHigh)}, positive is worse; medians ${fmt(c.medianA)} -> ${fmt(c.medianB)}), p ${fmt(c.test.p)} (Holm ${fmt(pHolm)}), n ${c.nA}/${c.nB}`;
   if (c.nA < settings.minSamples || c.nB < settings.minSamples) {
     return result(r.name, 'inconclusive', numbers, `${head}: at least ${settings.minSamples} samples a side are needed`);
   }
