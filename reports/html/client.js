@@ -24,7 +24,7 @@
         label: chart.series[i].label,
         stroke: PALETTE[i % PALETTE.length],
         width: 1.5,
-        spanGaps: false,
+        spanGaps: chart.spanGaps === true,
         value: function (u, v) { return v == null ? '-' : String(v); },
       });
     }

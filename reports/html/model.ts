@@ -31,6 +31,12 @@ export interface Chart {
   readonly x: number;
   readonly series: readonly ChartSeries[];
   readonly reduce: Reduce;
+  /**
+   * Join a line across null points. Latency charts mark intervals with no data by an explicit
+   * null (a real gap); timelines sampled at different instants share a union x axis, where a
+   * null only means "not sampled here".
+   */
+  readonly spanGaps: boolean;
 }
 
 export interface ChartGroup {

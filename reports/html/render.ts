@@ -58,7 +58,7 @@ function chartData(model: ReportModel): unknown {
   const charts: Record<string, unknown> = {};
   for (const run of model.runs) {
     for (const group of run.chartGroups) {
-      for (const c of group.charts) charts[c.id] = { title: c.title, unit: c.unit, x: c.x, series: c.series };
+      for (const c of group.charts) charts[c.id] = { title: c.title, unit: c.unit, x: c.x, spanGaps: c.spanGaps, series: c.series };
     }
   }
   return { axes: model.axes, charts };
