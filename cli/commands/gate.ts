@@ -11,7 +11,6 @@ import { parseRunRecord, type RunRecord } from '../../reports/record/schema.ts';
 import { parseArgs, UsageError, withUsage } from '../args.ts';
 import { runVariantGate } from '../../sim/variant-gate.ts';
 import { runCompare, COMPARE_DEFAULTS } from '../gate-compare.ts';
-import { htmlRenderer } from '../run-record.ts';
 import { parseVariantFlags } from '../run-variants.ts';
 import type { CommandModule } from '../main.ts';
 
@@ -42,7 +41,7 @@ and the interval's lower bound is past the practical threshold (default 10%).
   --json               the results as one JSON object
   --out DIR            writes DIR/gate.json (the results), DIR/metrics.json (the record, its gates
                        attached) and the outputs made from it: summary.md, junit.xml (a test case
-                       per rule), metrics.prom
+                       per rule), metrics.prom, report.html
 
 Exit codes: 0 every rule passed (inconclusive ones only warn); 99 a deterministic rule was
 breached (as k6 exits on a threshold); 98 a statistical regression; 97 inconclusive after the
@@ -87,7 +86,7 @@ async function report(rules: Rules, record: RunRecord, results: GateResult[], fl
     // The record with its gates, and every output made from it (summary.md, junit.xml with one
     // test case per rule, ...), so a CI job publishes the gate like any run.
     const judged = { ...record, gates: gateRecordsOf(rules, results) };
-    await writeOutputs(flags['out'], { records: [judged], ...(baseline === undefined ? {} : { baseline }), gates: results }, htmlRenderer, judged);
+    await writeOutputs(flags['out'], { records: [judged], ...(baseline === undefined ? {} : { baseline }), gates: results }, undefined, judged);
     await writeFile(join(flags['out'], 'gate.json'), `${JSON.stringify({ exitCode: exit, results }, null, 2)}\n`);
   }
   if (flags['json'] === true) process.stdout.write(`${JSON.stringify({ exitCode: exit, results })}\n`);
