@@ -64,5 +64,6 @@ describe('raceday run --variant', () => {
     expect((await capture(() => run.run(['--repeat', '3']))).err).toMatch(/--repeat applies with --variant/);
     expect((await capture(() => run.run(['--scenario', 'typical-day', '--variant', 'A=']))).err).toMatch(/--variant applies to --scenario smoke only/);
     expect((await capture(() => run.run(['--variant', 'A=', '--variant', 'A=workers=2']))).err).toMatch(/the name "A" is given twice/);
+    expect((await capture(() => run.run(['--variant', 'A=spannerShards=2']))).err).toMatch(/--variant A: spannerShards applies to the Spanner backends/);
   });
 });

@@ -225,7 +225,7 @@ export function effectiveSettings(base: BaseSettings, spec: VariantSpec): Record
     settlePath: v.settlePath ?? DEFAULT_VARIANTS.settlePath ?? 'objects',
     workers: s.workers ?? base.workers,
     maxInFlight: s.maxInFlight ?? base.maxInFlight,
-    ...(base.backend === 'memory' ? {} : { spannerShards: s.spannerShards ?? base.spannerShards }),
+    ...(base.backend === 'memory' ? {} : { spannerShards: s.spannerShards ?? base.spannerShards, settlementsPerCommit: s.settlementsPerCommit ?? base.settlementsPerCommit ?? 'backend default' }),
     testSlowdown: s.testSlowdown ?? 0,
   };
 }

@@ -122,7 +122,7 @@ export const command: CommandModule = {
       const measure = { users: typeof flags['users'] === 'number' ? flags['users'] : COMPARE_DEFAULTS.users, seed: typeof flags['seed'] === 'number' ? flags['seed'] : 1, repeat: typeof flags['repeat'] === 'number' ? flags['repeat'] : rules.settings.minSamples, maxRepeat: typeof flags['max-repeat'] === 'number' ? flags['max-repeat'] : COMPARE_DEFAULTS.maxRepeat };
       if (lists['variant'] !== undefined) {
         if (flags['compare'] !== undefined || positionals.length > 0 || flags['baseline'] !== undefined) throw new UsageError('--variant measures its own record: drop --compare, --baseline and the record');
-        const specs = parseVariantFlags(lists['variant'].map(String));
+        const specs = parseVariantFlags(lists['variant'].map(String), 'memory');
         if (specs.length < 2) throw new UsageError('--variant needs at least two variants to compare (e.g. --variant A= --variant B=workers=4)');
         if (measure.maxRepeat < measure.repeat) throw new UsageError(`--max-repeat ${measure.maxRepeat} is below the samples to start with (${measure.repeat})`);
         const log = (line: string) => process.stderr.write(`${line}\n`);
