@@ -52,7 +52,7 @@ store's final state back through its client.
   --spanner-instance I      google only: Spanner instance (default raceday)
   --spanner-database D      google only: Spanner database (default raceday)
   --variant NAME=SETTINGS   smoke: run this design variant too (repeatable; SETTINGS is key=value,...
-                            of fanout, notify, settlePath, workers, maxInFlight, spannerShards,
+                            of fanout, notify, settlePath, workers, maxInFlight, ackDeadlineMs, spannerShards,
                             settlementsPerCommit, testSlowdown; empty for the defaults: base=);
                             every variant settles the same seeded day, interleaved A B B A
   --repeat K                with --variant: samples per variant (default 1; 8 or more to gate wall-clock figures)
