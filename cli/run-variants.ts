@@ -12,11 +12,16 @@ import { finishRecording, sampleProgress } from './run-record.ts';
 /** Figures the table shows per variant (the record holds them all). */
 const SHOWN = ['makespanMs', 'notifyMakespanMs', 'rankingMakespanMs', 'settleP99Ms', 'settledTickets'] as const;
 
-export function parseVariantFlags(texts: readonly string[]): VariantSpec[] {
+/** Settings only the Spanner backends use: refused on memory rather than ignored. */
+const SPANNER_ONLY = ['spannerShards', 'settlementsPerCommit'] as const;
+
+export function parseVariantFlags(texts: readonly string[], backend: string): VariantSpec[] {
   const specs: VariantSpec[] = [];
   for (const t of texts) {
     const r = parseVariant(t);
     if (!r.ok) throw new UsageError(`--variant ${r.error.message}`);
+    const spannerOnly = backend === 'memory' ? SPANNER_ONLY.find((k) => r.value.parsed[k] !== undefined) : undefined;
+    if (spannerOnly !== undefined) throw new UsageError(`--variant ${r.value.name}: ${spannerOnly} applies to the Spanner backends (use --backend emulators)`);
     if (specs.some((s) => s.name === r.value.name)) throw new UsageError(`--variant: the name "${r.value.name}" is given twice`);
     specs.push(r.value);
   }
