@@ -86,7 +86,8 @@ function deltaRows(a: SampleSet, b: SampleSet): Cell[][] {
     num(r.hl.shift),
     interval(r.hl.low, r.hl.high, num),
     pct(r.relShift),
-    interval(r.relLow, r.relHigh, pct),
+    // Relative figures need a non-zero median of A; an interval needs enough samples.
+    r.relShift === null ? '– (median A is 0)' : interval(r.relLow, r.relHigh, pct),
     pValue(r.test.p),
     pValue(adjusted[i] ?? null),
   ]);
