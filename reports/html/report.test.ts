@@ -87,6 +87,12 @@ describe('renderReportHtml', () => {
     expectNear([breakdown?.rows[0]?.[6] as number], [50]);
   });
 
+  it('draws no chart for a stage or timeline without data, and still lists the stage with count 0', () => {
+    const model = buildReportModel([small({ stages: [{ name: 'notify', unit: 'us', description: 'd', intervals: [] }], series: [{ name: 'backlog-settle', kind: 'backlog', unit: 'messages', points: [] }] })]);
+    expect(model.runs[0]?.chartGroups).toEqual([]);
+    expect(model.runs[0]?.tables.find((t) => t.caption.startsWith('Per-stage'))?.rows).toEqual([['notify', 0, null, null, null, null, null, 0, 'd']]);
+  });
+
   it('past CHART_POINTS_MAX merges neighbouring intervals exactly and buckets timelines (two hours at 1 s: 3,600 points)', () => {
     const intervals = Array.from({ length: 7_200 }, (_, i) => ({ startMs: i * 1000, endMs: (i + 1) * 1000, histogram: histogramOf([(i + 1) * 1000]) }));
     const backlog = { name: 'backlog-settle', kind: 'backlog' as const, unit: 'messages', points: intervals.map((iv, i) => ({ tMs: iv.startMs, value: i })) };
