@@ -138,6 +138,14 @@ describe('renderReportHtml', () => {
     expect(highSame).toBeGreaterThan(0);
   });
 
+  it('leaves figures equal in every sample out of the table and the correction, and says which', () => {
+    const record = small({}, 0.25);
+    for (const v of record.variants) for (const smp of v.samples) smp.figures['deadLettered'] = 0;
+    const deltas = buildReportModel([record]).comparisons.find((c) => c.title.startsWith('Deltas'));
+    expect(deltas?.table.rows.map((r) => r[0])).toEqual(['makespanMs', 'notifyMakespanMs', 'notifyP99Ms']);
+    expect(deltas?.method).toContain('not tested (nor counted in the correction): user-batch against per-user: deadLettered.');
+  });
+
   it('compares against a baseline variant of the same name', () => {
     const baseline = small({ runId: 'base-run' }, 0);
     const current = small({ runId: 'pr-run' }, 0.25);
