@@ -2,16 +2,14 @@
 // measured, and every output written from the record at the end (metrics.json, summary.md,
 // junit.xml, metrics.prom, report.html). Kept out of the command files so each only adds a flag
 // and a call.
-import { writeOutputs, type HtmlRenderer, type WrittenOutputs } from '../reports/record/outputs.ts';
+import { writeOutputs, type WrittenOutputs } from '../reports/record/outputs.ts';
 import { RunRecorder, type RecorderOptions } from '../reports/record/recorder.ts';
 import type { RunRecord } from '../reports/record/schema.ts';
 import type { OpenedBackend } from '../sim/open-backend.ts';
-import { recordRealtime, startBacklogSampler } from '../sim/record-run.ts';
+import { recordRealtime, setTimelineSink, startBacklogSampler } from '../sim/record-run.ts';
 import type { RunDayOptions, RunDayResult } from '../sim/run-day.ts';
 import { createProgress, defaultProgressMode, type ProgressMode } from '../cmdline/progress.ts';
 
-/** The HTML report's renderer, once the report page is built (undefined: report.html is not written). */
-export const htmlRenderer: HtmlRenderer | undefined = undefined;
 
 /** A recorder started now, for a command writing `--out DIR`. */
 export function startRecording(o: RecorderOptions): RunRecorder {
@@ -53,7 +51,7 @@ export function recordDayRun(rec: RunRecorder, r: RunDayResult, summary: DayRunS
 /** Stops the recorder and writes the record and every output into `dir`; says so on stderr. */
 export async function finishRecording(rec: RunRecorder, ok: boolean, dir: string, log: (line: string) => void = (l) => void process.stderr.write(`${l}\n`)): Promise<{ record: RunRecord; written: WrittenOutputs }> {
   const record = rec.stop(ok);
-  const written = await writeOutputs(dir, { records: [record] }, htmlRenderer, record);
+  const written = await writeOutputs(dir, { records: [record] }, undefined, record);
   log(`${record.command}: wrote ${written.files.join(', ')} to ${dir} in ${written.ms} ms`);
   return { record, written };
 }
@@ -87,3 +85,50 @@ export function recordSim(rec: RunRecorder, checkers: readonly string[], violati
 
 /** Violations kept per checker in a record (the replay command reproduces any of them). */
 const SIM_VIOLATIONS_KEPT = 100;
+
+/** `--out DIR` (or `--out=DIR`) taken out of a bench target's arguments: the targets parse their own. */
+export function takeOutOption(argv: readonly string[]): { argv: string[]; out?: string; error?: string } {
+  const rest: string[] = [];
+  let out: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string;
+    if (a === '--out' || a.startsWith('--out=')) {
+      if (out !== undefined) return { argv: rest, error: 'option --out given more than once; give it once' };
+      out = a === '--out' ? argv[++i] : a.slice('--out='.length);
+      if (out === undefined || out === '' || out.startsWith('--')) return { argv: rest, error: 'option --out needs a folder' };
+    } else rest.push(a);
+  }
+  return out === undefined ? { argv: rest } : { argv: rest, out };
+}
+
+/**
+ * A bench target run with `--out DIR`: the target prints its JSON object as ever (--json is
+ * added); every real-time run inside it reports its latencies to the recorder, and the printed
+ * object's numbers become the record's figures, its strings and flags the configuration.
+ */
+export async function runBenchRecorded(target: string, argv: readonly string[], out: string, run: (argv: readonly string[]) => Promise<number>): Promise<number> {
+  const rec = startRecording({ command: `bench ${target}`, argv: [...argv, '--out', out], scenario: target, backend: target === 'emulators' ? 'emulators' : 'memory', seed: null });
+  const printed: string[] = [];
+  const write = process.stdout.write.bind(process.stdout);
+  process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+    printed.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
+    return (write as (...a: unknown[]) => boolean)(chunk, ...rest);
+  }) as typeof process.stdout.write;
+  setTimelineSink((t) => recordRealtime(rec, t));
+  let code: number;
+  try {
+    code = await run(argv.includes('--json') ? argv : [...argv, '--json']);
+  } finally {
+    process.stdout.write = write;
+    setTimelineSink(undefined);
+  }
+  const line = printed.join('').trim().split('\n').reverse().find((l) => l.startsWith('{'));
+  const result = line === undefined ? undefined : (JSON.parse(line) as Record<string, unknown>);
+  if (result === undefined) rec.error(`bench ${target} printed no JSON object`);
+  else {
+    rec.figures(numbers(result));
+    rec.configure(Object.fromEntries(Object.entries(result).filter(([, v]) => typeof v === 'string' || typeof v === 'boolean')) as RunRecord['configuration']);
+  }
+  await finishRecording(rec, code === 0 && result !== undefined, out);
+  return code;
+}

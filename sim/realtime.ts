@@ -14,6 +14,7 @@ import type { PipelineCounters } from '../pipeline/context.ts';
 import type { OfficialResult } from '../pipeline/ingest.ts';
 import { startPipeline, type PipelineOptions } from '../pipeline/runner.ts';
 import { RANKING_BROADCAST_USER } from '../pipeline/ranking.ts';
+import { reportTimeline } from './record-run.ts';
 import { startClient, type Client } from './world.ts';
 
 export type { Percentiles };
@@ -153,6 +154,8 @@ export async function runRealtime(o: RealtimeOptions): Promise<RealtimeResult> {
   await client.handle.close();
   const histogram = createLatencyHistogram();
   for (const at of commitsMs) histogram.recordValue(Math.max(1, Math.round((at - publishedMs) * 1000)));
+  const timeline: RealtimeTimeline = { originMs: t0, publishedMs, commitsMs, shownMs, rankingsShownMs };
+  reportTimeline(timeline);
   const sincePublished = (atMs: number): number => Math.round(Math.max(0, atMs - publishedMs) * 1000) / 1000;
   return {
     settledUsers: commitsMs.length,
@@ -165,6 +168,6 @@ export async function runRealtime(o: RealtimeOptions): Promise<RealtimeResult> {
     errors: pipeline.errors,
     client,
     timedOut,
-    timeline: { originMs: t0, publishedMs, commitsMs, shownMs, rankingsShownMs },
+    timeline,
   };
 }

@@ -69,3 +69,18 @@ export function startBacklogSampler(rec: RunRecorder, backlogs: () => readonly C
     },
   };
 }
+
+/**
+ * Where every real-time run reports its timeline while a command records (`raceday bench ...
+ * --out DIR`): the benches call runRealtime themselves, so the command listens here instead of
+ * each bench passing a recorder down. Undefined when nothing records.
+ */
+let timelineSink: ((t: RealtimeTimeline) => void) | undefined;
+
+export function setTimelineSink(sink: ((t: RealtimeTimeline) => void) | undefined): void {
+  timelineSink = sink;
+}
+
+export function reportTimeline(t: RealtimeTimeline): void {
+  timelineSink?.(t);
+}

@@ -9,7 +9,6 @@ import { verdictOf, gatesOf } from '../../reports/record/verdict.ts';
 import { readRunRecord, writeRunRecord } from '../../reports/record/write.ts';
 import { parseArgs, UsageError, withUsage } from '../args.ts';
 import type { CommandModule } from '../main.ts';
-import { htmlRenderer } from '../run-record.ts';
 
 /** Records one report takes: each is read whole, and the summary's tables list every run. */
 const RECORDS_MAX = 64;
@@ -60,7 +59,7 @@ export const command: CommandModule = {
         records = [merged];
         await writeRunRecord(join(out, 'metrics.json'), merged);
       }
-      const written = await writeOutputs(out, { records, ...(baseline === undefined ? {} : { baseline }) }, htmlRenderer);
+      const written = await writeOutputs(out, { records, ...(baseline === undefined ? {} : { baseline }) });
       const files = merged === undefined ? written.files : ['metrics.json', ...written.files];
       const v = verdictOf(records, gatesOf(records));
       if (flags['json'] === true) process.stdout.write(`${JSON.stringify({ dir: out, files, ms: written.ms, verdict: v.verdict })}\n`);

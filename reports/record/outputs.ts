@@ -4,6 +4,7 @@
 import { writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { GateResult } from '../gate/result.ts';
+import { renderReportHtml } from '../html/index.ts';
 import { renderJunit } from '../junit.ts';
 import { renderOpenMetrics } from '../openmetrics.ts';
 import { renderSummary } from '../summary.ts';
@@ -23,15 +24,15 @@ export type OutputFile = (typeof OUTPUT_FILES)[number];
 
 export type HtmlRenderer = (records: readonly RunRecord[], baseline?: RunRecord) => string;
 
-/** Each output's text. report.html only where a renderer is given. */
-export function renderOutputs(i: OutputsInput, html?: HtmlRenderer): Partial<Record<OutputFile, string>> {
+/** Each output's text; report.html by the report page's renderer unless another (or none: null) is given. */
+export function renderOutputs(i: OutputsInput, html: HtmlRenderer | null = renderReportHtml): Partial<Record<OutputFile, string>> {
   const gates = i.gates === undefined ? {} : { gates: i.gates };
   const out: Partial<Record<OutputFile, string>> = {
     'summary.md': renderSummary({ records: i.records, ...(i.baseline === undefined ? {} : { baseline: i.baseline }), ...gates }),
     'junit.xml': renderJunit({ records: i.records, ...gates }),
     'metrics.prom': renderOpenMetrics({ records: i.records, ...gates }),
   };
-  if (html !== undefined) out['report.html'] = html(i.records, i.baseline);
+  if (html !== null) out['report.html'] = html(i.records, i.baseline);
   return out;
 }
 
@@ -43,7 +44,7 @@ export interface WrittenOutputs {
 }
 
 /** Writes the outputs into `dir` (created); with `record`, metrics.json first. */
-export async function writeOutputs(dir: string, i: OutputsInput, html?: HtmlRenderer, record?: RunRecord): Promise<WrittenOutputs> {
+export async function writeOutputs(dir: string, i: OutputsInput, html: HtmlRenderer | null = renderReportHtml, record?: RunRecord): Promise<WrittenOutputs> {
   const start = performance.now();
   await mkdir(dir, { recursive: true });
   const files: string[] = [];
