@@ -194,9 +194,17 @@ describe('renderReportHtml', () => {
     const withGateway = { ...small(), gateway: { policy: 'per-subscriber:drop-oldest', deliveries: { sent: 1200, dropped: 3 } }, reliability: { redeliveries: 4 } } as RunRecord;
     const html = renderReportHtml([withGateway]);
     expect(html).toContain('<caption>Gateway (delivery policy and deliveries)</caption>');
-    expect(html).toContain('<th scope="row">deliveries.dropped</th><td class="num">3</td>');
+    expect(html).toContain('<th scope="row">gateway.deliveries.dropped</th><td class="num">3</td>');
     expect(html).toContain('<caption>Reliability</caption>');
     expect(html).not.toContain('<caption>Capacity plan');
+    // A version 1 record carries the gateway in named settings, counters and figures.
+    const named = small({ configuration: { gateway: { policy: 'evict-after:500' } }, counters: { 'gateway.evicted': 2, published: 10 }, figures: { gatewayP99Ms: 12.5, makespanMs: 1 } });
+    const rows = buildReportModel([named]).runs[0]?.tables.find((t) => t.caption.startsWith('Gateway'))?.rows;
+    expect(rows).toEqual([
+      ['gateway.policy (setting)', 'evict-after:500'],
+      ['gateway.evicted (counter)', 2],
+      ['gatewayP99Ms (figure)', 12.5],
+    ]);
   });
 
   it('refuses an empty list of records with REPORT.NO_RECORDS', () => {
