@@ -5,7 +5,7 @@
 // optional sections appear only when the record has them, and nothing points outside the page.
 import { describe, expect, it } from 'vitest';
 import { synthesizeDayRecord } from '../../bench/report-data.ts';
-import { createStageHistogram, encodeHistogram, type RunRecord } from '../record/schema.ts';
+import { createStageHistogram, encodeHistogram, parseRunRecord, type RunRecord } from '../record/schema.ts';
 import { buildReportModel, renderReportHtml } from './index.ts';
 
 const HOSTILE = '</script><script>window.__pwned=1</script><!--';
@@ -46,7 +46,10 @@ function histogramOf(valuesUs: readonly number[]): string {
 
 describe('renderReportHtml', () => {
   it('holds every section, a chart placeholder with data for each stage and timeline kind, and tables', () => {
-    const html = renderReportHtml([small()]);
+    const record = small();
+    // The synthetic day (also the bench's data) is a valid run record, as a run writes one.
+    expect(parseRunRecord(JSON.stringify(record)).ok).toBe(true);
+    const html = renderReportHtml([record]);
     for (const heading of ['Variants', 'Deltas and their 95% intervals', 'Latency percentiles over time', 'Throughput', 'Backlog', 'Oldest unacked message age']) expect(html).toContain(`>${heading}</h`);
     for (const caption of ['Per-stage breakdown', 'Invariants: all 2 held', 'Configuration', 'Environment', 'Figures', 'Counters']) expect(html).toContain(`<caption>${caption}`);
     const data = dataOf(html);
