@@ -112,7 +112,7 @@ export function optionalTables(record: RunRecord): Table[] {
       ...named(record.counters, section.prefix, 'counter'),
       ...named(record.figures, section.prefix, 'figure'),
     ];
-    if (rows.length > 0) out.push({ caption: section.title, columns: ['setting or figure', 'value'], rows });
+    if (rows.length > 0) out.push({ caption: section.title, columns: ['setting or figure', 'value'], rows, keyValue: true });
   }
   return out;
 }
@@ -128,7 +128,7 @@ export function configurationTable(record: RunRecord): Table {
     ['interval (ms)', record.intervalMs],
     ...flatten(record.configuration),
   ];
-  return { caption: 'Configuration', columns: ['setting', 'value'], rows };
+  return { caption: 'Configuration', columns: ['setting', 'value'], rows, keyValue: true };
 }
 
 export function environmentTable(record: RunRecord): Table {
@@ -148,5 +148,5 @@ export function environmentTable(record: RunRecord): Table {
     ['load average at start (1 / 5 / 15 min)', load(e.loadAverage.start)],
     ['load average at end (1 / 5 / 15 min)', load(e.loadAverage.end)],
   ];
-  return { caption: 'Environment', columns: ['what', 'value'], rows };
+  return { caption: 'Environment', columns: ['what', 'value'], rows, keyValue: true };
 }
