@@ -72,11 +72,25 @@ function referenceFor(b: SampleSet, baseline: readonly SampleSet[], first: Sampl
   return baseline.find((a) => a.variant !== undefined && a.variant === b.variant) ?? (baseline[0] as SampleSet);
 }
 
-function deltaRows(a: SampleSet, b: SampleSet): Cell[][] {
-  const figures = orderFigures([...b.figures.keys()].filter((f) => (a.figures.get(f) ?? []).length > 0 && (b.figures.get(f) ?? []).length > 0)).slice(0, COMPARED_FIGURES_MAX);
+/** Every sample of both sides holds the same value: nothing to test, and testing it would only weaken Holm's correction. */
+function constantAndEqual(a: readonly number[], b: readonly number[]): boolean {
+  const v = a[0];
+  return a.every((x) => x === v) && b.every((x) => x === v);
+}
+
+interface PairDeltas {
+  readonly rows: Cell[][];
+  /** Figures equal in every sample on both sides, left out of the table and of the correction. */
+  readonly unchanged: string[];
+}
+
+function deltaRows(a: SampleSet, b: SampleSet): PairDeltas {
+  const both = orderFigures([...b.figures.keys()].filter((f) => (a.figures.get(f) ?? []).length > 0 && (b.figures.get(f) ?? []).length > 0));
+  const unchanged = both.filter((f) => constantAndEqual(a.figures.get(f) as number[], b.figures.get(f) as number[]));
+  const figures = both.filter((f) => !unchanged.includes(f)).slice(0, COMPARED_FIGURES_MAX);
   const results = figures.map((f) => compareSamples(a.figures.get(f) as number[], b.figures.get(f) as number[]));
   const adjusted = holm(results.map((r) => r.test.p));
-  return results.map((r, i) => [
+  const rows = results.map((r, i) => [
     figures[i] as string,
     b.label,
     a.label,
@@ -86,10 +100,12 @@ function deltaRows(a: SampleSet, b: SampleSet): Cell[][] {
     num(r.hl.shift),
     interval(r.hl.low, r.hl.high, num),
     pct(r.relShift),
-    interval(r.relLow, r.relHigh, pct),
+    // Relative figures need a non-zero median of A; an interval needs enough samples.
+    r.relShift === null ? '– (median A is 0)' : interval(r.relLow, r.relHigh, pct),
     pValue(r.test.p),
     pValue(adjusted[i] ?? null),
   ]);
+  return { rows, unchanged };
 }
 
 /** The comparisons section: the variant table, then each set's deltas against its reference. */
@@ -101,12 +117,15 @@ export function comparisons(records: readonly RunRecord[], labels: readonly stri
   const out: Comparison[] = [{ title: 'Variants', method: 'Every variant (and run) in this report, with the median of its samples of the headline figures.', table: variantTable([...base, ...sets]) }];
   const first = sets[0] as SampleSet;
   const candidates = base.length === 0 ? sets.slice(1) : sets;
-  const rows = candidates.flatMap((b) => deltaRows(referenceFor(b, base, first), b));
-  if (rows.length === 0) return out;
+  const pairs = candidates.map((b) => ({ b, a: referenceFor(b, base, first) })).map((p) => ({ ...p, d: deltaRows(p.a, p.b) }));
+  const rows = pairs.flatMap((p) => p.d.rows);
+  if (rows.length === 0 && pairs.every((p) => p.d.unchanged.length === 0)) return out;
+  const unchanged = pairs.filter((p) => p.d.unchanged.length > 0).map((p) => `${p.b.label} against ${p.a.label}: ${p.d.unchanged.join(', ')}`);
+  const unchangedNote = unchanged.length === 0 ? '' : ` Figures equal in every sample on both sides are not tested (nor counted in the correction): ${unchanged.join('; ')}.`;
   const against = base.length === 0 ? `the first variant, ${first.label}` : `the baseline (${baselineLabel}), variant by variant where the names match`;
   out.push({
     title: 'Deltas and their 95% intervals',
-    method: `Each figure of each variant (B) against ${against} (A): shift is the Hodges–Lehmann estimate of B − A with its distribution-free 95% interval, also relative to A's median; p is the two-sided Mann–Whitney U test, Holm-adjusted across the figures of one pair. A single run counts as one sample, which gives a shift but no interval; wall-clock figures need repeats (at least 8 a side) to be judged.`,
+    method: `Each figure of each variant (B) against ${against} (A): shift is the Hodges–Lehmann estimate of B − A with its distribution-free 95% interval, also relative to A's median; p is the two-sided Mann–Whitney U test, Holm-adjusted across the figures of one pair. A single run counts as one sample, which gives a shift but no interval; wall-clock figures need repeats (at least 8 a side) to be judged.${unchangedNote}`,
     table: {
       caption: 'Deltas (B − A) per figure',
       columns: ['figure', 'B', 'A', 'samples B / A', 'median B', 'median A', 'shift', '95% interval', 'relative shift', 'relative interval', 'p', 'p (Holm)'],

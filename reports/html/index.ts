@@ -22,11 +22,13 @@ export class ReportError extends Error {
 function runSection(record: RunRecord, index: number, isBaseline: boolean, axes: Axes): RunSection {
   const stages = record.stages.map((s) => stageLatency(s, record.intervalMs, index, axes));
   const chartGroups: ChartGroup[] = [];
-  if (stages.length > 0) {
+  // A stage with no interval has nothing to draw; it still has its row (count 0) in the breakdown.
+  const drawn = stages.filter((s) => s.stage.intervals.length > 0);
+  if (drawn.length > 0) {
     chartGroups.push({
       title: 'Latency percentiles over time',
       note: `Each point is the histogram of whole intervals (${record.intervalMs} ms each; neighbours merged past ${CHART_POINTS_MAX} points): the latencies that completed in them, never a rolling window. A break in a line is time in which nothing completed.`,
-      charts: stages.map((s) => s.chart),
+      charts: drawn.map((s) => s.chart),
     });
   }
   chartGroups.push(...timelineGroups(record, index, axes));

@@ -11,6 +11,8 @@ export interface Table {
   readonly rows: readonly (readonly Cell[])[];
   /** Optional class per row (e.g. `fail` for a failed invariant), same length as rows. */
   readonly rowClasses?: readonly (string | undefined)[];
+  /** A two-column key/value table whose long values wrap (configuration, environment). */
+  readonly keyValue?: boolean;
 }
 
 export interface ChartSeries {

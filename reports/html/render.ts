@@ -45,7 +45,7 @@ function renderGroup(group: ChartGroup, axes: ReportModel['axes']): string {
 function renderRun(run: RunSection, index: number, axes: ReportModel['axes']): string {
   const id = `run-${index}-${slug(run.name)}`;
   const groups = run.chartGroups.map((g) => renderGroup(g, axes)).join('\n');
-  const tables = run.tables.map((t) => renderTable(t, t.caption.startsWith('Configuration') || t.caption.startsWith('Environment') ? 'kv' : '')).join('\n');
+  const tables = run.tables.map((t) => renderTable(t, t.keyValue === true ? 'kv' : '')).join('\n');
   return `<section id="${escapeHtml(id)}" aria-labelledby="${escapeHtml(id)}-h">
 <h2 id="${escapeHtml(id)}-h">${run.isBaseline ? 'Baseline: ' : ''}${escapeHtml(run.name)}</h2>
 <p class="muted">${escapeHtml(run.subtitle)}</p>

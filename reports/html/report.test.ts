@@ -5,7 +5,7 @@
 // optional sections appear only when the record has them, and nothing points outside the page.
 import { describe, expect, it } from 'vitest';
 import { synthesizeDayRecord } from '../../bench/report-data.ts';
-import { createStageHistogram, encodeHistogram, type RunRecord } from '../record/schema.ts';
+import { createStageHistogram, encodeHistogram, parseRunRecord, type RunRecord } from '../record/schema.ts';
 import { buildReportModel, renderReportHtml } from './index.ts';
 
 const HOSTILE = '</script><script>window.__pwned=1</script><!--';
@@ -46,7 +46,10 @@ function histogramOf(valuesUs: readonly number[]): string {
 
 describe('renderReportHtml', () => {
   it('holds every section, a chart placeholder with data for each stage and timeline kind, and tables', () => {
-    const html = renderReportHtml([small()]);
+    const record = small();
+    // The synthetic day (also the bench's data) is a valid run record, as a run writes one.
+    expect(parseRunRecord(JSON.stringify(record)).ok).toBe(true);
+    const html = renderReportHtml([record]);
     for (const heading of ['Variants', 'Deltas and their 95% intervals', 'Latency percentiles over time', 'Throughput', 'Backlog', 'Oldest unacked message age']) expect(html).toContain(`>${heading}</h`);
     for (const caption of ['Per-stage breakdown', 'Invariants: all 2 held', 'Configuration', 'Environment', 'Figures', 'Counters']) expect(html).toContain(`<caption>${caption}`);
     const data = dataOf(html);
@@ -87,27 +90,36 @@ describe('renderReportHtml', () => {
     expectNear([breakdown?.rows[0]?.[6] as number], [50]);
   });
 
-  it('past CHART_POINTS_MAX merges neighbouring intervals exactly and buckets timelines (two hours at 1 s: 3,600 points)', () => {
-    const intervals = Array.from({ length: 7_200 }, (_, i) => ({ startMs: i * 1000, endMs: (i + 1) * 1000, histogram: histogramOf([(i + 1) * 1000]) }));
-    const backlog = { name: 'backlog-settle', kind: 'backlog' as const, unit: 'messages', points: intervals.map((iv, i) => ({ tMs: iv.startMs, value: i })) };
-    const rate = { name: 'settled-per-s', kind: 'throughput' as const, unit: 'messages/s', points: intervals.map((iv, i) => ({ tMs: iv.startMs, value: i })) };
+  it('draws no chart for a stage or timeline without data, and still lists the stage with count 0', () => {
+    const model = buildReportModel([small({ stages: [{ name: 'notify', unit: 'us', description: 'd', intervals: [] }], series: [{ name: 'backlog-settle', kind: 'backlog', unit: 'messages', points: [] }] })]);
+    expect(model.runs[0]?.chartGroups).toEqual([]);
+    expect(model.runs[0]?.tables.find((t) => t.caption.startsWith('Per-stage'))?.rows).toEqual([['notify', 0, null, null, null, null, null, 0, 'd']]);
+  });
+
+  it('past CHART_POINTS_MAX merges neighbouring intervals exactly and buckets timelines', () => {
+    // 4,000 one-second intervals: pairs merge into 2,000 points. Two hours of timeline samples: 3,600 buckets of 2 s.
+    const intervals = Array.from({ length: 4_000 }, (_, i) => ({ startMs: i * 1000, endMs: (i + 1) * 1000, histogram: histogramOf([(i + 1) * 1000]) }));
+    const times = Array.from({ length: 7_200 }, (_, i) => i * 1000);
+    const backlog = { name: 'backlog-settle', kind: 'backlog' as const, unit: 'messages', points: times.map((tMs, i) => ({ tMs, value: i })) };
+    const rate = { name: 'settled-per-s', kind: 'throughput' as const, unit: 'messages/s', points: times.map((tMs, i) => ({ tMs, value: i })) };
     const model = buildReportModel([small({ stages: [{ name: 'settle', unit: 'us', description: 'd', intervals }], series: [backlog, rate] })]);
     const run = model.runs[0];
     const latency = run?.chartGroups[0]?.charts[0];
     expect(latency?.title).toBe('settle latency per 2 s (2 intervals merged)');
     const xs = model.axes[latency?.x ?? -1] ?? [];
-    expect(xs).toHaveLength(3_600);
+    expect(xs).toHaveLength(2_000);
     expect(xs.slice(0, 3)).toEqual([0, 2, 4]);
     const byLabel = Object.fromEntries((latency?.series ?? []).map((s) => [s.label, s.values]));
     // Group j holds the latencies 2j+1 and 2j+2 ms: p50 is the lower one, max the higher.
     expectNear(byLabel['p50']?.slice(0, 2), [1, 3]);
     expectNear(byLabel['max']?.slice(0, 2), [2, 4]);
-    expectNear(byLabel['max']?.slice(-1), [7_200]);
-    expect(run?.tables.find((t) => t.caption.startsWith('Per-stage'))?.rows[0]?.[1]).toBe(7_200);
+    expectNear(byLabel['max']?.slice(-1), [4_000]);
+    expect(run?.tables.find((t) => t.caption.startsWith('Per-stage'))?.rows[0]?.[1]).toBe(4_000);
     const charts = run?.chartGroups.flatMap((g) => g.charts) ?? [];
     const backlogChart = charts.find((c) => c.series[0]?.label === 'backlog-settle');
     const rateChart = charts.find((c) => c.series[0]?.label === 'settled-per-s');
     expect(model.axes[backlogChart?.x ?? -1]).toHaveLength(3_600);
+    // Backlogs keep a bucket's highest sample, rates its mean.
     expect(backlogChart?.series[0]?.values.slice(0, 2)).toEqual([1, 3]);
     expect(rateChart?.series[0]?.values.slice(0, 2)).toEqual([0.5, 2.5]);
   });
@@ -130,6 +142,14 @@ describe('renderReportHtml', () => {
     const [lowSame, highSame] = String(same?.[9]).split(' … ').map((x) => Number(x.replace(/[+%]/g, '')));
     expect(lowSame).toBeLessThan(0);
     expect(highSame).toBeGreaterThan(0);
+  });
+
+  it('leaves figures equal in every sample out of the table and the correction, and says which', () => {
+    const record = small({}, 0.25);
+    for (const v of record.variants) for (const smp of v.samples) smp.figures['deadLettered'] = 0;
+    const deltas = buildReportModel([record]).comparisons.find((c) => c.title.startsWith('Deltas'));
+    expect(deltas?.table.rows.map((r) => r[0])).toEqual(['makespanMs', 'notifyMakespanMs', 'notifyP99Ms']);
+    expect(deltas?.method).toContain('not tested (nor counted in the correction): user-batch against per-user: deadLettered.');
   });
 
   it('compares against a baseline variant of the same name', () => {
@@ -177,9 +197,17 @@ describe('renderReportHtml', () => {
     const withGateway = { ...small(), gateway: { policy: 'per-subscriber:drop-oldest', deliveries: { sent: 1200, dropped: 3 } }, reliability: { redeliveries: 4 } } as RunRecord;
     const html = renderReportHtml([withGateway]);
     expect(html).toContain('<caption>Gateway (delivery policy and deliveries)</caption>');
-    expect(html).toContain('<th scope="row">deliveries.dropped</th><td class="num">3</td>');
+    expect(html).toContain('<th scope="row">gateway.deliveries.dropped</th><td class="num">3</td>');
     expect(html).toContain('<caption>Reliability</caption>');
     expect(html).not.toContain('<caption>Capacity plan');
+    // A version 1 record carries the gateway in named settings, counters and figures.
+    const named = small({ configuration: { gateway: { policy: 'evict-after:500' } }, counters: { 'gateway.evicted': 2, published: 10 }, figures: { gatewayP99Ms: 12.5, makespanMs: 1 } });
+    const rows = buildReportModel([named]).runs[0]?.tables.find((t) => t.caption.startsWith('Gateway'))?.rows;
+    expect(rows).toEqual([
+      ['gateway.policy (setting)', 'evict-after:500'],
+      ['gateway.evicted (counter)', 2],
+      ['gatewayP99Ms (figure)', 12.5],
+    ]);
   });
 
   it('refuses an empty list of records with REPORT.NO_RECORDS', () => {

@@ -80,21 +80,39 @@ export function flatten(value: unknown, prefix = '', out: [string, Cell][] = [])
   return out;
 }
 
-/** Sections later commands add to the record: rendered only when present. */
-const OPTIONAL_SECTIONS: readonly (readonly [string, string])[] = [
-  ['gateway', 'Gateway (delivery policy and deliveries)'],
-  ['capacity', 'Capacity plan'],
-  ['capacityPlan', 'Capacity plan'],
-  ['reliability', 'Reliability'],
+interface OptionalSection {
+  readonly title: string;
+  /** Top-level record fields holding the section (a later schema version, or a record built by hand). */
+  readonly fields: readonly string[];
+  /** Names of configuration settings, counters and figures that belong to the section (`gateway.x`, `gatewayP99Ms`). */
+  readonly prefix: RegExp;
+}
+
+/**
+ * Sections later commands add (the gateway's runs, the capacity model, chaos runs), rendered only
+ * when the record has something for them: a field of that name, or settings, counters or figures
+ * named for it (`gateway.dropped`, `policy`, `capacity.nodes`...), which version 1 records carry.
+ */
+const OPTIONAL_SECTIONS: readonly OptionalSection[] = [
+  { title: 'Gateway (delivery policy and deliveries)', fields: ['gateway'], prefix: /^(gateway|policy|deliveryPolicy)(?![a-z])/ },
+  { title: 'Capacity plan', fields: ['capacity', 'capacityPlan'], prefix: /^capacity(?![a-z])/ },
+  { title: 'Reliability', fields: ['reliability'], prefix: /^(reliability|chaos)(?![a-z])/ },
 ];
+
+const named = (values: Readonly<Record<string, unknown>>, prefix: RegExp, label: string): [string, Cell][] =>
+  flatten(Object.fromEntries(Object.entries(values).filter(([k]) => prefix.test(k)))).map(([k, v]) => [`${k} (${label})`, v]);
 
 export function optionalTables(record: RunRecord): Table[] {
   const raw = record as unknown as Record<string, unknown>;
   const out: Table[] = [];
-  for (const [key, title] of OPTIONAL_SECTIONS) {
-    const value = raw[key];
-    if (value === undefined || value === null) continue;
-    out.push({ caption: title, columns: ['setting or figure', 'value'], rows: flatten(value) });
+  for (const section of OPTIONAL_SECTIONS) {
+    const rows: [string, Cell][] = [
+      ...section.fields.flatMap((f) => (raw[f] === undefined || raw[f] === null ? [] : flatten(raw[f], f))),
+      ...named(record.configuration, section.prefix, 'setting'),
+      ...named(record.counters, section.prefix, 'counter'),
+      ...named(record.figures, section.prefix, 'figure'),
+    ];
+    if (rows.length > 0) out.push({ caption: section.title, columns: ['setting or figure', 'value'], rows, keyValue: true });
   }
   return out;
 }
@@ -110,7 +128,7 @@ export function configurationTable(record: RunRecord): Table {
     ['interval (ms)', record.intervalMs],
     ...flatten(record.configuration),
   ];
-  return { caption: 'Configuration', columns: ['setting', 'value'], rows };
+  return { caption: 'Configuration', columns: ['setting', 'value'], rows, keyValue: true };
 }
 
 export function environmentTable(record: RunRecord): Table {
@@ -130,5 +148,5 @@ export function environmentTable(record: RunRecord): Table {
     ['load average at start (1 / 5 / 15 min)', load(e.loadAverage.start)],
     ['load average at end (1 / 5 / 15 min)', load(e.loadAverage.end)],
   ];
-  return { caption: 'Environment', columns: ['what', 'value'], rows };
+  return { caption: 'Environment', columns: ['what', 'value'], rows, keyValue: true };
 }

@@ -156,7 +156,7 @@ function timelineChart(kind: SeriesKind, unit: string, list: readonly SeriesReco
 export function timelineGroups(record: RunRecord, runIndex: number, axes: Axes): ChartGroup[] {
   const groups: ChartGroup[] = [];
   for (const kind of Object.keys(KIND_TITLES) as SeriesKind[]) {
-    const ofKind = record.series.filter((s) => s.kind === kind);
+    const ofKind = record.series.filter((s) => s.kind === kind && s.points.length > 0);
     if (ofKind.length === 0) continue;
     const units = [...new Set(ofKind.map((s) => s.unit))];
     const charts = units.map((u, i) => timelineChart(kind, u, ofKind.filter((s) => s.unit === u), `r${runIndex}-${kind}-${i}`, axes));
