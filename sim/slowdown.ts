@@ -40,7 +40,7 @@ export function startSlowdown(fraction: number): Slowdown {
   // owed: the work actually spun is measured and the excess is credited against the next debt.
   let debt = 0;
   let last = cpuMsNow();
-  const timer = setInterval(() => {
+  const pay = (): void => {
     const before = cpuMsNow();
     debt += Math.max(0, before - last) * fraction;
     if (debt > 0) spin(debt);
@@ -48,9 +48,15 @@ export function startSlowdown(fraction: number): Slowdown {
     last = cpuMsNow();
     debt -= last - before;
     spent += last - before;
-  }, TICK_MS);
+  };
+  const timer = setInterval(pay, TICK_MS);
   return {
     spentMs: () => spent,
-    stop: () => clearInterval(timer),
+    // The work since the last tick is paid too: a long synchronous stretch at the end (the
+    // checkers reading the final state) would otherwise go untaxed.
+    stop: () => {
+      clearInterval(timer);
+      pay();
+    },
   };
 }
