@@ -32,6 +32,18 @@ describe('testSlowdown', () => {
     expect(slowdown.spentMs() / own).toBeLessThan(0.58);
   });
 
+  it('stopping pays for the work done since the last tick (a synchronous stretch at the end)', () => {
+    const start = threadCpuMs();
+    const slowdown = startSlowdown(0.5);
+    const end = threadCpuMs() + 60;
+    let x = 0;
+    while (threadCpuMs() < end) x += Math.sqrt(x + 1); // no timer can run in here
+    slowdown.stop();
+    const own = threadCpuMs() - start - slowdown.spentMs();
+    expect(slowdown.spentMs() / own).toBeGreaterThan(0.4);
+    expect(slowdown.spentMs() / own).toBeLessThan(0.65);
+  });
+
   it('does nothing at 0 and refuses a fraction out of range', async () => {
     const none = startSlowdown(0);
     await work(20);
