@@ -22,7 +22,7 @@ export const BENCH_GATE_RULES = {
   ],
 } as const;
 
-const DEFAULTS = { runs: 20, users: 2_000, slowdown: '0.25', repeat: 8, maxRepeat: 16 } as const;
+const DEFAULTS = { runs: 20, users: 1_000, slowdown: '0.25', repeat: 8, maxRepeat: 16 } as const;
 
 export const usage = `usage: raceday bench gate [--runs N] [--users N] [--slowdown F] [--repeat K] [--max-repeat M] [--rules FILE] [--json]
 
@@ -32,13 +32,15 @@ main thread does 25% more CPU work; the gate should fail every time), each as
 "raceday gate --variant A= --variant B=... --rules FILE --users N --repeat K --max-repeat M" runs
 it, and prints one JSON object with the verdicts. Default rules: statistical rules on makespanMs
 (wall clock) and sampleCpuMs (main-thread CPU time), 10% threshold, 8 samples a side to start,
-up to ${DEFAULTS.maxRepeat} while inconclusive; --users default ${DEFAULTS.users}.`;
+up to ${DEFAULTS.maxRepeat} while inconclusive; --users default ${DEFAULTS.users}. Per rule: the verdicts, and
+per gate the shift (relShift) and its interval's lower bound (relCiLow), as fractions of A's median.`;
 
 interface GateRun {
   readonly exitCode: number;
   readonly repeats: number;
   readonly verdicts: Record<string, string>;
   readonly relShift: Record<string, number | null>;
+  readonly relCiLow: Record<string, number | null>;
   readonly wallMs: number;
 }
 
@@ -49,7 +51,8 @@ function summarise(runs: readonly GateRun[], ruleNames: readonly string[]) {
       const verdicts: Record<string, number> = {};
       for (const r of runs) verdicts[r.verdicts[n] ?? 'missing'] = (verdicts[r.verdicts[n] ?? 'missing'] ?? 0) + 1;
       const shifts = runs.map((r) => r.relShift[n]).filter((x): x is number => typeof x === 'number').sort((a, b) => a - b);
-      return [n, { verdicts, relShiftMin: shifts[0] ?? null, relShiftMedian: shifts[Math.floor(shifts.length / 2)] ?? null, relShiftMax: shifts[shifts.length - 1] ?? null }];
+      const round = (x: number | null | undefined) => (typeof x === 'number' ? Math.round(x * 1000) / 1000 : null);
+      return [n, { verdicts, relShiftMin: round(shifts[0]), relShiftMedian: round(shifts[Math.floor(shifts.length / 2)]), relShiftMax: round(shifts[shifts.length - 1]), relShift: runs.map((r) => round(r.relShift[n])), relCiLow: runs.map((r) => round(r.relCiLow[n])) }];
     }),
   );
   return {
@@ -67,7 +70,7 @@ async function oneGate(rules: Rules, specs: readonly VariantSpec[], o: { users: 
   const start = performance.now();
   const { results, repeats } = await runVariantGate({ rules, specs, users: o.users, seed: 1, repeat: o.repeat, maxRepeat: o.maxRepeat });
   const byName = <T>(f: (r: GateResult) => T) => Object.fromEntries(results.map((r) => [r.name, f(r)]));
-  return { exitCode: gateExitCode(results, rules.settings.inconclusive === 'fail'), repeats, verdicts: byName((r) => r.verdict), relShift: byName((r) => r.numbers['relShift'] ?? null), wallMs: performance.now() - start };
+  return { exitCode: gateExitCode(results, rules.settings.inconclusive === 'fail'), repeats, verdicts: byName((r) => r.verdict), relShift: byName((r) => r.numbers['relShift'] ?? null), relCiLow: byName((r) => r.numbers['relCiLow'] ?? null), wallMs: performance.now() - start };
 }
 
 function variant(text: string): VariantSpec {

@@ -33,7 +33,8 @@ export interface CompareOptions {
 }
 
 function git(args: readonly string[]): { ok: boolean; out: string; err: string } {
-  const r = spawnSync('git', args, { cwd: repoRoot, encoding: 'utf8' });
+  // A package-lock.json is megabytes: well past spawnSync's default 1 MB of output.
+  const r = spawnSync('git', args, { cwd: repoRoot, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
   return { ok: r.status === 0, out: (r.stdout ?? '').trim(), err: (r.stderr ?? '').trim() };
 }
 

@@ -2,14 +2,18 @@
 // measured, and every output written from the record at the end (metrics.json, summary.md,
 // junit.xml, metrics.prom, report.html). Kept out of the command files so each only adds a flag
 // and a call.
+import { readFileSync } from 'node:fs';
 import { writeOutputs, type WrittenOutputs } from '../reports/record/outputs.ts';
+import { CONTAINER_IMAGES } from '../emulators/limits.ts';
 import { RunRecorder, type RecorderOptions } from '../reports/record/recorder.ts';
 import type { RunRecord } from '../reports/record/schema.ts';
 import type { OpenedBackend } from '../sim/open-backend.ts';
 import { recordRealtime, setTimelineSink, startBacklogSampler } from '../sim/record-run.ts';
 import type { RunDayOptions, RunDayResult } from '../sim/run-day.ts';
-import { createProgress, defaultProgressMode, type ProgressMode } from '../cmdline/progress.ts';
+import { createProgress, defaultProgressMode, formatDuration, type ProgressMode } from '../cmdline/progress.ts';
 
+
+const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { dependencies?: Record<string, string> };
 
 /** A recorder started now, for a command writing `--out DIR`. */
 export function startRecording(o: RecorderOptions): RunRecorder {
@@ -36,13 +40,27 @@ export interface DayRunSummary {
   readonly [figure: string]: unknown;
 }
 
+/** The versions an emulator run used: the emulators raceday pins (images and local packages alike) and the client libraries. */
+function recordVersions(rec: RunRecorder, backend: unknown): void {
+  if (backend !== 'emulators' && backend !== 'google') return;
+  if (backend === 'emulators') {
+    rec.emulatorVersion('pubsub-emulator', CONTAINER_IMAGES.pubsub.split(':')[1] ?? CONTAINER_IMAGES.pubsub);
+    rec.emulatorVersion('spanner-emulator', CONTAINER_IMAGES.spanner.split(':')[1] ?? CONTAINER_IMAGES.spanner);
+  }
+  for (const name of ['@google-cloud/pubsub', '@google-cloud/spanner']) {
+    const v = pkg.dependencies?.[name];
+    if (v !== undefined) rec.emulatorVersion(name, v);
+  }
+}
+
 /** A `raceday run` day (runDay) into the recorder: latencies, invariants, counters, figures. */
 export function recordDayRun(rec: RunRecorder, r: RunDayResult, summary: DayRunSummary): void {
+  recordVersions(rec, summary['backend']);
   recordRealtime(rec, r.realtime.timeline);
   for (const inv of r.invariants) rec.invariant(inv);
   for (const e of r.realtime.errors) rec.error(e);
   rec.counters(summary.counters as Record<string, unknown>);
-  const { counters: _counters, settleLatencyMs: _latency, where, seed: _seed, workers, maxInFlight, spannerShards, variants, ...rest } = summary;
+  const { counters: _counters, settleLatencyMs: _latency, backend: _backend, where, seed: _seed, workers, maxInFlight, spannerShards, variants, ...rest } = summary;
   rec.configure(JSON.parse(JSON.stringify({ workers, maxInFlight, spannerShards, variants, where })) as RunRecord['configuration']);
   // Every other number of the printed summary is a figure: makespans, counts, backlog maxima, phases.
   rec.figures(numbers(rest));
@@ -131,4 +149,23 @@ export async function runBenchRecorded(target: string, argv: readonly string[], 
   }
   await finishRecording(rec, code === 0 && result !== undefined, out);
   return code;
+}
+
+/**
+ * Progress of a run of samples (design variants, repeats): on a terminal the bar (done/total,
+ * rate, ETA, the last sample); elsewhere one line per sample, each a unit of seconds worth
+ * logging, with the ETA.
+ */
+export function sampleProgress(label: string, mode: ProgressMode = defaultProgressMode(), write: (text: string) => void = (t) => void process.stderr.write(t)): (s: { variant: string; repeat: number; ok: boolean; figures: Readonly<Record<string, number>> }, done: number, total: number) => void {
+  const p = createProgress({ mode: mode === 'bar' ? 'bar' : 'off', label, write });
+  p.phase('sampling');
+  return (s, done, total) => {
+    const last = `${s.variant} #${s.repeat} makespan ${s.figures['makespanMs']} ms${s.ok ? '' : ' (an invariant FAILED)'}`;
+    p.update(done, `last: ${last}`, total);
+    if (mode === 'lines') {
+      const eta = p.state().etaS;
+      write(`  sample ${done}/${total}: ${last}${eta === undefined || done >= total ? '' : ` (ETA ${formatDuration(eta)})`}\n`);
+    }
+    if (done >= total) p.done();
+  };
 }

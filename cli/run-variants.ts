@@ -7,16 +7,21 @@ import { RunRecorder } from '../reports/record/recorder.ts';
 import type { RunRecord } from '../reports/record/schema.ts';
 import { effectiveSettings, parseVariant, runVariants, type BaseSettings, type SampleResult, type VariantSpec } from '../sim/variants.ts';
 import { UsageError } from './args.ts';
-import { finishRecording } from './run-record.ts';
+import { finishRecording, sampleProgress } from './run-record.ts';
 
 /** Figures the table shows per variant (the record holds them all). */
 const SHOWN = ['makespanMs', 'notifyMakespanMs', 'rankingMakespanMs', 'settleP99Ms', 'settledTickets'] as const;
 
-export function parseVariantFlags(texts: readonly string[]): VariantSpec[] {
+/** Settings only the Spanner backends use: refused on memory rather than ignored. */
+const SPANNER_ONLY = ['spannerShards', 'settlementsPerCommit'] as const;
+
+export function parseVariantFlags(texts: readonly string[], backend: string): VariantSpec[] {
   const specs: VariantSpec[] = [];
   for (const t of texts) {
     const r = parseVariant(t);
     if (!r.ok) throw new UsageError(`--variant ${r.error.message}`);
+    const spannerOnly = backend === 'memory' ? SPANNER_ONLY.find((k) => r.value.parsed[k] !== undefined) : undefined;
+    if (spannerOnly !== undefined) throw new UsageError(`--variant ${r.value.name}: ${spannerOnly} applies to the Spanner backends (use --backend emulators)`);
     if (specs.some((s) => s.name === r.value.name)) throw new UsageError(`--variant: the name "${r.value.name}" is given twice`);
     specs.push(r.value);
   }
@@ -61,7 +66,7 @@ export interface VariantRunFlags {
 export async function runVariantsCommand(f: VariantRunFlags): Promise<number> {
   const configuration = { users: f.base.users, repeat: f.repeat, order: 'ABBA', variants: Object.fromEntries(f.specs.map((s) => [s.name, effectiveSettings(f.base, s)])) };
   const recorder = new RunRecorder({ command: 'run', argv: f.argv, scenario: 'smoke', backend: f.base.backend, seed: f.base.seed, configuration }).start();
-  const progress = f.json ? () => undefined : (s: SampleResult, done: number, total: number) => process.stderr.write(`  sample ${done}/${total}: ${s.variant} #${s.repeat} makespan ${s.figures['makespanMs']} ms${s.ok ? '' : ' (an invariant FAILED)'}\n`);
+  const progress = f.json ? () => undefined : sampleProgress(`run: ${f.specs.length} variants`);
   const samples = await runVariants({ base: f.base, specs: f.specs, repeat: f.repeat, warmup: 1, onSample: progress });
   for (const s of samples) {
     const spec = f.specs.find((x) => x.name === s.variant) as VariantSpec;

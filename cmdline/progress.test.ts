@@ -53,6 +53,14 @@ describe('progress', () => {
     ]);
   });
 
+  it('takes the total with an update when it is known only then', () => {
+    const h = harness('lines');
+    h.p.phase('sampling');
+    h.at(6_000);
+    h.p.update(3, 'last: B #1', 12);
+    expect(h.written).toEqual(['variants 6 s sampling: 3/12 (25.0%) 0.50/s ETA 18 s last: B #1\n']);
+  });
+
   it('prints nothing when off', () => {
     const h = harness('off');
     h.at(60_000);

@@ -100,8 +100,8 @@ export interface Progress {
    * Printed at once, once the work has lasted an interval.
    */
   phase(name: string, o?: PhaseOptions): void;
-  /** Work done so far in this phase (absolute), with optional detail; printed when the interval has passed. */
-  update(done: number, detail?: string): void;
+  /** Work done so far in this phase (absolute), with optional detail and total (once known); printed when the interval has passed. */
+  update(done: number, detail?: string, total?: number): void;
   /** Ends the bar's line. */
   done(): void;
   /** The state now (what the next print would show). */
@@ -143,8 +143,9 @@ export function createProgress(o: ProgressOptions): Progress {
       phaseStart = now();
       if (o.mode !== 'off' && now() - start >= everyMs) print();
     },
-    update(done, text) {
+    update(done, text, phaseTotal) {
       doneCount = done;
+      if (phaseTotal !== undefined) total = phaseTotal;
       if (text !== undefined) detail = text;
       if (o.mode !== 'off' && now() - lastPrint >= everyMs) print();
     },

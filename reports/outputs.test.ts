@@ -67,6 +67,13 @@ describe('summary.md', () => {
     expect(text).toContain('a "quoted" <tag> & \\back\\slash new line \\| pipe');
   });
 
+  it('for a run of design variants without figures of its own, the variants are the delta table', () => {
+    const r = record();
+    const lines = renderSummary({ records: [{ ...r, figures: {} }] }).split('\n');
+    expect(lines[4]).toBe('## Variants (median of the samples; delta against the first variant)');
+    expect(lines.find((l) => l.startsWith('| B |'))).toContain('| 12 (+20.0%) |');
+  });
+
   it('stays under the cap for a huge record, and says where it was cut', () => {
     const huge = record({ scale: 6_000 });
     const text = renderSummary({ records: [huge, huge], baseline: huge });

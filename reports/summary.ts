@@ -121,7 +121,7 @@ function runSection(records: readonly RunRecord[], baseline: RunRecord | undefin
   const rows = all.map(([name, r]) => {
     const e = r.environment;
     const load = `${e.loadAverage.start.map((x) => x.toFixed(2)).join(' ')} -> ${e.loadAverage.end.map((x) => x.toFixed(2)).join(' ')}`;
-    return [name, r.runId, `raceday ${r.command} ${r.argv.join(' ')}`.trim(), r.seed === null ? '-' : String(r.seed), `${(r.wallMs / 1000).toFixed(2)} s (${r.clock})`, `${e.cpuCount} x ${e.cpuModel}; node ${e.node}; ${e.os}`, load];
+    return [name, r.runId, `raceday ${r.command} ${r.argv.join(' ')}`.trim(), r.seed === null ? '-' : String(r.seed), `${(r.wallMs / 1000).toFixed(2)} s (${r.clock})`, `${e.cpuCount} x ${e.cpuModel}; node ${e.node}; ${e.os}${Object.keys(e.emulators).length === 0 ? '' : `; ${Object.entries(e.emulators).map(([k, v]) => `${k} ${v}`).join(', ')}`}`, load];
   });
   return ['', '## Runs', '', ...table(['run', 'id', 'command', 'seed', 'wall', 'machine', 'load average'], rows, 'runs')];
 }
@@ -147,6 +147,7 @@ export function renderSummary(i: SummaryInput): string {
   if (i.records.length === 0) throw new Error('invariant violated: a summary needs at least one run record');
   const gates = gatesOf(i.records, i.gates);
   const v = verdictOf(i.records, gates);
+  const hasFigures = [i.baseline, ...i.records].some((r) => r !== undefined && Object.keys(r.figures).length > 0) || i.records.every((r) => r.variants.length === 0);
   const first = i.records[0] as RunRecord;
   const title = `# ${v.verdict}: raceday ${first.command} ${first.scenario} on ${first.backend}${i.records.length > 1 ? ` (+${i.records.length - 1} more runs)` : ''}`;
   const lines = [
@@ -154,11 +155,11 @@ export function renderSummary(i: SummaryInput): string {
     '',
     `**${v.verdict}**: ${v.reasons.join(', ')}.${i.baseline === undefined ? '' : ` Compared with baseline ${i.baseline.runId}.`}`,
     '',
-    '## Figures',
-    '',
-    ...deltaSection(i),
+    // The delta table first: the figures' (against the baseline or the first run), or, for a run
+    // of design variants without figures of its own, the variants' (against the first variant).
+    ...(hasFigures ? ['## Figures', '', ...deltaSection(i)] : variantSection(i.records).slice(1)),
     ...gateSection(gates),
-    ...variantSection(i.records),
+    ...(hasFigures ? variantSection(i.records) : []),
     ...stageSection(i.records),
     ...invariantSection(i.records),
     ...errorSection(i.records),

@@ -28,6 +28,8 @@ export interface RunDayOptions {
   readonly variants: PipelineVariants;
   readonly workers: number;
   readonly maxInFlight: number;
+  /** Ack deadline of the settle, post-settle and notify subscriptions (default: the topology's). */
+  readonly ackDeadlineMs?: number;
   readonly timeoutMs: number;
   /** Where the run is: loading (users), settling (settlements of the users), checking. */
   readonly progress?: (phase: 'loading' | 'settling' | 'checking', done: number, total: number | undefined) => void;
@@ -90,7 +92,7 @@ export async function runDay(o: RunDayOptions): Promise<RunDayResult> {
   o.progress?.('loading', 0, day.users.length);
   await loadDay(backend.store, day);
   const loadMs = Math.round(performance.now() - loadStart);
-  const stage = { workers: o.workers, maxInFlight: o.maxInFlight };
+  const stage = { workers: o.workers, maxInFlight: o.maxInFlight, ...(o.ackDeadlineMs === undefined ? {} : { ackDeadlineMs: o.ackDeadlineMs }) };
   const realtime = await runRealtime({
     store: backend.store,
     bus: backend.bus,

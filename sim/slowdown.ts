@@ -24,7 +24,7 @@ const cpuMsNow = (): number => {
   return (u.user + u.system) / 1000;
 };
 
-/** Burns `ms` of CPU time (not wall time: on a busy machine the spinning is descheduled too). */
+/** Burns at least `ms` of CPU time (not wall time: on a busy machine the spinning is descheduled too). */
 function spin(ms: number): void {
   const until = cpuMsNow() + ms;
   while (cpuMsNow() < until) {
@@ -36,13 +36,18 @@ export function startSlowdown(fraction: number): Slowdown {
   if (!(fraction >= 0 && fraction <= TEST_SLOWDOWN_MAX)) throw new RangeError(`testSlowdown must be within 0..${TEST_SLOWDOWN_MAX}, got ${fraction}`);
   let spent = 0;
   if (fraction === 0) return { spentMs: () => 0, stop: () => undefined };
+  // The thread's CPU clock advances in scheduler ticks (4 ms here), so a spin overshoots what it
+  // owed: the work actually spun is measured and the excess is credited against the next debt.
+  let debt = 0;
   let last = cpuMsNow();
   const timer = setInterval(() => {
-    const owed = Math.max(0, cpuMsNow() - last) * fraction;
-    spin(owed);
-    spent += owed;
+    const before = cpuMsNow();
+    debt += Math.max(0, before - last) * fraction;
+    if (debt > 0) spin(debt);
     // Read after spinning: the spinning is not work the next tick owes on.
     last = cpuMsNow();
+    debt -= last - before;
+    spent += last - before;
   }, TICK_MS);
   return {
     spentMs: () => spent,

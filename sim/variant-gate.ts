@@ -48,6 +48,7 @@ export async function runVariantGate(o: VariantGateOptions): Promise<AdaptiveOut
       const s = await runSample(base, spec, quiet);
       for (const inv of s.invariants) held.set(inv.name, [...(held.get(inv.name) ?? []), ...inv.violations.slice(0, 2).map((v) => `${spec.name} #${step.repeat}: ${v}`)]);
       recorder.sample(spec.name, effectiveSettings(base, spec), { repeat: step.repeat, order, figures: s.figures });
+      o.log?.(`raceday gate: sample ${order + 1} (${spec.name} #${step.repeat}): makespan ${s.figures['makespanMs']} ms, main-thread CPU ${s.figures['sampleCpuMs']} ms`);
     },
   });
 }

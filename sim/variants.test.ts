@@ -16,6 +16,8 @@ describe('variant settings', () => {
   it('parses a name and key=value settings', () => {
     const r = parseVariant('batch=fanout=user-batch:50,workers=4,testSlowdown=0.25');
     expect(r.ok && r.value).toEqual({ name: 'batch', settings: { fanout: 'user-batch:50', workers: 4, testSlowdown: 0.25 }, parsed: { fanout: 'user-batch:50', workers: 4, testSlowdown: 0.25 } });
+    const deadline = parseVariant('slow-acks=ackDeadlineMs=5000,settlePath=columns');
+    expect(deadline.ok && deadline.value.parsed).toEqual({ ackDeadlineMs: 5000, settlePath: 'columns' });
     const empty = parseVariant('base=');
     expect(empty.ok && empty.value.settings).toEqual({});
   });
@@ -25,7 +27,7 @@ describe('variant settings', () => {
       const r = parseVariant(t);
       return r.ok ? 'accepted' : r.error.message;
     };
-    expect(why('x=shards=4')).toMatch(/variant x: variant setting shards=4: unknown setting; the settings are fanout, notify, settlePath, workers/);
+    expect(why('x=shards=4')).toMatch(/variant x: variant setting shards=4: unknown setting; the settings are fanout, notify, settlePath, workers, maxInFlight, ackDeadlineMs/);
     expect(why('x=workers=0')).toMatch(/workers=0: must be an integer within 1\.\.256/);
     expect(why('x=fanout=fast')).toMatch(/fan-out variant must be per-user, user-batch:N or single-worker/);
     expect(why('x=testSlowdown=-1')).toMatch(/must be a fraction within 0\.\.4/);
@@ -64,5 +66,6 @@ describe('raceday run --variant', () => {
     expect((await capture(() => run.run(['--repeat', '3']))).err).toMatch(/--repeat applies with --variant/);
     expect((await capture(() => run.run(['--scenario', 'typical-day', '--variant', 'A=']))).err).toMatch(/--variant applies to --scenario smoke only/);
     expect((await capture(() => run.run(['--variant', 'A=', '--variant', 'A=workers=2']))).err).toMatch(/the name "A" is given twice/);
+    expect((await capture(() => run.run(['--variant', 'A=spannerShards=2']))).err).toMatch(/--variant A: spannerShards applies to the Spanner backends/);
   });
 });

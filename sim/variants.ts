@@ -21,6 +21,8 @@ export interface VariantSettings {
   readonly settlePath?: 'objects' | 'columns';
   readonly workers?: number;
   readonly maxInFlight?: number;
+  /** Ack deadline of the settle, post-settle and notify subscriptions, ms. */
+  readonly ackDeadlineMs?: number;
   readonly spannerShards?: number;
   readonly settlementsPerCommit?: number;
   /** TEST KNOB: the process does this fraction of extra busy work (sim/slowdown.ts). */
@@ -36,7 +38,7 @@ export interface VariantSpec {
   readonly parsed: VariantSettings;
 }
 
-const INT_SETTINGS = { workers: [1, 256], maxInFlight: [1, 10_000], spannerShards: [1, 64], settlementsPerCommit: [1, 1_000] } as const;
+const INT_SETTINGS = { workers: [1, 256], maxInFlight: [1, 10_000], ackDeadlineMs: [1_000, 600_000], spannerShards: [1, 64], settlementsPerCommit: [1, 1_000] } as const;
 export const VARIANT_SETTING_NAMES = ['fanout', 'notify', 'settlePath', ...Object.keys(INT_SETTINGS), 'testSlowdown'] as const;
 
 function parseSetting(key: string, value: string): Result<[keyof VariantSettings, SettingValue]> {
@@ -169,7 +171,7 @@ export async function runSample(base: BaseSettings, spec: VariantSpec, log: (lin
     const cpuStart = process.threadCpuUsage();
     let r: RunDayResult;
     try {
-      r = await runDay({ day, backend, variants: pipelineOf(base, s), workers: s.workers ?? base.workers, maxInFlight: s.maxInFlight ?? base.maxInFlight, timeoutMs: base.timeoutMs });
+      r = await runDay({ day, backend, variants: pipelineOf(base, s), workers: s.workers ?? base.workers, maxInFlight: s.maxInFlight ?? base.maxInFlight, ...(s.ackDeadlineMs === undefined ? {} : { ackDeadlineMs: s.ackDeadlineMs }), timeoutMs: base.timeoutMs });
     } finally {
       slowdown.stop();
     }
@@ -225,7 +227,8 @@ export function effectiveSettings(base: BaseSettings, spec: VariantSpec): Record
     settlePath: v.settlePath ?? DEFAULT_VARIANTS.settlePath ?? 'objects',
     workers: s.workers ?? base.workers,
     maxInFlight: s.maxInFlight ?? base.maxInFlight,
-    ...(base.backend === 'memory' ? {} : { spannerShards: s.spannerShards ?? base.spannerShards }),
+    ackDeadlineMs: s.ackDeadlineMs ?? 'topology default',
+    ...(base.backend === 'memory' ? {} : { spannerShards: s.spannerShards ?? base.spannerShards, settlementsPerCommit: s.settlementsPerCommit ?? base.settlementsPerCommit ?? 'backend default' }),
     testSlowdown: s.testSlowdown ?? 0,
   };
 }

@@ -35,6 +35,6 @@ describe('raceday bench', () => {
       expect(r.out).toContain(`usage: raceday bench ${t} `);
     }
     const all = await capture(() => main(['bench', '--help']));
-    expect(all.out).toContain('targets: core, emulators, gate, generate, memory, report, run');
+    expect(all.out).toContain('targets: core, emulators, gate, generate, memory, outputs, report, run');
   });
 });

@@ -8,7 +8,7 @@ import { runBenchRecorded, takeOutOption } from '../run-record.ts';
 const benchDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bench');
 
 /** The targets: modules bench/<target>.ts exporting runBench and usage (the folder also holds their helpers). */
-export const BENCH_TARGETS = ['core', 'emulators', 'gate', 'generate', 'memory', 'report', 'run'] as const;
+export const BENCH_TARGETS = ['core', 'emulators', 'gate', 'generate', 'memory', 'outputs', 'report', 'run'] as const;
 
 interface BenchModule {
   readonly usage: string;

@@ -65,7 +65,7 @@ describe('raceday gate exit codes (the CLI as a process)', () => {
 
   it('98 on a statistical regression', () => {
     expect(results['regression']?.code).toBe(98);
-    expect(results['regression']?.out).toMatch(/REGRESSION {3}makespan: makespanMs: B vs A \+2\d\.\d% slower/);
+    expect(results['regression']?.out).toMatch(/REGRESSION {3}makespan: makespanMs: B vs A 2\d\.\d% worse \(95% CI \+\d+\.\d% \.\. \+\d+\.\d%, positive is worse/);
   });
 
   it('inconclusive warns with 0, or exits 97 when the rules ask for it to fail', () => {

@@ -1,11 +1,12 @@
 // `raceday gate`: judges a run record against a rules file (docs/gate.md) and exits with a code a
 // CI job can act on. With --compare REF it first measures both sides itself: a checkout of REF
 // (A) against this tree (B), interleaved, on the same machine (cli/gate-compare.ts).
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { evaluateGate, gateRecordsOf } from '../../reports/gate/evaluate.ts';
 import { GATE_EXIT, gateExitCode, type GateResult } from '../../reports/gate/result.ts';
 import { needsBaseline, parseRules, type Rules } from '../../reports/gate/rules.ts';
+import { writeOutputs } from '../../reports/record/outputs.ts';
 import { parseRunRecord, type RunRecord } from '../../reports/record/schema.ts';
 import { parseArgs, UsageError, withUsage } from '../args.ts';
 import { runVariantGate } from '../../sim/variant-gate.ts';
@@ -38,7 +39,9 @@ and the interval's lower bound is past the practical threshold (default 10%).
   --max-repeat M       --compare, --variant: while a statistical rule is inconclusive, two more
                        rounds run (A B, B A), up to M samples a side (default ${COMPARE_DEFAULTS.maxRepeat})
   --json               the results as one JSON object
-  --out DIR            writes DIR/gate.json (the results) and DIR/metrics.json (the record, gates attached)
+  --out DIR            writes DIR/gate.json (the results), DIR/metrics.json (the record, its gates
+                       attached) and the outputs made from it: summary.md, junit.xml (a test case
+                       per rule), metrics.prom, report.html
 
 Exit codes: 0 every rule passed (inconclusive ones only warn); 99 a deterministic rule was
 breached (as k6 exits on a threshold); 98 a statistical regression; 97 inconclusive after the
@@ -77,12 +80,14 @@ export function renderResults(results: readonly GateResult[], exit: number): str
   return lines.join('\n');
 }
 
-async function report(rules: Rules, record: RunRecord, results: GateResult[], flags: Record<string, unknown>): Promise<number> {
+async function report(rules: Rules, record: RunRecord, results: GateResult[], flags: Record<string, unknown>, baseline?: RunRecord): Promise<number> {
   const exit = gateExitCode(results, rules.settings.inconclusive === 'fail');
   if (typeof flags['out'] === 'string') {
-    await mkdir(flags['out'], { recursive: true });
+    // The record with its gates, and every output made from it (summary.md, junit.xml with one
+    // test case per rule, ...), so a CI job publishes the gate like any run.
+    const judged = { ...record, gates: gateRecordsOf(rules, results) };
+    await writeOutputs(flags['out'], { records: [judged], ...(baseline === undefined ? {} : { baseline }), gates: results }, undefined, judged);
     await writeFile(join(flags['out'], 'gate.json'), `${JSON.stringify({ exitCode: exit, results }, null, 2)}\n`);
-    await writeFile(join(flags['out'], 'metrics.json'), `${JSON.stringify({ ...record, gates: gateRecordsOf(rules, results) })}\n`);
   }
   if (flags['json'] === true) process.stdout.write(`${JSON.stringify({ exitCode: exit, results })}\n`);
   else process.stdout.write(`${renderResults(results, exit)}\n`);
@@ -117,7 +122,7 @@ export const command: CommandModule = {
       const measure = { users: typeof flags['users'] === 'number' ? flags['users'] : COMPARE_DEFAULTS.users, seed: typeof flags['seed'] === 'number' ? flags['seed'] : 1, repeat: typeof flags['repeat'] === 'number' ? flags['repeat'] : rules.settings.minSamples, maxRepeat: typeof flags['max-repeat'] === 'number' ? flags['max-repeat'] : COMPARE_DEFAULTS.maxRepeat };
       if (lists['variant'] !== undefined) {
         if (flags['compare'] !== undefined || positionals.length > 0 || flags['baseline'] !== undefined) throw new UsageError('--variant measures its own record: drop --compare, --baseline and the record');
-        const specs = parseVariantFlags(lists['variant'].map(String));
+        const specs = parseVariantFlags(lists['variant'].map(String), 'memory');
         if (specs.length < 2) throw new UsageError('--variant needs at least two variants to compare (e.g. --variant A= --variant B=workers=4)');
         if (measure.maxRepeat < measure.repeat) throw new UsageError(`--max-repeat ${measure.maxRepeat} is below the samples to start with (${measure.repeat})`);
         const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -127,8 +132,16 @@ export const command: CommandModule = {
       if (typeof flags['compare'] === 'string') {
         if (positionals.length > 0) throw new UsageError(`--compare measures its own record; drop the record ${positionals[0]}`);
         if (flags['baseline'] !== undefined) throw new UsageError('--baseline applies to a given record, not to --compare (both sides are measured now)');
-        const { record, results } = await runCompare({ ref: flags['compare'], rules, ...measure, log: (line) => process.stderr.write(`${line}\n`) });
-        return report(rules, record, results, flags);
+        let compared: Awaited<ReturnType<typeof runCompare>>;
+        try {
+          compared = await runCompare({ ref: flags['compare'], rules, ...measure, log: (line) => process.stderr.write(`${line}\n`) });
+        } catch (e) {
+          if (e instanceof UsageError) throw e;
+          // A side that cannot be built or run (an old checkout without this option, npm ci failing) is no verdict.
+          process.stderr.write(`raceday gate: --compare ${flags['compare']} could not measure both sides: ${(e as Error).message}\n`);
+          return GATE_EXIT.usage;
+        }
+        return report(rules, compared.record, compared.results, flags);
       }
       const given = COMPARE_ONLY.find((n) => flags[n] !== undefined);
       if (given !== undefined) throw new UsageError(`--${given} applies to --compare and --variant only`);
@@ -140,6 +153,6 @@ export const command: CommandModule = {
         const needs = rules.rules.find(needsBaseline);
         if (needs !== undefined) throw new UsageError(`rule "${needs.name}" compares to a baseline: give --baseline B.json`);
       }
-      return report(rules, record, evaluateGate(rules, record, baseline), flags);
+      return report(rules, record, evaluateGate(rules, record, baseline), flags, baseline);
     }),
 };

@@ -41,6 +41,23 @@ describe('raceday run --out and raceday report', () => {
     for (const f of OUTPUTS) expect(await readFile(join(dir, 'again', f), 'utf8'), f).toBe(await readFile(join(dir, 'run', f), 'utf8'));
   });
 
+  it('a replayed scenario writes its record too: settle latencies as they committed, backlogs, invariants', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'raceday-report-'));
+    const scenario = join(dir, 'tiny.json');
+    await writeFile(scenario, JSON.stringify({ name: 'tiny', users: 300, tickets: 2_000, races: [{ raceId: 'r1', venue: 'v', sport: 'keirin', riders: 9, postMinute: 600 }] }));
+    const ran = await capture(() => run.run(['--scenario', scenario, '--json', '--out', join(dir, 'run')]));
+    expect(ran.code).toBe(0);
+    const printed = JSON.parse(ran.out) as { races: { settledUsers: number }[] };
+    const rec = await readRunRecord(join(dir, 'run', 'metrics.json'));
+    if (!rec.ok) throw new Error(rec.error.message);
+    expect(rec.value).toMatchObject({ command: 'run', scenario: 'tiny', ok: true });
+    expect(rec.value.figures['settle.count']).toBe(printed.races[0]?.settledUsers);
+    expect(rec.value.invariants.length).toBeGreaterThan(5);
+    const again = await capture(() => report.run([join(dir, 'run', 'metrics.json'), '--out', join(dir, 'again')]));
+    expect(again.code).toBe(0);
+    for (const f of OUTPUTS) expect(await readFile(join(dir, 'again', f), 'utf8'), f).toBe(await readFile(join(dir, 'run', f), 'utf8'));
+  });
+
   it('refuses a record with a bad field, naming it, and a missing one', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'raceday-report-'));
     await capture(() => sim.run(['--seeds', '2', '--out', join(dir, 'sim')]));

@@ -52,12 +52,12 @@ store's final state back through its client.
   --spanner-instance I      google only: Spanner instance (default raceday)
   --spanner-database D      google only: Spanner database (default raceday)
   --variant NAME=SETTINGS   smoke: run this design variant too (repeatable; SETTINGS is key=value,...
-                            of fanout, notify, settlePath, workers, maxInFlight, spannerShards,
+                            of fanout, notify, settlePath, workers, maxInFlight, ackDeadlineMs, spannerShards,
                             settlementsPerCommit, testSlowdown; empty for the defaults: base=);
                             every variant settles the same seeded day, interleaved A B B A
   --repeat K                with --variant: samples per variant (default 1; 8 or more to gate wall-clock figures)
   --json                    one JSON object
-  --out DIR                 smoke: also write the run record DIR/metrics.json and every output made
+  --out DIR                 also write the run record DIR/metrics.json and every output made
                             from it (summary.md, junit.xml, metrics.prom, report.html); see
                             docs/run-record.md and "raceday report"; with --variant, every sample
 
@@ -294,7 +294,7 @@ export const command: CommandModule = {
         if (backend !== 'memory') throw new UsageError(`--scenario ${scenario} replays on the memory backend only for now; on ${backend} use --scenario smoke`);
         refuseOptions(flags, SMOKE_ONLY, (name) => `--${name} applies to --scenario smoke only; a replay of ${scenario} does not use it (drop it)`);
         const bets = flags['bets'] === 'place' ? 'place' : 'load';
-        return runReplay({ scenario, seed: num(flags, 'seed', 1), speed: num(flags, 'speed', 0), bets, json: flags['json'] === true });
+        return runReplay({ scenario, seed: num(flags, 'seed', 1), speed: num(flags, 'speed', 0), bets, json: flags['json'] === true, argv, ...(typeof flags['out'] === 'string' ? { out: flags['out'] } : {}) });
       }
       refuseOptions(flags, REPLAY_ONLY, (name) => `--${name} applies to generated scenarios (e.g. --scenario typical-day), not to smoke`);
       if (!isBackendName(backend)) throw new UsageError(`--backend must be one of ${BACKENDS.join(', ')}, got "${backend}"`);
@@ -305,7 +305,7 @@ export const command: CommandModule = {
       if (lists['variant'] !== undefined) {
         if (backend === 'google') throw new UsageError('--variant runs on --backend memory or emulators (each sample provisions a fresh backend)');
         const base = { backend, seed: num(flags, 'seed', 1), users: num(flags, 'users', DEFAULT_USERS), variants: variantsOf(flags), workers: num(flags, 'workers', SMOKE_STAGE_DEFAULTS.workers), maxInFlight: num(flags, 'max-in-flight', SMOKE_STAGE_DEFAULTS.maxInFlight), spannerShards: num(flags, 'spanner-shards', 1), ...(typeof flags['settlements-per-commit'] === 'number' ? { settlementsPerCommit: flags['settlements-per-commit'] } : {}), strategy: (str(flags, 'strategy') ?? 'auto') as StrategyChoice, timeoutMs: RUN_TIMEOUT_MS };
-        return runVariantsCommand({ base, specs: parseVariantFlags(lists['variant'].map(String)), repeat: num(flags, 'repeat', 1), out: str(flags, 'out'), json: flags['json'] === true, argv });
+        return runVariantsCommand({ base, specs: parseVariantFlags(lists['variant'].map(String), backend), repeat: num(flags, 'repeat', 1), out: str(flags, 'out'), json: flags['json'] === true, argv });
       }
       if (flags['repeat'] !== undefined) throw new UsageError('--repeat applies with --variant');
       return runSmoke(backend, flags, argv);

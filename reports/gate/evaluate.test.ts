@@ -65,10 +65,11 @@ describe('deterministic rules', () => {
         { name: 'makespan +5%', kind: 'tolerance', figure: 'makespanVirtualMs', maxIncrease: 0.05 },
         { name: 'makespan +10%', kind: 'tolerance', figure: 'makespanVirtualMs', maxIncrease: 0.1 },
         { name: 'missing', kind: 'exact', figure: 'noSuchFigure', value: 1 },
+        { name: 'inherited', kind: 'exact', figure: 'constructor', value: 1 },
       ],
     });
     const out = evaluateGate(r, record, baseline);
-    expect(out.map((x) => x.verdict)).toEqual(['pass', 'breach', 'pass', 'error']);
+    expect(out.map((x) => x.verdict)).toEqual(['pass', 'breach', 'pass', 'error', 'error']);
     expect(out[1]?.numbers).toMatchObject({ observed: 1200, max: 1155, baseline: 1100 });
     expect(evaluateGate(r, record)[0]?.message).toMatch(/give --baseline/);
     expect(gateExitCode(out, false)).toBe(GATE_EXIT.usage);

@@ -6,7 +6,8 @@ import { RECORD_STATUS, type GateResult } from './result.ts';
 import { type ExactRule, type GateSettings, type InvariantsRule, type Rule, type Rules, type StatisticalRule, type ToleranceRule } from './rules.ts';
 import { compareSamples, holm, type Comparison } from './stats.ts';
 
-type Figures = Readonly<Record<string, number>>;
+/** A figure by name, only from the object's own keys (a rule naming `constructor` finds nothing). */
+const own = (o: Readonly<Record<string, number>>, key: string): number | undefined => (Object.hasOwn(o, key) ? o[key] : undefined);
 
 const fmt = (x: number): string => (Number.isInteger(x) ? String(x) : x.toPrecision(6).replace(/\.?0+$/, ''));
 const pct = (x: number | null): string => (x === null ? 'n/a' : `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}%`);
@@ -16,7 +17,7 @@ function result(name: string, verdict: GateResult['verdict'], numbers: GateResul
 }
 
 function lookup(record: RunRecord, figure: string): number | undefined {
-  return record.figures[figure] ?? record.counters[figure];
+  return own(record.figures, figure) ?? own(record.counters, figure);
 }
 
 /** The values a deterministic rule checks: the record's figure, or that figure in every sample of a variant. */
@@ -27,14 +28,15 @@ function observed(record: RunRecord, r: ExactRule | ToleranceRule): { values: nu
   }
   const variant = record.variants.find((x) => x.name === r.variant);
   if (variant === undefined) return `the run record has no variant "${r.variant}" (it has: ${record.variants.map((x) => x.name).join(', ') || 'none'})`;
-  const values = variant.samples.map((s) => s.figures[r.figure]);
+  const values = variant.samples.map((s) => own(s.figures, r.figure));
   if (values.length === 0 || values.some((v) => v === undefined)) return `variant "${r.variant}" has samples without the figure "${r.figure}"`;
   return { values: values as number[], where: `${r.figure} of variant ${r.variant}` };
 }
 
 function baselineValue(baseline: RunRecord | undefined, r: ExactRule | ToleranceRule): number | string {
   if (baseline === undefined) return 'this rule compares to a baseline: give --baseline B.json';
-  const v = r.variant === undefined ? lookup(baseline, r.figure) : baseline.variants.find((x) => x.name === r.variant)?.samples[0]?.figures[r.figure];
+  const figs = r.variant === undefined ? undefined : baseline.variants.find((x) => x.name === r.variant)?.samples[0]?.figures;
+  const v = r.variant === undefined ? lookup(baseline, r.figure) : figs === undefined ? undefined : own(figs, r.figure);
   return v ?? `the baseline record has no figure "${r.figure}"${r.variant === undefined ? '' : ` in variant ${r.variant}`}`;
 }
 
@@ -103,7 +105,7 @@ export function sidesOf(record: RunRecord, r: StatisticalRule): StatisticalInput
   if (typeof b === 'string') return b;
   if (a.name === b.name) return `a statistical rule compares two different variants, got "${a.name}" twice`;
   const read = (v: VariantRecord): number[] | string => {
-    const xs = v.samples.map((s) => s.figures[r.figure]);
+    const xs = v.samples.map((s) => own(s.figures, r.figure));
     return xs.some((x) => x === undefined) ? `variant "${v.name}" has samples without the figure "${r.figure}"` : (xs as number[]);
   };
   const samplesA = read(a);
@@ -153,7 +155,8 @@ export function judgeComparison(r: StatisticalRule, names: { a: string; b: strin
     threshold,
   };
   const significant = pHolm < settings.alpha;
-  const head = `${r.figure}: ${names.b} vs ${names.a} ${pct(worse)} ${lowerBetter ? 'slower' : 'lower'} (95% CI ${pct(worseLow)} .. ${pct(worseHigh)}; medians ${fmt(c.medianA)} -> ${fmt(c.medianB)}), p ${fmt(c.test.p)} (Holm ${fmt(pHolm)}), n ${c.nA}/${c.nB}`;
+  const change = worse === null ? 'no relative change (A\'s median is 0)' : `${Math.abs(worse * 100).toFixed(1)}% ${worse >= 0 ? 'worse' : 'better'}`;
+  const head = `${r.figure}: ${names.b} vs ${names.a} ${change} (95% CI ${pct(worseLow)} .. ${pct(worseHigh)}, positive is worse; medians ${fmt(c.medianA)} -> ${fmt(c.medianB)}), p ${fmt(c.test.p)} (Holm ${fmt(pHolm)}), n ${c.nA}/${c.nB}`;
   if (c.nA < settings.minSamples || c.nB < settings.minSamples) {
     return result(r.name, 'inconclusive', numbers, `${head}: at least ${settings.minSamples} samples a side are needed`);
   }

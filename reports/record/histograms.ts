@@ -16,9 +16,20 @@ export function addEncoded(encoded: Iterable<string>): string {
   return encodeHistogram(sumEncoded(encoded));
 }
 
-/** Every interval of a stage added: the run's distribution for that stage. */
+/** Each stage's whole-run histogram, computed once per stage object (summary, metrics and figures all read it). */
+const wholeRun = new WeakMap<StageRecord, hdr.Histogram>();
+
+/**
+ * Every interval of a stage added: the run's distribution for that stage. The stored total when
+ * the record has one (one decode), else the sum of the intervals. Read it, do not record into it.
+ */
 export function stageHistogram(stage: StageRecord): hdr.Histogram {
-  return sumEncoded(stage.intervals.map((i) => i.histogram));
+  let h = wholeRun.get(stage);
+  if (h === undefined) {
+    h = stage.total !== undefined ? decodeHistogram(stage.total) : sumEncoded(stage.intervals.map((i) => i.histogram));
+    wholeRun.set(stage, h);
+  }
+  return h;
 }
 
 /** The whole run's percentiles of a stage, ms (values are kept in µs). */

@@ -18,14 +18,15 @@ function agreed(values: readonly string[]): string {
 }
 
 function mergeStages(records: readonly RunRecord[]): StageRecord[] {
-  const byName = new Map<string, { description: string; byStart: Map<number, { endMs: number; parts: string[] }> }>();
+  const byName = new Map<string, { description: string; totals: (string | undefined)[]; byStart: Map<number, { endMs: number; parts: string[] }> }>();
   for (const r of records) {
     for (const st of r.stages) {
       let m = byName.get(st.name);
       if (m === undefined) {
-        m = { description: st.description, byStart: new Map() };
+        m = { description: st.description, totals: [], byStart: new Map() };
         byName.set(st.name, m);
       }
+      m.totals.push(st.total);
       for (const iv of st.intervals) {
         const slot = m.byStart.get(iv.startMs);
         if (slot === undefined) m.byStart.set(iv.startMs, { endMs: iv.endMs, parts: [iv.histogram] });
@@ -41,6 +42,8 @@ function mergeStages(records: readonly RunRecord[]): StageRecord[] {
     intervals: [...m.byStart.entries()]
       .sort((a, b) => a[0] - b[0])
       .map(([startMs, slot]) => ({ startMs, endMs: slot.endMs, histogram: slot.parts.length === 1 ? (slot.parts[0] as string) : addEncoded(slot.parts) })),
+    // The whole-run totals add like the intervals; a part without one leaves readers to add the intervals.
+    ...(m.totals.every((t) => t !== undefined) ? { total: addEncoded(m.totals as string[]) } : {}),
   }));
 }
 

@@ -33,6 +33,8 @@ const LATENCY_US_MAX = 3_600_000_000;
 
 interface StageState {
   description: string;
+  /** Every latency of the stage: the whole-run histogram, kept as it goes (no sum of intervals at stop). */
+  readonly total: hdr.Histogram;
   readonly open: Map<number, hdr.Histogram>;
   readonly closed: Map<number, string>;
 }
@@ -126,7 +128,9 @@ export class RunRecorder {
   recordLatency(stage: string, latencyMs: number, atMs: number = this.elapsedMs()): void {
     if (!Number.isFinite(latencyMs) || !Number.isFinite(atMs)) return;
     const us = Math.min(LATENCY_US_MAX, Math.max(1, Math.round(latencyMs * 1000)));
-    this.histogramAt(this.stageState(kebabName(stage)), Math.max(0, Math.floor(atMs / this.intervalMs))).recordValue(us);
+    const st = this.stageState(kebabName(stage));
+    this.histogramAt(st, Math.max(0, Math.floor(atMs / this.intervalMs))).recordValue(us);
+    st.total.recordValue(us);
   }
 
   /** Declares a timeline (kind and unit); point() declares one as `other` when it was not. */
@@ -198,7 +202,7 @@ export class RunRecorder {
   stop(ok: boolean): RunRecord {
     if (!this.started) throw new Error('invariant violated: RunRecorder.stop() before start()');
     const wallMs = Math.round(this.elapsedMs() * 1000) / 1000;
-    const stages = [...this.stages.entries()].map(([name, st]) => ({ name, unit: 'us' as const, description: st.description, intervals: this.intervalsOf(st) }));
+    const stages = [...this.stages.entries()].map(([name, st]) => ({ name, unit: 'us' as const, description: st.description, intervals: this.intervalsOf(st), total: encodeHistogram(st.total) }));
     const environment: EnvironmentRecord = { ...captureEnvironment(), emulators: { ...this.emulators }, loadAverage: { start: this.loadStart, end: load3() } };
     return {
       schemaVersion: RUN_RECORD_SCHEMA_VERSION,
@@ -229,7 +233,7 @@ export class RunRecorder {
   private stageState(name: string): StageState {
     let st = this.stages.get(name);
     if (st === undefined) {
-      st = { description: '', open: new Map(), closed: new Map() };
+      st = { description: '', total: createStageHistogram(), open: new Map(), closed: new Map() };
       this.stages.set(name, st);
     }
     return st;
