@@ -13,6 +13,8 @@ import { checkReplay, dayUserIndexer, expectDay, type DayExpectation } from './r
 import { startNotificationTally } from './replay-notifications.ts';
 import type { ProgressOptions } from './replay-progress.ts';
 import { replayRaceDay, type BetPath, type ReplayReport } from './replay.ts';
+import { RunRecorder } from '../reports/record/recorder.ts';
+import type { RunRecord } from '../reports/record/schema.ts';
 import { pipelineConnector } from './replay-pipeline.ts';
 import type { RaceDay } from './model.ts';
 import type { ScenarioSpec } from './spec.ts';
@@ -66,6 +68,8 @@ export interface MemoryReplayOptions {
   readonly check?: boolean;
   /** Wraps the store the pipeline sees (tests: a store that pays wrong must be caught). */
   readonly wrapStore?: (store: MemoryStore) => MemoryStore;
+  /** Build a run record (settle latencies per interval, backlog and throughput timelines): report.record. */
+  readonly record?: boolean;
 }
 
 /** The store's bulk column load, user indexes mapped from the day's to the store's on first use. */
@@ -110,10 +114,12 @@ export async function replayOnMemory(o: MemoryReplayOptions): Promise<ReplayRepo
   let expectation: DayExpectation | undefined;
   const expect = (tick?: () => void): DayExpectation => (expectation ??= expectDay(day, tick));
   const deadLetters = (): number => [TOPICS.raceResults, TOPICS.settleRequests, TOPICS.settled, TOPICS.notifications].reduce((n, t) => n + bus.deadLetters(t).length, 0);
+  const recording = o.record === true ? recordReplay(o, bus) : undefined;
   try {
-    return await replayRaceDay({
+    const report = await replayRaceDay({
       day,
       store,
+      ...(recording === undefined ? {} : { onSettled: recording.settled }),
       connect: pipelineConnector(bus, clock, o.pipeline ?? replayPipelineFor(day)),
       loadColumns: columnLoader(base, day),
       ...(checking ? { stakes: (tick) => {
@@ -133,9 +139,47 @@ export async function replayOnMemory(o: MemoryReplayOptions): Promise<ReplayRepo
             },
           }),
     });
+    return recording === undefined ? report : { ...report, record: recording.stop(report.complete && report.invariants.every((i) => i.ok)) };
   } finally {
+    recording?.cancel();
     await notifications?.stop();
     await bus.close();
     await store.close();
   }
+}
+
+/** Every this long the replay's record samples backlogs and the settlement rate. */
+const RECORD_SAMPLE_MS = 1_000;
+
+/** A run recorder for a replay: settle latencies as they commit, each subscription's backlog and oldest unacked age, settlements per second. */
+function recordReplay(o: MemoryReplayOptions, bus: ReturnType<typeof createMemoryBus>) {
+  const rec = new RunRecorder({ command: 'run', argv: [], scenario: o.spec.name, backend: 'memory', seed: o.seed, configuration: { speed: o.speed ?? 0, bets: o.bets ?? 'load' } });
+  rec.start();
+  rec.describeStage('settle', "the race's result published -> the user's settlement committed");
+  rec.defineSeries('settled-per-s', 'throughput', 'settlements/s');
+  let settled = 0;
+  let lastSettled = 0;
+  const sample = (): void => {
+    rec.point('settled-per-s', ((settled - lastSettled) * 1000) / RECORD_SAMPLE_MS);
+    lastSettled = settled;
+    for (const s of bus.stats().subscriptions) {
+      rec.defineSeries(`backlog-${s.subscription}`, 'backlog', 'messages');
+      rec.point(`backlog-${s.subscription}`, s.backlog);
+      rec.defineSeries(`oldest-unacked-age-${s.subscription}`, 'oldest-unacked-age', 'ms');
+      rec.point(`oldest-unacked-age-${s.subscription}`, s.oldestUnackedAgeMs);
+    }
+  };
+  const timer = setInterval(sample, RECORD_SAMPLE_MS);
+  timer.unref();
+  return {
+    settled(latencyMs: number): void {
+      settled++;
+      rec.recordLatency('settle', latencyMs);
+    },
+    stop(ok: boolean): RunRecord {
+      clearInterval(timer);
+      return rec.stop(ok);
+    },
+    cancel: () => clearInterval(timer),
+  };
 }

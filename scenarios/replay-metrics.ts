@@ -71,22 +71,23 @@ export function markPublished(t: RaceTracker, wallMs: number, lagMs: number): vo
   t.userSeen = undefined; // loading is over for this race; free the set
 }
 
-function recordCommit(t: RaceTracker | undefined): void {
+function recordCommit(t: RaceTracker | undefined, onSettled?: (latencyMs: number) => void): void {
   if (t === undefined || t.histogram === undefined) return;
   const at = performance.now() - t.publishedAtPerfMs;
   t.histogram.recordValue(Math.max(1, Math.round(at * 1000)));
+  onSettled?.(at);
   t.metrics.settledUsers++;
   t.metrics.makespanMs = Math.round(at * 1000) / 1000;
   if (t.metrics.settledUsers >= t.metrics.users) t.metrics.complete = true;
 }
 
-/** The store with settlement commits timed per race (raceId is the first argument of both settle methods). */
-export function timedStore(store: Store, trackers: ReadonlyMap<string, RaceTracker>): Store {
+/** The store with settlement commits timed per race (raceId is the first argument of both settle methods); each latency also goes to `onSettled` (a run record). */
+export function timedStore(store: Store, trackers: ReadonlyMap<string, RaceTracker>, onSettled?: (latencyMs: number) => void): Store {
   const timed = Object.create(store) as Store;
   const overrides: Partial<Store> = {
     settleUser: async (...args) => {
       const r = await store.settleUser(...args);
-      if (r.kind === 'applied') recordCommit(trackers.get(args[0]));
+      if (r.kind === 'applied') recordCommit(trackers.get(args[0]), onSettled);
       return r;
     },
   };
@@ -94,7 +95,7 @@ export function timedStore(store: Store, trackers: ReadonlyMap<string, RaceTrack
   if (columns !== undefined) {
     overrides.settleUserColumns = async (...args) => {
       const r = await columns.apply(store, args);
-      if (r.kind === 'applied') recordCommit(trackers.get(args[0]));
+      if (r.kind === 'applied') recordCommit(trackers.get(args[0]), onSettled);
       return r;
     };
   }

@@ -28,8 +28,9 @@ describe('replay progress', () => {
     h.p.tick(400);
     h.p.done();
     expect(h.written).toHaveLength(3);
-    expect(h.written[0]).toMatch(/^\rreplay progress-test 0 s loading \[#{5} {15}\] tickets 200\/400 /);
-    expect(h.written[1]).toMatch(/^\rreplay progress-test 1 s loading \[#{10} {10}\] tickets 400\/400 /);
+    // Work counted: tickets loaded plus settlements (no user has tickets in this day's trackers yet).
+    expect(h.written[0]).toMatch(/^\rreplay progress-test 0 s loading \[#{10} {10}\] 200\/400 \(50\.0%\) 667\/s ETA 0 s tickets 200\/400 /);
+    expect(h.written[1]).toMatch(/^\rreplay progress-test 1 s loading \[#{20}\] 400\/400 \(100\.0%\) 571\/s ETA 0 s tickets 400\/400 /);
     expect(h.written[2]).toBe('\n');
   });
 
@@ -47,8 +48,9 @@ describe('replay progress', () => {
     h.p.phase('checking', 400);
     h.p.done();
     expect(h.written).toEqual([
-      'replay progress-test 5 s settling: tickets 400/400 results 0/1 races settled 0 settlements 0/0\n',
-      'replay progress-test 10 s checking: tickets 400/400 results 0/1 races settled 0 settlements 0/0\n',
+      // The rate restarts with the phase: 300 more tickets in the 4 s since settling began.
+      'replay progress-test 5 s settling: 400/400 (100.0%) 75.0/s ETA 0 s tickets 400/400 results 0/1 races settled 0 settlements 0/0\n',
+      'replay progress-test 10 s checking: 400/400 (100.0%) tickets 400/400 results 0/1 races settled 0 settlements 0/0\n',
     ]);
   });
 

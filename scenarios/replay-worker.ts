@@ -18,6 +18,8 @@ export interface WorkerReplayOptions {
   readonly bets: BetPath;
   /** Decided by the caller: a worker's stderr is never a terminal. */
   readonly progress: ProgressMode;
+  /** Build the replay's run record (report.record). */
+  readonly record?: boolean;
 }
 
 interface Job extends WorkerReplayOptions {
@@ -39,7 +41,7 @@ export function replayInWorker(o: WorkerReplayOptions): Promise<ReplayReport> {
 
 async function runJob(job: Job): Promise<void> {
   const { replayOnMemory } = await import('./replay-memory.ts');
-  const report = await replayOnMemory({ spec: job.spec, seed: job.seed, speed: job.speed, bets: job.bets, progress: { mode: job.progress } });
+  const report = await replayOnMemory({ spec: job.spec, seed: job.seed, speed: job.speed, bets: job.bets, progress: { mode: job.progress }, ...(job.record === true ? { record: true } : {}) });
   parentPort?.postMessage(report);
 }
 

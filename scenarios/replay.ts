@@ -7,6 +7,7 @@ import type { Store, UserAccount } from '../core/ports.ts';
 import type { Ticket } from '../core/ticket.ts';
 import type { RaceDay, RacePlan } from './model.ts';
 import type { PipelineConnector, ResultPublisher } from './replay-pipeline.ts';
+import type { RunRecord } from '../reports/record/schema.ts';
 import { createTracker, finishMetrics, markPublished, timedStore, type RaceMetrics, type RaceTracker } from './replay-metrics.ts';
 import { scenarioInstantMs } from './calendar.ts';
 import { REPLAY_LIMITS } from './limits.ts';
@@ -38,6 +39,8 @@ export interface ReplayOptions {
    * one pass of the stream (a caller that walks the stream anyway, like the checkers, passes its own).
    */
   readonly stakes?: (tick: () => void) => { readonly cash: Float64Array; readonly medals: Float64Array };
+  /** Each settlement's latency (result published -> committed), as it commits: a run record's settle stage. */
+  readonly onSettled?: (latencyMs: number) => void;
   /** Runs once every race is settled, before the pipeline stops: the invariant checkers. */
   readonly check?: (publisher: ResultPublisher) => Promise<readonly InvariantOutcome[]>;
 }
@@ -69,6 +72,8 @@ export interface ReplayReport {
   /** The checkers' verdicts; empty when the replay ran none. */
   readonly invariants: readonly InvariantOutcome[];
   readonly checkMs: number;
+  /** The run record of the replay (latencies per interval, timelines), when one was asked for. */
+  readonly record?: RunRecord;
 }
 
 
@@ -162,7 +167,7 @@ export async function replayRaceDay(o: ReplayOptions): Promise<ReplayReport> {
   progress.phase('loading', 0);
   // The store keeps instants: a race's post time decides the Japan day its missions count on.
   for (const r of o.day.races) await o.store.putRace({ raceId: r.raceId, sport: r.sport, riders: r.riders, closeAtMs: scenarioInstantMs(r.closeAtMs), postAtMs: scenarioInstantMs(r.postAtMs) });
-  const publisher = o.connect(timedStore(o.store, trackers));
+  const publisher = o.connect(timedStore(o.store, trackers, o.onSettled));
   const events = raceEvents(o.day);
   const published: Promise<void>[] = [];
   let next = 0;

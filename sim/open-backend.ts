@@ -55,6 +55,12 @@ export interface BackendStats {
   readonly backlogMax: Readonly<Record<string, number>>;
 }
 
+export interface CurrentBacklog {
+  readonly subscription: string;
+  readonly backlog: number;
+  readonly oldestUnackedAgeMs?: number;
+}
+
 export interface OpenedBackend {
   readonly name: BackendName;
   readonly store: Store;
@@ -66,6 +72,8 @@ export interface OpenedBackend {
   /** Records current backlogs into the maxima; runners call it on every poll. */
   sample(): void;
   stats(): BackendStats;
+  /** Each subscription's backlog now (and its oldest unacked message's age where the bus knows it): a run record's timelines. */
+  backlogs(): readonly CurrentBacklog[];
   /** Closes clients, drops what this run provisioned on reused emulators, stops emulators it started. */
   close(): Promise<void>;
 }
@@ -89,6 +97,7 @@ function openMemory(): OpenedBackend {
     view: bus,
     clock,
     where: { backend: 'memory' },
+    backlogs: () => bus.stats().subscriptions.map((s) => ({ subscription: s.subscription, backlog: s.backlog, oldestUnackedAgeMs: s.oldestUnackedAgeMs })),
     sample() {
       for (const s of bus.stats().subscriptions) if (s.backlog > (maxima.get(s.subscription) ?? 0)) maxima.set(s.subscription, s.backlog);
     },
@@ -166,6 +175,7 @@ async function openEmulators(options: BackendOptions): Promise<OpenedBackend> {
       clock: createRealClock(),
       where: { backend: 'emulators', strategy: handle.strategy, reused: handle.reused, projectId, pubsubHost: handle.pubsubHost, spannerHost: handle.spannerHost, databases: databaseIds, settlementsPerCommit: store.settlementsPerCommit },
       sample: () => watch.sample(),
+      backlogs: () => watch.stats().subscriptions.map((b) => ({ subscription: b.subscription, backlog: b.backlog })),
       stats: () => googleStats(opened.store, watch),
       async close() {
         await watch.close();
@@ -226,6 +236,7 @@ async function openGoogle(options: BackendOptions): Promise<OpenedBackend> {
     clock: createRealClock(),
     where: { backend: 'google', projectId: options.projectId, instance: target.instanceId, databases: store.databaseIds, settlementsPerCommit: store.settlementsPerCommit },
     sample: () => watch.sample(),
+    backlogs: () => watch.stats().subscriptions.map((b) => ({ subscription: b.subscription, backlog: b.backlog })),
     stats: () => googleStats(store, watch),
     async close() {
       await watch.close();

@@ -13,6 +13,8 @@ import type { Clock, MessageBus, Store } from '../core/ports.ts';
 import type { PipelineCounters } from '../pipeline/context.ts';
 import type { OfficialResult } from '../pipeline/ingest.ts';
 import { startPipeline, type PipelineOptions } from '../pipeline/runner.ts';
+import { RANKING_BROADCAST_USER } from '../pipeline/ranking.ts';
+import { reportTimeline } from './record-run.ts';
 import { startClient, type Client } from './world.ts';
 
 export type { Percentiles };
@@ -32,6 +34,21 @@ export interface RealtimeResult {
   readonly errors: readonly string[];
   readonly client: Client;
   readonly timedOut: boolean;
+  /** The raw times behind the figures, for a run record: no second measurement. */
+  readonly timeline: RealtimeTimeline;
+}
+
+/** Times in ms since `originMs` (a performance.now() reading: the runner's start). */
+export interface RealtimeTimeline {
+  readonly originMs: number;
+  /** The result's publication. */
+  readonly publishedMs: number;
+  /** Each settlement's commit, in order. */
+  readonly commitsMs: readonly number[];
+  /** Each user notification shown by the client, in order. */
+  readonly shownMs: readonly number[];
+  /** Each ranking broadcast shown. */
+  readonly rankingsShownMs: readonly number[];
 }
 
 export interface RealtimeOptions {
@@ -43,8 +60,8 @@ export interface RealtimeOptions {
   readonly result: OfficialResult;
   readonly keepNotifications: boolean;
   readonly timeoutMs: number;
-  /** Called on every idle poll (the bench samples RSS here). */
-  readonly onPoll?: () => void;
+  /** Called on every idle poll with the settlements committed so far (the bench samples RSS here; progress displays count). */
+  readonly onPoll?: (settledUsers: number) => void;
 }
 
 const POLL_MS = 5;
@@ -103,7 +120,10 @@ export async function runRealtime(o: RealtimeOptions): Promise<RealtimeResult> {
     commitsMs.push(performance.now() - t0);
   });
   const pipeline = startPipeline({ ...o.pipeline, store, bus: o.bus, clock: o.clock });
-  const client = startClient(o.bus, o.clock, { keep: o.keepNotifications, validate: o.keepNotifications, maxInFlight: o.keepNotifications ? 64 : 1024, now: () => performance.now() - t0 });
+  const shownMs: number[] = [];
+  const rankingsShownMs: number[] = [];
+  const onShown = (userId: string | undefined, at: number): void => void (userId === RANKING_BROADCAST_USER ? rankingsShownMs : shownMs).push(at);
+  const client = startClient(o.bus, o.clock, { keep: o.keepNotifications, validate: o.keepNotifications, maxInFlight: o.keepNotifications ? 64 : 1024, now: () => performance.now() - t0, onShown });
   t0 = performance.now();
   const wallAtT0 = o.clock.nowMs();
   let ingestDone = false;
@@ -118,7 +138,7 @@ export async function runRealtime(o: RealtimeOptions): Promise<RealtimeResult> {
   const readOutbox = o.store.readOutbox?.bind(o.store);
   while (idlePolls < IDLE_POLLS) {
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-    o.onPoll?.();
+    o.onPoll?.(commitsMs.length);
     // The outbox is read only once the bus is idle: on Spanner every read is a round trip to the
     // database the pipeline is settling in, and a poll every few milliseconds competes with it.
     const busIdle = ingestDone && o.bus.isIdle();
@@ -134,6 +154,8 @@ export async function runRealtime(o: RealtimeOptions): Promise<RealtimeResult> {
   await client.handle.close();
   const histogram = createLatencyHistogram();
   for (const at of commitsMs) histogram.recordValue(Math.max(1, Math.round((at - publishedMs) * 1000)));
+  const timeline: RealtimeTimeline = { originMs: t0, publishedMs, commitsMs, shownMs, rankingsShownMs };
+  reportTimeline(timeline);
   const sincePublished = (atMs: number): number => Math.round(Math.max(0, atMs - publishedMs) * 1000) / 1000;
   return {
     settledUsers: commitsMs.length,
@@ -146,5 +168,6 @@ export async function runRealtime(o: RealtimeOptions): Promise<RealtimeResult> {
     errors: pipeline.errors,
     client,
     timedOut,
+    timeline,
   };
 }

@@ -28,7 +28,11 @@ export interface RunDayOptions {
   readonly variants: PipelineVariants;
   readonly workers: number;
   readonly maxInFlight: number;
+  /** Ack deadline of the settle, post-settle and notify subscriptions (default: the topology's). */
+  readonly ackDeadlineMs?: number;
   readonly timeoutMs: number;
+  /** Where the run is: loading (users), settling (settlements of the users), checking. */
+  readonly progress?: (phase: 'loading' | 'settling' | 'checking', done: number, total: number | undefined) => void;
 }
 
 export interface InvariantResult {
@@ -85,9 +89,10 @@ export async function runDay(o: RunDayOptions): Promise<RunDayResult> {
   const race = day.races[0];
   if (race === undefined) throw new Error('invariant violated: a race day to run has a race');
   const loadStart = performance.now();
+  o.progress?.('loading', 0, day.users.length);
   await loadDay(backend.store, day);
   const loadMs = Math.round(performance.now() - loadStart);
-  const stage = { workers: o.workers, maxInFlight: o.maxInFlight };
+  const stage = { workers: o.workers, maxInFlight: o.maxInFlight, ...(o.ackDeadlineMs === undefined ? {} : { ackDeadlineMs: o.ackDeadlineMs }) };
   const realtime = await runRealtime({
     store: backend.store,
     bus: backend.bus,
@@ -96,8 +101,12 @@ export async function runDay(o: RunDayOptions): Promise<RunDayResult> {
     result: { raceId: race.raceId, resultVersion: 1, result: race.result, scratched: race.scratched },
     keepNotifications: true,
     timeoutMs: o.timeoutMs,
-    ...(backend.sample === undefined ? {} : { onPoll: backend.sample }),
+    onPoll: (settled) => {
+      backend.sample?.();
+      o.progress?.('settling', settled, day.users.length);
+    },
   });
+  o.progress?.('checking', 0, undefined);
   const checkStart = performance.now();
   const settledTickets = await countSettled(backend.store, race.raceId);
   const expected = expectedWorld(day);

@@ -49,6 +49,8 @@ export interface ClientOptions {
    */
   readonly validate?: boolean;
   readonly maxInFlight?: number;
+  /** Called each time a notification is shown, with the `now` stamp (run records time each one). */
+  readonly onShown?: (userId: string | undefined, atMs: number) => void;
   /**
    * false: show every delivery, duplicates included: a client without its dedupe, only for
    * proving that the shown-exactly-once check fails when nothing drops the redeliveries.
@@ -107,8 +109,10 @@ export function startClient(bus: MessageBus, clock: Clock, options: ClientOption
   // Rankings (the broadcast and each user's own) time the ranking; the rest time the notifications.
   const shownNow = (userId: string | undefined, id: string): void => {
     shownCount++;
-    if (userId === RANKING_BROADCAST_USER || id.startsWith(RANKING_NOTIFICATION_ID_PREFIX)) lastBroadcastAtMs = Math.max(lastBroadcastAtMs, now());
-    else lastShownAtMs = now();
+    const at = now();
+    if (userId === RANKING_BROADCAST_USER || id.startsWith(RANKING_NOTIFICATION_ID_PREFIX)) lastBroadcastAtMs = Math.max(lastBroadcastAtMs, at);
+    else lastShownAtMs = at;
+    options.onShown?.(userId, at);
   };
   const handle = bus.subscribe(
     SUBSCRIPTIONS.gateway.name,

@@ -34,7 +34,7 @@ export const RULES: Readonly<Record<string, Rule>> = {
   reports: { may: ['core'], packages: 'declared' },
   // The notification gateway: the core and packages only; a backend reaches it as ports the CLI opens.
   gateway: { may: ['core'], packages: 'declared' },
-  scenarios: { may: ['core', 'pipeline', 'backends', 'reports'], packages: 'declared' },
+  scenarios: { may: ['core', 'pipeline', 'backends', 'reports', 'cmdline'], packages: 'declared' },
   sim: { may: ['core', 'pipeline', 'backends', 'emulators', 'scenarios', 'reports', 'gateway'], packages: 'declared' },
   // The load drivers: the gateway they load (tokens, the bet ids), the backend opener of the
   // runners (sim/open-backend.ts), reports' histograms, and the command-line parser's usage

@@ -35,6 +35,6 @@ describe('raceday bench', () => {
       expect(r.out).toContain(`usage: raceday bench ${t} `);
     }
     const all = await capture(() => main(['bench', '--help']));
-    expect(all.out).toContain('targets: core, emulators, gateway, generate, memory, run');
+    expect(all.out).toContain('targets: core, emulators, gate, gateway, generate, memory, outputs, report, run');
   });
 });

@@ -19,6 +19,8 @@ import type { CommandModule } from '../main.ts';
 import { runReplay } from '../run-replay.ts';
 import { parseSubscribers, renderGatewayLines, startRunGateway, type RunGateway } from '../run-gateway.ts';
 import { startRunGatewayProcess } from '../run-gateway-process.ts';
+import { dayProgress, finishRecording, recordDayRun, sampleBackend, startRecording } from '../run-record.ts';
+import { parseVariantFlags, runVariantsCommand } from '../run-variants.ts';
 
 const usage = `usage: raceday run [--scenario smoke|typical-day|midnight|grand-prix|chaos|FILE] [--json] [options]
 
@@ -57,14 +59,22 @@ store's final state back through its client.
                             memory: the gateway in this process; emulators: raceday gateway as its own process
   --subscribers N|all       with --gateway: users connected (default all)
   --policy SPEC             with --gateway: the gateway's delivery policy (default per-subscriber:256:evict-after:1000)
+  --variant NAME=SETTINGS   smoke: run this design variant too (repeatable; SETTINGS is key=value,...
+                            of fanout, notify, settlePath, workers, maxInFlight, ackDeadlineMs, spannerShards,
+                            settlementsPerCommit, testSlowdown; empty for the defaults: base=);
+                            every variant settles the same seeded day, interleaved A B B A
+  --repeat K                with --variant: samples per variant (default 1; 8 or more to gate wall-clock figures)
   --json                    one JSON object
+  --out DIR                 also write the run record DIR/metrics.json and every output made
+                            from it (summary.md, junit.xml, metrics.prom, report.html); see
+                            docs/run-record.md and "raceday report"; with --variant, every sample
 
 Exit code 1 when an invariant fails; 130/143 after Ctrl-C/SIGTERM (emulators this run started are stopped).`;
 
 const RUN_TIMEOUT_MS = 300_000;
 
 /** Options of the checked smoke day that a generated-scenario replay has no use for: refused there, not ignored. */
-const SMOKE_ONLY = ['gateway', 'subscribers', 'policy', 'users', 'fanout', 'notify', 'workers', 'max-in-flight', 'strategy', 'project', 'spanner-shards', 'spanner-instance', 'spanner-database'] as const;
+const SMOKE_ONLY = ['gateway', 'subscribers', 'policy', 'users', 'fanout', 'notify', 'workers', 'max-in-flight', 'strategy', 'project', 'spanner-shards', 'spanner-instance', 'spanner-database', 'variant', 'repeat'] as const;
 const REPLAY_ONLY = ['speed', 'bets'] as const;
 const EMULATORS_ONLY = ['spanner-shards', 'strategy'] as const;
 const GOOGLE_ONLY = ['spanner-instance', 'spanner-database'] as const;
@@ -169,8 +179,10 @@ async function openOrExplain(name: BackendName, options: Parameters<typeof openB
  */
 const SMOKE_STAGE_DEFAULTS = { workers: 2, maxInFlight: 256 } as const;
 
-async function runSmoke(backendName: BackendName, flags: Record<string, unknown>): Promise<number> {
+async function runSmoke(backendName: BackendName, flags: Record<string, unknown>, argv: readonly string[]): Promise<number> {
   const wallStart = performance.now();
+  const out = str(flags, 'out');
+  const rec = out === undefined ? undefined : startRecording({ command: 'run', argv, scenario: 'smoke', backend: backendName, seed: num(flags, 'seed', 1), configuration: { users: num(flags, 'users', DEFAULT_USERS) } });
   const seed = num(flags, 'seed', 1);
   const users = num(flags, 'users', DEFAULT_USERS);
   const workers = num(flags, 'workers', SMOKE_STAGE_DEFAULTS.workers);
@@ -199,6 +211,8 @@ async function runSmoke(backendName: BackendName, flags: Record<string, unknown>
     close = () => backend.close();
     const openMs = Math.round(performance.now() - wallStart);
     let gw: RunGateway | undefined;
+    const sampler = rec === undefined ? undefined : sampleBackend(rec, backend);
+    const progress = dayProgress(`run smoke on ${backendName}`);
     try {
       if (flags['gateway'] === true) {
         const g = { day, subscribers: parseSubscribers(flags['subscribers']), ...(str(flags, 'policy') === undefined ? {} : { policy: str(flags, 'policy') as string }), log: (line: string) => process.stderr.write(`${line}\n`) };
@@ -207,7 +221,9 @@ async function runSmoke(backendName: BackendName, flags: Record<string, unknown>
         const stop = gw;
         close = async () => (await stop.close(), await backend.close());
       }
-      const r = await runDay({ day, backend: gw === undefined ? backend : { ...backend, bus: gw.bus(backend.bus), sample: () => backend.sample() }, variants, workers, maxInFlight, timeoutMs: RUN_TIMEOUT_MS });
+      const r = await runDay({ day, backend: gw === undefined ? backend : { ...backend, bus: gw.bus(backend.bus), sample: () => backend.sample() }, variants, workers, maxInFlight, timeoutMs: RUN_TIMEOUT_MS, progress: progress.report });
+      progress.done();
+      sampler?.stop();
       const gateway = gw === undefined ? undefined : await gw.finish(backend.store);
       const summary = { ...summaryOf({ backendName, seed, variants, workers, maxInFlight, shards, day, r, stats: backend.stats(), where: backend.where, openMs }), ...(gateway === undefined ? {} : { gateway }) };
       await backend.close();
@@ -215,6 +231,10 @@ async function runSmoke(backendName: BackendName, flags: Record<string, unknown>
       const wallMs = Math.round(performance.now() - wallStart);
       if (flags['json'] === true) process.stdout.write(`${JSON.stringify({ ...summary, wallMs })}\n`);
       else process.stdout.write(`${[render({ ...summary, wallMs }), ...(gateway === undefined ? [] : renderGatewayLines(gateway))].join('\n')}\n`);
+      if (rec !== undefined && out !== undefined) {
+        recordDayRun(rec, r, summary);
+        await finishRecording(rec, r.ok && (gateway?.ok ?? true), out);
+      }
       return r.ok && (gateway?.ok ?? true) ? 0 : 1;
     } finally {
       await close();
@@ -262,7 +282,7 @@ export const command: CommandModule = {
   usage,
   run: (argv) =>
     withUsage(usage, async () => {
-      const { flags } = parseArgs(argv, {
+      const { flags, lists } = parseArgs(argv, {
         scenario: { type: 'string' },
         seed: { type: 'int', min: 0, max: 2 ** 31 },
         users: { type: 'int', min: 1, max: 200_000 },
@@ -283,6 +303,9 @@ export const command: CommandModule = {
         subscribers: { type: 'string' },
         policy: { type: 'string' },
         json: { type: 'boolean' },
+        variant: { type: 'string', repeatable: true },
+        repeat: { type: 'int', min: 1, max: 1_000 },
+        out: { type: 'string' },
       });
       const scenario = String(flags['scenario'] ?? 'smoke');
       const backend = String(flags['backend'] ?? 'memory');
@@ -291,7 +314,7 @@ export const command: CommandModule = {
         if (backend !== 'memory') throw new UsageError(`--scenario ${scenario} replays on the memory backend only for now; on ${backend} use --scenario smoke`);
         refuseOptions(flags, SMOKE_ONLY, (name) => `--${name} applies to --scenario smoke only; a replay of ${scenario} does not use it (drop it)`);
         const bets = flags['bets'] === 'place' ? 'place' : 'load';
-        return runReplay({ scenario, seed: num(flags, 'seed', 1), speed: num(flags, 'speed', 0), bets, json: flags['json'] === true });
+        return runReplay({ scenario, seed: num(flags, 'seed', 1), speed: num(flags, 'speed', 0), bets, json: flags['json'] === true, argv, ...(typeof flags['out'] === 'string' ? { out: flags['out'] } : {}) });
       }
       refuseOptions(flags, REPLAY_ONLY, (name) => `--${name} applies to generated scenarios (e.g. --scenario typical-day), not to smoke`);
       if (!isBackendName(backend)) throw new UsageError(`--backend must be one of ${BACKENDS.join(', ')}, got "${backend}"`);
@@ -301,6 +324,13 @@ export const command: CommandModule = {
       if (backend === 'google' && flags['project'] === undefined) throw new UsageError('--backend google needs --project P (real Google Cloud is never used by default)');
       if (flags['gateway'] !== true) refuseOptions(flags, ['subscribers', 'policy'], (name) => `--${name} applies with --gateway only`);
       if (flags['gateway'] === true && backend === 'google') throw new UsageError('--gateway runs on the memory backend (the gateway in this process) and on the emulators (raceday gateway as its own process), not on google');
-      return runSmoke(backend, flags);
+      if (flags['gateway'] === true && lists['variant'] !== undefined) throw new UsageError('--variant and --gateway do not go together yet: run each variant with --gateway apart');
+      if (lists['variant'] !== undefined) {
+        if (backend === 'google') throw new UsageError('--variant runs on --backend memory or emulators (each sample provisions a fresh backend)');
+        const base = { backend, seed: num(flags, 'seed', 1), users: num(flags, 'users', DEFAULT_USERS), variants: variantsOf(flags), workers: num(flags, 'workers', SMOKE_STAGE_DEFAULTS.workers), maxInFlight: num(flags, 'max-in-flight', SMOKE_STAGE_DEFAULTS.maxInFlight), spannerShards: num(flags, 'spanner-shards', 1), ...(typeof flags['settlements-per-commit'] === 'number' ? { settlementsPerCommit: flags['settlements-per-commit'] } : {}), strategy: (str(flags, 'strategy') ?? 'auto') as StrategyChoice, timeoutMs: RUN_TIMEOUT_MS };
+        return runVariantsCommand({ base, specs: parseVariantFlags(lists['variant'].map(String), backend), repeat: num(flags, 'repeat', 1), out: str(flags, 'out'), json: flags['json'] === true, argv });
+      }
+      if (flags['repeat'] !== undefined) throw new UsageError('--repeat applies with --variant');
+      return runSmoke(backend, flags, argv);
     }),
 };

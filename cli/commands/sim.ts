@@ -5,6 +5,15 @@ import { parseArgs, UsageError, withUsage } from '../args.ts';
 import type { CommandModule } from '../main.ts';
 import { parseFanoutVariant, parseNotifyVariant, BROKEN_BEHAVIOURS, type BrokenBehaviour } from '../../pipeline/settings.ts';
 import { replayCommand, SCENARIOS, simulate, type SimOptions, type SimScenario } from '../../sim/simulate.ts';
+import { CHECKERS } from '../../sim/checkers.ts';
+import type { RunRecorder } from '../../reports/record/recorder.ts';
+import { finishRecording, recordSim, startRecording } from '../run-record.ts';
+
+/** `--out DIR`: the recorder of this run and where its outputs go. */
+interface Recording {
+  readonly dir: string;
+  readonly rec: RunRecorder;
+}
 
 const usage = `usage: raceday sim --scenario smoke --seeds N [--from S] [--json] [options]
        raceday sim --scenario smoke --seed S [--trace] [--json] [options]
@@ -24,6 +33,8 @@ messages) and the interleaving; checkers then verify the whole world.
   --settle-path P      fix the settle path: objects (reference pure settlement), columns
   --broken B           deliberately broken pipeline (checker self-test): ${BROKEN_BEHAVIOURS.join(', ')}
   --json               one JSON object
+  --out DIR            also write the run record DIR/metrics.json (virtual time: exactly
+                       reproducible) and every output made from it (see raceday report)
 
 Exit code 1 when any violation was found.`;
 
@@ -55,8 +66,13 @@ function commonOptions(flags: Record<string, unknown>): Omit<SimOptions, 'seed'>
   return opts;
 }
 
-async function replayOne(seed: number, base: Omit<SimOptions, 'seed'>, showTrace: boolean, json: boolean): Promise<number> {
+async function replayOne(seed: number, base: Omit<SimOptions, 'seed'>, showTrace: boolean, json: boolean, out?: Recording): Promise<number> {
   const r = await simulate({ ...base, seed, keepTrace: showTrace });
+  if (out !== undefined) {
+    recordSim(out.rec, CHECKERS, r.violations.map((v) => ({ ...v, seed })), { users: r.users, tickets: r.tickets, events: r.events, virtualMs: r.virtualMs, violations: r.violations.length, duplicateDeliveries: r.duplicateDeliveries, exhaustedUsers: r.exhaustedUsers, exhaustedLeftOut: r.exhaustedLeftOut });
+    out.rec.configure({ variants: r.variants, traceHash: r.traceHash, faults: base.faults !== false });
+    await finishRecording(out.rec, r.violations.length === 0, out.dir);
+  }
   const replay = replayCommand({ ...base, seed });
   if (json) {
     process.stdout.write(`${JSON.stringify({ ...r, replay })}\n`);
@@ -73,7 +89,7 @@ async function replayOne(seed: number, base: Omit<SimOptions, 'seed'>, showTrace
   return r.violations.length === 0 ? 0 : 1;
 }
 
-async function explore(from: number, count: number, base: Omit<SimOptions, 'seed'>, json: boolean): Promise<number> {
+async function explore(from: number, count: number, base: Omit<SimOptions, 'seed'>, json: boolean, out?: Recording): Promise<number> {
   const started = performance.now();
   const failed: { seed: number; replay: string; traceHash: string; violations: readonly { checker: string; message: string }[] }[] = [];
   let events = 0;
@@ -104,6 +120,12 @@ async function explore(from: number, count: number, base: Omit<SimOptions, 'seed
     elapsedMs: Math.round(elapsedMs),
     seedsPerMinute: Math.round((count / elapsedMs) * 60_000),
   };
+  if (out !== undefined) {
+    const { violations: _v, scenario: _s, faults, broken, exhaustedAndDeadLettered: ex, ...figures } = summary;
+    recordSim(out.rec, CHECKERS, failed.flatMap((f) => f.violations.map((v) => ({ ...v, seed: f.seed }))), { ...figures, exhaustedUsers: ex.users, exhaustedLeftOut: ex.leftOut, exhaustedSeeds: ex.seeds });
+    out.rec.configure({ faults, ...(broken === undefined ? {} : { broken }) });
+    await finishRecording(out.rec, failed.length === 0, out.dir);
+  }
   if (json) process.stdout.write(`${JSON.stringify(summary)}\n`);
   else {
     process.stdout.write(
@@ -130,17 +152,20 @@ export const command: CommandModule = {
         broken: { type: 'string', choices: BROKEN_BEHAVIOURS },
         'settle-path': { type: 'string', choices: ['objects', 'columns'] },
         json: { type: 'boolean' },
+        out: { type: 'string' },
       });
       if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
       const base = commonOptions(flags);
       const json = flags['json'] === true;
+      const seed = typeof flags['seed'] === 'number' ? flags['seed'] : null;
+      const out: Recording | undefined = typeof flags['out'] === 'string' ? { dir: flags['out'], rec: startRecording({ command: 'sim', argv, scenario: base.scenario ?? 'smoke', backend: 'sim', seed, clock: 'virtual' }) } : undefined;
       if (typeof flags['seed'] === 'number') {
         if (flags['seeds'] !== undefined) throw new UsageError('give either --seed or --seeds, not both');
         if (flags['from'] !== undefined) throw new UsageError('--from applies to --seeds; --seed S replays one seed');
-        return replayOne(flags['seed'], base, flags['trace'] === true, json);
+        return replayOne(flags['seed'], base, flags['trace'] === true, json, out);
       }
       if (flags['trace'] === true) throw new UsageError('--trace needs --seed');
       const count = typeof flags['seeds'] === 'number' ? flags['seeds'] : 100;
-      return explore(typeof flags['from'] === 'number' ? flags['from'] : 1, count, base, json);
+      return explore(typeof flags['from'] === 'number' ? flags['from'] : 1, count, base, json, out);
     }),
 };
