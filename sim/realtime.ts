@@ -122,7 +122,7 @@ export async function runRealtime(o: RealtimeOptions): Promise<RealtimeResult> {
   const pipeline = startPipeline({ ...o.pipeline, store, bus: o.bus, clock: o.clock });
   const shownMs: number[] = [];
   const rankingsShownMs: number[] = [];
-  const onShown = (userId: string | undefined, at: number): void => void (userId === RANKING_BROADCAST_USER ? rankingsShownMs : shownMs).push(at);
+  const onShown = (_userId: string | undefined, at: number, ranking: boolean): void => void (ranking ? rankingsShownMs : shownMs).push(at);
   const client = startClient(o.bus, o.clock, { keep: o.keepNotifications, validate: o.keepNotifications, maxInFlight: o.keepNotifications ? 64 : 1024, now: () => performance.now() - t0, onShown });
   t0 = performance.now();
   const wallAtT0 = o.clock.nowMs();

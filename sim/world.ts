@@ -50,7 +50,7 @@ export interface ClientOptions {
   readonly validate?: boolean;
   readonly maxInFlight?: number;
   /** Called each time a notification is shown, with the `now` stamp (run records time each one). */
-  readonly onShown?: (userId: string | undefined, atMs: number) => void;
+  readonly onShown?: (userId: string | undefined, atMs: number, ranking: boolean) => void;
   /**
    * false: show every delivery, duplicates included: a client without its dedupe, only for
    * proving that the shown-exactly-once check fails when nothing drops the redeliveries.
@@ -110,9 +110,10 @@ export function startClient(bus: MessageBus, clock: Clock, options: ClientOption
   const shownNow = (userId: string | undefined, id: string): void => {
     shownCount++;
     const at = now();
-    if (userId === RANKING_BROADCAST_USER || id.startsWith(RANKING_NOTIFICATION_ID_PREFIX)) lastBroadcastAtMs = Math.max(lastBroadcastAtMs, at);
+    const ranking = userId === RANKING_BROADCAST_USER || id.startsWith(RANKING_NOTIFICATION_ID_PREFIX);
+    if (ranking) lastBroadcastAtMs = Math.max(lastBroadcastAtMs, at);
     else lastShownAtMs = at;
-    options.onShown?.(userId, at);
+    options.onShown?.(userId, at, ranking);
   };
   const handle = bus.subscribe(
     SUBSCRIPTIONS.gateway.name,
