@@ -13,19 +13,23 @@ import { DEFAULT_POLICY_SPEC, parsePolicy } from '../gateway/policies/index.ts';
 import { startSwarm, type Swarm } from '../loadtests/swarm.ts';
 import type { Percentiles } from '../reports/latency.ts';
 import { UsageError } from './args.ts';
+import { openRunRedis, type RunRedis } from './run-gateway-redis.ts';
 import { DRAIN_WAIT_MS_MAX, logLength, RECEIPT_GRACE_MS, reportOf, THREADS_USERS_MAX, TOKEN_TTL_SECONDS, waitUntilAsync, type RunGateway, type RunGatewayOptions } from './run-gateway.ts';
 
 const RACEDAY_BIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'raceday.mjs');
 const GATEWAY_START_MS_MAX = 120_000;
 
-export interface RunGatewayProcessOptions extends Omit<RunGatewayOptions, 'store'> {
+export interface RunGatewayProcessOptions extends Omit<RunGatewayOptions, 'store' | 'intake'> {
   readonly projectId: string;
   readonly spannerShards: number;
+  /** The gateway's intake: a Pub/Sub subscription of its own (default), or Redis channels the run's bus publishes to. */
+  readonly intake?: 'pubsub' | 'redis';
 }
 
 /** Starts `raceday gateway` attached to the run's project; resolves with its first (JSON) line. */
-function spawnGateway(o: RunGatewayProcessOptions, spec: string, secretHex: string): Promise<{ child: ChildProcess; info: { wsUrl: string; metricsUrl: string } }> {
-  const args = [RACEDAY_BIN, 'gateway', '--backend', 'emulators', '--project', o.projectId, '--spanner-shards', String(o.spannerShards), '--intake', 'pubsub', '--policy', spec, '--secret', secretHex];
+function spawnGateway(o: RunGatewayProcessOptions, spec: string, secretHex: string, redis: RunRedis | undefined): Promise<{ child: ChildProcess; info: { wsUrl: string; metricsUrl: string } }> {
+  const intake = redis === undefined ? ['--intake', 'pubsub'] : ['--intake', 'redis', '--redis-url', redis.url];
+  const args = [RACEDAY_BIN, 'gateway', '--backend', 'emulators', '--project', o.projectId, '--spanner-shards', String(o.spannerShards), ...intake, '--policy', spec, '--secret', secretHex];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: process.env });
   child.stderr?.on('data', (d: Buffer) => o.log(`gateway process: ${d.toString('utf8').trimEnd()}`));
   return new Promise((resolve, reject) => {
@@ -82,12 +86,23 @@ export async function startRunGatewayProcess(o: RunGatewayProcessOptions): Promi
   if (!parsed.ok) throw new UsageError(`--policy: ${parsed.error.message}`);
   const secretHex = randomBytes(32).toString('hex');
   const users = o.subscribers === 'all' ? o.day.users : o.day.users.slice(0, o.subscribers);
-  const { child, info } = await spawnGateway(o, spec, secretHex);
+  const redis = o.intake === 'redis' ? await openRunRedis(o.log) : undefined;
+  let spawned: Awaited<ReturnType<typeof spawnGateway>>;
+  try {
+    spawned = await spawnGateway(o, spec, secretHex, redis);
+  } catch (e) {
+    await redis?.close();
+    throw e;
+  }
+  const { child, info } = spawned;
+  // Stops the gateway process, then the run's Redis (after the gateway let go of it).
   const stopChild = async (): Promise<void> => {
-    if (child.exitCode !== null) return;
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGTERM');
-    await exited;
+    if (child.exitCode === null) {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+    }
+    await redis?.close();
   };
   let swarm: Swarm;
   try {
@@ -102,7 +117,7 @@ export async function startRunGatewayProcess(o: RunGatewayProcessOptions): Promi
   }
   const s = swarm;
   return {
-    bus: (bus) => bus,
+    bus: (bus) => (redis === undefined ? bus : redis.wrap(bus)),
     async finish(store) {
       const ready = await s.ready;
       const perUser: Record<string, number> = {};

@@ -23,6 +23,9 @@ import { startSwarm, type Swarm, type SwarmReport } from '../loadtests/swarm.ts'
 import { createLatencyHistogram, percentilesOf, type Percentiles } from '../reports/latency.ts';
 import type { RaceDay } from '../scenarios/model.ts';
 import { UsageError } from './args.ts';
+import { openRunRedis, type RunRedis } from './run-gateway-redis.ts';
+import { createRedisIntake } from '../gateway/intake/redis.ts';
+import type { NotificationIntake } from '../gateway/contracts.ts';
 
 type Histogram = ReturnType<typeof createLatencyHistogram>;
 
@@ -33,6 +36,8 @@ export interface RunGatewayOptions {
   /** Connected users: the first N of the day's users, or every one. */
   readonly subscribers: number | 'all';
   readonly policy?: string;
+  /** Where the gateway takes notifications from: a tap on the bus (default), or Redis channels the run's bus publishes to. */
+  readonly intake?: 'bus' | 'redis';
   readonly log: (line: string) => void;
 }
 
@@ -164,18 +169,23 @@ export async function startRunGateway(o: RunGatewayOptions): Promise<RunGateway>
   // Deliveries run one after another, as an intake hands them over; the pipeline never waits for them.
   let intake: Promise<void> = Promise.resolve();
   let entered = 0;
+  const enterOne = async (body: NotificationBody & { seq: number }, at: number): Promise<void> => {
+    recordIn(settlement, body.raceId, at - body.publishedAt);
+    entered++;
+    owed.set(`${body.userId}:${body.seq}`, body.kind);
+    const p = (gateway as GatewayHandle).deliver(body, at);
+    if (p !== undefined) await p;
+  };
   const enter = (bodies: readonly (NotificationBody & { seq: number })[]): void => {
     intake = intake.then(async () => {
-      for (const body of bodies) {
-        const at = Date.now();
-        recordIn(settlement, body.raceId, at - body.publishedAt);
-        entered++;
-        owed.set(`${body.userId}:${body.seq}`, body.kind);
-        const p = (gateway as GatewayHandle).deliver(body, at);
-        if (p !== undefined) await p;
-      }
+      for (const body of bodies) await enterOne(body, Date.now());
     });
   };
+  // --intake redis: the gateway takes only what came through Redis (every message, counted, so
+  // finish() can wait for the last ones still on their way).
+  let redis: RunRedis | undefined;
+  let redisIntake: NotificationIntake | undefined;
+  let fromRedis = 0;
   const tap = (messages: readonly BusMessage[]): void => {
     const bodies: (NotificationBody & { seq: number })[] = [];
     for (const m of messages) {
@@ -189,6 +199,16 @@ export async function startRunGateway(o: RunGatewayOptions): Promise<RunGateway>
   };
   try {
     gateway = await startGateway({ store: o.store, secret, policy, port: 0, log: (line) => o.log(`gateway: ${line}`) });
+    if (o.intake === 'redis') {
+      redis = await openRunRedis(o.log);
+      redisIntake = createRedisIntake({ url: redis.url });
+      // Subscribed before the day starts: Redis keeps nothing for a subscriber that is not there yet.
+      await redisIntake.start(async (m) => {
+        fromRedis++;
+        if (m.body.seq === undefined || m.body.userId === RANKING_BROADCAST_USER) return;
+        await enterOne({ ...m.body, seq: m.body.seq }, m.receivedAtMs);
+      });
+    }
     const tokens = await Promise.all(users.map(async (u) => ({ userId: u.userId, token: await signToken(u.userId, secret, TOKEN_TTL_SECONDS) })));
     o.log(`gateway on ${gateway.wsUrl} (${spec}); connecting ${tokens.length} subscribers`);
     swarm = startSwarm({ wsUrl: gateway.wsUrl, users: tokens, cohorts: { healthy: tokens.length, slow: 0, stalled: 0, flapping: 0 }, isolation: tokens.length > THREADS_USERS_MAX ? 'process' : 'thread' });
@@ -197,6 +217,8 @@ export async function startRunGateway(o: RunGatewayOptions): Promise<RunGateway>
     o.log(`${ready.connected} subscribers connected and subscribed`);
   } catch (e) {
     await swarm?.stop({ default: 0 }).catch(() => undefined);
+    await redisIntake?.close().catch(() => undefined);
+    await redis?.close();
     await gateway?.close();
     throw e;
   }
@@ -206,11 +228,16 @@ export async function startRunGateway(o: RunGatewayOptions): Promise<RunGateway>
   const close = async (): Promise<void> => {
     if (closed) return;
     closed = true;
+    await redisIntake?.close().catch(() => undefined);
+    await redis?.close();
     await g.close();
   };
+  const r = redis;
   return {
     bus: <B extends MessageBus>(bus: B): B =>
-      new Proxy(bus, {
+      r !== undefined
+        ? r.wrap(bus)
+        : new Proxy(bus, {
         get(target, prop, receiver) {
           if (prop === 'publish') {
             return async (topic: string, messages: readonly BusMessage[]) => {
@@ -225,6 +252,9 @@ export async function startRunGateway(o: RunGatewayOptions): Promise<RunGateway>
     async finish(store) {
       const ready = await s.ready;
       await intake;
+      if (r !== undefined && !(await waitUntilAsync(async () => fromRedis >= r.published(), DRAIN_WAIT_MS_MAX))) {
+        o.log(`gateway: ${fromRedis} of the ${r.published()} notifications published to Redis arrived after ${DRAIN_WAIT_MS_MAX} ms`);
+      }
       const perUser: Record<string, number> = {};
       let expected = 0;
       for (const u of users) {

@@ -19,6 +19,7 @@ import type { CommandModule } from '../main.ts';
 import { runReplay } from '../run-replay.ts';
 import { parseSubscribers, renderGatewayLines, startRunGateway, type RunGateway } from '../run-gateway.ts';
 import { startRunGatewayProcess } from '../run-gateway-process.ts';
+import { parseRunIntake } from '../run-gateway-redis.ts';
 import { dayProgress, finishRecording, recordDayRun, sampleBackend, startRecording } from '../run-record.ts';
 import { parseVariantFlags, runVariantsCommand } from '../run-variants.ts';
 
@@ -59,6 +60,9 @@ store's final state back through its client.
                             memory: the gateway in this process; emulators: raceday gateway as its own process
   --subscribers N|all       with --gateway: users connected (default all)
   --policy SPEC             with --gateway: the gateway's delivery policy (default per-subscriber:256:evict-after:1000)
+  --intake bus|pubsub|redis with --gateway: where the gateway takes notifications from (default bus on memory,
+                            pubsub on the emulators); redis: the run's bus also publishes them to Redis channels
+                            (a redis-server started and stopped by the run unless raceday redis start left one)
   --variant NAME=SETTINGS   smoke: run this design variant too (repeatable; SETTINGS is key=value,...
                             of fanout, notify, settlePath, workers, maxInFlight, ackDeadlineMs, spannerShards,
                             settlementsPerCommit, testSlowdown; empty for the defaults: base=);
@@ -74,7 +78,7 @@ Exit code 1 when an invariant fails; 130/143 after Ctrl-C/SIGTERM (emulators thi
 const RUN_TIMEOUT_MS = 300_000;
 
 /** Options of the checked smoke day that a generated-scenario replay has no use for: refused there, not ignored. */
-const SMOKE_ONLY = ['gateway', 'subscribers', 'policy', 'users', 'fanout', 'notify', 'workers', 'max-in-flight', 'strategy', 'project', 'spanner-shards', 'spanner-instance', 'spanner-database', 'variant', 'repeat'] as const;
+const SMOKE_ONLY = ['gateway', 'subscribers', 'policy', 'intake', 'users', 'fanout', 'notify', 'workers', 'max-in-flight', 'strategy', 'project', 'spanner-shards', 'spanner-instance', 'spanner-database', 'variant', 'repeat'] as const;
 const REPLAY_ONLY = ['speed', 'bets'] as const;
 const EMULATORS_ONLY = ['spanner-shards', 'strategy'] as const;
 const GOOGLE_ONLY = ['spanner-instance', 'spanner-database'] as const;
@@ -215,9 +219,9 @@ async function runSmoke(backendName: BackendName, flags: Record<string, unknown>
     const progress = dayProgress(`run smoke on ${backendName}`);
     try {
       if (flags['gateway'] === true) {
-        const g = { day, subscribers: parseSubscribers(flags['subscribers']), ...(str(flags, 'policy') === undefined ? {} : { policy: str(flags, 'policy') as string }), log: (line: string) => process.stderr.write(`${line}\n`) };
+        const g = { day, subscribers: parseSubscribers(flags['subscribers']), intake: parseRunIntake(flags['intake'], backendName), ...(str(flags, 'policy') === undefined ? {} : { policy: str(flags, 'policy') as string }), log: (line: string) => process.stderr.write(`${line}\n`) };
         // Memory: the gateway in this process; emulators: `raceday gateway` as its own process on the run's project.
-        gw = backendName === 'memory' ? await startRunGateway({ ...g, store: backend.store }) : await startRunGatewayProcess({ ...g, projectId: String(backend.where['projectId']), spannerShards: shards });
+        gw = backendName === 'memory' ? await startRunGateway({ ...g, intake: g.intake === 'redis' ? 'redis' : 'bus', store: backend.store }) : await startRunGatewayProcess({ ...g, intake: g.intake === 'redis' ? 'redis' : 'pubsub', projectId: String(backend.where['projectId']), spannerShards: shards });
         const stop = gw;
         close = async () => (await stop.close(), await backend.close());
       }
@@ -302,6 +306,7 @@ export const command: CommandModule = {
         gateway: { type: 'boolean' },
         subscribers: { type: 'string' },
         policy: { type: 'string' },
+        intake: { type: 'string' },
         json: { type: 'boolean' },
         variant: { type: 'string', repeatable: true },
         repeat: { type: 'int', min: 1, max: 1_000 },
@@ -322,8 +327,9 @@ export const command: CommandModule = {
       if (backend !== 'google') refuseOptions(flags, GOOGLE_ONLY, (name) => `--${name} applies to --backend google only`);
       if (backend === 'memory' && flags['project'] !== undefined) throw new UsageError('--project applies to --backend emulators or google, not memory');
       if (backend === 'google' && flags['project'] === undefined) throw new UsageError('--backend google needs --project P (real Google Cloud is never used by default)');
-      if (flags['gateway'] !== true) refuseOptions(flags, ['subscribers', 'policy'], (name) => `--${name} applies with --gateway only`);
+      if (flags['gateway'] !== true) refuseOptions(flags, ['subscribers', 'policy', 'intake'], (name) => `--${name} applies with --gateway only`);
       if (flags['gateway'] === true && backend === 'google') throw new UsageError('--gateway runs on the memory backend (the gateway in this process) and on the emulators (raceday gateway as its own process), not on google');
+      if (flags['gateway'] === true) parseRunIntake(flags['intake'], backend);
       if (flags['gateway'] === true && lists['variant'] !== undefined) throw new UsageError('--variant and --gateway do not go together yet: run each variant with --gateway apart');
       if (lists['variant'] !== undefined) {
         if (backend === 'google') throw new UsageError('--variant runs on --backend memory or emulators (each sample provisions a fresh backend)');
