@@ -12,13 +12,15 @@ describe('raceday run --gateway --intake redis', () => {
     const background = await runningRedis();
     const r = await capture(() => main(['run', '--gateway', '--intake', 'redis', '--users', '100', '--json']));
     expect(r.code, r.err).toBe(0);
-    const out = JSON.parse(r.out) as { ok: boolean; gateway: { connected: number; exactlyOnce: boolean; delivery: Record<string, number>; races: { settlementMs: { count: number } | null }[] } };
+    const out = JSON.parse(r.out) as { ok: boolean; gateway: { connected: number; exactlyOnce: boolean; redis?: { published: number; received: number }; delivery: Record<string, number>; races: { settlementMs: { count: number } | null }[] } };
     expect(out.ok).toBe(true);
     const g = out.gateway;
     expect([g.connected, g.exactlyOnce]).toEqual([100, true]);
     expect(g.delivery).toMatchObject({ expected: 200, received: 200, lost: 0, duplicates: 0, unexpected: 0 });
-    // Every notification entered the gateway, and the only way in was the Redis intake.
+    // Every notification entered the gateway, and the only way in was the Redis intake: each user's
+    // settled and ranking notification, and the race's ranking broadcast (which no socket gets).
     expect(g.races[0]?.settlementMs?.count).toBe(200);
+    expect(g.redis).toEqual({ published: 201, received: 201 });
     // Stopped afterwards when the run started it; a background one (raceday redis start) is left running.
     const port = Number(/redis-server (started|reused) at redis:\/\/127\.0\.0\.1:(\d+)/.exec(r.err)?.[2]);
     expect(port).toBeGreaterThan(0);

@@ -67,6 +67,8 @@ export interface GatewayRunReport {
   /** Every connected user got every notification of its log once, none twice, none unknown. */
   readonly exactlyOnce: boolean;
   readonly ok: boolean;
+  /** --intake redis: notifications the run's bus published to Redis, and those the gateway's intake received. */
+  readonly redis?: { readonly published: number; readonly received: number };
 }
 
 export interface RunGateway {
@@ -232,11 +234,11 @@ export async function startRunGateway(o: RunGatewayOptions): Promise<RunGateway>
     await redis?.close();
     await g.close();
   };
-  const r = redis;
+  const viaRedis = redis;
   return {
     bus: <B extends MessageBus>(bus: B): B =>
-      r !== undefined
-        ? r.wrap(bus)
+      viaRedis !== undefined
+        ? viaRedis.wrap(bus)
         : new Proxy(bus, {
         get(target, prop, receiver) {
           if (prop === 'publish') {
@@ -252,8 +254,8 @@ export async function startRunGateway(o: RunGatewayOptions): Promise<RunGateway>
     async finish(store) {
       const ready = await s.ready;
       await intake;
-      if (r !== undefined && !(await waitUntilAsync(async () => fromRedis >= r.published(), DRAIN_WAIT_MS_MAX))) {
-        o.log(`gateway: ${fromRedis} of the ${r.published()} notifications published to Redis arrived after ${DRAIN_WAIT_MS_MAX} ms`);
+      if (viaRedis !== undefined && !(await waitUntilAsync(async () => fromRedis >= viaRedis.published(), DRAIN_WAIT_MS_MAX))) {
+        o.log(`gateway: ${fromRedis} of the ${viaRedis.published()} notifications published to Redis arrived after ${DRAIN_WAIT_MS_MAX} ms`);
       }
       const perUser: Record<string, number> = {};
       let expected = 0;
@@ -272,7 +274,8 @@ export async function startRunGateway(o: RunGatewayOptions): Promise<RunGateway>
       await new Promise((r) => setTimeout(r, RECEIPT_GRACE_MS));
       const { report } = await s.stop({ perUser, default: 0 });
       await close();
-      return reportOf(spec, users.length, ready.connected, entered, report, settlement, delivery);
+      const base = reportOf(spec, users.length, ready.connected, entered, report, settlement, delivery);
+      return viaRedis === undefined ? base : { ...base, redis: { published: viaRedis.published(), received: fromRedis } };
     },
     async close() {
       await s.stop({ default: 0 }).catch(() => undefined);
@@ -307,6 +310,7 @@ const fmt = (p: Percentiles | null): string => (p === null ? 'n/a' : `p50 ${p.p5
 export function renderGatewayLines(r: GatewayRunReport): string[] {
   return [
     `  gateway (${r.policy}): ${r.connected}/${r.subscribers} subscribers connected; notifications expected ${r.delivery.expected}, received ${r.delivery.received}, lost ${r.delivery.lost}, duplicated ${r.delivery.duplicates}: ${r.exactlyOnce ? 'exactly once' : 'NOT exactly once'}`,
+    ...(r.redis === undefined ? [] : [`  intake redis: ${r.redis.published} notifications published to Redis, ${r.redis.received} received by the gateway`]),
     ...r.races.flatMap((race) => [
       `  race ${race.raceId}: ${race.notifications} notifications, ms from the result's publication`,
       `    published -> socket     ${fmt(race.endToEndMs)}`,
