@@ -2,29 +2,20 @@
 // finds it full pushes out the oldest one (counted as a drop). The dispatcher never waits, memory
 // is bounded by subscribers x N, and a slow client sees the newest frames, with gaps it can fill
 // from the store by sequence number.
-import type { DeliveryPolicy, Outbound, SubscriberInfo, SubscriberQueue } from '../contracts.ts';
+import type { DeliveryPolicy } from '../contracts.ts';
 import { FrameQueue } from './frame-queue.ts';
-import { StatsRecorder } from './stats.ts';
+import { perSubscriberPolicy, pushFrame } from './queue-policy.ts';
 
 export function createDropOldestPolicy(capacity: number, name = `per-subscriber:${capacity}:drop-oldest`): DeliveryPolicy {
-  const recorder = new StatsRecorder();
-  return {
-    name,
-    intake: {},
-    queueFor(_sub: SubscriberInfo): SubscriberQueue {
-      const frames = new FrameQueue();
-      return {
-        offer(out: Outbound): void {
-          if (frames.isClosed) return;
-          if (frames.messages >= capacity && frames.dropOldest() !== undefined) recorder.drop();
-          frames.push(out);
-          recorder.depth(frames.messages, frames.bytes);
-        },
-        depth: () => frames.depth(),
-        close: () => frames.close(),
-        [Symbol.asyncIterator]: () => frames,
-      };
-    },
-    stats: () => recorder.snapshot(),
-  };
+  return perSubscriberPolicy(name, (_sub, recorder) => {
+    const frames = new FrameQueue();
+    return {
+      frames,
+      offer(out) {
+        if (frames.isClosed) return;
+        if (frames.messages >= capacity && frames.dropOldest() !== undefined) recorder.drop();
+        pushFrame(frames, recorder, out);
+      },
+    };
+  });
 }

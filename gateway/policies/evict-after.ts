@@ -3,55 +3,40 @@
 // its queue freed. While it is full, a new frame pushes out the oldest (counted as a drop), so
 // memory stays bounded by subscribers x N whatever the client does. A client that drains one
 // frame before MS has passed is no longer full and its timer stops. The dispatcher never waits.
-import type { DeliveryPolicy, Outbound, SubscriberInfo, SubscriberQueue } from '../contracts.ts';
-import { SLOW_CONSUMER_CLOSE } from './close-codes.ts';
+import type { DeliveryPolicy } from '../contracts.ts';
 import { FrameQueue } from './frame-queue.ts';
-import { StatsRecorder } from './stats.ts';
+import { evictSlow, perSubscriberPolicy, pushFrame } from './queue-policy.ts';
 
 export function createEvictAfterPolicy(capacity: number, evictAfterMs: number, name = `per-subscriber:${capacity}:evict-after:${evictAfterMs}`): DeliveryPolicy {
-  const recorder = new StatsRecorder();
-  return {
-    name,
-    intake: {},
-    queueFor(sub: SubscriberInfo): SubscriberQueue {
-      let timer: NodeJS.Timeout | undefined;
-      const stopTimer = (): void => {
-        if (timer !== undefined) clearTimeout(timer);
-        timer = undefined;
-      };
-      const frames: FrameQueue = new FrameQueue({
-        onTake: () => {
-          if (frames.messages < capacity) stopTimer();
-        },
-        onClose: stopTimer,
-      });
-      const evict = (): void => {
-        timer = undefined;
-        if (frames.isClosed || frames.messages < capacity) return;
-        // Another subscription of the same connection may have evicted it already: count it once.
-        if (!sub.socket.isOpen) return frames.close();
-        const since = frames.behindSinceMs ?? Date.now();
-        recorder.evicted(Date.now() - since);
-        frames.close();
-        sub.socket.close(SLOW_CONSUMER_CLOSE.code, SLOW_CONSUMER_CLOSE.reason);
-      };
-      return {
-        offer(out: Outbound): void {
-          if (frames.isClosed) return;
-          if (frames.messages >= capacity && frames.dropOldest() !== undefined) recorder.drop();
-          frames.push(out);
-          recorder.depth(frames.messages, frames.bytes);
-          if (frames.messages >= capacity && timer === undefined) {
-            timer = setTimeout(evict, evictAfterMs);
-            // An eviction timer must not keep a finished process alive.
-            timer.unref();
-          }
-        },
-        depth: () => frames.depth(),
-        close: () => frames.close(),
-        [Symbol.asyncIterator]: () => frames,
-      };
-    },
-    stats: () => recorder.snapshot(),
-  };
+  return perSubscriberPolicy(name, (sub, recorder) => {
+    let timer: NodeJS.Timeout | undefined;
+    const stopTimer = (): void => {
+      if (timer !== undefined) clearTimeout(timer);
+      timer = undefined;
+    };
+    const frames: FrameQueue = new FrameQueue({
+      onTake: () => {
+        if (frames.messages < capacity) stopTimer();
+      },
+      onClose: stopTimer,
+    });
+    const evict = (): void => {
+      timer = undefined;
+      if (frames.isClosed || frames.messages < capacity) return;
+      evictSlow(sub, frames, recorder);
+    };
+    return {
+      frames,
+      offer(out) {
+        if (frames.isClosed) return;
+        if (frames.messages >= capacity && frames.dropOldest() !== undefined) recorder.drop();
+        pushFrame(frames, recorder, out);
+        if (frames.messages >= capacity && timer === undefined) {
+          timer = setTimeout(evict, evictAfterMs);
+          // An eviction timer must not keep a finished process alive.
+          timer.unref();
+        }
+      },
+    };
+  });
 }
