@@ -15,7 +15,7 @@ import { seedDemo, DEMO_RACE } from '../gateway-demo.ts';
 import { checkInstances, PARENT_PIPE_ENV, runInstances } from '../gateway-instances.ts';
 import type { CommandModule } from '../main.ts';
 
-const usage = `usage: raceday gateway [--backend memory|emulators] [--port P] [--policy SPEC] [--intake ${INTAKES.join('|')}] [--secret S] [options]
+const usage = `usage: raceday gateway [--backend memory|emulators] [--port P] [--policy SPEC] [--intake ${INTAKES.join('|')}] [--secret S] [--instances N] [options]
 
 Runs the notification gateway on 127.0.0.1 until Ctrl-C / SIGTERM: GraphQL over HTTP (POST /graphql),
 graphql-transport-ws (ws://127.0.0.1:P/graphql), GET /metrics (Prometheus text), GET /healthz.
