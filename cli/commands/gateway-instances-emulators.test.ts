@@ -1,6 +1,6 @@
 // `raceday gateway --instances 2` on the official emulators: two gateway processes on two ports,
-// one token secret, each with a Pub/Sub subscription of its own, so one notification published on
-// the topic reaches its owner on both instances; SIGTERM reaches both and the command exits 0; an
+// one token secret, each with a Pub/Sub subscription of its own (or each subscribed to the same
+// redis-server's channels), so one notification published reaches its owner on both instances; SIGTERM reaches both and the command exits 0; an
 // instance that dies takes the others down and the command exits 1, saying which one.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -15,6 +15,10 @@ import { signToken } from '../../gateway/auth.ts';
 import { take, wsClient } from '../../gateway/_fixtures/world.ts';
 import type { GatewayHandle } from '../../gateway/server.ts';
 import { notificationMessage } from '../../pipeline/notify.ts';
+import { createClient } from 'redis';
+import { createMemoryBus, createRealClock } from '../../backends/memory/index.ts';
+import { ensureRedis } from '../../emulators/redis.ts';
+import { createRedisNotificationsBus } from '../../gateway/intake/redis.ts';
 
 const bin = join(import.meta.dirname, '..', '..', 'bin', 'raceday.mjs');
 
@@ -50,10 +54,12 @@ async function exitOf(child: ChildProcess): Promise<number | null> {
 }
 
 describeWithEmulators('raceday gateway --instances 2 on the emulators', () => {
-  it('delivers one published notification to its owner on both instances, then closes both on SIGTERM', async () => {
-    const { child, log, started } = await startCli(['--backend', 'emulators', '--instances', '2', '--intake', 'pubsub', '--instance-id', 'inst-test']);
+  for (const intake of ['pubsub', 'redis'] as const) it(`--intake ${intake}: one published notification reaches its owner on both instances; SIGTERM closes both`, async () => {
+    // redis: a redis-server of the test's own, its URL handed to the parent, which hands it on to each instance.
+    const redis = intake === 'redis' ? await ensureRedis() : undefined;
+    const { child, log, started } = await startCli(['--backend', 'emulators', '--instances', '2', '--intake', intake, ...(redis === undefined ? ['--instance-id', 'inst-test'] : ['--redis-url', redis.url])]);
     try {
-      expect(started.intake).toBe('pubsub');
+      expect(started.intake).toBe(intake);
       expect(started.instances).toHaveLength(2);
       expect(new Set(started.wsUrls).size).toBe(2);
       // One secret signs for both: the same token is accepted by each instance.
@@ -70,9 +76,16 @@ describeWithEmulators('raceday gateway --instances 2 on the emulators', () => {
         notificationId: settledNotificationId('st-m'),
         seq: 1,
       };
-      const bus = createPubSubBus({ projectId: started.backend.projectId, emulatorHost: started.backend.pubsubHost });
-      await bus.publish(TOPICS.notifications, [notificationMessage(body)]);
-      await bus.close();
+      if (redis === undefined) {
+        const bus = createPubSubBus({ projectId: started.backend.projectId, emulatorHost: started.backend.pubsubHost });
+        await bus.publish(TOPICS.notifications, [notificationMessage(body)]);
+        await bus.close();
+      } else {
+        const publisher = createClient({ url: redis.url });
+        await publisher.connect();
+        await createRedisNotificationsBus(createMemoryBus({ clock: createRealClock() }), publisher).publish(TOPICS.notifications, [notificationMessage(body)]);
+        await publisher.close();
+      }
       const results = await Promise.all(got.map(async (g) => (await g).results));
       await Promise.all(clients.map((c) => c.dispose()));
       const expected = [{ notifications: { seq: 1, notificationId: settledNotificationId('st-m') } }];
@@ -85,6 +98,7 @@ describeWithEmulators('raceday gateway --instances 2 on the emulators', () => {
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
       for (const i of started.instances) if (alive(i.pid)) process.kill(i.pid, 'SIGKILL');
+      await redis?.stop();
     }
   }, 240_000);
 
