@@ -95,14 +95,22 @@ function spawnChild(index: number, argv: readonly string[], secret: string): { c
 
 function untilSignalOrDeath(children: readonly Child[]): Promise<{ signal: NodeJS.Signals } | { died: Child; code: number | null }> {
   return new Promise((resolve) => {
-    const on = (s: NodeJS.Signals): void => {
+    const off = (): void => {
       process.off('SIGINT', on);
       process.off('SIGTERM', on);
+    };
+    const on = (s: NodeJS.Signals): void => {
+      off();
       resolve({ signal: s });
     };
     process.on('SIGINT', on);
     process.on('SIGTERM', on);
-    for (const c of children) void c.exited.then((code) => resolve({ died: c, code }));
+    for (const c of children) {
+      void c.exited.then((code) => {
+        off();
+        resolve({ died: c, code });
+      });
+    }
   });
 }
 
