@@ -178,6 +178,8 @@ export async function runSubscribers(o: SubscribersRunOptions): Promise<Subscrib
 export interface ExternalSubscribersOptions {
   /** A running gateway's WebSocket URL (e.g. from `raceday gateway --demo-users N`). */
   readonly wsUrl: string;
+  /** Several instances of one gateway (`raceday gateway --instances N`): users go round robin over them. */
+  readonly wsUrls?: readonly string[];
   /** The gateway's token secret. */
   readonly secret: string;
   readonly users: number;
@@ -197,6 +199,7 @@ export interface ExternalSubscribersOptions {
 
 export interface ExternalSubscribersReport {
   readonly wsUrl: string;
+  readonly wsUrls?: readonly string[];
   readonly expectedFrom: 'caller';
   readonly swarm: SwarmReport;
   readonly elapsedMs: number;
@@ -210,7 +213,7 @@ export async function runSubscribersExternal(o: ExternalSubscribersOptions): Pro
     return { userId, token: await signToken(userId, o.secret, 3_600) };
   }));
   const swarm = startSwarm({
-    wsUrl: o.wsUrl, users, cohorts: parseCohorts(o.cohorts, o.users), isolation: isolationFor(o.isolation, o.users, o.log), behaviour: o.behaviour,
+    wsUrl: o.wsUrl, ...(o.wsUrls === undefined ? {} : { wsUrls: o.wsUrls }), users, cohorts: parseCohorts(o.cohorts, o.users), isolation: isolationFor(o.isolation, o.users, o.log), behaviour: o.behaviour,
     ...(o.raceId === undefined ? {} : { watchRaceId: o.raceId }), ...(o.workers === undefined ? {} : { workers: o.workers }),
   });
   let report: SwarmReport;
@@ -223,5 +226,5 @@ export async function runSubscribersExternal(o: ExternalSubscribersOptions): Pro
     swarm.abort();
     throw e;
   }
-  return { wsUrl: o.wsUrl, expectedFrom: 'caller', swarm: report, elapsedMs: Math.round(performance.now() - started) };
+  return { wsUrl: o.wsUrl, ...(o.wsUrls === undefined ? {} : { wsUrls: o.wsUrls }), expectedFrom: 'caller', swarm: report, elapsedMs: Math.round(performance.now() - started) };
 }

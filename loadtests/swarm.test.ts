@@ -147,3 +147,20 @@ describe('subscriber swarm counting, proven through the real gateway', () => {
   });
 });
 
+
+describe('subscriber swarm over several gateway instances', () => {
+  it('deals its users round robin over the URLs it is given', async () => {
+    const store = createMemoryStore();
+    const gws = [await startGateway({ store, secret: GW_SECRET, log: () => {} }), await startGateway({ store, secret: GW_SECRET, log: () => {} })];
+    try {
+      const users = await Promise.all(['m1', 'm2', 'm3', 'm4', 'm5', 'm6'].map(async (userId) => ({ userId, token: await signToken(userId, GW_SECRET, 600) })));
+      // wsUrl alone would put every user on the first gateway; wsUrls spreads them.
+      const swarm = startSwarm({ wsUrl: gws[0]!.wsUrl, wsUrls: gws.map((g) => g.wsUrl), users, workers: 2, cohorts: { healthy: 6, slow: 0, stalled: 0, flapping: 0 }, settleMs: 0 });
+      expect((await swarm.ready).connected).toBe(6);
+      expect(gws.map((g) => g.stats().connections)).toEqual([3, 3]);
+      await swarm.stop({ default: 0 });
+    } finally {
+      for (const g of gws) await g.close();
+    }
+  });
+});

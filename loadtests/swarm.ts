@@ -26,6 +26,8 @@ export interface SwarmUser {
 export interface SwarmOptions {
   /** The gateway's WebSocket URL (ws://127.0.0.1:P/graphql). */
   readonly wsUrl: string;
+  /** Several gateway instances (`raceday gateway --instances N`): user i connects to wsUrls[i % N]; wsUrl is then unused. */
+  readonly wsUrls?: readonly string[];
   readonly users: readonly SwarmUser[];
   /** Users per cohort; they must add up to users.length. */
   readonly cohorts: CohortCounts;
@@ -154,7 +156,8 @@ export function startSwarm(options: SwarmOptions): Swarm {
   for (let w = 0; w < workers; w++) {
     const plans: UserPlan[] = (dealt[w] as number[]).map((i) => {
       const u = options.users[i] as SwarmUser;
-      return { userId: u.userId, token: u.token, cohort: cohortOf[i] as Cohort, ...(options.watchRaceId === undefined ? {} : { watchRaceId: options.watchRaceId }) };
+      const url = options.wsUrls === undefined || options.wsUrls.length === 0 ? undefined : options.wsUrls[i % options.wsUrls.length];
+      return { userId: u.userId, token: u.token, cohort: cohortOf[i] as Cohort, ...(options.watchRaceId === undefined ? {} : { watchRaceId: options.watchRaceId }), ...(url === undefined ? {} : { url }) };
     });
     const l = link(isolation);
     l.userIds = plans.map((p) => p.userId);

@@ -38,7 +38,7 @@ describe('raceday gateway', () => {
   });
 
   it('refuses options that do not apply, with exit code 2', async () => {
-    for (const argv of [['--project', 'p'], ['--secret', 'too-short'], ['--policy', 'per-subscriber:0:drop-oldest'], ['--redis-url', 'redis://x'], ['--max-connections', '0']]) {
+    for (const argv of [['--project', 'p'], ['--secret', 'too-short'], ['--policy', 'per-subscriber:0:drop-oldest'], ['--redis-url', 'redis://x'], ['--max-connections', '0'], ['--instances', '2'], ['--backend', 'emulators', '--instances', '2', '--intake', 'bus']]) {
       const r = await capture(() => command.run(argv));
       expect(r.code, argv.join(' ')).toBe(2);
       expect(r.err).toMatch(/^raceday gateway: /);

@@ -7,13 +7,15 @@ import { DEFAULT_POLICY_SPEC, parsePolicy, POLICY_GRAMMAR } from '../../gateway/
 import { startGateway } from '../../gateway/server.ts';
 import { createOddsBroadcaster, ODDS_INTERVAL_MS_DEFAULT, ODDS_INTERVAL_MS_MIN, ODDS_RUSH_INTERVAL_MS_DEFAULT } from '../../gateway/odds-broadcaster.ts';
 import { STRATEGIES, type StrategyChoice } from '../../emulators/index.ts';
-import { parseArgs, UsageError, withUsage } from '../args.ts';
-import { openGatewayBackend } from '../gateway-backend.ts';
+import { parseArgs, UsageError, withUsage, type ParsedFlags } from '../args.ts';
+import { openGatewayBackend, type GatewayBackend } from '../gateway-backend.ts';
+import type { DeliveryPolicy } from '../../gateway/contracts.ts';
 import { INTAKES, openIntake, type IntakeKind } from '../gateway-intake.ts';
 import { seedDemo, DEMO_RACE } from '../gateway-demo.ts';
+import { checkInstances, PARENT_PIPE_ENV, runInstances } from '../gateway-instances.ts';
 import type { CommandModule } from '../main.ts';
 
-const usage = `usage: raceday gateway [--backend memory|emulators] [--port P] [--policy SPEC] [--intake ${INTAKES.join('|')}] [--secret S] [options]
+const usage = `usage: raceday gateway [--backend memory|emulators] [--port P] [--policy SPEC] [--intake ${INTAKES.join('|')}] [--secret S] [--instances N] [options]
 
 Runs the notification gateway on 127.0.0.1 until Ctrl-C / SIGTERM: GraphQL over HTTP (POST /graphql),
 graphql-transport-ws (ws://127.0.0.1:P/graphql), GET /metrics (Prometheus text), GET /healthz.
@@ -31,7 +33,12 @@ Prints one JSON line: {"url","wsUrl","metricsUrl","policy","backend",...}. See d
 ${POLICY_GRAMMAR.map((l) => `                              ${l}`).join('\n')}
   --intake I                where notifications come from: ${INTAKES.join(', ')} (default: bus on memory,
                             pubsub on emulators); none: only what the process delivers itself
-  --instance-id ID          pubsub intake: this instance's subscription suffix (default random)
+  --instances N             N gateway processes (default 1), ports P, P+1, ... (or any free ones), one
+                            token secret, one JSON line listing every instance's URLs; needs
+                            --backend emulators and --intake pubsub or redis (every instance sees
+                            every notification); a signal reaches all, one dying stops the rest
+  --instance-id ID          pubsub intake: this instance's subscription suffix (default random;
+                            with --instances N: ID-1 .. ID-N)
   --redis-url URL           redis intake: the server (default: start or reuse raceday's redis-server)
   --odds-interval-ms N      live odds: a frame per watched race every N ms in its betting window
                             (default ${ODDS_INTERVAL_MS_DEFAULT}; ${ODDS_RUSH_INTERVAL_MS_DEFAULT} in the last minute before the close); see docs/odds.md
@@ -73,6 +80,7 @@ const spec = {
   'max-cost': { type: 'int', min: 1, max: 10_000_000 },
   'init-timeout-ms': { type: 'int', min: 1, max: 600_000 },
   'max-subscriptions': { type: 'int', min: 1, max: 10_000 },
+  instances: { type: 'int', min: 1, max: 16 },
 } as const;
 
 const LIMIT_FLAGS: Readonly<Record<string, keyof GatewayLimits>> = {
@@ -104,7 +112,53 @@ function untilSignal(): Promise<NodeJS.Signals> {
     };
     process.on('SIGINT', on);
     process.on('SIGTERM', on);
+    // An instance of `--instances N` runs in a process group of its own (Ctrl-C reaches the parent
+    // alone, which forwards it once); should the parent die without forwarding, its end of this
+    // pipe closes, and the instance closes as if told to.
+    if (process.env[PARENT_PIPE_ENV] === '1') {
+      process.stdin.on('end', () => on('SIGTERM'));
+      process.stdin.resume();
+    }
   });
+}
+
+interface ServeOne {
+  readonly flags: ParsedFlags;
+  readonly backend: GatewayBackend;
+  readonly intakeKind: IntakeKind;
+  readonly policy: DeliveryPolicy;
+  readonly limits: Partial<Record<keyof GatewayLimits, number>>;
+  readonly secret: string;
+  readonly generated: boolean;
+  readonly log: (line: string) => void;
+}
+
+/** One gateway in this process: serves until SIGINT / SIGTERM, then closes its gateway and intake. */
+async function serveOne({ flags, backend, intakeKind, policy, limits, secret, generated, log }: ServeOne): Promise<void> {
+  const intake = await openIntake(intakeKind, backend, { ...(typeof flags['instance-id'] === 'string' ? { instanceId: flags['instance-id'] } : {}), ...(typeof flags['redis-url'] === 'string' ? { redisUrl: flags['redis-url'] } : {}), log });
+  const gateway = await startGateway({
+    store: backend.store,
+    secret,
+    policy,
+    port: (flags['port'] as number | undefined) ?? 0,
+    limits,
+    ...(intake === undefined ? {} : { intake: intake.intake }),
+    ...(typeof flags['recovery-idle-ms'] === 'number' ? { recoveryIdleCheckMs: flags['recovery-idle-ms'] } : {}),
+    log,
+  });
+  // Live odds of every watched race in its betting window (docs/odds.md).
+  const odds = createOddsBroadcaster({ store: backend.store, sink: gateway, watchedRaces: () => gateway.watchedRaces(), ...(typeof flags['odds-interval-ms'] === 'number' ? { intervalMs: flags['odds-interval-ms'] } : {}), onError: (raceId, e) => log(`gateway: odds of ${raceId}: ${(e as Error).message}`) });
+  odds.start();
+  const base = `http://127.0.0.1:${gateway.port}`;
+  process.stdout.write(`${JSON.stringify({ url: gateway.url, wsUrl: gateway.wsUrl, metricsUrl: `${base}/metrics`, healthUrl: `${base}/healthz`, policy: policy.name, intake: intakeKind, backend: backend.where, ...(generated ? { secret } : {}), ...(typeof flags['demo-users'] === 'number' ? { demo: { users: flags['demo-users'], raceId: DEMO_RACE } } : {}) })}\n`);
+  const signal = await untilSignal();
+  log(`raceday gateway: ${signal}, closing`);
+  const closing = (async () => {
+    await odds.stop();
+    await gateway.close();
+    await intake?.close();
+  })();
+  await Promise.race([closing, new Promise((r) => setTimeout(r, CLOSE_TIMEOUT_MS).unref())]);
 }
 
 async function run(argv: readonly string[]): Promise<number> {
@@ -119,6 +173,8 @@ async function run(argv: readonly string[]): Promise<number> {
   const intakeKind: IntakeKind = (flags['intake'] as IntakeKind | undefined) ?? (backendName === 'memory' ? 'bus' : 'pubsub');
   if (flags['instance-id'] !== undefined && intakeKind !== 'pubsub') throw new UsageError('--instance-id applies to --intake pubsub only');
   if (flags['redis-url'] !== undefined && intakeKind !== 'redis') throw new UsageError('--redis-url applies to --intake redis only');
+  const instances = (flags['instances'] as number | undefined) ?? 1;
+  checkInstances(instances, backendName, intakeKind);
   const limits: Partial<Record<keyof GatewayLimits, number>> = {};
   for (const [flag, key] of Object.entries(LIMIT_FLAGS)) if (typeof flags[flag] === 'number') limits[key] = flags[flag];
   const { secret, generated } = secretOf(flags['secret']);
@@ -131,38 +187,22 @@ async function run(argv: readonly string[]): Promise<number> {
     ...(typeof flags['strategy'] === 'string' ? { strategy: flags['strategy'] as StrategyChoice } : {}),
     log,
   });
+  let code = 0;
   try {
     if (typeof flags['demo-users'] === 'number') await seedDemo(backend.store, flags['demo-users']);
-    const intake = await openIntake(intakeKind, backend, { ...(typeof flags['instance-id'] === 'string' ? { instanceId: flags['instance-id'] } : {}), ...(typeof flags['redis-url'] === 'string' ? { redisUrl: flags['redis-url'] } : {}), log });
-    const gateway = await startGateway({
-      store: backend.store,
-      secret,
-      policy: policy.value,
-      port: (flags['port'] as number | undefined) ?? 0,
-      limits,
-      ...(intake === undefined ? {} : { intake: intake.intake }),
-      ...(typeof flags['recovery-idle-ms'] === 'number' ? { recoveryIdleCheckMs: flags['recovery-idle-ms'] } : {}),
-      log,
-    });
-    // Live odds of every watched race in its betting window (docs/odds.md).
-    const odds = createOddsBroadcaster({ store: backend.store, sink: gateway, watchedRaces: () => gateway.watchedRaces(), ...(typeof flags['odds-interval-ms'] === 'number' ? { intervalMs: flags['odds-interval-ms'] } : {}), onError: (raceId, e) => log(`gateway: odds of ${raceId}: ${(e as Error).message}`) });
-    odds.start();
-    const base = `http://127.0.0.1:${gateway.port}`;
-    process.stdout.write(`${JSON.stringify({ url: gateway.url, wsUrl: gateway.wsUrl, metricsUrl: `${base}/metrics`, healthUrl: `${base}/healthz`, policy: policy.value.name, intake: intakeKind, backend: backend.where, ...(generated ? { secret } : {}), ...(typeof flags['demo-users'] === 'number' ? { demo: { users: flags['demo-users'], raceId: DEMO_RACE } } : {}) })}\n`);
-    const signal = await untilSignal();
-    log(`raceday gateway: ${signal}, closing`);
-    const closing = (async () => {
-      await odds.stop();
-      await gateway.close();
-      await intake?.close();
-    })();
-    await Promise.race([closing, new Promise((r) => setTimeout(r, CLOSE_TIMEOUT_MS).unref())]);
+    if (instances > 1) {
+      // The children attach to this process's project (provisioned above, or --project) and share its store.
+      const demo = typeof flags['demo-users'] === 'number' ? { users: flags['demo-users'], raceId: DEMO_RACE } : undefined;
+      code = await runInstances({ count: instances, flags, intake: intakeKind, backend, secret, generatedSecret: generated, policy: policy.value.name, ...(demo === undefined ? {} : { demo }), log });
+    } else {
+      await serveOne({ flags, backend, intakeKind, policy: policy.value, limits, secret, generated, log });
+    }
   } finally {
     await Promise.race([backend.close().catch(() => undefined), new Promise((r) => setTimeout(r, CLOSE_TIMEOUT_MS).unref())]);
   }
   // A client library that keeps a handle open must not keep a stopped server's process alive.
-  setTimeout(() => process.exit(0), 2_000).unref();
-  return 0;
+  setTimeout(() => process.exit(code), 2_000).unref();
+  return code;
 }
 
 export const command: CommandModule = {

@@ -42,7 +42,9 @@ and of every swarm worker; and the bytes a stalled client absorbs before backpre
 ${smallBuffersHelp}
   --json             one JSON object on standard output
 Against a gateway already running (raceday gateway --demo-users N), instead of an embedded one:
-  --url WS_URL       its WebSocket URL; users are u000001.. as --demo-users makes them
+  --url WS_URL       its WebSocket URL; users are u000001.. as --demo-users makes them; give it
+                     once per instance (raceday gateway --instances N prints wsUrls) to deal
+                     the users round robin over them
   --secret S         its token secret
   --race ID          the race whose odds to watch (default: none)
   --listen-ms MS     how long to listen while something else publishes (default 10000)
@@ -102,7 +104,7 @@ const SPECS: Record<Driver, Record<string, FlagSpec>> = {
     'odds-rate': { type: 'int', min: 0, max: 1_000 }, 'odds-bytes': { type: 'int', min: 64, max: 1_000_000 },
     'drain-ms': { type: 'int', min: 0, max: 600_000 }, workers: { type: 'int', min: 1, max: 16 }, processes: { type: 'boolean' },
     'slow-kbps': { type: 'int', min: 1, max: 1_000_000 }, 'flap-ms': { type: 'int', min: 50, max: 600_000 },
-    url: { type: 'string' }, secret: { type: 'string' }, race: { type: 'string' }, 'listen-ms': { type: 'int', min: 100, max: 3_600_000 },
+    url: { type: 'string', repeatable: true }, secret: { type: 'string' }, race: { type: 'string' }, 'listen-ms': { type: 'int', min: 100, max: 3_600_000 },
     expect: { type: 'int', min: 0, max: 1_000_000 },
   },
   bets: {
@@ -127,7 +129,7 @@ function rerunInNamespace(argv: readonly string[]): number {
   return r.status;
 }
 
-async function runDriver(driver: Driver, f: ParsedFlags): Promise<number> {
+async function runDriver(driver: Driver, f: ParsedFlags, lists: Record<string, (string | number)[]> = {}): Promise<number> {
   if (driver === 'client-cost') {
     const clients = num(f, 'clients', 2_000);
     const r = { lean: measureClientCost('lean', clients), graphqlWs: measureClientCost('graphql-ws', clients) };
@@ -164,8 +166,9 @@ async function runDriver(driver: Driver, f: ParsedFlags): Promise<number> {
   if (external.length > 0) {
     if (typeof f.url !== 'string' || typeof f.secret !== 'string') throw new UsageError(`--${external[0]} needs --url and --secret (the running gateway's)`);
     if (embeddedOnly.length > 0) throw new UsageError(`--${embeddedOnly[0]} applies to the embedded gateway only, not with --url`);
+    const urls = (lists['url'] ?? []).map(String);
     const r = await runSubscribersExternal({
-      wsUrl: f.url, secret: f.secret, users: num(f, 'users', 1_000), userIdOf: (i) => `u${String(i).padStart(6, '0')}`, cohorts,
+      wsUrl: f.url, ...(urls.length > 1 ? { wsUrls: urls } : {}), secret: f.secret, users: num(f, 'users', 1_000), userIdOf: (i) => `u${String(i).padStart(6, '0')}`, cohorts,
       ...(typeof f.race === 'string' ? { raceId: f.race } : {}), listenMs: num(f, 'listen-ms', 10_000), expectPerUser: num(f, 'expect', 0),
       isolation, behaviour, ...workers, log,
     });
@@ -202,9 +205,9 @@ export const command: CommandModule = {
     }
     const d = driver as Driver;
     return withUsage(USAGE[d], async () => {
-      const { flags } = parseArgs(rest, SPECS[d]);
+      const { flags, lists } = parseArgs(rest, SPECS[d]);
       if (flags['small-tcp-buffers'] === true && process.env.RACEDAY_NETNS !== '1') return rerunInNamespace(argv);
-      return runDriver(d, flags);
+      return runDriver(d, flags, lists);
     });
   },
 };

@@ -12,6 +12,8 @@ export interface UserPlan {
   readonly cohort: Cohort;
   /** The race whose odds this user watches (none: notifications only). */
   readonly watchRaceId?: string;
+  /** The gateway instance this user connects to (default: the worker's URL). */
+  readonly url?: string;
 }
 
 /** What one user saw, kept for the worker's report. */
@@ -124,7 +126,7 @@ export function startUser(plan: UserPlan, ctx: UserContext): RunningUser {
     intent = mine;
     connecting = true;
     try {
-      conn = await connectLean(ctx.url, plan.token, eventsFor(mine));
+      conn = await connectLean(plan.url ?? ctx.url, plan.token, eventsFor(mine));
     } catch (e) {
       connecting = false;
       state.connectFailures++;
