@@ -13,6 +13,7 @@ import { settleUserTickets } from '../core/settlement.ts';
 import type { BetType, Field } from '../core/sports.ts';
 import type { Ticket } from '../core/ticket.ts';
 import type { RaceDay, RacePlan } from '../scenarios/model.ts';
+import { dayTickets } from './workload.ts';
 import { LIMITS } from '../pipeline/settings.ts';
 
 /** A user's settlement in one race. */
@@ -128,8 +129,7 @@ export function expectedBonuses(settled: readonly { readonly settlement: Settlem
  * notification or day progress from it.
  */
 export function expectedWorld(day: RaceDay, leftOut: ReadonlySet<string> = new Set()): ExpectedWorld {
-  const all: Ticket[] = [];
-  for (const b of day.ticketBatches()) all.push(...b.tickets);
+  const all = dayTickets(day);
   const byRace = groupBy(all, (t) => t.raceId);
   const races = day.races.map((race) => expectedRace(race, byRace.get(race.raceId) ?? [], leftOut));
   const settled = races.flatMap((r) => [...r.users.values()].map((u) => ({ settlement: u.settlement, postAtMs: r.race.postAtMs })));

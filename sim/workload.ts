@@ -172,10 +172,20 @@ export function simRaceDay(seed: number, rng: SeededRng, shape: SmokeShape = SIM
     const { scratched, result } = drawResult(field, rng);
     const bettors = users.filter(() => chance(rng, SIM_DAY_CHANCE.bets));
     const picks = { winning: winningPicks(field, scratched, result), perMille: SIM_DAY_CHANCE.favourite };
-    tickets.push(...drawTickets(raceId, field, bettors.length > 0 ? bettors : users.slice(0, 1), shape, rng, `${raceId}-t`, picks));
+    for (const t of drawTickets(raceId, field, bettors.length > 0 ? bettors : users.slice(0, 1), shape, rng, `${raceId}-t`, picks)) tickets.push(t);
     const postAtMs = SIM_DAY_POST_TIMES[slot] as number;
     races.push({ raceId, venue: 'sim', sport: field.sport, riders: field.riders, closeAtMs: postAtMs - 120_000, postAtMs, resultAtMs: postAtMs + 300_000, scratched, result });
   }
   const batch: TicketBatch = { tickets, placedAtMs: tickets.map(() => 0) };
   return { name: 'sim-day', seed, races, users, ticketBatches: () => [batch], ticketCount: tickets.length };
+}
+
+/**
+ * Every ticket of a day in one array. A loop, not `push(...batch)`: spreading a batch passes each
+ * ticket as an argument, and a big day's batch (60,000 users) overflows the call stack.
+ */
+export function dayTickets(day: RaceDay): Ticket[] {
+  const all: Ticket[] = [];
+  for (const b of day.ticketBatches()) for (const t of b.tickets) all.push(t);
+  return all;
 }

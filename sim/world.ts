@@ -3,16 +3,15 @@
 import { parseNotification } from '../core/messages.ts';
 import { createNotificationDeduper, RANKING_NOTIFICATION_ID_PREFIX, type NotificationDeduper, type NotificationPayload } from '../core/notification.ts';
 import type { Clock, MessageBus, Store, SubscriptionHandle } from '../core/ports.ts';
-import type { Ticket } from '../core/ticket.ts';
 import { SUBSCRIPTIONS } from '../core/topology.ts';
 import { RANKING_BROADCAST_USER } from '../pipeline/post-settle.ts';
 import type { RaceDay } from '../scenarios/model.ts';
 import type { ClientView, Delivered } from './checkers.ts';
+import { dayTickets } from './workload.ts';
 
 /** Loads users, the race and its tickets; balances are taken as already debited by the stakes. */
 export async function loadDay(store: Store, day: RaceDay): Promise<void> {
-  const tickets: Ticket[] = [];
-  for (const b of day.ticketBatches()) tickets.push(...b.tickets);
+  const tickets = dayTickets(day);
   const staked = new Map<string, { cash: number; medals: number }>();
   for (const t of tickets) {
     let s = staked.get(t.userId);
