@@ -77,10 +77,6 @@ const int = (flags: Record<string, unknown>, name: string, dflt: number): number
 
 export async function runBench(argv: readonly string[]): Promise<number> {
   return withUsage(usage, async () => {
-    if (argv.includes('--help') || argv.includes('-h')) {
-      process.stdout.write(`${usage}\n`);
-      return 0;
-    }
     const { flags } = parseArgs(argv, {
       subscribers: { type: 'int', min: 50, max: 50_000 },
       policies: { type: 'string' },

@@ -14,10 +14,6 @@ the serializer threads (default: cores - 1, at most 4; 0 = everything on one thr
 
 export async function runBench(argv: readonly string[]): Promise<number> {
   return withUsage(usage, async () => {
-    if (argv.includes('--help') || argv.includes('-h')) {
-      process.stdout.write(`${usage}\n`);
-      return 0;
-    }
     const { flags, positionals } = parseArgs(argv, {
       scenario: { type: 'string' },
       seed: { type: 'int', min: 0, max: 2 ** 32 - 1 },

@@ -64,10 +64,6 @@ async function drawTimes(path: string, loads: number): Promise<{ times: number[]
 
 export async function runBench(argv: readonly string[]): Promise<number> {
   return withUsage(usage, async () => {
-    if (argv.includes('--help') || argv.includes('-h')) {
-      process.stdout.write(`${usage}\n`);
-      return 0;
-    }
     const { flags, positionals } = parseArgs(argv, {
       'duration-s': { type: 'int', min: 10, max: 86_400 },
       'interval-ms': { type: 'int', min: 100, max: 60_000 },
