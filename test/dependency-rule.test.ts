@@ -42,8 +42,13 @@ export const RULES: Readonly<Record<string, Rule>> = {
   loadtests: { may: ['core', 'pipeline', 'backends', 'scenarios', 'reports', 'gateway', 'cmdline', 'sim'], packages: 'declared' },
   // k6 scripts run inside k6, not Node: k6's own modules only, and nothing outside their folder.
   'loadtests/k6': { may: [], packages: 'none', allowModules: ['k6', 'k6/http', 'k6/metrics', 'k6/options', 'k6/timers', 'k6/websockets'] },
-  bench: { may: ['core', 'pipeline', 'backends', 'emulators', 'scenarios', 'sim', 'reports', 'cmdline', 'gateway', 'loadtests'], packages: 'declared' },
-  cli: { may: ['core', 'pipeline', 'backends', 'emulators', 'scenarios', 'sim', 'reports', 'bench', 'loadtests', 'cmdline', 'gateway'], packages: 'declared' },
+  // The capacity planner: fits service times from run records and runs the pipeline in virtual
+  // time on the memory backend with them; never the gateway's server or the CLI.
+  planner: { may: ['core', 'pipeline', 'backends', 'emulators', 'scenarios', 'sim', 'reports', 'cmdline'], packages: 'declared' },
+  // Reliability under real faults: worker processes, Toxiproxy, the chaos runs and the input fuzzers.
+  chaos: { may: ['core', 'pipeline', 'backends', 'emulators', 'scenarios', 'sim', 'reports', 'cmdline', 'gateway', 'loadtests'], packages: 'declared' },
+  bench: { may: ['core', 'pipeline', 'backends', 'emulators', 'scenarios', 'sim', 'reports', 'cmdline', 'gateway', 'loadtests', 'planner', 'chaos'], packages: 'declared' },
+  cli: { may: ['core', 'pipeline', 'backends', 'emulators', 'scenarios', 'sim', 'reports', 'bench', 'loadtests', 'cmdline', 'gateway', 'planner', 'chaos'], packages: 'declared' },
   bin: { may: ['cli'], packages: 'declared' },
   test: { may: [], packages: 'declared' },
 };
