@@ -141,6 +141,14 @@ export const runRecordSchema = z.object({
   variants: z.array(variant),
   gates: z.array(gate),
   errors: z.array(z.string()),
+  /**
+   * Optional sections later commands add, kept as JSON whose shape their owners define:
+   * operation service-time samples for the capacity planner (planner/), the capacity plan of
+   * `raceday plan`, and the reliability figures of `raceday chaos`.
+   */
+  profile: json.optional(),
+  capacityPlan: json.optional(),
+  reliability: json.optional(),
 });
 
 export type RunRecord = z.infer<typeof runRecordSchema>;
