@@ -5,6 +5,7 @@ import type { RunRecord } from '../record/schema.ts';
 import { comparisons } from './compare.ts';
 import type { ChartGroup, ReportModel, RunSection, Table } from './model.ts';
 import { renderModelHtml } from './render.ts';
+import { reliabilityView } from './reliability.ts';
 import { configurationTable, counterTable, environmentTable, errorTable, figureTable, gateTable, invariantTable, optionalTables, stageBreakdown } from './run-tables.ts';
 import { Axes, CHART_POINTS_MAX, stageLatency, timelineGroups } from './timelines.ts';
 
@@ -32,6 +33,9 @@ function runSection(record: RunRecord, index: number, isBaseline: boolean, axes:
     });
   }
   chartGroups.push(...timelineGroups(record, index, axes));
+  // A chaos run's reliability section: its own tables and soak charts instead of a flattened list.
+  const reliability = reliabilityView(record, index, axes);
+  if (reliability !== undefined) chartGroups.push(...reliability.chartGroups);
   const tables: (Table | undefined)[] = [
     stages.length > 0 ? stageBreakdown(stages) : undefined,
     invariantTable(record),
@@ -39,7 +43,8 @@ function runSection(record: RunRecord, index: number, isBaseline: boolean, axes:
     errorTable(record),
     figureTable(record),
     counterTable(record),
-    ...optionalTables(record),
+    ...(reliability?.tables ?? []),
+    ...optionalTables(record, reliability === undefined ? [] : ['reliability']),
     configurationTable(record),
     environmentTable(record),
   ];

@@ -102,10 +102,12 @@ const OPTIONAL_SECTIONS: readonly OptionalSection[] = [
 const named = (values: Readonly<Record<string, unknown>>, prefix: RegExp, label: string): [string, Cell][] =>
   flatten(Object.fromEntries(Object.entries(values).filter(([k]) => prefix.test(k)))).map(([k, v]) => [`${k} (${label})`, v]);
 
-export function optionalTables(record: RunRecord): Table[] {
+/** `drawnElsewhere`: record fields with a section of their own on the page (a chaos run's `reliability`). */
+export function optionalTables(record: RunRecord, drawnElsewhere: readonly string[] = []): Table[] {
   const raw = record as unknown as Record<string, unknown>;
   const out: Table[] = [];
   for (const section of OPTIONAL_SECTIONS) {
+    if (section.fields.some((f) => drawnElsewhere.includes(f))) continue;
     const rows: [string, Cell][] = [
       ...section.fields.flatMap((f) => (raw[f] === undefined || raw[f] === null ? [] : flatten(raw[f], f))),
       ...named(record.configuration, section.prefix, 'setting'),
