@@ -1,0 +1,177 @@
+// One worker process (`raceday worker --role R`): one stage of the pipeline on an emulator project
+// that is already provisioned (a run's or a fleet's; it never provisions one), so a fault can hit
+// a real process. The emulator endpoints come from PUBSUB_EMULATOR_HOST and SPANNER_EMULATOR_HOST
+// (so a proxy can sit in between), else from the running emulators raceday recorded.
+//
+// Lines on stdout, one JSON object each, for the fleet that started it:
+//   {"ready":true,"role","pid",...}    once subscribed (ingest: once listening, with its "url")
+//   {"status":{...}}                    every statusIntervalMs when something changed: deliveries,
+//                                       acks, handlers running, the pipeline's counters, errors
+//   {"stopped":true,...}                after a graceful stop, with the final status
+// SIGTERM / SIGINT (or the parent's pipe closing) is a graceful stop: no new work is handed out,
+// the handlers running finish and their acks are sent, the clients close, exit 0. SIGKILL needs
+// nothing: every stage is idempotent, and what the process held comes back after its ack deadline.
+import { createPubSubBus, type PubSubBus } from '../backends/google/pubsub-bus.ts';
+import { openSpannerStore } from '../backends/google/spanner-open.ts';
+import type { SpannerStore } from '../backends/google/spanner-store.ts';
+import { createRealClock } from '../backends/memory/index.ts';
+import { DEFAULT_SPANNER_INSTANCE } from '../emulators/limits.ts';
+import { emulatorDir, readState } from '../emulators/state.ts';
+import { startPipeline, type RunningPipeline, type Stage } from '../pipeline/runner.ts';
+import type { PipelineVariants } from '../pipeline/settings.ts';
+import { BACKEND_LIMITS } from '../sim/open-backend.ts';
+import type { WorkerRole } from './contracts.ts';
+import { drainableBus, type DrainableBus } from './drain.ts';
+import { startIngestEndpoint, type IngestEndpoint } from './ingest-endpoint.ts';
+
+/** The pipeline stage each role runs; ingest runs none (it answers POST /results). */
+export const STAGE_OF: Readonly<Record<WorkerRole, Stage | undefined>> = {
+  ingest: undefined,
+  fanout: 'fanout',
+  settle: 'settle',
+  'post-settle': 'postSettle',
+  notify: 'notify',
+  'dead-letters': 'deadLetters',
+};
+
+/** Set by a parent that holds this process's stdin: its end closing means the parent is gone. */
+export const WORKER_PARENT_PIPE_ENV = 'RACEDAY_WORKER_PARENT_PIPE';
+
+export const WORKER_DEFAULTS = {
+  workers: 1,
+  maxInFlight: 16,
+  /**
+   * How soon a killed process's messages come back (Pub/Sub's floor is 10 s). A live process renews
+   * the lease of what it holds, so a long fan-out is not redelivered meanwhile; a short deadline
+   * only costs renewals, and makes a SIGKILL cost seconds rather than the topology's minute.
+   */
+  ackDeadlineMs: 10_000,
+  /** A graceful stop waits this long for running handlers, then closes anyway (their messages come back). */
+  drainTimeoutMs: 20_000,
+  statusIntervalMs: 500,
+} as const;
+
+export interface WorkerOptions {
+  readonly role: WorkerRole;
+  readonly projectId: string;
+  readonly spannerShards: number;
+  readonly spannerInstance?: string;
+  readonly workers?: number;
+  readonly maxInFlight?: number;
+  readonly ackDeadlineMs?: number;
+  readonly drainTimeoutMs?: number;
+  readonly statusIntervalMs?: number;
+  /** ingest: the port of POST /results (default 0: any free port, printed in the ready line). */
+  readonly port?: number;
+  readonly variants?: PipelineVariants;
+  readonly settlementsPerCommitMax?: number;
+  /** One JSON object per line (default: stdout). */
+  readonly emit?: (line: string) => void;
+  readonly log?: (line: string) => void;
+}
+
+/** Where the emulators are: the environment first (a proxy may stand in), else the recorded running pair. */
+export function emulatorHosts(): { pubsubHost: string; spannerHost: string } {
+  const env = { pubsubHost: process.env.PUBSUB_EMULATOR_HOST || undefined, spannerHost: process.env.SPANNER_EMULATOR_HOST || undefined };
+  const state = env.pubsubHost !== undefined && env.spannerHost !== undefined ? undefined : readState(emulatorDir());
+  const pubsubHost = env.pubsubHost ?? state?.pubsubHost;
+  const spannerHost = env.spannerHost ?? state?.spannerHost;
+  if (pubsubHost === undefined || spannerHost === undefined) {
+    throw new Error('no emulators to attach to: set PUBSUB_EMULATOR_HOST and SPANNER_EMULATOR_HOST, or start a pair with: raceday emulators start');
+  }
+  return { pubsubHost, spannerHost };
+}
+
+interface Opened {
+  readonly store: SpannerStore;
+  readonly raw: PubSubBus;
+  readonly bus: DrainableBus;
+}
+
+async function openAttached(o: WorkerOptions): Promise<Opened> {
+  // No credentials are needed on the emulators; without this the auth library probes the metadata server.
+  process.env.METADATA_SERVER_DETECTION = 'none';
+  const { pubsubHost, spannerHost } = emulatorHosts();
+  const target = { projectId: o.projectId, instanceId: o.spannerInstance ?? DEFAULT_SPANNER_INSTANCE, emulator: true, emulatorHost: spannerHost };
+  // provision: false: a worker attaches to a project a run provisioned; a missing database is an error.
+  const store = await openSpannerStore({ target, databaseBase: BACKEND_LIMITS.databaseBase, shards: o.spannerShards, provision: false, ...(o.settlementsPerCommitMax === undefined ? {} : { settlementsPerCommitMax: o.settlementsPerCommitMax }) });
+  const raw = createPubSubBus({ projectId: o.projectId, emulatorHost: pubsubHost, onError: (s, e) => o.log?.(`worker ${o.role}: subscription ${s}: ${e.message}`) });
+  return { store, raw, bus: drainableBus(raw) };
+}
+
+/** What a status line carries: this process's view of its subscriptions and the pipeline's counters. */
+function statusOf(o: WorkerOptions, opened: Opened, pipeline: RunningPipeline, endpoint: IngestEndpoint | undefined): Record<string, unknown> {
+  const subs = opened.raw.stats().subscriptions;
+  const sum = (k: 'delivered' | 'acked' | 'nacked' | 'redelivered' | 'expired' | 'waiting') => subs.reduce((n, s) => n + s[k], 0);
+  return {
+    role: o.role,
+    pid: process.pid,
+    delivered: sum('delivered'),
+    acked: sum('acked'),
+    nacked: sum('nacked'),
+    redelivered: sum('redelivered'),
+    expired: sum('expired'),
+    waiting: sum('waiting'),
+    inFlight: opened.bus.inFlight(),
+    held: opened.bus.held(),
+    published: opened.raw.stats().publishedByTopic,
+    counters: pipeline.counters,
+    errors: pipeline.errors,
+    ...(endpoint === undefined ? {} : { ingest: endpoint.counts() }),
+  };
+}
+
+/** Resolves on SIGTERM, SIGINT, or the parent's pipe closing. */
+function untilStopped(): Promise<string> {
+  return new Promise((resolve) => {
+    const on = (why: string): void => {
+      process.off('SIGINT', onInt);
+      process.off('SIGTERM', onTerm);
+      resolve(why);
+    };
+    const onInt = (): void => on('SIGINT');
+    const onTerm = (): void => on('SIGTERM');
+    process.on('SIGINT', onInt);
+    process.on('SIGTERM', onTerm);
+    if (process.env[WORKER_PARENT_PIPE_ENV] === '1') {
+      process.stdin.on('end', () => on('parent gone'));
+      process.stdin.resume();
+    }
+  });
+}
+
+/** Runs one worker until told to stop; resolves to the exit code (0 after a graceful stop). */
+export async function runWorker(o: WorkerOptions): Promise<number> {
+  const emit = o.emit ?? ((line: string) => void process.stdout.write(`${line}\n`));
+  const log = o.log ?? ((line: string) => void process.stderr.write(`${line}\n`));
+  const stopped = untilStopped(); // installed first: a SIGTERM while opening still stops cleanly
+  const opened = await openAttached(o);
+  const stage = STAGE_OF[o.role];
+  const options = { workers: o.workers ?? WORKER_DEFAULTS.workers, maxInFlight: o.maxInFlight ?? (stage === 'fanout' ? 1 : WORKER_DEFAULTS.maxInFlight), ackDeadlineMs: o.ackDeadlineMs ?? WORKER_DEFAULTS.ackDeadlineMs };
+  const pipeline = startPipeline({
+    store: opened.store,
+    bus: opened.bus,
+    clock: createRealClock(),
+    ...(o.variants === undefined ? {} : { variants: o.variants }),
+    only: stage === undefined ? [] : [stage],
+    ...(stage === undefined ? {} : { stages: { [stage]: options } }),
+  });
+  const endpoint = o.role === 'ingest' ? await startIngestEndpoint(pipeline.ingest, o.port ?? 0) : undefined;
+  emit(JSON.stringify({ ready: true, role: o.role, pid: process.pid, projectId: o.projectId, ...(stage === undefined ? {} : { stage, ...options }), ...(endpoint === undefined ? {} : { url: endpoint.url }) }));
+  let last = '';
+  const report = (): void => {
+    const line = JSON.stringify({ status: statusOf(o, opened, pipeline, endpoint) });
+    if (line !== last) emit((last = line));
+  };
+  const ticker = setInterval(report, o.statusIntervalMs ?? WORKER_DEFAULTS.statusIntervalMs);
+  const why = await stopped;
+  log(`raceday worker ${o.role} (pid ${process.pid}): ${why}, draining`);
+  const drained = await opened.bus.drain(o.drainTimeoutMs ?? WORKER_DEFAULTS.drainTimeoutMs);
+  clearInterval(ticker);
+  await endpoint?.close();
+  await pipeline.stop();
+  await opened.raw.close();
+  await opened.store.close();
+  emit(JSON.stringify({ stopped: true, drained, status: statusOf(o, opened, pipeline, endpoint) }));
+  return 0;
+}
