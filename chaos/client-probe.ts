@@ -1,0 +1,154 @@
+// How the official clients behave through one network fault, measured: the project's Pub/Sub bus
+// (streaming pull + publisher) and Spanner store, opened on a fresh emulator project through
+// Toxiproxy, under a steady trickle of work (a publish and a point read every tickMs) before,
+// during and after the fault. It answers: does each client notice the fault (first error after
+// fault start), does it come back after the fault clears (first success, first message), does any
+// call hang past the fault, and does any message go missing or arrive twice.
+import { randomUUID } from 'node:crypto';
+import type { EmulatorHandle } from '../emulators/index.ts';
+import type { Toxiproxy } from '../emulators/toxiproxy.ts';
+import { TOPICS, SUBSCRIPTIONS } from '../core/topology.ts';
+import { openBackend } from '../sim/open-backend.ts';
+import type { NetworkFaultKind } from './contracts.ts';
+import { injectNetworkFault, proxyEmulators, type NetworkFaultOptions } from './network.ts';
+
+export interface ClientProbeOptions {
+  readonly toxi: Toxiproxy;
+  readonly emulators: EmulatorHandle;
+  readonly kind: NetworkFaultKind;
+  readonly faultMs: number;
+  /** Quiet time before the fault and watch time after it clears (default 3,000 / 15,000 ms). */
+  readonly beforeMs?: number;
+  readonly afterMs?: number;
+  readonly tickMs?: number;
+  readonly fault?: Partial<NetworkFaultOptions>;
+  readonly log?: (line: string) => void;
+}
+
+export interface SpannerProbe {
+  readonly calls: number;
+  readonly ok: number;
+  readonly failed: number;
+  readonly errors: Readonly<Record<string, number>>;
+  /** Fault start -> the first failed call's end (null: none failed). */
+  readonly firstErrorAfterFaultMs: number | null;
+  /** Fault cleared -> the first call started after the clear succeeded (null: none did). */
+  readonly firstOkAfterClearMs: number | null;
+  /** Calls still pending when the probe ended (hung). */
+  readonly pendingAtEnd: number;
+  readonly slowestCallMs: number;
+}
+
+export interface PubSubProbe {
+  readonly published: number;
+  readonly publishFailed: number;
+  readonly received: number;
+  readonly duplicates: number;
+  /** Published (accepted) and never received by the end. */
+  readonly lost: number;
+  /** Fault cleared -> the first message received that was published after the clear (null: none). */
+  readonly firstReceiveAfterClearMs: number | null;
+  readonly publishErrors: Readonly<Record<string, number>>;
+}
+
+export interface ClientProbeResult {
+  readonly kind: NetworkFaultKind;
+  readonly faultMs: number;
+  readonly spanner: SpannerProbe;
+  readonly pubsub: PubSubProbe;
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+const codeOf = (e: unknown): string => {
+  const err = e as { code?: unknown; message?: string };
+  const first = (err.message ?? String(e)).split('\n')[0] ?? '';
+  return `${typeof err.code === 'number' || typeof err.code === 'string' ? `${err.code} ` : ''}${first.replace(/\d{3,}/g, 'N').slice(0, 90)}`;
+};
+const bump = (m: Record<string, number>, k: string): void => void (m[k] = (m[k] ?? 0) + 1);
+
+/** Runs one fault against both clients on a fresh project through fresh proxies; tears everything down. */
+export async function probeClients(o: ClientProbeOptions): Promise<ClientProbeResult> {
+  const tag = randomUUID().slice(0, 6);
+  const proxied = await proxyEmulators(o.toxi, o.emulators, { pubsub: `probe-pubsub-${tag}`, spanner: `probe-spanner-${tag}` });
+  try {
+    const backend = await openBackend('emulators', { emulators: proxied.handle, projectId: `raceday-probe-${tag}` });
+    const tick = o.tickMs ?? 200;
+    const seen = new Map<string, number>();
+    const publishedAt = new Map<string, number>();
+    let duplicates = 0;
+    let faultAt = 0;
+    let clearedAt = 0;
+    let firstReceiveAfterClear: number | null = null;
+    const sub = backend.bus.subscribe(SUBSCRIPTIONS.gateway.name, async (d) => {
+      const id = d.data;
+      if (seen.has(id)) duplicates++;
+      seen.set(id, (seen.get(id) ?? 0) + 1);
+      const p = publishedAt.get(id);
+      if (clearedAt > 0 && firstReceiveAfterClear === null && p !== undefined && p >= clearedAt) firstReceiveAfterClear = Date.now() - clearedAt;
+      d.ack();
+    }, { maxInFlight: 64, ackDeadlineMs: 10_000 });
+    const sp = { calls: 0, ok: 0, failed: 0, errors: {} as Record<string, number>, firstErr: null as number | null, firstOkAfterClear: null as number | null, pending: 0, slowest: 0 };
+    const pub = { published: 0, failed: 0, errors: {} as Record<string, number> };
+    let running = true;
+    const inflight: Promise<void>[] = [];
+    const loop = (async () => {
+      for (let i = 0; running; i++) {
+        const startedAt = Date.now();
+        sp.calls++;
+        sp.pending++;
+        inflight.push(backend.store.getRace(`probe-${i}`).then(
+          () => {
+            sp.ok++;
+            if (clearedAt > 0 && startedAt >= clearedAt && sp.firstOkAfterClear === null) sp.firstOkAfterClear = Date.now() - clearedAt;
+          },
+          (e: unknown) => {
+            sp.failed++;
+            bump(sp.errors, codeOf(e));
+            if (faultAt > 0 && sp.firstErr === null) sp.firstErr = Date.now() - faultAt;
+          },
+        ).finally(() => {
+          sp.pending--;
+          sp.slowest = Math.max(sp.slowest, Date.now() - startedAt);
+        }));
+        const id = `m-${i}`;
+        const t = Date.now();
+        inflight.push(backend.bus.publish(TOPICS.notifications, [{ data: id }]).then(
+          () => {
+            pub.published++;
+            publishedAt.set(id, t);
+          },
+          (e: unknown) => {
+            pub.failed++;
+            bump(pub.errors, codeOf(e));
+          },
+        ));
+        await sleep(tick);
+      }
+    })();
+    await sleep(o.beforeMs ?? 3_000);
+    o.log?.(`probe ${o.kind}: fault on for ${o.faultMs} ms`);
+    faultAt = Date.now();
+    const faults = await Promise.all([proxied.proxies.pubsub, proxied.proxies.spanner].map((p) => injectNetworkFault(o.toxi, p, o.kind, { durationMs: o.faultMs, ...o.fault })));
+    await sleep(o.faultMs);
+    await Promise.all(faults.map((f) => f.clear()));
+    clearedAt = Date.now();
+    o.log?.(`probe ${o.kind}: fault cleared, watching ${o.afterMs ?? 15_000} ms`);
+    await sleep(o.afterMs ?? 15_000);
+    running = false;
+    await loop;
+    // Late calls get a short grace; whatever is still pending then counts as hung.
+    await Promise.race([Promise.allSettled(inflight), sleep(2_000)]);
+    const pendingAtEnd = sp.pending;
+    let lost = 0;
+    for (const id of publishedAt.keys()) if (!seen.has(id)) lost++;
+    await Promise.race([sub.close().then(() => backend.close()), sleep(20_000)]);
+    return {
+      kind: o.kind,
+      faultMs: o.faultMs,
+      spanner: { calls: sp.calls, ok: sp.ok, failed: sp.failed, errors: sp.errors, firstErrorAfterFaultMs: sp.firstErr, firstOkAfterClearMs: sp.firstOkAfterClear, pendingAtEnd, slowestCallMs: sp.slowest },
+      pubsub: { published: pub.published, publishFailed: pub.failed, received: seen.size, duplicates, lost, firstReceiveAfterClearMs: firstReceiveAfterClear, publishErrors: pub.errors },
+    };
+  } finally {
+    await proxied.close();
+  }
+}
