@@ -32,8 +32,8 @@ export interface ExecutedFault {
 }
 
 export interface FaultExecutor {
-  /** The pipeline entered a phase: arm its faults (once per phase). */
-  phase(p: SchedulePhase): void;
+  /** The pipeline entered a phase: arm its faults (once per phase); `label` names the moment when it is not the phase itself (`idle`). */
+  phase(p: SchedulePhase, label?: string): void;
   currentPhase(): string;
   /** Resolves once every fault that struck has ended (network faults cleared, members ready). */
   drain(): Promise<void>;
@@ -87,8 +87,8 @@ export function createFaultExecutor(schedule: readonly PlannedFault[], actions: 
   };
 
   return {
-    phase(p) {
-      current = p;
+    phase(p, label) {
+      current = label ?? p;
       if (armed.has(p)) return;
       armed.add(p);
       for (const f of schedule.filter((x) => x.phase === p && x.kind !== 'gateway-restart')) {
