@@ -8,11 +8,12 @@ import type { RunRecorder } from '../reports/record/recorder.ts';
 import type { RunRecord } from '../reports/record/schema.ts';
 import type { ReliabilityFigures } from './contracts.ts';
 
-// The record's schema and the seam describe one shape: either changing alone fails to compile.
+// The seam's figures must fit the record's schema of them: a field added to one alone fails to
+// compile here (the record keeps a fault's kind as text, so later kinds still parse).
 const _seamFitsRecord = (f: ReliabilityFigures): ReliabilityRun => ({ ...f, faults: [...f.faults], violations: [...f.violations] });
-const _recordFitsSeam = (r: ReliabilityRun): ReliabilityFigures => r;
+const _recordHasEverySeamField = (r: ReliabilityRun): Record<keyof ReliabilityFigures, unknown> => r;
 void _seamFitsRecord;
-void _recordFitsSeam;
+void _recordHasEverySeamField;
 
 export function reliabilitySection(runs: readonly ReliabilityFigures[], totals: ReliabilityTotals, soak?: SoakSection): ReliabilitySection {
   const section = { runs: runs.map((r) => ({ ...r, faults: [...r.faults], violations: [...r.violations] })), totals, ...(soak === undefined ? {} : { soak }) };
