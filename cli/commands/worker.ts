@@ -2,7 +2,7 @@
 // emulator project a run or a fleet provisioned (chaos/worker.ts). See docs/worker-processes.md.
 import { WORKER_ROLES, type WorkerRole } from '../../chaos/contracts.ts';
 import { runWorker, WORKER_DEFAULTS } from '../../chaos/worker.ts';
-import { DEFAULT_VARIANTS, parseFanoutVariant, parseNotifyVariant, type PipelineVariants } from '../../pipeline/settings.ts';
+import { BROKEN_BEHAVIOURS, DEFAULT_VARIANTS, parseFanoutVariant, parseNotifyVariant, type BrokenBehaviour, type PipelineVariants } from '../../pipeline/settings.ts';
 import { parseArgs, UsageError, withUsage } from '../args.ts';
 import type { CommandModule } from '../main.ts';
 
@@ -28,6 +28,8 @@ Prints {"ready":true,"role","pid",...} once subscribed, then {"status":{...}} li
   --fanout V                per-user (default), user-batch:N or single-worker
   --notify V                after-commit (default) or outbox
   --settlements-per-commit N  settle: users group-committed per transaction (default the store's)
+  --broken B                a deliberately broken behaviour (${BROKEN_BEHAVIOURS.join(', ')}),
+                            only to prove a chaos run's checkers catch it
 
 SIGTERM or SIGINT: stop taking work, let running handlers finish and ack, close, exit 0.
 Exit code 2 on a usage error.`;
@@ -46,6 +48,7 @@ const spec = {
   fanout: { type: 'string' },
   notify: { type: 'string' },
   'settlements-per-commit': { type: 'int', min: 1, max: 1_000 },
+  broken: { type: 'string', choices: BROKEN_BEHAVIOURS },
 } as const;
 
 function variantsOf(flags: Record<string, unknown>): PipelineVariants {
@@ -60,6 +63,7 @@ function variantsOf(flags: Record<string, unknown>): PipelineVariants {
     if (!r.ok) throw new UsageError(r.error.message);
     v = { ...v, notify: r.value };
   }
+  if (typeof flags['broken'] === 'string') v = { ...v, broken: flags['broken'] as BrokenBehaviour };
   return v;
 }
 
