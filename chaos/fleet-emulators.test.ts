@@ -7,6 +7,8 @@ import { expect, it } from 'vitest';
 import { describeWithEmulators } from '../emulators/test-support.ts';
 import { runDayOnFleet, type FleetDayResult } from './fleet-run.ts';
 
+/** A day that is not over by then fails with the checkers' findings, within the test's own timeout. */
+const DAY_TIMEOUT_MS = 90_000;
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
 
 function expectAllHeld(r: FleetDayResult): void {
@@ -20,7 +22,7 @@ function expectAllHeld(r: FleetDayResult): void {
 
 describeWithEmulators('a race day on a fleet of worker processes', () => {
   it('settles the day with every invariant holding, the work done by the member processes', async () => {
-    const r = await runDayOnFleet({ users: 200, log });
+    const r = await runDayOnFleet({ users: 200, timeoutMs: DAY_TIMEOUT_MS, log });
     expectAllHeld(r);
     expect(r.fleet.members).toBe(7);
     // The settlements were applied by the settle processes, each user once.
@@ -32,6 +34,7 @@ describeWithEmulators('a race day on a fleet of worker processes', () => {
     const deaths: Promise<boolean>[] = [];
     const r = await runDayOnFleet({
       users: 200,
+      timeoutMs: DAY_TIMEOUT_MS,
       log,
       beforeResults: (fleet) => {
         deaths.push(fleet.killAt('fanout-1', 'fanout.afterPage', { restartAfterMs: 300 }));
@@ -54,6 +57,7 @@ describeWithEmulators('a race day on a fleet of worker processes', () => {
     let rolled: Promise<void> | undefined;
     const r = await runDayOnFleet({
       users: 200,
+      timeoutMs: DAY_TIMEOUT_MS,
       log,
       onPhase: (phase, fleet) => {
         if (phase === 'settle') rolled = fleet.rollingRestart('settle');
