@@ -15,7 +15,10 @@ import { createPubSubBus, type PubSubBus } from '../backends/google/pubsub-bus.t
 import { openSpannerStore } from '../backends/google/spanner-open.ts';
 import type { SpannerStore } from '../backends/google/spanner-store.ts';
 import { createRealClock } from '../backends/memory/index.ts';
+import { UsageError } from '../cmdline/args.ts';
+import { DEAD_LETTER_INTAKE, SUBSCRIPTIONS, TOPICS } from '../core/topology.ts';
 import { DEFAULT_SPANNER_INSTANCE } from '../emulators/limits.ts';
+import { emulatorPubSub } from '../emulators/provision.ts';
 import { emulatorDir, readState } from '../emulators/state.ts';
 import { PROBE_POINTS, type Probe, type ProbePoint } from '../pipeline/probe.ts';
 import { startPipeline, type RunningPipeline, type Stage } from '../pipeline/runner.ts';
@@ -79,9 +82,41 @@ export function emulatorHosts(): { pubsubHost: string; spannerHost: string } {
   const pubsubHost = env.pubsubHost ?? state?.pubsubHost;
   const spannerHost = env.spannerHost ?? state?.spannerHost;
   if (pubsubHost === undefined || spannerHost === undefined) {
-    throw new Error('no emulators to attach to: set PUBSUB_EMULATOR_HOST and SPANNER_EMULATOR_HOST, or start a pair with: raceday emulators start');
+    throw new UsageError('no emulators to attach to: set PUBSUB_EMULATOR_HOST and SPANNER_EMULATOR_HOST, or start a pair with: raceday emulators start');
   }
   return { pubsubHost, spannerHost };
+}
+
+/** What a stage reads: its subscriptions (ingest: the topic it publishes to). */
+const NEEDS: Readonly<Record<WorkerRole, { readonly subscriptions: readonly string[]; readonly topics: readonly string[] }>> = {
+  ingest: { subscriptions: [], topics: [TOPICS.raceResults] },
+  fanout: { subscriptions: [SUBSCRIPTIONS.fanOut.name], topics: [] },
+  settle: { subscriptions: [SUBSCRIPTIONS.settle.name], topics: [] },
+  'post-settle': { subscriptions: [SUBSCRIPTIONS.postSettle.name], topics: [] },
+  notify: { subscriptions: [SUBSCRIPTIONS.notify.name], topics: [] },
+  'dead-letters': { subscriptions: [DEAD_LETTER_INTAKE.settleRequests.name, DEAD_LETTER_INTAKE.settled.name], topics: [] },
+};
+
+/**
+ * A worker attached to a project nobody provisioned would subscribe to nothing and wait forever:
+ * refuse it at once, naming what is missing.
+ */
+async function assertProvisioned(o: WorkerOptions, pubsubHost: string, store: SpannerStore): Promise<void> {
+  const pubsub = emulatorPubSub(o.projectId, pubsubHost);
+  try {
+    const need = NEEDS[o.role];
+    const missing: string[] = [];
+    for (const name of need.subscriptions) if (!(await pubsub.subscription(name).exists())[0]) missing.push(`subscription ${name}`);
+    for (const name of need.topics) if (!(await pubsub.topic(name).exists())[0]) missing.push(`topic ${name}`);
+    try {
+      await store.getRace('raceday-worker-probe');
+    } catch (e) {
+      missing.push(`Spanner database (${(e as Error).message.split('\n')[0]})`);
+    }
+    if (missing.length > 0) throw new UsageError(`project ${o.projectId} is not provisioned on these emulators (${missing.join('; ')}): start the worker on a project a run or a fleet provisioned`);
+  } finally {
+    await pubsub.close();
+  }
 }
 
 interface Opened {
@@ -97,6 +132,12 @@ async function openAttached(o: WorkerOptions): Promise<Opened> {
   const target = { projectId: o.projectId, instanceId: o.spannerInstance ?? DEFAULT_SPANNER_INSTANCE, emulator: true, emulatorHost: spannerHost };
   // provision: false: a worker attaches to a project a run provisioned; a missing database is an error.
   const store = await openSpannerStore({ target, databaseBase: BACKEND_LIMITS.databaseBase, shards: o.spannerShards, provision: false, ...(o.settlementsPerCommitMax === undefined ? {} : { settlementsPerCommitMax: o.settlementsPerCommitMax }) });
+  try {
+    await assertProvisioned(o, pubsubHost, store);
+  } catch (e) {
+    await store.close();
+    throw e;
+  }
   const raw = createPubSubBus({ projectId: o.projectId, emulatorHost: pubsubHost, onError: (s, e) => o.log?.(`worker ${o.role}: subscription ${s}: ${e.message}`) });
   return { store, raw, bus: drainableBus(raw) };
 }
