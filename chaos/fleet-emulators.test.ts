@@ -15,6 +15,7 @@ function expectAllHeld(r: FleetDayResult): void {
   expect(r.violations).toEqual([]);
   expect(r.ok).toBe(true);
   expect(r.settledUsers).toBe(r.usersWithTickets);
+  expect([r.lost, r.doubled, r.settledExactlyOnce]).toEqual([0, 0, r.usersWithTickets]);
   expect(r.settledTickets).toBe(r.tickets);
   expect(r.leftUnacked).toEqual({});
   expect(r.fleet.crashes).toBe(0);

@@ -86,6 +86,12 @@ export interface FleetDayResult {
   readonly tickets: number;
   /** Users with a settlement marker, read back from Spanner. */
   readonly settledUsers: number;
+  /** Users whose marker says their settlement was applied once (a store that counts applications; else every marker). */
+  readonly settledExactlyOnce: number;
+  /** Users with tickets and no settlement, not dead-lettered: lost. */
+  readonly lost: number;
+  /** Users whose settlement was applied more than once. */
+  readonly doubled: number;
   readonly settledTickets: number;
   /** Dead letters per reason code, over every topic. */
   readonly deadLettered: Readonly<Record<string, number>>;
@@ -268,9 +274,16 @@ export async function runDayOnFleet(o: FleetDayOptions = {}): Promise<FleetDayRe
     if (rb === undefined) throw new Error('invariant violated: the Spanner store has read-backs');
     let settledUsers = 0;
     let settledTickets = 0;
-    for (const race of day.races) {
-      settledUsers += (await rb.settlementMarkers(race.raceId)).length;
-      for await (const t of rb.ticketsOfRace(race.raceId)) if (t.status !== 'open') settledTickets++;
+    let doubled = 0;
+    let lost = 0;
+    const deadLetteredUsers = new Set(Object.values(TOPICS).flatMap((t) => backend.view.deadLetters(t).map((dl) => dl.attributes['userId'] ?? '')));
+    for (const race of expected.races) {
+      const markers = await rb.settlementMarkers(race.race.raceId);
+      const marked = new Set(markers.map((m) => m.userId));
+      settledUsers += markers.length;
+      doubled += markers.filter((m) => (m.applications ?? 1) > 1).length;
+      for (const u of race.users.keys()) if (!marked.has(u) && !deadLetteredUsers.has(u)) lost++;
+      for await (const t of rb.ticketsOfRace(race.race.raceId)) if (t.status !== 'open') settledTickets++;
     }
     const invariants = CHECKERS.map((name) => {
       const found = violations.filter((v) => v.checker === name);
@@ -286,6 +299,9 @@ export async function runDayOnFleet(o: FleetDayOptions = {}): Promise<FleetDayRe
       usersWithTickets,
       tickets: day.ticketCount,
       settledUsers,
+      settledExactlyOnce: settledUsers - doubled,
+      lost,
+      doubled,
       settledTickets,
       deadLettered: deadLetteredOf(backend),
       leftUnacked: left,

@@ -132,13 +132,15 @@ const sumInto = (into: Record<string, number>, from: Readonly<Record<string, num
   for (const [k, v] of Object.entries(from)) if (typeof v === 'number') into[k] = (into[k] ?? 0) + v;
 };
 
-function argsOf(slot: Slot, o: FleetOptions): string[] {
+function argsOf(slot: Slot, o: FleetOptions, fleetId: string): string[] {
   const extra = o.args?.[slot.role] ?? [];
   const common = ['--project', o.projectId, '--spanner-shards', String(o.spannerShards)];
   if (slot.role === 'gateway') {
     const viaEnv = o.env?.['PUBSUB_EMULATOR_HOST'] !== undefined && o.env?.['SPANNER_EMULATOR_HOST'] !== undefined;
     // --strategy external: the gateway takes the hosts of its environment (a proxy) over the recorded pair.
-    return ['gateway', '--backend', 'emulators', ...common, '--intake', 'pubsub', '--instance-id', `fleet-${slot.id}-${randomUUID().slice(0, 6)}`, ...(viaEnv ? ['--strategy', 'external'] : []), ...extra];
+    // The subscription is named by member, not by process: a restarted gateway takes up the one its
+    // killed predecessor left (with the notifications published meanwhile).
+    return ['gateway', '--backend', 'emulators', ...common, '--intake', 'pubsub', '--instance-id', `fleet-${fleetId}-${slot.id}`, ...(viaEnv ? ['--strategy', 'external'] : []), ...extra];
   }
   const tuning = [
     ...(o.workers === undefined ? [] : ['--workers', String(o.workers)]),
@@ -155,6 +157,7 @@ export async function startFleet(options: FleetOptions): Promise<ProcessFleet> {
   const stopGraceMs = options.stopGraceMs ?? FLEET_DEFAULTS.stopGraceMs;
   const gatewaySecret = options.gatewaySecret ?? randomBytes(32).toString('hex');
   const t0 = Date.now();
+  const fleetId = randomUUID().slice(0, 8);
   const slots: Slot[] = [];
   for (const role of FLEET_ROLES) {
     const n = options.counts[role] ?? 0;
@@ -195,7 +198,7 @@ export async function startFleet(options: FleetOptions): Promise<ProcessFleet> {
   const start = async (slot: Slot, again: boolean): Promise<void> => {
     const env = { ...process.env, ...options.env, ...options.envOf?.(slot.role), [WORKER_PARENT_PIPE_ENV]: '1', [GATEWAY_PARENT_PIPE_ENV]: '1', RACEDAY_GATEWAY_SECRET: gatewaySecret };
     const child = spawnRaceday({
-      args: argsOf(slot, options),
+      args: argsOf(slot, options, fleetId),
       env,
       label: slot.id,
       readyTimeoutMs,
