@@ -58,6 +58,8 @@ export interface FleetDayOptions {
   readonly timeoutMs?: number;
   /** Quiet that ends the day (default: 1.5 s; after a SIGKILL or crash, ack deadline + 3 s). */
   readonly quietMs?: number;
+  /** Awaited once the fleet is ready, before the results are posted (arm a death with fleet.killAt here). */
+  readonly beforeResults?: (fleet: ProcessFleet) => Promise<void> | void;
   /** Called once per phase as the day enters it; may act on the fleet (not awaited). */
   readonly onPhase?: (phase: DayPhase, fleet: ProcessFleet) => void;
   /** Called on every poll with where the day is. */
@@ -84,6 +86,12 @@ export interface FleetDayResult {
   readonly tickets: number;
   /** Users with a settlement marker, read back from Spanner. */
   readonly settledUsers: number;
+  /** Users whose marker says their settlement was applied once (a store that counts applications; else every marker). */
+  readonly settledExactlyOnce: number;
+  /** Users with tickets and no settlement, not dead-lettered: lost. */
+  readonly lost: number;
+  /** Users whose settlement was applied more than once. */
+  readonly doubled: number;
   readonly settledTickets: number;
   /** Dead letters per reason code, over every topic. */
   readonly deadLettered: Readonly<Record<string, number>>;
@@ -124,11 +132,9 @@ async function postResult(fleet: ProcessFleet, result: OfficialResult, deadlineM
   throw new Error(`the result of ${result.raceId} could not be posted: ${lastError}`);
 }
 
-function phaseOf(day: RaceDay, usersWithTickets: number, posted: boolean, a: FleetActivity, rankings: number, notifications: number): DayPhase {
-  if (!posted) return 'idle';
+function phaseOf(day: RaceDay, usersWithTickets: number, a: FleetActivity, rankings: number, notifications: number): DayPhase {
   const settled = a.counters['settlementsApplied'] ?? 0;
-  const requests = Object.values(a.counters).length === 0 ? 0 : settled;
-  if (requests === 0) return 'fanout';
+  if (settled === 0) return 'fanout';
   if (settled < usersWithTickets) return 'settle';
   if (rankings < day.races.length) return 'barrier';
   if (notifications < usersWithTickets) return 'notify';
@@ -189,13 +195,12 @@ async function untilDone(o: FleetDayOptions, day: RaceDay, usersWithTickets: num
   let signature = -1;
   let lastChangeMs = Date.now();
   let rankingAtMs: number | null = null;
-  let quietFrom = 0;
   const ackDeadlineMs = o.ackDeadlineMs ?? WORKER_DEFAULTS.ackDeadlineMs;
   for (;;) {
     const a = fleet.activity();
     const rankings = rankingsShown(day.races.map((r) => r.raceId), client.view.shown).filter((r) => r.shown).length;
     const notifications = [...client.view.shown.values()].filter((n) => n.payload.kind !== 'ranking').length;
-    const phase = phaseOf(day, usersWithTickets, true, a, rankings, notifications);
+    const phase = phaseOf(day, usersWithTickets, a, rankings, notifications);
     if (!seen.has(phase)) {
       seen.add(phase);
       o.log?.(`fleet day: phase ${phase} at ${Date.now() - postedAt} ms`);
@@ -214,7 +219,6 @@ async function untilDone(o: FleetDayOptions, day: RaceDay, usersWithTickets: num
     // A member started after a kill: its predecessor's messages come back one ack deadline after the kill.
     const since = Math.max(lastChangeMs, ...fleet.members().map((m) => m.startedAtMs));
     if (rankings === day.races.length && Date.now() - since >= needQuiet) {
-      if (quietFrom === 0) quietFrom = since;
       return { timedOut: false, rankingAtMs, quietMs: Date.now() - (rankingAtMs ?? 0) - postedAt };
     }
     if (Date.now() > deadlineMs) return { timedOut: true, rankingAtMs, quietMs: 0 };
@@ -255,6 +259,7 @@ export async function runDayOnFleet(o: FleetDayOptions = {}): Promise<FleetDayRe
     client = startClient(backend.bus, backend.clock, { keep: true, validate: true });
     const tFleet = Date.now();
     const deadlineMs = tFleet + (o.timeoutMs ?? FLEET_DAY_DEFAULTS.timeoutMs);
+    await o.beforeResults?.(fleet);
     for (const race of day.races) await postResult(fleet, { raceId: race.raceId, resultVersion: 1, result: race.result, scratched: race.scratched }, deadlineMs);
     const waited = await untilDone(o, day, usersWithTickets, fleet, client, tFleet, deadlineMs);
     const tDay = Date.now();
@@ -269,9 +274,16 @@ export async function runDayOnFleet(o: FleetDayOptions = {}): Promise<FleetDayRe
     if (rb === undefined) throw new Error('invariant violated: the Spanner store has read-backs');
     let settledUsers = 0;
     let settledTickets = 0;
-    for (const race of day.races) {
-      settledUsers += (await rb.settlementMarkers(race.raceId)).length;
-      for await (const t of rb.ticketsOfRace(race.raceId)) if (t.status !== 'open') settledTickets++;
+    let doubled = 0;
+    let lost = 0;
+    const deadLetteredUsers = new Set(Object.values(TOPICS).flatMap((t) => backend.view.deadLetters(t).map((dl) => dl.attributes['userId'] ?? '')));
+    for (const race of expected.races) {
+      const markers = await rb.settlementMarkers(race.race.raceId);
+      const marked = new Set(markers.map((m) => m.userId));
+      settledUsers += markers.length;
+      doubled += markers.filter((m) => (m.applications ?? 1) > 1).length;
+      for (const u of race.users.keys()) if (!marked.has(u) && !deadLetteredUsers.has(u)) lost++;
+      for await (const t of rb.ticketsOfRace(race.race.raceId)) if (t.status !== 'open') settledTickets++;
     }
     const invariants = CHECKERS.map((name) => {
       const found = violations.filter((v) => v.checker === name);
@@ -287,6 +299,9 @@ export async function runDayOnFleet(o: FleetDayOptions = {}): Promise<FleetDayRe
       usersWithTickets,
       tickets: day.ticketCount,
       settledUsers,
+      settledExactlyOnce: settledUsers - doubled,
+      lost,
+      doubled,
       settledTickets,
       deadLettered: deadLetteredOf(backend),
       leftUnacked: left,

@@ -10,6 +10,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { WORKER_PARENT_PIPE_ENV, WORKER_DEFAULTS } from './worker.ts';
 import { spawnRaceday, stopChild, type ChildExit, type RacedayChild } from './child.ts';
+import type { ProbePoint } from '../pipeline/probe.ts';
 import { WORKER_ROLES, type Fleet, type FleetMember, type FleetRole } from './contracts.ts';
 
 /** Role order of a fleet's start and of members(): upstream first. */
@@ -80,6 +81,8 @@ export interface FleetFigures {
 export interface FleetActivity {
   /** Deliveries handed to handlers, over every process the fleet ran. */
   readonly delivered: number;
+  /** The same, per role. */
+  readonly deliveredByRole: Readonly<Partial<Record<FleetRole, number>>>;
   /** Handlers running and deliveries waiting, over the live members' last status lines. */
   readonly busy: number;
   /** The pipeline counters summed over every process the fleet ran. */
@@ -89,6 +92,13 @@ export interface FleetActivity {
 }
 
 export interface ProcessFleet extends Fleet {
+  /**
+   * Arms a death at a pipeline point (chaos/worker.ts DeathArm): the member SIGKILLs itself the
+   * `hits`-th time one of its handlers passes `point`, and is started again `restartAfterMs` later.
+   * Counted as a kill. Resolves true once the replacement is ready, false if the fleet stopped first
+   * or the member was restarted otherwise (the arm dies with its process).
+   */
+  killAt(id: string, point: ProbePoint, options?: { readonly hits?: number; readonly restartAfterMs?: number }): Promise<boolean>;
   /** Stops one member gracefully (SIGTERM, wait for the exit) and starts it again; resolves once ready. */
   restart(id: string): Promise<void>;
   /** The ready line of a member's current process (ingest: `url`; gateway: `url`, `wsUrl`, ...). */
@@ -112,6 +122,8 @@ interface Slot {
   expectingExit: boolean;
   readyLine: Record<string, unknown> | undefined;
   status: WorkerStatus | undefined;
+  /** An armed death of the current process (killAt): its exit is a kill, restarted after the delay. */
+  armed: { readonly child: RacedayChild; readonly restartAfterMs: number; readonly settle: (died: boolean) => void } | undefined;
   /** Last status of each process this member had before the current one. */
   readonly retired: WorkerStatus[];
 }
@@ -120,13 +132,15 @@ const sumInto = (into: Record<string, number>, from: Readonly<Record<string, num
   for (const [k, v] of Object.entries(from)) if (typeof v === 'number') into[k] = (into[k] ?? 0) + v;
 };
 
-function argsOf(slot: Slot, o: FleetOptions): string[] {
+function argsOf(slot: Slot, o: FleetOptions, fleetId: string): string[] {
   const extra = o.args?.[slot.role] ?? [];
   const common = ['--project', o.projectId, '--spanner-shards', String(o.spannerShards)];
   if (slot.role === 'gateway') {
     const viaEnv = o.env?.['PUBSUB_EMULATOR_HOST'] !== undefined && o.env?.['SPANNER_EMULATOR_HOST'] !== undefined;
     // --strategy external: the gateway takes the hosts of its environment (a proxy) over the recorded pair.
-    return ['gateway', '--backend', 'emulators', ...common, '--intake', 'pubsub', '--instance-id', `fleet-${slot.id}-${randomUUID().slice(0, 6)}`, ...(viaEnv ? ['--strategy', 'external'] : []), ...extra];
+    // The subscription is named by member, not by process: a restarted gateway takes up the one its
+    // killed predecessor left (with the notifications published meanwhile).
+    return ['gateway', '--backend', 'emulators', ...common, '--intake', 'pubsub', '--instance-id', `fleet-${fleetId}-${slot.id}`, ...(viaEnv ? ['--strategy', 'external'] : []), ...extra];
   }
   const tuning = [
     ...(o.workers === undefined ? [] : ['--workers', String(o.workers)]),
@@ -143,10 +157,11 @@ export async function startFleet(options: FleetOptions): Promise<ProcessFleet> {
   const stopGraceMs = options.stopGraceMs ?? FLEET_DEFAULTS.stopGraceMs;
   const gatewaySecret = options.gatewaySecret ?? randomBytes(32).toString('hex');
   const t0 = Date.now();
+  const fleetId = randomUUID().slice(0, 8);
   const slots: Slot[] = [];
   for (const role of FLEET_ROLES) {
     const n = options.counts[role] ?? 0;
-    for (let i = 1; i <= n; i++) slots.push({ role, id: `${role}-${i}`, child: undefined, pid: -1, startedAtMs: 0, restarts: 0, expectingExit: false, readyLine: undefined, status: undefined, retired: [] });
+    for (let i = 1; i <= n; i++) slots.push({ role, id: `${role}-${i}`, child: undefined, pid: -1, startedAtMs: 0, restarts: 0, expectingExit: false, readyLine: undefined, status: undefined, armed: undefined, retired: [] });
   }
   if (slots.length === 0) throw new Error('startFleet: counts name no member');
   let stopping = false;
@@ -155,6 +170,21 @@ export async function startFleet(options: FleetOptions): Promise<ProcessFleet> {
   const onExit = (slot: Slot, child: RacedayChild, e: ChildExit): void => {
     if (slot.status !== undefined) slot.retired.push(slot.status);
     slot.status = undefined;
+    const armed = slot.armed?.child === child ? slot.armed : undefined;
+    slot.armed = undefined;
+    if (armed !== undefined && slot.child === child && !slot.expectingExit && !stopping && e.signal === 'SIGKILL') {
+      figures.kills++;
+      log(`fleet: ${slot.id} (pid ${child.pid}) died at its armed point; restart in ${armed.restartAfterMs} ms`);
+      setTimeout(() => {
+        if (stopping || slot.child !== child) return armed.settle(false);
+        start(slot, true).then(
+          () => armed.settle(true),
+          (err: unknown) => (log(`fleet: ${slot.id} did not come back: ${(err as Error).message}`), armed.settle(false)),
+        );
+      }, armed.restartAfterMs);
+      return;
+    }
+    armed?.settle(false);
     if (slot.child !== child || slot.expectingExit || stopping) return;
     // Died on its own: a finding. Start it again so the day goes on.
     figures.crashes++;
@@ -168,7 +198,7 @@ export async function startFleet(options: FleetOptions): Promise<ProcessFleet> {
   const start = async (slot: Slot, again: boolean): Promise<void> => {
     const env = { ...process.env, ...options.env, ...options.envOf?.(slot.role), [WORKER_PARENT_PIPE_ENV]: '1', [GATEWAY_PARENT_PIPE_ENV]: '1', RACEDAY_GATEWAY_SECRET: gatewaySecret };
     const child = spawnRaceday({
-      args: argsOf(slot, options),
+      args: argsOf(slot, options, fleetId),
       env,
       label: slot.id,
       readyTimeoutMs,
@@ -178,7 +208,8 @@ export async function startFleet(options: FleetOptions): Promise<ProcessFleet> {
       onLine: (l) => {
         if (slot.child !== child) return;
         if (typeof l['status'] === 'object' && l['status'] !== null) slot.status = l['status'] as WorkerStatus;
-        if (l['stopped'] === true && typeof l['status'] === 'object' && l['status'] !== null) slot.status = l['status'] as WorkerStatus;
+        // The last words of a graceful stop or of an armed death carry the final counts.
+        if ((l['stopped'] === true || l['dying'] === true) && typeof l['status'] === 'object' && l['status'] !== null) slot.status = l['status'] as WorkerStatus;
         if (l['stopped'] === true && l['drained'] === false) figures.undrainedStops++;
       },
     });
@@ -225,6 +256,17 @@ export async function startFleet(options: FleetOptions): Promise<ProcessFleet> {
       await new Promise((r) => setTimeout(r, restartAfterMs));
       if (!stopping) await start(slot, true);
     },
+    killAt(id, point, arm = {}) {
+      const slot = slotOf(id);
+      const child = slot.child;
+      if (child === undefined || !child.running()) return Promise.resolve(false);
+      slot.armed?.settle(false);
+      return new Promise<boolean>((resolve) => {
+        slot.armed = { child, restartAfterMs: arm.restartAfterMs ?? 0, settle: resolve };
+        log(`fleet: ${id} (pid ${child.pid}) dies at ${point}${(arm.hits ?? 1) > 1 ? ` (hit ${arm.hits})` : ''}`);
+        child.proc.stdin?.write(`${JSON.stringify({ dieAt: point, hits: arm.hits ?? 1 })}\n`);
+      });
+    },
     async restart(id) {
       const slot = slotOf(id);
       figures.gracefulRestarts++;
@@ -248,15 +290,17 @@ export async function startFleet(options: FleetOptions): Promise<ProcessFleet> {
       const errors: string[] = [];
       let delivered = 0;
       let busy = 0;
+      const deliveredByRole: Partial<Record<FleetRole, number>> = {};
       for (const s of slots) {
         for (const st of [...s.retired, ...(s.status === undefined ? [] : [s.status])]) {
           delivered += st.delivered;
+          deliveredByRole[s.role] = (deliveredByRole[s.role] ?? 0) + st.delivered;
           sumInto(counters, st.counters);
           for (const e of st.errors) if (errors.length < 20) errors.push(`${s.id}: ${e}`);
         }
         if (s.status !== undefined) busy += s.status.inFlight + s.status.waiting;
       }
-      return { delivered, busy, counters, errors };
+      return { delivered, deliveredByRole, busy, counters, errors };
     },
     figures: () => ({ members: slots.length, kills: figures.kills, crashes: figures.crashes, crashLog: [...figures.crashLog], gracefulRestarts: figures.gracefulRestarts, undrainedStops: figures.undrainedStops }),
   };

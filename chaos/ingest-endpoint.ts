@@ -44,8 +44,10 @@ async function bodyOf(req: IncomingMessage, res: ServerResponse): Promise<string
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length;
     if (size > INGEST_ENDPOINT_LIMITS.maxBodyBytes) {
+      // The answer goes out first; then the connection is cut, so the rest of the body is never read.
+      res.once('finish', () => req.destroy());
+      res.setHeader('connection', 'close');
       send(res, 413, fail('INGEST.TOO_LARGE', `a result body must be at most ${INGEST_ENDPOINT_LIMITS.maxBodyBytes} bytes`));
-      req.destroy();
       return undefined;
     }
     chunks.push(chunk);

@@ -2,9 +2,12 @@
 // emulator project a run or a fleet provisioned (chaos/worker.ts). See docs/worker-processes.md.
 import { WORKER_ROLES, type WorkerRole } from '../../chaos/contracts.ts';
 import { runWorker, WORKER_DEFAULTS } from '../../chaos/worker.ts';
-import { DEFAULT_VARIANTS, parseFanoutVariant, parseNotifyVariant, type PipelineVariants } from '../../pipeline/settings.ts';
+import { BROKEN_BEHAVIOURS, DEFAULT_VARIANTS, parseFanoutVariant, parseNotifyVariant, type BrokenBehaviour, type PipelineVariants } from '../../pipeline/settings.ts';
 import { parseArgs, UsageError, withUsage } from '../args.ts';
 import type { CommandModule } from '../main.ts';
+
+/** The broken behaviours the pipeline itself implements (the others are faults of the memory store). */
+const PIPELINE_BROKEN = BROKEN_BEHAVIOURS.filter((b) => b !== 'no-exactly-once' && b !== 'bonus-twice');
 
 const usage = `usage: raceday worker --role ${WORKER_ROLES.join('|')} --project P [options]
 
@@ -28,6 +31,8 @@ Prints {"ready":true,"role","pid",...} once subscribed, then {"status":{...}} li
   --fanout V                per-user (default), user-batch:N or single-worker
   --notify V                after-commit (default) or outbox
   --settlements-per-commit N  settle: users group-committed per transaction (default the store's)
+  --broken B                a deliberately broken behaviour of the pipeline (${PIPELINE_BROKEN.join(', ')}),
+                            only to prove a chaos run's checkers catch it
 
 SIGTERM or SIGINT: stop taking work, let running handlers finish and ack, close, exit 0.
 Exit code 2 on a usage error.`;
@@ -46,6 +51,7 @@ const spec = {
   fanout: { type: 'string' },
   notify: { type: 'string' },
   'settlements-per-commit': { type: 'int', min: 1, max: 1_000 },
+  broken: { type: 'string', choices: PIPELINE_BROKEN },
 } as const;
 
 function variantsOf(flags: Record<string, unknown>): PipelineVariants {
@@ -60,6 +66,7 @@ function variantsOf(flags: Record<string, unknown>): PipelineVariants {
     if (!r.ok) throw new UsageError(r.error.message);
     v = { ...v, notify: r.value };
   }
+  if (typeof flags['broken'] === 'string') v = { ...v, broken: flags['broken'] as BrokenBehaviour };
   return v;
 }
 
