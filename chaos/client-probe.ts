@@ -37,6 +37,9 @@ export interface SpannerProbe {
   /** Calls still pending when the probe ended (hung). */
   readonly pendingAtEnd: number;
   readonly slowestCallMs: number;
+  /** New connections to the Spanner proxy while the fault held, and fault start -> the first (null: none). */
+  readonly connectionsDuringFault: number;
+  readonly firstNewConnectionAfterFaultMs: number | null;
 }
 
 export interface PubSubProbe {
@@ -49,6 +52,9 @@ export interface PubSubProbe {
   /** Fault cleared -> the first message received that was published after the clear (null: none). */
   readonly firstReceiveAfterClearMs: number | null;
   readonly publishErrors: Readonly<Record<string, number>>;
+  /** As for Spanner: new connections to the Pub/Sub proxy while the fault held (the client noticed a broken one). */
+  readonly connectionsDuringFault: number;
+  readonly firstNewConnectionAfterFaultMs: number | null;
 }
 
 export interface ClientProbeResult {
@@ -130,6 +136,12 @@ export async function probeClients(o: ClientProbeOptions): Promise<ClientProbeRe
     faultAt = Date.now();
     const faults = await Promise.all([proxied.proxies.pubsub, proxied.proxies.spanner].map((p) => injectNetworkFault(o.toxi, p, o.kind, { durationMs: o.faultMs, ...o.fault })));
     await sleep(o.faultMs);
+    // Accepted connections come from Toxiproxy's log, at whole seconds: a second of slack either side.
+    const during = (proxy: string): { n: number; first: number | null } => {
+      const ts = o.toxi.acceptedConnections(proxy).filter((t) => t >= Math.floor(faultAt / 1000) * 1000 && t <= Date.now());
+      return { n: ts.length, first: ts.length === 0 ? null : Math.max(0, (ts[0] as number) - faultAt) };
+    };
+    const conns = { spanner: during(proxied.proxies.spanner), pubsub: during(proxied.proxies.pubsub) };
     await Promise.all(faults.map((f) => f.clear()));
     clearedAt = Date.now();
     o.log?.(`probe ${o.kind}: fault cleared, watching ${o.afterMs ?? 15_000} ms`);
@@ -145,8 +157,8 @@ export async function probeClients(o: ClientProbeOptions): Promise<ClientProbeRe
     return {
       kind: o.kind,
       faultMs: o.faultMs,
-      spanner: { calls: sp.calls, ok: sp.ok, failed: sp.failed, errors: sp.errors, firstErrorAfterFaultMs: sp.firstErr, firstOkAfterClearMs: sp.firstOkAfterClear, pendingAtEnd, slowestCallMs: sp.slowest },
-      pubsub: { published: pub.published, publishFailed: pub.failed, received: seen.size, duplicates, lost, firstReceiveAfterClearMs: firstReceiveAfterClear, publishErrors: pub.errors },
+      spanner: { calls: sp.calls, ok: sp.ok, failed: sp.failed, errors: sp.errors, firstErrorAfterFaultMs: sp.firstErr, firstOkAfterClearMs: sp.firstOkAfterClear, pendingAtEnd, slowestCallMs: sp.slowest, connectionsDuringFault: conns.spanner.n, firstNewConnectionAfterFaultMs: conns.spanner.first },
+      pubsub: { published: pub.published, publishFailed: pub.failed, received: seen.size, duplicates, lost, firstReceiveAfterClearMs: firstReceiveAfterClear, publishErrors: pub.errors, connectionsDuringFault: conns.pubsub.n, firstNewConnectionAfterFaultMs: conns.pubsub.first },
     };
   } finally {
     await proxied.close();

@@ -84,6 +84,9 @@ describe('Toxiproxy', () => {
     expect(await roundTrip(s, 3_000)).toBe('closed:close');
     const fresh = await open(p.listen);
     expect(await roundTrip(fresh, 3_000)).toBe('closed:ECONNRESET');
+    // Both connections show in the server's log, so a client's reconnection can be seen from outside.
+    expect(toxi.acceptedConnections(p.name)).toHaveLength(2);
+    expect(toxi.acceptedConnections('no-such-proxy')).toEqual([]);
     await fault.clear();
     const again = await open(p.listen);
     expect(typeof (await roundTrip(again, 2_000))).toBe('number');

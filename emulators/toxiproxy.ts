@@ -5,7 +5,7 @@
 // startToxiproxy() starts a private server on 127.0.0.1 at a free port (its own process group, a
 // watchdog kills it if this process dies), waits until its HTTP API answers, and drives it with
 // plain fetch. stop() stops it; nothing outlives a test.
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -70,6 +70,11 @@ export interface Toxiproxy {
   setEnabled(proxyName: string, on: boolean): Promise<void>;
   /** Enables every proxy and removes every toxic. */
   reset(): Promise<void>;
+  /**
+   * When the proxy accepted each client connection (epoch ms, whole seconds: the server log's
+   * resolution): a client that opened a new connection noticed that its old one was broken.
+   */
+  acceptedConnections(proxyName: string): number[];
   stop(): Promise<void>;
 }
 
@@ -145,6 +150,27 @@ interface RawProxy {
 
 const proxyOf = (p: RawProxy): ProxyInfo => ({ name: p.name, listen: p.listen, upstream: p.upstream, enabled: p.enabled, toxics: p.toxics ?? [] });
 
+/** "Accepted client" lines of the server's JSON log for one proxy. */
+function acceptedFromLog(logFile: string, proxyName: string): number[] {
+  let text: string;
+  try {
+    text = readFileSync(logFile, 'utf8');
+  } catch {
+    return [];
+  }
+  const out: number[] = [];
+  for (const line of text.split('\n')) {
+    if (!line.includes('"Accepted client"')) continue;
+    try {
+      const v = JSON.parse(line) as { name?: string; proxy?: string; time?: string };
+      if ((v.name ?? v.proxy) === proxyName && v.time !== undefined) out.push(Date.parse(v.time));
+    } catch {
+      // A line cut short by a concurrent write: the next read sees it whole.
+    }
+  }
+  return out;
+}
+
 function control(apiUrl: string, started: StartedProcess): Toxiproxy {
   const call = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
     const res = await fetch(`${apiUrl}${path}`, {
@@ -193,6 +219,9 @@ function control(apiUrl: string, started: StartedProcess): Toxiproxy {
     },
     async reset() {
       await call('POST', '/reset');
+    },
+    acceptedConnections(proxyName) {
+      return acceptedFromLog(started.logFile, proxyName);
     },
     async stop() {
       if (stopped) return;
