@@ -37,6 +37,8 @@ export interface MessageCell {
   readonly tried: number;
   /** Found in the topic's dead letters with a non-empty reason. */
   readonly deadLettered: number;
+  /** Refused by the bus at publish (never reached the pipeline), e.g. Pub/Sub's empty message. */
+  readonly busRefused: number;
   /** Tried but not found there: a message the pipeline dropped silently or accepted. */
   readonly lost: number;
   /** The first reason seen, for the report. */
@@ -50,6 +52,7 @@ export interface MessageFuzzResult {
   readonly cells: readonly MessageCell[];
   readonly tried: number;
   readonly deadLettered: number;
+  readonly busRefused: number;
   readonly lost: number;
   /** Handler exceptions (bugs): must be none. */
   readonly crashes: readonly string[];
@@ -63,18 +66,30 @@ const SHAPE = { usersMin: 30, usersMax: 30, ticketsPerUserMax: 3, stakeUnitsMax:
 const POLL_MS = 25;
 const IDLE_POLLS = 6;
 
-async function untilIdle(bus: { isIdle(): boolean }, deadline: number): Promise<boolean> {
+/**
+ * Done when the race's ranking broadcast reached the client, every malformed message has a dead
+ * letter (a remote bus's idleness alone lags its deliveries: the emulators' watcher counts what it
+ * has seen), and the bus has stayed idle a few polls.
+ */
+async function untilDone(bus: { isIdle(): boolean }, done: () => boolean, deadline: number): Promise<boolean> {
   let idle = 0;
   while (idle < IDLE_POLLS) {
     await new Promise((r) => setTimeout(r, POLL_MS));
-    idle = bus.isIdle() ? idle + 1 : 0;
+    idle = done() && bus.isIdle() ? idle + 1 : 0;
     if (performance.now() > deadline) return false;
   }
   return true;
 }
 
+/** Distinct dead letters (by original message) on each topic's dead-letter topic. */
+function deadLetterCounts(view: BusView, topics: readonly string[]): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const topic of topics) out.set(topic, new Set(view.deadLetters(topic).map((dl, i) => dl.attributes['originalMessageId'] ?? `#${i}`)).size);
+  return out;
+}
+
 /** Counts each tried message found in its topic's dead letters (by text; one letter per original message). */
-function tally(messages: readonly FuzzMessage[], view: BusView): MessageCell[] {
+function tally(messages: readonly FuzzMessage[], busRefused: ReadonlyMap<FuzzMessage, string>, view: BusView): MessageCell[] {
   const left = new Map<string, { reason: string }[]>();
   for (const topic of new Set(messages.map((m) => m.topic))) {
     const seen = new Set<string>();
@@ -88,30 +103,51 @@ function tally(messages: readonly FuzzMessage[], view: BusView): MessageCell[] {
       left.set(key, list);
     }
   }
-  const cells = new Map<string, { topic: string; kind: string; tried: number; deadLettered: number; reason?: string }>();
+  const cells = new Map<string, { topic: string; kind: string; tried: number; deadLettered: number; busRefused: number; reason?: string }>();
   for (const m of messages) {
     const id = `${m.topic}/${m.kind}`;
     let c = cells.get(id);
-    if (c === undefined) cells.set(id, (c = { topic: m.topic, kind: m.kind, tried: 0, deadLettered: 0 }));
+    if (c === undefined) cells.set(id, (c = { topic: m.topic, kind: m.kind, tried: 0, deadLettered: 0, busRefused: 0 }));
     c.tried++;
+    const refusal = busRefused.get(m);
+    if (refusal !== undefined) {
+      c.busRefused++;
+      c.reason ??= `refused by the bus: ${refusal.slice(0, 120)}`;
+      continue;
+    }
     const letter = left.get(`${m.topic}\u0000${m.data}`)?.shift();
     if (letter !== undefined && letter.reason.trim() !== '') {
       c.deadLettered++;
       c.reason ??= letter.reason.slice(0, 160);
     }
   }
-  return [...cells.values()].map((c) => ({ ...c, lost: c.tried - c.deadLettered }));
+  return [...cells.values()].map((c) => ({ ...c, lost: c.tried - c.deadLettered - c.busRefused }));
 }
 
-/** Publishes the malformed messages in small batches spread over the race's settlement. */
-async function publishSpread(bus: MessageBus, messages: readonly FuzzMessage[], seed: number): Promise<void> {
+/**
+ * Publishes the malformed messages a few at a time, spread over the race's settlement. A message
+ * the bus itself refuses (Pub/Sub: no data and no attributes, a reserved attribute name) never
+ * reaches the pipeline: it is returned with the bus's error, refused at the door.
+ */
+async function publishSpread(bus: MessageBus, messages: readonly FuzzMessage[], seed: number): Promise<Map<FuzzMessage, string>> {
   const rng = createRng(`raceday-chaos/fuzz/messages/${seed}`);
   const order = messages.map((m) => ({ m, k: rng.int(0, 1_000_000) })).sort((a, b) => a.k - b.k).map((x) => x.m);
+  const refused = new Map<FuzzMessage, string>();
   for (let i = 0; i < order.length; i += 8) {
-    await Promise.all(order.slice(i, i + 8).map((m) => bus.publish(m.topic, [{ data: m.data, attributes: m.attributes }])));
+    await Promise.all(
+      order.slice(i, i + 8).map((m) =>
+        bus.publish(m.topic, [{ data: m.data, attributes: m.attributes }]).catch((e: unknown) => {
+          refused.set(m, e instanceof Error ? e.message : String(e));
+        }),
+      ),
+    );
     await new Promise((r) => setTimeout(r, rng.int(0, 3)));
   }
+  return refused;
 }
+
+/** The text as the wire carries it (UTF-8): a lone surrogate arrives as U+FFFD on every bus but the in-process one. */
+const asOnTheWire = (m: FuzzMessage): FuzzMessage => ({ ...m, data: Buffer.from(m.data, 'utf8').toString('utf8') });
 
 export async function runMessageFuzz(backend: MessageFuzzBackend, o: MessageFuzzOptions): Promise<MessageFuzzResult> {
   const started = performance.now();
@@ -121,7 +157,7 @@ export async function runMessageFuzz(backend: MessageFuzzBackend, o: MessageFuzz
   if (race === undefined) throw new Error('invariant violated: the smoke day has a race');
   await loadDay(backend.store, day);
   const publishedAt = Date.now();
-  const messages = drawMessages({ raceId: race.raceId, resultVersion: 1, userIds: day.users.map((u) => u.userId), publishedAt }, o.runs, o.seed, o.topics ?? FUZZ_TOPICS);
+  const messages = drawMessages({ raceId: race.raceId, resultVersion: 1, userIds: day.users.map((u) => u.userId), publishedAt }, o.runs, o.seed, o.topics ?? FUZZ_TOPICS).map(asOnTheWire);
   log(`fuzz messages: ${messages.length} malformed messages on ${(o.topics ?? FUZZ_TOPICS).length} topics while race ${race.raceId} (${day.users.length} users) settles`);
   const pipeline = startPipeline({ store: backend.store, bus: backend.bus, clock: backend.clock });
   const client = startClient(backend.bus, backend.clock);
@@ -129,14 +165,18 @@ export async function runMessageFuzz(backend: MessageFuzzBackend, o: MessageFuzz
   const ingest = pipeline.ingest({ raceId: race.raceId, resultVersion: 1, result: race.result, scratched: race.scratched }).then((r) => {
     if (!r.ok) driverErrors.push({ checker: 'driver', message: `ingest refused ${race.raceId}: ${r.error.message}` });
   });
-  await Promise.all([ingest, publishSpread(backend.bus, messages, o.seed)]);
-  const finished = await untilIdle(backend.bus, started + (o.timeoutMs ?? 120_000));
+  const [, busRefused] = await Promise.all([ingest, publishSpread(backend.bus, messages, o.seed)]);
+  const published = messages.filter((m) => !busRefused.has(m));
+  const expectedLetters = new Map<string, number>();
+  for (const m of published) expectedLetters.set(m.topic, (expectedLetters.get(m.topic) ?? 0) + 1);
+  const allLettered = (): boolean => [...deadLetterCounts(backend.view, [...expectedLetters.keys()])].every(([topic, n]) => n >= (expectedLetters.get(topic) ?? 0));
+  const finished = await untilDone(backend.bus, () => client.lastBroadcastAtMs() > 0 && allLettered(), started + (o.timeoutMs ?? 120_000));
   await pipeline.stop();
   await client.handle.close();
   if (!finished) driverErrors.push({ checker: 'liveness', message: `still busy after ${o.timeoutMs ?? 120_000} ms` });
-  const poison = messages.map((m) => ({ topic: m.topic, data: m.data }));
+  const poison = published.map((m) => ({ topic: m.topic, data: m.data }));
   const violations = [...driverErrors, ...(await checkWorld({ expected: expectedWorld(day), store: backend.store, bus: backend.view, client: client.view, poison, handlerErrors: pipeline.errors }))];
-  const cells = tally(messages, backend.view);
+  const cells = tally(messages, busRefused, backend.view);
   const sum = (f: (c: MessageCell) => number): number => cells.reduce((n, c) => n + f(c), 0);
   const lost = sum((c) => c.lost);
   return {
@@ -146,6 +186,7 @@ export async function runMessageFuzz(backend: MessageFuzzBackend, o: MessageFuzz
     cells,
     tried: sum((c) => c.tried),
     deadLettered: sum((c) => c.deadLettered),
+    busRefused: sum((c) => c.busRefused),
     lost,
     crashes: [...pipeline.errors],
     violations,

@@ -54,7 +54,7 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
   }
   const graphql = o.classes.includes('graphql') ? await runGraphqlFuzz({ seed: o.seed, runs: o.runs, backend: o.backend, ...(o.log === undefined ? {} : { log: o.log }) }) : undefined;
   const tried = (messages?.tried ?? 0) + (bets?.tried ?? 0) + (graphql?.tried ?? 0);
-  const refused = (messages?.deadLettered ?? 0) + (bets?.rejected ?? 0) + (graphql?.rejected ?? 0);
+  const refused = (messages === undefined ? 0 : messages.deadLettered + messages.busRefused) + (bets?.rejected ?? 0) + (graphql?.rejected ?? 0);
   const crashes = (messages?.crashes.length ?? 0) + (bets?.crashes.length ?? 0) + (graphql?.crashes ?? 0);
   const lost = messages?.lost ?? 0;
   const accepted = (messages?.violations.length ?? 0) + (bets === undefined ? 0 : bets.accepted + bets.wrongCode + bets.reconciliation.length) + (graphql?.notRejected ?? 0);
@@ -79,8 +79,8 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
 export function formatFuzzReport(r: FuzzReport): string {
   const lines = [`raceday chaos --fuzz: seed ${r.seed}, ${r.runs} runs per kind, backend ${r.backend}`];
   if (r.messages !== undefined) {
-    lines.push(`messages (race ${r.messages.users} users, ${r.messages.tickets} tickets; topic / kind: tried, dead-lettered with reason, lost)`);
-    for (const c of r.messages.cells) lines.push(`  ${`${c.topic} / ${c.kind}`.padEnd(36)} ${String(c.tried).padStart(5)} ${String(c.deadLettered).padStart(5)} ${String(c.lost).padStart(4)}  ${c.reason ?? ''}`.slice(0, 160));
+    lines.push(`messages (race ${r.messages.users} users, ${r.messages.tickets} tickets; topic / kind: tried, dead-lettered with reason, refused by the bus, lost)`);
+    for (const c of r.messages.cells) lines.push(`  ${`${c.topic} / ${c.kind}`.padEnd(36)} ${String(c.tried).padStart(5)} ${String(c.deadLettered).padStart(5)} ${String(c.busRefused).padStart(4)} ${String(c.lost).padStart(4)}  ${c.reason ?? ''}`.slice(0, 170));
     lines.push(`  handler exceptions ${r.messages.crashes.length}, checker violations ${r.messages.violations.length}`);
     for (const v of r.messages.violations.slice(0, 5)) lines.push(`    ${v.checker}: ${v.message}`);
   }
