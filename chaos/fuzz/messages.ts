@@ -43,6 +43,8 @@ export interface MessageCell {
   readonly lost: number;
   /** The first reason seen, for the report. */
   readonly reason?: string;
+  /** The bus's error for the first message it refused. */
+  readonly busReason?: string;
 }
 
 export interface MessageFuzzResult {
@@ -103,7 +105,7 @@ function tally(messages: readonly FuzzMessage[], busRefused: ReadonlyMap<FuzzMes
       left.set(key, list);
     }
   }
-  const cells = new Map<string, { topic: string; kind: string; tried: number; deadLettered: number; busRefused: number; reason?: string }>();
+  const cells = new Map<string, { topic: string; kind: string; tried: number; deadLettered: number; busRefused: number; reason?: string; busReason?: string }>();
   for (const m of messages) {
     const id = `${m.topic}/${m.kind}`;
     let c = cells.get(id);
@@ -112,7 +114,7 @@ function tally(messages: readonly FuzzMessage[], busRefused: ReadonlyMap<FuzzMes
     const refusal = busRefused.get(m);
     if (refusal !== undefined) {
       c.busRefused++;
-      c.reason ??= `refused by the bus: ${refusal.slice(0, 120)}`;
+      c.busReason ??= refusal.slice(0, 160);
       continue;
     }
     const letter = left.get(`${m.topic}\u0000${m.data}`)?.shift();
