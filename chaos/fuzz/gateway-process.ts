@@ -30,6 +30,8 @@ export interface GatewayProcess {
   readonly raceId: string;
   readonly secret: string;
   readonly pid: number;
+  /** Publishes a notification into the gateway's intake (set when it takes notifications from a Redis of the fuzzer's). */
+  notify?: (userId: string) => Promise<string>;
   /** The process has not exited. */
   alive(): boolean;
   /** How it exited, if it did (code or signal). */
@@ -39,10 +41,11 @@ export interface GatewayProcess {
   stop(): Promise<void>;
 }
 
-export async function startGatewayProcess(o: { backend: 'memory' | 'emulators'; secret: string; log?: (line: string) => void }): Promise<GatewayProcess> {
+export async function startGatewayProcess(o: { backend: 'memory' | 'emulators'; secret: string; redisUrl?: string; log?: (line: string) => void }): Promise<GatewayProcess> {
   const L = FUZZ_GATEWAY_LIMITS;
   const args = [
-    RACEDAY_BIN, 'gateway', '--backend', o.backend, '--secret', o.secret, '--demo-users', String(FUZZ_DEMO_USERS),
+    RACEDAY_BIN, 'gateway',
+    ...(o.redisUrl === undefined ? [] : ['--intake', 'redis', '--redis-url', o.redisUrl]), '--backend', o.backend, '--secret', o.secret, '--demo-users', String(FUZZ_DEMO_USERS),
     '--max-connections', String(L.maxConnections), '--max-frame-bytes', String(L.maxFrameBytes), '--max-body-bytes', String(L.maxBodyBytes),
     '--max-depth', String(L.maxDepth), '--max-cost', String(L.maxCost), '--init-timeout-ms', String(L.connectionInitTimeoutMs),
     '--max-subscriptions', String(L.maxSubscriptionsPerConnection), '--headers-timeout-ms', String(L.headersTimeoutMs),

@@ -16,6 +16,8 @@ export interface Outcome {
 
 export interface Attack<T> {
   readonly arbitrary: fc.Arbitrary<T>;
+  /** One generated input as several attacks (every way of a class tried on each input). */
+  readonly expand?: (input: T) => T[];
   run(g: GatewayProcess, input: T): Promise<Outcome>;
 }
 
@@ -200,9 +202,12 @@ export const unauthenticatedSubscribe: Attack<{ how: 'subscribe-first' | 'init-p
  * user comes only from the token, so every attempt must come back with B's own (nothing of A's)
  * or a refusal of the stray argument.
  */
-export const crossUser: Attack<{ a: number; b: number; afterSeq: number; key: string; how: 'ticket' | 'tickets' | 'user-argument' | 'variables' | 'missed' }> = {
+const CROSS_USER_WAYS = ['ticket', 'tickets', 'user-argument', 'variables', 'missed', 'live'] as const;
+
+export const crossUser: Attack<{ a: number; b: number; afterSeq: number; key: string; how: (typeof CROSS_USER_WAYS)[number] }> = {
+  expand: (x) => CROSS_USER_WAYS.map((how, i) => ({ ...x, how, key: `${x.key}-${i}` })),
   arbitrary: fc
-    .record({ a: fc.integer({ min: 1, max: FUZZ_DEMO_USERS }), b: fc.integer({ min: 1, max: FUZZ_DEMO_USERS }), afterSeq: fc.integer({ min: 0, max: 1_000 }), key: fc.string({ minLength: 1, maxLength: 20 }), how: fc.constantFrom('ticket' as const, 'tickets' as const, 'user-argument' as const, 'variables' as const, 'missed' as const) })
+    .record({ a: fc.integer({ min: 1, max: FUZZ_DEMO_USERS }), b: fc.integer({ min: 1, max: FUZZ_DEMO_USERS }), afterSeq: fc.integer({ min: 0, max: 1_000 }), key: fc.string({ minLength: 1, maxLength: 20 }), how: fc.constantFrom('ticket' as const, 'tickets' as const, 'user-argument' as const, 'variables' as const, 'missed' as const, 'live' as const) })
     .filter((x) => x.a !== x.b),
   async run(g, { a, b, afterSeq, key, how }) {
     const [ua, ub] = [demoUser(a), demoUser(b)];
@@ -228,6 +233,20 @@ export const crossUser: Attack<{ a: number; b: number; afterSeq: number; key: st
       case 'variables': {
         const r = await ask('{ balances { userId } }', { userId: ua, sub: ua });
         return { rejected: (r.data as { balances?: { userId?: string } } | undefined)?.balances?.userId === ub, note: r.text };
+      }
+      case 'live': {
+        // A's notifications published while B listens, then one of B's own: B must get its own
+        // (the control: the feed works) and none of A's.
+        if (g.notify === undefined) return { rejected: false, note: 'no notification intake to publish into' };
+        const s = await authedWs(g, ub);
+        s.ws.send(JSON.stringify({ id: 'live', type: 'subscribe', payload: { query: 'subscription { notifications { seq notificationId } }', variables: { userId: ua } } }));
+        await new Promise((r) => setTimeout(r, 100));
+        const theirs = [await g.notify(ua), await g.notify(ua)];
+        const mine = await g.notify(ub);
+        const got = await until(() => JSON.stringify(s.messages).includes(mine), 3_000);
+        const leaked = theirs.some((id) => JSON.stringify(s.messages).includes(id));
+        s.ws.close();
+        return { rejected: got && !leaked, note: leaked ? `B received A's notification` : got ? 'own only' : "B's own notification never arrived (the check proves nothing)" };
       }
       case 'missed': {
         const s = await authedWs(g, ub);

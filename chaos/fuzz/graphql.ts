@@ -2,7 +2,16 @@
 // (graphql-attacks.ts), `runs` generated attacks, a few at a time; after each class the process
 // must be alive and answering /healthz within a second or so. A class whose attacks were not all
 // refused the documented way, or after which the gateway is gone, is a finding.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import fc from 'fast-check';
+import { createClient } from 'redis';
+import { encodeNotification } from '../../core/messages.ts';
+import { settledNotificationId } from '../../core/notification.ts';
+import { settlementIdOf } from '../../core/settlement-record.ts';
+import { TOPICS } from '../../core/topology.ts';
+import { ensureRedis } from '../../emulators/redis.ts';
 import { ATTACK_KINDS, ATTACKS, type AttackKind, type Outcome } from './graphql-attacks.ts';
 import { healthy, startGatewayProcess, type GatewayProcess } from './gateway-process.ts';
 
@@ -55,10 +64,12 @@ export function runsOf(kind: AttackKind, runs: number): number {
 }
 
 async function runClass(g: GatewayProcess, kind: AttackKind, runs: number, seed: number): Promise<GraphqlCell> {
-  const attack = ATTACKS[kind] as { arbitrary: fc.Arbitrary<unknown>; run(g: GatewayProcess, input: unknown): Promise<Outcome> };
-  const inputs = fc.sample(attack.arbitrary, { seed, numRuns: runsOf(kind, runs) });
+  const attack = ATTACKS[kind] as { arbitrary: fc.Arbitrary<unknown>; expand?: (x: unknown) => unknown[]; run(g: GatewayProcess, input: unknown): Promise<Outcome> };
+  const sampled = fc.sample(attack.arbitrary, { seed, numRuns: runsOf(kind, runs) });
+  const inputs = attack.expand === undefined ? sampled : sampled.flatMap((x) => attack.expand?.(x) ?? [x]);
   const cell = { kind, tried: 0, rejected: 0, notRejected: 0, errors: 0, notes: [] as string[] };
-  const inFlight = kind === 'too-many-connections' || kind === 'slowloris' ? 1 : IN_FLIGHT;
+  // Cross-user publishes each user's notifications in number order: one attack at a time.
+  const inFlight = kind === 'too-many-connections' || kind === 'slowloris' || kind === 'cross-user' ? 1 : IN_FLIGHT;
   let next = 0;
   await Promise.all(
     Array.from({ length: inFlight }, async () => {
@@ -83,9 +94,48 @@ async function runClass(g: GatewayProcess, kind: AttackKind, runs: number, seed:
   return health === undefined ? cell : { ...cell, health };
 }
 
+/**
+ * A redis-server of the fuzzer's own (a fresh directory: never the shared one other runs listen
+ * on) that the gateway takes notifications from, and a publisher: live notifications to any
+ * user, numbered 1, 2, ... per user, for the cross-user class.
+ */
+async function privateNotifications(): Promise<{ url: string; notify(userId: string): Promise<string>; close(): Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), 'raceday-fuzz-redis-'));
+  const redis = await ensureRedis(dir);
+  const client = createClient({ url: redis.url });
+  client.on('error', () => undefined);
+  await client.connect();
+  const seqs = new Map<string, number>();
+  return {
+    url: redis.url,
+    async notify(userId) {
+      const seq = (seqs.get(userId) ?? 0) + 1;
+      seqs.set(userId, seq);
+      const raceId = 'fuzz-race';
+      const settlementId = settlementIdOf(raceId, userId, seq);
+      const notificationId = settledNotificationId(settlementId);
+      await client.publish(TOPICS.notifications, encodeNotification({ userId, raceId, kind: 'settled', payload: { kind: 'settled', raceId, settlementId, cash: 100, medals: 0, hits: 1 }, publishedAt: Date.now(), notificationId, seq }));
+      return notificationId;
+    },
+    async close() {
+      await client.close();
+      await redis.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
 export async function runGraphqlFuzz(o: GraphqlFuzzOptions): Promise<GraphqlFuzzResult> {
   const started = performance.now();
-  const g = await startGatewayProcess({ backend: o.backend ?? 'memory', secret: SECRET, ...(o.log === undefined ? {} : { log: o.log }) });
+  const notifications = await privateNotifications();
+  let g: GatewayProcess;
+  try {
+    const p = await startGatewayProcess({ backend: o.backend ?? 'memory', secret: SECRET, redisUrl: notifications.url, ...(o.log === undefined ? {} : { log: o.log }) });
+    g = { ...p, notify: notifications.notify };
+  } catch (e) {
+    await notifications.close();
+    throw e;
+  }
   const cells: GraphqlCell[] = [];
   try {
     for (const [i, kind] of (o.kinds ?? ATTACK_KINDS).entries()) {
@@ -96,6 +146,7 @@ export async function runGraphqlFuzz(o: GraphqlFuzzOptions): Promise<GraphqlFuzz
     }
   } finally {
     await g.stop();
+    await notifications.close();
   }
   const sum = (f: (c: GraphqlCell) => number): number => cells.reduce((n, c) => n + f(c), 0);
   const crashes = cells.filter((c) => c.health !== undefined).length;
