@@ -124,8 +124,8 @@ export function startClient(bus: MessageBus, clock: Clock, options: ClientOption
         d.ack();
         return;
       }
-      // A malformed notification (not JSON, off the contract) is refused as the gateway's intake
-      // refuses it: to the dead letters with the reason, never a throw that loops it on the bus.
+      // A malformed notification (not JSON, off the contract) is refused as the gateway's bus
+      // intake refuses it: to the dead letters with the reason, never a throw that loops it on the bus.
       const parsed = parseMessage(TOPICS.notifications, d.data);
       if (!parsed.ok || parsed.value.topic !== TOPICS.notifications) {
         await deadLetter(bus, TOPICS.notifications, d, parsed.ok ? 'MESSAGE.INVALID: not a notification' : `${parsed.error.code}: ${parsed.error.message}`);
