@@ -23,6 +23,12 @@ export interface GatewayLimits {
   readonly maxSubscriptionsPerConnection: number;
   /** Most notifications `missedNotifications` returns in one call. */
   readonly maxMissedPage: number;
+  /**
+   * Time an HTTP client has to send its request headers (upgrade requests included); then the
+   * socket is closed. Checked every second, so a slowloris client trickling header bytes holds a
+   * socket this long and a second more at most (Node checks every 30 s by default).
+   */
+  readonly headersTimeoutMs: number;
 }
 
 export const DEFAULT_LIMITS: GatewayLimits = {
@@ -34,6 +40,7 @@ export const DEFAULT_LIMITS: GatewayLimits = {
   connectionInitTimeoutMs: 3_000,
   maxSubscriptionsPerConnection: 8,
   maxMissedPage: 500,
+  headersTimeoutMs: 10_000,
 };
 
 /** Close codes: graphql-ws's own (CloseCode) plus the gateway's, all documented in docs/gateway.md. */

@@ -134,6 +134,10 @@ function statusCodeOf(e: unknown): number | undefined {
 }
 
 const LISTEN_BACKLOG = 4_096;
+/** Longest time to receive a whole HTTP request (bodies are at most maxBodyBytes). */
+const REQUEST_TIMEOUT_MS = 30_000;
+/** How often Node looks for sockets past their headers or request timeout. */
+const HEADERS_CHECK_INTERVAL_MS = 1_000;
 
 /** Listens on 127.0.0.1 and answers the port (0: any free one). */
 async function listen(http: Server, port: number): Promise<number> {
@@ -182,7 +186,10 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
   // The metrics read delivery latency from the dispatcher (each frame's send finishing).
   const hooks = createWsHooks({ schema, secret, limits, store: options.store, dispatcher, watch, counters, ...(options.recoveryIdleCheckMs === undefined ? {} : { recoveryIdleCheckMs: options.recoveryIdleCheckMs }) });
   const wsServer = useServer({ schema, connectionInitWaitTimeout: limits.connectionInitTimeoutMs, jsonMessageReplacer: rawJsonReplacer, ...hooks.serverOptions }, wss);
-  const http: Server = createServer({ requestTimeout: 30_000, headersTimeout: 10_000 });
+  // Slowloris: a socket that has not finished its headers is closed at headersTimeoutMs, checked
+  // every second rather than Node's 30 s, so trickled header bytes cannot hold sockets (and the
+  // process's file descriptors) for half a minute each.
+  const http: Server = createServer({ requestTimeout: Math.max(REQUEST_TIMEOUT_MS, limits.headersTimeoutMs), headersTimeout: limits.headersTimeoutMs, connectionsCheckingInterval: Math.min(HEADERS_CHECK_INTERVAL_MS, limits.headersTimeoutMs) });
   const onRequest = createHttpHandler({ schema, secret, limits, metricsText: () => metrics.metricsText(), metricsContentType: metrics.contentType });
   http.on('request', (req, res) => {
     onRequest(req, res).catch((e: unknown) => {
