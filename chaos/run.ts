@@ -57,8 +57,12 @@ const DAY_TIMEOUT_MS = 300_000;
 /** Share of the users notified as settled from which the day is at its barrier (post-settle finishing, ranking claim). */
 const BARRIER_SHARE = 0.8;
 
-/** Lost, doubled and settled-once tickets from the checkers' findings and what Spanner holds. */
-export function exactlyOnceOf(day: Pick<FleetDayResult, 'tickets' | 'settledTickets' | 'violations'>): { lost: number; doubled: number; settledExactlyOnce: number } {
+/**
+ * Lost, doubled and settled-once tickets from the checkers' findings and what Spanner holds; the
+ * day's own count of lost and doubled users from the settlement markers is a floor (a lost user
+ * is at least one lost ticket).
+ */
+export function exactlyOnceOf(day: Pick<FleetDayResult, 'tickets' | 'settledTickets' | 'violations' | 'lost' | 'doubled'>): { lost: number; doubled: number; settledExactlyOnce: number } {
   const mine = day.violations.filter((v) => v.startsWith('settled-exactly-once: '));
   const lostTickets = mine.filter((v) => / stored open /.test(v) || / is missing from the store$/.test(v)).length;
   const lostUsers = mine.filter((v) => / has no settlement marker$/.test(v)).length;
@@ -69,7 +73,9 @@ export function exactlyOnceOf(day: Pick<FleetDayResult, 'tickets' | 'settledTick
   }
   // A payout stored other than the core computes, on a settled ticket, is neither lost nor once.
   const wrong = mine.filter((v) => /: stored (won|lost|refunded|special) /.test(v)).length;
-  return { lost: Math.max(lostTickets, lostUsers), doubled, settledExactlyOnce: Math.max(0, day.settledTickets - wrong - doubled) };
+  const lost = Math.max(lostTickets, lostUsers, day.lost);
+  const twice = Math.max(doubled, day.doubled);
+  return { lost, doubled: twice, settledExactlyOnce: Math.max(0, day.settledTickets - wrong - twice) };
 }
 
 interface Shared {

@@ -133,6 +133,9 @@ async function soak(flags: Record<string, unknown>, argv: readonly string[]): Pr
 export const command: CommandModule = {
   summary: 'race days on worker processes under seeded kills, network faults and restarts; reliability figures; --soak drift',
   usage,
+  async helpFor(argv) {
+    return argv.includes('--fuzz') ? (await fuzzCommand())?.usage : undefined;
+  },
   async run(argv) {
     if (argv.includes('--fuzz')) {
       const fuzz = await fuzzCommand();
