@@ -23,6 +23,8 @@ export interface ChaosOptions {
   readonly runs: number;
   /** Users of the day (default: the fleet day's). */
   readonly users?: number;
+  /** Longest a day may take before its checkers judge what it left (default 300 s). */
+  readonly dayTimeoutMs?: number;
   readonly log?: (line: string) => void;
   /** After each run (progress, the CLI's lines). */
   readonly onRun?: (figures: ReliabilityFigures, detail: ChaosRunDetail) => void;
@@ -159,7 +161,7 @@ export async function runChaosOnce(o: ChaosOptions, seed: number, shared: Shared
       ...(o.users === undefined ? {} : { users: o.users }),
       env: { PUBSUB_EMULATOR_HOST: shared.proxied.pubsubHost, SPANNER_EMULATOR_HOST: shared.proxied.spannerHost },
       onPhase,
-      timeoutMs: DAY_TIMEOUT_MS,
+      timeoutMs: o.dayTimeoutMs ?? DAY_TIMEOUT_MS,
       onPoll: (state, f) => {
         fleet = f;
         progress.push({ tMs: Date.now() - t0, done: f.activity().delivered });

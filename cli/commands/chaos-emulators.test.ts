@@ -25,8 +25,8 @@ afterAll(() => rmSync(out, { recursive: true, force: true }));
 describeWithEmulators('raceday chaos --backend emulators (short pass)', () => {
   useEmulators();
 
-  it('kills and a network fault on a small day: nothing lost or doubled, and every fault really struck', { timeout: 240_000 }, async () => {
-    const { code, out: printed, err } = await capture(() => chaos.run(['--backend', 'emulators', '--faults', 'kill,network:latency', '--users', '40', '--seed', '3', '--json', '--out', out]));
+  it('kills and a network fault on a small day: nothing lost or doubled, and every fault really struck', { timeout: 300_000 }, async () => {
+    const { code, out: printed, err } = await capture(() => chaos.run(['--backend', 'emulators', '--faults', 'kill,network:latency', '--users', '40', '--seed', '3', '--timeout-s', '120', '--json', '--out', out]));
     const r = JSON.parse(printed) as Printed;
     const run = r.runs[0];
     expect(run?.violations, err.slice(-3000)).toEqual([]);

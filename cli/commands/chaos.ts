@@ -34,6 +34,8 @@ every checker judges Spanner's final state and the clients' records.
   --seed N             first seed (default 1); the schedule is the same for the same seed
   --runs K             K runs, seeds N..N+K-1, totalled (default 1)
   --users N            users of each day (default 300 for runs, ${SOAK_DEFAULTS.users} for the soak)
+  --timeout-s S        chaos runs: the longest a day may take before the checkers judge what it
+                       left (default 300)
   --soak MINUTES       replay the day in a loop for MINUTES with a fault every ${SOAK_DEFAULTS.faultEveryMs / 1000} s; sample
                        every process's resident memory and the notification and ranking p99 per
                        window; report each one's drift (slope per minute, 95% interval, verdict)
@@ -54,6 +56,7 @@ const SPEC = {
   runs: { type: 'int', min: 1, max: 1000 },
   users: { type: 'int', min: 1, max: 100_000 },
   soak: { type: 'int', min: 1, max: 24 * 60 },
+  'timeout-s': { type: 'int', min: 10, max: 3_600 },
   json: { type: 'boolean' },
   out: { type: 'string' },
 } as const;
@@ -97,6 +100,7 @@ async function chaosRuns(flags: Record<string, unknown>, argv: readonly string[]
     seed,
     runs,
     ...(typeof flags['users'] === 'number' ? { users: flags['users'] } : {}),
+    ...(typeof flags['timeout-s'] === 'number' ? { dayTimeoutMs: flags['timeout-s'] * 1000 } : {}),
     log: (l) => stderr(l),
     onRun: (f, d) => stderr(`chaos: run ${f.seed - seed + 1}/${runs} (seed ${f.seed}) ${f.ok ? 'OK' : 'FAILED'} in ${Math.round(d.wallMs / 1000)} s: ${f.faults.length} faults, ${f.lost} lost, ${f.doubled} doubled${d.notInjected.length > 0 ? `; ${d.notInjected.length} planned faults found the day over` : ''}`),
   });
