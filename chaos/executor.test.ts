@@ -77,3 +77,27 @@ describe('createFaultExecutor', () => {
     expect(ex.executed().find((e) => e.kind === 'kill')?.error).toBeUndefined();
   });
 });
+
+describe('process faults on one role', () => {
+  it('never overlap: a kill waits for a rolling restart of its role, and records the pid it really killed', async () => {
+    const f = fakeFleet();
+    const events: string[] = [];
+    const actions: FaultActions = {
+      ...f.actions,
+      async rollingRestart(role) {
+        events.push(`roll ${role} start`);
+        await new Promise((r) => setTimeout(r, 30));
+        events.push(`roll ${role} end`);
+      },
+      async kill(id, downMs) {
+        events.push(`kill ${id} start`);
+        await f.actions.kill(id, downMs);
+        events.push(`kill ${id} end`);
+      },
+    };
+    const ex = createFaultExecutor([plan({ kind: 'rolling-restart', target: 'settle', phase: 'settle' }), plan({ kind: 'kill', target: 'settle-1', phase: 'settle', delayMs: 5 })], actions, () => 0);
+    ex.phase('settle');
+    await ex.drain();
+    expect(events).toEqual(['roll settle start', 'roll settle end', 'kill settle-1 start', 'kill settle-1 end']);
+  });
+});

@@ -53,18 +53,31 @@ export function createFaultExecutor(schedule: readonly PlannedFault[], actions: 
   let current = 'idle';
   // Rolling restarts queue behind each other: one instance at a time across the whole fleet.
   let rolling: Promise<void> = Promise.resolve();
+  // Process faults on one role wait for each other: a kill does not race a restart of the same
+  // members (the fleet acts on one member at a time; two acts on it at once are not a fault but
+  // a fight over the process).
+  const roleLocks = new Map<string, Promise<void>>();
+  const withRole = async (role: string, act: () => Promise<void>): Promise<void> => {
+    const before = roleLocks.get(role) ?? Promise.resolve();
+    const mine = before.then(act);
+    roleLocks.set(role, mine.catch(() => undefined));
+    await mine;
+  };
+  const roleOf = (id: string): string => id.replace(/-\d+$/, '');
 
   const strike = async (f: PlannedFault): Promise<void> => {
     const e: ExecutedFault = { planned: f, kind: f.kind, target: f.target, phase: current, startMs: now(), endMs: undefined, proof: {} };
     done.push(e);
     try {
       if (f.kind === 'kill') {
-        e.proof.pidBefore = actions.members().find((m) => m.id === f.target)?.pid;
-        log(`chaos: kill ${f.target} (pid ${e.proof.pidBefore}) in ${current}, down ${f.durationMs} ms`);
-        await actions.kill(f.target, f.durationMs);
+        await withRole(roleOf(f.target), async () => {
+          e.proof.pidBefore = actions.members().find((m) => m.id === f.target)?.pid;
+          log(`chaos: kill ${f.target} (pid ${e.proof.pidBefore}) in ${current}, down ${f.durationMs} ms`);
+          await actions.kill(f.target, f.durationMs);
+        });
         e.proof.pidAfter = actions.members().find((m) => m.id === f.target)?.pid;
       } else if (f.kind === 'rolling-restart') {
-        const turn = rolling.then(() => actions.rollingRestart(f.target));
+        const turn = rolling.then(() => withRole(f.target, () => actions.rollingRestart(f.target)));
         rolling = turn.catch(() => undefined);
         log(`chaos: rolling restart of ${f.target} queued in ${current}`);
         await turn;

@@ -102,7 +102,7 @@ async function chaosRuns(flags: Record<string, unknown>, argv: readonly string[]
     ...(typeof flags['users'] === 'number' ? { users: flags['users'] } : {}),
     ...(typeof flags['timeout-s'] === 'number' ? { dayTimeoutMs: flags['timeout-s'] * 1000 } : {}),
     log: (l) => stderr(l),
-    onRun: (f, d) => stderr(`chaos: run ${f.seed - seed + 1}/${runs} (seed ${f.seed}) ${f.ok ? 'OK' : 'FAILED'} in ${Math.round(d.wallMs / 1000)} s: ${f.faults.length} faults, ${f.lost} lost, ${f.doubled} doubled${d.notInjected.length > 0 ? `; ${d.notInjected.length} planned faults found the day over` : ''}`),
+    onRun: (f, d) => stderr(`chaos: run ${f.seed - seed + 1}/${runs} (seed ${f.seed}) ${f.ok ? 'OK' : 'FAILED'} in ${Math.round(d.wallMs / 1000)} s: ${f.faults.length} faults, ${f.lost} lost, ${f.doubled} doubled${d.notInjected.length > 0 ? `; ${d.notInjected.length} planned faults found the day over` : ''}${f.ok ? '' : `; ${f.violations.slice(0, 3).join(' | ')}`}`),
   });
   if (rec !== undefined && out !== undefined) {
     recordReliability(rec, result.runs, result.totals);
