@@ -145,7 +145,7 @@ function reliabilitySection(records: readonly RunRecord[]): string[] {
     out.push('', head, '');
     if (r.runs.length > 0) {
       out.push(
-        `**${t.ok ? 'OK' : 'FAILED'}**: ${fmt(t.runs)} runs, ${fmt(t.faults)} faults injected (${kinds === '' ? 'none' : kinds}); ${fmt(t.lost)} lost, ${fmt(t.doubled)} doubled, ${fmt(t.notificationsLostAfterRecovery)} notifications lost after recovery; dead letters: ${dead === '' ? 'none' : dead}; recovery p50 ${fmt(t.recoveryMs.p50)} ms, max ${fmt(t.recoveryMs.max)} ms.`,
+        `**${t.ok ? 'OK' : 'FAILED'}**: ${fmt(t.runs)} run${t.runs === 1 ? '' : 's'}, ${fmt(t.faults)} faults injected (${kinds === '' ? 'none' : kinds}); ${fmt(t.lost)} lost, ${fmt(t.doubled)} doubled, ${fmt(t.notificationsLostAfterRecovery)} notifications lost after recovery; dead letters: ${dead === '' ? 'none' : dead}; recovery p50 ${fmt(t.recoveryMs.p50)} ms, max ${fmt(t.recoveryMs.max)} ms.`,
         '',
         ...table(
           ['run', 'faults', 'tickets', 'settled exactly once', 'lost', 'doubled', 'notifications lost', 'notifications duplicated', 'recovery p50 / max (ms)', 'verdict'],
@@ -156,7 +156,7 @@ function reliabilitySection(records: readonly RunRecord[]): string[] {
       );
     }
     if (r.soak !== undefined) {
-      out.push('', `Soak of ${fmt(r.soak.minutes)} minutes (${fmt(r.soak.days)} days): **${r.soak.verdict}**.`, '');
+      out.push('', `Soak of ${fmt(r.soak.minutes)} minutes (${fmt(r.soak.days)} day${r.soak.days === 1 ? '' : 's'} replayed): **${r.soak.verdict}**.`, '');
       out.push(...table(['metric', 'slope per minute', '95% interval', 'threshold', 'verdict'], r.soak.drift.map((d) => [d.metric, `${fmt(d.slopePerMin)} ${d.unit}/min`, `${fmt(d.lowPerMin)} … ${fmt(d.highPerMin)}`, `${fmt(d.thresholdPerMin)} ${d.unit}/min`, d.verdict]), 'metrics', 'lrrrl'));
     }
   }

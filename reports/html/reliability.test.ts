@@ -71,7 +71,7 @@ describe('summary.md reliability section', () => {
     expect(md).toContain('## Reliability');
     expect(md).toContain('**FAILED**: 2 runs, 8 faults injected (kill 6, latency 2); 1 lost, 0 doubled, 0 notifications lost after recovery; dead letters: DELIVERY.ATTEMPTS_EXHAUSTED 4');
     expect(md).toMatch(/\| seed 2 \| 4 \| 5,000 \| 4,999 \| 1 \| 0 \| 0 \| 0 \| 350 \/ 1,250 \| FAIL \|/);
-    expect(md).toContain('Soak of 10 minutes (12 days): **growing: rss notify-1**.');
+    expect(md).toContain('Soak of 10 minutes (12 days replayed): **growing: rss notify-1**.');
     expect(md).toMatch(/\| rss notify-1 \| 3 MB\/min \| 2\.9 … 3\.1 \| 1 MB\/min \| growing \|/);
     const ok = renderSummary({ records: [withReliability(reliabilityFixture({ lostInSecondRun: 0 }))] });
     expect(ok).toContain('**OK**: 2 runs');
