@@ -3,7 +3,7 @@
 // figures printed and recorded (chaos/run.ts). `--soak MINUTES` replays typical-day in a loop
 // with faults at a steady rate and reports memory and latency drift (chaos/soak.ts). `--fuzz`
 // hands over to the input fuzzers (`raceday chaos-fuzz`).
-import { existsSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs, UsageError, withUsage } from '../args.ts';
 import type { CommandModule } from '../main.ts';
@@ -42,7 +42,8 @@ every checker judges Spanner's final state and the clients' records.
   --fuzz               run the input fuzzers instead (raceday chaos-fuzz; the other options go to it)
   --json               one JSON object: the figures of every run and the totals
   --out DIR            also write the run record DIR/metrics.json with its reliability section,
-                       and every output made from it (summary.md, report.html, ...)
+                       and every output made from it (summary.md, report.html, ...); chaos runs
+                       append each run's figures to DIR/runs.jsonl as it ends
 
 Prints per run: faults injected by kind, tickets, settled exactly once, lost, doubled,
 dead-lettered by reason, notifications lost or duplicated after recovery, time to recover from
@@ -94,6 +95,11 @@ async function chaosRuns(flags: Record<string, unknown>, argv: readonly string[]
   const json = flags['json'] === true;
   const out = typeof flags['out'] === 'string' ? flags['out'] : undefined;
   const rec = out === undefined ? undefined : startRecording({ command: 'chaos', argv, scenario, backend: 'emulators', seed, configuration: { faults: faults.join(','), runs, ...(typeof flags['users'] === 'number' ? { users: flags['users'] } : {}) } });
+  // Each run's figures as it ends (DIR/runs.jsonl): a long series interrupted keeps what it measured.
+  if (out !== undefined) mkdirSync(out, { recursive: true });
+  const keep = (line: object): void => {
+    if (out !== undefined) appendFileSync(join(out, 'runs.jsonl'), `${JSON.stringify(line)}\n`);
+  };
   const result = await runChaos({
     scenario,
     faults,
@@ -102,7 +108,10 @@ async function chaosRuns(flags: Record<string, unknown>, argv: readonly string[]
     ...(typeof flags['users'] === 'number' ? { users: flags['users'] } : {}),
     ...(typeof flags['timeout-s'] === 'number' ? { dayTimeoutMs: flags['timeout-s'] * 1000 } : {}),
     log: (l) => stderr(l),
-    onRun: (f, d) => stderr(`chaos: run ${f.seed - seed + 1}/${runs} (seed ${f.seed}) ${f.ok ? 'OK' : 'FAILED'} in ${Math.round(d.wallMs / 1000)} s: ${f.faults.length} faults, ${f.lost} lost, ${f.doubled} doubled${d.notInjected.length > 0 ? `; ${d.notInjected.length} planned faults found the day over` : ''}${f.ok ? '' : `; ${f.violations.slice(0, 3).join(' | ')}`}`),
+    onRun: (f, d) => {
+      keep({ figures: f, detail: d });
+      stderr(`chaos: run ${f.seed - seed + 1}/${runs} (seed ${f.seed}) ${f.ok ? 'OK' : 'FAILED'} in ${Math.round(d.wallMs / 1000)} s: ${f.faults.length} faults, ${f.lost} lost, ${f.doubled} doubled${d.notInjected.length > 0 ? `; ${d.notInjected.length} planned faults found the day over` : ''}${f.ok ? '' : `; ${f.violations.slice(0, 3).join(' | ')}`}`);
+    },
   });
   if (rec !== undefined && out !== undefined) {
     recordReliability(rec, result.runs, result.totals);
