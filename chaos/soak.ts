@@ -57,6 +57,11 @@ export interface SoakOptions {
   readonly seed: number;
   readonly users?: number;
   readonly log?: (line: string) => void;
+  /**
+   * Called with the report before anything is closed: the figures are written out first, so a
+   * client library that throws while closing cannot take them with it.
+   */
+  readonly onReport?: (r: SoakReport) => Promise<void>;
 }
 
 export interface SoakReport {
@@ -368,7 +373,9 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
       verdict,
     };
     const totals = totalFigures(runs);
-    return { soak, runs, totals, ok: totals.ok && !verdict.startsWith('growing') };
+    const report = { soak, runs, totals, ok: totals.ok && !verdict.startsWith('growing') };
+    await o.onReport?.(report);
+    return report;
   } finally {
     for (const t of timers) clearInterval(t);
     await fleet?.stop().catch(() => undefined);

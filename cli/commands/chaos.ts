@@ -11,7 +11,7 @@ import { figuresText } from '../../chaos/figures.ts';
 import { finishChaosRecord, recordReliability, reliabilitySection } from '../../chaos/record.ts';
 import { runChaos } from '../../chaos/run.ts';
 import { FAULT_CHOICES, parseFaults, type FaultChoice } from '../../chaos/schedule.ts';
-import { runSoak, soakText, SOAK_DEFAULTS } from '../../chaos/soak.ts';
+import { runSoak, soakText, SOAK_DEFAULTS, type SoakReport } from '../../chaos/soak.ts';
 import { startRecording } from '../run-record.ts';
 
 const usage = `usage: raceday chaos --backend emulators [--scenario smoke] [--faults LIST] [--seed N] [--runs K] [--users N] [--json] [--out DIR]
@@ -131,15 +131,17 @@ async function soak(flags: Record<string, unknown>, argv: readonly string[]): Pr
   const seed = typeof flags['seed'] === 'number' ? flags['seed'] : 1;
   const out = typeof flags['out'] === 'string' ? flags['out'] : undefined;
   const rec = out === undefined ? undefined : startRecording({ command: 'chaos', argv, scenario, backend: 'emulators', seed, configuration: { soakMinutes: minutes, faults: faults.join(',') } });
-  const report = await runSoak({ minutes, scenario, faults, seed, ...(typeof flags['users'] === 'number' ? { users: flags['users'] } : {}), log: stderr });
-  if (rec !== undefined && out !== undefined) {
-    recordReliability(rec, report.runs, report.totals);
-    rec.figures(Object.fromEntries(report.soak.drift.map((d) => [`soak.${d.metric.replace(/\s+/g, '-')}.slopePerMin`, d.slopePerMin])));
-    const { written } = await finishChaosRecord(rec, report.ok, reliabilitySection(report.runs, report.totals, report.soak), out);
-    stderr(`chaos: wrote ${written.files.join(', ')} to ${out}`);
-  }
-  if (flags['json'] === true) process.stdout.write(`${JSON.stringify({ soak: { ...report.soak, samples: undefined }, runs: report.runs, totals: report.totals, ok: report.ok })}\n`);
-  else process.stdout.write(`${soakText(report)}\n`);
+  const write = async (report: SoakReport): Promise<void> => {
+    if (rec !== undefined && out !== undefined) {
+      recordReliability(rec, report.runs, report.totals);
+      rec.figures(Object.fromEntries(report.soak.drift.map((d) => [`soak.${d.metric.replace(/\s+/g, '-')}.slopePerMin`, d.slopePerMin])));
+      const { written } = await finishChaosRecord(rec, report.ok, reliabilitySection(report.runs, report.totals, report.soak), out);
+      stderr(`chaos: wrote ${written.files.join(', ')} to ${out}`);
+    }
+    if (flags['json'] === true) process.stdout.write(`${JSON.stringify({ soak: { ...report.soak, samples: undefined }, runs: report.runs, totals: report.totals, ok: report.ok })}\n`);
+    else process.stdout.write(`${soakText(report)}\n`);
+  };
+  const report = await runSoak({ minutes, scenario, faults, seed, ...(typeof flags['users'] === 'number' ? { users: flags['users'] } : {}), log: stderr, onReport: write });
   return report.ok ? 0 : 1;
 }
 
