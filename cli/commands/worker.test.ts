@@ -42,7 +42,11 @@ describeWithEmulators('raceday worker on a project nobody provisioned', () => {
     const r = { out: '', err: '' };
     child.stdout.on('data', (d) => (r.out += String(d)));
     child.stderr.on('data', (d) => (r.err += String(d)));
-    const [code] = (await once(child, 'close')) as [number];
+    const closed = once(child, 'close') as Promise<[number]>;
+    // A worker that did not refuse would wait forever: never leave it behind the test.
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    const [code] = await closed;
+    clearTimeout(timer);
     expect(code).toBe(2);
     expect(r.err).toContain(`project ${project} is not provisioned`);
     expect(r.err).toContain('subscription settle-requests-settle');
