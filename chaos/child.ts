@@ -49,7 +49,9 @@ export function spawnRaceday(o: SpawnOptions): RacedayChild {
   const major = Number(process.versions.node.split('.')[0]);
   if (major < 24) throw new Error(`a fleet spawns its members on this Node, which is ${process.version}; run raceday through npx so the pinned Node 24 runs it`);
   const proc = spawn(process.execPath, [RACEDAY_BIN, ...o.args], { stdio: ['pipe', 'pipe', 'pipe'], detached: true, env: { ...o.env } });
-  const exited = once(proc, 'exit').then(([code, signal]) => ({ code: code as number | null, signal: signal as NodeJS.Signals | null }));
+  // 'close', not 'exit': it comes once stdout is read to its end, so a child's last words (its
+  // final counts) are always seen before its exit is handled.
+  const exited = once(proc, 'close').then(([code, signal]) => ({ code: code as number | null, signal: signal as NodeJS.Signals | null }));
   // A child that died has closed its stdin: writing to it later must not throw in the parent.
   proc.stdin?.on('error', () => undefined);
   createInterface({ input: proc.stderr! }).on('line', (l) => o.log(`[${o.label}] ${l}`));

@@ -133,7 +133,8 @@ async function postResult(fleet: ProcessFleet, result: OfficialResult, deadlineM
 }
 
 function phaseOf(day: RaceDay, usersWithTickets: number, a: FleetActivity, rankings: number, notifications: number): DayPhase {
-  const settled = a.counters['settlementsApplied'] ?? 0;
+  // A killed process's last counts may miss a commit it made; a user notified was settled.
+  const settled = Math.max(a.counters['settlementsApplied'] ?? 0, notifications);
   if (settled === 0) return 'fanout';
   if (settled < usersWithTickets) return 'settle';
   if (rankings < day.races.length) return 'barrier';

@@ -1,7 +1,10 @@
 // `raceday worker` misuse is a usage error (exit 2) with one line naming the problem: an unknown
 // role, no role, no project, --port on a role that serves nothing, a project nobody provisioned
 // (refused at once instead of subscribing to nothing and waiting forever).
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { describeWithEmulators, useEmulators } from '../../emulators/test-support.ts';
 import { capture } from '../_fixtures/capture.ts';
@@ -34,8 +37,17 @@ describeWithEmulators('raceday worker on a project nobody provisioned', () => {
 
   it('exits 2 naming what is missing instead of waiting on nothing', async () => {
     const project = `raceday-missing-${randomUUID().slice(0, 8)}`;
-    const r = await capture(() => command.run(['--role', 'settle', '--project', project]));
-    expect(r.code).toBe(2);
+    // Its own process: a worker leaves with process.exit once refused.
+    const child = spawn(process.execPath, [join(import.meta.dirname, '..', '..', 'bin', 'raceday.mjs'), 'worker', '--role', 'settle', '--project', project], { env: process.env });
+    const r = { out: '', err: '' };
+    child.stdout.on('data', (d) => (r.out += String(d)));
+    child.stderr.on('data', (d) => (r.err += String(d)));
+    const closed = once(child, 'close') as Promise<[number]>;
+    // A worker that did not refuse would wait forever: never leave it behind the test.
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    const [code] = await closed;
+    clearTimeout(timer);
+    expect(code).toBe(2);
     expect(r.err).toContain(`project ${project} is not provisioned`);
     expect(r.err).toContain('subscription settle-requests-settle');
     expect(r.out).not.toContain('"ready"');

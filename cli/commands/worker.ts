@@ -79,23 +79,26 @@ async function run(argv: readonly string[]): Promise<number> {
   if (flags['port'] !== undefined && role !== 'ingest') throw new UsageError('--port applies to --role ingest only');
   const int = (name: string): number | undefined => (typeof flags[name] === 'number' ? flags[name] : undefined);
   const opt = <K extends string>(key: K, v: number | undefined): Partial<Record<K, number>> => (v === undefined ? {} : ({ [key]: v } as Record<K, number>));
-  const code = await runWorker({
-    role,
-    projectId,
-    spannerShards: int('spanner-shards') ?? 1,
-    ...(typeof flags['spanner-instance'] === 'string' ? { spannerInstance: flags['spanner-instance'] } : {}),
-    ...opt('workers', int('workers')),
-    ...opt('maxInFlight', int('max-in-flight')),
-    ...opt('ackDeadlineMs', int('ack-deadline-ms')),
-    ...opt('drainTimeoutMs', int('drain-timeout-ms')),
-    ...opt('statusIntervalMs', int('status-interval-ms')),
-    ...opt('port', int('port')),
-    ...opt('settlementsPerCommitMax', int('settlements-per-commit')),
-    variants: variantsOf(flags),
-  });
-  // The Google clients may keep handles open after close: a stopped worker must not linger.
-  setTimeout(() => process.exit(code), 1_000).unref();
-  return code;
+  try {
+    return await runWorker({
+      role,
+      projectId,
+      spannerShards: int('spanner-shards') ?? 1,
+      ...(typeof flags['spanner-instance'] === 'string' ? { spannerInstance: flags['spanner-instance'] } : {}),
+      ...opt('workers', int('workers')),
+      ...opt('maxInFlight', int('max-in-flight')),
+      ...opt('ackDeadlineMs', int('ack-deadline-ms')),
+      ...opt('drainTimeoutMs', int('drain-timeout-ms')),
+      ...opt('statusIntervalMs', int('status-interval-ms')),
+      ...opt('port', int('port')),
+      ...opt('settlementsPerCommitMax', int('settlements-per-commit')),
+      variants: variantsOf(flags),
+    });
+  } finally {
+    // The Google clients may keep handles open after close: a worker that stopped, or was refused
+    // after opening them, must not linger (main sets the exit code meanwhile).
+    setTimeout(() => process.exit(), 1_000).unref();
+  }
 }
 
 export const command: CommandModule = {
