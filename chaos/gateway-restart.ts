@@ -9,7 +9,7 @@
 // Notifications come from the notify stage's own path (append to the user's log, then publish
 // with the number the log gave), driven here at a steady pace, or from a caller's race (`attach`).
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { Store } from '../core/ports.ts';
+import type { MessageBus, Store } from '../core/ports.ts';
 import { settledNotificationId } from '../core/notification.ts';
 import { TOPICS } from '../core/topology.ts';
 import { NOTIFICATIONS_PAGE_MAX } from '../core/ports.ts';
@@ -85,14 +85,20 @@ async function logLength(store: Store, userId: string): Promise<number> {
   }
 }
 
-/** Appends one notification per user to its log and publishes it with its number, as the notify stage does; returns each user's new count. */
+/** One user's notification the way the notify stage makes it: appended to the log first, then published with its number; answers the number. */
+export async function appendAndPublish(store: Store, bus: MessageBus, userId: string, round: number): Promise<number> {
+  const settlementId = `chaos-${userId}-${round}`;
+  const body = { userId, raceId: 'chaos-race', kind: 'settled' as const, payload: { kind: 'settled' as const, raceId: 'chaos-race', settlementId, cash: 0, medals: 0, hits: 0 }, publishedAt: Date.now(), notificationId: settledNotificationId(settlementId) };
+  const [seq] = await store.appendNotifications([body]);
+  if (seq === undefined) throw new Error('CHAOS.NO_SEQ: the notification log gave no number');
+  await bus.publish(TOPICS.notifications, [notificationMessage({ ...body, seq })]);
+  return seq;
+}
+
+/** One notification per user; records the highest number each user is owed. */
 async function driveRound(backend: OpenedBackend, userIds: readonly string[], round: number, owed: Map<string, number>): Promise<void> {
-  const now = Date.now();
   await Promise.all(userIds.map(async (userId) => {
-    const body = { userId, raceId: 'chaos-race', kind: 'settled' as const, payload: { kind: 'settled' as const, raceId: 'chaos-race', settlementId: `chaos-${userId}-${round}`, cash: 0, medals: 0, hits: 0 }, publishedAt: now, notificationId: settledNotificationId(`chaos-${userId}-${round}`) };
-    const [seq] = await backend.store.appendNotifications([body]);
-    if (seq === undefined) throw new Error('CHAOS.NO_SEQ: the notification log gave no number');
-    await backend.bus.publish(TOPICS.notifications, [notificationMessage({ ...body, seq })]);
+    const seq = await appendAndPublish(backend.store, backend.bus, userId, round);
     owed.set(userId, Math.max(owed.get(userId) ?? 0, seq));
   }));
 }
