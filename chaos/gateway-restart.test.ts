@@ -18,7 +18,7 @@ describeWithEmulators('gateway restart with clients through Toxiproxy', () => {
   });
 
   it('loses and duplicates no notification across SIGKILL and SIGTERM restarts and latency, reset and half-open faults', async () => {
-    const r = await runGatewayRestart({ toxi, emulators: emulators(), users: 12, faultMs: 2_500, clientDeadAfterMs: 1_500, gapMs: 500 });
+    const r = await runGatewayRestart({ toxi, emulators: emulators(), users: 8, faultMs: 2_500, clientDeadAfterMs: 1_500, gapMs: 500 });
     expect(r.faults.map((f) => f.kind)).toEqual(['gateway-restart', 'latency', 'reset', 'half-open', 'gateway-restart']);
     expect(r.violations).toEqual([]);
     expect(r.expected).toBeGreaterThan(r.users * 10);
