@@ -72,93 +72,115 @@ const codeOf = (e: unknown): string => {
 };
 const bump = (m: Record<string, number>, k: string): void => void (m[k] = (m[k] ?? 0) + 1);
 
+/** The moments of the fault, as the trickle's callbacks read them (0: not yet). */
+interface Clock {
+  faultAt: number;
+  clearedAt: number;
+}
+
+type Opened = Awaited<ReturnType<typeof openBackend>>;
+
+/** A point read and a publish every tickMs, each counted as it settles; a subscriber counting what arrives. */
+function startTrickle(backend: Opened, clock: Clock, tickMs: number) {
+  const seen = new Map<string, number>();
+  const publishedAt = new Map<string, number>();
+  const rx = { duplicates: 0, firstAfterClear: null as number | null };
+  const sub = backend.bus.subscribe(SUBSCRIPTIONS.gateway.name, async (d) => {
+    if (seen.has(d.data)) rx.duplicates++;
+    seen.set(d.data, (seen.get(d.data) ?? 0) + 1);
+    const p = publishedAt.get(d.data);
+    if (clock.clearedAt > 0 && rx.firstAfterClear === null && p !== undefined && p >= clock.clearedAt) rx.firstAfterClear = Date.now() - clock.clearedAt;
+    d.ack();
+  }, { maxInFlight: 64, ackDeadlineMs: 10_000 });
+  const sp = { calls: 0, ok: 0, failed: 0, errors: {} as Record<string, number>, firstErr: null as number | null, firstOkAfterClear: null as number | null, pending: 0, slowest: 0 };
+  const pub = { published: 0, failed: 0, errors: {} as Record<string, number> };
+  const inflight: Promise<void>[] = [];
+  const read = (i: number): Promise<void> => {
+    const startedAt = Date.now();
+    sp.calls++;
+    sp.pending++;
+    return backend.store.getRace(`probe-${i}`).then(
+      () => {
+        sp.ok++;
+        if (clock.clearedAt > 0 && startedAt >= clock.clearedAt && sp.firstOkAfterClear === null) sp.firstOkAfterClear = Date.now() - clock.clearedAt;
+      },
+      (e: unknown) => {
+        sp.failed++;
+        bump(sp.errors, codeOf(e));
+        if (clock.faultAt > 0 && sp.firstErr === null) sp.firstErr = Date.now() - clock.faultAt;
+      },
+    ).finally(() => {
+      sp.pending--;
+      sp.slowest = Math.max(sp.slowest, Date.now() - startedAt);
+    });
+  };
+  const publish = (id: string): Promise<void> => {
+    const t = Date.now();
+    return backend.bus.publish(TOPICS.notifications, [{ data: id }]).then(
+      () => {
+        pub.published++;
+        publishedAt.set(id, t);
+      },
+      (e: unknown) => {
+        pub.failed++;
+        bump(pub.errors, codeOf(e));
+      },
+    );
+  };
+  let running = true;
+  const loop = (async () => {
+    for (let i = 0; running; i++) {
+      inflight.push(read(i), publish(`m-${i}`));
+      await sleep(tickMs);
+    }
+  })();
+  return {
+    sp, pub, rx, seen, publishedAt,
+    /** Stops the trickle; late calls get a short grace, whatever is still pending then counts as hung. */
+    async stop(): Promise<void> {
+      running = false;
+      await loop;
+      await Promise.race([Promise.allSettled(inflight), sleep(2_000)]);
+    },
+    close: () => sub.close(),
+  };
+}
+
+/** New connections a proxy accepted since the fault began (Toxiproxy's log: whole seconds, so a second of slack). */
+function connectionsSince(toxi: Toxiproxy, proxy: string, faultAt: number): { n: number; first: number | null } {
+  const ts = toxi.acceptedConnections(proxy).filter((t) => t >= Math.floor(faultAt / 1000) * 1000 && t <= Date.now());
+  return { n: ts.length, first: ts.length === 0 ? null : Math.max(0, (ts[0] as number) - faultAt) };
+}
+
 /** Runs one fault against both clients on a fresh project through fresh proxies; tears everything down. */
 export async function probeClients(o: ClientProbeOptions): Promise<ClientProbeResult> {
   const tag = randomUUID().slice(0, 6);
   const proxied = await proxyEmulators(o.toxi, o.emulators, { pubsub: `probe-pubsub-${tag}`, spanner: `probe-spanner-${tag}` });
   try {
     const backend = await openBackend('emulators', { emulators: proxied.handle, projectId: `raceday-probe-${tag}` });
-    const tick = o.tickMs ?? 200;
-    const seen = new Map<string, number>();
-    const publishedAt = new Map<string, number>();
-    let duplicates = 0;
-    let faultAt = 0;
-    let clearedAt = 0;
-    let firstReceiveAfterClear: number | null = null;
-    const sub = backend.bus.subscribe(SUBSCRIPTIONS.gateway.name, async (d) => {
-      const id = d.data;
-      if (seen.has(id)) duplicates++;
-      seen.set(id, (seen.get(id) ?? 0) + 1);
-      const p = publishedAt.get(id);
-      if (clearedAt > 0 && firstReceiveAfterClear === null && p !== undefined && p >= clearedAt) firstReceiveAfterClear = Date.now() - clearedAt;
-      d.ack();
-    }, { maxInFlight: 64, ackDeadlineMs: 10_000 });
-    const sp = { calls: 0, ok: 0, failed: 0, errors: {} as Record<string, number>, firstErr: null as number | null, firstOkAfterClear: null as number | null, pending: 0, slowest: 0 };
-    const pub = { published: 0, failed: 0, errors: {} as Record<string, number> };
-    let running = true;
-    const inflight: Promise<void>[] = [];
-    const loop = (async () => {
-      for (let i = 0; running; i++) {
-        const startedAt = Date.now();
-        sp.calls++;
-        sp.pending++;
-        inflight.push(backend.store.getRace(`probe-${i}`).then(
-          () => {
-            sp.ok++;
-            if (clearedAt > 0 && startedAt >= clearedAt && sp.firstOkAfterClear === null) sp.firstOkAfterClear = Date.now() - clearedAt;
-          },
-          (e: unknown) => {
-            sp.failed++;
-            bump(sp.errors, codeOf(e));
-            if (faultAt > 0 && sp.firstErr === null) sp.firstErr = Date.now() - faultAt;
-          },
-        ).finally(() => {
-          sp.pending--;
-          sp.slowest = Math.max(sp.slowest, Date.now() - startedAt);
-        }));
-        const id = `m-${i}`;
-        const t = Date.now();
-        inflight.push(backend.bus.publish(TOPICS.notifications, [{ data: id }]).then(
-          () => {
-            pub.published++;
-            publishedAt.set(id, t);
-          },
-          (e: unknown) => {
-            pub.failed++;
-            bump(pub.errors, codeOf(e));
-          },
-        ));
-        await sleep(tick);
-      }
-    })();
+    const clock: Clock = { faultAt: 0, clearedAt: 0 };
+    const t = startTrickle(backend, clock, o.tickMs ?? 200);
     await sleep(o.beforeMs ?? 3_000);
     o.log?.(`probe ${o.kind}: fault on for ${o.faultMs} ms`);
-    faultAt = Date.now();
+    clock.faultAt = Date.now();
     const faults = await Promise.all([proxied.proxies.pubsub, proxied.proxies.spanner].map((p) => injectNetworkFault(o.toxi, p, o.kind, { durationMs: o.faultMs, ...o.fault })));
     await sleep(o.faultMs);
-    // Accepted connections come from Toxiproxy's log, at whole seconds: a second of slack either side.
-    const during = (proxy: string): { n: number; first: number | null } => {
-      const ts = o.toxi.acceptedConnections(proxy).filter((t) => t >= Math.floor(faultAt / 1000) * 1000 && t <= Date.now());
-      return { n: ts.length, first: ts.length === 0 ? null : Math.max(0, (ts[0] as number) - faultAt) };
-    };
-    const conns = { spanner: during(proxied.proxies.spanner), pubsub: during(proxied.proxies.pubsub) };
+    const conns = { spanner: connectionsSince(o.toxi, proxied.proxies.spanner, clock.faultAt), pubsub: connectionsSince(o.toxi, proxied.proxies.pubsub, clock.faultAt) };
     await Promise.all(faults.map((f) => f.clear()));
-    clearedAt = Date.now();
+    clock.clearedAt = Date.now();
     o.log?.(`probe ${o.kind}: fault cleared, watching ${o.afterMs ?? 15_000} ms`);
     await sleep(o.afterMs ?? 15_000);
-    running = false;
-    await loop;
-    // Late calls get a short grace; whatever is still pending then counts as hung.
-    await Promise.race([Promise.allSettled(inflight), sleep(2_000)]);
-    const pendingAtEnd = sp.pending;
+    await t.stop();
+    const pendingAtEnd = t.sp.pending;
     let lost = 0;
-    for (const id of publishedAt.keys()) if (!seen.has(id)) lost++;
-    await Promise.race([sub.close().then(() => backend.close()), sleep(20_000)]);
+    for (const id of t.publishedAt.keys()) if (!t.seen.has(id)) lost++;
+    await Promise.race([t.close().then(() => backend.close()), sleep(20_000)]);
+    const { sp, pub } = t;
     return {
       kind: o.kind,
       faultMs: o.faultMs,
       spanner: { calls: sp.calls, ok: sp.ok, failed: sp.failed, errors: sp.errors, firstErrorAfterFaultMs: sp.firstErr, firstOkAfterClearMs: sp.firstOkAfterClear, pendingAtEnd, slowestCallMs: sp.slowest, connectionsDuringFault: conns.spanner.n, firstNewConnectionAfterFaultMs: conns.spanner.first },
-      pubsub: { published: pub.published, publishFailed: pub.failed, received: seen.size, duplicates, lost, firstReceiveAfterClearMs: firstReceiveAfterClear, publishErrors: pub.errors, connectionsDuringFault: conns.pubsub.n, firstNewConnectionAfterFaultMs: conns.pubsub.first },
+      pubsub: { published: pub.published, publishFailed: pub.failed, received: t.seen.size, duplicates: t.rx.duplicates, lost, firstReceiveAfterClearMs: t.rx.firstAfterClear, publishErrors: pub.errors, connectionsDuringFault: conns.pubsub.n, firstNewConnectionAfterFaultMs: conns.pubsub.first },
     };
   } finally {
     await proxied.close();

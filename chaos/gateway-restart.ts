@@ -9,7 +9,7 @@
 // Notifications come from the notify stage's own path (append to the user's log, then publish
 // with the number the log gave), driven here at a steady pace, or from a caller's race (`attach`).
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { Store } from '../core/ports.ts';
+import type { MessageBus, Store } from '../core/ports.ts';
 import { settledNotificationId } from '../core/notification.ts';
 import { TOPICS } from '../core/topology.ts';
 import { NOTIFICATIONS_PAGE_MAX } from '../core/ports.ts';
@@ -85,14 +85,20 @@ async function logLength(store: Store, userId: string): Promise<number> {
   }
 }
 
-/** Appends one notification per user to its log and publishes it with its number, as the notify stage does; returns each user's new count. */
+/** One user's notification the way the notify stage makes it: appended to the log first, then published with its number; answers the number. */
+export async function appendAndPublish(store: Store, bus: MessageBus, userId: string, round: number): Promise<number> {
+  const settlementId = `chaos-${userId}-${round}`;
+  const body = { userId, raceId: 'chaos-race', kind: 'settled' as const, payload: { kind: 'settled' as const, raceId: 'chaos-race', settlementId, cash: 0, medals: 0, hits: 0 }, publishedAt: Date.now(), notificationId: settledNotificationId(settlementId) };
+  const [seq] = await store.appendNotifications([body]);
+  if (seq === undefined) throw new Error('CHAOS.NO_SEQ: the notification log gave no number');
+  await bus.publish(TOPICS.notifications, [notificationMessage({ ...body, seq })]);
+  return seq;
+}
+
+/** One notification per user; records the highest number each user is owed. */
 async function driveRound(backend: OpenedBackend, userIds: readonly string[], round: number, owed: Map<string, number>): Promise<void> {
-  const now = Date.now();
   await Promise.all(userIds.map(async (userId) => {
-    const body = { userId, raceId: 'chaos-race', kind: 'settled' as const, payload: { kind: 'settled' as const, raceId: 'chaos-race', settlementId: `chaos-${userId}-${round}`, cash: 0, medals: 0, hits: 0 }, publishedAt: now, notificationId: settledNotificationId(`chaos-${userId}-${round}`) };
-    const [seq] = await backend.store.appendNotifications([body]);
-    if (seq === undefined) throw new Error('CHAOS.NO_SEQ: the notification log gave no number');
-    await backend.bus.publish(TOPICS.notifications, [notificationMessage({ ...body, seq })]);
+    const seq = await appendAndPublish(backend.store, backend.bus, userId, round);
     owed.set(userId, Math.max(owed.get(userId) ?? 0, seq));
   }));
 }
@@ -117,6 +123,63 @@ const percentile = (xs: readonly number[], q: number): number => {
   return s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)] as number;
 };
 
+/** What the users are owed, kept current in the background: the driven notifications, or (attached) their logs. */
+function startOwing(o: GatewayRestartOptions, own: OpenedBackend | undefined, userIds: readonly string[], owed: Map<string, number>): { stop(): Promise<void>; failed(): Error | undefined } {
+  let on = true;
+  let error: Error | undefined;
+  const loop = (async () => {
+    for (let round = 1; on; round++) {
+      if (own !== undefined) {
+        await driveRound(own, userIds, round, owed);
+        await sleep(200);
+      } else {
+        const a = o.attach as NonNullable<GatewayRestartOptions['attach']>;
+        for (const u of a.userIds) owed.set(u, await logLength(a.store, u));
+        await sleep(500);
+      }
+    }
+  })().catch((e: Error) => void (error = e));
+  return {
+    async stop() {
+      on = false;
+      await loop;
+    },
+    failed: () => error,
+  };
+}
+
+interface StepContext {
+  readonly o: GatewayRestartOptions;
+  readonly proxyName: string;
+  readonly subs: readonly Subscriber[];
+  readonly owed: ReadonlyMap<string, number>;
+  /** Restarts the gateway with the given signal (stop, pause, start). */
+  restart(signal: 'SIGKILL' | 'SIGTERM'): Promise<void>;
+}
+
+/** One step: the restart or the fault, then the wait until every client caught up. */
+async function runStep(ctx: StepContext, step: GatewayStep, atMs: number): Promise<FaultEvent> {
+  const t = Date.now();
+  if ('restart' in step) await ctx.restart(step.restart);
+  else {
+    const faultMs = ctx.o.faultMs ?? 3_000;
+    const f = await injectNetworkFault(ctx.o.toxi, ctx.proxyName, step.fault, { durationMs: faultMs });
+    await sleep(faultMs);
+    await f.clear();
+  }
+  const durationMs = Date.now() - t;
+  const recovered = await waitRecovered(ctx.subs, () => ctx.owed, ctx.o.recoverTimeoutMs ?? 60_000);
+  const kind = 'restart' in step ? 'gateway-restart' : step.fault;
+  ctx.o.log?.(`gateway restart: ${kind}${'restart' in step ? ` (${step.restart})` : ''} at ${atMs} ms for ${durationMs} ms, recovered after ${recovered ?? 'never'} ms`);
+  return { kind, target: 'restart' in step ? `gateway(${step.restart})` : 'gateway', phase: 'notify', atMs, durationMs, recoveredAfterMs: recovered };
+}
+
+async function connectClients(o: GatewayRestartOptions, url: string, userIds: readonly string[], secret: string, subs: Subscriber[]): Promise<void> {
+  for (const userId of userIds) subs.push(startSubscriber({ url, userId, token: await signToken(userId, secret, TOKEN_TTL_SECONDS), resumeAfterSeq: o.resumeAfterSeq ?? true, deadAfterMs: o.clientDeadAfterMs ?? 3_000 }));
+  const first = await waitRecovered(subs, () => new Map(), o.recoverTimeoutMs ?? 60_000);
+  if (first === null) throw new Error(`CHAOS.CLIENTS_NOT_CONNECTED: ${subs.filter((s) => !s.connected).length} of ${subs.length} clients could not connect through ${url} (${subs.find((s) => s.lastError !== undefined)?.lastError ?? 'no error'})`);
+}
+
 export async function runGatewayRestart(o: GatewayRestartOptions): Promise<GatewayRestartResult> {
   const log = o.log ?? (() => undefined);
   const own = o.attach === undefined ? await openBackend('emulators', { emulators: o.emulators, log }) : undefined;
@@ -130,70 +193,35 @@ export async function runGatewayRestart(o: GatewayRestartOptions): Promise<Gatew
   let gateway: GatewayProcess | undefined;
   const subs: Subscriber[] = [];
   const owed = new Map<string, number>();
-  let driving = true;
-  let driver: Promise<void> = Promise.resolve();
-  let driverError: Error | undefined;
+  let owing: ReturnType<typeof startOwing> | undefined;
   try {
     gateway = await startGatewayProcess(gatewayOptions);
     const proxy = await o.toxi.createProxy(proxyName, `127.0.0.1:${port}`);
-    const url = `ws://${proxy.listen}/graphql`;
-    for (const userId of userIds) subs.push(startSubscriber({ url, userId, token: await signToken(userId, secret, TOKEN_TTL_SECONDS), resumeAfterSeq: o.resumeAfterSeq ?? true, deadAfterMs: o.clientDeadAfterMs ?? 3_000 }));
-    const first = await waitRecovered(subs, () => owed, o.recoverTimeoutMs ?? 60_000);
-    if (first === null) throw new Error(`CHAOS.CLIENTS_NOT_CONNECTED: ${subs.filter((s) => !s.connected).length} of ${subs.length} clients could not connect through ${url} (${subs.find((s) => s.lastError !== undefined)?.lastError ?? 'no error'})`);
+    await connectClients(o, `ws://${proxy.listen}/graphql`, userIds, secret, subs);
     log(`gateway restart: ${subs.length} clients connected through ${proxy.listen} -> 127.0.0.1:${port}`);
-    if (own !== undefined) {
-      driver = (async () => {
-        for (let round = 1; driving; round++) {
-          await driveRound(own, userIds, round, owed);
-          await sleep(200);
-        }
-      })().catch((e: Error) => void (driverError = e));
-    } else {
-      // Attached: what the users are owed is their logs, read as the steps go.
-      driver = (async () => {
-        const a = o.attach as NonNullable<GatewayRestartOptions['attach']>;
-        while (driving) {
-          for (const u of a.userIds) owed.set(u, await logLength(a.store, u));
-          await sleep(500);
-        }
-      })().catch((e: Error) => void (driverError = e));
-    }
+    owing = startOwing(o, own, userIds, owed);
+    const restart = async (signal: 'SIGKILL' | 'SIGTERM'): Promise<void> => {
+      await gateway?.stop(signal);
+      await sleep(o.restartAfterMs ?? 500);
+      gateway = await startGatewayProcess(gatewayOptions);
+    };
     const t0 = Date.now();
     const faults: FaultEvent[] = [];
-    const recoveries: number[] = [];
     for (const step of o.steps ?? DEFAULT_GATEWAY_STEPS) {
       await sleep(o.gapMs ?? 1_000);
-      if (driverError !== undefined) throw driverError;
-      const atMs = Date.now() - t0;
-      let durationMs: number;
-      if ('restart' in step) {
-        const g = gateway as GatewayProcess;
-        await g.stop(step.restart);
-        await sleep(o.restartAfterMs ?? 500);
-        gateway = await startGatewayProcess(gatewayOptions);
-        durationMs = Date.now() - t0 - atMs;
-      } else {
-        const f = await injectNetworkFault(o.toxi, proxyName, step.fault, { durationMs: o.faultMs ?? 3_000 });
-        await sleep(o.faultMs ?? 3_000);
-        await f.clear();
-        durationMs = Date.now() - t0 - atMs;
-      }
-      const recovered = await waitRecovered(subs, () => owed, o.recoverTimeoutMs ?? 60_000);
-      if (recovered !== null) recoveries.push(recovered);
-      const kind = 'restart' in step ? 'gateway-restart' : step.fault;
-      faults.push({ kind, target: 'restart' in step ? `gateway(${step.restart})` : 'gateway', phase: 'notify', atMs, durationMs, recoveredAfterMs: recovered });
-      log(`gateway restart: ${kind}${'restart' in step ? ` (${step.restart})` : ''} at ${atMs} ms for ${durationMs} ms, recovered after ${recovered ?? 'never'} ms`);
+      const failed = owing.failed();
+      if (failed !== undefined) throw failed;
+      faults.push(await runStep({ o, proxyName, subs, owed, restart }, step, Date.now() - t0));
     }
-    driving = false;
-    await driver;
-    if (driverError !== undefined) throw driverError;
+    await owing.stop();
+    const failed = owing.failed();
+    if (failed !== undefined) throw failed;
     if (o.attach !== undefined) await o.attach.done;
     for (const u of userIds) owed.set(u, await logLength(store, u));
     await waitRecovered(subs, () => owed, o.recoverTimeoutMs ?? 60_000);
-    return tally(subs, owed, faults, recoveries);
+    return tally(subs, owed, faults);
   } finally {
-    driving = false;
-    await driver.catch(() => undefined);
+    await owing?.stop();
     for (const s of subs) s.stop();
     await gateway?.stop('SIGTERM');
     await o.toxi.deleteProxy(proxyName).catch(() => undefined);
@@ -201,7 +229,8 @@ export async function runGatewayRestart(o: GatewayRestartOptions): Promise<Gatew
   }
 }
 
-function tally(subs: readonly Subscriber[], owed: ReadonlyMap<string, number>, faults: readonly FaultEvent[], recoveries: readonly number[]): GatewayRestartResult {
+function tally(subs: readonly Subscriber[], owed: ReadonlyMap<string, number>, faults: readonly FaultEvent[]): GatewayRestartResult {
+  const recoveries = faults.flatMap((f) => (f.recoveredAfterMs === null ? [] : [f.recoveredAfterMs]));
   let expected = 0;
   let received = 0;
   let lost = 0;

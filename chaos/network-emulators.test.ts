@@ -55,7 +55,7 @@ describeWithEmulators('the pipeline through Toxiproxy on the emulators', () => {
   it('a race day survives a reset and a short timeout fault on both emulators mid-settlement, every invariant holding', async () => {
     const proxied = await proxyEmulators(toxi, emulators(), { pubsub: 'day-pubsub', spanner: 'day-spanner' });
     const backend = await openBackend('emulators', { emulators: proxied.handle });
-    const day = smokeRaceDay(15, createRng('chaos/network/15').fork('workload'), { usersMin: 150, usersMax: 150, ticketsPerUserMax: 3, stakeUnitsMax: 10 });
+    const day = smokeRaceDay(15, createRng('chaos/network/15').fork('workload'), { usersMin: 100, usersMax: 100, ticketsPerUserMax: 3, stakeUnitsMax: 10 });
     const injected: { kind: NetworkFaultKind; settled: number }[] = [];
     const pending: Promise<void>[] = [];
     // Each fault on both proxies for 1.5 s, then cleared: a reset once settling starts, a timeout

@@ -35,106 +35,121 @@ export interface Subscriber {
   stop(): void;
 }
 
-export function startSubscriber(o: SubscriberOptions): Subscriber {
-  const tracker = createSequenceTracker();
-  const resume = o.resumeAfterSeq ?? true;
-  const pingEveryMs = o.pingEveryMs ?? 1_000;
-  const deadAfterMs = o.deadAfterMs ?? 3_000;
-  const minMs = o.reconnectMinMs ?? 100;
-  const maxMs = o.reconnectMaxMs ?? 2_000;
-  let stopped = false;
-  let connects = 0;
-  let deadDetected = 0;
-  let connected = false;
-  let lastError: string | undefined;
-  let backoff = minMs;
-  let ws: WebSocket | undefined;
-  let retry: NodeJS.Timeout | undefined;
+/** A subscriber's mutable state, shared by its connections (one at a time). */
+interface State {
+  readonly o: SubscriberOptions;
+  readonly tracker: SequenceTracker;
+  readonly resume: boolean;
+  readonly pingEveryMs: number;
+  readonly deadAfterMs: number;
+  stopped: boolean;
+  connects: number;
+  deadDetected: number;
+  connected: boolean;
+  lastError: string | undefined;
+  backoff: number;
+  ws: WebSocket | undefined;
+  retry: NodeJS.Timeout | undefined;
+}
 
-  const scheduleReconnect = (): void => {
-    if (stopped || retry !== undefined) return;
-    retry = setTimeout(() => {
-      retry = undefined;
-      connect();
-    }, backoff);
-    backoff = Math.min(maxMs, backoff * 2);
-  };
+type Frame = { type?: string; payload?: { data?: { notifications?: { seq?: unknown } }; errors?: unknown } };
 
-  function connect(): void {
-    if (stopped) return;
-    const socket = new WebSocket(o.url, GRAPHQL_TRANSPORT_WS, { perMessageDeflate: false, handshakeTimeout: 5_000 });
-    ws = socket;
-    let lastHeardMs = Date.now();
-    let acked = false;
-    const heard = (): void => void (lastHeardMs = Date.now());
-    const liveness = setInterval(() => {
-      if (deadAfterMs > 0 && Date.now() - lastHeardMs > deadAfterMs) {
-        deadDetected++;
-        socket.terminate();
-        return;
-      }
-      if (socket.readyState === WebSocket.OPEN) socket.ping();
-    }, pingEveryMs);
-    socket.on('open', () => socket.send(JSON.stringify({ type: 'connection_init', payload: { token: o.token } })));
-    socket.on('pong', heard);
-    socket.on('message', (data: Buffer) => {
-      heard();
-      let msg: { type?: string; payload?: { data?: { notifications?: { seq?: unknown } }; errors?: unknown } };
-      try {
-        msg = JSON.parse(data.toString('utf8'));
-      } catch {
-        lastError = 'unparseable frame';
-        return;
-      }
-      if (msg.type === 'connection_ack') {
-        acked = true;
-        connected = true;
-        connects++;
-        backoff = minMs;
-        // The first subscription always starts at 0; a resubscription starts after what is held
-        // (or, when resume is off, live only: whatever was published meanwhile is never asked for).
-        const variables = resume || connects === 1 ? { afterSeq: tracker.counts().contiguous } : {};
-        socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: NOTIFICATIONS_QUERY, variables } }));
-      } else if (msg.type === 'ping') socket.send(JSON.stringify({ type: 'pong' }));
-      else if (msg.type === 'next') {
-        const seq = msg.payload?.data?.notifications?.seq;
-        if (typeof seq === 'number') tracker.accept(seq);
-        else if (msg.payload?.errors !== undefined) lastError = JSON.stringify(msg.payload.errors).slice(0, 200);
-      } else if (msg.type === 'error') lastError = JSON.stringify(msg.payload).slice(0, 200);
-      else if (msg.type === 'complete') socket.close(1000, 'subscription completed');
-    });
-    socket.on('error', (e) => void (lastError = e.message));
-    socket.on('close', () => {
-      clearInterval(liveness);
-      if (ws === socket) {
-        ws = undefined;
-        connected = false;
-      }
-      if (!acked && lastError === undefined) lastError = 'closed before connection_ack';
-      scheduleReconnect();
-    });
+function scheduleReconnect(st: State): void {
+  if (st.stopped || st.retry !== undefined) return;
+  st.retry = setTimeout(() => {
+    st.retry = undefined;
+    connect(st);
+  }, st.backoff);
+  st.backoff = Math.min(st.o.reconnectMaxMs ?? 2_000, st.backoff * 2);
+}
+
+/** One frame from the gateway; answers true once the connection is acknowledged. */
+function onFrame(st: State, socket: WebSocket, msg: Frame): boolean {
+  if (msg.type === 'connection_ack') {
+    st.connected = true;
+    st.connects++;
+    st.backoff = st.o.reconnectMinMs ?? 100;
+    // The first subscription always starts at 0; a resubscription starts after what is held
+    // (or, when resume is off, live only: whatever was published meanwhile is never asked for).
+    const variables = st.resume || st.connects === 1 ? { afterSeq: st.tracker.counts().contiguous } : {};
+    socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: NOTIFICATIONS_QUERY, variables } }));
+    return true;
   }
+  if (msg.type === 'ping') socket.send(JSON.stringify({ type: 'pong' }));
+  else if (msg.type === 'next') {
+    const seq = msg.payload?.data?.notifications?.seq;
+    if (typeof seq === 'number') st.tracker.accept(seq);
+    else if (msg.payload?.errors !== undefined) st.lastError = JSON.stringify(msg.payload.errors).slice(0, 200);
+  } else if (msg.type === 'error') st.lastError = JSON.stringify(msg.payload).slice(0, 200);
+  else if (msg.type === 'complete') socket.close(1000, 'subscription completed');
+  return false;
+}
 
-  connect();
+function connect(st: State): void {
+  if (st.stopped) return;
+  const socket = new WebSocket(st.o.url, GRAPHQL_TRANSPORT_WS, { perMessageDeflate: false, handshakeTimeout: 5_000 });
+  st.ws = socket;
+  let lastHeardMs = Date.now();
+  let acked = false;
+  const heard = (): void => void (lastHeardMs = Date.now());
+  const liveness = setInterval(() => {
+    if (st.deadAfterMs > 0 && Date.now() - lastHeardMs > st.deadAfterMs) {
+      st.deadDetected++;
+      socket.terminate();
+      return;
+    }
+    if (socket.readyState === WebSocket.OPEN) socket.ping();
+  }, st.pingEveryMs);
+  socket.on('open', () => socket.send(JSON.stringify({ type: 'connection_init', payload: { token: st.o.token } })));
+  socket.on('pong', heard);
+  socket.on('message', (data: Buffer) => {
+    heard();
+    let msg: Frame;
+    try {
+      msg = JSON.parse(data.toString('utf8')) as Frame;
+    } catch {
+      st.lastError = 'unparseable frame';
+      return;
+    }
+    if (onFrame(st, socket, msg)) acked = true;
+  });
+  socket.on('error', (e) => void (st.lastError = e.message));
+  socket.on('close', () => {
+    clearInterval(liveness);
+    if (st.ws === socket) {
+      st.ws = undefined;
+      st.connected = false;
+    }
+    if (!acked && st.lastError === undefined) st.lastError = 'closed before connection_ack';
+    scheduleReconnect(st);
+  });
+}
+
+export function startSubscriber(o: SubscriberOptions): Subscriber {
+  const st: State = {
+    o, tracker: createSequenceTracker(), resume: o.resumeAfterSeq ?? true, pingEveryMs: o.pingEveryMs ?? 1_000, deadAfterMs: o.deadAfterMs ?? 3_000,
+    stopped: false, connects: 0, deadDetected: 0, connected: false, lastError: undefined, backoff: o.reconnectMinMs ?? 100, ws: undefined, retry: undefined,
+  };
+  connect(st);
   return {
     userId: o.userId,
-    tracker,
+    tracker: st.tracker,
     get connects() {
-      return connects;
+      return st.connects;
     },
     get deadDetected() {
-      return deadDetected;
+      return st.deadDetected;
     },
     get connected() {
-      return connected;
+      return st.connected;
     },
     get lastError() {
-      return lastError;
+      return st.lastError;
     },
     stop() {
-      stopped = true;
-      if (retry !== undefined) clearTimeout(retry);
-      ws?.terminate();
+      st.stopped = true;
+      if (st.retry !== undefined) clearTimeout(st.retry);
+      st.ws?.terminate();
     },
   };
 }

@@ -8,8 +8,9 @@
 // calls failed at their 30 s deadlines for as long as the fault held (200 s); with the settings
 // below both clients opened a fresh connection within 5-15 s.
 //
-// Emulator targets only: Google Cloud's front ends police ping rates (too frequent pings are
-// answered with GOAWAY "too_many_pings"), so cloud clients keep the libraries' defaults.
+// Emulator targets only: gRPC servers police ping rates (pings that come too often are answered
+// with GOAWAY "too_many_pings"), and the libraries' defaults are the vendor's choice for its own
+// service, so cloud clients keep them (not measured against Google Cloud).
 // grpc-js pings only while a call is active (keepalive_permit_without_calls stays 0), so an idle
 // client costs nothing.
 
