@@ -24,9 +24,10 @@ export interface GatewayLimits {
   /** Most notifications `missedNotifications` returns in one call. */
   readonly maxMissedPage: number;
   /**
-   * Time an HTTP client has to send its request headers (upgrade requests included); then the
-   * socket is closed. Checked every second, so a slowloris client trickling header bytes holds a
-   * socket this long and a second more at most (Node checks every 30 s by default).
+   * Time an HTTP client has to send its request headers. Given explicitly (--headers-timeout-ms),
+   * a connection's first request is also timed by a timer of its own and the socket destroyed at
+   * the timeout, so a slowloris client holds a socket this long; otherwise Node's own check, which
+   * runs every 30 s, is all (docs/gateway.md).
    */
   readonly headersTimeoutMs: number;
 }

@@ -155,8 +155,9 @@ function caseOf(kind: BetKind, w: BetWorld): fc.Arbitrary<BetCase> {
     case 'idempotency-key-invalid':
       return fc.tuple(user, base, fc.oneof(fc.constant(''), fc.string({ minLength: 129, maxLength: 400 }))).map(([userId, b, key]) => ({ kind, userId, input: b, key }));
     case 'idempotency-key-reused':
-      // The second bet differs from the first in its combination, stake or currency.
-      return fc.tuple(user, base, fc.constantFrom('stake', 'currency'), keyArb).map(([userId, first, what, key]) => {
+      // The second bet differs from the first in its stake or currency. The first is a cash bet:
+      // hundreds of them must not run the users' few medals out.
+      return fc.tuple(user, validBet(w, smallStake, fc.constant('cash' as const)), fc.constantFrom('stake', 'currency'), keyArb).map(([userId, first, what, key]) => {
         const second = what === 'stake' ? { ...first, stake: first.stake + STAKE_UNIT } : { ...first, currency: first.currency === 'cash' ? ('medal' as const) : ('cash' as const) };
         return { kind, userId, input: second, key: `reuse-${key}`, first: { input: first, key: `reuse-${key}` } };
       });

@@ -164,17 +164,26 @@ export async function runMessageFuzz(backend: MessageFuzzBackend, o: MessageFuzz
   const pipeline = startPipeline({ store: backend.store, bus: backend.bus, clock: backend.clock });
   const client = startClient(backend.bus, backend.clock);
   const driverErrors: Violation[] = [];
-  const ingest = pipeline.ingest({ raceId: race.raceId, resultVersion: 1, result: race.result, scratched: race.scratched }).then((r) => {
-    if (!r.ok) driverErrors.push({ checker: 'driver', message: `ingest refused ${race.raceId}: ${r.error.message}` });
-  });
-  const [, busRefused] = await Promise.all([ingest, publishSpread(backend.bus, messages, o.seed)]);
-  const published = messages.filter((m) => !busRefused.has(m));
-  const expectedLetters = new Map<string, number>();
-  for (const m of published) expectedLetters.set(m.topic, (expectedLetters.get(m.topic) ?? 0) + 1);
-  const allLettered = (): boolean => [...deadLetterCounts(backend.view, [...expectedLetters.keys()])].every(([topic, n]) => n >= (expectedLetters.get(topic) ?? 0));
-  const finished = await untilDone(backend.bus, () => client.lastBroadcastAtMs() > 0 && allLettered(), started + (o.timeoutMs ?? 120_000));
-  await pipeline.stop();
-  await client.handle.close();
+  let busRefused: Map<FuzzMessage, string>;
+  let published: FuzzMessage[];
+  let finished: boolean;
+  try {
+    const ingest = pipeline.ingest({ raceId: race.raceId, resultVersion: 1, result: race.result, scratched: race.scratched }).then((r) => {
+      if (!r.ok) driverErrors.push({ checker: 'driver', message: `ingest refused ${race.raceId}: ${r.error.message}` });
+    });
+    [, busRefused] = await Promise.all([ingest, publishSpread(backend.bus, messages, o.seed)]);
+    const refused = busRefused;
+    published = messages.filter((m) => !refused.has(m));
+    const expectedLetters = new Map<string, number>();
+    for (const m of published) expectedLetters.set(m.topic, (expectedLetters.get(m.topic) ?? 0) + 1);
+    const allLettered = (): boolean => [...deadLetterCounts(backend.view, [...expectedLetters.keys()])].every(([topic, n]) => n >= (expectedLetters.get(topic) ?? 0));
+    finished = await untilDone(backend.bus, () => client.lastBroadcastAtMs() > 0 && allLettered(), started + (o.timeoutMs ?? 120_000));
+  } finally {
+    // Stopped before anything else, also on a throw: handlers still in flight would otherwise
+    // meet a closed backend (Spanner reports their sessions as leaked).
+    await pipeline.stop();
+    await client.handle.close();
+  }
   if (!finished) driverErrors.push({ checker: 'liveness', message: `still busy after ${o.timeoutMs ?? 120_000} ms` });
   const poison = published.map((m) => ({ topic: m.topic, data: m.data }));
   const violations = [...driverErrors, ...(await checkWorld({ expected: expectedWorld(day), store: backend.store, bus: backend.view, client: client.view, poison, handlerErrors: pipeline.errors }))];
