@@ -190,8 +190,10 @@ export function closedForm(model: CostModel, configuration: PlanConfiguration, w
   const settleFed = ['cpu', 'spanner.writes', 'spanner.reads', 'settle.slots'].includes(bound.name) || bound.name.startsWith('db:');
   utilisation['fanout'] = round3(Math.min(1, x / fanoutCapacity(s).perMs));
   utilisation['settle.slots'] = settleFed && workload.users > s.settleSlots ? 1 : round3(Math.min(1, (x * settleTripMs(s)) / s.settleSlots));
-  utilisation['notify.slots'] = round3(Math.min(1, (xn * notifyTripMs(s)) / s.notifySlots));
-  const tail = notifyTripMs(s) + s.ms('publish.batch', { messages: s.upm }) + waits;
+  const shared = sharedWaitMs(model, configuration, s, bound.name);
+  utilisation['notify.slots'] = round3(Math.min(1, (xn * (notifyTripMs(s) + shared)) / s.notifySlots));
+  utilisation['postSettle.slots'] = postSlotsUtilisation(model, configuration, s, bound.name, xn, shared);
+  const tail = notifyTripMs(s) + shared + s.ms('publish.batch', { messages: s.upm }) + waits;
   const makespan = fill + workload.users / x;
   const notifyMakespan = fill + tail + workload.users / xn;
   const widen = meanUncertaintyOf(model, bound.name);
@@ -212,6 +214,32 @@ export function closedForm(model: CostModel, configuration: PlanConfiguration, w
     extrapolation,
     warnings,
   };
+}
+
+/**
+ * How long a notification's append waits at a saturated database it shares with the settlements:
+ * on the emulators its own group commit waits for the settlement batch in progress and the one
+ * queued ahead (each batcher queues one request at a time); on Google every transaction queues
+ * FIFO at the write rate behind the settle and post-settle requests in flight.
+ */
+function sharedWaitMs(model: CostModel, c: PlanConfiguration, s: Shape, bound: string): number {
+  if (bound.startsWith('db:')) return 1.5 * s.ms('settle.commit', { users: s.batch, tickets: s.batch * s.t });
+  if (bound === 'spanner.writes') {
+    const p = model.parallelism;
+    const perMs = (Math.max(1, c.spannerNodes ?? 1) * (p.writesPerSecondPerNode ?? 1) * (p.maxCpuShare ?? 1)) / 1000;
+    const postSlots = Math.max(1, c.postSettleWorkers) * Math.max(1, c.maxInFlight);
+    return (s.settleSlots * writeRows('settle', { users: 1, tickets: s.t }) + postSlots + s.notifySlots) / perMs;
+  }
+  return 0;
+}
+
+/** Post-settle slots: full while their writes wait behind saturated settlements (the background lane, or the FIFO write rate). */
+function postSlotsUtilisation(model: CostModel, c: PlanConfiguration, s: Shape, bound: string, x: number, shared: number): number {
+  if (bound.startsWith('db:') || bound === 'spanner.writes') return 1;
+  const slots = Math.max(1, c.postSettleWorkers) * Math.max(1, c.maxInFlight);
+  const trip = s.ms('deliver.message', { messages: 1 }) + s.ms('postSettle.commit', { users: 1, messages: 1 }) + shared;
+  void model;
+  return round3(Math.min(1, (x * trip) / slots));
 }
 
 const RESOURCE_OP: Readonly<Record<string, OperationName>> = { fanout: 'fanout.page', 'settle.slots': 'settle.commit', 'notify.slots': 'notify.append', gateway: 'gateway.message' };
