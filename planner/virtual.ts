@@ -78,8 +78,10 @@ export function scaleRun(run: Pick<VirtualRun, 'users' | 'commitsMs' | 'shownMs'
  * nearly saturated; else the busiest of everything, flow-control slots and the fan-out included
  * (a pipeline held back by too few slots leaves its servers idle part of the time).
  */
-export function bottleneckOf(utilisation: Readonly<Record<string, number>>, servers: readonly string[]): string {
-  const busiest = (names: readonly string[]): string | undefined => names.reduce<string | undefined>((best, k) => (best === undefined || (utilisation[k] ?? 0) > (utilisation[best] ?? 0) ? k : best), undefined);
+export function bottleneckOf(utilisation: Readonly<Record<string, number>>, servers: readonly string[], busyTotals: Readonly<Record<string, number>> = {}): string {
+  // Equally saturated servers (shards at 1.0) are told apart by their busy time over the whole run.
+  const score = (k: string): number => Math.round((utilisation[k] ?? 0) * 100) * 1e12 + (busyTotals[k] ?? 0);
+  const busiest = (names: readonly string[]): string | undefined => names.reduce<string | undefined>((best, k) => (best === undefined || score(k) > score(best) ? k : best), undefined);
   const server = busiest(servers);
   if (server !== undefined && (utilisation[server] ?? 0) >= 0.85) return server;
   return busiest(Object.keys(utilisation)) ?? 'none';
@@ -130,7 +132,9 @@ export async function predictVirtualWith(model: CostModel, configuration: PlanCo
   const utilisation: Record<string, number> = {};
   for (const name of Object.keys(first.utilisation)) utilisation[name] = round3(runs.reduce((a, r) => a + (r.utilisation[name] ?? 0), 0) / runs.length);
   const servers = Object.keys(first.mainOp);
-  const bottleneck = bottleneckOf(utilisation, servers);
+  const busyTotals: Record<string, number> = {};
+  for (const r of runs) for (const [k, v] of Object.entries(r.busyTotals)) busyTotals[k] = (busyTotals[k] ?? 0) + v;
+  const bottleneck = bottleneckOf(utilisation, servers, busyTotals);
   const widen = meanUncertainty(model, first.mainOp[bottleneck] ?? SLOT_OPS[bottleneck]);
   const makespans = scaled.map((s) => s.makespanMs);
   const warnings = warningsOf(model, workload, users, runs);
