@@ -7,7 +7,8 @@ import type { RunRecord } from '../reports/record/schema.ts';
 import type { OpenedBackend } from '../sim/open-backend.ts';
 import type { RunDayResult } from '../sim/run-day.ts';
 import type { RaceDay } from '../scenarios/model.ts';
-import { profileBus, profileStore, runProfileOf, type ProfileKnobs, type ProfileRecorder, type RunProfile } from './profile.ts';
+import type { SampleInstrument, VariantSpec } from '../sim/variants.ts';
+import { createProfileRecorder, profileBus, profileStore, runProfileOf, type ProfileKnobs, type ProfileRecorder, type RunProfile } from './profile.ts';
 import { profileSection } from './profile-record.ts';
 
 /**
@@ -51,4 +52,30 @@ export async function finishProfiledRecording(rec: RunRecorder, ok: boolean, dir
   const written = await writeOutputs(dir, { records: [record] }, undefined, record);
   log(`${record.command}: wrote ${written.files.join(', ')} to ${dir} in ${written.ms} ms (with the profile of ${runs.length} run${runs.length === 1 ? '' : 's'})`);
   return { record, written };
+}
+
+/**
+ * Profilers for the samples of a --variant run: each recorded sample gets its own recorder, and
+ * its profile is kept under its variant name and repeat, so one record holds a whole sweep.
+ */
+export function createSampleProfiler(): { instrument: (spec: VariantSpec, repeat: number) => SampleInstrument; runs(): RunProfile[] } {
+  const runs: RunProfile[] = [];
+  return {
+    instrument(spec, repeat) {
+      const recorder = createProfileRecorder();
+      let done: ((r: RunDayResult) => void) | undefined;
+      return {
+        wrap(opened, day, knobs) {
+          recorder.setWorkload({ users: day.users.length, tickets: day.ticketCount });
+          const backend = profileBackend(opened, recorder);
+          done = (r) => void runs.push(profileOfDay(recorder, opened, day, r, knobsOf(opened, knobs), { variant: spec.name, repeat }));
+          return backend;
+        },
+        finished(r) {
+          done?.(r);
+        },
+      };
+    },
+    runs: () => [...runs],
+  };
 }
