@@ -46,6 +46,12 @@ export function mmcWaitMs(c: number, lambdaPerMs: number, serviceMs: number): nu
   return (erlangC(c, a) * serviceMs) / (c - a);
 }
 
+/**
+ * Share of the synthetic race's users holding a hit, who also write day progress in post-settle
+ * (measured from the synthetic race: 10-13% at 1 to 10 tickets per user).
+ */
+const HIT_SHARE = 0.12;
+
 const shardCounts = new Map<string, number[]>();
 /** Users per shard under the Spanner store's hash: exact up to 200,000 users (cached), balanced beyond. */
 export function usersPerShard(users: number, shards: number): number[] {
@@ -118,7 +124,7 @@ function capacities(model: CostModel, c: PlanConfiguration, w: Workload, s: Shap
   if (model.target === 'memory') {
     const deliveries = 3 + 1 / s.upm;
     const publishes = s.ms('publish.batch', { messages: LIMITS.publishBatchMessages }) / LIMITS.publishBatchMessages / s.upm + 2 * s.ms('publish.batch', { messages: 1 });
-    const d = dSettle + s.ms('postSettle.commit', { users: 1, messages: 1 }) + dNotify + deliveries * s.ms('deliver.message', { messages: 1 }) + publishes + s.ms('fanout.page', { users: LIMITS.fanoutPageUsers }) / LIMITS.fanoutPageUsers;
+    const d = dSettle + (1 + HIT_SHARE) * s.ms('postSettle.commit', { users: 1, writes: 1 }) + dNotify + deliveries * s.ms('deliver.message', { messages: 1 }) + publishes + s.ms('fanout.page', { users: LIMITS.fanoutPageUsers }) / LIMITS.fanoutPageUsers;
     demand.set('cpu', d);
     servers.set('cpu', 1);
     settle.push({ name: 'cpu', perMs: 1 / d });
@@ -126,7 +132,8 @@ function capacities(model: CostModel, c: PlanConfiguration, w: Workload, s: Shap
     const per = Math.max(1, model.parallelism.transactionsPerUnit);
     const counts = usersPerShard(w.users, Math.max(1, c.spannerShards));
     // Post-settle waits behind settlements and takes one batch per backgroundWaitMaxMs meanwhile.
-    const postShare = Math.min(1, s.ms('postSettle.commit', { users: GROUP_COMMIT.postSettleItemsMax, messages: GROUP_COMMIT.postSettleItemsMax }) / GROUP_COMMIT.backgroundWaitMaxMs);
+    // (Two background batchers, the markers and the day progress, each served once per wait bound.)
+    const postShare = Math.min(1, (2 * s.ms('postSettle.commit', { users: GROUP_COMMIT.postSettleItemsMax, writes: GROUP_COMMIT.postSettleItemsMax })) / GROUP_COMMIT.backgroundWaitMaxMs);
     counts.forEach((n, i) => {
       const name = `db:s${i}`;
       const d = dSettle + dNotify;
@@ -141,7 +148,7 @@ function capacities(model: CostModel, c: PlanConfiguration, w: Workload, s: Shap
     if (p.writesPerSecondPerNode === undefined || p.readsPerSecondPerNode === undefined) throw new Error('PLAN.MODEL_INCOMPLETE: a google cost model needs parallelism.writesPerSecondPerNode and readsPerSecondPerNode');
     const nodes = Math.max(1, c.spannerNodes ?? 1);
     const share = p.maxCpuShare ?? 1;
-    const rows = writeRows('settle', { users: 1, tickets: s.t }) + writeRows('postSettle', { users: 1 }) + writeRows('notify', { notifications: 1 });
+    const rows = writeRows('settle', { users: 1, tickets: s.t }) + (1 + HIT_SHARE) * writeRows('postSettle', { writes: 1 }) + writeRows('notify', { notifications: 1 });
     const readRows = s.t + 2;
     demand.set('spanner.writes', rows / ((nodes * p.writesPerSecondPerNode * share) / 1000));
     demand.set('spanner.reads', readRows / ((nodes * p.readsPerSecondPerNode * share) / 1000));
@@ -241,7 +248,7 @@ function sharedWaitMs(model: CostModel, c: PlanConfiguration, s: Shape, bound: s
 function postSlotsUtilisation(model: CostModel, c: PlanConfiguration, s: Shape, bound: string, x: number, shared: number): number {
   if (bound.startsWith('db:') || bound === 'spanner.writes') return 1;
   const slots = Math.max(1, c.postSettleWorkers) * Math.max(1, c.maxInFlight);
-  const trip = s.ms('deliver.message', { messages: 1 }) + s.ms('postSettle.commit', { users: 1, messages: 1 }) + shared;
+  const trip = s.ms('deliver.message', { messages: 1 }) + (1 + HIT_SHARE) * s.ms('postSettle.commit', { users: 1, writes: 1 }) + shared;
   void model;
   return round3(Math.min(1, (x * trip) / slots));
 }
