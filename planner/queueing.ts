@@ -22,7 +22,7 @@ import { LIMITS } from '../pipeline/settings.ts';
 import type { CostModel, OperationName, PlanConfiguration, Prediction, Predict, Workload } from './contracts.ts';
 import { GROUP_COMMIT, meanServiceMs, writeRows, type Sizes } from './service-times.ts';
 import { syntheticUserId } from './synthetic-race.ts';
-import { EXTRAPOLATION_WARN } from './virtual.ts';
+import { extrapolationOf } from './extrapolation.ts';
 import { variantsOf } from './virtual-run.ts';
 
 /** Erlang C: probability that an arrival waits, c servers at offered load a = lambda x service (a < c). */
@@ -209,9 +209,7 @@ export function closedForm(model: CostModel, configuration: PlanConfiguration, w
   const notifyMakespan = fill + tail + workload.users / xn;
   const widen = meanUncertaintyOf(model, bound.name);
   const lat = (q: number): number => fill + tail + (q * workload.users) / xn;
-  const extrapolation = round3(workload.users / Math.max(1, model.calibratedMax.users));
-  const warnings: string[] = [];
-  if (extrapolation > EXTRAPOLATION_WARN) warnings.push(`PLAN.EXTRAPOLATED: ${workload.users} users is ${extrapolation.toFixed(1)}x the largest calibrated race (${model.calibratedMax.users}); beyond ${EXTRAPOLATION_WARN}x the fitted costs are untested`);
+  const { extrapolation, warnings } = extrapolationOf(model, workload);
   return {
     configuration,
     workload,
@@ -223,7 +221,7 @@ export function closedForm(model: CostModel, configuration: PlanConfiguration, w
     utilisation,
     method: 'closed-form',
     extrapolation,
-    warnings,
+    warnings: [...warnings],
   };
 }
 

@@ -19,6 +19,7 @@
 // [min, max] of the runs is widened by 2 cv / sqrt(m) of the bottleneck's main operation.
 import { createLatencyHistogram } from '../reports/latency.ts';
 import type { CostModel, Interval, OperationName, PlanConfiguration, Prediction, Predict, Workload } from './contracts.ts';
+import { extrapolationOf } from './extrapolation.ts';
 import { unsizedTerms } from './service-times.ts';
 import { runVirtual, type VirtualRun } from './virtual-run.ts';
 
@@ -33,8 +34,6 @@ export interface VirtualOptions {
 
 export const SLICE_USERS_DEFAULT = 40_000;
 export const SAMPLES_DEFAULT = 3;
-/** Beyond this many times the largest calibrated race, a prediction is flagged. */
-export const EXTRAPOLATION_WARN = 2;
 
 /** Users per ms between the 10th and the 90th percentile of ascending times (the steady part). */
 export function steadyRate(timesMs: readonly number[]): number {
@@ -150,15 +149,13 @@ export async function predictVirtualWith(model: CostModel, configuration: PlanCo
     bottleneck,
     utilisation,
     method: 'virtual-time',
-    extrapolation: round3(workload.users / Math.max(1, model.calibratedMax.users)),
+    extrapolation: extrapolationOf(model, workload).extrapolation,
     warnings,
   };
 }
 
 function warningsOf(model: CostModel, workload: Workload, users: number, runs: readonly VirtualRun[]): string[] {
-  const out: string[] = [];
-  const x = workload.users / Math.max(1, model.calibratedMax.users);
-  if (x > EXTRAPOLATION_WARN) out.push(`PLAN.EXTRAPOLATED: ${workload.users} users is ${x.toFixed(1)}x the largest calibrated race (${model.calibratedMax.users}); beyond ${EXTRAPOLATION_WARN}x the fitted costs are untested`);
+  const out: string[] = [...extrapolationOf(model, workload).warnings];
   if (users < workload.users) {
     out.push(`PLAN.SLICED: ran ${users} of ${workload.users} users and scaled by the slice's steady rate; contention that grows with the race's size (index depth, hot splits) is not in the slice`);
   }
