@@ -84,7 +84,8 @@ function notifyTimes(run: SliceRun, users: number, xSettle: number, makespanU: n
   }
   const m = run.makespanMs;
   const shownBy = s.filter((t) => t <= m).length;
-  const r2 = s[n - 1] > m ? (n - shownBy) / ((s[n - 1] as number) - m) : Infinity;
+  const last = s[n - 1] as number;
+  const r2 = last > m ? (n - shownBy) / (last - m) : Infinity;
   const phase1 = Math.min(users, shownBy + r1 * (makespanU - m));
   return s.map((t, i) => {
     const k = ((i + 1) * users) / n;
@@ -206,5 +207,5 @@ function round3(x: number): number {
 }
 
 /** The virtual-time predictor (Predict, with the optional run options as a 4th argument). */
-export const predictVirtual: Predict & ((model: CostModel, configuration: PlanConfiguration, workload: Workload, options?: VirtualOptions) => Promise<Prediction>) = (model, configuration, workload, options) =>
-  predictVirtualWith(model, configuration, workload, options);
+export const predictVirtual = ((model: CostModel, configuration: PlanConfiguration, workload: Workload, options?: VirtualOptions): Promise<Prediction> =>
+  predictVirtualWith(model, configuration, workload, options)) satisfies Predict;
