@@ -248,11 +248,28 @@ function settlementShare(model: CostModel, c: PlanConfiguration, s: Shape, bound
 
 /** On Google, once settlements end: the FIFO write queue holds the post-settle and notify slots' writes. */
 function drainWaitMs(model: CostModel, c: PlanConfiguration, s: Shape, bound: string): number {
-  if (bound !== 'spanner.writes') return 0;
+  return bound === 'spanner.writes' ? fifoWaitMs(model, c, s, false) : 0;
+}
+
+/**
+ * The wait in Google's FIFO write queue, found as a fixed point: each stage's slots cycle through
+ * the time they spend elsewhere (delivery, the transaction's own latency, reads, publish) and the
+ * wait, so a share wait / (wait + elsewhere) of them is queued; the wait is the queued rows over
+ * the usable write rate. Zero when the rate keeps up with them all.
+ */
+function fifoWaitMs(model: CostModel, c: PlanConfiguration, s: Shape, settling: boolean): number {
   const p = model.parallelism;
   const rate = (Math.max(1, c.spannerNodes ?? 1) * (p.writesPerSecondPerNode ?? 1) * (p.maxCpuShare ?? 1)) / 1000;
-  const postSlots = Math.max(1, c.postSettleWorkers) * Math.max(1, c.maxInFlight);
-  return (postSlots * (1 + HIT_SHARE) + s.notifySlots) / rate;
+  const readRate = (Math.max(1, c.spannerNodes ?? 1) * (p.readsPerSecondPerNode ?? 1) * (p.maxCpuShare ?? 1)) / 1000;
+  const deliver = s.ms('deliver.message', { messages: 1 });
+  const classes = [
+    { slots: s.notifySlots, rows: 1, elsewhere: notifyTripMs(s) },
+    { slots: Math.max(1, c.postSettleWorkers) * Math.max(1, c.maxInFlight), rows: 1 + HIT_SHARE, elsewhere: deliver + (1 + HIT_SHARE) * s.ms('postSettle.commit', { users: 1, writes: 1 }) },
+  ];
+  if (settling) classes.push({ slots: s.settleSlots, rows: writeRows('settle', { users: 1, tickets: s.t }), elsewhere: settleTripMs(s) + s.t / readRate });
+  let wait = classes.reduce((a, k) => a + k.slots * k.rows, 0) / rate;
+  for (let i = 0; i < 100; i++) wait = classes.reduce((a, k) => a + (k.slots * k.rows * wait) / (wait + k.elsewhere + k.rows / rate), 0) / rate;
+  return wait;
 }
 
 interface NotifyRates {
@@ -290,13 +307,7 @@ function notifyPath(users: number, r: NotifyRates): { notifyMakespan: number; la
  */
 function sharedWaitMs(model: CostModel, c: PlanConfiguration, s: Shape, bound: string): number {
   if (bound.startsWith('db:')) return 1.5 * s.ms('settle.commit', { users: s.batch, tickets: s.batch * s.t });
-  if (bound === 'spanner.writes') {
-    const p = model.parallelism;
-    const perMs = (Math.max(1, c.spannerNodes ?? 1) * (p.writesPerSecondPerNode ?? 1) * (p.maxCpuShare ?? 1)) / 1000;
-    const postSlots = Math.max(1, c.postSettleWorkers) * Math.max(1, c.maxInFlight);
-    return (s.settleSlots * writeRows('settle', { users: 1, tickets: s.t }) + postSlots + s.notifySlots) / perMs;
-  }
-  return 0;
+  return bound === 'spanner.writes' ? fifoWaitMs(model, c, s, true) : 0;
 }
 
 /** Post-settle slots: full while their writes wait behind saturated settlements (the background lane, or the FIFO write rate). */
