@@ -26,7 +26,13 @@ export const CALIBRATION_TARGETS = ['memory', 'emulators'] as const;
 export type CalibrationTarget = (typeof CALIBRATION_TARGETS)[number];
 
 export const CALIBRATION_DEFAULTS = {
-  levels: [1, 2, 3, 4, 6, 8],
+  /**
+   * Settle concurrency levels per target. The emulators' levels reach the pipeline's own default
+   * (2 workers x 256 in flight = 512 outstanding) in doublings: below about 64 the Pub/Sub round
+   * trip per message, not the database, bounds a run there, so a sweep of 1..8 would see no
+   * contention at all.
+   */
+  levels: { memory: [1, 2, 4, 8, 16, 32], emulators: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512] } as const,
   users: 1_000,
   shards: 1,
   seed: 1,

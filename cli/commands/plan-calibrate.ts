@@ -21,7 +21,8 @@ to stderr, one line per run.
   --backend B         memory or emulators (the official Pub/Sub and Spanner emulators, started or
                       reused as "raceday run --backend emulators" does; RACEDAY_STATE_DIR shares a pair)
   --levels L          settle concurrency levels N = workers x maxInFlight, comma separated, at least 6
-                      (default ${CALIBRATION_DEFAULTS.levels.join(',')}); each runs with 1 worker and maxInFlight N
+                      (default memory ${CALIBRATION_DEFAULTS.levels.memory.join(',')}; emulators ${CALIBRATION_DEFAULTS.levels.emulators.join(',')});
+                      each runs with 1 worker and maxInFlight N
   --users N           users of each run (default ${CALIBRATION_DEFAULTS.users})
   --shards S          emulators: Spanner shard databases of the level runs (default ${CALIBRATION_DEFAULTS.shards})
   --shard-levels L    emulators: also run these shard counts (at the largest level) and fit a second
@@ -79,7 +80,7 @@ export const planCalibrate: CommandModule = {
       const { flags } = parseArgs(argv[0] === 'calibrate' ? argv.slice(1) : argv, spec);
       if (flags['backend'] === undefined) throw new UsageError('--backend memory|emulators is required (what to calibrate)');
       const target = flags['backend'] as CalibrationTarget;
-      const levels = typeof flags['levels'] === 'string' ? parseLevels(flags['levels'], 'levels', 10_000) : [...CALIBRATION_DEFAULTS.levels];
+      const levels = typeof flags['levels'] === 'string' ? parseLevels(flags['levels'], 'levels', 10_000) : [...CALIBRATION_DEFAULTS.levels[target]];
       const shardLevels = typeof flags['shard-levels'] === 'string' ? parseLevels(flags['shard-levels'], 'shard-levels', 64) : undefined;
       if (target === 'memory' && (shardLevels !== undefined || flags['shards'] !== undefined)) throw new UsageError('--shards and --shard-levels apply to --backend emulators (the memory backend has no shards)');
       const json = flags['json'] === true;
