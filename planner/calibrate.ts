@@ -18,6 +18,7 @@ import { runDay } from '../sim/run-day.ts';
 import { smokeRaceDay } from '../sim/workload.ts';
 import type { RaceDay } from '../scenarios/model.ts';
 import { fitCostModel, type FittedModel } from './calibration.ts';
+import { USL_LEVELS_MIN } from './fit.ts';
 import { planErr, type PlanResult } from './plan-error.ts';
 import { createProfileRecorder, type RunProfile } from './profile.ts';
 import { knobsOf, profileBackend, profileOfDay } from './profile-run.ts';
@@ -94,6 +95,11 @@ async function profiledRun(o: CalibrateOptions, day: RaceDay, level: LevelRun): 
 /** Runs every level (and shard level), profiled, and fits the cost model. */
 export async function calibrate(o: CalibrateOptions): Promise<PlanResult<Calibrated>> {
   const start = performance.now();
+  // Refused before anything runs: a calibration that cannot fit its USL is minutes wasted.
+  const distinct = new Set(o.levels).size;
+  if (distinct < USL_LEVELS_MIN) return planErr('PLAN.TOO_FEW_LEVELS', `calibration needs at least ${USL_LEVELS_MIN} distinct concurrency levels for its USL fit, got ${distinct} (${o.levels.join(',')})`);
+  const shardCounts = new Set(o.shardLevels ?? []).size;
+  if (shardCounts > 0 && shardCounts < USL_LEVELS_MIN) return planErr('PLAN.TOO_FEW_LEVELS', `a USL over shards needs at least ${USL_LEVELS_MIN} distinct shard counts, got ${shardCounts} (${(o.shardLevels ?? []).join(',')})`);
   const seed = o.seed ?? CALIBRATION_DEFAULTS.seed;
   const day = calibrationDay(o.users, seed);
   const plan: LevelRun[] = [...new Set(o.levels)].map((n) => ({ workers: 1, maxInFlight: n, shards: o.shards }));
