@@ -18,6 +18,7 @@ import { runDay } from '../sim/run-day.ts';
 import { smokeRaceDay } from '../sim/workload.ts';
 import type { RaceDay } from '../scenarios/model.ts';
 import { fitCostModel, type FittedModel } from './calibration.ts';
+import { USL_LEVELS_MIN } from './fit.ts';
 import { planErr, type PlanResult } from './plan-error.ts';
 import { createProfileRecorder, type RunProfile } from './profile.ts';
 import { knobsOf, profileBackend, profileOfDay } from './profile-run.ts';
@@ -26,7 +27,13 @@ export const CALIBRATION_TARGETS = ['memory', 'emulators'] as const;
 export type CalibrationTarget = (typeof CALIBRATION_TARGETS)[number];
 
 export const CALIBRATION_DEFAULTS = {
-  levels: [1, 2, 3, 4, 6, 8],
+  /**
+   * Settle concurrency levels per target. The emulators' levels reach the pipeline's own default
+   * (2 workers x 256 in flight = 512 outstanding) in doublings: below about 64 the Pub/Sub round
+   * trip per message, not the database, bounds a run there, so a sweep of 1..8 would see no
+   * contention at all.
+   */
+  levels: { memory: [1, 2, 4, 8, 16, 32], emulators: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512] } as const,
   users: 1_000,
   shards: 1,
   seed: 1,
@@ -44,6 +51,12 @@ export interface CalibrateOptions {
   readonly shardLevels?: readonly number[];
   readonly shardConcurrency?: number;
   readonly seed?: number;
+  /**
+   * Rounds over every level (default 1). Each round runs the levels in order again, so a burst of
+   * load from elsewhere on the machine lands on different levels in different rounds; the fits
+   * take every run (repeats at a level are welcome to the USL).
+   */
+  readonly repeat?: number;
   /** The command line, for the model's sources. */
   readonly command: string;
   /** A line per run on stderr. */
@@ -88,10 +101,16 @@ async function profiledRun(o: CalibrateOptions, day: RaceDay, level: LevelRun): 
 /** Runs every level (and shard level), profiled, and fits the cost model. */
 export async function calibrate(o: CalibrateOptions): Promise<PlanResult<Calibrated>> {
   const start = performance.now();
+  // Refused before anything runs: a calibration that cannot fit its USL is minutes wasted.
+  const distinct = new Set(o.levels).size;
+  if (distinct < USL_LEVELS_MIN) return planErr('PLAN.TOO_FEW_LEVELS', `calibration needs at least ${USL_LEVELS_MIN} distinct concurrency levels for its USL fit, got ${distinct} (${o.levels.join(',')})`);
+  const shardCounts = new Set(o.shardLevels ?? []).size;
+  if (shardCounts > 0 && shardCounts < USL_LEVELS_MIN) return planErr('PLAN.TOO_FEW_LEVELS', `a USL over shards needs at least ${USL_LEVELS_MIN} distinct shard counts, got ${shardCounts} (${(o.shardLevels ?? []).join(',')})`);
   const seed = o.seed ?? CALIBRATION_DEFAULTS.seed;
   const day = calibrationDay(o.users, seed);
-  const plan: LevelRun[] = [...new Set(o.levels)].map((n) => ({ workers: 1, maxInFlight: n, shards: o.shards }));
-  if (o.target === 'emulators') for (const s of o.shardLevels ?? []) plan.push({ workers: 1, maxInFlight: o.shardConcurrency ?? Math.max(...o.levels), shards: s });
+  const round: LevelRun[] = [...new Set(o.levels)].map((n) => ({ workers: 1, maxInFlight: n, shards: o.shards }));
+  if (o.target === 'emulators') for (const s of o.shardLevels ?? []) round.push({ workers: 1, maxInFlight: o.shardConcurrency ?? Math.max(...o.levels), shards: s });
+  const plan: LevelRun[] = Array.from({ length: o.repeat ?? 1 }, () => round).flat();
   const runs: RunProfile[] = [];
   for (const [i, level] of plan.entries()) {
     const t = performance.now();

@@ -6,11 +6,14 @@ import { CALIBRATION_DEFAULTS, CALIBRATION_TARGETS, calibrate, type CalibrationT
 import { costModelJson } from '../../planner/calibration.ts';
 import type { CostModel } from '../../planner/contracts.ts';
 import { formatPlanError } from '../../planner/plan-error.ts';
+import { finishProfiledRecording } from '../../planner/profile-run.ts';
+import { RunRecorder } from '../../reports/record/recorder.ts';
 import { parseArgs, UsageError, withUsage } from '../args.ts';
 import type { CommandModule } from '../main.ts';
 
 const usage = `usage: raceday plan calibrate --backend memory|emulators [--levels 1,2,3,4,6,8] [--users N]
-                              [--shards S] [--shard-levels 1,2,3,4,5,6] [--out FILE.json] [--json]
+                              [--shards S] [--shard-levels 1,2,3,4,5,6] [--out FILE.json]
+                              [--repeat K] [--record DIR] [--json]
 
 Measures the pipeline for the capacity planner: settles the smoke race day once per concurrency
 level, for real (the same code as "raceday run"), with every Store and bus operation profiled,
@@ -21,13 +24,19 @@ to stderr, one line per run.
   --backend B         memory or emulators (the official Pub/Sub and Spanner emulators, started or
                       reused as "raceday run --backend emulators" does; RACEDAY_STATE_DIR shares a pair)
   --levels L          settle concurrency levels N = workers x maxInFlight, comma separated, at least 6
-                      (default ${CALIBRATION_DEFAULTS.levels.join(',')}); each runs with 1 worker and maxInFlight N
+                      (default memory ${CALIBRATION_DEFAULTS.levels.memory.join(',')}; emulators ${CALIBRATION_DEFAULTS.levels.emulators.join(',')});
+                      each runs with 1 worker and maxInFlight N
   --users N           users of each run (default ${CALIBRATION_DEFAULTS.users})
   --shards S          emulators: Spanner shard databases of the level runs (default ${CALIBRATION_DEFAULTS.shards})
   --shard-levels L    emulators: also run these shard counts (at the largest level) and fit a second
                       USL over shards (at least 6 counts)
+  --repeat K          run every level K times, round after round (default 1): on a busy machine
+                      the fits then see each level's spread rather than one draw
   --seed S            the race day's seed (default ${CALIBRATION_DEFAULTS.seed})
-  --out FILE.json     write the cost model there (raceday plan --calibrate-model reads it back)
+  --out FILE.json     write the cost model there (planner/calibration.ts loadCostModel reads it; the
+                      shipped defaults are planner/calibrations/memory.json and emulators.json)
+  --record DIR        also write the runs as a run record, DIR/metrics.json with every run's profile
+                      (and its outputs): "raceday plan --calibrate DIR/metrics.json" fits from it
   --json              one JSON object: the model, its warnings, every run's figures, wall time
 
 Exit code 0 on a fitted model, 1 when a run failed or too few levels were measured, 2 on a usage error.`;
@@ -39,7 +48,9 @@ const spec = {
   shards: { type: 'int', min: 1, max: 64 },
   'shard-levels': { type: 'string' },
   seed: { type: 'int', min: 0, max: 2 ** 31 },
+  repeat: { type: 'int', min: 1, max: 20 },
   out: { type: 'string' },
+  record: { type: 'string' },
   json: { type: 'boolean' },
 } as const;
 
@@ -79,10 +90,11 @@ export const planCalibrate: CommandModule = {
       const { flags } = parseArgs(argv[0] === 'calibrate' ? argv.slice(1) : argv, spec);
       if (flags['backend'] === undefined) throw new UsageError('--backend memory|emulators is required (what to calibrate)');
       const target = flags['backend'] as CalibrationTarget;
-      const levels = typeof flags['levels'] === 'string' ? parseLevels(flags['levels'], 'levels', 10_000) : [...CALIBRATION_DEFAULTS.levels];
+      const levels = typeof flags['levels'] === 'string' ? parseLevels(flags['levels'], 'levels', 10_000) : [...CALIBRATION_DEFAULTS.levels[target]];
       const shardLevels = typeof flags['shard-levels'] === 'string' ? parseLevels(flags['shard-levels'], 'shard-levels', 64) : undefined;
       if (target === 'memory' && (shardLevels !== undefined || flags['shards'] !== undefined)) throw new UsageError('--shards and --shard-levels apply to --backend emulators (the memory backend has no shards)');
       const json = flags['json'] === true;
+      const recorder = typeof flags['record'] === 'string' ? new RunRecorder({ command: 'plan calibrate', argv, scenario: 'smoke', backend: target, seed: typeof flags['seed'] === 'number' ? flags['seed'] : CALIBRATION_DEFAULTS.seed, configuration: { levels, ...(shardLevels === undefined ? {} : { shardLevels }) } }).start() : undefined;
       const r = await calibrate({
         target,
         levels,
@@ -90,6 +102,7 @@ export const planCalibrate: CommandModule = {
         shards: typeof flags['shards'] === 'number' ? flags['shards'] : CALIBRATION_DEFAULTS.shards,
         ...(shardLevels === undefined ? {} : { shardLevels }),
         ...(typeof flags['seed'] === 'number' ? { seed: flags['seed'] } : {}),
+        ...(typeof flags['repeat'] === 'number' ? { repeat: flags['repeat'] } : {}),
         command: `raceday plan calibrate ${argv.filter((a) => a !== 'calibrate').join(' ')}`.trim(),
         progress: (line) => void process.stderr.write(`${line}\n`),
       });
@@ -101,6 +114,10 @@ export const planCalibrate: CommandModule = {
       const { model, warnings, runs, wallMs } = r.value;
       const out = flags['out'];
       if (typeof out === 'string') writeFileSync(out, costModelJson(model));
+      if (recorder !== undefined && typeof flags['record'] === 'string') {
+        runs.forEach((p, i) => recorder.figure(`throughputUsersPerSecond.run${i + 1}.n${p.concurrency}.shards${p.knobs.shards}`, p.run.throughputUsersPerSecond));
+        await finishProfiledRecording(recorder, true, flags['record'], runs, json ? () => undefined : undefined);
+      }
       for (const w of warnings) process.stderr.write(`raceday plan calibrate: warning: ${w}\n`);
       if (json) {
         const summary = runs.map((p) => ({ concurrency: p.concurrency, knobs: p.knobs, ...p.run }));
