@@ -154,20 +154,41 @@ export class Evaluator {
 const MIN_GAIN = 0.005;
 const STEPS_MAX = 400;
 
-/** The greedy walk: from the smallest configuration, the best makespan-per-cost step each time. Returns the path. */
+/** Every way to raise one knob, or two at once, or all of them (in that order of preference). */
+function moves(c: PlanConfiguration, space: SearchSpace): PlanConfiguration[][] {
+  const singles = space.knobs.map((k) => step(c, k, 1, space)).filter((x): x is PlanConfiguration => x !== undefined);
+  const pairs: PlanConfiguration[] = [];
+  for (let i = 0; i < space.knobs.length; i++) {
+    for (let j = i + 1; j < space.knobs.length; j++) {
+      const a = step(c, space.knobs[i] as Knob, 1, space);
+      const b = a === undefined ? undefined : step(a, space.knobs[j] as Knob, 1, space);
+      if (b !== undefined) pairs.push(b);
+    }
+  }
+  let all: PlanConfiguration | undefined = c;
+  for (const k of space.knobs) all = step(all, k, 1, space) ?? all;
+  return [singles, pairs, all === c ? [] : [all]];
+}
+
+/**
+ * The greedy walk: from the smallest configuration, the step that buys the most makespan per cost
+ * unit each time. When two resources bind together (settle workers and nodes, say), no single
+ * knob helps, so two knobs at once are tried, then every knob. Returns the path.
+ */
 export async function walk(ev: Evaluator, space: SearchSpace): Promise<Evaluated[]> {
   let at = await ev.evaluate(smallestConfiguration(space));
   const path = [at];
   for (let i = 0; i < STEPS_MAX; i++) {
     let best: { e: Evaluated; score: number } | undefined;
-    for (const k of space.knobs) {
-      const next = step(at.configuration, k, 1, space);
-      if (next === undefined) continue;
-      const e = await ev.evaluate(next);
-      const gain = at.prediction.makespanMs.high - e.prediction.makespanMs.high;
-      if (gain < at.prediction.makespanMs.high * MIN_GAIN) continue;
-      const score = gain / Math.max(1e-9, e.cost - at.cost);
-      if (best === undefined || score > best.score) best = { e, score };
+    for (const tier of moves(at.configuration, space)) {
+      for (const next of tier) {
+        const e = await ev.evaluate(next);
+        const gain = at.prediction.makespanMs.high - e.prediction.makespanMs.high;
+        if (gain < at.prediction.makespanMs.high * MIN_GAIN) continue;
+        const score = gain / Math.max(1e-9, e.cost - at.cost);
+        if (best === undefined || score > best.score) best = { e, score };
+      }
+      if (best !== undefined) break;
     }
     if (best === undefined) break;
     at = best.e;
