@@ -131,13 +131,19 @@ export function applyFloors(pred: Prediction, target: PlanTarget, limits: PlanLi
 
 export class Evaluator {
   readonly seen = new Map<string, Evaluated>();
-  constructor(
-    private readonly predict: Predict,
-    private readonly model: CostModel,
-    private readonly workload: Workload,
-    private readonly target: PlanTarget,
-    private readonly limits: PlanLimits,
-  ) {}
+  private readonly predict: Predict;
+  private readonly model: CostModel;
+  private readonly workload: Workload;
+  private readonly target: PlanTarget;
+  private readonly limits: PlanLimits;
+
+  constructor(predict: Predict, model: CostModel, workload: Workload, target: PlanTarget, limits: PlanLimits) {
+    this.predict = predict;
+    this.model = model;
+    this.workload = workload;
+    this.target = target;
+    this.limits = limits;
+  }
 
   async evaluate(c: PlanConfiguration): Promise<Evaluated> {
     const key = keyOf(c);
