@@ -193,7 +193,8 @@ export async function recommendWith(q: PlanQuestion, predictors: Predictors): Pr
 
 /** The planner's own predictors: the closed-form queueing model searches, the virtual-time pipeline confirms. */
 async function defaultPredictors(): Promise<Predictors> {
-  throw new Error('PLAN.PREDICTOR_MISSING: the closed-form and virtual-time predictors are not built into this tree yet');
+  const [{ predictClosedForm }, { predictVirtual }] = await Promise.all([import('./queueing.ts'), import('./virtual.ts')]);
+  return { closedForm: predictClosedForm, virtual: predictVirtual };
 }
 
 /** The recommendation for a question, with the planner's own predictors unless others are given. */

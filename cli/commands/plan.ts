@@ -101,6 +101,7 @@ async function workloadOf(flags: Record<string, unknown>): Promise<{ users: numb
   }
   if (typeof flags['users'] !== 'number') throw new UsageError('--users U is required (or --preset NAME): the users with tickets on the race');
   if (typeof flags['tickets'] !== 'number') throw new UsageError('--tickets T is required (or --preset NAME): the tickets on the race');
+  if (flags['tickets'] < flags['users']) throw new UsageError(`--tickets must be at least --users (every user holds a ticket), got ${flags['tickets']} tickets for ${flags['users']} users`);
   return { users: flags['users'], tickets: flags['tickets'], scenario: 'custom' };
 }
 

@@ -47,11 +47,14 @@ function listTable(caption: string, items: readonly string[], cls?: string): Tab
   return { caption, columns: ['#', caption.endsWith('warnings') ? 'warning' : 'assumption'], rows: items.map((a, i) => [String(i + 1), a]), ...(cls === undefined ? {} : { rowClasses: items.map(() => cls) }), keyValue: true };
 }
 
+/** A source's address as plain text without its scheme: the page names where a figure is stated but links and loads nothing outside itself. */
+const addressText = (url: string): string => url.replace(/^[a-z]+:\/\//i, '');
+
 function parameterTable(p: CapacityPlanSection): Table {
   return {
     caption: `Capacity plan: cloud parameters used (model measured on ${p.model.target} at ${p.model.measuredAt})`,
     columns: ['parameter', 'value', 'unit', 'kind', 'source', 'as of'],
-    rows: p.parameters.map((x) => [x.name, x.value, x.unit, `${x.kind}${x.overridden ? ' (overridden by --params)' : ''}`, `${x.source} ${x.url}`, x.asOf]),
+    rows: p.parameters.map((x) => [x.name, x.value, x.unit, `${x.kind}${x.overridden ? ' (overridden by --params)' : ''}`, `${x.source} (${addressText(x.url)})`, x.asOf]),
     rowClasses: p.parameters.map((x) => (x.overridden ? 'warn' : undefined)),
   };
 }
