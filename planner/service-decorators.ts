@@ -35,9 +35,10 @@ export function timedStore(inner: MemoryStore, res: Resources, ticketsOf: Ticket
         if (r.kind === 'applied') onSettled(userId);
         return r;
       }),
-    // One post-settle message's writes (day progress and bonuses, then the marker) cost one
-    // postSettle.commit, charged on the marker; the day progress before it is free here.
-    markPostSettled: (raceId, userId) => res.transact('postSettle', userId, { users: 1, messages: 1 }, () => inner.markPostSettled(raceId, userId)),
+    // Post-settle's writes: the day progress (only for a user with hits) and the marker, each a
+    // group commit of its own on Spanner, each priced as postSettle.commit.
+    markPostSettled: (raceId, userId) => res.transact('postSettle', userId, { users: 1, writes: 1 }, () => inner.markPostSettled(raceId, userId)),
+    applyDayProgress: (entry, bonusesOf) => res.transact('day', entry.userId, { users: 1, writes: 1 }, () => inner.applyDayProgress(entry, bonusesOf)),
     appendNotifications: (bodies) => appendTimed(inner, res, bodies),
     async pageUsersWithOpenTickets(raceId, after, limit) {
       const page = await inner.pageUsersWithOpenTickets(raceId, after, limit);

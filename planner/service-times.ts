@@ -37,7 +37,7 @@ export function meanServiceMs(model: CostModel, op: OperationName, sizes: Sizes)
 export function unsizedTerms(model: CostModel): string[] {
   const known: Readonly<Record<string, readonly string[]>> = {
     'settle.commit': ['users', 'tickets'],
-    'postSettle.commit': ['users', 'messages'],
+    'postSettle.commit': ['users', 'writes'],
     'notify.append': ['notifications', 'users'],
     'fanout.page': ['users'],
     'publish.batch': ['messages'],
@@ -202,8 +202,10 @@ export class Batcher<R> {
 }
 
 /** The store transactions the pipeline makes, priced by the cost model. */
-export type TxKind = 'settle' | 'postSettle' | 'notify';
-const TX_OP: Readonly<Record<TxKind, OperationName>> = { settle: 'settle.commit', postSettle: 'postSettle.commit', notify: 'notify.append' };
+export type TxKind = 'settle' | 'postSettle' | 'day' | 'notify';
+const TX_KINDS: readonly TxKind[] = ['settle', 'postSettle', 'day', 'notify'];
+/** Post-settle's two writes (the marker; the day progress with its bonuses) are separate group commits on Spanner, both priced as postSettle.commit. */
+const TX_OP: Readonly<Record<TxKind, OperationName>> = { settle: 'settle.commit', postSettle: 'postSettle.commit', day: 'postSettle.commit', notify: 'notify.append' };
 
 /** The resources of a target, and how each kind of work uses them. */
 export interface Resources {
@@ -242,7 +244,7 @@ function memoryResources(o: ResourceOptions): Resources {
   const draw = serviceDraw(o.model, o.rng);
   const cpu = new Server('cpu', 1, o.clock);
   const batchers = new Map<TxKind, Batcher<unknown>>();
-  for (const k of ['settle', 'postSettle', 'notify'] as const) batchers.set(k, new Batcher<unknown>(cpu, TX_OP[k], 1, 'normal', draw));
+  for (const k of TX_KINDS) batchers.set(k, new Batcher<unknown>(cpu, TX_OP[k], 1, 'normal', draw));
   const gw = gatewayServer(o);
   return {
     transact: (kind, _userId, sizes, apply) => (batchers.get(kind) as Batcher<never>).add(sizes, apply),
@@ -264,11 +266,12 @@ function emulatorResources(o: ResourceOptions): Resources {
   const limits: Readonly<Record<TxKind, { max: number; lane: Lane }>> = {
     settle: { max: Math.max(1, o.configuration.settlementsPerCommit), lane: 'normal' },
     postSettle: { max: GROUP_COMMIT.postSettleItemsMax, lane: 'background' },
+    day: { max: GROUP_COMMIT.postSettleItemsMax, lane: 'background' },
     notify: { max: GROUP_COMMIT.notifyCallsMax, lane: 'normal' },
   };
   const batchers = servers.map((s) => {
     const m = new Map<TxKind, Batcher<unknown>>();
-    for (const k of ['settle', 'postSettle', 'notify'] as const) m.set(k, new Batcher<unknown>(s, TX_OP[k], limits[k].max, limits[k].lane, draw));
+    for (const k of TX_KINDS) m.set(k, new Batcher<unknown>(s, TX_OP[k], limits[k].max, limits[k].lane, draw));
     return m;
   });
   const gw = gatewayServer(o);
@@ -287,7 +290,7 @@ function emulatorResources(o: ResourceOptions): Resources {
 export function writeRows(kind: TxKind, sizes: Sizes): number {
   if (kind === 'settle') return (sizes['tickets'] ?? 0) + 2 * (sizes['users'] ?? 0); // outcomes, ledger and balance, marker
   if (kind === 'notify') return sizes['notifications'] ?? 0;
-  return sizes['users'] ?? 0;
+  return sizes['writes'] ?? sizes['users'] ?? 0;
 }
 
 /**

@@ -39,6 +39,8 @@ export interface VirtualRun {
   readonly notifyMakespanMs: number;
   /** Busy share per resource over the steady window. */
   readonly utilisation: Readonly<Record<string, number>>;
+  /** Per server, its busy ms over the whole run (breaks ties between equally saturated shards). */
+  readonly busyTotals: Readonly<Record<string, number>>;
   /** Per resource, the operation that took most of its busy time. */
   readonly mainOp: Readonly<Record<string, OperationName | undefined>>;
   /** Mean users per settlement commit. */
@@ -145,8 +147,9 @@ function steadyUtilisation(
   snapshots: readonly Snapshot[],
   servers: ReturnType<typeof createResources>['servers'],
   slots: ReturnType<typeof slotsOf>,
-): Pick<VirtualRun, 'utilisation' | 'mainOp'> {
+): Pick<VirtualRun, 'utilisation' | 'mainOp' | 'busyTotals'> {
   const utilisation: Record<string, number> = {};
+  const busyTotals: Record<string, number> = {};
   const mainOp: Record<string, OperationName | undefined> = {};
   const [a, b] = snapshots;
   const span = a !== undefined && b !== undefined ? b.atMs - a.atMs : 0;
@@ -156,12 +159,13 @@ function steadyUtilisation(
     let best: [string, number] | undefined;
     for (const e of s.busyByOp) if (best === undefined || e[1] > best[1]) best = e;
     mainOp[s.name] = best?.[0] as OperationName | undefined;
+    busyTotals[s.name] = s.busyMs();
   }
   for (const [name, { slots: n }] of Object.entries(slots)) {
     const d = a !== undefined && b !== undefined ? (b.busy.get(name) ?? 0) - (a.busy.get(name) ?? 0) : 0;
     utilisation[name] = span > 0 ? round3(Math.min(1, d / (span * n))) : 0;
   }
-  return { utilisation, mainOp };
+  return { utilisation, mainOp, busyTotals };
 }
 
 function round3(x: number): number {

@@ -19,6 +19,7 @@
 // [min, max] of the runs is widened by 2 cv / sqrt(m) of the bottleneck's main operation.
 import { createLatencyHistogram } from '../reports/latency.ts';
 import type { CostModel, Interval, OperationName, PlanConfiguration, Prediction, Predict, Workload } from './contracts.ts';
+import { extrapolationOf } from './extrapolation.ts';
 import { unsizedTerms } from './service-times.ts';
 import { runVirtual, type VirtualRun } from './virtual-run.ts';
 
@@ -33,8 +34,6 @@ export interface VirtualOptions {
 
 export const SLICE_USERS_DEFAULT = 40_000;
 export const SAMPLES_DEFAULT = 3;
-/** Beyond this many times the largest calibrated race, a prediction is flagged. */
-export const EXTRAPOLATION_WARN = 2;
 
 /** Users per ms between the 10th and the 90th percentile of ascending times (the steady part). */
 export function steadyRate(timesMs: readonly number[]): number {
@@ -78,8 +77,10 @@ export function scaleRun(run: Pick<VirtualRun, 'users' | 'commitsMs' | 'shownMs'
  * nearly saturated; else the busiest of everything, flow-control slots and the fan-out included
  * (a pipeline held back by too few slots leaves its servers idle part of the time).
  */
-export function bottleneckOf(utilisation: Readonly<Record<string, number>>, servers: readonly string[]): string {
-  const busiest = (names: readonly string[]): string | undefined => names.reduce<string | undefined>((best, k) => (best === undefined || (utilisation[k] ?? 0) > (utilisation[best] ?? 0) ? k : best), undefined);
+export function bottleneckOf(utilisation: Readonly<Record<string, number>>, servers: readonly string[], busyTotals: Readonly<Record<string, number>> = {}): string {
+  // Equally saturated servers (shards at 1.0) are told apart by their busy time over the whole run.
+  const score = (k: string): number => Math.round((utilisation[k] ?? 0) * 100) * 1e12 + (busyTotals[k] ?? 0);
+  const busiest = (names: readonly string[]): string | undefined => names.reduce<string | undefined>((best, k) => (best === undefined || score(k) > score(best) ? k : best), undefined);
   const server = busiest(servers);
   if (server !== undefined && (utilisation[server] ?? 0) >= 0.85) return server;
   return busiest(Object.keys(utilisation)) ?? 'none';
@@ -130,7 +131,9 @@ export async function predictVirtualWith(model: CostModel, configuration: PlanCo
   const utilisation: Record<string, number> = {};
   for (const name of Object.keys(first.utilisation)) utilisation[name] = round3(runs.reduce((a, r) => a + (r.utilisation[name] ?? 0), 0) / runs.length);
   const servers = Object.keys(first.mainOp);
-  const bottleneck = bottleneckOf(utilisation, servers);
+  const busyTotals: Record<string, number> = {};
+  for (const r of runs) for (const [k, v] of Object.entries(r.busyTotals)) busyTotals[k] = (busyTotals[k] ?? 0) + v;
+  const bottleneck = bottleneckOf(utilisation, servers, busyTotals);
   const widen = meanUncertainty(model, first.mainOp[bottleneck] ?? SLOT_OPS[bottleneck]);
   const makespans = scaled.map((s) => s.makespanMs);
   const warnings = warningsOf(model, workload, users, runs);
@@ -146,15 +149,13 @@ export async function predictVirtualWith(model: CostModel, configuration: PlanCo
     bottleneck,
     utilisation,
     method: 'virtual-time',
-    extrapolation: round3(workload.users / Math.max(1, model.calibratedMax.users)),
+    extrapolation: extrapolationOf(model, workload).extrapolation,
     warnings,
   };
 }
 
 function warningsOf(model: CostModel, workload: Workload, users: number, runs: readonly VirtualRun[]): string[] {
-  const out: string[] = [];
-  const x = workload.users / Math.max(1, model.calibratedMax.users);
-  if (x > EXTRAPOLATION_WARN) out.push(`PLAN.EXTRAPOLATED: ${workload.users} users is ${x.toFixed(1)}x the largest calibrated race (${model.calibratedMax.users}); beyond ${EXTRAPOLATION_WARN}x the fitted costs are untested`);
+  const out: string[] = [...extrapolationOf(model, workload).warnings];
   if (users < workload.users) {
     out.push(`PLAN.SLICED: ran ${users} of ${workload.users} users and scaled by the slice's steady rate; contention that grows with the race's size (index depth, hot splits) is not in the slice`);
   }
