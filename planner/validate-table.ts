@@ -74,6 +74,11 @@ export function extrapolationOf(users: number, calibratedMaxUsers: number): numb
   return users / calibratedMaxUsers;
 }
 
+/** More than 2x beyond the largest calibrated run: the prediction is extrapolated, and says so. */
+export function isFlagged(extrapolation: number): boolean {
+  return extrapolation > VALIDATION_TARGETS.extrapolationFlag;
+}
+
 export function figuresOf(p: Prediction, measured: MeasuredRun): PredictedFigures {
   return {
     method: p.method,

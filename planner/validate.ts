@@ -5,7 +5,7 @@
 // alone. Predictions more than 2x beyond the largest calibrated run are flagged, not hidden.
 import type { CostModel, LinearCost, OperationName, Predict } from './contracts.ts';
 import { caseDay, configurationOf, runCase, workloadOf, type MeasuredRun, type ValidationBackend, type ValidationCase } from './real-run.ts';
-import { caseName, extrapolationOf, figuresOf, totalsOf, VALIDATION_TARGETS, verdictOf, type TargetVerdict, type ValidationRow, type ValidationTotals } from './validate-table.ts';
+import { caseName, extrapolationOf, figuresOf, isFlagged, totalsOf, verdictOf, type TargetVerdict, type ValidationRow, type ValidationTotals } from './validate-table.ts';
 
 export type ValidationSize = 'full' | 'small';
 
@@ -29,7 +29,7 @@ export const VALIDATION_PLANS: Readonly<Record<ValidationBackend, Readonly<Recor
     },
     small: {
       calibration: [c(100, 1, 1), c(200, 2, 2)],
-      heldOut: [c(300, 2, 1), c(400, 1, 2), c(1_000, 2, 2)],
+      heldOut: [c(300, 2, 1), c(400, 3, 2), c(1_000, 2, 2)],
     },
   },
   memory: {
@@ -107,7 +107,7 @@ async function validateCase(o: ValidationOptions, model: CostModel, maxUsers: nu
   const closedForm = await o.predictClosedForm(model, configuration, workload);
   const measured = await (o.run ?? runCase)(o.backend, k, log);
   const extrapolation = extrapolationOf(k.users, maxUsers);
-  return { case: k, tickets: workload.tickets, measured, extrapolation, flagged: extrapolation > VALIDATION_TARGETS.extrapolationFlag, virtual: figuresOf(virtual, measured), closedForm: figuresOf(closedForm, measured) };
+  return { case: k, tickets: workload.tickets, measured, extrapolation, flagged: isFlagged(extrapolation), virtual: figuresOf(virtual, measured), closedForm: figuresOf(closedForm, measured) };
 }
 
 export async function runValidation(o: ValidationOptions): Promise<ValidationTable> {
