@@ -116,6 +116,10 @@ export async function runValidation(o: ValidationOptions): Promise<ValidationTab
   const plan = o.plan ?? VALIDATION_PLANS[o.backend][o.size];
   checkPlan(plan);
   const maxUsers = Math.max(...plan.calibration.map((k) => k.users));
+  // The first run in a process pays for JIT compilation and opening client channels: a discarded
+  // warm-up run keeps that cost out of the calibration and out of the first held-out figure.
+  const warm = await (o.run ?? runCase)(o.backend, { ...(plan.calibration[0] as ValidationCase) }, log);
+  log(`validate: warm-up run (${caseName(plan.calibration[0] as ValidationCase)}, discarded): ${Math.round(warm.makespanMs)} ms`);
   log(`validate: calibrating on ${plan.calibration.length} ${o.backend} runs (${plan.calibration.map(caseName).join(', ')})`);
   const fitted = await o.calibrate({ backend: o.backend, cases: plan.calibration, log });
   const calibrationMs = Math.round(performance.now() - start);
