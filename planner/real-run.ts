@@ -8,8 +8,8 @@ import { createRng } from '../core/rng.ts';
 import { SETTLEMENTS_PER_COMMIT_DEFAULT } from '../backends/google/spanner-batch.ts';
 import { DEFAULT_VARIANTS } from '../pipeline/settings.ts';
 import type { RaceDay } from '../scenarios/model.ts';
-import { openBackend } from '../sim/open-backend.ts';
-import { runDay } from '../sim/run-day.ts';
+import { openBackend, type OpenedBackend } from '../sim/open-backend.ts';
+import { runDay, type DayBackend } from '../sim/run-day.ts';
 import { smokeRaceDay } from '../sim/workload.ts';
 import type { PlanConfiguration, Workload } from './contracts.ts';
 
@@ -72,15 +72,18 @@ export function configurationOf(backend: ValidationBackend, c: ValidationCase): 
   };
 }
 
+/** Wraps the opened backend's ports before the run (a calibration's profilers); the run reads figures through it. */
+export type WrapBackend = (opened: OpenedBackend, day: RaceDay) => DayBackend;
+
 /** Runs one case for real and measures it. Throws when the backend cannot be opened. */
-export async function runCase(backend: ValidationBackend, c: ValidationCase, log: (line: string) => void = () => undefined): Promise<MeasuredRun> {
+export async function runCase(backend: ValidationBackend, c: ValidationCase, log: (line: string) => void = () => undefined, wrap?: WrapBackend): Promise<MeasuredRun> {
   const start = performance.now();
   const day = caseDay(c.users);
   const opened = await openBackend(backend, { ...(backend === 'emulators' ? { spannerShards: c.shards } : {}), log });
   let r;
   let transactionsCommitted = 0;
   try {
-    r = await runDay({ day, backend: opened, variants: DEFAULT_VARIANTS, workers: c.workers, maxInFlight: c.maxInFlight, timeoutMs: RUN_TIMEOUT_MS });
+    r = await runDay({ day, backend: wrap === undefined ? opened : wrap(opened, day), variants: DEFAULT_VARIANTS, workers: c.workers, maxInFlight: c.maxInFlight, timeoutMs: RUN_TIMEOUT_MS });
     transactionsCommitted = opened.stats().transactionsCommitted;
   } finally {
     await opened.close();

@@ -17,28 +17,29 @@ export interface ValidationPlan {
 const c = (users: number, workers: number, shards = 1, maxInFlight = 256): ValidationCase => ({ users, workers, shards, maxInFlight });
 
 /**
- * The configurations per backend and size. Calibration: 500 and 1,000 users at several worker
- * (and, on the emulators, shard) counts. Held out: up to 5x the largest calibration run, other
- * worker and shard counts, none of them calibrated. --small is CI's: seconds, not minutes.
+ * The configurations per backend and size. Calibration: 500 and 1,000 users at six or more settle
+ * concurrency levels (workers x messages in flight: 16 to 1,024 or 2,048, the levels a USL fit
+ * needs) and, on the emulators, at 1 to 4 shards. Held out: up to 5x the largest calibration run,
+ * other worker and shard counts, none of them calibrated. --small is CI's: seconds, not minutes.
  */
 export const VALIDATION_PLANS: Readonly<Record<ValidationBackend, Readonly<Record<ValidationSize, ValidationPlan>>>> = {
   emulators: {
     full: {
-      calibration: [c(500, 1, 1), c(1_000, 1, 1), c(500, 2, 2), c(1_000, 2, 2), c(1_000, 4, 4), c(500, 4, 1)],
+      calibration: [c(500, 1, 2, 16), c(1_000, 1, 2, 64), c(500, 2, 2, 64), c(1_000, 1, 2, 256), c(500, 2, 2, 256), c(1_000, 4, 2, 256), c(1_000, 2, 1, 256), c(1_000, 2, 3, 256), c(1_000, 2, 4, 256)],
       heldOut: [c(2_000, 2, 1), c(1_500, 3, 3), c(3_000, 1, 2), c(5_000, 4, 4), c(2_500, 4, 2), c(4_000, 2, 3), c(800, 3, 4), c(5_000, 2, 2)],
     },
     small: {
-      calibration: [c(100, 1, 1), c(200, 2, 2)],
+      calibration: [c(100, 1, 1, 64), c(200, 2, 2, 256), c(200, 1, 1, 256)],
       heldOut: [c(300, 2, 1), c(400, 3, 2), c(1_000, 2, 2)],
     },
   },
   memory: {
     full: {
-      calibration: [c(500, 1), c(1_000, 1), c(500, 2), c(1_000, 2), c(1_000, 4), c(500, 8)],
+      calibration: [c(500, 1, 1, 16), c(1_000, 1, 1, 64), c(500, 2, 1, 64), c(1_000, 1, 1, 256), c(500, 2, 1, 256), c(1_000, 4, 1, 256), c(500, 8, 1, 256)],
       heldOut: [c(2_000, 2), c(1_500, 3), c(3_000, 1), c(5_000, 4), c(2_500, 8), c(4_000, 2), c(800, 6), c(5_000, 1)],
     },
     small: {
-      calibration: [c(100, 1), c(200, 2)],
+      calibration: [c(100, 1, 1, 16), c(200, 1, 1, 64), c(100, 2, 1, 64), c(200, 1, 1, 256), c(100, 2, 1, 256), c(200, 4, 1, 256)],
       heldOut: [c(300, 2), c(400, 3), c(1_000, 2)],
     },
   },
