@@ -79,7 +79,9 @@ export type WrapBackend = (opened: OpenedBackend, day: RaceDay) => DayBackend;
 export async function runCase(backend: ValidationBackend, c: ValidationCase, log: (line: string) => void = () => undefined, wrap?: WrapBackend): Promise<MeasuredRun> {
   const start = performance.now();
   const day = caseDay(c.users);
-  const opened = await openBackend(backend, { ...(backend === 'emulators' ? { spannerShards: c.shards } : {}), log });
+  // Reusing the running emulators is said once per run: not worth a line per configuration.
+  const quiet = (line: string): void => (line.startsWith('emulators: reusing') ? undefined : log(line));
+  const opened = await openBackend(backend, { ...(backend === 'emulators' ? { spannerShards: c.shards } : {}), log: quiet });
   let r;
   let transactionsCommitted = 0;
   try {
