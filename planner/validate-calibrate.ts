@@ -6,6 +6,7 @@ import { createProfileRecorder, profileBus, profileStore, runProfileOf, type Run
 import { fitCostModel } from './calibration.ts';
 import { formatPlanError } from './plan-error.ts';
 import type { CostModel } from './contracts.ts';
+import { caseName } from './validate-table.ts';
 import { caseDay, configurationOf, runCase, type ValidationBackend, type ValidationCase } from './real-run.ts';
 import type { Calibrator } from './validate.ts';
 
@@ -25,7 +26,7 @@ export async function profiledRun(backend: ValidationBackend, c: ValidationCase,
     const store = profileStore(opened.store, recorder, { serialized: backend === 'emulators', ...(unitOf === undefined ? {} : { unitOf }) });
     return { store, bus: profileBus(opened.bus, recorder), view: opened.view, clock: opened.clock, sample: () => opened.sample() };
   });
-  if (!measured.ok) throw new Error(`calibration run ${c.users} users / ${c.workers} workers / ${c.shards} shards on ${backend} failed an invariant or timed out: its figures cannot calibrate anything`);
+  if (!measured.ok) throw new Error(`calibration run ${caseName(c)} on ${backend} failed an invariant or timed out: its figures cannot calibrate anything`);
   const knobs = { workers: c.workers, maxInFlight: c.maxInFlight, shards: c.shards, settlementsPerCommit: configurationOf(backend, c).settlementsPerCommit };
   return runProfileOf(recorder, { target: backend, knobs, users: measured.users, tickets: measured.tickets, settledUsers: measured.settledUsers, makespanMs: measured.makespanMs });
 }
@@ -36,7 +37,7 @@ export const validationCalibrator: Calibrator = async ({ backend, cases, log }) 
   for (const [i, c] of cases.entries()) {
     const p = await profiledRun(backend, c, log);
     profiles.push(p);
-    log(`validate: calibration ${i + 1}/${cases.length} ${c.users}u/${c.workers}w/${c.shards}s: makespan ${Math.round(p.run.makespanMs)} ms, ${Math.round(p.run.throughputUsersPerSecond)} users/s`);
+    log(`validate: calibration ${i + 1}/${cases.length} ${caseName(c)}: makespan ${Math.round(p.run.makespanMs)} ms, ${Math.round(p.run.throughputUsersPerSecond)} users/s`);
   }
   const fitted = fitCostModel(profiles, { target: backend, sources: [`raceday plan --validate: ${cases.length} profiled calibration runs on ${backend}`] });
   if (!fitted.ok) throw new Error(`the calibration runs did not fit a cost model: ${formatPlanError(fitted.error)}`);

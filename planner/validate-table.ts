@@ -125,8 +125,9 @@ export function verdictOf(rows: readonly ValidationRow[], totals: ValidationTota
   return { met: missed.length === 0, missed };
 }
 
+/** users/workers/shards, and messages in flight per worker where not the default 256: 1000u/2w/4s, 500u/1w/2s/16f. */
 export function caseName(c: ValidationCase): string {
-  return `${c.users}u/${c.workers}w/${c.shards}s`;
+  return `${c.users}u/${c.workers}w/${c.shards}s${c.maxInFlight === 256 ? '' : `/${c.maxInFlight}f`}`;
 }
 
 function signed(x: number): string {
