@@ -1,0 +1,146 @@
+// The planner's own proof (`raceday plan --validate`): calibrate a cost model on small real runs,
+// predict configurations it never saw (more users, other worker and shard counts) with the
+// virtual-time model and the closed-form cross-check, then run each of them for real and report
+// the error of every prediction. Each prediction is made before its run starts, from the model
+// alone. Predictions more than 2x beyond the largest calibrated run are flagged, not hidden.
+import type { CostModel, LinearCost, OperationName, Predict } from './contracts.ts';
+import { caseDay, configurationOf, runCase, workloadOf, type MeasuredRun, type ValidationBackend, type ValidationCase } from './real-run.ts';
+import { caseName, extrapolationOf, figuresOf, isFlagged, totalsOf, verdictOf, type TargetVerdict, type ValidationRow, type ValidationTotals } from './validate-table.ts';
+
+export type ValidationSize = 'full' | 'small';
+
+export interface ValidationPlan {
+  readonly calibration: readonly ValidationCase[];
+  readonly heldOut: readonly ValidationCase[];
+}
+
+const c = (users: number, workers: number, shards = 1, maxInFlight = 256): ValidationCase => ({ users, workers, shards, maxInFlight });
+
+/**
+ * The configurations per backend and size. Calibration: 500 and 1,000 users at six or more settle
+ * concurrency levels (workers x messages in flight: 16 to 1,024 or 2,048, the levels a USL fit
+ * needs) and, on the emulators, at 1 to 4 shards. Held out: up to 5x the largest calibration run,
+ * other worker and shard counts, none of them calibrated. --small is CI's: seconds, not minutes.
+ */
+export const VALIDATION_PLANS: Readonly<Record<ValidationBackend, Readonly<Record<ValidationSize, ValidationPlan>>>> = {
+  emulators: {
+    full: {
+      calibration: [c(500, 1, 2, 16), c(1_000, 1, 2, 64), c(500, 2, 2, 64), c(1_000, 1, 2, 256), c(500, 2, 2, 256), c(1_000, 4, 2, 256), c(1_000, 2, 1, 256), c(1_000, 2, 3, 256), c(1_000, 2, 4, 256)],
+      heldOut: [c(2_000, 2, 1), c(1_500, 3, 3), c(3_000, 1, 2), c(5_000, 4, 4), c(2_500, 4, 2), c(4_000, 2, 3), c(800, 3, 4), c(5_000, 2, 2)],
+    },
+    small: {
+      calibration: [c(100, 1, 1, 64), c(200, 2, 2, 256), c(200, 1, 1, 256)],
+      heldOut: [c(300, 2, 1), c(400, 3, 2), c(1_000, 2, 2)],
+    },
+  },
+  memory: {
+    full: {
+      calibration: [c(500, 1, 1, 16), c(1_000, 1, 1, 64), c(500, 2, 1, 64), c(1_000, 1, 1, 256), c(500, 2, 1, 256), c(1_000, 4, 1, 256), c(500, 8, 1, 256)],
+      heldOut: [c(2_000, 2), c(1_500, 3), c(3_000, 1), c(5_000, 4), c(2_500, 8), c(4_000, 2), c(800, 6), c(5_000, 1)],
+    },
+    small: {
+      calibration: [c(100, 1, 1, 16), c(200, 1, 1, 64), c(100, 2, 1, 64), c(200, 1, 1, 256), c(100, 2, 1, 256), c(200, 4, 1, 256)],
+      heldOut: [c(300, 2), c(400, 3), c(1_000, 2)],
+    },
+  },
+};
+
+const sameCase = (a: ValidationCase, b: ValidationCase): boolean => a.users === b.users && a.workers === b.workers && a.shards === b.shards && a.maxInFlight === b.maxInFlight;
+
+/** A plan whose held-out set overlaps its calibration set would prove nothing. */
+export function checkPlan(plan: ValidationPlan): void {
+  if (plan.calibration.length === 0 || plan.heldOut.length === 0) throw new Error('invariant violated: a validation plan has calibration and held-out configurations');
+  const seen = plan.heldOut.find((h) => plan.calibration.some((k) => sameCase(h, k)));
+  if (seen !== undefined) throw new Error(`invariant violated: held-out configuration ${caseName(seen)} is also in the calibration set`);
+}
+
+/** A calibration: the cost model fitted from real runs of the calibration cases. */
+export type Calibrator = (o: { readonly backend: ValidationBackend; readonly cases: readonly ValidationCase[]; readonly log: (line: string) => void }) => Promise<CostModel>;
+
+/** Multiplies operations' fitted costs: the negative control (a model known to be wrong must be reported wrong). */
+export function skewModel(model: CostModel, factors: Readonly<Partial<Record<OperationName, number>>>): CostModel {
+  const operations: Partial<Record<OperationName, LinearCost>> = { ...model.operations };
+  for (const [name, factor] of Object.entries(factors) as [OperationName, number][]) {
+    const op = operations[name];
+    if (op === undefined) throw new Error(`the cost model has no operation ${name} to skew (it has: ${Object.keys(operations).join(', ')})`);
+    operations[name] = { ...op, baseUs: op.baseUs * factor, perUs: Object.fromEntries(Object.entries(op.perUs).map(([k, v]) => [k, v * factor])) };
+  }
+  return { ...model, operations, sources: [...model.sources, `skewed for a negative control: ${JSON.stringify(factors)}`] };
+}
+
+export interface ValidationOptions {
+  readonly backend: ValidationBackend;
+  readonly size: ValidationSize;
+  readonly calibrate: Calibrator;
+  readonly predictVirtual: Predict;
+  readonly predictClosedForm: Predict;
+  /** Cost factors applied to the fitted model before predicting (negative control). */
+  readonly skew?: Readonly<Partial<Record<OperationName, number>>>;
+  /** Runs a case for real (default: runCase on the backend). */
+  readonly run?: (backend: ValidationBackend, c: ValidationCase, log: (line: string) => void) => Promise<MeasuredRun>;
+  readonly plan?: ValidationPlan;
+  readonly log?: (line: string) => void;
+}
+
+export interface ValidationTable {
+  readonly schemaVersion: 1;
+  readonly backend: ValidationBackend;
+  readonly size: ValidationSize;
+  readonly calibration: {
+    readonly cases: readonly ValidationCase[];
+    readonly maxUsers: number;
+    readonly model: Pick<CostModel, 'target' | 'measuredAt' | 'sources' | 'calibratedMax'>;
+    readonly skew: Readonly<Partial<Record<OperationName, number>>>;
+    readonly wallMs: number;
+  };
+  readonly rows: readonly ValidationRow[];
+  readonly totals: ValidationTotals;
+  readonly verdict: TargetVerdict;
+  readonly wallMs: number;
+}
+
+async function validateCase(o: ValidationOptions, model: CostModel, maxUsers: number, k: ValidationCase, log: (line: string) => void): Promise<ValidationRow> {
+  const day = caseDay(k.users);
+  const workload = workloadOf(day);
+  const configuration = configurationOf(o.backend, k);
+  // Both predictions exist before the run starts: nothing measured can leak into them.
+  const virtual = await o.predictVirtual(model, configuration, workload);
+  const closedForm = await o.predictClosedForm(model, configuration, workload);
+  const measured = await (o.run ?? runCase)(o.backend, k, log);
+  const extrapolation = extrapolationOf(k.users, maxUsers);
+  return { case: k, tickets: workload.tickets, measured, extrapolation, flagged: isFlagged(extrapolation), virtual: figuresOf(virtual, measured), closedForm: figuresOf(closedForm, measured) };
+}
+
+export async function runValidation(o: ValidationOptions): Promise<ValidationTable> {
+  const start = performance.now();
+  const log = o.log ?? (() => undefined);
+  const plan = o.plan ?? VALIDATION_PLANS[o.backend][o.size];
+  checkPlan(plan);
+  const maxUsers = Math.max(...plan.calibration.map((k) => k.users));
+  // The first run in a process pays for JIT compilation and opening client channels: a discarded
+  // warm-up run keeps that cost out of the calibration and out of the first held-out figure.
+  const warm = await (o.run ?? runCase)(o.backend, { ...(plan.calibration[0] as ValidationCase) }, log);
+  log(`validate: warm-up run (${caseName(plan.calibration[0] as ValidationCase)}, discarded): ${Math.round(warm.makespanMs)} ms`);
+  log(`validate: calibrating on ${plan.calibration.length} ${o.backend} runs (${plan.calibration.map(caseName).join(', ')})`);
+  const fitted = await o.calibrate({ backend: o.backend, cases: plan.calibration, log });
+  const calibrationMs = Math.round(performance.now() - start);
+  const skew = o.skew ?? {};
+  const model = Object.keys(skew).length === 0 ? fitted : skewModel(fitted, skew);
+  const rows: ValidationRow[] = [];
+  for (const [i, k] of plan.heldOut.entries()) {
+    const row = await validateCase(o, model, maxUsers, k, log);
+    rows.push(row);
+    log(`validate: held-out ${i + 1}/${plan.heldOut.length} ${caseName(k)}: measured ${Math.round(row.measured.makespanMs)} ms, virtual ${Math.round(row.virtual.makespanMs.p50)} ms (${row.virtual.makespanErrorPct.toFixed(1)}%), closed-form ${Math.round(row.closedForm.makespanMs.p50)} ms (${row.closedForm.makespanErrorPct.toFixed(1)}%)${row.flagged ? ' [>2x calibrated]' : ''}`);
+  }
+  const totals = totalsOf(rows);
+  return {
+    schemaVersion: 1,
+    backend: o.backend,
+    size: o.size,
+    calibration: { cases: plan.calibration, maxUsers, model: { target: model.target, measuredAt: model.measuredAt, sources: model.sources, calibratedMax: model.calibratedMax }, skew, wallMs: calibrationMs },
+    rows,
+    totals,
+    verdict: verdictOf(rows, totals, o.size === 'full'),
+    wallMs: Math.round(performance.now() - start),
+  };
+}
