@@ -52,9 +52,13 @@ describe('raceday plan: misuse', () => {
   it('routes plan calibrate and plan --validate to their own commands', async () => {
     const cal = await capture(() => plan.run(['calibrate']));
     expect(cal.code).toBe(2);
-    expect(cal.err).toMatch(/--backend memory\|emulators is required|raceday plan calibrate is not available in this build/);
-    const help = await plan.helpFor?.(['calibrate', '--help']);
-    expect(help).toMatch(/raceday plan calibrate/);
+    expect(cal.err).toMatch(/--backend memory\|emulators is required \(what to calibrate\)/);
+    const val = await capture(() => plan.run(['--validate', '--backend', 'mars']));
+    expect(val.code).toBe(2);
+    expect(val.err).toMatch(/option --backend must be one of .*got "mars"/);
+    expect(await plan.helpFor?.(['calibrate', '--help'])).toMatch(/^usage: raceday plan calibrate --backend/);
+    expect(await plan.helpFor?.(['--validate', '--help'])).toMatch(/^usage: raceday plan --validate/);
+    expect(await plan.helpFor?.(['--help'])).toMatch(/^usage: raceday plan --users U --tickets T --slo-seconds S/);
   });
 });
 
