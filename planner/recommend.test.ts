@@ -98,3 +98,23 @@ describe('recommend', () => {
     expect(a.headroom.marginMs).toBeLessThan(0);
   });
 });
+
+describe('recommend on the planner closed-form model and the shipped calibration', () => {
+  it('a tighter SLO never gives a cheaper configuration, on the emulators and on google', async () => {
+    const { predictClosedForm } = await import('./queueing.ts');
+    const { defaultCostModel } = await import('./calibration.ts');
+    const params = defaultCloudParameters();
+    for (const target of ['emulators', 'google'] as const) {
+      const users = target === 'google' ? 500_000 : 20_000;
+      const model = target === 'google' ? googleCostModel(params, defaultCostModel('emulators'), 10) : defaultCostModel('emulators');
+      const costs: number[] = [];
+      for (const slo of [3_600, 900, 300, 120, 60]) {
+        const a = await recommendWith({ users, tickets: users * 10, sloSeconds: slo, target, model, params }, { closedForm: predictClosedForm, virtual: predictClosedForm });
+        if (a.feasible) costs.push(a.cost);
+      }
+      expect(costs.length, target).toBeGreaterThanOrEqual(3);
+      for (let i = 1; i < costs.length; i++) expect(costs[i], `${target}: ${costs.join(', ')}`).toBeGreaterThanOrEqual(costs[i - 1] as number);
+      expect(costs[costs.length - 1], target).toBeGreaterThan(costs[0] as number);
+    }
+  });
+});
