@@ -16,6 +16,8 @@ export interface PlanQuestion {
   readonly target: PlanTarget;
   readonly model: CostModel;
   readonly params: CloudParameters;
+  /** One line per step of long work (the search, each virtual-time run and its progress). */
+  readonly progress?: (line: string) => void;
 }
 
 export interface Predictors {
@@ -136,8 +138,9 @@ async function curveOf(q: PlanQuestion, predictors: Predictors, ev: Evaluator, s
   const above = step(chosen.configuration, knob, 1, space);
   const virtualAt = new Map<number, Prediction>();
   const warnings: string[] = [];
-  for (const c of [chosen.configuration, below, above]) {
-    if (c === undefined) continue;
+  const runs = [chosen.configuration, below, above].filter((c): c is PlanConfiguration => c !== undefined);
+  for (const [i, c] of runs.entries()) {
+    q.progress?.(`confirming with the virtual-time pipeline ${i + 1}/${runs.length}: ${knob} = ${String(c[knob])}`);
     try {
       virtualAt.set((c[knob] ?? 1) as number, applyFloors(await predictors.virtual(q.model, c, workload), q.target, limits));
     } catch (e) {
@@ -161,7 +164,9 @@ export async function recommendWith(q: PlanQuestion, predictors: Predictors): Pr
   const limits = planLimits(q.target, workload, q.sloSeconds, q.params);
   const space = searchSpace(q.target, workload, limits, q.params);
   const ev = new Evaluator(predictors.closedForm, q.model, workload, q.target, limits);
+  const started = performance.now();
   const all = await candidates(ev, space, await walk(ev, space));
+  q.progress?.(`searched ${ev.seen.size} configurations with the closed form in ${Math.round(performance.now() - started)} ms`);
   const hard = hardInfeasibilities(limits, workload, q.sloSeconds, q.params);
   const meeting = hard.length === 0 ? cheapestMeeting(all, sloMs) : undefined;
   const chosen = meeting ?? fastest(all);
@@ -192,12 +197,25 @@ export async function recommendWith(q: PlanQuestion, predictors: Predictors): Pr
 }
 
 /** The planner's own predictors: the closed-form queueing model searches, the virtual-time pipeline confirms. */
-async function defaultPredictors(): Promise<Predictors> {
+async function defaultPredictors(progress?: (line: string) => void): Promise<Predictors> {
   const [{ predictClosedForm }, { predictVirtual }] = await Promise.all([import('./queueing.ts'), import('./virtual.ts')]);
-  return { closedForm: predictClosedForm, virtual: predictVirtual };
+  if (progress === undefined) return { closedForm: predictClosedForm, virtual: predictVirtual };
+  return {
+    closedForm: predictClosedForm,
+    virtual: (model, configuration, workload) => {
+      let shown = -1;
+      // A virtual run of a large race takes seconds: a line every 25% of its users.
+      const onProgress = (done: number, total: number): void => {
+        const quarter = Math.floor((4 * done) / Math.max(1, total));
+        if (quarter > shown && quarter < 4) progress(`  virtual-time run ${Math.round((100 * done) / Math.max(1, total))}% (${done.toLocaleString('en-US')} of ${total.toLocaleString('en-US')} users)`);
+        shown = Math.max(shown, quarter);
+      };
+      return predictVirtual(model, configuration, workload, { onProgress });
+    },
+  };
 }
 
 /** The recommendation for a question, with the planner's own predictors unless others are given. */
 export async function recommend(question: PlanQuestion, predictors?: Predictors): Promise<PlanAnswer> {
-  return recommendWith(question, predictors ?? (await defaultPredictors()));
+  return recommendWith(question, predictors ?? (await defaultPredictors(question.progress)));
 }
