@@ -29,7 +29,7 @@ export interface PlanLimits {
 }
 
 export interface Infeasibility {
-  readonly code: 'PLAN.PUBLISH_QUOTA' | 'PLAN.MUTATION_LIMIT' | 'PLAN.USL_PEAK' | 'PLAN.SEARCH_BOUND';
+  readonly code: 'PLAN.PUBLISH_QUOTA' | 'PLAN.MUTATION_LIMIT' | 'PLAN.USL_PEAK' | 'PLAN.SEARCH_BOUND' | 'PLAN.NOT_CONFIRMED';
   readonly reason: string;
 }
 

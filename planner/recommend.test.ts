@@ -91,10 +91,23 @@ describe('recommend', () => {
     expect(a.configuration.settleWorkers).toBeLessThanOrEqual(16);
   });
 
-  it('warns when the virtual-time pipeline misses the SLO the closed form met', async () => {
-    const a = await recommendWith({ users: 200_000, tickets: 2_000_000, sloSeconds: 60, target: 'emulators', model: toyModel(), params: defaultCloudParameters() }, predictors({}, { slowdown: 3 }));
+  it('corrects the closed form when the virtual-time pipeline misses the SLO, and says so', async () => {
+    const q = { users: 200_000, tickets: 2_000_000, sloSeconds: 60, target: 'emulators' as const, model: toyModel(), params: defaultCloudParameters() };
+    const agreed = await recommendWith(q, predictors());
+    const a = await recommendWith(q, predictors({}, { slowdown: 3 }));
     expect(a.prediction.method).toBe('virtual-time');
-    expect(a.warnings.join(' ')).toMatch(/virtual-time pipeline predicts .* above the SLO/);
+    expect(a.feasible).toBe(true);
+    expect(a.prediction.makespanMs.high).toBeLessThanOrEqual(60_000);
+    expect(a.headroom.marginMs).toBeGreaterThanOrEqual(0);
+    expect(a.cost).toBeGreaterThan(agreed.cost);
+    expect(a.warnings.join(' ')).toMatch(/virtual-time pipeline missed the SLO for cost .* corrected by x3/);
+  });
+
+  it('is infeasible with PLAN.NOT_CONFIRMED when the virtual-time pipeline never confirms the closed form', async () => {
+    const a = await recommendWith({ users: 200_000, tickets: 2_000_000, sloSeconds: 60, target: 'emulators', model: toyModel(), params: defaultCloudParameters() }, predictors({}, { slowdown: 1_000 }));
+    expect(a.feasible).toBe(false);
+    expect(a.infeasible[0]?.code).toBe('PLAN.NOT_CONFIRMED');
+    expect(a.infeasible[0]?.reason).toMatch(/the virtual-time pipeline, which runs the real pipeline, predicts more than the SLO's 60 s/);
     expect(a.headroom.marginMs).toBeLessThan(0);
   });
 });

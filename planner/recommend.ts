@@ -129,32 +129,96 @@ function softInfeasibility(q: PlanQuestion, best: Evaluated, sloMs: number): Inf
   return { code: 'PLAN.SEARCH_BOUND', reason: `${got}, with every knob up to its searched bound` };
 }
 
-async function curveOf(q: PlanQuestion, predictors: Predictors, ev: Evaluator, space: SearchSpace, chosen: Evaluated, knob: Knob, limits: PlanLimits, workload: Workload): Promise<{ curve: CurvePoint[]; confirmed: Prediction; warnings: string[] }> {
+/** Virtual-time runs of configurations, each run once (floors applied); a run that cannot be made is a warning, not a failure. */
+class Confirmer {
+  readonly warnings: string[] = [];
+  private readonly done = new Map<string, Prediction | null>();
+  private readonly q: PlanQuestion;
+  private readonly predictors: Predictors;
+  private readonly limits: PlanLimits;
+
+  constructor(q: PlanQuestion, predictors: Predictors, limits: PlanLimits) {
+    this.q = q;
+    this.predictors = predictors;
+    this.limits = limits;
+  }
+
+  async run(c: PlanConfiguration, why: string): Promise<Prediction | undefined> {
+    const key = JSON.stringify(c);
+    if (this.done.has(key)) return this.done.get(key) ?? undefined;
+    this.q.progress?.(`virtual-time pipeline run ${this.done.size + 1} (${why})`);
+    let p: Prediction | null = null;
+    try {
+      p = applyFloors(await this.predictors.virtual(this.q.model, c, { users: this.q.users, tickets: this.q.tickets }), this.q.target, this.limits);
+    } catch (e) {
+      this.warnings.push(`the virtual-time pipeline could not run ${why}: ${(e as Error).message}; the closed form stands alone there`);
+    }
+    this.done.set(key, p);
+    return p ?? undefined;
+  }
+}
+
+/** Closed-form choices the virtual-time pipeline is asked to confirm before the plan gives up on them. */
+const CONFIRM_ROUNDS = 4;
+
+interface Confirmed {
+  readonly chosen: Evaluated;
+  readonly prediction: Prediction;
+  readonly infeasible?: Infeasibility;
+  readonly warnings: readonly string[];
+}
+
+/**
+ * The cheapest closed-form candidate, confirmed by the virtual-time pipeline. When the pipeline
+ * predicts more than the SLO, the closed form is corrected by the ratio seen (virtual high bound
+ * over closed-form high bound) and the cheapest candidate meeting the corrected SLO is tried
+ * next, a few times; a plan the pipeline never confirms is infeasible, with the figures.
+ */
+async function confirmChoice(q: PlanQuestion, all: readonly Evaluated[], first: Evaluated, confirm: Confirmer): Promise<Confirmed> {
+  const sloMs = q.sloSeconds * 1000;
+  const why = (e: Evaluated): string => `the closed form's choice at cost ${fmt(e.cost, 2)}`;
+  let chosen = first;
+  let ratio = 1;
+  const tried: string[] = [];
+  for (let round = 0; round < CONFIRM_ROUNDS; round++) {
+    const v = await confirm.run(chosen.configuration, why(chosen));
+    if (v === undefined) return { chosen, prediction: chosen.prediction, warnings: [] };
+    if (v.makespanMs.high <= sloMs) {
+      const note = tried.length === 0 ? [] : [`the virtual-time pipeline missed the SLO for ${tried.join('; ')}; the closed form was corrected by x${fmt(ratio, 2)} and this configuration is the cheapest it confirms`];
+      return { chosen, prediction: v, warnings: note };
+    }
+    tried.push(`cost ${fmt(chosen.cost, 2)} (${fmt(v.makespanMs.high / 1000)} s against the closed form's ${fmt(chosen.prediction.makespanMs.high / 1000)} s)`);
+    ratio = Math.max(ratio * 1.05, v.makespanMs.high / Math.max(1e-9, chosen.prediction.makespanMs.high));
+    const next = cheapestMeeting(all, sloMs / ratio);
+    if (next === undefined || next === chosen) {
+      const reason = `the closed form finds configurations meeting the SLO, but the virtual-time pipeline, which runs the real pipeline, predicts more than the SLO's ${fmt(q.sloSeconds)} s for ${tried.join('; ')}; corrected by x${fmt(ratio, 2)} no searched configuration meets it`;
+      return { chosen, prediction: v, infeasible: { code: 'PLAN.NOT_CONFIRMED', reason }, warnings: [] };
+    }
+    chosen = next;
+  }
+  const last = (await confirm.run(chosen.configuration, why(chosen))) ?? chosen.prediction;
+  if (last.makespanMs.high <= sloMs) return { chosen, prediction: last, warnings: [`the virtual-time pipeline missed the SLO for ${tried.join('; ')}; this configuration is the cheapest it confirmed`] };
+  return { chosen, prediction: last, infeasible: { code: 'PLAN.NOT_CONFIRMED', reason: `the virtual-time pipeline predicts more than the SLO's ${fmt(q.sloSeconds)} s for every configuration the closed form offered (${tried.join('; ')})` }, warnings: [] };
+}
+
+async function curveOf(q: PlanQuestion, ev: Evaluator, space: SearchSpace, chosen: Evaluated, knob: Knob, confirm: Confirmer): Promise<CurvePoint[]> {
   const ladder = space.ladder(knob);
   const chosenValue = (chosen.configuration[knob] ?? 1) as number;
   const upTo = Math.max(2 * chosenValue, ladder[Math.min(ladder.length - 1, 4)] as number);
-  const values = ladder.filter((v) => v <= upTo);
-  const below = step(chosen.configuration, knob, -1, space);
-  const above = step(chosen.configuration, knob, 1, space);
   const virtualAt = new Map<number, Prediction>();
-  const warnings: string[] = [];
-  const runs = [chosen.configuration, below, above].filter((c): c is PlanConfiguration => c !== undefined);
-  for (const [i, c] of runs.entries()) {
-    q.progress?.(`confirming with the virtual-time pipeline ${i + 1}/${runs.length}: ${knob} = ${String(c[knob])}`);
-    try {
-      virtualAt.set((c[knob] ?? 1) as number, applyFloors(await predictors.virtual(q.model, c, workload), q.target, limits));
-    } catch (e) {
-      warnings.push(`the virtual-time pipeline could not run ${knob} = ${String(c[knob])}: ${(e as Error).message}; the closed form stands alone there`);
-    }
+  for (const c of [chosen.configuration, step(chosen.configuration, knob, -1, space), step(chosen.configuration, knob, 1, space)]) {
+    if (c === undefined) continue;
+    const v = await confirm.run(c, `${knob} = ${String(c[knob])}, for the curve`);
+    if (v !== undefined) virtualAt.set((c[knob] ?? 1) as number, v);
   }
   const sloMs = q.sloSeconds * 1000;
   const curve: CurvePoint[] = [];
-  for (const v of values) {
+  for (const v of ladder.filter((x) => x <= upTo)) {
     const e = await ev.evaluate({ ...chosen.configuration, [knob]: v });
     const virtual = virtualAt.get(v);
     curve.push({ knob: v, makespanMs: e.prediction.makespanMs.p50, makespanHighMs: e.prediction.makespanMs.high, virtualMakespanMs: virtual?.makespanMs.p50 ?? null, cost: e.cost, meetsSlo: (virtual ?? e.prediction).makespanMs.high <= sloMs });
   }
-  return { curve, confirmed: virtualAt.get(chosenValue) ?? chosen.prediction, warnings };
+  return curve;
 }
 
 /** The recommendation with explicit predictors (tests give fixtures; `recommend` gives the planner's own). */
@@ -169,29 +233,28 @@ export async function recommendWith(q: PlanQuestion, predictors: Predictors): Pr
   q.progress?.(`searched ${ev.seen.size} configurations with the closed form in ${Math.round(performance.now() - started)} ms`);
   const hard = hardInfeasibilities(limits, workload, q.sloSeconds, q.params);
   const meeting = hard.length === 0 ? cheapestMeeting(all, sloMs) : undefined;
-  const chosen = meeting ?? fastest(all);
-  const infeasible = meeting !== undefined ? [] : hard.length > 0 ? hard : [softInfeasibility(q, chosen, sloMs)];
+  const confirm = new Confirmer(q, predictors, limits);
+  const best = fastest(all);
+  const c: Confirmed =
+    meeting !== undefined ? await confirmChoice(q, all, meeting, confirm) : { chosen: best, prediction: (await confirm.run(best.configuration, 'the fastest configuration found')) ?? best.prediction, warnings: [] };
+  const infeasible = meeting !== undefined ? (c.infeasible === undefined ? [] : [c.infeasible]) : hard.length > 0 ? hard : [softInfeasibility(q, c.chosen, sloMs)];
   const knob: Knob = q.target === 'google' ? 'spannerNodes' : 'spannerShards';
-  const { curve, confirmed, warnings } = await curveOf(q, predictors, ev, space, chosen, knob, limits, workload);
-  // The confirmation may disagree with the search: say so rather than hide it.
-  if (meeting !== undefined && confirmed.makespanMs.high > sloMs) {
-    warnings.push(`the virtual-time pipeline predicts ${fmt(confirmed.makespanMs.high / 1000)} s (high bound) for the chosen configuration, above the SLO the closed form met (${fmt(chosen.prediction.makespanMs.high / 1000)} s); take the next step of ${knob} in the curve`);
-  }
+  const curve = await curveOf(q, ev, space, c.chosen, knob, confirm);
   return {
     question: { users: q.users, tickets: q.tickets, sloSeconds: q.sloSeconds, target: q.target },
     feasible: infeasible.length === 0,
     infeasible,
-    configuration: chosen.configuration,
-    cost: chosen.cost,
-    prediction: confirmed,
-    closedForm: chosen.prediction,
-    headroom: headroomOf(confirmed, sloMs),
+    configuration: c.chosen.configuration,
+    cost: c.chosen.cost,
+    prediction: c.prediction,
+    closedForm: c.chosen.prediction,
+    headroom: headroomOf(c.prediction, sloMs),
     mainKnob: { name: knob, label: knob === 'spannerNodes' ? 'Spanner nodes' : 'Spanner shards (emulator databases)' },
     curve,
     limits,
     assumptions: assumptionsOf(q, limits),
     parameters: parametersUsed(q.params),
-    warnings: [...new Set([...confirmed.warnings, ...chosen.prediction.warnings, ...warnings])],
+    warnings: [...new Set([...c.prediction.warnings, ...c.chosen.prediction.warnings, ...c.warnings, ...confirm.warnings])],
     searched: ev.seen.size,
   };
 }

@@ -66,7 +66,7 @@ describe('raceday plan: answers', () => {
   it('--json prints the plan: question, recommendation, prediction with intervals, headroom, curve, parameters with sources', async () => {
     const r = await capture(() => plan.run([...SMALL, '--json']));
     // Progress on stderr, one line per step; stdout is the one JSON object.
-    expect(r.err).toMatch(/^raceday plan: searched \d+ configurations with the closed form in \d+ ms\nraceday plan: confirming with the virtual-time pipeline 1\/\d: spannerShards = \d+\n/);
+    expect(r.err).toMatch(/^raceday plan: searched \d+ configurations with the closed form in \d+ ms\nraceday plan: virtual-time pipeline run 1 \(the closed form's choice at cost [\d.]+\)\n/);
     expect(r.out.trim().split('\n')).toHaveLength(1);
     expect(r.code).toBe(0);
     const j = JSON.parse(r.out) as Record<string, unknown>;
