@@ -5,7 +5,7 @@
 // configuration whatever its workers do. Each limit is a sentence with its numbers, so a plan can
 // say plainly why a target is infeasible.
 import { mutationsPerUser, publishQuotaBytesPerSecond, rowWritesPerUser, spannerCpuCeiling, type CloudParameters } from './cloud-parameters.ts';
-import type { PlanConfiguration, PlanTarget, Workload } from './contracts.ts';
+import type { CostModel, OperationName, PlanConfiguration, PlanTarget, Workload } from './contracts.ts';
 
 export interface PlanLimits {
   /** Messages the race publishes (users x messages per user). */
@@ -26,6 +26,28 @@ export interface PlanLimits {
   readonly readsPerNodePerSecond: number;
   /** Nodes the writes need to finish within the SLO (Google; 0 on the emulators). */
   readonly nodesForSlo: number;
+  /** CPU one worker process spends per user in each stage, µs (from the memory backend's measured costs), when known. */
+  readonly workerCpuUsPerUser?: { readonly settle: number; readonly postSettle: number; readonly notify: number };
+}
+
+const costUs = (model: CostModel, op: OperationName, sizes: Readonly<Record<string, number>>): number => {
+  const c = model.operations[op];
+  if (c === undefined) return 0;
+  return c.baseUs + Object.entries(c.perUs).reduce((sum, [k, per]) => sum + per * (sizes[k] ?? 0), 0);
+};
+
+/**
+ * The CPU a worker process spends per user in each stage, from a cost model measured on the
+ * memory backend (where a service time is CPU and nothing else): the settlement and its publish,
+ * the post-settle writes, the notification append. A lower bound: a real client adds gRPC work.
+ */
+export function workerCpuOf(memory: CostModel, ticketsPerUser: number): NonNullable<PlanLimits['workerCpuUsPerUser']> {
+  const deliver = costUs(memory, 'deliver.message', { messages: 1 });
+  return {
+    settle: costUs(memory, 'settle.commit', { users: 1, tickets: ticketsPerUser }) + costUs(memory, 'publish.batch', { messages: 1 }) + deliver,
+    postSettle: costUs(memory, 'postSettle.commit', { users: 1, writes: 2 }) + deliver,
+    notify: costUs(memory, 'notify.append', { notifications: 1 }) + costUs(memory, 'publish.batch', { messages: 1 }) + deliver,
+  };
 }
 
 export interface Infeasibility {
@@ -35,7 +57,7 @@ export interface Infeasibility {
 
 const fmt = (n: number, digits = 1): string => n.toLocaleString('en-US', { maximumFractionDigits: digits });
 
-export function planLimits(target: PlanTarget, workload: Workload, sloSeconds: number, p: CloudParameters): PlanLimits {
+export function planLimits(target: PlanTarget, workload: Workload, sloSeconds: number, p: CloudParameters, workerCpu?: CostModel): PlanLimits {
   const perUser = workload.users === 0 ? 0 : workload.tickets / workload.users;
   const publishedMessages = workload.users * p.publishedMessagesPerUser.value;
   const publishBytes = publishedMessages * Math.max(p.pubsubMinBilledBytes.value, p.notificationBytes.value);
@@ -60,6 +82,7 @@ export function planLimits(target: PlanTarget, workload: Workload, sloSeconds: n
     writesPerNodePerSecond,
     readsPerNodePerSecond,
     nodesForSlo: google ? Math.ceil(Math.max(rowWrites / writesPerNodePerSecond, rowReads / readsPerNodePerSecond) / sloSeconds) : 0,
+    ...(workerCpu === undefined ? {} : { workerCpuUsPerUser: workerCpuOf(workerCpu, perUser) }),
   };
 }
 

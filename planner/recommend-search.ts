@@ -104,27 +104,49 @@ export function step(c: PlanConfiguration, k: Knob, dir: 1 | -1, space: SearchSp
 
 const keyOf = (c: PlanConfiguration): string => JSON.stringify(c);
 
+/** The floors of a configuration, ms, by resource: what no predictor here models. */
+export function floorsOf(c: PlanConfiguration, users: number, target: PlanTarget, limits: PlanLimits): Record<string, number> {
+  const floors: Record<string, number> = {};
+  if (target === 'google') {
+    floors['spanner-nodes'] = nodeFloorMs(target, c, limits);
+    floors['pubsub-publish-quota'] = publishFloorMs(limits);
+  }
+  // A worker process's own CPU, priced from the memory backend's measured costs (a lower bound of
+  // what a worker spends per user); the memory target's own predictor already has its CPU.
+  const cpu = limits.workerCpuUsPerUser;
+  if (cpu !== undefined && target !== 'memory') {
+    floors['settle-worker-cpu'] = (users * cpu.settle) / 1000 / Math.max(1, c.settleWorkers);
+    floors['post-settle-worker-cpu'] = (users * cpu.postSettle) / 1000 / Math.max(1, c.postSettleWorkers);
+    floors['notify-worker-cpu'] = (users * cpu.notify) / 1000 / Math.max(1, c.notifyWorkers);
+  }
+  return floors;
+}
+
 /**
- * Applies the limits no predictor knows on Google: the nodes' rated rates and the publish quota
- * floor the makespan. When a floor is above the prediction, the interval is scaled up to it and
+ * Applies the limits the predictors do not model: on Google the nodes' rated rates and the
+ * publish quota, and on every target but memory the CPU of each stage's worker processes. When a
+ * floor is above the prediction, the prediction (makespans, latencies) is scaled up to it and
  * the floor's resource becomes the bottleneck.
  */
 export function applyFloors(pred: Prediction, target: PlanTarget, limits: PlanLimits): Prediction {
-  if (target !== 'google') return pred;
-  const nodes = nodeFloorMs(target, pred.configuration, limits);
-  const publish = publishFloorMs(limits);
-  const floor = Math.max(nodes, publish);
+  const floors = floorsOf(pred.configuration, pred.workload.users, target, limits);
+  const names = Object.keys(floors);
+  if (names.length === 0) return pred;
+  const top = names.reduce((a, b) => ((floors[b] as number) > (floors[a] as number) ? b : a));
+  const floor = floors[top] as number;
   const m = pred.makespanMs;
-  const utilisation = { ...pred.utilisation, 'spanner-nodes': Math.min(1, nodes / Math.max(floor, m.p50)), 'pubsub-publish-quota': Math.min(1, publish / Math.max(floor, m.p50)) };
+  const over = Math.max(floor, m.p50);
+  const utilisation = { ...pred.utilisation, ...Object.fromEntries(names.map((n) => [n, Math.round((1000 * Math.min(1, (floors[n] as number) / over))) / 1000])) };
   if (floor <= m.p50) return { ...pred, utilisation };
   const k = floor / Math.max(1e-9, m.p50);
-  const scaled = { p50: m.p50 * k, low: m.low * k, high: m.high * k };
+  const l = pred.notifyLatencyMs;
   return {
     ...pred,
-    makespanMs: scaled,
+    makespanMs: { p50: m.p50 * k, low: m.low * k, high: m.high * k },
     notifyMakespanMs: { p50: pred.notifyMakespanMs.p50 * k, low: pred.notifyMakespanMs.low * k, high: pred.notifyMakespanMs.high * k },
-    throughputUsersPerSecond: pred.workload.users / (scaled.p50 / 1000),
-    bottleneck: nodes >= publish ? 'spanner-nodes' : 'pubsub-publish-quota',
+    notifyLatencyMs: { p50: l.p50 * k, p99: l.p99 * k, p99High: l.p99High * k },
+    throughputUsersPerSecond: pred.workload.users / ((m.p50 * k) / 1000),
+    bottleneck: top,
     utilisation,
   };
 }

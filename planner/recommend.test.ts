@@ -112,6 +112,23 @@ describe('recommend', () => {
   });
 });
 
+describe('recommend with worker CPU', () => {
+  it('gives each stage enough worker processes for their measured CPU per user', async () => {
+    const cpuModel = { ...toyModel(), target: 'memory' as const, operations: { 'settle.commit': { baseUs: 400, perUs: { tickets: 10 }, cv: 0, samples: 10 }, 'notify.append': { baseUs: 200, perUs: {}, cv: 0, samples: 10 } } };
+    const q = { users: 300_000, tickets: 3_000_000, sloSeconds: 60, target: 'emulators' as const, model: toyModel(), params: defaultCloudParameters() };
+    const without = await recommendWith(q, predictors());
+    const a = await recommendWith({ ...q, workerCpu: cpuModel }, predictors());
+    expect(a.feasible).toBe(true);
+    expect(a.limits.workerCpuUsPerUser).toEqual({ settle: 500, postSettle: 0, notify: 200 });
+    // 300,000 users x 500 µs = 150 s of settle CPU in 60 s (high bound 1.2x): at least 4 settle workers; notify 60 s: at least 2.
+    expect(a.configuration.settleWorkers).toBeGreaterThanOrEqual(4);
+    expect(a.configuration.notifyWorkers).toBeGreaterThanOrEqual(2);
+    expect(a.prediction.utilisation['settle-worker-cpu']).toBeGreaterThan(0);
+    expect(a.cost).toBeGreaterThan(without.cost);
+    expect(a.assumptions.join(' ')).toMatch(/settle 500 µs, post-settle 0 µs, notify 200 µs, so one worker handles at most 2,000/);
+  });
+});
+
 describe('recommend on the planner closed-form model and the shipped calibration', () => {
   it('a tighter SLO never gives a cheaper configuration, on the emulators and on google', async () => {
     const { predictClosedForm } = await import('./queueing.ts');

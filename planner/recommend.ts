@@ -16,6 +16,12 @@ export interface PlanQuestion {
   readonly target: PlanTarget;
   readonly model: CostModel;
   readonly params: CloudParameters;
+  /**
+   * A cost model measured on the memory backend: its service times are a worker process's CPU,
+   * which bounds what one settle, post-settle or notify worker handles per second on the other
+   * targets (whose predictors do not model a worker's CPU). Without it, workers are not CPU-bound.
+   */
+  readonly workerCpu?: CostModel;
   /** One line per step of long work (the search, each virtual-time run and its progress). */
   readonly progress?: (line: string) => void;
 }
@@ -100,6 +106,12 @@ function assumptionsOf(q: PlanQuestion, limits: PlanLimits): string[] {
     `Group commit is capped at ${fmt(limits.settlementsPerCommitMax, 0)} users per commit: ${fmt(limits.mutationsPerUser, 0)} mutations per user (${fmt(p.mutationsPerUser.value, 0)} + ${fmt(p.mutationsPerTicket.value, 0)} per ticket) under Spanner's ${fmt(limits.mutationsPerCommitMax, 0)} per commit.`,
     'The SLO is met when the high bound of the predicted makespan (result published -> last user settled) is within it.',
   ];
+  const cpu = limits.workerCpuUsPerUser;
+  if (cpu !== undefined && q.target !== 'memory') {
+    out.push(
+      `A worker process's CPU per user is the memory backend's measured cost (${q.workerCpu?.measuredAt ?? '?'}): settle ${fmt(cpu.settle, 0)} µs, post-settle ${fmt(cpu.postSettle, 0)} µs, notify ${fmt(cpu.notify, 0)} µs, so one worker handles at most ${fmt(1e6 / Math.max(1, cpu.settle), 0)}, ${fmt(1e6 / Math.max(1, cpu.postSettle), 0)} and ${fmt(1e6 / Math.max(1, cpu.notify), 0)} users/s (a lower bound on its CPU: a real client adds gRPC work).`,
+    );
+  }
   if (q.target === 'google') {
     out.push(
       `Spanner nodes: ${fmt(limits.rowWrites, 0)} row writes and ${fmt(limits.rowReads, 0)} row reads at ${fmt(limits.writesPerNodePerSecond, 0)} writes/s and ${fmt(limits.readsPerNodePerSecond, 0)} reads/s per node (the rated ${fmt(p.spannerWritesPerSecondPerNode.value, 0)} / ${fmt(p.spannerReadsPerSecondPerNode.value, 0)} under the ${fmt(100 * (limits.writesPerNodePerSecond / p.spannerWritesPerSecondPerNode.value), 0)}% CPU ceiling) floor the makespan; rated writes are counted as row writes (conservative: no throughput-optimised writes).`,
@@ -225,7 +237,7 @@ async function curveOf(q: PlanQuestion, ev: Evaluator, space: SearchSpace, chose
 export async function recommendWith(q: PlanQuestion, predictors: Predictors): Promise<PlanAnswer> {
   const workload: Workload = { users: q.users, tickets: q.tickets };
   const sloMs = q.sloSeconds * 1000;
-  const limits = planLimits(q.target, workload, q.sloSeconds, q.params);
+  const limits = planLimits(q.target, workload, q.sloSeconds, q.params, q.workerCpu);
   const space = searchSpace(q.target, workload, limits, q.params);
   const ev = new Evaluator(predictors.closedForm, q.model, workload, q.target, limits);
   const started = performance.now();

@@ -144,7 +144,9 @@ async function planCommand(argv: readonly string[]): Promise<number> {
   const { model, note } = await modelOf(target, calibrate, params, tickets / users);
   // Progress goes to stderr so --json stays one object on stdout.
   const progress = (line: string): void => void process.stderr.write(`raceday plan: ${line}\n`);
-  const raw = await recommend({ users, tickets, sloSeconds: flags['slo-seconds'], target, model, params, progress });
+  // A worker's CPU per user, from the shipped memory calibration, bounds workers on the other targets.
+  const workerCpu = target === 'memory' ? undefined : defaultCostModel('memory');
+  const raw = await recommend({ users, tickets, sloSeconds: flags['slo-seconds'], target, model, params, progress, ...(workerCpu === undefined ? {} : { workerCpu }) });
   const answer: PlanAnswer = note === undefined ? raw : { ...raw, warnings: [note, ...raw.warnings] };
   let written: string[] = [];
   if (typeof flags['out'] === 'string') {
