@@ -100,6 +100,8 @@ describe('raceday plan: answers', () => {
     const rec = await readRunRecord(join(dir, 'out', 'metrics.json'));
     if (!rec.ok) throw new Error(rec.error.message);
     expect(rec.value).toMatchObject({ command: 'plan', backend: 'google', ok: true, clock: 'virtual' });
+    // The wall time is the plan's own (a virtual-time confirmation takes a few hundred ms at least).
+    expect(rec.value.wallMs).toBeGreaterThan(50);
     const section = capacityPlanOf(rec.value.capacityPlan);
     expect(section?.parameters.find((p) => p.name === 'notificationBytes')).toMatchObject({ value: 2_000, overridden: true });
     // 300 users x 3 messages x 2,000 B = 1.8 MB at 50 MB/s.

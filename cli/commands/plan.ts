@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeOutputs } from '../../reports/record/outputs.ts';
+import { RunRecorder } from '../../reports/record/recorder.ts';
 import { readRunRecord } from '../../reports/record/write.ts';
 import type { RunRecord } from '../../reports/record/schema.ts';
 import { costModelFromRecords, defaultCostModel } from '../../planner/calibration.ts';
@@ -141,6 +142,8 @@ async function planCommand(argv: readonly string[]): Promise<number> {
       throw e;
     }
   }
+  // Started before the work, so the record's wall time is what the plan took.
+  const recorder = typeof flags['out'] === 'string' ? new RunRecorder({ command: 'plan', argv, scenario, backend: target, seed: null, clock: 'virtual' }).start() : undefined;
   const { model, note } = await modelOf(target, calibrate, params, tickets / users);
   // Progress goes to stderr so --json stays one object on stdout.
   const progress = (line: string): void => void process.stderr.write(`raceday plan: ${line}\n`);
@@ -150,7 +153,7 @@ async function planCommand(argv: readonly string[]): Promise<number> {
   const answer: PlanAnswer = note === undefined ? raw : { ...raw, warnings: [note, ...raw.warnings] };
   let written: string[] = [];
   if (typeof flags['out'] === 'string') {
-    const record = planRecord({ answer, model, argv, scenario });
+    const record = planRecord({ answer, model, argv, scenario, ...(recorder === undefined ? {} : { recorder }) });
     written = [...(await writeOutputs(flags['out'], { records: [record] }, undefined, record)).files];
   }
   if (flags['json'] === true) {
