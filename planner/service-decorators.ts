@@ -86,11 +86,13 @@ export class SlotUse {
   #integral = 0;
   #last = 0;
   deliveries = 0;
-  constructor(private readonly now: () => number) {
+  readonly #now: () => number;
+  constructor(now: () => number) {
+    this.#now = now;
     this.#last = now();
   }
   #advance(): void {
-    const t = this.now();
+    const t = this.#now();
     this.#integral += this.#inFlight * (t - this.#last);
     this.#last = t;
   }
