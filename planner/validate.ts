@@ -5,7 +5,9 @@
 // alone. Predictions more than 2x beyond the largest calibrated run are flagged, not hidden.
 import type { CostModel, LinearCost, OperationName, Predict } from './contracts.ts';
 import { caseDay, configurationOf, runCase, workloadOf, type MeasuredRun, type ValidationBackend, type ValidationCase } from './real-run.ts';
-import { caseName, extrapolationOf, figuresOf, isFlagged, totalsOf, verdictOf, type TargetVerdict, type ValidationRow, type ValidationTotals } from './validate-table.ts';
+import { checkOperations, renderChecks, type OperationCheck } from './validate-diagnose.ts';
+import { profiledRun } from './validate-calibrate.ts';
+import { caseName, extrapolationOf, figuresOf, isFlagged, medianRun, spreadPct, totalsOf, verdictOf, type TargetVerdict, type ValidationRow, type ValidationTotals } from './validate-table.ts';
 
 export type ValidationSize = 'full' | 'small';
 
@@ -80,6 +82,10 @@ export interface ValidationOptions {
   readonly run?: (backend: ValidationBackend, c: ValidationCase, log: (line: string) => void) => Promise<MeasuredRun>;
   readonly plan?: ValidationPlan;
   readonly log?: (line: string) => void;
+  /** Real runs per held-out configuration (default 1); the median makespan's run is the measurement. */
+  readonly repeat?: number;
+  /** Profile the first run of each held-out configuration and set each operation's cost against the model's. */
+  readonly diagnose?: boolean;
 }
 
 export interface ValidationTable {
@@ -99,6 +105,20 @@ export interface ValidationTable {
   readonly wallMs: number;
 }
 
+/** The held-out configuration's real runs: `repeat` of them, the first profiled when diagnosing. */
+async function measure(o: ValidationOptions, model: CostModel, k: ValidationCase, log: (line: string) => void): Promise<{ runs: MeasuredRun[]; operations?: OperationCheck[] }> {
+  const runs: MeasuredRun[] = [];
+  let operations: OperationCheck[] | undefined;
+  for (let i = 0; i < Math.max(1, o.repeat ?? 1); i++) {
+    if (i === 0 && o.diagnose === true) {
+      const p = await profiledRun(o.backend, k, log);
+      runs.push(p.measured);
+      operations = checkOperations(model, p.profile);
+    } else runs.push(await (o.run ?? runCase)(o.backend, k, log));
+  }
+  return operations === undefined ? { runs } : { runs, operations };
+}
+
 async function validateCase(o: ValidationOptions, model: CostModel, maxUsers: number, k: ValidationCase, log: (line: string) => void): Promise<ValidationRow> {
   const day = caseDay(k.users);
   const workload = workloadOf(day);
@@ -106,9 +126,20 @@ async function validateCase(o: ValidationOptions, model: CostModel, maxUsers: nu
   // Both predictions exist before the run starts: nothing measured can leak into them.
   const virtual = await o.predictVirtual(model, configuration, workload);
   const closedForm = await o.predictClosedForm(model, configuration, workload);
-  const measured = await (o.run ?? runCase)(o.backend, k, log);
+  const { runs, operations } = await measure(o, model, k, log);
+  const measured = medianRun(runs);
   const extrapolation = extrapolationOf(k.users, maxUsers);
-  return { case: k, tickets: workload.tickets, measured, extrapolation, flagged: isFlagged(extrapolation), virtual: figuresOf(virtual, measured), closedForm: figuresOf(closedForm, measured) };
+  return {
+    case: k,
+    tickets: workload.tickets,
+    measured,
+    ...(runs.length > 1 ? { repeats: { makespansMs: runs.map((r) => r.makespanMs), spreadPct: spreadPct(runs.map((r) => r.makespanMs)) } } : {}),
+    ...(operations === undefined ? {} : { operations }),
+    extrapolation,
+    flagged: isFlagged(extrapolation),
+    virtual: figuresOf(virtual, measured),
+    closedForm: figuresOf(closedForm, measured),
+  };
 }
 
 export async function runValidation(o: ValidationOptions): Promise<ValidationTable> {
@@ -130,7 +161,8 @@ export async function runValidation(o: ValidationOptions): Promise<ValidationTab
   for (const [i, k] of plan.heldOut.entries()) {
     const row = await validateCase(o, model, maxUsers, k, log);
     rows.push(row);
-    log(`validate: held-out ${i + 1}/${plan.heldOut.length} ${caseName(k)}: measured ${Math.round(row.measured.makespanMs)} ms, virtual ${Math.round(row.virtual.makespanMs.p50)} ms (${row.virtual.makespanErrorPct.toFixed(1)}%), closed-form ${Math.round(row.closedForm.makespanMs.p50)} ms (${row.closedForm.makespanErrorPct.toFixed(1)}%)${row.flagged ? ' [>2x calibrated]' : ''}`);
+    log(`validate: held-out ${i + 1}/${plan.heldOut.length} ${caseName(k)}: measured ${Math.round(row.measured.makespanMs)} ms${row.repeats === undefined ? '' : ` (median of ${row.repeats.makespansMs.length}, spread ${row.repeats.spreadPct.toFixed(0)}%)`}, virtual ${Math.round(row.virtual.makespanMs.p50)} ms (${row.virtual.makespanErrorPct.toFixed(1)}%), closed-form ${Math.round(row.closedForm.makespanMs.p50)} ms (${row.closedForm.makespanErrorPct.toFixed(1)}%)${row.flagged ? ' [>2x calibrated]' : ''}, load ${row.measured.loadAverage1m}`);
+    if (row.operations !== undefined) log(`validate:   operations, model / held-out: ${renderChecks(row.operations)}`);
   }
   const totals = totalsOf(rows);
   return {

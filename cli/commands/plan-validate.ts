@@ -4,7 +4,8 @@
 // error of every prediction; exit 1 when the issue's targets are missed (each named).
 import { OPERATIONS, type OperationName } from '../../planner/contracts.ts';
 import { VALIDATION_BACKENDS, type ValidationBackend } from '../../planner/real-run.ts';
-import { renderRows, VALIDATION_TARGETS } from '../../planner/validate-table.ts';
+import { caseName, renderRows, VALIDATION_TARGETS } from '../../planner/validate-table.ts';
+import { renderChecks } from '../../planner/validate-diagnose.ts';
 import { runValidation, type Calibrator, type ValidationTable } from '../../planner/validate.ts';
 import type { Predict } from '../../planner/contracts.ts';
 import { RunRecorder } from '../../reports/record/recorder.ts';
@@ -25,6 +26,10 @@ cross-check, runs each of them for real, and prints the error of every predictio
   --small            CI's size: 100-200-user calibration, three held-out runs up to 1,000 users (seconds)
   --skew OP=FACTOR   negative control: multiply an operation's fitted cost before predicting
                      (repeatable; OP one of ${OPERATIONS.join(', ')})
+  --repeat K         real runs per held-out configuration (default 1): the median makespan's run is
+                     the measurement, and the spread (run-to-run noise) is printed beside it
+  --diagnose         profile each held-out run and print, per operation, the model's cost of its
+                     samples against what they cost (which operation's cost is off when a prediction misses)
   --json             the table as one JSON object
   --out DIR          also write the run record DIR/metrics.json (the table in its capacityPlan
                      section, key "validation") and every output made from it
@@ -40,6 +45,8 @@ const spec = {
   backend: { type: 'string', choices: VALIDATION_BACKENDS },
   small: { type: 'boolean' },
   skew: { type: 'string', repeatable: true },
+  repeat: { type: 'int', min: 1, max: 9 },
+  diagnose: { type: 'boolean' },
   json: { type: 'boolean' },
   out: { type: 'string' },
 } as const;
@@ -102,7 +109,8 @@ async function writeRecord(dir: string, argv: readonly string[], t: ValidationTa
 
 export function renderTable(t: ValidationTable): string {
   const title = `capacity planner validation on ${t.backend}${t.size === 'small' ? ' (--small)' : ''}: calibrated on ${t.calibration.cases.length} runs up to ${t.calibration.maxUsers} users, ${t.rows.length} held out (${(t.wallMs / 1000).toFixed(1)} s)`;
-  return [title, '', ...renderRows(t.rows, t.totals, t.verdict)].join('\n');
+  const diagnosis = t.rows.filter((r) => r.operations !== undefined).map((r) => `  ${caseName(r.case)}: ${renderChecks(r.operations ?? [])}`);
+  return [title, '', ...renderRows(t.rows, t.totals, t.verdict), ...(diagnosis.length === 0 ? [] : ['', 'operations, model cost / held-out cost of the same samples (worst first):', ...diagnosis])].join('\n');
 }
 
 /** The command's body with its planner pieces given: `command.run` passes the real ones. */
@@ -114,7 +122,8 @@ export async function validateCommand(argv: readonly string[], deps: ValidateDep
     const out = typeof flags['out'] === 'string' ? flags['out'] : undefined;
     const size = flags['small'] === true ? 'small' : 'full';
     const rec = out === undefined ? undefined : new RunRecorder({ command: 'plan --validate', argv, scenario: 'plan-validate', backend, seed: 1 }).start();
-    const table = await runValidation({ backend, size, ...deps, skew, log: (line) => void process.stderr.write(`${line}\n`) });
+    const repeat = typeof flags['repeat'] === 'number' ? flags['repeat'] : 1;
+    const table = await runValidation({ backend, size, ...deps, skew, repeat, diagnose: flags['diagnose'] === true, log: (line) => void process.stderr.write(`${line}\n`) });
     if (flags['json'] === true) process.stdout.write(`${JSON.stringify(table)}\n`);
     else process.stdout.write(`${renderTable(table)}\n`);
     if (rec !== undefined && out !== undefined) await writeRecord(out, argv, table, rec);
