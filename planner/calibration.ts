@@ -2,6 +2,7 @@
 // default calibrations of the memory backend and the emulators, and a model fitted from the run
 // records a user made with `raceday run --profile --out DIR`.
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import type { RunRecord } from '../reports/record/schema.ts';
 import { OPERATIONS, type CostModel, type LinearCost, type OperationName, type PlanTarget, type UslFit } from './contracts.ts';
@@ -85,7 +86,7 @@ export function loadCostModel(path: string): PlanResult<CostModel> {
 
 /** The shipped calibration of a local target (planner/calibrations/TARGET.json), measured by `raceday plan calibrate`. */
 export function defaultCostModel(target: Extract<PlanTarget, 'memory' | 'emulators'>): CostModel {
-  const r = loadCostModel(new URL(`./calibrations/${target}.json`, import.meta.url).pathname);
+  const r = loadCostModel(fileURLToPath(new URL(`./calibrations/${target}.json`, import.meta.url)));
   if (!r.ok) throw new Error(`invariant violated: the shipped calibration of ${target} is broken: ${formatPlanError(r.error)}`);
   return r.value;
 }

@@ -80,6 +80,8 @@ export const OPERATION_METHODS: Readonly<Partial<Record<OperationName, readonly 
   'publish.batch': ['MessageBus.publish'],
   'deliver.message': ['MessageBus.subscribe (publish time -> handler start)'],
   'ingest.result': ['Store.cashPools', 'Store.recordOutcome'],
+  // Size `users`: the settlement-total rows read between the claim and the publication mark (the
+  // ranking reads the race's totals twice: to rank, then to address each user's notification).
   'ranking.claim': ['Store.claimRanking', 'Store.pageSettlementTotals', 'Store.markRankingPublished'],
 };
 
