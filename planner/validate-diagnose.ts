@@ -40,6 +40,17 @@ export function checkOperations(model: CostModel, profile: RunProfile): Operatio
   return out.sort((a, b) => Math.abs(Math.log(b.ratio)) - Math.abs(Math.log(a.ratio)));
 }
 
+/**
+ * The settle transactions' summed service time over (makespan x units): a unit runs one at a time,
+ * so a share above 1 means the samples overlap and are waits, not service times, and a model
+ * fitted from them prices every transaction too dear.
+ */
+export function settleBusyShare(profile: RunProfile, units: number): number {
+  const settle = profile.operations['settle.commit'];
+  const spanUs = profile.run.makespanMs * 1_000 * Math.max(1, units);
+  return settle === undefined || !(spanUs > 0) ? 0 : settle.sumDurationUs / spanUs;
+}
+
 /** One line per operation: `settle.commit x3.10 (model 912 µs, held-out 294 µs, 310 samples)`. */
 export function renderChecks(checks: readonly OperationCheck[]): string {
   return checks.map((c) => `${c.operation} x${c.ratio.toFixed(2)} (model ${Math.round(c.modelMeanUs)} us, held-out ${Math.round(c.measuredMeanUs)} us, ${c.samples} samples)`).join('; ');

@@ -7,7 +7,7 @@ import type { CostModel, Prediction } from './contracts.ts';
 import type { MeasuredRun, ValidationCase } from './real-run.ts';
 import { errorPct, extrapolationOf, figuresOf, isFlagged, medianRun, spreadPct, totalsOf, VALIDATION_TARGETS, verdictOf, type ValidationRow } from './validate-table.ts';
 import { checkPlan, skewModel, VALIDATION_PLANS } from './validate.ts';
-import { checkOperations, modelCostUs } from './validate-diagnose.ts';
+import { checkOperations, modelCostUs, settleBusyShare } from './validate-diagnose.ts';
 
 const measured = (makespanMs: number, users = 1_000): MeasuredRun => ({ users, tickets: users * 2, settledUsers: users, makespanMs, notifyMakespanMs: makespanMs, throughputUsersPerSecond: users / (makespanMs / 1000), wallMs: makespanMs * 2, ok: true, transactionsCommitted: users, loadAverage1m: 1 });
 
@@ -113,6 +113,13 @@ describe('diagnosis', () => {
     expect(checks.map((c) => c.operation)).toEqual(['settle.commit', 'publish.batch']);
     expect(checks[0]).toEqual({ operation: 'settle.commit', count: 4, samples: 2, measuredMeanUs: 60, modelMeanUs: 120, ratio: 2 });
     expect(checks[1]?.ratio).toBe(1);
+  });
+
+  it('says when the settle samples overlap (summed service beyond makespan x units)', () => {
+    const profile = { target: 'memory' as const, knobs: { workers: 1, maxInFlight: 1, shards: 1, settlementsPerCommit: 1 }, concurrency: 1, run: { users: 2, tickets: 2, settledUsers: 2, makespanMs: 10, throughputUsersPerSecond: 1 }, operations: { 'settle.commit': { count: 2, sumDurationUs: 30_000, samples: [] } } };
+    expect(settleBusyShare(profile, 1)).toBeCloseTo(3, 10);
+    expect(settleBusyShare(profile, 4)).toBeCloseTo(0.75, 10);
+    expect(settleBusyShare({ ...profile, operations: {} }, 1)).toBe(0);
   });
 });
 

@@ -39,6 +39,8 @@ export interface ValidationRow {
   readonly repeats?: { readonly makespansMs: readonly number[]; readonly spreadPct: number };
   /** With --diagnose: each operation's held-out cost against the model's. */
   readonly operations?: readonly OperationCheck[];
+  /** With --diagnose: the settle transactions' summed service time over makespan x units (above 1: the samples overlap, they are waits). */
+  readonly settleBusyShare?: number;
   /** users / the largest calibrated run's users. */
   readonly extrapolation: number;
   /** More than 2x beyond the largest calibrated run. */

@@ -5,7 +5,7 @@
 // alone. Predictions more than 2x beyond the largest calibrated run are flagged, not hidden.
 import type { CostModel, LinearCost, OperationName, Predict } from './contracts.ts';
 import { caseDay, configurationOf, runCase, workloadOf, type MeasuredRun, type ValidationBackend, type ValidationCase } from './real-run.ts';
-import { checkOperations, renderChecks, type OperationCheck } from './validate-diagnose.ts';
+import { checkOperations, renderChecks, settleBusyShare, type OperationCheck } from './validate-diagnose.ts';
 import { profiledRun } from './validate-calibrate.ts';
 import { caseName, extrapolationOf, figuresOf, isFlagged, medianRun, spreadPct, totalsOf, verdictOf, type TargetVerdict, type ValidationRow, type ValidationTotals } from './validate-table.ts';
 
@@ -106,17 +106,20 @@ export interface ValidationTable {
 }
 
 /** The held-out configuration's real runs: `repeat` of them, the first profiled when diagnosing. */
-async function measure(o: ValidationOptions, model: CostModel, k: ValidationCase, log: (line: string) => void): Promise<{ runs: MeasuredRun[]; operations?: OperationCheck[] }> {
+async function measure(o: ValidationOptions, model: CostModel, k: ValidationCase, log: (line: string) => void): Promise<{ runs: MeasuredRun[]; operations?: OperationCheck[]; settleBusyShare?: number }> {
   const runs: MeasuredRun[] = [];
   let operations: OperationCheck[] | undefined;
+  let busy: number | undefined;
   for (let i = 0; i < Math.max(1, o.repeat ?? 1); i++) {
     if (i === 0 && o.diagnose === true) {
       const p = await profiledRun(o.backend, k, log);
       runs.push(p.measured);
       operations = checkOperations(model, p.profile);
+      // Memory: one thread is the one unit; the emulators: one transaction per shard database.
+      busy = settleBusyShare(p.profile, o.backend === 'memory' ? 1 : k.shards);
     } else runs.push(await (o.run ?? runCase)(o.backend, k, log));
   }
-  return operations === undefined ? { runs } : { runs, operations };
+  return operations === undefined || busy === undefined ? { runs } : { runs, operations, settleBusyShare: busy };
 }
 
 async function validateCase(o: ValidationOptions, model: CostModel, maxUsers: number, k: ValidationCase, log: (line: string) => void): Promise<ValidationRow> {
@@ -126,7 +129,7 @@ async function validateCase(o: ValidationOptions, model: CostModel, maxUsers: nu
   // Both predictions exist before the run starts: nothing measured can leak into them.
   const virtual = await o.predictVirtual(model, configuration, workload);
   const closedForm = await o.predictClosedForm(model, configuration, workload);
-  const { runs, operations } = await measure(o, model, k, log);
+  const { runs, operations, settleBusyShare: busy } = await measure(o, model, k, log);
   const measured = medianRun(runs);
   const extrapolation = extrapolationOf(k.users, maxUsers);
   return {
@@ -135,6 +138,7 @@ async function validateCase(o: ValidationOptions, model: CostModel, maxUsers: nu
     measured,
     ...(runs.length > 1 ? { repeats: { makespansMs: runs.map((r) => r.makespanMs), spreadPct: spreadPct(runs.map((r) => r.makespanMs)) } } : {}),
     ...(operations === undefined ? {} : { operations }),
+    ...(busy === undefined ? {} : { settleBusyShare: busy }),
     extrapolation,
     flagged: isFlagged(extrapolation),
     virtual: figuresOf(virtual, measured),
@@ -162,7 +166,7 @@ export async function runValidation(o: ValidationOptions): Promise<ValidationTab
     const row = await validateCase(o, model, maxUsers, k, log);
     rows.push(row);
     log(`validate: held-out ${i + 1}/${plan.heldOut.length} ${caseName(k)}: measured ${Math.round(row.measured.makespanMs)} ms${row.repeats === undefined ? '' : ` (median of ${row.repeats.makespansMs.length}, spread ${row.repeats.spreadPct.toFixed(0)}%)`}, virtual ${Math.round(row.virtual.makespanMs.p50)} ms (${row.virtual.makespanErrorPct.toFixed(1)}%), closed-form ${Math.round(row.closedForm.makespanMs.p50)} ms (${row.closedForm.makespanErrorPct.toFixed(1)}%)${row.flagged ? ' [>2x calibrated]' : ''}, load ${row.measured.loadAverage1m}`);
-    if (row.operations !== undefined) log(`validate:   operations, model / held-out: ${renderChecks(row.operations)}`);
+    if (row.operations !== undefined) log(`validate:   settle transactions busy ${((row.settleBusyShare ?? 0) * 100).toFixed(0)}% of makespan x units; operations, model / held-out: ${renderChecks(row.operations)}`);
   }
   const totals = totalsOf(rows);
   return {

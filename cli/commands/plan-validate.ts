@@ -109,7 +109,7 @@ async function writeRecord(dir: string, argv: readonly string[], t: ValidationTa
 
 export function renderTable(t: ValidationTable): string {
   const title = `capacity planner validation on ${t.backend}${t.size === 'small' ? ' (--small)' : ''}: calibrated on ${t.calibration.cases.length} runs up to ${t.calibration.maxUsers} users, ${t.rows.length} held out (${(t.wallMs / 1000).toFixed(1)} s)`;
-  const diagnosis = t.rows.filter((r) => r.operations !== undefined).map((r) => `  ${caseName(r.case)}: ${renderChecks(r.operations ?? [])}`);
+  const diagnosis = t.rows.filter((r) => r.operations !== undefined).map((r) => `  ${caseName(r.case)}: settle busy ${((r.settleBusyShare ?? 0) * 100).toFixed(0)}% of makespan x units; ${renderChecks(r.operations ?? [])}`);
   return [title, '', ...renderRows(t.rows, t.totals, t.verdict), ...(diagnosis.length === 0 ? [] : ['', 'operations, model cost / held-out cost of the same samples (worst first):', ...diagnosis])].join('\n');
 }
 
