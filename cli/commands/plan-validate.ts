@@ -132,7 +132,8 @@ export async function validateCommand(argv: readonly string[], deps: ValidateDep
   });
 }
 
-async function realDeps(): Promise<ValidateDeps> {
+/** The planner's real pieces: p1's calibration of profiled runs, the virtual-time and closed-form predictors. */
+export async function planValidateDeps(): Promise<ValidateDeps> {
   const [{ predictVirtual }, { predictClosedForm }, { validationCalibrator }] = await Promise.all([import('../../planner/virtual.ts'), import('../../planner/queueing.ts'), import('../../planner/validate-calibrate.ts')]);
   return { calibrate: validationCalibrator, predictVirtual, predictClosedForm };
 }
@@ -140,7 +141,7 @@ async function realDeps(): Promise<ValidateDeps> {
 export const planValidate: CommandModule = {
   summary: 'the capacity planner predicts runs it never saw, runs them, and reports its error',
   usage,
-  run: async (argv) => validateCommand(argv, await realDeps()),
+  run: async (argv) => validateCommand(argv, await planValidateDeps()),
 };
 
 /** Found by the command loader as `raceday plan-validate` until `raceday plan --validate` routes here. */
