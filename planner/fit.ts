@@ -195,7 +195,12 @@ export function fitUsl(levels: readonly Level[], labels: { concurrency: string; 
   if (distinct < USL_LEVELS_MIN) {
     return planErr('PLAN.TOO_FEW_LEVELS', `a USL fit of ${labels.throughput} against ${labels.concurrency} needs at least ${USL_LEVELS_MIN} distinct concurrency levels, got ${distinct}`);
   }
-  const start = linearisedUsl(levels);
+  // Starts: the linearised fit, and the two extremes it weights badly on noisy data: a flat line
+  // (sigma 1: every unit serialised) at the mean throughput, and pure linear scaling.
+  const meanX = levels.reduce((a, l) => a + l.throughput, 0) / levels.length;
+  const meanPerN = levels.reduce((a, l) => a + l.throughput / l.n, 0) / levels.length;
+  const starts = [linearisedUsl(levels), { lambda: meanX, sigma: 1, kappa: 0 }, { lambda: meanPerN, sigma: 0, kappa: 0 }];
+  const start = starts.reduce((best, c) => (sseOf(levels, c) < sseOf(levels, best) ? c : best));
   const p = sseOf(levels, start) === 0 ? start : refine(levels, start);
   const mean = levels.reduce((a, l) => a + l.throughput, 0) / levels.length;
   const sst = levels.reduce((a, l) => a + (l.throughput - mean) ** 2, 0);

@@ -2,7 +2,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { loadCostModel } from '../../planner/calibration.ts';
+import { costModelFromRecords, loadCostModel } from '../../planner/calibration.ts';
+import { readRunRecord } from '../../reports/record/write.ts';
 import { capture } from '../_fixtures/capture.ts';
 import { planCalibrate } from './plan-calibrate.ts';
 
@@ -10,8 +11,9 @@ afterEach(() => vi.restoreAllMocks());
 
 describe('raceday plan calibrate', () => {
   it('calibrates the memory backend over 6 levels: a model file the planner reads back, JSON on stdout, a progress line per run', async () => {
-    const out = join(mkdtempSync(join(tmpdir(), 'raceday-calibrate-')), 'model.json');
-    const { code, out: stdout, err } = await capture(() => planCalibrate.run(['calibrate', '--backend', 'memory', '--levels', '1,2,3,4,6,8', '--users', '60', '--out', out, '--json']));
+    const dir = mkdtempSync(join(tmpdir(), 'raceday-calibrate-'));
+    const out = join(dir, 'model.json');
+    const { code, out: stdout, err } = await capture(() => planCalibrate.run(['calibrate', '--backend', 'memory', '--levels', '1,2,3,4,6,8', '--users', '60', '--out', out, '--record', join(dir, 'rec'), '--json']));
     expect(code, err).toBe(0);
     expect(err.match(/^plan calibrate: run \d\/6 on memory/gm)).toHaveLength(6);
     const printed = JSON.parse(stdout) as { ok: boolean; runs: { concurrency: number; settledUsers: number }[]; model: { usl: { levels: unknown[] }[] }; wallMs: number };
@@ -24,6 +26,13 @@ describe('raceday plan calibrate', () => {
     expect(model.value.target).toBe('memory');
     expect(model.value.sources[0]).toContain('raceday plan calibrate --backend memory --levels 1,2,3,4,6,8 --users 60');
     expect(model.value.operations['settle.commit']?.samples).toBeGreaterThan(0);
+    // The runs as a run record: the planner fits the same levels from it (costModelFromRecords).
+    const rec = await readRunRecord(join(dir, 'rec', 'metrics.json'));
+    if (!rec.ok) throw new Error(rec.error.message);
+    const again = costModelFromRecords([rec.value]);
+    if (!again.ok) throw new Error(again.error.message);
+    expect(again.value.usl[0]?.levels).toEqual(model.value.usl[0]?.levels);
+    expect(again.value.operations['settle.commit']).toEqual(model.value.operations['settle.commit']);
   });
 
   it('fails with PLAN.TOO_FEW_LEVELS before running anything when fewer than 6 distinct levels are given', async () => {

@@ -6,11 +6,14 @@ import { CALIBRATION_DEFAULTS, CALIBRATION_TARGETS, calibrate, type CalibrationT
 import { costModelJson } from '../../planner/calibration.ts';
 import type { CostModel } from '../../planner/contracts.ts';
 import { formatPlanError } from '../../planner/plan-error.ts';
+import { finishProfiledRecording } from '../../planner/profile-run.ts';
+import { RunRecorder } from '../../reports/record/recorder.ts';
 import { parseArgs, UsageError, withUsage } from '../args.ts';
 import type { CommandModule } from '../main.ts';
 
 const usage = `usage: raceday plan calibrate --backend memory|emulators [--levels 1,2,3,4,6,8] [--users N]
-                              [--shards S] [--shard-levels 1,2,3,4,5,6] [--out FILE.json] [--json]
+                              [--shards S] [--shard-levels 1,2,3,4,5,6] [--out FILE.json]
+                              [--record DIR] [--json]
 
 Measures the pipeline for the capacity planner: settles the smoke race day once per concurrency
 level, for real (the same code as "raceday run"), with every Store and bus operation profiled,
@@ -28,7 +31,10 @@ to stderr, one line per run.
   --shard-levels L    emulators: also run these shard counts (at the largest level) and fit a second
                       USL over shards (at least 6 counts)
   --seed S            the race day's seed (default ${CALIBRATION_DEFAULTS.seed})
-  --out FILE.json     write the cost model there (raceday plan --calibrate-model reads it back)
+  --out FILE.json     write the cost model there (planner/calibration.ts loadCostModel reads it; the
+                      shipped defaults are planner/calibrations/memory.json and emulators.json)
+  --record DIR        also write the runs as a run record, DIR/metrics.json with every run's profile
+                      (and its outputs): "raceday plan --calibrate DIR/metrics.json" fits from it
   --json              one JSON object: the model, its warnings, every run's figures, wall time
 
 Exit code 0 on a fitted model, 1 when a run failed or too few levels were measured, 2 on a usage error.`;
@@ -41,6 +47,7 @@ const spec = {
   'shard-levels': { type: 'string' },
   seed: { type: 'int', min: 0, max: 2 ** 31 },
   out: { type: 'string' },
+  record: { type: 'string' },
   json: { type: 'boolean' },
 } as const;
 
@@ -84,6 +91,7 @@ export const planCalibrate: CommandModule = {
       const shardLevels = typeof flags['shard-levels'] === 'string' ? parseLevels(flags['shard-levels'], 'shard-levels', 64) : undefined;
       if (target === 'memory' && (shardLevels !== undefined || flags['shards'] !== undefined)) throw new UsageError('--shards and --shard-levels apply to --backend emulators (the memory backend has no shards)');
       const json = flags['json'] === true;
+      const recorder = typeof flags['record'] === 'string' ? new RunRecorder({ command: 'plan calibrate', argv, scenario: 'smoke', backend: target, seed: typeof flags['seed'] === 'number' ? flags['seed'] : CALIBRATION_DEFAULTS.seed, configuration: { levels, ...(shardLevels === undefined ? {} : { shardLevels }) } }).start() : undefined;
       const r = await calibrate({
         target,
         levels,
@@ -102,6 +110,10 @@ export const planCalibrate: CommandModule = {
       const { model, warnings, runs, wallMs } = r.value;
       const out = flags['out'];
       if (typeof out === 'string') writeFileSync(out, costModelJson(model));
+      if (recorder !== undefined && typeof flags['record'] === 'string') {
+        for (const p of runs) recorder.figure(`throughputUsersPerSecond.n${p.concurrency}.shards${p.knobs.shards}`, p.run.throughputUsersPerSecond);
+        await finishProfiledRecording(recorder, true, flags['record'], runs, json ? () => undefined : undefined);
+      }
       for (const w of warnings) process.stderr.write(`raceday plan calibrate: warning: ${w}\n`);
       if (json) {
         const summary = runs.map((p) => ({ concurrency: p.concurrency, knobs: p.knobs, ...p.run }));
