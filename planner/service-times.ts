@@ -235,6 +235,11 @@ export function serviceDraw(model: CostModel, rng: SeededRng): (op: OperationNam
   return (op, sizes) => drawMs(meanServiceMs(model, op, sizes), model.operations[op]?.cv ?? 0, rng);
 }
 
+/** A delay on the clock; none at all (not even a timer) for an operation the model does not price. */
+function delay(clock: Clock, ms: number): Promise<void> {
+  return ms > 0 ? clock.sleep(ms) : Promise.resolve();
+}
+
 function gatewayServer(o: ResourceOptions): Server | undefined {
   return o.model.operations['gateway.message'] === undefined ? undefined : new Server('gateway', Math.max(1, o.configuration.gatewayInstances), o.clock);
 }
@@ -277,8 +282,8 @@ function emulatorResources(o: ResourceOptions): Resources {
   const gw = gatewayServer(o);
   return {
     transact: (kind, userId, sizes, apply) => ((batchers[shardOf(userId, shards)] as Map<TxKind, Batcher<unknown>>).get(kind) as Batcher<never>).add(sizes, apply),
-    work: (op, sizes) => o.clock.sleep(draw(op, sizes)),
-    read: (op, sizes) => o.clock.sleep(draw(op, sizes)),
+    work: (op, sizes) => delay(o.clock, draw(op, sizes)),
+    read: (op, sizes) => delay(o.clock, draw(op, sizes)),
     gateway: () => (gw === undefined ? Promise.resolve() : gw.hold(draw('gateway.message', { messages: 1 }), 'gateway.message')),
     servers: gw === undefined ? servers : [...servers, gw],
     clock: o.clock,
@@ -319,13 +324,13 @@ function googleResources(o: ResourceOptions): Resources {
         await reads.hold((sizes['tickets'] ?? 0) / readsPerMs, 'settle.commit');
       }
       await writes.hold(writeRows(kind, sizes) / writesPerMs, TX_OP[kind]);
-      await o.clock.sleep(draw(TX_OP[kind], sizes));
+      await delay(o.clock, draw(TX_OP[kind], sizes));
       return apply();
     },
-    work: (op, sizes) => o.clock.sleep(draw(op, sizes)),
+    work: (op, sizes) => delay(o.clock, draw(op, sizes)),
     async read(op, sizes, rows) {
       await reads.hold(rows / readsPerMs, op);
-      await o.clock.sleep(draw(op, sizes));
+      await delay(o.clock, draw(op, sizes));
     },
     gateway: () => (gw === undefined ? Promise.resolve() : gw.hold(draw('gateway.message', { messages: 1 }), 'gateway.message')),
     servers: gw === undefined ? [writes, reads] : [writes, reads, gw],

@@ -80,7 +80,7 @@ interface Snapshot {
   readonly busy: Map<string, number>;
 }
 
-export async function runVirtual(model: CostModel, configuration: PlanConfiguration, users: number, tickets: number, seed: number): Promise<VirtualRun> {
+export async function runVirtual(model: CostModel, configuration: PlanConfiguration, users: number, tickets: number, seed: number, onSettled?: (settled: number) => void): Promise<VirtualRun> {
   const wall0 = performance.now();
   const rng = createRng(`raceday-plan/${seed}`);
   const clock = createVirtualClock();
@@ -98,11 +98,13 @@ export async function runVirtual(model: CostModel, configuration: PlanConfigurat
     snapshots.push({ atMs: clock.nowMs(), busy });
   };
   const commitsAt: number[] = [];
-  const onSettled = (): void => {
+  const progressEvery = Math.max(1, Math.floor(users / 100));
+  const settled = (): void => {
     commitsAt.push(clock.nowMs());
     if (steadyAt.includes(commitsAt.length)) snapshot();
+    if (commitsAt.length % progressEvery === 0) onSettled?.(commitsAt.length);
   };
-  const store2 = timedStore(store, res, race.ticketsOf, onSettled);
+  const store2 = timedStore(store, res, race.ticketsOf, settled);
   // The pipeline stamps times into messages as whole epoch ms; service times are fractional.
   const wholeMs = { nowMs: () => Math.floor(clock.nowMs()), sleep: (ms: number) => clock.sleep(ms) };
   const pipeline = startPipeline({ store: store2, bus, clock: wholeMs, variants: variantsOf(configuration), stages: stagesOf(configuration) });

@@ -12,7 +12,10 @@ const ONE = { samples: 1 } as const;
 
 describe('predictVirtual', () => {
   it('gives the same prediction for the same seed, and another for another seed', async () => {
-    const a = await predictVirtual(EMULATOR_MODEL, BASE_CONFIGURATION, W, { seed: 7, samples: 2 });
+    const seen: [number, number][] = [];
+    const a = await predictVirtual(EMULATOR_MODEL, BASE_CONFIGURATION, W, { seed: 7, samples: 2, onProgress: (done, total) => void seen.push([done, total]) });
+    expect(seen.at(-1)).toEqual([6_000, 6_000]);
+    expect(seen.length).toBe(200);
     const b = await predictVirtual(EMULATOR_MODEL, BASE_CONFIGURATION, W, { seed: 7, samples: 2 });
     const c = await predictVirtual(EMULATOR_MODEL, BASE_CONFIGURATION, W, { seed: 8, samples: 2 });
     expect(b).toEqual(a);

@@ -27,6 +27,7 @@ export interface VirtualOptions {
   readonly seed?: number;
   /** Runs (seeds) per prediction; default 3. */
   readonly samples?: number;
+  /** Users settled so far over all the runs (a slice's users, times the samples), every 1% of a run. */
   readonly onProgress?: (done: number, total: number) => void;
   /** Largest race run whole; above it a slice of this many users is run and scaled. */
   readonly sliceUsers?: number;
@@ -123,8 +124,8 @@ export async function predictVirtualWith(model: CostModel, configuration: PlanCo
   const tickets = users === workload.users ? workload.tickets : Math.max(users, Math.round((workload.tickets * users) / workload.users));
   const runs: VirtualRun[] = [];
   for (let k = 0; k < samples; k++) {
-    runs.push(await runVirtual(model, configuration, users, tickets, seed + k));
-    options.onProgress?.(k + 1, samples);
+    const progress = options.onProgress;
+    runs.push(await runVirtual(model, configuration, users, tickets, seed + k, progress === undefined ? undefined : (n) => progress(k * users + n, samples * users)));
   }
   const scaled = runs.map((r) => scaleRun(r, workload.users));
   const first = runs[0] as VirtualRun;
