@@ -86,6 +86,8 @@ export interface ValidationOptions {
   readonly repeat?: number;
   /** Profile the first run of each held-out configuration and set each operation's cost against the model's. */
   readonly diagnose?: boolean;
+  /** A model to validate as it is (the shipped calibration, a user's file): no calibration runs, its calibratedMax sets the flag. */
+  readonly model?: { readonly model: CostModel; readonly name: string };
 }
 
 export interface ValidationTable {
@@ -93,7 +95,10 @@ export interface ValidationTable {
   readonly backend: ValidationBackend;
   readonly size: ValidationSize;
   readonly calibration: {
+    /** The calibration runs (none when a given model was validated). */
     readonly cases: readonly ValidationCase[];
+    /** The model validated as given (`--model`), instead of one calibrated here. */
+    readonly given?: string;
     readonly maxUsers: number;
     readonly model: Pick<CostModel, 'target' | 'measuredAt' | 'sources' | 'calibratedMax'>;
     readonly skew: Readonly<Partial<Record<OperationName, number>>>;
@@ -151,13 +156,15 @@ export async function runValidation(o: ValidationOptions): Promise<ValidationTab
   const log = o.log ?? (() => undefined);
   const plan = o.plan ?? VALIDATION_PLANS[o.backend][o.size];
   checkPlan(plan);
-  const maxUsers = Math.max(...plan.calibration.map((k) => k.users));
+  const given = o.model;
+  const maxUsers = given === undefined ? Math.max(...plan.calibration.map((k) => k.users)) : given.model.calibratedMax.users;
   // The first run in a process pays for JIT compilation and opening client channels: a discarded
   // warm-up run keeps that cost out of the calibration and out of the first held-out figure.
   const warm = await (o.run ?? runCase)(o.backend, { ...(plan.calibration[0] as ValidationCase) }, log);
   log(`validate: warm-up run (${caseName(plan.calibration[0] as ValidationCase)}, discarded): ${Math.round(warm.makespanMs)} ms`);
-  log(`validate: calibrating on ${plan.calibration.length} ${o.backend} runs (${plan.calibration.map(caseName).join(', ')})`);
-  const fitted = await o.calibrate({ backend: o.backend, cases: plan.calibration, log });
+  if (given === undefined) log(`validate: calibrating on ${plan.calibration.length} ${o.backend} runs (${plan.calibration.map(caseName).join(', ')})`);
+  else log(`validate: no calibration runs: validating ${given.name} (calibrated up to ${maxUsers} users, ${given.model.measuredAt})`);
+  const fitted = given === undefined ? await o.calibrate({ backend: o.backend, cases: plan.calibration, log }) : given.model;
   const calibrationMs = Math.round(performance.now() - start);
   const skew = o.skew ?? {};
   const model = Object.keys(skew).length === 0 ? fitted : skewModel(fitted, skew);
@@ -173,7 +180,7 @@ export async function runValidation(o: ValidationOptions): Promise<ValidationTab
     schemaVersion: 1,
     backend: o.backend,
     size: o.size,
-    calibration: { cases: plan.calibration, maxUsers, model: { target: model.target, measuredAt: model.measuredAt, sources: model.sources, calibratedMax: model.calibratedMax }, skew, wallMs: calibrationMs },
+    calibration: { cases: given === undefined ? plan.calibration : [], ...(given === undefined ? {} : { given: given.name }), maxUsers, model: { target: model.target, measuredAt: model.measuredAt, sources: model.sources, calibratedMax: model.calibratedMax }, skew, wallMs: calibrationMs },
     rows,
     totals,
     verdict: verdictOf(rows, totals, o.size === 'full'),

@@ -5,7 +5,7 @@
 // a model known to be wrong (every settle and post-settle cost x4) is reported with large errors
 // and exit 1. Accuracy itself is NOT asserted here: CI's machine is shared and noisy; the
 // measured table and its command are in docs/capacity-validation.md.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -15,6 +15,7 @@ import { VALIDATION_PLANS, type ValidationTable } from '../../planner/validate.t
 import { capture } from '../_fixtures/capture.ts';
 import { planValidate, planValidateDeps, validateCommand, type ValidateDeps } from './plan-validate.ts';
 import type { CostModel } from '../../planner/contracts.ts';
+import { defaultCostModel } from '../../planner/calibration.ts';
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
@@ -117,6 +118,33 @@ describe('raceday plan --validate --small on the memory backend', () => {
     expect(right, 'the first test ran').toBeDefined();
     const { code, table } = await validate(['--backend', 'memory', ...WRONG_MODEL]);
     expectReportedWrong(table, right as ValidationTable, code);
+  });
+
+  it('validates the shipped model as it is: no calibration runs, the flag counted from its largest calibrated run', async () => {
+    const shipped = defaultCostModel('memory');
+    const { code, table } = await validate(['--backend', 'memory', '--model', 'shipped']);
+    expect(table.calibration.cases).toEqual([]);
+    expect(table.calibration.given).toBe('the shipped memory calibration');
+    expect(table.calibration.maxUsers).toBe(shipped.calibratedMax.users);
+    expect(table.calibration.model.measuredAt).toBe(shipped.measuredAt);
+    for (const r of table.rows) {
+      expect(r.measured.settledUsers).toBe(r.case.users);
+      expect(r.flagged).toBe(r.case.users > 2 * shipped.calibratedMax.users);
+    }
+    expect(code).toBe(table.verdict.met ? 0 : 1);
+  });
+
+  it('refuses a model file it cannot read, and one of another backend', async () => {
+    const missing = await capture(() => planValidate.run(['--validate', '--small', '--model', '/nonexistent/model.json']));
+    expect(missing.code).toBe(2);
+    expect(missing.err).toMatch(/^raceday plan: option --model: .*nonexistent/);
+    const dir = mkdtempSync(join(tmpdir(), 'raceday-plan-validate-'));
+    dirs.push(dir);
+    const file = join(dir, 'emulators.json');
+    writeFileSync(file, JSON.stringify(defaultCostModel('emulators')));
+    const other = await capture(() => planValidate.run(['--validate', '--small', '--backend', 'memory', '--model', file]));
+    expect(other.code).toBe(2);
+    expect(other.err).toMatch(/is a model of the emulators backend; validate it with --backend emulators/);
   });
 
   it('refuses an unknown operation to skew, with a usage error, through the command as raceday runs it', async () => {
