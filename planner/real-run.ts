@@ -4,6 +4,7 @@
 // planner predicts: makespan (result published -> last user settled) and throughput (users
 // settled per second of that makespan). No profiling decorators here: a held-out run is measured
 // as the user would run it, so the profiling's own overhead never flatters the model.
+import { loadavg } from 'node:os';
 import { createRng } from '../core/rng.ts';
 import { SETTLEMENTS_PER_COMMIT_DEFAULT } from '../backends/google/spanner-batch.ts';
 import { DEFAULT_VARIANTS } from '../pipeline/settings.ts';
@@ -41,6 +42,8 @@ export interface MeasuredRun {
   /** Every invariant held and nothing timed out. */
   readonly ok: boolean;
   readonly transactionsCommitted: number;
+  /** The machine's 1-minute load average when the run ended: contention shows in every wall-clock figure. */
+  readonly loadAverage1m: number;
 }
 
 /** The seed and shape `raceday run` uses, so `raceday run --users N --seed S` reproduces a case. */
@@ -102,5 +105,6 @@ export async function runCase(backend: ValidationBackend, c: ValidationCase, log
     wallMs: Math.round(performance.now() - start),
     ok: r.ok && !rt.timedOut,
     transactionsCommitted,
+    loadAverage1m: Math.round((loadavg()[0] ?? 0) * 100) / 100,
   };
 }

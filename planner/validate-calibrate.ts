@@ -1,41 +1,32 @@
 // The validation's calibration: each calibration case run for real with the planner's profilers
-// on its store and bus (planner/profile.ts), and the cost model fitted from those profiles
-// (planner/calibration.ts fitCostModel) exactly as `raceday plan --calibrate` fits the user's
-// own profiled run records. Nothing from the held-out runs reaches it.
-import { createProfileRecorder, profileBus, profileStore, runProfileOf, type RunProfile } from './profile.ts';
+// on its store and bus (profile-run.ts profileBackend, as `raceday plan calibrate` runs them),
+// and the cost model fitted from those profiles by calibration.ts fitCostModel, as the user's own
+// profiled runs are. Nothing from the held-out runs reaches it.
+import { createProfileRecorder, runProfileOf, type RunProfile } from './profile.ts';
+import { profileBackend } from './profile-run.ts';
 import { fitCostModel } from './calibration.ts';
 import { formatPlanError } from './plan-error.ts';
 import type { CostModel } from './contracts.ts';
 import { caseName } from './validate-table.ts';
-import { caseDay, configurationOf, runCase, type ValidationBackend, type ValidationCase } from './real-run.ts';
+import { caseDay, configurationOf, runCase, type MeasuredRun, type ValidationBackend, type ValidationCase } from './real-run.ts';
 import type { Calibrator } from './validate.ts';
 
-/** The store's shard of a user where it has shards (the emulators' SpannerStore). */
-function unitOfStore(store: object): ((userId: string) => number) | undefined {
-  const s = store as { shardOfUser?: (userId: string) => number };
-  return typeof s.shardOfUser === 'function' ? (u) => (s.shardOfUser as (userId: string) => number).call(store, u) : undefined;
-}
-
-/** One calibration case, profiled: its RunProfile (knobs, measured figures, operation samples). */
-export async function profiledRun(backend: ValidationBackend, c: ValidationCase, log: (line: string) => void): Promise<RunProfile> {
+/** One case run for real with the profilers on: its RunProfile (knobs, figures, operation samples) and its measurement. */
+export async function profiledRun(backend: ValidationBackend, c: ValidationCase, log: (line: string) => void): Promise<{ profile: RunProfile; measured: MeasuredRun }> {
   const recorder = createProfileRecorder();
   const day = caseDay(c.users);
   recorder.setWorkload({ users: day.users.length, tickets: day.ticketCount });
-  const measured = await runCase(backend, c, log, (opened) => {
-    const unitOf = unitOfStore(opened.store);
-    const store = profileStore(opened.store, recorder, { serialized: backend === 'emulators', ...(unitOf === undefined ? {} : { unitOf }) });
-    return { store, bus: profileBus(opened.bus, recorder), view: opened.view, clock: opened.clock, sample: () => opened.sample() };
-  });
-  if (!measured.ok) throw new Error(`calibration run ${caseName(c)} on ${backend} failed an invariant or timed out: its figures cannot calibrate anything`);
+  const measured = await runCase(backend, c, log, (opened) => profileBackend(opened, recorder));
   const knobs = { workers: c.workers, maxInFlight: c.maxInFlight, shards: c.shards, settlementsPerCommit: configurationOf(backend, c).settlementsPerCommit };
-  return runProfileOf(recorder, { target: backend, knobs, users: measured.users, tickets: measured.tickets, settledUsers: measured.settledUsers, makespanMs: measured.makespanMs });
+  return { profile: runProfileOf(recorder, { target: backend, knobs, users: measured.users, tickets: measured.tickets, settledUsers: measured.settledUsers, makespanMs: measured.makespanMs }), measured };
 }
 
 /** Fits the cost model from profiled runs of the calibration cases. */
 export const validationCalibrator: Calibrator = async ({ backend, cases, log }) => {
   const profiles: RunProfile[] = [];
   for (const [i, c] of cases.entries()) {
-    const p = await profiledRun(backend, c, log);
+    const { profile: p, measured } = await profiledRun(backend, c, log);
+    if (!measured.ok) throw new Error(`calibration run ${caseName(c)} on ${backend} failed an invariant or timed out: its figures cannot calibrate anything`);
     profiles.push(p);
     log(`validate: calibration ${i + 1}/${cases.length} ${caseName(c)}: makespan ${Math.round(p.run.makespanMs)} ms, ${Math.round(p.run.throughputUsersPerSecond)} users/s`);
   }

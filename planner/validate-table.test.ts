@@ -5,10 +5,11 @@
 import { describe, expect, it } from 'vitest';
 import type { CostModel, Prediction } from './contracts.ts';
 import type { MeasuredRun, ValidationCase } from './real-run.ts';
-import { errorPct, extrapolationOf, figuresOf, isFlagged, totalsOf, VALIDATION_TARGETS, verdictOf, type ValidationRow } from './validate-table.ts';
+import { errorPct, extrapolationOf, figuresOf, isFlagged, medianRun, spreadPct, totalsOf, VALIDATION_TARGETS, verdictOf, type ValidationRow } from './validate-table.ts';
 import { checkPlan, skewModel, VALIDATION_PLANS } from './validate.ts';
+import { checkOperations, modelCostUs, settleBusyShare } from './validate-diagnose.ts';
 
-const measured = (makespanMs: number, users = 1_000): MeasuredRun => ({ users, tickets: users * 2, settledUsers: users, makespanMs, notifyMakespanMs: makespanMs, throughputUsersPerSecond: users / (makespanMs / 1000), wallMs: makespanMs * 2, ok: true, transactionsCommitted: users });
+const measured = (makespanMs: number, users = 1_000): MeasuredRun => ({ users, tickets: users * 2, settledUsers: users, makespanMs, notifyMakespanMs: makespanMs, throughputUsersPerSecond: users / (makespanMs / 1000), wallMs: makespanMs * 2, ok: true, transactionsCommitted: users, loadAverage1m: 1 });
 
 function prediction(makespanMs: number, users = 1_000): Prediction {
   return {
@@ -78,6 +79,47 @@ describe('validation arithmetic', () => {
     expect(v.missed[1]).toMatch(/^throughput MAPE \d+\.\d% > 10%$/);
     const failed = [{ ...good[0]!, measured: { ...good[0]!.measured, ok: false } }, ...good.slice(1)];
     expect(verdictOf(failed, totalsOf(failed), true).missed[0]).toMatch(/1 held-out run\(s\) failed an invariant/);
+  });
+});
+
+describe('repeated measurements', () => {
+  it('take the run of the median makespan and report the spread', () => {
+    const runs = [measured(1_300), measured(1_000), measured(900)];
+    expect(medianRun(runs).makespanMs).toBe(1_000);
+    expect(medianRun([measured(700), measured(500)]).makespanMs).toBe(500);
+    expect(spreadPct([1_300, 1_000, 900])).toBeCloseTo(40, 10);
+    expect(spreadPct([5])).toBe(0);
+    expect(() => medianRun([])).toThrow(/at least one run/);
+  });
+});
+
+describe('diagnosis', () => {
+  it("sets each operation's held-out samples against the model's cost at the same sizes, worst first", () => {
+    const cost = { baseUs: 100, perUs: { users: 10 }, cv: 0, samples: 1 };
+    expect(modelCostUs(cost, { users: 5, tickets: 9 })).toBe(150);
+    const model: CostModel = { schemaVersion: 1, target: 'emulators', measuredAt: '2026-12-01T00:00:00Z', sources: ['x'], operations: { 'settle.commit': cost, 'publish.batch': { baseUs: 50, perUs: {}, cv: 0, samples: 1 } }, usl: [], parallelism: { transactionsPerUnit: 1 }, calibratedMax: { users: 1, tickets: 1 } };
+    const sample = (durationUs: number, sizes: Record<string, number>) => ({ durationUs, latencyUs: durationUs, sizes });
+    const checks = checkOperations(model, {
+      target: 'emulators',
+      knobs: { workers: 1, maxInFlight: 1, shards: 1, settlementsPerCommit: 1 },
+      concurrency: 1,
+      run: { users: 2, tickets: 2, settledUsers: 2, makespanMs: 1, throughputUsersPerSecond: 1 },
+      operations: {
+        'publish.batch': { count: 9, sumDurationUs: 0, samples: [sample(50, {}), sample(50, {})] },
+        'settle.commit': { count: 4, sumDurationUs: 0, samples: [sample(50, { users: 1 }), sample(70, { users: 3 })] },
+        'notify.append': { count: 1, sumDurationUs: 0, samples: [sample(1, {})] },
+      },
+    });
+    expect(checks.map((c) => c.operation)).toEqual(['settle.commit', 'publish.batch']);
+    expect(checks[0]).toEqual({ operation: 'settle.commit', count: 4, samples: 2, measuredMeanUs: 60, modelMeanUs: 120, ratio: 2 });
+    expect(checks[1]?.ratio).toBe(1);
+  });
+
+  it('says when the settle samples overlap (summed service beyond makespan x units)', () => {
+    const profile = { target: 'memory' as const, knobs: { workers: 1, maxInFlight: 1, shards: 1, settlementsPerCommit: 1 }, concurrency: 1, run: { users: 2, tickets: 2, settledUsers: 2, makespanMs: 10, throughputUsersPerSecond: 1 }, operations: { 'settle.commit': { count: 2, sumDurationUs: 30_000, samples: [] } } };
+    expect(settleBusyShare(profile, 1)).toBeCloseTo(3, 10);
+    expect(settleBusyShare(profile, 4)).toBeCloseTo(0.75, 10);
+    expect(settleBusyShare({ ...profile, operations: {} }, 1)).toBe(0);
   });
 });
 

@@ -3,6 +3,7 @@
 // on. Pure arithmetic and text, no I/O, so the figures a test checks are the figures printed.
 import type { Interval, Prediction } from './contracts.ts';
 import type { MeasuredRun, ValidationCase } from './real-run.ts';
+import type { OperationCheck } from './validate-diagnose.ts';
 
 /** The targets a held-out emulator validation must meet. */
 export const VALIDATION_TARGETS = {
@@ -32,7 +33,14 @@ export interface PredictedFigures {
 export interface ValidationRow {
   readonly case: ValidationCase;
   readonly tickets: number;
+  /** The real run (with --repeat: the run of the median makespan). */
   readonly measured: MeasuredRun;
+  /** With --repeat: every run's makespan and their spread, (max - min) / median in percent: the measurement's own noise. */
+  readonly repeats?: { readonly makespansMs: readonly number[]; readonly spreadPct: number };
+  /** With --diagnose: each operation's held-out cost against the model's. */
+  readonly operations?: readonly OperationCheck[];
+  /** With --diagnose: the settle transactions' summed service time over makespan x units (above 1: the samples overlap, they are waits). */
+  readonly settleBusyShare?: number;
   /** users / the largest calibrated run's users. */
   readonly extrapolation: number;
   /** More than 2x beyond the largest calibrated run. */
@@ -92,6 +100,21 @@ export function figuresOf(p: Prediction, measured: MeasuredRun): PredictedFigure
   };
 }
 
+/** The run of the median makespan (the lower middle one of an even count). */
+export function medianRun(runs: readonly MeasuredRun[]): MeasuredRun {
+  const sorted = [...runs].sort((a, b) => a.makespanMs - b.makespanMs);
+  const m = sorted[Math.floor((sorted.length - 1) / 2)];
+  if (m === undefined) throw new Error('invariant violated: a held-out configuration has at least one run');
+  return m;
+}
+
+/** (max - min) / median in percent. */
+export function spreadPct(xs: readonly number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const median = sorted[Math.floor((sorted.length - 1) / 2)] ?? 0;
+  return median > 0 ? (((sorted[sorted.length - 1] ?? 0) - (sorted[0] ?? 0)) / median) * 100 : 0;
+}
+
 const mean = (xs: readonly number[]): number => (xs.length === 0 ? 0 : xs.reduce((a, b) => a + b, 0) / xs.length);
 
 function predictorTotals(figures: readonly PredictedFigures[]): PredictorTotals {
@@ -139,12 +162,12 @@ const ms = (x: number): string => (x >= 10_000 ? `${(x / 1000).toFixed(1)} s` : 
 
 /** One row per held-out configuration, then the totals and the verdict. */
 export function renderRows(rows: readonly ValidationRow[], totals: ValidationTotals, verdict: TargetVerdict): string[] {
-  const head = ['config', 'users', 'tickets', 'measured', 'virtual [interval]', 'err', 'closed-form', 'err', 'thr meas/s', 'thr virt', 'err', 'thr cf', 'err', 'x calib'];
+  const head = ['config', 'users', 'tickets', 'measured', 'virtual [interval]', 'err', 'closed-form', 'err', 'thr meas/s', 'thr virt', 'err', 'thr cf', 'err', 'x calib', 'load'];
   const body = rows.map((r) => [
     caseName(r.case),
     String(r.case.users),
     String(r.tickets),
-    ms(r.measured.makespanMs) + (r.measured.ok ? '' : ' FAILED'),
+    ms(r.measured.makespanMs) + (r.repeats === undefined ? '' : ` ±${(r.repeats.spreadPct / 2).toFixed(0)}%`) + (r.measured.ok ? '' : ' FAILED'),
     `${ms(r.virtual.makespanMs.p50)} [${ms(r.virtual.makespanMs.low)}..${ms(r.virtual.makespanMs.high)}]`,
     `${signed(r.virtual.makespanErrorPct)}%`,
     ms(r.closedForm.makespanMs.p50),
@@ -155,6 +178,7 @@ export function renderRows(rows: readonly ValidationRow[], totals: ValidationTot
     r.closedForm.throughputUsersPerSecond.toFixed(0),
     `${signed(r.closedForm.throughputErrorPct)}%`,
     `${r.extrapolation.toFixed(1)}x${r.flagged ? ' FLAG >2x' : ''}`,
+    r.measured.loadAverage1m.toFixed(1),
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => (b[i] ?? '').length)));
   const line = (cells: readonly string[]): string => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();

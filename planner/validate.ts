@@ -5,7 +5,9 @@
 // alone. Predictions more than 2x beyond the largest calibrated run are flagged, not hidden.
 import type { CostModel, LinearCost, OperationName, Predict } from './contracts.ts';
 import { caseDay, configurationOf, runCase, workloadOf, type MeasuredRun, type ValidationBackend, type ValidationCase } from './real-run.ts';
-import { caseName, extrapolationOf, figuresOf, isFlagged, totalsOf, verdictOf, type TargetVerdict, type ValidationRow, type ValidationTotals } from './validate-table.ts';
+import { checkOperations, renderChecks, settleBusyShare, type OperationCheck } from './validate-diagnose.ts';
+import { profiledRun } from './validate-calibrate.ts';
+import { caseName, extrapolationOf, figuresOf, isFlagged, medianRun, spreadPct, totalsOf, verdictOf, type TargetVerdict, type ValidationRow, type ValidationTotals } from './validate-table.ts';
 
 export type ValidationSize = 'full' | 'small';
 
@@ -80,6 +82,12 @@ export interface ValidationOptions {
   readonly run?: (backend: ValidationBackend, c: ValidationCase, log: (line: string) => void) => Promise<MeasuredRun>;
   readonly plan?: ValidationPlan;
   readonly log?: (line: string) => void;
+  /** Real runs per held-out configuration (default 1); the median makespan's run is the measurement. */
+  readonly repeat?: number;
+  /** Profile the first run of each held-out configuration and set each operation's cost against the model's. */
+  readonly diagnose?: boolean;
+  /** A model to validate as it is (the shipped calibration, a user's file): no calibration runs, its calibratedMax sets the flag. */
+  readonly model?: { readonly model: CostModel; readonly name: string };
 }
 
 export interface ValidationTable {
@@ -87,7 +95,10 @@ export interface ValidationTable {
   readonly backend: ValidationBackend;
   readonly size: ValidationSize;
   readonly calibration: {
+    /** The calibration runs (none when a given model was validated). */
     readonly cases: readonly ValidationCase[];
+    /** The model validated as given (`--model`), instead of one calibrated here. */
+    readonly given?: string;
     readonly maxUsers: number;
     readonly model: Pick<CostModel, 'target' | 'measuredAt' | 'sources' | 'calibratedMax'>;
     readonly skew: Readonly<Partial<Record<OperationName, number>>>;
@@ -99,6 +110,23 @@ export interface ValidationTable {
   readonly wallMs: number;
 }
 
+/** The held-out configuration's real runs: `repeat` of them, the first profiled when diagnosing. */
+async function measure(o: ValidationOptions, model: CostModel, k: ValidationCase, log: (line: string) => void): Promise<{ runs: MeasuredRun[]; operations?: OperationCheck[]; settleBusyShare?: number }> {
+  const runs: MeasuredRun[] = [];
+  let operations: OperationCheck[] | undefined;
+  let busy: number | undefined;
+  for (let i = 0; i < Math.max(1, o.repeat ?? 1); i++) {
+    if (i === 0 && o.diagnose === true) {
+      const p = await profiledRun(o.backend, k, log);
+      runs.push(p.measured);
+      operations = checkOperations(model, p.profile);
+      // Memory: one thread is the one unit; the emulators: one transaction per shard database.
+      busy = settleBusyShare(p.profile, o.backend === 'memory' ? 1 : k.shards);
+    } else runs.push(await (o.run ?? runCase)(o.backend, k, log));
+  }
+  return operations === undefined || busy === undefined ? { runs } : { runs, operations, settleBusyShare: busy };
+}
+
 async function validateCase(o: ValidationOptions, model: CostModel, maxUsers: number, k: ValidationCase, log: (line: string) => void): Promise<ValidationRow> {
   const day = caseDay(k.users);
   const workload = workloadOf(day);
@@ -106,9 +134,21 @@ async function validateCase(o: ValidationOptions, model: CostModel, maxUsers: nu
   // Both predictions exist before the run starts: nothing measured can leak into them.
   const virtual = await o.predictVirtual(model, configuration, workload);
   const closedForm = await o.predictClosedForm(model, configuration, workload);
-  const measured = await (o.run ?? runCase)(o.backend, k, log);
+  const { runs, operations, settleBusyShare: busy } = await measure(o, model, k, log);
+  const measured = medianRun(runs);
   const extrapolation = extrapolationOf(k.users, maxUsers);
-  return { case: k, tickets: workload.tickets, measured, extrapolation, flagged: isFlagged(extrapolation), virtual: figuresOf(virtual, measured), closedForm: figuresOf(closedForm, measured) };
+  return {
+    case: k,
+    tickets: workload.tickets,
+    measured,
+    ...(runs.length > 1 ? { repeats: { makespansMs: runs.map((r) => r.makespanMs), spreadPct: spreadPct(runs.map((r) => r.makespanMs)) } } : {}),
+    ...(operations === undefined ? {} : { operations }),
+    ...(busy === undefined ? {} : { settleBusyShare: busy }),
+    extrapolation,
+    flagged: isFlagged(extrapolation),
+    virtual: figuresOf(virtual, measured),
+    closedForm: figuresOf(closedForm, measured),
+  };
 }
 
 export async function runValidation(o: ValidationOptions): Promise<ValidationTable> {
@@ -116,13 +156,15 @@ export async function runValidation(o: ValidationOptions): Promise<ValidationTab
   const log = o.log ?? (() => undefined);
   const plan = o.plan ?? VALIDATION_PLANS[o.backend][o.size];
   checkPlan(plan);
-  const maxUsers = Math.max(...plan.calibration.map((k) => k.users));
+  const given = o.model;
+  const maxUsers = given === undefined ? Math.max(...plan.calibration.map((k) => k.users)) : given.model.calibratedMax.users;
   // The first run in a process pays for JIT compilation and opening client channels: a discarded
   // warm-up run keeps that cost out of the calibration and out of the first held-out figure.
   const warm = await (o.run ?? runCase)(o.backend, { ...(plan.calibration[0] as ValidationCase) }, log);
   log(`validate: warm-up run (${caseName(plan.calibration[0] as ValidationCase)}, discarded): ${Math.round(warm.makespanMs)} ms`);
-  log(`validate: calibrating on ${plan.calibration.length} ${o.backend} runs (${plan.calibration.map(caseName).join(', ')})`);
-  const fitted = await o.calibrate({ backend: o.backend, cases: plan.calibration, log });
+  if (given === undefined) log(`validate: calibrating on ${plan.calibration.length} ${o.backend} runs (${plan.calibration.map(caseName).join(', ')})`);
+  else log(`validate: no calibration runs: validating ${given.name} (calibrated up to ${maxUsers} users, ${given.model.measuredAt})`);
+  const fitted = given === undefined ? await o.calibrate({ backend: o.backend, cases: plan.calibration, log }) : given.model;
   const calibrationMs = Math.round(performance.now() - start);
   const skew = o.skew ?? {};
   const model = Object.keys(skew).length === 0 ? fitted : skewModel(fitted, skew);
@@ -130,14 +172,15 @@ export async function runValidation(o: ValidationOptions): Promise<ValidationTab
   for (const [i, k] of plan.heldOut.entries()) {
     const row = await validateCase(o, model, maxUsers, k, log);
     rows.push(row);
-    log(`validate: held-out ${i + 1}/${plan.heldOut.length} ${caseName(k)}: measured ${Math.round(row.measured.makespanMs)} ms, virtual ${Math.round(row.virtual.makespanMs.p50)} ms (${row.virtual.makespanErrorPct.toFixed(1)}%), closed-form ${Math.round(row.closedForm.makespanMs.p50)} ms (${row.closedForm.makespanErrorPct.toFixed(1)}%)${row.flagged ? ' [>2x calibrated]' : ''}`);
+    log(`validate: held-out ${i + 1}/${plan.heldOut.length} ${caseName(k)}: measured ${Math.round(row.measured.makespanMs)} ms${row.repeats === undefined ? '' : ` (median of ${row.repeats.makespansMs.length}, spread ${row.repeats.spreadPct.toFixed(0)}%)`}, virtual ${Math.round(row.virtual.makespanMs.p50)} ms (${row.virtual.makespanErrorPct.toFixed(1)}%), closed-form ${Math.round(row.closedForm.makespanMs.p50)} ms (${row.closedForm.makespanErrorPct.toFixed(1)}%)${row.flagged ? ' [>2x calibrated]' : ''}, load ${row.measured.loadAverage1m}`);
+    if (row.operations !== undefined) log(`validate:   settle transactions busy ${((row.settleBusyShare ?? 0) * 100).toFixed(0)}% of makespan x units; operations, model / held-out: ${renderChecks(row.operations)}`);
   }
   const totals = totalsOf(rows);
   return {
     schemaVersion: 1,
     backend: o.backend,
     size: o.size,
-    calibration: { cases: plan.calibration, maxUsers, model: { target: model.target, measuredAt: model.measuredAt, sources: model.sources, calibratedMax: model.calibratedMax }, skew, wallMs: calibrationMs },
+    calibration: { cases: given === undefined ? plan.calibration : [], ...(given === undefined ? {} : { given: given.name }), maxUsers, model: { target: model.target, measuredAt: model.measuredAt, sources: model.sources, calibratedMax: model.calibratedMax }, skew, wallMs: calibrationMs },
     rows,
     totals,
     verdict: verdictOf(rows, totals, o.size === 'full'),

@@ -5,7 +5,7 @@
 // a model known to be wrong (every settle and post-settle cost x4) is reported with large errors
 // and exit 1. Accuracy itself is NOT asserted here: CI's machine is shared and noisy; the
 // measured table and its command are in docs/capacity-validation.md.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -13,13 +13,36 @@ import { describeWithEmulators, useEmulators } from '../../emulators/test-suppor
 import { errorPct } from '../../planner/validate-table.ts';
 import { VALIDATION_PLANS, type ValidationTable } from '../../planner/validate.ts';
 import { capture } from '../_fixtures/capture.ts';
-import { planValidate } from './plan-validate.ts';
+import { planValidate, planValidateDeps, validateCommand, type ValidateDeps } from './plan-validate.ts';
+import type { CostModel } from '../../planner/contracts.ts';
+import { defaultCostModel } from '../../planner/calibration.ts';
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
+/**
+ * The real calibration, run once per backend and then handed out again: the negative control
+ * predicts with the very model the honest run used, skewed, so the two tables differ by the skew
+ * alone and not by two calibrations on a noisy machine.
+ */
+function calibratingOnce(deps: ValidateDeps): ValidateDeps {
+  const models = new Map<string, Promise<CostModel>>();
+  return {
+    ...deps,
+    calibrate: (o) => {
+      const m = models.get(o.backend) ?? deps.calibrate(o);
+      models.set(o.backend, m);
+      return m;
+    },
+  };
+}
+
+let deps: ValidateDeps | undefined;
+
 async function validate(args: readonly string[]): Promise<{ code: number; table: ValidationTable; err: string }> {
-  const { code, out, err } = await capture(() => planValidate.run(['--validate', '--small', '--json', ...args]));
+  deps ??= calibratingOnce(await planValidateDeps());
+  const given = deps;
+  const { code, out, err } = await capture(() => validateCommand(['--validate', '--small', '--json', ...args], given));
   expect(out.trim().startsWith('{'), `stdout: ${out}\nstderr: ${err}`).toBe(true);
   return { code, table: JSON.parse(out) as ValidationTable, err };
 }
@@ -68,10 +91,10 @@ function expectReportedWrong(wrong: ValidationTable, right: ValidationTable, cod
   expect(wrong.verdict.met).toBe(false);
   expect(wrong.verdict.missed.join(' ')).toMatch(/makespan beyond 20%/);
   expect(wrong.calibration.skew).toEqual({ 'settle.commit': 4, 'postSettle.commit': 4 });
-  // Far worse than the unskewed model on the same configurations.
-  expect(wrong.totals.virtual.makespanMapePct).toBeGreaterThan(50);
-  expect(wrong.totals.virtual.makespanMapePct).toBeGreaterThan(right.totals.virtual.makespanMapePct + 30);
+  // The same fitted model, skewed: every prediction far slower than the honest one, and far off.
+  expect(wrong.calibration.model.measuredAt).toBe(right.calibration.model.measuredAt);
   for (const [i, r] of wrong.rows.entries()) expect(r.virtual.makespanMs.p50).toBeGreaterThan((right.rows[i]?.virtual.makespanMs.p50 ?? Infinity) * 1.5);
+  expect(wrong.totals.virtual.makespanMapePct).toBeGreaterThan(50);
 }
 
 describe('raceday plan --validate --small on the memory backend', () => {
@@ -97,8 +120,35 @@ describe('raceday plan --validate --small on the memory backend', () => {
     expectReportedWrong(table, right as ValidationTable, code);
   });
 
-  it('refuses an unknown operation to skew, with a usage error', async () => {
-    const { code, err } = await capture(() => planValidate.run(['--small', '--skew', 'settle.comit=3']));
+  it('validates the shipped model as it is: no calibration runs, the flag counted from its largest calibrated run', async () => {
+    const shipped = defaultCostModel('memory');
+    const { code, table } = await validate(['--backend', 'memory', '--model', 'shipped']);
+    expect(table.calibration.cases).toEqual([]);
+    expect(table.calibration.given).toBe('the shipped memory calibration');
+    expect(table.calibration.maxUsers).toBe(shipped.calibratedMax.users);
+    expect(table.calibration.model.measuredAt).toBe(shipped.measuredAt);
+    for (const r of table.rows) {
+      expect(r.measured.settledUsers).toBe(r.case.users);
+      expect(r.flagged).toBe(r.case.users > 2 * shipped.calibratedMax.users);
+    }
+    expect(code).toBe(table.verdict.met ? 0 : 1);
+  });
+
+  it('refuses a model file it cannot read, and one of another backend', async () => {
+    const missing = await capture(() => planValidate.run(['--validate', '--small', '--model', '/nonexistent/model.json']));
+    expect(missing.code).toBe(2);
+    expect(missing.err).toMatch(/^raceday plan: option --model: .*nonexistent/);
+    const dir = mkdtempSync(join(tmpdir(), 'raceday-plan-validate-'));
+    dirs.push(dir);
+    const file = join(dir, 'emulators.json');
+    writeFileSync(file, JSON.stringify(defaultCostModel('emulators')));
+    const other = await capture(() => planValidate.run(['--validate', '--small', '--backend', 'memory', '--model', file]));
+    expect(other.code).toBe(2);
+    expect(other.err).toMatch(/is a model of the emulators backend; validate it with --backend emulators/);
+  });
+
+  it('refuses an unknown operation to skew, with a usage error, through the command as raceday runs it', async () => {
+    const { code, err } = await capture(() => planValidate.run(['--validate', '--small', '--skew', 'settle.comit=3']));
     expect(code).toBe(2);
     expect(err).toMatch(/--skew names an unknown operation "settle.comit"/);
   });
@@ -107,7 +157,8 @@ describe('raceday plan --validate --small on the memory backend', () => {
 describeWithEmulators('raceday plan --validate --small on the emulators', () => {
   useEmulators();
 
-  it('builds the error table from real emulator runs', async () => {
+  // About 25 s on an idle 2-core machine (seven small runs); the limit leaves room for a busy one.
+  it('builds the error table from real emulator runs', { timeout: 150_000 }, async () => {
     const { code, table } = await validate(['--backend', 'emulators']);
     expectBuiltFromRealRuns(table, 'emulators', code);
     // Spanner on the emulator commits in groups: real transactions happened.
