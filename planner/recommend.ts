@@ -130,14 +130,13 @@ function headroomOf(pred: Prediction, sloMs: number): Headroom {
 }
 
 /** Why nothing meets the SLO when the hard limits allow it: the USL peak or the search's bounds. */
-function softInfeasibility(q: PlanQuestion, best: Evaluated, sloMs: number): Infeasibility {
+function softInfeasibility(q: PlanQuestion, best: Evaluated): Infeasibility {
   const got = `the fastest configuration found is predicted at ${fmt(best.prediction.makespanMs.high / 1000)} s (high bound; bottleneck ${best.prediction.bottleneck}), more than the SLO's ${fmt(q.sloSeconds)} s`;
   const peaked = q.model.usl.filter((u) => Number.isFinite(u.peakN));
   if (peaked.length > 0) {
     const peaks = peaked.map((u) => `N = ${fmt(u.peakN)} ${u.concurrency} (sigma ${fmt(u.sigma, 4)}, kappa ${fmt(u.kappa, 6)})`).join('; ');
     return { code: 'PLAN.USL_PEAK', reason: `${got}: beyond the USL peak (${peaks}) adding workers lowers throughput, so more of them cannot help` };
   }
-  void sloMs;
   return { code: 'PLAN.SEARCH_BOUND', reason: `${got}, with every knob up to its searched bound` };
 }
 
@@ -249,7 +248,7 @@ export async function recommendWith(q: PlanQuestion, predictors: Predictors): Pr
   const best = fastest(all);
   const c: Confirmed =
     meeting !== undefined ? await confirmChoice(q, all, meeting, confirm) : { chosen: best, prediction: (await confirm.run(best.configuration, 'the fastest configuration found')) ?? best.prediction, warnings: [] };
-  const infeasible = meeting !== undefined ? (c.infeasible === undefined ? [] : [c.infeasible]) : hard.length > 0 ? hard : [softInfeasibility(q, c.chosen, sloMs)];
+  const infeasible = meeting !== undefined ? (c.infeasible === undefined ? [] : [c.infeasible]) : hard.length > 0 ? hard : [softInfeasibility(q, c.chosen)];
   const knob: Knob = q.target === 'google' ? 'spannerNodes' : 'spannerShards';
   const curve = await curveOf(q, ev, space, c.chosen, knob, confirm);
   return {
