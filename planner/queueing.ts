@@ -205,7 +205,7 @@ export function closedForm(model: CostModel, configuration: PlanConfiguration, w
   utilisation['fanout'] = round3(Math.min(1, x / fanoutCapacity(s).perMs));
   utilisation['settle.slots'] = settleFed && workload.users > s.settleSlots ? 1 : round3(Math.min(1, (x * settleTripMs(s)) / s.settleSlots));
   utilisation['notify.slots'] = round3(Math.min(1, (xn * (notifyTripMs(s) + shared)) / s.notifySlots));
-  utilisation['postSettle.slots'] = postSlotsUtilisation(model, configuration, s, bound.name, xn, shared);
+  utilisation['postSettle.slots'] = postSlotsUtilisation(configuration, s, bound.name, xn, shared);
   const makespan = fill + workload.users / x;
   const trip = notifyTripMs(s) + s.ms('publish.batch', { messages: s.upm }) + waits;
   // After the settlements end, the notifications share the database only with post-settle's backlog.
@@ -301,21 +301,20 @@ function notifyPath(users: number, r: NotifyRates): { notifyMakespan: number; la
 
 /**
  * How long a notification's append waits at a saturated database it shares with the settlements:
- * on the emulators its own group commit waits for the settlement batch in progress and the one
- * queued ahead (each batcher queues one request at a time); on Google every transaction queues
- * FIFO at the write rate behind the settle and post-settle requests in flight.
+ * on the emulators about one settlement commit (the rest of the one in progress, then its turn in
+ * the normal lane, which alternates the notification and settlement batchers: each queues one
+ * request at a time); on Google every transaction queues FIFO at the write rate (fifoWaitMs).
  */
 function sharedWaitMs(model: CostModel, c: PlanConfiguration, s: Shape, bound: string): number {
-  if (bound.startsWith('db:')) return 1.5 * s.ms('settle.commit', { users: s.batch, tickets: s.batch * s.t });
+  if (bound.startsWith('db:')) return s.ms('settle.commit', { users: s.batch, tickets: s.batch * s.t });
   return bound === 'spanner.writes' ? fifoWaitMs(model, c, s, true) : 0;
 }
 
 /** Post-settle slots: full while their writes wait behind saturated settlements (the background lane, or the FIFO write rate). */
-function postSlotsUtilisation(model: CostModel, c: PlanConfiguration, s: Shape, bound: string, x: number, shared: number): number {
+function postSlotsUtilisation(c: PlanConfiguration, s: Shape, bound: string, x: number, shared: number): number {
   if (bound.startsWith('db:') || bound === 'spanner.writes') return 1;
   const slots = Math.max(1, c.postSettleWorkers) * Math.max(1, c.maxInFlight);
   const trip = s.ms('deliver.message', { messages: 1 }) + (1 + HIT_SHARE) * s.ms('postSettle.commit', { users: 1, writes: 1 }) + shared;
-  void model;
   return round3(Math.min(1, (x * trip) / slots));
 }
 
