@@ -37,6 +37,7 @@ const CASES: readonly { name: string; model: CostModel; configuration: PlanConfi
   { name: 'emulators, slow settle', model: scaled(EMULATOR_MODEL, 'settle.commit', 2), configuration: BASE_CONFIGURATION, bottleneck: /^db:s0$/ },
   { name: 'memory', model: MEMORY_MODEL, configuration: { ...BASE_CONFIGURATION, settlementsPerCommit: 1 }, bottleneck: /^cpu$/ },
   { name: 'google, 1 node', model: GOOGLE_MODEL, configuration: { ...BASE_CONFIGURATION, settlementsPerCommit: 1, spannerNodes: 1 }, bottleneck: /^spanner\.writes$/ },
+  { name: 'google, notify lagging behind settlements', model: GOOGLE_MODEL, configuration: { ...BASE_CONFIGURATION, settlementsPerCommit: 1, spannerNodes: 4, settleWorkers: 16, notifyWorkers: 2 }, bottleneck: /^spanner\.writes$/ },
   { name: 'emulators, too few slots', model: EMULATOR_MODEL, configuration: { ...BASE_CONFIGURATION, settleWorkers: 1, maxInFlight: 2, spannerShards: 8 }, bottleneck: /^settle\.slots$/ },
 ];
 

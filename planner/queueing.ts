@@ -158,7 +158,8 @@ function capacities(model: CostModel, c: PlanConfiguration, w: Workload, s: Shap
     settle.push(fanoutCapacity(s));
   }
   settle.push({ name: 'settle.slots', perMs: s.settleSlots / settleTripMs(s) });
-  const notify: Capacity[] = [{ name: 'notify.slots', perMs: s.notifySlots / notifyTripMs(s) }];
+  // The notify slots' capacity depends on the wait at a shared saturated database: closedForm adds it.
+  const notify: Capacity[] = [];
   const dGateway = s.ms('gateway.message', { messages: 1 });
   if (model.operations['gateway.message'] !== undefined) {
     const g = Math.max(1, c.gatewayInstances);
@@ -182,8 +183,9 @@ export function closedForm(model: CostModel, configuration: PlanConfiguration, w
   const s = shapeOf(model, configuration, workload);
   const { settle, notify, demand, servers } = capacities(model, configuration, workload, s);
   const bound = least(settle);
-  const x = bound.perMs;
-  const notifyBound = least([bound, ...notify]);
+  const shared = sharedWaitMs(model, configuration, s, bound.name);
+  const x = settlementShare(model, configuration, s, bound, settle, shared);
+  const notifyBound = least([bound, ...notify, { name: 'notify.slots', perMs: s.notifySlots / (notifyTripMs(s) + shared) }]);
   const xn = notifyBound.perMs;
   const fill =
     Math.max(s.ms('fanout.page', { users: 0 }), s.ms('fanout.page', { users: Math.min(workload.users, LIMITS.fanoutPageUsers) })) +
@@ -195,20 +197,21 @@ export function closedForm(model: CostModel, configuration: PlanConfiguration, w
   const utilisation: Record<string, number> = {};
   for (const [name, d] of demand) {
     const c = servers.get(name) as number;
-    utilisation[name] = round3(Math.min(1, (xn * d) / c));
+    // The gateway passes notifications (at xn); every other server passes the settlement path (at x).
+    utilisation[name] = round3(Math.min(1, ((name === 'gateway' ? xn : x) * d) / c));
     if (name !== bound.name && name !== notifyBound.name) waits += Math.min(mmcWaitMs(c, xn, d * 1), 60_000);
   }
   const settleFed = ['cpu', 'spanner.writes', 'spanner.reads', 'settle.slots'].includes(bound.name) || bound.name.startsWith('db:');
   utilisation['fanout'] = round3(Math.min(1, x / fanoutCapacity(s).perMs));
   utilisation['settle.slots'] = settleFed && workload.users > s.settleSlots ? 1 : round3(Math.min(1, (x * settleTripMs(s)) / s.settleSlots));
-  const shared = sharedWaitMs(model, configuration, s, bound.name);
   utilisation['notify.slots'] = round3(Math.min(1, (xn * (notifyTripMs(s) + shared)) / s.notifySlots));
-  utilisation['postSettle.slots'] = postSlotsUtilisation(model, configuration, s, bound.name, xn, shared);
-  const tail = notifyTripMs(s) + shared + s.ms('publish.batch', { messages: s.upm }) + waits;
+  utilisation['postSettle.slots'] = postSlotsUtilisation(configuration, s, bound.name, xn, shared);
   const makespan = fill + workload.users / x;
-  const notifyMakespan = fill + tail + workload.users / xn;
+  const trip = notifyTripMs(s) + s.ms('publish.batch', { messages: s.upm }) + waits;
+  // After the settlements end, the notifications share the database only with post-settle's backlog.
+  const xnAfter = least([...notify, { name: 'notify.slots', perMs: s.notifySlots / (notifyTripMs(s) + drainWaitMs(model, configuration, s, bound.name)) }]).perMs;
+  const { notifyMakespan, lat } = notifyPath(workload.users, { fill, makespan, trip, shared, x, xn, xnAfter });
   const widen = meanUncertaintyOf(model, bound.name);
-  const lat = (q: number): number => fill + tail + (q * workload.users) / xn;
   const { extrapolation, warnings } = extrapolationOf(model, workload);
   return {
     configuration,
@@ -226,6 +229,77 @@ export function closedForm(model: CostModel, configuration: PlanConfiguration, w
 }
 
 /**
+ * On Google the write rate is shared FIFO: while settlements saturate it, notify and post-settle
+ * writes pass only as fast as their slots turn over behind the queue (slots / (trip + wait)), and
+ * the settlements take the rest of the rate, more than their share of a user's rows; the
+ * notifications left behind drain after them (notifyPath).
+ */
+function settlementShare(model: CostModel, c: PlanConfiguration, s: Shape, bound: Capacity, settle: readonly Capacity[], shared: number): number {
+  if (bound.name !== 'spanner.writes') return bound.perMs;
+  const p = model.parallelism;
+  const rate = (Math.max(1, c.spannerNodes ?? 1) * (p.writesPerSecondPerNode ?? 1) * (p.maxCpuShare ?? 1)) / 1000;
+  const notifyRate = s.notifySlots / (notifyTripMs(s) + shared);
+  const postSlots = Math.max(1, c.postSettleWorkers) * Math.max(1, c.maxInFlight);
+  const postRate = postSlots / (s.ms('deliver.message', { messages: 1 }) + (1 + HIT_SHARE) * s.ms('postSettle.commit', { users: 1, writes: 1 }) + shared);
+  const own = (rate - notifyRate - postRate * (1 + HIT_SHARE)) / writeRows('settle', { users: 1, tickets: s.t });
+  const others = settle.filter((k) => k.name !== bound.name);
+  return Math.max(bound.perMs, Math.min(own, ...others.map((k) => k.perMs)));
+}
+
+/** On Google, once settlements end: the FIFO write queue holds the post-settle and notify slots' writes. */
+function drainWaitMs(model: CostModel, c: PlanConfiguration, s: Shape, bound: string): number {
+  return bound === 'spanner.writes' ? fifoWaitMs(model, c, s, false) : 0;
+}
+
+/**
+ * The wait in Google's FIFO write queue, found as a fixed point: each stage's slots cycle through
+ * the time they spend elsewhere (delivery, the transaction's own latency, reads, publish) and the
+ * wait, so a share wait / (wait + elsewhere) of them is queued; the wait is the queued rows over
+ * the usable write rate. Zero when the rate keeps up with them all.
+ */
+function fifoWaitMs(model: CostModel, c: PlanConfiguration, s: Shape, settling: boolean): number {
+  const p = model.parallelism;
+  const rate = (Math.max(1, c.spannerNodes ?? 1) * (p.writesPerSecondPerNode ?? 1) * (p.maxCpuShare ?? 1)) / 1000;
+  const readRate = (Math.max(1, c.spannerNodes ?? 1) * (p.readsPerSecondPerNode ?? 1) * (p.maxCpuShare ?? 1)) / 1000;
+  const deliver = s.ms('deliver.message', { messages: 1 });
+  const classes = [
+    { slots: s.notifySlots, rows: 1, elsewhere: notifyTripMs(s) },
+    { slots: Math.max(1, c.postSettleWorkers) * Math.max(1, c.maxInFlight), rows: 1 + HIT_SHARE, elsewhere: deliver + (1 + HIT_SHARE) * s.ms('postSettle.commit', { users: 1, writes: 1 }) },
+  ];
+  if (settling) classes.push({ slots: s.settleSlots, rows: writeRows('settle', { users: 1, tickets: s.t }), elsewhere: settleTripMs(s) + s.t / readRate });
+  let wait = classes.reduce((a, k) => a + k.slots * k.rows, 0) / rate;
+  for (let i = 0; i < 100; i++) wait = classes.reduce((a, k) => a + (k.slots * k.rows * wait) / (wait + k.elsewhere + k.rows / rate), 0) / rate;
+  return wait;
+}
+
+interface NotifyRates {
+  readonly fill: number;
+  readonly makespan: number;
+  /** A notification's trip without waiting at a shared database; `shared` is that wait. */
+  readonly trip: number;
+  readonly shared: number;
+  /** Settlements per ms; notifications per ms while settlements run, and after they end. */
+  readonly x: number;
+  readonly xn: number;
+  readonly xnAfter: number;
+}
+
+/**
+ * When notify keeps up with the settlements (90% of their rate or more), the user at quantile q
+ * is notified after fill + trip + q U / xn. When it lags (its appends wait behind settlements at a
+ * shared database), it shows xn per ms until the settlements end, then drains the backlog at
+ * xnAfter, the rate it has once the database is its own.
+ */
+function notifyPath(users: number, r: NotifyRates): { notifyMakespan: number; lat: (q: number) => number } {
+  const during = r.fill + r.trip + r.shared;
+  if (r.xn >= 0.9 * r.x) return { notifyMakespan: during + users / r.xn, lat: (q) => during + (q * users) / r.xn };
+  const shownBy = Math.min(users, r.xn * (r.makespan - r.fill));
+  const after = r.makespan + r.trip;
+  const at = (k: number): number => (k <= shownBy ? during + k / r.xn : after + (k - shownBy) / r.xnAfter);
+  return { notifyMakespan: at(users), lat: (q) => at(q * users) };
+}
+
+/**
  * How long a notification's append waits at a saturated database it shares with the settlements:
  * on the emulators its own group commit waits for the settlement batch in progress and the one
  * queued ahead (each batcher queues one request at a time); on Google every transaction queues
@@ -233,21 +307,14 @@ export function closedForm(model: CostModel, configuration: PlanConfiguration, w
  */
 function sharedWaitMs(model: CostModel, c: PlanConfiguration, s: Shape, bound: string): number {
   if (bound.startsWith('db:')) return 1.5 * s.ms('settle.commit', { users: s.batch, tickets: s.batch * s.t });
-  if (bound === 'spanner.writes') {
-    const p = model.parallelism;
-    const perMs = (Math.max(1, c.spannerNodes ?? 1) * (p.writesPerSecondPerNode ?? 1) * (p.maxCpuShare ?? 1)) / 1000;
-    const postSlots = Math.max(1, c.postSettleWorkers) * Math.max(1, c.maxInFlight);
-    return (s.settleSlots * writeRows('settle', { users: 1, tickets: s.t }) + postSlots + s.notifySlots) / perMs;
-  }
-  return 0;
+  return bound === 'spanner.writes' ? fifoWaitMs(model, c, s, true) : 0;
 }
 
 /** Post-settle slots: full while their writes wait behind saturated settlements (the background lane, or the FIFO write rate). */
-function postSlotsUtilisation(model: CostModel, c: PlanConfiguration, s: Shape, bound: string, x: number, shared: number): number {
+function postSlotsUtilisation(c: PlanConfiguration, s: Shape, bound: string, x: number, shared: number): number {
   if (bound.startsWith('db:') || bound === 'spanner.writes') return 1;
   const slots = Math.max(1, c.postSettleWorkers) * Math.max(1, c.maxInFlight);
   const trip = s.ms('deliver.message', { messages: 1 }) + (1 + HIT_SHARE) * s.ms('postSettle.commit', { users: 1, writes: 1 }) + shared;
-  void model;
   return round3(Math.min(1, (x * trip) / slots));
 }
 

@@ -5,7 +5,7 @@
 // through at no cost: they are off the per-user path (race lookups, the ranking claim's small
 // writes) or happen before the publication (loading).
 import type { NotificationBody } from '../core/notification.ts';
-import type { BusMessage, MessageBus, Store } from '../core/ports.ts';
+import type { MessageBus, Store } from '../core/ports.ts';
 import type { MemoryStore } from '../backends/memory/index.ts';
 import type { Resources } from './service-times.ts';
 
@@ -86,11 +86,13 @@ export class SlotUse {
   #integral = 0;
   #last = 0;
   deliveries = 0;
-  constructor(private readonly now: () => number) {
+  readonly #now: () => number;
+  constructor(now: () => number) {
+    this.#now = now;
     this.#last = now();
   }
   #advance(): void {
-    const t = this.now();
+    const t = this.#now();
     this.#integral += this.#inFlight * (t - this.#last);
     this.#last = t;
   }
@@ -118,15 +120,14 @@ export interface TimedBus extends MessageBus {
 /**
  * The bus with service times: a publish call costs publish.batch at its size before the messages
  * are accepted; each delivery costs deliver.message before its handler starts (and the gateway's
- * per-frame cost on the gateway subscription). `onPublish` sees every message accepted.
+ * per-frame cost on the gateway subscription).
  */
-export function timedBus(inner: MessageBus, res: Resources, gatewaySubscription: string, onPublish?: (topic: string, messages: readonly BusMessage[]) => void): TimedBus {
+export function timedBus(inner: MessageBus, res: Resources, gatewaySubscription: string): TimedBus {
   const slots = new Map<string, SlotUse>();
   return {
     slots,
     async publish(topic, messages) {
       await res.work('publish.batch', { messages: messages.length });
-      onPublish?.(topic, messages);
       return inner.publish(topic, messages);
     },
     subscribe(subscription, handler, options) {

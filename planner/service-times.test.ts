@@ -31,7 +31,7 @@ describe('group commit', () => {
     const clock = createVirtualClock();
     const server = new Server('db:s0', 1, clock);
     const cost = (_op: string, sizes: Sizes): number => 10 + (sizes['users'] ?? 0);
-    const batcher = new Batcher<number>(server, 'settle.commit', 4, 'normal', cost);
+    const batcher = new Batcher(server, 'settle.commit', 4, 'normal', cost);
     const applied: number[] = [];
     const done = Array.from({ length: 10 }, (_, i) => batcher.add({ users: 1 }, async () => (applied.push(i), i)));
     await clock.runUntilIdle();

@@ -144,10 +144,10 @@ export class Server {
   }
 }
 
-interface Waiting<R> {
+interface Waiting {
   readonly sizes: Sizes;
-  readonly apply: () => Promise<R>;
-  readonly resolve: (r: R) => void;
+  readonly apply: () => Promise<unknown>;
+  readonly resolve: (r: unknown) => void;
   readonly reject: (e: unknown) => void;
 }
 
@@ -156,37 +156,42 @@ interface Waiting<R> {
  * everything waiting when the slot is granted (up to `max`) commits in one transaction whose
  * service time is the operation's at the summed sizes. The real writes run at the commit's end.
  */
-export class Batcher<R> {
-  readonly #pending: Waiting<R>[] = [];
+export class Batcher {
+  readonly #pending: Waiting[] = [];
   #scheduled = false;
   readonly batchSizes: number[] = [];
+  readonly #server: Server;
+  readonly #op: OperationName;
+  readonly #max: number;
+  readonly #lane: Lane;
+  readonly #serviceMs: (op: OperationName, sizes: Sizes) => number;
 
-  constructor(
-    private readonly server: Server,
-    private readonly op: OperationName,
-    private readonly max: number,
-    private readonly lane: Lane,
-    private readonly serviceMs: (op: OperationName, sizes: Sizes) => number,
-  ) {}
+  constructor(server: Server, op: OperationName, max: number, lane: Lane, serviceMs: (op: OperationName, sizes: Sizes) => number) {
+    this.#server = server;
+    this.#op = op;
+    this.#max = max;
+    this.#lane = lane;
+    this.#serviceMs = serviceMs;
+  }
 
-  add(sizes: Sizes, apply: () => Promise<R>): Promise<R> {
+  add<R>(sizes: Sizes, apply: () => Promise<R>): Promise<R> {
     return new Promise<R>((resolve, reject) => {
-      this.#pending.push({ sizes, apply, resolve, reject });
+      this.#pending.push({ sizes, apply, resolve: resolve as (r: unknown) => void, reject });
       if (!this.#scheduled) this.#schedule();
     });
   }
 
   #schedule(): void {
     this.#scheduled = true;
-    void this.server.acquire(this.lane).then(async () => {
-      const batch = this.#pending.splice(0, this.max);
+    void this.#server.acquire(this.#lane).then(async () => {
+      const batch = this.#pending.splice(0, this.#max);
       this.#scheduled = false;
       if (this.#pending.length > 0) this.#schedule();
       this.batchSizes.push(batch.length);
       const sizes: Record<string, number> = {};
       for (const w of batch) for (const [k, v] of Object.entries(w.sizes)) sizes[k] = (sizes[k] ?? 0) + v;
       try {
-        await this.server.busy(this.serviceMs(this.op, sizes), this.op);
+        await this.#server.busy(this.#serviceMs(this.#op, sizes), this.#op);
         for (const w of batch) {
           try {
             w.resolve(await w.apply());
@@ -195,7 +200,7 @@ export class Batcher<R> {
           }
         }
       } finally {
-        this.server.release();
+        this.#server.release();
       }
     });
   }
@@ -248,17 +253,17 @@ function gatewayServer(o: ResourceOptions): Server | undefined {
 function memoryResources(o: ResourceOptions): Resources {
   const draw = serviceDraw(o.model, o.rng);
   const cpu = new Server('cpu', 1, o.clock);
-  const batchers = new Map<TxKind, Batcher<unknown>>();
-  for (const k of TX_KINDS) batchers.set(k, new Batcher<unknown>(cpu, TX_OP[k], 1, 'normal', draw));
+  const batchers = new Map<TxKind, Batcher>();
+  for (const k of TX_KINDS) batchers.set(k, new Batcher(cpu, TX_OP[k], 1, 'normal', draw));
   const gw = gatewayServer(o);
   return {
-    transact: (kind, _userId, sizes, apply) => (batchers.get(kind) as Batcher<never>).add(sizes, apply),
+    transact: (kind, _userId, sizes, apply) => (batchers.get(kind) as Batcher).add(sizes, apply),
     work: (op, sizes) => cpu.hold(draw(op, sizes), op),
     read: (op, sizes) => cpu.hold(draw(op, sizes), op),
     gateway: () => (gw === undefined ? Promise.resolve() : gw.hold(draw('gateway.message', { messages: 1 }), 'gateway.message')),
     servers: gw === undefined ? [cpu] : [cpu, gw],
     clock: o.clock,
-    settleBatchSizes: () => (batchers.get('settle') as Batcher<unknown>).batchSizes,
+    settleBatchSizes: () => (batchers.get('settle') as Batcher).batchSizes,
   };
 }
 
@@ -275,19 +280,19 @@ function emulatorResources(o: ResourceOptions): Resources {
     notify: { max: GROUP_COMMIT.notifyCallsMax, lane: 'normal' },
   };
   const batchers = servers.map((s) => {
-    const m = new Map<TxKind, Batcher<unknown>>();
-    for (const k of TX_KINDS) m.set(k, new Batcher<unknown>(s, TX_OP[k], limits[k].max, limits[k].lane, draw));
+    const m = new Map<TxKind, Batcher>();
+    for (const k of TX_KINDS) m.set(k, new Batcher(s, TX_OP[k], limits[k].max, limits[k].lane, draw));
     return m;
   });
   const gw = gatewayServer(o);
   return {
-    transact: (kind, userId, sizes, apply) => ((batchers[shardOf(userId, shards)] as Map<TxKind, Batcher<unknown>>).get(kind) as Batcher<never>).add(sizes, apply),
+    transact: (kind, userId, sizes, apply) => ((batchers[shardOf(userId, shards)] as Map<TxKind, Batcher>).get(kind) as Batcher).add(sizes, apply),
     work: (op, sizes) => delay(o.clock, draw(op, sizes)),
     read: (op, sizes) => delay(o.clock, draw(op, sizes)),
     gateway: () => (gw === undefined ? Promise.resolve() : gw.hold(draw('gateway.message', { messages: 1 }), 'gateway.message')),
     servers: gw === undefined ? servers : [...servers, gw],
     clock: o.clock,
-    settleBatchSizes: () => batchers.flatMap((m) => (m.get('settle') as Batcher<unknown>).batchSizes),
+    settleBatchSizes: () => batchers.flatMap((m) => (m.get('settle') as Batcher).batchSizes),
   };
 }
 

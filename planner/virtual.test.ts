@@ -114,6 +114,18 @@ describe('slices', () => {
     expect(Math.abs(sliced.notifyLatencyMs.p99 - whole.notifyLatencyMs.p99) / whole.notifyLatencyMs.p99).toBeLessThan(0.1);
   });
 
+  it('scales a notify stage that lags behind the settlements in two phases, within 10% of the whole race', async () => {
+    // Few notify slots whose appends queue FIFO behind many settle requests at the write rate:
+    // notify falls behind while settlements run and catches up once they end.
+    const c = { ...BASE_CONFIGURATION, settlementsPerCommit: 1, spannerNodes: 4, settleWorkers: 16, maxInFlight: 16, notifyWorkers: 2 };
+    const w = { users: 8_000, tickets: 80_000 };
+    const whole = await predictVirtual(GOOGLE_MODEL, c, w, { ...ONE, sliceUsers: 8_000 });
+    const sliced = await predictVirtual(GOOGLE_MODEL, c, w, { ...ONE, sliceUsers: 2_000 });
+    expect(whole.notifyMakespanMs.p50).toBeGreaterThan(1.15 * whole.makespanMs.p50); // it does lag
+    expect(Math.abs(sliced.notifyMakespanMs.p50 - whole.notifyMakespanMs.p50) / whole.notifyMakespanMs.p50).toBeLessThan(0.1);
+    expect(Math.abs(sliced.notifyLatencyMs.p50 - whole.notifyLatencyMs.p50) / whole.notifyLatencyMs.p50).toBeLessThan(0.1);
+  });
+
   it('adds the extra users at the steady rate, later users waiting longer', () => {
     const run = { users: 3, commitsMs: [10, 20, 30], shownMs: [12, 22, 32], makespanMs: 30, notifyMakespanMs: 32 };
     const s = scaleRun(run, 103);

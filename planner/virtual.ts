@@ -53,24 +53,57 @@ export interface Scaled {
   readonly latencyP99Ms: number;
 }
 
-/** A run scaled to `users` by the rule above (no change when the run was whole). */
-export function scaleRun(run: Pick<VirtualRun, 'users' | 'commitsMs' | 'shownMs' | 'makespanMs' | 'notifyMakespanMs'>, users: number): Scaled {
+type SliceRun = Pick<VirtualRun, 'users' | 'commitsMs' | 'shownMs' | 'makespanMs' | 'notifyMakespanMs'>;
+
+/** Notifications shown per ms while the slice's settlements run steadily (10th to 90th percentile settlement). */
+function notifyRateWhileSettling(run: SliceRun): number {
+  const c = run.commitsMs;
+  if (c.length < 2) return Infinity;
+  const from = c[Math.floor(0.1 * (c.length - 1))] as number;
+  const to = c[Math.ceil(0.9 * (c.length - 1))] as number;
+  if (!(to > from)) return Infinity;
+  return run.shownMs.filter((t) => t >= from && t <= to).length / (to - from);
+}
+
+/**
+ * Each slice notification's time in the full race (the rule in the header). When notify keeps up
+ * with settlement, the user at quantile q is shifted by q (U - n) / X_notify. When it lags (shows
+ * fewer than 90% of the settlement rate while settlements run), the full race has two phases: while
+ * its settlements run (to makespan(U)) notifications are shown at the lagging rate r1, then the
+ * backlog drains at the rate r2 the slice drained its own after its last settlement.
+ */
+function notifyTimes(run: SliceRun, users: number, xSettle: number, makespanU: number): number[] {
+  const s = run.shownMs;
+  const n = s.length;
   const extra = Math.max(0, users - run.users);
-  const xSettle = steadyRate(run.commitsMs);
-  const xNotify = steadyRate(run.shownMs);
-  const h = createLatencyHistogram();
-  const n = run.shownMs.length;
-  run.shownMs.forEach((t, i) => {
-    const q = n > 1 ? i / (n - 1) : 1;
-    h.recordValue(Math.max(1, Math.round((t + (q * extra) / xNotify) * 1000)));
+  if (n === 0 || extra === 0) return [...s];
+  const r1 = notifyRateWhileSettling(run);
+  if (!(r1 < 0.9 * xSettle)) {
+    const xNotify = steadyRate(s);
+    return s.map((t, i) => t + ((n > 1 ? i / (n - 1) : 1) * extra) / xNotify);
+  }
+  const m = run.makespanMs;
+  const shownBy = s.filter((t) => t <= m).length;
+  const last = s[n - 1] as number;
+  const r2 = last > m ? (n - shownBy) / (last - m) : Infinity;
+  const phase1 = Math.min(users, shownBy + r1 * (makespanU - m));
+  return s.map((t, i) => {
+    const k = ((i + 1) * users) / n;
+    if (k <= shownBy) return t;
+    if (k <= phase1) return m + (k - shownBy) / r1;
+    return makespanU + (k - phase1) / r2;
   });
-  const at = (p: number): number => (n === 0 ? 0 : Math.min(h.getValueAtPercentile(p), h.maxValue) / 1000);
-  return {
-    makespanMs: run.makespanMs + extra / xSettle,
-    notifyMakespanMs: run.notifyMakespanMs + extra / xNotify,
-    latencyP50Ms: at(50),
-    latencyP99Ms: at(99),
-  };
+}
+
+/** A run scaled to `users` by the rule above (no change when the run was whole). */
+export function scaleRun(run: SliceRun, users: number): Scaled {
+  const extra = Math.max(0, users - run.users);
+  const makespanMs = run.makespanMs + extra / steadyRate(run.commitsMs);
+  const times = notifyTimes(run, users, steadyRate(run.commitsMs), makespanMs);
+  const h = createLatencyHistogram();
+  for (const t of times) h.recordValue(Math.max(1, Math.round(t * 1000)));
+  const at = (p: number): number => (times.length === 0 ? 0 : Math.min(h.getValueAtPercentile(p), h.maxValue) / 1000);
+  return { makespanMs, notifyMakespanMs: extra === 0 ? run.notifyMakespanMs : times.reduce((a, b) => Math.max(a, b), 0), latencyP50Ms: at(50), latencyP99Ms: at(99) };
 }
 
 /**
@@ -174,5 +207,5 @@ function round3(x: number): number {
 }
 
 /** The virtual-time predictor (Predict, with the optional run options as a 4th argument). */
-export const predictVirtual: Predict & ((model: CostModel, configuration: PlanConfiguration, workload: Workload, options?: VirtualOptions) => Promise<Prediction>) = (model, configuration, workload, options) =>
-  predictVirtualWith(model, configuration, workload, options);
+export const predictVirtual = ((model: CostModel, configuration: PlanConfiguration, workload: Workload, options?: VirtualOptions): Promise<Prediction> =>
+  predictVirtualWith(model, configuration, workload, options)) satisfies Predict;
