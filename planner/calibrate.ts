@@ -51,6 +51,12 @@ export interface CalibrateOptions {
   readonly shardLevels?: readonly number[];
   readonly shardConcurrency?: number;
   readonly seed?: number;
+  /**
+   * Rounds over every level (default 1). Each round runs the levels in order again, so a burst of
+   * load from elsewhere on the machine lands on different levels in different rounds; the fits
+   * take every run (repeats at a level are welcome to the USL).
+   */
+  readonly repeat?: number;
   /** The command line, for the model's sources. */
   readonly command: string;
   /** A line per run on stderr. */
@@ -102,8 +108,9 @@ export async function calibrate(o: CalibrateOptions): Promise<PlanResult<Calibra
   if (shardCounts > 0 && shardCounts < USL_LEVELS_MIN) return planErr('PLAN.TOO_FEW_LEVELS', `a USL over shards needs at least ${USL_LEVELS_MIN} distinct shard counts, got ${shardCounts} (${(o.shardLevels ?? []).join(',')})`);
   const seed = o.seed ?? CALIBRATION_DEFAULTS.seed;
   const day = calibrationDay(o.users, seed);
-  const plan: LevelRun[] = [...new Set(o.levels)].map((n) => ({ workers: 1, maxInFlight: n, shards: o.shards }));
-  if (o.target === 'emulators') for (const s of o.shardLevels ?? []) plan.push({ workers: 1, maxInFlight: o.shardConcurrency ?? Math.max(...o.levels), shards: s });
+  const round: LevelRun[] = [...new Set(o.levels)].map((n) => ({ workers: 1, maxInFlight: n, shards: o.shards }));
+  if (o.target === 'emulators') for (const s of o.shardLevels ?? []) round.push({ workers: 1, maxInFlight: o.shardConcurrency ?? Math.max(...o.levels), shards: s });
+  const plan: LevelRun[] = Array.from({ length: o.repeat ?? 1 }, () => round).flat();
   const runs: RunProfile[] = [];
   for (const [i, level] of plan.entries()) {
     const t = performance.now();

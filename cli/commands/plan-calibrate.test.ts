@@ -35,6 +35,15 @@ describe('raceday plan calibrate', () => {
     expect(again.value.operations['settle.commit']).toEqual(model.value.operations['settle.commit']);
   });
 
+  it('--repeat K runs every level K times, round after round, and fits over all of them', async () => {
+    const { code, out, err } = await capture(() => planCalibrate.run(['--backend', 'memory', '--levels', '1,2,3,4,5,6', '--users', '30', '--repeat', '2', '--json']));
+    expect(code, err).toBe(0);
+    const printed = JSON.parse(out) as { runs: { concurrency: number }[]; model: { usl: { levels: { n: number }[] }[] } };
+    expect(printed.runs.map((r) => r.concurrency)).toEqual([1, 2, 3, 4, 5, 6, 1, 2, 3, 4, 5, 6]);
+    expect(printed.model.usl[0]?.levels).toHaveLength(12);
+    expect(err.match(/^plan calibrate: run \d+\/12 on memory/gm)).toHaveLength(12);
+  });
+
   it('fails with PLAN.TOO_FEW_LEVELS before running anything when fewer than 6 distinct levels are given', async () => {
     const { code, err } = await capture(() => planCalibrate.run(['--backend', 'memory', '--levels', '1,2,4,4,4,8', '--users', '30']));
     expect(code).toBe(1);

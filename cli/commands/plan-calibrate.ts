@@ -13,7 +13,7 @@ import type { CommandModule } from '../main.ts';
 
 const usage = `usage: raceday plan calibrate --backend memory|emulators [--levels 1,2,3,4,6,8] [--users N]
                               [--shards S] [--shard-levels 1,2,3,4,5,6] [--out FILE.json]
-                              [--record DIR] [--json]
+                              [--repeat K] [--record DIR] [--json]
 
 Measures the pipeline for the capacity planner: settles the smoke race day once per concurrency
 level, for real (the same code as "raceday run"), with every Store and bus operation profiled,
@@ -30,6 +30,8 @@ to stderr, one line per run.
   --shards S          emulators: Spanner shard databases of the level runs (default ${CALIBRATION_DEFAULTS.shards})
   --shard-levels L    emulators: also run these shard counts (at the largest level) and fit a second
                       USL over shards (at least 6 counts)
+  --repeat K          run every level K times, round after round (default 1): on a busy machine
+                      the fits then see each level's spread rather than one draw
   --seed S            the race day's seed (default ${CALIBRATION_DEFAULTS.seed})
   --out FILE.json     write the cost model there (planner/calibration.ts loadCostModel reads it; the
                       shipped defaults are planner/calibrations/memory.json and emulators.json)
@@ -46,6 +48,7 @@ const spec = {
   shards: { type: 'int', min: 1, max: 64 },
   'shard-levels': { type: 'string' },
   seed: { type: 'int', min: 0, max: 2 ** 31 },
+  repeat: { type: 'int', min: 1, max: 20 },
   out: { type: 'string' },
   record: { type: 'string' },
   json: { type: 'boolean' },
@@ -99,6 +102,7 @@ export const planCalibrate: CommandModule = {
         shards: typeof flags['shards'] === 'number' ? flags['shards'] : CALIBRATION_DEFAULTS.shards,
         ...(shardLevels === undefined ? {} : { shardLevels }),
         ...(typeof flags['seed'] === 'number' ? { seed: flags['seed'] } : {}),
+        ...(typeof flags['repeat'] === 'number' ? { repeat: flags['repeat'] } : {}),
         command: `raceday plan calibrate ${argv.filter((a) => a !== 'calibrate').join(' ')}`.trim(),
         progress: (line) => void process.stderr.write(`${line}\n`),
       });
@@ -111,7 +115,7 @@ export const planCalibrate: CommandModule = {
       const out = flags['out'];
       if (typeof out === 'string') writeFileSync(out, costModelJson(model));
       if (recorder !== undefined && typeof flags['record'] === 'string') {
-        for (const p of runs) recorder.figure(`throughputUsersPerSecond.n${p.concurrency}.shards${p.knobs.shards}`, p.run.throughputUsersPerSecond);
+        runs.forEach((p, i) => recorder.figure(`throughputUsersPerSecond.run${i + 1}.n${p.concurrency}.shards${p.knobs.shards}`, p.run.throughputUsersPerSecond));
         await finishProfiledRecording(recorder, true, flags['record'], runs, json ? () => undefined : undefined);
       }
       for (const w of warnings) process.stderr.write(`raceday plan calibrate: warning: ${w}\n`);
