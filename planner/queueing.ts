@@ -301,12 +301,12 @@ function notifyPath(users: number, r: NotifyRates): { notifyMakespan: number; la
 
 /**
  * How long a notification's append waits at a saturated database it shares with the settlements:
- * on the emulators its own group commit waits for the settlement batch in progress and the one
- * queued ahead (each batcher queues one request at a time); on Google every transaction queues
- * FIFO at the write rate behind the settle and post-settle requests in flight.
+ * on the emulators about one settlement commit (the rest of the one in progress, then its turn in
+ * the normal lane, which alternates the notification and settlement batchers: each queues one
+ * request at a time); on Google every transaction queues FIFO at the write rate (fifoWaitMs).
  */
 function sharedWaitMs(model: CostModel, c: PlanConfiguration, s: Shape, bound: string): number {
-  if (bound.startsWith('db:')) return 1.5 * s.ms('settle.commit', { users: s.batch, tickets: s.batch * s.t });
+  if (bound.startsWith('db:')) return s.ms('settle.commit', { users: s.batch, tickets: s.batch * s.t });
   return bound === 'spanner.writes' ? fifoWaitMs(model, c, s, true) : 0;
 }
 

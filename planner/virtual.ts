@@ -9,7 +9,8 @@
 //   notify makespan likewise with X_notify, and
 //   latency(q)  = latency_n(q) + q (U - n) / X_notify for the user at quantile q
 // (every user is "published" at once; the q-th user's notification waits for the q U users before
-// it). This holds while the bottleneck stays the same as the race grows, which it does for the
+// it; a notify stage that lags behind the settlements is scaled in two phases, see notifyTimes).
+// This holds while the bottleneck stays the same as the race grows, which it does for the
 // resources modelled here (their service times do not depend on how many users came before);
 // the fill (first page, first commits) and the drain (ranking) are kept from the slice.
 //
