@@ -103,6 +103,15 @@ describe('recommend', () => {
     expect(a.warnings.join(' ')).toMatch(/virtual-time pipeline missed the SLO for cost .* corrected by x3/);
   });
 
+  it('says when notifications end after the SLO, which covers settlement', async () => {
+    const q = { users: 200_000, tickets: 2_000_000, sloSeconds: 60, target: 'emulators' as const, model: toyModel(), params: defaultCloudParameters() };
+    const late = await recommendWith(q, predictors({}, { notifyFactor: 3 }));
+    expect(late.feasible).toBe(true);
+    expect(late.warnings[0]).toMatch(/^notifications are predicted to end at [\d.]+ s \(high bound [\d.]+ s\), after the SLO's 60 s, which covers settlement/);
+    const onTime = await recommendWith(q, predictors({}, { notifyFactor: 0.5 }));
+    expect(onTime.warnings.some((w) => w.startsWith('notifications are predicted'))).toBe(false);
+  });
+
   it('is infeasible with PLAN.NOT_CONFIRMED when the virtual-time pipeline never confirms the closed form', async () => {
     const a = await recommendWith({ users: 200_000, tickets: 2_000_000, sloSeconds: 60, target: 'emulators', model: toyModel(), params: defaultCloudParameters() }, predictors({}, { slowdown: 1_000 }));
     expect(a.feasible).toBe(false);

@@ -140,6 +140,12 @@ function softInfeasibility(q: PlanQuestion, best: Evaluated): Infeasibility {
   return { code: 'PLAN.SEARCH_BOUND', reason: `${got}, with every knob up to its searched bound` };
 }
 
+/** The SLO covers settlement; notifications that end after it are said, with how late. */
+function notifyLateWarning(p: Prediction, sloSeconds: number): string {
+  const n = p.notifyMakespanMs;
+  return `notifications are predicted to end at ${fmt(n.p50 / 1000)} s (high bound ${fmt(n.high / 1000)} s), after the SLO's ${fmt(sloSeconds)} s, which covers settlement (result published -> last user settled); notify latency p99 ${fmt(p.notifyLatencyMs.p99 / 1000)} s (bottleneck of the notification path: ${p.bottleneck})`;
+}
+
 /** Virtual-time runs of configurations, each run once (floors applied); a run that cannot be made is a warning, not a failure. */
 class Confirmer {
   readonly warnings: string[] = [];
@@ -251,6 +257,7 @@ export async function recommendWith(q: PlanQuestion, predictors: Predictors): Pr
   const infeasible = meeting !== undefined ? (c.infeasible === undefined ? [] : [c.infeasible]) : hard.length > 0 ? hard : [softInfeasibility(q, c.chosen)];
   const knob: Knob = q.target === 'google' ? 'spannerNodes' : 'spannerShards';
   const curve = await curveOf(q, ev, space, c.chosen, knob, confirm);
+  const late = c.prediction.notifyMakespanMs.high > sloMs ? [notifyLateWarning(c.prediction, q.sloSeconds)] : [];
   return {
     question: { users: q.users, tickets: q.tickets, sloSeconds: q.sloSeconds, target: q.target },
     feasible: infeasible.length === 0,
@@ -265,7 +272,7 @@ export async function recommendWith(q: PlanQuestion, predictors: Predictors): Pr
     limits,
     assumptions: assumptionsOf(q, limits),
     parameters: parametersUsed(q.params),
-    warnings: [...new Set([...c.prediction.warnings, ...c.chosen.prediction.warnings, ...c.warnings, ...confirm.warnings])],
+    warnings: [...new Set([...late, ...c.prediction.warnings, ...c.chosen.prediction.warnings, ...c.warnings, ...confirm.warnings])],
     searched: ev.seen.size,
   };
 }

@@ -9,6 +9,8 @@ export interface ToyOptions {
   readonly kappa?: number;
   /** Multiplies every makespan (a virtual predictor that disagrees with the closed form). */
   readonly slowdown?: number;
+  /** Notify makespan over settle makespan (default 1.1). */
+  readonly notifyFactor?: number;
 }
 
 export function toyModel(o: ToyOptions = {}): CostModel {
@@ -51,7 +53,7 @@ export function toyPredict(o: ToyOptions = {}): Predict {
       configuration: c,
       workload: w,
       makespanMs: { p50, low: p50 * 0.9, high: p50 * 1.2 },
-      notifyMakespanMs: { p50: p50 * 1.1, low: p50, high: p50 * 1.3 },
+      notifyMakespanMs: { p50: p50 * (o.notifyFactor ?? 1.1), low: p50, high: p50 * (o.notifyFactor ?? 1.1) * 1.2 },
       notifyLatencyMs: { p50: p50 / 2, p99: p50, p99High: p50 * 1.2 },
       throughputUsersPerSecond: w.users / (p50 / 1000),
       bottleneck,
