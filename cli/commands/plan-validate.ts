@@ -16,7 +16,8 @@ import type { RunRecord } from '../../reports/record/schema.ts';
 import { parseArgs, UsageError, withUsage } from '../args.ts';
 import type { CommandModule } from '../main.ts';
 
-const usage = `usage: raceday plan --validate [--backend memory|emulators] [--small] [--json] [--out DIR]
+const usage = `usage: raceday plan --validate [--backend memory|emulators] [--small] [--model shipped|FILE]
+                               [--repeat K] [--diagnose] [--skew OP=FACTOR] [--json] [--out DIR]
 
 The capacity planner's own proof: calibrates a cost model on small real runs (500 and 1,000 users
 at several worker and shard counts), predicts held-out configurations it never saw (up to 5x the
