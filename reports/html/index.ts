@@ -2,6 +2,7 @@
 // become a ReportModel (charts, tables, comparisons) and the model becomes HTML; nothing on the
 // page refers to anything outside it.
 import type { RunRecord } from '../record/schema.ts';
+import { capacityPlanParts } from './capacity-plan.ts';
 import { comparisons } from './compare.ts';
 import type { ChartGroup, ReportModel, RunSection, Table } from './model.ts';
 import { renderModelHtml } from './render.ts';
@@ -36,6 +37,8 @@ function runSection(record: RunRecord, index: number, isBaseline: boolean, axes:
   // A chaos run's reliability section: its own tables and soak charts instead of a flattened list.
   const reliability = reliabilityView(record, index, axes);
   if (reliability !== undefined) chartGroups.push(...reliability.chartGroups);
+  const plan = capacityPlanParts(record, index, axes);
+  if (plan !== undefined) chartGroups.push(plan.chartGroup);
   const tables: (Table | undefined)[] = [
     stages.length > 0 ? stageBreakdown(stages) : undefined,
     invariantTable(record),
@@ -44,7 +47,8 @@ function runSection(record: RunRecord, index: number, isBaseline: boolean, axes:
     figureTable(record),
     counterTable(record),
     ...(reliability?.tables ?? []),
-    ...optionalTables(record, reliability === undefined ? [] : ['reliability']),
+    ...(plan?.tables ?? []),
+    ...optionalTables(record, new Set([...(plan === undefined ? [] : ['capacityPlan']), ...(reliability === undefined ? [] : ['reliability'])])),
     configurationTable(record),
     environmentTable(record),
   ];
