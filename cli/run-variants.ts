@@ -8,6 +8,8 @@ import type { RunRecord } from '../reports/record/schema.ts';
 import { effectiveSettings, parseVariant, runVariants, type BaseSettings, type SampleResult, type VariantSpec } from '../sim/variants.ts';
 import { UsageError } from './args.ts';
 import { finishRecording, sampleProgress } from './run-record.ts';
+import { createSampleProfiler, finishProfiledRecording } from '../planner/profile-run.ts';
+import { profileSummary } from '../planner/profile-record.ts';
 
 /** Figures the table shows per variant (the record holds them all). */
 const SHOWN = ['makespanMs', 'notifyMakespanMs', 'rankingMakespanMs', 'settleP99Ms', 'settledTickets'] as const;
@@ -61,13 +63,16 @@ export interface VariantRunFlags {
   readonly out: string | undefined;
   readonly json: boolean;
   readonly argv: readonly string[];
+  /** --profile: every sample's Store and bus operations timed into the record's profile section (planner/). */
+  readonly profile?: boolean;
 }
 
 export async function runVariantsCommand(f: VariantRunFlags): Promise<number> {
   const configuration = { users: f.base.users, repeat: f.repeat, order: 'ABBA', variants: Object.fromEntries(f.specs.map((s) => [s.name, effectiveSettings(f.base, s)])) };
   const recorder = new RunRecorder({ command: 'run', argv: f.argv, scenario: 'smoke', backend: f.base.backend, seed: f.base.seed, configuration }).start();
   const progress = f.json ? () => undefined : sampleProgress(`run: ${f.specs.length} variants`);
-  const samples = await runVariants({ base: f.base, specs: f.specs, repeat: f.repeat, warmup: 1, onSample: progress });
+  const profiler = f.profile === true ? createSampleProfiler() : undefined;
+  const samples = await runVariants({ base: f.base, specs: f.specs, repeat: f.repeat, warmup: 1, onSample: progress, ...(profiler === undefined ? {} : { instrument: profiler.instrument }) });
   for (const s of samples) {
     const spec = f.specs.find((x) => x.name === s.variant) as VariantSpec;
     recorder.sample(s.variant, effectiveSettings(f.base, spec), { repeat: s.repeat, order: s.order, figures: s.figures });
@@ -75,8 +80,11 @@ export async function runVariantsCommand(f: VariantRunFlags): Promise<number> {
   const invariants = invariantsOf(samples);
   for (const inv of invariants) recorder.invariant(inv);
   const ok = invariants.every((i) => i.ok);
-  const record = f.out === undefined ? recorder.stop(ok) : (await finishRecording(recorder, ok, f.out, f.json ? () => undefined : undefined)).record;
-  if (f.json) process.stdout.write(`${JSON.stringify({ variants: record.variants, invariants, ok, ...(f.out === undefined ? {} : { record: join(f.out, 'metrics.json') }) })}\n`);
+  const quiet = f.json ? () => undefined : undefined;
+  const finished = f.out === undefined ? undefined : profiler === undefined ? await finishRecording(recorder, ok, f.out, quiet) : await finishProfiledRecording(recorder, ok, f.out, profiler.runs(), quiet);
+  const record = finished?.record ?? recorder.stop(ok);
+  const profile = profiler === undefined ? {} : { profile: profiler.runs().map(profileSummary) };
+  if (f.json) process.stdout.write(`${JSON.stringify({ variants: record.variants, invariants, ok, ...profile, ...(f.out === undefined ? {} : { record: join(f.out, 'metrics.json') }) })}\n`);
   else process.stdout.write(`${table(f.specs, samples)}\n${f.out === undefined ? '' : `  run record: ${join(f.out, 'metrics.json')}\n`}`);
   return ok ? 0 : 1;
 }

@@ -13,6 +13,7 @@ import { openBackend, type BackendName, type BackendOptions, type OpenedBackend 
 import { runDay, type InvariantResult, type RunDayResult } from './run-day.ts';
 import { startSlowdown, TEST_SLOWDOWN_MAX } from './slowdown.ts';
 import { smokeRaceDay } from './workload.ts';
+import type { RaceDay } from '../scenarios/model.ts';
 
 /** What a variant may change: the pipeline's design choices, its capacity, and the test knob. */
 export interface VariantSettings {
@@ -152,8 +153,18 @@ function collectGarbage(): void {
   (runInNewContext('gc') as () => void)();
 }
 
+/**
+ * Optional instruments on one sample (e.g. the planner's profilers): `wrap` gets the sample's
+ * freshly opened backend and returns the one the day runs on; `finished` gets the day's result
+ * before the backend closes.
+ */
+export interface SampleInstrument {
+  wrap(backend: OpenedBackend, day: RaceDay, knobs: { workers: number; maxInFlight: number; shards: number }): OpenedBackend;
+  finished(r: RunDayResult): void;
+}
+
 /** One sample of one variant: a fresh backend, the seeded day settled, its figures. */
-export async function runSample(base: BaseSettings, spec: VariantSpec, log: (line: string) => void): Promise<Omit<SampleResult, 'repeat' | 'order'>> {
+export async function runSample(base: BaseSettings, spec: VariantSpec, log: (line: string) => void, instrument?: SampleInstrument): Promise<Omit<SampleResult, 'repeat' | 'order'>> {
   const s = spec.parsed;
   const day = smokeRaceDay(base.seed, createRng(`raceday-run/smoke/${base.seed}`).fork('workload'), { usersMin: base.users, usersMax: base.users, ticketsPerUserMax: 4, stakeUnitsMax: 10 });
   const perCommit = s.settlementsPerCommit ?? base.settlementsPerCommit;
@@ -163,7 +174,10 @@ export async function runSample(base: BaseSettings, spec: VariantSpec, log: (lin
     strategy: base.strategy,
     log,
   };
-  const backend = await openBackend(base.backend, options);
+  const opened = await openBackend(base.backend, options);
+  const workers = s.workers ?? base.workers;
+  const maxInFlight = s.maxInFlight ?? base.maxInFlight;
+  const backend = instrument === undefined ? opened : instrument.wrap(opened, day, { workers, maxInFlight, shards: options.spannerShards ?? 1 });
   try {
     collectGarbage();
     const slowdown = startSlowdown(s.testSlowdown ?? 0);
@@ -171,13 +185,14 @@ export async function runSample(base: BaseSettings, spec: VariantSpec, log: (lin
     const cpuStart = process.threadCpuUsage();
     let r: RunDayResult;
     try {
-      r = await runDay({ day, backend, variants: pipelineOf(base, s), workers: s.workers ?? base.workers, maxInFlight: s.maxInFlight ?? base.maxInFlight, ...(s.ackDeadlineMs === undefined ? {} : { ackDeadlineMs: s.ackDeadlineMs }), timeoutMs: base.timeoutMs });
+      r = await runDay({ day, backend, variants: pipelineOf(base, s), workers, maxInFlight, ...(s.ackDeadlineMs === undefined ? {} : { ackDeadlineMs: s.ackDeadlineMs }), timeoutMs: base.timeoutMs });
     } finally {
       slowdown.stop();
     }
     const wallMs = Math.round((performance.now() - start) * 1000) / 1000;
     const cpu = process.threadCpuUsage(cpuStart);
     const cpuMs = Math.round(cpu.user + cpu.system) / 1000; // the main thread: where every handler runs
+    instrument?.finished(r);
     return { variant: spec.name, figures: figuresOf(r, backend, { wallMs, cpuMs, slowdownMs: slowdown.spentMs() }), invariants: r.invariants, ok: r.ok };
   } finally {
     await backend.close();
@@ -193,6 +208,8 @@ export interface RunVariantsOptions {
    * for compiling the code, which would otherwise count against whichever variant runs first.
    */
   readonly warmup?: number;
+  /** Instruments for a recorded sample (not the warm-up rounds), e.g. the planner's profilers. */
+  readonly instrument?: (spec: VariantSpec, repeat: number) => SampleInstrument | undefined;
   /** Called after every sample (progress, recording). */
   readonly onSample?: (s: SampleResult, done: number, total: number) => void;
   readonly log?: (line: string) => void;
@@ -210,7 +227,7 @@ export async function runVariants(o: RunVariantsOptions): Promise<SampleResult[]
   const out: SampleResult[] = [];
   for (const [i, step] of order.entries()) {
     const spec = o.specs[step.variant] as VariantSpec;
-    const s = { ...(await runSample(o.base, spec, o.log ?? (() => undefined))), repeat: step.repeat, order: i };
+    const s = { ...(await runSample(o.base, spec, o.log ?? (() => undefined), o.instrument?.(spec, step.repeat))), repeat: step.repeat, order: i };
     out.push(s);
     o.onSample?.(s, i + 1, order.length);
   }

@@ -22,6 +22,10 @@ import { startRunGatewayProcess } from '../run-gateway-process.ts';
 import { parseRunIntake } from '../run-gateway-redis.ts';
 import { dayProgress, finishRecording, recordDayRun, sampleBackend, startRecording } from '../run-record.ts';
 import { parseVariantFlags, runVariantsCommand } from '../run-variants.ts';
+import { createProfileRecorder } from '../../planner/profile.ts';
+import { profileSummary } from '../../planner/profile-record.ts';
+import { finishProfiledRecording, knobsOf, profileBackend, profileOfDay } from '../../planner/profile-run.ts';
+import { runProcesses } from '../run-processes.ts';
 
 const usage = `usage: raceday run [--scenario smoke|typical-day|midnight|grand-prix|chaos|FILE] [--json] [options]
 
@@ -54,6 +58,8 @@ store's final state back through its client.
   --project P               google: the Google Cloud project (required); emulators: default fresh per run
   --spanner-instance I      google only: Spanner instance (default raceday)
   --spanner-database D      google only: Spanner database (default raceday)
+  --processes               emulators, smoke only: every stage as its own process (raceday worker x7,
+                            a fleet; docs/worker-processes.md); --workers and --max-in-flight are per process
   --gateway                 smoke only: put the notification gateway and a subscriber swarm on the day and
                             report, per race, result published -> notification on the user's socket
                             (p50..max over every connected user), split into settlement and delivery;
@@ -68,6 +74,9 @@ store's final state back through its client.
                             settlementsPerCommit, testSlowdown; empty for the defaults: base=);
                             every variant settles the same seeded day, interleaved A B B A
   --repeat K                with --variant: samples per variant (default 1; 8 or more to gate wall-clock figures)
+  --profile                 smoke: time every Store and bus operation of the pipeline (the capacity
+                            planner's cost model); with --out the run record gets a profile section
+                            (with --variant, one per sample), with --json a summary; see docs/capacity-model.md
   --json                    one JSON object
   --out DIR                 also write the run record DIR/metrics.json and every output made
                             from it (summary.md, junit.xml, metrics.prom, report.html); see
@@ -78,7 +87,7 @@ Exit code 1 when an invariant fails; 130/143 after Ctrl-C/SIGTERM (emulators thi
 const RUN_TIMEOUT_MS = 300_000;
 
 /** Options of the checked smoke day that a generated-scenario replay has no use for: refused there, not ignored. */
-const SMOKE_ONLY = ['gateway', 'subscribers', 'policy', 'intake', 'users', 'fanout', 'notify', 'workers', 'max-in-flight', 'strategy', 'project', 'spanner-shards', 'spanner-instance', 'spanner-database', 'variant', 'repeat'] as const;
+const SMOKE_ONLY = ['profile', 'gateway', 'subscribers', 'policy', 'intake', 'users', 'fanout', 'notify', 'workers', 'max-in-flight', 'strategy', 'project', 'spanner-shards', 'spanner-instance', 'spanner-database', 'variant', 'repeat', 'processes'] as const;
 const REPLAY_ONLY = ['speed', 'bets'] as const;
 const EMULATORS_ONLY = ['spanner-shards', 'strategy'] as const;
 const GOOGLE_ONLY = ['spanner-instance', 'spanner-database'] as const;
@@ -203,7 +212,7 @@ async function runSmoke(backendName: BackendName, flags: Record<string, unknown>
     const spannerInstance = str(flags, 'spanner-instance');
     const spannerDatabase = str(flags, 'spanner-database');
     const perCommit = flags['settlements-per-commit'];
-    const backend = await openOrExplain(backendName, {
+    const opened = await openOrExplain(backendName, {
       spannerShards: shards,
       ...(typeof perCommit === 'number' ? { settlementsPerCommitMax: perCommit } : {}),
       strategy: (str(flags, 'strategy') ?? 'auto') as StrategyChoice,
@@ -212,6 +221,9 @@ async function runSmoke(backendName: BackendName, flags: Record<string, unknown>
       ...(spannerDatabase === undefined ? {} : { spannerDatabase }),
       log,
     });
+    const profiler = flags['profile'] === true ? createProfileRecorder() : undefined;
+    profiler?.setWorkload({ users: day.users.length, tickets: day.ticketCount });
+    const backend = profiler === undefined ? opened : profileBackend(opened, profiler);
     close = () => backend.close();
     const openMs = Math.round(performance.now() - wallStart);
     let gw: RunGateway | undefined;
@@ -229,15 +241,17 @@ async function runSmoke(backendName: BackendName, flags: Record<string, unknown>
       progress.done();
       sampler?.stop();
       const gateway = gw === undefined ? undefined : await gw.finish(backend.store);
+      const profile = profiler === undefined ? undefined : profileOfDay(profiler, opened, day, r, knobsOf(opened, { workers, maxInFlight, shards }));
       const summary = { ...summaryOf({ backendName, seed, variants, workers, maxInFlight, shards, day, r, stats: backend.stats(), where: backend.where, openMs }), ...(gateway === undefined ? {} : { gateway }) };
       await backend.close();
       close = async () => undefined;
       const wallMs = Math.round(performance.now() - wallStart);
-      if (flags['json'] === true) process.stdout.write(`${JSON.stringify({ ...summary, wallMs })}\n`);
+      if (flags['json'] === true) process.stdout.write(`${JSON.stringify({ ...summary, wallMs, ...(profile === undefined ? {} : { profile: profileSummary(profile) }) })}\n`);
       else process.stdout.write(`${[render({ ...summary, wallMs }), ...(gateway === undefined ? [] : renderGatewayLines(gateway))].join('\n')}\n`);
       if (rec !== undefined && out !== undefined) {
         recordDayRun(rec, r, summary);
-        await finishRecording(rec, r.ok && (gateway?.ok ?? true), out);
+        if (profile === undefined) await finishRecording(rec, r.ok && (gateway?.ok ?? true), out);
+        else await finishProfiledRecording(rec, r.ok && (gateway?.ok ?? true), out, [profile]);
       }
       return r.ok && (gateway?.ok ?? true) ? 0 : 1;
     } finally {
@@ -308,9 +322,11 @@ export const command: CommandModule = {
         policy: { type: 'string' },
         intake: { type: 'string' },
         json: { type: 'boolean' },
+        profile: { type: 'boolean' },
         variant: { type: 'string', repeatable: true },
         repeat: { type: 'int', min: 1, max: 1_000 },
         out: { type: 'string' },
+        processes: { type: 'boolean' },
       });
       const scenario = String(flags['scenario'] ?? 'smoke');
       const backend = String(flags['backend'] ?? 'memory');
@@ -331,10 +347,11 @@ export const command: CommandModule = {
       if (flags['gateway'] === true && backend === 'google') throw new UsageError('--gateway runs on the memory backend (the gateway in this process) and on the emulators (raceday gateway as its own process), not on google');
       if (flags['gateway'] === true) parseRunIntake(flags['intake'], backend);
       if (flags['gateway'] === true && lists['variant'] !== undefined) throw new UsageError('--variant and --gateway do not go together yet: run each variant with --gateway apart');
+      if (flags['processes'] === true) return runProcesses(backend, { ...flags, variant: lists['variant']?.[0] });
       if (lists['variant'] !== undefined) {
         if (backend === 'google') throw new UsageError('--variant runs on --backend memory or emulators (each sample provisions a fresh backend)');
         const base = { backend, seed: num(flags, 'seed', 1), users: num(flags, 'users', DEFAULT_USERS), variants: variantsOf(flags), workers: num(flags, 'workers', SMOKE_STAGE_DEFAULTS.workers), maxInFlight: num(flags, 'max-in-flight', SMOKE_STAGE_DEFAULTS.maxInFlight), spannerShards: num(flags, 'spanner-shards', 1), ...(typeof flags['settlements-per-commit'] === 'number' ? { settlementsPerCommit: flags['settlements-per-commit'] } : {}), strategy: (str(flags, 'strategy') ?? 'auto') as StrategyChoice, timeoutMs: RUN_TIMEOUT_MS };
-        return runVariantsCommand({ base, specs: parseVariantFlags(lists['variant'].map(String), backend), repeat: num(flags, 'repeat', 1), out: str(flags, 'out'), json: flags['json'] === true, argv });
+        return runVariantsCommand({ base, specs: parseVariantFlags(lists['variant'].map(String), backend), repeat: num(flags, 'repeat', 1), out: str(flags, 'out'), json: flags['json'] === true, argv, profile: flags['profile'] === true });
       }
       if (flags['repeat'] !== undefined) throw new UsageError('--repeat applies with --variant');
       return runSmoke(backend, flags, argv);

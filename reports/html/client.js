@@ -18,7 +18,8 @@
   }
 
   function optionsFor(chart, width, onDraw) {
-    var series = [{ label: 'seconds since start' }];
+    var xLabel = chart.xLabel || 'seconds since start';
+    var series = [{ label: xLabel }];
     for (var i = 0; i < chart.series.length; i++) {
       series.push({
         label: chart.series[i].label,
@@ -33,7 +34,7 @@
       height: HEIGHT_PX,
       scales: { x: { time: false } },
       series: series,
-      axes: [{ label: 'seconds since start' }, { label: chart.unit, size: 60 }],
+      axes: [{ label: xLabel }, { label: chart.unit, size: 60 }],
       hooks: { draw: [onDraw] },
     };
   }

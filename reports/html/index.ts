@@ -2,6 +2,7 @@
 // become a ReportModel (charts, tables, comparisons) and the model becomes HTML; nothing on the
 // page refers to anything outside it.
 import type { RunRecord } from '../record/schema.ts';
+import { capacityPlanParts } from './capacity-plan.ts';
 import { comparisons } from './compare.ts';
 import type { ChartGroup, ReportModel, RunSection, Table } from './model.ts';
 import { renderModelHtml } from './render.ts';
@@ -32,6 +33,8 @@ function runSection(record: RunRecord, index: number, isBaseline: boolean, axes:
     });
   }
   chartGroups.push(...timelineGroups(record, index, axes));
+  const plan = capacityPlanParts(record, index, axes);
+  if (plan !== undefined) chartGroups.push(plan.chartGroup);
   const tables: (Table | undefined)[] = [
     stages.length > 0 ? stageBreakdown(stages) : undefined,
     invariantTable(record),
@@ -39,7 +42,8 @@ function runSection(record: RunRecord, index: number, isBaseline: boolean, axes:
     errorTable(record),
     figureTable(record),
     counterTable(record),
-    ...optionalTables(record),
+    ...(plan?.tables ?? []),
+    ...optionalTables(record, new Set(plan === undefined ? [] : ['capacityPlan'])),
     configurationTable(record),
     environmentTable(record),
   ];

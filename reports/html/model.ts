@@ -29,7 +29,9 @@ export interface Chart {
   readonly title: string;
   /** The y axis's unit, e.g. "ms", "messages/s", "messages", "s". */
   readonly unit: string;
-  /** Index into ReportModel.axes: the x values (seconds since the run started). */
+  /** What x counts, when not seconds since the run started (e.g. "Spanner nodes" on a capacity plan's curve). */
+  readonly xLabel?: string;
+  /** Index into ReportModel.axes: the x values (seconds since the run started, unless xLabel says otherwise). */
   readonly x: number;
   readonly series: readonly ChartSeries[];
   readonly reduce: Reduce;

@@ -26,7 +26,7 @@ figure { margin: 1rem 0 2rem; } figcaption { font-weight: 600; margin-bottom: .3
 const slug = (s: string): string => s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'x';
 
 function renderChart(chart: Chart, xs: readonly number[]): string {
-  const label = `${chart.title}, ${chart.unit}, over seconds since start; the same data is in the tables below`;
+  const label = `${chart.title}, ${chart.unit}, over ${chart.xLabel ?? 'seconds since start'}; the same data is in the tables below`;
   return `<figure>
 <figcaption>${escapeHtml(chart.title)} <span class="muted">(${escapeHtml(chart.unit)})</span></figcaption>
 <div class="chart" id="${escapeHtml(chart.id)}" data-chart="${escapeHtml(chart.id)}" role="img" aria-label="${escapeHtml(label)}"></div>
@@ -58,7 +58,7 @@ function chartData(model: ReportModel): unknown {
   const charts: Record<string, unknown> = {};
   for (const run of model.runs) {
     for (const group of run.chartGroups) {
-      for (const c of group.charts) charts[c.id] = { title: c.title, unit: c.unit, x: c.x, spanGaps: c.spanGaps, series: c.series };
+      for (const c of group.charts) charts[c.id] = { title: c.title, unit: c.unit, x: c.x, spanGaps: c.spanGaps, series: c.series, ...(c.xLabel === undefined ? {} : { xLabel: c.xLabel }) };
     }
   }
   return { axes: model.axes, charts };

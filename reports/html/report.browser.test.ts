@@ -11,6 +11,7 @@ import type { Browser } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { synthesizeDayRecord } from '../../bench/report-data.ts';
 import type { RunRecord } from '../record/schema.ts';
+import { capacityPlanFixture } from './_fixtures/capacity-plan.ts';
 import { CHROMIUM_MISSING, checkReportPage, findChromium, launchChromium, type PageCheck } from './_fixtures/chromium.ts';
 import { renderReportHtml } from './index.ts';
 
@@ -80,6 +81,23 @@ describe('report.html in Chromium', () => {
     expectClean(check);
     expect(check.probes).toEqual({ pwned: 'undefined', heading: HOSTILE, scripts: 3 });
     expect(check.charts.every((c) => c.hasCanvas && c.colouredPixels > 0)).toBe(true);
+  });
+
+  it('draws the capacity plan chart: makespan against Spanner nodes, the knob on the x axis', async () => {
+    const planned = { ...record('plan', 0), capacityPlan: capacityPlanFixture() } as RunRecord;
+    const check = await checkReportPage(browser, write('plan.html', renderReportHtml([planned])), {
+      labels: "[...document.querySelectorAll('#r0-capacity-plan .u-legend th, #r0-capacity-plan .u-label')].map((e) => e.textContent.trim()).filter((t) => t !== '').join('|')",
+    });
+    expectClean(check);
+    const chart = check.charts.find((c) => c.id === 'r0-capacity-plan');
+    expect(chart).toBeDefined();
+    expect(chart?.hasCanvas).toBe(true);
+    expect(chart?.widthPx).toBeGreaterThan(300);
+    expect(chart?.colouredPixels).toBeGreaterThan(500);
+    // The latency and timeline charts of the run draw as before, beside the plan's.
+    expect(check.charts).toHaveLength(7);
+    expect(String(check.probes['labels'])).toContain('Spanner nodes');
+    expect(String(check.probes['labels'])).toContain('SLO (400 s)');
   });
 
   it('negative controls: the checker reports a request, a broken data block and an empty chart', async () => {

@@ -102,12 +102,13 @@ const OPTIONAL_SECTIONS: readonly OptionalSection[] = [
 const named = (values: Readonly<Record<string, unknown>>, prefix: RegExp, label: string): [string, Cell][] =>
   flatten(Object.fromEntries(Object.entries(values).filter(([k]) => prefix.test(k)))).map(([k, v]) => [`${k} (${label})`, v]);
 
-export function optionalTables(record: RunRecord): Table[] {
+/** `drawn`: record fields another part of the page already shows in full (the capacity plan section), left out here. */
+export function optionalTables(record: RunRecord, drawn: ReadonlySet<string> = new Set()): Table[] {
   const raw = record as unknown as Record<string, unknown>;
   const out: Table[] = [];
   for (const section of OPTIONAL_SECTIONS) {
     const rows: [string, Cell][] = [
-      ...section.fields.flatMap((f) => (raw[f] === undefined || raw[f] === null ? [] : flatten(raw[f], f))),
+      ...section.fields.flatMap((f) => (drawn.has(f) || raw[f] === undefined || raw[f] === null ? [] : flatten(raw[f], f))),
       ...named(record.configuration, section.prefix, 'setting'),
       ...named(record.counters, section.prefix, 'counter'),
       ...named(record.figures, section.prefix, 'figure'),

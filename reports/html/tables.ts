@@ -58,5 +58,5 @@ export function chartBuckets(chart: Chart, xs: readonly number[]): Table {
     rows.push([span, ...chart.series.map((s) => reduceBucket(s.values, from, to, chart.reduce))]);
   }
   const how = size === 1 ? 'one row per point' : `${chart.reduce === 'max' ? 'highest' : 'mean'} value per ${size} points`;
-  return { caption: `${chart.title} (${chart.unit}), ${how}`, columns: ['seconds', ...chart.series.map((s) => s.label)], rows };
+  return { caption: `${chart.title} (${chart.unit}), ${how}`, columns: [chart.xLabel ?? 'seconds', ...chart.series.map((s) => s.label)], rows };
 }

@@ -1,0 +1,351 @@
+// Service times and concurrency limits on the virtual clock: the resources a target has (one
+// event loop for the memory backend; one Spanner database per shard running
+// `transactionsPerUnit` read-write transactions at a time on the emulators; a node's rated read
+// and write rate on Google Cloud), each operation's service time drawn from the cost model with
+// its fitted spread, and group commit: store calls that wait for a busy shard commit together, as
+// the Spanner store's ShardBatcher does (settlements up to settlementsPerCommit in the normal lane;
+// post-settle marks in the background lane, which yields to the normal one for at most 8 s;
+// notification appends in the normal lane). The decorators (service-decorators.ts) route every
+// store and bus call through here, so the real pipeline runs with these times.
+import type { Clock } from '../core/ports.ts';
+import type { SeededRng } from '../core/rng.ts';
+import type { CostModel, OperationName, PlanConfiguration } from './contracts.ts';
+import { shardOf } from '../backends/google/spanner-rows.ts';
+
+export type Sizes = Readonly<Record<string, number>>;
+
+/** The Spanner store's group-commit limits (backends/google spanner-batch.ts, spanner-notifications.ts), mirrored. */
+export const GROUP_COMMIT = {
+  /** Post-settle marks per commit (BATCH_LIMITS.itemsPerCommitMax). */
+  postSettleItemsMax: 500,
+  /** Notification append calls per commit (NOTIFICATION_BATCH.callsPerCommitMax). */
+  notifyCallsMax: 100,
+  /** Longest a background waiter yields to normal ones (LANE_LIMITS.backgroundWaitMaxMs). */
+  backgroundWaitMaxMs: 8_000,
+} as const;
+
+/** Mean service time of an operation of the given sizes, ms; 0 when the model does not price it. */
+export function meanServiceMs(model: CostModel, op: OperationName, sizes: Sizes): number {
+  const c = model.operations[op];
+  if (c === undefined) return 0;
+  let us = c.baseUs;
+  for (const [k, per] of Object.entries(c.perUs)) us += per * (sizes[k] ?? 0);
+  return Math.max(0, us) / 1000;
+}
+
+/** Cost terms a model prices that the virtual world never sizes (reported as warnings, not guessed). */
+export function unsizedTerms(model: CostModel): string[] {
+  const known: Readonly<Record<string, readonly string[]>> = {
+    'settle.commit': ['users', 'tickets'],
+    'postSettle.commit': ['users', 'writes'],
+    'notify.append': ['notifications', 'users'],
+    'fanout.page': ['users'],
+    'publish.batch': ['messages'],
+    'deliver.message': ['messages'],
+    'ingest.result': ['tickets'],
+    'ranking.claim': ['users'],
+    'gateway.message': ['messages'],
+  };
+  const out: string[] = [];
+  for (const [op, c] of Object.entries(model.operations)) {
+    for (const k of Object.keys(c?.perUs ?? {})) if (!(known[op] ?? []).includes(k)) out.push(`${op}.${k}`);
+  }
+  return out;
+}
+
+/**
+ * A service time around `meanMs` with coefficient of variation `cv`: lognormal (positive, right
+ * skewed like measured transaction times), drawn from the seeded rng so a seed replays it.
+ */
+export function drawMs(meanMs: number, cv: number, rng: SeededRng): number {
+  if (meanMs <= 0) return 0;
+  if (!(cv > 0)) return meanMs;
+  const s2 = Math.log(1 + cv * cv);
+  const u1 = 1 - rng.float(); // (0, 1]
+  const u2 = rng.float();
+  const z = Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
+  return meanMs * Math.exp(Math.sqrt(s2) * z - s2 / 2);
+}
+
+export type Lane = 'normal' | 'background';
+
+/**
+ * A resource of `capacity` slots on the virtual clock with two FIFO lanes (see GROUP_COMMIT), that
+ * integrates its busy slot-time so utilisation can be read over any window.
+ */
+export class Server {
+  readonly name: string;
+  readonly capacity: number;
+  readonly #clock: Clock;
+  #held = 0;
+  #integral = 0;
+  #last = 0;
+  readonly #normal: (() => void)[] = [];
+  readonly #background: { grant: () => void; sinceMs: number }[] = [];
+  readonly busyByOp = new Map<string, number>();
+
+  constructor(name: string, capacity: number, clock: Clock) {
+    if (!Number.isInteger(capacity) || capacity < 1) throw new Error(`invariant violated: ${name} needs a capacity >= 1, got ${capacity}`);
+    this.name = name;
+    this.capacity = capacity;
+    this.#clock = clock;
+    this.#last = clock.nowMs();
+  }
+
+  #advance(): void {
+    const t = this.#clock.nowMs();
+    this.#integral += this.#held * (t - this.#last);
+    this.#last = t;
+  }
+
+  acquire(lane: Lane = 'normal'): Promise<void> {
+    if (this.#held < this.capacity) {
+      this.#advance();
+      this.#held++;
+      return Promise.resolve();
+    }
+    return new Promise<void>((grant) => {
+      if (lane === 'normal') this.#normal.push(grant);
+      else this.#background.push({ grant, sinceMs: this.#clock.nowMs() });
+    });
+  }
+
+  release(): void {
+    const oldest = this.#background[0];
+    const backgroundDue = oldest !== undefined && (this.#normal.length === 0 || this.#clock.nowMs() - oldest.sinceMs >= GROUP_COMMIT.backgroundWaitMaxMs);
+    const next = backgroundDue ? this.#background.shift()?.grant : this.#normal.shift();
+    if (next !== undefined) next(); // the slot passes straight on: still held
+    else {
+      this.#advance();
+      this.#held--;
+    }
+  }
+
+  /** Holds one slot for `ms` of virtual time, charged to `op`. */
+  async hold(ms: number, op: string, lane: Lane = 'normal'): Promise<void> {
+    await this.acquire(lane);
+    try {
+      await this.busy(ms, op);
+    } finally {
+      this.release();
+    }
+  }
+
+  /** Inside a held slot: spends `ms` on `op`. */
+  async busy(ms: number, op: string): Promise<void> {
+    this.busyByOp.set(op, (this.busyByOp.get(op) ?? 0) + ms);
+    if (ms > 0) await this.#clock.sleep(ms);
+  }
+
+  /** Busy slot-ms so far divided by capacity: its difference over a window / the window = utilisation. */
+  busyMs(): number {
+    this.#advance();
+    return this.#integral / this.capacity;
+  }
+}
+
+interface Waiting {
+  readonly sizes: Sizes;
+  readonly apply: () => Promise<unknown>;
+  readonly resolve: (r: unknown) => void;
+  readonly reject: (e: unknown) => void;
+}
+
+/**
+ * Group commit on a server, like the Spanner store's ShardBatcher: one slot request at a time;
+ * everything waiting when the slot is granted (up to `max`) commits in one transaction whose
+ * service time is the operation's at the summed sizes. The real writes run at the commit's end.
+ */
+export class Batcher {
+  readonly #pending: Waiting[] = [];
+  #scheduled = false;
+  readonly batchSizes: number[] = [];
+  readonly #server: Server;
+  readonly #op: OperationName;
+  readonly #max: number;
+  readonly #lane: Lane;
+  readonly #serviceMs: (op: OperationName, sizes: Sizes) => number;
+
+  constructor(server: Server, op: OperationName, max: number, lane: Lane, serviceMs: (op: OperationName, sizes: Sizes) => number) {
+    this.#server = server;
+    this.#op = op;
+    this.#max = max;
+    this.#lane = lane;
+    this.#serviceMs = serviceMs;
+  }
+
+  add<R>(sizes: Sizes, apply: () => Promise<R>): Promise<R> {
+    return new Promise<R>((resolve, reject) => {
+      this.#pending.push({ sizes, apply, resolve: resolve as (r: unknown) => void, reject });
+      if (!this.#scheduled) this.#schedule();
+    });
+  }
+
+  #schedule(): void {
+    this.#scheduled = true;
+    void this.#server.acquire(this.#lane).then(async () => {
+      const batch = this.#pending.splice(0, this.#max);
+      this.#scheduled = false;
+      if (this.#pending.length > 0) this.#schedule();
+      this.batchSizes.push(batch.length);
+      const sizes: Record<string, number> = {};
+      for (const w of batch) for (const [k, v] of Object.entries(w.sizes)) sizes[k] = (sizes[k] ?? 0) + v;
+      try {
+        await this.#server.busy(this.#serviceMs(this.#op, sizes), this.#op);
+        for (const w of batch) {
+          try {
+            w.resolve(await w.apply());
+          } catch (e) {
+            w.reject(e);
+          }
+        }
+      } finally {
+        this.#server.release();
+      }
+    });
+  }
+}
+
+/** The store transactions the pipeline makes, priced by the cost model. */
+export type TxKind = 'settle' | 'postSettle' | 'day' | 'notify';
+const TX_KINDS: readonly TxKind[] = ['settle', 'postSettle', 'day', 'notify'];
+/** Post-settle's two writes (the marker; the day progress with its bonuses) are separate group commits on Spanner, both priced as postSettle.commit. */
+const TX_OP: Readonly<Record<TxKind, OperationName>> = { settle: 'settle.commit', postSettle: 'postSettle.commit', day: 'postSettle.commit', notify: 'notify.append' };
+
+/** The resources of a target, and how each kind of work uses them. */
+export interface Resources {
+  /** A store transaction of the user's shard: waits for its slot (group-committed), takes its time, then applies the real write. */
+  transact<R>(kind: TxKind, userId: string, sizes: Sizes, apply: () => Promise<R>): Promise<R>;
+  /** Work outside the database's transaction slots (publish, delivery, reads): its time, on the CPU where the target has one. */
+  work(op: OperationName, sizes: Sizes): Promise<void>;
+  /** A read against the database (fan-out pages, the ranking's read): a rate on Google, a delay elsewhere. */
+  read(op: OperationName, sizes: Sizes, rows: number): Promise<void>;
+  /** The gateway's per-frame cost on its instances. */
+  gateway(): Promise<void>;
+  readonly servers: readonly Server[];
+  readonly clock: Clock;
+  /** Users per commit of every settlement transaction so far. */
+  settleBatchSizes(): readonly number[];
+}
+
+export interface ResourceOptions {
+  readonly model: CostModel;
+  readonly configuration: PlanConfiguration;
+  readonly clock: Clock;
+  readonly rng: SeededRng;
+}
+
+/** Drawn service time of an operation (the model's mean, its cv). */
+export function serviceDraw(model: CostModel, rng: SeededRng): (op: OperationName, sizes: Sizes) => number {
+  return (op, sizes) => drawMs(meanServiceMs(model, op, sizes), model.operations[op]?.cv ?? 0, rng);
+}
+
+/** A delay on the clock; none at all (not even a timer) for an operation the model does not price. */
+function delay(clock: Clock, ms: number): Promise<void> {
+  return ms > 0 ? clock.sleep(ms) : Promise.resolve();
+}
+
+function gatewayServer(o: ResourceOptions): Server | undefined {
+  return o.model.operations['gateway.message'] === undefined ? undefined : new Server('gateway', Math.max(1, o.configuration.gatewayInstances), o.clock);
+}
+
+/** memory: one event loop runs everything, one operation at a time; the memory store has no group commit. */
+function memoryResources(o: ResourceOptions): Resources {
+  const draw = serviceDraw(o.model, o.rng);
+  const cpu = new Server('cpu', 1, o.clock);
+  const batchers = new Map<TxKind, Batcher>();
+  for (const k of TX_KINDS) batchers.set(k, new Batcher(cpu, TX_OP[k], 1, 'normal', draw));
+  const gw = gatewayServer(o);
+  return {
+    transact: (kind, _userId, sizes, apply) => (batchers.get(kind) as Batcher).add(sizes, apply),
+    work: (op, sizes) => cpu.hold(draw(op, sizes), op),
+    read: (op, sizes) => cpu.hold(draw(op, sizes), op),
+    gateway: () => (gw === undefined ? Promise.resolve() : gw.hold(draw('gateway.message', { messages: 1 }), 'gateway.message')),
+    servers: gw === undefined ? [cpu] : [cpu, gw],
+    clock: o.clock,
+    settleBatchSizes: () => (batchers.get('settle') as Batcher).batchSizes,
+  };
+}
+
+/** emulators: each shard database runs transactionsPerUnit read-write transactions at a time; users are sharded as the Spanner store shards them. */
+function emulatorResources(o: ResourceOptions): Resources {
+  const draw = serviceDraw(o.model, o.rng);
+  const shards = Math.max(1, o.configuration.spannerShards);
+  const per = Math.max(1, o.model.parallelism.transactionsPerUnit);
+  const servers = Array.from({ length: shards }, (_, i) => new Server(`db:s${i}`, per, o.clock));
+  const limits: Readonly<Record<TxKind, { max: number; lane: Lane }>> = {
+    settle: { max: Math.max(1, o.configuration.settlementsPerCommit), lane: 'normal' },
+    postSettle: { max: GROUP_COMMIT.postSettleItemsMax, lane: 'background' },
+    day: { max: GROUP_COMMIT.postSettleItemsMax, lane: 'background' },
+    notify: { max: GROUP_COMMIT.notifyCallsMax, lane: 'normal' },
+  };
+  const batchers = servers.map((s) => {
+    const m = new Map<TxKind, Batcher>();
+    for (const k of TX_KINDS) m.set(k, new Batcher(s, TX_OP[k], limits[k].max, limits[k].lane, draw));
+    return m;
+  });
+  const gw = gatewayServer(o);
+  return {
+    transact: (kind, userId, sizes, apply) => ((batchers[shardOf(userId, shards)] as Map<TxKind, Batcher>).get(kind) as Batcher).add(sizes, apply),
+    work: (op, sizes) => delay(o.clock, draw(op, sizes)),
+    read: (op, sizes) => delay(o.clock, draw(op, sizes)),
+    gateway: () => (gw === undefined ? Promise.resolve() : gw.hold(draw('gateway.message', { messages: 1 }), 'gateway.message')),
+    servers: gw === undefined ? servers : [...servers, gw],
+    clock: o.clock,
+    settleBatchSizes: () => batchers.flatMap((m) => (m.get('settle') as Batcher).batchSizes),
+  };
+}
+
+/** Rows a transaction writes on Spanner, the unit of a node's rated write rate (docs/capacity-prediction.md). */
+export function writeRows(kind: TxKind, sizes: Sizes): number {
+  if (kind === 'settle') return (sizes['tickets'] ?? 0) + 2 * (sizes['users'] ?? 0); // outcomes, ledger and balance, marker
+  if (kind === 'notify') return sizes['notifications'] ?? 0;
+  return sizes['writes'] ?? sizes['users'] ?? 0;
+}
+
+/**
+ * google: Spanner runs transactions concurrently; what bounds it is a node's rated write and read
+ * rate, of which the planner may use maxCpuShare. Each is a server whose service time is the rows
+ * over the usable rate; the transaction's own latency (the cost model) follows, holding nothing.
+ */
+function googleResources(o: ResourceOptions): Resources {
+  const draw = serviceDraw(o.model, o.rng);
+  const p = o.model.parallelism;
+  if (p.writesPerSecondPerNode === undefined || p.readsPerSecondPerNode === undefined) {
+    throw new Error('PLAN.MODEL_INCOMPLETE: a google cost model needs parallelism.writesPerSecondPerNode and readsPerSecondPerNode');
+  }
+  const nodes = Math.max(1, o.configuration.spannerNodes ?? 1);
+  const share = p.maxCpuShare ?? 1;
+  const writesPerMs = (nodes * p.writesPerSecondPerNode * share) / 1000;
+  const readsPerMs = (nodes * p.readsPerSecondPerNode * share) / 1000;
+  const writes = new Server('spanner.writes', 1, o.clock);
+  const reads = new Server('spanner.reads', 1, o.clock);
+  const settleSizes: number[] = [];
+  const gw = gatewayServer(o);
+  return {
+    async transact(kind, _userId, sizes, apply) {
+      if (kind === 'settle') {
+        settleSizes.push(sizes['users'] ?? 1);
+        await reads.hold((sizes['tickets'] ?? 0) / readsPerMs, 'settle.commit');
+      }
+      await writes.hold(writeRows(kind, sizes) / writesPerMs, TX_OP[kind]);
+      await delay(o.clock, draw(TX_OP[kind], sizes));
+      return apply();
+    },
+    work: (op, sizes) => delay(o.clock, draw(op, sizes)),
+    async read(op, sizes, rows) {
+      await reads.hold(rows / readsPerMs, op);
+      await delay(o.clock, draw(op, sizes));
+    },
+    gateway: () => (gw === undefined ? Promise.resolve() : gw.hold(draw('gateway.message', { messages: 1 }), 'gateway.message')),
+    servers: gw === undefined ? [writes, reads] : [writes, reads, gw],
+    clock: o.clock,
+    settleBatchSizes: () => settleSizes,
+  };
+}
+
+export function createResources(o: ResourceOptions): Resources {
+  if (o.model.target === 'memory') return memoryResources(o);
+  if (o.model.target === 'emulators') return emulatorResources(o);
+  return googleResources(o);
+}

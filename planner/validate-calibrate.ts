@@ -1,0 +1,37 @@
+// The validation's calibration: each calibration case run for real with the planner's profilers
+// on its store and bus (profile-run.ts profileBackend, as `raceday plan calibrate` runs them),
+// and the cost model fitted from those profiles by calibration.ts fitCostModel, as the user's own
+// profiled runs are. Nothing from the held-out runs reaches it.
+import { createProfileRecorder, runProfileOf, type RunProfile } from './profile.ts';
+import { profileBackend } from './profile-run.ts';
+import { fitCostModel } from './calibration.ts';
+import { formatPlanError } from './plan-error.ts';
+import type { CostModel } from './contracts.ts';
+import { caseName } from './validate-table.ts';
+import { caseDay, configurationOf, runCase, type MeasuredRun, type ValidationBackend, type ValidationCase } from './real-run.ts';
+import type { Calibrator } from './validate.ts';
+
+/** One case run for real with the profilers on: its RunProfile (knobs, figures, operation samples) and its measurement. */
+export async function profiledRun(backend: ValidationBackend, c: ValidationCase, log: (line: string) => void): Promise<{ profile: RunProfile; measured: MeasuredRun }> {
+  const recorder = createProfileRecorder();
+  const day = caseDay(c.users);
+  recorder.setWorkload({ users: day.users.length, tickets: day.ticketCount });
+  const measured = await runCase(backend, c, log, (opened) => profileBackend(opened, recorder));
+  const knobs = { workers: c.workers, maxInFlight: c.maxInFlight, shards: c.shards, settlementsPerCommit: configurationOf(backend, c).settlementsPerCommit };
+  return { profile: runProfileOf(recorder, { target: backend, knobs, users: measured.users, tickets: measured.tickets, settledUsers: measured.settledUsers, makespanMs: measured.makespanMs }), measured };
+}
+
+/** Fits the cost model from profiled runs of the calibration cases. */
+export const validationCalibrator: Calibrator = async ({ backend, cases, log }) => {
+  const profiles: RunProfile[] = [];
+  for (const [i, c] of cases.entries()) {
+    const { profile: p, measured } = await profiledRun(backend, c, log);
+    if (!measured.ok) throw new Error(`calibration run ${caseName(c)} on ${backend} failed an invariant or timed out: its figures cannot calibrate anything`);
+    profiles.push(p);
+    log(`validate: calibration ${i + 1}/${cases.length} ${caseName(c)}: makespan ${Math.round(p.run.makespanMs)} ms, ${Math.round(p.run.throughputUsersPerSecond)} users/s`);
+  }
+  const fitted = fitCostModel(profiles, { target: backend, sources: [`raceday plan --validate: ${cases.length} profiled calibration runs on ${backend}`] });
+  if (!fitted.ok) throw new Error(`the calibration runs did not fit a cost model: ${formatPlanError(fitted.error)}`);
+  for (const w of fitted.value.warnings) log(`validate: calibration warning: ${w}`);
+  return fitted.value.model satisfies CostModel;
+};

@@ -1,0 +1,192 @@
+// The planner's own proof (`raceday plan --validate`): calibrate a cost model on small real runs,
+// predict configurations it never saw (more users, other worker and shard counts) with the
+// virtual-time model and the closed-form cross-check, then run each of them for real and report
+// the error of every prediction. Each prediction is made before its run starts, from the model
+// alone. Predictions more than 2x beyond the largest calibrated run are flagged, not hidden.
+import type { CostModel, LinearCost, OperationName, Predict } from './contracts.ts';
+import { caseDay, configurationOf, runCase, workloadOf, type MeasuredRun, type ValidationBackend, type ValidationCase } from './real-run.ts';
+import { checkOperations, renderChecks, settleBusyShare, type OperationCheck } from './validate-diagnose.ts';
+import { profiledRun } from './validate-calibrate.ts';
+import { caseName, extrapolationOf, figuresOf, isFlagged, medianRun, spreadPct, totalsOf, verdictOf, type TargetVerdict, type ValidationRow, type ValidationTotals } from './validate-table.ts';
+
+export type ValidationSize = 'full' | 'small';
+
+export interface ValidationPlan {
+  readonly calibration: readonly ValidationCase[];
+  readonly heldOut: readonly ValidationCase[];
+}
+
+const c = (users: number, workers: number, shards = 1, maxInFlight = 256): ValidationCase => ({ users, workers, shards, maxInFlight });
+
+/**
+ * The configurations per backend and size. Calibration: 500 and 1,000 users at six or more settle
+ * concurrency levels (workers x messages in flight, the levels a USL fit needs) and, on the
+ * emulators, 1 to 4 shards. Memory calibrates at low concurrency (1 to 32): there one thread runs
+ * every handler, and at 64 or more in flight a profiled call's time is mostly other handlers' work
+ * (measured: calibrating at 16..2,048 priced a user ~200x too dear, at 1..32 ~2x). Held out: up to
+ * 5x the largest calibration run, other worker and shard counts, none of them calibrated.
+ * --small is CI's: seconds, not minutes.
+ */
+export const VALIDATION_PLANS: Readonly<Record<ValidationBackend, Readonly<Record<ValidationSize, ValidationPlan>>>> = {
+  emulators: {
+    full: {
+      calibration: [c(500, 1, 2, 16), c(1_000, 1, 2, 64), c(500, 2, 2, 64), c(1_000, 1, 2, 256), c(500, 2, 2, 256), c(1_000, 4, 2, 256), c(1_000, 2, 1, 256), c(1_000, 2, 3, 256), c(1_000, 2, 4, 256)],
+      heldOut: [c(2_000, 2, 1), c(1_500, 3, 3), c(3_000, 1, 2), c(5_000, 4, 4), c(2_500, 4, 2), c(4_000, 2, 3), c(800, 3, 4), c(5_000, 2, 2)],
+    },
+    small: {
+      calibration: [c(100, 1, 1, 64), c(200, 2, 2, 256), c(200, 1, 1, 256)],
+      heldOut: [c(300, 2, 1), c(400, 3, 2), c(1_000, 2, 2)],
+    },
+  },
+  memory: {
+    full: {
+      calibration: [c(500, 1, 1, 1), c(1_000, 1, 1, 2), c(500, 1, 1, 4), c(1_000, 2, 1, 4), c(500, 1, 1, 16), c(1_000, 2, 1, 16), c(1_000, 1, 1, 32)],
+      heldOut: [c(2_000, 2), c(1_500, 3), c(3_000, 1), c(5_000, 4), c(2_500, 8), c(4_000, 2), c(800, 6), c(5_000, 1)],
+    },
+    small: {
+      calibration: [c(100, 1, 1, 1), c(200, 1, 1, 2), c(100, 1, 1, 4), c(200, 2, 1, 4), c(100, 1, 1, 16), c(200, 1, 1, 32)],
+      heldOut: [c(300, 2), c(400, 3), c(1_000, 2)],
+    },
+  },
+};
+
+const sameCase = (a: ValidationCase, b: ValidationCase): boolean => a.users === b.users && a.workers === b.workers && a.shards === b.shards && a.maxInFlight === b.maxInFlight;
+
+/** A plan whose held-out set overlaps its calibration set would prove nothing. */
+export function checkPlan(plan: ValidationPlan): void {
+  if (plan.calibration.length === 0 || plan.heldOut.length === 0) throw new Error('invariant violated: a validation plan has calibration and held-out configurations');
+  const seen = plan.heldOut.find((h) => plan.calibration.some((k) => sameCase(h, k)));
+  if (seen !== undefined) throw new Error(`invariant violated: held-out configuration ${caseName(seen)} is also in the calibration set`);
+}
+
+/** A calibration: the cost model fitted from real runs of the calibration cases. */
+export type Calibrator = (o: { readonly backend: ValidationBackend; readonly cases: readonly ValidationCase[]; readonly log: (line: string) => void }) => Promise<CostModel>;
+
+/** Multiplies operations' fitted costs: the negative control (a model known to be wrong must be reported wrong). */
+export function skewModel(model: CostModel, factors: Readonly<Partial<Record<OperationName, number>>>): CostModel {
+  const operations: Partial<Record<OperationName, LinearCost>> = { ...model.operations };
+  for (const [name, factor] of Object.entries(factors) as [OperationName, number][]) {
+    const op = operations[name];
+    if (op === undefined) throw new Error(`the cost model has no operation ${name} to skew (it has: ${Object.keys(operations).join(', ')})`);
+    operations[name] = { ...op, baseUs: op.baseUs * factor, perUs: Object.fromEntries(Object.entries(op.perUs).map(([k, v]) => [k, v * factor])) };
+  }
+  return { ...model, operations, sources: [...model.sources, `skewed for a negative control: ${JSON.stringify(factors)}`] };
+}
+
+export interface ValidationOptions {
+  readonly backend: ValidationBackend;
+  readonly size: ValidationSize;
+  readonly calibrate: Calibrator;
+  readonly predictVirtual: Predict;
+  readonly predictClosedForm: Predict;
+  /** Cost factors applied to the fitted model before predicting (negative control). */
+  readonly skew?: Readonly<Partial<Record<OperationName, number>>>;
+  /** Runs a case for real (default: runCase on the backend). */
+  readonly run?: (backend: ValidationBackend, c: ValidationCase, log: (line: string) => void) => Promise<MeasuredRun>;
+  readonly plan?: ValidationPlan;
+  readonly log?: (line: string) => void;
+  /** Real runs per held-out configuration (default 1); the median makespan's run is the measurement. */
+  readonly repeat?: number;
+  /** Profile the first run of each held-out configuration and set each operation's cost against the model's. */
+  readonly diagnose?: boolean;
+  /** A model to validate as it is (the shipped calibration, a user's file): no calibration runs, its calibratedMax sets the flag. */
+  readonly model?: { readonly model: CostModel; readonly name: string };
+}
+
+export interface ValidationTable {
+  readonly schemaVersion: 1;
+  readonly backend: ValidationBackend;
+  readonly size: ValidationSize;
+  readonly calibration: {
+    /** The calibration runs (none when a given model was validated). */
+    readonly cases: readonly ValidationCase[];
+    /** The model validated as given (`--model`), instead of one calibrated here. */
+    readonly given?: string;
+    readonly maxUsers: number;
+    readonly model: Pick<CostModel, 'target' | 'measuredAt' | 'sources' | 'calibratedMax'>;
+    readonly skew: Readonly<Partial<Record<OperationName, number>>>;
+    readonly wallMs: number;
+  };
+  readonly rows: readonly ValidationRow[];
+  readonly totals: ValidationTotals;
+  readonly verdict: TargetVerdict;
+  readonly wallMs: number;
+}
+
+/** The held-out configuration's real runs: `repeat` of them, the first profiled when diagnosing. */
+async function measure(o: ValidationOptions, model: CostModel, k: ValidationCase, log: (line: string) => void): Promise<{ runs: MeasuredRun[]; operations?: OperationCheck[]; settleBusyShare?: number }> {
+  const runs: MeasuredRun[] = [];
+  let operations: OperationCheck[] | undefined;
+  let busy: number | undefined;
+  for (let i = 0; i < Math.max(1, o.repeat ?? 1); i++) {
+    if (i === 0 && o.diagnose === true) {
+      const p = await profiledRun(o.backend, k, log);
+      runs.push(p.measured);
+      operations = checkOperations(model, p.profile);
+      // Memory: one thread is the one unit; the emulators: one transaction per shard database.
+      busy = settleBusyShare(p.profile, o.backend === 'memory' ? 1 : k.shards);
+    } else runs.push(await (o.run ?? runCase)(o.backend, k, log));
+  }
+  return operations === undefined || busy === undefined ? { runs } : { runs, operations, settleBusyShare: busy };
+}
+
+async function validateCase(o: ValidationOptions, model: CostModel, maxUsers: number, k: ValidationCase, log: (line: string) => void): Promise<ValidationRow> {
+  const day = caseDay(k.users);
+  const workload = workloadOf(day);
+  const configuration = configurationOf(o.backend, k);
+  // Both predictions exist before the run starts: nothing measured can leak into them.
+  const virtual = await o.predictVirtual(model, configuration, workload);
+  const closedForm = await o.predictClosedForm(model, configuration, workload);
+  const { runs, operations, settleBusyShare: busy } = await measure(o, model, k, log);
+  const measured = medianRun(runs);
+  const extrapolation = extrapolationOf(k.users, maxUsers);
+  return {
+    case: k,
+    tickets: workload.tickets,
+    measured,
+    ...(runs.length > 1 ? { repeats: { makespansMs: runs.map((r) => r.makespanMs), spreadPct: spreadPct(runs.map((r) => r.makespanMs)) } } : {}),
+    ...(operations === undefined ? {} : { operations }),
+    ...(busy === undefined ? {} : { settleBusyShare: busy }),
+    extrapolation,
+    flagged: isFlagged(extrapolation),
+    virtual: figuresOf(virtual, measured),
+    closedForm: figuresOf(closedForm, measured),
+  };
+}
+
+export async function runValidation(o: ValidationOptions): Promise<ValidationTable> {
+  const start = performance.now();
+  const log = o.log ?? (() => undefined);
+  const plan = o.plan ?? VALIDATION_PLANS[o.backend][o.size];
+  checkPlan(plan);
+  const given = o.model;
+  const maxUsers = given === undefined ? Math.max(...plan.calibration.map((k) => k.users)) : given.model.calibratedMax.users;
+  // The first run in a process pays for JIT compilation and opening client channels: a discarded
+  // warm-up run keeps that cost out of the calibration and out of the first held-out figure.
+  const warm = await (o.run ?? runCase)(o.backend, { ...(plan.calibration[0] as ValidationCase) }, log);
+  log(`validate: warm-up run (${caseName(plan.calibration[0] as ValidationCase)}, discarded): ${Math.round(warm.makespanMs)} ms`);
+  if (given === undefined) log(`validate: calibrating on ${plan.calibration.length} ${o.backend} runs (${plan.calibration.map(caseName).join(', ')})`);
+  else log(`validate: no calibration runs: validating ${given.name} (calibrated up to ${maxUsers} users, ${given.model.measuredAt})`);
+  const fitted = given === undefined ? await o.calibrate({ backend: o.backend, cases: plan.calibration, log }) : given.model;
+  const calibrationMs = Math.round(performance.now() - start);
+  const skew = o.skew ?? {};
+  const model = Object.keys(skew).length === 0 ? fitted : skewModel(fitted, skew);
+  const rows: ValidationRow[] = [];
+  for (const [i, k] of plan.heldOut.entries()) {
+    const row = await validateCase(o, model, maxUsers, k, log);
+    rows.push(row);
+    log(`validate: held-out ${i + 1}/${plan.heldOut.length} ${caseName(k)}: measured ${Math.round(row.measured.makespanMs)} ms${row.repeats === undefined ? '' : ` (median of ${row.repeats.makespansMs.length}, spread ${row.repeats.spreadPct.toFixed(0)}%)`}, virtual ${Math.round(row.virtual.makespanMs.p50)} ms (${row.virtual.makespanErrorPct.toFixed(1)}%), closed-form ${Math.round(row.closedForm.makespanMs.p50)} ms (${row.closedForm.makespanErrorPct.toFixed(1)}%)${row.flagged ? ' [>2x calibrated]' : ''}, load ${row.measured.loadAverage1m}`);
+    if (row.operations !== undefined) log(`validate:   settle transactions busy ${((row.settleBusyShare ?? 0) * 100).toFixed(0)}% of makespan x units; operations, model / held-out: ${renderChecks(row.operations)}`);
+  }
+  const totals = totalsOf(rows);
+  return {
+    schemaVersion: 1,
+    backend: o.backend,
+    size: o.size,
+    calibration: { cases: given === undefined ? plan.calibration : [], ...(given === undefined ? {} : { given: given.name }), maxUsers, model: { target: model.target, measuredAt: model.measuredAt, sources: model.sources, calibratedMax: model.calibratedMax }, skew, wallMs: calibrationMs },
+    rows,
+    totals,
+    verdict: verdictOf(rows, totals, o.size === 'full'),
+    wallMs: Math.round(performance.now() - start),
+  };
+}
