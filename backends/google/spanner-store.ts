@@ -36,6 +36,7 @@ import { applyDayProgressBatch, checkDayProgressRequest, type DayProgressOutcome
 import { markDeadLetteredTx, readDeadLettered } from './spanner-dead-letters.ts';
 import { appendNotificationsBatch, checkAppend, chunkByUser, NOTIFICATION_BATCH, readNotificationsAfter } from './spanner-notifications.ts';
 import type { NotificationBody } from '../../core/notification.ts';
+import { guardPoolErrors, ignoreClosedClient } from './spanner-pool-errors.ts';
 
 export interface SpannerStoreOptions extends SpannerTarget {
   /** One database per shard; users are spread over them by a stable hash (emulator-only technique). */
@@ -105,6 +106,8 @@ export function createSpannerStore(options: SpannerStoreOptions): SpannerStore {
   const spanner = createSpannerClient(options);
   const instance = spanner.instance(options.instanceId);
   const databases: Database[] = options.databaseIds.map((id) => instance.database(id));
+  const poolErrors = guardPoolErrors(databases);
+  let closed: Promise<void> | undefined;
   const gateLimit = options.transactionsPerShardMax ?? (options.emulator ? EMULATOR_TX_PER_SHARD : CLOUD_TX_PER_SHARD);
   const gates = databases.map(() => new LaneGate(gateLimit));
   const counters: TxCounters = { committed: 0, aborted: 0 };
@@ -398,10 +401,15 @@ export function createSpannerStore(options: SpannerStoreOptions): SpannerStore {
       return { transactionsCommitted: counters.committed, transactionsAborted: counters.aborted };
     },
 
-    async close(): Promise<void> {
-      for (const s of sources) s.close();
-      await Promise.all(databases.map((d) => d.close()));
-      spanner.close();
+    close(): Promise<void> {
+      // Idempotent: a second close() (a signal handler and the normal path both closing) waits for the first.
+      closed ??= (async () => {
+        poolErrors.closing();
+        for (const s of sources) s.close();
+        await Promise.all(databases.map((d) => d.close().catch((e: unknown) => ignoreClosedClient(e))));
+        spanner.close();
+      })();
+      return closed;
     },
   };
 
