@@ -7,6 +7,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { onInterrupt } from './interrupt.ts';
+
+/** A member stopped because the parent got a signal: SIGTERM, then SIGKILL after this long (its drain takes up to 20 s). */
+const STOP_ON_INTERRUPT_GRACE_MS = 25_000;
 
 export const RACEDAY_BIN = fileURLToPath(new URL('../bin/raceday.mjs', import.meta.url));
 
@@ -73,13 +77,16 @@ export function spawnRaceday(o: SpawnOptions): RacedayChild {
     });
   });
   ready.catch(() => undefined); // observed by the caller; never an unhandled rejection here
-  return {
+  const child: RacedayChild = {
     proc,
     pid: proc.pid ?? -1,
     exited,
     ready,
     running: () => proc.exitCode === null && proc.signalCode === null,
   };
+  // A signal to the parent stops this child too (chaos/interrupt.ts), until it exits by itself.
+  void exited.then(onInterrupt(() => stopChild(child, 'SIGTERM', STOP_ON_INTERRUPT_GRACE_MS)));
+  return child;
 }
 
 /** Sends `signal`, then SIGKILL after `graceMs` if the child still runs; resolves on its exit. */

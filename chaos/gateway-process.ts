@@ -7,6 +7,7 @@ import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { EmulatorHandle } from '../emulators/index.ts';
+import { onInterrupt } from './interrupt.ts';
 
 const BIN = fileURLToPath(new URL('../bin/raceday.mjs', import.meta.url));
 const START_TIMEOUT_MS = 60_000;
@@ -60,7 +61,7 @@ export async function startGatewayProcess(o: GatewayProcessOptions): Promise<Gat
     throw e;
   });
   let stopping: Promise<void> | undefined;
-  return {
+  const gateway: GatewayProcess = {
     pid: child.pid as number,
     wsUrl: started.wsUrl,
     startMs: Math.round(performance.now() - t0),
@@ -75,4 +76,7 @@ export async function startGatewayProcess(o: GatewayProcessOptions): Promise<Gat
       return stopping;
     },
   };
+  // A signal to the parent stops the gateway too (chaos/interrupt.ts), until it exits by itself.
+  void exited.then(onInterrupt(() => gateway.stop('SIGTERM')));
+  return gateway;
 }

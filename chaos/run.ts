@@ -4,6 +4,7 @@
 // asked, a gateway restarted under subscribed clients alongside. Afterwards the day's checkers
 // judge Spanner's final state and the notifications; the figures say what every fault cost.
 import { ensureEmulators, type EmulatorHandle } from '../emulators/index.ts';
+import { onInterrupt } from './interrupt.ts';
 import { startToxiproxy, type Toxiproxy } from '../emulators/toxiproxy.ts';
 import type { FaultEvent, FleetRole, NetworkFaultKind, ReliabilityFigures } from './contracts.ts';
 import { createFaultExecutor, type ExecutedFault, type FaultActions } from './executor.ts';
@@ -224,6 +225,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
   const log = o.log ?? (() => undefined);
   const emulators = await ensureEmulators({ log });
   const toxi = await startToxiproxy({ seed: o.seed });
+  const unregister = onInterrupt(() => toxi.stop(), { last: true });
   const runs: ReliabilityFigures[] = [];
   const details: ChaosRunDetail[] = [];
   try {
@@ -237,6 +239,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     }
     await proxied.close();
   } finally {
+    unregister();
     await toxi.stop();
     await emulators.stop();
   }

@@ -14,6 +14,7 @@ import { DEAD_LETTER_ATTRIBUTES, SUBSCRIPTIONS, TOPICS } from '../core/topology.
 import { RANKING_NOTIFICATION_ID_PREFIX, settledNotificationId } from '../core/notification.ts';
 import type { Ticket } from '../core/ticket.ts';
 import { ensureEmulators } from '../emulators/index.ts';
+import { onInterrupt } from './interrupt.ts';
 import { startToxiproxy } from '../emulators/toxiproxy.ts';
 import { RANKING_BROADCAST_USER } from '../pipeline/ranking.ts';
 import type { DriftRecord, ReliabilityTotals, SoakSection } from '../reports/record/reliability.ts';
@@ -234,6 +235,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
   const endAt = Date.now() + o.minutes * 60_000;
   const emulators = await ensureEmulators({ log });
   const toxi = await startToxiproxy({ seed: o.seed });
+  const unregisterToxi = onInterrupt(() => toxi.stop(), { last: true });
   const proxied = await proxyEmulators(toxi, emulators);
   const backend = await openBackend('emulators', { emulators, log });
   const s = samples();
@@ -381,6 +383,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
     await fleet?.stop().catch(() => undefined);
     await backend.close().catch(() => undefined);
     await proxied.close().catch(() => undefined);
+    unregisterToxi();
     await toxi.stop().catch(() => undefined);
     await emulators.stop().catch(() => undefined);
   }

@@ -5,7 +5,6 @@
 // client closed fails with "The client has already been closed." (measured: it crashed a
 // 20-run chaos series and a 30-minute soak while closing). Every call a caller makes still
 // reports its own errors; these background ones are logged, and after close ignored.
-import type { EventEmitter } from 'node:events';
 
 const CLOSED_CLIENT = /client has already been closed/i;
 
@@ -16,8 +15,13 @@ export interface PoolErrorGuard {
   readonly seen: () => number;
 }
 
+/** What the guard needs of a Database: its 'error' event (it is an EventEmitter underneath). */
+export interface ErrorEmitter {
+  on(event: 'error', listener: (e: unknown) => void): unknown;
+}
+
 /** Listens for the 'error' events of each database so that none ends the process. */
-export function guardPoolErrors(databases: readonly EventEmitter[], log: (line: string) => void = (l) => void process.stderr.write(`${l}\n`)): PoolErrorGuard {
+export function guardPoolErrors(databases: readonly ErrorEmitter[], log: (line: string) => void = (l) => void process.stderr.write(`${l}\n`)): PoolErrorGuard {
   let closing = false;
   let seen = 0;
   const onError = (e: unknown): void => {

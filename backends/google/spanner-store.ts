@@ -36,7 +36,7 @@ import { applyDayProgressBatch, checkDayProgressRequest, type DayProgressOutcome
 import { markDeadLetteredTx, readDeadLettered } from './spanner-dead-letters.ts';
 import { appendNotificationsBatch, checkAppend, chunkByUser, NOTIFICATION_BATCH, readNotificationsAfter } from './spanner-notifications.ts';
 import type { NotificationBody } from '../../core/notification.ts';
-import { guardPoolErrors, ignoreClosedClient } from './spanner-pool-errors.ts';
+import { guardPoolErrors, ignoreClosedClient, type ErrorEmitter } from './spanner-pool-errors.ts';
 
 export interface SpannerStoreOptions extends SpannerTarget {
   /** One database per shard; users are spread over them by a stable hash (emulator-only technique). */
@@ -106,7 +106,8 @@ export function createSpannerStore(options: SpannerStoreOptions): SpannerStore {
   const spanner = createSpannerClient(options);
   const instance = spanner.instance(options.instanceId);
   const databases: Database[] = options.databaseIds.map((id) => instance.database(id));
-  const poolErrors = guardPoolErrors(databases);
+  // A Database is an EventEmitter at run time (its session pool's errors are re-emitted on it); its typings omit on().
+  const poolErrors = guardPoolErrors(databases as unknown as readonly ErrorEmitter[]);
   let closed: Promise<void> | undefined;
   const gateLimit = options.transactionsPerShardMax ?? (options.emulator ? EMULATOR_TX_PER_SHARD : CLOUD_TX_PER_SHARD);
   const gates = databases.map(() => new LaneGate(gateLimit));

@@ -12,6 +12,7 @@ import { finishChaosRecord, recordReliability, reliabilitySection } from '../../
 import { runChaos } from '../../chaos/run.ts';
 import { FAULT_CHOICES, parseFaults, type FaultChoice } from '../../chaos/schedule.ts';
 import { runSoak, soakText, SOAK_DEFAULTS, type SoakReport } from '../../chaos/soak.ts';
+import { installInterruptHandlers } from '../../chaos/interrupt.ts';
 import { startRecording } from '../run-record.ts';
 
 const usage = `usage: raceday chaos --backend emulators [--scenario smoke] [--faults LIST] [--seed N] [--runs K] [--users N] [--json] [--out DIR]
@@ -163,7 +164,13 @@ export const command: CommandModule = {
     return withUsage(usage, async () => {
       const { flags } = parseArgs(argv, SPEC);
       checkBackend(flags);
-      return typeof flags['soak'] === 'number' ? soak(flags, argv) : chaosRuns(flags, argv);
+      // SIGTERM/SIGINT stop the fleet, the gateway and Toxiproxy, then exit 143/130 (chaos/interrupt.ts).
+      const uninstall = installInterruptHandlers({ log: stderr });
+      try {
+        return await (typeof flags['soak'] === 'number' ? soak(flags, argv) : chaosRuns(flags, argv));
+      } finally {
+        uninstall();
+      }
     });
   },
 };
