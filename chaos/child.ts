@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { onInterrupt } from './interrupt.ts';
+import { interrupted, onInterrupt } from './interrupt.ts';
 
 /** A member stopped because the parent got a signal: SIGTERM, then SIGKILL after this long (its drain takes up to 20 s). */
 const STOP_ON_INTERRUPT_GRACE_MS = 25_000;
@@ -51,6 +51,8 @@ function parseLine(l: string): Record<string, unknown> | undefined {
 
 export function spawnRaceday(o: SpawnOptions): RacedayChild {
   const major = Number(process.versions.node.split('.')[0]);
+  // A member stopped by the interrupt looks like a crash to its fleet, which would start it again.
+  if (interrupted()) throw new Error(`${o.label}: not started: the run was interrupted (SIGTERM/SIGINT)`);
   if (major < 24) throw new Error(`a fleet spawns its members on this Node, which is ${process.version}; run raceday through npx so the pinned Node 24 runs it`);
   const proc = spawn(process.execPath, [RACEDAY_BIN, ...o.args], { stdio: ['pipe', 'pipe', 'pipe'], detached: true, env: { ...o.env } });
   // 'close', not 'exit': it comes once stdout is read to its end, so a child's last words (its

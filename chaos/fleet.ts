@@ -9,6 +9,7 @@
 // (retired) too, so a run can sum what the whole fleet did and tell when it went quiet.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { WORKER_PARENT_PIPE_ENV, WORKER_DEFAULTS } from './worker.ts';
+import { interrupted } from './interrupt.ts';
 import { spawnRaceday, stopChild, type ChildExit, type RacedayChild } from './child.ts';
 import type { ProbePoint } from '../pipeline/probe.ts';
 import { WORKER_ROLES, type Fleet, type FleetMember, type FleetRole } from './contracts.ts';
@@ -185,7 +186,7 @@ export async function startFleet(options: FleetOptions): Promise<ProcessFleet> {
       return;
     }
     armed?.settle(false);
-    if (slot.child !== child || slot.expectingExit || stopping) return;
+    if (slot.child !== child || slot.expectingExit || stopping || interrupted()) return;
     // Died on its own: a finding. Start it again so the day goes on.
     figures.crashes++;
     figures.crashLog.push({ id: slot.id, pid: child.pid, code: e.code, signal: e.signal, atMs: Date.now() - t0 });

@@ -11,6 +11,12 @@
 export type Stopper = () => Promise<unknown>;
 
 const live = new Set<Stopper>();
+let interruptedAt: number | undefined;
+
+/** True once an interrupt began stopping everything: nothing may be started (or restarted) any more. */
+export function interrupted(): boolean {
+  return interruptedAt !== undefined;
+}
 /** Stopped after the others: Toxiproxy, which the draining members still talk through. */
 const lastly = new Set<Stopper>();
 
@@ -28,6 +34,7 @@ export function registeredStoppers(): number {
 
 /** Runs every registered stopper (the `last` ones after the rest); resolves when all settled or after `timeoutMs`. */
 export async function stopEverything(timeoutMs: number): Promise<void> {
+  interruptedAt ??= Date.now();
   const first = [...live];
   const then = [...lastly];
   live.clear();
