@@ -48,6 +48,7 @@ const costModelSchema = z.object({
     maxCpuShare: z.number().finite().positive().max(1).optional(),
   }),
   calibratedMax: z.object({ users: z.number().int().nonnegative(), tickets: z.number().int().nonnegative() }),
+  startupMs: nonNeg.optional(),
 });
 
 /** A cost model from parsed JSON: PLAN.CALIBRATION_INVALID naming the first bad field. */

@@ -82,6 +82,12 @@ export interface CostModel {
   readonly parallelism: Parallelism;
   /** The largest calibrated run (users, tickets): predictions beyond 2x are flagged. */
   readonly calibratedMax: { readonly users: number; readonly tickets: number };
+  /**
+   * A fixed time from the result's publication before the fan-out's first page, ms: what every
+   * calibration run took beyond its operations' costs (the intercept of measured makespan against
+   * the model's prediction; see normalise.ts). Absent = 0.
+   */
+  readonly startupMs?: number;
 }
 
 /** The knobs a plan sets: what `raceday run` takes, plus the production-only ones. */
