@@ -1,0 +1,99 @@
+// End-to-end normalisation of a fitted cost model against the very runs it was fitted from.
+//
+// Why: a profiled sample is a wall-clock time on a shared machine. On the memory backend one
+// thread runs every handler, so a call's time includes other handlers' work (overlapping samples
+// sum to more than the run took) while the pipeline's own code between the priced calls costs
+// nothing in the model; on the emulators every shard database and the bus run in emulator
+// processes on the same cores as the client, and the machine's load from elsewhere slows all of
+// it. The fitted costs keep what the samples say about each operation RELATIVE to the others
+// (what grows with users, tickets, batch size); their common scale is then set so that the
+// virtual-time model reproduces the calibration runs' own measured makespans: each calibration
+// run is predicted by the model, the ratio measured / predicted taken, and every operation's cost
+// multiplied by the median ratio. Nothing from a held-out run is used: only the calibration's.
+// The factor and every run's ratio are written into the model's sources, so a reader sees how
+// far the raw samples were from the runs.
+import type { CostModel, LinearCost, OperationName, PlanConfiguration } from './contracts.ts';
+import type { RunProfile } from './profile.ts';
+import { nonNegativeLeastSquares } from './fit.ts';
+import { predictVirtual } from './virtual.ts';
+
+/** Every operation's cost times `factor` (base, per-unit terms; cv and samples unchanged). */
+export function scaleCosts(model: CostModel, factor: number): CostModel {
+  if (!(factor > 0) || !Number.isFinite(factor)) throw new Error(`invariant violated: a cost scale must be a finite number > 0, got ${factor}`);
+  const operations: Partial<Record<OperationName, LinearCost>> = {};
+  for (const [name, op] of Object.entries(model.operations) as [OperationName, LinearCost][]) {
+    operations[name] = { ...op, baseUs: op.baseUs * factor, perUs: Object.fromEntries(Object.entries(op.perUs).map(([k, v]) => [k, v * factor])) };
+  }
+  return { ...model, operations };
+}
+
+/** The plan configuration a profiled run ran with (every stage at its worker count, as `raceday run --workers` sets them). */
+export function configurationOfRun(run: Pick<RunProfile, 'knobs'>): PlanConfiguration {
+  const k = run.knobs;
+  return {
+    settleWorkers: k.workers,
+    postSettleWorkers: k.workers,
+    notifyWorkers: k.workers,
+    maxInFlight: k.maxInFlight,
+    spannerShards: k.shards,
+    settlementsPerCommit: k.settlementsPerCommit,
+    fanout: 'per-user',
+    gatewayInstances: 0,
+    subscriberClients: k.workers,
+  };
+}
+
+export interface Normalised {
+  readonly model: CostModel;
+  /** The factor every cost was multiplied by (1 when no run could be predicted). */
+  readonly factor: number;
+  /** The fixed start-up time found, ms (the model's startupMs). */
+  readonly startupMs: number;
+  /** Per calibration run: measured makespan / the raw model's predicted makespan. */
+  readonly ratios: readonly number[];
+}
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+}
+
+/**
+ * measured = startup + factor x predicted, fitted on relative errors (each run weighs the same,
+ * as the validation's percentages do), both >= 0. When the runs cannot separate the two (one
+ * size, or a fit with no slope), startup is 0 and the factor is the median ratio.
+ */
+export function fitScale(pairs: readonly { readonly predicted: number; readonly measured: number }[]): { factor: number; startupMs: number } {
+  const ok = pairs.filter((p) => p.predicted > 0 && p.measured > 0);
+  if (ok.length === 0) return { factor: 1, startupMs: 0 };
+  const byRatio = { factor: median(ok.map((p) => p.measured / p.predicted)), startupMs: 0 };
+  const spread = Math.max(...ok.map((p) => p.predicted)) / Math.min(...ok.map((p) => p.predicted));
+  if (ok.length < 3 || spread < 1.2) return byRatio;
+  const [a, b] = nonNegativeLeastSquares(
+    ok.map((p) => [1 / p.measured, p.predicted / p.measured]),
+    ok.map(() => 1),
+  ) as [number, number];
+  return b > 0 ? { factor: b, startupMs: a } : byRatio;
+}
+
+/**
+ * The model with its costs scaled (and a fixed start-up time) so its virtual-time predictions of
+ * `runs` match their measured makespans. Every time in the virtual run is a service time, so
+ * scaling them all scales the predicted makespan by the same factor, and the start-up delays the
+ * whole run: one pass of predictions is enough.
+ */
+export async function normaliseToRuns(model: CostModel, runs: readonly Pick<RunProfile, 'knobs' | 'run'>[], o: { readonly samples?: number } = {}): Promise<Normalised> {
+  const raw: CostModel = { ...model, startupMs: 0 };
+  const pairs: { predicted: number; measured: number }[] = [];
+  for (const r of runs) {
+    if (!(r.run.makespanMs > 0) || r.run.users < 1 || r.run.tickets < r.run.users) continue;
+    const p = await predictVirtual(raw, configurationOfRun(r), { users: r.run.users, tickets: r.run.tickets }, { samples: o.samples ?? 1 });
+    if (p.makespanMs.p50 > 0) pairs.push({ predicted: p.makespanMs.p50, measured: r.run.makespanMs });
+  }
+  const ratios = pairs.map((p) => p.measured / p.predicted);
+  if (pairs.length === 0) return { model, factor: 1, startupMs: model.startupMs ?? 0, ratios };
+  const { factor, startupMs } = fitScale(pairs);
+  const line = `normalised: every operation's cost x${factor.toFixed(3)} and a start-up of ${startupMs.toFixed(1)} ms, fitted so the virtual model reproduces the ${pairs.length} calibration runs' makespans (measured / raw prediction: ${ratios.map((x) => x.toFixed(2)).join(', ')})`;
+  return { model: { ...scaleCosts(raw, factor), startupMs: Math.round(startupMs * 10) / 10, sources: [...model.sources, line] }, factor, startupMs, ratios };
+}
