@@ -97,3 +97,21 @@ export async function normaliseToRuns(model: CostModel, runs: readonly Pick<RunP
   const line = `normalised: every operation's cost x${factor.toFixed(3)} and a start-up of ${startupMs.toFixed(1)} ms, fitted so the virtual model reproduces the ${pairs.length} calibration runs' makespans (measured / raw prediction: ${ratios.map((x) => x.toFixed(2)).join(', ')})`;
   return { model: { ...scaleCosts(raw, factor), startupMs: Math.round(startupMs * 10) / 10, sources: [...model.sources, line] }, factor, startupMs, ratios };
 }
+
+/**
+ * The calibration runs a model's USL levels record, as normaliseToRuns takes them: every level was
+ * a run of calibratedMax's race at 1 worker x N in flight on one shard (the settle USL), or at the
+ * largest settle level over N shards (the shard USL); its makespan is users / throughput. Lets a
+ * model calibrated before normalisation existed be normalised against its own measurements.
+ */
+export function runsOfUslLevels(model: CostModel, settlementsPerCommit: number): Pick<RunProfile, 'knobs' | 'run'>[] {
+  const { users, tickets } = model.calibratedMax;
+  const settle = model.usl.find((u) => u.concurrency !== 'spanner shards');
+  const shards = model.usl.find((u) => u.concurrency === 'spanner shards');
+  const top = Math.max(1, ...(settle?.levels ?? []).map((l) => l.n));
+  const run = (workers: number, maxInFlight: number, s: number, throughput: number): Pick<RunProfile, 'knobs' | 'run'> => ({
+    knobs: { workers, maxInFlight, shards: s, settlementsPerCommit },
+    run: { users, tickets, settledUsers: users, makespanMs: (users / throughput) * 1000, throughputUsersPerSecond: throughput },
+  });
+  return [...(settle?.levels ?? []).map((l) => run(1, l.n, 1, l.throughput)), ...(shards?.levels ?? []).filter((l) => l.n > 1).map((l) => run(1, top, l.n, l.throughput))];
+}
