@@ -12,7 +12,10 @@
 // multiplied by the median ratio. Nothing from a held-out run is used: only the calibration's.
 // The factor and every run's ratio are written into the model's sources, so a reader sees how
 // far the raw samples were from the runs.
+import type { RunRecord } from '../reports/record/schema.ts';
+import { fittedFromRecords, profilesOfRecords } from './calibration.ts';
 import type { CostModel, LinearCost, OperationName, PlanConfiguration } from './contracts.ts';
+import type { PlanResult } from './plan-error.ts';
 import type { RunProfile } from './profile.ts';
 import { nonNegativeLeastSquares } from './fit.ts';
 import { predictVirtual } from './virtual.ts';
@@ -114,4 +117,16 @@ export function runsOfUslLevels(model: CostModel, settlementsPerCommit: number):
     run: { users, tickets, settledUsers: users, makespanMs: (users / throughput) * 1000, throughputUsersPerSecond: throughput },
   });
   return [...(settle?.levels ?? []).map((l) => run(1, l.n, 1, l.throughput)), ...(shards?.levels ?? []).filter((l) => l.n > 1).map((l) => run(1, top, l.n, l.throughput))];
+}
+
+/**
+ * A cost model from the user's own profiled run records (calibration.ts fittedFromRecords),
+ * normalised against those same runs, as `raceday plan calibrate` normalises its own.
+ */
+export async function normalisedModelFromRecords(records: readonly RunRecord[]): Promise<PlanResult<CostModel>> {
+  const fitted = fittedFromRecords(records);
+  if (!fitted.ok) return fitted;
+  const runs = profilesOfRecords(records);
+  if (!runs.ok) return runs;
+  return { ok: true, value: (await normaliseToRuns(fitted.value.model, runs.value)).model };
 }
