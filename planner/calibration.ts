@@ -49,6 +49,7 @@ const costModelSchema = z.object({
   }),
   calibratedMax: z.object({ users: z.number().int().nonnegative(), tickets: z.number().int().nonnegative() }),
   startupMs: nonNeg.optional(),
+  runSpread: nonNeg.optional(),
 });
 
 /** A cost model from parsed JSON: PLAN.CALIBRATION_INVALID naming the first bad field. */

@@ -88,6 +88,12 @@ export interface CostModel {
    * the model's prediction; see normalise.ts). Absent = 0.
    */
   readonly startupMs?: number;
+  /**
+   * How far the calibration runs' own makespans scattered around the normalised model: the
+   * standard deviation of measured / predicted - 1 (the measurement's noise; widens every
+   * prediction interval by twice it). Absent = 0.
+   */
+  readonly runSpread?: number;
 }
 
 /** The knobs a plan sets: what `raceday run` takes, plus the production-only ones. */

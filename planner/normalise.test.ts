@@ -44,6 +44,22 @@ describe('normaliseToRuns', () => {
     expect(n.model.startupMs).toBeCloseTo(n.startupMs, 0);
     expect(n.model.operations['settle.commit']?.baseUs).toBeCloseTo((EMULATOR_MODEL.operations['settle.commit']?.baseUs ?? 0) * n.factor, 6);
     expect(n.model.sources.at(-1)).toMatch(/^normalised: every operation's cost x\d/);
+    expect(n.runSpread).toBeLessThan(0.05); // runs the model made itself scatter hardly at all
+    // The same runs measured 30% slower and faster in turn: the scatter is seen and kept.
+    const noisy = await normaliseToRuns(EMULATOR_MODEL, runs.map((r, i) => ({ ...r, run: { ...r.run, makespanMs: r.run.makespanMs * (i % 2 === 0 ? 1.3 : 0.7) } })));
+    expect(noisy.runSpread).toBeGreaterThan(0.2);
+    expect(noisy.model.runSpread).toBeCloseTo(noisy.runSpread, 2);
+  });
+
+  it('widens the prediction interval by twice the runs scatter, in both predictors', async () => {
+    const w = { users: 2_000, tickets: 6_000 };
+    const tight = await predictVirtual(EMULATOR_MODEL, BASE_CONFIGURATION, w, { samples: 1 });
+    const wide = await predictVirtual({ ...EMULATOR_MODEL, runSpread: 0.2 }, BASE_CONFIGURATION, w, { samples: 1 });
+    expect(wide.makespanMs.p50).toBe(tight.makespanMs.p50);
+    expect(wide.makespanMs.high / wide.makespanMs.p50 - tight.makespanMs.high / tight.makespanMs.p50).toBeCloseTo(0.4, 1);
+    const cf = closedForm({ ...EMULATOR_MODEL, runSpread: 0.2 }, BASE_CONFIGURATION, w);
+    const cf0 = closedForm(EMULATOR_MODEL, BASE_CONFIGURATION, w);
+    expect(cf.makespanMs.high / cf.makespanMs.p50 - cf0.makespanMs.high / cf0.makespanMs.p50).toBeCloseTo(0.4, 1);
   });
 
   it('leaves a model that already reproduces its runs about as it is (memory)', async () => {

@@ -54,6 +54,8 @@ export interface Normalised {
   readonly startupMs: number;
   /** Per calibration run: measured makespan / the raw model's predicted makespan. */
   readonly ratios: readonly number[];
+  /** RMS of measured / normalised prediction - 1 over the runs (the model's runSpread). */
+  readonly runSpread: number;
 }
 
 function median(xs: readonly number[]): number {
@@ -95,10 +97,13 @@ export async function normaliseToRuns(model: CostModel, runs: readonly Pick<RunP
     if (p.makespanMs.p50 > 0) pairs.push({ predicted: p.makespanMs.p50, measured: r.run.makespanMs });
   }
   const ratios = pairs.map((p) => p.measured / p.predicted);
-  if (pairs.length === 0) return { model, factor: 1, startupMs: model.startupMs ?? 0, ratios };
+  if (pairs.length === 0) return { model, factor: 1, startupMs: model.startupMs ?? 0, runSpread: model.runSpread ?? 0, ratios };
   const { factor, startupMs } = fitScale(pairs);
+  const residuals = pairs.map((p) => p.measured / (startupMs + factor * p.predicted) - 1);
+  const runSpread = Math.sqrt(residuals.reduce((a, r) => a + r * r, 0) / residuals.length);
   const line = `normalised: every operation's cost x${factor.toFixed(3)} and a start-up of ${startupMs.toFixed(1)} ms, fitted so the virtual model reproduces the ${pairs.length} calibration runs' makespans (measured / raw prediction: ${ratios.map((x) => x.toFixed(2)).join(', ')})`;
-  return { model: { ...scaleCosts(raw, factor), startupMs: Math.round(startupMs * 10) / 10, sources: [...model.sources, line] }, factor, startupMs, ratios };
+  const model2: CostModel = { ...scaleCosts(raw, factor), startupMs: Math.round(startupMs * 10) / 10, runSpread: Math.round(runSpread * 1000) / 1000, sources: [...model.sources, `${line}; the runs scatter ${(runSpread * 100).toFixed(0)}% around it`] };
+  return { model: model2, factor, startupMs, runSpread, ratios };
 }
 
 /**

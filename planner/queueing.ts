@@ -338,8 +338,8 @@ const RESOURCE_OP: Readonly<Record<string, OperationName>> = { fanout: 'fanout.p
 
 function meanUncertaintyOf(model: CostModel, resource: string): number {
   const c = model.operations[RESOURCE_OP[resource] ?? 'settle.commit'];
-  if (c === undefined || c.samples < 1) return 0;
-  return Math.min(0.9, (2 * c.cv) / Math.sqrt(c.samples));
+  const mean = c === undefined || c.samples < 1 ? 0 : (2 * c.cv) / Math.sqrt(c.samples);
+  return Math.min(0.9, mean + 2 * (model.runSpread ?? 0));
 }
 
 function round1(x: number): number {
