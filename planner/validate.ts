@@ -21,7 +21,7 @@ const c = (users: number, workers: number, shards = 1, maxInFlight = 256): Valid
 /**
  * The configurations per backend and size. Calibration: 500 and 1,000 users at six or more settle
  * concurrency levels (workers x messages in flight, the levels a USL fit needs) and, on the
- * emulators, 1 to 4 shards and one run of 2,000 users (three race sizes, so normalisation can
+ * emulators, 1 to 4 shards and one run of 200 users (three race sizes, so normalisation can
  * tell the fixed start-up of a run from its per-user cost). On memory one thread runs every
  * handler, so a profiled call's time is mostly other handlers' work at high in flight;
  * normalisation (normalise.ts) sets the costs' scale from the runs, so memory calibrates at
@@ -32,7 +32,7 @@ const c = (users: number, workers: number, shards = 1, maxInFlight = 256): Valid
 export const VALIDATION_PLANS: Readonly<Record<ValidationBackend, Readonly<Record<ValidationSize, ValidationPlan>>>> = {
   emulators: {
     full: {
-      calibration: [c(500, 1, 2, 16), c(1_000, 1, 2, 64), c(500, 2, 2, 64), c(1_000, 1, 2, 256), c(500, 2, 2, 256), c(1_000, 4, 2, 256), c(1_000, 2, 1, 256), c(1_000, 2, 3, 256), c(1_000, 2, 4, 256), c(2_000, 1, 1, 256)],
+      calibration: [c(500, 1, 2, 16), c(1_000, 1, 2, 64), c(500, 2, 2, 64), c(1_000, 1, 2, 256), c(500, 2, 2, 256), c(1_000, 4, 2, 256), c(1_000, 2, 1, 256), c(1_000, 2, 3, 256), c(1_000, 2, 4, 256), c(200, 1, 1, 256)],
       heldOut: [c(2_000, 2, 1), c(1_500, 3, 3), c(3_000, 1, 2), c(5_000, 4, 4), c(2_500, 4, 2), c(4_000, 2, 3), c(800, 3, 4), c(5_000, 2, 2)],
     },
     small: {
