@@ -43,6 +43,7 @@ const costModelSchema = z.object({
   usl: z.array(uslSchema),
   parallelism: z.object({
     transactionsPerUnit: z.number().int().positive(),
+    processCapacity: z.number().finite().positive().optional(),
     writesPerSecondPerNode: z.number().finite().positive().optional(),
     readsPerSecondPerNode: z.number().finite().positive().optional(),
     maxCpuShare: z.number().finite().positive().max(1).optional(),

@@ -63,6 +63,12 @@ export interface UslFit {
 export interface Parallelism {
   /** Read-write transactions one unit runs at once (1 per emulator database). */
   readonly transactionsPerUnit: number;
+  /**
+   * Emulators: transactions the one emulator process runs at full speed at once, whatever the
+   * shard count (fitted from calibration runs over several shard counts, normalise.ts). Absent:
+   * the shard USL's X(shards) / X(1), else 1.
+   */
+  readonly processCapacity?: number;
   /** Google only: the rated write rate of one node and the CPU share the planner may use. */
   readonly writesPerSecondPerNode?: number;
   readonly readsPerSecondPerNode?: number;

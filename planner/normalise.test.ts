@@ -51,6 +51,23 @@ describe('normaliseToRuns', () => {
     expect(noisy.model.runSpread).toBeCloseTo(noisy.runSpread, 2);
   });
 
+  it('fits the emulator process capacity from runs over several shard counts', async () => {
+    // Runs made by a model whose one process runs 3 transactions at full speed; normalising the same
+    // costs without a shard USL must find 3 among the capacities it tries.
+    const noUsl: CostModel = { ...EMULATOR_MODEL, usl: [] };
+    const truth: CostModel = { ...noUsl, parallelism: { ...noUsl.parallelism, processCapacity: 3 } };
+    const runs = [];
+    for (const shards of [1, 2, 3, 4, 6]) {
+      const p = await predictVirtual(truth, { ...BASE_CONFIGURATION, spannerShards: shards }, { users: 3_000, tickets: 9_000 }, { samples: 1 });
+      runs.push({ ...run(noUsl, 2, 256, 3_000, p.makespanMs.p50), knobs: { workers: 2, maxInFlight: 256, shards, settlementsPerCommit: 25 } });
+    }
+    const n = await normaliseToRuns(noUsl, runs);
+    expect(n.processCapacity).toBe(3);
+    expect(n.model.parallelism.processCapacity).toBe(3);
+    expect(n.runSpread).toBeLessThan(0.1); // the start-up and scale absorb a little of the shape
+    expect(n.model.sources.at(-1)).toContain('the emulator process runs 3 transactions at full speed at once');
+  });
+
   it('widens the prediction interval by twice the runs scatter, in both predictors', async () => {
     const w = { users: 2_000, tickets: 6_000 };
     const tight = await predictVirtual(EMULATOR_MODEL, BASE_CONFIGURATION, w, { samples: 1 });

@@ -56,6 +56,8 @@ export interface Normalised {
   readonly ratios: readonly number[];
   /** RMS of measured / normalised prediction - 1 over the runs (the model's runSpread). */
   readonly runSpread: number;
+  /** Emulators: the process capacity fitted (when the runs span several shard counts). */
+  readonly processCapacity?: number;
 }
 
 function median(xs: readonly number[]): number {
@@ -88,22 +90,58 @@ export function fitScale(pairs: readonly { readonly predicted: number; readonly 
  * scaling them all scales the predicted makespan by the same factor, and the start-up delays the
  * whole run: one pass of predictions is enough.
  */
-export async function normaliseToRuns(model: CostModel, runs: readonly Pick<RunProfile, 'knobs' | 'run'>[], o: { readonly samples?: number } = {}): Promise<Normalised> {
-  const raw: CostModel = { ...model, startupMs: 0 };
+/** Predicted makespans of the runs under `model` (a start-up of 0), paired with the measured ones. */
+async function pairsOf(model: CostModel, runs: readonly Pick<RunProfile, 'knobs' | 'run'>[], samples: number): Promise<{ predicted: number; measured: number }[]> {
   const pairs: { predicted: number; measured: number }[] = [];
   for (const r of runs) {
     if (!(r.run.makespanMs > 0) || r.run.users < 1 || r.run.tickets < r.run.users) continue;
-    const p = await predictVirtual(raw, configurationOfRun(r), { users: r.run.users, tickets: r.run.tickets }, { samples: o.samples ?? 1 });
+    const p = await predictVirtual(model, configurationOfRun(r), { users: r.run.users, tickets: r.run.tickets }, { samples });
     if (p.makespanMs.p50 > 0) pairs.push({ predicted: p.makespanMs.p50, measured: r.run.makespanMs });
   }
+  return pairs;
+}
+
+function spreadOf(pairs: readonly { predicted: number; measured: number }[], f: { factor: number; startupMs: number }): number {
+  const residuals = pairs.map((p) => p.measured / (f.startupMs + f.factor * p.predicted) - 1);
+  return Math.sqrt(residuals.reduce((a, r) => a + r * r, 0) / Math.max(1, residuals.length));
+}
+
+/** Emulator process capacities tried when the runs span several shard counts (1 = one core's worth; 8 = shards that scale). */
+export const PROCESS_CAPACITIES = [1, 1.5, 2, 3, 4, 8] as const;
+
+/**
+ * The model with its costs scaled (and a fixed start-up time) so its virtual-time predictions of
+ * `runs` match their measured makespans. Every time in the virtual run is a service time, so
+ * scaling them all scales the predicted makespan by the same factor, and the start-up delays the
+ * whole run: one pass of predictions is enough. On the emulators, when the runs cover several
+ * shard counts and the model has no shard USL, the emulator process's capacity is fitted too:
+ * each of PROCESS_CAPACITIES is tried and the one whose normalised model the runs scatter least
+ * around is kept (on a loaded machine the shards share about one core; on a quiet one they scale).
+ */
+export async function normaliseToRuns(model: CostModel, runs: readonly Pick<RunProfile, 'knobs' | 'run'>[], o: { readonly samples?: number } = {}): Promise<Normalised> {
+  const samples = o.samples ?? 1;
+  const shardCounts = new Set(runs.map((r) => r.knobs.shards)).size;
+  const fitCapacity = model.target === 'emulators' && shardCounts > 1 && !model.usl.some((u) => u.concurrency === 'spanner shards');
+  const candidates: (number | undefined)[] = fitCapacity ? [...PROCESS_CAPACITIES] : [model.parallelism.processCapacity];
+  let best: { raw: CostModel; pairs: { predicted: number; measured: number }[]; f: { factor: number; startupMs: number }; spread: number; capacity: number | undefined } | undefined;
+  const tried: string[] = [];
+  for (const capacity of candidates) {
+    const parallelism = capacity === undefined ? model.parallelism : { ...model.parallelism, processCapacity: capacity };
+    const raw: CostModel = { ...model, startupMs: 0, parallelism };
+    const pairs = await pairsOf(raw, runs, samples);
+    if (pairs.length === 0) continue;
+    const f = fitScale(pairs);
+    const spread = spreadOf(pairs, f);
+    if (capacity !== undefined && fitCapacity) tried.push(`${capacity}: ${(spread * 100).toFixed(0)}%`);
+    if (best === undefined || spread < best.spread) best = { raw, pairs, f, spread, capacity };
+  }
+  if (best === undefined) return { model, factor: 1, startupMs: model.startupMs ?? 0, runSpread: model.runSpread ?? 0, ratios: [] };
+  const { raw, pairs, f, spread } = best;
   const ratios = pairs.map((p) => p.measured / p.predicted);
-  if (pairs.length === 0) return { model, factor: 1, startupMs: model.startupMs ?? 0, runSpread: model.runSpread ?? 0, ratios };
-  const { factor, startupMs } = fitScale(pairs);
-  const residuals = pairs.map((p) => p.measured / (startupMs + factor * p.predicted) - 1);
-  const runSpread = Math.sqrt(residuals.reduce((a, r) => a + r * r, 0) / residuals.length);
-  const line = `normalised: every operation's cost x${factor.toFixed(3)} and a start-up of ${startupMs.toFixed(1)} ms, fitted so the virtual model reproduces the ${pairs.length} calibration runs' makespans (measured / raw prediction: ${ratios.map((x) => x.toFixed(2)).join(', ')})`;
-  const model2: CostModel = { ...scaleCosts(raw, factor), startupMs: Math.round(startupMs * 10) / 10, runSpread: Math.round(runSpread * 1000) / 1000, sources: [...model.sources, `${line}; the runs scatter ${(runSpread * 100).toFixed(0)}% around it`] };
-  return { model: model2, factor, startupMs, runSpread, ratios };
+  const process = fitCapacity ? `; the emulator process runs ${best.capacity} transactions at full speed at once (the runs' scatter for each capacity tried: ${tried.join(', ')})` : '';
+  const line = `normalised: every operation's cost x${f.factor.toFixed(3)} and a start-up of ${f.startupMs.toFixed(1)} ms, fitted so the virtual model reproduces the ${pairs.length} calibration runs' makespans (measured / raw prediction: ${ratios.map((x) => x.toFixed(2)).join(', ')})${process}`;
+  const model2: CostModel = { ...scaleCosts(raw, f.factor), startupMs: Math.round(f.startupMs * 10) / 10, runSpread: Math.round(spread * 1000) / 1000, sources: [...model.sources, `${line}; the runs scatter ${(spread * 100).toFixed(0)}% around it`] };
+  return { model: model2, factor: f.factor, startupMs: f.startupMs, runSpread: spread, ratios, ...(fitCapacity && best.capacity !== undefined ? { processCapacity: best.capacity } : {}) };
 }
 
 /**

@@ -366,10 +366,13 @@ const SHARD_CONCURRENCY = 'spanner shards';
 
 /**
  * Transactions the one emulator process runs at full speed at once, with `shards` databases busy:
- * the measured shard scaling X(shards) / X(1) of the model's shard USL, between 1 and `shards`.
+ * the model's fitted processCapacity when it has one, else the measured shard scaling
+ * X(shards) / X(1) of its shard USL, between 1 and `shards`.
  * Without a shard USL: 1, what this machine measured (1 to 6 shards settled at the same rate).
  */
 export function emulatorProcessCapacity(model: CostModel, shards: number): number {
+  const fitted = model.parallelism.processCapacity;
+  if (fitted !== undefined) return Math.min(Math.max(1, shards), Math.max(1, fitted));
   const fit = model.usl.find((u) => u.concurrency === SHARD_CONCURRENCY);
   if (fit === undefined || shards <= 1) return 1;
   const ratio = uslThroughput(fit, shards) / uslThroughput(fit, 1);
