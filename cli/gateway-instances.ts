@@ -8,11 +8,9 @@
 // (a user may be connected to any of them): a Pub/Sub subscription per instance, or Redis
 // channels every instance subscribes to; the topology's one `bus` subscription would split the
 // messages between them, so it is refused.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
+import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
+import { spawnRaceday } from '../chaos/child.ts';
 import { ensureRedis, type RedisHandle } from '../emulators/redis.ts';
 import { UsageError, type ParsedFlags } from './args.ts';
 import type { GatewayBackend } from './gateway-backend.ts';
@@ -20,7 +18,6 @@ import type { IntakeKind } from './gateway-intake.ts';
 
 /** Set in every child's environment: its stdin is a pipe from the parent, closed when the parent dies. */
 export const PARENT_PIPE_ENV = 'RACEDAY_GATEWAY_PARENT_PIPE';
-const BIN = fileURLToPath(new URL('../bin/raceday.mjs', import.meta.url));
 /** Flags the parent settles for its children (they get their own values below) or keeps to itself. */
 const PARENT_FLAGS = new Set(['instances', 'intake', 'port', 'instance-id', 'demo-users', 'secret', 'project', 'redis-url']);
 /** A child that printed no startup line by then (provisioning included) is taken as failed. */
@@ -68,29 +65,18 @@ function childArgv(flags: ParsedFlags, index: number, extra: { intake: IntakeKin
 }
 
 function spawnChild(index: number, argv: readonly string[], secret: string): { child: Child; started: Promise<Started> } {
-  // detached: a process group of its own, so a terminal's Ctrl-C reaches only the parent, which
-  // forwards it once (twice would kill an instance mid-close).
-  const proc = spawn(process.execPath, [BIN, 'gateway', ...argv], { stdio: ['pipe', 'pipe', 'pipe'], detached: true, env: { ...process.env, RACEDAY_GATEWAY_SECRET: secret, [PARENT_PIPE_ENV]: '1' } });
-  const exited = once(proc, 'exit').then(([code]) => code as number | null);
-  // Every line a child logs reaches the parent's stderr, named by instance.
-  createInterface({ input: proc.stderr! }).on('line', (l) => void process.stderr.write(`[gateway ${index + 1}] ${l}\n`));
-  const lines = createInterface({ input: proc.stdout! });
-  const started = new Promise<Started>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`gateway instance ${index + 1} printed no startup line within ${START_TIMEOUT_MS} ms`)), START_TIMEOUT_MS);
-    lines.once('line', (l) => {
-      clearTimeout(timer);
-      try {
-        resolve(JSON.parse(l) as Started);
-      } catch {
-        reject(new Error(`gateway instance ${index + 1} printed ${JSON.stringify(l.slice(0, 200))}, not its startup JSON`));
-      }
-    });
-    void exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`gateway instance ${index + 1} exited with code ${code} before it started`));
-    });
+  // A process group of its own (a terminal's Ctrl-C reaches only the parent, which forwards it
+  // once: twice would kill an instance mid-close); every line it logs reaches the parent's stderr,
+  // named by instance; its first JSON line with a url is its startup line.
+  const c = spawnRaceday({
+    args: ['gateway', ...argv],
+    env: { ...process.env, RACEDAY_GATEWAY_SECRET: secret, [PARENT_PIPE_ENV]: '1' },
+    label: `gateway ${index + 1}`,
+    readyTimeoutMs: START_TIMEOUT_MS,
+    isReady: (l) => typeof l['url'] === 'string',
+    log: (l) => void process.stderr.write(`${l}\n`),
   });
-  return { child: { index, proc, exited }, started };
+  return { child: { index, proc: c.proc, exited: c.exited.then((e) => e.code) }, started: c.ready as unknown as Promise<Started> };
 }
 
 function untilSignalOrDeath(children: readonly Child[]): Promise<{ signal: NodeJS.Signals } | { died: Child; code: number | null }> {

@@ -8,6 +8,8 @@ export type GatewayErrorCode =
   /** A token that is malformed, signed with another key or algorithm, or names no valid user id. */
   | 'GATEWAY.TOKEN_INVALID'
   | 'GATEWAY.TOKEN_EXPIRED'
+  /** A document that does not parse, names no operation, or does not validate against the schema. */
+  | 'GATEWAY.QUERY_INVALID'
   | 'GATEWAY.QUERY_TOO_DEEP'
   | 'GATEWAY.QUERY_TOO_COSTLY'
   | 'GATEWAY.BODY_TOO_LARGE'

@@ -23,6 +23,13 @@ export interface GatewayLimits {
   readonly maxSubscriptionsPerConnection: number;
   /** Most notifications `missedNotifications` returns in one call. */
   readonly maxMissedPage: number;
+  /**
+   * Time an HTTP client has to send its request headers. Given explicitly (--headers-timeout-ms),
+   * a connection's first request is also timed by a timer of its own and the socket destroyed at
+   * the timeout, so a slowloris client holds a socket this long; otherwise Node's own check, which
+   * runs every 30 s, is all (docs/gateway.md).
+   */
+  readonly headersTimeoutMs: number;
 }
 
 export const DEFAULT_LIMITS: GatewayLimits = {
@@ -34,6 +41,7 @@ export const DEFAULT_LIMITS: GatewayLimits = {
   connectionInitTimeoutMs: 3_000,
   maxSubscriptionsPerConnection: 8,
   maxMissedPage: 500,
+  headersTimeoutMs: 10_000,
 };
 
 /** Close codes: graphql-ws's own (CloseCode) plus the gateway's, all documented in docs/gateway.md. */

@@ -3,7 +3,7 @@
 // against the schema. Documents that passed are kept by query text (bounded): load drivers and
 // apps send the same few operations with different variables, and parse + validate cost more
 // than executing a bet.
-import { getOperationAST, GraphQLError, parse, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
+import { getOperationAST, getVariableValues, GraphQLError, parse, validate, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
 import { graphqlError } from './errors.ts';
 import { checkOperation, type GatewayLimits } from './limits.ts';
 
@@ -19,7 +19,24 @@ const validated = new WeakMap<GraphQLSchema, Map<string, DocumentNode>>();
 
 export const isErrors = (d: readonly GraphQLError[] | DocumentNode): d is readonly GraphQLError[] => Array.isArray(d);
 
-const errorsOf = (e: unknown): readonly GraphQLError[] => [e instanceof GraphQLError ? e : new GraphQLError(String(e))];
+/**
+ * graphql's own errors (syntax, validation, variable coercion) carry no code; the gateway gives
+ * each a stable one, so a client can switch on every refusal: GATEWAY.QUERY_INVALID for a
+ * document it cannot run, INPUT.INVALID for variables of the wrong type, missing or unknown.
+ */
+function coded(code: string, errors: readonly GraphQLError[]): readonly GraphQLError[] {
+  return errors.map((e) =>
+    e.extensions['code'] !== undefined ? e : new GraphQLError(e.message, { nodes: e.nodes ?? null, source: e.source ?? null, positions: e.positions ?? null, path: e.path ?? null, originalError: e.originalError ?? null, extensions: { ...e.extensions, code } }),
+  );
+}
+
+const errorsOf = (e: unknown): readonly GraphQLError[] => coded('GATEWAY.QUERY_INVALID', [e instanceof GraphQLError ? e : new GraphQLError(String(e))]);
+
+/** The variables coerced as execution will coerce them: a refusal here names INPUT.INVALID. */
+function variableErrors(schema: GraphQLSchema, operation: OperationDefinitionNode, variables: Readonly<Record<string, unknown>>): readonly GraphQLError[] | undefined {
+  const r = getVariableValues(schema, operation.variableDefinitions ?? [], variables, { maxErrors: 10 });
+  return r.errors === undefined ? undefined : coded('INPUT.INVALID', r.errors);
+}
 
 /**
  * The document once it parses, is within the depth and cost limits, and validates; else the
@@ -38,13 +55,15 @@ export function checkedDocument(schema: GraphQLSchema, query: string, operationN
     return errorsOf(e);
   }
   const operation = getOperationAST(document, operationName);
-  if (operation === null || operation === undefined) return [new GraphQLError('Unable to identify operation')];
+  if (operation === null || operation === undefined) return coded('GATEWAY.QUERY_INVALID', [new GraphQLError('Unable to identify operation')]);
   // Variables change per request, so the cost (a list's `limit` may be a variable) is checked every time.
   const checked = checkOperation(document, operation, variables, limits);
   if (!checked.ok) return [graphqlError(checked.error.code, checked.error.message)];
-  if (known !== undefined) return known;
+  if (known !== undefined) return variableErrors(schema, operation, variables) ?? known;
   const invalid = validate(schema, document);
-  if (invalid.length > 0) return invalid;
+  if (invalid.length > 0) return coded('GATEWAY.QUERY_INVALID', invalid);
+  const badVariables = variableErrors(schema, operation, variables);
+  if (badVariables !== undefined) return badVariables;
   if (query.length <= VALIDATED_QUERY_CHARS_MAX) {
     if (cache.size >= VALIDATED_MAX) cache.clear();
     cache.set(query, document);

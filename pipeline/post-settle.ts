@@ -12,7 +12,7 @@ import { dayRaceEntry, missionBonuses, raceDayOf, type SettlementFacts } from '.
 import type { Delivery, DeliveryHandler } from '../core/ports.ts';
 import { MAX_DELIVERY_ATTEMPTS, TOPICS } from '../core/topology.ts';
 import { storeMethod, type HandlerDeps } from './context.ts';
-import { deadLetterUser } from './dead-letter.ts';
+import { deadLetter, deadLetterUser } from './dead-letter.ts';
 import { isInjectedCrash } from './probe.ts';
 import { createRankingTrigger, RankingPending, type RankingTrigger } from './ranking.ts';
 import { receive } from './receive.ts';
@@ -63,12 +63,25 @@ async function deadLetterOnLastAttempt(deps: HandlerDeps, d: Delivery, e: unknow
   d.ack();
 }
 
+/** The store knows no such user: the message is forged or corrupt, and no retry will change that. */
+function isUnknownUser(e: unknown): e is Error {
+  return e instanceof Error && e.message.includes('[USER.UNKNOWN]');
+}
+
 export function createPostSettleHandler(deps: HandlerDeps): DeliveryHandler {
   const rankIfComplete = createRankingTrigger(deps);
   return async (d) => {
     try {
       await handleSettled(deps, rankIfComplete, d);
     } catch (e) {
+      // A well-formed `settled` naming a user the store does not have is poison: dead-lettered at
+      // once with the reason (the intake ignores it: it names no user of the race), not retried
+      // as a failure and counted as a handler error five times over.
+      if (isUnknownUser(e)) {
+        deps.counters.deadLettered++;
+        await deadLetter(deps.bus, TOPICS.settled, d, `USER.UNKNOWN: ${e.message}`);
+        return;
+      }
       // A refused claim on the last attempt whose holder is this same message: the holder's copy
       // acks it, or the bus forwards it; never a dead letter of ours (ranking.ts RankingPending).
       if (isInjectedCrash(e) || e instanceof RankingPending || d.deliveryAttempt < MAX_DELIVERY_ATTEMPTS) throw e;

@@ -37,6 +37,11 @@ export interface PipelineOptions {
   readonly variants?: PipelineVariants;
   readonly probe?: Probe;
   readonly stages?: Partial<Record<Stage, Partial<StageOptions>>>;
+  /**
+   * The stages whose subscribers this process starts (default every stage): a worker process of
+   * one role (`raceday worker`) runs one stage, an ingest process none.
+   */
+  readonly only?: readonly Stage[];
 }
 
 /** Errors kept for the report; the count is unbounded, the kept texts are not. */
@@ -140,7 +145,7 @@ export function startPipeline(options: PipelineOptions): RunningPipeline {
       }
     });
   };
-  for (const stage of STAGES) startStage(stage);
+  for (const stage of options.only ?? STAGES) startStage(stage);
   return {
     counters,
     errors,

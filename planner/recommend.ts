@@ -143,7 +143,7 @@ function softInfeasibility(q: PlanQuestion, best: Evaluated): Infeasibility {
 /** The SLO covers settlement; notifications that end after it are said, with how late. */
 function notifyLateWarning(p: Prediction, sloSeconds: number): string {
   const n = p.notifyMakespanMs;
-  return `notifications are predicted to end at ${fmt(n.p50 / 1000)} s (high bound ${fmt(n.high / 1000)} s), after the SLO's ${fmt(sloSeconds)} s, which covers settlement (result published -> last user settled); notify latency p99 ${fmt(p.notifyLatencyMs.p99 / 1000)} s (bottleneck of the notification path: ${p.bottleneck})`;
+  return `notifications are predicted to end at ${fmt(n.p50 / 1000)} s (high bound ${fmt(n.high / 1000)} s), after the SLO's ${fmt(sloSeconds)} s, which covers settlement (result published -> last user settled); notify latency p99 ${fmt(p.notifyLatencyMs.p99 / 1000)} s (the plan's bottleneck: ${p.bottleneck}; notification writes queue behind settlement's where they share it)`;
 }
 
 /** Virtual-time runs of configurations, each run once (floors applied); a run that cannot be made is a warning, not a failure. */

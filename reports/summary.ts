@@ -4,6 +4,7 @@
 // cut is said in the text.
 import type { GateResult } from './gate/result.ts';
 import { stagePercentiles } from './record/histograms.ts';
+import { parseReliability } from './record/reliability.ts';
 import type { RunRecord } from './record/schema.ts';
 import { gatesOf, isFailure, verdictOf } from './record/verdict.ts';
 
@@ -126,6 +127,42 @@ function runSection(records: readonly RunRecord[], baseline: RunRecord | undefin
   return ['', '## Runs', '', ...table(['run', 'id', 'command', 'seed', 'wall', 'machine', 'load average'], rows, 'runs')];
 }
 
+/** A chaos run's reliability section: faults by kind, exactly once per seed, dead letters, recovery, soak drift. */
+function reliabilitySection(records: readonly RunRecord[]): string[] {
+  const out: string[] = [];
+  for (const [i, rec] of records.entries()) {
+    if (rec.reliability === undefined || rec.reliability === null) continue;
+    const head = `## Reliability${records.length > 1 ? ` (${runName(rec, i)})` : ''}`;
+    const parsed = parseReliability(rec.reliability);
+    if (!parsed.ok) {
+      out.push('', head, '', `_The reliability section could not be read: ${cell(parsed.message)}._`);
+      continue;
+    }
+    const r = parsed.value;
+    const t = r.totals;
+    const kinds = Object.entries(t.faultsByKind).map(([k, n]) => `${k} ${fmt(n)}`).join(', ');
+    const dead = Object.entries(t.deadLettered).map(([k, n]) => `${k} ${fmt(n)}`).join(', ');
+    out.push('', head, '');
+    if (r.runs.length > 0) {
+      out.push(
+        `**${t.ok ? 'OK' : 'FAILED'}**: ${fmt(t.runs)} run${t.runs === 1 ? '' : 's'}, ${fmt(t.faults)} faults injected (${kinds === '' ? 'none' : kinds}); ${fmt(t.lost)} lost, ${fmt(t.doubled)} doubled, ${fmt(t.notificationsLostAfterRecovery)} notifications lost after recovery; dead letters: ${dead === '' ? 'none' : dead}; recovery p50 ${fmt(t.recoveryMs.p50)} ms, max ${fmt(t.recoveryMs.max)} ms.`,
+        '',
+        ...table(
+          ['run', 'faults', 'tickets', 'settled exactly once', 'lost', 'doubled', 'notifications lost', 'notifications duplicated', 'recovery p50 / max (ms)', 'verdict'],
+          r.runs.map((x) => [`seed ${x.seed}`, fmt(x.faults.length), fmt(x.tickets), fmt(x.settledExactlyOnce), fmt(x.lost), fmt(x.doubled), fmt(x.notificationsLostAfterRecovery), fmt(x.notificationsDuplicatedAfterRecovery), `${fmt(x.recoveryMs.p50)} / ${fmt(x.recoveryMs.max)}`, x.ok ? 'ok' : 'FAIL']),
+          'runs',
+          'lrrrrrrrrl',
+        ),
+      );
+    }
+    if (r.soak !== undefined) {
+      out.push('', `Soak of ${fmt(r.soak.minutes)} minutes (${fmt(r.soak.days)} day${r.soak.days === 1 ? '' : 's'} replayed): **${r.soak.verdict}**.`, '');
+      out.push(...table(['metric', 'slope per minute', '95% interval', 'threshold', 'verdict'], r.soak.drift.map((d) => [d.metric, `${fmt(d.slopePerMin)} ${d.unit}/min`, `${fmt(d.lowPerMin)} … ${fmt(d.highPerMin)}`, `${fmt(d.thresholdPerMin)} ${d.unit}/min`, d.verdict]), 'metrics', 'lrrrl'));
+    }
+  }
+  return out;
+}
+
 function errorSection(records: readonly RunRecord[]): string[] {
   const errors = records.flatMap((r) => r.errors);
   if (errors.length === 0) return [];
@@ -162,6 +199,7 @@ export function renderSummary(i: SummaryInput): string {
     ...(hasFigures ? variantSection(i.records) : []),
     ...stageSection(i.records),
     ...invariantSection(i.records),
+    ...reliabilitySection(i.records),
     ...errorSection(i.records),
     ...runSection(i.records, i.baseline),
     '',

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { createMemoryBus, createVirtualClock } from '../backends/memory/index.ts';
 import { settledNotification } from '../core/notification.ts';
 import type { BusMessage } from '../core/ports.ts';
-import { TOPICS } from '../core/topology.ts';
+import { deadLetterTopicOf, TOPICS } from '../core/topology.ts';
 import { notificationMessage } from '../pipeline/notify.ts';
 import { startClient } from './world.ts';
 
@@ -60,5 +60,20 @@ describe('the notification clients', () => {
     expect(b.data).not.toBe(a.data);
     const client = await deliver([[a], [b]]);
     expect(client.view.delivered.get('ntf:settled:stl:r1:u1:v1')).toEqual({ userId: 'u1', times: 2, differing: 1 });
+  });
+
+  it('dead-letter a malformed notification with the reason at its first delivery, as the gateway refuses it', async () => {
+    const clock = createVirtualClock();
+    const bus = createMemoryBus({ clock });
+    const client = startClient(bus, clock);
+    await bus.publish(TOPICS.notifications, [{ data: '{"schemaVersion":1,' }, { data: '{"schemaVersion":2}' }]);
+    await clock.runUntilIdle();
+    const letters = bus.deadLetters(deadLetterTopicOf(TOPICS.notifications));
+    expect(letters.map((l) => [l.data, l.attributes['deliveryAttempt'], l.attributes['reason']?.split(':')[0]])).toEqual([
+      ['{"schemaVersion":1,', '1', 'MESSAGE.INVALID'],
+      ['{"schemaVersion":2}', '1', 'MESSAGE.SCHEMA_VERSION'],
+    ]);
+    expect(client.shownCount()).toBe(0);
+    await bus.close();
   });
 });

@@ -1,9 +1,10 @@
 // Building a memory world from a race day, and the notification client that watches it; shared by
 // the simulator (virtual time) and `raceday run` (real time).
-import { parseNotification } from '../core/messages.ts';
+import { parseMessage } from '../core/messages.ts';
 import { createNotificationDeduper, RANKING_NOTIFICATION_ID_PREFIX, type NotificationDeduper, type NotificationPayload } from '../core/notification.ts';
 import type { Clock, MessageBus, Store, SubscriptionHandle } from '../core/ports.ts';
-import { SUBSCRIPTIONS } from '../core/topology.ts';
+import { SUBSCRIPTIONS, TOPICS } from '../core/topology.ts';
+import { deadLetter } from '../pipeline/dead-letter.ts';
 import { RANKING_BROADCAST_USER } from '../pipeline/post-settle.ts';
 import type { RaceDay } from '../scenarios/model.ts';
 import type { ClientView, Delivered } from './checkers.ts';
@@ -123,9 +124,15 @@ export function startClient(bus: MessageBus, clock: Clock, options: ClientOption
         d.ack();
         return;
       }
-      const n = parseNotification(JSON.parse(d.data));
-      if (n.ok) {
-        const { notificationId: id, userId, payload, seq } = n.value;
+      // A malformed notification (not JSON, off the contract) is refused as the gateway's bus
+      // intake refuses it: to the dead letters with the reason, never a throw that loops it on the bus.
+      const parsed = parseMessage(TOPICS.notifications, d.data);
+      if (!parsed.ok || parsed.value.topic !== TOPICS.notifications) {
+        await deadLetter(bus, TOPICS.notifications, d, parsed.ok ? 'MESSAGE.INVALID: not a notification' : `${parsed.error.code}: ${parsed.error.message}`);
+        return;
+      }
+      {
+        const { notificationId: id, userId, payload, seq } = parsed.value.message;
         // The number is part of what must repeat identically: a redelivery numbered anew is a second notification.
         if (keep) deliveries.record(id, userId, `${seq ?? '-'}|${JSON.stringify(payload)}`);
         if (accept(userId, id)) {

@@ -63,7 +63,7 @@ export const FILE_RULES: Readonly<Record<string, Rule>> = {
 /** Google's clients belong to backends/google (and the emulator tooling that provisions them). */
 const GOOGLE_PACKAGES = ['@google-cloud/spanner', '@google-cloud/pubsub', 'google-gax', 'google-auth-library'];
 
-/** Test support: tests and the helpers only tests use may import devDependencies (vitest, fast-check). */
+/** Test support: tests and the helpers only tests use may import devDependencies (vitest) and any declared package. */
 const isTestSupport = (file: string): boolean =>
   file.endsWith('.test.ts') || file.startsWith('backends/contract/') || file.includes('/_fixtures/') || file.endsWith('/_fixtures.ts') || file.includes('/fixtures/') || /^emulators\/(test-support|spanner-testing)\.ts$/.test(file);
 
@@ -128,7 +128,7 @@ export function violationsOf(file: string, text: string): string[] {
     const name = packageOf(spec);
     if (rule.packages === 'none' && !(test && (name === 'vitest' || name === 'fast-check'))) {
       bad.push(`${where}: ${owner} imports no package or node:* module`);
-    } else if (rule.packages === 'node-only' && !isNode && !(test && pkg.devDependencies[name] !== undefined)) {
+    } else if (rule.packages === 'node-only' && !isNode && !(test && (pkg.devDependencies[name] ?? pkg.dependencies[name]) !== undefined)) {
       bad.push(`${where}: ${owner} imports node:* modules only`);
     } else if (!isNode && pkg.dependencies[name] === undefined && !(test && pkg.devDependencies[name] !== undefined)) {
       bad.push(`${where}: "${name}" is not in package.json ${test ? 'dependencies or devDependencies' : 'dependencies'}`);

@@ -27,6 +27,7 @@
 //   it reads 1.
 // - a handler that throws or rejects without settling counts as a nack.
 import { Duration, PubSub, type Message, type Subscription, type Topic } from '@google-cloud/pubsub';
+import { EMULATOR_GRPC_KEEPALIVE } from './grpc-keepalive.ts';
 import type { BusMessage, Delivery, DeliveryHandler, MessageBus, SubscribeOptions, SubscriptionHandle } from '../../core/ports.ts';
 
 export const PUBSUB_BUS_LIMITS = {
@@ -154,7 +155,7 @@ export function createClient(options: PubSubBusOptions): { pubsub: PubSub; targe
   // Without credentials the auth library would probe the GCE metadata server (169.254.169.254);
   // the emulator needs none, and traffic stays on the emulator host.
   process.env.METADATA_SERVER_DETECTION ??= 'none';
-  return { pubsub: new PubSub({ projectId: options.projectId, apiEndpoint: host, emulatorMode: true }), target: host };
+  return { pubsub: new PubSub({ projectId: options.projectId, apiEndpoint: host, emulatorMode: true, ...EMULATOR_GRPC_KEEPALIVE }), target: host };
 }
 
 /**

@@ -2,6 +2,7 @@
 // settings (endpoint, plaintext, no multiplexed sessions) are applied the same way everywhere
 // and real Google Cloud is reached only when a caller says `emulator: false`.
 import { Spanner } from '@google-cloud/spanner';
+import { EMULATOR_GRPC_KEEPALIVE } from './grpc-keepalive.ts';
 
 export interface SpannerTarget {
   readonly projectId: string;
@@ -54,7 +55,7 @@ export function createSpannerClient(target: SpannerTarget): Spanner {
   const previous = process.env.SPANNER_EMULATOR_HOST;
   process.env.SPANNER_EMULATOR_HOST = hostPort;
   try {
-    return new Spanner({ projectId: target.projectId });
+    return new Spanner({ projectId: target.projectId, ...EMULATOR_GRPC_KEEPALIVE });
   } finally {
     if (previous === undefined) delete process.env.SPANNER_EMULATOR_HOST;
     else process.env.SPANNER_EMULATOR_HOST = previous;

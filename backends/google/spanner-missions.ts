@@ -74,7 +74,7 @@ async function countEntries(tx: Transaction, reqs: readonly DayProgressRequest[]
     if (races.has(entry.raceId)) return []; // counted before, or earlier in this batch: a redelivery
     let bonuses: Bonus[];
     try {
-      invariant(medals.has(entry.userId), `day progress for unknown user ${entry.userId}`);
+      invariant(medals.has(entry.userId), `day progress: user ${entry.userId} is not known [USER.UNKNOWN]`);
       bonuses = [...bonusesOf(dayProgressOf(entry.day, [...races.values()]))];
       for (const b of bonuses) checkBonus(b, entry.userId);
     } catch (e) {

@@ -18,7 +18,7 @@ export function createDayProgressMethod(state: StoreState, grantPlan: (bonuses: 
     checkDayRaceEntry(entry);
     return transact<readonly Bonus[]>(() => {
       const u = userIdx(entry.userId, false);
-      invariant(u >= 0, `day progress for unknown user ${entry.userId}`);
+      invariant(u >= 0, `day progress: user ${entry.userId} is not known [USER.UNKNOWN]`);
       const key = `${entry.userId}\u0000${entry.day}`;
       const counted = days.get(key);
       if (counted?.has(entry.raceId) === true && !brokenBonusOnce) return { result: [] };

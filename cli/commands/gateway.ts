@@ -56,6 +56,7 @@ ${POLICY_GRAMMAR.map((l) => `                              ${l}`).join('\n')}
   --max-cost N              costliest operation (default ${DEFAULT_LIMITS.maxCost}); costlier: GATEWAY.QUERY_TOO_COSTLY
   --init-timeout-ms N       time to send connection_init (default ${DEFAULT_LIMITS.connectionInitTimeoutMs}); then closed 4408
   --max-subscriptions N     subscriptions per connection (default ${DEFAULT_LIMITS.maxSubscriptionsPerConnection}); more: closed 4430
+  --headers-timeout-ms N    time to send HTTP request headers (default ${DEFAULT_LIMITS.headersTimeoutMs}); then the socket is closed
 
 Exit code 0 after Ctrl-C / SIGTERM once everything closed; 2 on a usage error.`;
 
@@ -80,6 +81,7 @@ const spec = {
   'max-cost': { type: 'int', min: 1, max: 10_000_000 },
   'init-timeout-ms': { type: 'int', min: 1, max: 600_000 },
   'max-subscriptions': { type: 'int', min: 1, max: 10_000 },
+  'headers-timeout-ms': { type: 'int', min: 100, max: 600_000 },
   instances: { type: 'int', min: 1, max: 16 },
 } as const;
 
@@ -91,6 +93,7 @@ const LIMIT_FLAGS: Readonly<Record<string, keyof GatewayLimits>> = {
   'max-cost': 'maxCost',
   'init-timeout-ms': 'connectionInitTimeoutMs',
   'max-subscriptions': 'maxSubscriptionsPerConnection',
+  'headers-timeout-ms': 'headersTimeoutMs',
 };
 
 /** Closing may take this long (stalled clients, the emulators' clients) before the process leaves anyway. */

@@ -6,7 +6,8 @@
 // and Spanner emulators, started or reused), google (real Google Cloud, only with --project).
 // Exit 1 when an invariant fails.
 import { createRng } from '../../core/rng.ts';
-import { DEFAULT_VARIANTS, formatFanoutVariant, parseFanoutVariant, parseNotifyVariant, type PipelineVariants } from '../../pipeline/settings.ts';
+import { formatFanoutVariant, type PipelineVariants } from '../../pipeline/settings.ts';
+import { pipelineVariantsOf } from '../variant-flags.ts';
 import type { Percentiles } from '../../sim/realtime.ts';
 import { runDay, type RunDayResult } from '../../sim/run-day.ts';
 import type { RaceDay } from '../../scenarios/model.ts';
@@ -25,6 +26,7 @@ import { parseVariantFlags, runVariantsCommand } from '../run-variants.ts';
 import { createProfileRecorder } from '../../planner/profile.ts';
 import { profileSummary } from '../../planner/profile-record.ts';
 import { finishProfiledRecording, knobsOf, profileBackend, profileOfDay } from '../../planner/profile-run.ts';
+import { runProcesses } from '../run-processes.ts';
 
 const usage = `usage: raceday run [--scenario smoke|typical-day|midnight|grand-prix|chaos|FILE] [--json] [options]
 
@@ -57,6 +59,8 @@ store's final state back through its client.
   --project P               google: the Google Cloud project (required); emulators: default fresh per run
   --spanner-instance I      google only: Spanner instance (default raceday)
   --spanner-database D      google only: Spanner database (default raceday)
+  --processes               emulators, smoke only: every stage as its own process (raceday worker x7,
+                            a fleet; docs/worker-processes.md); --workers and --max-in-flight are per process
   --gateway                 smoke only: put the notification gateway and a subscriber swarm on the day and
                             report, per race, result published -> notification on the user's socket
                             (p50..max over every connected user), split into settlement and delivery;
@@ -84,7 +88,7 @@ Exit code 1 when an invariant fails; 130/143 after Ctrl-C/SIGTERM (emulators thi
 const RUN_TIMEOUT_MS = 300_000;
 
 /** Options of the checked smoke day that a generated-scenario replay has no use for: refused there, not ignored. */
-const SMOKE_ONLY = ['profile', 'gateway', 'subscribers', 'policy', 'intake', 'users', 'fanout', 'notify', 'workers', 'max-in-flight', 'strategy', 'project', 'spanner-shards', 'spanner-instance', 'spanner-database', 'variant', 'repeat'] as const;
+const SMOKE_ONLY = ['profile', 'gateway', 'subscribers', 'policy', 'intake', 'users', 'fanout', 'notify', 'workers', 'max-in-flight', 'strategy', 'project', 'spanner-shards', 'spanner-instance', 'spanner-database', 'variant', 'repeat', 'processes'] as const;
 const REPLAY_ONLY = ['speed', 'bets'] as const;
 const EMULATORS_ONLY = ['spanner-shards', 'strategy'] as const;
 const GOOGLE_ONLY = ['spanner-instance', 'spanner-database'] as const;
@@ -99,20 +103,6 @@ function runShape(users: number): SmokeShape {
   return { usersMin: users, usersMax: users, ticketsPerUserMax: 4, stakeUnitsMax: 10 };
 }
 
-function variantsOf(flags: Record<string, unknown>): PipelineVariants {
-  let v = DEFAULT_VARIANTS;
-  if (typeof flags['fanout'] === 'string') {
-    const r = parseFanoutVariant(flags['fanout']);
-    if (!r.ok) throw new UsageError(r.error.message);
-    v = { ...v, fanout: r.value };
-  }
-  if (typeof flags['notify'] === 'string') {
-    const r = parseNotifyVariant(flags['notify']);
-    if (!r.ok) throw new UsageError(r.error.message);
-    v = { ...v, notify: r.value };
-  }
-  return v;
-}
 
 const num = (flags: Record<string, unknown>, name: string, dflt: number): number => (typeof flags[name] === 'number' ? flags[name] : dflt);
 const str = (flags: Record<string, unknown>, name: string): string | undefined => (typeof flags[name] === 'string' ? flags[name] : undefined);
@@ -198,7 +188,7 @@ async function runSmoke(backendName: BackendName, flags: Record<string, unknown>
   const workers = num(flags, 'workers', SMOKE_STAGE_DEFAULTS.workers);
   const maxInFlight = num(flags, 'max-in-flight', SMOKE_STAGE_DEFAULTS.maxInFlight);
   const shards = num(flags, 'spanner-shards', 1);
-  const variants = variantsOf(flags);
+  const variants = pipelineVariantsOf(flags);
   const day = smokeRaceDay(seed, createRng(`raceday-run/smoke/${seed}`).fork('workload'), runShape(users));
   const log = flags['json'] === true ? () => undefined : (line: string) => process.stderr.write(`${line}\n`);
   let close: () => Promise<unknown> = async () => undefined;
@@ -323,6 +313,7 @@ export const command: CommandModule = {
         variant: { type: 'string', repeatable: true },
         repeat: { type: 'int', min: 1, max: 1_000 },
         out: { type: 'string' },
+        processes: { type: 'boolean' },
       });
       const scenario = String(flags['scenario'] ?? 'smoke');
       const backend = String(flags['backend'] ?? 'memory');
@@ -343,9 +334,10 @@ export const command: CommandModule = {
       if (flags['gateway'] === true && backend === 'google') throw new UsageError('--gateway runs on the memory backend (the gateway in this process) and on the emulators (raceday gateway as its own process), not on google');
       if (flags['gateway'] === true) parseRunIntake(flags['intake'], backend);
       if (flags['gateway'] === true && lists['variant'] !== undefined) throw new UsageError('--variant and --gateway do not go together yet: run each variant with --gateway apart');
+      if (flags['processes'] === true) return runProcesses(backend, { ...flags, variant: lists['variant']?.[0] });
       if (lists['variant'] !== undefined) {
         if (backend === 'google') throw new UsageError('--variant runs on --backend memory or emulators (each sample provisions a fresh backend)');
-        const base = { backend, seed: num(flags, 'seed', 1), users: num(flags, 'users', DEFAULT_USERS), variants: variantsOf(flags), workers: num(flags, 'workers', SMOKE_STAGE_DEFAULTS.workers), maxInFlight: num(flags, 'max-in-flight', SMOKE_STAGE_DEFAULTS.maxInFlight), spannerShards: num(flags, 'spanner-shards', 1), ...(typeof flags['settlements-per-commit'] === 'number' ? { settlementsPerCommit: flags['settlements-per-commit'] } : {}), strategy: (str(flags, 'strategy') ?? 'auto') as StrategyChoice, timeoutMs: RUN_TIMEOUT_MS };
+        const base = { backend, seed: num(flags, 'seed', 1), users: num(flags, 'users', DEFAULT_USERS), variants: pipelineVariantsOf(flags), workers: num(flags, 'workers', SMOKE_STAGE_DEFAULTS.workers), maxInFlight: num(flags, 'max-in-flight', SMOKE_STAGE_DEFAULTS.maxInFlight), spannerShards: num(flags, 'spanner-shards', 1), ...(typeof flags['settlements-per-commit'] === 'number' ? { settlementsPerCommit: flags['settlements-per-commit'] } : {}), strategy: (str(flags, 'strategy') ?? 'auto') as StrategyChoice, timeoutMs: RUN_TIMEOUT_MS };
         return runVariantsCommand({ base, specs: parseVariantFlags(lists['variant'].map(String), backend), repeat: num(flags, 'repeat', 1), out: str(flags, 'out'), json: flags['json'] === true, argv, profile: flags['profile'] === true });
       }
       if (flags['repeat'] !== undefined) throw new UsageError('--repeat applies with --variant');

@@ -1,8 +1,9 @@
 // The `bus` intake on the memory bus: every valid notification reaches the gateway as its body
-// (seq included) and is acked when done; an invalid one is counted, acked and never handed on.
+// (seq included) and is acked when done; an invalid one is counted, dead-lettered with its reason,
+// acked and never handed on.
 import { describe, expect, it } from 'vitest';
 import { createMemoryBus, createRealClock } from '../../backends/memory/index.ts';
-import { TOPICS } from '../../core/topology.ts';
+import { deadLetterTopicOf, TOPICS } from '../../core/topology.ts';
 import { createBusIntake } from './bus.ts';
 import { collecting, eventually, notificationMessages } from './_fixtures/messages.ts';
 
@@ -18,6 +19,12 @@ describe('bus intake', () => {
     expect(got.messages.find((m) => m.body.userId === 'u3' && m.body.raceId === 'r8')?.body.seq).toBe(2);
     expect(intake.stats()).toMatchObject({ received: 22, invalid: 2 });
     expect(intake.stats().invalidReasons[1]).toMatch(/not JSON/);
+    // Refused as every consumer refuses a malformed message: a dead letter with the reason.
+    const letters = bus.deadLetters(deadLetterTopicOf(TOPICS.notifications));
+    expect(letters.map((l) => [l.data, l.attributes['reason']?.split(':')[0], l.attributes['originalMessageId'] !== undefined])).toEqual([
+      ['{"schemaVersion":1,"userId":"u1"}', 'MESSAGE.INVALID', true],
+      ['not json', 'MESSAGE.INVALID', true],
+    ]);
     const gateway = () => bus.stats().subscriptions.find((s) => s.topic === TOPICS.notifications);
     await eventually('all acked', () => gateway()?.backlog === 0);
     expect(gateway()?.acked).toBe(22);

@@ -3,7 +3,7 @@
 // in the topology). Each delivery becomes an IntakeMessage whose done() acks it; the handler
 // awaits onMessage, so a slow dispatcher holds the bus's flow-control window (backpressure).
 import type { MessageBus, SubscriptionHandle } from '../../core/ports.ts';
-import { SUBSCRIPTIONS } from '../../core/topology.ts';
+import { deadLetterTopicOf, SUBSCRIPTIONS, TOPICS } from '../../core/topology.ts';
 import type { IntakeMessage, NotificationIntake } from '../contracts.ts';
 import { intakeCounter, type IntakeStats } from './parse.ts';
 
@@ -21,6 +21,8 @@ export interface StatsIntake extends NotificationIntake {
 }
 
 export const BUS_INTAKE_IN_FLIGHT = 1_024;
+/** Longest reason kept in the dead letter's attribute (Pub/Sub caps attribute values at 1,024 bytes). */
+const DEAD_LETTER_REASON_CHARS_MAX = 512;
 
 export function createBusIntake(bus: MessageBus, options: BusIntakeOptions = {}): StatsIntake {
   const counter = intakeCounter();
@@ -34,6 +36,10 @@ export function createBusIntake(bus: MessageBus, options: BusIntakeOptions = {})
         async (d) => {
           const body = counter.parse(d.data);
           if (body === undefined) {
+            // To the dead letters with the reason, as every consumer of the pipeline refuses a
+            // malformed message (docs/messages.md); with one subscription per instance each
+            // instance files it once, under the same originalMessageId.
+            await bus.publish(deadLetterTopicOf(TOPICS.notifications), [{ data: d.data, attributes: { ...d.attributes, reason: counter.lastReason().slice(0, DEAD_LETTER_REASON_CHARS_MAX), originalMessageId: d.messageId, deliveryAttempt: String(d.deliveryAttempt) } }]);
             d.ack();
             return;
           }

@@ -15,8 +15,10 @@ export interface IntakeStats {
 const REASONS_KEPT = 5;
 
 export interface IntakeCounter {
-  /** The body of a valid notification, or undefined (counted as invalid). */
+  /** The body of a valid notification, or undefined (counted as invalid; `lastReason()` says why). */
   parse(data: string): NotificationBody | undefined;
+  /** Why the last message parse refused was refused (`CODE: message`). */
+  lastReason(): string;
   stats(): IntakeStats;
 }
 
@@ -24,8 +26,10 @@ export function intakeCounter(): IntakeCounter {
   let received = 0;
   let invalid = 0;
   const reasons: string[] = [];
+  let last = '';
   const refuse = (reason: string): undefined => {
     invalid++;
+    last = reason;
     if (reasons.length < REASONS_KEPT) reasons.push(reason);
     return undefined;
   };
@@ -36,13 +40,14 @@ export function intakeCounter(): IntakeCounter {
       try {
         value = JSON.parse(data);
       } catch {
-        return refuse(`not JSON: ${data.slice(0, 60)}`);
+        return refuse(`MESSAGE.INVALID: not JSON: ${data.slice(0, 60)}`);
       }
       const m = parseNotification(value);
-      if (!m.ok) return refuse(m.error.message);
+      if (!m.ok) return refuse(`${m.error.code}: ${m.error.message}`);
       const { schemaVersion: _version, ...body } = m.value;
       return body;
     },
+    lastReason: () => last,
     stats: () => ({ received, invalid, invalidReasons: [...reasons] }),
   };
 }

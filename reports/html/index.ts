@@ -6,6 +6,7 @@ import { capacityPlanParts } from './capacity-plan.ts';
 import { comparisons } from './compare.ts';
 import type { ChartGroup, ReportModel, RunSection, Table } from './model.ts';
 import { renderModelHtml } from './render.ts';
+import { reliabilityView } from './reliability.ts';
 import { configurationTable, counterTable, environmentTable, errorTable, figureTable, gateTable, invariantTable, optionalTables, stageBreakdown } from './run-tables.ts';
 import { Axes, CHART_POINTS_MAX, stageLatency, timelineGroups } from './timelines.ts';
 
@@ -33,6 +34,9 @@ function runSection(record: RunRecord, index: number, isBaseline: boolean, axes:
     });
   }
   chartGroups.push(...timelineGroups(record, index, axes));
+  // A chaos run's reliability section: its own tables and soak charts instead of a flattened list.
+  const reliability = reliabilityView(record, index, axes);
+  if (reliability !== undefined) chartGroups.push(...reliability.chartGroups);
   const plan = capacityPlanParts(record, index, axes);
   if (plan !== undefined) chartGroups.push(plan.chartGroup);
   const tables: (Table | undefined)[] = [
@@ -42,8 +46,9 @@ function runSection(record: RunRecord, index: number, isBaseline: boolean, axes:
     errorTable(record),
     figureTable(record),
     counterTable(record),
+    ...(reliability?.tables ?? []),
     ...(plan?.tables ?? []),
-    ...optionalTables(record, new Set(plan === undefined ? [] : ['capacityPlan'])),
+    ...optionalTables(record, new Set([...(plan === undefined ? [] : ['capacityPlan']), ...(reliability === undefined ? [] : ['reliability'])])),
     configurationTable(record),
     environmentTable(record),
   ];

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import type { Browser } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { synthesizeDayRecord } from '../../bench/report-data.ts';
+import { reliabilityFixture } from '../_fixtures/reliability.ts';
 import type { RunRecord } from '../record/schema.ts';
 import { capacityPlanFixture } from './_fixtures/capacity-plan.ts';
 import { CHROMIUM_MISSING, checkReportPage, findChromium, launchChromium, type PageCheck } from './_fixtures/chromium.ts';
@@ -68,6 +69,22 @@ describe('report.html in Chromium', () => {
       expect(c.heightPx, c.id).toBeGreaterThan(100);
       expect(c.colouredPixels, c.id).toBeGreaterThan(500);
     }
+  });
+
+  it('draws a chaos run\'s soak drift charts next to its timelines, and its reliability tables are on the page', async () => {
+    const chaos: RunRecord = { ...record('chaos', 0), command: 'chaos', reliability: reliabilityFixture({ soak: true }) as RunRecord['reliability'] };
+    const check = await checkReportPage(browser, write('chaos.html', renderReportHtml([chaos])), {
+      captions: "[...document.querySelectorAll('caption')].map((c) => c.textContent).filter((t) => /^(Exactly once|Soak drift|Dead letters|Recovery per fault)/.test(t)).length",
+      soakRows: "document.querySelectorAll('[data-chart$=\"-soak-0\"]').length",
+    });
+    expectClean(check);
+    const soak = check.charts.filter((c) => /-soak-\d$/.test(c.id));
+    expect(soak.map((c) => c.id)).toEqual(['r0-soak-0', 'r0-soak-1']);
+    for (const c of soak) {
+      expect(c.hasCanvas, c.id).toBe(true);
+      expect(c.colouredPixels, c.id).toBeGreaterThan(500);
+    }
+    expect(check.probes).toEqual({ captions: 4, soakRows: 1 });
   });
 
   it('renders a hostile run name as text: the page works and nothing it contains runs', async () => {

@@ -86,6 +86,8 @@ interface OptionalSection {
   readonly fields: readonly string[];
   /** Names of configuration settings, counters and figures that belong to the section (`gateway.x`, `gatewayP99Ms`). */
   readonly prefix: RegExp;
+  /** Left out whole, named settings and figures too, when another part of the page draws its field. */
+  readonly leaveOutWhenDrawn?: boolean;
 }
 
 /**
@@ -96,7 +98,7 @@ interface OptionalSection {
 const OPTIONAL_SECTIONS: readonly OptionalSection[] = [
   { title: 'Gateway (delivery policy and deliveries)', fields: ['gateway'], prefix: /^(gateway|policy|deliveryPolicy)(?![a-z])/ },
   { title: 'Capacity plan', fields: ['capacity', 'capacityPlan'], prefix: /^capacity(?![a-z])/ },
-  { title: 'Reliability', fields: ['reliability'], prefix: /^(reliability|chaos)(?![a-z])/ },
+  { title: 'Reliability', fields: ['reliability'], prefix: /^(reliability|chaos)(?![a-z])/, leaveOutWhenDrawn: true },
 ];
 
 const named = (values: Readonly<Record<string, unknown>>, prefix: RegExp, label: string): [string, Cell][] =>
@@ -107,6 +109,8 @@ export function optionalTables(record: RunRecord, drawn: ReadonlySet<string> = n
   const raw = record as unknown as Record<string, unknown>;
   const out: Table[] = [];
   for (const section of OPTIONAL_SECTIONS) {
+    // A section drawn in full elsewhere (a chaos run's reliability) is left out whole: its named figures are in the figure table.
+    if (section.leaveOutWhenDrawn === true && section.fields.some((f) => drawn.has(f))) continue;
     const rows: [string, Cell][] = [
       ...section.fields.flatMap((f) => (drawn.has(f) || raw[f] === undefined || raw[f] === null ? [] : flatten(raw[f], f))),
       ...named(record.configuration, section.prefix, 'setting'),

@@ -1,0 +1,100 @@
+// The figures of chaos runs: time to recover from a fault (read off a progress timeline), one
+// run's recovery percentiles, several runs added up, and the text a person reads.
+import type { ReliabilityTotals } from '../reports/record/reliability.ts';
+import type { FaultEvent, ReliabilityFigures } from './contracts.ts';
+
+/** A stage's cumulative progress (users settled, notifications appended...) sampled over the run. */
+export interface ProgressPoint {
+  readonly tMs: number;
+  readonly done: number;
+}
+
+/**
+ * Fault end -> the first sample after it at which progress moved past where it stood at the
+ * end. null when the stage had nothing left to do at the fault's end (its total was reached), or
+ * never moved again in the samples (the run's checkers then say why).
+ */
+export function recoveryAfter(endMs: number, progress: readonly ProgressPoint[], total: number): number | null {
+  let atEnd = 0;
+  for (const p of progress) {
+    if (p.tMs > endMs) break;
+    atEnd = p.done;
+  }
+  if (atEnd >= total) return null;
+  const next = progress.find((p) => p.tMs > endMs && p.done > atEnd);
+  return next === undefined ? null : Math.max(0, Math.round(next.tMs - endMs));
+}
+
+/** Nearest-rank percentile of a list (0 when empty). */
+export function percentile(xs: readonly number[], q: number): number {
+  if (xs.length === 0) return 0;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))] as number;
+}
+
+export function recoverySummary(faults: readonly FaultEvent[]): { p50: number; max: number } {
+  const measured = faults.map((f) => f.recoveredAfterMs).filter((x): x is number => x !== null);
+  return { p50: percentile(measured, 0.5), max: measured.length === 0 ? 0 : Math.max(...measured) };
+}
+
+const addCounts = (into: Record<string, number>, from: Readonly<Record<string, number>>): void => {
+  for (const [k, v] of Object.entries(from)) into[k] = (into[k] ?? 0) + v;
+};
+
+const sorted = (r: Record<string, number>): Record<string, number> => Object.fromEntries(Object.entries(r).sort(([a], [b]) => a.localeCompare(b)));
+
+/** K runs added up; recovery percentiles over every fault of every run. */
+export function totalFigures(runs: readonly ReliabilityFigures[]): ReliabilityTotals {
+  const faultsByKind: Record<string, number> = {};
+  const deadLettered: Record<string, number> = {};
+  let tickets = 0;
+  let settled = 0;
+  let lost = 0;
+  let doubled = 0;
+  let nLost = 0;
+  let nDup = 0;
+  for (const r of runs) {
+    addCounts(faultsByKind, r.faultsByKind);
+    addCounts(deadLettered, r.deadLettered);
+    tickets += r.tickets;
+    settled += r.settledExactlyOnce;
+    lost += r.lost;
+    doubled += r.doubled;
+    nLost += r.notificationsLostAfterRecovery;
+    nDup += r.notificationsDuplicatedAfterRecovery;
+  }
+  const faults = runs.flatMap((r) => r.faults);
+  const measured = faults.filter((f) => f.recoveredAfterMs !== null).length;
+  const failedRuns = runs.filter((r) => !r.ok).length;
+  return {
+    runs: runs.length,
+    faultsByKind: sorted(faultsByKind),
+    faults: faults.length,
+    tickets,
+    settledExactlyOnce: settled,
+    lost,
+    doubled,
+    deadLettered: sorted(deadLettered),
+    notificationsLostAfterRecovery: nLost,
+    notificationsDuplicatedAfterRecovery: nDup,
+    recoveryMeasured: measured,
+    recoveryNotNeeded: faults.length - measured,
+    recoveryMs: recoverySummary(faults),
+    failedRuns,
+    ok: failedRuns === 0 && lost === 0 && doubled === 0 && nLost === 0,
+  };
+}
+
+const kinds = (r: Readonly<Record<string, number>>): string => (Object.keys(r).length === 0 ? 'none' : Object.entries(r).map(([k, v]) => `${k} ${v}`).join(', '));
+
+/** One line per run and the totals, for the terminal. */
+export function figuresText(runs: readonly ReliabilityFigures[], totals: ReliabilityTotals): string {
+  const lines = runs.map(
+    (r) =>
+      `seed ${r.seed}: ${r.faults.length} faults (${kinds(r.faultsByKind)}); ${r.tickets} tickets, ${r.settledExactlyOnce} settled exactly once, ${r.lost} lost, ${r.doubled} doubled; dead letters ${kinds(r.deadLettered)}; notifications lost ${r.notificationsLostAfterRecovery}, duplicated ${r.notificationsDuplicatedAfterRecovery}; recovery p50 ${r.recoveryMs.p50} ms, max ${r.recoveryMs.max} ms${r.ok ? '' : ` — FAILED: ${r.violations.slice(0, 3).join('; ')}`}`,
+  );
+  lines.push(
+    `${totals.runs} run${totals.runs === 1 ? '' : 's'}: ${totals.faults} faults (${kinds(totals.faultsByKind)}); ${totals.tickets} tickets, ${totals.settledExactlyOnce} settled exactly once, ${totals.lost} lost, ${totals.doubled} doubled; dead letters ${kinds(totals.deadLettered)}; notifications lost after recovery ${totals.notificationsLostAfterRecovery}, duplicated ${totals.notificationsDuplicatedAfterRecovery}; recovery p50 ${totals.recoveryMs.p50} ms, max ${totals.recoveryMs.max} ms over ${totals.recoveryMeasured} faults (${totals.recoveryNotNeeded} struck when the stage had nothing left to do); ${totals.ok ? 'OK' : `${totals.failedRuns} run(s) FAILED`}`,
+  );
+  return lines.join('\n');
+}
