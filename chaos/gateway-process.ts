@@ -2,14 +2,9 @@
 // (--intake pubsub with a fixed instance id, a fixed port), started and stopped by signal. The
 // token secret travels in the environment, never on the command line; the child's stdin is a pipe
 // from this process (RACEDAY_GATEWAY_PARENT_PIPE), so it closes itself should this process die.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import type { EmulatorHandle } from '../emulators/index.ts';
-import { onInterrupt } from './interrupt.ts';
+import { spawnRaceday, stopChild } from './child.ts';
 
-const BIN = fileURLToPath(new URL('../bin/raceday.mjs', import.meta.url));
 const START_TIMEOUT_MS = 60_000;
 /** After SIGTERM, a gateway that has not exited by then is killed. */
 const STOP_GRACE_MS = 15_000;
@@ -34,49 +29,22 @@ export interface GatewayProcess {
 }
 
 export async function startGatewayProcess(o: GatewayProcessOptions): Promise<GatewayProcess> {
-  const args = [BIN, 'gateway', '--backend', 'emulators', '--strategy', 'external', '--project', o.projectId, '--spanner-shards', String(o.spannerShards), '--intake', 'pubsub', '--instance-id', o.instanceId, '--port', String(o.port)];
+  const args = ['gateway', '--backend', 'emulators', '--strategy', 'external', '--project', o.projectId, '--spanner-shards', String(o.spannerShards), '--intake', 'pubsub', '--instance-id', o.instanceId, '--port', String(o.port)];
   const env = { ...process.env, ...o.emulators.env, RACEDAY_GATEWAY_SECRET: o.secret, RACEDAY_GATEWAY_PARENT_PIPE: '1' };
   const t0 = performance.now();
-  const child: ChildProcess = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'pipe'], env });
-  const exited = once(child, 'exit').then(() => undefined);
-  createInterface({ input: child.stderr! }).on('line', (l) => o.log?.(`[gateway ${child.pid}] ${l}`));
-  const lines = createInterface({ input: child.stdout! });
-  const started = await new Promise<{ wsUrl: string }>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`CHAOS.GATEWAY_START: raceday gateway printed no startup line within ${START_TIMEOUT_MS} ms`)), START_TIMEOUT_MS);
-    lines.once('line', (l) => {
-      clearTimeout(timer);
-      try {
-        resolve(JSON.parse(l) as { wsUrl: string });
-      } catch {
-        reject(new Error(`CHAOS.GATEWAY_START: raceday gateway printed ${JSON.stringify(l.slice(0, 200))}, not its startup JSON`));
-      }
-    });
-    void exited.then(() => {
-      clearTimeout(timer);
-      reject(new Error(`CHAOS.GATEWAY_START: raceday gateway exited with code ${child.exitCode} before it started`));
-    });
-  }).catch(async (e: unknown) => {
-    child.kill('SIGKILL');
-    await exited;
-    throw e;
+  const child = spawnRaceday({ args, env, label: 'gateway', isReady: (line) => typeof line['wsUrl'] === 'string', readyTimeoutMs: START_TIMEOUT_MS, log: (l) => o.log?.(l) });
+  const started = await child.ready.catch(async (e: unknown) => {
+    await stopChild(child, 'SIGKILL', 0);
+    throw new Error(`CHAOS.GATEWAY_START: ${(e as Error).message}`);
   });
   let stopping: Promise<void> | undefined;
-  const gateway: GatewayProcess = {
-    pid: child.pid as number,
-    wsUrl: started.wsUrl,
+  return {
+    pid: child.pid,
+    wsUrl: started['wsUrl'] as string,
     startMs: Math.round(performance.now() - t0),
     stop(signal) {
-      stopping ??= (async () => {
-        if (child.exitCode !== null || child.signalCode !== null) return;
-        child.kill(signal);
-        const killer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
-        await exited;
-        clearTimeout(killer);
-      })();
+      stopping ??= stopChild(child, signal, STOP_GRACE_MS).then(() => undefined);
       return stopping;
     },
   };
-  // A signal to the parent stops the gateway too (chaos/interrupt.ts), until it exits by itself.
-  void exited.then(onInterrupt(() => gateway.stop('SIGTERM')));
-  return gateway;
 }

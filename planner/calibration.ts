@@ -43,11 +43,14 @@ const costModelSchema = z.object({
   usl: z.array(uslSchema),
   parallelism: z.object({
     transactionsPerUnit: z.number().int().positive(),
+    processCapacity: z.number().finite().positive().optional(),
     writesPerSecondPerNode: z.number().finite().positive().optional(),
     readsPerSecondPerNode: z.number().finite().positive().optional(),
     maxCpuShare: z.number().finite().positive().max(1).optional(),
   }),
   calibratedMax: z.object({ users: z.number().int().nonnegative(), tickets: z.number().int().nonnegative() }),
+  startupMs: nonNeg.optional(),
+  runSpread: nonNeg.optional(),
 });
 
 /** A cost model from parsed JSON: PLAN.CALIBRATION_INVALID naming the first bad field. */

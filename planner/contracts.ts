@@ -63,6 +63,12 @@ export interface UslFit {
 export interface Parallelism {
   /** Read-write transactions one unit runs at once (1 per emulator database). */
   readonly transactionsPerUnit: number;
+  /**
+   * Emulators: transactions the one emulator process runs at full speed at once, whatever the
+   * shard count (fitted from calibration runs over several shard counts, normalise.ts). Absent:
+   * the shard USL's X(shards) / X(1), else 1.
+   */
+  readonly processCapacity?: number;
   /** Google only: the rated write rate of one node and the CPU share the planner may use. */
   readonly writesPerSecondPerNode?: number;
   readonly readsPerSecondPerNode?: number;
@@ -82,6 +88,18 @@ export interface CostModel {
   readonly parallelism: Parallelism;
   /** The largest calibrated run (users, tickets): predictions beyond 2x are flagged. */
   readonly calibratedMax: { readonly users: number; readonly tickets: number };
+  /**
+   * A fixed time from the result's publication before the fan-out's first page, ms: what every
+   * calibration run took beyond its operations' costs (the intercept of measured makespan against
+   * the model's prediction; see normalise.ts). Absent = 0.
+   */
+  readonly startupMs?: number;
+  /**
+   * How far the calibration runs' own makespans scattered around the normalised model: the
+   * standard deviation of measured / predicted - 1 (the measurement's noise; widens every
+   * prediction interval by twice it). Absent = 0.
+   */
+  readonly runSpread?: number;
 }
 
 /** The knobs a plan sets: what `raceday run` takes, plus the production-only ones. */

@@ -20,7 +20,7 @@
 import { shardOf } from '../backends/google/spanner-rows.ts';
 import { LIMITS } from '../pipeline/settings.ts';
 import type { CostModel, OperationName, PlanConfiguration, Prediction, Predict, Workload } from './contracts.ts';
-import { GROUP_COMMIT, meanServiceMs, writeRows, type Sizes } from './service-times.ts';
+import { emulatorProcessCapacity, GROUP_COMMIT, meanServiceMs, writeRows, type Sizes } from './service-times.ts';
 import { syntheticUserId } from './synthetic-race.ts';
 import { extrapolationOf } from './extrapolation.ts';
 import { variantsOf } from './virtual-run.ts';
@@ -142,6 +142,16 @@ function capacities(model: CostModel, c: PlanConfiguration, w: Workload, s: Shap
       servers.set(name, per);
       settle.push({ name, perMs: n === 0 ? Infinity : (((1 - postShare) * per) / (d * n)) * w.users });
     });
+    // Every shard's transactions run in the one emulator process: with more shards than its
+    // capacity (the measured shard scaling), it passes capacity / (a user's transactions) at most.
+    const shards = Math.max(1, c.spannerShards);
+    const proc = emulatorProcessCapacity(model, shards);
+    if (shards * per > proc) {
+      const d = dSettle + dNotify;
+      demand.set('emulator', d);
+      servers.set('emulator', proc);
+      settle.push({ name: 'emulator', perMs: ((1 - postShare) * proc) / d });
+    }
     settle.push(fanoutCapacity(s));
   } else {
     const p = model.parallelism;
@@ -170,6 +180,11 @@ function capacities(model: CostModel, c: PlanConfiguration, w: Workload, s: Shap
   return { settle, notify, demand, servers };
 }
 
+/** An emulator shard database, or the emulator process they all run in. */
+function isDatabase(name: string): boolean {
+  return name.startsWith('db:') || name === 'emulator';
+}
+
 function least(cs: readonly Capacity[]): Capacity {
   return cs.reduce((a, b) => (b.perMs < a.perMs ? b : a));
 }
@@ -188,6 +203,7 @@ export function closedForm(model: CostModel, configuration: PlanConfiguration, w
   const notifyBound = least([bound, ...notify, { name: 'notify.slots', perMs: s.notifySlots / (notifyTripMs(s) + shared) }]);
   const xn = notifyBound.perMs;
   const fill =
+    (model.startupMs ?? 0) +
     Math.max(s.ms('fanout.page', { users: 0 }), s.ms('fanout.page', { users: Math.min(workload.users, LIMITS.fanoutPageUsers) })) +
     s.ms('publish.batch', { messages: Math.min(LIMITS.publishBatchMessages, Math.ceil(Math.min(workload.users, LIMITS.fanoutPageUsers) / s.upm)) }) +
     settleTripMs(s) -
@@ -201,7 +217,7 @@ export function closedForm(model: CostModel, configuration: PlanConfiguration, w
     utilisation[name] = round3(Math.min(1, ((name === 'gateway' ? xn : x) * d) / c));
     if (name !== bound.name && name !== notifyBound.name) waits += Math.min(mmcWaitMs(c, xn, d * 1), 60_000);
   }
-  const settleFed = ['cpu', 'spanner.writes', 'spanner.reads', 'settle.slots'].includes(bound.name) || bound.name.startsWith('db:');
+  const settleFed = ['cpu', 'spanner.writes', 'spanner.reads', 'settle.slots'].includes(bound.name) || isDatabase(bound.name);
   utilisation['fanout'] = round3(Math.min(1, x / fanoutCapacity(s).perMs));
   utilisation['settle.slots'] = settleFed && workload.users > s.settleSlots ? 1 : round3(Math.min(1, (x * settleTripMs(s)) / s.settleSlots));
   utilisation['notify.slots'] = round3(Math.min(1, (xn * (notifyTripMs(s) + shared)) / s.notifySlots));
@@ -306,13 +322,13 @@ function notifyPath(users: number, r: NotifyRates): { notifyMakespan: number; la
  * request at a time); on Google every transaction queues FIFO at the write rate (fifoWaitMs).
  */
 function sharedWaitMs(model: CostModel, c: PlanConfiguration, s: Shape, bound: string): number {
-  if (bound.startsWith('db:')) return s.ms('settle.commit', { users: s.batch, tickets: s.batch * s.t });
+  if (isDatabase(bound)) return s.ms('settle.commit', { users: s.batch, tickets: s.batch * s.t });
   return bound === 'spanner.writes' ? fifoWaitMs(model, c, s, true) : 0;
 }
 
 /** Post-settle slots: full while their writes wait behind saturated settlements (the background lane, or the FIFO write rate). */
 function postSlotsUtilisation(c: PlanConfiguration, s: Shape, bound: string, x: number, shared: number): number {
-  if (bound.startsWith('db:') || bound === 'spanner.writes') return 1;
+  if (isDatabase(bound) || bound === 'spanner.writes') return 1;
   const slots = Math.max(1, c.postSettleWorkers) * Math.max(1, c.maxInFlight);
   const trip = s.ms('deliver.message', { messages: 1 }) + (1 + HIT_SHARE) * s.ms('postSettle.commit', { users: 1, writes: 1 }) + shared;
   return round3(Math.min(1, (x * trip) / slots));
@@ -322,8 +338,8 @@ const RESOURCE_OP: Readonly<Record<string, OperationName>> = { fanout: 'fanout.p
 
 function meanUncertaintyOf(model: CostModel, resource: string): number {
   const c = model.operations[RESOURCE_OP[resource] ?? 'settle.commit'];
-  if (c === undefined || c.samples < 1) return 0;
-  return Math.min(0.9, (2 * c.cv) / Math.sqrt(c.samples));
+  const mean = c === undefined || c.samples < 1 ? 0 : (2 * c.cv) / Math.sqrt(c.samples);
+  return Math.min(0.9, mean + 2 * (model.runSpread ?? 0));
 }
 
 function round1(x: number): number {

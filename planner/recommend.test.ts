@@ -145,7 +145,11 @@ describe('recommend on the planner closed-form model and the shipped calibration
     const params = defaultCloudParameters();
     for (const target of ['emulators', 'google'] as const) {
       const users = target === 'google' ? 500_000 : 20_000;
-      const model = target === 'google' ? googleCostModel(params, defaultCostModel('emulators'), 10) : defaultCostModel('emulators');
+      // Emulators: the shipped costs on a machine whose shards scale (a shard USL without contention),
+      // so the search has a knob that buys speed; the shipped USL is flat here (the test below).
+      const shipped = defaultCostModel('emulators');
+      const scaling = { ...shipped, usl: [...shipped.usl.filter((u) => u.concurrency !== 'spanner shards'), { concurrency: 'spanner shards', throughput: 'users settled per second', lambda: 1, sigma: 0, kappa: 0, peakN: Infinity, r2: 1, levels: [] }] };
+      const model = target === 'google' ? googleCostModel(params, shipped, 10) : scaling;
       const costs: number[] = [];
       for (const slo of [3_600, 900, 300, 120, 60]) {
         const a = await recommendWith({ users, tickets: users * 10, sloSeconds: slo, target, model, params }, { closedForm: predictClosedForm, virtual: predictClosedForm });
@@ -154,6 +158,17 @@ describe('recommend on the planner closed-form model and the shipped calibration
       expect(costs.length, target).toBeGreaterThanOrEqual(3);
       for (let i = 1; i < costs.length; i++) expect(costs[i], `${target}: ${costs.join(', ')}`).toBeGreaterThanOrEqual(costs[i - 1] as number);
       expect(costs[costs.length - 1], target).toBeGreaterThan(costs[0] as number);
+    }
+  });
+
+  it('never buys shards that the shipped emulators calibration measured buy nothing (one emulator process)', async () => {
+    const { predictClosedForm } = await import('./queueing.ts');
+    const { defaultCostModel } = await import('./calibration.ts');
+    const model = defaultCostModel('emulators');
+    for (const slo of [3_600, 900]) {
+      const a = await recommendWith({ users: 20_000, tickets: 200_000, sloSeconds: slo, target: 'emulators', model, params: defaultCloudParameters() }, { closedForm: predictClosedForm, virtual: predictClosedForm });
+      expect(a.feasible).toBe(true);
+      if (a.feasible) expect(a.configuration.spannerShards).toBe(1);
     }
   });
 });

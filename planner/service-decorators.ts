@@ -41,11 +41,13 @@ export function timedStore(inner: MemoryStore, res: Resources, ticketsOf: Ticket
     applyDayProgress: (entry, bonusesOf) => res.transact('day', entry.userId, { users: 1, writes: 1 }, () => inner.applyDayProgress(entry, bonusesOf)),
     appendNotifications: (bodies) => appendTimed(inner, res, bodies),
     async pageUsersWithOpenTickets(raceId, after, limit) {
+      await res.startup();
       const page = await inner.pageUsersWithOpenTickets(raceId, after, limit);
       await res.read('fanout.page', { users: page.length }, page.length);
       return page;
     },
     async countUsersWithOpenTickets(raceId) {
+      await res.startup();
       const n = await inner.countUsersWithOpenTickets(raceId);
       await res.read('fanout.page', { users: 0 }, n);
       return n;

@@ -11,6 +11,7 @@ import type { Clock } from '../core/ports.ts';
 import type { SeededRng } from '../core/rng.ts';
 import type { CostModel, OperationName, PlanConfiguration } from './contracts.ts';
 import { shardOf } from '../backends/google/spanner-rows.ts';
+import { uslThroughput } from './fit.ts';
 
 export type Sizes = Readonly<Record<string, number>>;
 
@@ -83,13 +84,16 @@ export class Server {
   readonly #normal: (() => void)[] = [];
   readonly #background: { grant: () => void; sinceMs: number }[] = [];
   readonly busyByOp = new Map<string, number>();
+  /** Where a held slot's work runs when it is shared with other servers (the emulator process); else it takes its own time. */
+  readonly #process: SharedProcess | undefined;
 
-  constructor(name: string, capacity: number, clock: Clock) {
+  constructor(name: string, capacity: number, clock: Clock, process?: SharedProcess) {
     if (!Number.isInteger(capacity) || capacity < 1) throw new Error(`invariant violated: ${name} needs a capacity >= 1, got ${capacity}`);
     this.name = name;
     this.capacity = capacity;
     this.#clock = clock;
     this.#last = clock.nowMs();
+    this.#process = process;
   }
 
   #advance(): void {
@@ -134,7 +138,9 @@ export class Server {
   /** Inside a held slot: spends `ms` on `op`. */
   async busy(ms: number, op: string): Promise<void> {
     this.busyByOp.set(op, (this.busyByOp.get(op) ?? 0) + ms);
-    if (ms > 0) await this.#clock.sleep(ms);
+    if (ms <= 0) return;
+    if (this.#process !== undefined) await this.#process.run(ms, op);
+    else await this.#clock.sleep(ms);
   }
 
   /** Busy slot-ms so far divided by capacity: its difference over a window / the window = utilisation. */
@@ -142,6 +148,92 @@ export class Server {
     this.#advance();
     return this.#integral / this.capacity;
   }
+}
+
+/**
+ * A processor-sharing resource: `capacity` units of work per ms shared equally by the jobs in
+ * progress, none faster than one unit per ms. Each emulator shard database runs one transaction
+ * at a time, but every shard lives in ONE emulator process on the machine's cores: with k shards
+ * busy and capacity c < k, each transaction advances at c / k of its own speed (the measured
+ * shard scaling on this machine was flat: c about 1). A job's `ms` is its service time alone.
+ */
+export class SharedProcess {
+  readonly name: string;
+  readonly capacity: number;
+  readonly #clock: Clock;
+  readonly #jobs: { remaining: number; done: () => void }[] = [];
+  #last: number;
+  #generation = 0;
+  #integral = 0;
+  readonly busyByOp = new Map<string, number>();
+
+  constructor(name: string, capacity: number, clock: Clock) {
+    if (!(capacity > 0) || !Number.isFinite(capacity)) throw new Error(`invariant violated: ${name} needs a capacity > 0, got ${capacity}`);
+    this.name = name;
+    this.capacity = capacity;
+    this.#clock = clock;
+    this.#last = clock.nowMs();
+  }
+
+  /** Progress per ms of each job in progress. */
+  #rate(): number {
+    return Math.min(1, this.capacity / Math.max(1, this.#jobs.length));
+  }
+
+  #advance(): void {
+    const t = this.#clock.nowMs();
+    const dt = t - this.#last;
+    if (dt > 0 && this.#jobs.length > 0) {
+      const r = this.#rate();
+      for (const j of this.#jobs) j.remaining -= dt * r;
+      this.#integral += (dt * Math.min(this.#jobs.length, this.capacity)) / this.capacity;
+    }
+    this.#last = t;
+  }
+
+  /** Finishes the jobs that are done and sets a timer for the next one to finish (older timers go stale). */
+  #settle(): void {
+    const eps = 1e-6; // ms: a nanosecond of float error is not work left
+    for (let i = this.#jobs.length - 1; i >= 0; i--) {
+      const j = this.#jobs[i] as { remaining: number; done: () => void };
+      if (j.remaining <= eps) {
+        this.#jobs.splice(i, 1);
+        j.done();
+      }
+    }
+    const generation = ++this.#generation;
+    if (this.#jobs.length === 0) return;
+    const next = Math.min(...this.#jobs.map((j) => j.remaining)) / this.#rate();
+    void this.#clock.sleep(next).then(() => {
+      if (generation !== this.#generation) return;
+      this.#advance();
+      this.#settle();
+    });
+  }
+
+  /** Runs `ms` of service (charged to `op`), sharing the process with every job in progress. */
+  run(ms: number, op: string): Promise<void> {
+    this.busyByOp.set(op, (this.busyByOp.get(op) ?? 0) + ms);
+    if (!(ms > 0)) return Promise.resolve();
+    this.#advance();
+    return new Promise<void>((done) => {
+      this.#jobs.push({ remaining: ms, done });
+      this.#settle();
+    });
+  }
+
+  /** Busy ms so far (work in progress over capacity): as Server.busyMs. */
+  busyMs(): number {
+    this.#advance();
+    return this.#integral;
+  }
+}
+
+/** What the utilisation figures read: a Server or the shared process. */
+export interface Resource {
+  readonly name: string;
+  readonly busyByOp: ReadonlyMap<string, number>;
+  busyMs(): number;
 }
 
 interface Waiting {
@@ -222,10 +314,12 @@ export interface Resources {
   read(op: OperationName, sizes: Sizes, rows: number): Promise<void>;
   /** The gateway's per-frame cost on its instances. */
   gateway(): Promise<void>;
-  readonly servers: readonly Server[];
+  readonly servers: readonly Resource[];
   readonly clock: Clock;
   /** Users per commit of every settlement transaction so far. */
   settleBatchSizes(): readonly number[];
+  /** The model's fixed start-up time, spent once before the fan-out's first read (later calls: none). */
+  startup(): Promise<void>;
 }
 
 export interface ResourceOptions {
@@ -250,7 +344,7 @@ function gatewayServer(o: ResourceOptions): Server | undefined {
 }
 
 /** memory: one event loop runs everything, one operation at a time; the memory store has no group commit. */
-function memoryResources(o: ResourceOptions): Resources {
+function memoryResources(o: ResourceOptions): Omit<Resources, 'startup'> {
   const draw = serviceDraw(o.model, o.rng);
   const cpu = new Server('cpu', 1, o.clock);
   const batchers = new Map<TxKind, Batcher>();
@@ -267,12 +361,38 @@ function memoryResources(o: ResourceOptions): Resources {
   };
 }
 
-/** emulators: each shard database runs transactionsPerUnit read-write transactions at a time; users are sharded as the Spanner store shards them. */
-function emulatorResources(o: ResourceOptions): Resources {
+/** The USL over shard counts a calibration fits (calibration.ts SHARD_USL_LABELS). */
+const SHARD_CONCURRENCY = 'spanner shards';
+
+/**
+ * Transactions the one emulator process runs at full speed at once, with `shards` databases busy:
+ * the model's fitted processCapacity when it has one, else the measured shard scaling
+ * X(shards) / X(1) of its shard USL, between 1 and `shards`.
+ * Without a shard USL: 1, what this machine measured (1 to 6 shards settled at the same rate).
+ */
+export function emulatorProcessCapacity(model: CostModel, shards: number): number {
+  const fitted = model.parallelism.processCapacity;
+  if (fitted !== undefined) return Math.min(Math.max(1, shards), Math.max(1, fitted));
+  const fit = model.usl.find((u) => u.concurrency === SHARD_CONCURRENCY);
+  if (fit === undefined || shards <= 1) return 1;
+  const ratio = uslThroughput(fit, shards) / uslThroughput(fit, 1);
+  return Math.min(shards, Math.max(1, Number.isFinite(ratio) ? ratio : 1));
+}
+
+/**
+ * emulators: each shard database runs transactionsPerUnit read-write transactions at a time;
+ * users are sharded as the Spanner store shards them; and every database (and every read) runs
+ * in the one emulator process, which shares its capacity between the shards' transactions in
+ * progress (SharedProcess). With no more shards than that capacity it never slows anything and
+ * is left out.
+ */
+function emulatorResources(o: ResourceOptions): Omit<Resources, 'startup'> {
   const draw = serviceDraw(o.model, o.rng);
   const shards = Math.max(1, o.configuration.spannerShards);
   const per = Math.max(1, o.model.parallelism.transactionsPerUnit);
-  const servers = Array.from({ length: shards }, (_, i) => new Server(`db:s${i}`, per, o.clock));
+  const capacity = emulatorProcessCapacity(o.model, shards);
+  const proc = shards * per > capacity ? new SharedProcess('emulator', capacity, o.clock) : undefined;
+  const servers = Array.from({ length: shards }, (_, i) => new Server(`db:s${i}`, per, o.clock, proc));
   const limits: Readonly<Record<TxKind, { max: number; lane: Lane }>> = {
     settle: { max: Math.max(1, o.configuration.settlementsPerCommit), lane: 'normal' },
     postSettle: { max: GROUP_COMMIT.postSettleItemsMax, lane: 'background' },
@@ -288,9 +408,9 @@ function emulatorResources(o: ResourceOptions): Resources {
   return {
     transact: (kind, userId, sizes, apply) => ((batchers[shardOf(userId, shards)] as Map<TxKind, Batcher>).get(kind) as Batcher).add(sizes, apply),
     work: (op, sizes) => delay(o.clock, draw(op, sizes)),
-    read: (op, sizes) => delay(o.clock, draw(op, sizes)),
+    read: (op, sizes) => (proc === undefined ? delay(o.clock, draw(op, sizes)) : proc.run(draw(op, sizes), op)),
     gateway: () => (gw === undefined ? Promise.resolve() : gw.hold(draw('gateway.message', { messages: 1 }), 'gateway.message')),
-    servers: gw === undefined ? servers : [...servers, gw],
+    servers: [...servers, ...(proc === undefined ? [] : [proc]), ...(gw === undefined ? [] : [gw])],
     clock: o.clock,
     settleBatchSizes: () => batchers.flatMap((m) => (m.get('settle') as Batcher).batchSizes),
   };
@@ -308,7 +428,7 @@ export function writeRows(kind: TxKind, sizes: Sizes): number {
  * rate, of which the planner may use maxCpuShare. Each is a server whose service time is the rows
  * over the usable rate; the transaction's own latency (the cost model) follows, holding nothing.
  */
-function googleResources(o: ResourceOptions): Resources {
+function googleResources(o: ResourceOptions): Omit<Resources, 'startup'> {
   const draw = serviceDraw(o.model, o.rng);
   const p = o.model.parallelism;
   if (p.writesPerSecondPerNode === undefined || p.readsPerSecondPerNode === undefined) {
@@ -345,7 +465,12 @@ function googleResources(o: ResourceOptions): Resources {
 }
 
 export function createResources(o: ResourceOptions): Resources {
-  if (o.model.target === 'memory') return memoryResources(o);
-  if (o.model.target === 'emulators') return emulatorResources(o);
-  return googleResources(o);
+  const r: Omit<Resources, 'startup'> = o.model.target === 'memory' ? memoryResources(o) : o.model.target === 'emulators' ? emulatorResources(o) : googleResources(o);
+  let started = false;
+  const startup = (): Promise<void> => {
+    if (started) return Promise.resolve();
+    started = true;
+    return delay(o.clock, o.model.startupMs ?? 0);
+  };
+  return { ...r, startup };
 }

@@ -5,6 +5,7 @@
 import { createProfileRecorder, runProfileOf, type RunProfile } from './profile.ts';
 import { profileBackend } from './profile-run.ts';
 import { fitCostModel } from './calibration.ts';
+import { normaliseToRuns } from './normalise.ts';
 import { formatPlanError } from './plan-error.ts';
 import type { CostModel } from './contracts.ts';
 import { caseName } from './validate-table.ts';
@@ -33,5 +34,8 @@ export const validationCalibrator: Calibrator = async ({ backend, cases, log }) 
   const fitted = fitCostModel(profiles, { target: backend, sources: [`raceday plan --validate: ${cases.length} profiled calibration runs on ${backend}`] });
   if (!fitted.ok) throw new Error(`the calibration runs did not fit a cost model: ${formatPlanError(fitted.error)}`);
   for (const w of fitted.value.warnings) log(`validate: calibration warning: ${w}`);
-  return fitted.value.model satisfies CostModel;
+  // The costs' common scale from the calibration runs alone (normalise.ts): the held-out runs never reach it.
+  const normalised = await normaliseToRuns(fitted.value.model, profiles);
+  log(`validate: costs x${normalised.factor.toFixed(3)}, start-up ${normalised.startupMs.toFixed(1)} ms, so the virtual model reproduces the calibration runs (measured / predicted: ${normalised.ratios.map((x) => x.toFixed(2)).join(', ')})`);
+  return normalised.model satisfies CostModel;
 };

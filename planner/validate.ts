@@ -21,16 +21,18 @@ const c = (users: number, workers: number, shards = 1, maxInFlight = 256): Valid
 /**
  * The configurations per backend and size. Calibration: 500 and 1,000 users at six or more settle
  * concurrency levels (workers x messages in flight, the levels a USL fit needs) and, on the
- * emulators, 1 to 4 shards. Memory calibrates at low concurrency (1 to 32): there one thread runs
- * every handler, and at 64 or more in flight a profiled call's time is mostly other handlers' work
- * (measured: calibrating at 16..2,048 priced a user ~200x too dear, at 1..32 ~2x). Held out: up to
- * 5x the largest calibration run, other worker and shard counts, none of them calibrated.
+ * emulators, 1 to 4 shards and one run of 200 users (three race sizes, so normalisation can
+ * tell the fixed start-up of a run from its per-user cost). On memory one thread runs every
+ * handler, so a profiled call's time is mostly other handlers' work at high in flight;
+ * normalisation (normalise.ts) sets the costs' scale from the runs, so memory calibrates at
+ * 16..512 in flight, around the held-out runs' 256. Held out: up to 5x the largest calibration
+ * run, other worker and shard counts, none of them calibrated.
  * --small is CI's: seconds, not minutes.
  */
 export const VALIDATION_PLANS: Readonly<Record<ValidationBackend, Readonly<Record<ValidationSize, ValidationPlan>>>> = {
   emulators: {
     full: {
-      calibration: [c(500, 1, 2, 16), c(1_000, 1, 2, 64), c(500, 2, 2, 64), c(1_000, 1, 2, 256), c(500, 2, 2, 256), c(1_000, 4, 2, 256), c(1_000, 2, 1, 256), c(1_000, 2, 3, 256), c(1_000, 2, 4, 256)],
+      calibration: [c(500, 1, 2, 16), c(1_000, 1, 2, 64), c(500, 2, 2, 64), c(1_000, 1, 2, 256), c(500, 2, 2, 256), c(1_000, 4, 2, 256), c(1_000, 2, 1, 256), c(1_000, 2, 3, 256), c(1_000, 2, 4, 256), c(200, 1, 1, 256)],
       heldOut: [c(2_000, 2, 1), c(1_500, 3, 3), c(3_000, 1, 2), c(5_000, 4, 4), c(2_500, 4, 2), c(4_000, 2, 3), c(800, 3, 4), c(5_000, 2, 2)],
     },
     small: {
@@ -40,11 +42,11 @@ export const VALIDATION_PLANS: Readonly<Record<ValidationBackend, Readonly<Recor
   },
   memory: {
     full: {
-      calibration: [c(500, 1, 1, 1), c(1_000, 1, 1, 2), c(500, 1, 1, 4), c(1_000, 2, 1, 4), c(500, 1, 1, 16), c(1_000, 2, 1, 16), c(1_000, 1, 1, 32)],
+      calibration: [c(500, 1, 1, 16), c(1_000, 1, 1, 32), c(500, 1, 1, 64), c(1_000, 2, 1, 64), c(500, 1, 1, 256), c(1_000, 2, 1, 256), c(1_000, 1, 1, 512)],
       heldOut: [c(2_000, 2), c(1_500, 3), c(3_000, 1), c(5_000, 4), c(2_500, 8), c(4_000, 2), c(800, 6), c(5_000, 1)],
     },
     small: {
-      calibration: [c(100, 1, 1, 1), c(200, 1, 1, 2), c(100, 1, 1, 4), c(200, 2, 1, 4), c(100, 1, 1, 16), c(200, 1, 1, 32)],
+      calibration: [c(100, 1, 1, 16), c(200, 1, 1, 32), c(100, 1, 1, 64), c(200, 2, 1, 64), c(100, 1, 1, 256), c(200, 1, 1, 512)],
       heldOut: [c(300, 2), c(400, 3), c(1_000, 2)],
     },
   },

@@ -17,7 +17,8 @@
 // Interval: K runs (seeds seed..seed+K-1) give the spread that the service-time variation makes;
 // the mean cost itself is uncertain too: a mean fitted from m samples of spread cv is off by
 // about cv / sqrt(m), and a bottleneck-bound makespan moves with the bottleneck's cost, so the
-// [min, max] of the runs is widened by 2 cv / sqrt(m) of the bottleneck's main operation.
+// [min, max] of the runs is widened by 2 cv / sqrt(m) of the bottleneck's main operation, plus
+// twice the calibration runs' own scatter around the model (runSpread: the measurement's noise).
 import { createLatencyHistogram } from '../reports/latency.ts';
 import type { CostModel, Interval, OperationName, PlanConfiguration, Prediction, Predict, Workload } from './contracts.ts';
 import { extrapolationOf } from './extrapolation.ts';
@@ -140,8 +141,9 @@ function round(x: number): number {
 /** Relative uncertainty of an operation's fitted mean: 2 cv / sqrt(samples). */
 function meanUncertainty(model: CostModel, op: OperationName | undefined): number {
   const c = op === undefined ? undefined : model.operations[op];
-  if (c === undefined || c.samples < 1) return 0;
-  return Math.min(0.9, (2 * c.cv) / Math.sqrt(c.samples));
+  const mean = c === undefined || c.samples < 1 ? 0 : (2 * c.cv) / Math.sqrt(c.samples);
+  // The calibration runs' own scatter around the model (normalise.ts): a run measured again moves that much.
+  return Math.min(0.9, mean + 2 * (model.runSpread ?? 0));
 }
 
 function checkWorkload(workload: Workload): void {

@@ -1,11 +1,8 @@
 // `raceday gateway` as a child process for the GraphQL abuse fuzzer: started with small limits so
 // every limit is reached in seconds, asked after each abuse class whether it is still alive and
 // answering /healthz, and stopped with SIGTERM (SIGKILL after a grace period).
-import { spawn, type ChildProcess } from 'node:child_process';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { spawnRaceday, stopChild } from '../child.ts';
 
-const RACEDAY_BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'raceday.mjs');
 const START_MS_MAX = 120_000;
 const STOP_GRACE_MS = 5_000;
 
@@ -44,43 +41,32 @@ export interface GatewayProcess {
 export async function startGatewayProcess(o: { backend: 'memory' | 'emulators'; secret: string; redisUrl?: string; log?: (line: string) => void }): Promise<GatewayProcess> {
   const L = FUZZ_GATEWAY_LIMITS;
   const args = [
-    RACEDAY_BIN, 'gateway',
+    'gateway',
     ...(o.redisUrl === undefined ? [] : ['--intake', 'redis', '--redis-url', o.redisUrl]), '--backend', o.backend, '--secret', o.secret, '--demo-users', String(FUZZ_DEMO_USERS),
     '--max-connections', String(L.maxConnections), '--max-frame-bytes', String(L.maxFrameBytes), '--max-body-bytes', String(L.maxBodyBytes),
     '--max-depth', String(L.maxDepth), '--max-cost', String(L.maxCost), '--init-timeout-ms', String(L.connectionInitTimeoutMs),
     '--max-subscriptions', String(L.maxSubscriptionsPerConnection), '--headers-timeout-ms', String(L.headersTimeoutMs),
   ];
-  const child: ChildProcess = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: process.env });
-  let exited: string | undefined;
   let stderr = '';
-  child.stderr?.on('data', (d: Buffer) => {
-    stderr = (stderr + d.toString('utf8')).slice(-4_000);
+  const child = spawnRaceday({
+    args,
+    // Its stdin is a pipe from this process: should the fuzzer die, the gateway closes too.
+    env: { ...process.env, RACEDAY_GATEWAY_PARENT_PIPE: '1' },
+    label: 'fuzz gateway',
+    isReady: (line) => typeof line['wsUrl'] === 'string',
+    readyTimeoutMs: START_MS_MAX,
+    // The child's stderr (and any stray stdout) is kept as a tail for a crash report, not printed.
+    log: (line) => {
+      stderr = `${stderr}${line}\n`.slice(-4_000);
+    },
   });
-  const exitedPromise = new Promise<void>((resolve) =>
-    child.on('exit', (code, signal) => {
-      exited = signal === null ? `exit code ${code}` : `signal ${signal}`;
-      resolve();
-    }),
-  );
-  const info = await new Promise<{ url: string; wsUrl: string; healthUrl: string; demo: { raceId: string } }>((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`raceday gateway did not print its URLs within ${START_MS_MAX} ms`)), START_MS_MAX);
-    child.stdout?.on('data', (d: Buffer) => {
-      out += d.toString('utf8');
-      const nl = out.indexOf('\n');
-      if (nl === -1) return;
-      clearTimeout(timer);
-      try {
-        resolve(JSON.parse(out.slice(0, nl)));
-      } catch (e) {
-        reject(new Error(`raceday gateway printed ${out.slice(0, 200)} (${(e as Error).message})`));
-      }
-    });
-    void exitedPromise.then(() => {
-      clearTimeout(timer);
-      reject(new Error(`raceday gateway exited (${exited}) before it was ready: ${stderr.slice(-500)}`));
-    });
+  let exited: string | undefined;
+  void child.exited.then((e) => {
+    exited = e.signal === null ? `exit code ${e.code}` : `signal ${e.signal}`;
   });
+  const info = (await child.ready.catch((e: unknown) => {
+    throw new Error(`${(e as Error).message}: ${stderr.slice(-500)}`);
+  })) as unknown as { url: string; wsUrl: string; healthUrl: string; demo: { raceId: string } };
   o.log?.(`fuzz graphql: raceday gateway (pid ${child.pid}) on ${info.url}`);
   return {
     url: info.url,
@@ -88,16 +74,12 @@ export async function startGatewayProcess(o: { backend: 'memory' | 'emulators'; 
     healthUrl: info.healthUrl,
     raceId: info.demo.raceId,
     secret: o.secret,
-    pid: child.pid as number,
-    alive: () => exited === undefined,
+    pid: child.pid,
+    alive: () => exited === undefined && child.running(),
     exit: () => exited,
     stderrTail: () => stderr.slice(-1_000),
     async stop() {
-      if (exited !== undefined) return;
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
-      await exitedPromise;
-      clearTimeout(timer);
+      await stopChild(child, 'SIGTERM', STOP_GRACE_MS);
     },
   };
 }

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { costModelFromRecords, loadCostModel } from '../../planner/calibration.ts';
+import { normalisedModelFromRecords } from '../../planner/normalise.ts';
 import { readRunRecord } from '../../reports/record/write.ts';
 import { capture } from '../_fixtures/capture.ts';
 import { planCalibrate } from './plan-calibrate.ts';
@@ -26,13 +27,17 @@ describe('raceday plan calibrate', () => {
     expect(model.value.target).toBe('memory');
     expect(model.value.sources[0]).toContain('raceday plan calibrate --backend memory --levels 1,2,3,4,6,8 --users 60');
     expect(model.value.operations['settle.commit']?.samples).toBeGreaterThan(0);
-    // The runs as a run record: the planner fits the same levels from it (costModelFromRecords).
+    // The runs as a run record: the planner fits the same levels from it (costModelFromRecords), and
+    // normalised against the same runs, the same costs (normalisedModelFromRecords, what plan --calibrate uses).
     const rec = await readRunRecord(join(dir, 'rec', 'metrics.json'));
     if (!rec.ok) throw new Error(rec.error.message);
     const again = costModelFromRecords([rec.value]);
     if (!again.ok) throw new Error(again.error.message);
     expect(again.value.usl[0]?.levels).toEqual(model.value.usl[0]?.levels);
-    expect(again.value.operations['settle.commit']).toEqual(model.value.operations['settle.commit']);
+    const normalised = await normalisedModelFromRecords([rec.value]);
+    if (!normalised.ok) throw new Error(normalised.error.message);
+    expect(normalised.value.operations['settle.commit']).toEqual(model.value.operations['settle.commit']);
+    expect(model.value.sources.at(-1)).toMatch(/^normalised: /);
   });
 
   it('--repeat K runs every level K times, round after round, and fits over all of them', async () => {

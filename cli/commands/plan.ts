@@ -11,7 +11,8 @@ import { writeOutputs } from '../../reports/record/outputs.ts';
 import { RunRecorder } from '../../reports/record/recorder.ts';
 import { readRunRecord } from '../../reports/record/write.ts';
 import type { RunRecord } from '../../reports/record/schema.ts';
-import { costModelFromRecords, defaultCostModel } from '../../planner/calibration.ts';
+import { defaultCostModel } from '../../planner/calibration.ts';
+import { normalisedModelFromRecords } from '../../planner/normalise.ts';
 import { defaultCloudParameters, googleCostModel, loadCloudParameters, ParametersError, type CloudParameters } from '../../planner/cloud-parameters.ts';
 import type { CostModel, PlanTarget } from '../../planner/contracts.ts';
 import { formatPlanError } from '../../planner/plan-error.ts';
@@ -116,7 +117,7 @@ async function modelOf(target: PlanTarget, calibrate: readonly string[], params:
       if (!r.ok) throw new UsageError(`--calibrate ${r.error.message} [${r.error.code}]`);
       records.push(r.value);
     }
-    const m = costModelFromRecords(records);
+    const m = await normalisedModelFromRecords(records);
     if (!m.ok) throw new UsageError(`--calibrate: ${formatPlanError(m.error)}`);
     measured = m.value;
     const base = target === 'google' ? 'emulators' : target;

@@ -6,7 +6,8 @@
 // and Spanner emulators, started or reused), google (real Google Cloud, only with --project).
 // Exit 1 when an invariant fails.
 import { createRng } from '../../core/rng.ts';
-import { DEFAULT_VARIANTS, formatFanoutVariant, parseFanoutVariant, parseNotifyVariant, type PipelineVariants } from '../../pipeline/settings.ts';
+import { formatFanoutVariant, type PipelineVariants } from '../../pipeline/settings.ts';
+import { pipelineVariantsOf } from '../variant-flags.ts';
 import type { Percentiles } from '../../sim/realtime.ts';
 import { runDay, type RunDayResult } from '../../sim/run-day.ts';
 import type { RaceDay } from '../../scenarios/model.ts';
@@ -102,20 +103,6 @@ function runShape(users: number): SmokeShape {
   return { usersMin: users, usersMax: users, ticketsPerUserMax: 4, stakeUnitsMax: 10 };
 }
 
-function variantsOf(flags: Record<string, unknown>): PipelineVariants {
-  let v = DEFAULT_VARIANTS;
-  if (typeof flags['fanout'] === 'string') {
-    const r = parseFanoutVariant(flags['fanout']);
-    if (!r.ok) throw new UsageError(r.error.message);
-    v = { ...v, fanout: r.value };
-  }
-  if (typeof flags['notify'] === 'string') {
-    const r = parseNotifyVariant(flags['notify']);
-    if (!r.ok) throw new UsageError(r.error.message);
-    v = { ...v, notify: r.value };
-  }
-  return v;
-}
 
 const num = (flags: Record<string, unknown>, name: string, dflt: number): number => (typeof flags[name] === 'number' ? flags[name] : dflt);
 const str = (flags: Record<string, unknown>, name: string): string | undefined => (typeof flags[name] === 'string' ? flags[name] : undefined);
@@ -201,7 +188,7 @@ async function runSmoke(backendName: BackendName, flags: Record<string, unknown>
   const workers = num(flags, 'workers', SMOKE_STAGE_DEFAULTS.workers);
   const maxInFlight = num(flags, 'max-in-flight', SMOKE_STAGE_DEFAULTS.maxInFlight);
   const shards = num(flags, 'spanner-shards', 1);
-  const variants = variantsOf(flags);
+  const variants = pipelineVariantsOf(flags);
   const day = smokeRaceDay(seed, createRng(`raceday-run/smoke/${seed}`).fork('workload'), runShape(users));
   const log = flags['json'] === true ? () => undefined : (line: string) => process.stderr.write(`${line}\n`);
   let close: () => Promise<unknown> = async () => undefined;
@@ -350,7 +337,7 @@ export const command: CommandModule = {
       if (flags['processes'] === true) return runProcesses(backend, { ...flags, variant: lists['variant']?.[0] });
       if (lists['variant'] !== undefined) {
         if (backend === 'google') throw new UsageError('--variant runs on --backend memory or emulators (each sample provisions a fresh backend)');
-        const base = { backend, seed: num(flags, 'seed', 1), users: num(flags, 'users', DEFAULT_USERS), variants: variantsOf(flags), workers: num(flags, 'workers', SMOKE_STAGE_DEFAULTS.workers), maxInFlight: num(flags, 'max-in-flight', SMOKE_STAGE_DEFAULTS.maxInFlight), spannerShards: num(flags, 'spanner-shards', 1), ...(typeof flags['settlements-per-commit'] === 'number' ? { settlementsPerCommit: flags['settlements-per-commit'] } : {}), strategy: (str(flags, 'strategy') ?? 'auto') as StrategyChoice, timeoutMs: RUN_TIMEOUT_MS };
+        const base = { backend, seed: num(flags, 'seed', 1), users: num(flags, 'users', DEFAULT_USERS), variants: pipelineVariantsOf(flags), workers: num(flags, 'workers', SMOKE_STAGE_DEFAULTS.workers), maxInFlight: num(flags, 'max-in-flight', SMOKE_STAGE_DEFAULTS.maxInFlight), spannerShards: num(flags, 'spanner-shards', 1), ...(typeof flags['settlements-per-commit'] === 'number' ? { settlementsPerCommit: flags['settlements-per-commit'] } : {}), strategy: (str(flags, 'strategy') ?? 'auto') as StrategyChoice, timeoutMs: RUN_TIMEOUT_MS };
         return runVariantsCommand({ base, specs: parseVariantFlags(lists['variant'].map(String), backend), repeat: num(flags, 'repeat', 1), out: str(flags, 'out'), json: flags['json'] === true, argv, profile: flags['profile'] === true });
       }
       if (flags['repeat'] !== undefined) throw new UsageError('--repeat applies with --variant');

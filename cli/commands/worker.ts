@@ -2,7 +2,8 @@
 // emulator project a run or a fleet provisioned (chaos/worker.ts). See docs/worker-processes.md.
 import { WORKER_ROLES, type WorkerRole } from '../../chaos/contracts.ts';
 import { runWorker, WORKER_DEFAULTS } from '../../chaos/worker.ts';
-import { BROKEN_BEHAVIOURS, DEFAULT_VARIANTS, parseFanoutVariant, parseNotifyVariant, type BrokenBehaviour, type PipelineVariants } from '../../pipeline/settings.ts';
+import { BROKEN_BEHAVIOURS, type BrokenBehaviour, type PipelineVariants } from '../../pipeline/settings.ts';
+import { pipelineVariantsOf } from '../variant-flags.ts';
 import { parseArgs, UsageError, withUsage } from '../args.ts';
 import type { CommandModule } from '../main.ts';
 
@@ -55,19 +56,8 @@ const spec = {
 } as const;
 
 function variantsOf(flags: Record<string, unknown>): PipelineVariants {
-  let v = DEFAULT_VARIANTS;
-  if (typeof flags['fanout'] === 'string') {
-    const r = parseFanoutVariant(flags['fanout']);
-    if (!r.ok) throw new UsageError(r.error.message);
-    v = { ...v, fanout: r.value };
-  }
-  if (typeof flags['notify'] === 'string') {
-    const r = parseNotifyVariant(flags['notify']);
-    if (!r.ok) throw new UsageError(r.error.message);
-    v = { ...v, notify: r.value };
-  }
-  if (typeof flags['broken'] === 'string') v = { ...v, broken: flags['broken'] as BrokenBehaviour };
-  return v;
+  const v = pipelineVariantsOf(flags);
+  return typeof flags['broken'] === 'string' ? { ...v, broken: flags['broken'] as BrokenBehaviour } : v;
 }
 
 async function run(argv: readonly string[]): Promise<number> {

@@ -21,9 +21,17 @@ export const EMULATOR_MODEL: CostModel = {
     'ingest.result': cost(5_000, { tickets: 1 }),
     'ranking.claim': cost(5_000, { users: 5 }),
   },
-  usl: [],
+  // Shards that scale (a shard USL with no contention: as if each database had a core of its own),
+  // so the tests of sharding see the databases alone; EMULATOR_ONE_PROCESS_MODEL shares them.
+  usl: [{ concurrency: 'spanner shards', throughput: 'users settled per second', lambda: 500, sigma: 0, kappa: 0, peakN: Number.POSITIVE_INFINITY, r2: 1, levels: [] }],
   parallelism: { transactionsPerUnit: 1 },
   calibratedMax: { users: 10_000, tickets: 50_000 },
+};
+
+/** The same costs with shards that do not scale (a flat shard USL, as measured here): every database shares one emulator process. */
+export const EMULATOR_ONE_PROCESS_MODEL: CostModel = {
+  ...EMULATOR_MODEL,
+  usl: [{ concurrency: 'spanner shards', throughput: 'users settled per second', lambda: 500, sigma: 1, kappa: 0, peakN: 1, r2: 1, levels: [] }],
 };
 
 export const MEMORY_MODEL: CostModel = {

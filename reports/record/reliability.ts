@@ -19,20 +19,25 @@ export const faultEventSchema = z.object({
 
 const recovery = z.object({ p50: finite, max: finite });
 
-/** One chaos run (one seed): chaos/contracts.ts ReliabilityFigures. */
-export const reliabilityFiguresSchema = z.object({
-  seed: count,
-  scenario: z.string(),
-  faultsByKind: counts,
-  faults: z.array(faultEventSchema),
+/** What a run settled and delivered, the same fields per run and in total. */
+const outcomeFields = {
   tickets: count,
-  users: count,
   settledExactlyOnce: count,
   lost: count,
   doubled: count,
   deadLettered: counts,
   notificationsLostAfterRecovery: count,
   notificationsDuplicatedAfterRecovery: count,
+};
+
+/** One chaos run (one seed): chaos/contracts.ts ReliabilityFigures. */
+export const reliabilityFiguresSchema = z.object({
+  seed: count,
+  scenario: z.string(),
+  faultsByKind: counts,
+  faults: z.array(faultEventSchema),
+  ...outcomeFields,
+  users: count,
   recoveryMs: recovery,
   ok: z.boolean(),
   violations: z.array(z.string()),
@@ -43,13 +48,7 @@ export const reliabilityTotalsSchema = z.object({
   runs: count,
   faultsByKind: counts,
   faults: count,
-  tickets: count,
-  settledExactlyOnce: count,
-  lost: count,
-  doubled: count,
-  deadLettered: counts,
-  notificationsLostAfterRecovery: count,
-  notificationsDuplicatedAfterRecovery: count,
+  ...outcomeFields,
   /** Faults whose recovery was measured, and those after which the stage had nothing left to do. */
   recoveryMeasured: count,
   recoveryNotNeeded: count,

@@ -1,0 +1,175 @@
+// End-to-end normalisation of a fitted cost model against the very runs it was fitted from.
+//
+// Why: a profiled sample is a wall-clock time on a shared machine. On the memory backend one
+// thread runs every handler, so a call's time includes other handlers' work (overlapping samples
+// sum to more than the run took) while the pipeline's own code between the priced calls costs
+// nothing in the model; on the emulators every shard database and the bus run in emulator
+// processes on the same cores as the client, and the machine's load from elsewhere slows all of
+// it. The fitted costs keep what the samples say about each operation RELATIVE to the others
+// (what grows with users, tickets, batch size); their common scale is then set so that the
+// virtual-time model reproduces the calibration runs' own measured makespans: each calibration
+// run is predicted by the model, the ratio measured / predicted taken, and every operation's cost
+// multiplied by the median ratio. Nothing from a held-out run is used: only the calibration's.
+// The factor and every run's ratio are written into the model's sources, so a reader sees how
+// far the raw samples were from the runs.
+import type { RunRecord } from '../reports/record/schema.ts';
+import { fittedFromRecords, profilesOfRecords } from './calibration.ts';
+import type { CostModel, LinearCost, OperationName, PlanConfiguration } from './contracts.ts';
+import type { PlanResult } from './plan-error.ts';
+import type { RunProfile } from './profile.ts';
+import { nonNegativeLeastSquares } from './fit.ts';
+import { predictVirtual } from './virtual.ts';
+
+/** Every operation's cost times `factor` (base, per-unit terms; cv and samples unchanged). */
+export function scaleCosts(model: CostModel, factor: number): CostModel {
+  if (!(factor > 0) || !Number.isFinite(factor)) throw new Error(`invariant violated: a cost scale must be a finite number > 0, got ${factor}`);
+  const operations: Partial<Record<OperationName, LinearCost>> = {};
+  for (const [name, op] of Object.entries(model.operations) as [OperationName, LinearCost][]) {
+    operations[name] = { ...op, baseUs: op.baseUs * factor, perUs: Object.fromEntries(Object.entries(op.perUs).map(([k, v]) => [k, v * factor])) };
+  }
+  return { ...model, operations };
+}
+
+/** The plan configuration a profiled run ran with (every stage at its worker count, as `raceday run --workers` sets them). */
+export function configurationOfRun(run: Pick<RunProfile, 'knobs'>): PlanConfiguration {
+  const k = run.knobs;
+  return {
+    settleWorkers: k.workers,
+    postSettleWorkers: k.workers,
+    notifyWorkers: k.workers,
+    maxInFlight: k.maxInFlight,
+    spannerShards: k.shards,
+    settlementsPerCommit: k.settlementsPerCommit,
+    fanout: 'per-user',
+    gatewayInstances: 0,
+    subscriberClients: k.workers,
+  };
+}
+
+export interface Normalised {
+  readonly model: CostModel;
+  /** The factor every cost was multiplied by (1 when no run could be predicted). */
+  readonly factor: number;
+  /** The fixed start-up time found, ms (the model's startupMs). */
+  readonly startupMs: number;
+  /** Per calibration run: measured makespan / the raw model's predicted makespan. */
+  readonly ratios: readonly number[];
+  /** RMS of measured / normalised prediction - 1 over the runs (the model's runSpread). */
+  readonly runSpread: number;
+  /** Emulators: the process capacity fitted (when the runs span several shard counts). */
+  readonly processCapacity?: number;
+}
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+}
+
+/**
+ * measured = startup + factor x predicted, fitted on relative errors (each run weighs the same,
+ * as the validation's percentages do), both >= 0. When the runs cannot separate the two (one
+ * size, or a fit with no slope), startup is 0 and the factor is the median ratio.
+ */
+export function fitScale(pairs: readonly { readonly predicted: number; readonly measured: number }[]): { factor: number; startupMs: number } {
+  const ok = pairs.filter((p) => p.predicted > 0 && p.measured > 0);
+  if (ok.length === 0) return { factor: 1, startupMs: 0 };
+  const byRatio = { factor: median(ok.map((p) => p.measured / p.predicted)), startupMs: 0 };
+  const spread = Math.max(...ok.map((p) => p.predicted)) / Math.min(...ok.map((p) => p.predicted));
+  if (ok.length < 3 || spread < 1.2) return byRatio;
+  const [a, b] = nonNegativeLeastSquares(
+    ok.map((p) => [1 / p.measured, p.predicted / p.measured]),
+    ok.map(() => 1),
+  ) as [number, number];
+  return b > 0 ? { factor: b, startupMs: a } : byRatio;
+}
+
+/**
+ * The model with its costs scaled (and a fixed start-up time) so its virtual-time predictions of
+ * `runs` match their measured makespans. Every time in the virtual run is a service time, so
+ * scaling them all scales the predicted makespan by the same factor, and the start-up delays the
+ * whole run: one pass of predictions is enough.
+ */
+/** Predicted makespans of the runs under `model` (a start-up of 0), paired with the measured ones. */
+async function pairsOf(model: CostModel, runs: readonly Pick<RunProfile, 'knobs' | 'run'>[], samples: number): Promise<{ predicted: number; measured: number }[]> {
+  const pairs: { predicted: number; measured: number }[] = [];
+  for (const r of runs) {
+    if (!(r.run.makespanMs > 0) || r.run.users < 1 || r.run.tickets < r.run.users) continue;
+    const p = await predictVirtual(model, configurationOfRun(r), { users: r.run.users, tickets: r.run.tickets }, { samples });
+    if (p.makespanMs.p50 > 0) pairs.push({ predicted: p.makespanMs.p50, measured: r.run.makespanMs });
+  }
+  return pairs;
+}
+
+function spreadOf(pairs: readonly { predicted: number; measured: number }[], f: { factor: number; startupMs: number }): number {
+  const residuals = pairs.map((p) => p.measured / (f.startupMs + f.factor * p.predicted) - 1);
+  return Math.sqrt(residuals.reduce((a, r) => a + r * r, 0) / Math.max(1, residuals.length));
+}
+
+/** Emulator process capacities tried when the runs span several shard counts (1 = one core's worth; 8 = shards that scale). */
+export const PROCESS_CAPACITIES = [1, 1.5, 2, 3, 4, 8] as const;
+
+/**
+ * The model with its costs scaled (and a fixed start-up time) so its virtual-time predictions of
+ * `runs` match their measured makespans. Every time in the virtual run is a service time, so
+ * scaling them all scales the predicted makespan by the same factor, and the start-up delays the
+ * whole run: one pass of predictions is enough. On the emulators, when the runs cover several
+ * shard counts and the model has no shard USL, the emulator process's capacity is fitted too:
+ * each of PROCESS_CAPACITIES is tried and the one whose normalised model the runs scatter least
+ * around is kept (on a loaded machine the shards share about one core; on a quiet one they scale).
+ */
+export async function normaliseToRuns(model: CostModel, runs: readonly Pick<RunProfile, 'knobs' | 'run'>[], o: { readonly samples?: number } = {}): Promise<Normalised> {
+  const samples = o.samples ?? 1;
+  const shardCounts = new Set(runs.map((r) => r.knobs.shards)).size;
+  const fitCapacity = model.target === 'emulators' && shardCounts > 1 && !model.usl.some((u) => u.concurrency === 'spanner shards');
+  const candidates: (number | undefined)[] = fitCapacity ? [...PROCESS_CAPACITIES] : [model.parallelism.processCapacity];
+  let best: { raw: CostModel; pairs: { predicted: number; measured: number }[]; f: { factor: number; startupMs: number }; spread: number; capacity: number | undefined } | undefined;
+  const tried: string[] = [];
+  for (const capacity of candidates) {
+    const parallelism = capacity === undefined ? model.parallelism : { ...model.parallelism, processCapacity: capacity };
+    const raw: CostModel = { ...model, startupMs: 0, parallelism };
+    const pairs = await pairsOf(raw, runs, samples);
+    if (pairs.length === 0) continue;
+    const f = fitScale(pairs);
+    const spread = spreadOf(pairs, f);
+    if (capacity !== undefined && fitCapacity) tried.push(`${capacity}: ${(spread * 100).toFixed(0)}%`);
+    if (best === undefined || spread < best.spread) best = { raw, pairs, f, spread, capacity };
+  }
+  if (best === undefined) return { model, factor: 1, startupMs: model.startupMs ?? 0, runSpread: model.runSpread ?? 0, ratios: [] };
+  const { raw, pairs, f, spread } = best;
+  const ratios = pairs.map((p) => p.measured / p.predicted);
+  const process = fitCapacity ? `; the emulator process runs ${best.capacity} transactions at full speed at once (the runs' scatter for each capacity tried: ${tried.join(', ')})` : '';
+  const line = `normalised: every operation's cost x${f.factor.toFixed(3)} and a start-up of ${f.startupMs.toFixed(1)} ms, fitted so the virtual model reproduces the ${pairs.length} calibration runs' makespans (measured / raw prediction: ${ratios.map((x) => x.toFixed(2)).join(', ')})${process}`;
+  const model2: CostModel = { ...scaleCosts(raw, f.factor), startupMs: Math.round(f.startupMs * 10) / 10, runSpread: Math.round(spread * 1000) / 1000, sources: [...model.sources, `${line}; the runs scatter ${(spread * 100).toFixed(0)}% around it`] };
+  return { model: model2, factor: f.factor, startupMs: f.startupMs, runSpread: spread, ratios, ...(fitCapacity && best.capacity !== undefined ? { processCapacity: best.capacity } : {}) };
+}
+
+/**
+ * The calibration runs a model's USL levels record, as normaliseToRuns takes them: every level was
+ * a run of calibratedMax's race at 1 worker x N in flight on one shard (the settle USL), or at the
+ * largest settle level over N shards (the shard USL); its makespan is users / throughput. Lets a
+ * model calibrated before normalisation existed be normalised against its own measurements.
+ */
+export function runsOfUslLevels(model: CostModel, settlementsPerCommit: number): Pick<RunProfile, 'knobs' | 'run'>[] {
+  const { users, tickets } = model.calibratedMax;
+  const settle = model.usl.find((u) => u.concurrency !== 'spanner shards');
+  const shards = model.usl.find((u) => u.concurrency === 'spanner shards');
+  const top = Math.max(1, ...(settle?.levels ?? []).map((l) => l.n));
+  const run = (workers: number, maxInFlight: number, s: number, throughput: number): Pick<RunProfile, 'knobs' | 'run'> => ({
+    knobs: { workers, maxInFlight, shards: s, settlementsPerCommit },
+    run: { users, tickets, settledUsers: users, makespanMs: (users / throughput) * 1000, throughputUsersPerSecond: throughput },
+  });
+  return [...(settle?.levels ?? []).map((l) => run(1, l.n, 1, l.throughput)), ...(shards?.levels ?? []).filter((l) => l.n > 1).map((l) => run(1, top, l.n, l.throughput))];
+}
+
+/**
+ * A cost model from the user's own profiled run records (calibration.ts fittedFromRecords),
+ * normalised against those same runs, as `raceday plan calibrate` normalises its own.
+ */
+export async function normalisedModelFromRecords(records: readonly RunRecord[]): Promise<PlanResult<CostModel>> {
+  const fitted = fittedFromRecords(records);
+  if (!fitted.ok) return fitted;
+  const runs = profilesOfRecords(records);
+  if (!runs.ok) return runs;
+  return { ok: true, value: (await normaliseToRuns(fitted.value.model, runs.value)).model };
+}
