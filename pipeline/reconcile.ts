@@ -172,6 +172,7 @@ export function createReconciler(deps: ReconcilerDeps, options: Partial<Reconcil
   };
 
   let stopped = false;
+  let running: Promise<unknown> | undefined;
   let loop: Promise<void> | undefined;
   return {
     round,
@@ -180,19 +181,20 @@ export function createReconciler(deps: ReconcilerDeps, options: Partial<Reconcil
       if (loop !== undefined) return;
       loop = (async () => {
         while (!stopped) {
-          try {
-            await round();
-          } catch (e) {
-            deps.log?.(`reconciler: round failed (${e instanceof Error ? e.message.split('\n')[0] : String(e)}); next round in ${o.intervalMs} ms`);
-          }
+          running = round().catch((e: unknown) => {
+            deps.log?.(`reconciler: round failed (${e instanceof Error ? (e.message.split('\n')[0] ?? '') : String(e)}); next round in ${o.intervalMs} ms`);
+          });
+          await running;
+          running = undefined;
           if (!stopped) await clock.sleep(o.intervalMs);
         }
       })();
     },
     async stop() {
       stopped = true;
-      // a sleeping loop ends at its next wake-up; nobody needs to wait for it
-      loop = undefined;
+      // The round under way finishes (its reads and publishes need the store and bus still open);
+      // a loop asleep ends at its next wake-up without starting another.
+      await running;
     },
   };
 }
