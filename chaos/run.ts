@@ -173,6 +173,7 @@ export async function runChaosOnce(o: ChaosOptions, seed: number, shared: Shared
       seed,
       counts: CHAOS_FLEET,
       args: reconcileArgs(o.reconcileStallMs),
+      emulators: shared.emulators,
       ...(o.users === undefined ? {} : { users: o.users }),
       env: { PUBSUB_EMULATOR_HOST: shared.proxied.pubsubHost, SPANNER_EMULATOR_HOST: shared.proxied.spannerHost },
       onPhase,
