@@ -69,6 +69,11 @@ export interface WorkerOptions {
   readonly statusIntervalMs?: number;
   /** ingest: the port of POST /results (default 0: any free port, printed in the ready line). */
   readonly port?: number;
+  /**
+   * How the worker pulls from Pub/Sub (default `unary`: a killed process's messages come back
+   * after their deadline on the emulator, which StreamingPull does not promise; pubsub-pull.ts).
+   */
+  readonly pull?: 'streaming' | 'unary';
   /** ingest: the reconciler's stall (pipeline/reconcile.ts); 0 turns it off. */
   readonly reconcileStallMs?: number;
   readonly variants?: PipelineVariants;
@@ -141,7 +146,7 @@ async function openAttached(o: WorkerOptions): Promise<Opened> {
     await store.close();
     throw e;
   }
-  const raw = createPubSubBus({ projectId: o.projectId, emulatorHost: pubsubHost, onError: (s, e) => o.log?.(`worker ${o.role}: subscription ${s}: ${e.message}`) });
+  const raw = createPubSubBus({ projectId: o.projectId, emulatorHost: pubsubHost, pull: o.pull ?? 'unary', onError: (s, e) => o.log?.(`worker ${o.role}: subscription ${s}: ${e.message}`) });
   return { store, raw, bus: drainableBus(raw) };
 }
 

@@ -30,6 +30,8 @@ Prints {"ready":true,"role","pid",...} once subscribed, then {"status":{...}} li
   --drain-timeout-ms N      SIGTERM: wait this long for running handlers (default ${WORKER_DEFAULTS.drainTimeoutMs})
   --status-interval-ms N    a status line at most this often (default ${WORKER_DEFAULTS.statusIntervalMs})
   --port P                  ingest: the port of POST /results (default 0: any free port)
+  --pull MODE               how the stage pulls from Pub/Sub: unary (default; Pull requests, so a
+                            killed process's messages come back after their deadline) or streaming
   --reconcile-stall-ms N    ingest: re-drive a race whose progress stopped for N ms (default
                             ${RECONCILE_DEFAULTS.stallMs}; 0 turns the reconciler off; docs/reconciler.md)
   --fanout V                per-user (default), user-batch:N or single-worker
@@ -53,6 +55,7 @@ const spec = {
   'status-interval-ms': { type: 'int', min: 50, max: 60_000 },
   port: { type: 'int', min: 0, max: 65_535 },
   'reconcile-stall-ms': { type: 'int', min: 0, max: 3_600_000 },
+  pull: { type: 'string', choices: ['unary', 'streaming'] },
   fanout: { type: 'string' },
   notify: { type: 'string' },
   'settlements-per-commit': { type: 'int', min: 1, max: 1_000 },
@@ -86,6 +89,7 @@ async function run(argv: readonly string[]): Promise<number> {
       ...opt('statusIntervalMs', int('status-interval-ms')),
       ...opt('port', int('port')),
       ...opt('reconcileStallMs', int('reconcile-stall-ms')),
+      ...(flags['pull'] === 'unary' || flags['pull'] === 'streaming' ? { pull: flags['pull'] } : {}),
       ...opt('settlementsPerCommitMax', int('settlements-per-commit')),
       variants: variantsOf(flags),
     });
