@@ -140,13 +140,18 @@ export function unaryPullSubscription(pubsub: PubSub, name: string, o: UnaryPull
           wake = undefined;
           continue;
         }
-        for (const r of res.receivedMessages ?? []) {
-          const ackId = r.ackId ?? '';
-          if (closed) {
-            void api.modifyAckDeadline({ subscription, ackIds: [ackId], ackDeadlineSeconds: 0 }).catch(() => undefined);
-            continue;
-          }
-          held.add(ackId);
+        const received = res.receivedMessages ?? [];
+        const ackIds = received.map((r) => r.ackId ?? '');
+        if (closed) {
+          void api.modifyAckDeadline({ subscription, ackIds, ackDeadlineSeconds: 0 }).catch(() => undefined);
+          continue;
+        }
+        // A pull leases for the subscription's own ack deadline (a minute or more in the topology);
+        // this process's deadline is set at once, so a death right after the pull costs only it.
+        // (A handler may ack before this lands; the refusal then changes nothing, so it is not reported.)
+        void api.modifyAckDeadline({ subscription, ackIds, ackDeadlineSeconds: o.ackDeadlineSeconds }).catch(() => undefined);
+        for (const r of received) {
+          held.add(r.ackId ?? '');
           emitter.emit('message', messageOf(api, r));
         }
       } catch (e) {
