@@ -123,6 +123,23 @@ describe('the reconciler', () => {
     expect(w.pipeline.counters.notificationsPublished).toBe(notifiedBefore + 1);
   });
 
+  it('re-drives one settled user when every user is terminal but no ranking was published', async () => {
+    // Every `settled` is lost once, then every user is marked post-settled by hand: the state a
+    // post-settle that marked the last user and died before claiming the ranking leaves behind.
+    const w = await world(() => (topic) => topic === TOPICS.settled);
+    for (const u of w.users) await w.store.markPostSettled(w.race.raceId, u);
+    expect(await w.store.terminalUserCount(w.race.raceId)).toBe(w.users.length);
+    expect(await w.ranked()).toBe(false);
+    await w.reconciler.round();
+    w.advance(RECONCILE_DEFAULTS.stallMs);
+    const [r] = await w.reconciler.round();
+    expect(r).toMatchObject({ kind: 'barrier', users: 1 });
+    await w.clock.runUntilIdle();
+    expect(await w.ranked()).toBe(true);
+    expect(await w.applications()).toEqual(w.users.map(() => 1));
+    expect(w.pipeline.counters).toMatchObject({ redriveRaces: 1, redriveUsers: 1, rankingsPublished: 1 });
+  });
+
   it('leaves a race alone while it makes progress, and a race that completed alone', async () => {
     const w = await world(() => () => false);
     expect(await w.ranked()).toBe(true);

@@ -116,19 +116,18 @@ export function createReconciler(deps: ReconcilerDeps, options: Partial<Reconcil
       await publishSettleRequests(raceId, resultVersion, publishedAtMs, page);
       users += page.length;
     }
+    let kind: RedriveKind = 'users';
     if (users === 0) {
       // Everyone is terminal and the ranking is still not out: one settled user's post-settle reaches the barrier again.
       const first = (await storeMethod(store, 'pageSettlementTotals')(raceId, undefined, 1))[0];
       if (first === undefined) return undefined; // every user dead-lettered and none settled: the intake ranks it
       await publishSettleRequests(raceId, resultVersion, publishedAtMs, [first.userId]);
       users = 1;
-      counters.redriveRaces++;
-      counters.redriveUsers += users;
-      return { kind: 'barrier', users };
+      kind = 'barrier';
     }
     counters.redriveRaces++;
     counters.redriveUsers += users;
-    return { kind: 'users', users };
+    return { kind, users };
   };
 
   const round = async (): Promise<readonly Redrive[]> => {
