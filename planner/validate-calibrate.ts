@@ -23,7 +23,7 @@ export async function profiledRun(backend: ValidationBackend, c: ValidationCase,
 }
 
 /** Fits the cost model from profiled runs of the calibration cases. */
-export const validationCalibrator: Calibrator = async ({ backend, cases, log }) => {
+export const validationCalibrator: Calibrator = async ({ backend, cases, log, keep }) => {
   const profiles: RunProfile[] = [];
   for (const [i, c] of cases.entries()) {
     const { profile: p, measured } = await profiledRun(backend, c, log);
@@ -34,6 +34,7 @@ export const validationCalibrator: Calibrator = async ({ backend, cases, log }) 
   const fitted = fitCostModel(profiles, { target: backend, sources: [`raceday plan --validate: ${cases.length} profiled calibration runs on ${backend}`] });
   if (!fitted.ok) throw new Error(`the calibration runs did not fit a cost model: ${formatPlanError(fitted.error)}`);
   for (const w of fitted.value.warnings) log(`validate: calibration warning: ${w}`);
+  keep?.({ profiles, fitted: fitted.value.model });
   // The costs' common scale from the calibration runs alone (normalise.ts): the held-out runs never reach it.
   const normalised = await normaliseToRuns(fitted.value.model, profiles);
   log(`validate: costs x${normalised.factor.toFixed(3)}, start-up ${normalised.startupMs.toFixed(1)} ms, so the virtual model reproduces the calibration runs (measured / predicted: ${normalised.ratios.map((x) => x.toFixed(2)).join(', ')})`);

@@ -4,6 +4,7 @@
 // the error of every prediction. Each prediction is made before its run starts, from the model
 // alone. Predictions more than 2x beyond the largest calibrated run are flagged, not hidden.
 import type { CostModel, LinearCost, OperationName, Predict } from './contracts.ts';
+import type { RunProfile } from './profile.ts';
 import { caseDay, configurationOf, runCase, workloadOf, type MeasuredRun, type ValidationBackend, type ValidationCase } from './real-run.ts';
 import { checkOperations, renderChecks, settleBusyShare, type OperationCheck } from './validate-diagnose.ts';
 import { profiledRun } from './validate-calibrate.ts';
@@ -62,7 +63,13 @@ export function checkPlan(plan: ValidationPlan): void {
 }
 
 /** A calibration: the cost model fitted from real runs of the calibration cases. */
-export type Calibrator = (o: { readonly backend: ValidationBackend; readonly cases: readonly ValidationCase[]; readonly log: (line: string) => void }) => Promise<CostModel>;
+export type Calibrator = (o: { readonly backend: ValidationBackend; readonly cases: readonly ValidationCase[]; readonly log: (line: string) => void; readonly keep?: (k: KeptCalibration) => void }) => Promise<CostModel>;
+
+/** What a calibration saw, kept for study (`--out DIR` writes it as DIR/calibration.json): its runs' profiles and the model before normalisation. */
+export interface KeptCalibration {
+  readonly profiles: readonly RunProfile[];
+  readonly fitted: CostModel;
+}
 
 /** Multiplies operations' fitted costs: the negative control (a model known to be wrong must be reported wrong). */
 export function skewModel(model: CostModel, factors: Readonly<Partial<Record<OperationName, number>>>): CostModel {
@@ -93,6 +100,8 @@ export interface ValidationOptions {
   readonly diagnose?: boolean;
   /** A model to validate as it is (the shipped calibration, a user's file): no calibration runs, its calibratedMax sets the flag. */
   readonly model?: { readonly model: CostModel; readonly name: string };
+  /** Receives the calibration's profiles and raw model, and each diagnosed held-out run's profile. */
+  readonly keep?: { readonly calibration?: (k: KeptCalibration) => void; readonly heldOut?: (p: RunProfile) => void };
 }
 
 export interface ValidationTable {
@@ -123,6 +132,7 @@ async function measure(o: ValidationOptions, model: CostModel, k: ValidationCase
   for (let i = 0; i < Math.max(1, o.repeat ?? 1); i++) {
     if (i === 0 && o.diagnose === true) {
       const p = await profiledRun(o.backend, k, log);
+      o.keep?.heldOut?.(p.profile);
       runs.push(p.measured);
       operations = checkOperations(model, p.profile);
       // Memory: one thread is the one unit; the emulators: one transaction per shard database.
@@ -169,7 +179,7 @@ export async function runValidation(o: ValidationOptions): Promise<ValidationTab
   log(`validate: warm-up run (${caseName(plan.calibration[0] as ValidationCase)}, discarded): ${Math.round(warm.makespanMs)} ms`);
   if (given === undefined) log(`validate: calibrating on ${plan.calibration.length} ${o.backend} runs (${plan.calibration.map(caseName).join(', ')})`);
   else log(`validate: no calibration runs: validating ${given.name} (calibrated up to ${maxUsers} users, ${given.model.measuredAt})`);
-  const fitted = given === undefined ? await o.calibrate({ backend: o.backend, cases: plan.calibration, log }) : given.model;
+  const fitted = given === undefined ? await o.calibrate({ backend: o.backend, cases: plan.calibration, log, ...(o.keep?.calibration === undefined ? {} : { keep: o.keep.calibration }) }) : given.model;
   const calibrationMs = Math.round(performance.now() - start);
   const skew = o.skew ?? {};
   const model = Object.keys(skew).length === 0 ? fitted : skewModel(fitted, skew);

@@ -6,7 +6,10 @@ import { OPERATIONS, type OperationName } from '../../planner/contracts.ts';
 import { VALIDATION_BACKENDS, type ValidationBackend } from '../../planner/real-run.ts';
 import { caseName, renderRows, VALIDATION_TARGETS } from '../../planner/validate-table.ts';
 import { renderChecks } from '../../planner/validate-diagnose.ts';
-import { runValidation, type Calibrator, type ValidationTable } from '../../planner/validate.ts';
+import { runValidation, type Calibrator, type KeptCalibration, type ValidationTable } from '../../planner/validate.ts';
+import type { RunProfile } from '../../planner/profile.ts';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { CostModel, Predict } from '../../planner/contracts.ts';
 import { defaultCostModel, loadCostModel } from '../../planner/calibration.ts';
 import { formatPlanError } from '../../planner/plan-error.ts';
@@ -123,6 +126,17 @@ async function writeRecord(dir: string, argv: readonly string[], t: ValidationTa
   process.stderr.write(`plan --validate: wrote ${written.files.join(', ')} to ${dir} in ${written.ms} ms\n`);
 }
 
+/**
+ * DIR/calibration.json: the calibration runs' profiles, the model fitted from them before
+ * normalisation and (with --diagnose) the held-out runs' profiles, so a miss can be studied
+ * offline (normaliseToRuns, checkOperations) without running anything again.
+ */
+async function keepCalibration(dir: string, kept: { calibration?: KeptCalibration; heldOut: RunProfile[] }): Promise<void> {
+  if (kept.calibration === undefined && kept.heldOut.length === 0) return;
+  await writeFile(join(dir, 'calibration.json'), `${JSON.stringify({ schemaVersion: 1, ...kept })}\n`);
+  process.stderr.write(`plan --validate: wrote calibration.json (profiles of the calibration${kept.heldOut.length > 0 ? ' and held-out' : ''} runs) to ${dir}\n`);
+}
+
 export function renderTable(t: ValidationTable): string {
   const source = t.calibration.given === undefined ? `calibrated on ${t.calibration.cases.length} runs up to ${t.calibration.maxUsers} users` : `${t.calibration.given} (up to ${t.calibration.maxUsers} users)`;
   const title = `capacity planner validation on ${t.backend}${t.size === 'small' ? ' (--small)' : ''}: ${source}, ${t.rows.length} held out (${(t.wallMs / 1000).toFixed(1)} s)`;
@@ -141,10 +155,15 @@ export async function validateCommand(argv: readonly string[], deps: ValidateDep
     const rec = out === undefined ? undefined : new RunRecorder({ command: 'plan --validate', argv, scenario: 'plan-validate', backend, seed: 1 }).start();
     const repeat = typeof flags['repeat'] === 'number' ? flags['repeat'] : 1;
     const given = typeof flags['model'] === 'string' ? givenModel(flags['model'], backend) : undefined;
-    const table = await runValidation({ backend, size, ...deps, skew, repeat, diagnose: flags['diagnose'] === true, ...(given === undefined ? {} : { model: given }), log: (line) => void process.stderr.write(`${line}\n`) });
+    const kept: { calibration?: KeptCalibration; heldOut: RunProfile[] } = { heldOut: [] };
+    const keep = { calibration: (k: KeptCalibration) => void (kept.calibration = k), heldOut: (p: RunProfile) => void kept.heldOut.push(p) };
+    const table = await runValidation({ backend, size, ...deps, skew, repeat, keep, diagnose: flags['diagnose'] === true, ...(given === undefined ? {} : { model: given }), log: (line) => void process.stderr.write(`${line}\n`) });
     if (flags['json'] === true) process.stdout.write(`${JSON.stringify(table)}\n`);
     else process.stdout.write(`${renderTable(table)}\n`);
-    if (rec !== undefined && out !== undefined) await writeRecord(out, argv, table, rec);
+    if (rec !== undefined && out !== undefined) {
+      await writeRecord(out, argv, table, rec);
+      await keepCalibration(out, kept);
+    }
     if (!table.verdict.met) process.stderr.write(`plan --validate: targets missed: ${table.verdict.missed.join('; ')}\n`);
     return table.verdict.met ? 0 : 1;
   });
