@@ -14,6 +14,8 @@ export type ValidationSize = 'full' | 'small';
 
 export interface ValidationPlan {
   readonly calibration: readonly ValidationCase[];
+  /** Times each calibration case runs (round after round); normalisation takes each case's median run. Default 1. */
+  readonly calibrationRounds?: number;
   readonly heldOut: readonly ValidationCase[];
 }
 
@@ -28,12 +30,16 @@ const c = (users: number, workers: number, shards = 1, maxInFlight = 256): Valid
  * normalisation (normalise.ts) sets the costs' scale from the runs, so memory calibrates at
  * 16..512 in flight, around the held-out runs' 256. Held out: up to 5x the largest calibration
  * run, other worker and shard counts, none of them calibrated.
+ * Full size runs the calibration in 3 rounds: a single run on a shared machine moves by 10% to 80%
+ * with load from elsewhere (measured: the same calibration twice, minutes apart, 2x apart on some
+ * cases), and each case's median run sets the scale.
  * --small is CI's: seconds, not minutes.
  */
 export const VALIDATION_PLANS: Readonly<Record<ValidationBackend, Readonly<Record<ValidationSize, ValidationPlan>>>> = {
   emulators: {
     full: {
       calibration: [c(500, 1, 2, 16), c(1_000, 1, 2, 64), c(500, 2, 2, 64), c(1_000, 1, 2, 256), c(500, 2, 2, 256), c(1_000, 4, 2, 256), c(1_000, 2, 1, 256), c(1_000, 2, 3, 256), c(1_000, 2, 4, 256), c(200, 1, 1, 256)],
+      calibrationRounds: 3,
       heldOut: [c(2_000, 2, 1), c(1_500, 3, 3), c(3_000, 1, 2), c(5_000, 4, 4), c(2_500, 4, 2), c(4_000, 2, 3), c(800, 3, 4), c(5_000, 2, 2)],
     },
     small: {
@@ -44,6 +50,7 @@ export const VALIDATION_PLANS: Readonly<Record<ValidationBackend, Readonly<Recor
   memory: {
     full: {
       calibration: [c(500, 1, 1, 16), c(1_000, 1, 1, 32), c(500, 1, 1, 64), c(1_000, 2, 1, 64), c(500, 1, 1, 256), c(1_000, 2, 1, 256), c(1_000, 1, 1, 512)],
+      calibrationRounds: 3,
       heldOut: [c(2_000, 2), c(1_500, 3), c(3_000, 1), c(5_000, 4), c(2_500, 8), c(4_000, 2), c(800, 6), c(5_000, 1)],
     },
     small: {
@@ -63,7 +70,7 @@ export function checkPlan(plan: ValidationPlan): void {
 }
 
 /** A calibration: the cost model fitted from real runs of the calibration cases. */
-export type Calibrator = (o: { readonly backend: ValidationBackend; readonly cases: readonly ValidationCase[]; readonly log: (line: string) => void; readonly keep?: (k: KeptCalibration) => void }) => Promise<CostModel>;
+export type Calibrator = (o: { readonly backend: ValidationBackend; readonly cases: readonly ValidationCase[]; readonly log: (line: string) => void; readonly keep?: (k: KeptCalibration) => void; readonly rounds?: number }) => Promise<CostModel>;
 
 /** What a calibration saw, kept for study (`--out DIR` writes it as DIR/calibration.json): its runs' profiles and the model before normalisation. */
 export interface KeptCalibration {
@@ -179,7 +186,7 @@ export async function runValidation(o: ValidationOptions): Promise<ValidationTab
   log(`validate: warm-up run (${caseName(plan.calibration[0] as ValidationCase)}, discarded): ${Math.round(warm.makespanMs)} ms`);
   if (given === undefined) log(`validate: calibrating on ${plan.calibration.length} ${o.backend} runs (${plan.calibration.map(caseName).join(', ')})`);
   else log(`validate: no calibration runs: validating ${given.name} (calibrated up to ${maxUsers} users, ${given.model.measuredAt})`);
-  const fitted = given === undefined ? await o.calibrate({ backend: o.backend, cases: plan.calibration, log, ...(o.keep?.calibration === undefined ? {} : { keep: o.keep.calibration }) }) : given.model;
+  const fitted = given === undefined ? await o.calibrate({ backend: o.backend, cases: plan.calibration, log, rounds: plan.calibrationRounds ?? 1, ...(o.keep?.calibration === undefined ? {} : { keep: o.keep.calibration }) }) : given.model;
   const calibrationMs = Math.round(performance.now() - start);
   const skew = o.skew ?? {};
   const model = Object.keys(skew).length === 0 ? fitted : skewModel(fitted, skew);
