@@ -53,7 +53,7 @@ describe('normaliseToRuns', () => {
 
   it('takes each configuration\'s median run, so one round slowed by load does not set the scale', async () => {
     const truth: CostModel = { ...scaleCosts(EMULATOR_MODEL, 3), startupMs: 400 };
-    const runs = [];
+    const runs: Pick<RunProfile, 'knobs' | 'run'>[] = [];
     for (const round of [0, 1, 2]) {
       for (const [w, m, u] of [[1, 16, 400], [1, 64, 800], [2, 64, 1_200], [1, 256, 1_600], [2, 256, 300]] as const) {
         const p = await predictVirtual(truth, { ...BASE_CONFIGURATION, settleWorkers: w, postSettleWorkers: w, notifyWorkers: w, maxInFlight: m }, { users: u, tickets: 3 * u }, { samples: 1 });
