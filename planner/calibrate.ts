@@ -18,7 +18,7 @@ import { runDay } from '../sim/run-day.ts';
 import { smokeRaceDay } from '../sim/workload.ts';
 import type { RaceDay } from '../scenarios/model.ts';
 import { fitCostModel, type FittedModel } from './calibration.ts';
-import { normaliseToRuns } from './normalise.ts';
+import { medianPerConfiguration, normaliseToRuns } from './normalise.ts';
 import { USL_LEVELS_MIN } from './fit.ts';
 import { planErr, type PlanResult } from './plan-error.ts';
 import { createProfileRecorder, type RunProfile } from './profile.ts';
@@ -132,7 +132,8 @@ export async function calibrate(o: CalibrateOptions): Promise<PlanResult<Calibra
   const fitted = fitCostModel(runs, { target: o.target, measuredAt, sources: [`measured by: ${o.command} (${measuredAt.slice(0, 10)})`, `machine: ${machine}`, `workload: the smoke race day, seed ${seed}, ${day.users.length} users, ${day.ticketCount} tickets`] });
   if (!fitted.ok) return fitted;
   // The fitted costs' common scale, set so the virtual model reproduces these runs (normalise.ts).
-  const normalised = await normaliseToRuns(fitted.value.model, runs);
+  // Each level's median run (with --repeat), so one run slowed by load does not set the scale.
+  const normalised = await normaliseToRuns(fitted.value.model, medianPerConfiguration(runs));
   o.progress?.(`plan calibrate: costs x${normalised.factor.toFixed(3)}, start-up ${normalised.startupMs.toFixed(1)} ms, so the virtual model reproduces the ${normalised.ratios.length} runs' makespans (measured / predicted: ${normalised.ratios.map((x) => x.toFixed(2)).join(', ')})`);
   return { ok: true, value: { ...fitted.value, model: normalised.model, runs, wallMs: Math.round(performance.now() - start) } };
 }

@@ -187,5 +187,5 @@ export async function normalisedModelFromRecords(records: readonly RunRecord[]):
   if (!fitted.ok) return fitted;
   const runs = profilesOfRecords(records);
   if (!runs.ok) return runs;
-  return { ok: true, value: (await normaliseToRuns(fitted.value.model, runs.value)).model };
+  return { ok: true, value: (await normaliseToRuns(fitted.value.model, medianPerConfiguration(runs.value))).model };
 }
