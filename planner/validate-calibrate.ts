@@ -8,16 +8,17 @@ import { fitCostModel } from './calibration.ts';
 import { medianPerConfiguration, normaliseToRuns } from './normalise.ts';
 import { formatPlanError } from './plan-error.ts';
 import type { CostModel } from './contracts.ts';
+import type { EmulatorHandle } from '../emulators/index.ts';
 import { caseName } from './validate-table.ts';
 import { caseDay, configurationOf, runCase, type MeasuredRun, type ValidationBackend, type ValidationCase } from './real-run.ts';
 import type { Calibrator } from './validate.ts';
 
 /** One case run for real with the profilers on: its RunProfile (knobs, figures, operation samples) and its measurement. */
-export async function profiledRun(backend: ValidationBackend, c: ValidationCase, log: (line: string) => void): Promise<{ profile: RunProfile; measured: MeasuredRun }> {
+export async function profiledRun(backend: ValidationBackend, c: ValidationCase, log: (line: string) => void, emulators?: EmulatorHandle): Promise<{ profile: RunProfile; measured: MeasuredRun }> {
   const recorder = createProfileRecorder();
   const day = caseDay(c.users);
   recorder.setWorkload({ users: day.users.length, tickets: day.ticketCount });
-  const measured = await runCase(backend, c, log, (opened) => profileBackend(opened, recorder));
+  const measured = await runCase(backend, c, log, (opened) => profileBackend(opened, recorder), emulators);
   const knobs = { workers: c.workers, maxInFlight: c.maxInFlight, shards: c.shards, settlementsPerCommit: configurationOf(backend, c).settlementsPerCommit };
   return { profile: runProfileOf(recorder, { target: backend, knobs, users: measured.users, tickets: measured.tickets, settledUsers: measured.settledUsers, makespanMs: measured.makespanMs }), measured };
 }
@@ -27,12 +28,12 @@ export async function profiledRun(backend: ValidationBackend, c: ValidationCase,
  * after round, so a burst of load from elsewhere lands on different cases in different rounds):
  * every run's samples go to the cost fit; the scale is normalised against each case's median run.
  */
-export const validationCalibrator: Calibrator = async ({ backend, cases, log, keep, rounds }) => {
+export const validationCalibrator: Calibrator = async ({ backend, cases, log, keep, rounds, emulators }) => {
   const profiles: RunProfile[] = [];
   const total = Math.max(1, rounds ?? 1);
   for (let round = 0; round < total; round++) {
     for (const [i, c] of cases.entries()) {
-      const { profile: p, measured } = await profiledRun(backend, c, log);
+      const { profile: p, measured } = await profiledRun(backend, c, log, emulators);
       if (!measured.ok) throw new Error(`calibration run ${caseName(c)} on ${backend} failed an invariant or timed out: its figures cannot calibrate anything`);
       profiles.push(p);
       log(`validate: calibration ${i + 1}/${cases.length}${total > 1 ? ` (round ${round + 1}/${total})` : ''} ${caseName(c)}: makespan ${Math.round(p.run.makespanMs)} ms, ${Math.round(p.run.throughputUsersPerSecond)} users/s`);

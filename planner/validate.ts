@@ -5,6 +5,7 @@
 // alone. Predictions more than 2x beyond the largest calibrated run are flagged, not hidden.
 import type { CostModel, LinearCost, OperationName, Predict } from './contracts.ts';
 import type { RunProfile } from './profile.ts';
+import type { EmulatorHandle } from '../emulators/index.ts';
 import { caseDay, configurationOf, runCase, workloadOf, type MeasuredRun, type ValidationBackend, type ValidationCase } from './real-run.ts';
 import { checkOperations, renderChecks, settleBusyShare, type OperationCheck } from './validate-diagnose.ts';
 import { profiledRun } from './validate-calibrate.ts';
@@ -70,7 +71,7 @@ export function checkPlan(plan: ValidationPlan): void {
 }
 
 /** A calibration: the cost model fitted from real runs of the calibration cases. */
-export type Calibrator = (o: { readonly backend: ValidationBackend; readonly cases: readonly ValidationCase[]; readonly log: (line: string) => void; readonly keep?: (k: KeptCalibration) => void; readonly rounds?: number }) => Promise<CostModel>;
+export type Calibrator = (o: { readonly backend: ValidationBackend; readonly cases: readonly ValidationCase[]; readonly log: (line: string) => void; readonly keep?: (k: KeptCalibration) => void; readonly rounds?: number; readonly emulators?: EmulatorHandle }) => Promise<CostModel>;
 
 /** What a calibration saw, kept for study (`--out DIR` writes it as DIR/calibration.json): its runs' profiles and the model before normalisation. */
 export interface KeptCalibration {
@@ -99,6 +100,12 @@ export interface ValidationOptions {
   readonly skew?: Readonly<Partial<Record<OperationName, number>>>;
   /** Runs a case for real (default: runCase on the backend). */
   readonly run?: (backend: ValidationBackend, c: ValidationCase, log: (line: string) => void) => Promise<MeasuredRun>;
+  /**
+   * Emulators: the one pair every run of the validation uses (each in a fresh project), so the
+   * calibration and the held-out runs meet the same emulator processes, warmed by the warm-up run,
+   * rather than a freshly started pair each (whose Pub/Sub JVM compiles while the run runs).
+   */
+  readonly emulators?: EmulatorHandle;
   readonly plan?: ValidationPlan;
   readonly log?: (line: string) => void;
   /** Real runs per held-out configuration (default 1); the median makespan's run is the measurement. */
@@ -131,6 +138,11 @@ export interface ValidationTable {
   readonly wallMs: number;
 }
 
+/** How a case runs for real: the caller's runner, else runCase on the validation's emulator pair. */
+function runOf(o: ValidationOptions): (backend: ValidationBackend, c: ValidationCase, log: (line: string) => void) => Promise<MeasuredRun> {
+  return o.run ?? ((backend, c, log) => runCase(backend, c, log, undefined, o.emulators));
+}
+
 /** The held-out configuration's real runs: `repeat` of them, the first profiled when diagnosing. */
 async function measure(o: ValidationOptions, model: CostModel, k: ValidationCase, log: (line: string) => void): Promise<{ runs: MeasuredRun[]; operations?: OperationCheck[]; settleBusyShare?: number }> {
   const runs: MeasuredRun[] = [];
@@ -138,13 +150,13 @@ async function measure(o: ValidationOptions, model: CostModel, k: ValidationCase
   let busy: number | undefined;
   for (let i = 0; i < Math.max(1, o.repeat ?? 1); i++) {
     if (i === 0 && o.diagnose === true) {
-      const p = await profiledRun(o.backend, k, log);
+      const p = await profiledRun(o.backend, k, log, o.emulators);
       o.keep?.heldOut?.(p.profile);
       runs.push(p.measured);
       operations = checkOperations(model, p.profile);
       // Memory: one thread is the one unit; the emulators: one transaction per shard database.
       busy = settleBusyShare(p.profile, o.backend === 'memory' ? 1 : k.shards);
-    } else runs.push(await (o.run ?? runCase)(o.backend, k, log));
+    } else runs.push(await runOf(o)(o.backend, k, log));
   }
   return operations === undefined || busy === undefined ? { runs } : { runs, operations, settleBusyShare: busy };
 }
@@ -182,11 +194,11 @@ export async function runValidation(o: ValidationOptions): Promise<ValidationTab
   const maxUsers = given === undefined ? Math.max(...plan.calibration.map((k) => k.users)) : given.model.calibratedMax.users;
   // The first run in a process pays for JIT compilation and opening client channels: a discarded
   // warm-up run keeps that cost out of the calibration and out of the first held-out figure.
-  const warm = await (o.run ?? runCase)(o.backend, { ...(plan.calibration[0] as ValidationCase) }, log);
+  const warm = await runOf(o)(o.backend, { ...(plan.calibration[0] as ValidationCase) }, log);
   log(`validate: warm-up run (${caseName(plan.calibration[0] as ValidationCase)}, discarded): ${Math.round(warm.makespanMs)} ms`);
   if (given === undefined) log(`validate: calibrating on ${plan.calibration.length} ${o.backend} runs (${plan.calibration.map(caseName).join(', ')})`);
   else log(`validate: no calibration runs: validating ${given.name} (calibrated up to ${maxUsers} users, ${given.model.measuredAt})`);
-  const fitted = given === undefined ? await o.calibrate({ backend: o.backend, cases: plan.calibration, log, rounds: plan.calibrationRounds ?? 1, ...(o.keep?.calibration === undefined ? {} : { keep: o.keep.calibration }) }) : given.model;
+  const fitted = given === undefined ? await o.calibrate({ backend: o.backend, cases: plan.calibration, log, rounds: plan.calibrationRounds ?? 1, ...(o.emulators === undefined ? {} : { emulators: o.emulators }), ...(o.keep?.calibration === undefined ? {} : { keep: o.keep.calibration }) }) : given.model;
   const calibrationMs = Math.round(performance.now() - start);
   const skew = o.skew ?? {};
   const model = Object.keys(skew).length === 0 ? fitted : skewModel(fitted, skew);

@@ -9,6 +9,7 @@ import { renderChecks } from '../../planner/validate-diagnose.ts';
 import { runValidation, type Calibrator, type KeptCalibration, type ValidationTable } from '../../planner/validate.ts';
 import type { RunProfile } from '../../planner/profile.ts';
 import { writeFile } from 'node:fs/promises';
+import { ensureEmulators } from '../../emulators/index.ts';
 import { join } from 'node:path';
 import type { CostModel, Predict } from '../../planner/contracts.ts';
 import { defaultCostModel, loadCostModel } from '../../planner/calibration.ts';
@@ -157,7 +158,16 @@ export async function validateCommand(argv: readonly string[], deps: ValidateDep
     const given = typeof flags['model'] === 'string' ? givenModel(flags['model'], backend) : undefined;
     const kept: { calibration?: KeptCalibration; heldOut: RunProfile[] } = { heldOut: [] };
     const keep = { calibration: (k: KeptCalibration) => void (kept.calibration = k), heldOut: (p: RunProfile) => void kept.heldOut.push(p) };
-    const table = await runValidation({ backend, size, ...deps, skew, repeat, keep, diagnose: flags['diagnose'] === true, ...(given === undefined ? {} : { model: given }), log: (line) => void process.stderr.write(`${line}\n`) });
+    const log = (line: string): void => void process.stderr.write(`${line}\n`);
+    // One emulator pair for every run of the validation (reused when one runs already, else
+    // started here and stopped at the end): calibration and held-out runs meet the same processes.
+    const pair = backend === 'emulators' ? await ensureEmulators({ pubsub: true, spanner: true, log }) : undefined;
+    let table: ValidationTable;
+    try {
+      table = await runValidation({ backend, size, ...deps, skew, repeat, keep, diagnose: flags['diagnose'] === true, ...(given === undefined ? {} : { model: given }), ...(pair === undefined ? {} : { emulators: pair }), log });
+    } finally {
+      await pair?.stop();
+    }
     if (flags['json'] === true) process.stdout.write(`${JSON.stringify(table)}\n`);
     else process.stdout.write(`${renderTable(table)}\n`);
     if (rec !== undefined && out !== undefined) {
