@@ -17,6 +17,7 @@ import { openBackend, type BackendOptions } from '../sim/open-backend.ts';
 import { runDay } from '../sim/run-day.ts';
 import { smokeRaceDay } from '../sim/workload.ts';
 import type { RaceDay } from '../scenarios/model.ts';
+import type { EmulatorHandle } from '../emulators/index.ts';
 import { fitCostModel, type FittedModel } from './calibration.ts';
 import { medianPerConfiguration, normaliseToRuns } from './normalise.ts';
 import { USL_LEVELS_MIN } from './fit.ts';
@@ -58,6 +59,8 @@ export interface CalibrateOptions {
    * take every run (repeats at a level are welcome to the USL).
    */
   readonly repeat?: number;
+  /** Emulators: the one pair every run uses (each in a fresh project), so no run meets a freshly started JVM. */
+  readonly emulators?: EmulatorHandle;
   /** The command line, for the model's sources. */
   readonly command: string;
   /** A line per run on stderr. */
@@ -82,7 +85,7 @@ interface LevelRun {
 }
 
 async function profiledRun(o: CalibrateOptions, day: RaceDay, level: LevelRun): Promise<RunProfile> {
-  const options: BackendOptions = { spannerShards: level.shards, ...(o.log === undefined ? {} : { log: o.log }) };
+  const options: BackendOptions = { spannerShards: level.shards, ...(o.emulators === undefined ? {} : { emulators: o.emulators }), ...(o.log === undefined ? {} : { log: o.log }) };
   const opened = await openBackend(o.target, options);
   try {
     const recorder = createProfileRecorder();
@@ -113,6 +116,17 @@ export async function calibrate(o: CalibrateOptions): Promise<PlanResult<Calibra
   if (o.target === 'emulators') for (const s of o.shardLevels ?? []) round.push({ workers: 1, maxInFlight: o.shardConcurrency ?? Math.max(...o.levels), shards: s });
   const plan: LevelRun[] = Array.from({ length: o.repeat ?? 1 }, () => round).flat();
   const runs: RunProfile[] = [];
+  // The first run in a process (and on an emulator pair) pays for JIT compilation and opening
+  // channels: a discarded warm-up run of the first level keeps that out of the fits.
+  const first = round[0];
+  if (first !== undefined) {
+    try {
+      const warm = await profiledRun(o, day, first);
+      o.progress?.(`plan calibrate: warm-up run (N = ${first.workers} x ${first.maxInFlight}, discarded): ${Math.round(warm.run.makespanMs)} ms`);
+    } catch (e) {
+      return planErr('PLAN.CALIBRATION_FAILED', (e instanceof Error ? e.message : String(e)).replace(/^PLAN\.CALIBRATION_FAILED: /, ''));
+    }
+  }
   for (const [i, level] of plan.entries()) {
     const t = performance.now();
     let p: RunProfile;
