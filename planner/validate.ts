@@ -125,6 +125,8 @@ export interface ValidationTable {
   readonly calibration: {
     /** The calibration runs (none when a given model was validated). */
     readonly cases: readonly ValidationCase[];
+    /** Times each case ran (round after round); 0 when a given model was validated. */
+    readonly rounds: number;
     /** The model validated as given (`--model`), instead of one calibrated here. */
     readonly given?: string;
     readonly maxUsers: number;
@@ -214,7 +216,7 @@ export async function runValidation(o: ValidationOptions): Promise<ValidationTab
     schemaVersion: 1,
     backend: o.backend,
     size: o.size,
-    calibration: { cases: given === undefined ? plan.calibration : [], ...(given === undefined ? {} : { given: given.name }), maxUsers, model: { target: model.target, measuredAt: model.measuredAt, sources: model.sources, calibratedMax: model.calibratedMax }, skew, wallMs: calibrationMs },
+    calibration: { cases: given === undefined ? plan.calibration : [], rounds: given === undefined ? (plan.calibrationRounds ?? 1) : 0, ...(given === undefined ? {} : { given: given.name }), maxUsers, model: { target: model.target, measuredAt: model.measuredAt, sources: model.sources, calibratedMax: model.calibratedMax }, skew, wallMs: calibrationMs },
     rows,
     totals,
     verdict: verdictOf(rows, totals, o.size === 'full'),

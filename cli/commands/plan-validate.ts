@@ -139,7 +139,7 @@ async function keepCalibration(dir: string, kept: { calibration?: KeptCalibratio
 }
 
 export function renderTable(t: ValidationTable): string {
-  const source = t.calibration.given === undefined ? `calibrated on ${t.calibration.cases.length} runs up to ${t.calibration.maxUsers} users` : `${t.calibration.given} (up to ${t.calibration.maxUsers} users)`;
+  const source = t.calibration.given === undefined ? `calibrated on ${t.calibration.cases.length} configurations${(t.calibration.rounds ?? 1) > 1 ? ` x ${t.calibration.rounds} rounds` : ''} up to ${t.calibration.maxUsers} users` : `${t.calibration.given} (up to ${t.calibration.maxUsers} users)`;
   const title = `capacity planner validation on ${t.backend}${t.size === 'small' ? ' (--small)' : ''}: ${source}, ${t.rows.length} held out (${(t.wallMs / 1000).toFixed(1)} s)`;
   const diagnosis = t.rows.filter((r) => r.operations !== undefined).map((r) => `  ${caseName(r.case)}: settle busy ${((r.settleBusyShare ?? 0) * 100).toFixed(0)}% of makespan x units; ${renderChecks(r.operations ?? [])}`);
   return [title, '', ...renderRows(t.rows, t.totals, t.verdict), ...(diagnosis.length === 0 ? [] : ['', 'operations, model cost / held-out cost of the same samples (worst first):', ...diagnosis])].join('\n');
