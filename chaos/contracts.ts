@@ -47,6 +47,12 @@ export interface FaultEvent {
   readonly recoveredAfterMs: number | null;
 }
 
+export interface Redriven {
+  readonly fanouts: number;
+  readonly races: number;
+  readonly users: number;
+}
+
 /** What a chaos run reports and records (the run record's reliability section). */
 export interface ReliabilityFigures {
   readonly seed: number;
@@ -61,6 +67,12 @@ export interface ReliabilityFigures {
   readonly deadLettered: Readonly<Record<string, number>>;
   readonly notificationsLostAfterRecovery: number;
   readonly notificationsDuplicatedAfterRecovery: number;
+  /**
+   * What the reconciler re-published for races whose progress had stopped (pipeline/reconcile.ts):
+   * fan-outs, and races and users re-driven through settle requests. Nonzero means the bus lost
+   * track of messages and the store's record brought them back; absent where no reconciler ran.
+   */
+  readonly redriven?: Redriven;
   readonly recoveryMs: { readonly p50: number; readonly max: number };
   readonly ok: boolean;
   readonly violations: readonly string[];

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ReliabilityFigures } from './contracts.ts';
-import { figuresText, percentile, recoveryAfter, totalFigures } from './figures.ts';
+import { figuresText, percentile, recoveryAfter, redrivenOf, totalFigures } from './figures.ts';
 
 describe('recoveryAfter', () => {
   const progress = [
@@ -53,5 +53,19 @@ describe('totalFigures', () => {
   it('percentile is nearest-rank', () => {
     expect(percentile([5, 1, 3, 2, 4], 0.5)).toBe(3);
     expect(percentile([], 0.5)).toBe(0);
+  });
+});
+
+describe('redrivenOf', () => {
+  it('reads the reconciler counters the fleet summed, less what earlier days counted, and totals them', () => {
+    const counters = { redriveFanouts: 1, redriveRaces: 2, redriveUsers: 5, deadLettered: 9 };
+    expect(redrivenOf(counters, false)).toBeUndefined();
+    expect(redrivenOf(counters, true)).toEqual({ fanouts: 1, races: 2, users: 5 });
+    expect(redrivenOf(counters, true, { fanouts: 0, races: 1, users: 2 })).toEqual({ fanouts: 1, races: 1, users: 3 });
+    expect(redrivenOf({}, true)).toEqual({ fanouts: 0, races: 0, users: 0 });
+    const totals = totalFigures([run(1, { redriven: { fanouts: 1, races: 2, users: 5 } }), run(2, { redriven: { fanouts: 0, races: 1, users: 1 } })]);
+    expect(totals.redriven).toEqual({ fanouts: 1, races: 3, users: 6 });
+    expect(totalFigures([run(1)]).redriven).toBeUndefined();
+    expect(figuresText([run(1, { redriven: { fanouts: 0, races: 1, users: 4 } })], totals)).toContain('re-driven 1 race(s), 4 user(s), 0 fan-out(s)');
   });
 });

@@ -1,7 +1,7 @@
 // The figures of chaos runs: time to recover from a fault (read off a progress timeline), one
 // run's recovery percentiles, several runs added up, and the text a person reads.
 import type { ReliabilityTotals } from '../reports/record/reliability.ts';
-import type { FaultEvent, ReliabilityFigures } from './contracts.ts';
+import type { FaultEvent, Redriven, ReliabilityFigures } from './contracts.ts';
 
 /** A stage's cumulative progress (users settled, notifications appended...) sampled over the run. */
 export interface ProgressPoint {
@@ -44,6 +44,21 @@ const addCounts = (into: Record<string, number>, from: Readonly<Record<string, n
 const sorted = (r: Record<string, number>): Record<string, number> => Object.fromEntries(Object.entries(r).sort(([a], [b]) => a.localeCompare(b)));
 
 /** K runs added up; recovery percentiles over every fault of every run. */
+/**
+ * The reconciler's re-drives from the fleet's summed counters (pipeline/reconcile.ts), minus what
+ * `before` had counted (a soak's earlier days); undefined when no reconciler ran.
+ */
+export function redrivenOf(counters: Readonly<Record<string, number>>, reconciling: boolean, before?: Redriven): Redriven | undefined {
+  if (!reconciling) return undefined;
+  return {
+    fanouts: (counters['redriveFanouts'] ?? 0) - (before?.fanouts ?? 0),
+    races: (counters['redriveRaces'] ?? 0) - (before?.races ?? 0),
+    users: (counters['redriveUsers'] ?? 0) - (before?.users ?? 0),
+  };
+}
+
+const redrivenText = (r: Redriven | undefined): string => (r === undefined ? '' : `; re-driven ${r.races} race(s), ${r.users} user(s), ${r.fanouts} fan-out(s)`);
+
 export function totalFigures(runs: readonly ReliabilityFigures[]): ReliabilityTotals {
   const faultsByKind: Record<string, number> = {};
   const deadLettered: Record<string, number> = {};
@@ -53,7 +68,11 @@ export function totalFigures(runs: readonly ReliabilityFigures[]): ReliabilityTo
   let doubled = 0;
   let nLost = 0;
   let nDup = 0;
+  const redriven = { fanouts: 0, races: 0, users: 0 };
   for (const r of runs) {
+    redriven.fanouts += r.redriven?.fanouts ?? 0;
+    redriven.races += r.redriven?.races ?? 0;
+    redriven.users += r.redriven?.users ?? 0;
     addCounts(faultsByKind, r.faultsByKind);
     addCounts(deadLettered, r.deadLettered);
     tickets += r.tickets;
@@ -77,6 +96,7 @@ export function totalFigures(runs: readonly ReliabilityFigures[]): ReliabilityTo
     deadLettered: sorted(deadLettered),
     notificationsLostAfterRecovery: nLost,
     notificationsDuplicatedAfterRecovery: nDup,
+    ...(runs.some((r) => r.redriven !== undefined) ? { redriven } : {}),
     recoveryMeasured: measured,
     recoveryNotNeeded: faults.length - measured,
     recoveryMs: recoverySummary(faults),
@@ -91,10 +111,10 @@ const kinds = (r: Readonly<Record<string, number>>): string => (Object.keys(r).l
 export function figuresText(runs: readonly ReliabilityFigures[], totals: ReliabilityTotals): string {
   const lines = runs.map(
     (r) =>
-      `seed ${r.seed}: ${r.faults.length} faults (${kinds(r.faultsByKind)}); ${r.tickets} tickets, ${r.settledExactlyOnce} settled exactly once, ${r.lost} lost, ${r.doubled} doubled; dead letters ${kinds(r.deadLettered)}; notifications lost ${r.notificationsLostAfterRecovery}, duplicated ${r.notificationsDuplicatedAfterRecovery}; recovery p50 ${r.recoveryMs.p50} ms, max ${r.recoveryMs.max} ms${r.ok ? '' : ` — FAILED: ${r.violations.slice(0, 3).join('; ')}`}`,
+      `seed ${r.seed}: ${r.faults.length} faults (${kinds(r.faultsByKind)}); ${r.tickets} tickets, ${r.settledExactlyOnce} settled exactly once, ${r.lost} lost, ${r.doubled} doubled; dead letters ${kinds(r.deadLettered)}; notifications lost ${r.notificationsLostAfterRecovery}, duplicated ${r.notificationsDuplicatedAfterRecovery}${redrivenText(r.redriven)}; recovery p50 ${r.recoveryMs.p50} ms, max ${r.recoveryMs.max} ms${r.ok ? '' : ` — FAILED: ${r.violations.slice(0, 3).join('; ')}`}`,
   );
   lines.push(
-    `${totals.runs} run${totals.runs === 1 ? '' : 's'}: ${totals.faults} faults (${kinds(totals.faultsByKind)}); ${totals.tickets} tickets, ${totals.settledExactlyOnce} settled exactly once, ${totals.lost} lost, ${totals.doubled} doubled; dead letters ${kinds(totals.deadLettered)}; notifications lost after recovery ${totals.notificationsLostAfterRecovery}, duplicated ${totals.notificationsDuplicatedAfterRecovery}; recovery p50 ${totals.recoveryMs.p50} ms, max ${totals.recoveryMs.max} ms over ${totals.recoveryMeasured} faults (${totals.recoveryNotNeeded} struck when the stage had nothing left to do); ${totals.ok ? 'OK' : `${totals.failedRuns} run(s) FAILED`}`,
+    `${totals.runs} run${totals.runs === 1 ? '' : 's'}: ${totals.faults} faults (${kinds(totals.faultsByKind)}); ${totals.tickets} tickets, ${totals.settledExactlyOnce} settled exactly once, ${totals.lost} lost, ${totals.doubled} doubled; dead letters ${kinds(totals.deadLettered)}; notifications lost after recovery ${totals.notificationsLostAfterRecovery}, duplicated ${totals.notificationsDuplicatedAfterRecovery}${redrivenText(totals.redriven)}; recovery p50 ${totals.recoveryMs.p50} ms, max ${totals.recoveryMs.max} ms over ${totals.recoveryMeasured} faults (${totals.recoveryNotNeeded} struck when the stage had nothing left to do); ${totals.ok ? 'OK' : `${totals.failedRuns} run(s) FAILED`}`,
   );
   return lines.join('\n');
 }

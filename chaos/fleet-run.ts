@@ -18,6 +18,7 @@ import { DEAD_LETTER_ATTRIBUTES, DEAD_LETTER_INTAKE, SUBSCRIPTIONS, TOPICS } fro
 import type { OfficialResult } from '../pipeline/ingest.ts';
 import { CHECKERS, checkWorld, type BusView } from '../sim/checkers.ts';
 import { expectedWorld } from '../sim/expected.ts';
+import type { EmulatorHandle } from '../emulators/index.ts';
 import { openBackend, type OpenedBackend } from '../sim/open-backend.ts';
 import { rankingsShown } from '../sim/run-day.ts';
 import { smokeRaceDay } from '../sim/workload.ts';
@@ -56,6 +57,11 @@ export interface FleetDayOptions {
   readonly env?: Readonly<Record<string, string>>;
   readonly envOf?: FleetOptions['envOf'];
   readonly timeoutMs?: number;
+  /**
+   * The emulators to provision the day's project on (default: started or reused here). A caller
+   * that put proxies in front of a pair must pass that pair, or the project could land on another.
+   */
+  readonly emulators?: EmulatorHandle;
   /** Quiet that ends the day (default: 1.5 s; after a SIGKILL or crash, ack deadline + 3 s). */
   readonly quietMs?: number;
   /** Awaited once the fleet is ready, before the results are posted (arm a death with fleet.killAt here). */
@@ -233,7 +239,7 @@ export async function runDayOnFleet(o: FleetDayOptions = {}): Promise<FleetDayRe
   const users = o.users ?? FLEET_DAY_DEFAULTS.users;
   const seed = o.seed ?? 1;
   const spannerShards = o.spannerShards ?? 1;
-  const backend = await openBackend('emulators', { spannerShards, log });
+  const backend = await openBackend('emulators', { spannerShards, log, ...(o.emulators === undefined ? {} : { emulators: o.emulators }) });
   let fleet: ProcessFleet | undefined;
   let client: Client | undefined;
   try {

@@ -11,7 +11,7 @@ import type { ReliabilityFigures } from './contracts.ts';
 // The seam's figures must fit the record's schema of them: a field added to one alone fails to
 // compile here (the record keeps a fault's kind as text, so later kinds still parse).
 const _seamFitsRecord = (f: ReliabilityFigures): ReliabilityRun => ({ ...f, faults: [...f.faults], violations: [...f.violations] });
-const _recordHasEverySeamField = (r: ReliabilityRun): Record<keyof ReliabilityFigures, unknown> => r;
+const _recordHasEverySeamField = (r: Required<ReliabilityRun>): Record<keyof ReliabilityFigures, unknown> => r;
 void _seamFitsRecord;
 void _recordHasEverySeamField;
 
@@ -35,6 +35,7 @@ export function recordReliability(rec: RunRecorder, runs: readonly ReliabilityFi
     'reliability.notificationsDuplicatedAfterRecovery': totals.notificationsDuplicatedAfterRecovery,
     'reliability.recoveryP50Ms': totals.recoveryMs.p50,
     'reliability.recoveryMaxMs': totals.recoveryMs.max,
+    ...(totals.redriven === undefined ? {} : { 'reliability.redrivenRaces': totals.redriven.races, 'reliability.redrivenUsers': totals.redriven.users, 'reliability.redrivenFanouts': totals.redriven.fanouts }),
   });
   rec.counters(Object.fromEntries(Object.entries(totals.faultsByKind).map(([k, v]) => [`reliability.faults.${k}`, v])));
   const bySeed = (pick: (r: ReliabilityFigures) => number, what: string): string[] => runs.filter((r) => pick(r) > 0).map((r) => `seed ${r.seed}: ${pick(r)} ${what}`);

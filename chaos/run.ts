@@ -8,7 +8,7 @@ import { onInterrupt } from './interrupt.ts';
 import { startToxiproxy, type Toxiproxy } from '../emulators/toxiproxy.ts';
 import type { FaultEvent, FleetRole, NetworkFaultKind, ReliabilityFigures } from './contracts.ts';
 import { createFaultExecutor, type ExecutedFault, type FaultActions } from './executor.ts';
-import { recoveryAfter, recoverySummary, totalFigures, type ProgressPoint } from './figures.ts';
+import { recoveryAfter, recoverySummary, redrivenOf, totalFigures, type ProgressPoint } from './figures.ts';
 import { FLEET_DAY_COUNTS, FLEET_DAY_DEFAULTS, runDayOnFleet, type DayPhase, type FleetDayResult } from './fleet-run.ts';
 import type { ProcessFleet } from './fleet.ts';
 import { runGatewayRestart, type GatewayRestartResult, type GatewayStep } from './gateway-restart.ts';
@@ -26,6 +26,8 @@ export interface ChaosOptions {
   readonly users?: number;
   /** Longest a day may take before its checkers judge what it left (default 300 s). */
   readonly dayTimeoutMs?: number;
+  /** The ingest process's reconciler stall (default CHAOS_RECONCILE_STALL_MS); 0 runs none. */
+  readonly reconcileStallMs?: number;
   readonly log?: (line: string) => void;
   /** After each run (progress, the CLI's lines). */
   readonly onRun?: (figures: ReliabilityFigures, detail: ChaosRunDetail) => void;
@@ -54,6 +56,17 @@ export interface ChaosResult {
 
 /** The fleet a chaos day runs: the fleet day's, with a second fan-out and post-settle so a kill leaves one working. */
 export const CHAOS_FLEET: Readonly<Partial<Record<FleetRole, number>>> = { ...FLEET_DAY_COUNTS, fanout: 2, 'post-settle': 2 };
+
+/**
+ * The reconciler's stall in chaos runs and the soak: three ack deadlines of the workers (10 s), so
+ * a killed worker's messages, which come back after one, are not re-driven as well.
+ */
+export const CHAOS_RECONCILE_STALL_MS = 30_000;
+
+/** The fleet's per-role arguments that set the ingest process's reconciler. */
+export function reconcileArgs(stallMs: number | undefined): { readonly ingest: readonly string[] } {
+  return { ingest: ['--reconcile-stall-ms', String(stallMs ?? CHAOS_RECONCILE_STALL_MS)] };
+}
 
 /** A day under faults on a loaded machine: longer than the fleet day's own default. */
 const DAY_TIMEOUT_MS = 300_000;
@@ -159,6 +172,8 @@ export async function runChaosOnce(o: ChaosOptions, seed: number, shared: Shared
     day = await runDayOnFleet({
       seed,
       counts: CHAOS_FLEET,
+      args: reconcileArgs(o.reconcileStallMs),
+      emulators: shared.emulators,
       ...(o.users === undefined ? {} : { users: o.users }),
       env: { PUBSUB_EMULATOR_HOST: shared.proxied.pubsubHost, SPANNER_EMULATOR_HOST: shared.proxied.spannerHost },
       onPhase,
@@ -187,6 +202,7 @@ export async function runChaosOnce(o: ChaosOptions, seed: number, shared: Shared
     violations.push(...gw.violations.map((v) => `gateway: ${v}`));
   }
   const once = exactlyOnceOf(day);
+  const redriven = redrivenOf(day.activity.counters, o.reconcileStallMs !== 0);
   const nLost = gw === undefined || gw instanceof Error ? 0 : gw.lost;
   const nDup = gw === undefined || gw instanceof Error ? 0 : gw.duplicated;
   const figures: ReliabilityFigures = {
@@ -202,6 +218,7 @@ export async function runChaosOnce(o: ChaosOptions, seed: number, shared: Shared
     deadLettered: day.deadLettered,
     notificationsLostAfterRecovery: nLost,
     notificationsDuplicatedAfterRecovery: nDup,
+    ...(redriven === undefined ? {} : { redriven }),
     recoveryMs: recoverySummary(events),
     ok: violations.length === 0 && once.lost === 0 && once.doubled === 0 && nLost === 0,
     violations,

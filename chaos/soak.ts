@@ -24,13 +24,13 @@ import { loadScenario, parseScenario } from '../scenarios/spec.ts';
 import { openBackend, type OpenedBackend } from '../sim/open-backend.ts';
 import { dayTickets } from '../sim/workload.ts';
 import { loadDay } from '../sim/world.ts';
-import type { FaultEvent, FleetRole, ReliabilityFigures } from './contracts.ts';
+import type { FaultEvent, FleetRole, Redriven, ReliabilityFigures } from './contracts.ts';
 import { DRIFT_THRESHOLDS, fitDrift, type DriftPoint } from './drift.ts';
 import { createFaultExecutor, type FaultExecutor } from './executor.ts';
-import { percentile, recoveryAfter, recoverySummary, totalFigures, type ProgressPoint } from './figures.ts';
+import { percentile, recoveryAfter, recoverySummary, redrivenOf, totalFigures, type ProgressPoint } from './figures.ts';
 import { startFleet, type ProcessFleet } from './fleet.ts';
 import { injectNetworkFault, proxyEmulators } from './network.ts';
-import { CHAOS_FLEET } from './run.ts';
+import { CHAOS_FLEET, reconcileArgs } from './run.ts';
 import { countByKind, type FaultChoice, type PlannedFault } from './schedule.ts';
 
 export const SOAK_DEFAULTS = {
@@ -57,6 +57,8 @@ export interface SoakOptions {
   readonly faults: readonly FaultChoice[];
   readonly seed: number;
   readonly users?: number;
+  /** The ingest process's reconciler stall (default the chaos runs'); 0 runs none. */
+  readonly reconcileStallMs?: number;
   readonly log?: (line: string) => void;
   /**
    * Called with the report before anything is closed: the figures are written out first, so a
@@ -245,7 +247,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
   let timers: NodeJS.Timeout[] = [];
   try {
     const projectId = String(backend.where['projectId']);
-    fleet = await startFleet({ projectId, spannerShards: 1, counts: CHAOS_FLEET, env: { PUBSUB_EMULATOR_HOST: proxied.pubsubHost, SPANNER_EMULATOR_HOST: proxied.spannerHost }, log });
+    fleet = await startFleet({ projectId, spannerShards: 1, counts: CHAOS_FLEET, args: reconcileArgs(o.reconcileStallMs), env: { PUBSUB_EMULATOR_HOST: proxied.pubsubHost, SPANNER_EMULATOR_HOST: proxied.spannerHost }, log });
     const f = fleet;
     const t0 = Date.now();
     const progress: ProgressPoint[] = [];
@@ -313,6 +315,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
     };
     timers = [setInterval(sample, SOAK_DEFAULTS.sampleEveryMs), setInterval(window, SOAK_DEFAULTS.windowMs), setInterval(strike, SOAK_DEFAULTS.faultEveryMs)];
     let eventsTaken = 0;
+    let redrivenSoFar: Redriven | undefined;
     for (let k = 1; Date.now() < endAt; k++) {
       const prefix = `k${k}-`;
       const day = relabelDay(scaledDay(o.scenario, users, o.seed + k), prefix);
@@ -357,7 +360,11 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
         return { kind: e.kind, target: e.target, phase: e.phase, atMs: Math.round(e.startMs - t0), durationMs: Math.round(end - e.startMs), recoveredAfterMs: recoveryAfter(end - t0, progress, Number.POSITIVE_INFINITY) };
       });
       for (const e of executed) if (e.error !== undefined) violations.push(`fault ${e.kind} on ${e.target} could not be injected: ${e.error}`);
-      const figures = await checkDay(backend, { ...day, races: day.races.filter((r) => postedRaces.has(r.raceId)) }, prefix, o.seed + k, o.scenario, events, violations);
+      const checked = await checkDay(backend, { ...day, races: day.races.filter((r) => postedRaces.has(r.raceId)) }, prefix, o.seed + k, o.scenario, events, violations);
+      const counters = f.activity().counters;
+      const redriven = redrivenOf(counters, o.reconcileStallMs !== 0, redrivenSoFar);
+      redrivenSoFar = redrivenOf(counters, true);
+      const figures: ReliabilityFigures = redriven === undefined ? checked : { ...checked, redriven };
       runs.push(figures);
       log(`soak: day ${k} checked: ${figures.tickets} tickets, ${figures.lost} lost, ${figures.doubled} doubled, ${events.length} faults`);
     }

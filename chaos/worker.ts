@@ -22,7 +22,8 @@ import { emulatorPubSub } from '../emulators/provision.ts';
 import { emulatorDir, readState } from '../emulators/state.ts';
 import { PROBE_POINTS, type Probe, type ProbePoint } from '../pipeline/probe.ts';
 import { startPipeline, type RunningPipeline, type Stage } from '../pipeline/runner.ts';
-import type { PipelineVariants } from '../pipeline/settings.ts';
+import { createReconciler, RECONCILE_DEFAULTS, type Reconciler } from '../pipeline/reconcile.ts';
+import { DEFAULT_VARIANTS, type PipelineVariants } from '../pipeline/settings.ts';
 import { BACKEND_LIMITS } from '../sim/open-backend.ts';
 import { createInterface } from 'node:readline';
 import type { WorkerRole } from './contracts.ts';
@@ -68,6 +69,13 @@ export interface WorkerOptions {
   readonly statusIntervalMs?: number;
   /** ingest: the port of POST /results (default 0: any free port, printed in the ready line). */
   readonly port?: number;
+  /**
+   * How the worker pulls from Pub/Sub (default `unary`: a killed process's messages come back
+   * after their deadline on the emulator, which StreamingPull does not promise; pubsub-pull.ts).
+   */
+  readonly pull?: 'streaming' | 'unary';
+  /** ingest: the reconciler's stall (pipeline/reconcile.ts); 0 turns it off. */
+  readonly reconcileStallMs?: number;
   readonly variants?: PipelineVariants;
   readonly settlementsPerCommitMax?: number;
   /** One JSON object per line (default: stdout). */
@@ -138,12 +146,12 @@ async function openAttached(o: WorkerOptions): Promise<Opened> {
     await store.close();
     throw e;
   }
-  const raw = createPubSubBus({ projectId: o.projectId, emulatorHost: pubsubHost, onError: (s, e) => o.log?.(`worker ${o.role}: subscription ${s}: ${e.message}`) });
+  const raw = createPubSubBus({ projectId: o.projectId, emulatorHost: pubsubHost, pull: o.pull ?? 'unary', onError: (s, e) => o.log?.(`worker ${o.role}: subscription ${s}: ${e.message}`) });
   return { store, raw, bus: drainableBus(raw) };
 }
 
 /** What a status line carries: this process's view of its subscriptions and the pipeline's counters. */
-function statusOf(o: WorkerOptions, opened: Opened, pipeline: RunningPipeline, endpoint: IngestEndpoint | undefined): Record<string, unknown> {
+function statusOf(o: WorkerOptions, opened: Opened, pipeline: RunningPipeline, endpoint: IngestEndpoint | undefined, reconciler: Reconciler | undefined): Record<string, unknown> {
   const subs = opened.raw.stats().subscriptions;
   const sum = (k: 'delivered' | 'acked' | 'nacked' | 'redelivered' | 'expired' | 'waiting') => subs.reduce((n, s) => n + s[k], 0);
   return {
@@ -161,6 +169,7 @@ function statusOf(o: WorkerOptions, opened: Opened, pipeline: RunningPipeline, e
     counters: pipeline.counters,
     errors: pipeline.errors,
     ...(endpoint === undefined ? {} : { ingest: endpoint.counts() }),
+    ...(reconciler === undefined ? {} : { redrives: reconciler.redrives }),
   };
 }
 
@@ -247,11 +256,18 @@ export async function runWorker(o: WorkerOptions): Promise<number> {
     ...(stage === undefined ? {} : { stages: { [stage]: options } }),
   });
   const endpoint = o.role === 'ingest' ? await startIngestEndpoint(pipeline.ingest, o.port ?? 0) : undefined;
-  statusNow = () => statusOf(o, opened, pipeline, endpoint);
+  // The ingest process also watches every race with a result until its ranking is out (one per fleet).
+  const stallMs = o.reconcileStallMs ?? RECONCILE_DEFAULTS.stallMs;
+  const reconciler =
+    o.role === 'ingest' && stallMs > 0
+      ? createReconciler({ store: opened.store, bus: opened.bus, clock: createRealClock(), counters: pipeline.counters, fanout: (o.variants ?? DEFAULT_VARIANTS).fanout, log: (l) => log(`raceday worker ingest: ${l}`) }, { stallMs })
+      : undefined;
+  reconciler?.start();
+  statusNow = () => statusOf(o, opened, pipeline, endpoint, reconciler);
   emit(JSON.stringify({ ready: true, role: o.role, pid: process.pid, projectId: o.projectId, ...(stage === undefined ? {} : { stage, ...options }), ...(endpoint === undefined ? {} : { url: endpoint.url }) }));
   let last = '';
   const report = (): void => {
-    const line = JSON.stringify({ status: statusOf(o, opened, pipeline, endpoint) });
+    const line = JSON.stringify({ status: statusOf(o, opened, pipeline, endpoint, reconciler) });
     if (line !== last) emit((last = line));
   };
   const ticker = setInterval(report, o.statusIntervalMs ?? WORKER_DEFAULTS.statusIntervalMs);
@@ -259,10 +275,11 @@ export async function runWorker(o: WorkerOptions): Promise<number> {
   log(`raceday worker ${o.role} (pid ${process.pid}): ${why}, draining`);
   const drained = await opened.bus.drain(o.drainTimeoutMs ?? WORKER_DEFAULTS.drainTimeoutMs);
   clearInterval(ticker);
+  await reconciler?.stop();
   await endpoint?.close();
   await pipeline.stop();
   await opened.raw.close();
   await opened.store.close();
-  emit(JSON.stringify({ stopped: true, drained, status: statusOf(o, opened, pipeline, endpoint) }));
+  emit(JSON.stringify({ stopped: true, drained, status: statusOf(o, opened, pipeline, endpoint, reconciler) }));
   return 0;
 }

@@ -355,6 +355,15 @@ export interface Store {
   markDeadLettered?(raceId: string, userId: string, reason: string): Promise<number>;
   /** The dead-lettered users of the race with their reasons, ascending user id. */
   deadLetteredUsers?(raceId: string): Promise<readonly DeadLetteredUser[]>;
+  /**
+   * The reconciler's reads (pipeline/reconcile.ts), which re-drive a race whose progress stopped:
+   * races with a recorded outcome whose ranking is not recorded published, ascending race id;
+   */
+  unrankedRaces?(): Promise<readonly string[]>;
+  /** how many users of the race the barrier counts terminal (post-settled or dead-lettered); */
+  terminalUserCount?(raceId: string): Promise<number>;
+  /** and those users, ascending, after `afterUserId`, at most `limit`. */
+  pageTerminalUsers?(raceId: string, afterUserId: string | undefined, limit: number): Promise<readonly string[]>;
   /** Cash pools of the race, from its cash tickets (ingest computes the payout table from them). */
   cashPools?(raceId: string): Promise<CashPools>;
   /**

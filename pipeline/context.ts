@@ -32,6 +32,11 @@ export interface PipelineCounters {
   deadLettersTakenIn: number;
   /** Dead letters naming no user of a recorded race (malformed, unknown race or user, notify's): acked. */
   deadLettersIgnored: number;
+  /** Stalled races the reconciler re-drove, by what it re-published (reconcile.ts). */
+  redriveFanouts: number;
+  redriveRaces: number;
+  /** Users named in the settle requests the reconciler re-published. */
+  redriveUsers: number;
 }
 
 export function createCounters(): PipelineCounters {
@@ -48,6 +53,9 @@ export function createCounters(): PipelineCounters {
     outboxRelayErrors: 0,
     deadLettersTakenIn: 0,
     deadLettersIgnored: 0,
+    redriveFanouts: 0,
+    redriveRaces: 0,
+    redriveUsers: 0,
   };
 }
 
@@ -66,7 +74,10 @@ type OptionalStoreMethod =
   | 'markDeadLettered'
   | 'markRankingPublished'
   | 'rankingClaim'
-  | 'deadLetteredUsers';
+  | 'deadLetteredUsers'
+  | 'unrankedRaces'
+  | 'terminalUserCount'
+  | 'pageTerminalUsers';
 
 /** An optional Store method bound to its store; a backend without it is a wiring bug and fails loudly. */
 export function storeMethod<K extends OptionalStoreMethod>(store: Store, method: K): NonNullable<Store[K]> {

@@ -148,8 +148,8 @@ function reliabilitySection(records: readonly RunRecord[]): string[] {
         `**${t.ok ? 'OK' : 'FAILED'}**: ${fmt(t.runs)} run${t.runs === 1 ? '' : 's'}, ${fmt(t.faults)} faults injected (${kinds === '' ? 'none' : kinds}); ${fmt(t.lost)} lost, ${fmt(t.doubled)} doubled, ${fmt(t.notificationsLostAfterRecovery)} notifications lost after recovery; dead letters: ${dead === '' ? 'none' : dead}; recovery p50 ${fmt(t.recoveryMs.p50)} ms, max ${fmt(t.recoveryMs.max)} ms.`,
         '',
         ...table(
-          ['run', 'faults', 'tickets', 'settled exactly once', 'lost', 'doubled', 'notifications lost', 'notifications duplicated', 'recovery p50 / max (ms)', 'verdict'],
-          r.runs.map((x) => [`seed ${x.seed}`, fmt(x.faults.length), fmt(x.tickets), fmt(x.settledExactlyOnce), fmt(x.lost), fmt(x.doubled), fmt(x.notificationsLostAfterRecovery), fmt(x.notificationsDuplicatedAfterRecovery), `${fmt(x.recoveryMs.p50)} / ${fmt(x.recoveryMs.max)}`, x.ok ? 'ok' : 'FAIL']),
+          ['run', 'faults', 'tickets', 'settled exactly once', 'lost', 'doubled', 'notifications lost', 'notifications duplicated', 're-driven races / users', 'recovery p50 / max (ms)', 'verdict'],
+          r.runs.map((x) => [`seed ${x.seed}`, fmt(x.faults.length), fmt(x.tickets), fmt(x.settledExactlyOnce), fmt(x.lost), fmt(x.doubled), fmt(x.notificationsLostAfterRecovery), fmt(x.notificationsDuplicatedAfterRecovery), x.redriven === undefined ? '-' : `${fmt(x.redriven.races)} / ${fmt(x.redriven.users)}`, `${fmt(x.recoveryMs.p50)} / ${fmt(x.recoveryMs.max)}`, x.ok ? 'ok' : 'FAIL']),
           'runs',
           'lrrrrrrrrl',
         ),

@@ -26,7 +26,12 @@ type PipelineMethod =
   | 'pageSettlementTotals'
   | 'readOutbox'
   | 'deleteOutbox'
-  | 'settleUserColumns';
+  | 'settleUserColumns'
+  | 'unrankedRaces'
+  | 'terminalUserCount'
+  | 'pageTerminalUsers'
+  | 'markDeadLettered'
+  | 'markRankingPublished';
 
 /** The method bound to its store, or a failure naming it: the pipeline cannot run without it. */
 function need<K extends PipelineMethod>(store: Store, name: K): NonNullable<Store[K]> {
@@ -99,6 +104,35 @@ export function describeStorePipelineContract(name: string, makeStore: () => Pro
         // A race with no user to settle records zero: the barrier is then reached at once.
         expect(await record(`${p}empty`, 0)).toBe(0);
         expect(await read(`${p}empty`)).toBe(0);
+      }), timeout);
+
+    it('lists the races with a result and no published ranking, and each race\'s terminal users (the reconciler\'s reads)', () =>
+      withStore(async (store, p) => {
+        const [r1, r2, r3] = [`${p}r1`, `${p}r2`, `${p}r3`];
+        const users = Array.from({ length: 5 }, (_, i) => `${p}u${i}`);
+        await store.putUsers(users.map((userId) => ({ userId, cash: 1_000, medals: 0 })));
+        for (const r of [r1, r2, r3]) await store.putRace(raceInfo(r));
+        await place(store, users.map((u, i) => bet(`${p}T${i}`, u, r1, 'trifecta', '1-2-3', 100)));
+        for (const r of [r1, r2]) expect(await store.recordOutcome({ raceId: r, resultVersion: 1, resultJson: '{}', payoutTableJson: '{}', publishedAtMs: 1 })).toBe(true);
+        const unranked = async () => (await need(store, 'unrankedRaces')()).filter((r) => r.startsWith(p));
+        expect(await unranked()).toEqual([r1, r2]); // r3 has no result yet
+        const count = need(store, 'terminalUserCount');
+        const page = need(store, 'pageTerminalUsers');
+        expect(await count(r1)).toBe(0);
+        expect(await page(r1, undefined, 10)).toEqual([]);
+        await store.markPostSettled(r1, users[3] as string);
+        await store.markPostSettled(r1, users[1] as string);
+        await need(store, 'markDeadLettered')(r1, users[0] as string, 'RESULT.COMBINATION_INVALID: contract');
+        await store.markPostSettled(r1, users[1] as string); // again: counted once
+        expect(await count(r1)).toBe(3);
+        expect(await page(r1, undefined, 2)).toEqual([users[0], users[1]]);
+        expect(await page(r1, users[1], 2)).toEqual([users[3]]);
+        expect(await page(r1, users[3], 2)).toEqual([]);
+        expect(await page(r2, undefined, 2)).toEqual([]);
+        expect(await store.claimRanking(r2)).toBe(true);
+        expect(await unranked()).toEqual([r1, r2]); // claimed is not published
+        await need(store, 'markRankingPublished')(r2);
+        expect(await unranked()).toEqual([r1]);
       }), timeout);
 
     it('counts the users with open tickets as the pages list them, before and after settling', () =>

@@ -26,7 +26,8 @@
 //   policy (every subscription of core/topology.ts except the dead-letter audit ones); elsewhere
 //   it reads 1.
 // - a handler that throws or rejects without settling counts as a nack.
-import { Duration, PubSub, type Message, type Subscription, type Topic } from '@google-cloud/pubsub';
+import { Duration, PubSub, type Topic } from '@google-cloud/pubsub';
+import { unaryPullSubscription, type PulledMessage } from './pubsub-pull.ts';
 import { EMULATOR_GRPC_KEEPALIVE } from './grpc-keepalive.ts';
 import type { BusMessage, Delivery, DeliveryHandler, MessageBus, SubscribeOptions, SubscriptionHandle } from '../../core/ports.ts';
 
@@ -78,6 +79,11 @@ export interface PubSubBusOptions {
   readonly googleCloud?: boolean;
   /** The maximum lease of a held message, from receipt (default PUBSUB_BUS_LIMITS.leaseMaxMsDefault); see the header. */
   readonly leaseMaxMs?: number;
+  /**
+   * How subscribers pull: `streaming` (StreamingPull, the client library's way and the default) or
+   * `unary` (Pull requests; pubsub-pull.ts says when and why).
+   */
+  readonly pull?: 'streaming' | 'unary';
   /** Called with subscriber stream errors (e.g. NOT_FOUND for a missing subscription); default: stderr. */
   readonly onError?: (subscription: string, error: Error) => void;
 }
@@ -186,7 +192,7 @@ export interface SubscriberSettings {
  * by the client while held, nacked at the maximum lease or one deadline after its handler returned
  * unsettled. `released` is called once, when the delivery is settled either way.
  */
-function handOut(m: Message, handler: DeliveryHandler, settings: SubscriberSettings, c: SubscriberCounters, released: () => void): void {
+function handOut(m: PulledMessage, handler: DeliveryHandler, settings: SubscriberSettings, c: SubscriberCounters, released: () => void): void {
   let settled = false;
   let expiry: NodeJS.Timeout | undefined;
   const finish = (settle: () => void): void => {
@@ -228,18 +234,26 @@ function handOut(m: Message, handler: DeliveryHandler, settings: SubscriberSetti
     );
 }
 
+/** What startSubscriber reads from: the client library's Subscription (streaming pull) or unaryPullSubscription. */
+export interface SubscriptionLike {
+  on(event: 'message', listener: (m: PulledMessage) => void): unknown;
+  on(event: 'error', listener: (e: Error) => void): unknown;
+  close(): Promise<void>;
+  removeAllListeners(): unknown;
+}
+
 /**
  * The subscriber side of one subscribe() call: a gate of `maxInFlight` handler slots in front of
  * handOut. Exported for its unit test, which drives it with a fake subscription.
  */
-export function startSubscriber(sub: Subscription, handler: DeliveryHandler, settings: SubscriberSettings, c: SubscriberCounters, onError: (e: Error) => void): SubscriptionHandle {
+export function startSubscriber(sub: SubscriptionLike, handler: DeliveryHandler, settings: SubscriberSettings, c: SubscriberCounters, onError: (e: Error) => void): SubscriptionHandle {
   const { maxInFlight } = settings;
   let inFlight = 0;
   let closed = false;
-  const waiting: Message[] = [];
+  const waiting: PulledMessage[] = [];
   let waitingHead = 0;
 
-  const dispatch = (m: Message): void => {
+  const dispatch = (m: PulledMessage): void => {
     inFlight++;
     c.inFlight++;
     c.waiting--;
@@ -252,7 +266,7 @@ export function startSubscriber(sub: Subscription, handler: DeliveryHandler, set
 
   const pump = (): void => {
     while (!closed && inFlight < maxInFlight && waitingHead < waiting.length) {
-      dispatch(waiting[waitingHead++] as Message);
+      dispatch(waiting[waitingHead++] as PulledMessage);
     }
     if (waitingHead > 1024 && waitingHead * 2 > waiting.length) {
       waiting.splice(0, waitingHead);
@@ -260,7 +274,7 @@ export function startSubscriber(sub: Subscription, handler: DeliveryHandler, set
     }
   };
 
-  sub.on('message', (m: Message) => {
+  sub.on('message', (m: PulledMessage) => {
     if (closed) return m.nack();
     c.waiting++;
     waiting.push(m);
@@ -272,7 +286,7 @@ export function startSubscriber(sub: Subscription, handler: DeliveryHandler, set
       if (closed) return;
       closed = true;
       // Not yet handed out: give them back at once instead of waiting for their deadline.
-      for (let i = waitingHead; i < waiting.length; i++) (waiting[i] as Message).nack();
+      for (let i = waitingHead; i < waiting.length; i++) (waiting[i] as PulledMessage).nack();
       c.waiting -= waiting.length - waitingHead;
       waiting.length = 0;
       waitingHead = 0;
@@ -291,6 +305,7 @@ export function createPubSubBus(options: PubSubBusOptions): PubSubBus {
   const leaseMaxMs = options.leaseMaxMs ?? PUBSUB_BUS_LIMITS.leaseMaxMsDefault;
   if (!Number.isSafeInteger(leaseMaxMs) || leaseMaxMs < 1) throw new Error(`createPubSubBus: leaseMaxMs must be a positive integer, got ${leaseMaxMs}`);
   let closed = false;
+  const pull = options.pull ?? 'streaming';
   const report = options.onError ?? ((s: string, e: Error) => process.stderr.write(`pubsub-bus: subscription ${s}: ${e.message}\n`));
 
   const topicOf = (name: string): Topic => {
@@ -325,14 +340,17 @@ export function createPubSubBus(options: PubSubBusOptions): PubSubBus {
       }
       const seconds = effectiveAckDeadlineMs(ackDeadlineMs) / 1000;
       const deadline = Duration.from({ seconds });
-      const sub = pubsub.subscription(subscription, {
+      const sub: SubscriptionLike =
+        pull === 'unary'
+          ? unaryPullSubscription(pubsub, subscription, { window: maxInFlight * PUBSUB_BUS_LIMITS.clientWindowPerHandlerSlot, ackDeadlineSeconds: seconds })
+          : (pubsub.subscription(subscription, {
         flowControl: { maxMessages: maxInFlight * PUBSUB_BUS_LIMITS.clientWindowPerHandlerSlot, allowExcessMessages: false },
         minAckDeadline: deadline,
         maxAckDeadline: deadline,
         maxExtensionTime: Duration.from({ milliseconds: leaseMaxMs }),
         streamingOptions: { maxStreams: streamsFor(maxInFlight) },
         batching: { maxMilliseconds: PUBSUB_BUS_LIMITS.ackBatchDelayMs },
-      });
+      }) as unknown as SubscriptionLike);
       let c = counters.get(subscription);
       if (c === undefined) counters.set(subscription, (c = newSubscriberCounters()));
       const inner = startSubscriber(sub, handler, { maxInFlight, ackDeadlineMs: seconds * 1000, leaseMaxMs }, c, (e) => report(subscription, e));

@@ -36,6 +36,7 @@ import { applyDayProgressBatch, checkDayProgressRequest, type DayProgressOutcome
 import { markDeadLetteredTx, readDeadLettered } from './spanner-dead-letters.ts';
 import { appendNotificationsBatch, checkAppend, chunkByUser, NOTIFICATION_BATCH, readNotificationsAfter } from './spanner-notifications.ts';
 import type { NotificationBody } from '../../core/notification.ts';
+import { createProgressReads } from './spanner-progress.ts';
 import { guardPoolErrors, ignoreClosedClient, type ErrorEmitter } from './spanner-pool-errors.ts';
 
 export interface SpannerStoreOptions extends SpannerTarget {
@@ -59,7 +60,7 @@ export interface SpannerStoreOptions extends SpannerTarget {
 }
 
 /** The Store methods that are optional in the port and that this backend always offers. */
-type Offered = 'settleUserColumns' | 'applyDayProgress' | 'markDeadLettered' | 'deadLetteredUsers' | 'markRankingPublished' | 'rankingClaim' | 'cashPools' | 'countUsersWithOpenTickets' | 'recordFanoutUsers' | 'fanoutUsers' | 'getSettlementTotals' | 'pageSettlementTotals' | 'readOutbox' | 'deleteOutbox' | 'readback';
+type Offered = 'settleUserColumns' | 'applyDayProgress' | 'markDeadLettered' | 'deadLetteredUsers' | 'markRankingPublished' | 'rankingClaim' | 'cashPools' | 'countUsersWithOpenTickets' | 'recordFanoutUsers' | 'fanoutUsers' | 'getSettlementTotals' | 'pageSettlementTotals' | 'readOutbox' | 'deleteOutbox' | 'readback' | 'unrankedRaces' | 'terminalUserCount' | 'pageTerminalUsers';
 
 export interface SpannerStore extends Omit<Store, Offered>, Required<Pick<Store, Offered>>, SpannerReadBacks {
   /** The whole settlement record as stored (outcomes from the tickets, ledger entries, totals). */
@@ -166,6 +167,7 @@ export function createSpannerStore(options: SpannerStoreOptions): SpannerStore {
   const store: SpannerStore = {
     ...readBacks,
     ...settlementReads,
+    ...createProgressReads({ databases }),
     readback: createStoreReadback({ databases, userShard, raceShard }),
     shards: shardCount,
     databaseIds: [...options.databaseIds],

@@ -8,7 +8,7 @@ import { positionAfter, positionOf, type RaceIndex, type RaceState } from './rac
 import type { StoreState } from './store-state.ts';
 import type { MemoryStore } from './store-types.ts';
 
-export type QueryMethods = Pick<MemoryStore, 'pageUsersWithOpenTickets' | 'countUsersWithOpenTickets' | 'getSettlementTotals' | 'pageSettlementTotals' | 'readOutbox' | 'deleteOutbox'>;
+export type QueryMethods = Pick<MemoryStore, 'pageUsersWithOpenTickets' | 'countUsersWithOpenTickets' | 'getSettlementTotals' | 'pageSettlementTotals' | 'readOutbox' | 'deleteOutbox' | 'unrankedRaces' | 'terminalUserCount' | 'pageTerminalUsers'>;
 
 export function createQueryMethods(state: StoreState): QueryMethods {
   const { userIds, races, outbox, userIdx, indexOf } = state;
@@ -61,6 +61,20 @@ export function createQueryMethods(state: StoreState): QueryMethods {
     },
     async pageSettlementTotals(raceId, afterUserId, limit) {
       return page(raceId, afterUserId, limit, (race, index, p) => (index.marker[p] !== 0 ? totalsAt(race, index, p) : undefined));
+    },
+    async unrankedRaces() {
+      const out: string[] = [];
+      for (const race of races.values()) if (race.outcome !== undefined && race.ranking?.publishedAtMs === undefined) out.push(race.raceId);
+      return out.sort();
+    },
+    async terminalUserCount(raceId) {
+      return races.get(raceId)?.terminal.size ?? 0;
+    },
+    async pageTerminalUsers(raceId, afterUserId, limit) {
+      return page(raceId, afterUserId, limit, (race, index, p) => {
+        const u = index.users[p] as number;
+        return race.terminal.has(u) ? (userIds[u] as string) : undefined;
+      });
     },
     async readOutbox(limit) {
       const out: OutboxMessage[] = [];

@@ -9,7 +9,7 @@ import { parseArgs, UsageError, withUsage } from '../args.ts';
 import type { CommandModule } from '../main.ts';
 import { figuresText } from '../../chaos/figures.ts';
 import { finishChaosRecord, recordReliability, reliabilitySection } from '../../chaos/record.ts';
-import { runChaos } from '../../chaos/run.ts';
+import { CHAOS_RECONCILE_STALL_MS, runChaos } from '../../chaos/run.ts';
 import { FAULT_CHOICES, parseFaults, type FaultChoice } from '../../chaos/schedule.ts';
 import { runSoak, soakText, SOAK_DEFAULTS, type SoakReport } from '../../chaos/soak.ts';
 import { installInterruptHandlers } from '../../chaos/interrupt.ts';
@@ -37,6 +37,10 @@ every checker judges Spanner's final state and the clients' records.
   --users N            users of each day (default 300 for runs, ${SOAK_DEFAULTS.users} for the soak)
   --timeout-s S        chaos runs: the longest a day may take before the checkers judge what it
                        left (default 300)
+  --reconcile-stall-ms N
+                       the ingest process's reconciler re-drives a race whose progress stopped
+                       for N ms (default ${CHAOS_RECONCILE_STALL_MS}); 0 runs none, to watch the bus
+                       lose messages unaided (docs/reconciler.md)
   --soak MINUTES       replay the day in a loop for MINUTES with a fault every ${SOAK_DEFAULTS.faultEveryMs / 1000} s; sample
                        every process's resident memory and the notification and ranking p99 per
                        window; report each one's drift (slope per minute, 95% interval, verdict)
@@ -59,6 +63,7 @@ const SPEC = {
   users: { type: 'int', min: 1, max: 100_000 },
   soak: { type: 'int', min: 1, max: 24 * 60 },
   'timeout-s': { type: 'int', min: 10, max: 3_600 },
+  'reconcile-stall-ms': { type: 'int', min: 0, max: 3_600_000 },
   json: { type: 'boolean' },
   out: { type: 'string' },
 } as const;
@@ -77,6 +82,10 @@ function faultsOf(flags: Record<string, unknown>): readonly FaultChoice[] {
   const parsed = parseFaults(typeof flags['faults'] === 'string' ? flags['faults'] : 'all');
   if (!parsed.ok) throw new UsageError(`${parsed.error.code}: ${parsed.error.message}`);
   return parsed.value;
+}
+
+function stallOf(flags: Record<string, unknown>): { reconcileStallMs?: number } {
+  return typeof flags['reconcile-stall-ms'] === 'number' ? { reconcileStallMs: flags['reconcile-stall-ms'] } : {};
 }
 
 function checkBackend(flags: Record<string, unknown>): void {
@@ -108,6 +117,7 @@ async function chaosRuns(flags: Record<string, unknown>, argv: readonly string[]
     runs,
     ...(typeof flags['users'] === 'number' ? { users: flags['users'] } : {}),
     ...(typeof flags['timeout-s'] === 'number' ? { dayTimeoutMs: flags['timeout-s'] * 1000 } : {}),
+    ...stallOf(flags),
     log: (l) => stderr(l),
     onRun: (f, d) => {
       keep({ figures: f, detail: d });
@@ -142,7 +152,7 @@ async function soak(flags: Record<string, unknown>, argv: readonly string[]): Pr
     if (flags['json'] === true) process.stdout.write(`${JSON.stringify({ soak: { ...report.soak, samples: undefined }, runs: report.runs, totals: report.totals, ok: report.ok })}\n`);
     else process.stdout.write(`${soakText(report)}\n`);
   };
-  const report = await runSoak({ minutes, scenario, faults, seed, ...(typeof flags['users'] === 'number' ? { users: flags['users'] } : {}), log: stderr, onReport: write });
+  const report = await runSoak({ minutes, scenario, faults, seed, ...(typeof flags['users'] === 'number' ? { users: flags['users'] } : {}), ...stallOf(flags), log: stderr, onReport: write });
   return report.ok ? 0 : 1;
 }
 

@@ -2,6 +2,7 @@
 // emulator project a run or a fleet provisioned (chaos/worker.ts). See docs/worker-processes.md.
 import { WORKER_ROLES, type WorkerRole } from '../../chaos/contracts.ts';
 import { runWorker, WORKER_DEFAULTS } from '../../chaos/worker.ts';
+import { RECONCILE_DEFAULTS } from '../../pipeline/reconcile.ts';
 import { BROKEN_BEHAVIOURS, type BrokenBehaviour, type PipelineVariants } from '../../pipeline/settings.ts';
 import { pipelineVariantsOf } from '../variant-flags.ts';
 import { parseArgs, UsageError, withUsage } from '../args.ts';
@@ -29,6 +30,10 @@ Prints {"ready":true,"role","pid",...} once subscribed, then {"status":{...}} li
   --drain-timeout-ms N      SIGTERM: wait this long for running handlers (default ${WORKER_DEFAULTS.drainTimeoutMs})
   --status-interval-ms N    a status line at most this often (default ${WORKER_DEFAULTS.statusIntervalMs})
   --port P                  ingest: the port of POST /results (default 0: any free port)
+  --pull MODE               how the stage pulls from Pub/Sub: unary (default; Pull requests, so a
+                            killed process's messages come back after their deadline) or streaming
+  --reconcile-stall-ms N    ingest: re-drive a race whose progress stopped for N ms (default
+                            ${RECONCILE_DEFAULTS.stallMs}; 0 turns the reconciler off; docs/reconciler.md)
   --fanout V                per-user (default), user-batch:N or single-worker
   --notify V                after-commit (default) or outbox
   --settlements-per-commit N  settle: users group-committed per transaction (default the store's)
@@ -49,6 +54,8 @@ const spec = {
   'drain-timeout-ms': { type: 'int', min: 0, max: 600_000 },
   'status-interval-ms': { type: 'int', min: 50, max: 60_000 },
   port: { type: 'int', min: 0, max: 65_535 },
+  'reconcile-stall-ms': { type: 'int', min: 0, max: 3_600_000 },
+  pull: { type: 'string', choices: ['unary', 'streaming'] },
   fanout: { type: 'string' },
   notify: { type: 'string' },
   'settlements-per-commit': { type: 'int', min: 1, max: 1_000 },
@@ -66,7 +73,7 @@ async function run(argv: readonly string[]): Promise<number> {
   if (role === undefined) throw new UsageError(`--role is required: one of ${WORKER_ROLES.join(', ')}`);
   const projectId = flags['project'];
   if (typeof projectId !== 'string' || projectId === '') throw new UsageError('--project P is required: the emulator project a run or a fleet provisioned (a worker never provisions one)');
-  if (flags['port'] !== undefined && role !== 'ingest') throw new UsageError('--port applies to --role ingest only');
+  for (const ingestOnly of ['port', 'reconcile-stall-ms']) if (flags[ingestOnly] !== undefined && role !== 'ingest') throw new UsageError(`--${ingestOnly} applies to --role ingest only`);
   const int = (name: string): number | undefined => (typeof flags[name] === 'number' ? flags[name] : undefined);
   const opt = <K extends string>(key: K, v: number | undefined): Partial<Record<K, number>> => (v === undefined ? {} : ({ [key]: v } as Record<K, number>));
   try {
@@ -81,6 +88,8 @@ async function run(argv: readonly string[]): Promise<number> {
       ...opt('drainTimeoutMs', int('drain-timeout-ms')),
       ...opt('statusIntervalMs', int('status-interval-ms')),
       ...opt('port', int('port')),
+      ...opt('reconcileStallMs', int('reconcile-stall-ms')),
+      ...(flags['pull'] === 'unary' || flags['pull'] === 'streaming' ? { pull: flags['pull'] } : {}),
       ...opt('settlementsPerCommitMax', int('settlements-per-commit')),
       variants: variantsOf(flags),
     });

@@ -21,10 +21,10 @@ describe('report.html reliability section', () => {
       ['latency', 2, 2],
     ]);
     const once = caption('Exactly once under faults');
-    expect(once?.rows.map((r) => [r[0], r[3], r[7]])).toEqual([
-      ['seed 1', 0, 'PASS'],
-      ['seed 2', 1, 'FAIL'],
-      ['total', 1, 'FAIL'],
+    expect(once?.rows.map((r) => [r[0], r[3], r[7], r[8]])).toEqual([
+      ['seed 1', 0, '0 / 0 / 0', 'PASS'],
+      ['seed 2', 1, '1 / 3 / 0', 'FAIL'],
+      ['total', 1, '1 / 3 / 0', 'FAIL'],
     ]);
     expect(once?.rowClasses).toEqual(['pass', 'fail', 'fail']);
     expect(caption('Dead letters by reason (4)')?.rows).toEqual([['DELIVERY.ATTEMPTS_EXHAUSTED', 4]]);
@@ -70,7 +70,7 @@ describe('summary.md reliability section', () => {
     const md = renderSummary({ records: [withReliability(reliabilityFixture({ soak: true }))] });
     expect(md).toContain('## Reliability');
     expect(md).toContain('**FAILED**: 2 runs, 8 faults injected (kill 6, latency 2); 1 lost, 0 doubled, 0 notifications lost after recovery; dead letters: DELIVERY.ATTEMPTS_EXHAUSTED 4');
-    expect(md).toMatch(/\| seed 2 \| 4 \| 5,000 \| 4,999 \| 1 \| 0 \| 0 \| 0 \| 350 \/ 1,250 \| FAIL \|/);
+    expect(md).toMatch(/\| seed 2 \| 4 \| 5,000 \| 4,999 \| 1 \| 0 \| 0 \| 0 \| 1 \/ 3 \| 350 \/ 1,250 \| FAIL \|/);
     expect(md).toContain('Soak of 10 minutes (12 days replayed): **growing: rss notify-1**.');
     expect(md).toMatch(/\| rss notify-1 \| 3 MB\/min \| 2\.9 … 3\.1 \| 1 MB\/min \| growing \|/);
     const ok = renderSummary({ records: [withReliability(reliabilityFixture({ lostInSecondRun: 0 }))] });

@@ -25,7 +25,8 @@ function faultKindTable(r: ReliabilitySection): Table {
 }
 
 function exactlyOnceTable(r: ReliabilitySection): Table {
-  const row = (name: string, x: { tickets: number; settledExactlyOnce: number; lost: number; doubled: number; notificationsLostAfterRecovery: number; notificationsDuplicatedAfterRecovery: number }, ok: boolean): Cell[] => [
+  type Outcome = { tickets: number; settledExactlyOnce: number; lost: number; doubled: number; notificationsLostAfterRecovery: number; notificationsDuplicatedAfterRecovery: number; redriven?: { fanouts: number; races: number; users: number } | undefined };
+  const row = (name: string, x: Outcome, ok: boolean): Cell[] => [
     name,
     x.tickets,
     x.settledExactlyOnce,
@@ -33,12 +34,13 @@ function exactlyOnceTable(r: ReliabilitySection): Table {
     x.doubled,
     x.notificationsLostAfterRecovery,
     x.notificationsDuplicatedAfterRecovery,
+    x.redriven === undefined ? '-' : `${x.redriven.races} / ${x.redriven.users} / ${x.redriven.fanouts}`,
     ok ? 'PASS' : 'FAIL',
   ];
   const rows = [...r.runs.map((run) => row(`seed ${run.seed}`, run, run.ok)), row('total', r.totals, r.totals.ok)];
   return {
     caption: `Exactly once under faults: ${r.totals.lost} lost, ${r.totals.doubled} doubled, ${r.totals.notificationsLostAfterRecovery} notifications lost after recovery`,
-    columns: ['run', 'tickets', 'settled exactly once', 'lost', 'doubled', 'notifications lost after recovery', 'notifications duplicated after recovery', 'verdict'],
+    columns: ['run', 'tickets', 'settled exactly once', 'lost', 'doubled', 'notifications lost after recovery', 'notifications duplicated after recovery', 're-driven races / users / fan-outs', 'verdict'],
     rows,
     rowClasses: [...r.runs.map((run) => (run.ok ? 'pass' : 'fail')), r.totals.ok ? 'pass' : 'fail'],
   };

@@ -28,6 +28,8 @@ const outcomeFields = {
   deadLettered: counts,
   notificationsLostAfterRecovery: count,
   notificationsDuplicatedAfterRecovery: count,
+  /** The reconciler's re-drives (absent in records made before it existed). */
+  redriven: z.object({ fanouts: count, races: count, users: count }).optional(),
 };
 
 /** One chaos run (one seed): chaos/contracts.ts ReliabilityFigures. */

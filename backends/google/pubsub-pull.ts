@@ -1,0 +1,176 @@
+// A subscription read with unary Pull instead of StreamingPull, shaped like the client library's
+// Subscription for the bus's subscriber (pubsub-bus.ts startSubscriber): it emits `message` and
+// `error`, and closes. Why: on the Pub/Sub emulator, a subscriber process killed after its
+// streaming pull had been broken and reopened leaves what it held leased to nobody, for minutes,
+// and the subscription then stops delivering new messages as well (docs/chaos.md, the stall).
+// Unary pulls open no stream: each pull leases its messages for one ack deadline, renewed here
+// while they are held, so a dead process's messages simply come back when their deadline passes.
+// It costs a request per pull and per renewal round, which is why it is the worker processes'
+// choice (where processes die) and not the default.
+import { EventEmitter } from 'node:events';
+import type { PubSub } from '@google-cloud/pubsub';
+
+/** What the bus's subscriber reads of a message (the client library's Message has all of it). */
+export interface PulledMessage {
+  readonly id: string;
+  readonly data: Buffer;
+  readonly attributes: { [key: string]: string };
+  readonly deliveryAttempt: number;
+  readonly publishTime: Date;
+  /** Receipt time, ms since the epoch. */
+  readonly received: number;
+  ack(): void;
+  nack(): void;
+}
+
+export const PULL_LIMITS = {
+  /**
+   * Pulls return at once; after an empty one the next waits this long. (The emulator holds a
+   * waiting pull for about 30 s and hands it neither nacked nor expired messages meanwhile, only
+   * new ones, so a held pull would delay every redelivery by up to that.)
+   */
+  emptyPollMs: 250,
+  pullTimeoutMs: 10_000,
+  /** After a failed pull, wait this long before the next (doubling to the maximum). */
+  retryMsMin: 200,
+  retryMsMax: 5_000,
+  /** Leases are renewed this often, as a share of the ack deadline. */
+  renewShare: 0.5,
+} as const;
+
+interface SubscriberApi {
+  pull(req: { subscription: string; maxMessages: number; returnImmediately: boolean }, opts: { timeout: number; retry: null }): Promise<[{ receivedMessages?: ReceivedMessage[] | null }]> & { cancel?: () => void };
+  acknowledge(req: { subscription: string; ackIds: string[] }): Promise<unknown>;
+  modifyAckDeadline(req: { subscription: string; ackIds: string[]; ackDeadlineSeconds: number }): Promise<unknown>;
+}
+
+interface ReceivedMessage {
+  ackId?: string | null;
+  deliveryAttempt?: number | null;
+  message?: { messageId?: string | null; data?: Uint8Array | string | null; attributes?: { [k: string]: string } | null; publishTime?: { seconds?: number | string | null; nanos?: number | null } | null } | null;
+}
+
+function subscriberApi(pubsub: PubSub): Promise<SubscriberApi> {
+  return new Promise((resolve, reject) => {
+    pubsub.getClient_({ client: 'SubscriberClient' }, (e, client) => (e ? reject(e) : resolve(client as unknown as SubscriberApi)));
+  });
+}
+
+/** DEADLINE_EXCEEDED (the pull found nothing in time) and CANCELLED (close()): not failures. */
+const isQuiet = (e: unknown): boolean => [1, 4].includes((e as { code?: number }).code ?? -1);
+
+export interface UnaryPullOptions {
+  /** Messages held (pulled and not yet acked or nacked) at most. */
+  readonly window: number;
+  readonly ackDeadlineSeconds: number;
+}
+
+export interface UnaryPullSubscription extends EventEmitter {
+  close(): Promise<void>;
+}
+
+export function unaryPullSubscription(pubsub: PubSub, name: string, o: UnaryPullOptions): UnaryPullSubscription {
+  const emitter = new EventEmitter() as UnaryPullSubscription;
+  const subscription = `projects/${pubsub.projectId}/subscriptions/${name}`;
+  const held = new Set<string>();
+  let closed = false;
+  let wake: (() => void) | undefined;
+  const apiP = subscriberApi(pubsub);
+  apiP.catch(() => undefined); // reported by the loop
+
+  const release = (ackId: string): boolean => {
+    if (!held.delete(ackId)) return false;
+    wake?.();
+    return true;
+  };
+  let pulling: { cancel?: () => void } | undefined;
+  // After close() nobody listens, and an 'error' event without a listener would throw.
+  const fail = (e: unknown): void => {
+    if (!closed && emitter.listenerCount('error') > 0) emitter.emit('error', e instanceof Error ? e : new Error(String(e)));
+  };
+
+  const messageOf = (api: SubscriberApi, r: ReceivedMessage): PulledMessage => {
+    const ackId = r.ackId ?? '';
+    const m = r.message ?? {};
+    const data = m.data ?? '';
+    const seconds = Number(m.publishTime?.seconds ?? 0);
+    return {
+      id: m.messageId ?? '',
+      data: typeof data === 'string' ? Buffer.from(data, 'base64') : Buffer.from(data),
+      attributes: m.attributes ?? {},
+      deliveryAttempt: r.deliveryAttempt ?? 0,
+      publishTime: new Date(seconds * 1000 + Math.floor((m.publishTime?.nanos ?? 0) / 1e6)),
+      received: Date.now(),
+      ack: () => void (release(ackId) && api.acknowledge({ subscription, ackIds: [ackId] }).catch(fail)),
+      nack: () => void (release(ackId) && api.modifyAckDeadline({ subscription, ackIds: [ackId], ackDeadlineSeconds: 0 }).catch(fail)),
+    };
+  };
+
+  // Every message held has its lease renewed, in one request per round.
+  const renewer = setInterval(
+    () => {
+      if (held.size === 0) return;
+      void apiP.then((api) => api.modifyAckDeadline({ subscription, ackIds: [...held], ackDeadlineSeconds: o.ackDeadlineSeconds })).catch(fail);
+    },
+    Math.max(1_000, o.ackDeadlineSeconds * 1000 * PULL_LIMITS.renewShare),
+  );
+  renewer.unref();
+
+  void (async () => {
+    let retryMs: number = PULL_LIMITS.retryMsMin;
+    while (!closed) {
+      if (held.size >= o.window) {
+        await new Promise<void>((r) => (wake = r));
+        wake = undefined;
+        continue;
+      }
+      try {
+        const api = await apiP;
+        // No retries inside the call: a pull that times out is simply followed by the next one.
+        const call = api.pull({ subscription, maxMessages: o.window - held.size, returnImmediately: true }, { timeout: PULL_LIMITS.pullTimeoutMs, retry: null });
+        pulling = call;
+        const [res] = await call;
+        pulling = undefined;
+        retryMs = PULL_LIMITS.retryMsMin;
+        if ((res.receivedMessages ?? []).length === 0) {
+          await new Promise<void>((r) => {
+            const t = setTimeout(r, PULL_LIMITS.emptyPollMs);
+            wake = () => (clearTimeout(t), r());
+          });
+          wake = undefined;
+          continue;
+        }
+        const received = res.receivedMessages ?? [];
+        const ackIds = received.map((r) => r.ackId ?? '');
+        if (closed) {
+          void api.modifyAckDeadline({ subscription, ackIds, ackDeadlineSeconds: 0 }).catch(() => undefined);
+          continue;
+        }
+        // A pull leases for the subscription's own ack deadline (a minute or more in the topology);
+        // this process's deadline is set at once, so a death right after the pull costs only it.
+        // (A handler may ack before this lands; the refusal then changes nothing, so it is not reported.)
+        void api.modifyAckDeadline({ subscription, ackIds, ackDeadlineSeconds: o.ackDeadlineSeconds }).catch(() => undefined);
+        for (const r of received) {
+          held.add(r.ackId ?? '');
+          emitter.emit('message', messageOf(api, r));
+        }
+      } catch (e) {
+        if (closed) break;
+        pulling = undefined;
+        if (!isQuiet(e)) {
+          fail(e);
+          await new Promise((r) => setTimeout(r, retryMs));
+          retryMs = Math.min(PULL_LIMITS.retryMsMax, retryMs * 2);
+        }
+      }
+    }
+  })();
+
+  emitter.close = async () => {
+    closed = true;
+    clearInterval(renewer);
+    pulling?.cancel?.();
+    wake?.();
+  };
+  return emitter;
+}
