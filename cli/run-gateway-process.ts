@@ -4,10 +4,8 @@
 // delivery-latency histogram, entering the gateway -> the socket's send finished, at the
 // histogram's bucket resolution); the pipeline's share (published -> entering the gateway) is not
 // visible from outside that process. The report is the in-process one's (run-gateway.ts).
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { spawnRaceday, stopChild, type RacedayChild } from '../chaos/child.ts';
 import { signToken } from '../gateway/auth.ts';
 import { DEFAULT_POLICY_SPEC, parsePolicy } from '../gateway/policies/index.ts';
 import { startSwarm, type Swarm } from '../loadtests/swarm.ts';
@@ -16,8 +14,9 @@ import { UsageError } from './args.ts';
 import { openRunRedis, type RunRedis } from './run-gateway-redis.ts';
 import { DRAIN_WAIT_MS_MAX, logLength, RECEIPT_GRACE_MS, reportOf, THREADS_USERS_MAX, TOKEN_TTL_SECONDS, waitUntilAsync, type RunGateway, type RunGatewayOptions } from './run-gateway.ts';
 
-const RACEDAY_BIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'raceday.mjs');
 const GATEWAY_START_MS_MAX = 120_000;
+/** After SIGTERM (it closes its clients, intake and backend), a gateway still running is killed. */
+const GATEWAY_STOP_GRACE_MS = 20_000;
 
 export interface RunGatewayProcessOptions extends Omit<RunGatewayOptions, 'store' | 'intake'> {
   readonly projectId: string;
@@ -26,31 +25,22 @@ export interface RunGatewayProcessOptions extends Omit<RunGatewayOptions, 'store
   readonly intake?: 'pubsub' | 'redis';
 }
 
-/** Starts `raceday gateway` attached to the run's project; resolves with its first (JSON) line. */
-function spawnGateway(o: RunGatewayProcessOptions, spec: string, secretHex: string, redis: RunRedis | undefined): Promise<{ child: ChildProcess; info: { wsUrl: string; metricsUrl: string } }> {
+/**
+ * Starts `raceday gateway` attached to the run's project (chaos/child.ts: on this Node, in its own
+ * process group, its stdin a pipe from this process so it closes should the run die, stopped with
+ * the run on SIGTERM/SIGINT); resolves once it printed its URLs.
+ */
+async function spawnGateway(o: RunGatewayProcessOptions, spec: string, secretHex: string, redis: RunRedis | undefined): Promise<{ child: RacedayChild; info: { wsUrl: string; metricsUrl: string } }> {
   const intake = redis === undefined ? ['--intake', 'pubsub'] : ['--intake', 'redis', '--redis-url', redis.url];
-  const args = [RACEDAY_BIN, 'gateway', '--backend', 'emulators', '--project', o.projectId, '--spanner-shards', String(o.spannerShards), ...intake, '--policy', spec, '--secret', secretHex];
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: process.env });
-  child.stderr?.on('data', (d: Buffer) => o.log(`gateway process: ${d.toString('utf8').trimEnd()}`));
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`raceday gateway did not print its URLs within ${GATEWAY_START_MS_MAX} ms`)), GATEWAY_START_MS_MAX);
-    child.stdout?.on('data', (d: Buffer) => {
-      out += d.toString('utf8');
-      const nl = out.indexOf('\n');
-      if (nl === -1) return;
-      clearTimeout(timer);
-      try {
-        resolve({ child, info: JSON.parse(out.slice(0, nl)) as { wsUrl: string; metricsUrl: string } });
-      } catch (e) {
-        reject(new Error(`raceday gateway printed something other than its JSON line: ${out.slice(0, 200)} (${(e as Error).message})`));
-      }
-    });
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`raceday gateway exited with code ${code} before it was ready`));
-    });
+  const args = ['gateway', '--backend', 'emulators', '--project', o.projectId, '--spanner-shards', String(o.spannerShards), ...intake, '--policy', spec];
+  // The token secret travels in the environment, never on the command line.
+  const env = { ...process.env, RACEDAY_GATEWAY_SECRET: secretHex, RACEDAY_GATEWAY_PARENT_PIPE: '1' };
+  const child = spawnRaceday({ args, env, label: 'gateway process', isReady: (l) => typeof l['wsUrl'] === 'string' && typeof l['metricsUrl'] === 'string', readyTimeoutMs: GATEWAY_START_MS_MAX, log: o.log });
+  const info = await child.ready.catch(async (e: unknown) => {
+    await stopChild(child, 'SIGKILL', 0);
+    throw new Error(`raceday gateway did not start: ${(e as Error).message}`);
   });
+  return { child, info: { wsUrl: info['wsUrl'] as string, metricsUrl: info['metricsUrl'] as string } };
 }
 
 /** Percentiles from a Prometheus histogram's cumulative buckets: each is the bound of the bucket it falls in (ms). */
@@ -96,12 +86,8 @@ export async function startRunGatewayProcess(o: RunGatewayProcessOptions): Promi
   }
   const { child, info } = spawned;
   // Stops the gateway process, then the run's Redis (after the gateway let go of it).
-  const stopChild = async (): Promise<void> => {
-    if (child.exitCode === null) {
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await exited;
-    }
+  const stopGateway = async (): Promise<void> => {
+    await stopChild(child, 'SIGTERM', GATEWAY_STOP_GRACE_MS);
     await redis?.close();
   };
   let swarm: Swarm;
@@ -112,7 +98,7 @@ export async function startRunGatewayProcess(o: RunGatewayProcessOptions): Promi
     const ready = await swarm.ready;
     o.log(`${ready.connected} subscribers connected and subscribed`);
   } catch (e) {
-    await stopChild();
+    await stopGateway();
     throw e;
   }
   const s = swarm;
@@ -132,7 +118,7 @@ export async function startRunGatewayProcess(o: RunGatewayProcessOptions): Promi
       await new Promise((r) => setTimeout(r, RECEIPT_GRACE_MS));
       const { report } = await s.stop({ perUser, default: 0 });
       const deliveryMs = bucketPercentiles(await metricsOf(info.metricsUrl), 'raceday_gateway_delivery_latency_seconds', 'kind="notification"');
-      await stopChild();
+      await stopGateway();
       const base = reportOf(spec, users.length, ready.connected, expected, report, new Map(), new Map());
       const raceIds = o.day.races.map((r) => r.raceId);
       const healthy = report.cohorts.healthy;
@@ -143,7 +129,7 @@ export async function startRunGatewayProcess(o: RunGatewayProcessOptions): Promi
     },
     async close() {
       await s.stop({ default: 0 }).catch(() => undefined);
-      await stopChild();
+      await stopGateway();
     },
   };
 }

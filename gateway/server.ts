@@ -209,9 +209,7 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
   const hooks = createWsHooks({ schema, secret, limits, store: options.store, dispatcher, watch, counters, ...(options.recoveryIdleCheckMs === undefined ? {} : { recoveryIdleCheckMs: options.recoveryIdleCheckMs }) });
   const wsServer = useServer({ schema, connectionInitWaitTimeout: limits.connectionInitTimeoutMs, jsonMessageReplacer: rawJsonReplacer, ...hooks.serverOptions }, wss);
   const http: Server = createServer({ requestTimeout: Math.max(REQUEST_TIMEOUT_MS, limits.headersTimeoutMs), headersTimeout: limits.headersTimeoutMs });
-  // Only when a headers timeout is given: as the default it stalled a multi-instance gateway on
-  // the emulators (gateway-instances-emulators.test.ts), a cause not yet found (docs/gateway.md).
-  if (options.limits?.headersTimeoutMs !== undefined) closeSlowSockets(http, limits.headersTimeoutMs);
+  closeSlowSockets(http, limits.headersTimeoutMs);
   const onRequest = createHttpHandler({ schema, secret, limits, metricsText: () => metrics.metricsText(), metricsContentType: metrics.contentType });
   http.on('request', (req, res) => {
     onRequest(req, res).catch((e: unknown) => {

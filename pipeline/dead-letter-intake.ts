@@ -17,6 +17,7 @@ import type { Result } from '../core/result.ts';
 import { DEAD_LETTER_ATTRIBUTES, SUBSCRIPTIONS, TOPICS } from '../core/topology.ts';
 import { storeMethod, type HandlerDeps } from './context.ts';
 import { createRankingTrigger, type RankingTrigger } from './ranking.ts';
+import { SETTLED_REFUSALS } from './settled-check.ts';
 import { parseSettled, parseSettleRequest } from './wire.ts';
 
 /** What the intake needs of a dead-lettered message: its race, result version and users. */
@@ -79,6 +80,8 @@ async function takeIn(deps: HandlerDeps, rankIfComplete: RankingTrigger, topic: 
   // Broken on purpose (checker self-test): the barrier never hears of the dead-lettered users.
   if (deps.variants.broken === 'dead-letters-not-terminal') return void d.ack();
   const reason = reasonOf(d.attributes);
+  // A `settled` message the store contradicted says nothing about its user's own settlement.
+  if (SETTLED_REFUSALS.some((code) => reason.startsWith(`${code}:`))) return ignore(deps, d);
   const mark = storeMethod(deps.store, 'markDeadLettered');
   let terminal = 0;
   for (const userId of m.userIds) {

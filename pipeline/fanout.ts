@@ -8,6 +8,7 @@ import { TOPICS } from '../core/topology.ts';
 import { storeMethod, type HandlerDeps } from './context.ts';
 import type { RaceContext } from './race-cache.ts';
 import { receive } from './receive.ts';
+import { allUserPages } from './user-pages.ts';
 import { createUserDeadLetterer, SettlementRejected, type UserDeadLetterer, type UserSettler } from './settle.ts';
 import { LIMITS } from './settings.ts';
 import { encodeSettleRequest, parseRaceResultsMessage } from './wire.ts';
@@ -21,32 +22,6 @@ async function* openUserPages(deps: HandlerDeps, raceId: string): AsyncGenerator
     yield page;
     if (page.length < LIMITS.fanoutPageUsers) return;
     after = page[page.length - 1];
-  }
-}
-
-/**
- * Every user of the race, open or already settled, page by page. The single-worker variant walks
- * this rather than the open users: a user settled by an earlier (crashed or duplicate) delivery
- * whose `settled` was never published would otherwise be skipped for good. Open users are read
- * before settled ones, and a user only ever moves from open to settled, so nobody falls between.
- */
-async function* allUserPages(deps: HandlerDeps, raceId: string): AsyncGenerator<readonly string[]> {
-  const pageSettled = storeMethod(deps.store, 'pageSettlementTotals');
-  const limit = LIMITS.fanoutPageUsers;
-  let after: string | undefined;
-  for (;;) {
-    const open = await deps.store.pageUsersWithOpenTickets(raceId, after, limit);
-    const settled = (await pageSettled(raceId, after, limit)).map((t) => t.userId);
-    // Only ids up to the smaller full page's last id are complete in both reads.
-    let bound: string | undefined;
-    for (const page of [open, settled]) {
-      const last = page[page.length - 1];
-      if (page.length === limit && last !== undefined && (bound === undefined || last < bound)) bound = last;
-    }
-    const users = [...new Set([...open, ...settled])].filter((u) => bound === undefined || u <= bound).sort();
-    if (users.length > 0) yield users;
-    if (bound === undefined) return;
-    after = bound;
   }
 }
 
@@ -97,7 +72,7 @@ async function handleRaceResult(deps: HandlerDeps, settler: UserSettler, deadLet
   const { race } = received;
   const raceId = race.outcome.raceId;
   const fanout = variants.fanout;
-  const pages = fanout.kind === 'single-worker' ? allUserPages(deps, raceId) : openUserPages(deps, raceId);
+  const pages = fanout.kind === 'single-worker' ? allUserPages(deps.store, raceId) : openUserPages(deps, raceId);
   // The first page is read while the users are counted: both reads see the race before this
   // delivery publishes anything, so they agree, and the first settle request leaves one read
   // earlier (on the emulator each is a few hundred milliseconds at 10,000 users).

@@ -12,6 +12,7 @@ import type { BusMessage, Delivery, DeliveryHandler } from '../core/ports.ts';
 import { TOPICS } from '../core/topology.ts';
 import type { HandlerDeps } from './context.ts';
 import { receive } from './receive.ts';
+import { settledAgreesWithStore } from './settled-check.ts';
 import { parseSettled, type SettledMsg } from './wire.ts';
 
 /** The attributes every notification message carries (consumers route and dedupe by them without parsing). */
@@ -38,6 +39,7 @@ async function handleSettled(deps: HandlerDeps, d: Delivery): Promise<void> {
   const received = await receive(deps, d, TOPICS.settled, parseSettled);
   if (received === undefined) return;
   const { m } = received;
+  if (!(await settledAgreesWithStore(deps, d, m))) return;
   const body = settledNotificationOf(m);
   const [seq] = await deps.store.appendNotifications([body]);
   invariant(seq !== undefined, `the notification log gave no number to ${body.notificationId}`);

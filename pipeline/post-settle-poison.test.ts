@@ -1,5 +1,5 @@
 // A well-formed `settled` message naming a user the store does not have (forged, or corrupt
-// upstream) is poison: post-settle dead-letters it at once with USER.UNKNOWN as the reason, with or
+// upstream) is poison: post-settle and notify dead-letter it at once with SETTLED.UNKNOWN as the reason, with or
 // without hits (the day's missions are touched first when it has hits), and no handler error is
 // raised. Before, it threw on every delivery and went to the dead letters only after five.
 import { describe, expect, it } from 'vitest';
@@ -25,14 +25,19 @@ describe('post-settle and a user the store does not have', () => {
       await pipeline.ingest({ raceId: race.raceId, resultVersion: 1, result: race.result, scratched: race.scratched });
       await clock.runUntilIdle();
       const data = encodeSettled({ raceId: race.raceId, userId: 'ghost', settlementId: settlementIdOf(race.raceId, 'ghost', 1), cash: 0, medals: 0, hits, resultVersion: 1, publishedAt: 0 });
+      const notified = pipeline.counters.notificationsPublished;
       await bus.publish(TOPICS.settled, [{ data }]);
       await clock.runUntilIdle();
       await pipeline.stop();
       expect(pipeline.errors).toEqual([]);
+      // Refused by both readers of `settled` (post-settle and notify), each at its first delivery.
       const letters = bus.deadLetters(deadLetterTopicOf(TOPICS.settled)).filter((l) => l.data === data);
-      expect(letters).toHaveLength(1);
-      expect(letters[0]?.attributes['reason']).toMatch(/^USER\.UNKNOWN: .*ghost/);
-      expect(letters[0]?.attributes['deliveryAttempt']).toBe('1');
+      expect(letters).toHaveLength(2);
+      for (const l of letters) {
+        expect(l.attributes['reason']).toMatch(/^SETTLED\.UNKNOWN: .*ghost/);
+        expect(l.attributes['deliveryAttempt']).toBe('1');
+      }
+      expect(pipeline.counters.notificationsPublished).toBe(notified);
     });
   }
 });

@@ -16,6 +16,7 @@ import { deadLetter, deadLetterUser } from './dead-letter.ts';
 import { isInjectedCrash } from './probe.ts';
 import { createRankingTrigger, RankingPending, type RankingTrigger } from './ranking.ts';
 import { receive } from './receive.ts';
+import { settledAgreesWithStore } from './settled-check.ts';
 import { parseSettled } from './wire.ts';
 
 export { RANKING_BROADCAST_USER } from './ranking.ts';
@@ -37,6 +38,7 @@ async function handleSettled(deps: HandlerDeps, rankIfComplete: RankingTrigger, 
   const received = await receive(deps, d, TOPICS.settled, parseSettled);
   if (received === undefined) return;
   const { m, race } = received;
+  if (!(await settledAgreesWithStore(deps, d, m))) return;
   const item = `${m.raceId}/${m.userId}#${d.deliveryAttempt}`;
   const facts: SettlementFacts = { settlementId: m.settlementId, userId: m.userId, hits: m.hits, trifectaHits: m.trifectaHits };
   // A race without hits adds nothing to the day and earns nothing: no transaction for it.

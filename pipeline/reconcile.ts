@@ -16,6 +16,7 @@ import type { BusMessage, Clock, MessageBus, Store } from '../core/ports.ts';
 import { TOPICS } from '../core/topology.ts';
 import { storeMethod, type PipelineCounters } from './context.ts';
 import { LIMITS, type FanoutVariant } from './settings.ts';
+import { allUserPages } from './user-pages.ts';
 import { encodeRaceResultsMessage, encodeSettleRequest } from './wire.ts';
 
 export interface ReconcileOptions {
@@ -72,26 +73,14 @@ interface Watched {
 
 /** Users of the race not yet terminal, ascending: every user (open or settled) minus the terminal ones, page by page. */
 async function* unfinishedUsers(store: Store, raceId: string): AsyncGenerator<readonly string[]> {
-  const pageSettled = storeMethod(store, 'pageSettlementTotals');
   const pageTerminal = storeMethod(store, 'pageTerminalUsers');
-  const limit = LIMITS.fanoutPageUsers;
   let after: string | undefined;
-  for (;;) {
-    const open = await store.pageUsersWithOpenTickets(raceId, after, limit);
-    const settled = (await pageSettled(raceId, after, limit)).map((t) => t.userId);
-    // Only ids up to the smaller full page's last id are complete in both reads.
-    let bound: string | undefined;
-    for (const page of [open, settled]) {
-      const last = page[page.length - 1];
-      if (page.length === limit && last !== undefined && (bound === undefined || last < bound)) bound = last;
-    }
-    const users = [...new Set([...open, ...settled])].filter((u) => bound === undefined || u <= bound).sort();
-    // Terminal users of this range are among `users`, so users.length of them reach past it.
-    const terminal = users.length === 0 ? new Set<string>() : new Set(await pageTerminal(raceId, after, users.length));
+  for await (const users of allUserPages(store, raceId)) {
+    // The terminal users of this page's range are among its users, so users.length of them reach past it.
+    const terminal = new Set(await pageTerminal(raceId, after, users.length));
     const left = users.filter((u) => !terminal.has(u));
     if (left.length > 0) yield left;
-    if (bound === undefined) return;
-    after = bound;
+    after = users[users.length - 1];
   }
 }
 

@@ -44,6 +44,8 @@ export interface BackendOptions {
   readonly settlementsPerCommitMax?: number;
   /** emulators: use these running emulators (a caller's handle) instead of ensureEmulators; they are not stopped on close. */
   readonly emulators?: EmulatorHandle;
+  /** emulators: how subscribers pull (default `streaming`; `unary`: backends/google/pubsub-pull.ts). */
+  readonly pull?: 'streaming' | 'unary';
 }
 
 export interface BackendStats {
@@ -163,7 +165,7 @@ async function openEmulators(options: BackendOptions): Promise<OpenedBackend> {
     const target: SpannerTarget = { projectId, instanceId: handle.spannerInstance, emulator: true, emulatorHost: handle.spannerHost };
     await provisionPubSub(handle);
     store = await openSpannerStore({ target, databaseBase: BACKEND_LIMITS.databaseBase, shards: options.spannerShards ?? 1, ...perCommit(options) });
-    bus = createPubSubBus({ projectId, emulatorHost: handle.pubsubHost });
+    bus = createPubSubBus({ projectId, emulatorHost: handle.pubsubHost, ...(options.pull === undefined ? {} : { pull: options.pull }) });
     const watch = watchPubSub(bus);
     const opened = { store, bus };
     const databaseIds = store.databaseIds;

@@ -3,9 +3,9 @@
 // one rule of the contract on top of a valid message of the race under test, so what the
 // pipeline must do with it is known: refuse it with a reason, never settle, pay or notify by it.
 // Kinds `unknown-race` and `other-version` are well formed: the race lookup (receive.ts) refuses
-// them, not the parser. A well-formed message naming a user the store does not have is not a kind
-// here: a settle request for one settles nothing, and a forged `settled` one is refused by
-// post-settle but still notified (docs/input-fuzzing.md says why that stays).
+// them, not the parser. `forged` (on `settled` only) is well formed too, about a real user of the
+// race, with facts no settlement has (hits >= 1,000): post-settle and notify refuse it against the
+// stored settlement (pipeline/settled-check.ts), before the user settled or after.
 import fc from 'fast-check';
 import { SCHEMA_VERSION, MESSAGE_LIMITS } from '../../core/messages.ts';
 import { settledNotificationId } from '../../core/notification.ts';
@@ -29,7 +29,11 @@ export const MALFORMATIONS = [
   'oversized',
   'unknown-race',
   'other-version',
+  'forged',
 ] as const;
+
+/** A `forged` message's hits: more than any user of a generated day can hit. */
+export const FORGED_HITS_MIN = 1_000;
 export type Malformation = (typeof MALFORMATIONS)[number];
 
 /** The race under test, whose valid messages the malformations start from. */
@@ -50,7 +54,8 @@ export interface FuzzMessage {
 
 /** The kinds that make sense on a topic: notifications are not matched against a race's result. */
 export function kindsOf(topic: FuzzTopic): readonly Malformation[] {
-  if (topic === TOPICS.notifications) return MALFORMATIONS.filter((k) => k !== 'unknown-race' && k !== 'other-version');
+  if (topic === TOPICS.notifications) return MALFORMATIONS.filter((k) => k !== 'unknown-race' && k !== 'other-version' && k !== 'forged');
+  if (topic !== TOPICS.settled) return MALFORMATIONS.filter((k) => k !== 'forged');
   return MALFORMATIONS;
 }
 
@@ -191,6 +196,10 @@ function bodyOf(topic: FuzzTopic, kind: Malformation, race: FuzzRace): fc.Arbitr
       return edited(topic, race, (o) => fc.integer({ min: 1, max: 5_000 }).map((n) => `${JSON.stringify(o).slice(0, -1)}${' '.repeat(MESSAGE_LIMITS.messageCharsMax + n)}}`));
     case 'unknown-race':
       return fc.tuple(fc.constantFrom(...race.userIds), strangerId).map(([userId, raceId]) => JSON.stringify(valid(topic, race, userId, raceId)));
+    case 'forged':
+      return fc
+        .tuple(fc.constantFrom(...race.userIds), fc.integer({ min: FORGED_HITS_MIN, max: 1_000_000 }), fc.integer({ min: 0, max: 10_000_000 }))
+        .map(([userId, hits, cash]) => JSON.stringify({ ...valid(topic, race, userId), hits, cash }));
     case 'other-version':
       return fc
         .tuple(fc.constantFrom(...race.userIds), fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 1_000_000 }), fc.constant(Number.MAX_SAFE_INTEGER)).filter((v) => v !== race.resultVersion))

@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseMessage } from '../../core/messages.ts';
 import { openBackend } from '../../sim/open-backend.ts';
-import { FUZZ_TOPICS, kindsOf, malformedMessage, type FuzzRace } from './message-arbitraries.ts';
+import { FORGED_HITS_MIN, FUZZ_TOPICS, kindsOf, malformedMessage, type FuzzRace } from './message-arbitraries.ts';
 import { runMessageFuzz } from './messages.ts';
 
 const RACE: FuzzRace = { raceId: 'r1', resultVersion: 1, userIds: ['u00001', 'u00002'], publishedAt: 1_700_000_000_000 };
@@ -19,6 +19,7 @@ describe('malformed message arbitraries', () => {
           fc.property(malformedMessage(topic, kind, RACE), (m) => {
             const parsed = parseMessage(topic, m.data);
             if (kind === 'unknown-race') return parsed.ok && parsed.value.message.raceId !== RACE.raceId;
+            if (kind === 'forged') return parsed.ok && 'hits' in parsed.value.message && parsed.value.message.hits >= FORGED_HITS_MIN;
             if (kind === 'other-version') return parsed.ok && 'resultVersion' in parsed.value.message && parsed.value.message.resultVersion !== RACE.resultVersion;
             return !parsed.ok;
           }),
@@ -39,7 +40,7 @@ describe('malformed messages while a race settles (memory backend)', () => {
       expect(r.tried).toBe(FUZZ_TOPICS.reduce((n, t) => n + kindsOf(t).length, 0) * 4);
       for (const c of r.cells) {
         expect({ cell: `${c.topic}/${c.kind}`, lost: c.lost }).toEqual({ cell: `${c.topic}/${c.kind}`, lost: 0 });
-        expect(c.reason).toMatch(/^(MESSAGE\.INVALID|MESSAGE\.SCHEMA_VERSION|RACE\.UNKNOWN|RESULT\.ALREADY_FINAL): /);
+        expect(c.reason).toMatch(c.kind === 'forged' ? /^SETTLED\.(UNKNOWN|MISMATCH): / : /^(MESSAGE\.INVALID|MESSAGE\.SCHEMA_VERSION|RACE\.UNKNOWN|RESULT\.ALREADY_FINAL): /);
       }
       expect(r.ok).toBe(true);
     } finally {

@@ -10,6 +10,7 @@ import type { SwarmReport } from '../../loadtests/swarm.ts';
 import { canUseNetworkNamespace, inNetworkNamespace, probeStall, SMALL_TCP_BUFFERS } from '../../loadtests/stall-probe.ts';
 import { runSubscribers, runSubscribersExternal } from '../../loadtests/subscribers-run.ts';
 import { probeGatewayStall } from '../../loadtests/stall-probe-gateway.ts';
+import { COHORT_BEHAVIOUR_DEFAULT } from '../../loadtests/swarm/cohorts.ts';
 import { formatBets, formatGatewayStallProbe, formatStallProbe, formatSubscribers, formatSwarm } from '../../loadtests/summary.ts';
 
 const DRIVERS = ['subscribers', 'bets', 'stall-probe', 'client-cost'] as const;
@@ -39,6 +40,9 @@ and of every swarm worker; and the bytes a stalled client absorbs before backpre
   --processes        workers as child processes instead of threads
   --slow-kbps K      read rate of the slow cohort, KB/s (default 8)
   --flap-ms MS       connection lifetime of the flapping cohort (default 1500)
+  --liveness-ms MS   a client that hears nothing from the gateway (no pong, no frame) this long
+                     drops the connection (close 4408, SWARM.PEER_SILENT) and reconnects
+                     (default 30000; 0: never)
 ${smallBuffersHelp}
   --json             one JSON object on standard output
 Against a gateway already running (raceday gateway --demo-users N), instead of an embedded one:
@@ -103,7 +107,7 @@ const SPECS: Record<Driver, Record<string, FlagSpec>> = {
     notifications: { type: 'int', min: 1, max: 1_000 }, 'round-ms': { type: 'int', min: 0, max: 60_000 },
     'odds-rate': { type: 'int', min: 0, max: 1_000 }, 'odds-bytes': { type: 'int', min: 64, max: 1_000_000 },
     'drain-ms': { type: 'int', min: 0, max: 600_000 }, workers: { type: 'int', min: 1, max: 16 }, processes: { type: 'boolean' },
-    'slow-kbps': { type: 'int', min: 1, max: 1_000_000 }, 'flap-ms': { type: 'int', min: 50, max: 600_000 },
+    'slow-kbps': { type: 'int', min: 1, max: 1_000_000 }, 'flap-ms': { type: 'int', min: 50, max: 600_000 }, 'liveness-ms': { type: 'int', min: 0, max: 3_600_000 },
     url: { type: 'string', repeatable: true }, secret: { type: 'string' }, race: { type: 'string' }, 'listen-ms': { type: 'int', min: 100, max: 3_600_000 },
     expect: { type: 'int', min: 0, max: 1_000_000 },
   },
@@ -158,7 +162,7 @@ async function runDriver(driver: Driver, f: ParsedFlags, lists: Record<string, (
     return r.verification.ok ? 0 : 1;
   }
   const cohorts = typeof f.cohorts === 'string' ? f.cohorts : '';
-  const behaviour = { slowReadBytesPerSecond: num(f, 'slow-kbps', 8) * 1024, flapEveryMs: num(f, 'flap-ms', 1_500) };
+  const behaviour = { slowReadBytesPerSecond: num(f, 'slow-kbps', 8) * 1024, flapEveryMs: num(f, 'flap-ms', 1_500), livenessMs: num(f, 'liveness-ms', COHORT_BEHAVIOUR_DEFAULT.livenessMs) };
   const isolation = f.processes === true ? 'process' : 'thread';
   const workers = typeof f.workers === 'number' ? { workers: f.workers } : {};
   const external = ['url', 'secret', 'race', 'listen-ms', 'expect'].filter((k) => f[k] !== undefined);

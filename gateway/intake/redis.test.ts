@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMemoryBus, createRealClock } from '../../backends/memory/index.ts';
 import { TOPICS } from '../../core/topology.ts';
 import { ensureRedis, type RedisHandle } from '../../emulators/redis.ts';
-import { connectRedisNotificationsBus, createRedisIntake, createRedisNotificationsBus, redisChannelOf, redisChannels } from './redis.ts';
+import { connectRedisNotificationsBus, createRedisIntake, createRedisNotificationsBus, readRedisDeadLetters, redisChannelOf, redisChannels } from './redis.ts';
 import { collecting, eventually, notificationMessages } from './_fixtures/messages.ts';
 
 let redis: RedisHandle;
@@ -86,14 +86,24 @@ describe('redis intake', () => {
     await inner.close();
   });
 
-  it('counts and drops a message on the channel that is not a valid notification', async () => {
-    const intake = createRedisIntake({ url: redis.url });
+  it('counts a message on the channel that is not a valid notification and keeps it in the dead-letter list with its reason', async () => {
+    const list = `dead-letters-${Date.now()}`;
+    const intake = createRedisIntake({ url: redis.url, deadLetterList: list });
     const got = await collecting(intake);
     await publisher.publish('notifications', '{"schemaVersion":1}');
     await publisher.publish('notifications', notificationMessages(1, 'bad')[0]?.data as string);
-    await eventually('both messages', () => intake.stats().received === 2);
-    expect(intake.stats().invalid).toBe(1);
+    await publisher.publish('notifications', 'not json at all');
+    // The valid one is handed over behind the dead letters' writes (the intake keeps Redis's order).
+    await eventually('every message', () => intake.stats().received === 3 && got.ids.length === 1);
+    expect(intake.stats().invalid).toBe(2);
     expect(got.ids).toHaveLength(1);
-    await intake.close();
+    await intake.close(); // waits for the dead letters' writes
+    const letters = await readRedisDeadLetters(redis.url, list);
+    expect(letters.map((l) => [l.channel, l.data])).toEqual([
+      ['notifications', 'not json at all'],
+      ['notifications', '{"schemaVersion":1}'],
+    ]);
+    for (const l of letters) expect(l.reason).toMatch(/^[A-Z_]+\.[A-Z_]+: ./);
+    expect(intake.stats().invalidReasons).toEqual(expect.arrayContaining(letters.map((l) => l.reason)));
   });
 });

@@ -106,12 +106,42 @@ export interface RedisIntakeOptions extends RedisChannels {
   /** `redis://127.0.0.1:PORT` (emulators/redis.ts). */
   readonly url: string;
   readonly nowMs?: () => number;
+  /** The Redis list malformed messages go to (default REDIS_DEAD_LETTERS.list). */
+  readonly deadLetterList?: string;
+}
+
+/**
+ * Redis Pub/Sub has no dead-letter topic, so a message that is not a valid notification is kept
+ * in a Redis list instead, newest first, with its reason: the same promise as the Pub/Sub intakes
+ * (a malformed message is refused with a reason and nothing is lost silently). The list is capped:
+ * a flood of garbage must not fill the server's memory.
+ */
+export const REDIS_DEAD_LETTERS = { list: `${TOPICS.notifications}:dead-letters`, keptMax: 10_000, dataCharsMax: 16_384 } as const;
+
+/** One dead letter of the Redis intake, as kept in the list. */
+export interface RedisDeadLetter {
+  readonly channel: string;
+  readonly reason: string;
+  /** The message as received, cut to REDIS_DEAD_LETTERS.dataCharsMax characters. */
+  readonly data: string;
+  readonly atMs: number;
+}
+
+/** The dead letters kept in the list, newest first (an operator's or a test's read). */
+export async function readRedisDeadLetters(url: string, list: string = REDIS_DEAD_LETTERS.list): Promise<RedisDeadLetter[]> {
+  const c = openClient(url);
+  await c.connect();
+  try {
+    return (await c.lRange(list, 0, -1)).map((s) => JSON.parse(s) as RedisDeadLetter);
+  } finally {
+    await c.close();
+  }
 }
 
 /**
  * One gateway instance's Redis subscriber: its own connection (a subscribed connection can do
  * nothing else), subscribed to every notifications channel. A message that is not a valid
- * notification is counted and dropped. onMessage's promise is awaited in order: Redis delivers
+ * notification is counted and kept in the dead-letter list with its reason (REDIS_DEAD_LETTERS). onMessage's promise is awaited in order: Redis delivers
  * to one listener in order, and the intake keeps that order.
  */
 export function createRedisIntake(options: RedisIntakeOptions): StatsIntake & { pending(): number } {
@@ -119,6 +149,22 @@ export function createRedisIntake(options: RedisIntakeOptions): StatsIntake & { 
   const now = options.nowMs ?? Date.now;
   const channels = redisChannels(options);
   let client: ReturnType<typeof openClient> | undefined;
+  // A subscribed connection can do nothing else: dead letters are written through a second one.
+  let writer: ReturnType<typeof openClient> | undefined;
+  const deadLetterList = options.deadLetterList ?? REDIS_DEAD_LETTERS.list;
+  const deadLetter = (channel: string, data: string, reason: string): void => {
+    const entry: RedisDeadLetter = { channel, reason, data: data.slice(0, REDIS_DEAD_LETTERS.dataCharsMax), atMs: now() };
+    const w = writer;
+    if (w === undefined) return;
+    chain = chain
+      .then(async () => {
+        await w.lPush(deadLetterList, JSON.stringify(entry));
+        await w.lTrim(deadLetterList, 0, REDIS_DEAD_LETTERS.keptMax - 1);
+      })
+      .catch((e: unknown) => {
+        process.stderr.write(`redis intake: a malformed message could not be dead-lettered (${(e as Error).message}); its reason: ${reason}\n`);
+      });
+  };
   let chain: Promise<void> = Promise.resolve();
   // Received and not yet taken by the gateway: Redis cannot be slowed down, so a gateway that
   // takes messages slower than they come grows this (what the incident's bounded channel capped).
@@ -127,13 +173,15 @@ export function createRedisIntake(options: RedisIntakeOptions): StatsIntake & { 
     async start(onMessage: (m: IntakeMessage) => void | Promise<void>) {
       if (client !== undefined) throw new Error('this intake is already started');
       const c = openClient(options.url);
-      c.on('error', (e: Error) => process.stderr.write(`redis intake: ${e.message}\n`));
-      await c.connect();
+      const w = openClient(options.url);
+      for (const x of [c, w]) x.on('error', (e: Error) => process.stderr.write(`redis intake: ${e.message}\n`));
+      await Promise.all([c.connect(), w.connect()]);
       client = c;
-      await c.subscribe(channels, (message: string) => {
+      writer = w;
+      await c.subscribe(channels, (message: string, channel: string) => {
         const receivedAtMs = now();
         const body = counter.parse(message);
-        if (body === undefined) return;
+        if (body === undefined) return deadLetter(channel, message, counter.lastReason());
         pending++;
         chain = chain
           .then(() => {
@@ -152,6 +200,8 @@ export function createRedisIntake(options: RedisIntakeOptions): StatsIntake & { 
       await c.unsubscribe(channels);
       await chain;
       await c.close();
+      await writer?.close();
+      writer = undefined;
     },
     stats: () => counter.stats(),
     pending: () => pending,

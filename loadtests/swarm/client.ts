@@ -52,8 +52,22 @@ export interface LeanConnection {
 /** Epoch milliseconds with sub-millisecond precision (performance's clock, anchored to the epoch). */
 export const nowEpochMs = (): number => performance.timeOrigin + performance.now();
 
+/** The close code a client reports when the gateway went silent (no pong, no frame) for its liveness time. */
+export const SILENT_PEER_CLOSE_CODE = 4408;
+
+export interface LeanOptions {
+  /**
+   * Liveness: the client pings (WebSocket ping) every third of this, and a gateway it has heard
+   * nothing from (no pong, no frame) for this long is taken for gone: the socket is dropped and
+   * onClose gets SILENT_PEER_CLOSE_CODE, so the user reconnects instead of waiting on a half-open
+   * connection for ever. Not while the client has paused its own reading (slow and stalled
+   * readers). 0 turns it off.
+   */
+  readonly livenessMs?: number;
+}
+
 /** Opens a connection and resolves once the gateway acknowledged connection_init. */
-export function connectLean(url: string, token: string, events: LeanClientEvents): Promise<LeanConnection> {
+export function connectLean(url: string, token: string, events: LeanClientEvents, options: LeanOptions = {}): Promise<LeanConnection> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, GRAPHQL_TRANSPORT_WS, { perMessageDeflate: false, maxPayload: CLIENT_PAYLOAD_MAX_BYTES, skipUTF8Validation: true });
     let acked = false;
@@ -84,8 +98,26 @@ export function connectLean(url: string, token: string, events: LeanClientEvents
         return bytesReceived;
       },
     };
+    const livenessMs = options.livenessMs ?? 0;
+    let heardAtMs = Date.now();
+    let silent = false;
+    const liveness =
+      livenessMs > 0
+        ? setInterval(() => {
+            if (!acked || ws.readyState !== WebSocket.OPEN) return;
+            // Our own pause is not the gateway's silence: the clock restarts when reading resumes.
+            if (ws.isPaused) return void (heardAtMs = Date.now());
+            if (Date.now() - heardAtMs <= livenessMs) return void ws.ping();
+            silent = true;
+            events.onClose(SILENT_PEER_CLOSE_CODE, `SWARM.PEER_SILENT: nothing from the gateway for ${livenessMs} ms`);
+            ws.terminate();
+          }, Math.max(50, Math.floor(livenessMs / 3)))
+        : undefined;
+    liveness?.unref();
+    ws.on('pong', () => void (heardAtMs = Date.now()));
     ws.on('open', () => send({ type: 'connection_init', payload: { token } }));
     ws.on('message', (data: Buffer) => {
+      heardAtMs = Date.now();
       const at = nowEpochMs();
       bytesReceived += data.length;
       const msg = parseFrame(data);
@@ -106,8 +138,9 @@ export function connectLean(url: string, token: string, events: LeanClientEvents
     });
     ws.on('close', (code, reason) => {
       clearTimeout(ackTimer);
+      clearInterval(liveness);
       if (!acked) reject(new Error(`SWARM.CLOSED_BEFORE_ACK: ${code} ${reason.toString()}`));
-      else events.onClose(code, reason.toString());
+      else if (!silent) events.onClose(code, reason.toString()); // a silent peer's close was reported already
     });
   });
 }

@@ -19,12 +19,15 @@ export interface CohortBehaviour {
   readonly flapEveryMs: number;
   /** Every cohort but stalled reconnects after a close it did not ask for (an eviction), after this pause. */
   readonly reconnectDelayMs: number;
+  /** A gateway silent this long (no pong, no frame) is taken for gone (client.ts LeanOptions); 0: never. */
+  readonly livenessMs: number;
 }
 
 export const COHORT_BEHAVIOUR_DEFAULT: CohortBehaviour = {
   slowReadBytesPerSecond: 8 * 1024, // 8 KB/s
   flapEveryMs: 1_500, // 1.5 s
   reconnectDelayMs: 200, // 0.2 s
+  livenessMs: 30_000, // 30 s: a half-open connection is noticed, a busy gateway is not mistaken for one
 };
 
 /**

@@ -126,7 +126,7 @@ export function startUser(plan: UserPlan, ctx: UserContext): RunningUser {
     intent = mine;
     connecting = true;
     try {
-      conn = await connectLean(plan.url ?? ctx.url, plan.token, eventsFor(mine));
+      conn = await connectLean(plan.url ?? ctx.url, plan.token, eventsFor(mine), { livenessMs: ctx.behaviour.livenessMs });
     } catch (e) {
       connecting = false;
       state.connectFailures++;
