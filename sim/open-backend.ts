@@ -12,6 +12,7 @@ import { createPubSubBus, type PubSubBus } from '../backends/google/pubsub-bus.t
 import { watchPubSub, type PubSubWatch } from '../backends/google/pubsub-watch.ts';
 import { createSpannerClient, type SpannerTarget } from '../backends/google/spanner-client.ts';
 import { openSpannerStore } from '../backends/google/spanner-open.ts';
+import { quietDatabase } from '../backends/google/spanner-pool-errors.ts';
 import type { SpannerStore } from '../backends/google/spanner-store.ts';
 import type { Clock, MessageBus, Store } from '../core/ports.ts';
 import { allSubscriptions, allTopics } from '../core/topology.ts';
@@ -132,7 +133,7 @@ async function dropProvisioned(handle: EmulatorHandle, target: SpannerTarget, da
   const spanner = createSpannerClient(target);
   try {
     const instance = spanner.instance(target.instanceId);
-    await Promise.all(databaseIds.map((id) => instance.database(id).delete().catch(() => undefined)));
+    await Promise.all(databaseIds.map((id) => quietDatabase(instance.database(id)).delete().catch(() => undefined)));
     await instance.delete().catch(() => undefined);
   } finally {
     spanner.close();

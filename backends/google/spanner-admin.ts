@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Spanner } from '@google-cloud/spanner';
 import { createSpannerClient, type SpannerTarget } from './spanner-client.ts';
+import { quietDatabase } from './spanner-pool-errors.ts';
 
 export interface EnsureDatabasesOptions extends SpannerTarget {
   readonly databaseIds: readonly string[];
@@ -73,7 +74,7 @@ export async function ensureDatabases(options: EnsureDatabasesOptions): Promise<
     const schema = schemaStatements();
     const databasesCreated: string[] = [];
     for (const id of options.databaseIds) {
-      const [exists] = await instance.database(id).exists();
+      const [exists] = await quietDatabase(instance.database(id)).exists();
       if (exists) continue;
       try {
         const [, operation] = await instance.createDatabase(id, { schema });

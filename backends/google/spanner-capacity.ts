@@ -31,6 +31,7 @@ import { capacityWorld, loadCapacityWorld, type CapacityWorld, type WorldLoading
 import { createSpannerClient, type SpannerTarget } from './spanner-client.ts';
 import { ensureDatabases, shardDatabaseIds } from './spanner-admin.ts';
 import { applyDayProgressBatch, type DayProgressRequest } from './spanner-missions.ts';
+import { guardPoolErrors, type ErrorEmitter } from './spanner-pool-errors.ts';
 import { createSpannerStore, type SpannerStore } from './spanner-store.ts';
 import { settleBatchBody, settleInDatabase, type SettleRequest } from './spanner-settle.ts';
 import { prefetchTransactions, runReadWrite, type TransactionSource, type TxCounters } from './spanner-tx.ts';
@@ -206,6 +207,7 @@ export async function measureRawSettlement(options: RawSettlementOptions): Promi
   const store = createSpannerStore({ ...options.target, databaseIds, transactionsPerShardMax: loops });
   const spanner = createSpannerClient(options.target);
   const databases = databaseIds.map((id) => spanner.instance(options.target.instanceId).database(id));
+  const poolErrors = guardPoolErrors(databases as unknown as readonly ErrorEmitter[]);
   // Transactions prepared ahead, as the store does, so both sides run the same transaction code.
   const sources = databases.map((d) => prefetchTransactions(d));
   try {
@@ -238,6 +240,7 @@ export async function measureRawSettlement(options: RawSettlementOptions): Promi
     };
   } finally {
     for (const s of sources) s.close();
+    poolErrors.closing();
     await store.close();
     await Promise.all(databases.map((d) => d.delete().catch(() => undefined)));
     // Close each handle's session pool before the client: a pool still filling after the client

@@ -4,7 +4,7 @@
 // idempotent on the emulator.
 import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
-import { guardPoolErrors, ignoreClosedClient } from './spanner-pool-errors.ts';
+import { guardPoolErrors, ignoreClosedClient, quietDatabase } from './spanner-pool-errors.ts';
 
 describe('guardPoolErrors', () => {
   it('an unguarded database emitting a pool error throws (what crashed the process)', () => {
@@ -28,5 +28,15 @@ describe('guardPoolErrors', () => {
     expect(() => ignoreClosedClient('The client has already been closed.')).not.toThrow();
     expect(() => ignoreClosedClient(new Error('The client has already been closed.'))).not.toThrow();
     expect(() => ignoreClosedClient(new Error('PERMISSION_DENIED'))).toThrow('PERMISSION_DENIED');
+  });
+});
+
+describe('quietDatabase', () => {
+  it('keeps an admin handle\'s background errors from ending the process, whatever they say', () => {
+    const d = new EventEmitter();
+    expect(() => d.emit('error', new Error('The client has already been closed.'))).toThrow();
+    const quiet = quietDatabase(new EventEmitter());
+    expect(quiet.emit('error', new Error('The client has already been closed.'))).toBe(true);
+    expect(quiet.emit('error', new Error('UNAVAILABLE: no connection'))).toBe(true);
   });
 });
