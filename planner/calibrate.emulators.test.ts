@@ -17,8 +17,9 @@ describeWithEmulators('plan calibrate on the emulators', () => {
     const r = await calibrate({ target: 'emulators', levels, users: 100, shards: 1, command: 'test', progress: (l) => void lines.push(l) });
     if (!r.ok) throw new Error(r.error.message);
     const { model, runs } = r.value;
-    expect(lines).toHaveLength(7); // a line per run, then the normalisation's
-    expect(lines[6]).toMatch(/^plan calibrate: costs x\d/);
+    expect(lines).toHaveLength(8); // the discarded warm-up's, a line per run, then the normalisation's
+    expect(lines[0]).toMatch(/^plan calibrate: warm-up run \(N = 1 x 4, discarded\)/);
+    expect(lines[7]).toMatch(/^plan calibrate: costs x\d/);
     expect(model.sources.some((l) => l.startsWith('normalised: '))).toBe(true);
     expect(runs.map((p) => p.concurrency)).toEqual(levels);
     for (const op of Object.keys(OPERATION_TERMS)) expect(model.operations[op as keyof typeof model.operations], op).toBeDefined();

@@ -17,8 +17,9 @@ import { openBackend, type BackendOptions } from '../sim/open-backend.ts';
 import { runDay } from '../sim/run-day.ts';
 import { smokeRaceDay } from '../sim/workload.ts';
 import type { RaceDay } from '../scenarios/model.ts';
+import type { EmulatorHandle } from '../emulators/index.ts';
 import { fitCostModel, type FittedModel } from './calibration.ts';
-import { normaliseToRuns } from './normalise.ts';
+import { medianPerConfiguration, normaliseToRuns } from './normalise.ts';
 import { USL_LEVELS_MIN } from './fit.ts';
 import { planErr, type PlanResult } from './plan-error.ts';
 import { createProfileRecorder, type RunProfile } from './profile.ts';
@@ -58,6 +59,8 @@ export interface CalibrateOptions {
    * take every run (repeats at a level are welcome to the USL).
    */
   readonly repeat?: number;
+  /** Emulators: the one pair every run uses (each in a fresh project), so no run meets a freshly started JVM. */
+  readonly emulators?: EmulatorHandle;
   /** The command line, for the model's sources. */
   readonly command: string;
   /** A line per run on stderr. */
@@ -82,7 +85,7 @@ interface LevelRun {
 }
 
 async function profiledRun(o: CalibrateOptions, day: RaceDay, level: LevelRun): Promise<RunProfile> {
-  const options: BackendOptions = { spannerShards: level.shards, ...(o.log === undefined ? {} : { log: o.log }) };
+  const options: BackendOptions = { spannerShards: level.shards, ...(o.emulators === undefined ? {} : { emulators: o.emulators }), ...(o.log === undefined ? {} : { log: o.log }) };
   const opened = await openBackend(o.target, options);
   try {
     const recorder = createProfileRecorder();
@@ -113,6 +116,17 @@ export async function calibrate(o: CalibrateOptions): Promise<PlanResult<Calibra
   if (o.target === 'emulators') for (const s of o.shardLevels ?? []) round.push({ workers: 1, maxInFlight: o.shardConcurrency ?? Math.max(...o.levels), shards: s });
   const plan: LevelRun[] = Array.from({ length: o.repeat ?? 1 }, () => round).flat();
   const runs: RunProfile[] = [];
+  // The first run in a process (and on an emulator pair) pays for JIT compilation and opening
+  // channels: a discarded warm-up run of the first level keeps that out of the fits.
+  const first = round[0];
+  if (first !== undefined) {
+    try {
+      const warm = await profiledRun(o, day, first);
+      o.progress?.(`plan calibrate: warm-up run (N = ${first.workers} x ${first.maxInFlight}, discarded): ${Math.round(warm.run.makespanMs)} ms`);
+    } catch (e) {
+      return planErr('PLAN.CALIBRATION_FAILED', (e instanceof Error ? e.message : String(e)).replace(/^PLAN\.CALIBRATION_FAILED: /, ''));
+    }
+  }
   for (const [i, level] of plan.entries()) {
     const t = performance.now();
     let p: RunProfile;
@@ -132,7 +146,8 @@ export async function calibrate(o: CalibrateOptions): Promise<PlanResult<Calibra
   const fitted = fitCostModel(runs, { target: o.target, measuredAt, sources: [`measured by: ${o.command} (${measuredAt.slice(0, 10)})`, `machine: ${machine}`, `workload: the smoke race day, seed ${seed}, ${day.users.length} users, ${day.ticketCount} tickets`] });
   if (!fitted.ok) return fitted;
   // The fitted costs' common scale, set so the virtual model reproduces these runs (normalise.ts).
-  const normalised = await normaliseToRuns(fitted.value.model, runs);
+  // Each level's median run (with --repeat), so one run slowed by load does not set the scale.
+  const normalised = await normaliseToRuns(fitted.value.model, medianPerConfiguration(runs));
   o.progress?.(`plan calibrate: costs x${normalised.factor.toFixed(3)}, start-up ${normalised.startupMs.toFixed(1)} ms, so the virtual model reproduces the ${normalised.ratios.length} runs' makespans (measured / predicted: ${normalised.ratios.map((x) => x.toFixed(2)).join(', ')})`);
   return { ok: true, value: { ...fitted.value, model: normalised.model, runs, wallMs: Math.round(performance.now() - start) } };
 }

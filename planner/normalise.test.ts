@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { BASE_CONFIGURATION, EMULATOR_MODEL, MEMORY_MODEL } from './_fixtures/cost-models.ts';
 import type { CostModel } from './contracts.ts';
 import { closedForm } from './queueing.ts';
-import { fitScale, normaliseToRuns, runsOfUslLevels, scaleCosts } from './normalise.ts';
+import { fitScale, medianPerConfiguration, normaliseToRuns, runsOfUslLevels, scaleCosts } from './normalise.ts';
 import type { RunProfile } from './profile.ts';
 import { predictVirtual } from './virtual.ts';
 
@@ -49,6 +49,36 @@ describe('normaliseToRuns', () => {
     const noisy = await normaliseToRuns(EMULATOR_MODEL, runs.map((r, i) => ({ ...r, run: { ...r.run, makespanMs: r.run.makespanMs * (i % 2 === 0 ? 1.3 : 0.7) } })));
     expect(noisy.runSpread).toBeGreaterThan(0.2);
     expect(noisy.model.runSpread).toBeCloseTo(noisy.runSpread, 2);
+  });
+
+  it('takes each configuration\'s median run, so one round slowed by load does not set the scale', async () => {
+    const truth: CostModel = { ...scaleCosts(EMULATOR_MODEL, 3), startupMs: 400 };
+    const runs: Pick<RunProfile, 'knobs' | 'run'>[] = [];
+    for (const round of [0, 1, 2]) {
+      for (const [w, m, u] of [[1, 16, 400], [1, 64, 800], [2, 64, 1_200], [1, 256, 1_600], [2, 256, 300]] as const) {
+        const p = await predictVirtual(truth, { ...BASE_CONFIGURATION, settleWorkers: w, postSettleWorkers: w, notifyWorkers: w, maxInFlight: m }, { users: u, tickets: 3 * u }, { samples: 1 });
+        // The second round ran while something else loaded the machine: its runs of 800 and 1,600 users took 2.5x as long.
+        const slowed = round === 1 && (u === 800 || u === 1_600) ? 2.5 : 1;
+        runs.push(run(EMULATOR_MODEL, w, m, u, p.makespanMs.p50 * slowed * (1 + 0.01 * round)));
+      }
+    }
+    const medians = medianPerConfiguration(runs);
+    expect(medians).toHaveLength(5);
+    // The middle of three (each round 1% slower than the one before): round 2's run, or round 3's
+    // where round 2's was slowed; never a slowed one.
+    expect(medians.map((r) => runs.indexOf(r))).toEqual([5, 11, 7, 13, 9]);
+    const n = await normaliseToRuns(EMULATOR_MODEL, medians);
+    expect(n.factor).toBeGreaterThan(2.7);
+    expect(n.factor).toBeLessThan(3.3);
+    expect(n.runSpread).toBeLessThan(0.05);
+    // Against every run, the slowed round pulls the fit and its scatter shows.
+    const all = await normaliseToRuns(EMULATOR_MODEL, runs);
+    expect(all.runSpread).toBeGreaterThan(0.2);
+    // Of two runs, the faster; configurations that differ in any knob stay apart.
+    const a = run(EMULATOR_MODEL, 1, 64, 800, 900);
+    const b = run(EMULATOR_MODEL, 1, 64, 800, 700);
+    const c = { ...run(EMULATOR_MODEL, 1, 64, 800, 500), knobs: { ...a.knobs, shards: 2 } };
+    expect(medianPerConfiguration([a, b, c])).toEqual([b, c]);
   });
 
   it('fits the emulator process capacity from runs over several shard counts', async () => {

@@ -55,6 +55,19 @@ describe('closed form against the virtual-time model', () => {
     });
   }
 
+  it('prices post-settle batches at what its slots can hold while settlements run (commits of 0.1 s + 2 ms a user)', async () => {
+    // Post-settle commits as dear as the emulators measured: in a race longer than the 8 s the
+    // background lane yields, each 8 s brings one batch of each kind, of at most the post-settle
+    // slots on the shard (4 x 16 = 64), never the 500 a commit could hold.
+    const dear: CostModel = { ...EMULATOR_MODEL, operations: { ...EMULATOR_MODEL.operations, 'postSettle.commit': { baseUs: 100_000, perUs: { users: 2_000 }, cv: 0, samples: 30 } } };
+    const big = { users: 12_000, tickets: 60_000 };
+    const v = await predictVirtual(dear, BASE_CONFIGURATION, big, { samples: 1 });
+    const q = await predictClosedForm(dear, BASE_CONFIGURATION, big);
+    expect(v.makespanMs.p50).toBeGreaterThan(8_000 * 2); // long enough for post-settle to take its turns
+    expect(q.bottleneck).toBe(v.bottleneck);
+    expect(Math.abs(q.makespanMs.p50 - v.makespanMs.p50) / v.makespanMs.p50).toBeLessThan(TOLERANCE);
+  });
+
   it('flags extrapolation beyond twice the calibrated race', async () => {
     const p = await predictClosedForm(EMULATOR_MODEL, BASE_CONFIGURATION, { users: 30_000, tickets: 150_000 });
     expect(p.extrapolation).toBe(3);

@@ -79,6 +79,8 @@ interface Shape {
   readonly settleSlots: number;
   readonly notifySlots: number;
   readonly batch: number;
+  /** Emulators: items of a post-settle group commit while settlements run (see capacities). */
+  readonly postBatch: number;
   readonly ms: (op: OperationName, sizes: Sizes) => number;
 }
 
@@ -94,7 +96,8 @@ function shapeOf(model: CostModel, c: PlanConfiguration, w: Workload): Shape {
   // back (a delivery is short against a commit) before the next one starts, so about two thirds of
   // them commit together. (Two thirds is what the virtual model shows for 4 to 64 in flight.)
   const batch = model.target === 'emulators' ? Math.max(1, Math.min(c.settlementsPerCommit, Math.round((2 * perShardInFlight) / 3))) : 1;
-  return { t: w.tickets / w.users, upm, settleSlots, notifySlots: Math.max(1, c.notifyWorkers) * m, batch, ms: (op, sizes) => meanServiceMs(model, op, sizes) };
+  const postBatch = Math.max(1, Math.min(GROUP_COMMIT.postSettleItemsMax, Math.ceil((Math.max(1, c.postSettleWorkers) * m) / shards)));
+  return { t: w.tickets / w.users, upm, settleSlots, notifySlots: Math.max(1, c.notifyWorkers) * m, batch, postBatch, ms: (op, sizes) => meanServiceMs(model, op, sizes) };
 }
 
 /** The settle path's per-user trip without queueing: delivery, the commit of its batch, the `settled` publish. */
@@ -133,7 +136,9 @@ function capacities(model: CostModel, c: PlanConfiguration, w: Workload, s: Shap
     const counts = usersPerShard(w.users, Math.max(1, c.spannerShards));
     // Post-settle waits behind settlements and takes one batch per backgroundWaitMaxMs meanwhile.
     // (Two background batchers, the markers and the day progress, each served once per wait bound.)
-    const postShare = Math.min(1, (2 * s.ms('postSettle.commit', { users: GROUP_COMMIT.postSettleItemsMax, writes: GROUP_COMMIT.postSettleItemsMax })) / GROUP_COMMIT.backgroundWaitMaxMs);
+    // A batch holds what waits at the shard: at most post-settle's slots on it (each handler waits
+    // on one write at a time), never more than a commit's item limit.
+    const postShare = Math.min(1, (2 * s.ms('postSettle.commit', { users: s.postBatch, writes: s.postBatch })) / GROUP_COMMIT.backgroundWaitMaxMs);
     counts.forEach((n, i) => {
       const name = `db:s${i}`;
       const d = dSettle + dNotify;
@@ -150,7 +155,9 @@ function capacities(model: CostModel, c: PlanConfiguration, w: Workload, s: Shap
       const d = dSettle + dNotify;
       demand.set('emulator', d);
       servers.set('emulator', proc);
-      settle.push({ name: 'emulator', perMs: ((1 - postShare) * proc) / d });
+      // Every shard's post-settle batches run on the process too: shards x the one shard's share.
+      const procPostShare = Math.min(1, (shards * postShare) / proc);
+      settle.push({ name: 'emulator', perMs: ((1 - procPostShare) * proc) / d });
     }
     settle.push(fanoutCapacity(s));
   } else {
@@ -210,13 +217,20 @@ export function closedForm(model: CostModel, configuration: PlanConfiguration, w
     s.ms('publish.batch', { messages: s.upm });
   // Downstream of the settlement, queueing waits at the servers that are not saturated.
   let waits = 0;
+  const shardWaits: number[] = [];
   const utilisation: Record<string, number> = {};
   for (const [name, d] of demand) {
     const c = servers.get(name) as number;
     // The gateway passes notifications (at xn); every other server passes the settlement path (at x).
     utilisation[name] = round3(Math.min(1, ((name === 'gateway' ? xn : x) * d) / c));
-    if (name !== bound.name && name !== notifyBound.name) waits += Math.min(mmcWaitMs(c, xn, d * 1), 60_000);
+    if (name === bound.name || name === notifyBound.name) continue;
+    const wait = Math.min(mmcWaitMs(c, xn, d * 1), 60_000);
+    // A notification passes its own user's shard only: one shard's wait, not every shard's. When a
+    // shard is the bottleneck the shards are all about as busy and that wait is `shared` already.
+    if (name.startsWith('db:')) shardWaits.push(wait);
+    else waits += wait;
   }
+  if (!bound.name.startsWith('db:') && shardWaits.length > 0) waits += shardWaits.reduce((a, b) => a + b, 0) / shardWaits.length;
   const settleFed = ['cpu', 'spanner.writes', 'spanner.reads', 'settle.slots'].includes(bound.name) || isDatabase(bound.name);
   utilisation['fanout'] = round3(Math.min(1, x / fanoutCapacity(s).perMs));
   utilisation['settle.slots'] = settleFed && workload.users > s.settleSlots ? 1 : round3(Math.min(1, (x * settleTripMs(s)) / s.settleSlots));

@@ -10,6 +10,7 @@ import { SETTLEMENTS_PER_COMMIT_DEFAULT } from '../backends/google/spanner-batch
 import { DEFAULT_VARIANTS } from '../pipeline/settings.ts';
 import type { RaceDay } from '../scenarios/model.ts';
 import { openBackend, type OpenedBackend } from '../sim/open-backend.ts';
+import type { EmulatorHandle } from '../emulators/index.ts';
 import { runDay, type DayBackend } from '../sim/run-day.ts';
 import { smokeRaceDay } from '../sim/workload.ts';
 import type { PlanConfiguration, Workload } from './contracts.ts';
@@ -79,12 +80,12 @@ export function configurationOf(backend: ValidationBackend, c: ValidationCase): 
 export type WrapBackend = (opened: OpenedBackend, day: RaceDay) => DayBackend;
 
 /** Runs one case for real and measures it. Throws when the backend cannot be opened. */
-export async function runCase(backend: ValidationBackend, c: ValidationCase, log: (line: string) => void = () => undefined, wrap?: WrapBackend): Promise<MeasuredRun> {
+export async function runCase(backend: ValidationBackend, c: ValidationCase, log: (line: string) => void = () => undefined, wrap?: WrapBackend, emulators?: EmulatorHandle): Promise<MeasuredRun> {
   const start = performance.now();
   const day = caseDay(c.users);
   // Reusing the running emulators is said once per run: not worth a line per configuration.
   const quiet = (line: string): void => (line.startsWith('emulators: reusing') ? undefined : log(line));
-  const opened = await openBackend(backend, { ...(backend === 'emulators' ? { spannerShards: c.shards } : {}), log: quiet });
+  const opened = await openBackend(backend, { ...(backend === 'emulators' ? { spannerShards: c.shards, ...(emulators === undefined ? {} : { emulators }) } : {}), log: quiet });
   let r;
   let transactionsCommitted = 0;
   try {

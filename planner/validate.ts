@@ -4,6 +4,8 @@
 // the error of every prediction. Each prediction is made before its run starts, from the model
 // alone. Predictions more than 2x beyond the largest calibrated run are flagged, not hidden.
 import type { CostModel, LinearCost, OperationName, Predict } from './contracts.ts';
+import type { RunProfile } from './profile.ts';
+import type { EmulatorHandle } from '../emulators/index.ts';
 import { caseDay, configurationOf, runCase, workloadOf, type MeasuredRun, type ValidationBackend, type ValidationCase } from './real-run.ts';
 import { checkOperations, renderChecks, settleBusyShare, type OperationCheck } from './validate-diagnose.ts';
 import { profiledRun } from './validate-calibrate.ts';
@@ -13,6 +15,8 @@ export type ValidationSize = 'full' | 'small';
 
 export interface ValidationPlan {
   readonly calibration: readonly ValidationCase[];
+  /** Times each calibration case runs (round after round); normalisation takes each case's median run. Default 1. */
+  readonly calibrationRounds?: number;
   readonly heldOut: readonly ValidationCase[];
 }
 
@@ -27,12 +31,16 @@ const c = (users: number, workers: number, shards = 1, maxInFlight = 256): Valid
  * normalisation (normalise.ts) sets the costs' scale from the runs, so memory calibrates at
  * 16..512 in flight, around the held-out runs' 256. Held out: up to 5x the largest calibration
  * run, other worker and shard counts, none of them calibrated.
+ * Full size runs the calibration in 3 rounds: a single run on a shared machine moves by 10% to 80%
+ * with load from elsewhere (measured: the same calibration twice, minutes apart, 2x apart on some
+ * cases), and each case's median run sets the scale.
  * --small is CI's: seconds, not minutes.
  */
 export const VALIDATION_PLANS: Readonly<Record<ValidationBackend, Readonly<Record<ValidationSize, ValidationPlan>>>> = {
   emulators: {
     full: {
       calibration: [c(500, 1, 2, 16), c(1_000, 1, 2, 64), c(500, 2, 2, 64), c(1_000, 1, 2, 256), c(500, 2, 2, 256), c(1_000, 4, 2, 256), c(1_000, 2, 1, 256), c(1_000, 2, 3, 256), c(1_000, 2, 4, 256), c(200, 1, 1, 256)],
+      calibrationRounds: 3,
       heldOut: [c(2_000, 2, 1), c(1_500, 3, 3), c(3_000, 1, 2), c(5_000, 4, 4), c(2_500, 4, 2), c(4_000, 2, 3), c(800, 3, 4), c(5_000, 2, 2)],
     },
     small: {
@@ -43,6 +51,7 @@ export const VALIDATION_PLANS: Readonly<Record<ValidationBackend, Readonly<Recor
   memory: {
     full: {
       calibration: [c(500, 1, 1, 16), c(1_000, 1, 1, 32), c(500, 1, 1, 64), c(1_000, 2, 1, 64), c(500, 1, 1, 256), c(1_000, 2, 1, 256), c(1_000, 1, 1, 512)],
+      calibrationRounds: 3,
       heldOut: [c(2_000, 2), c(1_500, 3), c(3_000, 1), c(5_000, 4), c(2_500, 8), c(4_000, 2), c(800, 6), c(5_000, 1)],
     },
     small: {
@@ -62,7 +71,13 @@ export function checkPlan(plan: ValidationPlan): void {
 }
 
 /** A calibration: the cost model fitted from real runs of the calibration cases. */
-export type Calibrator = (o: { readonly backend: ValidationBackend; readonly cases: readonly ValidationCase[]; readonly log: (line: string) => void }) => Promise<CostModel>;
+export type Calibrator = (o: { readonly backend: ValidationBackend; readonly cases: readonly ValidationCase[]; readonly log: (line: string) => void; readonly keep?: (k: KeptCalibration) => void; readonly rounds?: number; readonly emulators?: EmulatorHandle }) => Promise<CostModel>;
+
+/** What a calibration saw, kept for study (`--out DIR` writes it as DIR/calibration.json): its runs' profiles and the model before normalisation. */
+export interface KeptCalibration {
+  readonly profiles: readonly RunProfile[];
+  readonly fitted: CostModel;
+}
 
 /** Multiplies operations' fitted costs: the negative control (a model known to be wrong must be reported wrong). */
 export function skewModel(model: CostModel, factors: Readonly<Partial<Record<OperationName, number>>>): CostModel {
@@ -85,6 +100,12 @@ export interface ValidationOptions {
   readonly skew?: Readonly<Partial<Record<OperationName, number>>>;
   /** Runs a case for real (default: runCase on the backend). */
   readonly run?: (backend: ValidationBackend, c: ValidationCase, log: (line: string) => void) => Promise<MeasuredRun>;
+  /**
+   * Emulators: the one pair every run of the validation uses (each in a fresh project), so the
+   * calibration and the held-out runs meet the same emulator processes, warmed by the warm-up run,
+   * rather than a freshly started pair each (whose Pub/Sub JVM compiles while the run runs).
+   */
+  readonly emulators?: EmulatorHandle;
   readonly plan?: ValidationPlan;
   readonly log?: (line: string) => void;
   /** Real runs per held-out configuration (default 1); the median makespan's run is the measurement. */
@@ -93,6 +114,8 @@ export interface ValidationOptions {
   readonly diagnose?: boolean;
   /** A model to validate as it is (the shipped calibration, a user's file): no calibration runs, its calibratedMax sets the flag. */
   readonly model?: { readonly model: CostModel; readonly name: string };
+  /** Receives the calibration's profiles and raw model, and each diagnosed held-out run's profile. */
+  readonly keep?: { readonly calibration?: (k: KeptCalibration) => void; readonly heldOut?: (p: RunProfile) => void };
 }
 
 export interface ValidationTable {
@@ -102,6 +125,8 @@ export interface ValidationTable {
   readonly calibration: {
     /** The calibration runs (none when a given model was validated). */
     readonly cases: readonly ValidationCase[];
+    /** Times each case ran (round after round); 0 when a given model was validated. */
+    readonly rounds: number;
     /** The model validated as given (`--model`), instead of one calibrated here. */
     readonly given?: string;
     readonly maxUsers: number;
@@ -115,6 +140,11 @@ export interface ValidationTable {
   readonly wallMs: number;
 }
 
+/** How a case runs for real: the caller's runner, else runCase on the validation's emulator pair. */
+function runOf(o: ValidationOptions): (backend: ValidationBackend, c: ValidationCase, log: (line: string) => void) => Promise<MeasuredRun> {
+  return o.run ?? ((backend, c, log) => runCase(backend, c, log, undefined, o.emulators));
+}
+
 /** The held-out configuration's real runs: `repeat` of them, the first profiled when diagnosing. */
 async function measure(o: ValidationOptions, model: CostModel, k: ValidationCase, log: (line: string) => void): Promise<{ runs: MeasuredRun[]; operations?: OperationCheck[]; settleBusyShare?: number }> {
   const runs: MeasuredRun[] = [];
@@ -122,12 +152,13 @@ async function measure(o: ValidationOptions, model: CostModel, k: ValidationCase
   let busy: number | undefined;
   for (let i = 0; i < Math.max(1, o.repeat ?? 1); i++) {
     if (i === 0 && o.diagnose === true) {
-      const p = await profiledRun(o.backend, k, log);
+      const p = await profiledRun(o.backend, k, log, o.emulators);
+      o.keep?.heldOut?.(p.profile);
       runs.push(p.measured);
       operations = checkOperations(model, p.profile);
       // Memory: one thread is the one unit; the emulators: one transaction per shard database.
       busy = settleBusyShare(p.profile, o.backend === 'memory' ? 1 : k.shards);
-    } else runs.push(await (o.run ?? runCase)(o.backend, k, log));
+    } else runs.push(await runOf(o)(o.backend, k, log));
   }
   return operations === undefined || busy === undefined ? { runs } : { runs, operations, settleBusyShare: busy };
 }
@@ -165,11 +196,11 @@ export async function runValidation(o: ValidationOptions): Promise<ValidationTab
   const maxUsers = given === undefined ? Math.max(...plan.calibration.map((k) => k.users)) : given.model.calibratedMax.users;
   // The first run in a process pays for JIT compilation and opening client channels: a discarded
   // warm-up run keeps that cost out of the calibration and out of the first held-out figure.
-  const warm = await (o.run ?? runCase)(o.backend, { ...(plan.calibration[0] as ValidationCase) }, log);
+  const warm = await runOf(o)(o.backend, { ...(plan.calibration[0] as ValidationCase) }, log);
   log(`validate: warm-up run (${caseName(plan.calibration[0] as ValidationCase)}, discarded): ${Math.round(warm.makespanMs)} ms`);
   if (given === undefined) log(`validate: calibrating on ${plan.calibration.length} ${o.backend} runs (${plan.calibration.map(caseName).join(', ')})`);
   else log(`validate: no calibration runs: validating ${given.name} (calibrated up to ${maxUsers} users, ${given.model.measuredAt})`);
-  const fitted = given === undefined ? await o.calibrate({ backend: o.backend, cases: plan.calibration, log }) : given.model;
+  const fitted = given === undefined ? await o.calibrate({ backend: o.backend, cases: plan.calibration, log, rounds: plan.calibrationRounds ?? 1, ...(o.emulators === undefined ? {} : { emulators: o.emulators }), ...(o.keep?.calibration === undefined ? {} : { keep: o.keep.calibration }) }) : given.model;
   const calibrationMs = Math.round(performance.now() - start);
   const skew = o.skew ?? {};
   const model = Object.keys(skew).length === 0 ? fitted : skewModel(fitted, skew);
@@ -185,7 +216,7 @@ export async function runValidation(o: ValidationOptions): Promise<ValidationTab
     schemaVersion: 1,
     backend: o.backend,
     size: o.size,
-    calibration: { cases: given === undefined ? plan.calibration : [], ...(given === undefined ? {} : { given: given.name }), maxUsers, model: { target: model.target, measuredAt: model.measuredAt, sources: model.sources, calibratedMax: model.calibratedMax }, skew, wallMs: calibrationMs },
+    calibration: { cases: given === undefined ? plan.calibration : [], rounds: given === undefined ? (plan.calibrationRounds ?? 1) : 0, ...(given === undefined ? {} : { given: given.name }), maxUsers, model: { target: model.target, measuredAt: model.measuredAt, sources: model.sources, calibratedMax: model.calibratedMax }, skew, wallMs: calibrationMs },
     rows,
     totals,
     verdict: verdictOf(rows, totals, o.size === 'full'),

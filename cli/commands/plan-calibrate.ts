@@ -8,6 +8,7 @@ import type { CostModel } from '../../planner/contracts.ts';
 import { formatPlanError } from '../../planner/plan-error.ts';
 import { finishProfiledRecording } from '../../planner/profile-run.ts';
 import { RunRecorder } from '../../reports/record/recorder.ts';
+import { ensureEmulators } from '../../emulators/index.ts';
 import { parseArgs, UsageError, withUsage } from '../args.ts';
 import type { CommandModule } from '../main.ts';
 
@@ -95,8 +96,12 @@ export const planCalibrate: CommandModule = {
       if (target === 'memory' && (shardLevels !== undefined || flags['shards'] !== undefined)) throw new UsageError('--shards and --shard-levels apply to --backend emulators (the memory backend has no shards)');
       const json = flags['json'] === true;
       const recorder = typeof flags['record'] === 'string' ? new RunRecorder({ command: 'plan calibrate', argv, scenario: 'smoke', backend: target, seed: typeof flags['seed'] === 'number' ? flags['seed'] : CALIBRATION_DEFAULTS.seed, configuration: { levels, ...(shardLevels === undefined ? {} : { shardLevels }) } }).start() : undefined;
+      const progress = (line: string): void => void process.stderr.write(`${line}\n`);
+      // One emulator pair for every run (reused when one runs already, else started here and stopped at the end).
+      const pair = target === 'emulators' ? await ensureEmulators({ pubsub: true, spanner: true, log: progress }) : undefined;
       const r = await calibrate({
         target,
+        ...(pair === undefined ? {} : { emulators: pair }),
         levels,
         users: typeof flags['users'] === 'number' ? flags['users'] : CALIBRATION_DEFAULTS.users,
         shards: typeof flags['shards'] === 'number' ? flags['shards'] : CALIBRATION_DEFAULTS.shards,
@@ -104,8 +109,8 @@ export const planCalibrate: CommandModule = {
         ...(typeof flags['seed'] === 'number' ? { seed: flags['seed'] } : {}),
         ...(typeof flags['repeat'] === 'number' ? { repeat: flags['repeat'] } : {}),
         command: `raceday plan calibrate ${argv.filter((a) => a !== 'calibrate').join(' ')}`.trim(),
-        progress: (line) => void process.stderr.write(`${line}\n`),
-      });
+        progress,
+      }).finally(() => pair?.stop());
       if (!r.ok) {
         process.stderr.write(`raceday plan calibrate: ${formatPlanError(r.error)}\n`);
         if (json) process.stdout.write(`${JSON.stringify({ ok: false, error: r.error })}\n`);

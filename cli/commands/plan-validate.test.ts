@@ -159,8 +159,10 @@ describeWithEmulators('raceday plan --validate --small on the emulators', () => 
 
   // About 25 s on an idle 2-core machine (seven small runs); the limit leaves room for a busy one.
   it('builds the error table from real emulator runs', { timeout: 150_000 }, async () => {
-    const { code, table } = await validate(['--backend', 'emulators']);
+    const { code, table, err } = await validate(['--backend', 'emulators']);
     expectBuiltFromRealRuns(table, 'emulators', code);
+    // Every run met the same emulator pair, found once for the whole validation, not once per run.
+    expect(err.match(/^emulators: (using|reusing) /gm) ?? []).toHaveLength(1);
     // Spanner on the emulator commits in groups: real transactions happened.
     for (const r of table.rows) expect(r.measured.transactionsCommitted).toBeGreaterThan(0);
   });

@@ -6,7 +6,11 @@ import { OPERATIONS, type OperationName } from '../../planner/contracts.ts';
 import { VALIDATION_BACKENDS, type ValidationBackend } from '../../planner/real-run.ts';
 import { caseName, renderRows, VALIDATION_TARGETS } from '../../planner/validate-table.ts';
 import { renderChecks } from '../../planner/validate-diagnose.ts';
-import { runValidation, type Calibrator, type ValidationTable } from '../../planner/validate.ts';
+import { runValidation, type Calibrator, type KeptCalibration, type ValidationTable } from '../../planner/validate.ts';
+import type { RunProfile } from '../../planner/profile.ts';
+import { writeFile } from 'node:fs/promises';
+import { ensureEmulators } from '../../emulators/index.ts';
+import { join } from 'node:path';
 import type { CostModel, Predict } from '../../planner/contracts.ts';
 import { defaultCostModel, loadCostModel } from '../../planner/calibration.ts';
 import { formatPlanError } from '../../planner/plan-error.ts';
@@ -123,8 +127,19 @@ async function writeRecord(dir: string, argv: readonly string[], t: ValidationTa
   process.stderr.write(`plan --validate: wrote ${written.files.join(', ')} to ${dir} in ${written.ms} ms\n`);
 }
 
+/**
+ * DIR/calibration.json: the calibration runs' profiles, the model fitted from them before
+ * normalisation and (with --diagnose) the held-out runs' profiles, so a miss can be studied
+ * offline (normaliseToRuns, checkOperations) without running anything again.
+ */
+async function keepCalibration(dir: string, kept: { calibration?: KeptCalibration; heldOut: RunProfile[] }): Promise<void> {
+  if (kept.calibration === undefined && kept.heldOut.length === 0) return;
+  await writeFile(join(dir, 'calibration.json'), `${JSON.stringify({ schemaVersion: 1, ...kept })}\n`);
+  process.stderr.write(`plan --validate: wrote calibration.json (profiles of the calibration${kept.heldOut.length > 0 ? ' and held-out' : ''} runs) to ${dir}\n`);
+}
+
 export function renderTable(t: ValidationTable): string {
-  const source = t.calibration.given === undefined ? `calibrated on ${t.calibration.cases.length} runs up to ${t.calibration.maxUsers} users` : `${t.calibration.given} (up to ${t.calibration.maxUsers} users)`;
+  const source = t.calibration.given === undefined ? `calibrated on ${t.calibration.cases.length} configurations${(t.calibration.rounds ?? 1) > 1 ? ` x ${t.calibration.rounds} rounds` : ''} up to ${t.calibration.maxUsers} users` : `${t.calibration.given} (up to ${t.calibration.maxUsers} users)`;
   const title = `capacity planner validation on ${t.backend}${t.size === 'small' ? ' (--small)' : ''}: ${source}, ${t.rows.length} held out (${(t.wallMs / 1000).toFixed(1)} s)`;
   const diagnosis = t.rows.filter((r) => r.operations !== undefined).map((r) => `  ${caseName(r.case)}: settle busy ${((r.settleBusyShare ?? 0) * 100).toFixed(0)}% of makespan x units; ${renderChecks(r.operations ?? [])}`);
   return [title, '', ...renderRows(t.rows, t.totals, t.verdict), ...(diagnosis.length === 0 ? [] : ['', 'operations, model cost / held-out cost of the same samples (worst first):', ...diagnosis])].join('\n');
@@ -141,10 +156,24 @@ export async function validateCommand(argv: readonly string[], deps: ValidateDep
     const rec = out === undefined ? undefined : new RunRecorder({ command: 'plan --validate', argv, scenario: 'plan-validate', backend, seed: 1 }).start();
     const repeat = typeof flags['repeat'] === 'number' ? flags['repeat'] : 1;
     const given = typeof flags['model'] === 'string' ? givenModel(flags['model'], backend) : undefined;
-    const table = await runValidation({ backend, size, ...deps, skew, repeat, diagnose: flags['diagnose'] === true, ...(given === undefined ? {} : { model: given }), log: (line) => void process.stderr.write(`${line}\n`) });
+    const kept: { calibration?: KeptCalibration; heldOut: RunProfile[] } = { heldOut: [] };
+    const keep = { calibration: (k: KeptCalibration) => void (kept.calibration = k), heldOut: (p: RunProfile) => void kept.heldOut.push(p) };
+    const log = (line: string): void => void process.stderr.write(`${line}\n`);
+    // One emulator pair for every run of the validation (reused when one runs already, else
+    // started here and stopped at the end): calibration and held-out runs meet the same processes.
+    const pair = backend === 'emulators' ? await ensureEmulators({ pubsub: true, spanner: true, log }) : undefined;
+    let table: ValidationTable;
+    try {
+      table = await runValidation({ backend, size, ...deps, skew, repeat, keep, diagnose: flags['diagnose'] === true, ...(given === undefined ? {} : { model: given }), ...(pair === undefined ? {} : { emulators: pair }), log });
+    } finally {
+      await pair?.stop();
+    }
     if (flags['json'] === true) process.stdout.write(`${JSON.stringify(table)}\n`);
     else process.stdout.write(`${renderTable(table)}\n`);
-    if (rec !== undefined && out !== undefined) await writeRecord(out, argv, table, rec);
+    if (rec !== undefined && out !== undefined) {
+      await writeRecord(out, argv, table, rec);
+      await keepCalibration(out, kept);
+    }
     if (!table.verdict.met) process.stderr.write(`plan --validate: targets missed: ${table.verdict.missed.join('; ')}\n`);
     return table.verdict.met ? 0 : 1;
   });
