@@ -59,4 +59,32 @@ describe('load bets (deadline rush)', () => {
       await server.close();
     }
   });
+  it('still rushes past the close when the ramp overran it', async () => {
+    // The ramp's first bet is answered 1.3 s after the close: the ramp (a counted run) ends after
+    // the rush past the close should have, and that rush must run all the same.
+    const store = createMemoryStore();
+    const users = await Promise.all(Array.from({ length: 4 }, async (_, i) => ({ userId: `s${i}`, token: await signToken(`s${i}`, SECRET, 600) })));
+    await store.putUsers(users.map((u) => ({ userId: u.userId, cash: 100_000, medals: 0 })));
+    const closeAtMs = Date.now() + 1_500;
+    await store.putRace({ raceId: 'rush2', sport: 'keirin', riders: 7, closeAtMs, postAtMs: closeAtMs + 60_000 });
+    let calls = 0;
+    const slow: typeof store = Object.create(store) as typeof store;
+    Object.assign(slow, {
+      placeBet: async (bet: Parameters<typeof store.placeBet>[0]) => {
+        if (calls++ === 0) await new Promise((r) => setTimeout(r, closeAtMs + 1_300 - Date.now()));
+        return store.placeBet(bet);
+      },
+    });
+    const server = await startGateway({ store: slow, secret: SECRET, log: () => {} });
+    try {
+      const { report } = await runBets({
+        graphqlUrl: server.url, users, raceId: 'rush2', riders: 7, closeAtMs,
+        rampMs: 1_000, stages: 1, rateStartPerSecond: 20, ratePeakPerSecond: 20, afterCloseMs: 500, connections: 20,
+      });
+      expect(report.accepted).toBeGreaterThan(5);
+      expect(report.rejectedByCode['BET.RACE_CLOSED'] ?? 0).toBeGreaterThan(0);
+    } finally {
+      await server.close();
+    }
+  });
 });

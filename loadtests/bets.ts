@@ -84,11 +84,13 @@ export async function runBets(options: BetsOptions): Promise<{ report: BetsRepor
   // Stages are anchored to the clock, not chained: a stage that ran long shortens the next, so the
   // ramp's last stage still ends at the close.
   const rampStartMs = options.closeAtMs - rampMs;
-  const plan: { rate: number; endMs: number }[] = rates.map((rate, k) => ({ rate, endMs: rampStartMs + (k + 1) * stageMs }));
+  const plan: { rate: number; endMs: number; afterClose?: true }[] = rates.map((rate, k) => ({ rate, endMs: rampStartMs + (k + 1) * stageMs }));
   const afterCloseMs = options.afterCloseMs ?? 1_000;
-  if (afterCloseMs > 0) plan.push({ rate: rates[rates.length - 1] as number, endMs: options.closeAtMs + afterCloseMs });
-  for (const { rate, endMs } of plan) {
-    const ms = endMs - Date.now();
+  if (afterCloseMs > 0) plan.push({ rate: rates[rates.length - 1] as number, endMs: options.closeAtMs + afterCloseMs, afterClose: true });
+  for (const { rate, endMs, afterClose } of plan) {
+    // The rush past the close always runs for its full length: on a slow backend the ramp's last
+    // stage can overrun the close, and skipping the rest would leave the close untried.
+    const ms = afterClose === true ? Math.max(endMs - Date.now(), afterCloseMs) : endMs - Date.now();
     if (ms < 50) continue;
     const h = createLatencyHistogram();
     const before = options.closeAtMs - Date.now();
