@@ -32,6 +32,7 @@ export const OPERATIONS = [
   'deliver.message', // the bus's per-message delivery overhead, publish to handler start
   'ingest.result', // ingest of one race result: sizes tickets (cash pools read)
   'ranking.claim', // the ranking claim and its broadcast: sizes users
+  'settled.check', // post-settle's and notify's read of the stored settlement totals a `settled` message names: sizes users (rows read)
   'gateway.message', // the gateway's cost of one notification frame to one socket
 ] as const;
 export type OperationName = (typeof OPERATIONS)[number];
