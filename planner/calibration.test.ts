@@ -36,6 +36,7 @@ function syntheticRun(n: number, target: RunProfile['target'] = 'emulators'): Ru
       'deliver.message': op([...flat(1_000), ...flat(1_200), ...flat(50_000), ...flat(80_000)]),
       'ingest.result': op(flat(20_000, { tickets: 1_200 })),
       'ranking.claim': op(flat(30_000, { users: 1_000 })),
+      'settled.check': op(flat(2_500, { users: 4 })),
     },
   };
 }

@@ -69,7 +69,7 @@ const DEFAULTS = {
   publishedMessagesPerUser: assumed(3, 'messages', 'messages published per settled user: the settle request, the settled event and the notification'),
   rowWritesPerUser: assumed(8, 'row writes', 'rows written per settled user besides its tickets: balance, settlement, outbox, ledger (hits), day progress, post-settled marker, notification and its head'),
   rowWritesPerTicket: assumed(1, 'row writes', 'rows written per settled ticket (its status and payout)'),
-  rowReadsPerUser: assumed(3, 'row reads', "reads per settled user: the user's tickets (one key range), the balance, the fan-out page share"),
+  rowReadsPerUser: assumed(5, 'row reads', "reads per settled user: the user's tickets (one key range), the balance, the fan-out page share, and its stored settlement totals twice (post-settle's and notify's check of the settled message)"),
   mutationsPerUser: assumed(30, 'mutations', "mutations per settled user besides its tickets, counted per column written (balance 3, settlement 9, outbox 6, ledger ~6, day progress 6)"),
   mutationsPerTicket: assumed(9, 'mutations', 'mutations per settled ticket: the Tickets update writes 9 columns, keys included'),
   workersPerSubscriberClient: assumed(8, 'workers', 'stage workers one subscriber client (one process holding streaming pulls) serves'),

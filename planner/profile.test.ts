@@ -49,6 +49,9 @@ describe('profiling the memory backend', () => {
       expect(ops['postSettle.commit']?.count).toBeGreaterThanOrEqual(r.realtime.settledUsers);
       expect(ops['publish.batch']?.count).toBeGreaterThan(0);
       expect(ops['deliver.message']?.count).toBeGreaterThanOrEqual(3 * r.realtime.settledUsers);
+      // The settled check: post-settle and notify each read the user's stored totals, one read per call on memory.
+      expect(ops['settled.check']?.count).toBe(2 * r.realtime.settledUsers);
+      expect((ops['settled.check']?.samples ?? []).every((x) => x.sizes['users'] === 1)).toBe(true);
       const profile = profileOfDay(recorder, opened, day, r, knobsOf(opened, { workers: 2, maxInFlight: 8, shards: 1 }));
       expect(profile.concurrency).toBe(16);
       expect(profile.knobs).toEqual({ workers: 2, maxInFlight: 8, shards: 1, settlementsPerCommit: 1 });
@@ -104,5 +107,48 @@ describe('a serialized unit (an emulator database)', () => {
     expect(samples[0]).toMatchObject({ durationUs: 5_000, latencyUs: 5_000, sizes: { users: 5, tickets: 7 } });
     // Arrived at 5,000 (the unit's previous commit), answered at 9,000: 4,000 of service.
     expect(samples[1]).toMatchObject({ durationUs: 4_000, sizes: { users: 1, tickets: 1 } });
+  });
+
+  it('files the settled checks answered in one turn as one read of their count, beside the unit’s transactions', async () => {
+    let now = 0;
+    const reads: (() => void)[] = [];
+    const commits: (() => void)[] = [];
+    // A fake store: reads and commits wait until the test answers them; answered together, they resolve in one turn.
+    const fake = {
+      getSettlementTotals: () => new Promise((resolve) => reads.push(() => resolve(undefined))),
+      settleUser: () => new Promise((resolve) => commits.push(() => resolve({ kind: 'applied', settlement: { outcomes: [1] } }))),
+    } as unknown as Store;
+    const recorder = createProfileRecorder();
+    const store = profileStore(fake, recorder, { serialized: true, nowUs: () => now });
+    const turn = async (): Promise<void> => {
+      await new Promise((r) => setImmediate(r));
+      await new Promise((r) => setImmediate(r));
+    };
+    const get = (u: string): Promise<unknown> => (store.getSettlementTotals as NonNullable<Store['getSettlementTotals']>)('r', u);
+    now = 1_000;
+    const commit = store.settleUser('r', 'u0', 1, () => undefined as never);
+    now = 2_000;
+    const checks = ['u1', 'u2', 'u3'].map(get);
+    now = 3_000;
+    for (const c of commits.splice(0)) c(); // the commit ends at 3,000
+    await turn();
+    now = 4_000;
+    checks.push(get('u4'));
+    now = 5_000;
+    const next = store.settleUser('r', 'u5', 1, () => undefined as never); // waits for the unit from 5,000
+    now = 7_000;
+    for (const r of reads.splice(0)) r(); // one coalesced read answers all four at 7,000
+    await turn();
+    await Promise.all([commit, ...checks]);
+    const check = recorder.operations()['settled.check']?.samples ?? [];
+    // Timed from its first arrival (2,000), not from the unit's commit that ended at 3,000.
+    expect(check).toEqual([{ durationUs: 5_000, latencyUs: 5_000, sizes: { users: 4 } }]);
+    // A read leaves the unit's clock alone: the next commit is timed from its arrival (5,000), not the read's end.
+    now = 8_000;
+    for (const c of commits.splice(0)) c();
+    await turn();
+    await next;
+    const settle = recorder.operations()['settle.commit']?.samples ?? [];
+    expect(settle.map((x) => x.durationUs)).toEqual([2_000, 3_000]);
   });
 });

@@ -9,6 +9,10 @@
 // group commit resolve in the same turn of the event loop (the batcher resolves them together,
 // before any I/O), so the profiler files them as ONE sample of the group's size, and its service
 // time is its end less the later of its first arrival and the unit's previous transaction end.
+// Point reads outside a transaction (the settled check's getSettlementTotals) go through the same
+// grouping: the Spanner store coalesces one shard's reads asked in one turn into one multi-key read,
+// answered together, so a group is one read of its count; a read does not hold the unit's
+// transaction slot, so it is timed from its group's first arrival and leaves the unit's clock alone.
 import type { Bonus, Delivery, DeliveryHandler, MessageBus, Store } from '../core/ports.ts';
 import type { OperationName } from './contracts.ts';
 
@@ -69,6 +73,7 @@ export const OPERATION_TERMS: Readonly<Partial<Record<OperationName, readonly st
   'deliver.message': [],
   'ingest.result': ['tickets'],
   'ranking.claim': ['users'],
+  'settled.check': ['users'],
 };
 
 /** The port methods each operation covers (documentation and tests read it). */
@@ -83,6 +88,8 @@ export const OPERATION_METHODS: Readonly<Partial<Record<OperationName, readonly 
   // Size `users`: the settlement-total rows read between the claim and the publication mark (the
   // ranking reads the race's totals twice: to rank, then to address each user's notification).
   'ranking.claim': ['Store.claimRanking', 'Store.pageSettlementTotals', 'Store.markRankingPublished'],
+  // Size `users`: the rows read (on the emulators, the calls one coalesced read answered together).
+  'settled.check': ['Store.getSettlementTotals'],
 };
 
 export const RESERVOIR_CAPACITY = 2_000;
@@ -165,6 +172,8 @@ interface Call {
   readonly startUs: number;
   readonly endUs: number;
   readonly sizes: Readonly<Record<string, number>>;
+  /** A transaction that holds the unit (timed from the unit's previous one), or a read beside it. */
+  readonly holdsUnit: boolean;
 }
 
 const nowUsDefault = (): number => performance.now() * 1_000;
@@ -193,11 +202,11 @@ function createCallSink(recorder: ProfileRecorder, serialized: boolean): (c: Cal
       const first = g[0] as Call;
       const startUs = Math.min(...g.map((c) => c.startUs));
       const endUs = Math.min(...g.map((c) => c.endUs));
-      const prev = unitEndUs.get(first.unit) ?? Number.NEGATIVE_INFINITY;
+      const prev = first.holdsUnit ? (unitEndUs.get(first.unit) ?? Number.NEGATIVE_INFINITY) : Number.NEGATIVE_INFINITY;
       const sizes: Record<string, number> = {};
       for (const c of g) addSizes(sizes, c.sizes);
       recorder.add(first.op, { durationUs: Math.max(0, endUs - Math.max(startUs, prev)), latencyUs: Math.max(...g.map((c) => c.endUs - c.startUs)), sizes });
-      unitEndUs.set(first.unit, Math.max(prev, endUs));
+      if (first.holdsUnit) unitEndUs.set(first.unit, Math.max(prev, endUs));
     }
   };
   return (c) => {
@@ -232,10 +241,10 @@ export function profileStore<S extends Store>(store: S, recorder: ProfileRecorde
   const now = options.nowUs ?? nowUsDefault;
   const unitOf = options.unitOf ?? ((): number => 0);
   const sink = createCallSink(recorder, options.serialized === true);
-  async function unitCall<R>(op: OperationName, method: string, unit: number, run: () => Promise<R>, sizesOf: (r: R) => Record<string, number>): Promise<R> {
+  async function unitCall<R>(op: OperationName, method: string, unit: number, run: () => Promise<R>, sizesOf: (r: R) => Record<string, number>, holdsUnit = true): Promise<R> {
     const startUs = now();
     const r = await run();
-    sink({ op, method, unit, startUs, endUs: now(), sizes: sizesOf(r) });
+    sink({ op, method, unit, startUs, endUs: now(), sizes: sizesOf(r), holdsUnit });
     return r;
   }
   async function timed<R>(run: () => Promise<R>): Promise<{ r: R; us: number }> {
@@ -301,6 +310,10 @@ export function profileStore<S extends Store>(store: S, recorder: ProfileRecorde
       }
       return r;
     };
+  }
+  const totals = store.getSettlementTotals;
+  if (totals !== undefined) {
+    o.getSettlementTotals = (raceId: string, userId: string) => unitCall('settled.check', 'getSettlementTotals', unitOf(userId), () => totals.call(store, raceId, userId), () => ({ users: 1 }), false);
   }
   const published = store.markRankingPublished;
   if (published !== undefined) {

@@ -105,8 +105,13 @@ function settleTripMs(s: Shape): number {
   return s.ms('deliver.message', { messages: 1 }) + s.ms('settle.commit', { users: s.batch, tickets: s.batch * s.t }) + s.ms('publish.batch', { messages: s.upm });
 }
 
+/** The settled check: post-settle and notify each read the stored totals before acting (one read each; coalescing not counted, an upper bound). */
+function checkMs(s: Shape): number {
+  return s.ms('settled.check', { users: 1 });
+}
+
 function notifyTripMs(s: Shape): number {
-  return 2 * s.ms('deliver.message', { messages: 1 }) + s.ms('notify.append', { notifications: 1, users: 1 }) + s.ms('publish.batch', { messages: 1 }) + s.ms('gateway.message', { messages: 1 });
+  return 2 * s.ms('deliver.message', { messages: 1 }) + checkMs(s) + s.ms('notify.append', { notifications: 1, users: 1 }) + s.ms('publish.batch', { messages: 1 }) + s.ms('gateway.message', { messages: 1 });
 }
 
 function fanoutCapacity(s: Shape): Capacity {
@@ -127,7 +132,7 @@ function capacities(model: CostModel, c: PlanConfiguration, w: Workload, s: Shap
   if (model.target === 'memory') {
     const deliveries = 3 + 1 / s.upm;
     const publishes = s.ms('publish.batch', { messages: LIMITS.publishBatchMessages }) / LIMITS.publishBatchMessages / s.upm + 2 * s.ms('publish.batch', { messages: 1 });
-    const d = dSettle + (1 + HIT_SHARE) * s.ms('postSettle.commit', { users: 1, writes: 1 }) + dNotify + deliveries * s.ms('deliver.message', { messages: 1 }) + publishes + s.ms('fanout.page', { users: LIMITS.fanoutPageUsers }) / LIMITS.fanoutPageUsers;
+    const d = dSettle + (1 + HIT_SHARE) * s.ms('postSettle.commit', { users: 1, writes: 1 }) + dNotify + 2 * checkMs(s) + deliveries * s.ms('deliver.message', { messages: 1 }) + publishes + s.ms('fanout.page', { users: LIMITS.fanoutPageUsers }) / LIMITS.fanoutPageUsers;
     demand.set('cpu', d);
     servers.set('cpu', 1);
     settle.push({ name: 'cpu', perMs: 1 / d });
@@ -152,7 +157,8 @@ function capacities(model: CostModel, c: PlanConfiguration, w: Workload, s: Shap
     const shards = Math.max(1, c.spannerShards);
     const proc = emulatorProcessCapacity(model, shards);
     if (shards * per > proc) {
-      const d = dSettle + dNotify;
+      // The settled checks' reads run on the process too (the shard databases' slots they do not hold).
+      const d = dSettle + dNotify + 2 * checkMs(s);
       demand.set('emulator', d);
       servers.set('emulator', proc);
       // Every shard's post-settle batches run on the process too: shards x the one shard's share.
@@ -166,7 +172,7 @@ function capacities(model: CostModel, c: PlanConfiguration, w: Workload, s: Shap
     const nodes = Math.max(1, c.spannerNodes ?? 1);
     const share = p.maxCpuShare ?? 1;
     const rows = writeRows('settle', { users: 1, tickets: s.t }) + (1 + HIT_SHARE) * writeRows('postSettle', { writes: 1 }) + writeRows('notify', { notifications: 1 });
-    const readRows = s.t + 2;
+    const readRows = s.t + 4; // tickets, balance, fan-out share, the two settled checks' totals
     demand.set('spanner.writes', rows / ((nodes * p.writesPerSecondPerNode * share) / 1000));
     demand.set('spanner.reads', readRows / ((nodes * p.readsPerSecondPerNode * share) / 1000));
     servers.set('spanner.writes', 1);
@@ -270,7 +276,7 @@ function settlementShare(model: CostModel, c: PlanConfiguration, s: Shape, bound
   const rate = (Math.max(1, c.spannerNodes ?? 1) * (p.writesPerSecondPerNode ?? 1) * (p.maxCpuShare ?? 1)) / 1000;
   const notifyRate = s.notifySlots / (notifyTripMs(s) + shared);
   const postSlots = Math.max(1, c.postSettleWorkers) * Math.max(1, c.maxInFlight);
-  const postRate = postSlots / (s.ms('deliver.message', { messages: 1 }) + (1 + HIT_SHARE) * s.ms('postSettle.commit', { users: 1, writes: 1 }) + shared);
+  const postRate = postSlots / (s.ms('deliver.message', { messages: 1 }) + checkMs(s) + (1 + HIT_SHARE) * s.ms('postSettle.commit', { users: 1, writes: 1 }) + shared);
   const own = (rate - notifyRate - postRate * (1 + HIT_SHARE)) / writeRows('settle', { users: 1, tickets: s.t });
   const others = settle.filter((k) => k.name !== bound.name);
   return Math.max(bound.perMs, Math.min(own, ...others.map((k) => k.perMs)));
@@ -294,7 +300,7 @@ function fifoWaitMs(model: CostModel, c: PlanConfiguration, s: Shape, settling: 
   const deliver = s.ms('deliver.message', { messages: 1 });
   const classes = [
     { slots: s.notifySlots, rows: 1, elsewhere: notifyTripMs(s) },
-    { slots: Math.max(1, c.postSettleWorkers) * Math.max(1, c.maxInFlight), rows: 1 + HIT_SHARE, elsewhere: deliver + (1 + HIT_SHARE) * s.ms('postSettle.commit', { users: 1, writes: 1 }) },
+    { slots: Math.max(1, c.postSettleWorkers) * Math.max(1, c.maxInFlight), rows: 1 + HIT_SHARE, elsewhere: deliver + checkMs(s) + (1 + HIT_SHARE) * s.ms('postSettle.commit', { users: 1, writes: 1 }) },
   ];
   if (settling) classes.push({ slots: s.settleSlots, rows: writeRows('settle', { users: 1, tickets: s.t }), elsewhere: settleTripMs(s) + s.t / readRate });
   let wait = classes.reduce((a, k) => a + k.slots * k.rows, 0) / rate;
@@ -344,7 +350,7 @@ function sharedWaitMs(model: CostModel, c: PlanConfiguration, s: Shape, bound: s
 function postSlotsUtilisation(c: PlanConfiguration, s: Shape, bound: string, x: number, shared: number): number {
   if (isDatabase(bound) || bound === 'spanner.writes') return 1;
   const slots = Math.max(1, c.postSettleWorkers) * Math.max(1, c.maxInFlight);
-  const trip = s.ms('deliver.message', { messages: 1 }) + (1 + HIT_SHARE) * s.ms('postSettle.commit', { users: 1, writes: 1 }) + shared;
+  const trip = s.ms('deliver.message', { messages: 1 }) + checkMs(s) + (1 + HIT_SHARE) * s.ms('postSettle.commit', { users: 1, writes: 1 }) + shared;
   return round3(Math.min(1, (x * trip) / slots));
 }
 

@@ -8,6 +8,7 @@ import { CLOUD_PARAMETER_NAMES, type CloudParameterName, type CloudParameters } 
 import type { CostModel, PlanConfiguration, PlanTarget, Prediction, Predict, Workload } from './contracts.ts';
 import { hardInfeasibilities, planLimits, type Infeasibility, type PlanLimits } from './plan-limits.ts';
 import { applyFloors, candidates, cheapestMeeting, COST_WEIGHTS, Evaluator, fastest, searchSpace, step, walk, type Evaluated, type Knob, type SearchSpace } from './recommend-search.ts';
+import { unpricedOperations } from './service-times.ts';
 
 export interface PlanQuestion {
   readonly users: number;
@@ -106,6 +107,8 @@ function assumptionsOf(q: PlanQuestion, limits: PlanLimits): string[] {
     `Group commit is capped at ${fmt(limits.settlementsPerCommitMax, 0)} users per commit: ${fmt(limits.mutationsPerUser, 0)} mutations per user (${fmt(p.mutationsPerUser.value, 0)} + ${fmt(p.mutationsPerTicket.value, 0)} per ticket) under Spanner's ${fmt(limits.mutationsPerCommitMax, 0)} per commit.`,
     'The SLO is met when the high bound of the predicted makespan (result published -> last user settled) is within it.',
   ];
+  const unpriced = unpricedOperations(q.model);
+  if (unpriced.length > 0) out.push(`The cost model prices no ${unpriced.join(', ')}: each costs 0 here (the calibration predates it or never measured it), so the prediction is too fast by its share; recalibrate to price it.`);
   const cpu = limits.workerCpuUsPerUser;
   if (cpu !== undefined && q.target !== 'memory') {
     out.push(

@@ -52,6 +52,9 @@ export function timedStore(inner: MemoryStore, res: Resources, ticketsOf: Ticket
       await res.read('fanout.page', { users: 0 }, n);
       return n;
     },
+    // The settled check (post-settle and notify, before acting on a `settled` message): a point
+    // read on the database, coalesced per shard where the Spanner store coalesces it.
+    getSettlementTotals: (raceId, userId) => res.checkSettled(userId, () => inner.getSettlementTotals(raceId, userId)),
     async pageSettlementTotals(raceId, after, limit) {
       const rows = await inner.pageSettlementTotals(raceId, after, limit);
       await res.read('ranking.claim', { users: rows.length }, rows.length);

@@ -5,13 +5,16 @@
 // its fitted spread, and group commit: store calls that wait for a busy shard commit together, as
 // the Spanner store's ShardBatcher does (settlements up to settlementsPerCommit in the normal lane;
 // post-settle marks in the background lane, which yields to the normal one for at most 8 s;
-// notification appends in the normal lane). The decorators (service-decorators.ts) route every
+// notification appends in the normal lane), and read coalescing: the settled check's point reads
+// of one shard asked at the same instant go as one read of their count, as the Spanner store
+// coalesces them (ReadCoalescer). The decorators (service-decorators.ts) route every
 // store and bus call through here, so the real pipeline runs with these times.
 import type { Clock } from '../core/ports.ts';
 import type { SeededRng } from '../core/rng.ts';
 import type { CostModel, OperationName, PlanConfiguration } from './contracts.ts';
 import { shardOf } from '../backends/google/spanner-rows.ts';
 import { uslThroughput } from './fit.ts';
+import { ReadCoalescer } from './read-coalescer.ts';
 
 export type Sizes = Readonly<Record<string, number>>;
 
@@ -45,6 +48,7 @@ export function unsizedTerms(model: CostModel): string[] {
     'deliver.message': ['messages'],
     'ingest.result': ['tickets'],
     'ranking.claim': ['users'],
+    'settled.check': ['users'],
     'gateway.message': ['messages'],
   };
   const out: string[] = [];
@@ -52,6 +56,19 @@ export function unsizedTerms(model: CostModel): string[] {
     for (const k of Object.keys(c?.perUs ?? {})) if (!(known[op] ?? []).includes(k)) out.push(`${op}.${k}`);
   }
   return out;
+}
+
+/**
+ * The operations every virtual run performs (all but the gateway's, which a model prices only when
+ * the gateway runs in the pipeline's process). One a model lacks costs nothing in the prediction:
+ * a calibration made before the pipeline had it (settled.check came with the settled-message
+ * check) still loads, and the plan says so (unpricedOperations) rather than pricing it silently at 0.
+ */
+export const PIPELINE_OPERATIONS: readonly OperationName[] = ['settle.commit', 'postSettle.commit', 'notify.append', 'fanout.page', 'publish.batch', 'deliver.message', 'ingest.result', 'ranking.claim', 'settled.check'];
+
+/** The pipeline's operations the model does not price (each costs 0 in its predictions). */
+export function unpricedOperations(model: CostModel): OperationName[] {
+  return PIPELINE_OPERATIONS.filter((op) => model.operations[op] === undefined);
 }
 
 /**
@@ -312,6 +329,13 @@ export interface Resources {
   work(op: OperationName, sizes: Sizes): Promise<void>;
   /** A read against the database (fan-out pages, the ranking's read): a rate on Google, a delay elsewhere. */
   read(op: OperationName, sizes: Sizes, rows: number): Promise<void>;
+  /**
+   * The settled check's read of one user's stored totals (settled.check), answered by `apply`:
+   * on the Spanner store's targets coalesced per shard (ReadCoalescer); on memory one read each.
+   */
+  checkSettled<R>(userId: string, apply: () => Promise<R>): Promise<R>;
+  /** Rows per settled-check read so far (1 each on memory). */
+  checkReadSizes(): readonly number[];
   /** The gateway's per-frame cost on its instances. */
   gateway(): Promise<void>;
   readonly servers: readonly Resource[];
@@ -350,10 +374,18 @@ function memoryResources(o: ResourceOptions): Omit<Resources, 'startup'> {
   const batchers = new Map<TxKind, Batcher>();
   for (const k of TX_KINDS) batchers.set(k, new Batcher(cpu, TX_OP[k], 1, 'normal', draw));
   const gw = gatewayServer(o);
+  const checks: number[] = [];
   return {
     transact: (kind, _userId, sizes, apply) => (batchers.get(kind) as Batcher).add(sizes, apply),
     work: (op, sizes) => cpu.hold(draw(op, sizes), op),
     read: (op, sizes) => cpu.hold(draw(op, sizes), op),
+    // The memory store reads each call alone: no coalescing.
+    async checkSettled(_userId, apply) {
+      checks.push(1);
+      await cpu.hold(draw('settled.check', { users: 1 }), 'settled.check');
+      return apply();
+    },
+    checkReadSizes: () => checks,
     gateway: () => (gw === undefined ? Promise.resolve() : gw.hold(draw('gateway.message', { messages: 1 }), 'gateway.message')),
     servers: gw === undefined ? [cpu] : [cpu, gw],
     clock: o.clock,
@@ -405,10 +437,14 @@ function emulatorResources(o: ResourceOptions): Omit<Resources, 'startup'> {
     return m;
   });
   const gw = gatewayServer(o);
+  const read = (op: OperationName, sizes: Sizes): Promise<void> => (proc === undefined ? delay(o.clock, draw(op, sizes)) : proc.run(draw(op, sizes), op));
+  const checks = new ReadCoalescer(o.clock, (sizes) => read('settled.check', sizes));
   return {
     transact: (kind, userId, sizes, apply) => ((batchers[shardOf(userId, shards)] as Map<TxKind, Batcher>).get(kind) as Batcher).add(sizes, apply),
     work: (op, sizes) => delay(o.clock, draw(op, sizes)),
-    read: (op, sizes) => (proc === undefined ? delay(o.clock, draw(op, sizes)) : proc.run(draw(op, sizes), op)),
+    read,
+    checkSettled: (userId, apply) => checks.add(shardOf(userId, shards), apply),
+    checkReadSizes: () => checks.readSizes,
     gateway: () => (gw === undefined ? Promise.resolve() : gw.hold(draw('gateway.message', { messages: 1 }), 'gateway.message')),
     servers: [...servers, ...(proc === undefined ? [] : [proc]), ...(gw === undefined ? [] : [gw])],
     clock: o.clock,
@@ -442,6 +478,12 @@ function googleResources(o: ResourceOptions): Omit<Resources, 'startup'> {
   const reads = new Server('spanner.reads', 1, o.clock);
   const settleSizes: number[] = [];
   const gw = gatewayServer(o);
+  const read = async (op: OperationName, sizes: Sizes, rows: number): Promise<void> => {
+    await reads.hold(rows / readsPerMs, op);
+    await delay(o.clock, draw(op, sizes));
+  };
+  // One database on Google: one coalesced read per instant.
+  const checks = new ReadCoalescer(o.clock, (sizes, rows) => read('settled.check', sizes, rows));
   return {
     async transact(kind, _userId, sizes, apply) {
       if (kind === 'settle') {
@@ -453,10 +495,9 @@ function googleResources(o: ResourceOptions): Omit<Resources, 'startup'> {
       return apply();
     },
     work: (op, sizes) => delay(o.clock, draw(op, sizes)),
-    async read(op, sizes, rows) {
-      await reads.hold(rows / readsPerMs, op);
-      await delay(o.clock, draw(op, sizes));
-    },
+    read,
+    checkSettled: (_userId, apply) => checks.add(0, apply),
+    checkReadSizes: () => checks.readSizes,
     gateway: () => (gw === undefined ? Promise.resolve() : gw.hold(draw('gateway.message', { messages: 1 }), 'gateway.message')),
     servers: gw === undefined ? [writes, reads] : [writes, reads, gw],
     clock: o.clock,

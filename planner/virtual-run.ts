@@ -45,6 +45,9 @@ export interface VirtualRun {
   readonly mainOp: Readonly<Record<string, OperationName | undefined>>;
   /** Mean users per settlement commit. */
   readonly usersPerCommit: number;
+  /** Rows the settled checks read (two per settled user: post-settle's and notify's), and mean rows per coalesced read. */
+  readonly checkRows: number;
+  readonly rowsPerCheckRead: number;
   readonly handlerErrors: readonly string[];
   readonly idle: boolean;
   readonly wallMs: number;
@@ -133,6 +136,8 @@ export async function runVirtual(model: CostModel, configuration: PlanConfigurat
     notifyMakespanMs: shownMs[shownMs.length - 1] ?? 0,
     ...steadyUtilisation(snapshots, res.servers, slots),
     usersPerCommit: mean(res.settleBatchSizes()),
+    checkRows: res.checkReadSizes().reduce((a, b) => a + b, 0),
+    rowsPerCheckRead: mean(res.checkReadSizes()),
     handlerErrors: pipeline.errors,
     idle: run.idle,
     wallMs: performance.now() - wall0,

@@ -22,7 +22,7 @@
 import { createLatencyHistogram } from '../reports/latency.ts';
 import type { CostModel, Interval, OperationName, PlanConfiguration, Prediction, Predict, Workload } from './contracts.ts';
 import { extrapolationOf } from './extrapolation.ts';
-import { unsizedTerms } from './service-times.ts';
+import { unpricedOperations, unsizedTerms } from './service-times.ts';
 import { runVirtual, type VirtualRun } from './virtual-run.ts';
 
 export interface VirtualOptions {
@@ -197,6 +197,9 @@ function warningsOf(model: CostModel, workload: Workload, users: number, runs: r
     out.push(`PLAN.SLICED: ran ${users} of ${workload.users} users and scaled by the slice's steady rate; contention that grows with the race's size (index depth, hot splits) is not in the slice`);
   }
   for (const t of unsizedTerms(model)) out.push(`PLAN.TERM_IGNORED: cost term ${t} has no size in the virtual world and was ignored`);
+  for (const op of unpricedOperations(model)) {
+    out.push(`PLAN.OPERATION_UNPRICED: the cost model has no ${op} (calibrated before the pipeline performed it, or never measured): it costs 0 in this prediction, which is too fast by its share; recalibrate (raceday plan calibrate) to price it`);
+  }
   for (const r of runs) {
     if (!r.idle) out.push(`PLAN.NOT_DRAINED: a virtual run was still busy after its step limit`);
     if (r.settledUsers !== r.users) out.push(`PLAN.INCOMPLETE: a virtual run settled ${r.settledUsers} of ${r.users} users`);

@@ -20,6 +20,7 @@ export const EMULATOR_MODEL: CostModel = {
     'deliver.message': cost(1_500, {}, 0.3),
     'ingest.result': cost(5_000, { tickets: 1 }),
     'ranking.claim': cost(5_000, { users: 5 }),
+    'settled.check': cost(2_000, { users: 100 }, 0.2),
   },
   // Shards that scale (a shard USL with no contention: as if each database had a core of its own),
   // so the tests of sharding see the databases alone; EMULATOR_ONE_PROCESS_MODEL shares them.
@@ -48,6 +49,7 @@ export const MEMORY_MODEL: CostModel = {
     'deliver.message': cost(5, {}, 0.2),
     'ingest.result': cost(100, { tickets: 0.05 }),
     'ranking.claim': cost(50, { users: 0.5 }),
+    'settled.check': cost(4, { users: 1 }, 0.2),
   },
   usl: [],
   parallelism: { transactionsPerUnit: 1 },
