@@ -9,7 +9,8 @@ import { renderChecks } from '../../planner/validate-diagnose.ts';
 import { runValidation, type Calibrator, type KeptCalibration, type ValidationTable } from '../../planner/validate.ts';
 import type { RunProfile } from '../../planner/profile.ts';
 import { writeFile } from 'node:fs/promises';
-import { ensureEmulators } from '../../emulators/index.ts';
+import { ensureEmulators, type EmulatorHandle } from '../../emulators/index.ts';
+import { exitOnInterrupt } from '../../sim/open-backend.ts';
 import { join } from 'node:path';
 import type { CostModel, Predict } from '../../planner/contracts.ts';
 import { defaultCostModel, loadCostModel } from '../../planner/calibration.ts';
@@ -48,7 +49,8 @@ Targets (judged on the virtual-time model): every held-out makespan within ${VAL
 MAPE <= ${VALIDATION_TARGETS.throughputMapePct}%, at least ${VALIDATION_TARGETS.heldOutMin} held-out configurations (full size). Predictions more than
 ${VALIDATION_TARGETS.extrapolationFlag}x the largest calibrated run are flagged. Progress goes to stderr.
 
-Exit code 0 when the targets are met, 1 when one is missed (each named), 2 on a usage error.`;
+Exit code 0 when the targets are met, 1 when one is missed (each named), 2 on a usage error;
+143 after SIGTERM, 130 after Ctrl-C (no table; the emulator pair it started is stopped).`;
 
 const spec = {
   validate: { type: 'boolean' },
@@ -145,6 +147,21 @@ export function renderTable(t: ValidationTable): string {
   return [title, '', ...renderRows(t.rows, t.totals, t.verdict), ...(diagnosis.length === 0 ? [] : ['', 'operations, model cost / held-out cost of the same samples (worst first):', ...diagnosis])].join('\n');
 }
 
+/**
+ * SIGTERM and Ctrl-C during a validation. @google-cloud/spanner installs SIGINT/SIGTERM listeners
+ * that do not exit, so without a handler of its own the command ran on to its end, emulator pair
+ * and all. This one says the table was not made, stops the pair the validation started (a reused
+ * pair is someone else's and keeps running), and exits 143 (130 after Ctrl-C): the runs in
+ * progress end with the process. Returns the uninstaller.
+ */
+export function stopOnInterrupt(pair: EmulatorHandle | undefined, log: (line: string) => void): () => void {
+  return exitOnInterrupt(async () => {
+    const emulators = pair === undefined ? '' : pair.reused ? '; the emulator pair it reused keeps running' : '; stopping the emulator pair it started';
+    log(`plan --validate: interrupted before its table was complete: no table, no record${emulators}`);
+    await pair?.stop();
+  }, log);
+}
+
 /** The command's body with its planner pieces given: `command.run` passes the real ones. */
 export async function validateCommand(argv: readonly string[], deps: ValidateDeps): Promise<number> {
   return withUsage(usage, async () => {
@@ -162,10 +179,12 @@ export async function validateCommand(argv: readonly string[], deps: ValidateDep
     // One emulator pair for every run of the validation (reused when one runs already, else
     // started here and stopped at the end): calibration and held-out runs meet the same processes.
     const pair = backend === 'emulators' ? await ensureEmulators({ pubsub: true, spanner: true, log }) : undefined;
+    const uninstall = stopOnInterrupt(pair, log);
     let table: ValidationTable;
     try {
       table = await runValidation({ backend, size, ...deps, skew, repeat, keep, diagnose: flags['diagnose'] === true, ...(given === undefined ? {} : { model: given }), ...(pair === undefined ? {} : { emulators: pair }), log });
     } finally {
+      uninstall();
       await pair?.stop();
     }
     if (flags['json'] === true) process.stdout.write(`${JSON.stringify(table)}\n`);
