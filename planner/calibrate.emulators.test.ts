@@ -33,6 +33,9 @@ describeWithEmulators('plan calibrate on the emulators', () => {
       const settle = p.operations['settle.commit'];
       expect(settle?.samples.reduce((a, s) => a + (s.sizes['users'] ?? 0), 0)).toBe(p.run.settledUsers);
       expect(settle?.count).toBeLessThanOrEqual(p.run.settledUsers);
+      // The settled check: two reads per settled user (post-settle's, notify's), each in exactly one group (one coalesced read).
+      const checks = p.operations['settled.check'];
+      expect(checks?.samples.reduce((a, s) => a + (s.sizes['users'] ?? 0), 0)).toBe(2 * p.run.settledUsers);
       expect(p.knobs.settlementsPerCommit).toBe(25);
       expect(p.run.settledUsers).toBe(p.run.users);
     }
