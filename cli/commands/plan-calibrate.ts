@@ -9,6 +9,7 @@ import { formatPlanError } from '../../planner/plan-error.ts';
 import { finishProfiledRecording } from '../../planner/profile-run.ts';
 import { RunRecorder } from '../../reports/record/recorder.ts';
 import { ensureEmulators } from '../../emulators/index.ts';
+import { stopOnInterrupt } from '../plan-interrupt.ts';
 import { parseArgs, UsageError, withUsage } from '../args.ts';
 import type { CommandModule } from '../main.ts';
 
@@ -40,7 +41,8 @@ to stderr, one line per run.
                       (and its outputs): "raceday plan --calibrate DIR/metrics.json" fits from it
   --json              one JSON object: the model, its warnings, every run's figures, wall time
 
-Exit code 0 on a fitted model, 1 when a run failed or too few levels were measured, 2 on a usage error.`;
+Exit code 0 on a fitted model, 1 when a run failed or too few levels were measured, 2 on a usage error;
+143 after SIGTERM, 130 after Ctrl-C (no model file; the emulator pair it started is stopped).`;
 
 const spec = {
   backend: { type: 'string', choices: CALIBRATION_TARGETS },
@@ -99,6 +101,7 @@ export const planCalibrate: CommandModule = {
       const progress = (line: string): void => void process.stderr.write(`${line}\n`);
       // One emulator pair for every run (reused when one runs already, else started here and stopped at the end).
       const pair = target === 'emulators' ? await ensureEmulators({ pubsub: true, spanner: true, log: progress }) : undefined;
+      const uninstall = stopOnInterrupt(pair, progress, { command: 'plan calibrate', lost: 'its model was fitted: no model file, no record' });
       const r = await calibrate({
         target,
         ...(pair === undefined ? {} : { emulators: pair }),
@@ -110,7 +113,10 @@ export const planCalibrate: CommandModule = {
         ...(typeof flags['repeat'] === 'number' ? { repeat: flags['repeat'] } : {}),
         command: `raceday plan calibrate ${argv.filter((a) => a !== 'calibrate').join(' ')}`.trim(),
         progress,
-      }).finally(() => pair?.stop());
+      }).finally(async () => {
+        uninstall();
+        await pair?.stop();
+      });
       if (!r.ok) {
         process.stderr.write(`raceday plan calibrate: ${formatPlanError(r.error)}\n`);
         if (json) process.stdout.write(`${JSON.stringify({ ok: false, error: r.error })}\n`);

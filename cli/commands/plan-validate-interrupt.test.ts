@@ -4,7 +4,8 @@
 // process.exit is stubbed: the handler's exit code is read instead of ending the test worker.
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { EmulatorHandle } from '../../emulators/index.ts';
-import { planValidateDeps, stopOnInterrupt, validateCommand } from './plan-validate.ts';
+import { stopOnInterrupt } from '../plan-interrupt.ts';
+import { planValidateDeps, validateCommand } from './plan-validate.ts';
 
 function fakePair(reused: boolean): EmulatorHandle & { stops: number } {
   const pair = { strategy: 'local', projectId: 'p', spannerInstance: 'i', env: {}, pids: [], reused, startupMs: {}, stops: 0, stop: async () => void pair.stops++ };

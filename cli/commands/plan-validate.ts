@@ -9,8 +9,8 @@ import { renderChecks } from '../../planner/validate-diagnose.ts';
 import { runValidation, type Calibrator, type KeptCalibration, type ValidationTable } from '../../planner/validate.ts';
 import type { RunProfile } from '../../planner/profile.ts';
 import { writeFile } from 'node:fs/promises';
-import { ensureEmulators, type EmulatorHandle } from '../../emulators/index.ts';
-import { exitOnInterrupt } from '../../sim/open-backend.ts';
+import { ensureEmulators } from '../../emulators/index.ts';
+import { stopOnInterrupt } from '../plan-interrupt.ts';
 import { join } from 'node:path';
 import type { CostModel, Predict } from '../../planner/contracts.ts';
 import { defaultCostModel, loadCostModel } from '../../planner/calibration.ts';
@@ -145,21 +145,6 @@ export function renderTable(t: ValidationTable): string {
   const title = `capacity planner validation on ${t.backend}${t.size === 'small' ? ' (--small)' : ''}: ${source}, ${t.rows.length} held out (${(t.wallMs / 1000).toFixed(1)} s)`;
   const diagnosis = t.rows.filter((r) => r.operations !== undefined).map((r) => `  ${caseName(r.case)}: settle busy ${((r.settleBusyShare ?? 0) * 100).toFixed(0)}% of makespan x units; ${renderChecks(r.operations ?? [])}`);
   return [title, '', ...renderRows(t.rows, t.totals, t.verdict), ...(diagnosis.length === 0 ? [] : ['', 'operations, model cost / held-out cost of the same samples (worst first):', ...diagnosis])].join('\n');
-}
-
-/**
- * SIGTERM and Ctrl-C during a validation. @google-cloud/spanner installs SIGINT/SIGTERM listeners
- * that do not exit, so without a handler of its own the command ran on to its end, emulator pair
- * and all. This one says the table was not made, stops the pair the validation started (a reused
- * pair is someone else's and keeps running), and exits 143 (130 after Ctrl-C): the runs in
- * progress end with the process. Returns the uninstaller.
- */
-export function stopOnInterrupt(pair: EmulatorHandle | undefined, log: (line: string) => void): () => void {
-  return exitOnInterrupt(async () => {
-    const emulators = pair === undefined ? '' : pair.reused ? '; the emulator pair it reused keeps running' : '; stopping the emulator pair it started';
-    log(`plan --validate: interrupted before its table was complete: no table, no record${emulators}`);
-    await pair?.stop();
-  }, log);
 }
 
 /** The command's body with its planner pieces given: `command.run` passes the real ones. */

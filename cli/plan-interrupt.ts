@@ -1,0 +1,20 @@
+// SIGTERM and Ctrl-C in the planner's measuring commands (`raceday plan --validate`, `raceday plan
+// calibrate`): they run many real runs on one emulator pair, and must stop when told to.
+import type { EmulatorHandle } from '../emulators/index.ts';
+import { exitOnInterrupt } from '../sim/open-backend.ts';
+
+/**
+ * SIGTERM and Ctrl-C during a validation or a calibration (`what` names the command and what is
+ * lost). @google-cloud/spanner installs SIGINT/SIGTERM listeners that do not exit, so without a
+ * handler of its own the command ran on to its end, emulator pair and all. This one says what was
+ * not made, stops the pair the command started (a reused pair is someone else's and keeps
+ * running), and exits 143 (130 after Ctrl-C): the runs in progress end with the process. Returns
+ * the uninstaller.
+ */
+export function stopOnInterrupt(pair: EmulatorHandle | undefined, log: (line: string) => void, what = { command: 'plan --validate', lost: 'its table was complete: no table, no record' }): () => void {
+  return exitOnInterrupt(async () => {
+    const emulators = pair === undefined ? '' : pair.reused ? '; the emulator pair it reused keeps running' : '; stopping the emulator pair it started';
+    log(`${what.command}: interrupted before ${what.lost}${emulators}`);
+    await pair?.stop();
+  }, log);
+}
