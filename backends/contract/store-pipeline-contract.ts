@@ -28,6 +28,7 @@ type PipelineMethod =
   | 'deleteOutbox'
   | 'settleUserColumns'
   | 'unrankedRaces'
+  | 'racesRankedSince'
   | 'terminalUserCount'
   | 'pageTerminalUsers'
   | 'markDeadLettered'
@@ -131,8 +132,12 @@ export function describeStorePipelineContract(name: string, makeStore: () => Pro
         expect(await page(r2, undefined, 2)).toEqual([]);
         expect(await store.claimRanking(r2)).toBe(true);
         expect(await unranked()).toEqual([r1, r2]); // claimed is not published
+        const rankedSince = async (ms: number) => (await need(store, 'racesRankedSince')(ms)).filter((r) => r.startsWith(p));
+        expect(await rankedSince(Number.MIN_SAFE_INTEGER)).toEqual([]);
         await need(store, 'markRankingPublished')(r2);
         expect(await unranked()).toEqual([r1]);
+        expect(await rankedSince(Number.MIN_SAFE_INTEGER)).toEqual([r2]);
+        expect(await rankedSince(Number.MAX_SAFE_INTEGER)).toEqual([]); // published before that time
       }), timeout);
 
     it('counts the users with open tickets as the pages list them, before and after settling', () =>
