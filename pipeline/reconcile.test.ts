@@ -228,4 +228,26 @@ describe('the reconciler', () => {
     const [r] = await w.reconciler.round();
     expect(r).toMatchObject({ kind: 'notify', users: 2 });
   });
+  it('counts users settling as progress while the fan-out and terminal counts stand still', async () => {
+    // Every `settled` is lost (nobody turns terminal) and three users' settle requests too.
+    const w = await world((users) => (topic, m) => topic === TOPICS.settled || settleRequestFor(users.slice(3, 6))(topic, m));
+    expect(await w.store.countUsersWithOpenTickets(w.race.raceId)).toBe(3);
+    expect(await w.reconciler.round()).toEqual([]);
+    w.advance(RECONCILE_DEFAULTS.stallMs / 2);
+    expect(await w.reconciler.round()).toEqual([]); // the open count's baseline: 3
+    // One of them settles (a late delivery); its `settled` is lost as well, so terminal stays 0.
+    const outcome = await w.store.getOutcome(w.race.raceId);
+    if (outcome === undefined) throw new Error('the race has an outcome');
+    await w.bus.publish(TOPICS.settleRequests, [{ data: encodeSettleRequest({ raceId: w.race.raceId, resultVersion: outcome.resultVersion, publishedAtMs: outcome.publishedAtMs, userIds: [w.users[3] as string] }), attributes: { redrive: 'test' } }]);
+    await w.clock.runUntilIdle();
+    expect(await w.store.countUsersWithOpenTickets(w.race.raceId)).toBe(2);
+    expect(await w.store.terminalUserCount(w.race.raceId)).toBe(0);
+    w.advance(RECONCILE_DEFAULTS.stallMs / 2);
+    expect(await w.reconciler.round()).toEqual([]); // a stall period since first sight, but a user settled
+    w.advance(RECONCILE_DEFAULTS.stallMs - 1);
+    expect(await w.reconciler.round()).toEqual([]);
+    w.advance(1);
+    const [r] = await w.reconciler.round();
+    expect(r).toMatchObject({ kind: 'users', users: w.users.length });
+  });
 });

@@ -87,7 +87,10 @@ interface Audit {
 }
 
 interface Watched {
-  progress: string;
+  /** The fan-out count and the terminal count, as `fanout/terminal`. */
+  cheap: string;
+  /** Users open, counted once the cheap counts stood still (undefined until then). */
+  open: number | undefined;
   sinceMs: number;
 }
 
@@ -192,12 +195,24 @@ export function createReconciler(deps: ReconcilerDeps, options: Partial<Reconcil
     for (const raceId of races) {
       const fanout = await fanoutUsers(raceId);
       if (fanout === 0) continue; // nobody to settle: such a race has no ranking to wait for
-      const progress = `${fanout ?? '-'}/${await countOpen(raceId)}/${await terminalCount(raceId)}`;
+      // The open count is a scan of the race's open tickets: read only when the cheap counts stood still.
+      const cheap = `${fanout ?? '-'}/${await terminalCount(raceId)}`;
       const w = watched.get(raceId);
-      if (w === undefined || w.progress !== progress) {
-        watched.set(raceId, { progress, sinceMs: now });
+      if (w === undefined || w.cheap !== cheap) {
+        watched.set(raceId, { cheap, open: undefined, sinceMs: now });
         continue;
       }
+      const open = await countOpen(raceId);
+      // The first count since the cheap ones moved is the baseline (users who settled in the round
+      // right after that move are not seen as progress: a re-drive at most one round early, which
+      // duplicates messages, never a settlement); a later change is progress.
+      if (w.open === undefined) w.open = open;
+      else if (w.open !== open) {
+        w.open = open;
+        w.sinceMs = now;
+        continue;
+      }
+      const progress = `${fanout ?? '-'}/${open}/${cheap.slice(cheap.indexOf('/') + 1)}`;
       const stalledMs = now - w.sinceMs;
       if (stalledMs < o.stallMs) continue;
       const r = await redrive(raceId, fanout);
