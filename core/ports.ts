@@ -248,6 +248,12 @@ export interface StoredTicketChunk {
 }
 
 /** The totals of one applied settlement (cashDelta, medalDelta, hits of the Settlement). */
+/** One notification of one user's log, by its id (Store.notificationsLogged). */
+export interface NotificationKey {
+  readonly userId: string;
+  readonly notificationId: string;
+}
+
 export interface SettlementTotals {
   readonly userId: string;
   readonly settlementId: string;
@@ -364,6 +370,13 @@ export interface Store {
   terminalUserCount?(raceId: string): Promise<number>;
   /** and those users, ascending, after `afterUserId`, at most `limit`. */
   pageTerminalUsers?(raceId: string, afterUserId: string | undefined, limit: number): Promise<readonly string[]>;
+  /**
+   * Whether each (user, notification id) is in the user's notification log, in the order asked:
+   * the reconciler's audit of a ranked race's notifications reads it.
+   */
+  notificationsLogged?(keys: readonly NotificationKey[]): Promise<readonly boolean[]>;
+  /** Races whose ranking was recorded published at or after `sinceMs`, ascending race id (the audit finds its races by it). */
+  racesRankedSince?(sinceMs: number): Promise<readonly string[]>;
   /** Cash pools of the race, from its cash tickets (ingest computes the payout table from them). */
   cashPools?(raceId: string): Promise<CashPools>;
   /**

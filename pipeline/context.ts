@@ -77,7 +77,9 @@ type OptionalStoreMethod =
   | 'deadLetteredUsers'
   | 'unrankedRaces'
   | 'terminalUserCount'
-  | 'pageTerminalUsers';
+  | 'pageTerminalUsers'
+  | 'notificationsLogged'
+  | 'racesRankedSince';
 
 /** An optional Store method bound to its store; a backend without it is a wiring bug and fails loudly. */
 export function storeMethod<K extends OptionalStoreMethod>(store: Store, method: K): NonNullable<Store[K]> {

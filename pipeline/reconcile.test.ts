@@ -5,13 +5,14 @@ import { describe, expect, it } from 'vitest';
 import { createMemoryBus, createMemoryStore, createVirtualClock } from '../backends/memory/index.ts';
 import type { BusMessage, Clock, MessageBus } from '../core/ports.ts';
 import { createRng } from '../core/rng.ts';
-import { TOPICS } from '../core/topology.ts';
+import { settledNotificationId } from '../core/notification.ts';
+import { SUBSCRIPTIONS, TOPICS } from '../core/topology.ts';
 import { smokeRaceDay } from '../sim/workload.ts';
 import { loadDay } from '../sim/world.ts';
 import { createReconciler, RECONCILE_DEFAULTS } from './reconcile.ts';
 import { startPipeline } from './runner.ts';
 import { DEFAULT_VARIANTS } from './settings.ts';
-import { parseSettled, parseSettleRequest } from './wire.ts';
+import { encodeSettleRequest, parseSettled, parseSettleRequest } from './wire.ts';
 
 const SHAPE = { usersMin: 12, usersMax: 12, ticketsPerUserMax: 3, stakeUnitsMax: 5 };
 
@@ -35,7 +36,28 @@ function lossyBus(bus: MessageBus, lose: (topic: string, m: BusMessage) => boole
   return lossy;
 }
 
-async function world(lose: (users: readonly string[]) => (topic: string, m: BusMessage) => boolean) {
+/** Acks and drops, once each, the deliveries of `subscription` that `lose` picks: lost to that subscriber alone. */
+function deafSubscriber(bus: MessageBus, subscription: string, lose: (m: BusMessage) => boolean): MessageBus & { lost: number } {
+  const dropped = new Set<string>();
+  const deaf = {
+    lost: 0,
+    publish: bus.publish.bind(bus),
+    subscribe: ((name, handler, options) =>
+      bus.subscribe(name, async (d) => {
+        if (name === subscription && d.attributes['redrive'] === undefined && !dropped.has(d.data) && lose(d)) {
+          dropped.add(d.data);
+          deaf.lost++;
+          d.ack();
+          return;
+        }
+        await handler(d);
+      }, options)) as MessageBus['subscribe'],
+    close: bus.close.bind(bus),
+  };
+  return deaf;
+}
+
+async function world(lose: (users: readonly string[]) => (topic: string, m: BusMessage) => boolean, wrap?: (bus: MessageBus, users: readonly string[]) => MessageBus & { lost: number }) {
   const clock = createVirtualClock();
   const inner = createMemoryBus({ clock });
   const store = createMemoryStore({ clock });
@@ -44,7 +66,7 @@ async function world(lose: (users: readonly string[]) => (topic: string, m: BusM
   const race = day.races[0];
   if (race === undefined) throw new Error('no race');
   const users = day.users.map((u) => u.userId).sort();
-  const bus = lossyBus(inner, lose(users));
+  const bus = wrap === undefined ? lossyBus(inner, lose(users)) : wrap(inner, users);
   const pipeline = startPipeline({ store, bus, clock, variants: DEFAULT_VARIANTS });
   let now = 1_000_000;
   const reconcilerClock: Clock = { nowMs: () => now, sleep: (ms) => clock.sleep(ms) };
@@ -147,5 +169,85 @@ describe('the reconciler', () => {
     w.advance(10 * RECONCILE_DEFAULTS.stallMs);
     expect(await w.reconciler.round()).toEqual([]);
     expect(w.pipeline.counters.redriveRaces + w.pipeline.counters.redriveFanouts).toBe(0);
+  });
+  it('audits a ranked race\'s notifications: users whose `settled` never reached notify are re-driven once the missing count stops falling', async () => {
+    // notify alone loses two users' `settled`: post-settle sees every user, so the race ranks.
+    const w = await world(() => () => false, (bus, users) => deafSubscriber(bus, SUBSCRIPTIONS.notify.name, (m) => {
+      const s = parseSettled(m.data);
+      return s.ok && users.slice(2, 4).includes(s.value.userId);
+    }));
+    expect(w.bus.lost).toBe(2);
+    expect(await w.ranked()).toBe(true);
+    const logged = async (): Promise<number> => {
+      const totals = await w.store.pageSettlementTotals(w.race.raceId, undefined, 1_000);
+      const found = await w.store.notificationsLogged(totals.map((t) => ({ userId: t.userId, notificationId: settledNotificationId(t.settlementId) })));
+      return found.filter(Boolean).length;
+    };
+    expect(await logged()).toBe(w.users.length - 2);
+
+    expect(await w.reconciler.round()).toEqual([]); // first sight of the ranked race: its audit is due a stall period on
+    w.advance(RECONCILE_DEFAULTS.stallMs - 1);
+    expect(await w.reconciler.round()).toEqual([]);
+    w.advance(1);
+    expect(await w.reconciler.round()).toEqual([]); // first audit: 2 missing, nothing to compare with (notify may be behind)
+    w.advance(RECONCILE_DEFAULTS.stallMs);
+    const [r] = await w.reconciler.round(); // second audit: still 2 missing, so notify is stuck for them
+    expect(r).toMatchObject({ raceId: w.race.raceId, kind: 'notify', users: 2 });
+    await w.clock.runUntilIdle();
+
+    expect(await logged()).toBe(w.users.length);
+    expect(await w.applications()).toEqual(w.users.map(() => 1));
+    expect(w.pipeline.counters).toMatchObject({ redriveRaces: 1, redriveUsers: 2, notificationsPublished: w.users.length, rankingsPublished: 1 });
+    // Audited complete: the race is not audited again.
+    w.advance(10 * RECONCILE_DEFAULTS.stallMs);
+    expect(await w.reconciler.round()).toEqual([]);
+    w.advance(RECONCILE_DEFAULTS.stallMs);
+    expect(await w.reconciler.round()).toEqual([]);
+  });
+
+  it('does not re-drive notifications that are arriving, only slowly', async () => {
+    let deaf = true;
+    const w = await world(() => () => false, (bus, users) => deafSubscriber(bus, SUBSCRIPTIONS.notify.name, (m) => {
+      const s = parseSettled(m.data);
+      return deaf && s.ok && users.slice(0, 4).includes(s.value.userId);
+    }));
+    expect(w.bus.lost).toBe(4);
+    await w.reconciler.round();
+    w.advance(RECONCILE_DEFAULTS.stallMs);
+    expect(await w.reconciler.round()).toEqual([]); // first audit: 4 missing
+    // Two of them arrive late (a backlog draining), between the audits.
+    deaf = false;
+    const twoLate = await w.store.pageSettlementTotals(w.race.raceId, undefined, 2);
+    const outcome = await w.store.getOutcome(w.race.raceId);
+    if (outcome === undefined) throw new Error('the race has an outcome');
+    await w.bus.publish(TOPICS.settleRequests, [{ data: encodeSettleRequest({ raceId: w.race.raceId, resultVersion: outcome.resultVersion, publishedAtMs: outcome.publishedAtMs, userIds: twoLate.map((t) => t.userId) }) }]);
+    await w.clock.runUntilIdle();
+    w.advance(RECONCILE_DEFAULTS.stallMs);
+    expect(await w.reconciler.round()).toEqual([]); // 2 missing, fewer than 4: not stuck yet
+    w.advance(RECONCILE_DEFAULTS.stallMs);
+    const [r] = await w.reconciler.round();
+    expect(r).toMatchObject({ kind: 'notify', users: 2 });
+  });
+  it('counts users settling as progress while the fan-out and terminal counts stand still', async () => {
+    // Every `settled` is lost (nobody turns terminal) and three users' settle requests too.
+    const w = await world((users) => (topic, m) => topic === TOPICS.settled || settleRequestFor(users.slice(3, 6))(topic, m));
+    expect(await w.store.countUsersWithOpenTickets(w.race.raceId)).toBe(3);
+    expect(await w.reconciler.round()).toEqual([]);
+    w.advance(RECONCILE_DEFAULTS.stallMs / 2);
+    expect(await w.reconciler.round()).toEqual([]); // the open count's baseline: 3
+    // One of them settles (a late delivery); its `settled` is lost as well, so terminal stays 0.
+    const outcome = await w.store.getOutcome(w.race.raceId);
+    if (outcome === undefined) throw new Error('the race has an outcome');
+    await w.bus.publish(TOPICS.settleRequests, [{ data: encodeSettleRequest({ raceId: w.race.raceId, resultVersion: outcome.resultVersion, publishedAtMs: outcome.publishedAtMs, userIds: [w.users[3] as string] }), attributes: { redrive: 'test' } }]);
+    await w.clock.runUntilIdle();
+    expect(await w.store.countUsersWithOpenTickets(w.race.raceId)).toBe(2);
+    expect(await w.store.terminalUserCount(w.race.raceId)).toBe(0);
+    w.advance(RECONCILE_DEFAULTS.stallMs / 2);
+    expect(await w.reconciler.round()).toEqual([]); // a stall period since first sight, but a user settled
+    w.advance(RECONCILE_DEFAULTS.stallMs - 1);
+    expect(await w.reconciler.round()).toEqual([]);
+    w.advance(1);
+    const [r] = await w.reconciler.round();
+    expect(r).toMatchObject({ kind: 'users', users: w.users.length });
   });
 });

@@ -49,6 +49,21 @@ export function describeNotificationLogContract(name: string, makeStore: () => P
         expect((await store.notificationsAfter(b, 0, 10)).map((n) => [n.userId, n.seq])).toEqual([[b, 1]]);
       }), timeout);
 
+    it('says which (user, notification id) are logged, in the order asked, across users', () =>
+      withStore(async (store, p) => {
+        const [a, b] = [`${p}a`, `${p}b`];
+        const logged = [settledBody(a, `${p}r1`), settledBody(b, `${p}r1`), settledBody(a, `${p}r2`)];
+        await store.appendNotifications(logged);
+        const logCheck = store.notificationsLogged;
+        if (logCheck === undefined) throw new Error('this Store lacks notificationsLogged, which the reconciler needs');
+        const key = (body: NotificationBody) => ({ userId: body.userId, notificationId: body.notificationId });
+        const asked = [key(logged[2] as NotificationBody), key(settledBody(b, `${p}r2`)), key(logged[0] as NotificationBody), key(settledBody(`${p}nobody`, `${p}r1`)), key(logged[1] as NotificationBody), key(logged[0] as NotificationBody)];
+        // b's id of race r1 asked under user a is not a's notification.
+        asked.push({ userId: a, notificationId: (logged[1] as NotificationBody).notificationId });
+        expect(await logCheck.call(store, asked)).toEqual([true, false, true, false, true, true, false]);
+        expect(await logCheck.call(store, [])).toEqual([]);
+      }), timeout);
+
     it('reads a page after a number: only seq > afterSeq, at most limit, nothing past the end or for an unknown user', () =>
       withStore(async (store, p) => {
         const u = `${p}u`;

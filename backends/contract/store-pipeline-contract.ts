@@ -28,6 +28,7 @@ type PipelineMethod =
   | 'deleteOutbox'
   | 'settleUserColumns'
   | 'unrankedRaces'
+  | 'racesRankedSince'
   | 'terminalUserCount'
   | 'pageTerminalUsers'
   | 'markDeadLettered'
@@ -131,8 +132,12 @@ export function describeStorePipelineContract(name: string, makeStore: () => Pro
         expect(await page(r2, undefined, 2)).toEqual([]);
         expect(await store.claimRanking(r2)).toBe(true);
         expect(await unranked()).toEqual([r1, r2]); // claimed is not published
+        const rankedSince = async (ms: number) => (await need(store, 'racesRankedSince')(ms)).filter((r) => r.startsWith(p));
+        expect(await rankedSince(Number.MIN_SAFE_INTEGER)).toEqual([]);
         await need(store, 'markRankingPublished')(r2);
         expect(await unranked()).toEqual([r1]);
+        expect(await rankedSince(Number.MIN_SAFE_INTEGER)).toEqual([r2]);
+        expect(await rankedSince(Number.MAX_SAFE_INTEGER)).toEqual([]); // published before that time
       }), timeout);
 
     it('counts the users with open tickets as the pages list them, before and after settling', () =>
@@ -166,6 +171,12 @@ export function describeStorePipelineContract(name: string, makeStore: () => Pro
         const want = (i: number) => ({ userId: users[i], settlementId: settlementIdOf(raceId, users[i] as string, 1), cash: (i + 1) * 250, medals: 0, hits: 1 });
         expect(await getTotals(raceId, users[2] as string)).toMatchObject(want(2));
         expect(await getTotals(raceId, users[4] as string)).toBeUndefined();
+        // Asked all at once (a store may answer them with one read): each call gets its own answer,
+        // a key asked twice included, and a user of another race has none.
+        const asked = [...users, users[1], `${p}nobody`] as string[];
+        const together = await Promise.all([...asked.map((u) => getTotals(raceId, u)), getTotals(`${p}none`, users[0] as string)]);
+        expect(together).toMatchObject([want(0), want(1), want(2), want(3), undefined, want(1), undefined, undefined]);
+        expect(together.slice(0, 4).map((t) => t?.userId)).toEqual(users.slice(0, 4));
         const page = need(store, 'pageSettlementTotals');
         const first = await page(raceId, undefined, 3);
         expect(first).toMatchObject([want(0), want(1), want(2)]);

@@ -5,7 +5,7 @@
 // and the subscription then stops delivering new messages as well (docs/chaos.md, the stall).
 // Unary pulls open no stream: each pull leases its messages for one ack deadline, renewed here
 // while they are held, so a dead process's messages simply come back when their deadline passes.
-// It costs a request per pull and per renewal round, which is why it is the worker processes'
+// It costs a request per pull, per renewal round and per ack flush (acks of 20 ms go together), which is why it is the worker processes'
 // choice (where processes die) and not the default.
 import { EventEmitter } from 'node:events';
 import type { PubSub } from '@google-cloud/pubsub';
@@ -36,6 +36,13 @@ export const PULL_LIMITS = {
   retryMsMax: 5_000,
   /** Leases are renewed this often, as a share of the ack deadline. */
   renewShare: 0.5,
+  /**
+   * Acks and nacks wait this long to go out together, one request each kind (a pull's messages
+   * are mostly handled together). An ack lost to a death in this window only means a redelivery.
+   */
+  ackFlushMs: 20,
+  /** Ids per acknowledge or modifyAckDeadline request at most. */
+  ackIdsPerRequestMax: 1_000,
 } as const;
 
 interface SubscriberApi {
@@ -89,7 +96,27 @@ export function unaryPullSubscription(pubsub: PubSub, name: string, o: UnaryPull
     if (!closed && emitter.listenerCount('error') > 0) emitter.emit('error', e instanceof Error ? e : new Error(String(e)));
   };
 
-  const messageOf = (api: SubscriberApi, r: ReceivedMessage): PulledMessage => {
+  // Acks and nacks of one flush window, sent as one request each (see PULL_LIMITS.ackFlushMs).
+  const pending = { ack: [] as string[], nack: [] as string[] };
+  let flushTimer: NodeJS.Timeout | undefined;
+  const flush = async (): Promise<void> => {
+    flushTimer = undefined;
+    const { ack, nack } = pending;
+    pending.ack = [];
+    pending.nack = [];
+    const api = await apiP;
+    const sends: Promise<unknown>[] = [];
+    for (let i = 0; i < ack.length; i += PULL_LIMITS.ackIdsPerRequestMax) sends.push(api.acknowledge({ subscription, ackIds: ack.slice(i, i + PULL_LIMITS.ackIdsPerRequestMax) }).catch(fail));
+    for (let i = 0; i < nack.length; i += PULL_LIMITS.ackIdsPerRequestMax) sends.push(api.modifyAckDeadline({ subscription, ackIds: nack.slice(i, i + PULL_LIMITS.ackIdsPerRequestMax), ackDeadlineSeconds: 0 }).catch(fail));
+    await Promise.all(sends);
+  };
+  const settle = (kind: 'ack' | 'nack', ackId: string): void => {
+    if (!release(ackId)) return;
+    pending[kind].push(ackId);
+    flushTimer ??= setTimeout(() => void flush(), PULL_LIMITS.ackFlushMs);
+  };
+
+  const messageOf = (r: ReceivedMessage): PulledMessage => {
     const ackId = r.ackId ?? '';
     const m = r.message ?? {};
     const data = m.data ?? '';
@@ -101,8 +128,8 @@ export function unaryPullSubscription(pubsub: PubSub, name: string, o: UnaryPull
       deliveryAttempt: r.deliveryAttempt ?? 0,
       publishTime: new Date(seconds * 1000 + Math.floor((m.publishTime?.nanos ?? 0) / 1e6)),
       received: Date.now(),
-      ack: () => void (release(ackId) && api.acknowledge({ subscription, ackIds: [ackId] }).catch(fail)),
-      nack: () => void (release(ackId) && api.modifyAckDeadline({ subscription, ackIds: [ackId], ackDeadlineSeconds: 0 }).catch(fail)),
+      ack: () => settle('ack', ackId),
+      nack: () => settle('nack', ackId),
     };
   };
 
@@ -152,7 +179,7 @@ export function unaryPullSubscription(pubsub: PubSub, name: string, o: UnaryPull
         void api.modifyAckDeadline({ subscription, ackIds, ackDeadlineSeconds: o.ackDeadlineSeconds }).catch(() => undefined);
         for (const r of received) {
           held.add(r.ackId ?? '');
-          emitter.emit('message', messageOf(api, r));
+          emitter.emit('message', messageOf(r));
         }
       } catch (e) {
         if (closed) break;
@@ -171,6 +198,12 @@ export function unaryPullSubscription(pubsub: PubSub, name: string, o: UnaryPull
     clearInterval(renewer);
     pulling?.cancel?.();
     wake?.();
+    // What was acked or nacked before the close still goes out (a drained worker must not see its
+    // handled messages redelivered).
+    if (flushTimer !== undefined) {
+      clearTimeout(flushTimer);
+      await flush();
+    }
   };
   return emitter;
 }

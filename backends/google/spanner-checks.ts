@@ -8,6 +8,7 @@ import type { GrantedBonus, LedgerTotals, RankingClaim, SettlementMarker, Settle
 import { invariant } from '../../core/result.ts';
 import type { LedgerEntry, LedgerReason, Settlement, TicketOutcome } from '../../core/settlement-record.ts';
 import { MARKER_COLUMNS, TICKET_COLUMNS, USER_COLUMNS, ticketStateFromRow, userFromRow, type MarkerRow, type TicketRow, type UserRow } from './spanner-rows.ts';
+import { LaneGate, ShardBatcher } from './spanner-batch.ts';
 import { streamUserLedgers } from './spanner-readback.ts';
 import { settlementEntryRange } from './spanner-settle.ts';
 
@@ -30,6 +31,21 @@ function totalsOf(r: MarkerRow): SettlementTotals {
   return { userId: r.UserId, settlementId: r.SettlementId, cash: r.CashDelta, medals: r.MedalDelta, hits: r.Hits, trifectaHits: r.TrifectaHits };
 }
 
+/**
+ * Settlement-total reads of one shard in flight at a time; calls made meanwhile wait and share the
+ * next read (up to TOTALS_READ_KEYS_MAX keys). Why: post-settle and notify each read the stored
+ * totals of every `settled` message before acting on it (the forged-message check), so a race of
+ * N users costs 2N point reads. A worker's deliveries arrive in bursts (a pull answers many at
+ * once), and a burst's reads are one multi-key read this way.
+ */
+const TOTALS_READS_IN_FLIGHT = 2;
+const TOTALS_READ_KEYS_MAX = 500;
+
+interface TotalsKey {
+  readonly raceId: string;
+  readonly userId: string;
+}
+
 const byString = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /** Streams a SQL query's rows from every shard, one shard after another. */
@@ -43,8 +59,21 @@ function zeroByReason(): Record<LedgerReason, number> {
   return Object.fromEntries(REASONS.map((r) => [r, 0])) as Record<LedgerReason, number>;
 }
 
+/** One multi-key read of settlement totals; answers in the order asked (undefined where none is stored). */
+async function readTotals(database: Database, keys: readonly TotalsKey[]): Promise<(SettlementTotals | undefined)[]> {
+  const idOf = (userId: string, raceId: string): string => `${userId}\u0000${raceId}`;
+  // A burst may name a key twice (a redelivered message): each key is read once.
+  const unique = new Map(keys.map((k) => [idOf(k.userId, k.raceId), [k.userId, k.raceId]]));
+  const [rows] = await database.table('Settlements').read({ keys: [...unique.values()], columns: MARKER_COLUMNS, json: true });
+  const found = new Map((rows as MarkerRow[]).map((r) => [idOf(r.UserId, r.RaceId), totalsOf(r)]));
+  return keys.map((k) => found.get(idOf(k.userId, k.raceId)));
+}
+
 export function createSettlementReads(deps: CheckDeps): SettlementReads {
   const db = (shard: number): Database => deps.databases[shard] as Database;
+  const totalsReaders = deps.databases.map(
+    (d) => new ShardBatcher<TotalsKey, SettlementTotals | undefined>(new LaneGate(TOTALS_READS_IN_FLIGHT), (keys) => readTotals(d, keys), TOTALS_READ_KEYS_MAX),
+  );
   return {
     async getSettlement(raceId, userId) {
       const d = db(deps.userShard(userId));
@@ -69,10 +98,10 @@ export function createSettlementReads(deps: CheckDeps): SettlementReads {
       return { settlementId: m.SettlementId, raceId, userId, resultVersion: m.ResultVersion, outcomes, ledger, cashDelta: m.CashDelta, medalDelta: m.MedalDelta, hits: m.Hits };
     },
 
-    async getSettlementTotals(raceId, userId) {
-      const [markers] = await db(deps.userShard(userId)).table('Settlements').read({ keys: [[userId, raceId]], columns: MARKER_COLUMNS, json: true });
-      const m = (markers as MarkerRow[])[0];
-      return m === undefined ? undefined : totalsOf(m);
+    getSettlementTotals(raceId, userId) {
+      const reader = totalsReaders[deps.userShard(userId)];
+      invariant(reader !== undefined, `user ${userId} maps to no shard`);
+      return reader.add({ raceId, userId });
     },
 
     async pageSettlementTotals(raceId, afterUserId, limit) {

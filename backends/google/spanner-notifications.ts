@@ -9,7 +9,7 @@
 import type { Database, Transaction } from '@google-cloud/spanner';
 import { encodeNotification, parseNotification } from '../../core/messages.ts';
 import { checkNotificationsAfter, planNotificationAppend, withoutSeq, type NotificationBody } from '../../core/notification.ts';
-import { NOTIFICATIONS_PAGE_MAX, type SequencedNotification } from '../../core/ports.ts';
+import { NOTIFICATIONS_PAGE_MAX, type NotificationKey, type SequencedNotification } from '../../core/ports.ts';
 import { invariant } from '../../core/result.ts';
 import { assertId } from './spanner-rows.ts';
 import { runReadWrite, type TxCounters, type TxRunnerOptions } from './spanner-tx.ts';
@@ -113,6 +113,16 @@ function appendInOneTransaction(database: Database, counters: TxCounters, option
 }
 
 /** A strong read of the user's log after `afterSeq`: one key range in key order (ascending seq). */
+/** Whether each (user, id) of one shard is logged, in the order asked (one read of the id index). */
+export async function readNotificationsLogged(database: Database, keys: readonly NotificationKey[]): Promise<boolean[]> {
+  if (keys.length === 0) return [];
+  const idOf = (userId: string, id: string): string => `${userId}\u0000${id}`;
+  const unique = new Map(keys.map((k) => [idOf(k.userId, k.notificationId), [k.userId, k.notificationId]]));
+  const [rows] = await database.table('Notifications').read({ index: 'NotificationsById', keys: [...unique.values()], columns: ['UserId', 'NotificationId'], json: true });
+  const found = new Set((rows as { UserId: string; NotificationId: string }[]).map((r) => idOf(r.UserId, r.NotificationId)));
+  return keys.map((k) => found.has(idOf(k.userId, k.notificationId)));
+}
+
 export async function readNotificationsAfter(database: Database, userId: string, afterSeq: number, limit: number): Promise<SequencedNotification[]> {
   checkNotificationsAfter(userId, afterSeq, limit, NOTIFICATIONS_PAGE_MAX);
   assertId('userId', userId);

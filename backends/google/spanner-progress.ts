@@ -10,6 +10,7 @@ export interface ProgressDeps {
 
 export interface ProgressReads {
   unrankedRaces(): Promise<readonly string[]>;
+  racesRankedSince(sinceMs: number): Promise<readonly string[]>;
   terminalUserCount(raceId: string): Promise<number>;
   pageTerminalUsers(raceId: string, afterUserId: string | undefined, limit: number): Promise<readonly string[]>;
 }
@@ -26,6 +27,11 @@ export function createProgressReads(deps: ProgressDeps): ProgressReads {
       const claims = await everyShard(async (d) => (await d.table('RankingClaims').read({ ranges: WHOLE_TABLE, columns: ['RaceId', 'PublishedAtMs'], json: true }))[0] as { RaceId: string; PublishedAtMs: number | null }[]);
       const ranked = new Set(claims.flat().filter((c) => c.PublishedAtMs !== null).map((c) => c.RaceId));
       return [...new Set((outcomes as { RaceId: string }[]).map((o) => o.RaceId))].filter((r) => !ranked.has(r)).sort();
+    },
+
+    async racesRankedSince(sinceMs) {
+      const claims = await everyShard(async (d) => (await d.table('RankingClaims').read({ ranges: WHOLE_TABLE, columns: ['RaceId', 'PublishedAtMs'], json: true }))[0] as { RaceId: string; PublishedAtMs: number | null }[]);
+      return [...new Set(claims.flat().filter((c) => c.PublishedAtMs !== null && Number(c.PublishedAtMs) >= sinceMs).map((c) => c.RaceId))].sort();
     },
 
     async terminalUserCount(raceId) {

@@ -16,7 +16,7 @@
 // the same databases still collide at the emulator; that is what the ABORTED retry loop is for.
 import type { Database, Transaction } from '@google-cloud/spanner';
 import type { Settlement } from '../../core/settlement-record.ts';
-import type { Bonus, Clock, RaceInfo, RaceOutcome, RankingClaimant, RankingClaimState, SettleResult, Store, StoreStats, SummarySettleResult, UserAccount } from '../../core/ports.ts';
+import type { Bonus, Clock, NotificationKey, RaceInfo, RaceOutcome, RankingClaimant, RankingClaimState, SettleResult, Store, StoreStats, SummarySettleResult, UserAccount } from '../../core/ports.ts';
 import { computeFromLookup, summaryOf, summaryResult } from './spanner-columns.ts';
 import { createSettlementReads, createStoreReadback } from './spanner-checks.ts';
 import { RANKING_CLAIM_LEASE_MS } from '../../core/ranking.ts';
@@ -34,7 +34,7 @@ import { BATCH_LIMITS, LaneGate, ShardBatcher, settlementsPerCommitFor, grantBon
 import { pageOpenUsers } from './spanner-paging.ts';
 import { applyDayProgressBatch, checkDayProgressRequest, type DayProgressOutcome, type DayProgressRequest } from './spanner-missions.ts';
 import { markDeadLetteredTx, readDeadLettered } from './spanner-dead-letters.ts';
-import { appendNotificationsBatch, checkAppend, chunkByUser, NOTIFICATION_BATCH, readNotificationsAfter } from './spanner-notifications.ts';
+import { appendNotificationsBatch, checkAppend, chunkByUser, NOTIFICATION_BATCH, readNotificationsAfter, readNotificationsLogged } from './spanner-notifications.ts';
 import type { NotificationBody } from '../../core/notification.ts';
 import { createProgressReads } from './spanner-progress.ts';
 import { guardPoolErrors, ignoreClosedClient, type ErrorEmitter } from './spanner-pool-errors.ts';
@@ -60,7 +60,7 @@ export interface SpannerStoreOptions extends SpannerTarget {
 }
 
 /** The Store methods that are optional in the port and that this backend always offers. */
-type Offered = 'settleUserColumns' | 'applyDayProgress' | 'markDeadLettered' | 'deadLetteredUsers' | 'markRankingPublished' | 'rankingClaim' | 'cashPools' | 'countUsersWithOpenTickets' | 'recordFanoutUsers' | 'fanoutUsers' | 'getSettlementTotals' | 'pageSettlementTotals' | 'readOutbox' | 'deleteOutbox' | 'readback' | 'unrankedRaces' | 'terminalUserCount' | 'pageTerminalUsers';
+type Offered = 'settleUserColumns' | 'applyDayProgress' | 'markDeadLettered' | 'deadLetteredUsers' | 'markRankingPublished' | 'rankingClaim' | 'cashPools' | 'countUsersWithOpenTickets' | 'recordFanoutUsers' | 'fanoutUsers' | 'getSettlementTotals' | 'pageSettlementTotals' | 'readOutbox' | 'deleteOutbox' | 'readback' | 'unrankedRaces' | 'terminalUserCount' | 'pageTerminalUsers' | 'notificationsLogged' | 'racesRankedSince';
 
 export interface SpannerStore extends Omit<Store, Offered>, Required<Pick<Store, Offered>>, SpannerReadBacks {
   /** The whole settlement record as stored (outcomes from the tickets, ledger entries, totals). */
@@ -390,6 +390,23 @@ export function createSpannerStore(options: SpannerStoreOptions): SpannerStore {
 
     async notificationsAfter(userId: string, afterSeq: number, limit: number) {
       return readNotificationsAfter(db(userShard(userId)), userId, afterSeq, limit);
+    },
+
+    async notificationsLogged(keys) {
+      // One read per shard the keys live in, answered in the order asked.
+      const byShard = new Map<number, number[]>();
+      keys.forEach((k, i) => {
+        const shard = userShard(k.userId);
+        const mine = byShard.get(shard);
+        if (mine === undefined) byShard.set(shard, [i]);
+        else mine.push(i);
+      });
+      const out: boolean[] = new Array<boolean>(keys.length).fill(false);
+      await Promise.all([...byShard].map(async ([shard, at]) => {
+        const logged = await readNotificationsLogged(db(shard), at.map((i) => keys[i] as NotificationKey));
+        at.forEach((i, j) => (out[i] = logged[j] === true));
+      }));
+      return out;
     },
 
     async deleteOutbox(outboxIds: readonly string[]): Promise<void> {

@@ -15,7 +15,7 @@ interface UserLog {
   readonly seqById: Map<string, number>;
 }
 
-type NotificationLog = Pick<Store, 'appendNotifications' | 'notificationsAfter'>;
+type NotificationLog = Pick<Store, 'appendNotifications' | 'notificationsAfter'> & Required<Pick<Store, 'notificationsLogged'>>;
 
 export function createNotificationLog(bodies = true): NotificationLog {
   return bodies ? fullLog() : numbersOnlyLog();
@@ -41,6 +41,9 @@ function fullLog(): NotificationLog {
       checkNotificationsAfter(userId, afterSeq, limit, NOTIFICATIONS_PAGE_MAX);
       // Numbers are dense from 1, so seq n sits at index n - 1.
       return logs.get(userId)?.entries.slice(afterSeq, afterSeq + limit) ?? [];
+    },
+    async notificationsLogged(keys) {
+      return keys.map((k) => logs.get(k.userId)?.seqById.has(k.notificationId) === true);
     },
   };
 }
@@ -77,6 +80,9 @@ function numbersOnlyLog(): NotificationLog {
     },
     async notificationsAfter() {
       throw new Error('notificationsAfter: this memory store keeps notification numbers only (notificationLog: false); create it with the log to read it back');
+    },
+    async notificationsLogged(keys) {
+      return keys.map((k) => hashes.get(k.userId)?.includes(idHash(k.notificationId)) === true);
     },
   };
 }

@@ -8,7 +8,7 @@ import { positionAfter, positionOf, type RaceIndex, type RaceState } from './rac
 import type { StoreState } from './store-state.ts';
 import type { MemoryStore } from './store-types.ts';
 
-export type QueryMethods = Pick<MemoryStore, 'pageUsersWithOpenTickets' | 'countUsersWithOpenTickets' | 'getSettlementTotals' | 'pageSettlementTotals' | 'readOutbox' | 'deleteOutbox' | 'unrankedRaces' | 'terminalUserCount' | 'pageTerminalUsers'>;
+export type QueryMethods = Pick<MemoryStore, 'pageUsersWithOpenTickets' | 'countUsersWithOpenTickets' | 'getSettlementTotals' | 'pageSettlementTotals' | 'readOutbox' | 'deleteOutbox' | 'unrankedRaces' | 'racesRankedSince' | 'terminalUserCount' | 'pageTerminalUsers'>;
 
 export function createQueryMethods(state: StoreState): QueryMethods {
   const { userIds, races, outbox, userIdx, indexOf } = state;
@@ -65,6 +65,11 @@ export function createQueryMethods(state: StoreState): QueryMethods {
     async unrankedRaces() {
       const out: string[] = [];
       for (const race of races.values()) if (race.outcome !== undefined && race.ranking?.publishedAtMs === undefined) out.push(race.raceId);
+      return out.sort();
+    },
+    async racesRankedSince(sinceMs) {
+      const out: string[] = [];
+      for (const race of races.values()) if ((race.ranking?.publishedAtMs ?? Number.NEGATIVE_INFINITY) >= sinceMs) out.push(race.raceId);
       return out.sort();
     },
     async terminalUserCount(raceId) {

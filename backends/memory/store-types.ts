@@ -70,7 +70,7 @@ export type ColumnSettlement = SettlementSummary;
 export type ColumnSettleResult = SummarySettleResult;
 
 /** The port's optional methods that the memory store always has. */
-type AlwaysPresent = 'settleUserColumns' | 'applyDayProgress' | 'markDeadLettered' | 'deadLetteredUsers' | 'markRankingPublished' | 'rankingClaim' | 'cashPools' | 'recordFanoutUsers' | 'fanoutUsers' | 'countUsersWithOpenTickets' | 'getSettlementTotals' | 'pageSettlementTotals' | 'readOutbox' | 'deleteOutbox' | 'unrankedRaces' | 'terminalUserCount' | 'pageTerminalUsers';
+type AlwaysPresent = 'settleUserColumns' | 'applyDayProgress' | 'markDeadLettered' | 'deadLetteredUsers' | 'markRankingPublished' | 'rankingClaim' | 'cashPools' | 'recordFanoutUsers' | 'fanoutUsers' | 'countUsersWithOpenTickets' | 'getSettlementTotals' | 'pageSettlementTotals' | 'readOutbox' | 'deleteOutbox' | 'unrankedRaces' | 'terminalUserCount' | 'pageTerminalUsers' | 'notificationsLogged' | 'racesRankedSince';
 
 export interface MemoryStore extends Omit<Store, AlwaysPresent>, Required<Pick<Store, AlwaysPresent>> {
   /** Fast bulk load; the stakes are taken as already debited (like loadTickets). */

@@ -132,10 +132,12 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
     getSettlementTotals: queries.getSettlementTotals,
     pageSettlementTotals: queries.pageSettlementTotals,
     unrankedRaces: queries.unrankedRaces,
+    racesRankedSince: queries.racesRankedSince,
     terminalUserCount: queries.terminalUserCount,
     pageTerminalUsers: queries.pageTerminalUsers,
     appendNotifications: notifications.appendNotifications,
     notificationsAfter: notifications.notificationsAfter,
+    notificationsLogged: notifications.notificationsLogged,
     readOutbox: queries.readOutbox,
     deleteOutbox: queries.deleteOutbox,
     stats: () => ({
