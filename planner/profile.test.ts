@@ -109,7 +109,7 @@ describe('a serialized unit (an emulator database)', () => {
     expect(samples[1]).toMatchObject({ durationUs: 4_000, sizes: { users: 1, tickets: 1 } });
   });
 
-  it('files the settled checks answered in one turn as one read of their count, beside the unit’s transactions', async () => {
+  it('files the settled checks answered in one turn as one read of their count, timed from its last arrival, beside the unit’s transactions', async () => {
     let now = 0;
     const reads: (() => void)[] = [];
     const commits: (() => void)[] = [];
@@ -141,8 +141,9 @@ describe('a serialized unit (an emulator database)', () => {
     await turn();
     await Promise.all([commit, ...checks]);
     const check = recorder.operations()['settled.check']?.samples ?? [];
-    // Timed from its first arrival (2,000), not from the unit's commit that ended at 3,000.
-    expect(check).toEqual([{ durationUs: 5_000, latencyUs: 5_000, sizes: { users: 4 } }]);
+    // Timed from its last arrival (4,000: the read carries all four, so it started after that), not
+    // from the unit's commit; the latency is the longest wait, the first caller's (2,000 to 7,000).
+    expect(check).toEqual([{ durationUs: 3_000, latencyUs: 5_000, sizes: { users: 4 } }]);
     // A read leaves the unit's clock alone: the next commit is timed from its arrival (5,000), not the read's end.
     now = 8_000;
     for (const c of commits.splice(0)) c();

@@ -10,9 +10,11 @@
 // before any I/O), so the profiler files them as ONE sample of the group's size, and its service
 // time is its end less the later of its first arrival and the unit's previous transaction end.
 // Point reads outside a transaction (the settled check's getSettlementTotals) go through the same
-// grouping: the Spanner store coalesces one shard's reads asked in one turn into one multi-key read,
-// answered together, so a group is one read of its count; a read does not hold the unit's
-// transaction slot, so it is timed from its group's first arrival and leaves the unit's clock alone.
+// grouping: the Spanner store runs at most two of a shard's reads at once and the calls asked
+// meanwhile share the next multi-key read, answered together, so a group is one read of its count.
+// A read does not hold the unit's transaction slot: it leaves the unit's clock alone, and it is
+// timed from its group's LAST arrival (a read starts once everything it carries has been asked;
+// its first callers' wait for a free read slot is queueing, which the model does itself).
 import type { Bonus, Delivery, DeliveryHandler, MessageBus, Store } from '../core/ports.ts';
 import type { OperationName } from './contracts.ts';
 
@@ -200,7 +202,7 @@ function createCallSink(recorder: ProfileRecorder, serialized: boolean): (c: Cal
     const ordered = [...groups.values()].sort((a, b) => (a[0] as Call).endUs - (b[0] as Call).endUs);
     for (const g of ordered) {
       const first = g[0] as Call;
-      const startUs = Math.min(...g.map((c) => c.startUs));
+      const startUs = first.holdsUnit ? Math.min(...g.map((c) => c.startUs)) : Math.max(...g.map((c) => c.startUs));
       const endUs = Math.min(...g.map((c) => c.endUs));
       const prev = first.holdsUnit ? (unitEndUs.get(first.unit) ?? Number.NEGATIVE_INFINITY) : Number.NEGATIVE_INFINITY;
       const sizes: Record<string, number> = {};

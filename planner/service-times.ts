@@ -5,16 +5,15 @@
 // its fitted spread, and group commit: store calls that wait for a busy shard commit together, as
 // the Spanner store's ShardBatcher does (settlements up to settlementsPerCommit in the normal lane;
 // post-settle marks in the background lane, which yields to the normal one for at most 8 s;
-// notification appends in the normal lane), and read coalescing: the settled check's point reads
-// of one shard asked at the same instant go as one read of their count, as the Spanner store
-// coalesces them (ReadCoalescer). The decorators (service-decorators.ts) route every
+// notification appends in the normal lane), and read coalescing: the settled check's reads of one
+// shard run at most two at a time, and those asked meanwhile share the next read, as the Spanner
+// store's settlement-total reader does (a Batcher on a two-slot read gate). The decorators (service-decorators.ts) route every
 // store and bus call through here, so the real pipeline runs with these times.
 import type { Clock } from '../core/ports.ts';
 import type { SeededRng } from '../core/rng.ts';
 import type { CostModel, OperationName, PlanConfiguration } from './contracts.ts';
 import { shardOf } from '../backends/google/spanner-rows.ts';
 import { uslThroughput } from './fit.ts';
-import { ReadCoalescer } from './read-coalescer.ts';
 
 export type Sizes = Readonly<Record<string, number>>;
 
@@ -26,6 +25,9 @@ export const GROUP_COMMIT = {
   notifyCallsMax: 100,
   /** Longest a background waiter yields to normal ones (LANE_LIMITS.backgroundWaitMaxMs). */
   backgroundWaitMaxMs: 8_000,
+  /** Settlement-total reads of one shard in flight at once, and keys per read (spanner-checks.ts TOTALS_READS_IN_FLIGHT, TOTALS_READ_KEYS_MAX). */
+  totalsReadsInFlight: 2,
+  totalsReadKeysMax: 500,
 } as const;
 
 /** Mean service time of an operation of the given sizes, ms; 0 when the model does not price it. */
@@ -264,6 +266,8 @@ interface Waiting {
  * Group commit on a server, like the Spanner store's ShardBatcher: one slot request at a time;
  * everything waiting when the slot is granted (up to `max`) commits in one transaction whose
  * service time is the operation's at the summed sizes. The real writes run at the commit's end.
+ * The same for coalesced reads (the settled check): `serve`, when given, spends the batch's time
+ * instead of the server's own (Google: a rate server's rows, then the read's latency).
  */
 export class Batcher {
   readonly #pending: Waiting[] = [];
@@ -274,13 +278,15 @@ export class Batcher {
   readonly #max: number;
   readonly #lane: Lane;
   readonly #serviceMs: (op: OperationName, sizes: Sizes) => number;
+  readonly #serve: ((op: OperationName, sizes: Sizes) => Promise<void>) | undefined;
 
-  constructor(server: Server, op: OperationName, max: number, lane: Lane, serviceMs: (op: OperationName, sizes: Sizes) => number) {
+  constructor(server: Server, op: OperationName, max: number, lane: Lane, serviceMs: (op: OperationName, sizes: Sizes) => number, serve?: (op: OperationName, sizes: Sizes) => Promise<void>) {
     this.#server = server;
     this.#op = op;
     this.#max = max;
     this.#lane = lane;
     this.#serviceMs = serviceMs;
+    this.#serve = serve;
   }
 
   add<R>(sizes: Sizes, apply: () => Promise<R>): Promise<R> {
@@ -300,7 +306,8 @@ export class Batcher {
       const sizes: Record<string, number> = {};
       for (const w of batch) for (const [k, v] of Object.entries(w.sizes)) sizes[k] = (sizes[k] ?? 0) + v;
       try {
-        await this.#server.busy(this.#serviceMs(this.#op, sizes), this.#op);
+        if (this.#serve === undefined) await this.#server.busy(this.#serviceMs(this.#op, sizes), this.#op);
+        else await this.#serve(this.#op, sizes);
         for (const w of batch) {
           try {
             w.resolve(await w.apply());
@@ -331,7 +338,8 @@ export interface Resources {
   read(op: OperationName, sizes: Sizes, rows: number): Promise<void>;
   /**
    * The settled check's read of one user's stored totals (settled.check), answered by `apply`:
-   * on the Spanner store's targets coalesced per shard (ReadCoalescer); on memory one read each.
+   * on the Spanner store's targets at most two reads per shard at a time, the calls asked meanwhile
+   * sharing the next read (checkReaders); on memory one read each.
    */
   checkSettled<R>(userId: string, apply: () => Promise<R>): Promise<R>;
   /** Rows per settled-check read so far (1 each on memory). */
@@ -438,18 +446,30 @@ function emulatorResources(o: ResourceOptions): Omit<Resources, 'startup'> {
   });
   const gw = gatewayServer(o);
   const read = (op: OperationName, sizes: Sizes): Promise<void> => (proc === undefined ? delay(o.clock, draw(op, sizes)) : proc.run(draw(op, sizes), op));
-  const checks = new ReadCoalescer(o.clock, (sizes) => read('settled.check', sizes));
+  // A read holds a slot of its shard's read gate (not of the database's transaction slot); its time runs in the emulator process where that is modelled.
+  const checks = checkReaders(shards, o.clock, draw, proc);
   return {
     transact: (kind, userId, sizes, apply) => ((batchers[shardOf(userId, shards)] as Map<TxKind, Batcher>).get(kind) as Batcher).add(sizes, apply),
     work: (op, sizes) => delay(o.clock, draw(op, sizes)),
     read,
-    checkSettled: (userId, apply) => checks.add(shardOf(userId, shards), apply),
-    checkReadSizes: () => checks.readSizes,
+    checkSettled: (userId, apply) => (checks[shardOf(userId, shards)] as Batcher).add({ users: 1 }, apply),
+    checkReadSizes: () => checks.flatMap((b) => b.batchSizes),
     gateway: () => (gw === undefined ? Promise.resolve() : gw.hold(draw('gateway.message', { messages: 1 }), 'gateway.message')),
     servers: [...servers, ...(proc === undefined ? [] : [proc]), ...(gw === undefined ? [] : [gw])],
     clock: o.clock,
     settleBatchSizes: () => batchers.flatMap((m) => (m.get('settle') as Batcher).batchSizes),
   };
+}
+
+/**
+ * The Spanner store's settlement-total readers, one per shard: a gate of
+ * GROUP_COMMIT.totalsReadsInFlight reads at a time, the calls asked while it is full sharing the
+ * next read (up to totalsReadKeysMax keys), priced as settled.check at the read's row count. Their
+ * gates are not among the reported resources: a read waits for a slot of its own shard's gate,
+ * and what it costs the machine is on the emulator process (or Google's read rate).
+ */
+function checkReaders(shards: number, clock: Clock, draw: (op: OperationName, sizes: Sizes) => number, proc: SharedProcess | undefined, serve?: (op: OperationName, sizes: Sizes) => Promise<void>): Batcher[] {
+  return Array.from({ length: shards }, (_, i) => new Batcher(new Server(`reads:s${i}`, GROUP_COMMIT.totalsReadsInFlight, clock, proc), 'settled.check', GROUP_COMMIT.totalsReadKeysMax, 'normal', draw, serve));
 }
 
 /** Rows a transaction writes on Spanner, the unit of a node's rated write rate (docs/capacity-prediction.md). */
@@ -482,8 +502,8 @@ function googleResources(o: ResourceOptions): Omit<Resources, 'startup'> {
     await reads.hold(rows / readsPerMs, op);
     await delay(o.clock, draw(op, sizes));
   };
-  // One database on Google: one coalesced read per instant.
-  const checks = new ReadCoalescer(o.clock, (sizes, rows) => read('settled.check', sizes, rows));
+  // One database on Google: its reads' rows on the node rate, then the read's latency, while holding a gate slot.
+  const [checks] = checkReaders(1, o.clock, draw, undefined, (op, sizes) => read(op, sizes, sizes['users'] ?? 0));
   return {
     async transact(kind, _userId, sizes, apply) {
       if (kind === 'settle') {
@@ -496,8 +516,8 @@ function googleResources(o: ResourceOptions): Omit<Resources, 'startup'> {
     },
     work: (op, sizes) => delay(o.clock, draw(op, sizes)),
     read,
-    checkSettled: (_userId, apply) => checks.add(0, apply),
-    checkReadSizes: () => checks.readSizes,
+    checkSettled: (_userId, apply) => (checks as Batcher).add({ users: 1 }, apply),
+    checkReadSizes: () => (checks as Batcher).batchSizes,
     gateway: () => (gw === undefined ? Promise.resolve() : gw.hold(draw('gateway.message', { messages: 1 }), 'gateway.message')),
     servers: gw === undefined ? [writes, reads] : [writes, reads, gw],
     clock: o.clock,

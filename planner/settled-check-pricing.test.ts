@@ -1,8 +1,9 @@
 // The settled check in the model: post-settle and notify each read the stored settlement totals of
 // a `settled` message before acting (pipeline/settled-check.ts). The virtual world prices that read
-// as the store runs it: a read on the database, one shard's reads asked at one instant coalesced
-// into one read of their count (the Spanner store's targets), each read alone on memory; a model
-// without the operation still predicts, and says the check costs 0 in it.
+// as the store runs it: a read on the database, on the Spanner store's targets at most two reads
+// of a shard at a time with the calls asked meanwhile sharing the next read (priced as one read of
+// their count), each read alone on memory; a model without the operation still predicts, and says
+// the check costs 0 in it.
 import { describe, expect, it } from 'vitest';
 import { createMemoryStore, createVirtualClock } from '../backends/memory/index.ts';
 import { shardOf } from '../backends/google/spanner-rows.ts';
@@ -25,8 +26,8 @@ function withoutCheck(model: CostModel): CostModel {
   return { ...model, operations };
 }
 
-/** Asks getSettlementTotals of `users` at the clock's current instant; resolves with each answer's virtual time. */
-async function checkTimes(model: CostModel, configuration: PlanConfiguration, users: readonly string[], laterUser?: { id: string; atMs: number }): Promise<{ at: number[]; later?: number; reads: readonly number[] }> {
+/** Asks getSettlementTotals of `users` at 0 ms (or at `askAtMs[i]`); resolves with each answer's virtual time. */
+async function checkTimes(model: CostModel, configuration: PlanConfiguration, users: readonly string[], laterUser?: { id: string; atMs: number }, askAtMs?: readonly number[]): Promise<{ at: number[]; later?: number; reads: readonly number[] }> {
   const clock = createVirtualClock();
   const rng = createRng('settled-check-pricing');
   const inner = createMemoryStore({ clock, rng: rng.fork('store') });
@@ -36,7 +37,8 @@ async function checkTimes(model: CostModel, configuration: PlanConfiguration, us
   if (get === undefined) throw new Error('the timed store lost getSettlementTotals');
   const at: number[] = [];
   let later: number | undefined;
-  const asked = users.map((u, i) => get.call(store, 'r1', u).then(() => void (at[i] = clock.nowMs())));
+  const ask = (u: string, i: number): Promise<void> => get.call(store, 'r1', u).then(() => void (at[i] = clock.nowMs()));
+  const asked = users.map((u, i) => (askAtMs === undefined ? ask(u, i) : clock.sleep(askAtMs[i] ?? 0).then(() => ask(u, i))));
   if (laterUser !== undefined) {
     void clock.sleep(laterUser.atMs).then(() => get.call(store, 'r1', laterUser.id).then(() => void (later = clock.nowMs())));
   }
@@ -54,6 +56,16 @@ describe('the settled check on the emulators', () => {
     expect(r.at).toEqual([13, 13, 13]);
     expect(r.later).toBe(16);
     expect(r.reads).toEqual([3, 1]);
+  });
+
+  it('runs at most two reads of a shard at once: checks asked while both run share the next read', async () => {
+    const model = withCheck(EMULATOR_MODEL);
+    const one = { ...BASE_CONFIGURATION, spannerShards: 1 };
+    // Asked at 0, 1, 2 and 3 ms, each read 10 ms + 1 ms a row: two alone (0-11, 1-12), then the
+    // two asked while both ran, together when the first slot frees (11 + 12 = 23).
+    const r = await checkTimes(model, one, ['u1', 'u2', 'u3', 'u4'], undefined, [0, 1, 2, 3]);
+    expect(r.at).toEqual([11, 12, 23, 23]);
+    expect(r.reads).toEqual([1, 1, 2]);
   });
 
   it('reads each shard’s users in that shard’s own read', async () => {
