@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { BASE_CONFIGURATION, EMULATOR_MODEL, MEMORY_MODEL } from './_fixtures/cost-models.ts';
 import type { CostModel } from './contracts.ts';
 import { closedForm } from './queueing.ts';
-import { fitScale, medianPerConfiguration, normaliseToRuns, runsOfUslLevels, scaleCosts } from './normalise.ts';
+import { configurationOfRun, fitScale, medianPerConfiguration, normaliseToRuns, runsOfUslLevels, scaleCosts } from './normalise.ts';
 import type { RunProfile } from './profile.ts';
 import { predictVirtual } from './virtual.ts';
 
@@ -88,8 +88,10 @@ describe('normaliseToRuns', () => {
     const truth: CostModel = { ...noUsl, parallelism: { ...noUsl.parallelism, processCapacity: 3 } };
     const runs = [];
     for (const shards of [1, 2, 3, 4, 6]) {
-      const p = await predictVirtual(truth, { ...BASE_CONFIGURATION, spannerShards: shards }, { users: 3_000, tickets: 9_000 }, { samples: 1 });
-      runs.push({ ...run(noUsl, 2, 256, 3_000, p.makespanMs.p50), knobs: { workers: 2, maxInFlight: 256, shards, settlementsPerCommit: 25 } });
+      // The truth's run of the very configuration the run's knobs say (as normalisation will predict it).
+      const knobs = { workers: 2, maxInFlight: 256, shards, settlementsPerCommit: 25 };
+      const p = await predictVirtual(truth, configurationOfRun({ knobs }), { users: 3_000, tickets: 9_000 }, { samples: 1 });
+      runs.push({ ...run(noUsl, 2, 256, 3_000, p.makespanMs.p50), knobs });
     }
     const n = await normaliseToRuns(noUsl, runs);
     expect(n.processCapacity).toBe(3);

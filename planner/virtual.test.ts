@@ -56,7 +56,7 @@ describe('predictVirtual', () => {
     expect(memory.bottleneck).toBe('cpu');
     const google = await predictVirtual(GOOGLE_MODEL, { ...BASE_CONFIGURATION, settlementsPerCommit: 1, spannerNodes: 1 }, W, ONE);
     expect(google.bottleneck).toBe('spanner.writes');
-    const bigger = await predictVirtual(GOOGLE_MODEL, { ...BASE_CONFIGURATION, settlementsPerCommit: 1, spannerNodes: 20 }, W, ONE);
+    const bigger = await predictVirtual(GOOGLE_MODEL, { ...BASE_CONFIGURATION, settlementsPerCommit: 1, spannerNodes: 40 }, W, ONE);
     expect(bigger.bottleneck).not.toBe('spanner.writes');
     expect(bigger.makespanMs.p50).toBeLessThan(google.makespanMs.p50 / 3);
   });
