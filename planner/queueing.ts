@@ -157,8 +157,7 @@ function capacities(model: CostModel, c: PlanConfiguration, w: Workload, s: Shap
     const shards = Math.max(1, c.spannerShards);
     const proc = emulatorProcessCapacity(model, shards);
     if (shards * per > proc) {
-      // The settled checks' reads run on the process too (the shard databases' slots they do not hold).
-      const d = dSettle + dNotify + 2 * checkMs(s);
+      const d = dSettle + dNotify;
       demand.set('emulator', d);
       servers.set('emulator', proc);
       // Every shard's post-settle batches run on the process too: shards x the one shard's share.

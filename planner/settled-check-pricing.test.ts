@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { createMemoryStore, createVirtualClock } from '../backends/memory/index.ts';
 import { shardOf } from '../backends/google/spanner-rows.ts';
 import { createRng } from '../core/rng.ts';
-import { BASE_CONFIGURATION, EMULATOR_MODEL, MEMORY_MODEL } from './_fixtures/cost-models.ts';
+import { BASE_CONFIGURATION, EMULATOR_MODEL, EMULATOR_ONE_PROCESS_MODEL, MEMORY_MODEL } from './_fixtures/cost-models.ts';
 import type { CostModel, PlanConfiguration } from './contracts.ts';
 import { timedStore } from './service-decorators.ts';
 import { createResources, unpricedOperations } from './service-times.ts';
@@ -77,6 +77,18 @@ describe('the settled check on the emulators', () => {
     expect(inShard0).toBeGreaterThan(0);
     expect(inShard0).toBeLessThan(12);
     expect([...r.reads].sort((a, b) => a - b)).toEqual([Math.min(inShard0, 12 - inShard0), Math.max(inShard0, 12 - inShard0)]);
+    users.forEach((u, i) => expect(r.at[i]).toBe(10 + (shardOf(u, 2) === 0 ? inShard0 : 12 - inShard0)));
+  });
+});
+
+describe('the settled check is a wait, not the emulator process’s work', () => {
+  it('answers each shard’s read in its own time with every shard in one process of capacity 1', async () => {
+    const model = withCheck(EMULATOR_ONE_PROCESS_MODEL);
+    const two = { ...BASE_CONFIGURATION, spannerShards: 2 };
+    const users = Array.from({ length: 12 }, (_, i) => `user-${i}`);
+    const r = await checkTimes(model, two, users);
+    const inShard0 = users.filter((u) => shardOf(u, 2) === 0).length;
+    // Two reads at once in a process of capacity 1 would each take twice as long if they were its work.
     users.forEach((u, i) => expect(r.at[i]).toBe(10 + (shardOf(u, 2) === 0 ? inShard0 : 12 - inShard0)));
   });
 });
