@@ -16,6 +16,8 @@ export interface FleetMember {
   readonly pid: number;
   readonly startedAtMs: number;
   readonly restarts: number;
+  /** The heap the member's process kept after its last major collection, from its status line (chaos/heap-after-gc.ts). */
+  readonly heapAfterGc?: { readonly mb: number; readonly atMs: number; readonly count: number };
 }
 
 export interface Fleet {

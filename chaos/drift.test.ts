@@ -49,7 +49,19 @@ describe('fitDrift', () => {
     const d = fitDrift(pts, { ...opts, warmupMs: 3 * MIN });
     expect(d.warmupSamples).toBe(18);
     expect(d.verdict).toBe('no unbounded growth');
-    expect(fitDrift(pts, opts).verdict).toBe('growing');
+    expect(fitDrift(pts, opts).verdict).not.toBe('no unbounded growth');
+  });
+
+  it('one step up (the heap growing a chunk) is inconclusive, not growth: neighbouring samples share their error', () => {
+    // Flat at 100 MB, one step to 140 MB halfway: least squares finds 2 MB/min, and with 181
+    // samples taken as independent its interval would sit far above the threshold.
+    const pts = series(30, (t) => (t < 15 * MIN ? 100 : 140), 1, 3);
+    const d = fitDrift(pts, opts);
+    expect(d.slopePerMin).toBeGreaterThan(1.5);
+    expect(d.lowPerMin).toBeLessThan(opts.thresholdPerMin);
+    expect(d.verdict).toBe('inconclusive');
+    // The same slope as a steady climb is growth.
+    expect(fitDrift(series(30, (t) => 100 + (2 * t) / MIN, 1, 3), opts).verdict).toBe('growing');
   });
 
   it('too few samples is said, not guessed', () => {

@@ -3,6 +3,14 @@
 // Samples come in groups (one per process incarnation: a killed worker comes back with a fresh
 // heap), so the slope is the pooled within-group slope: each incarnation is compared with its own
 // mean, a restart's drop is not read as shrinking and its fresh start is not read as growth.
+//
+// Samples taken every few seconds are not independent: a process's RSS moves in steps and
+// sawteeth (the heap grows in chunks, a major GC hands memory back), so neighbouring samples share
+// their error. Least squares' interval, which assumes independent errors, is then far too narrow:
+// a 30-minute soak read a settle worker's heap steps as "growing" at [1.34, 1.64] MB/min while the
+// other settle worker, running the same code, was flat. The interval is therefore widened by the
+// residuals' lag-1 autocorrelation rho (the AR(1) variance inflation (1 + rho) / (1 - rho), with
+// the degrees of freedom shrunk by the same factor): a series that cannot tell is inconclusive.
 
 export interface DriftPoint {
   readonly tMs: number;
@@ -58,9 +66,16 @@ const medianOf = (xs: readonly number[]): number => {
 
 interface Fit {
   readonly slopePerMs: number;
+  /** Standard error, widened for the residuals' autocorrelation. */
   readonly sePerMs: number;
+  /** Effective degrees of freedom. */
   readonly df: number;
+  /** Lag-1 autocorrelation of the residuals within incarnations (0 when negative). */
+  readonly rho: number;
 }
+
+/** Residuals' lag-1 autocorrelation is taken at most this high (inflation factor about 10). */
+const RHO_MAX = 0.98;
 
 /** Pooled within-group least squares: slope = Σ(x-x̄g)(y-ȳg) / Σ(x-x̄g)². */
 function pooledFit(points: readonly DriftPoint[]): Fit | undefined {
@@ -73,23 +88,34 @@ function pooledFit(points: readonly DriftPoint[]): Fit | undefined {
   }
   let sxx = 0;
   let sxy = 0;
-  const centred: { dx: number; dy: number }[] = [];
+  const centred: { dx: number; dy: number }[][] = [];
   for (const list of groups.values()) {
     const mx = list.reduce((a, p) => a + p.tMs, 0) / list.length;
     const my = list.reduce((a, p) => a + p.value, 0) / list.length;
-    for (const p of list) {
-      const dx = p.tMs - mx;
-      const dy = p.value - my;
-      sxx += dx * dx;
-      sxy += dx * dy;
-      centred.push({ dx, dy });
+    const mine = [...list].sort((a, b) => a.tMs - b.tMs).map((p) => ({ dx: p.tMs - mx, dy: p.value - my }));
+    for (const c of mine) {
+      sxx += c.dx * c.dx;
+      sxy += c.dx * c.dy;
     }
+    centred.push(mine);
   }
   const df = points.length - groups.size - 1;
   if (sxx === 0 || df < 1) return undefined;
   const slope = sxy / sxx;
-  const sse = centred.reduce((a, c) => a + (c.dy - slope * c.dx) ** 2, 0);
-  return { slopePerMs: slope, sePerMs: Math.sqrt(sse / df / sxx), df };
+  let sse = 0;
+  let lagged = 0;
+  for (const mine of centred) {
+    let previous: number | undefined;
+    for (const c of mine) {
+      const r = c.dy - slope * c.dx;
+      sse += r * r;
+      if (previous !== undefined) lagged += r * previous;
+      previous = r;
+    }
+  }
+  const rho = sse === 0 ? 0 : Math.min(RHO_MAX, Math.max(0, lagged / sse));
+  const inflation = (1 + rho) / (1 - rho);
+  return { slopePerMs: slope, sePerMs: Math.sqrt((sse / df / sxx) * inflation), df: Math.max(1, df / inflation), rho };
 }
 
 /**

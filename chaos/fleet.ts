@@ -7,6 +7,7 @@
 //
 // The workers' status lines are kept per member, and those of the processes a member had before
 // (retired) too, so a run can sum what the whole fleet did and tell when it went quiet.
+import type { HeapAfterGc } from './heap-after-gc.ts';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { WORKER_PARENT_PIPE_ENV, WORKER_DEFAULTS } from './worker.ts';
 import { interrupted } from './interrupt.ts';
@@ -64,6 +65,7 @@ export interface WorkerStatus {
   readonly waiting: number;
   readonly counters: Readonly<Record<string, number>>;
   readonly errors: readonly string[];
+  readonly heapAfterGc?: HeapAfterGc;
 }
 
 export interface FleetFigures {
@@ -248,7 +250,7 @@ export async function startFleet(options: FleetOptions): Promise<ProcessFleet> {
 
   const fleet: ProcessFleet = {
     gatewaySecret,
-    members: () => slots.map((s): FleetMember => ({ role: s.role, id: s.id, pid: s.pid, startedAtMs: s.startedAtMs, restarts: s.restarts })),
+    members: () => slots.map((s): FleetMember => ({ role: s.role, id: s.id, pid: s.pid, startedAtMs: s.startedAtMs, restarts: s.restarts, ...(s.status?.heapAfterGc === undefined ? {} : { heapAfterGc: s.status.heapAfterGc }) })),
     async kill(id, restartAfterMs) {
       const slot = slotOf(id);
       figures.kills++;

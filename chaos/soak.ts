@@ -8,6 +8,7 @@
 // Each day replayed gets fresh race, user and ticket ids (`k3-...`), so days never collide in
 // the one project; after each day every race is read back: users settled once, none twice, the
 // rest dead-lettered with a reason.
+import { watchHeapAfterGc } from './heap-after-gc.ts';
 import { readFileSync } from 'node:fs';
 import { createRng, type SeededRng } from '../core/rng.ts';
 import { DEAD_LETTER_ATTRIBUTES, SUBSCRIPTIONS, TOPICS } from '../core/topology.ts';
@@ -41,8 +42,12 @@ export const SOAK_DEFAULTS = {
   sampleEveryMs: 5_000,
   /** Latency percentiles per window of this length. */
   windowMs: 60_000,
-  /** A process's first seconds (loading code, filling caches) are not fitted. */
-  memberWarmupMs: 30_000,
+  /**
+   * A process's first two minutes (loading code, filling caches, the heap growing to its working
+   * size) are not fitted. Measured in a 30-minute soak: restarted settle workers grew 5-35 MB in
+   * their first 1-3 minutes and then held (e.g. 185, 186, 187, 187, 187, 188 MB by minute of life).
+   */
+  memberWarmupMs: 120_000,
   /** Races posted and not yet ranked at once: the day's card compressed, as a busy afternoon. */
   racesInFlight: 6,
   /** A lane waits this long for its race's ranking before posting the next. */
@@ -248,6 +253,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
   const rng = createRng(`chaos-soak/${o.seed}`);
   let fleet: ProcessFleet | undefined;
   let timers: NodeJS.Timeout[] = [];
+  const ownHeap = watchHeapAfterGc();
   try {
     const projectId = String(backend.where['projectId']);
     fleet = await startFleet({ projectId, spannerShards: 1, counts: CHAOS_FLEET, args: reconcileArgs(o.reconcileStallMs), env: { PUBSUB_EMULATOR_HOST: proxied.pubsubHost, SPANNER_EMULATOR_HOST: proxied.spannerHost }, log });
@@ -280,13 +286,22 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
       { maxInFlight: 64, ackDeadlineMs: 10_000 },
     );
     // Memory every few seconds; latency percentiles per window; faults at a steady rate.
+    // The heap kept after each major collection, per process: a new reading when its count moves.
+    const heapSeen = new Map<string, number>();
+    const addHeap = (id: string, group: string, startedAtMs: number, h: { mb: number; atMs: number; count: number } | undefined): void => {
+      if (h === undefined || heapSeen.get(group) === h.count) return;
+      heapSeen.set(group, h.count);
+      if (h.atMs - startedAtMs >= SOAK_DEFAULTS.memberWarmupMs) s.add(`heap ${id}`, 'MB', { tMs: h.atMs - t0, value: h.mb, group });
+    };
     const sample = (): void => {
       const tMs = Date.now() - t0;
       for (const m of f.members()) {
         const mb = rssMb(m.pid);
         if (mb !== undefined && Date.now() - m.startedAtMs >= SOAK_DEFAULTS.memberWarmupMs) s.add(`rss ${m.id}`, 'MB', { tMs, value: mb, group: String(m.pid) });
+        addHeap(m.id, String(m.pid), m.startedAtMs, m.heapAfterGc);
       }
       s.add('rss chaos-runner', 'MB', { tMs, value: process.memoryUsage().rss / 2 ** 20 });
+      addHeap('chaos-runner', 'chaos-runner', t0 - SOAK_DEFAULTS.memberWarmupMs, ownHeap.latest());
       progress.push({ tMs, done: f.activity().delivered });
     };
     let windowStart = t0;
@@ -389,6 +404,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
     await o.onReport?.(report);
     return report;
   } finally {
+    ownHeap.stop();
     for (const t of timers) clearInterval(t);
     await fleet?.stop().catch(() => undefined);
     await backend.close().catch(() => undefined);

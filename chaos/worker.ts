@@ -11,6 +11,7 @@
 // SIGTERM / SIGINT (or the parent's pipe closing) is a graceful stop: no new work is handed out,
 // the handlers running finish and their acks are sent, the clients close, exit 0. SIGKILL needs
 // nothing: every stage is idempotent, and what the process held comes back after its ack deadline.
+import { watchHeapAfterGc, type HeapWatch } from './heap-after-gc.ts';
 import { createPubSubBus, type PubSubBus } from '../backends/google/pubsub-bus.ts';
 import { openSpannerStore } from '../backends/google/spanner-open.ts';
 import type { SpannerStore } from '../backends/google/spanner-store.ts';
@@ -151,7 +152,7 @@ async function openAttached(o: WorkerOptions): Promise<Opened> {
 }
 
 /** What a status line carries: this process's view of its subscriptions and the pipeline's counters. */
-function statusOf(o: WorkerOptions, opened: Opened, pipeline: RunningPipeline, endpoint: IngestEndpoint | undefined, reconciler: Reconciler | undefined): Record<string, unknown> {
+function statusOf(o: WorkerOptions, opened: Opened, pipeline: RunningPipeline, endpoint: IngestEndpoint | undefined, reconciler: Reconciler | undefined, heap: HeapWatch): Record<string, unknown> {
   const subs = opened.raw.stats().subscriptions;
   const sum = (k: 'delivered' | 'acked' | 'nacked' | 'redelivered' | 'expired' | 'waiting') => subs.reduce((n, s) => n + s[k], 0);
   return {
@@ -170,6 +171,7 @@ function statusOf(o: WorkerOptions, opened: Opened, pipeline: RunningPipeline, e
     errors: pipeline.errors,
     ...(endpoint === undefined ? {} : { ingest: endpoint.counts() }),
     ...(reconciler === undefined ? {} : { redrives: reconciler.redrives }),
+    ...(heap.latest() === undefined ? {} : { heapAfterGc: heap.latest() }),
   };
 }
 
@@ -263,11 +265,12 @@ export async function runWorker(o: WorkerOptions): Promise<number> {
       ? createReconciler({ store: opened.store, bus: opened.bus, clock: createRealClock(), counters: pipeline.counters, fanout: (o.variants ?? DEFAULT_VARIANTS).fanout, log: (l) => log(`raceday worker ingest: ${l}`) }, { stallMs })
       : undefined;
   reconciler?.start();
-  statusNow = () => statusOf(o, opened, pipeline, endpoint, reconciler);
+  const heap = watchHeapAfterGc();
+  statusNow = () => statusOf(o, opened, pipeline, endpoint, reconciler, heap);
   emit(JSON.stringify({ ready: true, role: o.role, pid: process.pid, projectId: o.projectId, ...(stage === undefined ? {} : { stage, ...options }), ...(endpoint === undefined ? {} : { url: endpoint.url }) }));
   let last = '';
   const report = (): void => {
-    const line = JSON.stringify({ status: statusOf(o, opened, pipeline, endpoint, reconciler) });
+    const line = JSON.stringify({ status: statusOf(o, opened, pipeline, endpoint, reconciler, heap) });
     if (line !== last) emit((last = line));
   };
   const ticker = setInterval(report, o.statusIntervalMs ?? WORKER_DEFAULTS.statusIntervalMs);
@@ -280,6 +283,7 @@ export async function runWorker(o: WorkerOptions): Promise<number> {
   await pipeline.stop();
   await opened.raw.close();
   await opened.store.close();
-  emit(JSON.stringify({ stopped: true, drained, status: statusOf(o, opened, pipeline, endpoint, reconciler) }));
+  emit(JSON.stringify({ stopped: true, drained, status: statusOf(o, opened, pipeline, endpoint, reconciler, heap) }));
+  heap.stop();
   return 0;
 }

@@ -1,0 +1,34 @@
+// The JavaScript heap a process keeps after each full (mark-compact) garbage collection: what a
+// leak makes grow. Resident memory also moves with the heap's reserved chunks and the allocator,
+// in steps and sawteeth that a 30-minute soak cannot tell from growth (docs/chaos.md, "Drift");
+// the heap used right after a major collection is what survived it.
+import { constants, PerformanceObserver } from 'node:perf_hooks';
+
+export interface HeapAfterGc {
+  /** Heap used right after the last major collection, MB. */
+  readonly mb: number;
+  /** When that collection ended, ms since the epoch. */
+  readonly atMs: number;
+  /** Major collections seen so far (a new reading when it changes). */
+  readonly count: number;
+}
+
+export interface HeapWatch {
+  latest(): HeapAfterGc | undefined;
+  stop(): void;
+}
+
+export function watchHeapAfterGc(): HeapWatch {
+  let last: HeapAfterGc | undefined;
+  let count = 0;
+  const observer = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      if (((e as unknown as { detail?: { kind?: number } }).detail)?.kind !== constants.NODE_PERFORMANCE_GC_MAJOR) continue;
+      count++;
+      // The observer runs just after the collection, before much is allocated again.
+      last = { mb: Math.round((process.memoryUsage().heapUsed / 2 ** 20) * 100) / 100, atMs: Date.now(), count };
+    }
+  });
+  observer.observe({ entryTypes: ['gc'] });
+  return { latest: () => last, stop: () => observer.disconnect() };
+}
