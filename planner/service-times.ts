@@ -12,22 +12,25 @@
 import type { Clock } from '../core/ports.ts';
 import type { SeededRng } from '../core/rng.ts';
 import type { CostModel, OperationName, PlanConfiguration } from './contracts.ts';
+import { BATCH_LIMITS, LANE_LIMITS } from '../backends/google/spanner-batch.ts';
+import { TOTALS_READS } from '../backends/google/spanner-checks.ts';
+import { NOTIFICATION_BATCH } from '../backends/google/spanner-notifications.ts';
 import { shardOf } from '../backends/google/spanner-rows.ts';
 import { uslThroughput } from './fit.ts';
 
 export type Sizes = Readonly<Record<string, number>>;
 
-/** The Spanner store's group-commit limits (backends/google spanner-batch.ts, spanner-notifications.ts), mirrored. */
+/** The Spanner store's group-commit and read-coalescing limits, taken from the store itself (spanner-batch.ts, spanner-notifications.ts, spanner-checks.ts). */
 export const GROUP_COMMIT = {
-  /** Post-settle marks per commit (BATCH_LIMITS.itemsPerCommitMax). */
-  postSettleItemsMax: 500,
-  /** Notification append calls per commit (NOTIFICATION_BATCH.callsPerCommitMax). */
-  notifyCallsMax: 100,
-  /** Longest a background waiter yields to normal ones (LANE_LIMITS.backgroundWaitMaxMs). */
-  backgroundWaitMaxMs: 8_000,
-  /** Settlement-total reads of one shard in flight at once, and keys per read (spanner-checks.ts TOTALS_READS_IN_FLIGHT, TOTALS_READ_KEYS_MAX). */
-  totalsReadsInFlight: 2,
-  totalsReadKeysMax: 500,
+  /** Post-settle marks per commit. */
+  postSettleItemsMax: BATCH_LIMITS.itemsPerCommitMax,
+  /** Notification append calls per commit. */
+  notifyCallsMax: NOTIFICATION_BATCH.callsPerCommitMax,
+  /** Longest a background waiter yields to normal ones. */
+  backgroundWaitMaxMs: LANE_LIMITS.backgroundWaitMaxMs,
+  /** Settlement-total reads of one shard in flight at once, and keys per read. */
+  totalsReadsInFlight: TOTALS_READS.inFlight,
+  totalsReadKeysMax: TOTALS_READS.keysMax,
 } as const;
 
 /** Mean service time of an operation of the given sizes, ms; 0 when the model does not price it. */

@@ -33,13 +33,12 @@ function totalsOf(r: MarkerRow): SettlementTotals {
 
 /**
  * Settlement-total reads of one shard in flight at a time; calls made meanwhile wait and share the
- * next read (up to TOTALS_READ_KEYS_MAX keys). Why: post-settle and notify each read the stored
+ * next read (up to TOTALS_READS.keysMax keys). Why: post-settle and notify each read the stored
  * totals of every `settled` message before acting on it (the forged-message check), so a race of
  * N users costs 2N point reads. A worker's deliveries arrive in bursts (a pull answers many at
  * once), and a burst's reads are one multi-key read this way.
  */
-const TOTALS_READS_IN_FLIGHT = 2;
-const TOTALS_READ_KEYS_MAX = 500;
+export const TOTALS_READS = { inFlight: 2, keysMax: 500 } as const;
 
 interface TotalsKey {
   readonly raceId: string;
@@ -72,7 +71,7 @@ async function readTotals(database: Database, keys: readonly TotalsKey[]): Promi
 export function createSettlementReads(deps: CheckDeps): SettlementReads {
   const db = (shard: number): Database => deps.databases[shard] as Database;
   const totalsReaders = deps.databases.map(
-    (d) => new ShardBatcher<TotalsKey, SettlementTotals | undefined>(new LaneGate(TOTALS_READS_IN_FLIGHT), (keys) => readTotals(d, keys), TOTALS_READ_KEYS_MAX),
+    (d) => new ShardBatcher<TotalsKey, SettlementTotals | undefined>(new LaneGate(TOTALS_READS.inFlight), (keys) => readTotals(d, keys), TOTALS_READS.keysMax),
   );
   return {
     async getSettlement(raceId, userId) {
