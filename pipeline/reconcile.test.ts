@@ -76,7 +76,23 @@ async function world(lose: (users: readonly string[]) => (topic: string, m: BusM
   const advance = (ms: number): void => void (now += ms);
   const ranked = async (): Promise<boolean> => (await store.rankingClaim(race.raceId))?.published === true;
   const applications = async (): Promise<number[]> => (await store.readback!.settlementMarkers(race.raceId)).map((m) => m.applications ?? 0);
-  return { clock, store, bus, race, users, pipeline, reconciler, advance, ranked, applications };
+  /** A first round, a full stall period, the round that re-drives; returns its re-drive once the pipeline is idle again. */
+  const redriveAfterStall = async () => {
+    await reconciler.round();
+    advance(RECONCILE_DEFAULTS.stallMs);
+    const [r] = await reconciler.round();
+    await clock.runUntilIdle();
+    return r;
+  };
+  /** Publishes a settle request for `userIds` by hand (a late delivery), and runs the pipeline to idle. */
+  const settleAgain = async (userIds: readonly string[], attributes?: Record<string, string>): Promise<void> => {
+    const outcome = await store.getOutcome(race.raceId);
+    if (outcome === undefined) throw new Error('the race has an outcome');
+    const data = encodeSettleRequest({ raceId: race.raceId, resultVersion: outcome.resultVersion, publishedAtMs: outcome.publishedAtMs, userIds });
+    await bus.publish(TOPICS.settleRequests, [attributes === undefined ? { data } : { data, attributes }]);
+    await clock.runUntilIdle();
+  };
+  return { clock, store, bus, race, users, pipeline, reconciler, advance, ranked, applications, redriveAfterStall, settleAgain };
 }
 
 const settleRequestFor = (userIds: readonly string[]) => (topic: string, m: BusMessage) => {
@@ -114,11 +130,7 @@ describe('the reconciler', () => {
     const w = await world(() => (topic) => topic === TOPICS.raceResults);
     expect(w.bus.lost).toBe(1);
     expect(await w.store.fanoutUsers(w.race.raceId)).toBeUndefined();
-    await w.reconciler.round();
-    w.advance(RECONCILE_DEFAULTS.stallMs);
-    const [r] = await w.reconciler.round();
-    expect(r).toMatchObject({ kind: 'fanout', users: 0 });
-    await w.clock.runUntilIdle();
+    expect(await w.redriveAfterStall()).toMatchObject({ kind: 'fanout', users: 0 });
     expect(await w.ranked()).toBe(true);
     expect(await w.applications()).toEqual(w.users.map(() => 1));
     expect(w.pipeline.counters.redriveFanouts).toBe(1);
@@ -134,11 +146,7 @@ describe('the reconciler', () => {
     expect(await w.store.countUsersWithOpenTickets(w.race.raceId)).toBe(0);
     expect(await w.store.terminalUserCount(w.race.raceId)).toBe(w.users.length - 1);
     const notifiedBefore = w.pipeline.counters.notificationsPublished;
-    await w.reconciler.round();
-    w.advance(RECONCILE_DEFAULTS.stallMs);
-    const [r] = await w.reconciler.round();
-    expect(r).toMatchObject({ kind: 'users', users: 1 });
-    await w.clock.runUntilIdle();
+    expect(await w.redriveAfterStall()).toMatchObject({ kind: 'users', users: 1 });
     expect(await w.ranked()).toBe(true);
     expect(await w.applications()).toEqual(w.users.map(() => 1));
     expect(w.pipeline.counters.settlementsDuplicate).toBe(1);
@@ -152,11 +160,7 @@ describe('the reconciler', () => {
     for (const u of w.users) await w.store.markPostSettled(w.race.raceId, u);
     expect(await w.store.terminalUserCount(w.race.raceId)).toBe(w.users.length);
     expect(await w.ranked()).toBe(false);
-    await w.reconciler.round();
-    w.advance(RECONCILE_DEFAULTS.stallMs);
-    const [r] = await w.reconciler.round();
-    expect(r).toMatchObject({ kind: 'barrier', users: 1 });
-    await w.clock.runUntilIdle();
+    expect(await w.redriveAfterStall()).toMatchObject({ kind: 'barrier', users: 1 });
     expect(await w.ranked()).toBe(true);
     expect(await w.applications()).toEqual(w.users.map(() => 1));
     expect(w.pipeline.counters).toMatchObject({ redriveRaces: 1, redriveUsers: 1, rankingsPublished: 1 });
@@ -218,10 +222,7 @@ describe('the reconciler', () => {
     // Two of them arrive late (a backlog draining), between the audits.
     deaf = false;
     const twoLate = await w.store.pageSettlementTotals(w.race.raceId, undefined, 2);
-    const outcome = await w.store.getOutcome(w.race.raceId);
-    if (outcome === undefined) throw new Error('the race has an outcome');
-    await w.bus.publish(TOPICS.settleRequests, [{ data: encodeSettleRequest({ raceId: w.race.raceId, resultVersion: outcome.resultVersion, publishedAtMs: outcome.publishedAtMs, userIds: twoLate.map((t) => t.userId) }) }]);
-    await w.clock.runUntilIdle();
+    await w.settleAgain(twoLate.map((t) => t.userId));
     w.advance(RECONCILE_DEFAULTS.stallMs);
     expect(await w.reconciler.round()).toEqual([]); // 2 missing, fewer than 4: not stuck yet
     w.advance(RECONCILE_DEFAULTS.stallMs);
@@ -236,10 +237,7 @@ describe('the reconciler', () => {
     w.advance(RECONCILE_DEFAULTS.stallMs / 2);
     expect(await w.reconciler.round()).toEqual([]); // the open count's baseline: 3
     // One of them settles (a late delivery); its `settled` is lost as well, so terminal stays 0.
-    const outcome = await w.store.getOutcome(w.race.raceId);
-    if (outcome === undefined) throw new Error('the race has an outcome');
-    await w.bus.publish(TOPICS.settleRequests, [{ data: encodeSettleRequest({ raceId: w.race.raceId, resultVersion: outcome.resultVersion, publishedAtMs: outcome.publishedAtMs, userIds: [w.users[3] as string] }), attributes: { redrive: 'test' } }]);
-    await w.clock.runUntilIdle();
+    await w.settleAgain([w.users[3] as string], { redrive: 'test' });
     expect(await w.store.countUsersWithOpenTickets(w.race.raceId)).toBe(2);
     expect(await w.store.terminalUserCount(w.race.raceId)).toBe(0);
     w.advance(RECONCILE_DEFAULTS.stallMs / 2);

@@ -47,6 +47,15 @@ async function checkTimes(model: CostModel, configuration: PlanConfiguration, us
   return { at, ...(later === undefined ? {} : { later }), reads: res.checkReadSizes() };
 }
 
+/** Twelve users' checks on two shards, all asked at 0: each shard's users in one read of 10 ms + 1 ms a row. */
+async function twoShardChecks(model: Parameters<typeof checkTimes>[0]) {
+  const users = Array.from({ length: 12 }, (_, i) => `user-${i}`);
+  const r = await checkTimes(model, { ...BASE_CONFIGURATION, spannerShards: 2 }, users);
+  const inShard0 = users.filter((u) => shardOf(u, 2) === 0).length;
+  const readDoneAt = (u: string): number => 10 + (shardOf(u, 2) === 0 ? inShard0 : 12 - inShard0);
+  return { users, r, inShard0, readDoneAt };
+}
+
 describe('the settled check on the emulators', () => {
   it('prices one shard’s checks asked at one instant as ONE read of their count, a later one as its own', async () => {
     const model = withCheck({ ...EMULATOR_MODEL, operations: { ...EMULATOR_MODEL.operations } });
@@ -69,27 +78,19 @@ describe('the settled check on the emulators', () => {
   });
 
   it('reads each shard’s users in that shard’s own read', async () => {
-    const model = withCheck(EMULATOR_MODEL);
-    const two = { ...BASE_CONFIGURATION, spannerShards: 2 };
-    const users = Array.from({ length: 12 }, (_, i) => `user-${i}`);
-    const r = await checkTimes(model, two, users);
-    const inShard0 = users.filter((u) => shardOf(u, 2) === 0).length;
+    const { users, r, inShard0, readDoneAt } = await twoShardChecks(withCheck(EMULATOR_MODEL));
     expect(inShard0).toBeGreaterThan(0);
     expect(inShard0).toBeLessThan(12);
     expect([...r.reads].sort((a, b) => a - b)).toEqual([Math.min(inShard0, 12 - inShard0), Math.max(inShard0, 12 - inShard0)]);
-    users.forEach((u, i) => expect(r.at[i]).toBe(10 + (shardOf(u, 2) === 0 ? inShard0 : 12 - inShard0)));
+    users.forEach((u, i) => expect(r.at[i]).toBe(readDoneAt(u)));
   });
 });
 
 describe('the settled check is a wait, not the emulator process’s work', () => {
   it('answers each shard’s read in its own time with every shard in one process of capacity 1', async () => {
-    const model = withCheck(EMULATOR_ONE_PROCESS_MODEL);
-    const two = { ...BASE_CONFIGURATION, spannerShards: 2 };
-    const users = Array.from({ length: 12 }, (_, i) => `user-${i}`);
-    const r = await checkTimes(model, two, users);
-    const inShard0 = users.filter((u) => shardOf(u, 2) === 0).length;
+    const { users, r, readDoneAt } = await twoShardChecks(withCheck(EMULATOR_ONE_PROCESS_MODEL));
     // Two reads at once in a process of capacity 1 would each take twice as long if they were its work.
-    users.forEach((u, i) => expect(r.at[i]).toBe(10 + (shardOf(u, 2) === 0 ? inShard0 : 12 - inShard0)));
+    users.forEach((u, i) => expect(r.at[i]).toBe(readDoneAt(u)));
   });
 });
 

@@ -236,7 +236,7 @@ export class ShardBatcher<T, R> {
 }
 
 /** Keys without repeats (a batch may hold a redelivered call twice). */
-function uniqueKeys(keys: readonly string[][]): string[][] {
+export function uniqueKeys(keys: readonly string[][]): string[][] {
   const seen = new Map<string, string[]>();
   for (const k of keys) seen.set(k.join('\u0000'), k);
   return [...seen.values()];

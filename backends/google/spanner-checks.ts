@@ -8,7 +8,7 @@ import type { GrantedBonus, LedgerTotals, RankingClaim, SettlementMarker, Settle
 import { invariant } from '../../core/result.ts';
 import type { LedgerEntry, LedgerReason, Settlement, TicketOutcome } from '../../core/settlement-record.ts';
 import { MARKER_COLUMNS, TICKET_COLUMNS, USER_COLUMNS, ticketStateFromRow, userFromRow, type MarkerRow, type TicketRow, type UserRow } from './spanner-rows.ts';
-import { LaneGate, ShardBatcher } from './spanner-batch.ts';
+import { LaneGate, ShardBatcher, uniqueKeys } from './spanner-batch.ts';
 import { streamUserLedgers } from './spanner-readback.ts';
 import { settlementEntryRange } from './spanner-settle.ts';
 
@@ -62,8 +62,7 @@ function zeroByReason(): Record<LedgerReason, number> {
 async function readTotals(database: Database, keys: readonly TotalsKey[]): Promise<(SettlementTotals | undefined)[]> {
   const idOf = (userId: string, raceId: string): string => `${userId}\u0000${raceId}`;
   // A burst may name a key twice (a redelivered message): each key is read once.
-  const unique = new Map(keys.map((k) => [idOf(k.userId, k.raceId), [k.userId, k.raceId]]));
-  const [rows] = await database.table('Settlements').read({ keys: [...unique.values()], columns: MARKER_COLUMNS, json: true });
+  const [rows] = await database.table('Settlements').read({ keys: uniqueKeys(keys.map((k) => [k.userId, k.raceId])), columns: MARKER_COLUMNS, json: true });
   const found = new Map((rows as MarkerRow[]).map((r) => [idOf(r.UserId, r.RaceId), totalsOf(r)]));
   return keys.map((k) => found.get(idOf(k.userId, k.raceId)));
 }

@@ -11,6 +11,7 @@ import { encodeNotification, parseNotification } from '../../core/messages.ts';
 import { checkNotificationsAfter, planNotificationAppend, withoutSeq, type NotificationBody } from '../../core/notification.ts';
 import { NOTIFICATIONS_PAGE_MAX, type NotificationKey, type SequencedNotification } from '../../core/ports.ts';
 import { invariant } from '../../core/result.ts';
+import { uniqueKeys } from './spanner-batch.ts';
 import { assertId } from './spanner-rows.ts';
 import { runReadWrite, type TxCounters, type TxRunnerOptions } from './spanner-tx.ts';
 
@@ -117,8 +118,7 @@ function appendInOneTransaction(database: Database, counters: TxCounters, option
 export async function readNotificationsLogged(database: Database, keys: readonly NotificationKey[]): Promise<boolean[]> {
   if (keys.length === 0) return [];
   const idOf = (userId: string, id: string): string => `${userId}\u0000${id}`;
-  const unique = new Map(keys.map((k) => [idOf(k.userId, k.notificationId), [k.userId, k.notificationId]]));
-  const [rows] = await database.table('Notifications').read({ index: 'NotificationsById', keys: [...unique.values()], columns: ['UserId', 'NotificationId'], json: true });
+  const [rows] = await database.table('Notifications').read({ index: 'NotificationsById', keys: uniqueKeys(keys.map((k) => [k.userId, k.notificationId])), columns: ['UserId', 'NotificationId'], json: true });
   const found = new Set((rows as { UserId: string; NotificationId: string }[]).map((r) => idOf(r.UserId, r.NotificationId)));
   return keys.map((k) => found.has(idOf(k.userId, k.notificationId)));
 }
