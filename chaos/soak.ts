@@ -8,7 +8,7 @@
 // Each day replayed gets fresh race, user and ticket ids (`k3-...`), so days never collide in
 // the one project; after each day every race is read back: users settled once, none twice, the
 // rest dead-lettered with a reason.
-import { watchHeapAfterGc } from './heap-after-gc.ts';
+import { watchHeapAfterGc, type HeapAfterGc } from './heap-after-gc.ts';
 import { readFileSync } from 'node:fs';
 import { createRng, type SeededRng } from '../core/rng.ts';
 import { DEAD_LETTER_ATTRIBUTES, SUBSCRIPTIONS, TOPICS } from '../core/topology.ts';
@@ -288,7 +288,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
     // Memory every few seconds; latency percentiles per window; faults at a steady rate.
     // The heap kept after each major collection, per process: a new reading when its count moves.
     const heapSeen = new Map<string, number>();
-    const addHeap = (id: string, group: string, startedAtMs: number, h: { mb: number; atMs: number; count: number } | undefined): void => {
+    const addHeap = (id: string, group: string, startedAtMs: number, h: HeapAfterGc | undefined): void => {
       if (h === undefined || heapSeen.get(group) === h.count) return;
       heapSeen.set(group, h.count);
       if (h.atMs - startedAtMs >= SOAK_DEFAULTS.memberWarmupMs) s.add(`heap ${id}`, 'MB', { tMs: h.atMs - t0, value: h.mb, group });

@@ -196,7 +196,8 @@ export function createReconciler(deps: ReconcilerDeps, options: Partial<Reconcil
       const fanout = await fanoutUsers(raceId);
       if (fanout === 0) continue; // nobody to settle: such a race has no ranking to wait for
       // The open count is a scan of the race's open tickets: read only when the cheap counts stood still.
-      const cheap = `${fanout ?? '-'}/${await terminalCount(raceId)}`;
+      const terminal = await terminalCount(raceId);
+      const cheap = `${fanout ?? '-'}/${terminal}`;
       const w = watched.get(raceId);
       if (w === undefined || w.cheap !== cheap) {
         watched.set(raceId, { cheap, open: undefined, sinceMs: now });
@@ -212,7 +213,7 @@ export function createReconciler(deps: ReconcilerDeps, options: Partial<Reconcil
         w.sinceMs = now;
         continue;
       }
-      const progress = `${fanout ?? '-'}/${open}/${cheap.slice(cheap.indexOf('/') + 1)}`;
+      const progress = `${fanout ?? '-'}/${open}/${terminal}`;
       const stalledMs = now - w.sinceMs;
       if (stalledMs < o.stallMs) continue;
       const r = await redrive(raceId, fanout);
