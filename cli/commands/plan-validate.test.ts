@@ -2,7 +2,7 @@
 // built from real pipeline runs (every held-out configuration settled for real, invariants held,
 // measured makespans above 0), its errors are computed from those measurements, the 2x
 // extrapolation flag sits exactly on the configurations beyond 2x the largest calibrated run, and
-// a model known to be wrong (every settle and post-settle cost x4) is reported with large errors
+// a model known to be wrong (every cost a pipeline run pays x4) is reported with large errors
 // and exit 1. Accuracy itself is NOT asserted here: CI's machine is shared and noisy; the
 // measured table and its command are in docs/capacity-validation.md.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,7 +14,7 @@ import { errorPct } from '../../planner/validate-table.ts';
 import { VALIDATION_PLANS, type ValidationTable } from '../../planner/validate.ts';
 import { capture } from '../_fixtures/capture.ts';
 import { planValidate, planValidateDeps, validateCommand, type ValidateDeps } from './plan-validate.ts';
-import type { CostModel } from '../../planner/contracts.ts';
+import type { CostModel, OperationName } from '../../planner/contracts.ts';
 import { defaultCostModel } from '../../planner/calibration.ts';
 
 const dirs: string[] = [];
@@ -83,17 +83,22 @@ function expectBuiltFromRealRuns(t: ValidationTable, backend: 'memory' | 'emulat
   expect(t.verdict.met).toBe(t.verdict.missed.length === 0);
 }
 
-/** Every settle and post-settle cost x4: predictions far too slow, whatever the machine. */
-const WRONG_MODEL = ['--skew', 'settle.commit=4', '--skew', 'postSettle.commit=4'];
+/**
+ * Every cost a pipeline run pays, x4: predictions far too slow whatever stage this machine's
+ * calibration made the bottleneck. (Skewing settle and post-settle alone was not enough on the
+ * memory backend: a calibration where delivery dominates moved the prediction by 5%.)
+ */
+const SKEWED: readonly OperationName[] = ['settle.commit', 'postSettle.commit', 'notify.append', 'fanout.page', 'publish.batch', 'deliver.message', 'ingest.result', 'ranking.claim', 'settled.check'];
+const WRONG_MODEL = SKEWED.flatMap((op) => ['--skew', `${op}=4`]);
 
 function expectReportedWrong(wrong: ValidationTable, right: ValidationTable, code: number): void {
   expect(code).toBe(1);
   expect(wrong.verdict.met).toBe(false);
   expect(wrong.verdict.missed.join(' ')).toMatch(/makespan beyond 20%/);
-  expect(wrong.calibration.skew).toEqual({ 'settle.commit': 4, 'postSettle.commit': 4 });
+  expect(wrong.calibration.skew).toEqual(Object.fromEntries(SKEWED.map((op) => [op, 4])));
   // The same fitted model, skewed: every prediction far slower than the honest one, and far off.
   expect(wrong.calibration.model.measuredAt).toBe(right.calibration.model.measuredAt);
-  for (const [i, r] of wrong.rows.entries()) expect(r.virtual.makespanMs.p50).toBeGreaterThan((right.rows[i]?.virtual.makespanMs.p50 ?? Infinity) * 1.5);
+  for (const [i, r] of wrong.rows.entries()) expect(r.virtual.makespanMs.p50).toBeGreaterThan((right.rows[i]?.virtual.makespanMs.p50 ?? Infinity) * 3);
   expect(wrong.totals.virtual.makespanMapePct).toBeGreaterThan(50);
 }
 
