@@ -3,7 +3,7 @@ import { createRng } from '../core/rng.ts';
 import { smokeRaceDay } from '../sim/workload.ts';
 import { dayTickets } from '../sim/workload.ts';
 import type { DriftPoint } from './drift.ts';
-import { relabelDay, rssMb, soakDrift } from './soak.ts';
+import { dayPhases, relabelDay, rssMb, soakDrift } from './soak.ts';
 
 describe('relabelDay', () => {
   it('prefixes every race, user and ticket id so repeated days never collide', () => {
@@ -47,5 +47,20 @@ describe('rssMb', () => {
     expect(mine).toBeGreaterThan(10);
     expect(Math.abs((mine as number) - process.memoryUsage().rss / 2 ** 20)).toBeLessThan(50);
     expect(rssMb(2 ** 22 + 12345)).toBeUndefined();
+  });
+});
+
+describe('dayPhases', () => {
+  it('names the time spent since the previous mark, phase by phase', () => {
+    let t = 1_000;
+    const phases = dayPhases(() => t);
+    t += 2_100;
+    phases.mark('load');
+    t += 95_000;
+    phases.mark('races');
+    phases.mark('drain');
+    t += 4_250;
+    phases.mark('check');
+    expect(phases.text()).toBe('load 2.1 s, races 95.0 s, drain 0.0 s, check 4.3 s');
   });
 });

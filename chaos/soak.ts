@@ -167,6 +167,20 @@ async function postResult(fleet: ProcessFleet, body: object, deadlineMs: number)
   throw new Error(`result not posted: ${last}`);
 }
 
+/** Where a soak day's wall time went, phase by phase, for its log line: "load 2.1 s, races 95.0 s, ...". */
+export function dayPhases(now: () => number = Date.now): { mark(phase: string): void; text(): string } {
+  let from = now();
+  const spent: [string, number][] = [];
+  return {
+    mark(phase) {
+      const t = now();
+      spent.push([phase, t - from]);
+      from = t;
+    },
+    text: () => spent.map(([p, ms]) => `${p} ${(ms / 1000).toFixed(1)} s`).join(', '),
+  };
+}
+
 /** A day's races read back: settled users and tickets, doubles, dead-lettered users, lost. */
 async function checkDay(backend: OpenedBackend, day: RaceDay, prefix: string, seed: number, scenario: string, events: FaultEvent[], violations: string[]): Promise<ReliabilityFigures> {
   const rb = backend.store.readback;
@@ -337,7 +351,9 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
     for (let k = 1; Date.now() < endAt; k++) {
       const prefix = `k${k}-`;
       const day = relabelDay(scaledDay(o.scenario, users, o.seed + k), prefix);
+      const phases = dayPhases();
       await loadDay(backend.store, day);
+      phases.mark('load');
       const violations: string[] = [];
       let next = 0;
       const postedRaces = new Set<string>();
@@ -360,10 +376,12 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
         }
       };
       await Promise.all(Array.from({ length: SOAK_DEFAULTS.racesInFlight }, runRace));
+      phases.mark('races');
       // The day drains: every race posted ranked, or the drain's limit; what is still unranked then is a finding.
       const drainUntil = Date.now() + SOAK_DEFAULTS.drainMs;
       const unranked = (): string[] => [...postedRaces].filter((r) => !ranked.has(r));
       while (unranked().length > 0 && Date.now() < drainUntil) await sleep(200);
+      phases.mark('drain');
       for (const r of unranked()) violations.push(`race ${r}: ranking not shown ${Math.round((Date.now() - (posted.get(r) ?? 0)) / 1000)} s after its result`);
       for (const r of postedRaces) {
         posted.delete(r);
@@ -379,12 +397,13 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
       });
       for (const e of executed) if (e.error !== undefined) violations.push(`fault ${e.kind} on ${e.target} could not be injected: ${e.error}`);
       const checked = await checkDay(backend, { ...day, races: day.races.filter((r) => postedRaces.has(r.raceId)) }, prefix, o.seed + k, o.scenario, events, violations);
+      phases.mark('check');
       const counters = f.activity().counters;
       const redriven = redrivenOf(counters, o.reconcileStallMs !== 0, redrivenSoFar);
       redrivenSoFar = redrivenOf(counters, true);
       const figures: ReliabilityFigures = redriven === undefined ? checked : { ...checked, redriven };
       runs.push(figures);
-      log(`soak: day ${k} checked: ${figures.tickets} tickets, ${figures.lost} lost, ${figures.doubled} doubled, ${events.length} faults`);
+      log(`soak: day ${k} checked: ${postedRaces.size} races, ${figures.tickets} tickets, ${figures.lost} lost, ${figures.doubled} doubled, ${events.length} faults (${phases.text()})`);
     }
     for (const t of timers) clearInterval(t);
     window();
