@@ -205,6 +205,11 @@ export interface StoreReadback {
   balances(userId: string): Promise<UserAccount | undefined>;
   users(): AsyncIterable<UserAccount>;
   ticketsOfRace(raceId: string): AsyncIterable<StoredTicket>;
+  /**
+   * One user's tickets in one race: a key-prefix read, never a walk of the race (a client asking
+   * for its own tickets must not cost a scan of millions; a soak's day checks read per user).
+   */
+  ticketsOfUser(userId: string, raceId: string): Promise<readonly StoredTicket[]>;
   settlementMarkers(raceId: string): Promise<readonly SettlementMarker[]>;
   ledgerTotals(userId: string): Promise<LedgerTotals | undefined>;
   bonuses(): Promise<readonly GrantedBonus[]>;

@@ -32,7 +32,7 @@ export type SequencedBody = NotificationBody & { readonly seq: number };
 
 /** What the schema reads and writes: the Store's ports (the CLI opens the backend behind them). */
 export type GatewayStore = Pick<Store, 'getRace' | 'getOutcome' | 'placeBet' | 'notificationsAfter'> & {
-  readonly readback?: Pick<NonNullable<Store['readback']>, 'balances' | 'ticketsOfRace'>;
+  readonly readback?: Pick<NonNullable<Store['readback']>, 'balances' | 'ticketsOfUser'>;
 };
 
 export interface GatewayContext extends Record<PropertyKey, unknown> {
@@ -175,10 +175,8 @@ function readback(store: GatewayStore): NonNullable<GatewayStore['readback']> {
   return store.readback;
 }
 
-async function ticketsOf(store: GatewayStore, userId: string, raceId: string): Promise<StoredTicket[]> {
-  const out: StoredTicket[] = [];
-  for await (const t of readback(store).ticketsOfRace(raceId)) if (t.userId === userId) out.push(t);
-  return out;
+async function ticketsOf(store: GatewayStore, userId: string, raceId: string): Promise<readonly StoredTicket[]> {
+  return readback(store).ticketsOfUser(userId, raceId);
 }
 
 export function createSchema(deps: SchemaDeps): GraphQLSchema {

@@ -148,6 +148,34 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         ]);
       }), timeout);
 
+    it("reads one user's tickets in one race by key: that user's, that race's, with status and payout", () =>
+      withStore(async (store, p) => {
+        const rb = store.readback;
+        if (rb === undefined) return;
+        const [a, b] = [`${p}uA`, `${p}uB`];
+        const [race, other] = [`${p}r`, `${p}r2`];
+        await store.putUsers([a, b].map((userId) => ({ userId, cash: 10_000, medals: 1_000 })));
+        await Promise.all([store.putRace(raceInfo(race)), store.putRace(raceInfo(other))]);
+        expectOk(await store.placeBet(bet(p, 1, a, race, '1-2-3', 200)));
+        expectOk(await store.placeBet(bet(p, 2, a, race, '3-2-1', 300)));
+        expectOk(await store.placeBet(bet(p, 3, b, race, '1-2-3', 100)));
+        expectOk(await store.placeBet(bet(p, 4, a, other, '1-2-3', 100)));
+        expect((await store.settleUser(race, a, 1, contractSettlement(1))).kind).toBe('applied');
+        const mine = (await rb.ticketsOfUser(a, race)).map((t) => [t.ticketId, t.userId, t.raceId, t.status, t.payout]).sort();
+        expect(mine).toEqual([
+          [`${p}T1`, a, race, 'won', 500],
+          [`${p}T2`, a, race, 'lost', 0],
+        ]);
+        expect((await rb.ticketsOfUser(b, race)).map((t) => [t.ticketId, t.status, t.payout])).toEqual([[`${p}T3`, 'open', 0]]);
+        expect((await rb.ticketsOfUser(a, other)).map((t) => t.ticketId)).toEqual([`${p}T4`]);
+        // The same rows the race's walk holds for that user.
+        const walked: string[] = [];
+        for await (const t of rb.ticketsOfRace(race)) if (t.userId === a) walked.push(t.ticketId);
+        expect(walked.sort()).toEqual(mine.map((m) => m[0]));
+        expect(await rb.ticketsOfUser(`${p}ghost`, race)).toEqual([]);
+        expect(await rb.ticketsOfUser(a, `${p}nowhere`)).toEqual([]);
+      }), timeout);
+
     it('pages users with open tickets in ascending id strictly after the cursor', () =>
       withStore(async (store, p) => {
         const raceA = `${p}rA`;

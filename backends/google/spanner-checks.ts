@@ -27,6 +27,11 @@ export interface SettlementReads {
 
 const REASONS: readonly LedgerReason[] = ['stake', 'payout', 'refund', 'special', 'bonus'];
 
+function storedTicketOf(r: TicketRow): StoredTicket {
+  const { settlementId: _s, ...t } = ticketStateFromRow(r);
+  return { ...t, per100: t.per100 ?? 0, payout: t.payout ?? 0 };
+}
+
 function totalsOf(r: MarkerRow): SettlementTotals {
   return { userId: r.UserId, settlementId: r.SettlementId, cash: r.CashDelta, medals: r.MedalDelta, hits: r.Hits, trifectaHits: r.TrifectaHits };
 }
@@ -141,18 +146,26 @@ export function createStoreReadback(deps: CheckDeps): StoreReadback {
 
     async *ticketsOfRace(raceId): AsyncGenerator<StoredTicket> {
       const sql = `SELECT ${TICKET_COLUMNS.join(', ')} FROM Tickets WHERE RaceId = @raceId`;
-      for await (const r of streamAll<TicketRow>(databases, sql, { raceId })) {
-        const { settlementId: _s, ...t } = ticketStateFromRow(r);
-        yield { ...t, per100: t.per100 ?? 0, payout: t.payout ?? 0 };
-      }
+      for await (const r of streamAll<TicketRow>(databases, sql, { raceId })) yield storedTicketOf(r);
+    },
+
+    async ticketsOfUser(userId, raceId) {
+      const prefix = [userId, raceId];
+      const [rows] = await userDb(userId).table('Tickets').read({ ranges: [{ startClosed: prefix, endClosed: prefix }], columns: TICKET_COLUMNS, json: true });
+      return (rows as TicketRow[]).map(storedTicketOf);
     },
 
     async settlementMarkers(raceId): Promise<readonly SettlementMarker[]> {
-      const out: SettlementMarker[] = [];
-      const sql = 'SELECT UserId, SettlementId, ResultVersion FROM Settlements WHERE RaceId = @raceId';
-      // No `applications` count: the (UserId, RaceId) primary key makes a second application
-      // impossible to store, so there is nothing above 1 to count.
-      for await (const r of streamAll<MarkerRow>(databases, sql, { raceId })) out.push({ userId: r.UserId, settlementId: r.SettlementId, resultVersion: r.ResultVersion });
+      // A key range of the race index in each shard (a SQL filter on RaceId scans the whole table
+      // on the emulator). No `applications` count: the (UserId, RaceId) primary key makes a second
+      // application impossible to store, so there is nothing above 1 to count.
+      const shards = await Promise.all(
+        databases.map(async (d) => {
+          const [rows] = await d.table('Settlements').read({ index: 'SettlementsByRace', ranges: [{ startClosed: [raceId], endClosed: [raceId] }], columns: ['UserId', 'SettlementId', 'ResultVersion'], json: true });
+          return rows as Pick<MarkerRow, 'UserId' | 'SettlementId' | 'ResultVersion'>[];
+        }),
+      );
+      const out: SettlementMarker[] = shards.flat().map((r) => ({ userId: r.UserId, settlementId: r.SettlementId, resultVersion: r.ResultVersion }));
       return out.sort((a, b) => byString(a.userId, b.userId));
     },
 

@@ -61,6 +61,13 @@ async function* ticketChunks(src: ReadbackSources, race: RaceState): AsyncGenera
   }
 }
 
+/** A ticket row with its status and payout, as the read-backs answer it. */
+function storedTicket(src: ReadbackSources, row: number, userId: string, raceId: string): StoredTicket {
+  const t = src.ticketOf(row, userId, raceId);
+  const per100 = src.table.per100.get(row);
+  return { ...t, status: TICKET_STATUS[src.table.status.get(row)] ?? 'open', per100, payout: (t.stake / STAKE_UNIT) * per100 };
+}
+
 export function createReadback(src: ReadbackSources): StoreReadback {
   const account = (u: number): UserAccount => ({ userId: src.userIds[u] as string, cash: src.cash.data[u] as number, medals: src.medals.data[u] as number });
   const totals = (u: number, offset: number): Record<LedgerReason, number> => {
@@ -81,11 +88,19 @@ export function createReadback(src: ReadbackSources): StoreReadback {
       if (race === undefined) return;
       for (let i = 0; i < race.ticketCount; i++) {
         const row = race.tickets.data[i] as number;
-        const t = src.ticketOf(row, src.userIds[src.table.user.get(row)] as string, raceId);
-        const per100 = src.table.per100.get(row);
-        const ticket: StoredTicket = { ...t, status: TICKET_STATUS[src.table.status.get(row)] ?? 'open', per100, payout: (t.stake / STAKE_UNIT) * per100 };
-        yield ticket;
+        yield storedTicket(src, row, src.userIds[src.table.user.get(row)] as string, raceId);
       }
+    },
+    async ticketsOfUser(userId, raceId) {
+      const race = src.races.get(raceId);
+      const u = src.userIdx(userId);
+      if (race === undefined || u < 0) return [];
+      const index = src.indexOf(race);
+      const p = index.positionOfUser[u] ?? -1;
+      if (p < 0) return [];
+      const out: StoredTicket[] = [];
+      for (let k = index.offsets[p] as number; k < (index.offsets[p + 1] as number); k++) out.push(storedTicket(src, index.tix[k] as number, userId, raceId));
+      return out;
     },
     async *ticketChunksOfRace(raceId) {
       const race = src.races.get(raceId);
