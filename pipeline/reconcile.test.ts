@@ -196,7 +196,7 @@ describe('the reconciler', () => {
     expect(await w.reconciler.round()).toEqual([]); // first audit: 2 missing, nothing to compare with (notify may be behind)
     w.advance(RECONCILE_DEFAULTS.stallMs);
     const [r] = await w.reconciler.round(); // second audit: still 2 missing, so notify is stuck for them
-    expect(r).toMatchObject({ raceId: w.race.raceId, kind: 'notify', users: 2 });
+    expect(r).toMatchObject({ raceId: w.race.raceId, kind: 'notify', users: 2, stalledMs: 2 * RECONCILE_DEFAULTS.stallMs }); // since first seen ranked
     await w.clock.runUntilIdle();
 
     expect(await logged()).toBe(w.users.length);

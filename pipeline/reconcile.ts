@@ -79,6 +79,8 @@ const REDRIVES_KEPT = 200;
 const AUDITS_MAX = 6;
 
 interface Audit {
+  /** When the race was first seen ranked. */
+  readonly seenMs: number;
   /** When the audit is next due. */
   dueMs: number;
   /** Users missing their notification at the last audit (undefined before the first). */
@@ -183,7 +185,7 @@ export function createReconciler(deps: ReconcilerDeps, options: Partial<Reconcil
       const ranked = await rankedSince(now - o.auditWindowMs);
       const inWindow = new Set(ranked);
       for (const id of audited) if (!inWindow.has(id)) audited.delete(id);
-      for (const id of ranked) if (!audits.has(id) && !audited.has(id)) audits.set(id, { dueMs: now + o.stallMs, missing: undefined, passes: 0 });
+      for (const id of ranked) if (!audits.has(id) && !audited.has(id)) audits.set(id, { seenMs: now, dueMs: now + o.stallMs, missing: undefined, passes: 0 });
     }
     const done: Redrive[] = [];
     const record = (entry: Redrive, line: string): void => {
@@ -255,7 +257,8 @@ export function createReconciler(deps: ReconcilerDeps, options: Partial<Reconcil
     await publishSettleRequests(raceId, outcome.resultVersion, outcome.publishedAtMs, missing);
     counters.redriveRaces++;
     counters.redriveUsers += missing.length;
-    return { raceId, kind: 'notify', users: missing.length, atMs: now, stalledMs: o.stallMs };
+    // Stalled since it was first seen ranked: at least two audits, a stall period apart.
+    return { raceId, kind: 'notify', users: missing.length, atMs: now, stalledMs: now - a.seenMs };
   };
 
   let stopped = false;
