@@ -368,9 +368,11 @@ export interface Store {
   deadLetteredUsers?(raceId: string): Promise<readonly DeadLetteredUser[]>;
   /**
    * The reconciler's reads (pipeline/reconcile.ts), which re-drive a race whose progress stopped:
-   * races with a recorded outcome whose ranking is not recorded published, ascending race id;
+   * races with an outcome recorded as published at or after `sinceMs` whose ranking is not
+   * recorded published, ascending race id (a window, so a round's cost does not grow with every
+   * race ever run);
    */
-  unrankedRaces?(): Promise<readonly string[]>;
+  unrankedRaces?(sinceMs: number): Promise<readonly string[]>;
   /** how many users of the race the barrier counts terminal (post-settled or dead-lettered); */
   terminalUserCount?(raceId: string): Promise<number>;
   /** and those users, ascending, after `afterUserId`, at most `limit`. */

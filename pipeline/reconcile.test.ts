@@ -102,6 +102,18 @@ const settleRequestFor = (userIds: readonly string[]) => (topic: string, m: BusM
 };
 
 describe('the reconciler', () => {
+  it('watches the races of its window only: a race whose result is older than watchWindowMs is left alone', async () => {
+    const w = await world((users) => settleRequestFor(users.slice(3, 5)));
+    expect(await w.ranked()).toBe(false);
+    w.advance(RECONCILE_DEFAULTS.watchWindowMs + 1);
+    expect(await w.reconciler.round()).toEqual([]);
+    w.advance(2 * RECONCILE_DEFAULTS.stallMs);
+    expect(await w.reconciler.round()).toEqual([]);
+    await w.clock.runUntilIdle();
+    expect(await w.ranked()).toBe(false);
+    expect(w.pipeline.counters).toMatchObject({ redriveRaces: 0, redriveUsers: 0 });
+  });
+
   it('re-drives the users whose settle requests were lost, after the race stalled for stallMs, and no sooner', async () => {
     const w = await world((users) => settleRequestFor(users.slice(3, 5)));
     expect(w.bus.lost).toBe(2);
@@ -169,7 +181,7 @@ describe('the reconciler', () => {
   it('leaves a race alone while it makes progress, and a race that completed alone', async () => {
     const w = await world(() => () => false);
     expect(await w.ranked()).toBe(true);
-    expect(await w.store.unrankedRaces()).toEqual([]);
+    expect(await w.store.unrankedRaces(Number.MIN_SAFE_INTEGER)).toEqual([]);
     w.advance(10 * RECONCILE_DEFAULTS.stallMs);
     expect(await w.reconciler.round()).toEqual([]);
     expect(w.pipeline.counters.redriveRaces + w.pipeline.counters.redriveFanouts).toBe(0);

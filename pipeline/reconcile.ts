@@ -33,6 +33,11 @@ export interface ReconcileOptions {
   readonly intervalMs: number;
   /** Races ranked this long ago at most are audited (a restarted reconciler audits the recent ones again). */
   readonly auditWindowMs: number;
+  /**
+   * Races whose result was published this long ago at most are watched: a round reads that window,
+   * not every race ever run. A race still unranked after a day of re-drives needs a person.
+   */
+  readonly watchWindowMs: number;
 }
 
 export const RECONCILE_DEFAULTS: ReconcileOptions = {
@@ -41,6 +46,7 @@ export const RECONCILE_DEFAULTS: ReconcileOptions = {
   stallMs: 60_000,
   intervalMs: 5_000,
   auditWindowMs: 3_600_000,
+  watchWindowMs: 86_400_000,
 };
 
 export type RedriveKind = 'fanout' | 'users' | 'barrier' | 'notify';
@@ -177,7 +183,7 @@ export function createReconciler(deps: ReconcilerDeps, options: Partial<Reconcil
 
   const round = async (): Promise<readonly Redrive[]> => {
     const now = clock.nowMs();
-    const races = await unranked();
+    const races = await unranked(now - o.watchWindowMs);
     const current = new Set(races);
     for (const id of watched.keys()) if (!current.has(id)) watched.delete(id);
     if (rankedSince !== undefined) {

@@ -115,8 +115,13 @@ export function describeStorePipelineContract(name: string, makeStore: () => Pro
         for (const r of [r1, r2, r3]) await store.putRace(raceInfo(r));
         await place(store, users.map((u, i) => bet(`${p}T${i}`, u, r1, 'trifecta', '1-2-3', 100)));
         for (const r of [r1, r2]) expect(await store.recordOutcome({ raceId: r, resultVersion: 1, resultJson: '{}', payoutTableJson: '{}', publishedAtMs: 1 })).toBe(true);
-        const unranked = async () => (await need(store, 'unrankedRaces')()).filter((r) => r.startsWith(p));
+        const unranked = async (sinceMs = Number.MIN_SAFE_INTEGER) => (await need(store, 'unrankedRaces')(sinceMs)).filter((r) => r.startsWith(p));
         expect(await unranked()).toEqual([r1, r2]); // r3 has no result yet
+        // A window: r3's result, published at 5,000, is the only one since 2.
+        expect(await store.recordOutcome({ raceId: r3, resultVersion: 1, resultJson: '{}', payoutTableJson: '{}', publishedAtMs: 5_000 })).toBe(true);
+        expect(await unranked(2)).toEqual([r3]);
+        expect(await unranked(5_001)).toEqual([]);
+        expect(await unranked()).toEqual([r1, r2, r3]);
         const count = need(store, 'terminalUserCount');
         const page = need(store, 'pageTerminalUsers');
         expect(await count(r1)).toBe(0);
@@ -131,11 +136,11 @@ export function describeStorePipelineContract(name: string, makeStore: () => Pro
         expect(await page(r1, users[3], 2)).toEqual([]);
         expect(await page(r2, undefined, 2)).toEqual([]);
         expect(await store.claimRanking(r2)).toBe(true);
-        expect(await unranked()).toEqual([r1, r2]); // claimed is not published
+        expect(await unranked()).toEqual([r1, r2, r3]); // claimed is not published
         const rankedSince = async (ms: number) => (await need(store, 'racesRankedSince')(ms)).filter((r) => r.startsWith(p));
         expect(await rankedSince(Number.MIN_SAFE_INTEGER)).toEqual([]);
         await need(store, 'markRankingPublished')(r2);
-        expect(await unranked()).toEqual([r1]);
+        expect(await unranked()).toEqual([r1, r3]);
         expect(await rankedSince(Number.MIN_SAFE_INTEGER)).toEqual([r2]);
         expect(await rankedSince(Number.MAX_SAFE_INTEGER)).toEqual([]); // published before that time
       }), timeout);

@@ -43,6 +43,10 @@ CREATE TABLE RaceOutcomes (
 ) PRIMARY KEY (RaceId, ResultVersion),
   INTERLEAVE IN PARENT Races ON DELETE CASCADE;
 
+-- Outcomes by publication time: the reconciler reads the races of a recent window only, so its
+-- round costs the same on a store that has run for a year as on a fresh one.
+CREATE INDEX RaceOutcomesByTime ON RaceOutcomes (PublishedAtMs);
+
 -- Tickets keyed (UserId, RaceId, TicketId) and interleaved in Users: one user's tickets of one
 -- race are one contiguous key range, which settlement reads with the read API (the emulator scans
 -- for SQL inside read-write transactions; key-range reads stay fast at any size).
@@ -155,6 +159,9 @@ CREATE TABLE RankingClaims (
   -- lease (core/ranking.ts RANKING_CLAIM_LEASE_MS), another worker at the barrier takes it over.
   PublishedAtMs INT64,
 ) PRIMARY KEY (RaceId);
+
+-- Published rankings by time (the reconciler's notification audit reads a recent window).
+CREATE INDEX RankingClaimsByPublished ON RankingClaims (PublishedAtMs);
 
 -- Users whose settlement of a race was dead-lettered, with the reason. Such a user is also given a
 -- PostSettled row (and counted), so the ranking barrier counts every terminal user once, whether

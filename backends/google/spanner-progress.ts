@@ -9,29 +9,40 @@ export interface ProgressDeps {
 }
 
 export interface ProgressReads {
-  unrankedRaces(): Promise<readonly string[]>;
+  unrankedRaces(sinceMs: number): Promise<readonly string[]>;
   racesRankedSince(sinceMs: number): Promise<readonly string[]>;
   terminalUserCount(raceId: string): Promise<number>;
   pageTerminalUsers(raceId: string, afterUserId: string | undefined, limit: number): Promise<readonly string[]>;
 }
 
-const WHOLE_TABLE = [{ startClosed: [], endClosed: [] }];
+/**
+ * An index's key range from `sinceMs` on (Spanner sorts NULL first, so an unset time is not in it).
+ * The bounds are clamped to INT64 (a caller may ask for "since ever" with a large negative number).
+ */
+function since(sinceMs: number): { startClosed: string[]; endClosed: string[] }[] {
+  const from = Math.max(Math.ceil(sinceMs), Number.MIN_SAFE_INTEGER);
+  return [{ startClosed: [String(from)], endClosed: [] }];
+}
 
 export function createProgressReads(deps: ProgressDeps): ProgressReads {
   const { databases } = deps;
   const everyShard = <T>(fn: (d: Database) => Promise<T>): Promise<T[]> => Promise.all(databases.map(fn));
   return {
-    async unrankedRaces() {
-      // Outcomes live in the last shard (the store's getOutcome); a race's ranking claim in its home shard.
-      const [outcomes] = await (databases[databases.length - 1] as Database).table('RaceOutcomes').read({ ranges: WHOLE_TABLE, columns: ['RaceId'], json: true });
-      const claims = await everyShard(async (d) => (await d.table('RankingClaims').read({ ranges: WHOLE_TABLE, columns: ['RaceId', 'PublishedAtMs'], json: true }))[0] as { RaceId: string; PublishedAtMs: number | null }[]);
+    async unrankedRaces(sinceMs) {
+      // Outcomes live in the last shard (the store's getOutcome), read by publication time through
+      // their index; those races' claims are then read by key in every shard (a claim lives in its
+      // race's home shard).
+      const [outcomes] = await (databases[databases.length - 1] as Database).table('RaceOutcomes').read({ index: 'RaceOutcomesByTime', ranges: since(sinceMs), columns: ['RaceId'], json: true });
+      const recent = [...new Set((outcomes as { RaceId: string }[]).map((o) => o.RaceId))];
+      if (recent.length === 0) return [];
+      const claims = await everyShard(async (d) => (await d.table('RankingClaims').read({ keys: recent, columns: ['RaceId', 'PublishedAtMs'], json: true }))[0] as { RaceId: string; PublishedAtMs: number | null }[]);
       const ranked = new Set(claims.flat().filter((c) => c.PublishedAtMs !== null).map((c) => c.RaceId));
-      return [...new Set((outcomes as { RaceId: string }[]).map((o) => o.RaceId))].filter((r) => !ranked.has(r)).sort();
+      return recent.filter((r) => !ranked.has(r)).sort();
     },
 
     async racesRankedSince(sinceMs) {
-      const claims = await everyShard(async (d) => (await d.table('RankingClaims').read({ ranges: WHOLE_TABLE, columns: ['RaceId', 'PublishedAtMs'], json: true }))[0] as { RaceId: string; PublishedAtMs: number | null }[]);
-      return [...new Set(claims.flat().filter((c) => c.PublishedAtMs !== null && Number(c.PublishedAtMs) >= sinceMs).map((c) => c.RaceId))].sort();
+      const claims = await everyShard(async (d) => (await d.table('RankingClaims').read({ index: 'RankingClaimsByPublished', ranges: since(sinceMs), columns: ['RaceId'], json: true }))[0] as { RaceId: string }[]);
+      return [...new Set(claims.flat().map((c) => c.RaceId))].sort();
     },
 
     async terminalUserCount(raceId) {

@@ -62,9 +62,9 @@ export function createQueryMethods(state: StoreState): QueryMethods {
     async pageSettlementTotals(raceId, afterUserId, limit) {
       return page(raceId, afterUserId, limit, (race, index, p) => (index.marker[p] !== 0 ? totalsAt(race, index, p) : undefined));
     },
-    async unrankedRaces() {
+    async unrankedRaces(sinceMs) {
       const out: string[] = [];
-      for (const race of races.values()) if (race.outcome !== undefined && race.ranking?.publishedAtMs === undefined) out.push(race.raceId);
+      for (const race of races.values()) if (race.outcome !== undefined && race.outcome.publishedAtMs >= sinceMs && race.ranking?.publishedAtMs === undefined) out.push(race.raceId);
       return out.sort();
     },
     async racesRankedSince(sinceMs) {
