@@ -22,4 +22,30 @@ describe('heap after a major collection', () => {
       watch.stop();
     }
   });
+
+  it('reads the off-heap memory held after the collection: retained Buffers count, dropped ones do not', async () => {
+    const watch = watchHeapAfterGc();
+    const majors = async (n: number): Promise<number> => {
+      const from = watch.latest()?.count ?? 0;
+      const churn: number[][] = [];
+      const until = Date.now() + 10_000;
+      while ((watch.latest()?.count ?? 0) < from + n && Date.now() < until) {
+        for (let i = 0; i < 2_000; i++) churn.push(new Array(256).fill(i));
+        churn.splice(0, churn.length - 20_000);
+        await new Promise((r) => setImmediate(r));
+      }
+      return watch.latest()?.externalMb ?? Number.NaN;
+    };
+    try {
+      const before = await majors(1);
+      const held = Array.from({ length: 64 }, () => Buffer.alloc(1 << 20, 1)); // 64 MB off the heap
+      const holding = await majors(1);
+      expect(holding - before).toBeGreaterThan(48);
+      held.length = 0;
+      const released = await majors(2);
+      expect(holding - released).toBeGreaterThan(48);
+    } finally {
+      watch.stop();
+    }
+  });
 });

@@ -7,6 +7,12 @@ import { constants, PerformanceObserver } from 'node:perf_hooks';
 export interface HeapAfterGc {
   /** Heap used right after the last major collection, MB. */
   readonly mb: number;
+  /**
+   * Memory outside the JavaScript heap held by its objects (Buffers, ArrayBuffers: the gRPC
+   * clients' message buffers) right after that collection, MB: a leak there shows in resident
+   * memory and not in `mb`.
+   */
+  readonly externalMb: number;
   /** When that collection ended, ms since the epoch. */
   readonly atMs: number;
   /** Major collections seen so far (a new reading when it changes). */
@@ -18,6 +24,8 @@ export interface HeapWatch {
   stop(): void;
 }
 
+const toMb = (bytes: number): number => Math.round((bytes / 2 ** 20) * 100) / 100;
+
 export function watchHeapAfterGc(): HeapWatch {
   let last: HeapAfterGc | undefined;
   let count = 0;
@@ -26,7 +34,8 @@ export function watchHeapAfterGc(): HeapWatch {
       if (((e as unknown as { detail?: { kind?: number } }).detail)?.kind !== constants.NODE_PERFORMANCE_GC_MAJOR) continue;
       count++;
       // The observer runs just after the collection, before much is allocated again.
-      last = { mb: Math.round((process.memoryUsage().heapUsed / 2 ** 20) * 100) / 100, atMs: Date.now(), count };
+      const m = process.memoryUsage();
+      last = { mb: toMb(m.heapUsed), externalMb: toMb(m.external), atMs: Date.now(), count };
     }
   });
   observer.observe({ entryTypes: ['gc'] });

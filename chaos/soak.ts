@@ -321,12 +321,16 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
       { maxInFlight: 64, ackDeadlineMs: 10_000 },
     );
     // Memory every few seconds; latency percentiles per window; faults at a steady rate.
-    // The heap kept after each major collection, per process: a new reading when its count moves.
+    // The heap (and the off-heap memory its objects hold) kept after each major collection, per
+    // process: a new reading when its count moves.
     const heapSeen = new Map<string, number>();
     const addHeap = (id: string, group: string, startedAtMs: number, h: HeapAfterGc | undefined): void => {
       if (h === undefined || heapSeen.get(group) === h.count) return;
       heapSeen.set(group, h.count);
-      if (h.atMs - startedAtMs >= SOAK_DEFAULTS.memberWarmupMs) s.add(`heap ${id}`, 'MB', { tMs: h.atMs - t0, value: h.mb, group });
+      if (h.atMs - startedAtMs < SOAK_DEFAULTS.memberWarmupMs) return;
+      s.add(`heap ${id}`, 'MB', { tMs: h.atMs - t0, value: h.mb, group });
+      // A status line from a worker of before this figure has none.
+      if (Number.isFinite(h.externalMb)) s.add(`external ${id}`, 'MB', { tMs: h.atMs - t0, value: h.externalMb, group });
     };
     const sample = (): void => {
       const tMs = Date.now() - t0;
