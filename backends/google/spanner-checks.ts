@@ -9,7 +9,7 @@ import { invariant } from '../../core/result.ts';
 import type { LedgerEntry, LedgerReason, Settlement, TicketOutcome } from '../../core/settlement-record.ts';
 import { MARKER_COLUMNS, TICKET_COLUMNS, USER_COLUMNS, ticketStateFromRow, userFromRow, type MarkerRow, type TicketRow, type UserRow } from './spanner-rows.ts';
 import { LaneGate, ShardBatcher, uniqueKeys } from './spanner-batch.ts';
-import { streamUserLedgers } from './spanner-readback.ts';
+import { readTicketRows, streamUserLedgers } from './spanner-readback.ts';
 import { settlementEntryRange } from './spanner-settle.ts';
 
 export interface CheckDeps {
@@ -150,9 +150,7 @@ export function createStoreReadback(deps: CheckDeps): StoreReadback {
     },
 
     async ticketsOfUser(userId, raceId) {
-      const prefix = [userId, raceId];
-      const [rows] = await userDb(userId).table('Tickets').read({ ranges: [{ startClosed: prefix, endClosed: prefix }], columns: TICKET_COLUMNS, json: true });
-      return (rows as TicketRow[]).map(storedTicketOf);
+      return (await readTicketRows(userDb(userId), userId, raceId)).map(storedTicketOf);
     },
 
     async settlementMarkers(raceId): Promise<readonly SettlementMarker[]> {

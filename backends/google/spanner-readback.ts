@@ -69,6 +69,13 @@ export interface ReadBackDeps {
 const EMULATOR_NULL_FILTERED_HINT = '@{spanner_emulator.disable_query_null_filtered_index_check=true} ';
 
 
+/** A user's ticket rows (of one race when given): one key-prefix read of the interleaved table. */
+export async function readTicketRows(d: Database, userId: string, raceId?: string): Promise<TicketRow[]> {
+  const prefix = raceId === undefined ? [userId] : [userId, raceId];
+  const [rows] = await d.table('Tickets').read({ ranges: [{ startClosed: prefix, endClosed: prefix }], columns: TICKET_COLUMNS, json: true });
+  return rows as TicketRow[];
+}
+
 function markerFromRow(r: MarkerRow): StoredSettlement {
   return { userId: r.UserId, raceId: r.RaceId, settlementId: r.SettlementId, resultVersion: r.ResultVersion, cashDelta: r.CashDelta, medalDelta: r.MedalDelta, hits: r.Hits };
 }
@@ -99,9 +106,7 @@ export function createReadBacks(deps: ReadBackDeps): ReadBackImpl {
     },
 
     async readTickets(userId, raceId) {
-      const prefix = raceId === undefined ? [userId] : [userId, raceId];
-      const [rows] = await userDb(userId).table('Tickets').read({ ranges: [{ startClosed: prefix, endClosed: prefix }], columns: TICKET_COLUMNS, json: true });
-      return (rows as TicketRow[]).map(ticketStateFromRow);
+      return (await readTicketRows(userDb(userId), userId, raceId)).map(ticketStateFromRow);
     },
 
     async readSettlement(userId, raceId) {
