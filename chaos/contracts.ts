@@ -17,7 +17,7 @@ export interface FleetMember {
   readonly startedAtMs: number;
   readonly restarts: number;
   /** The heap the member's process kept after its last major collection, from its status line (chaos/heap-after-gc.ts). */
-  readonly heapAfterGc?: { readonly mb: number; readonly externalMb: number; readonly atMs: number; readonly count: number };
+  readonly heapAfterGc?: { readonly mb: number; readonly externalMb: number; readonly committedMb: number; readonly rssMb: number; readonly atMs: number; readonly count: number };
 }
 
 export interface Fleet {

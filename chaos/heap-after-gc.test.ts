@@ -18,6 +18,9 @@ describe('heap after a major collection', () => {
       expect(h?.mb).toBeGreaterThan(1);
       expect(h?.mb).toBeLessThan(process.memoryUsage().rss / 2 ** 20);
       expect(Math.abs((h?.atMs ?? 0) - Date.now())).toBeLessThan(15_000);
+      // Committed heap holds at least the used heap; resident memory at least the used heap.
+      expect(h?.committedMb).toBeGreaterThanOrEqual(h?.mb ?? Number.POSITIVE_INFINITY);
+      expect(h?.rssMb).toBeGreaterThan(h?.mb ?? Number.POSITIVE_INFINITY);
     } finally {
       watch.stop();
     }

@@ -13,6 +13,16 @@ export interface HeapAfterGc {
    * memory and not in `mb`.
    */
   readonly externalMb: number;
+  /**
+   * Heap V8 holds committed right after that collection, MB: the used heap plus what it keeps
+   * reserved for new objects. It can grow while `mb` stays flat, and shows in resident memory.
+   */
+  readonly committedMb: number;
+  /**
+   * The process's resident memory at that moment, MB. Less `committedMb` and `externalMb` it is
+   * the memory outside V8's accounting: the allocator's arenas, thread stacks, code.
+   */
+  readonly rssMb: number;
   /** When that collection ended, ms since the epoch. */
   readonly atMs: number;
   /** Major collections seen so far (a new reading when it changes). */
@@ -35,7 +45,7 @@ export function watchHeapAfterGc(): HeapWatch {
       count++;
       // The observer runs just after the collection, before much is allocated again.
       const m = process.memoryUsage();
-      last = { mb: toMb(m.heapUsed), externalMb: toMb(m.external), atMs: Date.now(), count };
+      last = { mb: toMb(m.heapUsed), externalMb: toMb(m.external), committedMb: toMb(m.heapTotal), rssMb: toMb(m.rss), atMs: Date.now(), count };
     }
   });
   observer.observe({ entryTypes: ['gc'] });

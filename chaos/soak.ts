@@ -331,6 +331,12 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
       s.add(`heap ${id}`, 'MB', { tMs: h.atMs - t0, value: h.mb, group });
       // A status line from a worker of before this figure has none.
       if (Number.isFinite(h.externalMb)) s.add(`external ${id}`, 'MB', { tMs: h.atMs - t0, value: h.externalMb, group });
+      // Where resident memory goes when the live objects do not grow: V8's committed heap, and
+      // what lies outside V8's accounting (the allocator's arenas, stacks, code).
+      if (Number.isFinite(h.committedMb) && Number.isFinite(h.rssMb)) {
+        s.add(`heap-committed ${id}`, 'MB', { tMs: h.atMs - t0, value: h.committedMb, group });
+        s.add(`native ${id}`, 'MB', { tMs: h.atMs - t0, value: Math.round((h.rssMb - h.committedMb - h.externalMb) * 100) / 100, group });
+      }
     };
     const sample = (): void => {
       const tMs = Date.now() - t0;
