@@ -50,6 +50,7 @@ const costModelSchema = z.object({
   }),
   calibratedMax: z.object({ users: z.number().int().nonnegative(), tickets: z.number().int().nonnegative() }),
   startupMs: nonNeg.optional(),
+  startupPerPairRunMs: nonNeg.optional(),
   runSpread: nonNeg.optional(),
 });
 

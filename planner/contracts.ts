@@ -96,6 +96,14 @@ export interface CostModel {
    */
   readonly startupMs?: number;
   /**
+   * Emulators: how much the start-up grows, ms, for each run the emulator pair served before this
+   * one (the Spanner emulator's reads slow down with every transaction it has served, and a run's
+   * start path is reads: measured, docs/capacity-model.md). With it, `startupMs` is the start-up of
+   * a run on a pair that served no run before it; `atPairAge` (normalise.ts) gives the model of a
+   * run on an older pair. Absent = 0.
+   */
+  readonly startupPerPairRunMs?: number;
+  /**
    * How far the calibration runs' own makespans scattered around the normalised model: the
    * standard deviation of measured / predicted - 1 (the measurement's noise; widens every
    * prediction interval by twice it). Absent = 0.
