@@ -19,7 +19,7 @@ import { smokeRaceDay } from '../sim/workload.ts';
 import type { RaceDay } from '../scenarios/model.ts';
 import type { EmulatorHandle } from '../emulators/index.ts';
 import { fitCostModel, type FittedModel } from './calibration.ts';
-import { medianPerConfiguration, normaliseToRuns } from './normalise.ts';
+import { normaliseToRuns, scaleRuns, type NormaliseRun } from './normalise.ts';
 import { USL_LEVELS_MIN } from './fit.ts';
 import { planErr, type PlanResult } from './plan-error.ts';
 import { createProfileRecorder, type RunProfile } from './profile.ts';
@@ -115,7 +115,7 @@ export async function calibrate(o: CalibrateOptions): Promise<PlanResult<Calibra
   const round: LevelRun[] = [...new Set(o.levels)].map((n) => ({ workers: 1, maxInFlight: n, shards: o.shards }));
   if (o.target === 'emulators') for (const s of o.shardLevels ?? []) round.push({ workers: 1, maxInFlight: o.shardConcurrency ?? Math.max(...o.levels), shards: s });
   const plan: LevelRun[] = Array.from({ length: o.repeat ?? 1 }, () => round).flat();
-  const runs: RunProfile[] = [];
+  const runs: (RunProfile & NormaliseRun)[] = [];
   // The first run in a process (and on an emulator pair) pays for JIT compilation and opening
   // channels: a discarded warm-up run of the first level keeps that out of the fits.
   const first = round[0];
@@ -136,7 +136,8 @@ export async function calibrate(o: CalibrateOptions): Promise<PlanResult<Calibra
       const message = e instanceof Error ? e.message : String(e);
       return planErr('PLAN.CALIBRATION_FAILED', message.replace(/^PLAN\.CALIBRATION_FAILED: /, ''));
     }
-    runs.push(p);
+    // Emulators: every run meets the same pair, which served the warm-up and the runs before this one.
+    runs.push(o.target === 'emulators' ? { ...p, pairRuns: 1 + i } : p);
     o.progress?.(
       `plan calibrate: run ${i + 1}/${plan.length} on ${o.target}: N = ${level.workers} x ${level.maxInFlight}, ${level.shards} shard(s): ${p.run.settledUsers} users settled in ${Math.round(p.run.makespanMs)} ms, ${Math.round(p.run.throughputUsersPerSecond)} users/s (${Math.round(performance.now() - t)} ms wall)`,
     );
@@ -146,8 +147,10 @@ export async function calibrate(o: CalibrateOptions): Promise<PlanResult<Calibra
   const fitted = fitCostModel(runs, { target: o.target, measuredAt, sources: [`measured by: ${o.command} (${measuredAt.slice(0, 10)})`, `machine: ${machine}`, `workload: the smoke race day, seed ${seed}, ${day.users.length} users, ${day.ticketCount} tickets`] });
   if (!fitted.ok) return fitted;
   // The fitted costs' common scale, set so the virtual model reproduces these runs (normalise.ts).
-  // Each level's median run (with --repeat), so one run slowed by load does not set the scale.
-  const normalised = await normaliseToRuns(fitted.value.model, medianPerConfiguration(runs));
-  o.progress?.(`plan calibrate: costs x${normalised.factor.toFixed(3)}, start-up ${normalised.startupMs.toFixed(1)} ms, so the virtual model reproduces the ${normalised.ratios.length} runs' makespans (measured / predicted: ${normalised.ratios.map((x) => x.toFixed(2)).join(', ')})`);
+  // On the emulators every run with its pair's age (the start-up grows with it); on memory each
+  // level's median run (with --repeat), so one run slowed by load does not set the scale.
+  const normalised = await normaliseToRuns(fitted.value.model, scaleRuns(runs));
+  const aging = normalised.startupPerPairRunMs > 0 ? ` + ${normalised.startupPerPairRunMs.toFixed(2)} ms per run the emulator pair served before` : '';
+  o.progress?.(`plan calibrate: costs x${normalised.factor.toFixed(3)}, start-up ${normalised.startupMs.toFixed(1)} ms${aging}, so the virtual model reproduces the ${normalised.ratios.length} runs' makespans (measured / predicted: ${normalised.ratios.map((x) => x.toFixed(2)).join(', ')})`);
   return { ok: true, value: { ...fitted.value, model: normalised.model, runs, wallMs: Math.round(performance.now() - start) } };
 }

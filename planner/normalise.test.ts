@@ -18,7 +18,7 @@ describe('fitScale', () => {
     const same = fitScale([{ predicted: 100, measured: 300 }, { predicted: 100, measured: 200 }, { predicted: 101, measured: 250 }]);
     expect(same.startupMs).toBe(0);
     expect(same.factor).toBeCloseTo(250 / 101, 6); // the median of 3, 2 and 250/101
-    expect(fitScale([])).toEqual({ factor: 1, startupMs: 0 });
+    expect(fitScale([])).toEqual({ factor: 1, startupMs: 0, startupPerPairRunMs: 0 });
   });
 });
 

@@ -46,12 +46,20 @@ export function configurationOfRun(run: Pick<RunProfile, 'knobs'>): PlanConfigur
   };
 }
 
+/**
+ * A calibration run as normalisation reads it: its knobs and figures and, on the emulators, how
+ * many runs its emulator pair had served before it (the discarded warm-up counts; unknown = absent).
+ */
+export type NormaliseRun = Pick<RunProfile, 'knobs' | 'run'> & { readonly pairRuns?: number };
+
 export interface Normalised {
   readonly model: CostModel;
   /** The factor every cost was multiplied by (1 when no run could be predicted). */
   readonly factor: number;
-  /** The fixed start-up time found, ms (the model's startupMs). */
+  /** The fixed start-up time found, ms (the model's startupMs: on a pair that served no run before). */
   readonly startupMs: number;
+  /** Its growth per run the emulator pair served before (the model's startupPerPairRunMs; 0 when the runs' ages are unknown or alike). */
+  readonly startupPerPairRunMs: number;
   /** Per calibration run: measured makespan / the raw model's predicted makespan. */
   readonly ratios: readonly number[];
   /** RMS of measured / normalised prediction - 1 over the runs (the model's runSpread). */
@@ -66,43 +74,81 @@ function median(xs: readonly number[]): number {
   return s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
 }
 
+/** A calibration run's predicted and measured makespan and, where known, how many runs its emulator pair served before it. */
+export interface ScalePair {
+  readonly predicted: number;
+  readonly measured: number;
+  readonly pairRuns?: number;
+}
+
+/** measured = startupMs + startupPerPairRunMs x pairRuns + factor x predicted. */
+export interface Scale {
+  readonly factor: number;
+  readonly startupMs: number;
+  readonly startupPerPairRunMs: number;
+}
+
 /**
  * measured = startup + factor x predicted, fitted on relative errors (each run weighs the same,
  * as the validation's percentages do), both >= 0. When the runs cannot separate the two (one
  * size, or a fit with no slope), startup is 0 and the factor is the median ratio.
+ * When every run says how many runs its emulator pair served before it and they differ, the
+ * start-up may grow with that count (startupPerPairRunMs, >= 0): the Spanner emulator's reads
+ * slow down with every transaction it has served (measured: a point read from 12 ms on a fresh
+ * pair to 32 ms after about 10,000 transactions; a validation's ingest and fan-out reads 20 ms
+ * and 8 ms in its first run, 130 ms and 60 ms in its thirtieth), so a run's start path, which is
+ * reads, is slower on an older pair whatever the run's size.
  */
-export function fitScale(pairs: readonly { readonly predicted: number; readonly measured: number }[]): { factor: number; startupMs: number } {
+export function fitScale(pairs: readonly ScalePair[]): Scale {
   const ok = pairs.filter((p) => p.predicted > 0 && p.measured > 0);
-  if (ok.length === 0) return { factor: 1, startupMs: 0 };
-  const byRatio = { factor: median(ok.map((p) => p.measured / p.predicted)), startupMs: 0 };
+  if (ok.length === 0) return { factor: 1, startupMs: 0, startupPerPairRunMs: 0 };
+  const byRatio = { factor: median(ok.map((p) => p.measured / p.predicted)), startupMs: 0, startupPerPairRunMs: 0 };
   const spread = Math.max(...ok.map((p) => p.predicted)) / Math.min(...ok.map((p) => p.predicted));
   if (ok.length < 3 || spread < 1.2) return byRatio;
+  const ages = ok.map((p) => p.pairRuns);
+  const aged = ok.length >= 4 && ages.every((a) => a !== undefined && a >= 0) && new Set(ages).size > 1;
+  if (aged) {
+    const [a, s, b] = nonNegativeLeastSquares(
+      ok.map((p) => [1 / p.measured, (p.pairRuns ?? 0) / p.measured, p.predicted / p.measured]),
+      ok.map(() => 1),
+    ) as [number, number, number];
+    if (b > 0) return { factor: b, startupMs: a, startupPerPairRunMs: s };
+  }
   const [a, b] = nonNegativeLeastSquares(
     ok.map((p) => [1 / p.measured, p.predicted / p.measured]),
     ok.map(() => 1),
   ) as [number, number];
-  return b > 0 ? { factor: b, startupMs: a } : byRatio;
+  return b > 0 ? { factor: b, startupMs: a, startupPerPairRunMs: 0 } : byRatio;
 }
 
+/** The fitted start-up of a run on a pair that served `pairRuns` runs before it. */
+const startupAt = (f: Scale, pairRuns: number | undefined): number => f.startupMs + f.startupPerPairRunMs * (pairRuns ?? 0);
+
 /**
- * The model with its costs scaled (and a fixed start-up time) so its virtual-time predictions of
- * `runs` match their measured makespans. Every time in the virtual run is a service time, so
- * scaling them all scales the predicted makespan by the same factor, and the start-up delays the
- * whole run: one pass of predictions is enough.
+ * The model of a run on an emulator pair that served `pairRuns` runs before it: its start-up grown
+ * by startupPerPairRunMs for each (and that growth then spent, so applying it twice adds nothing).
+ * A model without the term is returned as it is.
  */
+export function atPairAge(model: CostModel, pairRuns: number): CostModel {
+  const per = model.startupPerPairRunMs;
+  if (per === undefined) return model;
+  const { startupPerPairRunMs: _spent, ...rest } = model;
+  return { ...rest, startupMs: Math.round(((model.startupMs ?? 0) + per * Math.max(0, pairRuns)) * 10) / 10 };
+}
+
 /** Predicted makespans of the runs under `model` (a start-up of 0), paired with the measured ones. */
-async function pairsOf(model: CostModel, runs: readonly Pick<RunProfile, 'knobs' | 'run'>[], samples: number): Promise<{ predicted: number; measured: number }[]> {
-  const pairs: { predicted: number; measured: number }[] = [];
+async function pairsOf(model: CostModel, runs: readonly NormaliseRun[], samples: number): Promise<ScalePair[]> {
+  const pairs: ScalePair[] = [];
   for (const r of runs) {
     if (!(r.run.makespanMs > 0) || r.run.users < 1 || r.run.tickets < r.run.users) continue;
     const p = await predictVirtual(model, configurationOfRun(r), { users: r.run.users, tickets: r.run.tickets }, { samples });
-    if (p.makespanMs.p50 > 0) pairs.push({ predicted: p.makespanMs.p50, measured: r.run.makespanMs });
+    if (p.makespanMs.p50 > 0) pairs.push({ predicted: p.makespanMs.p50, measured: r.run.makespanMs, ...(r.pairRuns === undefined ? {} : { pairRuns: r.pairRuns }) });
   }
   return pairs;
 }
 
-function spreadOf(pairs: readonly { predicted: number; measured: number }[], f: { factor: number; startupMs: number }): number {
-  const residuals = pairs.map((p) => p.measured / (f.startupMs + f.factor * p.predicted) - 1);
+function spreadOf(pairs: readonly ScalePair[], f: Scale): number {
+  const residuals = pairs.map((p) => p.measured / (startupAt(f, p.pairRuns) + f.factor * p.predicted) - 1);
   return Math.sqrt(residuals.reduce((a, r) => a + r * r, 0) / Math.max(1, residuals.length));
 }
 
@@ -122,6 +168,16 @@ export function medianPerConfiguration<R extends Pick<RunProfile, 'knobs' | 'run
   return [...groups.values()].map((g) => [...g].sort((a, b) => a.run.makespanMs - b.run.makespanMs)[Math.floor((g.length - 1) / 2)] as R);
 }
 
+/**
+ * The runs a calibration normalises against. When every run says how many runs its emulator pair
+ * served before it, all of them: their drift from round to round is the pair ageing, which
+ * normalisation fits (fitScale), and a median per configuration would hide it. Otherwise each
+ * configuration's median run, so one run slowed by load from elsewhere does not set the scale.
+ */
+export function scaleRuns<R extends NormaliseRun>(runs: readonly R[]): R[] {
+  return runs.length > 0 && runs.every((r) => r.pairRuns !== undefined) ? [...runs] : medianPerConfiguration(runs);
+}
+
 /** Emulator process capacities tried when the runs span several shard counts (1 = one core's worth; 8 = shards that scale). */
 export const PROCESS_CAPACITIES = [1, 1.5, 2, 3, 4, 8] as const;
 
@@ -134,16 +190,18 @@ export const PROCESS_CAPACITIES = [1, 1.5, 2, 3, 4, 8] as const;
  * each of PROCESS_CAPACITIES is tried and the one whose normalised model the runs scatter least
  * around is kept (on a loaded machine the shards share about one core; on a quiet one they scale).
  */
-export async function normaliseToRuns(model: CostModel, runs: readonly Pick<RunProfile, 'knobs' | 'run'>[], o: { readonly samples?: number } = {}): Promise<Normalised> {
+export async function normaliseToRuns(model: CostModel, runs: readonly NormaliseRun[], o: { readonly samples?: number } = {}): Promise<Normalised> {
   const samples = o.samples ?? 1;
   const shardCounts = new Set(runs.map((r) => r.knobs.shards)).size;
   const fitCapacity = model.target === 'emulators' && shardCounts > 1 && !model.usl.some((u) => u.concurrency === 'spanner shards');
   const candidates: (number | undefined)[] = fitCapacity ? [...PROCESS_CAPACITIES] : [model.parallelism.processCapacity];
-  let best: { raw: CostModel; pairs: { predicted: number; measured: number }[]; f: { factor: number; startupMs: number }; spread: number; capacity: number | undefined } | undefined;
+  let best: { raw: CostModel; pairs: ScalePair[]; f: Scale; spread: number; capacity: number | undefined } | undefined;
   const tried: string[] = [];
+  // The raw model has no start-up of its own: normalisation finds it (and its growth with the pair's age).
+  const { startupPerPairRunMs: _old, ...unstarted } = model;
   for (const capacity of candidates) {
     const parallelism = capacity === undefined ? model.parallelism : { ...model.parallelism, processCapacity: capacity };
-    const raw: CostModel = { ...model, startupMs: 0, parallelism };
+    const raw: CostModel = { ...unstarted, startupMs: 0, parallelism };
     const pairs = await pairsOf(raw, runs, samples);
     if (pairs.length === 0) continue;
     const f = fitScale(pairs);
@@ -151,13 +209,20 @@ export async function normaliseToRuns(model: CostModel, runs: readonly Pick<RunP
     if (capacity !== undefined && fitCapacity) tried.push(`${capacity}: ${(spread * 100).toFixed(0)}%`);
     if (best === undefined || spread < best.spread) best = { raw, pairs, f, spread, capacity };
   }
-  if (best === undefined) return { model, factor: 1, startupMs: model.startupMs ?? 0, runSpread: model.runSpread ?? 0, ratios: [] };
+  if (best === undefined) return { model, factor: 1, startupMs: model.startupMs ?? 0, startupPerPairRunMs: model.startupPerPairRunMs ?? 0, runSpread: model.runSpread ?? 0, ratios: [] };
   const { raw, pairs, f, spread } = best;
   const ratios = pairs.map((p) => p.measured / p.predicted);
   const process = fitCapacity ? `; the emulator process runs ${best.capacity} transactions at full speed at once (the runs' scatter for each capacity tried: ${tried.join(', ')})` : '';
-  const line = `normalised: every operation's cost x${f.factor.toFixed(3)} and a start-up of ${f.startupMs.toFixed(1)} ms, fitted so the virtual model reproduces the ${pairs.length} calibration runs' makespans (measured / raw prediction: ${ratios.map((x) => x.toFixed(2)).join(', ')})${process}`;
-  const model2: CostModel = { ...scaleCosts(raw, f.factor), startupMs: Math.round(f.startupMs * 10) / 10, runSpread: Math.round(spread * 1000) / 1000, sources: [...model.sources, `${line}; the runs scatter ${(spread * 100).toFixed(0)}% around it`] };
-  return { model: model2, factor: f.factor, startupMs: f.startupMs, runSpread: spread, ratios, ...(fitCapacity && best.capacity !== undefined ? { processCapacity: best.capacity } : {}) };
+  const aging = f.startupPerPairRunMs > 0 ? ` growing by ${f.startupPerPairRunMs.toFixed(2)} ms for each run the emulator pair served before (at 0 runs)` : '';
+  const line = `normalised: every operation's cost x${f.factor.toFixed(3)} and a start-up of ${f.startupMs.toFixed(1)} ms${aging}, fitted so the virtual model reproduces the ${pairs.length} calibration runs' makespans (measured / raw prediction: ${ratios.map((x) => x.toFixed(2)).join(', ')})${process}`;
+  const model2: CostModel = {
+    ...scaleCosts(raw, f.factor),
+    startupMs: Math.round(f.startupMs * 10) / 10,
+    ...(f.startupPerPairRunMs > 0 ? { startupPerPairRunMs: Math.round(f.startupPerPairRunMs * 100) / 100 } : {}),
+    runSpread: Math.round(spread * 1000) / 1000,
+    sources: [...model.sources, `${line}; the runs scatter ${(spread * 100).toFixed(0)}% around it`],
+  };
+  return { model: model2, factor: f.factor, startupMs: f.startupMs, startupPerPairRunMs: f.startupPerPairRunMs, runSpread: spread, ratios, ...(fitCapacity && best.capacity !== undefined ? { processCapacity: best.capacity } : {}) };
 }
 
 /**

@@ -5,7 +5,7 @@
 import { createProfileRecorder, runProfileOf, type RunProfile } from './profile.ts';
 import { profileBackend } from './profile-run.ts';
 import { fitCostModel } from './calibration.ts';
-import { medianPerConfiguration, normaliseToRuns } from './normalise.ts';
+import { normaliseToRuns, scaleRuns, type NormaliseRun } from './normalise.ts';
 import { formatPlanError } from './plan-error.ts';
 import type { CostModel } from './contracts.ts';
 import type { EmulatorHandle } from '../emulators/index.ts';
@@ -28,14 +28,16 @@ export async function profiledRun(backend: ValidationBackend, c: ValidationCase,
  * after round, so a burst of load from elsewhere lands on different cases in different rounds):
  * every run's samples go to the cost fit; the scale is normalised against each case's median run.
  */
-export const validationCalibrator: Calibrator = async ({ backend, cases, log, keep, rounds, emulators }) => {
-  const profiles: RunProfile[] = [];
+export const validationCalibrator: Calibrator = async ({ backend, cases, log, keep, rounds, emulators, pairRunsBefore }) => {
+  const profiles: (RunProfile & NormaliseRun)[] = [];
   const total = Math.max(1, rounds ?? 1);
   for (let round = 0; round < total; round++) {
     for (const [i, c] of cases.entries()) {
+      // The pair's age when the run starts: the runs it served before (emulators; memory has no pair).
+      const age = backend === 'emulators' && pairRunsBefore !== undefined ? { pairRuns: pairRunsBefore + profiles.length } : {};
       const { profile: p, measured } = await profiledRun(backend, c, log, emulators);
       if (!measured.ok) throw new Error(`calibration run ${caseName(c)} on ${backend} failed an invariant or timed out: its figures cannot calibrate anything`);
-      profiles.push(p);
+      profiles.push({ ...p, ...age });
       log(`validate: calibration ${i + 1}/${cases.length}${total > 1 ? ` (round ${round + 1}/${total})` : ''} ${caseName(c)}: makespan ${Math.round(p.run.makespanMs)} ms, ${Math.round(p.run.throughputUsersPerSecond)} users/s`);
     }
   }
@@ -45,7 +47,8 @@ export const validationCalibrator: Calibrator = async ({ backend, cases, log, ke
   for (const w of fitted.value.warnings) log(`validate: calibration warning: ${w}`);
   keep?.({ profiles, fitted: fitted.value.model });
   // The costs' common scale from the calibration runs alone (normalise.ts): the held-out runs never reach it.
-  const normalised = await normaliseToRuns(fitted.value.model, medianPerConfiguration(profiles));
-  log(`validate: costs x${normalised.factor.toFixed(3)}, start-up ${normalised.startupMs.toFixed(1)} ms, so the virtual model reproduces the calibration runs (measured / predicted: ${normalised.ratios.map((x) => x.toFixed(2)).join(', ')})`);
+  const normalised = await normaliseToRuns(fitted.value.model, scaleRuns(profiles));
+  const aging = normalised.startupPerPairRunMs > 0 ? ` + ${normalised.startupPerPairRunMs.toFixed(2)} ms per run the emulator pair served before` : '';
+  log(`validate: costs x${normalised.factor.toFixed(3)}, start-up ${normalised.startupMs.toFixed(1)} ms${aging}, so the virtual model reproduces the calibration runs (measured / predicted: ${normalised.ratios.map((x) => x.toFixed(2)).join(', ')})`);
   return normalised.model satisfies CostModel;
 };

@@ -9,6 +9,7 @@ import type { EmulatorHandle } from '../emulators/index.ts';
 import { caseDay, configurationOf, runCase, workloadOf, type MeasuredRun, type ValidationBackend, type ValidationCase } from './real-run.ts';
 import { checkOperations, renderChecks, settleBusyShare, type OperationCheck } from './validate-diagnose.ts';
 import { profiledRun } from './validate-calibrate.ts';
+import { atPairAge } from './normalise.ts';
 import { caseName, extrapolationOf, figuresOf, isFlagged, medianRun, spreadPct, totalsOf, verdictOf, type TargetVerdict, type ValidationRow, type ValidationTotals } from './validate-table.ts';
 
 export type ValidationSize = 'full' | 'small';
@@ -71,7 +72,16 @@ export function checkPlan(plan: ValidationPlan): void {
 }
 
 /** A calibration: the cost model fitted from real runs of the calibration cases. */
-export type Calibrator = (o: { readonly backend: ValidationBackend; readonly cases: readonly ValidationCase[]; readonly log: (line: string) => void; readonly keep?: (k: KeptCalibration) => void; readonly rounds?: number; readonly emulators?: EmulatorHandle }) => Promise<CostModel>;
+export type Calibrator = (o: {
+  readonly backend: ValidationBackend;
+  readonly cases: readonly ValidationCase[];
+  readonly log: (line: string) => void;
+  readonly keep?: (k: KeptCalibration) => void;
+  readonly rounds?: number;
+  readonly emulators?: EmulatorHandle;
+  /** Emulators: runs the pair served before the calibration's first (the warm-up), so each calibration run's age is known. */
+  readonly pairRunsBefore?: number;
+}) => Promise<CostModel>;
 
 /** What a calibration saw, kept for study (`--out DIR` writes it as DIR/calibration.json): its runs' profiles and the model before normalisation. */
 export interface KeptCalibration {
@@ -163,10 +173,13 @@ async function measure(o: ValidationOptions, model: CostModel, k: ValidationCase
   return operations === undefined || busy === undefined ? { runs } : { runs, operations, settleBusyShare: busy };
 }
 
-async function validateCase(o: ValidationOptions, model: CostModel, maxUsers: number, k: ValidationCase, log: (line: string) => void): Promise<ValidationRow> {
+async function validateCase(o: ValidationOptions, fitted: CostModel, maxUsers: number, k: ValidationCase, pairRuns: number, log: (line: string) => void): Promise<ValidationRow> {
   const day = caseDay(k.users);
   const workload = workloadOf(day);
   const configuration = configurationOf(o.backend, k);
+  // The model of a run on a pair as old as this case's runs will meet (known before they start:
+  // the runs made on it so far); a model without the term is used as it is.
+  const model = atPairAge(fitted, pairRuns);
   // Both predictions exist before the run starts: nothing measured can leak into them.
   const virtual = await o.predictVirtual(model, configuration, workload);
   const closedForm = await o.predictClosedForm(model, configuration, workload);
@@ -200,15 +213,23 @@ export async function runValidation(o: ValidationOptions): Promise<ValidationTab
   log(`validate: warm-up run (${caseName(plan.calibration[0] as ValidationCase)}, discarded): ${Math.round(warm.makespanMs)} ms`);
   if (given === undefined) log(`validate: calibrating on ${plan.calibration.length} ${o.backend} runs (${plan.calibration.map(caseName).join(', ')})`);
   else log(`validate: no calibration runs: validating ${given.name} (calibrated up to ${maxUsers} users, ${given.model.measuredAt})`);
-  const fitted = given === undefined ? await o.calibrate({ backend: o.backend, cases: plan.calibration, log, rounds: plan.calibrationRounds ?? 1, ...(o.emulators === undefined ? {} : { emulators: o.emulators }), ...(o.keep?.calibration === undefined ? {} : { keep: o.keep.calibration }) }) : given.model;
+  // The emulator pair's age in runs: the warm-up was its first here (a pair reused from before
+  // carries an older, unknown age, which the fitted start-up then absorbs as a constant).
+  const warmups = 1;
+  const rounds = plan.calibrationRounds ?? 1;
+  const fitted = given === undefined ? await o.calibrate({ backend: o.backend, cases: plan.calibration, log, rounds, pairRunsBefore: warmups, ...(o.emulators === undefined ? {} : { emulators: o.emulators }), ...(o.keep?.calibration === undefined ? {} : { keep: o.keep.calibration }) }) : given.model;
   const calibrationMs = Math.round(performance.now() - start);
   const skew = o.skew ?? {};
   const model = Object.keys(skew).length === 0 ? fitted : skewModel(fitted, skew);
   const rows: ValidationRow[] = [];
+  const repeat = Math.max(1, o.repeat ?? 1);
+  const calibrationRuns = given === undefined ? plan.calibration.length * rounds : 0;
   for (const [i, k] of plan.heldOut.entries()) {
-    const row = await validateCase(o, model, maxUsers, k, log);
+    // The middle of the case's own runs: the first starts after `i` cases of `repeat` runs each.
+    const pairRuns = warmups + calibrationRuns + i * repeat + (repeat - 1) / 2;
+    const row = await validateCase(o, model, maxUsers, k, pairRuns, log);
     rows.push(row);
-    log(`validate: held-out ${i + 1}/${plan.heldOut.length} ${caseName(k)}: measured ${Math.round(row.measured.makespanMs)} ms${row.repeats === undefined ? '' : ` (median of ${row.repeats.makespansMs.length}, spread ${row.repeats.spreadPct.toFixed(0)}%)`}, virtual ${Math.round(row.virtual.makespanMs.p50)} ms (${row.virtual.makespanErrorPct.toFixed(1)}%), closed-form ${Math.round(row.closedForm.makespanMs.p50)} ms (${row.closedForm.makespanErrorPct.toFixed(1)}%)${row.flagged ? ' [>2x calibrated]' : ''}, load ${row.measured.loadAverage1m}`);
+    log(`validate: held-out ${i + 1}/${plan.heldOut.length} ${caseName(k)}: measured ${Math.round(row.measured.makespanMs)} ms${row.repeats === undefined ? '' : ` (median of ${row.repeats.makespansMs.length}, spread ${row.repeats.spreadPct.toFixed(0)}%)`}, virtual ${Math.round(row.virtual.makespanMs.p50)} ms (${row.virtual.makespanErrorPct.toFixed(1)}%), closed-form ${Math.round(row.closedForm.makespanMs.p50)} ms (${row.closedForm.makespanErrorPct.toFixed(1)}%)${row.flagged ? ' [>2x calibrated]' : ''}, load ${row.measured.loadAverage1m}${model.startupPerPairRunMs === undefined ? '' : `, predicted for a pair that served ${pairRuns} runs before`}`);
     if (row.operations !== undefined) log(`validate:   settle transactions busy ${((row.settleBusyShare ?? 0) * 100).toFixed(0)}% of makespan x units; operations, model / held-out: ${renderChecks(row.operations)}`);
   }
   const totals = totalsOf(rows);
