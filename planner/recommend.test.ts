@@ -174,3 +174,13 @@ describe('recommend on the planner closed-form model and the shipped calibration
     }
   });
 });
+
+describe('recommend on an emulators model that knows the pair age', () => {
+  it('says the start-up is a fresh pair\'s and how it grows; a model without the term says nothing', async () => {
+    const q = { users: 10_000, tickets: 30_000, sloSeconds: 600, target: 'emulators' as const, params: defaultCloudParameters() };
+    const aged = await recommendWith({ ...q, model: { ...toyModel(), startupMs: 120, startupPerPairRunMs: 4.5 } }, predictors());
+    expect(aged.assumptions.join(' ')).toMatch(/The start-up \(120 ms\) is that of an emulator pair that served no run before .* 4\.5 ms more start-up for each run a pair served before/);
+    const plain = await recommendWith({ ...q, model: toyModel() }, predictors());
+    expect(plain.assumptions.join(' ')).not.toMatch(/emulator pair that served/);
+  });
+});

@@ -109,6 +109,10 @@ function assumptionsOf(q: PlanQuestion, limits: PlanLimits): string[] {
   ];
   const unpriced = unpricedOperations(q.model);
   if (unpriced.length > 0) out.push(`The cost model prices no ${unpriced.join(', ')}: each costs 0 here (the calibration predates it or never measured it), so the prediction is too fast by its share; recalibrate to price it.`);
+  const aging = q.model.startupPerPairRunMs;
+  if (aging !== undefined && q.target === 'emulators') {
+    out.push(`The start-up (${fmt(q.model.startupMs ?? 0, 0)} ms) is that of an emulator pair that served no run before (after its warm-up): the Spanner emulator's reads slow with every transaction it has served, measured as ${fmt(aging, 1)} ms more start-up for each run a pair served before.`);
+  }
   const cpu = limits.workerCpuUsPerUser;
   if (cpu !== undefined && q.target !== 'memory') {
     out.push(
