@@ -7,8 +7,12 @@
 // apart from any pipeline run: the emulator's reads slow with every transaction it has served,
 // whichever project and database served them.
 //
-//   npx tsx planner/pair-age-probe.ts [--batches 3] [--per-batch 3000] [--json]
+//   npx tsx planner/pair-age-probe.ts [--batches 3] [--per-batch 3000] [--cases U/W/S,...] [--json]
 //
+// With --cases (users/workers per stage/shards, e.g. 1000/2/4,800/3/4) it also runs those
+// validation configurations for real (runCase, as `raceday plan --validate` runs a held-out case,
+// after a discarded warm-up), each twice, interleaved, before the ageing and again after it: the
+// same pair, only the transactions its Spanner emulator served in between differ.
 // It uses the emulator pair recorded under RACEDAY_STATE_DIR (or starts one and stops it at the
 // end), in a project of its own; point it at an empty state directory to measure a fresh pair.
 import { randomUUID } from 'node:crypto';
@@ -17,7 +21,8 @@ import { fileURLToPath } from 'node:url';
 import type { Database } from '@google-cloud/spanner';
 import { ensureDatabases } from '../backends/google/spanner-admin.ts';
 import { createSpannerClient, type SpannerTarget } from '../backends/google/spanner-client.ts';
-import { ensureEmulators } from '../emulators/index.ts';
+import { ensureEmulators, type EmulatorHandle } from '../emulators/index.ts';
+import { runCase, type ValidationCase } from './real-run.ts';
 
 export interface AgingStep {
   /** Transactions (reads and read-write) this probe had served on the emulator before the step. */
@@ -80,22 +85,60 @@ export async function probePairAging(target: SpannerTarget, o: { readonly batche
   }
 }
 
+export interface CaseRun {
+  readonly case: string;
+  readonly makespanMs: number;
+  readonly ok: boolean;
+  readonly loadAverage1m: number;
+}
+
+/** Each case twice, interleaved (a, b, a, b), as the validation runs a held-out case. */
+async function runCases(cases: readonly ValidationCase[], pair: EmulatorHandle): Promise<CaseRun[]> {
+  const out: CaseRun[] = [];
+  for (let round = 0; round < 2; round++) {
+    for (const c of cases) {
+      const m = await runCase('emulators', c, () => undefined, undefined, pair);
+      out.push({ case: `${c.users}u/${c.workers}w/${c.shards}s`, makespanMs: Math.round(m.makespanMs), ok: m.ok, loadAverage1m: m.loadAverage1m });
+    }
+  }
+  return out;
+}
+
+function casesOf(arg: string | undefined): ValidationCase[] {
+  if (arg === undefined) return [];
+  return arg.split(',').map((x) => {
+    const [users, workers, shards] = x.split('/').map(Number);
+    if (!(users! > 0 && workers! > 0 && shards! > 0)) throw new Error(`--cases wants users/workers/shards, got ${x}`);
+    return { users: users!, workers: workers!, shards: shards!, maxInFlight: 256 };
+  });
+}
+
 async function main(argv: readonly string[]): Promise<void> {
-  const flag = (name: string, d: number): number => {
+  const flag = (name: string): string | undefined => {
     const i = argv.indexOf(name);
-    return i < 0 ? d : Number(argv[i + 1]);
+    return i < 0 ? undefined : argv[i + 1];
   };
-  const batches = flag('--batches', 3);
-  const perBatch = flag('--per-batch', 3_000);
-  const pair = await ensureEmulators({ pubsub: false, spanner: true, log: (l) => process.stderr.write(`${l}\n`) });
+  const batches = Number(flag('--batches') ?? 3);
+  const perBatch = Number(flag('--per-batch') ?? 3_000);
+  const cases = casesOf(flag('--cases'));
+  const pair = await ensureEmulators({ pubsub: cases.length > 0, spanner: true, log: (l) => process.stderr.write(`${l}\n`) });
   try {
     if (pair.spannerHost === undefined) throw new Error('no Spanner emulator');
     const target: SpannerTarget = { projectId: `probe-${randomUUID().slice(0, 8)}`, instanceId: 'probe', emulator: true, emulatorHost: pair.spannerHost };
     const load1 = loadavg()[0];
+    let young: CaseRun[] = [];
+    if (cases.length > 0) {
+      await runCase('emulators', cases[0] as ValidationCase, () => undefined, undefined, pair); // warm-up, discarded
+      young = await runCases(cases, pair);
+    }
     const steps = await probePairAging(target, { batches, perBatch });
-    const out = { reused: pair.reused, batches, perBatch, loadAverage1m: [load1, loadavg()[0]], steps };
+    const old = cases.length > 0 ? await runCases(cases, pair) : [];
+    const out = { reused: pair.reused, batches, perBatch, loadAverage1m: [load1, loadavg()[0]], steps, ...(cases.length > 0 ? { runsBeforeAgeing: young, runsAfterAgeing: old } : {}) };
     if (argv.includes('--json')) process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
-    else for (const s of steps) process.stdout.write(`after ${s.transactionsBefore} transactions: point read p50 ${s.readP50Ms} ms, read-write p50 ${s.readWriteP50Ms} ms\n`);
+    else {
+      for (const s of steps) process.stdout.write(`after ${s.transactionsBefore} transactions: point read p50 ${s.readP50Ms} ms, read-write p50 ${s.readWriteP50Ms} ms\n`);
+      for (const [label, runs] of [['before', young], ['after', old]] as const) for (const r of runs) process.stdout.write(`${label} the ageing: ${r.case} ${r.makespanMs} ms\n`);
+    }
   } finally {
     await pair.stop();
   }
