@@ -73,6 +73,14 @@ CREATE TABLE Tickets (
 -- NULL_FILTERED query hint. Settled tickets (OpenRaceId NULL) are not in the index at all.
 CREATE NULL_FILTERED INDEX TicketsByOpenRace ON Tickets (OpenRaceId, UserId);
 
+-- A race's tickets by race: ingest sums the race's cash pools over the key range (RaceId, 'cash'),
+-- and the checks walk a race's tickets as pages of the range (RaceId), each resumed after the last
+-- (RaceId, Currency, UserId, TicketId) read: the key names every primary key column, so it is
+-- unique. Without it both are filters on RaceId over the whole Tickets table (keyed by user), a
+-- scan of every ticket ever stored, once per result. Costs one index row per bet; STORING what the
+-- pools sum, so they need no read of the base table.
+CREATE INDEX TicketsByRace ON Tickets (RaceId, Currency, UserId, TicketId) STORING (BetType, Combination, Stake);
+
 -- The settlement marker of (user, race): its presence makes a redelivered settlement a no-op.
 -- Interleaved in Users and keyed (UserId, RaceId) so the settlement transaction reads it by key
 -- in the same split as the tickets and balances it guards.

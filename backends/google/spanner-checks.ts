@@ -130,6 +130,11 @@ export function createSettlementReads(deps: CheckDeps): SettlementReads {
   };
 }
 
+/** Tickets read by key in one call when a race is walked. */
+const TICKET_KEYS_PER_READ = 2_000;
+/** TicketsByRace's key (it names every primary key column of Tickets, so it is unique). */
+const RACE_INDEX_KEY = ['RaceId', 'Currency', 'UserId', 'TicketId'] as const;
+
 export function createStoreReadback(deps: CheckDeps): StoreReadback {
   const { databases } = deps;
   const userDb = (userId: string): Database => databases[deps.userShard(userId)] as Database;
@@ -145,8 +150,26 @@ export function createStoreReadback(deps: CheckDeps): StoreReadback {
     },
 
     async *ticketsOfRace(raceId): AsyncGenerator<StoredTicket> {
-      const sql = `SELECT ${TICKET_COLUMNS.join(', ')} FROM Tickets WHERE RaceId = @raceId`;
-      for await (const r of streamAll<TicketRow>(databases, sql, { raceId })) yield storedTicketOf(r);
+      // The race index's key range for the keys, then the rows by key, a page at a time: a filter
+      // on RaceId over the base table (keyed by user) scans every ticket ever stored, and the
+      // emulator's SQL does so even with the index forced. Each page resumes after the last key of
+      // the one before, so no stream is held open between pages and a caller that stops walking
+      // early leaves no session behind.
+      for (const d of databases) {
+        const table = d.table('Tickets');
+        let after: unknown[] | undefined;
+        for (;;) {
+          const range = after === undefined ? { startClosed: [raceId], endClosed: [raceId] } : { startOpen: after, endClosed: [raceId] };
+          const [page] = await table.read({ index: 'TicketsByRace', ranges: [range], columns: [...RACE_INDEX_KEY], limit: TICKET_KEYS_PER_READ, json: true });
+          const keys = page as Record<(typeof RACE_INDEX_KEY)[number], string>[];
+          if (keys.length === 0) break;
+          const [rows] = await table.read({ keys: keys.map((k) => [k.UserId, k.RaceId, k.TicketId]), columns: TICKET_COLUMNS, json: true });
+          for (const r of rows as TicketRow[]) yield storedTicketOf(r);
+          if (keys.length < TICKET_KEYS_PER_READ) break;
+          const last = keys[keys.length - 1] as Record<(typeof RACE_INDEX_KEY)[number], string>;
+          after = RACE_INDEX_KEY.map((c) => last[c]);
+        }
+      }
     },
 
     async ticketsOfUser(userId, raceId) {
