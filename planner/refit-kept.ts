@@ -6,6 +6,8 @@
 //
 //   npx tsx planner/refit-kept.ts DIR/calibration.json TABLE.json [--ages | --no-ages]
 //
+// calibrationScatterPct: every calibration run against the model at its own age (the judge a
+// calibration has, the same for both variants).
 // --ages (default): every calibration run with its place on the emulator pair (the warm-up was
 // run 0), as `raceday plan --validate` now normalises; --no-ages: each configuration's median run
 // and no pair age, as it did before.
@@ -24,6 +26,14 @@ interface KeptTable {
 export async function refitKept(kept: { profiles: readonly RunProfile[]; fitted: CostModel }, table: KeptTable, ages: boolean): Promise<Record<string, unknown>> {
   const runs: NormaliseRun[] = kept.profiles.map((p, i) => (ages ? { ...p, pairRuns: i + 1 } : p));
   const n = await normaliseToRuns(kept.fitted, ages ? scaleRuns(runs) : medianPerConfiguration(runs));
+  // The same judge for both variants: every calibration run against the model at its own age.
+  let sq = 0;
+  for (const [i, r] of kept.profiles.entries()) {
+    const c = { users: r.run.users, workers: r.knobs.workers, shards: r.knobs.shards, maxInFlight: r.knobs.maxInFlight };
+    const p = await predictVirtual(atPairAge(n.model, i + 1), { ...configurationOf('emulators', c), settlementsPerCommit: r.knobs.settlementsPerCommit }, { users: r.run.users, tickets: r.run.tickets });
+    sq += (r.run.makespanMs / p.makespanMs.p50 - 1) ** 2;
+  }
+  const calibrationScatterPct = +(Math.sqrt(sq / Math.max(1, kept.profiles.length)) * 100).toFixed(1);
   const repeat = table.rows[0]?.repeats?.makespansMs.length ?? 1;
   const rows = [];
   let within = 0;
@@ -36,7 +46,7 @@ export async function refitKept(kept: { profiles: readonly RunProfile[]; fitted:
     thr += Math.abs(row.measured.makespanMs / p.makespanMs.p50 - 1);
     rows.push({ case: `${row.case.users}u/${row.case.workers}w/${row.case.shards}s`, pairRuns, measuredMs: Math.round(row.measured.makespanMs), predictedMs: Math.round(p.makespanMs.p50), errorPct: Math.round(err * 1000) / 10 });
   }
-  return { ages, factor: +n.factor.toFixed(3), startupMs: +n.startupMs.toFixed(1), startupPerPairRunMs: +n.startupPerPairRunMs.toFixed(2), processCapacity: n.processCapacity, runSpreadPct: +(n.runSpread * 100).toFixed(1), rows, makespansWithin20: within, throughputMapePct: +((thr / Math.max(1, rows.length)) * 100).toFixed(1) };
+  return { ages, factor: +n.factor.toFixed(3), startupMs: +n.startupMs.toFixed(1), startupPerPairRunMs: +n.startupPerPairRunMs.toFixed(2), processCapacity: n.processCapacity, runSpreadPct: +(n.runSpread * 100).toFixed(1), calibrationScatterPct, rows, makespansWithin20: within, throughputMapePct: +((thr / Math.max(1, rows.length)) * 100).toFixed(1) };
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
