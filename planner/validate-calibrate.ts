@@ -26,7 +26,9 @@ export async function profiledRun(backend: ValidationBackend, c: ValidationCase,
 /**
  * Fits the cost model from profiled runs of the calibration cases, each run `rounds` times (round
  * after round, so a burst of load from elsewhere lands on different cases in different rounds):
- * every run's samples go to the cost fit; the scale is normalised against each case's median run.
+ * every run's samples go to the cost fit; the scale is normalised against every run with its
+ * place on the emulator pair (the start-up grows with the pair's age), or on memory against each
+ * case's median run (normalise.ts scaleRuns).
  */
 export const validationCalibrator: Calibrator = async ({ backend, cases, log, keep, rounds, emulators, pairRunsBefore }) => {
   const profiles: (RunProfile & NormaliseRun)[] = [];
