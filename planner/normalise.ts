@@ -94,9 +94,9 @@ export interface Scale {
  * size, or a fit with no slope), startup is 0 and the factor is the median ratio.
  * When every run says how many runs its emulator pair served before it and they differ, the
  * start-up may grow with that count (startupPerPairRunMs, >= 0): the Spanner emulator's reads
- * slow down with every transaction it has served (measured: a point read from 12 ms on a fresh
- * pair to 32 ms after about 10,000 transactions; a validation's ingest and fan-out reads 20 ms
- * and 8 ms in its first run, 130 ms and 60 ms in its thirtieth), so a run's start path, which is
+ * slow down with every transaction it has served (measured: a point read 10.9 ms, then 41.1 ms
+ * after 12,320 more transactions; a validation's ingest and fan-out reads 17-22 ms and 7-11 ms in
+ * its first run, 119-147 ms and 54-64 ms in its thirtieth), so a run's start path, which is
  * reads, is slower on an older pair whatever the run's size.
  */
 export function fitScale(pairs: readonly ScalePair[]): Scale {
