@@ -267,8 +267,30 @@ export function soakDrift(byMetric: Samples['byMetric'], minutes: number): { dri
   });
   const growing = drift.filter((d) => d.verdict === 'growing').map((d) => d.metric);
   const unsure = drift.filter((d) => d.verdict === 'inconclusive').map((d) => d.metric);
-  const verdict = growing.length > 0 ? `growing: ${growing.join(', ')}` : unsure.length > 0 ? `no unbounded growth found; inconclusive: ${unsure.join(', ')}` : 'no unbounded growth';
+  const verdict = growing.length > 0 ? `growing: ${growing.join(', ')}${warmupCaution(drift, growing, minutes)}` : unsure.length > 0 ? `no unbounded growth found; inconclusive: ${unsure.join(', ')}` : 'no unbounded growth';
   return { drift, verdict };
+}
+
+/** Memory series a process's warm-up moves (reserved heap, allocator), as against its live objects. */
+const RESERVED_MEMORY = ['rss', 'heap-committed', 'native'];
+/** Soaks at least this long have seen workers' resident memory reach its plateau (docs/chaos.md). */
+const MEMORY_VERDICT_MIN_MINUTES = 60;
+
+/**
+ * A short soak's `growing` on reserved memory while the same process's live objects (heap and
+ * off-heap after major collections) are flat is most likely the climb every worker makes to its
+ * working size in its first 15-25 minutes (an 80-minute soak saw it hold after that); the verdict
+ * stands, with this said beside it.
+ */
+function warmupCaution(drift: readonly DriftRecord[], growing: readonly string[], minutes: number): string {
+  if (minutes >= MEMORY_VERDICT_MIN_MINUTES) return '';
+  const flat = (metric: string): boolean => drift.find((d) => d.metric === metric)?.verdict === 'no unbounded growth';
+  const warming = growing.filter((m) => {
+    const [kind, member] = m.split(' ', 2);
+    return RESERVED_MEMORY.includes(kind ?? '') && member !== undefined && flat(`heap ${member}`) && flat(`external ${member}`);
+  });
+  if (warming.length === 0) return '';
+  return ` (${warming.join(', ')}: live objects flat; a worker's resident memory climbs for its first 15-25 minutes before it holds, so a soak of ${MEMORY_VERDICT_MIN_MINUTES} minutes or more tells that from a leak)`;
 }
 
 export async function runSoak(o: SoakOptions): Promise<SoakReport> {
