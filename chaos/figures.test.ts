@@ -15,6 +15,13 @@ describe('recoveryAfter', () => {
     expect(recoveryAfter(250, progress, 20)).toBe(200);
     expect(recoveryAfter(100, progress, 20)).toBe(350);
   });
+  it('leaves out the time the run gave no work (a soak day checked, the next loaded)', () => {
+    // The fault ends at 250 inside an idle stretch 200-400: only 250-400 of the 200 ms to the
+    // next move is idle, so 50 ms count. Idle time outside the stretch changes nothing.
+    expect(recoveryAfter(250, progress, 20, [{ fromMs: 200, toMs: 400 }])).toBe(50);
+    expect(recoveryAfter(250, progress, 20, [{ fromMs: 0, toMs: 100 }, { fromMs: 500, toMs: 600 }])).toBe(200);
+    expect(recoveryAfter(100, progress, 20, [{ fromMs: 150, toMs: 250 }, { fromMs: 300, toMs: 350 }])).toBe(200);
+  });
   it('is null when the stage had nothing left to do, or never moved again', () => {
     expect(recoveryAfter(600, progress, 20)).toBeNull();
     expect(recoveryAfter(600, progress, 30)).toBeNull();

@@ -9,12 +9,20 @@ export interface ProgressPoint {
   readonly done: number;
 }
 
+/** A stretch of time in which the run gave the pipeline no work (a soak's day check and load). */
+export interface IdleSpan {
+  readonly fromMs: number;
+  readonly toMs: number;
+}
+
 /**
  * Fault end -> the first sample after it at which progress moved past where it stood at the
- * end. null when the stage had nothing left to do at the fault's end (its total was reached), or
- * never moved again in the samples (the run's checkers then say why).
+ * end, less any time in that stretch when the run gave the pipeline no work (`idle`): a fault
+ * that ends as a soak day is checked is not "recovering" while no race is posted. null when the
+ * stage had nothing left to do at the fault's end (its total was reached), or never moved again
+ * in the samples (the run's checkers then say why).
  */
-export function recoveryAfter(endMs: number, progress: readonly ProgressPoint[], total: number): number | null {
+export function recoveryAfter(endMs: number, progress: readonly ProgressPoint[], total: number, idle: readonly IdleSpan[] = []): number | null {
   let atEnd = 0;
   for (const p of progress) {
     if (p.tMs > endMs) break;
@@ -22,7 +30,9 @@ export function recoveryAfter(endMs: number, progress: readonly ProgressPoint[],
   }
   if (atEnd >= total) return null;
   const next = progress.find((p) => p.tMs > endMs && p.done > atEnd);
-  return next === undefined ? null : Math.max(0, Math.round(next.tMs - endMs));
+  if (next === undefined) return null;
+  const idleInside = idle.reduce((sum, i) => sum + Math.max(0, Math.min(i.toMs, next.tMs) - Math.max(i.fromMs, endMs)), 0);
+  return Math.max(0, Math.round(next.tMs - endMs - idleInside));
 }
 
 /** Nearest-rank percentile of a list (0 when empty). */

@@ -39,6 +39,18 @@ describe('soakDrift', () => {
     byMetric.delete('rss notify-1');
     expect(soakDrift(byMetric, 30).verdict).toBe('no unbounded growth');
   });
+
+  it('says beside a short soak\'s growing resident memory when the same process\'s live objects are flat', () => {
+    const climbing = { unit: 'MB', points: series((t) => 150 + (3 * t) / 60_000) };
+    const flat = { unit: 'MB', points: series(() => 60) };
+    const byMetric = new Map([['rss post-settle-1', climbing], ['heap post-settle-1', flat], ['external post-settle-1', flat]]);
+    const short = soakDrift(byMetric, 30).verdict;
+    expect(short).toMatch(/^growing: rss post-settle-1 \(rss post-settle-1: live objects flat; .* 60 minutes or more/);
+    // Not on a long soak, and not when the heap grows with it (that is a leak of objects).
+    expect(soakDrift(byMetric, 80).verdict).toBe('growing: rss post-settle-1');
+    byMetric.set('heap post-settle-1', climbing);
+    expect(soakDrift(byMetric, 30).verdict).toBe('growing: rss post-settle-1, heap post-settle-1');
+  });
 });
 
 describe('rssMb', () => {

@@ -29,7 +29,7 @@ import { loadDay } from '../sim/world.ts';
 import type { FaultEvent, FleetRole, Redriven, ReliabilityFigures } from './contracts.ts';
 import { DRIFT_THRESHOLDS, fitDrift, type DriftPoint } from './drift.ts';
 import { createFaultExecutor, type FaultExecutor } from './executor.ts';
-import { percentile, recoveryAfter, recoverySummary, redrivenOf, totalFigures, type ProgressPoint } from './figures.ts';
+import { percentile, recoveryAfter, recoverySummary, redrivenOf, totalFigures, type IdleSpan, type ProgressPoint } from './figures.ts';
 import { startFleet, type ProcessFleet } from './fleet.ts';
 import { injectNetworkFault, proxyEmulators } from './network.ts';
 import { CHAOS_FLEET, reconcileArgs } from './run.ts';
@@ -267,8 +267,30 @@ export function soakDrift(byMetric: Samples['byMetric'], minutes: number): { dri
   });
   const growing = drift.filter((d) => d.verdict === 'growing').map((d) => d.metric);
   const unsure = drift.filter((d) => d.verdict === 'inconclusive').map((d) => d.metric);
-  const verdict = growing.length > 0 ? `growing: ${growing.join(', ')}` : unsure.length > 0 ? `no unbounded growth found; inconclusive: ${unsure.join(', ')}` : 'no unbounded growth';
+  const verdict = growing.length > 0 ? `growing: ${growing.join(', ')}${warmupCaution(drift, growing, minutes)}` : unsure.length > 0 ? `no unbounded growth found; inconclusive: ${unsure.join(', ')}` : 'no unbounded growth';
   return { drift, verdict };
+}
+
+/** Memory series a process's warm-up moves (reserved heap, allocator), as against its live objects. */
+const RESERVED_MEMORY = ['rss', 'heap-committed', 'native'];
+/** Soaks at least this long have seen workers' resident memory reach its plateau (docs/chaos.md). */
+const MEMORY_VERDICT_MIN_MINUTES = 60;
+
+/**
+ * A short soak's `growing` on reserved memory while the same process's live objects (heap and
+ * off-heap after major collections) are flat is most likely the climb every worker makes to its
+ * working size in its first 15-25 minutes (an 80-minute soak saw it hold after that); the verdict
+ * stands, with this said beside it.
+ */
+function warmupCaution(drift: readonly DriftRecord[], growing: readonly string[], minutes: number): string {
+  if (minutes >= MEMORY_VERDICT_MIN_MINUTES) return '';
+  const flat = (metric: string): boolean => drift.find((d) => d.metric === metric)?.verdict === 'no unbounded growth';
+  const warming = growing.filter((m) => {
+    const [kind, member] = m.split(' ', 2);
+    return RESERVED_MEMORY.includes(kind ?? '') && member !== undefined && flat(`heap ${member}`) && flat(`external ${member}`);
+  });
+  if (warming.length === 0) return '';
+  return ` (${warming.join(', ')}: live objects flat; a worker's resident memory climbs for its first 15-25 minutes before it holds, so a soak of ${MEMORY_VERDICT_MIN_MINUTES} minutes or more tells that from a leak)`;
 }
 
 export async function runSoak(o: SoakOptions): Promise<SoakReport> {
@@ -295,6 +317,9 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
     const f = fleet;
     const t0 = Date.now();
     const progress: ProgressPoint[] = [];
+    // Stretches with no race posted (a day's check, the next day's load): not counted as recovery.
+    const idle: IdleSpan[] = [];
+    let idleFrom: number | undefined = 0;
     const notifyLatency: { at: number; ms: number }[] = [];
     const rankingLatency: { at: number; ms: number }[] = [];
     // Races in flight: posted at, and the ranking broadcast shown.
@@ -385,6 +410,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
       const phases = dayPhases();
       await loadDay(backend.store, day);
       phases.mark('load');
+      if (idleFrom !== undefined) idle.push({ fromMs: idleFrom, toMs: Date.now() - t0 });
+      idleFrom = undefined;
       const violations: string[] = [];
       let next = 0;
       const postedRaces = new Set<string>();
@@ -413,6 +440,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
       const unranked = (): string[] => [...postedRaces].filter((r) => !ranked.has(r));
       while (unranked().length > 0 && Date.now() < drainUntil) await sleep(200);
       phases.mark('drain');
+      idleFrom = Date.now() - t0;
       for (const r of unranked()) violations.push(`race ${r}: ranking not shown ${Math.round((Date.now() - (posted.get(r) ?? 0)) / 1000)} s after its result`);
       for (const r of postedRaces) {
         posted.delete(r);
@@ -424,7 +452,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
       eventsTaken += executed.length;
       const events: FaultEvent[] = executed.map((e) => {
         const end = e.endMs ?? e.startMs;
-        return { kind: e.kind, target: e.target, phase: e.phase, atMs: Math.round(e.startMs - t0), durationMs: Math.round(end - e.startMs), recoveredAfterMs: recoveryAfter(end - t0, progress, Number.POSITIVE_INFINITY) };
+        return { kind: e.kind, target: e.target, phase: e.phase, atMs: Math.round(e.startMs - t0), durationMs: Math.round(end - e.startMs), recoveredAfterMs: recoveryAfter(end - t0, progress, Number.POSITIVE_INFINITY, [...idle, { fromMs: idleFrom ?? Date.now() - t0, toMs: Date.now() - t0 }]) };
       });
       for (const e of executed) if (e.error !== undefined) violations.push(`fault ${e.kind} on ${e.target} could not be injected: ${e.error}`);
       const checked = await checkDay(backend, { ...day, races: day.races.filter((r) => postedRaces.has(r.raceId)) }, prefix, o.seed + k, o.scenario, events, violations);
