@@ -18,11 +18,13 @@
 import { randomUUID } from 'node:crypto';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import type { Database } from '@google-cloud/spanner';
 import { ensureDatabases } from '../backends/google/spanner-admin.ts';
 import { createSpannerClient, type SpannerTarget } from '../backends/google/spanner-client.ts';
 import { ensureEmulators, type EmulatorHandle } from '../emulators/index.ts';
 import { runCase, type ValidationCase } from './real-run.ts';
+
+/** A Spanner database handle, as the backends' client builds it (the Google clients stay in backends/google). */
+type Database = ReturnType<ReturnType<ReturnType<typeof createSpannerClient>['instance']>['database']>;
 
 export interface AgingStep {
   /** Transactions (reads and read-write) this probe had served on the emulator before the step. */
