@@ -58,17 +58,18 @@ export interface ReadBackDeps {
   readonly databases: readonly Database[];
   readonly userShard: (userId: string) => number;
   readonly raceShard: (raceId: string) => number;
-  /** Talking to the emulator: queries through the NULL_FILTERED index then carry its hint. */
+  /** Talking to the emulator: queries through the NULL_FILTERED index then carry its hint, and cash pools are a key range summed here (its SQL scans). */
   readonly emulator?: boolean;
 }
+
+/** A cash pool's rows: sums per combination on Spanner, one ticket's stake each on the emulator. */
+type PoolRow = { BetType: BetType; Combination: string; Yen: number };
+const CASH_POOLS_SQL = `SELECT BetType, Combination, SUM(Stake) AS Yen FROM Tickets@{FORCE_INDEX=TicketsByRace} WHERE RaceId = @raceId AND Currency = 'cash' GROUP BY BetType, Combination`;
 
 /**
  * The emulator refuses queries through a NULL_FILTERED index without this statement hint; Spanner
  * itself ignores it, but it is sent to the emulator only.
  */
-type PoolRow = { BetType: BetType; Combination: string; Yen: number };
-const CASH_POOLS_SQL = `SELECT BetType, Combination, SUM(Stake) AS Yen FROM Tickets@{FORCE_INDEX=TicketsByRace} WHERE RaceId = @raceId AND Currency = 'cash' GROUP BY BetType, Combination`;
-
 const EMULATOR_NULL_FILTERED_HINT = '@{spanner_emulator.disable_query_null_filtered_index_check=true} ';
 
 

@@ -319,7 +319,10 @@ describe('bulk load and settle', () => {
     // A walk stopped early holds nothing open: the stores' close in afterAll reports a leaked
     // session (a read stream abandoned between pages did leak one).
     let seen = 0;
-    for await (const t of store.readback.ticketsOfRace(raceId)) if (t.raceId === raceId && ++seen === 5) break;
+    for await (const t of store.readback.ticketsOfRace(raceId)) {
+      expect(t.raceId).toBe(raceId);
+      if (++seen === 5) break;
+    }
     expect(seen).toBe(5);
     const totals = await store.pageSettlementTotals(raceId, undefined, 5_000);
     expect(totals.map((t) => t.userId)).toEqual(users.map((u) => u.userId));
