@@ -77,7 +77,10 @@ describe('createGatewayMetrics', () => {
     const text = await m.metricsText();
     expect(value(text, 'raceday_gateway_evictions_total')).toBe(1);
     expect(value(text, 'raceday_gateway_time_to_evict_seconds_count')).toBe(1);
-    expect(value(text, 'raceday_gateway_time_to_evict_seconds_sum')).toBeGreaterThanOrEqual(0.03);
+    // 30 ms, less one: the eviction timer counts from the event loop's cached time, which can be
+    // a millisecond behind the Date.now() the policy took when the queue began to fill (a CI run
+    // read 0.029).
+    expect(value(text, 'raceday_gateway_time_to_evict_seconds_sum')).toBeGreaterThanOrEqual(0.029);
     expect(value(text, 'raceday_gateway_time_to_evict_seconds_bucket', 'le="0.01"')).toBe(0);
     expect(value(await m.metricsText(), 'raceday_gateway_time_to_evict_seconds_count')).toBe(1);
   });
