@@ -1,6 +1,7 @@
 // SIGTERM and Ctrl-C in the planner's measuring commands (`raceday plan --validate`, `raceday plan
 // calibrate`): they run many real runs on one emulator pair, and must stop when told to.
-import type { EmulatorHandle } from '../emulators/index.ts';
+import { canStartOwnSpanner, ensureEmulators, type EmulatorHandle } from '../emulators/index.ts';
+import type { RunEmulators } from '../planner/real-run.ts';
 import { exitOnInterrupt } from '../sim/open-backend.ts';
 
 /**
@@ -17,4 +18,17 @@ export function stopOnInterrupt(pair: EmulatorHandle | undefined, log: (line: st
     log(`${what.command}: interrupted before ${what.lost}${emulators}`);
     await pair?.stop();
   }, log);
+}
+
+/**
+ * The emulators of a planner's measuring command: one pair for every run (reused when one runs
+ * already, else started here), and unless `sharedSpanner`, a Spanner emulator of each run's own
+ * beside it, when this machine can start one. Says which on `log`.
+ */
+export async function planEmulators(sharedSpanner: boolean, log: (line: string) => void): Promise<RunEmulators> {
+  const pair = await ensureEmulators({ pubsub: true, spanner: true, log });
+  const spannerPerRun = !sharedSpanner && canStartOwnSpanner();
+  if (spannerPerRun) log('emulators: each run gets a Spanner emulator of its own, so none meets one slowed by the runs before it (--shared-spanner: all share one)');
+  else if (!sharedSpanner) log(`emulators: no local Spanner emulator to start one per run, so every run shares the pair's (${pair.spannerHost ?? 'none'}) and the model fits its slowing with the runs it served`);
+  return { pair, spannerPerRun };
 }

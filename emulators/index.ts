@@ -3,7 +3,7 @@
 // in order and says which one worked, or throws one message listing every attempt and its fix.
 import { startContainers, stopContainers } from './containers.ts';
 import { DEFAULT_PROJECT_ID, DEFAULT_SPANNER_INSTANCE, SPANNER_EMULATOR_CLIENT_ENV } from './limits.ts';
-import { startLocal } from './local.ts';
+import { findLocalInstall, startLocal } from './local.ts';
 import { isOurs, killProcessesNow, stopProcesses, type StartedProcess } from './processes.ts';
 import { probePubSub, probeSpanner, waitUntilReady } from './readiness.ts';
 import { emulatorDir, readState, removeState, writeState, type EmulatorState, type StrategyName } from './state.ts';
@@ -222,6 +222,36 @@ export async function ensureEmulators(options: EnsureEmulatorsOptions = {}): Pro
     }
   }
   throw new EmulatorsUnavailableError(`no emulators available (tried ${order.join(', ')}):\n${failures.join('\n')}`);
+}
+
+/**
+ * `base`'s emulators with a Spanner emulator of their own, started now from the local install:
+ * the Pub/Sub emulator stays the one `base` names, and `stop()` stops only the new Spanner. The
+ * Spanner emulator's reads slow with every transaction it has served in its life
+ * (docs/capacity-model.md, "The emulator pair's age"), so runs that must be compared (a calibration and the runs it
+ * predicts) each take one, and every run meets an emulator of the same age. It starts in tens of
+ * milliseconds, so a run pays almost nothing for it.
+ */
+export async function withOwnSpanner(base: EmulatorHandle, o: { readonly stateDir?: string } = {}): Promise<EmulatorHandle> {
+  if (base.spannerHost === undefined) throw new Error('withOwnSpanner: the emulators given run no Spanner emulator, so there is nothing to replace');
+  let s;
+  try {
+    s = await startLocal({ pubsub: false, spanner: true }, base.projectId, emulatorDir(o.stateDir));
+  } catch (e) {
+    throw new EmulatorsUnavailableError(`a Spanner emulator of the run's own could not start: ${(e as Error).message}\n  fix: ${FIXES.local}`);
+  }
+  // Its watchdog stays: it dies with this process, crash or not.
+  const unguard = guardOrphans(s.processes);
+  const stop = async (): Promise<void> => {
+    unguard();
+    await stopProcesses(s.processes);
+  };
+  return handleOf({ strategy: 'local', projectId: base.projectId, spannerInstance: base.spannerInstance, pubsubHost: base.pubsubHost, spannerHost: s.spannerHost, pids: [...base.pids, ...s.processes.map((p) => p.pid)], reused: false, startupMs: { spanner: s.startupMs.spanner }, stop });
+}
+
+/** True when a Spanner emulator can be started here for a run of its own (withOwnSpanner). */
+export function canStartOwnSpanner(): boolean {
+  return findLocalInstall().spannerBin !== undefined;
 }
 
 /** Stops the background emulators recorded in the state file; returns what was stopped. */

@@ -17,9 +17,9 @@ import { openBackend, type BackendOptions } from '../sim/open-backend.ts';
 import { runDay } from '../sim/run-day.ts';
 import { smokeRaceDay } from '../sim/workload.ts';
 import type { RaceDay } from '../scenarios/model.ts';
-import type { EmulatorHandle } from '../emulators/index.ts';
+import { spannerAgeOf, withRunEmulators, type RunEmulators } from './real-run.ts';
 import { fitCostModel, type FittedModel } from './calibration.ts';
-import { normaliseToRuns, scaleRuns, type NormaliseRun } from './normalise.ts';
+import { describeConcurrencyScale, normaliseToRuns, scaleRuns, type NormaliseRun } from './normalise.ts';
 import { USL_LEVELS_MIN } from './fit.ts';
 import { planErr, type PlanResult } from './plan-error.ts';
 import { createProfileRecorder, type RunProfile } from './profile.ts';
@@ -59,8 +59,11 @@ export interface CalibrateOptions {
    * take every run (repeats at a level are welcome to the USL).
    */
   readonly repeat?: number;
-  /** Emulators: the one pair every run uses (each in a fresh project), so no run meets a freshly started JVM. */
-  readonly emulators?: EmulatorHandle;
+  /**
+   * Emulators: the one pair every run uses (each in a fresh project), so no run meets a freshly
+   * started JVM; with `spannerPerRun`, each run with a Spanner emulator of its own beside its Pub/Sub.
+   */
+  readonly emulators?: RunEmulators;
   /** The command line, for the model's sources. */
   readonly command: string;
   /** A line per run on stderr. */
@@ -85,7 +88,10 @@ interface LevelRun {
 }
 
 async function profiledRun(o: CalibrateOptions, day: RaceDay, level: LevelRun): Promise<RunProfile> {
-  const options: BackendOptions = { spannerShards: level.shards, ...(o.emulators === undefined ? {} : { emulators: o.emulators }), ...(o.log === undefined ? {} : { log: o.log }) };
+  return withRunEmulators(o.emulators, (emulators) => profiledRunOn(o, day, level, { spannerShards: level.shards, ...(emulators === undefined ? {} : { emulators }), ...(o.log === undefined ? {} : { log: o.log }) }));
+}
+
+async function profiledRunOn(o: CalibrateOptions, day: RaceDay, level: LevelRun, options: BackendOptions): Promise<RunProfile> {
   const opened = await openBackend(o.target, options);
   try {
     const recorder = createProfileRecorder();
@@ -136,8 +142,9 @@ export async function calibrate(o: CalibrateOptions): Promise<PlanResult<Calibra
       const message = e instanceof Error ? e.message : String(e);
       return planErr('PLAN.CALIBRATION_FAILED', message.replace(/^PLAN\.CALIBRATION_FAILED: /, ''));
     }
-    // Emulators: every run meets the same pair, which served the warm-up and the runs before this one.
-    runs.push(o.target === 'emulators' ? { ...p, pairRuns: 1 + i } : p);
+    // Emulators: every run meets the same Pub/Sub emulator, and the same Spanner emulator (which
+    // served the warm-up and the runs before this one) unless each run has one of its own.
+    runs.push(o.target === 'emulators' ? { ...p, pairRuns: spannerAgeOf(o.emulators, 1 + i) } : p);
     o.progress?.(
       `plan calibrate: run ${i + 1}/${plan.length} on ${o.target}: N = ${level.workers} x ${level.maxInFlight}, ${level.shards} shard(s): ${p.run.settledUsers} users settled in ${Math.round(p.run.makespanMs)} ms, ${Math.round(p.run.throughputUsersPerSecond)} users/s (${Math.round(performance.now() - t)} ms wall)`,
     );
@@ -151,6 +158,7 @@ export async function calibrate(o: CalibrateOptions): Promise<PlanResult<Calibra
   // level's median run (with --repeat), so one run slowed by load does not set the scale.
   const normalised = await normaliseToRuns(fitted.value.model, scaleRuns(runs));
   const aging = normalised.startupPerPairRunMs > 0 ? ` + ${normalised.startupPerPairRunMs.toFixed(2)} ms per run the emulator pair served before` : '';
-  o.progress?.(`plan calibrate: costs x${normalised.factor.toFixed(3)}, start-up ${normalised.startupMs.toFixed(1)} ms${aging}, so the virtual model reproduces the ${normalised.ratios.length} runs' makespans (measured / predicted: ${normalised.ratios.map((x) => x.toFixed(2)).join(', ')})`);
+  const byN = describeConcurrencyScale(normalised.concurrencyScale);
+  o.progress?.(`plan calibrate: costs x${normalised.factor.toFixed(3)}${byN}, start-up ${normalised.startupMs.toFixed(1)} ms${aging}, so the virtual model reproduces the ${normalised.ratios.length} runs' makespans (measured / predicted: ${normalised.ratios.map((x) => x.toFixed(2)).join(', ')})`);
   return { ok: true, value: { ...fitted.value, model: normalised.model, runs, wallMs: Math.round(performance.now() - start) } };
 }

@@ -52,6 +52,10 @@ const costModelSchema = z.object({
   startupMs: nonNeg.optional(),
   startupPerPairRunMs: nonNeg.optional(),
   runSpread: nonNeg.optional(),
+  concurrencyScale: z
+    .object({ exponent: z.number().finite().min(-1).max(1), referenceN: z.number().finite().positive(), minN: z.number().finite().positive(), maxN: z.number().finite().positive() })
+    .refine((c) => c.minN <= c.maxN, { message: 'minN must be at most maxN' })
+    .optional(),
 });
 
 /** A cost model from parsed JSON: PLAN.CALIBRATION_INVALID naming the first bad field. */

@@ -109,6 +109,21 @@ export interface CostModel {
    * prediction interval by twice it). Absent = 0.
    */
   readonly runSpread?: number;
+  /**
+   * Emulators: how the costs scale with settle concurrency N (settle workers x messages in flight
+   * per worker), fitted by normalisation from calibration runs at several N (normalise.ts): every
+   * cost x (N' / referenceN)^exponent, N' being N held inside [minN, maxN], the calibrated range.
+   * Measured: the raw model over-predicts the emulators' runs more, the higher their concurrency
+   * (docs/capacity-model.md, "Costs against concurrency"). Absent: no scaling.
+   */
+  readonly concurrencyScale?: ConcurrencyScale;
+}
+
+export interface ConcurrencyScale {
+  readonly exponent: number;
+  readonly referenceN: number;
+  readonly minN: number;
+  readonly maxN: number;
 }
 
 /** The knobs a plan sets: what `raceday run` takes, plus the production-only ones. */

@@ -14,21 +14,14 @@
 // far the raw samples were from the runs.
 import type { RunRecord } from '../reports/record/schema.ts';
 import { fittedFromRecords, profilesOfRecords } from './calibration.ts';
-import type { CostModel, LinearCost, OperationName, PlanConfiguration } from './contracts.ts';
+import type { ConcurrencyScale, CostModel, PlanConfiguration } from './contracts.ts';
+import { concurrencyFactor, describeConcurrencyScale, scaleCosts, settleConcurrency } from './cost-scale.ts';
 import type { PlanResult } from './plan-error.ts';
 import type { RunProfile } from './profile.ts';
 import { nonNegativeLeastSquares } from './fit.ts';
 import { predictVirtual } from './virtual.ts';
 
-/** Every operation's cost times `factor` (base, per-unit terms; cv and samples unchanged). */
-export function scaleCosts(model: CostModel, factor: number): CostModel {
-  if (!(factor > 0) || !Number.isFinite(factor)) throw new Error(`invariant violated: a cost scale must be a finite number > 0, got ${factor}`);
-  const operations: Partial<Record<OperationName, LinearCost>> = {};
-  for (const [name, op] of Object.entries(model.operations) as [OperationName, LinearCost][]) {
-    operations[name] = { ...op, baseUs: op.baseUs * factor, perUs: Object.fromEntries(Object.entries(op.perUs).map(([k, v]) => [k, v * factor])) };
-  }
-  return { ...model, operations };
-}
+export { describeConcurrencyScale, scaleCosts };
 
 /** The plan configuration a profiled run ran with (every stage at its worker count, as `raceday run --workers` sets them). */
 export function configurationOfRun(run: Pick<RunProfile, 'knobs'>): PlanConfiguration {
@@ -66,6 +59,8 @@ export interface Normalised {
   readonly runSpread: number;
   /** Emulators: the process capacity fitted (when the runs span several shard counts). */
   readonly processCapacity?: number;
+  /** Emulators: how the costs scale with settle concurrency (when the runs span several; the model's concurrencyScale). */
+  readonly concurrencyScale?: ConcurrencyScale;
 }
 
 function median(xs: readonly number[]): number {
@@ -79,13 +74,54 @@ export interface ScalePair {
   readonly predicted: number;
   readonly measured: number;
   readonly pairRuns?: number;
+  /** The run's settle concurrency N (workers x messages in flight), when a concurrency scale may be fitted. */
+  readonly concurrency?: number;
 }
 
-/** measured = startupMs + startupPerPairRunMs x pairRuns + factor x predicted. */
+/** measured = startupMs + startupPerPairRunMs x pairRuns + factor x c(N) x predicted. */
 export interface Scale {
   readonly factor: number;
   readonly startupMs: number;
   readonly startupPerPairRunMs: number;
+  /** c(N) = (N / referenceN)^exponent inside the calibrated range; absent: c = 1. */
+  readonly concurrency?: ConcurrencyScale;
+}
+
+/** The exponents tried for a concurrency scale: -0.5 to 0.5 in steps of 0.01. */
+const CONCURRENCY_EXPONENTS = Array.from({ length: 101 }, (_, i) => Math.round((i - 50)) / 100);
+/** A concurrency scale is fitted only over runs at this many settle concurrencies at least, spanning this ratio. */
+const CONCURRENCY_FIT = { levelsMin: 3, rangeMin: 4, runsMin: 6 } as const;
+
+/** A pair's prediction under a scale's concurrency term (unchanged without one). */
+const scaledPrediction = (p: ScalePair, c: ConcurrencyScale | undefined): number => (c === undefined || p.concurrency === undefined ? p.predicted : p.predicted * concurrencyFactor(c, p.concurrency));
+
+/**
+ * fitScaleAt, and on top of it (with `concurrency`) how the costs scale with the runs' settle
+ * concurrency: each exponent of CONCURRENCY_EXPONENTS is tried, the start-up and factor fitted
+ * for it, and the one the runs scatter least around is kept (0 among them: no scaling). Fitted
+ * only when the runs cover CONCURRENCY_FIT's levels and range; the scale holds N inside the
+ * runs' range, so no prediction extrapolates it.
+ */
+export function fitScale(pairs: readonly ScalePair[], o: { readonly concurrency?: boolean } = {}): Scale {
+  const plain = fitScaleAt(pairs);
+  const ns = pairs.filter((p) => p.predicted > 0 && p.measured > 0).map((p) => p.concurrency);
+  if (o.concurrency !== true || ns.length < CONCURRENCY_FIT.runsMin || ns.some((n) => n === undefined || !(n > 0))) return plain;
+  const levels = ns as number[];
+  const minN = Math.min(...levels);
+  const maxN = Math.max(...levels);
+  if (new Set(levels).size < CONCURRENCY_FIT.levelsMin || maxN / minN < CONCURRENCY_FIT.rangeMin) return plain;
+  // The geometric mean of the runs' N: the factor is then the scale at a typical calibrated concurrency.
+  const referenceN = Math.round(Math.exp(levels.reduce((a, n) => a + Math.log(n), 0) / levels.length));
+  let best = { scale: plain, spread: spreadOf(pairs, plain) };
+  for (const exponent of CONCURRENCY_EXPONENTS) {
+    if (exponent === 0) continue;
+    const concurrency: ConcurrencyScale = { exponent, referenceN, minN, maxN };
+    const f = fitScaleAt(pairs.map((p) => ({ ...p, predicted: scaledPrediction(p, concurrency) })));
+    const scale = { ...f, concurrency };
+    const spread = spreadOf(pairs, scale);
+    if (spread < best.spread) best = { scale, spread };
+  }
+  return best.scale;
 }
 
 /**
@@ -99,7 +135,7 @@ export interface Scale {
  * its first run, 119-147 ms and 54-64 ms in its thirtieth), so a run's start path, which is
  * reads, is slower on an older pair whatever the run's size.
  */
-export function fitScale(pairs: readonly ScalePair[]): Scale {
+export function fitScaleAt(pairs: readonly ScalePair[]): Scale {
   const ok = pairs.filter((p) => p.predicted > 0 && p.measured > 0);
   if (ok.length === 0) return { factor: 1, startupMs: 0, startupPerPairRunMs: 0 };
   const byRatio = { factor: median(ok.map((p) => p.measured / p.predicted)), startupMs: 0, startupPerPairRunMs: 0 };
@@ -142,13 +178,13 @@ async function pairsOf(model: CostModel, runs: readonly NormaliseRun[], samples:
   for (const r of runs) {
     if (!(r.run.makespanMs > 0) || r.run.users < 1 || r.run.tickets < r.run.users) continue;
     const p = await predictVirtual(model, configurationOfRun(r), { users: r.run.users, tickets: r.run.tickets }, { samples });
-    if (p.makespanMs.p50 > 0) pairs.push({ predicted: p.makespanMs.p50, measured: r.run.makespanMs, ...(r.pairRuns === undefined ? {} : { pairRuns: r.pairRuns }) });
+    if (p.makespanMs.p50 > 0) pairs.push({ predicted: p.makespanMs.p50, measured: r.run.makespanMs, concurrency: settleConcurrency(configurationOfRun(r)), ...(r.pairRuns === undefined ? {} : { pairRuns: r.pairRuns }) });
   }
   return pairs;
 }
 
 function spreadOf(pairs: readonly ScalePair[], f: Scale): number {
-  const residuals = pairs.map((p) => p.measured / (startupAt(f, p.pairRuns) + f.factor * p.predicted) - 1);
+  const residuals = pairs.map((p) => p.measured / (startupAt(f, p.pairRuns) + f.factor * scaledPrediction(p, f.concurrency)) - 1);
   return Math.sqrt(residuals.reduce((a, r) => a + r * r, 0) / Math.max(1, residuals.length));
 }
 
@@ -170,12 +206,15 @@ export function medianPerConfiguration<R extends Pick<RunProfile, 'knobs' | 'run
 
 /**
  * The runs a calibration normalises against. When every run says how many runs its emulator pair
- * served before it, all of them: their drift from round to round is the pair ageing, which
- * normalisation fits (fitScale), and a median per configuration would hide it. Otherwise each
- * configuration's median run, so one run slowed by load from elsewhere does not set the scale.
+ * served before it and those ages differ, all of them: their drift from round to round is the pair
+ * ageing, which normalisation fits (fitScale), and a median per configuration would hide it.
+ * Otherwise (memory; emulator runs each on a Spanner emulator of its own, all of age 0; a user's
+ * records) each configuration's median run, so one run slowed by load from elsewhere does not set
+ * the scale.
  */
 export function scaleRuns<R extends NormaliseRun>(runs: readonly R[]): R[] {
-  return runs.length > 0 && runs.every((r) => r.pairRuns !== undefined) ? [...runs] : medianPerConfiguration(runs);
+  const aged = runs.length > 0 && runs.every((r) => r.pairRuns !== undefined) && new Set(runs.map((r) => r.pairRuns)).size > 1;
+  return aged ? [...runs] : medianPerConfiguration(runs);
 }
 
 /** Emulator process capacities tried when the runs span several shard counts (1 = one core's worth; 8 = shards that scale). */
@@ -197,14 +236,17 @@ export async function normaliseToRuns(model: CostModel, runs: readonly Normalise
   const candidates: (number | undefined)[] = fitCapacity ? [...PROCESS_CAPACITIES] : [model.parallelism.processCapacity];
   let best: { raw: CostModel; pairs: ScalePair[]; f: Scale; spread: number; capacity: number | undefined } | undefined;
   const tried: string[] = [];
-  // The raw model has no start-up of its own: normalisation finds it (and its growth with the pair's age).
-  const { startupPerPairRunMs: _old, ...unstarted } = model;
+  // The raw model has no start-up or concurrency scale of its own: normalisation finds them (and
+  // the start-up's growth with the pair's age).
+  const { startupPerPairRunMs: _old, concurrencyScale: _oldScale, ...unstarted } = model;
+  // Emulators: the raw model's over-prediction grows with concurrency (docs/capacity-model.md).
+  const concurrency = model.target === 'emulators';
   for (const capacity of candidates) {
     const parallelism = capacity === undefined ? model.parallelism : { ...model.parallelism, processCapacity: capacity };
     const raw: CostModel = { ...unstarted, startupMs: 0, parallelism };
     const pairs = await pairsOf(raw, runs, samples);
     if (pairs.length === 0) continue;
-    const f = fitScale(pairs);
+    const f = fitScale(pairs, { concurrency });
     const spread = spreadOf(pairs, f);
     if (capacity !== undefined && fitCapacity) tried.push(`${capacity}: ${(spread * 100).toFixed(0)}%`);
     if (best === undefined || spread < best.spread) best = { raw, pairs, f, spread, capacity };
@@ -214,15 +256,18 @@ export async function normaliseToRuns(model: CostModel, runs: readonly Normalise
   const ratios = pairs.map((p) => p.measured / p.predicted);
   const process = fitCapacity ? `; the emulator process runs ${best.capacity} transactions at full speed at once (the runs' scatter for each capacity tried: ${tried.join(', ')})` : '';
   const aging = f.startupPerPairRunMs > 0 ? ` growing by ${f.startupPerPairRunMs.toFixed(2)} ms for each run the emulator pair served before (at 0 runs)` : '';
-  const line = `normalised: every operation's cost x${f.factor.toFixed(3)} and a start-up of ${f.startupMs.toFixed(1)} ms${aging}, fitted so the virtual model reproduces the ${pairs.length} calibration runs' makespans (measured / raw prediction: ${ratios.map((x) => x.toFixed(2)).join(', ')})${process}`;
+  const c = f.concurrency;
+  const byConcurrency = describeConcurrencyScale(c);
+  const line = `normalised: every operation's cost x${f.factor.toFixed(3)}${byConcurrency} and a start-up of ${f.startupMs.toFixed(1)} ms${aging}, fitted so the virtual model reproduces the ${pairs.length} calibration runs' makespans (measured / raw prediction: ${ratios.map((x) => x.toFixed(2)).join(', ')})${process}`;
   const model2: CostModel = {
     ...scaleCosts(raw, f.factor),
     startupMs: Math.round(f.startupMs * 10) / 10,
     ...(f.startupPerPairRunMs > 0 ? { startupPerPairRunMs: Math.round(f.startupPerPairRunMs * 100) / 100 } : {}),
     runSpread: Math.round(spread * 1000) / 1000,
+    ...(c === undefined ? {} : { concurrencyScale: c }),
     sources: [...model.sources, `${line}; the runs scatter ${(spread * 100).toFixed(0)}% around it`],
   };
-  return { model: model2, factor: f.factor, startupMs: f.startupMs, startupPerPairRunMs: f.startupPerPairRunMs, runSpread: spread, ratios, ...(fitCapacity && best.capacity !== undefined ? { processCapacity: best.capacity } : {}) };
+  return { model: model2, factor: f.factor, startupMs: f.startupMs, startupPerPairRunMs: f.startupPerPairRunMs, runSpread: spread, ratios, ...(c === undefined ? {} : { concurrencyScale: c }), ...(fitCapacity && best.capacity !== undefined ? { processCapacity: best.capacity } : {}) };
 }
 
 /**

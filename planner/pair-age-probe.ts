@@ -99,7 +99,7 @@ async function runCases(cases: readonly ValidationCase[], pair: EmulatorHandle):
   const out: CaseRun[] = [];
   for (let round = 0; round < 2; round++) {
     for (const c of cases) {
-      const m = await runCase('emulators', c, () => undefined, undefined, pair);
+      const m = await runCase('emulators', c, () => undefined, undefined, { pair, spannerPerRun: false });
       out.push({ case: `${c.users}u/${c.workers}w/${c.shards}s`, makespanMs: Math.round(m.makespanMs), ok: m.ok, loadAverage1m: m.loadAverage1m });
     }
   }
@@ -130,7 +130,7 @@ async function main(argv: readonly string[]): Promise<void> {
     const load1 = loadavg()[0];
     let young: CaseRun[] = [];
     if (cases.length > 0) {
-      await runCase('emulators', cases[0] as ValidationCase, () => undefined, undefined, pair); // warm-up, discarded
+      await runCase('emulators', cases[0] as ValidationCase, () => undefined, undefined, { pair, spannerPerRun: false }); // warm-up, discarded
       young = await runCases(cases, pair);
     }
     const steps = await probePairAging(target, { batches, perBatch });

@@ -118,6 +118,9 @@ describe('normaliseToRuns with the pair age', () => {
     expect(n.model.startupPerPairRunMs ?? 0).toBeLessThan(3);
     const unaged = [run(1, 16, 400, 900, 1), { ...run(1, 16, 400, 700, 2), pairRuns: undefined }, run(1, 16, 400, 800, 3)];
     expect(scaleRuns(unaged)).toHaveLength(1);
+    // Every run on a Spanner emulator of its own (age 0 for all): nothing to fit, so the medians.
+    const young = [run(1, 16, 400, 900, 0), run(1, 16, 400, 700, 0), run(1, 16, 400, 800, 0)];
+    expect(scaleRuns(young)).toEqual([young[2]]);
   });
 });
 

@@ -22,6 +22,7 @@ import { LIMITS } from '../pipeline/settings.ts';
 import type { CostModel, OperationName, PlanConfiguration, Prediction, Predict, Workload } from './contracts.ts';
 import { emulatorProcessCapacity, GROUP_COMMIT, meanServiceMs, writeRows, type Sizes } from './service-times.ts';
 import { syntheticUserId } from './synthetic-race.ts';
+import { atConcurrency } from './cost-scale.ts';
 import { extrapolationOf } from './extrapolation.ts';
 import { variantsOf } from './virtual-run.ts';
 
@@ -204,7 +205,8 @@ function least(cs: readonly Capacity[]): Capacity {
 /** Predicts a configuration in closed form (microseconds of arithmetic); see the header for the model. */
 export const predictClosedForm: Predict = async (model, configuration, workload) => closedForm(model, configuration, workload);
 
-export function closedForm(model: CostModel, configuration: PlanConfiguration, workload: Workload): Prediction {
+export function closedForm(given: CostModel, configuration: PlanConfiguration, workload: Workload): Prediction {
+  const model = atConcurrency(given, configuration);
   if (!Number.isSafeInteger(workload.users) || workload.users < 1) throw new Error(`PLAN.INPUT_INVALID: workload.users must be a positive integer, got ${workload.users}`);
   if (!Number.isSafeInteger(workload.tickets) || workload.tickets < workload.users) throw new Error(`PLAN.INPUT_INVALID: workload.tickets must be an integer >= users, got ${workload.tickets}`);
   const s = shapeOf(model, configuration, workload);

@@ -10,7 +10,7 @@ import { SETTLEMENTS_PER_COMMIT_DEFAULT } from '../backends/google/spanner-batch
 import { DEFAULT_VARIANTS } from '../pipeline/settings.ts';
 import type { RaceDay } from '../scenarios/model.ts';
 import { openBackend, type OpenedBackend } from '../sim/open-backend.ts';
-import type { EmulatorHandle } from '../emulators/index.ts';
+import { withOwnSpanner, type EmulatorHandle } from '../emulators/index.ts';
 import { runDay, type DayBackend } from '../sim/run-day.ts';
 import { smokeRaceDay } from '../sim/workload.ts';
 import type { PlanConfiguration, Workload } from './contracts.ts';
@@ -76,11 +76,41 @@ export function configurationOf(backend: ValidationBackend, c: ValidationCase): 
   };
 }
 
+/**
+ * The emulators a planner's runs use: one pair, and whether each run takes a Spanner emulator of
+ * its own beside the pair's Pub/Sub. The Spanner emulator's reads slow with every transaction it
+ * has served (docs/capacity-model.md, "The emulator pair's age"), so with `spannerPerRun` every
+ * run, calibration or held out, meets a Spanner emulator that served nothing before it; the Pub/Sub
+ * emulator stays the one pair's, warmed by the runs before (its JVM's compiled code carries over).
+ */
+export interface RunEmulators {
+  readonly pair: EmulatorHandle;
+  readonly spannerPerRun: boolean;
+}
+
+/** The runs' Spanner age in runs served before, when it is known: 0 for every run with `spannerPerRun`. */
+export const spannerAgeOf = (e: RunEmulators | undefined, runsBefore: number): number => (e?.spannerPerRun === true ? 0 : runsBefore);
+
+/** Calls `fn` with the emulators of one run: the pair, or the pair with a Spanner emulator of the run's own, stopped after. */
+export async function withRunEmulators<T>(e: RunEmulators | undefined, fn: (handle: EmulatorHandle | undefined) => Promise<T>): Promise<T> {
+  if (e === undefined || !e.spannerPerRun) return fn(e?.pair);
+  const own = await withOwnSpanner(e.pair);
+  try {
+    return await fn(own);
+  } finally {
+    await own.stop();
+  }
+}
+
 /** Wraps the opened backend's ports before the run (a calibration's profilers); the run reads figures through it. */
 export type WrapBackend = (opened: OpenedBackend, day: RaceDay) => DayBackend;
 
 /** Runs one case for real and measures it. Throws when the backend cannot be opened. */
-export async function runCase(backend: ValidationBackend, c: ValidationCase, log: (line: string) => void = () => undefined, wrap?: WrapBackend, emulators?: EmulatorHandle): Promise<MeasuredRun> {
+export async function runCase(backend: ValidationBackend, c: ValidationCase, log: (line: string) => void = () => undefined, wrap?: WrapBackend, emulators?: RunEmulators): Promise<MeasuredRun> {
+  return withRunEmulators(emulators, (handle) => runOnce(backend, c, log, wrap, handle));
+}
+
+async function runOnce(backend: ValidationBackend, c: ValidationCase, log: (line: string) => void, wrap: WrapBackend | undefined, emulators: EmulatorHandle | undefined): Promise<MeasuredRun> {
   const start = performance.now();
   const day = caseDay(c.users);
   // Reusing the running emulators is said once per run: not worth a line per configuration.

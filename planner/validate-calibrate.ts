@@ -5,16 +5,15 @@
 import { createProfileRecorder, runProfileOf, type RunProfile } from './profile.ts';
 import { profileBackend } from './profile-run.ts';
 import { fitCostModel } from './calibration.ts';
-import { normaliseToRuns, scaleRuns, type NormaliseRun } from './normalise.ts';
+import { describeConcurrencyScale, normaliseToRuns, scaleRuns, type NormaliseRun } from './normalise.ts';
 import { formatPlanError } from './plan-error.ts';
 import type { CostModel } from './contracts.ts';
-import type { EmulatorHandle } from '../emulators/index.ts';
 import { caseName } from './validate-table.ts';
-import { caseDay, configurationOf, runCase, type MeasuredRun, type ValidationBackend, type ValidationCase } from './real-run.ts';
+import { caseDay, configurationOf, runCase, spannerAgeOf, type MeasuredRun, type RunEmulators, type ValidationBackend, type ValidationCase } from './real-run.ts';
 import type { Calibrator } from './validate.ts';
 
 /** One case run for real with the profilers on: its RunProfile (knobs, figures, operation samples) and its measurement. */
-export async function profiledRun(backend: ValidationBackend, c: ValidationCase, log: (line: string) => void, emulators?: EmulatorHandle): Promise<{ profile: RunProfile; measured: MeasuredRun }> {
+export async function profiledRun(backend: ValidationBackend, c: ValidationCase, log: (line: string) => void, emulators?: RunEmulators): Promise<{ profile: RunProfile; measured: MeasuredRun }> {
   const recorder = createProfileRecorder();
   const day = caseDay(c.users);
   recorder.setWorkload({ users: day.users.length, tickets: day.ticketCount });
@@ -35,8 +34,9 @@ export const validationCalibrator: Calibrator = async ({ backend, cases, log, ke
   const total = Math.max(1, rounds ?? 1);
   for (let round = 0; round < total; round++) {
     for (const [i, c] of cases.entries()) {
-      // The pair's age when the run starts: the runs it served before (emulators; memory has no pair).
-      const age = backend === 'emulators' && pairRunsBefore !== undefined ? { pairRuns: pairRunsBefore + profiles.length } : {};
+      // The Spanner emulator's age when the run starts: the runs it served before (emulators; memory
+      // has no pair), 0 when each run has a Spanner of its own.
+      const age = backend === 'emulators' && pairRunsBefore !== undefined ? { pairRuns: spannerAgeOf(emulators, pairRunsBefore + profiles.length) } : {};
       const { profile: p, measured } = await profiledRun(backend, c, log, emulators);
       if (!measured.ok) throw new Error(`calibration run ${caseName(c)} on ${backend} failed an invariant or timed out: its figures cannot calibrate anything`);
       profiles.push({ ...p, ...age });
@@ -51,6 +51,7 @@ export const validationCalibrator: Calibrator = async ({ backend, cases, log, ke
   // The costs' common scale from the calibration runs alone (normalise.ts): the held-out runs never reach it.
   const normalised = await normaliseToRuns(fitted.value.model, scaleRuns(profiles));
   const aging = normalised.startupPerPairRunMs > 0 ? ` + ${normalised.startupPerPairRunMs.toFixed(2)} ms per run the emulator pair served before` : '';
-  log(`validate: costs x${normalised.factor.toFixed(3)}, start-up ${normalised.startupMs.toFixed(1)} ms${aging}, so the virtual model reproduces the calibration runs (measured / predicted: ${normalised.ratios.map((x) => x.toFixed(2)).join(', ')})`);
+  const byN = describeConcurrencyScale(normalised.concurrencyScale);
+  log(`validate: costs x${normalised.factor.toFixed(3)}${byN}, start-up ${normalised.startupMs.toFixed(1)} ms${aging}, so the virtual model reproduces the calibration runs (measured / predicted: ${normalised.ratios.map((x) => x.toFixed(2)).join(', ')})`);
   return normalised.model satisfies CostModel;
 };

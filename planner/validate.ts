@@ -5,8 +5,7 @@
 // alone. Predictions more than 2x beyond the largest calibrated run are flagged, not hidden.
 import type { CostModel, LinearCost, OperationName, Predict } from './contracts.ts';
 import type { RunProfile } from './profile.ts';
-import type { EmulatorHandle } from '../emulators/index.ts';
-import { caseDay, configurationOf, runCase, workloadOf, type MeasuredRun, type ValidationBackend, type ValidationCase } from './real-run.ts';
+import { caseDay, configurationOf, runCase, spannerAgeOf, workloadOf, type MeasuredRun, type RunEmulators, type ValidationBackend, type ValidationCase } from './real-run.ts';
 import { checkOperations, renderChecks, settleBusyShare, type OperationCheck } from './validate-diagnose.ts';
 import { profiledRun } from './validate-calibrate.ts';
 import { atPairAge } from './normalise.ts';
@@ -78,7 +77,7 @@ export type Calibrator = (o: {
   readonly log: (line: string) => void;
   readonly keep?: (k: KeptCalibration) => void;
   readonly rounds?: number;
-  readonly emulators?: EmulatorHandle;
+  readonly emulators?: RunEmulators;
   /** Emulators: runs the pair served before the calibration's first (the warm-up), so each calibration run's age is known. */
   readonly pairRunsBefore?: number;
 }) => Promise<CostModel>;
@@ -112,10 +111,11 @@ export interface ValidationOptions {
   readonly run?: (backend: ValidationBackend, c: ValidationCase, log: (line: string) => void) => Promise<MeasuredRun>;
   /**
    * Emulators: the one pair every run of the validation uses (each in a fresh project), so the
-   * calibration and the held-out runs meet the same emulator processes, warmed by the warm-up run,
-   * rather than a freshly started pair each (whose Pub/Sub JVM compiles while the run runs).
+   * calibration and the held-out runs meet the same Pub/Sub emulator, warmed by the warm-up run,
+   * rather than a freshly started one each (whose JVM compiles while the run runs); with
+   * `spannerPerRun`, each run beside it a Spanner emulator of its own, so none meets an older one.
    */
-  readonly emulators?: EmulatorHandle;
+  readonly emulators?: RunEmulators;
   readonly plan?: ValidationPlan;
   readonly log?: (line: string) => void;
   /** Real runs per held-out configuration (default 1); the median makespan's run is the measurement. */
@@ -226,7 +226,7 @@ export async function runValidation(o: ValidationOptions): Promise<ValidationTab
   const calibrationRuns = given === undefined ? plan.calibration.length * rounds : 0;
   for (const [i, k] of plan.heldOut.entries()) {
     // The middle of the case's own runs: the first starts after `i` cases of `repeat` runs each.
-    const pairRuns = warmups + calibrationRuns + i * repeat + (repeat - 1) / 2;
+    const pairRuns = spannerAgeOf(o.emulators, warmups + calibrationRuns + i * repeat + (repeat - 1) / 2);
     const row = await validateCase(o, model, maxUsers, k, pairRuns, log);
     rows.push(row);
     log(`validate: held-out ${i + 1}/${plan.heldOut.length} ${caseName(k)}: measured ${Math.round(row.measured.makespanMs)} ms${row.repeats === undefined ? '' : ` (median of ${row.repeats.makespansMs.length}, spread ${row.repeats.spreadPct.toFixed(0)}%)`}, virtual ${Math.round(row.virtual.makespanMs.p50)} ms (${row.virtual.makespanErrorPct.toFixed(1)}%), closed-form ${Math.round(row.closedForm.makespanMs.p50)} ms (${row.closedForm.makespanErrorPct.toFixed(1)}%)${row.flagged ? ' [>2x calibrated]' : ''}, load ${row.measured.loadAverage1m}${model.startupPerPairRunMs === undefined ? '' : `, predicted for a pair that served ${pairRuns} runs before`}`);

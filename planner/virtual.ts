@@ -21,6 +21,7 @@
 // twice the calibration runs' own scatter around the model (runSpread: the measurement's noise).
 import { createLatencyHistogram } from '../reports/latency.ts';
 import type { CostModel, Interval, OperationName, PlanConfiguration, Prediction, Predict, Workload } from './contracts.ts';
+import { atConcurrency } from './cost-scale.ts';
 import { extrapolationOf } from './extrapolation.ts';
 import { unpricedOperations, unsizedTerms } from './service-times.ts';
 import { runVirtual, type VirtualRun } from './virtual-run.ts';
@@ -151,8 +152,9 @@ function checkWorkload(workload: Workload): void {
   if (!Number.isSafeInteger(workload.tickets) || workload.tickets < workload.users) throw new Error(`PLAN.INPUT_INVALID: workload.tickets must be an integer >= users, got ${workload.tickets}`);
 }
 
-export async function predictVirtualWith(model: CostModel, configuration: PlanConfiguration, workload: Workload, options: VirtualOptions = {}): Promise<Prediction> {
+export async function predictVirtualWith(given: CostModel, configuration: PlanConfiguration, workload: Workload, options: VirtualOptions = {}): Promise<Prediction> {
   checkWorkload(workload);
+  const model = atConcurrency(given, configuration);
   const samples = Math.max(1, Math.floor(options.samples ?? SAMPLES_DEFAULT));
   const seed = options.seed ?? 1;
   const sliceMax = Math.max(1_000, options.sliceUsers ?? SLICE_USERS_DEFAULT);

@@ -8,14 +8,13 @@ import type { CostModel } from '../../planner/contracts.ts';
 import { formatPlanError } from '../../planner/plan-error.ts';
 import { finishProfiledRecording } from '../../planner/profile-run.ts';
 import { RunRecorder } from '../../reports/record/recorder.ts';
-import { ensureEmulators } from '../../emulators/index.ts';
-import { stopOnInterrupt } from '../plan-interrupt.ts';
+import { planEmulators, stopOnInterrupt } from '../plan-interrupt.ts';
 import { parseArgs, UsageError, withUsage } from '../args.ts';
 import type { CommandModule } from '../main.ts';
 
 const usage = `usage: raceday plan calibrate --backend memory|emulators [--levels 1,2,3,4,6,8] [--users N]
                               [--shards S] [--shard-levels 1,2,3,4,5,6] [--out FILE.json]
-                              [--repeat K] [--record DIR] [--json]
+                              [--repeat K] [--record DIR] [--shared-spanner] [--json]
 
 Measures the pipeline for the capacity planner: settles the smoke race day once per concurrency
 level, for real (the same code as "raceday run"), with every Store and bus operation profiled,
@@ -39,6 +38,9 @@ to stderr, one line per run.
                       shipped defaults are planner/calibrations/memory.json and emulators.json)
   --record DIR        also write the runs as a run record, DIR/metrics.json with every run's profile
                       (and its outputs): "raceday plan --calibrate DIR/metrics.json" fits from it
+  --shared-spanner    emulators: every run on the pair's one Spanner emulator, as it ages, instead of
+                      a Spanner emulator of each run's own (the default where one can start: its reads
+                      slow with every transaction it served, so later runs would start slower)
   --json              one JSON object: the model, its warnings, every run's figures, wall time
 
 Exit code 0 on a fitted model, 1 when a run failed or too few levels were measured, 2 on a usage error;
@@ -55,6 +57,7 @@ const spec = {
   out: { type: 'string' },
   record: { type: 'string' },
   json: { type: 'boolean' },
+  'shared-spanner': { type: 'boolean' },
 } as const;
 
 /** `1,2,3` -> [1, 2, 3]: positive integers, each at most `max`. */
@@ -99,12 +102,14 @@ export const planCalibrate: CommandModule = {
       const json = flags['json'] === true;
       const recorder = typeof flags['record'] === 'string' ? new RunRecorder({ command: 'plan calibrate', argv, scenario: 'smoke', backend: target, seed: typeof flags['seed'] === 'number' ? flags['seed'] : CALIBRATION_DEFAULTS.seed, configuration: { levels, ...(shardLevels === undefined ? {} : { shardLevels }) } }).start() : undefined;
       const progress = (line: string): void => void process.stderr.write(`${line}\n`);
-      // One emulator pair for every run (reused when one runs already, else started here and stopped at the end).
-      const pair = target === 'emulators' ? await ensureEmulators({ pubsub: true, spanner: true, log: progress }) : undefined;
+      // One emulator pair for every run (reused when one runs already, else started here and stopped
+      // at the end), each run with a Spanner emulator of its own beside it.
+      const emulators = target === 'emulators' ? await planEmulators(flags['shared-spanner'] === true, progress) : undefined;
+      const pair = emulators?.pair;
       const uninstall = stopOnInterrupt(pair, progress, { command: 'plan calibrate', lost: 'its model was fitted: no model file, no record' });
       const r = await calibrate({
         target,
-        ...(pair === undefined ? {} : { emulators: pair }),
+        ...(emulators === undefined ? {} : { emulators }),
         levels,
         users: typeof flags['users'] === 'number' ? flags['users'] : CALIBRATION_DEFAULTS.users,
         shards: typeof flags['shards'] === 'number' ? flags['shards'] : CALIBRATION_DEFAULTS.shards,

@@ -171,6 +171,8 @@ describeWithEmulators('raceday plan --validate --small on the emulators', () => 
     expectBuiltFromRealRuns(table, 'emulators', code);
     // Every run met the same emulator pair, found once for the whole validation, not once per run.
     expect(err.match(/^emulators: (using|reusing) /gm) ?? []).toHaveLength(1);
+    // Each run beside it a Spanner emulator of its own, so none met one aged by the runs before.
+    expect(err).toMatch(/^emulators: each run gets a Spanner emulator of its own/m);
     // Spanner on the emulator commits in groups: real transactions happened.
     for (const r of table.rows) expect(r.measured.transactionsCommitted).toBeGreaterThan(0);
   });

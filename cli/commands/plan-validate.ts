@@ -9,8 +9,7 @@ import { renderChecks } from '../../planner/validate-diagnose.ts';
 import { runValidation, type Calibrator, type KeptCalibration, type ValidationTable } from '../../planner/validate.ts';
 import type { RunProfile } from '../../planner/profile.ts';
 import { writeFile } from 'node:fs/promises';
-import { ensureEmulators } from '../../emulators/index.ts';
-import { stopOnInterrupt } from '../plan-interrupt.ts';
+import { planEmulators, stopOnInterrupt } from '../plan-interrupt.ts';
 import { join } from 'node:path';
 import type { CostModel, Predict } from '../../planner/contracts.ts';
 import { defaultCostModel, loadCostModel } from '../../planner/calibration.ts';
@@ -22,7 +21,8 @@ import { parseArgs, UsageError, withUsage } from '../args.ts';
 import type { CommandModule } from '../main.ts';
 
 const usage = `usage: raceday plan --validate [--backend memory|emulators] [--small] [--model shipped|FILE]
-                               [--repeat K] [--diagnose] [--skew OP=FACTOR] [--json] [--out DIR]
+                               [--repeat K] [--diagnose] [--skew OP=FACTOR] [--shared-spanner]
+                               [--json] [--out DIR]
 
 The capacity planner's own proof: calibrates a cost model on small real runs (500 and 1,000 users
 at several worker and shard counts), predicts held-out configurations it never saw (up to 5x the
@@ -41,6 +41,9 @@ cross-check, runs each of them for real, and prints the error of every predictio
                      the measurement, and the spread (run-to-run noise) is printed beside it
   --diagnose         profile each held-out run and print, per operation, the model's cost of its
                      samples against what they cost (which operation's cost is off when a prediction misses)
+  --shared-spanner   emulators: every run on the pair's one Spanner emulator, as it ages, instead
+                     of a Spanner emulator of each run's own (the default where one can start: its
+                     reads slow with every transaction it served, so later runs would start slower)
   --json             the table as one JSON object
   --out DIR          also write the run record DIR/metrics.json (the table in its capacityPlan
                      section, key "validation") and every output made from it
@@ -60,6 +63,7 @@ const spec = {
   repeat: { type: 'int', min: 1, max: 9 },
   model: { type: 'string' },
   diagnose: { type: 'boolean' },
+  'shared-spanner': { type: 'boolean' },
   json: { type: 'boolean' },
   out: { type: 'string' },
 } as const;
@@ -162,12 +166,13 @@ export async function validateCommand(argv: readonly string[], deps: ValidateDep
     const keep = { calibration: (k: KeptCalibration) => void (kept.calibration = k), heldOut: (p: RunProfile) => void kept.heldOut.push(p) };
     const log = (line: string): void => void process.stderr.write(`${line}\n`);
     // One emulator pair for every run of the validation (reused when one runs already, else
-    // started here and stopped at the end): calibration and held-out runs meet the same processes.
-    const pair = backend === 'emulators' ? await ensureEmulators({ pubsub: true, spanner: true, log }) : undefined;
+    // started here and stopped at the end), each run with a Spanner emulator of its own beside it.
+    const emulators = backend === 'emulators' ? await planEmulators(flags['shared-spanner'] === true, log) : undefined;
+    const pair = emulators?.pair;
     const uninstall = stopOnInterrupt(pair, log);
     let table: ValidationTable;
     try {
-      table = await runValidation({ backend, size, ...deps, skew, repeat, keep, diagnose: flags['diagnose'] === true, ...(given === undefined ? {} : { model: given }), ...(pair === undefined ? {} : { emulators: pair }), log });
+      table = await runValidation({ backend, size, ...deps, skew, repeat, keep, diagnose: flags['diagnose'] === true, ...(given === undefined ? {} : { model: given }), ...(emulators === undefined ? {} : { emulators }), log });
     } finally {
       uninstall();
       await pair?.stop();
