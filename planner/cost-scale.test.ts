@@ -16,7 +16,8 @@ describe('fitScale with a concurrency scale', () => {
   // Runs whose measured makespan is 0.6 x (N / 128)^-0.1 x the raw prediction, plus a 40 ms start.
   const levels = [16, 64, 128, 256, 512, 1024];
   const truth = (n: number, predicted: number): number => 40 + 0.6 * (n / 128) ** -0.1 * predicted;
-  const pairs: ScalePair[] = levels.flatMap((n) => [400, 900].map((predicted) => ({ predicted, measured: truth(n, predicted), concurrency: n })));
+  // Two race sizes at every level (the prediction stands in for the size).
+  const pairs: ScalePair[] = levels.flatMap((n) => [400, 900].map((predicted) => ({ predicted, measured: truth(n, predicted), concurrency: n, users: predicted })));
 
   it('recovers the exponent, and with it reproduces every run', () => {
     const f = fitScale(pairs, { concurrency: true });
@@ -42,6 +43,9 @@ describe('fitScale with a concurrency scale', () => {
     expect(fitScale([...twoLevels, ...twoLevels], { concurrency: true }).concurrency).toBeUndefined();
     const narrow = pairs.filter((p) => (p.concurrency ?? 0) >= 128 && (p.concurrency ?? 0) <= 256).map((p, i) => ({ ...p, concurrency: 128 + i * 20 }));
     expect(fitScale(narrow, { concurrency: true }).concurrency).toBeUndefined(); // 128..228: under 4x
+    // One race size: a start-up and a scale with concurrency cannot be told apart, so none is fitted.
+    const oneSize = pairs.map((p) => ({ ...p, users: 1_000 }));
+    expect(fitScale(oneSize, { concurrency: true }).concurrency).toBeUndefined();
   });
 });
 

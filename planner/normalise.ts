@@ -76,6 +76,8 @@ export interface ScalePair {
   readonly pairRuns?: number;
   /** The run's settle concurrency N (workers x messages in flight), when a concurrency scale may be fitted. */
   readonly concurrency?: number;
+  /** The run's race size (users settled): a concurrency scale needs runs of several sizes. */
+  readonly users?: number;
 }
 
 /** measured = startupMs + startupPerPairRunMs x pairRuns + factor x c(N) x predicted. */
@@ -89,8 +91,15 @@ export interface Scale {
 
 /** The exponents tried for a concurrency scale: -0.5 to 0.5 in steps of 0.01. */
 const CONCURRENCY_EXPONENTS = Array.from({ length: 101 }, (_, i) => Math.round((i - 50)) / 100);
-/** A concurrency scale is fitted only over runs at this many settle concurrencies at least, spanning this ratio. */
-const CONCURRENCY_FIT = { levelsMin: 3, rangeMin: 4, runsMin: 6 } as const;
+/**
+ * A concurrency scale is fitted only over runs at this many settle concurrencies at least,
+ * spanning this ratio, and of race sizes spanning sizeRangeMin: with one race size a run at
+ * higher N is shorter, so a fixed start-up weighs more in it, and the start-up and a scale with
+ * concurrency cannot be told apart (measured: a calibration of 1,000-user runs at N = 16 to 512
+ * fitted the steepest exponent tried and a 475 ms start-up, and predicted the held-out runs 34% to
+ * 57% too fast).
+ */
+const CONCURRENCY_FIT = { levelsMin: 3, rangeMin: 4, runsMin: 6, sizeRangeMin: 2 } as const;
 
 /** A pair's prediction under a scale's concurrency term (unchanged without one). */
 const scaledPrediction = (p: ScalePair, c: ConcurrencyScale | undefined): number => (c === undefined || p.concurrency === undefined ? p.predicted : p.predicted * concurrencyFactor(c, p.concurrency));
@@ -99,13 +108,16 @@ const scaledPrediction = (p: ScalePair, c: ConcurrencyScale | undefined): number
  * fitScaleAt, and on top of it (with `concurrency`) how the costs scale with the runs' settle
  * concurrency: each exponent of CONCURRENCY_EXPONENTS is tried, the start-up and factor fitted
  * for it, and the one the runs scatter least around is kept (0 among them: no scaling). Fitted
- * only when the runs cover CONCURRENCY_FIT's levels and range; the scale holds N inside the
- * runs' range, so no prediction extrapolates it.
+ * only when the runs cover CONCURRENCY_FIT's levels, range and race sizes; the scale holds N
+ * inside the runs' range, so no prediction extrapolates it.
  */
 export function fitScale(pairs: readonly ScalePair[], o: { readonly concurrency?: boolean } = {}): Scale {
   const plain = fitScaleAt(pairs);
-  const ns = pairs.filter((p) => p.predicted > 0 && p.measured > 0).map((p) => p.concurrency);
+  const ok = pairs.filter((p) => p.predicted > 0 && p.measured > 0);
+  const ns = ok.map((p) => p.concurrency);
   if (o.concurrency !== true || ns.length < CONCURRENCY_FIT.runsMin || ns.some((n) => n === undefined || !(n > 0))) return plain;
+  const sizes = ok.map((p) => p.users ?? 0);
+  if (!(Math.min(...sizes) > 0) || Math.max(...sizes) / Math.min(...sizes) < CONCURRENCY_FIT.sizeRangeMin) return plain;
   const levels = ns as number[];
   const minN = Math.min(...levels);
   const maxN = Math.max(...levels);
@@ -178,7 +190,7 @@ async function pairsOf(model: CostModel, runs: readonly NormaliseRun[], samples:
   for (const r of runs) {
     if (!(r.run.makespanMs > 0) || r.run.users < 1 || r.run.tickets < r.run.users) continue;
     const p = await predictVirtual(model, configurationOfRun(r), { users: r.run.users, tickets: r.run.tickets }, { samples });
-    if (p.makespanMs.p50 > 0) pairs.push({ predicted: p.makespanMs.p50, measured: r.run.makespanMs, concurrency: settleConcurrency(configurationOfRun(r)), ...(r.pairRuns === undefined ? {} : { pairRuns: r.pairRuns }) });
+    if (p.makespanMs.p50 > 0) pairs.push({ predicted: p.makespanMs.p50, measured: r.run.makespanMs, concurrency: settleConcurrency(configurationOfRun(r)), users: r.run.users, ...(r.pairRuns === undefined ? {} : { pairRuns: r.pairRuns }) });
   }
   return pairs;
 }
