@@ -151,7 +151,7 @@ export async function calibrate(o: CalibrateOptions): Promise<PlanResult<Calibra
   }
   const measuredAt = new Date().toISOString();
   const machine = `${hostname()}, ${cpus().length} x ${cpus()[0]?.model.trim() ?? 'unknown CPU'}, Node ${process.versions.node}`;
-  const fitted = fitCostModel(runs, { target: o.target, measuredAt, sources: [`measured by: ${o.command} (${measuredAt.slice(0, 10)})`, `machine: ${machine}`, `workload: the smoke race day, seed ${seed}, ${day.users.length} users, ${day.ticketCount} tickets`] });
+  const fitted = fitCostModel(runs, { target: o.target, measuredAt, sources: [`measured by: ${o.command} (${measuredAt.slice(0, 10)})`, `machine: ${machine}`, `workload: the smoke race day, seed ${seed}, ${day.users.length} users, ${day.ticketCount} tickets`, ...(o.emulators?.spannerPerRun === true ? ['emulators: each run on a Spanner emulator of its own, beside one Pub/Sub emulator'] : [])] });
   if (!fitted.ok) return fitted;
   // The fitted costs' common scale, set so the virtual model reproduces these runs (normalise.ts).
   // On the emulators every run with its pair's age (the start-up grows with it); on memory each

@@ -90,7 +90,7 @@ export interface Scale {
 }
 
 /** The exponents tried for a concurrency scale: -0.5 to 0.5 in steps of 0.01. */
-const CONCURRENCY_EXPONENTS = Array.from({ length: 101 }, (_, i) => Math.round((i - 50)) / 100);
+const CONCURRENCY_EXPONENTS = Array.from({ length: 101 }, (_, i) => (i - 50) / 100);
 /**
  * A concurrency scale is fitted only over runs at this many settle concurrencies at least,
  * spanning this ratio, and of race sizes spanning sizeRangeMin: with one race size a run at
@@ -147,7 +147,7 @@ export function fitScale(pairs: readonly ScalePair[], o: { readonly concurrency?
  * its first run, 119-147 ms and 54-64 ms in its thirtieth), so a run's start path, which is
  * reads, is slower on an older pair whatever the run's size.
  */
-export function fitScaleAt(pairs: readonly ScalePair[]): Scale {
+function fitScaleAt(pairs: readonly ScalePair[]): Scale {
   const ok = pairs.filter((p) => p.predicted > 0 && p.measured > 0);
   if (ok.length === 0) return { factor: 1, startupMs: 0, startupPerPairRunMs: 0 };
   const byRatio = { factor: median(ok.map((p) => p.measured / p.predicted)), startupMs: 0, startupPerPairRunMs: 0 };
