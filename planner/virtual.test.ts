@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { BASE_CONFIGURATION, EMULATOR_MODEL, GOOGLE_MODEL, MEMORY_MODEL, scaled } from './_fixtures/cost-models.ts';
 import type { CostModel } from './contracts.ts';
-import { predictVirtual, scaleRun, steadyRate } from './virtual.ts';
+import { predictVirtual, samplesFor, scaleRun, steadyRate } from './virtual.ts';
 import { runVirtual } from './virtual-run.ts';
 
 const W = { users: 3_000, tickets: 15_000 };
@@ -23,6 +23,16 @@ describe('predictVirtual', () => {
     expect(a.method).toBe('virtual-time');
     expect(a.makespanMs.low).toBeLessThanOrEqual(a.makespanMs.p50);
     expect(a.makespanMs.high).toBeGreaterThanOrEqual(a.makespanMs.p50);
+  });
+
+  it('runs a small race more times than a large one by default: 20,000 simulated users at least, 3 to 25 runs', async () => {
+    expect([100, 800, 1_000, 3_000, 6_667, 40_000].map(samplesFor)).toEqual([25, 25, 20, 7, 3, 3]);
+    // What a default prediction runs: its progress counts every run's users.
+    let total = 0;
+    await predictVirtual(EMULATOR_MODEL, BASE_CONFIGURATION, { users: 1_000, tickets: 3_000 }, { onProgress: (_done, t) => void (total = t) });
+    expect(total).toBe(20 * 1_000);
+    await predictVirtual(EMULATOR_MODEL, BASE_CONFIGURATION, W, { onProgress: (_done, t) => void (total = t) });
+    expect(total).toBe(7 * W.users);
   });
 
   it('roughly doubles a settle-bound makespan when the settlement commit takes twice as long', async () => {
