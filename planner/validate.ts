@@ -25,8 +25,8 @@ const c = (users: number, workers: number, shards = 1, maxInFlight = 256): Valid
 /**
  * The configurations per backend and size. Calibration: six or more settle concurrency levels
  * (workers x messages in flight, the levels a USL fit needs): on the emulators 1,000 users on 1
- * shard and then over 2 to 6 shards (a USL over shards), on memory 500 and 1,000 users. On memory one thread runs every
- * handler, so a profiled call's time is mostly other handlers' work at high in flight;
+ * shard and then over 2 to 6 shards (a USL over shards), on memory 500 and 1,000 users. On
+ * memory one thread runs every handler, so a profiled call's time is mostly other handlers' work at high in flight;
  * normalisation (normalise.ts) sets the costs' scale from the runs, so memory calibrates at
  * 16..512 in flight, around the held-out runs' 256. Held out: up to 5x the largest calibration
  * run, other worker and shard counts, none of them calibrated.
