@@ -1,5 +1,6 @@
-// SIGTERM and Ctrl-C in the planner's measuring commands (`raceday plan --validate`, `raceday plan
-// calibrate`): they run many real runs on one emulator pair, and must stop when told to.
+// The planner's measuring commands (`raceday plan --validate`, `raceday plan calibrate`) run many
+// real runs on one emulator pair: which emulators each run gets (planEmulators), and stopping when
+// told to (SIGTERM and Ctrl-C).
 import { canStartOwnSpanner, ensureEmulators, type EmulatorHandle } from '../emulators/index.ts';
 import type { RunEmulators } from '../planner/real-run.ts';
 import { exitOnInterrupt } from '../sim/open-backend.ts';

@@ -19,7 +19,7 @@ import { smokeRaceDay } from '../sim/workload.ts';
 import type { RaceDay } from '../scenarios/model.ts';
 import { spannerAgeOf, withRunEmulators, type RunEmulators } from './real-run.ts';
 import { fitCostModel, type FittedModel } from './calibration.ts';
-import { describeConcurrencyScale, normaliseToRuns, scaleRuns, type NormaliseRun } from './normalise.ts';
+import { describeNormalised, normaliseToRuns, scaleRuns, type NormaliseRun } from './normalise.ts';
 import { USL_LEVELS_MIN } from './fit.ts';
 import { planErr, type PlanResult } from './plan-error.ts';
 import { createProfileRecorder, type RunProfile } from './profile.ts';
@@ -157,8 +157,6 @@ export async function calibrate(o: CalibrateOptions): Promise<PlanResult<Calibra
   // On the emulators every run with its pair's age (the start-up grows with it); on memory each
   // level's median run (with --repeat), so one run slowed by load does not set the scale.
   const normalised = await normaliseToRuns(fitted.value.model, scaleRuns(runs));
-  const aging = normalised.startupPerPairRunMs > 0 ? ` + ${normalised.startupPerPairRunMs.toFixed(2)} ms per run the emulator pair served before` : '';
-  const byN = describeConcurrencyScale(normalised.concurrencyScale);
-  o.progress?.(`plan calibrate: costs x${normalised.factor.toFixed(3)}${byN}, start-up ${normalised.startupMs.toFixed(1)} ms${aging}, so the virtual model reproduces the ${normalised.ratios.length} runs' makespans (measured / predicted: ${normalised.ratios.map((x) => x.toFixed(2)).join(', ')})`);
+  o.progress?.(`plan calibrate: ${describeNormalised(normalised)}, so the virtual model reproduces the ${normalised.ratios.length} runs' makespans (measured / predicted: ${normalised.ratios.map((x) => x.toFixed(2)).join(', ')})`);
   return { ok: true, value: { ...fitted.value, model: normalised.model, runs, wallMs: Math.round(performance.now() - start) } };
 }

@@ -229,6 +229,12 @@ export function scaleRuns<R extends NormaliseRun>(runs: readonly R[]): R[] {
   return aged ? [...runs] : medianPerConfiguration(runs);
 }
 
+/** `costs x0.548, start-up 0.0 ms` with the concurrency scale and the start-up's growth where fitted: the calibrations' progress lines. */
+export function describeNormalised(n: Normalised): string {
+  const aging = n.startupPerPairRunMs > 0 ? ` + ${n.startupPerPairRunMs.toFixed(2)} ms per run the emulator pair served before` : '';
+  return `costs x${n.factor.toFixed(3)}${describeConcurrencyScale(n.concurrencyScale)}, start-up ${n.startupMs.toFixed(1)} ms${aging}`;
+}
+
 /** Emulator process capacities tried when the runs span several shard counts (1 = one core's worth; 8 = shards that scale). */
 export const PROCESS_CAPACITIES = [1, 1.5, 2, 3, 4, 8] as const;
 

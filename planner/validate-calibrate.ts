@@ -5,7 +5,7 @@
 import { createProfileRecorder, runProfileOf, type RunProfile } from './profile.ts';
 import { profileBackend } from './profile-run.ts';
 import { fitCostModel } from './calibration.ts';
-import { describeConcurrencyScale, normaliseToRuns, scaleRuns, type NormaliseRun } from './normalise.ts';
+import { describeNormalised, normaliseToRuns, scaleRuns, type NormaliseRun } from './normalise.ts';
 import { formatPlanError } from './plan-error.ts';
 import type { CostModel } from './contracts.ts';
 import { caseName } from './validate-table.ts';
@@ -50,8 +50,6 @@ export const validationCalibrator: Calibrator = async ({ backend, cases, log, ke
   keep?.({ profiles, fitted: fitted.value.model });
   // The costs' common scale from the calibration runs alone (normalise.ts): the held-out runs never reach it.
   const normalised = await normaliseToRuns(fitted.value.model, scaleRuns(profiles));
-  const aging = normalised.startupPerPairRunMs > 0 ? ` + ${normalised.startupPerPairRunMs.toFixed(2)} ms per run the emulator pair served before` : '';
-  const byN = describeConcurrencyScale(normalised.concurrencyScale);
-  log(`validate: costs x${normalised.factor.toFixed(3)}${byN}, start-up ${normalised.startupMs.toFixed(1)} ms${aging}, so the virtual model reproduces the calibration runs (measured / predicted: ${normalised.ratios.map((x) => x.toFixed(2)).join(', ')})`);
+  log(`validate: ${describeNormalised(normalised)}, so the virtual model reproduces the calibration runs (measured / predicted: ${normalised.ratios.map((x) => x.toFixed(2)).join(', ')})`);
   return normalised.model satisfies CostModel;
 };
