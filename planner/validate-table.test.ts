@@ -151,4 +151,15 @@ describe('validation plans', () => {
     expect(model.operations['settle.commit']?.baseUs).toBe(10);
     expect(() => skewModel(model, { 'notify.append': 2 })).toThrow(/no operation notify.append/);
   });
+
+  it('skews the fitted start-up and its growth per pair run with startup, and leaves a model without one without one', () => {
+    const model: CostModel = { schemaVersion: 1, target: 'emulators', measuredAt: '2026-12-01T00:00:00Z', sources: ['x'], operations: { 'settle.commit': { baseUs: 10, perUs: {}, cv: 0.1, samples: 5 } }, usl: [], parallelism: { transactionsPerUnit: 1 }, calibratedMax: { users: 1, tickets: 1 }, startupMs: 4, startupPerPairRunMs: 0.5 };
+    const s = skewModel(model, { startup: 4 });
+    expect([s.startupMs, s.startupPerPairRunMs]).toEqual([16, 2]);
+    expect(s.operations).toEqual(model.operations);
+    const { startupMs: _a, startupPerPairRunMs: _b, ...bare } = model;
+    const t = skewModel(bare, { startup: 4, 'settle.commit': 2 });
+    expect('startupMs' in t || 'startupPerPairRunMs' in t).toBe(false);
+    expect(t.operations['settle.commit']?.baseUs).toBe(20);
+  });
 });

@@ -3,7 +3,7 @@
 // virtual-time model and the closed-form cross-check, then run each of them for real and report
 // the error of every prediction. Each prediction is made before its run starts, from the model
 // alone. Predictions more than 2x beyond the largest calibrated run are flagged, not hidden.
-import type { CostModel, LinearCost, OperationName, Predict } from './contracts.ts';
+import { OPERATIONS, type CostModel, type LinearCost, type OperationName, type Predict } from './contracts.ts';
 import type { RunProfile } from './profile.ts';
 import { caseDay, configurationOf, runCase, spannerAgeOf, workloadOf, type MeasuredRun, type RunEmulators, type ValidationBackend, type ValidationCase } from './real-run.ts';
 import { checkOperations, renderChecks, settleBusyShare, type OperationCheck } from './validate-diagnose.ts';
@@ -91,15 +91,32 @@ export interface KeptCalibration {
   readonly fitted: CostModel;
 }
 
-/** Multiplies operations' fitted costs: the negative control (a model known to be wrong must be reported wrong). */
-export function skewModel(model: CostModel, factors: Readonly<Partial<Record<OperationName, number>>>): CostModel {
+/**
+ * What a negative control can multiply: an operation's fitted cost, or `startup`, the fitted
+ * start-up (with its growth per pair run). A model fitted on a cold or busy machine can put most of
+ * a small run's time into its start-up; skewing costs alone then barely moves the prediction.
+ */
+export type SkewTarget = OperationName | 'startup';
+export const SKEW_TARGETS: readonly SkewTarget[] = [...OPERATIONS, 'startup'];
+export type Skew = Readonly<Partial<Record<SkewTarget, number>>>;
+
+/** Multiplies operations' fitted costs and, with `startup`, the fitted start-up: the negative control (a model known to be wrong must be reported wrong). */
+export function skewModel(model: CostModel, factors: Skew): CostModel {
   const operations: Partial<Record<OperationName, LinearCost>> = { ...model.operations };
-  for (const [name, factor] of Object.entries(factors) as [OperationName, number][]) {
+  let startup: Pick<CostModel, 'startupMs' | 'startupPerPairRunMs'> = {};
+  for (const [name, factor] of Object.entries(factors) as [SkewTarget, number][]) {
+    if (name === 'startup') {
+      startup = {
+        ...(model.startupMs === undefined ? {} : { startupMs: model.startupMs * factor }),
+        ...(model.startupPerPairRunMs === undefined ? {} : { startupPerPairRunMs: model.startupPerPairRunMs * factor }),
+      };
+      continue;
+    }
     const op = operations[name];
     if (op === undefined) throw new Error(`the cost model has no operation ${name} to skew (it has: ${Object.keys(operations).join(', ')})`);
     operations[name] = { ...op, baseUs: op.baseUs * factor, perUs: Object.fromEntries(Object.entries(op.perUs).map(([k, v]) => [k, v * factor])) };
   }
-  return { ...model, operations, sources: [...model.sources, `skewed for a negative control: ${JSON.stringify(factors)}`] };
+  return { ...model, ...startup, operations, sources: [...model.sources, `skewed for a negative control: ${JSON.stringify(factors)}`] };
 }
 
 export interface ValidationOptions {
@@ -109,7 +126,7 @@ export interface ValidationOptions {
   readonly predictVirtual: Predict;
   readonly predictClosedForm: Predict;
   /** Cost factors applied to the fitted model before predicting (negative control). */
-  readonly skew?: Readonly<Partial<Record<OperationName, number>>>;
+  readonly skew?: Skew;
   /** Runs a case for real (default: runCase on the backend). */
   readonly run?: (backend: ValidationBackend, c: ValidationCase, log: (line: string) => void) => Promise<MeasuredRun>;
   /**
@@ -144,7 +161,7 @@ export interface ValidationTable {
     readonly given?: string;
     readonly maxUsers: number;
     readonly model: Pick<CostModel, 'target' | 'measuredAt' | 'sources' | 'calibratedMax'>;
-    readonly skew: Readonly<Partial<Record<OperationName, number>>>;
+    readonly skew: Skew;
     readonly wallMs: number;
   };
   readonly rows: readonly ValidationRow[];

@@ -11,10 +11,10 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { describeWithEmulators, useEmulators } from '../../emulators/test-support.ts';
 import { errorPct } from '../../planner/validate-table.ts';
-import { VALIDATION_PLANS, type ValidationTable } from '../../planner/validate.ts';
+import { VALIDATION_PLANS, type SkewTarget, type ValidationTable } from '../../planner/validate.ts';
 import { capture } from '../_fixtures/capture.ts';
 import { planValidate, planValidateDeps, validateCommand, type ValidateDeps } from './plan-validate.ts';
-import type { CostModel, OperationName } from '../../planner/contracts.ts';
+import type { CostModel } from '../../planner/contracts.ts';
 import { defaultCostModel } from '../../planner/calibration.ts';
 
 const dirs: string[] = [];
@@ -84,11 +84,13 @@ function expectBuiltFromRealRuns(t: ValidationTable, backend: 'memory' | 'emulat
 }
 
 /**
- * Every cost a pipeline run pays, x4: predictions far too slow whatever stage this machine's
- * calibration made the bottleneck. (Skewing settle and post-settle alone was not enough on the
- * memory backend: a calibration where delivery dominates moved the prediction by 5%.)
+ * Every cost a pipeline run pays, and the fitted start-up, x4: predictions far too slow whatever
+ * stage this machine's calibration made the bottleneck. (Skewing settle and post-settle alone was
+ * not enough on the memory backend: a calibration where delivery dominates moved the prediction by
+ * 5%. Skewing costs alone was not enough either: a calibration made first in a cold process on a
+ * busy CI machine put 4 ms of a 5 ms prediction into its start-up, and x4 costs moved it by x1.2.)
  */
-const SKEWED: readonly OperationName[] = ['settle.commit', 'postSettle.commit', 'notify.append', 'fanout.page', 'publish.batch', 'deliver.message', 'ingest.result', 'ranking.claim', 'settled.check'];
+const SKEWED: readonly SkewTarget[] = ['settle.commit', 'postSettle.commit', 'notify.append', 'fanout.page', 'publish.batch', 'deliver.message', 'ingest.result', 'ranking.claim', 'settled.check', 'startup'];
 const WRONG_MODEL = SKEWED.flatMap((op) => ['--skew', `${op}=4`]);
 
 function expectReportedWrong(wrong: ValidationTable, right: ValidationTable, code: number): void {
@@ -98,10 +100,9 @@ function expectReportedWrong(wrong: ValidationTable, right: ValidationTable, cod
   expect(wrong.calibration.skew).toEqual(Object.fromEntries(SKEWED.map((op) => [op, 4])));
   // The same fitted model, skewed: every prediction far slower than the honest one, and far off.
   expect(wrong.calibration.model.measuredAt).toBe(right.calibration.model.measuredAt);
-  // Every cost x4 makes the cost-driven part of each prediction x4 (x3.99-4.00 on a quiet machine);
-  // what is not a cost (the fitted start-up, fixed waits) stays, and on a busy CI machine that was
-  // a third of a small prediction (x2.88 in all), so the bound is x1.5.
-  for (const [i, r] of wrong.rows.entries()) expect(r.virtual.makespanMs.p50).toBeGreaterThan((right.rows[i]?.virtual.makespanMs.p50 ?? Infinity) * 1.5);
+  // Every cost and the start-up x4 make each prediction x4 but for what the model does not fit
+  // (the pipeline's fixed waits, which stay): x3.99-4.00 on a quiet machine; the bound is x2.
+  for (const [i, r] of wrong.rows.entries()) expect(r.virtual.makespanMs.p50).toBeGreaterThan((right.rows[i]?.virtual.makespanMs.p50 ?? Infinity) * 2);
   expect(wrong.totals.virtual.makespanMapePct).toBeGreaterThan(50);
 }
 

@@ -2,11 +2,11 @@
 // Calibrates a cost model on small real runs, predicts held-out configurations it never saw with
 // the virtual-time model and the closed-form cross-check, runs each for real, and prints the
 // error of every prediction; exit 1 when the issue's targets are missed (each named).
-import { OPERATIONS, type OperationName } from '../../planner/contracts.ts';
+import { OPERATIONS } from '../../planner/contracts.ts';
 import { VALIDATION_BACKENDS, type ValidationBackend } from '../../planner/real-run.ts';
 import { caseName, renderRows, VALIDATION_TARGETS } from '../../planner/validate-table.ts';
 import { renderChecks } from '../../planner/validate-diagnose.ts';
-import { runValidation, type Calibrator, type KeptCalibration, type ValidationTable } from '../../planner/validate.ts';
+import { runValidation, SKEW_TARGETS, type Calibrator, type KeptCalibration, type SkewTarget, type ValidationTable } from '../../planner/validate.ts';
 import type { RunProfile } from '../../planner/profile.ts';
 import { writeFile } from 'node:fs/promises';
 import { planEmulators, stopOnInterrupt } from '../plan-interrupt.ts';
@@ -34,7 +34,8 @@ cross-check, runs each of them for real, and prints the error of every predictio
                      started or reused as "raceday run --backend emulators" does)
   --small            CI's size: 100-200-user calibration, three held-out runs up to 1,000 users (seconds)
   --skew OP=FACTOR   negative control: multiply an operation's fitted cost before predicting
-                     (repeatable; OP one of ${OPERATIONS.join(', ')})
+                     (repeatable; OP one of ${OPERATIONS.join(', ')},
+                     or startup: the fitted start-up)
   --model M          validate a cost model as it is instead of calibrating one: shipped (the
                      calibration raceday ships for the backend) or a cost model JSON file; the 2x
                      flag then counts from that model's largest calibrated run
@@ -76,13 +77,13 @@ export interface ValidateDeps {
   readonly predictClosedForm: Predict;
 }
 
-function parseSkews(values: readonly (string | number)[]): Partial<Record<OperationName, number>> {
-  const out: Partial<Record<OperationName, number>> = {};
+function parseSkews(values: readonly (string | number)[]): Partial<Record<SkewTarget, number>> {
+  const out: Partial<Record<SkewTarget, number>> = {};
   for (const v of values) {
     const m = /^([a-zA-Z.]+)=(\d+(?:\.\d+)?)$/.exec(String(v));
     if (m === null) throw new UsageError(`option --skew must be OP=FACTOR (e.g. settle.commit=3), got "${v}"`);
-    const op = m[1] as OperationName;
-    if (!(OPERATIONS as readonly string[]).includes(op)) throw new UsageError(`option --skew names an unknown operation "${op}" (one of ${OPERATIONS.join(', ')})`);
+    const op = m[1] as SkewTarget;
+    if (!(SKEW_TARGETS as readonly string[]).includes(op)) throw new UsageError(`option --skew names an unknown operation "${op}" (one of ${SKEW_TARGETS.join(', ')})`);
     const factor = Number(m[2]);
     if (!(factor > 0)) throw new UsageError(`option --skew needs a factor above 0, got "${m[2]}"`);
     out[op] = factor;
