@@ -51,7 +51,7 @@ export function workerCpuOf(memory: CostModel, ticketsPerUser: number): NonNulla
 }
 
 export interface Infeasibility {
-  readonly code: 'PLAN.PUBLISH_QUOTA' | 'PLAN.MUTATION_LIMIT' | 'PLAN.USL_PEAK' | 'PLAN.SEARCH_BOUND' | 'PLAN.NOT_CONFIRMED';
+  readonly code: 'PLAN.PUBLISH_QUOTA' | 'PLAN.MUTATION_LIMIT' | 'PLAN.USL_PEAK' | 'PLAN.SEARCH_BOUND' | 'PLAN.NOT_CONFIRMED' | 'PLAN.NOTIFY_SLO';
   readonly reason: string;
 }
 

@@ -61,6 +61,7 @@ export function planRecord(i: PlanRecordInput): RunRecord {
     'capacity.notifyLatencyP50Ms': p.notifyLatencyMs.p50,
     'capacity.notifyLatencyP99Ms': p.notifyLatencyMs.p99,
     'capacity.headroomMs': a.headroom.marginMs,
+    ...(a.headroom.notify === undefined ? {} : { 'capacity.notifyLatencyHeadroomMs': a.headroom.notify.marginMs }),
     'capacity.cost': a.cost,
     [`capacity.${a.mainKnob.name}`]: (a.configuration[a.mainKnob.name] ?? 1) as number,
     'capacity.searched': a.searched,

@@ -37,9 +37,10 @@ export function planText(a: PlanAnswer): string {
   const q = a.question;
   const p = a.prediction;
   const c = a.configuration;
+  const notifyHead = a.headroom.notify;
   const out = [
-    `raceday plan: ${n(q.users, 0)} users, ${n(q.tickets, 0)} tickets, SLO ${n(q.sloSeconds)} s on ${q.target}`,
-    a.feasible ? `FEASIBLE: the configuration below meets the SLO with ${s(a.headroom.marginMs)} s (${pct(a.headroom.marginShare)}) of headroom.` : 'INFEASIBLE: no configuration meets the SLO.',
+    `raceday plan: ${n(q.users, 0)} users, ${n(q.tickets, 0)} tickets, SLO ${n(q.sloSeconds)} s${q.notifyP99Seconds === undefined ? '' : `, notify latency p99 SLO ${n(q.notifyP99Seconds)} s`} on ${q.target}`,
+    a.feasible ? `FEASIBLE: the configuration below meets ${notifyHead === undefined ? 'the SLO' : 'both SLOs'} with ${s(a.headroom.marginMs)} s (${pct(a.headroom.marginShare)}) of makespan headroom${notifyHead === undefined ? '' : ` and ${s(notifyHead.marginMs)} s (${pct(notifyHead.marginShare)}) of notify latency headroom`}.` : `INFEASIBLE: no configuration meets ${notifyHead === undefined ? 'the SLO' : 'both SLOs'}.`,
     ...a.infeasible.map((i) => `  ${i.code}: ${i.reason}`),
     '',
     a.feasible ? 'Recommendation:' : 'Best effort (the fastest configuration found):',
@@ -64,6 +65,7 @@ export function planText(a: PlanAnswer): string {
       ['throughput', `${n(p.throughputUsersPerSecond, 0)} users/s`],
       ['bottleneck', `${a.headroom.bottleneck} (${pct(a.headroom.bottleneckUtilisation)} busy)`],
       ['headroom', `SLO ${s(a.headroom.sloMs)} s - predicted high ${s(a.headroom.predictedHighMs)} s = ${s(a.headroom.marginMs)} s`],
+      ...(notifyHead === undefined ? [] : [['notify latency headroom', `SLO ${s(notifyHead.sloMs)} s - predicted p99 high ${s(notifyHead.predictedHighMs)} s = ${s(notifyHead.marginMs)} s`] as const]),
       ['utilisation', Object.entries(p.utilisation).sort(([, x], [, y]) => y - x).map(([k, v]) => `${k} ${pct(v)}`).join(', ')],
       ['closed form (search)', `${s(a.closedForm.makespanMs.p50)} s [${s(a.closedForm.makespanMs.low)} - ${s(a.closedForm.makespanMs.high)}]`],
       ['configurations searched', String(a.searched)],

@@ -2,8 +2,11 @@
 // predicted with the fast (closed-form) predictor; the search walks from the smallest
 // configuration, each step raising the one knob that buys the most makespan per cost unit, until
 // nothing helps, and keeps every configuration it predicted plus each one's one-step-cheaper
-// neighbours. The candidate set does not depend on the SLO, so the cheapest candidate meeting a
-// tighter SLO can never be cheaper than the one meeting a looser SLO.
+// neighbours. For a makespan SLO alone the walk's objective is the makespan's high bound (over
+// the SLO: a constant), so the candidate set does not depend on the SLO and the cheapest candidate
+// meeting a tighter SLO can never be cheaper than the one meeting a looser SLO. With a
+// notification-latency SLO the objective is whichever of the two figures is further over its
+// limit, so the walk also raises what the makespan never needs (notify workers).
 import type { CloudParameters } from './cloud-parameters.ts';
 import type { CostModel, PlanConfiguration, PlanTarget, Prediction, Predict, Workload } from './contracts.ts';
 import { nodeFloorMs, publishFloorMs, type PlanLimits } from './plan-limits.ts';
@@ -178,7 +181,31 @@ export class Evaluator {
   }
 }
 
-/** A step must shorten the predicted makespan by at least this share to count as help. */
+/**
+ * What a plan must meet: the makespan's high bound within `makespanMs` and, when given, the
+ * notification latency p99's high bound within `notifyP99Ms`.
+ */
+export interface Goal {
+  readonly makespanMs: number;
+  readonly notifyP99Ms?: number;
+}
+
+/** What a walk shortens: a prediction's figure, ms. */
+export type Objective = (p: Prediction) => number;
+export const MAKESPAN_HIGH: Objective = (p) => p.makespanMs.high;
+
+/** How far a prediction is from the goal, as the largest of its figures over their limits: at most 1 meets it. */
+export function goalRatio(p: Prediction, goal: Goal): number {
+  const makespan = p.makespanMs.high / goal.makespanMs;
+  return goal.notifyP99Ms === undefined ? makespan : Math.max(makespan, p.notifyLatencyMs.p99High / goal.notifyP99Ms);
+}
+
+export const meetsGoal = (p: Prediction, goal: Goal): boolean => goalRatio(p, goal) <= 1;
+
+/** The goal with every limit divided by `k` (a stricter goal for k above 1). */
+export const scaledGoal = (goal: Goal, k: number): Goal => ({ makespanMs: goal.makespanMs / k, ...(goal.notifyP99Ms === undefined ? {} : { notifyP99Ms: goal.notifyP99Ms / k }) });
+
+/** A step must shorten the walk's objective by at least this share to count as help. */
 const MIN_GAIN = 0.005;
 const STEPS_MAX = 400;
 
@@ -199,20 +226,22 @@ function moves(c: PlanConfiguration, space: SearchSpace): PlanConfiguration[][] 
 }
 
 /**
- * The greedy walk: from the smallest configuration, the step that buys the most makespan per cost
- * unit each time. When two resources bind together (settle workers and nodes, say), no single
- * knob helps, so two knobs at once are tried, then every knob. Returns the path.
+ * The greedy walk: from the smallest configuration, the step that shortens the objective (the
+ * makespan's high bound unless told otherwise) the most per cost unit each time. When two
+ * resources bind together (settle workers and nodes, say), no single knob helps, so two knobs at
+ * once are tried, then every knob. Returns the path.
  */
-export async function walk(ev: Evaluator, space: SearchSpace): Promise<Evaluated[]> {
+export async function walk(ev: Evaluator, space: SearchSpace, objective: Objective = MAKESPAN_HIGH): Promise<Evaluated[]> {
   let at = await ev.evaluate(smallestConfiguration(space));
   const path = [at];
   for (let i = 0; i < STEPS_MAX; i++) {
     let best: { e: Evaluated; score: number } | undefined;
+    const now = objective(at.prediction);
     for (const tier of moves(at.configuration, space)) {
       for (const next of tier) {
         const e = await ev.evaluate(next);
-        const gain = at.prediction.makespanMs.high - e.prediction.makespanMs.high;
-        if (gain < at.prediction.makespanMs.high * MIN_GAIN) continue;
+        const gain = now - objective(e.prediction);
+        if (gain < now * MIN_GAIN) continue;
         const score = gain / Math.max(1e-9, e.cost - at.cost);
         if (best === undefined || score > best.score) best = { e, score };
       }
@@ -236,16 +265,17 @@ export async function candidates(ev: Evaluator, space: SearchSpace, path: readon
   return [...ev.seen.values()];
 }
 
-/** The cheapest candidate whose predicted high bound meets the SLO (ties: the faster). */
-export function cheapestMeeting(all: readonly Evaluated[], sloMs: number): Evaluated | undefined {
+/** The cheapest candidate whose predicted high bounds meet the goal (ties: the nearer within it). */
+export function cheapestMeeting(all: readonly Evaluated[], goal: Goal): Evaluated | undefined {
   let best: Evaluated | undefined;
   for (const e of all) {
-    if (e.prediction.makespanMs.high > sloMs) continue;
-    if (best === undefined || e.cost < best.cost || (e.cost === best.cost && e.prediction.makespanMs.high < best.prediction.makespanMs.high)) best = e;
+    if (!meetsGoal(e.prediction, goal)) continue;
+    if (best === undefined || e.cost < best.cost || (e.cost === best.cost && goalRatio(e.prediction, goal) < goalRatio(best.prediction, goal))) best = e;
   }
   return best;
 }
 
-export function fastest(all: readonly Evaluated[]): Evaluated {
-  return all.reduce((a, b) => (b.prediction.makespanMs.high < a.prediction.makespanMs.high ? b : a));
+/** The candidate nearest the goal: the fastest when the goal is the makespan alone. */
+export function fastest(all: readonly Evaluated[], goal: Goal): Evaluated {
+  return all.reduce((a, b) => (goalRatio(b.prediction, goal) < goalRatio(a.prediction, goal) ? b : a));
 }

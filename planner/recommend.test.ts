@@ -121,6 +121,61 @@ describe('recommend', () => {
   });
 });
 
+describe('recommend with a notification-latency SLO', () => {
+  // Notify workers at 2,000 users/s each, apart from settlement: sized for settlement alone, a
+  // plan notifies 200,000 users over 100 s or more.
+  const apart = { notifyPerWorker: 2_000 };
+  const q = { users: 200_000, tickets: 2_000_000, sloSeconds: 60, target: 'emulators' as const, model: toyModel(), params: defaultCloudParameters() };
+
+  it('sizes notify workers for it, which the makespan SLO alone does not, with the headroom against both', async () => {
+    const settleOnly = await recommendWith(q, predictors(apart));
+    expect(settleOnly.feasible).toBe(true);
+    expect(settleOnly.headroom.notify).toBeUndefined();
+    // The makespan's plan leaves notifications late: above 90 s at p99.
+    expect(settleOnly.prediction.notifyLatencyMs.p99High).toBeGreaterThan(90_000);
+    const a = await recommendWith({ ...q, notifyP99Seconds: 90 }, predictors(apart));
+    expect(a.feasible).toBe(true);
+    expect(a.question.notifyP99Seconds).toBe(90);
+    expect(a.prediction.makespanMs.high).toBeLessThanOrEqual(60_000);
+    expect(a.prediction.notifyLatencyMs.p99High).toBeLessThanOrEqual(90_000);
+    expect(a.configuration.notifyWorkers).toBeGreaterThan(settleOnly.configuration.notifyWorkers);
+    expect(a.cost).toBeGreaterThan(settleOnly.cost);
+    expect(a.headroom.notify).toEqual({ sloMs: 90_000, predictedHighMs: a.prediction.notifyLatencyMs.p99High, marginMs: 90_000 - a.prediction.notifyLatencyMs.p99High, marginShare: (90_000 - a.prediction.notifyLatencyMs.p99High) / 90_000 });
+    expect(a.assumptions.join(' ')).toMatch(/notification-latency SLO \(90 s\)/);
+    // Every point of the curve that meets the SLOs meets both.
+    expect(a.curve.some((p) => p.meetsSlo)).toBe(true);
+  });
+
+  it('never gives a cheaper plan for a tighter notification SLO', async () => {
+    const costs = [];
+    for (const notify of [600, 120, 90, 75]) {
+      const a = await recommendWith({ ...q, notifyP99Seconds: notify }, predictors(apart));
+      expect(a.feasible, `notify p99 SLO ${notify} s`).toBe(true);
+      costs.push(a.cost);
+    }
+    for (let i = 1; i < costs.length; i++) expect(costs[i]).toBeGreaterThanOrEqual(costs[i - 1] as number);
+    expect(costs[costs.length - 1]).toBeGreaterThan(costs[0] as number);
+  });
+
+  it('is infeasible with PLAN.NOTIFY_SLO, and the lowest latency found, when only the notification SLO cannot be met', async () => {
+    // The p99 is the makespan plus the notifying, so it can never be below the makespan.
+    const a = await recommendWith({ ...q, notifyP99Seconds: 1 }, predictors(apart));
+    expect(a.feasible).toBe(false);
+    expect(a.infeasible[0]?.code).toBe('PLAN.NOTIFY_SLO');
+    expect(a.infeasible[0]?.reason).toMatch(/^the makespan SLO of 60 s can be met, but no searched configuration meets the notify latency p99 SLO of 1 s: the lowest found is [\d.,]+ s/);
+    expect(a.headroom.notify?.marginMs).toBeLessThan(0);
+  });
+
+  it('checks the virtual-time pipeline against both SLOs: a notify latency it predicts too high is corrected for', async () => {
+    // The virtual-time pipeline's notify workers are half as fast as the closed form's.
+    const a = await recommendWith({ ...q, notifyP99Seconds: 90 }, { closedForm: toyPredict(apart), virtual: toyPredict({ notifyPerWorker: 1_000, slowdown: 1 }) });
+    expect(a.feasible).toBe(true);
+    expect(a.prediction.method).toBe('virtual-time');
+    expect(a.prediction.notifyLatencyMs.p99High).toBeLessThanOrEqual(90_000);
+    expect(a.warnings.join(' ')).toMatch(/virtual-time pipeline missed the SLOs for cost .*notify p99/);
+  });
+});
+
 describe('recommend with worker CPU', () => {
   it('gives each stage enough worker processes for their measured CPU per user', async () => {
     const cpuModel = { ...toyModel(), target: 'memory' as const, operations: { 'settle.commit': { baseUs: 400, perUs: { tickets: 10 }, cv: 0, samples: 10 }, 'notify.append': { baseUs: 200, perUs: {}, cv: 0, samples: 10 } } };

@@ -1,19 +1,22 @@
 // The recommender: for U users, T tickets and an SLO of S seconds, the cheapest configuration
 // (workers per stage, subscriber clients, flow control, group commit, shards or Spanner nodes,
-// gateway instances) whose predicted makespan, high bound included, meets the SLO. The fast
+// gateway instances) whose predicted makespan, high bound included, meets the SLO, and, when a
+// notification-latency SLO is given, whose notify latency p99 (high bound) meets that too. The fast
 // closed-form predictor searches (recommend-search.ts); the virtual-time pipeline confirms the
 // chosen configuration and its neighbours on the main knob. Limits no configuration can pass
 // (the publish quota, the mutations per commit, the USL peak) are stated plainly with their numbers.
 import { CLOUD_PARAMETER_NAMES, type CloudParameterName, type CloudParameters } from './cloud-parameters.ts';
 import type { CostModel, PlanConfiguration, PlanTarget, Prediction, Predict, Workload } from './contracts.ts';
 import { hardInfeasibilities, planLimits, type Infeasibility, type PlanLimits } from './plan-limits.ts';
-import { applyFloors, candidates, cheapestMeeting, COST_WEIGHTS, Evaluator, fastest, searchSpace, step, walk, type Evaluated, type Knob, type SearchSpace } from './recommend-search.ts';
+import { applyFloors, candidates, cheapestMeeting, COST_WEIGHTS, Evaluator, fastest, goalRatio, meetsGoal, scaledGoal, searchSpace, step, walk, type Evaluated, type Goal, type Knob, type SearchSpace } from './recommend-search.ts';
 import { unpricedOperations } from './service-times.ts';
 
 export interface PlanQuestion {
   readonly users: number;
   readonly tickets: number;
   readonly sloSeconds: number;
+  /** A notification-latency SLO: the notify latency p99's high bound (result published -> user's notification stored) within it, seconds. */
+  readonly notifyP99Seconds?: number;
   readonly target: PlanTarget;
   readonly model: CostModel;
   readonly params: CloudParameters;
@@ -54,6 +57,8 @@ export interface Headroom {
   readonly marginShare: number;
   readonly bottleneck: string;
   readonly bottleneckUtilisation: number;
+  /** Against the notification-latency SLO, when one was given: its limit, the predicted notify p99 high bound, and the margin. */
+  readonly notify?: { readonly sloMs: number; readonly predictedHighMs: number; readonly marginMs: number; readonly marginShare: number };
 }
 
 export interface ParameterUsed {
@@ -68,7 +73,7 @@ export interface ParameterUsed {
 }
 
 export interface PlanAnswer {
-  readonly question: { readonly users: number; readonly tickets: number; readonly sloSeconds: number; readonly target: PlanTarget };
+  readonly question: { readonly users: number; readonly tickets: number; readonly sloSeconds: number; readonly notifyP99Seconds?: number; readonly target: PlanTarget };
   readonly feasible: boolean;
   /** Why no configuration meets the SLO (empty when feasible), each with its stable code. */
   readonly infeasible: readonly Infeasibility[];
@@ -107,6 +112,7 @@ function assumptionsOf(q: PlanQuestion, limits: PlanLimits): string[] {
     `Group commit is capped at ${fmt(limits.settlementsPerCommitMax, 0)} users per commit: ${fmt(limits.mutationsPerUser, 0)} mutations per user (${fmt(p.mutationsPerUser.value, 0)} + ${fmt(p.mutationsPerTicket.value, 0)} per ticket) under Spanner's ${fmt(limits.mutationsPerCommitMax, 0)} per commit.`,
     'The SLO is met when the high bound of the predicted makespan (result published -> last user settled) is within it.',
   ];
+  if (q.notifyP99Seconds !== undefined) out.push(`The notification-latency SLO (${fmt(q.notifyP99Seconds)} s) is met when the high bound of the predicted notify latency p99 (result published -> a user's notification stored) is within it; the search walks the knobs once for the makespan and once for that latency.`);
   const unpriced = unpricedOperations(q.model);
   if (unpriced.length > 0) out.push(`The cost model prices no ${unpriced.join(', ')}: each costs 0 here (the calibration predates it or never measured it), so the prediction is too fast by its share; recalibrate to price it.`);
   const aging = q.model.startupPerPairRunMs;
@@ -129,16 +135,48 @@ function assumptionsOf(q: PlanQuestion, limits: PlanLimits): string[] {
   return out;
 }
 
-function headroomOf(pred: Prediction, sloMs: number): Headroom {
+function headroomOf(pred: Prediction, goal: Goal): Headroom {
   const entries = Object.entries(pred.utilisation);
   const util = pred.utilisation[pred.bottleneck] ?? (entries.length === 0 ? 0 : Math.max(...entries.map(([, v]) => v)));
+  const sloMs = goal.makespanMs;
   const marginMs = sloMs - pred.makespanMs.high;
-  return { sloMs, predictedHighMs: pred.makespanMs.high, marginMs, marginShare: marginMs / sloMs, bottleneck: pred.bottleneck, bottleneckUtilisation: util };
+  const n = goal.notifyP99Ms;
+  const notify = n === undefined ? {} : { notify: { sloMs: n, predictedHighMs: pred.notifyLatencyMs.p99High, marginMs: n - pred.notifyLatencyMs.p99High, marginShare: (n - pred.notifyLatencyMs.p99High) / n } };
+  return { sloMs, predictedHighMs: pred.makespanMs.high, marginMs, marginShare: marginMs / sloMs, bottleneck: pred.bottleneck, bottleneckUtilisation: util, ...notify };
 }
 
-/** Why nothing meets the SLO when the hard limits allow it: the USL peak or the search's bounds. */
-function softInfeasibility(q: PlanQuestion, best: Evaluated): Infeasibility {
-  const got = `the fastest configuration found is predicted at ${fmt(best.prediction.makespanMs.high / 1000)} s (high bound; bottleneck ${best.prediction.bottleneck}), more than the SLO's ${fmt(q.sloSeconds)} s`;
+/** What a question asks, in ms. */
+const goalOf = (q: PlanQuestion): Goal => ({ makespanMs: q.sloSeconds * 1000, ...(q.notifyP99Seconds === undefined ? {} : { notifyP99Ms: q.notifyP99Seconds * 1000 }) });
+
+/** The SLO or SLOs a question sets, named. */
+const sloName = (q: PlanQuestion): string => (q.notifyP99Seconds === undefined ? 'the SLO' : 'the SLOs');
+
+/** The SLOs a question sets, in words with their figures. */
+function slosOf(q: PlanQuestion): string {
+  return q.notifyP99Seconds === undefined ? `the SLO's ${fmt(q.sloSeconds)} s` : `the SLOs (makespan ${fmt(q.sloSeconds)} s, notify latency p99 ${fmt(q.notifyP99Seconds)} s)`;
+}
+
+/** A prediction's figures against the goal, for the reasons a plan gives. */
+function figuresOf(p: Prediction, goal: Goal): string {
+  const makespan = `makespan ${fmt(p.makespanMs.high / 1000)} s`;
+  return goal.notifyP99Ms === undefined ? makespan : `${makespan}, notify p99 ${fmt(p.notifyLatencyMs.p99High / 1000)} s`;
+}
+
+/**
+ * Why nothing meets the SLOs when the hard limits allow it: the notification-latency SLO when the
+ * makespan alone could be met, else the USL peak or the search's bounds.
+ */
+function softInfeasibility(q: PlanQuestion, best: Evaluated, all: readonly Evaluated[]): Infeasibility {
+  const goal = goalOf(q);
+  if (goal.notifyP99Ms !== undefined && cheapestMeeting(all, { makespanMs: goal.makespanMs }) !== undefined) {
+    const lowest = all.reduce((a, b) => (b.prediction.notifyLatencyMs.p99High < a.prediction.notifyLatencyMs.p99High ? b : a));
+    const p = lowest.prediction;
+    return {
+      code: 'PLAN.NOTIFY_SLO',
+      reason: `the makespan SLO of ${fmt(q.sloSeconds)} s can be met, but no searched configuration meets the notify latency p99 SLO of ${fmt(goal.notifyP99Ms / 1000)} s: the lowest found is ${fmt(p.notifyLatencyMs.p99High / 1000)} s (high bound; p99 ${fmt(p.notifyLatencyMs.p99 / 1000)} s, makespan ${fmt(p.makespanMs.high / 1000)} s, bottleneck ${p.bottleneck}, ${lowest.configuration.notifyWorkers} notify workers), with every knob up to its searched bound`,
+    };
+  }
+  const got = `the configuration nearest ${slosOf(q)} is predicted at ${figuresOf(best.prediction, goal)} (high bounds; bottleneck ${best.prediction.bottleneck})`;
   const peaked = q.model.usl.filter((u) => Number.isFinite(u.peakN));
   if (peaked.length > 0) {
     const peaks = peaked.map((u) => `N = ${fmt(u.peakN)} ${u.concurrency} (sigma ${fmt(u.sigma, 4)}, kappa ${fmt(u.kappa, 6)})`).join('; ');
@@ -199,7 +237,7 @@ interface Confirmed {
  * next, a few times; a plan the pipeline never confirms is infeasible, with the figures.
  */
 async function confirmChoice(q: PlanQuestion, all: readonly Evaluated[], first: Evaluated, confirm: Confirmer): Promise<Confirmed> {
-  const sloMs = q.sloSeconds * 1000;
+  const goal = goalOf(q);
   const why = (e: Evaluated): string => `the closed form's choice at cost ${fmt(e.cost, 2)}`;
   let chosen = first;
   let ratio = 1;
@@ -207,22 +245,22 @@ async function confirmChoice(q: PlanQuestion, all: readonly Evaluated[], first: 
   for (let round = 0; round < CONFIRM_ROUNDS; round++) {
     const v = await confirm.run(chosen.configuration, why(chosen));
     if (v === undefined) return { chosen, prediction: chosen.prediction, warnings: [] };
-    if (v.makespanMs.high <= sloMs) {
-      const note = tried.length === 0 ? [] : [`the virtual-time pipeline missed the SLO for ${tried.join('; ')}; the closed form was corrected by x${fmt(ratio, 2)} and this configuration is the cheapest it confirms`];
+    if (meetsGoal(v, goal)) {
+      const note = tried.length === 0 ? [] : [`the virtual-time pipeline missed ${sloName(q)} for ${tried.join('; ')}; the closed form was corrected by x${fmt(ratio, 2)} and this configuration is the cheapest it confirms`];
       return { chosen, prediction: v, warnings: note };
     }
-    tried.push(`cost ${fmt(chosen.cost, 2)} (${fmt(v.makespanMs.high / 1000)} s against the closed form's ${fmt(chosen.prediction.makespanMs.high / 1000)} s)`);
-    ratio = Math.max(ratio * 1.05, v.makespanMs.high / Math.max(1e-9, chosen.prediction.makespanMs.high));
-    const next = cheapestMeeting(all, sloMs / ratio);
+    tried.push(`cost ${fmt(chosen.cost, 2)} (${figuresOf(v, goal)} against the closed form's ${figuresOf(chosen.prediction, goal)})`);
+    ratio = Math.max(ratio * 1.05, goalRatio(v, goal) / Math.max(1e-9, goalRatio(chosen.prediction, goal)));
+    const next = cheapestMeeting(all, scaledGoal(goal, ratio));
     if (next === undefined || next === chosen) {
-      const reason = `the closed form finds configurations meeting the SLO, but the virtual-time pipeline, which runs the real pipeline, predicts more than the SLO's ${fmt(q.sloSeconds)} s for ${tried.join('; ')}; corrected by x${fmt(ratio, 2)} no searched configuration meets it`;
+      const reason = `the closed form finds configurations meeting ${sloName(q)}, but the virtual-time pipeline, which runs the real pipeline, predicts more than ${slosOf(q)} for ${tried.join('; ')}; corrected by x${fmt(ratio, 2)} no searched configuration meets it`;
       return { chosen, prediction: v, infeasible: { code: 'PLAN.NOT_CONFIRMED', reason }, warnings: [] };
     }
     chosen = next;
   }
   const last = (await confirm.run(chosen.configuration, why(chosen))) ?? chosen.prediction;
-  if (last.makespanMs.high <= sloMs) return { chosen, prediction: last, warnings: [`the virtual-time pipeline missed the SLO for ${tried.join('; ')}; this configuration is the cheapest it confirmed`] };
-  return { chosen, prediction: last, infeasible: { code: 'PLAN.NOT_CONFIRMED', reason: `the virtual-time pipeline predicts more than the SLO's ${fmt(q.sloSeconds)} s for every configuration the closed form offered (${tried.join('; ')})` }, warnings: [] };
+  if (meetsGoal(last, goal)) return { chosen, prediction: last, warnings: [`the virtual-time pipeline missed ${sloName(q)} for ${tried.join('; ')}; this configuration is the cheapest it confirmed`] };
+  return { chosen, prediction: last, infeasible: { code: 'PLAN.NOT_CONFIRMED', reason: `the virtual-time pipeline predicts more than ${slosOf(q)} for every configuration the closed form offered (${tried.join('; ')})` }, warnings: [] };
 }
 
 async function curveOf(q: PlanQuestion, ev: Evaluator, space: SearchSpace, chosen: Evaluated, knob: Knob, confirm: Confirmer): Promise<CurvePoint[]> {
@@ -235,12 +273,12 @@ async function curveOf(q: PlanQuestion, ev: Evaluator, space: SearchSpace, chose
     const v = await confirm.run(c, `${knob} = ${String(c[knob])}, for the curve`);
     if (v !== undefined) virtualAt.set((c[knob] ?? 1) as number, v);
   }
-  const sloMs = q.sloSeconds * 1000;
+  const goal = goalOf(q);
   const curve: CurvePoint[] = [];
   for (const v of ladder.filter((x) => x <= upTo)) {
     const e = await ev.evaluate({ ...chosen.configuration, [knob]: v });
     const virtual = virtualAt.get(v);
-    curve.push({ knob: v, makespanMs: e.prediction.makespanMs.p50, makespanHighMs: e.prediction.makespanMs.high, virtualMakespanMs: virtual?.makespanMs.p50 ?? null, cost: e.cost, meetsSlo: (virtual ?? e.prediction).makespanMs.high <= sloMs });
+    curve.push({ knob: v, makespanMs: e.prediction.makespanMs.p50, makespanHighMs: e.prediction.makespanMs.high, virtualMakespanMs: virtual?.makespanMs.p50 ?? null, cost: e.cost, meetsSlo: meetsGoal(virtual ?? e.prediction, goal) });
   }
   return curve;
 }
@@ -248,32 +286,36 @@ async function curveOf(q: PlanQuestion, ev: Evaluator, space: SearchSpace, chose
 /** The recommendation with explicit predictors (tests give fixtures; `recommend` gives the planner's own). */
 export async function recommendWith(q: PlanQuestion, predictors: Predictors): Promise<PlanAnswer> {
   const workload: Workload = { users: q.users, tickets: q.tickets };
-  const sloMs = q.sloSeconds * 1000;
+  const goal = goalOf(q);
+  const sloMs = goal.makespanMs;
   const limits = planLimits(q.target, workload, q.sloSeconds, q.params, q.workerCpu);
   const space = searchSpace(q.target, workload, limits, q.params);
   const ev = new Evaluator(predictors.closedForm, q.model, workload, q.target, limits);
   const started = performance.now();
-  const all = await candidates(ev, space, await walk(ev, space));
+  // The walk shortens the prediction's distance to the goal: the makespan alone (over a constant,
+  // so the same walk whatever the SLO), or with a notification-latency SLO whichever of the two
+  // figures is further over its limit, which raises what the makespan never needs (notify workers).
+  const all = await candidates(ev, space, await walk(ev, space, (p) => goalRatio(p, goal)));
   q.progress?.(`searched ${ev.seen.size} configurations with the closed form in ${Math.round(performance.now() - started)} ms`);
   const hard = hardInfeasibilities(limits, workload, q.sloSeconds, q.params);
-  const meeting = hard.length === 0 ? cheapestMeeting(all, sloMs) : undefined;
+  const meeting = hard.length === 0 ? cheapestMeeting(all, goal) : undefined;
   const confirm = new Confirmer(q, predictors, limits);
-  const best = fastest(all);
+  const best = fastest(all, goal);
   const c: Confirmed =
     meeting !== undefined ? await confirmChoice(q, all, meeting, confirm) : { chosen: best, prediction: (await confirm.run(best.configuration, 'the fastest configuration found')) ?? best.prediction, warnings: [] };
-  const infeasible = meeting !== undefined ? (c.infeasible === undefined ? [] : [c.infeasible]) : hard.length > 0 ? hard : [softInfeasibility(q, c.chosen)];
+  const infeasible = meeting !== undefined ? (c.infeasible === undefined ? [] : [c.infeasible]) : hard.length > 0 ? hard : [softInfeasibility(q, c.chosen, all)];
   const knob: Knob = q.target === 'google' ? 'spannerNodes' : 'spannerShards';
   const curve = await curveOf(q, ev, space, c.chosen, knob, confirm);
   const late = c.prediction.notifyMakespanMs.high > sloMs ? [notifyLateWarning(c.prediction, q.sloSeconds)] : [];
   return {
-    question: { users: q.users, tickets: q.tickets, sloSeconds: q.sloSeconds, target: q.target },
+    question: { users: q.users, tickets: q.tickets, sloSeconds: q.sloSeconds, ...(q.notifyP99Seconds === undefined ? {} : { notifyP99Seconds: q.notifyP99Seconds }), target: q.target },
     feasible: infeasible.length === 0,
     infeasible,
     configuration: c.chosen.configuration,
     cost: c.chosen.cost,
     prediction: c.prediction,
     closedForm: c.chosen.prediction,
-    headroom: headroomOf(c.prediction, sloMs),
+    headroom: headroomOf(c.prediction, goal),
     mainKnob: { name: knob, label: knob === 'spannerNodes' ? 'Spanner nodes' : 'Spanner shards (emulator databases)' },
     curve,
     limits,

@@ -23,6 +23,7 @@ describe('raceday plan: misuse', () => {
     ['a word for a number', ['--users', 'many', '--tickets', '10', '--slo-seconds', '5'], /option --users must be an integer, got "many"/],
     ['zero users', ['--users', '0', '--tickets', '10', '--slo-seconds', '5'], /option --users must be at least 1, got 0/],
     ['a fractional SLO', ['--users', '10', '--tickets', '10', '--slo-seconds', '2.5'], /option --slo-seconds must be an integer/],
+    ['a zero notification SLO', [...SMALL, '--notify-p99-seconds', '0'], /option --notify-p99-seconds must be at least 1, got 0/],
     ['fewer tickets than users', ['--users', '10', '--tickets', '5', '--slo-seconds', '5'], /--tickets must be at least --users/],
     ['an unknown target', [...SMALL, '--target', 'aws'], /option --target must be one of memory, emulators, google, got "aws"/],
     ['a preset and --users', ['--preset', 'grand-prix', '--users', '5', '--slo-seconds', '5'], /give either --preset or --users and --tickets, not both/],
@@ -112,6 +113,26 @@ describe('raceday plan: answers', () => {
     expect(html).toContain('Capacity plan: makespan against Spanner nodes');
     expect(html).toContain('(cloud.google.com/pubsub/quotas)');
     expect(html).not.toMatch(/https?:\/\//);
+  });
+
+  it('--notify-p99-seconds: the plan meets a notification-latency SLO too, and the text, record and report.html say so', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'raceday-plan-'));
+    const r = await capture(() => plan.run([...SMALL, '--notify-p99-seconds', '20', '--out', join(dir, 'out')]));
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^raceday plan: 300 users, 3,000 tickets, SLO 30 s, notify latency p99 SLO 20 s on emulators\nFEASIBLE: the configuration below meets both SLOs with [\d.]+ s \([\d.]+%\) of makespan headroom and [\d.]+ s \([\d.]+%\) of notify latency headroom\./);
+    expect(r.out).toMatch(/notify latency headroom\s+SLO 20 s - predicted p99 high [\d.]+ s = [\d.]+ s/);
+    const rec = await readRunRecord(join(dir, 'out', 'metrics.json'));
+    if (!rec.ok) throw new Error(rec.error.message);
+    const section = capacityPlanOf(rec.value.capacityPlan);
+    expect(section?.question.notifyP99Seconds).toBe(20);
+    const notify = section?.headroom.notify;
+    expect(notify?.sloMs).toBe(20_000);
+    expect(notify?.predictedHighMs).toBe(section?.predicted.notifyLatencyMs.p99High);
+    expect(notify?.predictedHighMs).toBeLessThanOrEqual(20_000);
+    expect(rec.value.figures['capacity.notifyLatencyHeadroomMs']).toBe(notify?.marginMs);
+    const html = await readFile(join(dir, 'out', 'report.html'), 'utf8');
+    expect(html).toContain('notify latency p99 SLO 20 s');
+    expect(html).toContain('notify latency headroom');
   });
 
   it('exits 1 and says why when the publish quota cannot carry the race in the SLO', async () => {

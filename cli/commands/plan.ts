@@ -26,8 +26,9 @@ import type { CommandModule } from '../main.ts';
 const TARGETS = ['memory', 'emulators', 'google'] as const;
 const CALIBRATIONS_MAX = 64;
 
-const usage = `usage: raceday plan --users U --tickets T --slo-seconds S [--target emulators|google|memory]
-                    [--calibrate RUN.json ...] [--params FILE.json] [--json] [--out DIR]
+const usage = `usage: raceday plan --users U --tickets T --slo-seconds S [--notify-p99-seconds P]
+                    [--target emulators|google|memory] [--calibrate RUN.json ...] [--params FILE.json]
+                    [--json] [--out DIR]
        raceday plan --preset grand-prix --slo-seconds S [...]
        raceday plan calibrate --backend memory|emulators ...   (fit a cost model from measured runs)
        raceday plan --validate ...                              (predict unseen runs, run them, report the error)
@@ -43,6 +44,10 @@ plainly with the numbers. See docs/capacity-plan.md.
   --users U            users with tickets on the race (at least 1)
   --tickets T          tickets on the race
   --slo-seconds S      the makespan to meet, seconds (at least 1)
+  --notify-p99-seconds P
+                       also meet a notification-latency SLO: the notify latency p99 (result
+                       published -> a user's notification stored, high bound) within P seconds;
+                       the plan then sizes notify workers and the rest for it too
   --preset NAME        take users and tickets from a scenario preset (grand-prix: 2,000,000 and
                        20,000,000); not with --users or --tickets
   --target T           emulators (default: Spanner emulator shards), google (real Spanner nodes
@@ -57,12 +62,13 @@ plainly with the numbers. See docs/capacity-plan.md.
   --out DIR            write the run record (metrics.json, command "plan", with its capacityPlan
                        section) and its outputs (report.html, summary.md, junit.xml, metrics.prom)
 
-Exit code 0 when the SLO can be met, 1 when it cannot (the reason is printed), 2 for a usage error.`;
+Exit code 0 when the SLOs can be met, 1 when they cannot (the reason is printed), 2 for a usage error.`;
 
 const spec = {
   users: { type: 'int', min: 1, max: 1_000_000_000 },
   tickets: { type: 'int', min: 0, max: 100_000_000_000 },
   'slo-seconds': { type: 'int', min: 1, max: 86_400 },
+  'notify-p99-seconds': { type: 'int', min: 1, max: 86_400 },
   preset: { type: 'string' },
   target: { type: 'string', choices: TARGETS },
   calibrate: { type: 'string', repeatable: true },
@@ -150,7 +156,8 @@ async function planCommand(argv: readonly string[]): Promise<number> {
   const progress = (line: string): void => void process.stderr.write(`raceday plan: ${line}\n`);
   // A worker's CPU per user, from the shipped memory calibration, bounds workers on the other targets.
   const workerCpu = target === 'memory' ? undefined : defaultCostModel('memory');
-  const raw = await recommend({ users, tickets, sloSeconds: flags['slo-seconds'], target, model, params, progress, ...(workerCpu === undefined ? {} : { workerCpu }) });
+  const notify = flags['notify-p99-seconds'];
+  const raw = await recommend({ users, tickets, sloSeconds: flags['slo-seconds'], ...(typeof notify === 'number' ? { notifyP99Seconds: notify } : {}), target, model, params, progress, ...(workerCpu === undefined ? {} : { workerCpu }) });
   const answer: PlanAnswer = note === undefined ? raw : { ...raw, warnings: [note, ...raw.warnings] };
   let written: string[] = [];
   if (typeof flags['out'] === 'string') {

@@ -11,6 +11,12 @@ export interface ToyOptions {
   readonly slowdown?: number;
   /** Notify makespan over settle makespan (default 1.1). */
   readonly notifyFactor?: number;
+  /**
+   * Users per second one notify worker notifies, apart from settlement: the notify latency p99
+   * is the makespan plus the users over all notify workers' rate, and notify workers no longer
+   * bound the makespan (a plan sized for settlement alone notifies late).
+   */
+  readonly notifyPerWorker?: number;
 }
 
 export function toyModel(o: ToyOptions = {}): CostModel {
@@ -43,9 +49,15 @@ function rates(model: CostModel, c: PlanConfiguration): Record<string, number> {
   };
 }
 
+function notifyApart(makespanMs: number, notifySeconds: number): Prediction['notifyLatencyMs'] {
+  const p99 = makespanMs + notifySeconds * 1000;
+  return { p50: makespanMs / 2 + notifySeconds * 500, p99, p99High: p99 * 1.2 };
+}
+
 export function toyPredict(o: ToyOptions = {}): Predict {
   return async (model: CostModel, c: PlanConfiguration, w: Workload): Promise<Prediction> => {
     const r = rates(model, c);
+    if (o.notifyPerWorker !== undefined) delete r['notify'];
     const slowest = Math.min(...Object.values(r));
     const bottleneck = Object.entries(r).find(([, v]) => v === slowest)?.[0] ?? 'settle';
     const p50 = ((w.users / slowest) * 1000 + 50) * (o.slowdown ?? 1);
@@ -54,7 +66,7 @@ export function toyPredict(o: ToyOptions = {}): Predict {
       workload: w,
       makespanMs: { p50, low: p50 * 0.9, high: p50 * 1.2 },
       notifyMakespanMs: { p50: p50 * (o.notifyFactor ?? 1.1), low: p50, high: p50 * (o.notifyFactor ?? 1.1) * 1.2 },
-      notifyLatencyMs: { p50: p50 / 2, p99: p50, p99High: p50 * 1.2 },
+      notifyLatencyMs: o.notifyPerWorker === undefined ? { p50: p50 / 2, p99: p50, p99High: p50 * 1.2 } : notifyApart(p50, w.users / (c.notifyWorkers * o.notifyPerWorker)),
       throughputUsersPerSecond: w.users / (p50 / 1000),
       bottleneck,
       utilisation: Object.fromEntries(Object.entries(r).map(([k, v]) => [k, slowest / v])),

@@ -14,9 +14,11 @@ const pct = (share: number): string => `${(Math.round(share * 1000) / 10).toLoca
 function recommendationTable(p: CapacityPlanSection): Table {
   const pr = p.predicted;
   const h = p.headroom;
+  const notifySlo = p.question.notifyP99Seconds;
+  const slos = notifySlo === undefined ? `the ${p.question.sloSeconds} s SLO` : `the ${p.question.sloSeconds} s makespan SLO and the ${notifySlo} s notify latency p99 SLO`;
   const rows: [string, Cell][] = [
-    ['verdict', p.feasible ? `FEASIBLE: meets the ${p.question.sloSeconds} s SLO` : `INFEASIBLE: nothing meets the ${p.question.sloSeconds} s SLO (best effort shown)`],
-    ['question', `${p.question.users.toLocaleString('en-US')} users, ${p.question.tickets.toLocaleString('en-US')} tickets, SLO ${p.question.sloSeconds} s, target ${p.question.target}`],
+    ['verdict', p.feasible ? `FEASIBLE: meets ${slos}` : `INFEASIBLE: nothing meets ${slos} (best effort shown)`],
+    ['question', `${p.question.users.toLocaleString('en-US')} users, ${p.question.tickets.toLocaleString('en-US')} tickets, SLO ${p.question.sloSeconds} s${notifySlo === undefined ? '' : `, notify latency p99 SLO ${notifySlo} s`}, target ${p.question.target}`],
     ...Object.entries(p.configuration).map(([k, v]): [string, Cell] => [k, v]),
     ['cost (relative units)', p.cost],
     [`makespan, s (p50 [low – high], ${pr.method})`, `${s1(pr.makespanMs.p50)} [${s1(pr.makespanMs.low)} – ${s1(pr.makespanMs.high)}]`],
@@ -25,6 +27,7 @@ function recommendationTable(p: CapacityPlanSection): Table {
     ['throughput (users/s)', Math.round(pr.throughputUsersPerSecond)],
     ['bottleneck', `${h.bottleneck} (${pct(h.bottleneckUtilisation)} busy)`],
     ['headroom', `${s1(h.marginMs)} s (${pct(h.marginShare)} of the SLO) between the SLO and the predicted high bound`],
+    ...(h.notify === undefined ? [] : [['notify latency headroom', `${s1(h.notify.marginMs)} s (${pct(h.notify.marginShare)} of its SLO) between the notify latency p99 SLO and the predicted p99 high bound`] as [string, Cell]]),
     ['extrapolation (users / largest calibrated)', pr.extrapolation],
   ];
   return { caption: 'Capacity plan: recommendation', columns: ['what', 'value'], rows, rowClasses: rows.map((_, i) => (i === 0 ? (p.feasible ? 'pass' : 'fail') : undefined)), keyValue: true };

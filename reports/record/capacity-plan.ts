@@ -11,7 +11,7 @@ const interval = z.object({ p50: finite, low: finite, high: finite });
 
 export const capacityPlanSchema = z.object({
   version: z.literal(1),
-  question: z.object({ users: finite, tickets: finite, sloSeconds: finite, target: z.string() }),
+  question: z.object({ users: finite, tickets: finite, sloSeconds: finite, notifyP99Seconds: finite.optional(), target: z.string() }),
   feasible: z.boolean(),
   infeasible: z.array(z.object({ code: z.string(), reason: z.string() })),
   /** The recommended configuration (the fastest found when infeasible), knob -> value. */
@@ -27,7 +27,16 @@ export const capacityPlanSchema = z.object({
     utilisation: z.record(z.string(), finite),
     extrapolation: finite,
   }),
-  headroom: z.object({ sloMs: finite, predictedHighMs: finite, marginMs: finite, marginShare: finite, bottleneck: z.string(), bottleneckUtilisation: finite }),
+  headroom: z.object({
+    sloMs: finite,
+    predictedHighMs: finite,
+    marginMs: finite,
+    marginShare: finite,
+    bottleneck: z.string(),
+    bottleneckUtilisation: finite,
+    /** Against the notification-latency SLO, when the plan was asked for one. */
+    notify: z.object({ sloMs: finite, predictedHighMs: finite, marginMs: finite, marginShare: finite }).optional(),
+  }),
   mainKnob: z.object({ name: z.string(), label: z.string() }),
   curve: z.array(z.object({ knob: finite, makespanMs: finite, makespanHighMs: finite, virtualMakespanMs: finite.nullable(), cost: finite, meetsSlo: z.boolean() })),
   assumptions: z.array(z.string()),
