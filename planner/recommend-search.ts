@@ -190,10 +190,6 @@ export interface Goal {
   readonly notifyP99Ms?: number;
 }
 
-/** What a walk shortens: a prediction's figure, ms. */
-export type Objective = (p: Prediction) => number;
-export const MAKESPAN_HIGH: Objective = (p) => p.makespanMs.high;
-
 /** How far a prediction is from the goal, as the largest of its figures over their limits: at most 1 meets it. */
 export function goalRatio(p: Prediction, goal: Goal): number {
   const makespan = p.makespanMs.high / goal.makespanMs;
@@ -226,12 +222,14 @@ function moves(c: PlanConfiguration, space: SearchSpace): PlanConfiguration[][] 
 }
 
 /**
- * The greedy walk: from the smallest configuration, the step that shortens the objective (the
- * makespan's high bound unless told otherwise) the most per cost unit each time. When two
- * resources bind together (settle workers and nodes, say), no single knob helps, so two knobs at
- * once are tried, then every knob. Returns the path.
+ * The greedy walk: from the smallest configuration, the step that shortens the prediction's
+ * distance to the goal (goalRatio) the most per cost unit each time. For a makespan SLO alone
+ * that is the makespan's high bound over a constant, so the walk is the same whatever the SLO.
+ * When two resources bind together (settle workers and nodes, say), no single knob helps, so two
+ * knobs at once are tried, then every knob. Returns the path.
  */
-export async function walk(ev: Evaluator, space: SearchSpace, objective: Objective = MAKESPAN_HIGH): Promise<Evaluated[]> {
+export async function walk(ev: Evaluator, space: SearchSpace, goal: Goal): Promise<Evaluated[]> {
+  const objective = (p: Prediction): number => goalRatio(p, goal);
   let at = await ev.evaluate(smallestConfiguration(space));
   const path = [at];
   for (let i = 0; i < STEPS_MAX; i++) {
@@ -276,6 +274,6 @@ export function cheapestMeeting(all: readonly Evaluated[], goal: Goal): Evaluate
 }
 
 /** The candidate nearest the goal: the fastest when the goal is the makespan alone. */
-export function fastest(all: readonly Evaluated[], goal: Goal): Evaluated {
+export function nearest(all: readonly Evaluated[], goal: Goal): Evaluated {
   return all.reduce((a, b) => (goalRatio(b.prediction, goal) < goalRatio(a.prediction, goal) ? b : a));
 }

@@ -8,7 +8,7 @@
 import { CLOUD_PARAMETER_NAMES, type CloudParameterName, type CloudParameters } from './cloud-parameters.ts';
 import type { CostModel, PlanConfiguration, PlanTarget, Prediction, Predict, Workload } from './contracts.ts';
 import { hardInfeasibilities, planLimits, type Infeasibility, type PlanLimits } from './plan-limits.ts';
-import { applyFloors, candidates, cheapestMeeting, COST_WEIGHTS, Evaluator, fastest, goalRatio, meetsGoal, scaledGoal, searchSpace, step, walk, type Evaluated, type Goal, type Knob, type SearchSpace } from './recommend-search.ts';
+import { applyFloors, candidates, cheapestMeeting, COST_WEIGHTS, Evaluator, goalRatio, meetsGoal, nearest, scaledGoal, searchSpace, step, walk, type Evaluated, type Goal, type Knob, type SearchSpace } from './recommend-search.ts';
 import { unpricedOperations } from './service-times.ts';
 
 export interface PlanQuestion {
@@ -112,7 +112,7 @@ function assumptionsOf(q: PlanQuestion, limits: PlanLimits): string[] {
     `Group commit is capped at ${fmt(limits.settlementsPerCommitMax, 0)} users per commit: ${fmt(limits.mutationsPerUser, 0)} mutations per user (${fmt(p.mutationsPerUser.value, 0)} + ${fmt(p.mutationsPerTicket.value, 0)} per ticket) under Spanner's ${fmt(limits.mutationsPerCommitMax, 0)} per commit.`,
     'The SLO is met when the high bound of the predicted makespan (result published -> last user settled) is within it.',
   ];
-  if (q.notifyP99Seconds !== undefined) out.push(`The notification-latency SLO (${fmt(q.notifyP99Seconds)} s) is met when the high bound of the predicted notify latency p99 (result published -> a user's notification stored) is within it; the search walks the knobs once for the makespan and once for that latency.`);
+  if (q.notifyP99Seconds !== undefined) out.push(`The notification-latency SLO (${fmt(q.notifyP99Seconds)} s) is met when the high bound of the predicted notify latency p99 (result published -> a user's notification stored) is within it; the search raises, step by step, the knob that most shortens whichever of the two figures is further over its limit.`);
   const unpriced = unpricedOperations(q.model);
   if (unpriced.length > 0) out.push(`The cost model prices no ${unpriced.join(', ')}: each costs 0 here (the calibration predates it or never measured it), so the prediction is too fast by its share; recalibrate to price it.`);
   const aging = q.model.startupPerPairRunMs;
@@ -141,7 +141,8 @@ function headroomOf(pred: Prediction, goal: Goal): Headroom {
   const sloMs = goal.makespanMs;
   const marginMs = sloMs - pred.makespanMs.high;
   const n = goal.notifyP99Ms;
-  const notify = n === undefined ? {} : { notify: { sloMs: n, predictedHighMs: pred.notifyLatencyMs.p99High, marginMs: n - pred.notifyLatencyMs.p99High, marginShare: (n - pred.notifyLatencyMs.p99High) / n } };
+  const notifyMarginMs = n === undefined ? 0 : n - pred.notifyLatencyMs.p99High;
+  const notify = n === undefined ? {} : { notify: { sloMs: n, predictedHighMs: pred.notifyLatencyMs.p99High, marginMs: notifyMarginMs, marginShare: notifyMarginMs / n } };
   return { sloMs, predictedHighMs: pred.makespanMs.high, marginMs, marginShare: marginMs / sloMs, bottleneck: pred.bottleneck, bottleneckUtilisation: util, ...notify };
 }
 
@@ -292,15 +293,14 @@ export async function recommendWith(q: PlanQuestion, predictors: Predictors): Pr
   const space = searchSpace(q.target, workload, limits, q.params);
   const ev = new Evaluator(predictors.closedForm, q.model, workload, q.target, limits);
   const started = performance.now();
-  // The walk shortens the prediction's distance to the goal: the makespan alone (over a constant,
-  // so the same walk whatever the SLO), or with a notification-latency SLO whichever of the two
-  // figures is further over its limit, which raises what the makespan never needs (notify workers).
-  const all = await candidates(ev, space, await walk(ev, space, (p) => goalRatio(p, goal)));
+  // With a notification-latency SLO the walk shortens whichever of the two figures is further
+  // over its limit, so it also raises what the makespan never needs (notify workers).
+  const all = await candidates(ev, space, await walk(ev, space, goal));
   q.progress?.(`searched ${ev.seen.size} configurations with the closed form in ${Math.round(performance.now() - started)} ms`);
   const hard = hardInfeasibilities(limits, workload, q.sloSeconds, q.params);
   const meeting = hard.length === 0 ? cheapestMeeting(all, goal) : undefined;
   const confirm = new Confirmer(q, predictors, limits);
-  const best = fastest(all, goal);
+  const best = nearest(all, goal);
   const c: Confirmed =
     meeting !== undefined ? await confirmChoice(q, all, meeting, confirm) : { chosen: best, prediction: (await confirm.run(best.configuration, 'the fastest configuration found')) ?? best.prediction, warnings: [] };
   const infeasible = meeting !== undefined ? (c.infeasible === undefined ? [] : [c.infeasible]) : hard.length > 0 ? hard : [softInfeasibility(q, c.chosen, all)];
