@@ -21,6 +21,14 @@ const DAY_TIMEOUT_MS = 90_000;
  * a SIGKILL gets longer to finish (docs/worker-processes.md).
  */
 const KILLED_DAY_TIMEOUT_MS = 150_000;
+/**
+ * A rolling restart gives back what each stopped worker held at once, so its day is as short as
+ * an undisturbed one (10-17 s measured); but when the emulator keeps a message leased to nobody
+ * (docs/chaos.md, the stall), only the reconciler's re-drive, 60 s of no progress later, finishes
+ * the day. A CI run met that once (settling resumed at 76 s, notifications still arriving at 90 s),
+ * so this day gets the time a re-drive takes.
+ */
+const ROLLING_DAY_TIMEOUT_MS = 150_000;
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
 
 function expectAllHeld(r: FleetDayResult): void {
@@ -75,7 +83,7 @@ describeWithEmulators('a race day on a fleet of worker processes', () => {
     let rolled: Promise<void> | undefined;
     const r = await runDayOnFleet({
       users: 200,
-      timeoutMs: DAY_TIMEOUT_MS,
+      timeoutMs: ROLLING_DAY_TIMEOUT_MS,
       log,
       onPhase: (phase, fleet) => {
         if (phase === 'settle') rolled = fleet.rollingRestart('settle');
@@ -87,5 +95,5 @@ describeWithEmulators('a race day on a fleet of worker processes', () => {
     expect(r.fleet.gracefulRestarts).toBe(2);
     expect(r.fleet.kills).toBe(0);
     expect(r.fleet.undrainedStops).toBe(0);
-  }, 150_000);
+  }, 240_000);
 });

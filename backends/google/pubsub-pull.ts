@@ -63,7 +63,7 @@ function subscriberApi(pubsub: PubSub): Promise<SubscriberApi> {
   });
 }
 
-/** DEADLINE_EXCEEDED (the pull found nothing in time) and CANCELLED (close()): not failures. */
+/** DEADLINE_EXCEEDED (the pull found nothing in time) and CANCELLED: not failures. */
 const isQuiet = (e: unknown): boolean => [1, 4].includes((e as { code?: number }).code ?? -1);
 
 export interface UnaryPullOptions {
@@ -90,7 +90,8 @@ export function unaryPullSubscription(pubsub: PubSub, name: string, o: UnaryPull
     wake?.();
     return true;
   };
-  let pulling: { cancel?: () => void } | undefined;
+  /** Nacks sent for a pull that returned after close(): close() waits for them. */
+  const lateNacks: Promise<unknown>[] = [];
   // After close() nobody listens, and an 'error' event without a listener would throw.
   const fail = (e: unknown): void => {
     if (!closed && emitter.listenerCount('error') > 0) emitter.emit('error', e instanceof Error ? e : new Error(String(e)));
@@ -143,7 +144,7 @@ export function unaryPullSubscription(pubsub: PubSub, name: string, o: UnaryPull
   );
   renewer.unref();
 
-  void (async () => {
+  const loop = (async () => {
     let retryMs: number = PULL_LIMITS.retryMsMin;
     while (!closed) {
       if (held.size >= o.window) {
@@ -154,10 +155,9 @@ export function unaryPullSubscription(pubsub: PubSub, name: string, o: UnaryPull
       try {
         const api = await apiP;
         // No retries inside the call: a pull that times out is simply followed by the next one.
-        const call = api.pull({ subscription, maxMessages: o.window - held.size, returnImmediately: true }, { timeout: PULL_LIMITS.pullTimeoutMs, retry: null });
-        pulling = call;
-        const [res] = await call;
-        pulling = undefined;
+        // Never cancelled, close() included: the emulator may have leased the messages already,
+        // and a cancelled call's messages stay leased to nobody for the subscription's deadline.
+        const [res] = await api.pull({ subscription, maxMessages: o.window - held.size, returnImmediately: true }, { timeout: PULL_LIMITS.pullTimeoutMs, retry: null });
         retryMs = PULL_LIMITS.retryMsMin;
         if ((res.receivedMessages ?? []).length === 0) {
           await new Promise<void>((r) => {
@@ -170,7 +170,7 @@ export function unaryPullSubscription(pubsub: PubSub, name: string, o: UnaryPull
         const received = res.receivedMessages ?? [];
         const ackIds = received.map((r) => r.ackId ?? '');
         if (closed) {
-          void api.modifyAckDeadline({ subscription, ackIds, ackDeadlineSeconds: 0 }).catch(() => undefined);
+          lateNacks.push(api.modifyAckDeadline({ subscription, ackIds, ackDeadlineSeconds: 0 }).catch(() => undefined));
           continue;
         }
         // A pull leases for the subscription's own ack deadline (a minute or more in the topology);
@@ -183,10 +183,13 @@ export function unaryPullSubscription(pubsub: PubSub, name: string, o: UnaryPull
         }
       } catch (e) {
         if (closed) break;
-        pulling = undefined;
         if (!isQuiet(e)) {
           fail(e);
-          await new Promise((r) => setTimeout(r, retryMs));
+          await new Promise<void>((r) => {
+            const t = setTimeout(r, retryMs);
+            wake = () => (clearTimeout(t), r());
+          });
+          wake = undefined;
           retryMs = Math.min(PULL_LIMITS.retryMsMax, retryMs * 2);
         }
       }
@@ -196,14 +199,19 @@ export function unaryPullSubscription(pubsub: PubSub, name: string, o: UnaryPull
   emitter.close = async () => {
     closed = true;
     clearInterval(renewer);
-    pulling?.cancel?.();
     wake?.();
+    // The pull in flight returns at once (returnImmediately) and what it brought is nacked.
+    await loop;
+    await Promise.all(lateNacks);
+    // What is still held (handed out and never settled: a draining worker's held deliveries, a
+    // handler still running) goes back at once, as the client library's close does with its
+    // inventory, instead of one lease later. A late ack or nack of one of them is ignored.
+    for (const ackId of held) pending.nack.push(ackId);
+    held.clear();
     // What was acked or nacked before the close still goes out (a drained worker must not see its
     // handled messages redelivered).
-    if (flushTimer !== undefined) {
-      clearTimeout(flushTimer);
-      await flush();
-    }
+    if (flushTimer !== undefined) clearTimeout(flushTimer);
+    if (pending.ack.length + pending.nack.length > 0) await flush();
   };
   return emitter;
 }
