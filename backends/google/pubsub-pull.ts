@@ -144,6 +144,15 @@ export function unaryPullSubscription(pubsub: PubSub, name: string, o: UnaryPull
   );
   renewer.unref();
 
+  /** A wait that close() (or a freed slot) cuts short. */
+  const nap = async (ms: number): Promise<void> => {
+    await new Promise<void>((r) => {
+      const t = setTimeout(r, ms);
+      wake = () => (clearTimeout(t), r());
+    });
+    wake = undefined;
+  };
+
   const loop = (async () => {
     let retryMs: number = PULL_LIMITS.retryMsMin;
     while (!closed) {
@@ -160,11 +169,7 @@ export function unaryPullSubscription(pubsub: PubSub, name: string, o: UnaryPull
         const [res] = await api.pull({ subscription, maxMessages: o.window - held.size, returnImmediately: true }, { timeout: PULL_LIMITS.pullTimeoutMs, retry: null });
         retryMs = PULL_LIMITS.retryMsMin;
         if ((res.receivedMessages ?? []).length === 0) {
-          await new Promise<void>((r) => {
-            const t = setTimeout(r, PULL_LIMITS.emptyPollMs);
-            wake = () => (clearTimeout(t), r());
-          });
-          wake = undefined;
+          await nap(PULL_LIMITS.emptyPollMs);
           continue;
         }
         const received = res.receivedMessages ?? [];
@@ -185,11 +190,7 @@ export function unaryPullSubscription(pubsub: PubSub, name: string, o: UnaryPull
         if (closed) break;
         if (!isQuiet(e)) {
           fail(e);
-          await new Promise<void>((r) => {
-            const t = setTimeout(r, retryMs);
-            wake = () => (clearTimeout(t), r());
-          });
-          wake = undefined;
+          await nap(retryMs);
           retryMs = Math.min(PULL_LIMITS.retryMsMax, retryMs * 2);
         }
       }
